@@ -1,0 +1,50 @@
+"""autograph_jit: TensorFlow-2-style tensors, eager ops on NumPy, and a tracing compiler.
+
+    import autograph_jit as tf
+
+Public names follow TF2 (see ../shared/API.md); this module only gathers them.
+"""
+import importlib.util as _ilu
+import os as _os
+import sys as _sys
+
+
+def _load_runtime():
+    """`autograph_jit.runtime` is installed from the top-level `runtime/` folder; when the package
+    is imported straight from a checkout (tests, examples) load that folder under the same name."""
+    if _ilu.find_spec(__name__ + ".runtime") is not None:  # installed layout
+        return
+    path = _os.path.join(_os.path.dirname(_os.path.dirname(__file__)), "runtime", "__init__.py")
+    spec = _ilu.spec_from_file_location(__name__ + ".runtime", path,
+                                        submodule_search_locations=[_os.path.dirname(path)])
+    module = _ilu.module_from_spec(spec)
+    _sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+
+
+_load_runtime()
+
+from . import dtypes  # noqa: E402
+from .dtypes import (  # noqa: E402,F401
+    DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
+    string, uint8)
+from .tensor import Tensor, convert_to_tensor, is_tensor  # noqa: E402,F401
+from .tensor_shape import TensorShape  # noqa: E402,F401
+from .ops import operators as _operators  # noqa: E402
+from .ops.opdef import InvalidArgumentError, OpError  # noqa: E402,F401
+from .ops.math_ops import (  # noqa: E402,F401
+    abs, add, add_n, argmax, argmin, cast, ceil, clip_by_value, cos, cumsum, divide, equal, exp,
+    expm1, floor, floordiv, greater, greater_equal, less, less_equal, log, log1p, logical_and,
+    logical_not, logical_or, logical_xor, matmul, maximum, minimum, mod, multiply, negative,
+    not_equal, pow, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
+    reduce_prod, reduce_std, reduce_sum, reduce_variance, round, rsqrt, saturate_cast, sigmoid,
+    sign, sin, sqrt, square, squared_difference, subtract, tanh, tensordot, truediv, where)
+from .ops.array_ops import (  # noqa: E402,F401
+    concat, constant, expand_dims, eye, fill, identity, linspace, ones, ones_like, range, rank,
+    reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
+from .variables import Variable  # noqa: E402,F401
+from .module import Module, name_scope  # noqa: E402,F401
+from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
+from . import nest  # noqa: E402,F401
+
+_operators.install_on(Tensor)

@@ -1,0 +1,137 @@
+"""DType: TF's element types (`tf.float32`, ...), their NumPy twins and `tf.as_dtype`.
+
+A DType compares equal to its NumPy type, to another DType of the same name and to its name as a
+string, as in TF (`tf.int64 == np.int64`, `tf.double == np.float64`).
+"""
+import builtins
+
+import numpy as np
+
+__all__ = [
+    "DType", "as_dtype", "float16", "half", "float32", "float64", "double", "int8", "int16",
+    "int32", "int64", "uint8", "bool", "string",
+]
+
+
+class DType:
+    """One element type; use the module constants (`float32`, ...) rather than building one."""
+
+    __slots__ = ("name", "np_dtype", "short")
+
+    def __init__(self, name, np_dtype, short):
+        self.name = name
+        self.np_dtype = np.dtype(np_dtype) if np_dtype is not None else None
+        self.short = short  # the IR printer's spelling: f32, i64, bool
+
+    @property
+    def as_numpy_dtype(self):
+        return self.np_dtype.type
+
+    @property
+    def is_floating(self):
+        return self.np_dtype is not None and self.np_dtype.kind == "f"
+
+    @property
+    def is_integer(self):
+        return self.np_dtype is not None and self.np_dtype.kind in "iu"
+
+    @property
+    def is_unsigned(self):
+        return self.np_dtype is not None and self.np_dtype.kind == "u"
+
+    @property
+    def is_bool(self):
+        return self.name == "bool"
+
+    @property
+    def is_numeric(self):
+        return self.is_floating or self.is_integer
+
+    @property
+    def is_numpy_compatible(self):
+        return self.np_dtype is not None
+
+    @property
+    def size(self):
+        return self.np_dtype.itemsize
+
+    @property
+    def min(self):
+        return np.finfo(self.np_dtype).min if self.is_floating else np.iinfo(self.np_dtype).min
+
+    @property
+    def max(self):
+        return np.finfo(self.np_dtype).max if self.is_floating else np.iinfo(self.np_dtype).max
+
+    @property
+    def base_dtype(self):
+        return self
+
+    def __eq__(self, other):
+        if isinstance(other, DType):
+            return self is other
+        try:
+            return as_dtype(other) is self
+        except TypeError:
+            return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return "tf." + self.name
+
+    def __str__(self):
+        return "<dtype: %r>" % self.name
+
+    def __reduce__(self):
+        return as_dtype, (self.name,)
+
+
+float16 = DType("float16", np.float16, "f16")
+float32 = DType("float32", np.float32, "f32")
+float64 = DType("float64", np.float64, "f64")
+int8 = DType("int8", np.int8, "i8")
+int16 = DType("int16", np.int16, "i16")
+int32 = DType("int32", np.int32, "i32")
+int64 = DType("int64", np.int64, "i64")
+uint8 = DType("uint8", np.uint8, "u8")
+bool = DType("bool", np.bool_, "bool")  # noqa: A001 - TF's name
+string = DType("string", None, "str")
+half = float16
+double = float64
+
+ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_BY_NAME = {d.name: d for d in ALL + (string,)}
+_BY_NAME.update(half=float16, double=float64, float=float32)
+_BY_NP = {d.np_dtype: d for d in ALL}
+
+
+def as_dtype(value):
+    """The DType for a DType, a NumPy dtype or type, or a name ("float32", "double")."""
+    if isinstance(value, DType):
+        return value
+    if isinstance(value, str):
+        try:
+            return _BY_NAME[value]
+        except KeyError:
+            raise TypeError(f"Cannot convert {value!r} to a dtype; expected one of "
+                            f"{sorted(_BY_NAME)}") from None
+    if value is float:
+        return float32
+    if value is int:
+        return int32
+    if value is builtins.bool:
+        return bool
+    try:
+        np_dt = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"Cannot convert {value!r} to a dtype") from None
+    try:
+        return _BY_NP[np_dt]
+    except KeyError:
+        raise TypeError(f"Cannot convert {value!r} to a dtype: {np_dt} is not supported") from None
+

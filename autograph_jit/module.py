@@ -1,0 +1,148 @@
+"""tf.Module and name scopes: variable names like `dense/kernel:0` and the module tree."""
+import threading
+
+__all__ = ["Module", "name_scope", "current_name_scope"]
+
+_local = threading.local()
+
+
+def current_name_scope():
+    """The active scope prefix, e.g. 'outer/inner/' ('' at top level)."""
+    return "".join(getattr(_local, "stack", ()))
+
+
+class name_scope:
+    """`with tf.name_scope("dense"):` prefixes names of variables created inside."""
+
+    def __init__(self, name, *args, **kwargs):
+        self.name = name
+
+    def __enter__(self):
+        stack = getattr(_local, "stack", None)
+        if stack is None:
+            stack = _local.stack = []
+        entry = "" if not self.name else (self.name if self.name.endswith("/") else self.name + "/")
+        stack.append(entry)
+        return current_name_scope()
+
+    def __exit__(self, *exc):
+        _local.stack.pop()
+        return False
+
+
+def _camel_to_snake(name):
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper() or
+                                   (i + 1 < len(name) and name[i + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+class Module:
+    """TF's tf.Module: a named container whose attributes are walked for variables and
+    submodules (`variables`, `trainable_variables`, `submodules`)."""
+
+    def __init__(self, name=None):
+        if name is None:
+            name = _camel_to_snake(type(self).__name__)
+        elif not name.replace("_", "a").replace(".", "a").isalnum():
+            raise ValueError(f"{name!r} is not a valid module name. Module names must be valid "
+                             "Python identifiers (e.g. a valid class name).")
+        self._name = name
+        with name_scope(name) as scope:
+            self._scope_name = scope
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def name_scope(self):
+        return _ModuleScope(self._scope_name)
+
+    @property
+    def variables(self):
+        return tuple(self._flatten(lambda x: _is_variable(x)))
+
+    @property
+    def trainable_variables(self):
+        return tuple(self._flatten(lambda x: _is_variable(x) and x.trainable))
+
+    @property
+    def non_trainable_variables(self):
+        return tuple(self._flatten(lambda x: _is_variable(x) and not x.trainable))
+
+    @property
+    def submodules(self):
+        return tuple(self._flatten(lambda x: isinstance(x, Module)))
+
+    def _flatten(self, predicate, recursive=True):
+        """Walk attributes (sorted by name, as TF) depth-first, yielding matches once each."""
+        seen = {id(self)}
+        out = []
+
+        def walk(obj, depth):
+            attrs = vars(obj) if hasattr(obj, "__dict__") else {}
+            for key in sorted(attrs):
+                if key.startswith("_self_") or key in ("_scope_name", "_name"):
+                    continue
+                visit(attrs[key], depth)
+
+        def visit(value, depth):
+            if isinstance(value, (list, tuple)):
+                for v in value:
+                    visit(v, depth)
+                return
+            if isinstance(value, dict):
+                for k in sorted(value, key=str):
+                    visit(value[k], depth)
+                return
+            if id(value) in seen:
+                return
+            if predicate(value):
+                seen.add(id(value))
+                out.append(value)
+            if isinstance(value, Module) and recursive:
+                seen.add(id(value))
+                walk(value, depth + 1)
+
+        walk(self, 0)
+        return out
+
+    @classmethod
+    def with_name_scope(cls, method):
+        def wrapped(self, *args, **kwargs):
+            with self.name_scope:
+                return method(self, *args, **kwargs)
+        wrapped.__name__ = method.__name__
+        wrapped.__doc__ = method.__doc__
+        return wrapped
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.{type(self).__name__} object at {hex(id(self))}>"
+
+
+class _ModuleScope:
+    """Re-enters a module's scope (absolute, so nesting does not double the prefix)."""
+
+    def __init__(self, scope):
+        self.scope = scope
+
+    def __enter__(self):
+        stack = getattr(_local, "stack", None)
+        if stack is None:
+            stack = _local.stack = []
+        self._saved = list(stack)
+        stack[:] = [self.scope]
+        return self.scope
+
+    def __exit__(self, *exc):
+        _local.stack[:] = self._saved
+        return False
+
+
+def _is_variable(x):
+    from .variables import Variable
+    return isinstance(x, Variable)

@@ -1,0 +1,104 @@
+"""Nested structures (`tf.nest`): lists, tuples, namedtuples and dicts (sorted by key) of leaves.
+
+None is a leaf, as in TF. Zip objects and other one-shot iterables are not structures.
+"""
+
+__all__ = ["flatten", "pack_sequence_as", "map_structure", "is_nested", "assert_same_structure"]
+
+
+def is_nested(x):
+    return isinstance(x, (list, tuple, dict))
+
+
+def _children(x):
+    if isinstance(x, dict):
+        return [x[k] for k in _sorted_keys(x)]
+    return list(x)
+
+
+def _sorted_keys(d):
+    try:
+        return sorted(d)
+    except TypeError:
+        return list(d)
+
+
+def flatten(structure, expand_composites=False):
+    if not is_nested(structure):
+        return [structure]
+    out = []
+    stack = [structure]
+    # iterative depth-first walk keeps deep structures off the Python recursion limit
+    while stack:
+        x = stack.pop()
+        if is_nested(x):
+            stack.extend(reversed(_children(x)))
+        else:
+            out.append(x)
+    return out
+
+
+def _rebuild(template, children):
+    if isinstance(template, dict):
+        keys = _sorted_keys(template)
+        rebuilt = dict(zip(keys, children))
+        return type(template)((k, rebuilt[k]) for k in template)
+    if isinstance(template, tuple) and hasattr(template, "_fields"):
+        return type(template)(*children)
+    if isinstance(template, tuple):
+        return tuple(children)
+    return list(children)
+
+
+def pack_sequence_as(structure, flat_sequence):
+    flat_sequence = list(flat_sequence)
+    if not is_nested(structure):
+        if len(flat_sequence) != 1:
+            raise ValueError(f"Structure is a scalar but got {len(flat_sequence)} leaves")
+        return flat_sequence[0]
+    pos = [0]
+
+    def build(t):
+        if not is_nested(t):
+            v = flat_sequence[pos[0]]
+            pos[0] += 1
+            return v
+        return _rebuild(t, [build(c) for c in _children(t)])
+
+    n = len(flatten(structure))
+    if n != len(flat_sequence):
+        raise ValueError(f"Could not pack sequence: structure has {n} leaves but the flat "
+                         f"sequence has {len(flat_sequence)}")
+    return build(structure)
+
+
+def assert_same_structure(a, b, check_types=True):
+    def walk(x, y, path):
+        if is_nested(x) != is_nested(y):
+            raise ValueError(f"The two structures don't have the same nested structure at "
+                             f"{path or 'the top'}: {x!r} vs {y!r}")
+        if not is_nested(x):
+            return
+        if check_types and type(x) is not type(y) and not (
+                isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)) and not check_types):
+            raise TypeError(f"The two structures don't have the same sequence type at "
+                            f"{path or 'the top'}: {type(x).__name__} vs {type(y).__name__}")
+        if isinstance(x, dict) and set(x) != set(y):
+            raise ValueError(f"The two dicts don't have the same keys at {path or 'the top'}: "
+                             f"{sorted(map(str, x))} vs {sorted(map(str, y))}")
+        cx, cy = _children(x), _children(y)
+        if len(cx) != len(cy):
+            raise ValueError(f"The two structures don't have the same number of elements at "
+                             f"{path or 'the top'}: {len(cx)} vs {len(cy)}")
+        for i, (u, v) in enumerate(zip(cx, cy)):
+            walk(u, v, f"{path}[{i}]")
+    walk(a, b, "")
+
+
+def map_structure(func, *structures):
+    if not structures:
+        raise ValueError("map_structure needs at least one structure")
+    for s in structures[1:]:
+        assert_same_structure(structures[0], s, check_types=False)
+    flats = [flatten(s) for s in structures]
+    return pack_sequence_as(structures[0], [func(*xs) for xs in zip(*flats)])

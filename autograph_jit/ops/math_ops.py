@@ -1,0 +1,844 @@
+"""Math OpDefs: elementwise arithmetic, comparisons, logic, casts, reductions, cumsum, matmul.
+
+Each op: an OpDef (type rule, NumPy kernel, VJP, effects) and the public TF function(s) using it.
+VJPs use the public functions, so they run eagerly and trace into graphs alike.
+"""
+import numpy as np
+
+from .. import dtypes
+from ..ir.types import TensorType
+from ..tensor_shape import TensorShape
+from . import type_rules as tr
+from ._args import match_dtypes, to_tensor
+from .opdef import InvalidArgumentError, apply, defop
+
+# ----------------------------------------------------------------------------------------------
+# broadcasting helpers (ops of their own, so shapes unknown until run time work in graphs)
+# ----------------------------------------------------------------------------------------------
+
+
+def _sum_to_kernel(g, like):
+    return sum_to_shape(g, like.shape)
+
+
+def sum_to_shape(g, shape):
+    """Sum `g` over the axes along which an array of `shape` was broadcast to g's shape."""
+    if g.shape == tuple(shape):
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape)
+                                      if d == 1 and g.shape[i + lead] != 1)
+    out = g.sum(axis=axes, keepdims=True) if axes else g
+    return out.reshape(shape)
+
+
+def _sum_to_infer(in_types):
+    g, like = in_types
+    return TensorType(g.dtype, like.shape)
+
+
+_sum_to = defop("sum_to", _sum_to_infer, _sum_to_kernel,
+                vjp=lambda c, g: (broadcast_like(g, c.inputs[0]), None),
+                doc="Reduce input 0 to the shape of input 1 (inverse of broadcasting).")
+
+
+def _broadcast_like_infer(in_types):
+    x, like = in_types
+    return TensorType(x.dtype, tr.broadcast_shapes("broadcast_like", x.shape, like.shape))
+
+
+_broadcast_like = defop(
+    "broadcast_like", _broadcast_like_infer,
+    lambda x, like: np.broadcast_to(x, np.broadcast_shapes(x.shape, like.shape)),
+    vjp=lambda c, g: (unbroadcast(g, c.inputs[0]), None),
+    doc="Broadcast input 0 against the shape of input 1.")
+
+
+def unbroadcast(g, x):
+    """The gradient `g` (of a broadcast result) reduced to `x`'s shape; no op when they match."""
+    if g.shape.is_fully_defined() and g.shape == x.shape:
+        return g
+    return apply(_sum_to, g, x)
+
+
+def broadcast_like(x, like):
+    if x.shape.is_fully_defined() and x.shape == like.shape:
+        return x
+    return apply(_broadcast_like, x, like)
+
+
+# ----------------------------------------------------------------------------------------------
+# elementwise binary arithmetic
+# ----------------------------------------------------------------------------------------------
+
+
+def _binary(name, kernel, vjp=None, allowed=tr.NUMERIC, out_dtype=None, **kw):
+    return defop(name, tr.make_elementwise(name, allowed, out_dtype), kernel, vjp=vjp,
+                 elementwise=True, **kw)
+
+
+def _check_int_div(y):
+    if y.dtype.kind in "iu" and not np.all(y):
+        raise InvalidArgumentError("Integer division by zero")
+
+
+def _floordiv_kernel(x, y):
+    _check_int_div(y)
+    return np.floor_divide(x, y)
+
+
+def _floormod_kernel(x, y):
+    if x.dtype.kind in "iu":
+        _check_int_div(y)
+        return np.mod(x, y)
+    r = np.fmod(x, y)  # TF keeps the sign of fmod's zero (-3 % 3 == -0.0)
+    adjust = (r != 0) & ((r < 0) != (y < 0))
+    return np.where(adjust, r + y, r)
+
+
+def _div_kernel(x, y):
+    if x.dtype.kind in "iu":
+        _check_int_div(y)
+        # C-style integer division (truncation toward zero), as TF's Div on integers
+        q = np.abs(x) // np.abs(y)
+        return np.where((x < 0) != (y < 0), -q, q)
+    return np.true_divide(x, y)
+
+
+def _pow_kernel(x, y):
+    if x.dtype.kind in "iu" and np.any(y < 0):
+        raise InvalidArgumentError("Integers to negative integer powers are not allowed")
+    return np.power(x, y)
+
+
+def _add_vjp(c, g):
+    x, y = c.inputs
+    return unbroadcast(g, x), unbroadcast(g, y)
+
+
+def _sub_vjp(c, g):
+    x, y = c.inputs
+    return unbroadcast(g, x), unbroadcast(negative(g), y)
+
+
+def _mul_vjp(c, g):
+    x, y = c.inputs
+    return unbroadcast(multiply(g, y), x), unbroadcast(multiply(g, x), y)
+
+
+def _div_vjp(c, g):
+    x, y = c.inputs
+    gx = divide_(g, y)
+    gy = negative(multiply(g, divide_(divide_(x, y), y)))
+    return unbroadcast(gx, x), unbroadcast(gy, y)
+
+
+def _pow_vjp(c, g):
+    x, y = c.inputs
+    out = c.outputs[0]
+    gx = multiply(g, multiply(y, pow(x, subtract(y, 1))))
+    positive = greater(x, 0)
+    safe_x = where(positive, x, ones_like_(x))
+    gy = multiply(g, where(positive, multiply(out, log(safe_x)), zeros_like_(out)))
+    return unbroadcast(gx, x), unbroadcast(gy, y)
+
+
+def _maxmin_vjp(pick_x):
+    def vjp(c, g):
+        x, y = c.inputs
+        mask = pick_x(x, y)
+        zero = zeros_like_(g)
+        return (unbroadcast(where(mask, g, zero), x), unbroadcast(where(mask, zero, g), y))
+    return vjp
+
+
+def _floormod_vjp(c, g):
+    x, y = c.inputs
+    return unbroadcast(g, x), unbroadcast(negative(multiply(g, floordiv(x, y))), y)
+
+
+_add = _binary("add", np.add, _add_vjp)
+_sub = _binary("subtract", np.subtract, _sub_vjp)
+_mul = _binary("multiply", np.multiply, _mul_vjp)
+_div = _binary("divide", _div_kernel, _div_vjp)
+_floordiv = _binary("floordiv", _floordiv_kernel)
+_floormod = _binary("floormod", _floormod_kernel, _floormod_vjp)
+_pow = _binary("pow", _pow_kernel, _pow_vjp)
+_maximum = _binary("maximum", np.maximum, _maxmin_vjp(lambda x, y: greater_equal(x, y)))
+_minimum = _binary("minimum", np.minimum, _maxmin_vjp(lambda x, y: less_equal(x, y)))
+
+
+def add(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    return apply(_add, x, y)
+
+
+def subtract(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    return apply(_sub, x, y)
+
+
+def multiply(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    return apply(_mul, x, y)
+
+
+def divide_(x, y):
+    """Division in the inputs' own dtype (TF's `div`: floats divide, integers truncate)."""
+    x, y = match_dtypes(x, y)
+    return apply(_div, x, y)
+
+
+_TRUEDIV_FLOAT = {"int8": dtypes.float32, "int16": dtypes.float32, "uint8": dtypes.float32,
+                  "int32": dtypes.float64, "int64": dtypes.float64}
+
+
+def truediv(x, y, name=None):
+    """Python 3 division: integers are cast to float first (int32 -> float64, as TF)."""
+    x, y = match_dtypes(x, y)
+    target = _TRUEDIV_FLOAT.get(x.dtype.name)
+    if target is not None:
+        if y.dtype is not x.dtype:
+            tr.same_dtype("truediv", [x.type, y.type])
+        x, y = cast(x, target), cast(y, target)
+    return apply(_div, x, y)
+
+
+def divide(x, y, name=None):
+    return truediv(x, y)
+
+
+def floordiv(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    if x.dtype.is_floating:
+        return floor(divide_(x, y))
+    return apply(_floordiv, x, y)
+
+
+def floormod(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    return apply(_floormod, x, y)
+
+
+mod = floormod
+
+
+def pow(x, y, name=None):  # noqa: A001 - TF's name
+    x, y = match_dtypes(x, y)
+    return apply(_pow, x, y)
+
+
+def maximum(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    return apply(_maximum, x, y)
+
+
+def minimum(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    return apply(_minimum, x, y)
+
+
+def squared_difference(x, y, name=None):
+    d = subtract(x, y)
+    return multiply(d, d)
+
+
+def divide_no_nan(x, y, name=None):
+    x, y = match_dtypes(x, y)
+    zero = zeros_like_(y)
+    safe = where(equal(y, zero), ones_like_(y), y)
+    return where(equal(y, zero), zeros_like_(divide_(x, safe)), truediv(x, safe))
+
+
+def add_n(inputs, name=None):
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("add_n needs at least one input")
+    out = to_tensor(inputs[0])
+    for t in inputs[1:]:
+        out = add(out, t)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# elementwise unary
+# ----------------------------------------------------------------------------------------------
+
+
+def _unary(name, kernel, vjp=None, allowed=tr.NUMERIC, **kw):
+    return defop(name, tr.make_elementwise(name, allowed), kernel, vjp=vjp, elementwise=True,
+                 **kw)
+
+
+def _sigmoid_kernel(x):
+    # exp of a non-positive number only: no overflow for large |x|
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+
+def _out(c):
+    return c.outputs[0]
+
+
+def _x(c):
+    return c.inputs[0]
+
+
+_neg = _unary("negative", np.negative, lambda c, g: negative(g))
+_abs = _unary("abs", np.abs, lambda c, g: multiply(g, sign(_x(c))))
+_sign = _unary("sign", np.sign, lambda c, g: zeros_like_(g))
+_square = _unary("square", np.square, lambda c, g: multiply(g, multiply(_x(c), 2)))
+_sqrt = _unary("sqrt", np.sqrt, lambda c, g: divide_(g, multiply(_out(c), 2)),
+               allowed=tr.FLOATS)
+_rsqrt = _unary("rsqrt", lambda x: 1 / np.sqrt(x),
+                lambda c, g: multiply(g, multiply(pow(_out(c), 3), -0.5)), allowed=tr.FLOATS)
+_exp = _unary("exp", np.exp, lambda c, g: multiply(g, _out(c)), allowed=tr.FLOATS)
+_log = _unary("log", np.log, lambda c, g: divide_(g, _x(c)), allowed=tr.FLOATS)
+_log1p = _unary("log1p", np.log1p, lambda c, g: divide_(g, add(_x(c), 1)), allowed=tr.FLOATS)
+_expm1 = _unary("expm1", np.expm1, lambda c, g: multiply(g, add(_out(c), 1)), allowed=tr.FLOATS)
+_sin = _unary("sin", np.sin, lambda c, g: multiply(g, cos(_x(c))), allowed=tr.FLOATS)
+_cos = _unary("cos", np.cos, lambda c, g: negative(multiply(g, sin(_x(c)))), allowed=tr.FLOATS)
+_tanh = _unary("tanh", np.tanh,
+               lambda c, g: multiply(g, subtract(1, square(_out(c)))), allowed=tr.FLOATS)
+_sigmoid = _unary("sigmoid", _sigmoid_kernel,
+                  lambda c, g: multiply(g, multiply(_out(c), subtract(1, _out(c)))),
+                  allowed=tr.FLOATS)
+_reciprocal = _unary("reciprocal", lambda x: 1 / x,
+                     lambda c, g: negative(multiply(g, square(_out(c)))), allowed=tr.FLOATS)
+_round = _unary("round", np.round, lambda c, g: None)  # half to even, as TF
+_floor = _unary("floor", np.floor, lambda c, g: None, allowed=tr.FLOATS)
+_ceil = _unary("ceil", np.ceil, lambda c, g: None, allowed=tr.FLOATS)
+
+
+def _erf_kernel(x):
+    # Abramowitz-Stegun 7.1.26 is too coarse; use math.erf elementwise (exact to 1 ulp).
+    import math
+    return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+_erf = _unary("erf", _erf_kernel,
+              lambda c, g: multiply(g, multiply(exp(negative(square(_x(c)))),
+                                                2 / np.sqrt(np.pi))), allowed=tr.FLOATS)
+
+
+def _unary_fn(op):
+    def fn(x, name=None):
+        return apply(op, to_tensor(x))
+    fn.__name__ = op.name
+    fn.__doc__ = f"Elementwise `{op.name}` (TF's tf.math.{op.name})."
+    return fn
+
+
+negative = _unary_fn(_neg)
+abs = _unary_fn(_abs)  # noqa: A001
+sign = _unary_fn(_sign)
+square = _unary_fn(_square)
+sqrt = _unary_fn(_sqrt)
+rsqrt = _unary_fn(_rsqrt)
+exp = _unary_fn(_exp)
+log = _unary_fn(_log)
+log1p = _unary_fn(_log1p)
+expm1 = _unary_fn(_expm1)
+sin = _unary_fn(_sin)
+cos = _unary_fn(_cos)
+tanh = _unary_fn(_tanh)
+sigmoid = _unary_fn(_sigmoid)
+reciprocal = _unary_fn(_reciprocal)
+floor = _unary_fn(_floor)
+ceil = _unary_fn(_ceil)
+erf = _unary_fn(_erf)
+
+
+def round(x, name=None):  # noqa: A001
+    x = to_tensor(x)
+    return x if x.dtype.is_integer else apply(_round, x)
+
+
+def log_sigmoid(x, name=None):
+    x = to_tensor(x)
+    return negative(softplus_(negative(x)))
+
+
+def softplus_(x):
+    from . import nn_ops
+    return nn_ops.softplus(x)
+
+
+# ----------------------------------------------------------------------------------------------
+# comparisons and logic
+# ----------------------------------------------------------------------------------------------
+
+
+def _compare(name, kernel):
+    return _binary(name, kernel, allowed=tr.ALL, out_dtype=dtypes.bool)
+
+
+_equal = _compare("equal", np.equal)
+_not_equal = _compare("not_equal", np.not_equal)
+_less = _compare("less", np.less)
+_less_equal = _compare("less_equal", np.less_equal)
+_greater = _compare("greater", np.greater)
+_greater_equal = _compare("greater_equal", np.greater_equal)
+_logical_and = _binary("logical_and", np.logical_and, allowed=(dtypes.bool,))
+_logical_or = _binary("logical_or", np.logical_or, allowed=(dtypes.bool,))
+_logical_xor = _binary("logical_xor", np.logical_xor, allowed=(dtypes.bool,))
+_logical_not = _unary("logical_not", np.logical_not, allowed=(dtypes.bool,))
+_is_nan = defop("is_nan", tr.make_elementwise("is_nan", tr.FLOATS, dtypes.bool), np.isnan,
+                elementwise=True)
+_is_finite = defop("is_finite", tr.make_elementwise("is_finite", tr.FLOATS, dtypes.bool),
+                   np.isfinite, elementwise=True)
+_is_inf = defop("is_inf", tr.make_elementwise("is_inf", tr.FLOATS, dtypes.bool), np.isinf,
+                elementwise=True)
+
+
+def _binary_fn(op):
+    def fn(x, y, name=None):
+        x, y = match_dtypes(x, y)
+        return apply(op, x, y)
+    fn.__name__ = op.name
+    fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
+    return fn
+
+
+equal = _binary_fn(_equal)
+not_equal = _binary_fn(_not_equal)
+less = _binary_fn(_less)
+less_equal = _binary_fn(_less_equal)
+greater = _binary_fn(_greater)
+greater_equal = _binary_fn(_greater_equal)
+logical_and = _binary_fn(_logical_and)
+logical_or = _binary_fn(_logical_or)
+logical_xor = _binary_fn(_logical_xor)
+logical_not = _unary_fn(_logical_not)
+is_nan = _unary_fn(_is_nan)
+is_finite = _unary_fn(_is_finite)
+is_inf = _unary_fn(_is_inf)
+
+
+# ----------------------------------------------------------------------------------------------
+# select (tf.where with x and y) and cast
+# ----------------------------------------------------------------------------------------------
+
+
+def _select_infer(in_types):
+    c, x, y = in_types
+    if c.dtype is not dtypes.bool:
+        raise InvalidArgumentError(f"tf.where: condition must be a bool tensor, got "
+                                   f"{c.dtype.name} [Op:select]", "select")
+    dt = tr.same_dtype("select", [x, y])
+    return TensorType(dt, tr.broadcast_shapes("select", c.shape, x.shape, y.shape))
+
+
+def _select_vjp(c, g):
+    cond, x, y = c.inputs
+    zero = zeros_like_(g)
+    return None, unbroadcast(where(cond, g, zero), x), unbroadcast(where(cond, zero, g), y)
+
+
+_select = defop("select", _select_infer, np.where, vjp=_select_vjp, elementwise=True)
+
+
+def where(condition, x=None, y=None, name=None):
+    """tf.where: elementwise select with broadcasting, or the indices of true elements."""
+    if x is None and y is None:
+        from . import array_ops
+        return array_ops.where_indices(condition)
+    if x is None or y is None:
+        raise ValueError("tf.where: x and y must both be given, or neither")
+    condition = to_tensor(condition, dtype=dtypes.bool) if not hasattr(condition, "dtype") \
+        else to_tensor(condition)
+    x, y = match_dtypes(x, y)
+    return apply(_select, condition, x, y)
+
+
+def _cast_infer(in_types, dtype):
+    return TensorType(dtype, in_types[0].shape)
+
+
+def _cast_kernel(x, dtype):
+    if dtype.is_integer and x.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            return np.trunc(x).astype(dtype.np_dtype)
+    return x.astype(dtype.np_dtype)
+
+
+def _cast_vjp(c, g):
+    x = c.inputs[0]
+    return cast(g, x.dtype) if x.dtype.is_floating and g.dtype.is_floating else None
+
+
+_cast = defop("cast", _cast_infer, _cast_kernel, vjp=_cast_vjp, elementwise=True)
+
+
+def cast(x, dtype, name=None):
+    dtype = dtypes.as_dtype(dtype)
+    x = to_tensor(x)
+    if x.dtype is dtype:
+        return x
+    return apply(_cast, x, dtype=dtype)
+
+
+def saturate_cast(value, dtype, name=None):
+    dtype = dtypes.as_dtype(dtype)
+    value = to_tensor(value)
+    if dtype.is_integer or dtype.is_floating:
+        lo, hi = dtype.min, dtype.max
+        if value.dtype.is_floating or value.dtype.max > hi:
+            value = clip_by_value(value, max(lo, value.dtype.min), min(hi, value.dtype.max))
+    return cast(value, dtype)
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    t = to_tensor(t)
+    return minimum(maximum(t, clip_value_min), clip_value_max)
+
+
+def zeros_like_(x):
+    from . import array_ops
+    return array_ops.zeros_like(x)
+
+
+def ones_like_(x):
+    from . import array_ops
+    return array_ops.ones_like(x)
+
+
+# ----------------------------------------------------------------------------------------------
+# reductions
+# ----------------------------------------------------------------------------------------------
+
+
+def _reduce_infer(name, allowed, out_dtype=None):
+    def infer(in_types, axis, keepdims):
+        x = in_types[0]
+        tr.check_dtype(name, x, allowed)
+        axes = tr.normalize_axes(name, axis, x.shape.rank)
+        return TensorType(out_dtype or x.dtype, tr.reduced_shape(x.shape, axes, keepdims))
+    return infer
+
+
+def _np_axes(x, axis):
+    if axis is None:
+        return None
+    return tuple(a % x.ndim for a in axis) if x.ndim else None
+
+
+def _expand_reduced(g, x, axis, keepdims):
+    """Reshape a reduction's gradient to broadcast against its input."""
+    from . import array_ops
+    if not keepdims:
+        rank = x.shape.rank
+        axes = range(rank) if axis is None else sorted(a % rank for a in axis) if rank else ()
+        for a in axes:
+            g = array_ops.expand_dims(g, a)
+    return broadcast_like(g, x)
+
+
+def _sum_vjp(c, g):
+    return _expand_reduced(g, c.inputs[0], c.attrs["axis"], c.attrs["keepdims"])
+
+
+def _mean_vjp(c, g):
+    x, out = c.inputs[0], c.outputs[0]
+    if x.shape.is_fully_defined() and out.shape.is_fully_defined():
+        n_in, n_out = x.shape.num_elements(), out.shape.num_elements()
+        g = multiply(g, n_out / n_in if n_in else 0.0)
+    else:
+        from . import array_ops
+        g = divide_(g, cast(divide_(array_ops.size(x), array_ops.size(out)), g.dtype))
+    return _expand_reduced(g, x, c.attrs["axis"], c.attrs["keepdims"])
+
+
+def _extreme_vjp(c, g):
+    x, out = c.inputs[0], c.outputs[0]
+    axis, keepdims = c.attrs["axis"], c.attrs["keepdims"]
+    out_b = _expand_reduced(out, x, axis, keepdims)
+    mask = cast(equal(x, out_b), g.dtype)
+    ties = _expand_reduced(reduce_sum(mask, axis=axis, keepdims=keepdims), x, axis, keepdims)
+    return multiply(divide_(mask, ties), _expand_reduced(g, x, axis, keepdims))
+
+
+def _prod_grad_kernel(x, axis):
+    """d prod / d x_i = product of all other elements on the reduced axes (zeros handled)."""
+    axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in axis)
+    if not axes or x.size == 0:
+        return np.ones_like(x)
+    keep = [i for i in range(x.ndim) if i not in axes]
+    perm = keep + list(axes)
+    xt = np.transpose(x, perm)
+    flat = xt.reshape(xt.shape[:len(keep)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1),
+                               axis=-1), -1)
+    others = (left * right).reshape(xt.shape)
+    return np.transpose(others, np.argsort(perm))
+
+
+_prod_grad = defop("reduce_prod_grad", lambda in_types, axis: in_types[0], _prod_grad_kernel,
+                   doc="Product of the other elements along the reduced axes.")
+
+
+def _prod_vjp(c, g):
+    x = c.inputs[0]
+    others = apply(_prod_grad, x, axis=c.attrs["axis"])
+    return multiply(others, _expand_reduced(g, x, c.attrs["axis"], c.attrs["keepdims"]))
+
+
+def _reduce_kernel(np_fn, **extra):
+    def kernel(x, axis, keepdims):
+        return np_fn(x, axis=_np_axes(x, axis), keepdims=keepdims, **extra)
+    return kernel
+
+
+def _extreme_kernel(np_fn, lowest):
+    def kernel(x, axis, keepdims):
+        init = lowest(x.dtype)
+        return np_fn(x, axis=_np_axes(x, axis), keepdims=keepdims, initial=init)
+    return kernel
+
+
+def _lowest(dt):
+    return -np.inf if dt.kind == "f" else (False if dt.kind == "b" else np.iinfo(dt).min)
+
+
+def _highest(dt):
+    return np.inf if dt.kind == "f" else (True if dt.kind == "b" else np.iinfo(dt).max)
+
+
+def _mean_kernel(x, axis, keepdims):
+    axes = _np_axes(x, axis)
+    if x.dtype.kind in "iu":
+        s = np.sum(x, axis=axes, keepdims=keepdims, dtype=np.int64)
+        n = x.size // max(np.size(s), 1) if x.size else 0
+        if n == 0:
+            return np.zeros_like(s)
+        q = np.abs(s) // n
+        return np.where(s < 0, -q, q)
+    return np.mean(x, axis=axes, keepdims=keepdims) if x.size else np.full(
+        np.sum(x, axis=axes, keepdims=keepdims).shape, np.nan, x.dtype)
+
+
+_reduce_sum = defop("reduce_sum", _reduce_infer("reduce_sum", tr.NUMERIC),
+                    _reduce_kernel(np.sum), vjp=_sum_vjp)
+_reduce_mean = defop("reduce_mean", _reduce_infer("reduce_mean", tr.NUMERIC), _mean_kernel,
+                     vjp=_mean_vjp)
+_reduce_max = defop("reduce_max", _reduce_infer("reduce_max", tr.NUMERIC),
+                    _extreme_kernel(np.max, _lowest), vjp=_extreme_vjp)
+_reduce_min = defop("reduce_min", _reduce_infer("reduce_min", tr.NUMERIC),
+                    _extreme_kernel(np.min, _highest), vjp=_extreme_vjp)
+_reduce_prod = defop("reduce_prod", _reduce_infer("reduce_prod", tr.NUMERIC),
+                     _reduce_kernel(np.prod), vjp=_prod_vjp)
+_reduce_any = defop("reduce_any", _reduce_infer("reduce_any", (dtypes.bool,)),
+                    _reduce_kernel(np.any))
+_reduce_all = defop("reduce_all", _reduce_infer("reduce_all", (dtypes.bool,)),
+                    _reduce_kernel(np.all))
+
+
+def _axis_attr(axis):
+    from ._args import static_ints
+    if axis is None:
+        return None
+    ax = static_ints(axis, "axis")
+    if ax is None:
+        raise TypeError("axis must be known when the function is traced (a Python int or list)")
+    return (ax,) if isinstance(ax, int) else tuple(ax)
+
+
+def _reduce_fn(op):
+    def fn(input_tensor, axis=None, keepdims=False, name=None):
+        x = to_tensor(input_tensor)
+        return apply(op, x, axis=_axis_attr(axis), keepdims=bool(keepdims))
+    fn.__name__ = op.name
+    fn.__doc__ = f"TF's tf.math.{op.name}(input_tensor, axis=None, keepdims=False)."
+    return fn
+
+
+reduce_sum = _reduce_fn(_reduce_sum)
+reduce_mean = _reduce_fn(_reduce_mean)
+reduce_max = _reduce_fn(_reduce_max)
+reduce_min = _reduce_fn(_reduce_min)
+reduce_prod = _reduce_fn(_reduce_prod)
+reduce_any = _reduce_fn(_reduce_any)
+reduce_all = _reduce_fn(_reduce_all)
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    x = to_tensor(input_tensor)
+    from .array_ops import stop_gradient
+    m = stop_gradient(reduce_max(x, axis=axis, keepdims=True))
+    m = where(is_finite(m), m, zeros_like_(m))
+    s = log(reduce_sum(exp(subtract(x, m)), axis=axis, keepdims=True))
+    out = add(s, m)
+    if not keepdims:
+        from . import array_ops
+        axes = _axis_attr(axis)
+        out = array_ops.squeeze(out, axis=list(axes) if axes is not None else None)
+    return out
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    x = to_tensor(input_tensor)
+    mean = reduce_mean(x, axis=axis, keepdims=True)
+    return reduce_mean(square(subtract(x, mean)), axis=axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+# -- argmax / argmin ---------------------------------------------------------------------------
+
+
+def _arg_infer(name):
+    def infer(in_types, axis, output_type):
+        x = in_types[0]
+        tr.check_dtype(name, x, tr.NUMERIC + (dtypes.bool,))
+        if x.shape.rank == 0:
+            raise InvalidArgumentError(f"{name}: input must have rank >= 1 [Op:{name}]", name)
+        ax = tr.normalize_axis(name, axis, x.shape.rank)
+        return TensorType(output_type, tr.reduced_shape(x.shape, (ax,), False))
+    return infer
+
+
+def _arg_kernel(np_fn):
+    def kernel(x, axis, output_type):
+        if x.shape[axis] == 0:
+            raise InvalidArgumentError("Reduction axis is empty in argmax/argmin")
+        return np_fn(x, axis=axis)
+    return kernel
+
+
+_argmax = defop("argmax", _arg_infer("argmax"), _arg_kernel(np.argmax))
+_argmin = defop("argmin", _arg_infer("argmin"), _arg_kernel(np.argmin))
+
+
+def argmax(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    return apply(_argmax, to_tensor(input), axis=0 if axis is None else int(axis),
+                 output_type=dtypes.as_dtype(output_type))
+
+
+def argmin(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    return apply(_argmin, to_tensor(input), axis=0 if axis is None else int(axis),
+                 output_type=dtypes.as_dtype(output_type))
+
+
+# -- cumsum ------------------------------------------------------------------------------------
+
+
+def _cumsum_infer(in_types, axis, exclusive, reverse):
+    x = in_types[0]
+    tr.check_dtype("cumsum", x, tr.NUMERIC)
+    tr.normalize_axis("cumsum", axis, x.shape.rank)
+    return x
+
+
+def _cumsum_kernel(x, axis, exclusive, reverse):
+    if x.ndim == 0:
+        return x.copy()
+    if reverse:
+        x = np.flip(x, axis)
+    out = np.cumsum(x, axis=axis, dtype=x.dtype)
+    if exclusive:
+        out = np.roll(out, 1, axis=axis)
+        idx = [slice(None)] * x.ndim
+        idx[axis] = 0
+        out[tuple(idx)] = 0
+    if reverse:
+        out = np.flip(out, axis)
+    return out
+
+
+_cumsum = defop("cumsum", _cumsum_infer, _cumsum_kernel,
+                vjp=lambda c, g: cumsum(g, c.attrs["axis"], c.attrs["exclusive"],
+                                        not c.attrs["reverse"]))
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    return apply(_cumsum, to_tensor(x), axis=int(axis), exclusive=bool(exclusive),
+                 reverse=bool(reverse))
+
+
+# ----------------------------------------------------------------------------------------------
+# matmul
+# ----------------------------------------------------------------------------------------------
+
+
+def _matmul_infer(in_types, transpose_a, transpose_b):
+    a, b = in_types
+    dt = tr.same_dtype("matmul", in_types)
+    tr.check_dtype("matmul", a, tr.NUMERIC)
+    ra, rb = a.shape.rank, b.shape.rank
+    if ra is None or rb is None:
+        return TensorType(dt, TensorShape(None))
+    if ra < 2 or rb < 2:
+        raise InvalidArgumentError(
+            f"In[0] and In[1] must have rank >= 2 for matmul, got shapes {a.shape} and {b.shape}."
+            " Fix: reshape vectors to matrices, e.g. tf.reshape(v, [-1, 1]). [Op:matmul]",
+            "matmul")
+    m, ka = (a.shape[-1], a.shape[-2]) if transpose_a else (a.shape[-2], a.shape[-1])
+    kb, n = (b.shape[-1], b.shape[-2]) if transpose_b else (b.shape[-2], b.shape[-1])
+    if ka is not None and kb is not None and ka != kb:
+        raise InvalidArgumentError(
+            f"Matrix size-incompatible: In[0]: {a.shape.as_list()}, In[1]: {b.shape.as_list()}"
+            f"{' (transpose_a)' if transpose_a else ''}{' (transpose_b)' if transpose_b else ''}"
+            " [Op:matmul]", "matmul")
+    batch = tr.broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+    return TensorType(dt, batch.concatenate([m, n]))
+
+
+def _matmul_kernel(a, b, transpose_a, transpose_b):
+    if transpose_a:
+        a = np.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = np.swapaxes(b, -1, -2)
+    return np.matmul(a, b)
+
+
+def _matmul_vjp(c, g):
+    a, b = c.inputs
+    ta, tb = c.attrs["transpose_a"], c.attrs["transpose_b"]
+    if not ta and not tb:
+        ga = matmul(g, b, transpose_b=True)
+        gb = matmul(a, g, transpose_a=True)
+    elif not ta and tb:
+        ga = matmul(g, b)
+        gb = matmul(g, a, transpose_a=True)
+    elif ta and not tb:
+        ga = matmul(b, g, transpose_b=True)
+        gb = matmul(a, g)
+    else:
+        ga = matmul(b, g, transpose_a=True, transpose_b=True)
+        gb = matmul(g, a, transpose_a=True, transpose_b=True)
+    return unbroadcast(ga, a), unbroadcast(gb, b)
+
+
+_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
+           a_is_sparse=False, b_is_sparse=False, output_type=None, name=None):
+    a, b = match_dtypes(a, b)
+    return apply(_matmul, a, b, transpose_a=bool(transpose_a or adjoint_a),
+                 transpose_b=bool(transpose_b or adjoint_b))
+
+
+def tensordot(a, b, axes, name=None):
+    """Contraction over `axes` via transpose + reshape + matmul (static shapes)."""
+    from . import array_ops
+    a, b = match_dtypes(a, b)
+    if isinstance(axes, int):
+        a_axes = list(range(a.shape.rank - axes, a.shape.rank))
+        b_axes = list(range(axes))
+    else:
+        a_axes, b_axes = [list(x) if isinstance(x, (list, tuple)) else [x] for x in axes]
+    a_axes = [x % a.shape.rank for x in a_axes]
+    b_axes = [x % b.shape.rank for x in b_axes]
+    a_free = [i for i in range(a.shape.rank) if i not in a_axes]
+    b_free = [i for i in range(b.shape.rank) if i not in b_axes]
+    sa, sb = a.shape.as_list(), b.shape.as_list()
+    k = int(np.prod([sa[i] for i in a_axes]))
+    at = array_ops.reshape(array_ops.transpose(a, a_free + a_axes), [-1, k])
+    bt = array_ops.reshape(array_ops.transpose(b, b_axes + b_free), [k, -1])
+    out = matmul(at, bt)
+    return array_ops.reshape(out, [sa[i] for i in a_free] + [sb[i] for i in b_free])

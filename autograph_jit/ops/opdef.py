@@ -1,0 +1,139 @@
+"""OpDef, the op registry, and `apply` — the one entry every op goes through.
+
+An op is defined once (../shared/DESIGN.md "One op, one definition"):
+
+    OpDef(name, infer, kernel, vjp=None, effects=PURE, ...)
+
+- `infer(in_types, **attrs)` returns the output TensorType (or a tuple of them) from the inputs'
+  types; shapes may hold None. It also validates (dtype mismatches, bad axes, incompatible shapes)
+  and is run both eagerly and while tracing, so both modes reject the same programs.
+- `kernel(*arrays, **attrs)` computes the outputs with NumPy (eager mode, the graph interpreter,
+  constant folding).
+- `vjp(call, *output_grads)` returns one gradient (or None) per input, written with public ops so
+  it works eagerly and while tracing. `call` has `.inputs`, `.outputs` and `.attrs`.
+- `effects`: PURE, or the state it touches (variables, RNG, stdout) — used by tracing to thread the
+  effect token and by passes to never reorder or drop such ops.
+
+`apply(opdef, *inputs, **attrs)` runs the kernel when every input is concrete and no graph is being
+built; otherwise it hands the op to the graph builder. Either way active GradientTapes record it.
+"""
+import numpy as np
+
+from ..tensor import EagerTensor, Tensor
+from ..tracing import context as _context
+from ..autodiff import tape as _tape
+
+__all__ = ["OpDef", "REGISTRY", "register", "apply", "get", "PURE", "OpError",
+           "InvalidArgumentError"]
+
+PURE = frozenset()
+READS_VARIABLE = frozenset({"read_variable"})
+WRITES_VARIABLE = frozenset({"write_variable"})
+RNG = frozenset({"rng"})
+IO = frozenset({"io"})
+
+
+class OpError(Exception):
+    """TF's `tf.errors.OpError`: an op could not run on these inputs."""
+
+    def __init__(self, message, op=None):
+        super().__init__(message)
+        self.message = message
+        self.op = op
+
+
+class InvalidArgumentError(OpError, ValueError):
+    """TF's `tf.errors.InvalidArgumentError` (also a ValueError, which is what TF raises for the same
+    problem while tracing)."""
+
+
+class OpDef:
+    __slots__ = ("name", "infer", "kernel", "vjp", "effects", "elementwise", "num_outputs",
+                 "doc", "differentiable", "attr_names")
+
+    def __init__(self, name, infer, kernel, vjp=None, effects=PURE, elementwise=False,
+                 num_outputs=1, differentiable=None, doc=""):
+        self.name = name
+        self.infer = infer
+        self.kernel = kernel
+        self.vjp = vjp
+        self.effects = frozenset(effects)
+        self.elementwise = elementwise  # output[i] depends only on the broadcast inputs at [i]
+        self.num_outputs = num_outputs  # None: decided per call by infer (e.g. unstack, split)
+        # Which inputs gradients flow to; None means every floating input.
+        self.differentiable = differentiable
+        self.doc = doc
+
+    @property
+    def is_pure(self):
+        return not self.effects
+
+    def __repr__(self):
+        return f"<OpDef {self.name}>"
+
+
+REGISTRY = {}
+
+
+def register(opdef):
+    if opdef.name in REGISTRY:
+        raise ValueError(f"op {opdef.name!r} is already registered: one op, one definition")
+    REGISTRY[opdef.name] = opdef
+    return opdef
+
+
+def get(name):
+    return REGISTRY[name]
+
+
+def defop(name, infer, kernel, **kw):
+    """Build and register an OpDef in one call (the usual way op families declare ops)."""
+    return register(OpDef(name, infer, kernel, **kw))
+
+
+def apply(op, *inputs, **attrs):
+    """Run or trace one op. Returns one tensor, or a tuple when the op has several outputs."""
+    builder = _context.current_builder()
+    if builder is not None:
+        outputs = builder.add_node(op, inputs, attrs)
+    else:
+        outputs = _run_eagerly(op, inputs, attrs)
+    if _tape.ACTIVE_TAPES:
+        _tape.record(op, inputs, outputs, attrs)
+    if op.num_outputs == 1:
+        return outputs[0]
+    return None if op.num_outputs == 0 else outputs
+
+
+def _run_eagerly(op, inputs, attrs):
+    for t in inputs:
+        if not isinstance(t, EagerTensor):
+            if isinstance(t, Tensor):
+                raise TypeError(
+                    f"{op.name}: a symbolic tensor ({t!r}) was used outside the function that "
+                    "traced it. Return it from the tf.function instead of keeping it in a Python "
+                    "variable.")
+            raise TypeError(f"{op.name}: expected tensors as inputs, got {type(t).__name__}")
+    out_types = infer_types(op, [t.type for t in inputs], attrs)
+    try:
+        with np.errstate(all="ignore"):
+            result = op.kernel(*[t._value for t in inputs], **attrs)
+    except OpError:
+        raise
+    except IndexError as e:
+        raise InvalidArgumentError(f"{e} [Op:{op.name}]", op.name) from None
+    if not isinstance(result, tuple):
+        result = (result,)
+    outputs = []
+    for value, ty in zip(result, out_types):
+        value = np.asarray(value)
+        if value.dtype != ty.dtype.np_dtype:
+            value = value.astype(ty.dtype.np_dtype)
+        outputs.append(EagerTensor(value, ty.dtype))
+    return tuple(outputs)
+
+
+def infer_types(op, in_types, attrs):
+    """The op's output types as a tuple; type-rule failures become InvalidArgumentError."""
+    out = op.infer(in_types, **attrs)
+    return out if isinstance(out, (tuple, list)) else (out,)

@@ -1,0 +1,44 @@
+"""State OpDefs: reading and writing a Variable (effects ordered by the effect token).
+
+The Variable object itself travels as the `var` attribute; eagerly the kernels read and replace
+its NumPy buffer. Writes replace the buffer instead of mutating it, so tensors read earlier keep
+their values (a read is a snapshot, as in TF).
+"""
+import numpy as np
+
+from ..ir.types import TensorType
+from .opdef import READS_VARIABLE, WRITES_VARIABLE, InvalidArgumentError, defop
+
+
+def _read_infer(in_types, var):
+    return TensorType(var.dtype, var.shape)
+
+
+read_variable = defop("read_variable", _read_infer, lambda var: var._value,
+                      effects=READS_VARIABLE, vjp=lambda c, g: g,
+                      doc="The current value of attribute `var`.")
+
+
+def _assign_infer(in_types, var):
+    value = in_types[0]
+    if value.dtype is not var.dtype:
+        raise InvalidArgumentError(
+            f"Cannot assign a {value.dtype.name} value to variable {var.name!r} of dtype "
+            f"{var.dtype.name}. Fix: tf.cast the value to tf.{var.dtype.name}.", "assign_variable")
+    if not value.shape.is_compatible_with(var.shape):
+        raise InvalidArgumentError(
+            f"Cannot assign a value of shape {value.shape} to variable {var.name!r} of shape "
+            f"{var.shape}.", "assign_variable")
+    return ()
+
+
+def _assign_kernel(value, var):
+    arr = np.array(value, dtype=var.dtype.np_dtype)  # a private copy: callers may reuse `value`
+    arr.flags.writeable = False
+    var._value = arr
+    return ()
+
+
+assign_variable = defop("assign_variable", _assign_infer, _assign_kernel,
+                        effects=WRITES_VARIABLE, num_outputs=0,
+                        doc="Replace the value of attribute `var` with input 0.")

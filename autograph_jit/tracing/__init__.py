@@ -1,0 +1,1 @@
+"""Tracing: tf.function, signatures and the cache, ConcreteFunction, the graph builder."""

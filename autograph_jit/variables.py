@@ -1,0 +1,194 @@
+"""tf.Variable: named, mutable state read and written through the `read_variable` and
+`assign_variable` ops (so reads/writes are recorded by tapes and traced into graphs)."""
+import itertools
+
+import numpy as np
+
+from . import dtypes as _dtypes
+from .ops import operators as _operators
+from .ops.opdef import apply
+from .ops.state_ops import assign_variable, read_variable
+from .tensor import EagerTensor, Tensor, _python_to_array, convert_to_tensor, numpy_text
+from .tensor_shape import TensorShape
+from .tracing import context as _context
+
+__all__ = ["Variable"]
+
+_uid = itertools.count()
+
+
+def _current_name_scope():
+    from .module import current_name_scope
+    return current_name_scope()
+
+
+class Variable:
+    """TF's `tf.Variable(initial_value, trainable=True, name=None, dtype=None, shape=None)`."""
+
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=True, validate_shape=True, caching_device=None,
+                 name=None, variable_def=None, dtype=None, import_scope=None, constraint=None,
+                 synchronization=None, aggregation=None, shape=None, experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified except "
+                             "when you are not providing a `variable_def`.")
+        builder = _context.current_builder()
+        if builder is not None:
+            builder.on_variable_created(self)
+        if callable(initial_value):
+            initial_value = initial_value()
+        if dtype is not None:
+            dtype = _dtypes.as_dtype(dtype)
+        init = _initial_array(initial_value, dtype)
+        self._value = init
+        self.dtype = _dtypes.as_dtype(init.dtype) if dtype is None else dtype
+        self._shape = TensorShape(init.shape) if shape is None else TensorShape(shape)
+        if not self._shape.is_compatible_with(init.shape):
+            raise ValueError(f"The initial value's shape ({TensorShape(init.shape)}) is not "
+                             f"compatible with the explicitly supplied `shape` argument "
+                             f"({self._shape}).")
+        self.trainable = bool(trainable)
+        base = name if name is not None else "Variable"
+        scope = _current_name_scope()
+        self._name = f"{scope}{base}:0"
+        self._unique_id = next(_uid)
+        self.constraint = constraint
+
+    # -- identity and metadata ------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def shape(self):
+        return self._shape
+
+    @property
+    def ndim(self):
+        return self._shape.rank
+
+    def get_shape(self):
+        return self._shape
+
+    @property
+    def device(self):
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    @property
+    def initial_value(self):
+        return EagerTensor(self._value, self.dtype)
+
+    def __hash__(self):
+        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
+
+    def ref(self):
+        from .tensor import _TensorRef
+        return _TensorRef(self)
+
+    experimental_ref = ref
+
+    # -- reading --------------------------------------------------------------------------------
+    def read_value(self):
+        return apply(read_variable, var=self)
+
+    value = read_value
+
+    def _as_tensor(self):
+        return self.read_value()
+
+    def numpy(self):
+        v = self._value
+        return v[()] if v.ndim == 0 else v.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._value, dtype=dtype)
+
+    def __bool__(self):
+        return bool(self.read_value())
+
+    def __int__(self):
+        return int(self.read_value())
+
+    def __float__(self):
+        return float(self.read_value())
+
+    def __index__(self):
+        return self.read_value().__index__()
+
+    def __len__(self):
+        return len(self.read_value())
+
+    def __iter__(self):
+        return iter(self.read_value())
+
+    def __getitem__(self, key):
+        from .ops.slicing import variable_getitem
+        return variable_getitem(self, key)
+
+    # -- writing --------------------------------------------------------------------------------
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        value = convert_to_tensor(value, dtype=self.dtype) if not isinstance(value, Tensor) \
+            and not hasattr(value, "_as_tensor") else convert_to_tensor(value)
+        apply(assign_variable, value, var=self)
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        from .ops.math_ops import add
+        return self.assign(add(self.read_value(), delta), read_value=read_value)
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        from .ops.math_ops import subtract
+        return self.assign(subtract(self.read_value(), delta), read_value=read_value)
+
+    # -- printing -------------------------------------------------------------------------------
+    def __repr__(self):
+        if _context.current_builder() is not None:
+            return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+        return "<tf.Variable '%s' shape=%s dtype=%s, numpy=%s>" % (
+            self.name, self.shape, self.dtype.name, numpy_text(self._value, is_repr=True))
+
+    def __str__(self):
+        return repr(self)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        new = Variable(self._value.copy(), trainable=self.trainable,
+                       name=self._name.rsplit(":", 1)[0].rsplit("/", 1)[-1], dtype=self.dtype)
+        memo[id(self)] = new
+        return new
+
+
+def _initial_array(initial_value, dtype):
+    conv = getattr(initial_value, "_as_tensor", None)
+    if conv is not None:
+        initial_value = conv()
+    if isinstance(initial_value, Tensor):
+        t = initial_value
+        from .tensor import constant_value
+        value = constant_value(t)
+        if value is None:
+            raise ValueError("A tf.Variable's initial value must be computable now; it was a "
+                             "symbolic tensor. Create the variable outside the tf.function, or "
+                             "from a Python/NumPy value.")
+        arr = np.asarray(value)
+        if dtype is not None and arr.dtype != dtype.np_dtype:
+            if not (t.dtype is dtype):
+                raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Tensor "
+                                 f"with dtype {t.dtype.name}")
+    elif isinstance(initial_value, (np.ndarray, np.generic)):
+        arr = np.asarray(initial_value)
+        if dtype is not None:
+            arr = arr.astype(dtype.np_dtype)
+        elif arr.dtype.kind not in "fiub":
+            raise TypeError(f"Cannot create a tf.Variable from a {arr.dtype} array")
+    else:
+        arr, _ = _python_to_array(initial_value, dtype, strict=False)
+    arr = np.array(arr, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+_operators.install_on(Variable, getitem=False)
