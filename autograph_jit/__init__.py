@@ -46,5 +46,10 @@ from .variables import Variable  # noqa: E402,F401
 from .module import Module, name_scope  # noqa: E402,F401
 from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
+from .ops.io_ops import tf_print as print  # noqa: E402,F401,A001
+from . import random  # noqa: E402,F401
+from . import errors, linalg, math  # noqa: E402,F401,A004
+
+newaxis = None
 
 _operators.install_on(Tensor)

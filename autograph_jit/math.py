@@ -1,0 +1,33 @@
+"""`tf.math` namespace: thin re-exports of ops/math_ops.py (plus a few composites TF has here)."""
+from .ops.math_ops import (  # noqa: F401
+    abs, add, add_n, argmax, argmin, cast, ceil, cos, cumsum, divide, divide_no_nan, equal, erf,
+    exp, expm1, floor, floordiv, floormod, greater, greater_equal, is_finite, is_inf, is_nan, less,
+    less_equal, log, log1p, log_sigmoid, logical_and, logical_not, logical_or, logical_xor,
+    maximum, minimum, mod, multiply, negative, not_equal, pow, reciprocal, reduce_all, reduce_any,
+    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
+    reduce_variance, round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract,
+    tanh, truediv)
+
+
+def count_nonzero(input, axis=None, keepdims=False, dtype="int64", name=None):  # noqa: A002
+    from .ops import math_ops as m
+    x = m.to_tensor(input)
+    zero = m.zeros_like_(x)
+    return m.reduce_sum(m.cast(m.not_equal(x, zero), dtype), axis=axis, keepdims=keepdims)
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    from .ops import math_ops as m
+    return m.sqrt(m.reduce_sum(m.square(input_tensor), axis=axis, keepdims=keepdims))
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None):
+    from .ops import math_ops as m
+    x = m.to_tensor(x)
+    sq = m.reduce_sum(m.square(x), axis=axis, keepdims=True)
+    return m.multiply(x, m.rsqrt(m.maximum(sq, epsilon)))
+
+
+def softplus(features, name=None):
+    from .ops import nn_ops
+    return nn_ops.softplus(features)
