@@ -42,13 +42,25 @@ from .ops.math_ops import (  # noqa: E402,F401
 from .ops.array_ops import (  # noqa: E402,F401
     concat, constant, expand_dims, eye, fill, identity, linspace, ones, ones_like, range, rank,
     reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
+from .ops.slicing import (  # noqa: E402,F401
+    broadcast_to, pad, reverse, slice, split, tile)
+from .ops.gather_ops import (  # noqa: E402,F401
+    argsort, boolean_mask, gather, gather_nd, one_hot, sort)
 from .variables import Variable  # noqa: E402,F401
 from .module import Module, name_scope  # noqa: E402,F401
 from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
 from .ops.io_ops import tf_print as print  # noqa: E402,F401,A001
 from . import random  # noqa: E402,F401
+from . import nn  # noqa: E402,F401
 from . import errors, linalg, math  # noqa: E402,F401,A004
+from . import keras  # noqa: E402,F401
+
+from . import config  # noqa: E402,F401
+from .tracing.function import Function, function  # noqa: E402,F401
+from .tracing.signature import TensorSpec  # noqa: E402,F401
+from .tracing.concrete import ConcreteFunction  # noqa: E402,F401
+from .ops.control_ops import cond, while_loop  # noqa: E402,F401
 
 newaxis = None
 

@@ -49,6 +49,15 @@ def record(op, inputs, outputs, attrs):
         inputs = (var,)
     elif op.vjp is None:
         return
+    elif op.interpret is not None:
+        # ops holding regions: variables read inside them are sources too
+        from ..ops.control_ops import _variables_in
+        variables = _variables_in(attrs)
+        for var in variables:
+            for tape in ACTIVE_TAPES:
+                if tape._recording:
+                    tape._variable_accessed(var)
+        inputs = tuple(inputs) + tuple(variables)
     for tape in ACTIVE_TAPES:
         if not tape._recording:
             continue

@@ -529,3 +529,23 @@ def concat(values, axis, name="concat"):
 def math_ops():
     from . import math_ops as m
     return m
+
+
+# ----------------------------------------------------------------------------------------------
+# constant (a node holding a value; eager code never applies it — EagerTensors are constants)
+# ----------------------------------------------------------------------------------------------
+
+
+def _constant_infer(in_types, value, dtype):
+    return TensorType(dtype, value.shape, value)
+
+
+constant_op = defop("constant", _constant_infer, lambda value, dtype: value,
+                    doc="A value known when the graph is built (a captured eager tensor or a "
+                        "Python/NumPy literal).")
+
+
+def where_indices(condition, name=None):
+    """The one-argument tf.where (defined in gather_ops.py; math_ops.where calls it here)."""
+    from .gather_ops import where_indices as impl
+    return impl(condition, name=name)

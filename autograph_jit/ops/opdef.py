@@ -49,10 +49,10 @@ class InvalidArgumentError(OpError, ValueError):
 
 class OpDef:
     __slots__ = ("name", "infer", "kernel", "vjp", "effects", "elementwise", "num_outputs",
-                 "doc", "differentiable", "attr_names")
+                 "doc", "differentiable", "interpret", "replay")
 
     def __init__(self, name, infer, kernel, vjp=None, effects=PURE, elementwise=False,
-                 num_outputs=1, differentiable=None, doc=""):
+                 num_outputs=1, differentiable=None, doc="", interpret=None, replay=None):
         self.name = name
         self.infer = infer
         self.kernel = kernel
@@ -63,6 +63,10 @@ class OpDef:
         # Which inputs gradients flow to; None means every floating input.
         self.differentiable = differentiable
         self.doc = doc
+        # Ops holding regions: `interpret(node, inputs, run_graph)` runs a node in the graph
+        # interpreter; `replay(attrs, inputs)` re-executes it op by op (eagerly, under tapes).
+        self.interpret = interpret
+        self.replay = replay
 
     @property
     def is_pure(self):

@@ -1,0 +1,68 @@
+"""Adam (with optional AMSGrad), Keras 3's update rule."""
+from ...ops.math_ops import cast, maximum, pow, sqrt, square  # noqa: A004
+from .optimizer import Optimizer
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """`tf.keras.optimizers.Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    amsgrad=False)`.
+
+    With `t = iterations + 1`: `alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`,
+    `m += (g - m) * (1 - beta_1)`, `v += (g**2 - v) * (1 - beta_2)`,
+    `var -= alpha * m / (sqrt(v) + epsilon)` (AMSGrad uses the running max of `v`)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name="adam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, weight_decay=weight_decay,
+                         clipnorm=clipnorm, clipvalue=clipvalue,
+                         global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        self._velocity_hats = []
+        if self.amsgrad:
+            self._velocity_hats = [self.add_variable_from_reference(v, "velocity_hat")
+                                   for v in var_list]
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr = cast(learning_rate, dtype)
+        gradient = cast(gradient, dtype)
+        # The step is read from the Variable so a compiled step sees the current count.
+        local_step = cast(self.iterations + 1, dtype)
+        beta_1_power = pow(cast(self.beta_1, dtype), local_step)
+        beta_2_power = pow(cast(self.beta_2, dtype), local_step)
+        index = self._get_variable_index(variable)
+        m = self._momentums[index]
+        v = self._velocities[index]
+        alpha = lr * sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        m.assign_add((gradient - m) * (1 - self.beta_1))
+        v.assign_add((square(gradient) - v) * (1 - self.beta_2))
+        if self.amsgrad:
+            v_hat = self._velocity_hats[index]
+            v_hat.assign(maximum(v_hat, v))
+            v = v_hat
+        variable.assign_sub((m * alpha) / (sqrt(v) + self.epsilon))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2,
+                       "epsilon": self.epsilon, "amsgrad": self.amsgrad})
+        return config

@@ -1,0 +1,304 @@
+"""The Keras 3 optimizer base class: step counter, learning rate, slot variables, gradient
+filtering/clipping/weight decay, and `apply_gradients`/`apply`/`minimize`.
+
+Every update is written with public ops on tensors and Variables (`assign_sub`, `tf.sqrt`, ...),
+and the learning rate and step count live in Variables read at run time, so the same Python code
+runs eagerly and traces into one graph whose later calls stay correct.
+"""
+import warnings
+
+import numpy as np
+
+from ...module import name_scope
+from ...ops.array_ops import ones_like
+from ...ops.math_ops import (
+    cast, clip_by_value, maximum, minimum, reduce_sum, sqrt, square, where)
+from ...tensor import convert_to_tensor
+from ...variables import Variable
+from . import schedules as _schedules
+
+__all__ = ["Optimizer"]
+
+_CONFIG_KEYS = ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema",
+                "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                "gradient_accumulation_steps")
+
+
+class Optimizer:
+    """Keras 3's `keras.optimizers.Optimizer` (the base every optimizer subclasses).
+
+    Subclasses implement `build(var_list)` (call `super().build(var_list)`, then create slots with
+    `add_variable_from_reference`) and `update_step(gradient, variable, learning_rate)`.
+    """
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+        if "lr" in kwargs:
+            raise ValueError("`lr` is deprecated in Keras optimizer, please use `learning_rate` "
+                             "or use the legacy optimizer, e.g.,tf.keras.optimizers.legacy.SGD.")
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if use_ema or gradient_accumulation_steps:
+            raise NotImplementedError("use_ema and gradient_accumulation_steps are not supported "
+                                      "by autograph_jit's optimizers yet; leave them unset.")
+        if sum(x is not None for x in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
+                             f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                             f"global_clipnorm={global_clipnorm}")
+        self.name = name if name is not None else type(self).__name__.lower()
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._variables = []
+        self._trainable_variables = []
+        self._var_index = {}          # id(model variable) -> position in _trainable_variables
+        self._exclude_ids = set()
+        self._exclude_names = None
+        with name_scope(self.name):
+            self._iterations = Variable(np.int64(0), trainable=False, name="iteration",
+                                        dtype="int64")
+            self._variables.append(self._iterations)
+            self._learning_rate = self._build_learning_rate(learning_rate)
+
+    def _build_learning_rate(self, learning_rate):
+        if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
+            return learning_rate
+        var = Variable(learning_rate, trainable=False, name="learning_rate", dtype="float32")
+        self._variables.append(var)
+        return var
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def iterations(self):
+        return self._iterations
+
+    @property
+    def variables(self):
+        return self._variables[:]
+
+    @property
+    def learning_rate(self):
+        return self._get_current_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate):
+        if isinstance(learning_rate, _schedules.LearningRateSchedule):
+            self._learning_rate = learning_rate
+            return
+        if not isinstance(self._learning_rate, Variable):
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as "
+                            "its `learning_rate` constructor argument, hence its learning rate "
+                            "is not settable. If you need the learning rate to be settable, you "
+                            "should instantiate the optimizer with a float `learning_rate` "
+                            "argument.")
+        self._learning_rate.assign(cast(learning_rate, "float32"))
+
+    def _get_current_learning_rate(self):
+        lr = self._learning_rate
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            return lr(self._iterations)
+        if isinstance(lr, Variable):
+            return lr
+        if callable(lr):
+            return lr()
+        return lr
+
+    def build(self, var_list):
+        """Remember the model variables; subclasses then create one slot per variable."""
+        self._trainable_variables = list(var_list)
+        self._var_index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        self.built = True
+
+    def _get_variable_index(self, variable):
+        return self._var_index[id(variable)]
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
+                     name=None):
+        dtype = dtype or "float32"
+        np_dtype = np.dtype(getattr(dtype, "np_dtype", dtype))
+        value = _initial_value(initializer, tuple(shape), np_dtype)
+        with name_scope(self.name):
+            var = Variable(value, trainable=False, name=name, dtype=dtype)
+        self._variables.append(var)
+        return var
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """A slot shaped like `reference_variable`, named `<ref>_<name>` in the optimizer scope."""
+        base = reference_variable.name.rsplit(":", 1)[0].replace("/", "_")
+        return self.add_variable(reference_variable.shape.as_list(), initializer=initializer,
+                                 dtype=reference_variable.dtype, name=f"{base}_{name}")
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the "
+                             "optimizer is built.")
+        self._exclude_ids = {id(v) for v in (var_list or ())}
+        self._exclude_names = list(var_names) if var_names else None
+
+    # -- applying gradients ---------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars, name=None, **kwargs):
+        """Apply `(gradient, variable)` pairs (any iterable) and return `iterations`."""
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self._iterations
+        grads, trainable_variables = zip(*pairs)
+        self.apply(grads, trainable_variables)
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None):
+        grads = list(grads)
+        if len(grads) == 0:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must "
+                                 "already be built on a list of variables. Call "
+                                 "`optimizer.build(trainable_variables)` first. ")
+            trainable_variables = self._trainable_variables
+        else:
+            trainable_variables = list(trainable_variables)
+            if not self.built:
+                self.build(trainable_variables)
+                self.built = True
+            self._check_variables_are_known(trainable_variables)
+        grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
+        grads = [convert_to_tensor(g) for g in grads]
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        grads = self._clip_gradients(grads)
+        self._apply_weight_decay(trainable_variables)
+        learning_rate = self.learning_rate
+        for grad, var in zip(grads, trainable_variables):
+            self.update_step(grad, var, learning_rate)
+        self._iterations.assign_add(1)
+        for var in trainable_variables:
+            if getattr(var, "constraint", None) is not None:
+                var.assign(var.constraint(var))
+
+    def update_step(self, gradient, variable, learning_rate):
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+
+    def minimize(self, loss, var_list, tape=None):
+        """Compute gradients of `loss` (a tensor with `tape`, or a callable of no arguments) with
+        respect to `var_list` (a list, or a callable returning one) and apply them."""
+        from ...autodiff.tape import GradientTape
+        if not callable(loss) and tape is None:
+            raise ValueError("`tape` is required when a `Tensor` loss is passed. "
+                             f"Received: loss={loss}, tape={tape}.")
+        if callable(loss):
+            tape = GradientTape() if tape is None else tape
+            with tape:
+                if callable(var_list):
+                    var_list = var_list()
+                tape.watch(var_list)
+                loss = loss()
+        elif callable(var_list):
+            var_list = var_list()
+        var_list = list(var_list)
+        grads = tape.gradient(loss, var_list)
+        return self.apply_gradients(zip(grads, var_list))
+
+    def _check_variables_are_known(self, variables):
+        for v in variables:
+            if id(v) not in self._var_index:
+                raise ValueError(f"Unknown variable: {v}. This optimizer can only be called for "
+                                 "the variables it was originally built with. When working with "
+                                 "a new set of variables, you should recreate a new optimizer "
+                                 "instance.")
+
+    @staticmethod
+    def _filter_empty_gradients(grads, variables):
+        kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        if not kept:
+            raise ValueError("No gradients provided for any variable.")
+        missing = [v.name for g, v in zip(grads, variables) if g is None]
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
+                          "loss. If using `model.compile()`, did you forget to provide a `loss` "
+                          "argument?", stacklevel=3)
+        return [g for g, _ in kept], [v for _, v in kept]
+
+    def _clip_gradients(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            return [_clip_by_norm(g, self.clipnorm) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            return _clip_by_global_norm(grads, self.global_clipnorm)
+        if self.clipvalue and self.clipvalue > 0:
+            return [clip_by_value(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def _use_weight_decay(self, variable):
+        if id(variable) in self._exclude_ids:
+            return False
+        names = self._exclude_names or ()
+        return not any(n in variable.name for n in names)
+
+    def _apply_weight_decay(self, variables):
+        if self.weight_decay is None:
+            return
+        for variable in variables:
+            if self._use_weight_decay(variable):
+                lr = cast(self.learning_rate, variable.dtype)
+                wd = cast(self.weight_decay, variable.dtype)
+                variable.assign(variable - variable * wd * lr)
+
+    # -- configuration --------------------------------------------------------------------------
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            lr = _schedules.serialize(lr)
+        elif isinstance(lr, Variable):
+            lr = float(lr.numpy())
+        config = {"name": self.name, "learning_rate": lr}
+        config.update({k: getattr(self, k) for k in _CONFIG_KEYS})
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(config["learning_rate"],
+                                                             custom_objects=custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.{type(self).__name__} object at {hex(id(self))}>"
+
+
+def _initial_value(initializer, shape, np_dtype):
+    """The numeric start value of a slot (a NumPy array: slots may be created while tracing)."""
+    if initializer in ("zeros", "Zeros", None):
+        return np.zeros(shape, np_dtype)
+    if initializer in ("ones", "Ones"):
+        return np.ones(shape, np_dtype)
+    if isinstance(initializer, (int, float)):
+        return np.full(shape, initializer, np_dtype)
+    if callable(initializer):
+        return initializer(shape, dtype=np_dtype)
+    raise ValueError(f"Unsupported optimizer variable initializer: {initializer!r}")
+
+
+def _clip_by_norm(values, clipnorm):
+    """Keras 3's per-gradient clipping; the `where` keeps an all-zero gradient NaN-free."""
+    l2sum = reduce_sum(square(values), keepdims=True)
+    pred = l2sum > 0
+    l2norm = where(pred, sqrt(where(pred, l2sum, ones_like(l2sum))), l2sum)
+    return values * clipnorm / maximum(l2norm, clipnorm)
+
+
+def _clip_by_global_norm(grads, clip_norm):
+    use_norm = sqrt(sum(reduce_sum(square(g)) for g in grads))
+    scale = clip_norm * minimum(1.0 / use_norm, 1.0 / clip_norm)
+    scale = scale + (use_norm - use_norm)  # NaN/inf norms propagate instead of being clipped
+    return [g * cast(scale, g.dtype) for g in grads]

@@ -1,0 +1,463 @@
+"""tf.function: the decorator, the per-signature cache of ConcreteFunctions, and retracing.
+
+A call binds its arguments to the Python signature, computes the cache key (signature.py) plus
+the current values of the Python globals/closure cells the function read when traced (a changed
+global retraces instead of returning a stale result), and runs the cached ConcreteFunction —
+tracing a new one on a miss, with the reason recorded (`retrace_reasons()`), and one warning
+naming the argument and the fix once a function has traced five times.
+"""
+import functools
+import inspect
+import time
+import types
+import warnings
+import weakref
+
+from .. import config as _config
+from ..ir.types import TensorType
+from ..tensor import Tensor, convert_to_tensor
+from . import context
+from .builder import GraphBuilder, is_library_file
+from .concrete import _LEAF, ConcreteFunction
+from .signature import (TensorSpec, call_key, describe_change, key_matches, relax,
+                        spec_of_key)
+
+RETRACE_WARNING_THRESHOLD = 5
+_GUARDABLE = (int, float, bool, str, bytes, type(None))
+
+
+class Function:
+    """What `@tf.function` returns (TF's `tf.types.experimental.GenericFunction`)."""
+
+    def __init__(self, python_function, name=None, input_signature=None, autograph=True,
+                 reduce_retracing=False, jit_compile=None, backend=None, strict=False,
+                 experimental_autograph_options=None, experimental_relax_shapes=None):
+        if not callable(python_function):
+            raise TypeError(f"tf.function expects a callable, got {python_function!r}")
+        functools.update_wrapper(self, python_function, updated=())
+        self.python_function = python_function
+        self._name = name or getattr(python_function, "__name__", "function")
+        self.input_signature = None if input_signature is None else tuple(input_signature)
+        self._autograph = autograph
+        self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
+        self.jit_compile = jit_compile
+        self.backend = backend or "cpu"
+        self.strict = strict
+        self._cache = {}            # key -> ConcreteFunction
+        self._general = []          # (relaxed key, ConcreteFunction) for reduce_retracing
+        self._keys = []             # keys in trace order (for miss explanations)
+        self._reasons = []
+        self._tracing_count = 0
+        self._first_trace_done = False
+        self._warned = False
+        self._guards = []           # (kind, name) of Python values the traces depend on
+        self._holders = []
+        self._instances = weakref.WeakKeyDictionary()
+        try:
+            self._signature = inspect.signature(python_function)
+        except (TypeError, ValueError):
+            self._signature = None
+
+    # -- methods: one Function (and cache) per instance, as TF ------------------------------------
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        try:
+            bound = self._instances.get(instance)
+        except TypeError:  # unhashable / un-weakref-able instance
+            bound = None
+        if bound is None:
+            bound = Function(types.MethodType(self.python_function, instance), name=self._name,
+                             input_signature=self.input_signature, autograph=self._autograph,
+                             reduce_retracing=self._reduce_retracing,
+                             jit_compile=self.jit_compile, backend=self.backend,
+                             strict=self.strict)
+            try:
+                self._instances[instance] = bound
+            except TypeError:
+                pass
+        return bound
+
+    # -- public API -------------------------------------------------------------------------------
+    def experimental_get_tracing_count(self):
+        return self._tracing_count
+
+    def retrace_reasons(self):
+        """Why each trace after the first happened ('x: tensor float32[3] -> tensor int32[3]')."""
+        return list(self._reasons)
+
+    @property
+    def function_spec(self):
+        return self._signature
+
+    def get_concrete_function(self, *args, **kwargs):
+        """The ConcreteFunction for these arguments (values or TensorSpecs), tracing if needed."""
+        if self.input_signature is not None and not args and not kwargs:
+            args = self.input_signature
+        args = tuple(_spec_placeholder(a) for a in args)
+        kwargs = {k: _spec_placeholder(v) for k, v in kwargs.items()}
+        cf, _ = self._lookup(args, kwargs, for_concrete=True)
+        return cf
+
+    def __call__(self, *args, **kwargs):
+        if _config.functions_run_eagerly():
+            return self.python_function(*args, **kwargs)
+        try:
+            cf, tensors = self._lookup(args, kwargs)
+            return cf._call_flat(tensors)
+        except Exception as e:
+            raise e.with_traceback(_user_traceback(e.__traceback__))
+
+    def __repr__(self):
+        return f"<autograph_jit.Function {self._name}>"
+
+    # -- cache ------------------------------------------------------------------------------------
+    def _bind(self, args, kwargs):
+        if self._signature is None:
+            return [f"arg{i}" for i in range(len(args))] + list(kwargs), list(args) + list(
+                kwargs.values())
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self._name}(): {e}") from None
+        bound.apply_defaults()
+        return list(bound.arguments), list(bound.arguments.values())
+
+    def _lookup(self, args, kwargs, for_concrete=False):
+        if self.input_signature is not None:
+            return self._lookup_signature(args, kwargs)
+        names, values = self._bind(args, kwargs)
+        tensors, holders = [], []
+        arg_key = tuple(call_key(v, tensors, holders) for v in values)
+        key = (arg_key, self._guard_values())
+        cf = self._cache.get(key)
+        if cf is None and self._general:
+            for general, gcf in self._general:
+                if general[1] == key[1] and len(general[0]) == len(arg_key) and all(
+                        key_matches(g, s) for g, s in zip(general[0], arg_key)):
+                    cf = gcf
+                    break
+        if cf is None:
+            trace_key = key
+            if self._reduce_retracing and self._keys:
+                relaxed = self._relaxed(key)
+                if relaxed is not None:
+                    trace_key = relaxed
+            self._note_retrace(names, key)
+            self._holders.append(holders)
+            cf = self._trace(names, values, trace_key[0], key)
+            self._cache[key] = cf
+            if trace_key is not key:
+                self._general.append((trace_key, cf))
+                self._cache[trace_key] = cf
+        return cf, tensors
+
+    def _relaxed(self, key):
+        for old in reversed(self._keys):
+            if old[1] != key[1] or len(old[0]) != len(key[0]):
+                continue
+            parts = [relax(a, b) for a, b in zip(old[0], key[0])]
+            if all(p is not None for p in parts):
+                return (tuple(parts), key[1])
+        return None
+
+    def _lookup_signature(self, args, kwargs):
+        if kwargs:
+            names = list(self._signature.parameters) if self._signature else []
+            args = tuple(args) + tuple(kwargs[n] for n in names[len(args):] if n in kwargs)
+        specs = self.input_signature
+        if len(args) != len(specs):
+            raise TypeError(f"{self._name}() takes {len(specs)} argument(s) per its "
+                            f"input_signature {list(specs)}, got {len(args)}")
+        from .. import nest
+        tensors = []
+        for value, spec in zip(nest.flatten(args), nest.flatten(specs)):
+            if isinstance(value, TensorSpec):
+                value_t = value
+            elif isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
+                value_t = convert_to_tensor(value)
+            else:
+                try:
+                    value_t = convert_to_tensor(value, dtype=spec.dtype)
+                except (TypeError, ValueError) as e:
+                    raise TypeError(self._signature_error(value, spec, str(e))) from None
+            if value_t.dtype != spec.dtype or not spec.shape.is_compatible_with(value_t.shape):
+                raise TypeError(self._signature_error(value, spec))
+            tensors.append(value_t)
+        key = ("input_signature",)
+        cf = self._cache.get(key)
+        if cf is None:
+            names, _ = self._bind(specs, {}) if self._signature else (None, None)
+            arg_key = tuple(call_key(s, [], []) for s in specs)
+            arg_key = tuple(_spec_to_tensor_key(k) for k in arg_key)
+            self._note_retrace(names, key)
+            cf = self._trace(names, list(specs), arg_key, key)
+            self._cache[key] = cf
+        return cf, [t for t in tensors if not isinstance(t, TensorSpec)]
+
+    def _signature_error(self, value, spec, detail=""):
+        got = (f"TensorSpec(shape={value.shape}, dtype={value.dtype!r})"
+               if hasattr(value, "dtype") else repr(value))
+        return (f"Binding inputs to tf.function `{self._name}` failed: can not cast {got} to "
+                f"{spec!r}{': ' + detail if detail else ''}. The function was declared with "
+                f"input_signature={list(self.input_signature)}; pass a tensor of dtype "
+                f"{spec.dtype.name} and shape {spec.shape}, or remove/widen the input_signature.")
+
+    def _guard_values(self):
+        return tuple(_read_guard(self.python_function, kind, name) for kind, name in self._guards)
+
+    def _note_retrace(self, names, key):
+        if self._keys:
+            old = min(self._keys, key=lambda k: _distance(k, key))
+            change = None
+            if names and old[0] != key[0] and isinstance(old[0], tuple):
+                change = describe_change(names, old[0], key[0])
+            if change is None and old[1] != key[1]:
+                change = self._guard_change(old[1], key[1])
+            reason = (f"argument {change[0]}: {change[1]} -> {change[2]}" if change
+                      else "new call signature")
+            self._reasons.append(reason)
+            if len(self._keys) + 1 >= RETRACE_WARNING_THRESHOLD and not self._warned:
+                self._warned = True
+                warnings.warn(
+                    f"tf.function '{self._name}' has been traced {len(self._keys) + 1} times; "
+                    f"the last retrace happened because {reason}. Each trace builds and compiles "
+                    "a new graph. Fix: pass tensors instead of changing Python values, give "
+                    "input_signature=[tf.TensorSpec(shape=[None, ...], ...)] to accept "
+                    "varying shapes, or use @tf.function(reduce_retracing=True).",
+                    stacklevel=4)
+        self._keys.append(key)
+
+    def _guard_change(self, old, new):
+        for (kind, name), a, b in zip(self._guards, old, new):
+            if a != b:
+                return (f"{kind} {name!r}", repr(a), repr(b))
+        return None
+
+    # -- tracing ----------------------------------------------------------------------------------
+    def _trace(self, names, values, arg_key, key):
+        start = time.perf_counter()
+        fn = self._converted()
+        cf = self._trace_once(fn, names, values, arg_key, allow_variables=True)
+        if self._first_trace_done or not cf._created_variables:
+            self._first_trace_done = True
+        else:
+            # TF semantics: a first trace that created variables is followed at once by a
+            # trace that must not create any (the tf.Module singleton pattern).
+            self._first_trace_done = True
+            cf = self._trace_once(fn, names, values, arg_key, allow_variables=False)
+        cf.trace_seconds = time.perf_counter() - start
+        self._record_guards()
+        return cf
+
+    def _converted(self):
+        if not self._autograph:
+            return self.python_function
+        from ..autograph import api as _ag
+        return _ag.convert_for_tracing(self.python_function)
+
+    def _trace_once(self, fn, names, values, arg_key, allow_variables):
+        self._tracing_count += 1
+        builder = GraphBuilder(self._name)
+        builder.allow_variable_creation = allow_variables and not self._first_trace_done
+        params = []
+        with context.building(builder):
+            it = iter(_tensor_keys(arg_key))
+            symbolic_values = [_substitute(v, it, builder, params, name)
+                               for v, name in zip(values, names or [None] * len(values))]
+            if self._signature is not None and names is not None:
+                args, kwargs = _rebuild_call(self._signature, names, symbolic_values)
+            else:
+                args, kwargs = symbolic_values, {}
+            outputs = fn(*args, **kwargs)
+            result_values, structure, result_tensors = _collect_outputs(outputs, builder)
+        graph = builder.finish(result_values)
+        sig = (tuple(_spec_of(v) for v in symbolic_values), {})
+        cf = ConcreteFunction(self._name, graph, params, result_tensors, structure, sig,
+                              self.python_function, backend=self.backend)
+        cf._created_variables = builder.created_variables
+        return cf
+
+    def _record_guards(self):
+        fn = self.python_function
+        func = getattr(fn, "__func__", fn)
+        code = getattr(func, "__code__", None)
+        if code is None:
+            return
+        known = set(self._guards)
+        for name in code.co_names:
+            if name in func.__globals__ and isinstance(func.__globals__[name], _GUARDABLE):
+                known.add(("global", name))
+        for name, cell in zip(code.co_freevars, func.__closure__ or ()):
+            try:
+                if isinstance(cell.cell_contents, _GUARDABLE):
+                    known.add(("closure", name))
+            except ValueError:
+                pass
+        if len(known) != len(self._guards):
+            old_guards = self._guards
+            self._guards = sorted(known)
+            # re-key existing traces with the guard values seen when they were made
+            rekeyed = {}
+            for k, cf in self._cache.items():
+                if k == ("input_signature",):
+                    rekeyed[k] = cf
+                    continue
+                old_vals = dict(zip(old_guards, k[1]))
+                vals = tuple(old_vals.get(g, _read_guard(self.python_function, *g))
+                             for g in self._guards)
+                rekeyed[(k[0], vals)] = cf
+            self._cache = rekeyed
+            self._keys = [(k[0], tuple(dict(zip(old_guards, k[1])).get(
+                g, _read_guard(self.python_function, *g)) for g in self._guards))
+                if k != ("input_signature",) else k for k in self._keys]
+
+
+def _read_guard(fn, kind, name):
+    func = getattr(fn, "__func__", fn)
+    if kind == "global":
+        return func.__globals__.get(name, _MISSING)
+    for n, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        if n == name:
+            try:
+                return cell.cell_contents
+            except ValueError:
+                return _MISSING
+    return _MISSING
+
+
+class _Missing:
+    def __repr__(self):
+        return "<undefined>"
+
+
+_MISSING = _Missing()
+
+
+def _distance(a, b):
+    if not isinstance(a[0], tuple) or not isinstance(b[0], tuple) or len(a[0]) != len(b[0]):
+        return 10 ** 6
+    return sum(x != y for x, y in zip(a[0], b[0])) + (a[1] != b[1])
+
+
+def _spec_placeholder(a):
+    return a
+
+
+def _spec_to_tensor_key(k):
+    return ("tensor", k[1], k[2]) if k[0] == "spec" else k
+
+
+def _tensor_keys(key):
+    """Tensor leaf keys of an argument key, in call_key's traversal order."""
+    out = []
+
+    def walk(k):
+        kind = k[0]
+        if kind in ("tensor", "spec"):
+            out.append(k)
+        elif kind in ("list", "tuple", "namedtuple"):
+            for c in k[1]:
+                walk(c)
+        elif kind == "dict":
+            for _, c in k[1]:
+                walk(c)
+    for k in key:
+        walk(k)
+    return out
+
+
+def _substitute(value, keys, builder, params, name):
+    """Replace tensor leaves (and TensorSpecs) of an argument by symbolic parameters."""
+    if isinstance(value, (Tensor, TensorSpec)) or (
+            type(value).__module__ == "numpy" and type(value).__name__ == "ndarray"):
+        k = next(keys)
+        spec = spec_of_key(("tensor", k[1], k[2]))
+        p = builder.add_param(TensorType(spec.dtype, spec.shape), name=name)
+        t = builder.symbolic(p)
+        params.append(t)
+        return t
+    if isinstance(value, list):
+        return [_substitute(v, keys, builder, params, name) for v in value]
+    if isinstance(value, tuple):
+        items = [_substitute(v, keys, builder, params, name) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, dict):
+        order = sorted(value, key=repr)
+        new = {k: _substitute(value[k], keys, builder, params, name) for k in order}
+        return type(value)((k, new[k]) for k in value) if type(value) is not dict else \
+            {k: new[k] for k in value}
+    return value
+
+
+def _rebuild_call(signature, names, values):
+    args, kwargs = [], {}
+    for name, value in zip(names, values):
+        p = signature.parameters[name]
+        if p.kind == p.VAR_POSITIONAL:
+            args.extend(value)
+        elif p.kind == p.VAR_KEYWORD:
+            kwargs.update(value)
+        elif p.kind == p.KEYWORD_ONLY:
+            kwargs[name] = value
+        else:
+            args.append(value)
+    return args, kwargs
+
+
+def _spec_of(v):
+    from .. import nest
+    return nest.map_structure(lambda x: TensorSpec(x.shape, x.dtype) if isinstance(x, Tensor)
+                              else x, v)
+
+
+def _collect_outputs(outputs, builder):
+    """Graph results for the tensor leaves of `outputs`; the structure keeps Python values."""
+    from .. import nest
+    flat = nest.flatten(outputs)
+    values, tensors, structure_leaves = [], [], []
+    for leaf in flat:
+        if isinstance(leaf, Tensor) or hasattr(leaf, "_as_tensor"):
+            t = convert_to_tensor(leaf)
+            values.append(builder.value_of(t))
+            tensors.append(t)
+            structure_leaves.append(_LEAF)
+        else:
+            structure_leaves.append(leaf)
+    structure = nest.pack_sequence_as(outputs, structure_leaves)
+    return values, structure, tensors
+
+
+def _user_traceback(tb):
+    """The traceback without this library's frames (all of it if nothing else is left)."""
+    frames = []
+    t = tb
+    while t is not None:
+        if not is_library_file(t.tb_frame.f_code.co_filename):
+            frames.append(t)
+        t = t.tb_next
+    if not frames or _config.debug_tracebacks():
+        return tb
+    new = None
+    for t in reversed(frames):
+        new = types.TracebackType(new, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return new
+
+
+def function(func=None, input_signature=None, autograph=True, jit_compile=None,
+             reduce_retracing=False, experimental_implements=None, experimental_autograph_options=None,
+             experimental_relax_shapes=None, experimental_compile=None,
+             experimental_follow_type_hints=None, backend=None, strict=False, name=None):
+    """TF's `tf.function`, usable as `@tf.function` or `@tf.function(...)`; plus `backend=`
+    ("cpu", "gpu", "eager") and `strict=` (turn any interpreter fallback into an error)."""
+    if backend not in (None, "cpu", "gpu", "eager"):
+        raise ValueError(f"backend must be 'cpu', 'gpu' or 'eager', got {backend!r}")
+
+    def decorate(f):
+        return Function(f, name=name, input_signature=input_signature, autograph=autograph,
+                        reduce_retracing=reduce_retracing, jit_compile=jit_compile,
+                        backend=backend, strict=strict,
+                        experimental_relax_shapes=experimental_relax_shapes)
+    if func is not None:
+        return decorate(func)
+    return decorate

@@ -1,0 +1,57 @@
+"""Replay: re-execute a graph's nodes through `apply`, one op at a time.
+
+Used to inline a concrete function called while another function is traced (its nodes go into
+the outer graph, so gradients and passes see through it), and to run a concrete function under an
+active GradientTape (every op is recorded, so gradients flow through tf.function calls).
+"""
+from ..ir.graph import Graph
+from ..ops.opdef import apply
+from ..tensor import EagerTensor
+from ..tracing import context
+
+
+def replay(graph, inputs):
+    """Run `graph` on tensors `inputs` (its data params, in order) -> list of result tensors."""
+    env = {}
+    for p, t in zip(graph.data_params, inputs):
+        env[p.id] = t
+    builder = context.current_builder()
+    for node in graph.nodes:
+        if node.op.name == "constant":
+            value = node.attrs["value"]
+            out = EagerTensor(value, node.attrs["dtype"]) if builder is None else \
+                builder.constant(value, node.attrs["dtype"])
+            env[node.outputs[0].id] = out
+            continue
+        args = [env[v.id] for v in node.data_inputs]
+        if builder is not None:
+            builder.location_override = node.location
+        try:
+            if node.op.replay is not None and builder is None:
+                outs = node.op.replay(node.attrs, args)
+            else:
+                outs = apply(node.op, *args, **node.attrs)
+        finally:
+            if builder is not None:
+                builder.location_override = None
+        if outs is None:
+            outs = ()
+        elif not isinstance(outs, (tuple, list)):
+            outs = (outs,)
+        for v, t in zip(node.data_outputs, outs):
+            env[v.id] = t
+    return [env[r.id] for r in graph.data_results]
+
+
+def variables_read(graph):
+    """Variables read anywhere in `graph` (regions included), in first-read order."""
+    seen, out = set(), []
+    for node in graph.walk():
+        var = node.attrs.get("var")
+        if var is not None and id(var) not in seen:
+            seen.add(id(var))
+            out.append(var)
+    return out
+
+
+__all__ = ["replay", "variables_read", "Graph"]
