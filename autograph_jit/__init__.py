@@ -42,8 +42,8 @@ from .ops.math_ops import (  # noqa: E402,F401
 from .ops.array_ops import (  # noqa: E402,F401
     concat, constant, expand_dims, eye, fill, identity, linspace, ones, ones_like, range, rank,
     reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
-from .ops.slicing import (  # noqa: E402,F401
-    broadcast_to, pad, reverse, slice, split, tile)
+from .ops.slicing import slice, split  # noqa: E402,F401,A004
+from .ops.tiling import broadcast_to, pad, reverse, tile  # noqa: E402,F401
 from .ops.gather_ops import (  # noqa: E402,F401
     argsort, boolean_mask, gather, gather_nd, one_hot, sort)
 from .variables import Variable  # noqa: E402,F401

@@ -64,7 +64,7 @@ def _ref(namer, value):
 
 
 def _decl(namer, value):
-    return f"{namer.name(value)}:{value.type}" if not value.is_token else namer.name(value)
+    return f"{namer.name(value)}:{value.type}"
 
 
 def format_attr(key, value):

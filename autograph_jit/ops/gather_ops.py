@@ -107,8 +107,16 @@ _gather = defop("gather", _gather_infer, _gather_kernel, vjp=_gather_vjp)
 
 
 def _gather_grad_infer(in_types, axis, batch_dims):
-    g, _, s_t = in_types
-    return TensorType(g.dtype, TensorShape(_dims_from(s_t, "gather_grad shape")))
+    g, idx, s_t = in_types
+    dims = _dims_from(s_t, "gather_grad shape")
+    if dims is not None and g.shape.rank is not None and idx.shape.rank is not None:
+        # g is params[:axis] + indices[batch_dims:] + params[axis + 1:]: read known dims off it
+        gd = g.shape.as_tuple()
+        after = axis + idx.shape.rank - batch_dims
+        known = list(gd[:axis]) + [None] + list(gd[after:])
+        if len(known) == len(dims):
+            dims = [d if d is not None else k for d, k in zip(dims, known)]
+    return TensorType(g.dtype, TensorShape(dims))
 
 
 def _gather_grad_kernel(g, idx, p_shape, axis, batch_dims):

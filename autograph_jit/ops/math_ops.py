@@ -734,7 +734,7 @@ def _cumsum_infer(in_types, axis, exclusive, reverse):
 
 
 def _cumsum_kernel(x, axis, exclusive, reverse):
-    if x.ndim == 0:
+    if x.ndim == 0 or x.shape[axis] == 0:
         return x.copy()
     if reverse:
         x = np.flip(x, axis)

@@ -19,8 +19,8 @@ from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
 from .concrete import _LEAF, ConcreteFunction
-from .signature import (TensorSpec, call_key, describe_change, key_matches, relax,
-                        spec_of_key)
+from .signature import (TensorSpec, call_key, describe_change, has_unknown_dims, key_matches,
+                        relax, spec_of_key)
 
 RETRACE_WARNING_THRESHOLD = 5
 _GUARDABLE = (int, float, bool, str, bytes, type(None))
@@ -148,8 +148,9 @@ class Function:
             cf = self._trace(names, values, trace_key[0], key)
             self._cache[key] = cf
             if trace_key is not key:
-                self._general.append((trace_key, cf))
                 self._cache[trace_key] = cf
+            if any(has_unknown_dims(k) for k in trace_key[0]):
+                self._general.append((trace_key, cf))
         return cf, tensors
 
     def _relaxed(self, key):

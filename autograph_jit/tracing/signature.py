@@ -62,8 +62,9 @@ def call_key(value, tensors, holders):
     if isinstance(value, Variable):
         holders.append(value)
         return ("variable", id(value), value.dtype.name, value.shape.as_tuple())
-    if isinstance(value, TensorSpec):
-        return ("spec", value.dtype.name, value.shape.as_tuple())
+    if isinstance(value, TensorSpec):  # get_concrete_function(TensorSpec(...))
+        tensors.append(value)
+        return _tensor_key(value.dtype, value.shape)
     if isinstance(value, (list, tuple)):
         kind = type(value).__name__ if not hasattr(value, "_fields") else "namedtuple"
         return (kind, tuple(call_key(v, tensors, holders) for v in value))
@@ -173,3 +174,14 @@ def describe_change(names, old_key, new_key):
         if got:
             return got
     return None
+
+
+def has_unknown_dims(key):
+    """Whether a key holds a tensor with None dims (a trace that accepts several shapes)."""
+    if key[0] == "tensor":
+        return key[2] is None or any(d is None for d in key[2])
+    if key[0] in ("list", "tuple", "namedtuple"):
+        return any(has_unknown_dims(k) for k in key[1])
+    if key[0] == "dict":
+        return any(has_unknown_dims(k) for _, k in key[1])
+    return False

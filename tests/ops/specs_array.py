@@ -1,5 +1,6 @@
-"""Op specs for array ops (see opspec.py): creation, shape queries, reshaping, joining (array_ops.py),
-indexing, slicing, padding, tiling (slicing.py) and gathers, one_hot, masks, sorting (gather_ops.py).
+"""Op specs for array ops (see opspec.py): creation, shape queries, reshaping, joining
+(array_ops.py), indexing and splitting (slicing.py), padding and tiling (tiling.py), gathers,
+one_hot, masks and sorting (gather_ops.py).
 
 Each spec compares the public function with a NumPy reference over several shapes (empty tensors
 included) and dtypes; differentiable ones carry float64 gradient cases.

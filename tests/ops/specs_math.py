@@ -296,7 +296,7 @@ def _select_cases():
 
 
 def _cast_ref(x, dtype):
-    dt = np.dtype(dtype)
+    dt = np.dtype(tf.as_dtype(dtype).as_numpy_dtype)
     if dt == np.bool_:
         return x != 0
     if x.dtype.kind == "f" and dt.kind in "iu":
@@ -341,6 +341,12 @@ def _np_axis(axis):
 def _reduce_ref(np_fn):
     def ref(x, axis=None, keepdims=False):
         return np.asarray(np_fn(x, axis=_np_axis(axis), keepdims=keepdims, dtype=x.dtype))
+    return ref
+
+
+def _bool_reduce_ref(np_fn):
+    def ref(x, axis=None, keepdims=False):
+        return np.asarray(np_fn(x, axis=_np_axis(axis), keepdims=keepdims))
     return ref
 
 
@@ -437,9 +443,9 @@ SPECS += [
                   for dt in (np.float32, np.float64, np.int32) for ax in [None, (0,), (1,), (-1,)]]
            + [Case((np.array([[0.0, 2.0, 0.0], [3.0, 0.0, 4.0]]),), {"axis": (1,)}),
               Case((np.zeros((0, 2)),), {"axis": (0,)})]),
-    OpSpec("reduce_any", fn=tf.reduce_any, ref=_reduce_ref(np.any),
+    OpSpec("reduce_any", fn=tf.reduce_any, ref=_bool_reduce_ref(np.any),
            cases=_reduce_cases((np.bool_,), seed=56, full_dtypes=(np.bool_,))),
-    OpSpec("reduce_all", fn=tf.reduce_all, ref=_reduce_ref(np.all),
+    OpSpec("reduce_all", fn=tf.reduce_all, ref=_bool_reduce_ref(np.all),
            cases=_reduce_cases((np.bool_,), seed=57, full_dtypes=(np.bool_,))),
 ]
 
@@ -528,7 +534,7 @@ def _matmul_cases():
         ((2, 2, 3), (3, 4), {}),            # batch x matrix
         ((2, 2, 3), (2, 3, 2), {}),         # batch x batch
         ((1, 2, 3), (4, 3, 2), {}),         # batch dims broadcast
-        ((2, 1, 2, 3), (3, 3, 2), {"transpose_b": True}),
+        ((2, 1, 2, 3), (3, 4, 3), {"transpose_b": True}),
         ((1, 1), (1, 1), {}),
         ((2, 0), (0, 3), {}),               # empty contraction: zeros
         ((0, 3), (3, 2), {}),

@@ -121,6 +121,20 @@ def _sparse_ref(labels, logits):
     return _as(-np.sum(_one_hot(labels, logits.shape[-1]) * _log_softmax(logits), -1), logits)
 
 
+_SPARSE_CASES = [Case((RNG.integers(0, n, lab).astype(ldt), _r(lab + (n,), dt)))
+                 for dt in F32_64 for ldt in (np.int32, np.int64)
+                 for lab, n in [((4,), 5), ((2, 3), 4), ((1,), 1), ((0,), 3)]]
+_sparse_spec = OpSpec(
+    "sparse_softmax_cross_entropy_with_logits",
+    fn=lambda labels, logits: nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                                          logits=logits),
+    ref=_sparse_ref, grad=True, grad_args=(1,), rtol=1e-5, atol=1e-6,
+    covers=("sparse_softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_grad",
+            "expand_dims", "multiply"),
+    cases=_SPARSE_CASES,
+    grad_cases=[c for c in _SPARSE_CASES if c.args[1].dtype == np.float64 and c.args[1].size])
+
+
 def _distribution(shape, axis=-1):
     p = RNG.uniform(0.1, 1, shape)
     return p / p.sum(axis=axis, keepdims=True)
@@ -139,15 +153,7 @@ LOSSES = (
     _softmax_specs("softmax", nn.softmax, lambda x, a: np.exp(_log_softmax(x, a)))
     + _softmax_specs("log_softmax", nn.log_softmax, _log_softmax)
     + [
-        OpSpec("sparse_softmax_cross_entropy_with_logits",
-               fn=lambda labels, logits: nn.sparse_softmax_cross_entropy_with_logits(
-                   labels=labels, logits=logits),
-               ref=_sparse_ref, grad=True, grad_args=(1,), rtol=1e-5, atol=1e-6,
-               covers=("sparse_softmax_cross_entropy_with_logits",
-                       "sparse_softmax_cross_entropy_grad", "expand_dims", "multiply"),
-               cases=[Case((RNG.integers(0, n, lab).astype(ldt), _r(lab + (n,), dt)))
-                      for dt in F32_64 for ldt in (np.int32, np.int64)
-                      for lab, n in [((4,), 5), ((2, 3), 4), ((1,), 1), ((0,), 3)]]),
+        _sparse_spec,
         OpSpec("softmax_cross_entropy_with_logits",
                fn=lambda labels, logits, **kw: nn.softmax_cross_entropy_with_logits(
                    labels, logits, **kw),

@@ -1,0 +1,25 @@
+"""The seed-course examples (../shared/examples) whose features exist print their expected output.
+
+Each name below runs through the corpus' own checker (check.py), in a subprocess, against this
+checkout. An example joins the list when the features it uses land.
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "examples")
+
+EAGER = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "12", "13", "14", "29", "30"]
+TRACING = ["10", "15", "16", "17", "19", "20", "21", "22", "24", "36"]
+
+
+@pytest.mark.skipif(not os.path.isdir(EXAMPLES), reason="../shared/examples not present")
+@pytest.mark.parametrize("group", ["eager", "tracing"])
+def test_examples_print_expected_output(group):
+    names = EAGER if group == "eager" else TRACING
+    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, "check.py"), "-j", "2", *names],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
