@@ -15,6 +15,7 @@ import weakref
 
 from .. import config as _config
 from ..ir.types import TensorType
+from ..ir.verifier import verify
 from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
@@ -272,7 +273,7 @@ class Function:
                 args, kwargs = symbolic_values, {}
             outputs = fn(*args, **kwargs)
             result_values, structure, result_tensors = _collect_outputs(outputs, builder)
-        graph = builder.finish(result_values)
+        graph = verify(builder.finish(result_values))
         sig = (tuple(_spec_of(v) for v in symbolic_values), {})
         cf = ConcreteFunction(self._name, graph, params, result_tensors, structure, sig,
                               self.python_function, backend=self.backend)
