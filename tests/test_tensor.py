@@ -42,6 +42,16 @@ def test_constant_refuses_float_value_for_int_dtype():
         tf.constant(1.5, dtype=tf.int32)
 
 
+def test_convert_to_tensor_refuses_float_value_for_int_dtype():
+    with pytest.raises(TypeError):
+        tf.convert_to_tensor(1.5, dtype=tf.int32)
+
+
+def test_constant_casts_numpy_float_array_to_requested_int_dtype():
+    t = tf.constant(np.array([1.7, -1.7]), dtype=tf.int32)
+    assert t.dtype is tf.int32 and t.numpy().tolist() == [1, -1]
+
+
 def test_constant_shape_argument_fills_and_reshapes():
     filled = tf.constant(7.0, shape=[2, 3])
     np.testing.assert_array_equal(filled.numpy(), np.full((2, 3), 7.0, np.float32))

@@ -35,6 +35,13 @@ class _Call:
         self.attrs = attrs
 
 
+def _key(x):
+    """Identity of a tensor for the tape: the graph Value for symbolic tensors (several Python
+    wrappers may stand for one Value), the object itself otherwise."""
+    val = getattr(x, "_val", None)
+    return id(val) if val is not None else id(x)
+
+
 def _trainable_dtype(dtype):
     return dtype.is_floating
 
@@ -62,11 +69,11 @@ def record(op, inputs, outputs, attrs):
         if not tape._recording:
             continue
         watched = tape._watched
-        if any(id(x) in watched for x in inputs):
+        if any(_key(x) in watched for x in inputs):
             tape._records.append(_Call(op, inputs, outputs, attrs))
             for o in outputs:
                 if _trainable_dtype(o.dtype):
-                    watched[id(o)] = o
+                    watched[_key(o)] = o
 
 
 class GradientTape:
@@ -106,12 +113,12 @@ class GradientTape:
                 warnings.warn(f"The dtype of the watched tensor must be floating (e.g. "
                               f"tf.float32), got {dtype!r}", stacklevel=2)
                 continue
-            self._watched[id(t)] = t
+            self._watched[_key(t)] = t
 
     def _variable_accessed(self, var):
-        self._accessed[id(var)] = var
+        self._accessed[_key(var)] = var
         if self._watch_accessed_variables and var.trainable and _trainable_dtype(var.dtype):
-            self._watched[id(var)] = var
+            self._watched[_key(var)] = var
 
     def watched_variables(self):
         from ..variables import Variable
@@ -170,7 +177,7 @@ class GradientTape:
             self._backprop(grads, math_ops, array_ops)
             result = []
             for s in flat_sources:
-                g = grads.get(id(s))
+                g = grads.get(_key(s))
                 if g is None and unconnected_gradients == "zero":
                     g = array_ops.zeros_like(_as_value(s))
                 result.append(g)
@@ -183,7 +190,7 @@ class GradientTape:
 
     def _backprop(self, grads, math_ops, array_ops):
         for call in reversed(self._records):
-            out_grads = [grads.get(id(o)) for o in call.outputs]
+            out_grads = [grads.get(_key(o)) for o in call.outputs]
             if all(g is None for g in out_grads):
                 continue
             if call.op.name == "read_variable":
@@ -195,7 +202,7 @@ class GradientTape:
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)
             for x, g in zip(call.inputs, in_grads):
-                if g is not None and id(x) in self._watched:
+                if g is not None and _key(x) in self._watched:
                     _accumulate(grads, x, g, math_ops)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE):
@@ -235,7 +242,7 @@ def _as_value(x):
 
 
 def _accumulate(grads, x, g, math_ops):
-    key = id(x)
+    key = _key(x)
     prev = grads.get(key)
     grads[key] = g if prev is None else math_ops.add(prev, g)
 

@@ -34,7 +34,7 @@ def constant(value, dtype=None, shape=None, name=None):
         arr = np.asarray(value)
         t = convert_to_tensor(arr if dtype is None else arr.astype(dtype.np_dtype))
     else:
-        t = convert_to_tensor(value, dtype=dtype, strict=False)
+        t = convert_to_tensor(value, dtype=dtype)
     if shape is not None:
         shape = list(static_ints(shape, "shape"))
         n = t.shape.num_elements()

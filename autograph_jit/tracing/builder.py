@@ -127,6 +127,39 @@ class GraphBuilder:
                               [TensorType(dtype, arr.shape, arr)])
         return SymbolicTensor(node.outputs[0], self)
 
+    def evaluate_constant(self, value, limit=10000):
+        """Compute `value` now when it depends only on constants through pure, region-free
+        ops (e.g. a tf.Variable initializer `tf.zeros([2])` inside a first trace); else None."""
+        from ..runtime.interpreter import run_node
+        order, seen, stack = [], set(), [value]
+        while stack:
+            v = stack.pop()
+            node = v.node
+            if node is None or node.op.effects or node.regions:
+                return None
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            order.append(node)
+            if len(order) > limit:
+                return None
+            stack.extend(node.data_inputs)
+        env = {}
+        for node in sorted(order, key=lambda n: self._position(n)):
+            outs = run_node(node, [env[v.id] for v in node.inputs])
+            for v, o in zip(node.outputs, outs):
+                env[v.id] = o
+        return env[value.id]
+
+    def _position(self, node):
+        b = self
+        while b is not None:
+            try:
+                return b.graph.nodes.index(node)
+            except ValueError:
+                b = b.parent
+        return 0
+
     # -- nodes ----------------------------------------------------------------------------------
     def unique_name(self, base):
         n = self._names.get(base, 0)

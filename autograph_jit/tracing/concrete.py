@@ -93,10 +93,10 @@ class ConcreteFunction:
 
     def _needs_tape(self, tensors):
         for tape in _tape.ACTIVE_TAPES:
-            if any(id(t) in tape._watched for t in tensors):
+            if any(_tape._key(t) in tape._watched for t in tensors):
                 return True
             if tape._watch_accessed_variables and any(v.trainable for v in self._variables):
                 return True
-            if any(id(v) in tape._watched for v in self._variables):
+            if any(_tape._key(v) in tape._watched for v in self._variables):
                 return True
         return False

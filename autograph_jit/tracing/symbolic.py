@@ -45,7 +45,10 @@ class SymbolicTensor(Tensor):
         self._val.type = TensorType(self.dtype, merged, self._val.type.value)
 
     def constant_value(self):
-        return self._val.type.value
+        """The value when it depends on constants only (computed now), else None."""
+        if self._val.type.value is not None:
+            return self._val.type.value
+        return self._builder.evaluate_constant(self._val)
 
     def numpy(self):
         raise TypeError(f"{self.name} is a symbolic tensor inside a tf.function: it has no value "
