@@ -134,6 +134,16 @@ def test_int_tensor_true_division_gives_float64():
     assert (tf.constant(3, tf.int16) / tf.constant(2, tf.int16)).dtype is tf.float32
 
 
+@pytest.mark.xfail(strict=True, reason="TF's truediv checks dtypes in Python first: TypeError "
+                   "'`x` and `y` must have the same dtype, got tf.int32 != tf.float32'; "
+                   "math_ops.truediv raises InvalidArgumentError")
+def test_true_division_of_mismatched_tensors_raises_type_error():
+    with pytest.raises(TypeError):
+        tf.constant(1) / tf.constant(2.0)
+    with pytest.raises(TypeError):
+        tf.constant(1.0) / tf.constant(2.0, tf.float64)
+
+
 def test_floor_division_and_mod_follow_python_signs():
     a = tf.constant([7, -7])
     assert (a // 2).numpy().tolist() == [3, -4]

@@ -262,7 +262,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     def body_fn(*params):
         from .math_ops import add
         out = body(*unpack(params))
-        out = [out] if single and not isinstance(out, (list, tuple)) else out
+        n_user = len(params) - counter
+        out = [out] if not isinstance(out, (list, tuple)) and n_user == 1 else out
         flat_out = [convert_to_tensor(x) for x in nest.flatten(out)]
         return ([add(params[0], 1)] + flat_out) if counter else flat_out
 
@@ -320,8 +321,8 @@ def _eager_while(cond, body, structure, single, maximum_iterations):
         if not bool(cond(*vars_)):
             break
         out = body(*vars_)
-        if single and not isinstance(out, (list, tuple)):
-            out = [out]
+        if not isinstance(out, (list, tuple)) and len(vars_) == 1:
+            out = [out]  # TF accepts a bare tensor from the body of a one-variable loop
         try:
             nest.assert_same_structure(list(vars_), list(out), check_types=False)
         except (TypeError, ValueError) as e:

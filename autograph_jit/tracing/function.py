@@ -214,9 +214,11 @@ class Function:
             change = None
             if names and old[0] != key[0] and isinstance(old[0], tuple):
                 change = describe_change(names, old[0], key[0])
+                if change is not None:
+                    change = (f"argument {change[0]}",) + tuple(change[1:])
             if change is None and old[1] != key[1]:
                 change = self._guard_change(old[1], key[1])
-            reason = (f"argument {change[0]}: {change[1]} -> {change[2]}" if change
+            reason = (f"{change[0]}: {change[1]} -> {change[2]}" if change
                       else "new call signature")
             self._reasons.append(reason)
             if len(self._keys) + 1 >= RETRACE_WARNING_THRESHOLD and not self._warned:

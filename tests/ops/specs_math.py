@@ -55,10 +55,6 @@ def _cases_with_nonzero_divisor(dtypes, seed=0, shapes=None):
     return out
 
 
-def _f64(*arrays):
-    return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
-
-
 # ----------------------------------------------------------------------------------------------
 # binary arithmetic
 # ----------------------------------------------------------------------------------------------

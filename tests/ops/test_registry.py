@@ -49,8 +49,8 @@ EXEMPT = {
     "random_shuffle": "tests/test_random.py",
     # Control flow holds region graphs and has no eager kernel: eagerly tf.cond / tf.while_loop
     # run Python; the ops (and their VJPs) only exist in traced functions.
-    "cond": "tests/test_control_flow.py",
-    "while_loop": "tests/test_control_flow.py",
+    "cond": "tests/tracing/test_control_flow.py",
+    "while_loop": "tests/tracing/test_control_flow.py",
 }
 
 # Ops with a VJP that only exist to compute other ops' gradients (their gradient is tested
