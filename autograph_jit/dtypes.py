@@ -122,8 +122,8 @@ def as_dtype(value):
                             f"{sorted(_BY_NAME)}") from None
     if value is float:
         return float32
-    if value is int:
-        return int32
+    if value is int:  # TF goes through np.dtype(int): int64
+        return int64
     if value is builtins.bool:
         return bool
     try:

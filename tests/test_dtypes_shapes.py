@@ -34,8 +34,6 @@ def test_as_dtype_of_python_float_and_bool():
     assert tf.as_dtype(bool) is tf.bool
 
 
-@pytest.mark.xfail(strict=True, reason="TF maps Python int through np.dtype(int): tf.int64 "
-                                       "(only float, bool and object are special-cased)")
 def test_as_dtype_of_python_int_is_int64():
     assert tf.as_dtype(int) is tf.int64
 
