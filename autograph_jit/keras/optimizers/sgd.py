@@ -11,17 +11,9 @@ class SGD(Optimizer):
     Without momentum: `var -= lr * g`. With it: `m = momentum * m - lr * g`, then `var += m`
     (Nesterov: `var += momentum * m - lr * g`)."""
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
-                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name="SGD", **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, weight_decay=weight_decay,
-                         clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, use_ema=use_ema,
-                         ema_momentum=ema_momentum,
-                         ema_overwrite_frequency=ema_overwrite_frequency,
-                         loss_scale_factor=loss_scale_factor,
-                         gradient_accumulation_steps=gradient_accumulation_steps, **kwargs)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        # weight_decay, clipnorm, clipvalue, ... are the base Optimizer's keywords
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         # Keras 3 insists on a float; ints such as momentum=0 are accepted here too.
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
                 or momentum < 0 or momentum > 1:
