@@ -168,19 +168,18 @@ _maximum = _binary("maximum", np.maximum, _maxmin_vjp(lambda x, y: greater_equal
 _minimum = _binary("minimum", np.minimum, _maxmin_vjp(lambda x, y: less_equal(x, y)))
 
 
-def add(x, y, name=None):
-    x, y = match_dtypes(x, y)
-    return apply(_add, x, y)
+def _binary_fn(op):
+    def fn(x, y, name=None):
+        x, y = match_dtypes(x, y)
+        return apply(op, x, y)
+    fn.__name__ = op.name
+    fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
+    return fn
 
 
-def subtract(x, y, name=None):
-    x, y = match_dtypes(x, y)
-    return apply(_sub, x, y)
-
-
-def multiply(x, y, name=None):
-    x, y = match_dtypes(x, y)
-    return apply(_mul, x, y)
+add = _binary_fn(_add)
+subtract = _binary_fn(_sub)
+multiply = _binary_fn(_mul)
 
 
 def divide_(x, y):
@@ -215,27 +214,11 @@ def floordiv(x, y, name=None):
     return apply(_floordiv, x, y)
 
 
-def floormod(x, y, name=None):
-    x, y = match_dtypes(x, y)
-    return apply(_floormod, x, y)
-
-
+floormod = _binary_fn(_floormod)
 mod = floormod
-
-
-def pow(x, y, name=None):  # noqa: A001 - TF's name
-    x, y = match_dtypes(x, y)
-    return apply(_pow, x, y)
-
-
-def maximum(x, y, name=None):
-    x, y = match_dtypes(x, y)
-    return apply(_maximum, x, y)
-
-
-def minimum(x, y, name=None):
-    x, y = match_dtypes(x, y)
-    return apply(_minimum, x, y)
+pow = _binary_fn(_pow)  # noqa: A001 - TF's name
+maximum = _binary_fn(_maximum)
+minimum = _binary_fn(_minimum)
 
 
 def squared_difference(x, y, name=None):
@@ -389,15 +372,6 @@ _is_finite = defop("is_finite", tr.make_elementwise("is_finite", tr.FLOATS, dtyp
                    np.isfinite, elementwise=True)
 _is_inf = defop("is_inf", tr.make_elementwise("is_inf", tr.FLOATS, dtypes.bool), np.isinf,
                 elementwise=True)
-
-
-def _binary_fn(op):
-    def fn(x, y, name=None):
-        x, y = match_dtypes(x, y)
-        return apply(op, x, y)
-    fn.__name__ = op.name
-    fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
-    return fn
 
 
 equal = _binary_fn(_equal)
