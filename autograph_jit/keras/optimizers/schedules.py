@@ -9,6 +9,12 @@ __all__ = ["LearningRateSchedule", "ExponentialDecay", "InverseTimeDecay",
            "PiecewiseConstantDecay", "CosineDecay", "serialize", "deserialize"]
 
 
+def _progress(step, decay_steps, staircase, dtype):
+    """step / decay_steps as a tensor of `dtype` (floored when `staircase`)."""
+    p = cast(step, dtype) / cast(decay_steps, dtype)
+    return floor(p) if staircase else p
+
+
 class LearningRateSchedule:
     """Base class: `schedule(step)` returns the learning rate as a scalar tensor."""
 
@@ -42,9 +48,7 @@ class ExponentialDecay(LearningRateSchedule):
     def __call__(self, step):
         initial = convert_to_tensor(self.initial_learning_rate)
         dtype = initial.dtype
-        p = cast(step, dtype) / cast(self.decay_steps, dtype)
-        if self.staircase:
-            p = floor(p)
+        p = _progress(step, self.decay_steps, self.staircase, dtype)
         return initial * pow(cast(self.decay_rate, dtype), p)
 
     def get_config(self):
@@ -67,9 +71,7 @@ class InverseTimeDecay(LearningRateSchedule):
     def __call__(self, step):
         initial = convert_to_tensor(self.initial_learning_rate)
         dtype = initial.dtype
-        p = cast(step, dtype) / cast(self.decay_steps, dtype)
-        if self.staircase:
-            p = floor(p)
+        p = _progress(step, self.decay_steps, self.staircase, dtype)
         return initial / (1 + cast(self.decay_rate, dtype) * p)
 
     def get_config(self):
