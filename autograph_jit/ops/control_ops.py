@@ -12,6 +12,7 @@ from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tracing import context
 from .opdef import apply, defop
+from .tensor_array import from_buffers, to_buffers
 
 
 # ----------------------------------------------------------------------------------------------
@@ -25,7 +26,7 @@ def _trace_region(parent, name, fn, param_types):
     with context.building(rb):
         params = [rb.symbolic(rb.add_param(t)) for t in param_types]
         out = fn(*params)
-        flat = nest.flatten(out)
+        flat = nest.flatten(to_buffers(out))
         tensors = [convert_to_tensor(x) for x in flat]
         values = [rb.value_of(t) for t in tensors]
     graph = rb.finish(values)
@@ -161,8 +162,9 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     cap_tensors = [builder.symbolic(v) for v in captures]
     outs = apply(cond_op, pred, *cap_tensors, then_branch=t_g, else_branch=e_g)
     outs = list(outs) if isinstance(outs, tuple) else [outs]
-    return nest.pack_sequence_as(t_out, outs) if nest.is_nested(t_out) else (
+    packed = nest.pack_sequence_as(t_out, outs) if nest.is_nested(t_out) else (
         outs[0] if outs else None)
+    return from_buffers(t_out, packed)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -214,9 +216,8 @@ def _while_replay(attrs, args):
 
 
 def _while_vjp(c, *grads):
-    raise NotImplementedError(
-        "Gradients through a tf.while_loop traced inside a tf.function are not supported yet; "
-        "compute the gradient inside the loop body, or run the loop eagerly.")
+    from .while_grad import while_vjp
+    return while_vjp(c, *grads)
 
 
 while_op = defop("while_loop", _while_infer, None, vjp=_while_vjp, num_outputs=None,
@@ -234,7 +235,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     structure = [loop_vars] if single else loop_vars
     if builder is None:
         return _eager_while(cond, body, structure, single, maximum_iterations)
-    flat = [convert_to_tensor(v) for v in nest.flatten(structure)]
+    flat = [convert_to_tensor(v) for v in nest.flatten(to_buffers(structure))]
     if shape_invariants is not None:
         invariants = nest.flatten([shape_invariants] if single else shape_invariants)
         types = [TensorType(t.dtype, inv) for t, inv in zip(flat, invariants)]
@@ -250,8 +251,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 
     def unpack(params):
         vals = params[1:] if counter else params
-        packed = nest.pack_sequence_as(structure, list(vals))
-        return packed
+        return from_buffers(structure, nest.pack_sequence_as(structure, list(vals)))
 
     def cond_fn(*params):
         from .math_ops import less, logical_and
@@ -264,7 +264,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         out = body(*unpack(params))
         n_user = len(params) - counter
         out = [out] if not isinstance(out, (list, tuple)) and n_user == 1 else out
-        flat_out = [convert_to_tensor(x) for x in nest.flatten(out)]
+        flat_out = [convert_to_tensor(x) for x in nest.flatten(to_buffers(out))]
         return ([add(params[0], 1)] + flat_out) if counter else flat_out
 
     for _ in range(8):  # relax shapes that change in the body, then retrace (bounded by rank)
@@ -280,8 +280,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                     f"tf.while_loop: loop variable {i - counter} enters the loop as "
                     f"{t.dtype.name} but the body returns {r.type.dtype.name}. Fix: tf.cast the "
                     "body's value to the loop variable's dtype."))
-            if not t.shape.is_compatible_with(r.type.shape) or (
-                    t.shape != r.type.shape and t.shape.merge_with(r.type.shape) != t.shape):
+            # the loop variable's type must be at least as general as what the body returns
+            fits = (t.shape.is_compatible_with(r.type.shape)
+                    and t.shape.merge_with(r.type.shape) == r.type.shape)
+            if not fits:
                 if shape_invariants is not None:
                     raise builder.located(ValueError(
                         f"tf.while_loop: loop variable {i - counter} has shape {t.shape} "
@@ -310,7 +312,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     outs = list(outs) if isinstance(outs, tuple) else [outs]
     if counter:
         outs = outs[1:]
-    packed = nest.pack_sequence_as(structure, outs)
+    packed = from_buffers(structure, nest.pack_sequence_as(structure, outs))
     return packed[0] if single else packed
 
 

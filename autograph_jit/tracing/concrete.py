@@ -30,6 +30,9 @@ class ConcreteFunction:
         self._variables = variables_read(graph)
         self._has_token = graph.has_effects
         self.trace_seconds = trace_seconds
+        # (stage name, seconds) in the order the stages ran: "autograph convert", "trace", one
+        # "pass <name>" per optimizer pass, "llvm optimize", "machine code" (see explain()).
+        self.stage_times = []
 
     @property
     def variables(self):

@@ -101,6 +101,7 @@ class Function:
         return cf
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841  (pytest and IPython hide this frame)
         if _config.functions_run_eagerly():
             return self.python_function(*args, **kwargs)
         try:
@@ -242,6 +243,7 @@ class Function:
     def _trace(self, names, values, arg_key, key):
         start = time.perf_counter()
         fn = self._converted()
+        converted = time.perf_counter()
         cf = self._trace_once(fn, names, values, arg_key, allow_variables=True)
         if self._first_trace_done or not cf._created_variables:
             self._first_trace_done = True
@@ -251,6 +253,8 @@ class Function:
             self._first_trace_done = True
             cf = self._trace_once(fn, names, values, arg_key, allow_variables=False)
         cf.trace_seconds = time.perf_counter() - start
+        cf.stage_times[:0] = [("autograph convert", converted - start),
+                              ("trace", cf.trace_seconds - (converted - start))]
         self._record_guards()
         return cf
 

@@ -10,8 +10,11 @@ from ..tensor import EagerTensor
 from ..tracing import context
 
 
-def replay(graph, inputs):
-    """Run `graph` on tensors `inputs` (its data params, in order) -> list of result tensors."""
+def replay(graph, inputs, skip_effects=frozenset()):
+    """Run `graph` on tensors `inputs` (its data params, in order) -> list of result tensors.
+
+    Nodes whose effects intersect `skip_effects` (e.g. {"io"}: tf.print) are left out; they
+    must have no data outputs."""
     env = {}
     for p, t in zip(graph.data_params, inputs):
         env[p.id] = t
@@ -22,6 +25,8 @@ def replay(graph, inputs):
             out = EagerTensor(value, node.attrs["dtype"]) if builder is None else \
                 builder.constant(value, node.attrs["dtype"])
             env[node.outputs[0].id] = out
+            continue
+        if skip_effects and node.op.effects & skip_effects and not node.data_outputs:
             continue
         args = [env[v.id] for v in node.data_inputs]
         if builder is not None:

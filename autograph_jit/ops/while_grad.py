@@ -1,0 +1,104 @@
+"""The gradient of a traced `while_loop`: a forward loop that keeps each iteration's loop
+variables, then a reverse loop that runs the body's VJP from the last iteration to the first.
+
+Given the loop `vars_{k+1} = body(vars_k, captures)` run `n` times, and the gradient `g_n` of the
+final loop variables, the reverse loop computes, for k = n-1 .. 0,
+
+    g_k              = d body(vars_k) / d vars_k  applied to g_{k+1}
+    g_captures      += d body(vars_k) / d captures applied to g_{k+1}   (same for variables read)
+
+Each iteration's `vars_k` comes from TensorArrays filled by re-running the forward loop inside the
+gradient graph (the forward node's own outputs hold only the last iteration). The re-run leaves
+out the body's `tf.print` calls, so printing happens once per forward iteration, as eagerly; a body
+that assigns variables or draws random numbers cannot be re-run faithfully, and its gradient raises
+a TypeError that says so.
+"""
+from ..tensor import convert_to_tensor
+from .tensor_array import TensorArray
+
+_SKIPPED_EFFECTS = frozenset({"io"})
+_UNREPLAYABLE = frozenset({"write_variable", "rng"})
+
+
+def while_vjp(c, *grads):
+    from ..autodiff.tape import GradientTape
+    from ..tracing.replay import replay
+    from . import array_ops, math_ops
+    from .control_ops import while_loop
+
+    cond_g, body_g, n = c.attrs["cond_graph"], c.attrs["body"], c.attrs["n_vars"]
+    _check_replayable(body_g)
+    nc = len(cond_g.data_params) - n
+    nb = len(body_g.data_params) - n
+    inputs = list(c.inputs)
+    vars_in, ccaps = inputs[:n], inputs[n:n + nc]
+    bcaps, variables = inputs[n + nc:n + nc + nb], inputs[n + nc + nb:]
+    fl_vars = [i for i, v in enumerate(vars_in) if v.dtype.is_floating]
+    fl_caps = [i for i, v in enumerate(bcaps) if v.dtype.is_floating]
+    fl_variables = [v for v in variables if v.dtype.is_floating and v.trainable]
+    if not fl_vars:
+        return (None,) * len(inputs)
+
+    def run(graph, args):
+        return replay(graph, list(args), skip_effects=_SKIPPED_EFFECTS)
+
+    # 1. forward again, pushing every iteration's loop variables
+    history = [TensorArray(v.dtype, size=0, dynamic_size=True) for v in vars_in]
+
+    def fwd_cond(k, vs, tas):
+        return run(cond_g, list(vs) + ccaps)[0]
+
+    def fwd_body(k, vs, tas):
+        tas = [ta.write(k, v) for ta, v in zip(tas, vs)]
+        return k + 1, list(run(body_g, list(vs) + bcaps)), tas
+
+    count, _, history = while_loop(fwd_cond, fwd_body,
+                                   [array_ops.constant(0), list(vars_in), history])
+
+    # 2. backward, from the last iteration to the first
+    out_grads = [array_ops.zeros_like(c.outputs[i]) if grads[i] is None
+                 else convert_to_tensor(grads[i]) for i in fl_vars]
+    acc_caps = [array_ops.zeros_like(bcaps[i]) for i in fl_caps]
+    acc_vars = [array_ops.zeros(v.shape, v.dtype) for v in fl_variables]
+
+    def bwd_cond(k, g, a_caps, a_vars):
+        return math_ops.greater(k, 0)
+
+    def bwd_body(k, g, a_caps, a_vars):
+        k = k - 1
+        vs = [ta.read(k) for ta in history]
+        sources = [vs[i] for i in fl_vars] + [bcaps[i] for i in fl_caps] + fl_variables
+        with GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(sources)
+            outs = run(body_g, vs + bcaps)
+        gs = tape.gradient([outs[i] for i in fl_vars], sources, output_gradients=list(g),
+                           unconnected_gradients="zero")
+        nv, ncap = len(fl_vars), len(fl_caps)
+        a_caps = [a + d for a, d in zip(a_caps, gs[nv:nv + ncap])]
+        a_vars = [a + d for a, d in zip(a_vars, gs[nv + ncap:])]
+        return k, list(gs[:nv]), a_caps, a_vars
+
+    _, g_vars, g_caps, g_variables = while_loop(bwd_cond, bwd_body,
+                                                [count, out_grads, acc_caps, acc_vars])
+
+    result = [None] * len(inputs)
+    for i, g in zip(fl_vars, g_vars):
+        result[i] = g
+    for i, g in zip(fl_caps, g_caps):
+        result[n + nc + i] = g
+    by_id = {id(v): g for v, g in zip(fl_variables, g_variables)}
+    for j, v in enumerate(variables):
+        result[n + nc + nb + j] = by_id.get(id(v))
+    return tuple(result)
+
+
+def _check_replayable(body):
+    for node in body.walk():
+        bad = node.op.effects & _UNREPLAYABLE
+        if bad:
+            what = "assigns a variable" if "write_variable" in bad else "draws random numbers"
+            where = f" ({node.location.short()})" if node.location is not None else ""
+            raise TypeError(
+                f"Cannot differentiate through this tf.while_loop: its body {what}{where}, and "
+                "the gradient re-runs the body. Fix: move the assignment or the random draw out "
+                "of the loop, or compute the gradient inside the loop body.")
