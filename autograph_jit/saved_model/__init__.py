@@ -1,0 +1,356 @@
+"""`tf.saved_model.save` / `tf.saved_model.load`: traced graphs and variable values on disk, in a
+documented, non-pickle format; loading needs no user source.
+
+An export directory holds two files:
+
+- `saved_model.json`: `{"format": "autograph_jit.saved_model", "version": 1, "variables": [...],
+  "functions": {...}, "root": {...}, "signatures": {...}}`.
+  - `variables`: one `{"key", "name", "dtype", "shape", "trainable"}` per variable that the saved
+    object holds or that a saved graph reads or writes;
+  - `functions`: name -> list of concrete functions, each `{"graph", "input_signature",
+    "output_structure"}`: the graph as in serialize.py, the structured input signature (tensor
+    arguments as `{"spec": {"dtype", "shape"}}`, Python arguments as their values) and the output
+    structure (`{"leaf": true}` where a graph result goes);
+  - `root`: the object tree: `{"attributes": {name: {"variable": key} | {"function": name} |
+    {"object": tree} | {"list": [...]}}}`;
+  - `signatures`: name -> function name (a concrete function taking tensors by keyword).
+- `variables.npz`: the variable values, one array per key (`numpy.load(..., allow_pickle=False)`).
+
+`load` rebuilds the variables, the graphs (ops by registered name) and an object whose attributes
+mirror the saved one: tf.function attributes become callables that pick the concrete function
+matching the argument types; `.signatures[name](**tensors)` returns a dict of outputs, as in TF.
+"""
+import json
+import os
+
+import numpy as np
+
+from .. import nest
+from ..tracing.concrete import _LEAF, ConcreteFunction
+from ..tracing.function import Function
+from ..tracing.signature import TensorSpec
+from .serialize import SaveError, decode_graph, decode_value, encode_graph, encode_value
+
+__all__ = ["save", "load", "SaveError"]
+
+FORMAT = "autograph_jit.saved_model"
+VERSION = 1
+_JSON = "saved_model.json"
+_NPZ = "variables.npz"
+
+
+# ----------------------------------------------------------------------------------------------
+# save
+# ----------------------------------------------------------------------------------------------
+
+
+class _Saver:
+    def __init__(self):
+        self.variables = []     # in key order
+        self.var_keys = {}      # id(variable) -> key
+        self.functions = {}     # name -> list of encoded concrete functions
+        self.function_names = {}  # id(Function or ConcreteFunction) -> name
+
+    def var_key(self, var):
+        key = self.var_keys.get(id(var))
+        if key is None:
+            key = f"v{len(self.variables)}"
+            self.var_keys[id(var)] = key
+            self.variables.append(var)
+        return key
+
+    def concrete(self, cf):
+        where = f"function {cf.name!r}"
+        structure = nest.map_structure(lambda x: {"leaf": True} if x is _LEAF
+                                       else encode_value(x, self.var_key, where),
+                                       cf._output_structure)
+        return {"graph": encode_graph(cf.graph, self.var_key),
+                "input_signature": _encode_signature(cf.structured_input_signature, self.var_key),
+                "output_structure": _encode_structure(structure)}
+
+    def function(self, fn, name):
+        if id(fn) in self.function_names:
+            return self.function_names[id(fn)]
+        if isinstance(fn, ConcreteFunction):
+            concretes = [fn]
+        else:
+            concretes = _traced(fn)
+            if not concretes and fn.input_signature is not None:
+                concretes = [fn.get_concrete_function()]
+        name = _unique(name, self.functions)
+        self.function_names[id(fn)] = name
+        self.functions[name] = [self.concrete(cf) for cf in concretes]
+        return name
+
+    def tree(self, obj, path, seen):
+        from ..variables import Variable
+        if isinstance(obj, Variable):
+            return {"variable": self.var_key(obj)}
+        if isinstance(obj, (Function, ConcreteFunction)):
+            return {"function": self.function(obj, path.replace(".", "_") or "function")}
+        if isinstance(obj, (list, tuple)):
+            items = [self.tree(v, f"{path}_{i}", seen) for i, v in enumerate(obj)]
+            return {"list": [i for i in items if i is not None]}
+        if not hasattr(obj, "__dict__") or id(obj) in seen or not _trackable(obj):
+            return None
+        seen.add(id(obj))
+        attributes = {}
+        for name in sorted(vars(obj)):
+            if name.startswith("__"):
+                continue
+            sub = self.tree(vars(obj)[name], f"{path}.{name}" if path else name, seen)
+            if sub is not None:
+                attributes[name] = sub
+        for name, value in _class_functions(obj):
+            attributes[name] = self.tree(value, f"{path}.{name}" if path else name, seen)
+        return {"object": {"attributes": attributes}}
+
+
+def _trackable(obj):
+    from ..module import Module
+    return isinstance(obj, Module) or type(obj).__module__ == "autograph_jit.saved_model"
+
+
+def _class_functions(obj):
+    """Bound tf.function attributes defined on obj's class (methods decorated with tf.function)."""
+    out = []
+    for klass in type(obj).__mro__:
+        for name, value in vars(klass).items():
+            if isinstance(value, Function) and name not in dict(out):
+                out.append((name, getattr(obj, name)))
+    return sorted(out)
+
+
+def _traced(fn):
+    seen, out = set(), []
+    for cf in fn._cache.values():
+        if id(cf) not in seen:
+            seen.add(id(cf))
+            out.append(cf)
+    return out
+
+
+def _unique(name, taken):
+    base, i = name, 1
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    return name
+
+
+def _encode_signature(sig, var_key):
+    def enc(x):
+        if isinstance(x, TensorSpec):
+            return {"spec": {"dtype": x.dtype.name,
+                             "shape": None if x.shape.rank is None else list(x.shape.as_tuple())}}
+        return encode_value(x, var_key, "input signature")
+    args, kwargs = sig
+    return {"args": [_encode_structure(nest.map_structure(enc, a)) for a in args],
+            "kwargs": {k: _encode_structure(nest.map_structure(enc, v)) for k, v in kwargs.items()}}
+
+
+def _encode_structure(s):
+    """Python containers of already-encoded leaves -> JSON (tuples tagged to survive)."""
+    if isinstance(s, tuple):
+        return {"tuple": [_encode_structure(x) for x in s]}
+    if isinstance(s, list):
+        return {"list": [_encode_structure(x) for x in s]}
+    if isinstance(s, dict) and not _is_encoded_leaf(s):
+        return {"dict": [[k, _encode_structure(v)] for k, v in s.items()]}
+    return s
+
+
+def _is_encoded_leaf(d):
+    return len(d) == 1 and next(iter(d)) in ("leaf", "spec", "float", "ndarray", "dtype", "shape",
+                                             "variable", "graph", "tuple", "list", "dict")
+
+
+def save(obj, export_dir, signatures=None, options=None):
+    """TF's `tf.saved_model.save(obj, export_dir, signatures=None, options=None)`."""
+    saver = _Saver()
+    root = saver.tree(obj, "", set())
+    if root is None:
+        raise SaveError(f"tf.saved_model.save expects a tf.Module (or an object holding "
+                        f"variables and tf.functions), got {type(obj).__name__}")
+    sigs = {}
+    if signatures is not None:
+        if not isinstance(signatures, dict):
+            signatures = {"serving_default": signatures}
+        for key, fn in signatures.items():
+            if isinstance(fn, Function):
+                if fn.input_signature is None and not _traced(fn):
+                    raise SaveError(f"signature {key!r}: the tf.function has no input_signature "
+                                    "and was never traced; pass fn.get_concrete_function(...)")
+                fn = fn.get_concrete_function() if fn.input_signature is not None else \
+                    _traced(fn)[0]
+            sigs[key] = saver.function(fn, f"signature_{key}")
+    meta = {"format": FORMAT, "version": VERSION,
+            "variables": [{"key": saver.var_key(v), "name": v.name, "dtype": v.dtype.name,
+                           "shape": list(v.shape.as_tuple()), "trainable": v.trainable}
+                          for v in saver.variables],
+            "functions": saver.functions, "root": root, "signatures": sigs}
+    os.makedirs(export_dir, exist_ok=True)
+    with open(os.path.join(export_dir, _JSON), "w", encoding="utf-8") as fh:
+        json.dump(meta, fh)
+    np.savez(os.path.join(export_dir, _NPZ),
+             **{saver.var_key(v): np.asarray(v.numpy()) for v in saver.variables})
+
+
+# ----------------------------------------------------------------------------------------------
+# load
+# ----------------------------------------------------------------------------------------------
+
+
+class LoadedObject:
+    """What `tf.saved_model.load` returns (TF's `_UserObject`): saved attributes, plus
+    `signatures`, `variables` and `trainable_variables`."""
+
+    def __repr__(self):
+        names = ", ".join(k for k in vars(self) if not k.startswith("_"))
+        return f"<LoadedObject with {names}>"
+
+
+class RestoredFunction:
+    """A saved tf.function: calls the concrete function whose input signature matches."""
+
+    def __init__(self, name, concretes):
+        self.__name__ = name
+        self.concrete_functions = concretes
+
+    def __call__(self, *args, **kwargs):
+        for cf in self.concrete_functions:
+            tensors = _match(cf, args, kwargs)
+            if tensors is not None:
+                return cf._call_flat(tensors)
+        sigs = "\n  ".join(str(cf.structured_input_signature) for cf in self.concrete_functions)
+        raise ValueError(f"Could not find a saved concrete function of {self.__name__!r} matching "
+                         f"the arguments {args!r} {kwargs!r}. Saved input signatures:\n  {sigs}")
+
+    def get_concrete_function(self, *args, **kwargs):
+        for cf in self.concrete_functions:
+            if _match(cf, args, kwargs) is not None:
+                return cf
+        raise ValueError(f"{self.__name__}: no saved concrete function matches {args!r}")
+
+
+class _Signature:
+    """`loaded.signatures[name]`: keyword tensors in, a dict of outputs out (TF's shape)."""
+
+    def __init__(self, cf, arg_names):
+        self.concrete_function = cf
+        self._arg_names = arg_names
+        self.structured_input_signature = cf.structured_input_signature
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            args = tuple(args) + tuple(kwargs[n] for n in self._arg_names[len(args):])
+        out = self.concrete_function(*args)
+        if isinstance(out, dict):
+            return out
+        flat = nest.flatten(out)
+        return {f"output_{i}": t for i, t in enumerate(flat)}
+
+
+def _match(cf, args, kwargs):
+    from ..tensor import Tensor, convert_to_tensor
+    spec_args, spec_kwargs = cf.structured_input_signature
+    try:
+        nest.assert_same_structure(list(spec_args), list(args), check_types=False)
+    except (TypeError, ValueError):
+        return None
+    tensors = []
+    for spec, value in zip(nest.flatten(list(spec_args)), nest.flatten(list(args))):
+        if isinstance(spec, TensorSpec):
+            try:
+                t = value if isinstance(value, Tensor) else convert_to_tensor(value, spec.dtype)
+            except (TypeError, ValueError):
+                return None
+            if t.dtype != spec.dtype or not spec.shape.is_compatible_with(t.shape):
+                return None
+            tensors.append(t)
+        elif not (spec is value or spec == value):
+            return None
+    return tensors
+
+
+def _decode_structure(d, variables):
+    if isinstance(d, dict):
+        (tag, body), = d.items()
+        if tag == "leaf":
+            return _LEAF
+        if tag == "spec":
+            return TensorSpec(body["shape"], body["dtype"])
+        if tag == "tuple":
+            return tuple(_decode_structure(x, variables) for x in body)
+        if tag == "list":
+            return [_decode_structure(x, variables) for x in body]
+        if tag == "dict":
+            return {k: _decode_structure(v, variables) for k, v in body}
+        return decode_value(d, variables)
+    return d
+
+
+def _restore_concrete(name, d, variables):
+    from ..tracing.builder import GraphBuilder
+    graph = decode_graph(d["graph"], variables)
+    sig = d["input_signature"]
+    structured = (tuple(_decode_structure(a, variables) for a in sig["args"]),
+                  {k: _decode_structure(v, variables) for k, v in sig["kwargs"].items()})
+    structure = _decode_structure(d["output_structure"], variables)
+    holder = GraphBuilder(name)
+    holder.graph = graph
+    inputs = [holder.symbolic(p) for p in graph.data_params]
+    outputs = [holder.symbolic(r) for r in graph.data_results]
+    return ConcreteFunction(name, graph, inputs, outputs, structure, structured, None,
+                            backend="cpu")
+
+
+def load(export_dir, tags=None, options=None):
+    """TF's `tf.saved_model.load(export_dir)`."""
+    from ..variables import Variable
+    path = os.path.join(export_dir, _JSON)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except FileNotFoundError:
+        raise OSError(f"SavedModel file does not exist at: {export_dir}/{_JSON}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a valid SavedModel file: {e}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path} was not written by autograph_jit.saved_model.save")
+    if meta.get("version") != VERSION:
+        raise ValueError(f"{path} has format version {meta.get('version')}; this autograph_jit "
+                         f"reads version {VERSION}")
+    with np.load(os.path.join(export_dir, _NPZ), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    variables = {}
+    for v in meta["variables"]:
+        name = v["name"][:-2] if v["name"].endswith(":0") else v["name"]
+        variables[v["key"]] = Variable(arrays[v["key"]], trainable=v["trainable"], name=name,
+                                       dtype=v["dtype"])
+    functions = {name: RestoredFunction(name, [_restore_concrete(name, c, variables)
+                                               for c in cfs])
+                 for name, cfs in meta["functions"].items()}
+
+    def build(node):
+        if "variable" in node:
+            return variables[node["variable"]]
+        if "function" in node:
+            return functions[node["function"]]
+        if "list" in node:
+            return [build(x) for x in node["list"]]
+        obj = LoadedObject()
+        for k, v in node["object"]["attributes"].items():
+            setattr(obj, k, build(v))
+        return obj
+
+    root = build(meta["root"])
+    root.signatures = {}
+    for key, fname in meta.get("signatures", {}).items():
+        cf = functions[fname].concrete_functions[0]
+        names = [p.name or f"arg{i}" for i, p in enumerate(cf.graph.data_params)]
+        root.signatures[key] = _Signature(cf, names)
+    all_vars = tuple(variables[v["key"]] for v in meta["variables"])
+    root.variables = all_vars
+    root.trainable_variables = tuple(v for v in all_vars if v.trainable)
+    return root
