@@ -541,3 +541,21 @@ def test_keyword_arguments_and_defaults_bind_like_python():
     np.testing.assert_allclose(_np(f(a=tf.constant(1.0), b=tf.constant(5.0))), 6.0)
     assert f.experimental_get_tracing_count() == 1
     np.testing.assert_allclose(_np(f(tf.constant(1.0))), 2.0)
+
+
+def test_python_list_append_in_function_happens_at_trace_time_only():
+    # The seed course's "Python-list side effect": the list grows once per trace, not per call,
+    # and holds the symbolic tensor of that trace (TF prints Tensor("x:0", ...)).
+    tensor_list = []
+
+    @tf.function
+    def append_tensor(x):
+        tensor_list.append(x)
+        return x + 1
+
+    append_tensor(tf.constant(5.0))
+    append_tensor(tf.constant(6.0))
+    assert len(tensor_list) == 1
+    assert "shape=()" in repr(tensor_list[0]) and "float32" in repr(tensor_list[0])
+    append_tensor(tf.constant([1.0]))  # a new signature traces again
+    assert len(tensor_list) == 2
