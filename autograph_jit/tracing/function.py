@@ -16,7 +16,7 @@ import weakref
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
-from ..tensor import Tensor, convert_to_tensor
+from ..tensor import EagerTensor, Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
 from .concrete import _LEAF, ConcreteFunction
@@ -32,7 +32,8 @@ class Function:
 
     def __init__(self, python_function, name=None, input_signature=None, autograph=True,
                  reduce_retracing=False, jit_compile=None, backend=None, strict=False,
-                 experimental_autograph_options=None, experimental_relax_shapes=None):
+                 experimental_autograph_options=None, experimental_relax_shapes=None,
+                 optimizer_options=None):
         if not callable(python_function):
             raise TypeError(f"tf.function expects a callable, got {python_function!r}")
         functools.update_wrapper(self, python_function, updated=())
@@ -44,6 +45,10 @@ class Function:
         self.jit_compile = jit_compile
         self.backend = backend or "cpu"
         self.strict = strict
+        if optimizer_options is not None:
+            from ..passes.pipeline import check_options
+            check_options(optimizer_options)
+        self.optimizer_options = None if optimizer_options is None else dict(optimizer_options)
         self._cache = {}            # key -> ConcreteFunction
         self._general = []          # (relaxed key, ConcreteFunction) for reduce_retracing
         self._keys = []             # keys in trace order (for miss explanations)
@@ -72,7 +77,7 @@ class Function:
                              input_signature=self.input_signature, autograph=self._autograph,
                              reduce_retracing=self._reduce_retracing,
                              jit_compile=self.jit_compile, backend=self.backend,
-                             strict=self.strict)
+                             strict=self.strict, optimizer_options=self.optimizer_options)
             try:
                 self._instances[instance] = bound
             except TypeError:
@@ -105,7 +110,16 @@ class Function:
         if _config.functions_run_eagerly():
             return self.python_function(*args, **kwargs)
         try:
+            # warm-call fast path: positional eager tensors keyed by (dtype, shape) only
+            fast = _fast_key(args) if not kwargs else None
+            if fast is not None:
+                cf = self.__dict__.get("_fast_cache", {}).get(fast)
+                if cf is not None:
+                    return cf._call_flat(args)
             cf, tensors = self._lookup(args, kwargs)
+            if fast is not None and not self._guards and self.input_signature is None \
+                    and len(tensors) == len(args):
+                self.__dict__.setdefault("_fast_cache", {})[fast] = cf
             return cf._call_flat(tensors)
         except Exception as e:
             raise e.with_traceback(_user_traceback(e.__traceback__))
@@ -210,7 +224,9 @@ class Function:
         return tuple(_read_guard(self.python_function, kind, name) for kind, name in self._guards)
 
     def _note_retrace(self, names, key):
-        if self._keys:
+        if key in self._keys:  # an earlier trace for this key raised: trying again is no retrace
+            return
+        if self._keys and key != ("input_signature",):
             old = min(self._keys, key=lambda k: _distance(k, key))
             change = None
             if names and old[0] != key[0] and isinstance(old[0], tuple):
@@ -284,6 +300,8 @@ class Function:
         cf = ConcreteFunction(self._name, graph, params, result_tensors, structure, sig,
                               self.python_function, backend=self.backend)
         cf._created_variables = builder.created_variables
+        cf.optimizer_options = self.optimizer_options
+        cf.strict = self.strict
         return cf
 
     def _record_guards(self):
@@ -305,6 +323,7 @@ class Function:
         if len(known) != len(self._guards):
             old_guards = self._guards
             self._guards = sorted(known)
+            self.__dict__.pop("_fast_cache", None)  # entries made before a guard existed
             # re-key existing traces with the guard values seen when they were made
             rekeyed = {}
             for k, cf in self._cache.items():
@@ -346,6 +365,16 @@ def _distance(a, b):
     if not isinstance(a[0], tuple) or not isinstance(b[0], tuple) or len(a[0]) != len(b[0]):
         return 10 ** 6
     return sum(x != y for x, y in zip(a[0], b[0])) + (a[1] != b[1])
+
+
+def _fast_key(args):
+    """(dtype, shape) per argument when every argument is an eager tensor, else None."""
+    key = []
+    for a in args:
+        if type(a) is not EagerTensor:
+            return None
+        key.append((a.dtype, a._value.shape))
+    return tuple(key)
 
 
 def _spec_placeholder(a):
@@ -455,9 +484,12 @@ def _user_traceback(tb):
 def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              reduce_retracing=False, experimental_implements=None, experimental_autograph_options=None,
              experimental_relax_shapes=None, experimental_compile=None,
-             experimental_follow_type_hints=None, backend=None, strict=False, name=None):
+             experimental_follow_type_hints=None, backend=None, strict=False, name=None,
+             optimizer_options=None):
     """TF's `tf.function`, usable as `@tf.function` or `@tf.function(...)`; plus `backend=`
-    ("cpu", "gpu", "eager") and `strict=` (turn any interpreter fallback into an error)."""
+    ("cpu", "gpu", "eager"), `strict=` (turn any interpreter fallback into an error) and
+    `optimizer_options=` (a dict switching optimizer passes, with the keys of
+    `tf.config.optimizer.set_experimental_options`; it wins over the global options)."""
     if backend not in (None, "cpu", "gpu", "eager"):
         raise ValueError(f"backend must be 'cpu', 'gpu' or 'eager', got {backend!r}")
 
@@ -465,7 +497,8 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
         return Function(f, name=name, input_signature=input_signature, autograph=autograph,
                         reduce_retracing=reduce_retracing, jit_compile=jit_compile,
                         backend=backend, strict=strict,
-                        experimental_relax_shapes=experimental_relax_shapes)
+                        experimental_relax_shapes=experimental_relax_shapes,
+                        optimizer_options=optimizer_options)
     if func is not None:
         return decorate(func)
     return decorate

@@ -559,3 +559,19 @@ def test_python_list_append_in_function_happens_at_trace_time_only():
     assert "shape=()" in repr(tensor_list[0]) and "float32" in repr(tensor_list[0])
     append_tensor(tf.constant([1.0]))  # a new signature traces again
     assert len(tensor_list) == 2
+
+
+def test_a_trace_that_raised_can_be_retried_without_counting_as_a_retrace():
+    calls = []
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.float32)])
+    def f(x):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("boom")
+        return x + 1
+
+    with pytest.raises(ValueError, match="boom"):
+        f(tf.constant(1.0))
+    assert f(tf.constant(1.0)).numpy() == 2.0
+    assert f.retrace_reasons() == []
