@@ -1,11 +1,16 @@
 """AutoGraph's public entry points: conversion for tracing, to_code, to_graph, do_not_convert."""
 import functools
+import types
 
-_DO_NOT_CONVERT = "__autograph_do_not_convert__"
+from . import conversion
+from .operators import calls
+
+_DO_NOT_CONVERT = calls.DO_NOT_CONVERT
 
 
 def do_not_convert(func=None):
-    """Mark `func` so AutoGraph leaves it as written."""
+    """Mark `func` so AutoGraph leaves it as written (TF's
+    tf.autograph.experimental.do_not_convert)."""
     if func is None:
         return do_not_convert
 
@@ -16,10 +21,82 @@ def do_not_convert(func=None):
     return wrapper
 
 
-def convert_for_tracing(func):
-    """The function tf.function traces when autograph=True.
+def _plain(fn):
+    """The Python function behind a tf.function, bound method or function."""
+    fn = getattr(fn, "python_function", fn)
+    if isinstance(fn, types.MethodType):
+        return fn.__func__
+    return fn
 
-    Source conversion of Python control flow is not implemented yet (AutoGraph issue): until then
-    the function is traced as written, and a Python `if`/`while` on a tensor raises the TypeError
-    that points to tf.cond / tf.while_loop."""
-    return func
+
+def convert_for_tracing(func):
+    """The function tf.function traces when autograph=True: `func` with its Python control
+    flow converted (or `func` itself when it must run as written)."""
+    if getattr(func, _DO_NOT_CONVERT, False):
+        return func
+    converted = calls.convert_callable(func)
+    if converted is None:
+        return func
+    if _verbosity["level"] >= 1:
+        print(to_code(func))
+    key = calls.original_key(func)
+    name = getattr(func, "__name__", "function")
+
+    def traced(*args, **kwargs):
+        with calls.calling(key, name):
+            return converted(*args, **kwargs)
+    traced.ag_converted = converted
+    return traced
+
+
+def convert_if_tracing(fn):
+    """`fn` converted when a graph is being traced, else `fn` itself: for library code that
+    calls user methods on the user's behalf (e.g. a Keras layer's `call` from `__call__`)."""
+    from ..tracing import context
+    if context.current_builder() is None:
+        return fn
+    converted = calls.convert_callable(fn)
+    return fn if converted is None else converted
+
+
+def to_graph(entity, recursive=True, experimental_optional_features=None):
+    """TF's tf.autograph.to_graph: the converted Python function (callable eagerly or inside a
+    tf.function)."""
+    fn = getattr(entity, "python_function", entity)
+    converted = calls.convert_callable(fn)
+    if converted is None:
+        raise ValueError(f"tf.autograph.to_graph: cannot convert {entity!r} (no Python source, "
+                         "or not user code)")
+    return converted
+
+
+def to_code(entity, recursive=True, experimental_optional_features=None):
+    """TF's tf.autograph.to_code: the converted source, each line commented with the original
+    file and line it comes from."""
+    fn = _plain(entity)
+    if not isinstance(fn, types.FunctionType):
+        call = getattr(type(fn), "__call__", None)
+        if not isinstance(call, types.FunctionType):
+            raise ValueError(f"tf.autograph.to_code: {entity!r} is not a Python function")
+        fn = call
+    return conversion.converted_source(fn)
+
+
+_verbosity = {"level": 0}
+
+
+def set_verbosity(level, alsologtostdout=False):
+    """TF's tf.autograph.set_verbosity: at level >= 1 each converted function's code is printed
+    when it is first converted for tracing."""
+    _verbosity["level"] = int(level)
+
+
+def trace(*args):
+    """TF's tf.autograph.trace: print the arguments while tracing (at trace time)."""
+    print(*args)
+
+
+class experimental:
+    """`tf.autograph.experimental`."""
+
+    do_not_convert = staticmethod(do_not_convert)

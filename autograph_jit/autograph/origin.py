@@ -1,11 +1,23 @@
-"""Source maps from converted (generated) code back to the user's original lines.
+"""Source maps from generated code back to the user's original lines and functions.
 
-`register(code_filename, line_map)` records, for a generated module, which user file and line
-each generated line came from; `map_frame(frame)` answers for a frame of generated code.
+Converted code is compiled from the user's AST with its line and column numbers under the
+user's filename (conversion.py), so its frames already point at the user's file and line; only
+the functions AutoGraph generates (`loop_body`, `if_body_1`, ...) are not the user's: the
+converter registers them with `register_code(code, user_function)`, and `map_frame` reports
+their frames as the user's function. Code generated from text has no such lines:
+`register(code_filename, line_map)` records which user file and line each generated line came
+from. The builder asks `map_frame` first for every frame it locates.
 """
+import linecache
+
 from ..ir.graph import SourceLocation
 
 _MAPS = {}  # generated filename -> {generated line: SourceLocation}
+_CODE_FUNCTIONS = {}  # generated helper code object -> the user's function name
+
+
+def register_code(code, user_function):
+    _CODE_FUNCTIONS[code] = user_function
 
 
 def register(generated_filename, line_map):
@@ -13,7 +25,12 @@ def register(generated_filename, line_map):
 
 
 def map_frame(frame):
-    table = _MAPS.get(frame.f_code.co_filename)
+    code = frame.f_code
+    name = _CODE_FUNCTIONS.get(code)
+    if name is not None:
+        line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+        return SourceLocation(code.co_filename, frame.f_lineno, line, name)
+    table = _MAPS.get(code.co_filename)
     if table is None:
         return None
     return table.get(frame.f_lineno)
@@ -24,4 +41,4 @@ def map_location(filename, lineno):
     return None if table is None else table.get(lineno)
 
 
-__all__ = ["register", "map_frame", "map_location", "SourceLocation"]
+__all__ = ["register", "register_code", "map_frame", "map_location", "SourceLocation"]

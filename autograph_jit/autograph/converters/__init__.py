@@ -1,0 +1,1 @@
+"""AST converters, one construct each; their order is `transformer.transform`."""

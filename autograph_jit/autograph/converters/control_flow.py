@@ -1,0 +1,119 @@
+"""`if`, `while` and `for` become calls of the runtime operators over generated functions:
+
+    def if_body(): nonlocal a; <body>          def loop_test(): return <test>
+    def else_body(): nonlocal a; <orelse>      def loop_body(): nonlocal a; <body>
+    def get_state(): return (a, t)
+    def set_state(vars_): nonlocal a, t; (a, t) = vars_
+    ag__.if_stmt(<test>, if_body, else_body, get_state, set_state, ('a',), ('t',))
+
+The state is every name the statement assigns: first those live after it (for loops: live at
+the start of an iteration) — the ones a staged cond/while_loop must produce — then the
+temporaries, which the runtime resets before each branch and leaves undefined after a staged
+statement. Names declared `global` stay Python globals.
+"""
+import ast
+
+from ..transformer import ScopedTransformer, template
+
+
+def _decls(names, ctx):
+    local = [n for n in names if n not in ctx.globals]
+    glob = [n for n in names if n in ctx.globals]
+    out = []
+    if local:
+        out.append(ast.Nonlocal(names=local))
+    if glob:
+        out.append(ast.Global(names=glob))
+    return out
+
+
+class _ControlFlow(ScopedTransformer):
+    def visit_FunctionDef(self, node):
+        if getattr(node, "ag_generated", False):
+            self.generic_visit(node)
+        return node
+
+    def _state(self, node, live):
+        modified = list(node.ag_modified)
+        state = [n for n in modified if n in live and n not in self.ctx.globals]
+        temps = [n for n in modified if n not in state and n not in self.ctx.globals]
+        return state, temps, modified
+
+    def _def(self, name, args, body, loc, names=()):
+        fn = template(f"def {name}({', '.join(args)}):\n    pass", loc)[0]
+        fn.body = _decls(list(names), self.ctx) + (body or [ast.Pass()])
+        fn.ag_generated = True
+        self.ctx.generated.add(name)
+        for n in ast.walk(fn):
+            if "lineno" in n._attributes and getattr(n, "lineno", None) is None:
+                ast.copy_location(n, loc)
+        return fn
+
+    def _state_functions(self, node, state, temps):
+        get_name = self.ctx.new_name("get_state")
+        set_name = self.ctx.new_name("set_state")
+        names = state + temps
+        tup = "(" + "".join(n + ", " for n in names) + ")"
+        get_fn = self._def(get_name, [], template(f"return {tup}", node), node)
+        set_body = template(f"{tup} = vars_", node) if names else []
+        set_fn = self._def(set_name, ["vars_"], set_body, node, names)
+        return get_name, set_name, [get_fn, set_fn]
+
+    @staticmethod
+    def _names_tuple(names):
+        return "(" + "".join(repr(n) + ", " for n in names) + ")"
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        state, temps, modified = self._state(node, node.ag_live_out)
+        body_name = self.ctx.new_name("if_body")
+        else_name = self.ctx.new_name("else_body")
+        defs = [self._def(body_name, [], node.body, node, modified),
+                self._def(else_name, [], node.orelse, node, modified)]
+        get_name, set_name, state_fns = self._state_functions(node, state, temps)
+        call = template(
+            f"ag__.if_stmt(TEST, {body_name}, {else_name}, {get_name}, {set_name}, "
+            f"{self._names_tuple(state)}, {self._names_tuple(temps)})", node, TEST=node.test)
+        return defs + state_fns + call
+
+    def visit_While(self, node):
+        self.generic_visit(node)
+        state, temps, modified = self._state(node, node.ag_live_head)
+        test_name = self.ctx.new_name("loop_test")
+        body_name = self.ctx.new_name("loop_body")
+        test_fn = self._def(test_name, [], template("return TEST", node, TEST=node.test), node)
+        body_fn = self._def(body_name, [], node.body, node, modified)
+        get_name, set_name, state_fns = self._state_functions(node, state, temps)
+        call = template(
+            f"ag__.while_stmt({test_name}, {body_name}, {get_name}, {set_name}, "
+            f"{self._names_tuple(state)}, {self._names_tuple(temps)})", node)
+        return [test_fn, body_fn] + state_fns + call + node.orelse
+
+    def visit_For(self, node):
+        self.generic_visit(node)
+        state, temps, modified = self._state(node, node.ag_live_head)
+        defs = []
+        extra = getattr(node, "ag_extra_test", None)
+        extra_name = "None"
+        if extra is not None:
+            extra_name = self.ctx.new_name("extra_test")
+            defs.append(self._def(extra_name, [], template("return TEST", node, TEST=extra),
+                                  node))
+        body_name = self.ctx.new_name("loop_body")
+        itr = self.ctx.new_name("itr")
+        assign = template("TARGET = ITR", node, TARGET=node.target, ITR=itr)
+        defs.append(self._def(body_name, [itr], assign + node.body, node, modified))
+        get_name, set_name, state_fns = self._state_functions(node, state, temps)
+        call = template(
+            f"ag__.for_stmt(ITER, {extra_name}, {body_name}, {get_name}, {set_name}, "
+            f"{self._names_tuple(state)}, {self._names_tuple(temps)})", node, ITER=node.iter)
+        return defs + state_fns + call + node.orelse
+
+
+def transform(func_node, ctx):
+    visitor = _ControlFlow(ctx)
+    body = []
+    for stmt in func_node.body:
+        out = visitor.visit(stmt)
+        body.extend(out if isinstance(out, list) else [out])
+    func_node.body = body

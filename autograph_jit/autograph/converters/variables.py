@@ -1,0 +1,82 @@
+"""Every name that a generated function declares `nonlocal` gets an initial binding
+`x = ag__.Undefined('x')` at the top of the function (Python requires one for `nonlocal`), unless
+it is a parameter or declared global/nonlocal by the user. Using an Undefined raises
+UnboundLocalError naming the variable (operators, calls, and `return x`, which becomes
+`return ag__.ld(x)`), and a staged if/loop names the branch that left it undefined."""
+import ast
+
+from ..transformer import template
+
+
+def transform(func_node, ctx):
+    names = []
+    for n in _walk_generated(func_node):
+        if isinstance(n, ast.Nonlocal):
+            names.extend(n.names)
+    skip = ctx.params | ctx.globals | ctx.nonlocals | _assigned_first(func_node)
+    seen, init = set(), []
+    for name in names:
+        if name not in seen and name not in skip:
+            seen.add(name)
+            init.append(name)
+    if not init:
+        return
+    _guard_returns(func_node, set(init))
+    stmts = []
+    for name in init:
+        stmts += template(f"{name} = ag__.Undefined({name!r})", func_node)
+    body = func_node.body
+    doc = 1 if body and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value,
+                                                                      str) else 0
+    func_node.body = body[:doc] + stmts + body[doc:]
+
+
+def _assigned_first(func_node):
+    """Names the function assigns at top level before any generated code can read them."""
+    from ..analysis import stores
+    out = set()
+    for stmt in func_node.body:
+        if isinstance(stmt, ast.FunctionDef) and getattr(stmt, "ag_generated", False):
+            break
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and \
+                not (isinstance(stmt, ast.AnnAssign) and stmt.value is None):
+            out |= stores(stmt)
+    return out
+
+
+def _walk_generated(func_node):
+    """The nodes of func_node's own scope, including the functions control_flow generated
+    (not the user's nested functions, which have their own initializations)."""
+    stack = list(func_node.body)
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) \
+                and not getattr(n, "ag_generated", False):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+
+
+def _guard_returns(func_node, names):
+    # after return lowering the user's only return is a top-level statement; the returns of
+    # generated helpers (get_state, loop_test) must pass undefined values through
+    for n in func_node.body:
+        if isinstance(n, ast.Return) and n.value is not None:
+            n.value = _Loads(names).visit(n.value)
+
+
+class _Loads(ast.NodeTransformer):
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        if node.id in self.names and isinstance(node.ctx, ast.Load):
+            call = ast.Call(func=ast.Attribute(value=ast.Name(id="ag__", ctx=ast.Load()),
+                                               attr="ld", ctx=ast.Load()),
+                            args=[node], keywords=[])
+            return ast.copy_location(call, node)
+        return node
+
+    def visit_Lambda(self, node):
+        return node

@@ -1,0 +1,63 @@
+"""Sentinels for names without a value: `Undefined` (a variable not assigned on this path) and
+`UndefinedReturnValue` (the function has not returned yet), and `retval`."""
+
+
+class Undefined:
+    """The value of a variable no assignment has reached. Using it raises UnboundLocalError
+    naming the variable, as Python would."""
+
+    __slots__ = ("symbol_name",)
+
+    def __init__(self, symbol_name):
+        object.__setattr__(self, "symbol_name", symbol_name)
+
+    def __repr__(self):
+        return f"<undefined {self.symbol_name!r}>"
+
+    def _fail(self, *args, **kwargs):
+        raise UnboundLocalError(
+            f"local variable '{self.symbol_name}' is used before it is assigned: no assignment "
+            "to it ran on this path.")
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._fail()
+
+
+for _op in ("add sub mul truediv floordiv mod pow matmul and or xor lshift rshift".split()):
+    setattr(Undefined, f"__{_op}__", Undefined._fail)
+    setattr(Undefined, f"__r{_op}__", Undefined._fail)
+for _op in ("lt le gt ge neg pos abs invert bool len iter call getitem setitem index int "
+            "float".split()):
+    setattr(Undefined, f"__{_op}__", Undefined._fail)
+
+
+class UndefinedReturnValue(Undefined):
+    """`retval_` before a `return` ran. `all_paths_return`: every path of the function ends in
+    a return, so a placeholder may stand for it on paths that have not returned yet."""
+
+    __slots__ = ("all_paths_return",)
+
+    def __init__(self, all_paths_return=False):
+        super().__init__("retval_")
+        object.__setattr__(self, "all_paths_return", bool(all_paths_return))
+
+    def __repr__(self):
+        return "<no return value yet>"
+
+
+def is_undefined(x):
+    return isinstance(x, Undefined)
+
+
+def ld(value):
+    """A read of a variable that may be undefined (a returned name): fails like Python."""
+    if type(value) is Undefined:
+        value._fail()
+    return value
+
+
+def retval(value):
+    """The function's result: None when it ended without a return, as in Python."""
+    return None if isinstance(value, UndefinedReturnValue) else value

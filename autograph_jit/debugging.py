@@ -1,0 +1,6 @@
+"""`tf.debugging`: run-time checks (see ops/check_ops.py)."""
+from .ops.check_ops import ASSERTS as _ASSERTS
+from .ops.check_ops import Assert, AssertionFailedError  # noqa: F401
+
+globals().update(_ASSERTS)
+__all__ = ["Assert", *_ASSERTS]

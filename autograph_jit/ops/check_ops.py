@@ -1,0 +1,96 @@
+"""Run-time checks: the `assert` op (an effect, so it is never dropped or reordered) and TF's
+`tf.debugging.assert_*` / `tf.Assert` built on it.
+
+Eagerly a failing check raises at once; in a graph it raises when the graph runs. The error is
+`AssertionFailedError`, both TF's InvalidArgumentError and Python's AssertionError, so code
+written for either (or for a converted `assert` statement) catches it.
+"""
+import numpy as np
+
+from ..tensor import convert_to_tensor
+from . import math_ops
+from .opdef import IO, InvalidArgumentError, apply, defop
+
+__all__ = ["AssertionFailedError", "Assert", "assert_that", "ASSERTS"]
+
+
+class AssertionFailedError(InvalidArgumentError, AssertionError):
+    """A run-time check failed."""
+
+
+def _assert_infer(in_types, message, summarize):
+    if in_types[0].dtype.name != "bool":
+        raise TypeError(f"assert: the condition must be a bool tensor, got {in_types[0].dtype.name}")
+    return ()
+
+
+def _assert_kernel(cond, *data, message, summarize):
+    if np.all(cond):
+        return ()
+    shown = []
+    for d in data:
+        d = np.asarray(d)
+        flat = d.ravel()
+        if summarize is not None and summarize >= 0 and flat.size > summarize:
+            shown.append(np.array2string(flat[:summarize]).rstrip("]") + " ...]")
+        else:
+            shown.append(np.array2string(d))
+    raise AssertionFailedError(message + ("\n" + "\n".join(shown) if shown else ""), "assert")
+
+
+assert_op = defop("assert", _assert_infer, _assert_kernel, effects=IO, num_outputs=0,
+                  doc="Raise AssertionFailedError(message, data) unless every element of "
+                      "input 0 is true.")
+
+
+def assert_that(condition, data=(), message="assertion failed", summarize=3):
+    """The check op on `condition` (reduced with all()), showing `data` when it fails."""
+    cond = convert_to_tensor(condition)
+    if cond.dtype.name != "bool":
+        raise TypeError(f"assert: the condition must be a bool tensor, got {cond.dtype.name}")
+    tensors = [convert_to_tensor(d) for d in data]
+    apply(assert_op, cond, *tensors, message=str(message), summarize=summarize)
+    return None
+
+
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 (TF's name)
+    """TF's tf.debugging.Assert(condition, data, summarize=None)."""
+    return assert_that(condition, list(data), "assertion failed",
+                       3 if summarize is None else summarize)
+
+
+def _binary(fn, text):
+    def check(x, y, data=None, summarize=None, message=None, name=None):
+        x_t = convert_to_tensor(x)
+        y_t = convert_to_tensor(y, dtype_hint=x_t.dtype)
+        msg = (f"{message}\n" if message else "") + \
+            f"Condition x {text} y did not hold element-wise:"
+        shown = list(data) if data is not None else [x_t, y_t]
+        return assert_that(fn(x_t, y_t), shown, msg, 3 if summarize is None else summarize)
+    check.__name__ = f"assert_{fn.__name__}"
+    return check
+
+
+def _unary(fn, text):
+    def check(x, data=None, summarize=None, message=None, name=None):
+        x_t = convert_to_tensor(x)
+        msg = (f"{message}\n" if message else "") + f"Condition x {text} did not hold " \
+                                                    "element-wise:"
+        shown = list(data) if data is not None else [x_t]
+        return assert_that(fn(x_t, math_ops.cast(0, x_t.dtype)), shown, msg,
+                           3 if summarize is None else summarize)
+    return check
+
+
+ASSERTS = {
+    "assert_equal": _binary(math_ops.equal, "=="),
+    "assert_none_equal": _binary(math_ops.not_equal, "!="),
+    "assert_less": _binary(math_ops.less, "<"),
+    "assert_less_equal": _binary(math_ops.less_equal, "<="),
+    "assert_greater": _binary(math_ops.greater, ">"),
+    "assert_greater_equal": _binary(math_ops.greater_equal, ">="),
+    "assert_positive": _unary(math_ops.greater, "> 0"),
+    "assert_negative": _unary(math_ops.less, "< 0"),
+    "assert_non_negative": _unary(math_ops.greater_equal, ">= 0"),
+    "assert_non_positive": _unary(math_ops.less_equal, "<= 0"),
+}

@@ -1,0 +1,49 @@
+"""Differential harness for AutoGraph tests: the same Python run eagerly
+(tf.config.run_functions_eagerly(True)) and as a tf.function, compared leaf by leaf."""
+import numpy as np
+
+import autograph_jit as tf
+
+
+def eager(fn, *args, **kwargs):
+    tf.config.run_functions_eagerly(True)
+    try:
+        return tf.function(fn)(*args, **kwargs)
+    finally:
+        tf.config.run_functions_eagerly(False)
+
+
+def assert_same(a, b, rtol=1e-6):
+    fa, fb = tf.nest.flatten(a), tf.nest.flatten(b)
+    assert len(fa) == len(fb), (a, b)
+    for x, y in zip(fa, fb):
+        xa, ya = np.asarray(x), np.asarray(y)
+        np.testing.assert_allclose(xa.astype(np.float64), ya.astype(np.float64), rtol=rtol)
+
+
+def check(fn, *args, **kwargs):
+    """Run fn eagerly and as a tf.function on args; assert equal results; return the
+    tf.function (for tracing counts and graphs)."""
+    expected = eager(fn, *args, **kwargs)
+    traced = tf.function(fn)
+    assert_same(expected, traced(*args, **kwargs))
+    return traced
+
+
+def check_all(fn, arg_lists):
+    """check() for each argument tuple with one tf.function; returns it."""
+    traced = tf.function(fn)
+    for args in arg_lists:
+        assert_same(eager(fn, *args), traced(*args))
+    return traced
+
+
+def ops_in(graph):
+    """Names of the ops in `graph` and all its regions."""
+    out = []
+    for node in graph.nodes:
+        out.append(node.op.name)
+        for g in node.attrs.values():
+            if hasattr(g, "nodes") and hasattr(g, "params"):
+                out.extend(ops_in(g))
+    return out
