@@ -5,6 +5,15 @@ _state = {"run_eagerly": False,
           "debug_tracebacks": os.environ.get("AUTOGRAPH_JIT_FULL_TRACEBACKS", "") not in ("", "0")}
 
 
+def default_backend():
+    """The backend of tf.function(backend=None): "cpu", or $AUTOGRAPH_JIT_BACKEND ("cpu",
+    "eager", "gpu") — e.g. to run a whole program on the interpreter for comparison."""
+    name = os.environ.get("AUTOGRAPH_JIT_BACKEND", "") or "cpu"
+    if name not in ("cpu", "eager", "gpu"):
+        raise ValueError(f"AUTOGRAPH_JIT_BACKEND must be cpu, eager or gpu, got {name!r}")
+    return name
+
+
 def run_functions_eagerly(run_eagerly):
     """When True, tf.function calls the Python function itself, untraced, op by op."""
     _state["run_eagerly"] = bool(run_eagerly)
@@ -36,3 +45,30 @@ class experimental:
     @staticmethod
     def set_memory_growth(device, enable):
         return None
+
+
+class optimizer:
+    """`tf.config.optimizer`: switch graph optimizer passes on or off for every tf.function.
+
+    `set_experimental_options({"constant_folding": False, "remapping": False})` uses TF's Grappler
+    option names where this optimizer has the same pass, and this project's pass names otherwise;
+    the mapping is in passes/pipeline.py. A function's own `optimizer_options=` wins over these.
+    Options apply to graphs optimized afterwards (each concrete function optimizes once)."""
+
+    _options = {}
+
+    @staticmethod
+    def set_experimental_options(options):
+        from .passes.pipeline import check_options
+        check_options(options)
+        optimizer._options.update(dict(options))
+
+    @staticmethod
+    def get_experimental_options():
+        """The options set so far (as TF: only the ones set)."""
+        return dict(optimizer._options)
+
+    @staticmethod
+    def reset():
+        """Back to every pass on (this project's addition, handy in tests and notebooks)."""
+        optimizer._options.clear()

@@ -106,6 +106,8 @@ class Graph:
         self.params = list(params or [])
         self.nodes = list(nodes or [])
         self.results = list(results or [])
+        # set by the buffer-planning pass (passes/buffer_plan.py): a MemoryPlan for backends
+        self.memory_plan = None
 
     @property
     def has_effects(self):

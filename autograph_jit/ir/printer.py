@@ -105,6 +105,9 @@ def _format_body(graph, namer, indent, lines):
         ins = ", ".join(_ref(namer, v) for v in node.inputs)
         lhs = f"{outs} = " if outs else ""
         head = f"{pad}{lhs}{node.op.name}{' ' + ins if ins else ''}{_attrs_text(node)}"
+        if node.op.name == "fusion":  # fusion[kind: what it holds] inputs { body }
+            kind, label = node.attrs.get("kind"), node.attrs.get("label")
+            head = f"{pad}{lhs}fusion[{kind}: {label}]{' ' + ins if ins else ''}"
         if not node.regions:
             lines.append(_with_location(head, node))
             continue
@@ -128,3 +131,15 @@ def format_graph(graph):
     lines.append("  return " + ", ".join(_ref(namer, r) for r in graph.results))
     lines.append("}")
     return "\n".join(lines)
+
+
+def value_names(graph):
+    """value id -> the name `format_graph(graph)` prints for it (e.g. '%logits', '%7')."""
+    namer = _Namer()
+    for p in graph.params:
+        namer.name(p)
+    _format_body(graph, namer, 1, [])
+    for r in graph.results:
+        if not _is_literal(r):
+            namer.name(r)
+    return dict(namer.names)

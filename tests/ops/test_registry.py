@@ -42,6 +42,8 @@ EXEMPT = {
     "read_variable": "tests/test_variables.py",
     "assign_variable": "tests/test_variables.py",
     "print": "tests/test_print.py",
+    # An effect with no output: it raises or does nothing (eagerly and in graphs).
+    "assert": "tests/autograph/test_logical.py",
     "random_uniform": "tests/test_random.py",
     "random_normal": "tests/test_random.py",
     "truncated_normal": "tests/test_random.py",
@@ -51,6 +53,8 @@ EXEMPT = {
     # run Python; the ops (and their VJPs) only exist in traced functions.
     "cond": "tests/tracing/test_control_flow.py",
     "while_loop": "tests/tracing/test_control_flow.py",
+    # Made only by the optimizer (after differentiation) around ordinary ops' bodies.
+    "fusion": "tests/passes/test_fusion.py",
 }
 
 # Ops with a VJP that only exist to compute other ops' gradients (their gradient is tested

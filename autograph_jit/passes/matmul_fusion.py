@@ -1,0 +1,69 @@
+"""Matmul epilogue fusion: a matmul and the elementwise ops applied to its result (bias add,
+relu / sigmoid / tanh, a scale) become one `fusion` node of kind "matmul".
+
+A dense layer traced is `matmul -> add bias -> relu`: three passes over the [batch, units] result.
+Fused, the backend applies the bias and the activation to each block of the product while it is
+still in cache. The chain grows from the matmul through consumers that are pure elementwise ops of
+the same shape, as long as the value so far has exactly one user (the next op): an intermediate
+used elsewhere would have to be stored anyway, and the contract keeps one result per matmul
+fusion. A chain of length one (a lone matmul) is left alone.
+"""
+from .fusion_build import build_fusion
+from .rewrite import control_regions, graph_pass, replace_uses, use_lists
+
+NAME = "matmul_fusion"
+SUMMARY = "fuse a matmul with its bias add / activation epilogue"
+
+
+@graph_pass
+def matmul_fusion(graph):
+    _fuse(graph)
+
+
+def _fuse(graph):
+    for node in graph.nodes:
+        for region in control_regions(node).values():
+            _fuse(region)
+    users = use_lists(graph)
+    chains = {}  # id(last node of a chain) -> chain
+    in_chain = set()
+    for node in graph.nodes:
+        if node.op.name != "matmul" or id(node) in in_chain:
+            continue
+        chain = [node]
+        while True:
+            out = chain[-1].outputs[0]
+            us = users.get(out.id, [])
+            if len(us) != 1 or us[0] is None or not _epilogue_op(us[0], node):
+                break
+            chain.append(us[0])
+        if len(chain) > 1:
+            chains[id(chain[-1])] = chain
+            in_chain.update(id(n) for n in chain)
+    if not chains:
+        return
+    mapping = {}
+    new_nodes = []
+    for node in graph.nodes:
+        chain = chains.get(id(node))
+        if chain is not None:
+            fusion, exposed = build_fusion("matmul", chain, users,
+                                           single_result=chain[-1].outputs[0])
+            mapping.update(exposed)
+            node = fusion
+        elif id(node) in in_chain:
+            continue
+        node.inputs = [mapping.get(v.id, v) for v in node.inputs]
+        new_nodes.append(node)
+    graph.nodes = new_nodes
+    replace_uses(graph, mapping)
+
+
+def _epilogue_op(node, matmul):
+    """An elementwise node computing a value of the matmul's shape (and dtype family)."""
+    return (node.op.elementwise and not node.op.effects and not node.regions
+            and len(node.outputs) == 1
+            and node.outputs[0].type.shape == matmul.outputs[0].type.shape)
+
+
+run = matmul_fusion
