@@ -18,7 +18,7 @@ import numpy as np
 
 from .rewrite import constant_value
 
-__all__ = ["RULES", "rule_names"]
+__all__ = ["RULES", "ELEMENTWISE_RULES", "rule_names"]
 
 
 # -- predicates ----------------------------------------------------------------------------------
@@ -245,6 +245,33 @@ def _bias_add_as_add(node, ctx):
         return None
     return ctx.emit("add", [x, b], {})
 
+
+def _shrink_splats(node, ctx):
+    """An elementwise op reading a constant whose elements are all equal (what folding
+    `zeros_like(x)` or a broadcast scalar leaves) reads that one scalar instead, when the result's
+    type stays the same: fused loops then broadcast a register, not a materialized buffer."""
+    from ..ops.opdef import infer_types
+    inputs = list(node.inputs)
+    changed = False
+    for i, v in enumerate(inputs):
+        arr = constant_value(v)
+        if arr is None or arr.ndim == 0 or arr.size < 2 or not np.all(arr == arr.flat[0]):
+            continue
+        trial = inputs[:i] + [None] + inputs[i + 1:]
+        scalar_type = type(v.type)(v.type.dtype, ())
+        types = [scalar_type if x is None else x.type for x in trial]
+        try:
+            out = infer_types(node.op, types, node.attrs)
+        except Exception:  # noqa: BLE001 - the op does not broadcast this operand
+            continue
+        if list(out) != [o.type for o in node.outputs]:
+            continue
+        inputs[i] = ctx.constant(np.asarray(arr.flat[0], dtype=arr.dtype))
+        changed = True
+    return ctx.copy(node, inputs) if changed else None
+
+
+ELEMENTWISE_RULES = (_shrink_splats,)
 
 RULES = {
     "multiply": [_binary_identity("x_times_one", 1, commutative=True)],

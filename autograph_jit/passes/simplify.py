@@ -8,7 +8,7 @@ one pass: negative(negative(negative(x))) -> negative(x). Only pure nodes are re
 from ..ir.clone import clone_node
 from ..ir.graph import Node
 from ..ops.opdef import get, infer_types
-from .algebra_rules import RULES
+from .algebra_rules import ELEMENTWISE_RULES, RULES
 from .rewrite import constant_node, control_regions, graph_pass, replace_uses
 
 NAME = "simplify"
@@ -70,7 +70,10 @@ def _simplify(graph):
         replacement = None
         if not node.has_effects and rewrites.get(id(node), 0) < _MAX_REWRITES_PER_NODE:
             ctx.current = node
-            for rule in RULES.get(node.op.name, ()):
+            rules = tuple(RULES.get(node.op.name, ()))
+            if node.op.elementwise:
+                rules += ELEMENTWISE_RULES
+            for rule in rules:
                 ctx._pending = []
                 replacement = rule(node, ctx)
                 if replacement is not None:

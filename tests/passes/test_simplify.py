@@ -180,3 +180,19 @@ def test_a_cond_whose_branches_differ_in_shape_stays_a_cond():
     g = trace(lambda p: tf.cond(p, lambda: tf.zeros([2]), lambda: tf.zeros([3])),
               spec(dtype=tf.bool))
     assert "cond" in ops(simplify.run(g))
+
+
+def test_splat_constant_operand_of_an_elementwise_op_becomes_a_scalar():
+    g = trace(lambda x: x * tf.constant(np.full((2, 3), 0.5, np.float32)), spec(2, 3))
+    after = simplify.run(g)
+    (mul,) = [n for n in after.nodes if n.op.name == "multiply"]
+    assert mul.inputs[1].type.shape.rank == 0
+    assert_same_results(g, after, X)
+
+
+def test_splat_constant_that_sets_the_result_shape_stays_whole():
+    g = trace(lambda x: x * tf.constant(np.full((4, 3), 0.5, np.float32)), spec(3))
+    after = simplify.run(g)
+    (mul,) = [n for n in after.nodes if n.op.name == "multiply"]
+    assert mul.inputs[1].type.shape.as_list() == [4, 3]
+    assert_same_results(g, after, np.arange(3, dtype=np.float32))
