@@ -18,7 +18,8 @@ def install(key, ir_text, symbols):
     if key in _engines:
         return dict(_engines[key])
     import llvmlite.binding as llvm
-    with _lock:
+    from .cpu_engine import llvm_lock  # LLVM's global context: one compiling thread at a time
+    with llvm_lock, _lock:
         if key not in _engines:
             llvm.initialize_native_target()
             llvm.initialize_native_asmprinter()

@@ -362,7 +362,7 @@ def _transpose_infer(in_types, perm):
     if x.shape.rank is None:
         return TensorType(x.dtype, TensorShape(None))
     if perm is None:
-        perm = tuple(reversed(range(x.shape.rank)))
+        perm = tuple(reversed(builtins.range(x.shape.rank)))
     if sorted(p % max(x.shape.rank, 1) for p in perm) != list(builtins.range(x.shape.rank)):
         raise InvalidArgumentError(f"transpose expects a permutation of 0..{x.shape.rank - 1}, "
                                    f"got perm={list(perm)} for a tensor of rank "

@@ -16,6 +16,15 @@ from .replay import replay, variables_read
 _LEAF = object()  # marks where a graph result goes in the output structure
 
 
+def _wrap_output(arr, dtype):
+    """An EagerTensor over a fresh native output (right dtype already): no checks, no copy."""
+    arr.setflags(write=False)  # (twice as fast as arr.flags.writeable = False)
+    t = EagerTensor.__new__(EagerTensor)
+    t._value = arr
+    t.dtype = dtype
+    return t
+
+
 class ConcreteFunction:
     def __init__(self, name, graph, input_tensors, output_tensors, output_structure,
                  structured_input_signature, python_function, backend="eager", trace_seconds=0.0):
@@ -33,6 +42,10 @@ class ConcreteFunction:
         # (stage name, seconds) in the order the stages ran: "autograph convert", "trace", one
         # "pass <name>" per optimizer pass, "llvm optimize", "machine code" (see explain()).
         self.stage_times = []
+        # optimizer (passes/pipeline.py): per-function options, and the pipeline's result
+        self.optimizer_options = None
+        self._optimized = None
+        self._pass_steps = ()
 
     @property
     def variables(self):
@@ -44,18 +57,22 @@ class ConcreteFunction:
 
     @property
     def optimized_graph(self):
-        return self.graph
+        """The graph after the optimizer's passes (run once, on a copy; `graph` stays as traced).
+        Printing it shows each fusion node with the ops it contains."""
+        if self._optimized is None:
+            from ..passes.pipeline import optimize_concrete_function
+            self._optimized, self._pass_steps = optimize_concrete_function(self)
+        return self._optimized
 
     def to_dot(self):
         from ..ir.dot import to_dot
         return to_dot(self.graph)
 
     def explain(self):
-        lines = [f"concrete function {self.name}",
-                 f"  trace: {self.trace_seconds * 1000:.2f} ms, "
-                 f"{self.graph.node_count()} nodes, backend {self.backend}",
-                 "", str(self.graph)]
-        return "\n".join(lines)
+        """Every stage with its time, and the graph after each optimizer pass with node counts
+        (passes/explain.py). Returns text that prints itself in a REPL."""
+        from ..passes.explain import explain
+        return explain(self)
 
     def pretty_printed_signature(self):
         return f"{self.name}{self.structured_input_signature}"
@@ -84,15 +101,51 @@ class ConcreteFunction:
         if builder is not None or (_tape.ACTIVE_TAPES and self._needs_tape(tensors)):
             results = replay(self.graph, tensors)
         else:
+            if self.backend == "cpu":
+                return self._call_cpu(tensors)
             args = [t._value for t in tensors]
             if self._has_token:
                 args.append(None)
-            raw = run_graph(self.graph, args)
+            graph = self.optimized_graph if self.backend == "eager" else self.graph
+            raw = run_graph(graph, args)
             results = [EagerTensor(np.asarray(v), r.type.dtype)
-                       for v, r in zip(raw, self.graph.results) if not r.is_token]
+                       for v, r in zip(raw, graph.results) if not r.is_token]
         it = iter(results)
         return nest.map_structure(lambda x: next(it) if x is _LEAF else x,
                                   self._output_structure)
+
+    # -- the LLVM CPU backend (codegen/llvm/backend.py) ------------------------------------------
+    _cpu = None
+    _backend_report = ()
+
+    def _cpu_function(self):
+        if self._cpu is None:
+            from ..codegen.llvm.backend import make_cpu_function
+            self._backend_report = []
+            self._cpu = make_cpu_function(self)
+            self._out_dtypes = [r.type.dtype for r in self.graph.data_results]
+            self._single = (self._output_structure is _LEAF)
+        return self._cpu
+
+    def _call_cpu(self, tensors):
+        fn = self._cpu or self._cpu_function()
+        outs = fn([t._value for t in tensors])
+        if self._single:
+            return _wrap_output(outs[0], self._out_dtypes[0])
+        it = iter([_wrap_output(o, d) for o, d in zip(outs, self._out_dtypes)])
+        return nest.map_structure(lambda x: next(it) if x is _LEAF else x,
+                                  self._output_structure)
+
+    def llvm_ir(self, optimized=False):
+        """The LLVM IR of the native code (each kernel annotated with the user's source line);
+        optimized=True: after LLVM's O3 pipeline."""
+        from ..codegen.llvm.backend import llvm_ir
+        return llvm_ir(self, optimized)
+
+    def asm(self):
+        """The host assembly of the native code."""
+        from ..codegen.llvm.backend import asm
+        return asm(self)
 
     def _needs_tape(self, tensors):
         for tape in _tape.ACTIVE_TAPES:

@@ -43,7 +43,10 @@ class Function:
         self._autograph = autograph
         self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
         self.jit_compile = jit_compile
-        self.backend = backend or "cpu"
+        self.backend = backend or _config.default_backend()
+        if self.backend == "cpu":  # LLVM/BLAS setup overlaps the first trace
+            from ..codegen import prewarm
+            prewarm()
         self.strict = strict
         if optimizer_options is not None:
             from ..passes.pipeline import check_options

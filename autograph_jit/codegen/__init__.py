@@ -1,0 +1,41 @@
+"""Backends that lower optimized graphs to native code (llvm: CPU; ptx: NVIDIA GPUs)."""
+
+import threading
+
+_prewarm = []
+
+
+def prewarm():
+    """Start the CPU backend's one-time setup (LLVM target, the ABI probe, the parallel-for) on
+    a background thread, so it overlaps the first trace. Idempotent."""
+    if _prewarm:
+        return
+    t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
+    _prewarm.append(t)
+    t.start()
+    import atexit
+    atexit.register(wait_prewarm)  # never leave it mid-import while the interpreter shuts down
+
+
+def wait_prewarm():
+    """Block until the setup finished: LLVM must not be used from two threads at once."""
+    if _prewarm and _prewarm[0].is_alive():
+        _prewarm[0].join()
+
+
+def _setup():
+    from ..runtime import cpu_engine
+    with cpu_engine.llvm_lock:
+        _setup_locked(cpu_engine)
+
+
+def _setup_locked(cpu_engine):
+    try:
+        cpu_engine.host_info()
+        from .llvm import executable, parallel
+        executable.check_abi()
+        parallel.install()
+        # (SciPy's BLAS is set up on first use by a large matmul: importing SciPy costs about a
+        # second of CPU, too much for every program that decorates a function)
+    except Exception:  # each piece is retried (and reports) on first real use
+        pass

@@ -1,0 +1,215 @@
+"""LLVM IR building blocks for the CPU backend: element types, strided views, counted loops, and
+kernel functions.
+
+- `View`: a tensor in memory as the generated code sees it: a base pointer, an element offset,
+  element strides and a static shape. Reshape/transpose/slice/broadcast results are views of their
+  input (no copy); every kernel reads through strides.
+- `Kernel`: one internal LLVM function `i32 k(ptr noalias out..., ptr noalias in..., ptr err)`;
+  noalias lets LLVM vectorize without run-time alias checks, and a kernel called once is inlined
+  into the entry function. It returns 0, or an error code after filling `err` (bounds, division
+  by zero), which the entry function propagates.
+"""
+import numpy as np
+from llvmlite import ir
+
+I1 = ir.IntType(1)
+I8 = ir.IntType(8)
+I32 = ir.IntType(32)
+I64 = ir.IntType(64)
+PTR = ir.PointerType()
+F32 = ir.FloatType()
+F64 = ir.DoubleType()
+F16 = ir.HalfType()
+
+_LL = {"float16": F16, "float32": F32, "float64": F64, "int8": I8, "int16": ir.IntType(16),
+       "int32": I32, "int64": I64, "uint8": I8, "bool": I8}
+
+
+def storage_type(dtype):
+    """The in-memory LLVM type of a dtype (bool is one byte, as in NumPy)."""
+    return _LL[dtype.name]
+
+
+def reg_type(dtype):
+    """The in-register type (bool is i1)."""
+    return I1 if dtype.name == "bool" else _LL[dtype.name]
+
+
+def i64(v):
+    return ir.Constant(I64, int(v))
+
+
+def i32(v):
+    return ir.Constant(I32, int(v))
+
+
+def contiguous_strides(shape):
+    strides, acc = [], 1
+    for d in reversed(shape):
+        strides.append(acc)
+        acc *= max(int(d), 1)
+    return tuple(reversed(strides))
+
+
+class View:
+    """A strided tensor: `ptr` (an LLVM pointer in the entry function, or None for a compile-time
+    constant held in `const`), element `offset`, element `strides`, static `shape`."""
+    __slots__ = ("ptr", "dtype", "shape", "strides", "offset", "root")
+
+    def __init__(self, ptr, dtype, shape, strides=None, offset=0, root=None):
+        self.ptr = ptr
+        self.dtype = dtype
+        self.shape = tuple(int(d) for d in shape)
+        self.strides = tuple(strides) if strides is not None else contiguous_strides(self.shape)
+        self.offset = int(offset)
+        self.root = root if root is not None else id(self)  # the storage it lives in
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def is_contiguous(self):
+        return self.strides == contiguous_strides(self.shape) or self.size <= 1
+
+    def with_layout(self, shape, strides, offset):
+        return View(self.ptr, self.dtype, shape, strides, offset, self.root)
+
+    def broadcast_strides(self, out_shape):
+        """Element strides indexing this view by an index of the broadcast `out_shape`."""
+        lead = len(out_shape) - len(self.shape)
+        out = [0] * lead
+        for d, s in zip(self.shape, self.strides):
+            out.append(0 if d == 1 else s)
+        return tuple(out)
+
+
+def collapse(shape, stride_lists):
+    """Merge adjacent dimensions that are contiguous for every operand (fewer, longer loops)."""
+    dims = [(int(d), [s[i] for s in stride_lists]) for i, d in enumerate(shape) if d != 1]
+    if not dims:
+        return (), [() for _ in stride_lists]
+    merged = [dims[0]]
+    for d, ss in dims[1:]:
+        pd, pss = merged[-1]
+        if all(ps == s * d for ps, s in zip(pss, ss)):
+            merged[-1] = (pd * d, ss)
+        else:
+            merged.append((d, ss))
+    out_shape = tuple(d for d, _ in merged)
+    out_strides = [tuple(ss[k] for _, ss in merged) for k in range(len(stride_lists))]
+    return out_shape, out_strides
+
+
+class Loops:
+    """Counted loops on an IRBuilder: bottom-tested, so LLVM sees rotated loops it vectorizes."""
+
+    def __init__(self, builder):
+        self.b = builder
+
+    def range(self, n, body, name="i"):
+        """for i in range(n): body(i). `n` is an int or an i64 value."""
+        b = self.b
+        if isinstance(n, int):
+            if n <= 0:
+                return
+            count = i64(n)
+        else:
+            count = n
+        pre = b.block
+        loop = b.append_basic_block(name + ".body")
+        done = b.append_basic_block(name + ".done")
+        if isinstance(n, int):
+            b.branch(loop)
+        else:
+            b.cbranch(b.icmp_signed(">", count, i64(0)), loop, done)
+        b.position_at_end(loop)
+        i = b.phi(I64, name=name)
+        i.add_incoming(i64(0), pre)
+        body(i)
+        nxt = b.add(i, i64(1), name=name + ".next", flags=["nuw", "nsw"])
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, count), loop, done)
+        b.position_at_end(done)
+
+    def nest(self, shape, body, name="d"):
+        """Loops over every index of `shape` (row-major); body(list of i64 indices)."""
+        idx = []
+
+        def level(k):
+            if k == len(shape):
+                body(list(idx))
+                return
+
+            def inner(i):
+                idx.append(i)
+                level(k + 1)
+                idx.pop()
+            self.range(int(shape[k]), inner, name=f"{name}{k}")
+        level(0)
+
+
+class Kernel:
+    """An internal function over pointer arguments; `ptrs[i]` is argument i inside it."""
+
+    def __init__(self, module, name, n_ptrs, annotation=""):
+        fnty = ir.FunctionType(I32, [PTR] * (n_ptrs + 1))
+        self.fn = ir.Function(module, fnty, name=name)
+        self.fn.linkage = "internal"
+        for a in self.fn.args[:-1]:
+            a.add_attribute("noalias")
+        self.ptrs = list(self.fn.args[:-1])
+        self.err = self.fn.args[-1]
+        entry = self.fn.append_basic_block("entry")
+        start = self.fn.append_basic_block("start")
+        self._ab = ir.IRBuilder(entry)
+        self._ab.position_before(self._ab.branch(start))  # stack slots go before this branch
+        self.b = ir.IRBuilder(start)
+        self.loops = Loops(self.b)
+        self.annotation = annotation
+
+    def alloca(self, ty):
+        """A stack slot in the entry block (never inside a loop)."""
+        return self._ab.alloca(ty)
+
+    def finish(self):
+        if not self.b.block.is_terminated:
+            self.b.ret(i32(0))
+        return self.fn
+
+    # -- memory --------------------------------------------------------------------------------
+    def addr(self, ptr, dtype, linear):
+        return self.b.gep(ptr, [linear], source_etype=storage_type(dtype), inbounds=True)
+
+    def linear(self, offset, strides, idx):
+        b = self.b
+        acc = i64(offset)
+        for s, i in zip(strides, idx):
+            if s == 0:
+                continue
+            term = i if s == 1 else b.mul(i, i64(s), flags=["nsw"])
+            acc = term if (isinstance(acc, ir.Constant) and acc.constant == 0) else \
+                b.add(acc, term, flags=["nsw"])
+        return acc
+
+    def load(self, ptr, dtype, linear):
+        v = self.b.load(self.addr(ptr, dtype, linear), typ=storage_type(dtype))
+        if dtype.name == "bool":
+            return self.b.icmp_unsigned("!=", v, ir.Constant(I8, 0))
+        return v
+
+    def store(self, value, ptr, dtype, linear):
+        if dtype.name == "bool":
+            value = self.b.zext(value, I8)
+        self.b.store(value, self.addr(ptr, dtype, linear))
+
+    def fail(self, cond, code, values=()):
+        """If `cond` (i1): write code and values into err[0..] and return code."""
+        b = self.b
+        with b.if_then(cond, likely=False):
+            b.store(i64(code), b.gep(self.err, [i64(0)], source_etype=I64))
+            for k, v in enumerate(values):
+                if v.type != I64:
+                    v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else b.fptosi(v, I64)
+                b.store(v, b.gep(self.err, [i64(k + 1)], source_etype=I64))
+            b.ret(i32(code))

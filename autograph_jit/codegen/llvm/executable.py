@@ -1,0 +1,210 @@
+"""Executable: one graph compiled for one tuple of input shapes, and its Python call path.
+
+Per call: make inputs C-contiguous, allocate the outputs (and a fresh buffer per written
+variable), pass one tuple of arrays to the native entry (ctypes releases the GIL), turn a non-zero
+status into the Python exception it stands for, install written variables' new buffers.
+"""
+import ctypes
+import time
+
+import numpy as np
+
+from ...ops.opdef import InvalidArgumentError
+from ...runtime import cpu_engine
+from ...runtime.interpreter import run_node
+from .lower import ERR_CALLBACK_SLOT, Lowerer
+from .specialize import specialize
+
+_ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.py_object)
+NOT_CONTIGUOUS = -2  # entry status: an input array is not C-contiguous (copied, then retried)
+_HOST = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int64, ctypes.POINTER(ctypes.c_void_p))
+
+
+def variables_of(graph):
+    """(all variables, written variables) of a graph, regions included, in first-use order."""
+    seen, allv, written = set(), [], []
+    for node in graph.walk():
+        var = node.attrs.get("var")
+        if var is None:
+            continue
+        if id(var) not in seen:
+            seen.add(id(var))
+            allv.append(var)
+        if node.op.name == "assign_variable" and all(w is not var for w in written):
+            written.append(var)
+    return allv, written
+
+
+_ABI_IR = """
+define i64 @probe(ptr %t, i64 %which) {
+  %slot = getelementptr i64, ptr %t, i64 3
+  %arr = load ptr, ptr %slot
+  %pd = getelementptr i64, ptr %arr, i64 2
+  %d = load i64, ptr %pd
+  %pf = getelementptr i8, ptr %arr, i64 64
+  %f = load i32, ptr %pf
+  %f64 = zext i32 %f to i64
+  %is_data = icmp eq i64 %which, 0
+  %r = select i1 %is_data, i64 %d, i64 %f64
+  ret i64 %r
+}
+"""
+_abi_checked = []
+
+
+def check_abi():
+    """The entry reads CPython tuples and NumPy arrays directly: verify the offsets once."""
+    if _abi_checked:
+        return
+    mod = cpu_engine.compile_ir(_ABI_IR, use_cache=False)
+    probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
+        mod.address("probe"))
+    a = np.zeros(3)
+    b = a[::2]
+    ok = (probe((a,), 0) == a.ctypes.data and probe((a,), 1) & 1 == 1
+          and probe((b,), 1) & 1 == 0)
+    if not ok:
+        raise RuntimeError("autograph_jit CPU backend: unexpected CPython/NumPy object layout; "
+                           "use backend='eager' on this platform.")
+    _abi_checked.append((mod, probe))
+
+
+class Executable:
+    def __init__(self, graph, in_specs, math_provider=None, use_cache=True):
+        check_abi()
+        t0 = time.perf_counter()
+        self.graph = graph
+        self.variables, self.written = variables_of(graph)
+        tok = iter(in_specs)
+        param_specs = [None if p.is_token else next(tok) for p in graph.params]
+        self.specs = specialize(graph, param_specs)
+        lw = Lowerer(graph, self.specs, self.variables, self.written,
+                     math_provider=math_provider)
+        module = lw.lower_function()
+        from .backend import finish_ir
+        self.ir_text = finish_ir(module)
+        self.annotations = lw.annotations
+        self.lower_seconds = time.perf_counter() - t0
+        self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
+        self.timings = [("llvm lower", self.lower_seconds)] + self.compiled.timings
+        self.fallbacks = lw.fallbacks
+        self.errors = lw.errors
+        self.host_nodes = lw.host_nodes
+        self._entry = _ENTRY(self.compiled.address("agj_entry"))
+        self._host_cb = _HOST(self._host)
+        self._host_addr = ctypes.cast(self._host_cb, ctypes.c_void_p).value
+        self.param_specs = [self.specs[p.id] for p in graph.data_params]
+        self.workspace_bytes = lw.ws_size
+        self._ws = np.empty(max(lw.ws_size, 1), np.uint8)
+        self._err = self._new_err()
+        self._flags = np.zeros(max(len(self.written), 1), np.uint8)
+        self._outs = [(self.specs[r.id].shape, self.specs[r.id].dtype.np_dtype)
+                      for r in graph.data_results]
+        self._var_shapes = [tuple(self.specs_of_var(v)) for v in self.variables]
+        self._pending = None
+        self._busy = False
+
+    def _new_err(self):
+        err = np.zeros(8, np.int64)
+        err[ERR_CALLBACK_SLOT] = self._host_addr
+        return err
+
+    def specs_of_var(self, var):
+        return np.shape(var._value)
+
+    # -- calling -------------------------------------------------------------------------------
+    def __call__(self, arrays):
+        outs = [np.empty(s, d) for s, d in self._outs]
+        if self.variables:
+            return self._call_stateful(arrays, outs)
+        if self._busy:  # re-entered from another thread: private scratch memory
+            return self._call_private(arrays, outs)
+        self._busy = True
+        status = self._entry((*arrays, *outs, self._flags, self._ws, self._err))
+        self._busy = False
+        if status:
+            if status == NOT_CONTIGUOUS:
+                return self([np.array(a, order="C") for a in arrays])
+            self._raise(status, self._err)
+        return outs
+
+    def _call_private(self, arrays, outs):
+        err = self._new_err()
+        status = self._entry((*arrays, *outs, np.zeros_like(self._flags),
+                              np.empty_like(self._ws), err))
+        if status == NOT_CONTIGUOUS:
+            return self([np.array(a, order="C") for a in arrays])
+        if status:
+            self._raise(status, err)
+        return outs
+
+    def _call_stateful(self, arrays, outs):
+        olds = [v._value for v in self.variables]
+        for v, shape in zip(olds, self._var_shapes):
+            if v.shape != shape:
+                raise ValueError("a variable changed shape since this function was compiled")
+        news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
+        private = self._busy
+        flags = np.zeros_like(self._flags) if private else self._flags
+        ws = np.empty_like(self._ws) if private else self._ws
+        err = self._new_err() if private else self._err
+        flags[:] = 0
+        self._busy = True
+        status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
+        self._busy = private
+        if status:
+            if status == NOT_CONTIGUOUS:
+                return self([np.array(a, order="C") for a in arrays])
+            self._raise(status, err)
+        for k, (v, buf) in enumerate(zip(self.written, news)):
+            if flags[k]:
+                buf.setflags(write=False)
+                v._value = buf
+        return outs
+
+    def _raise(self, status, err):
+        if status < 0:
+            e, self._pending = self._pending, None
+            raise e
+        message, location = self.errors.entries[status - 1]
+        text = message.format(None, *[int(x) for x in err[1:]])
+        if location:
+            text += f" (at {location})"
+        raise InvalidArgumentError(text)
+
+    def _host(self, entry, ptrs):
+        try:
+            node, ins, outs = self.host_nodes[entry]
+            arrays = [_wrap(ptrs[k], dt, shape, strides) for k, (dt, shape, strides)
+                      in enumerate(ins)]
+            targets = [_wrap(ptrs[len(ins) + k], dt, shape, None)
+                       for k, (dt, shape) in enumerate(outs)]
+            it = iter(arrays)
+            args = [None if v.is_token else next(it) for v in node.inputs]
+            results = run_node(node, args)
+            data = [r for r, v in zip(results, node.outputs) if not v.is_token]
+            for t, r in zip(targets, data):
+                t[...] = r
+            return 0
+        except BaseException as e:  # noqa: BLE001 - re-raised by __call__ after the native return
+            self._pending = e
+            return -1
+
+
+def _wrap(ptr, dtype, shape, strides):
+    """A NumPy array over native memory (element strides, or contiguous when None)."""
+    np_dt = dtype.np_dtype
+    item = np_dt.itemsize
+    size = int(np.prod(shape, dtype=np.int64))
+    if size == 0 or not ptr:
+        return np.empty(shape, np_dt)
+    if strides is None:
+        buf = (ctypes.c_char * (size * item)).from_address(ptr)
+        return np.frombuffer(buf, np_dt).reshape(shape)
+    extent = 1 + sum((d - 1) * s for d, s in zip(shape, strides) if d > 0)
+    buf = (ctypes.c_char * (extent * item)).from_address(ptr)
+    base = np.frombuffer(buf, np_dt)
+    view = np.lib.stride_tricks.as_strided(base, shape=shape,
+                                           strides=[s * item for s in strides], writeable=False)
+    return view
+

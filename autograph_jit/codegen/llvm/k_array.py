@@ -1,0 +1,329 @@
+"""Array ops: views without copies, and the copy/gather kernels of the rest.
+
+View ops (reshape, transpose, slice, strided_slice, broadcast_to, reverse, squeeze, split, ...)
+are lowered by *probing the op's own NumPy kernel*: it runs once at compile time on an array
+holding each input element's memory offset; when the result is affine in the output index
+(offset + sum(i_d * stride_d)) the output is a strided view of the input storage and costs
+nothing at run time. That keeps the index semantics in one place (the OpDef's kernel).
+concat/stack/tile/pad/fill/one_hot/bias_add/sum_to become strided copies, maps or reductions;
+gather checks every index against its bound and raises InvalidArgumentError.
+"""
+import numpy as np
+from llvmlite import ir
+
+from .emit import I64, Kernel, View, i64
+from .k_map import emit_copy, emit_map
+from .scalar import ScalarEmitter, cast_value
+
+VIEW_OPS = {"identity", "stop_gradient", "reshape", "expand_dims", "squeeze", "transpose",
+            "reverse", "slice", "strided_slice", "broadcast_to", "broadcast_like", "unstack",
+            "split"}
+_SHAPE_ARGS = {"broadcast_like"}  # inputs past the first only give a shape
+
+
+class NotLowerable(Exception):
+    """This node has no native lowering in this form; it runs through a host callback."""
+
+
+def _offsets(view):
+    if not view.shape:
+        return np.array(view.offset, np.int64)
+    grids = np.indices(view.shape, dtype=np.int64) if view.size else None
+    if grids is None:
+        return np.zeros(view.shape, np.int64)
+    return view.offset + sum(g * s for g, s in zip(grids, view.strides))
+
+
+def _affine(arr):
+    """(offset, strides) when arr[i] == offset + sum(i_d * strides_d), else None."""
+    arr = np.asarray(arr)
+    if arr.size == 0:
+        return 0, (0,) * arr.ndim
+    base = int(arr.flat[0])
+    strides = []
+    for d in range(arr.ndim):
+        if arr.shape[d] > 1:
+            e = [0] * arr.ndim
+            e[d] = 1
+            strides.append(int(arr[tuple(e)]) - base)
+        else:
+            strides.append(0)
+    expect = np.full(arr.shape, base, np.int64)
+    if arr.ndim:
+        grids = np.indices(arr.shape, dtype=np.int64)
+        expect = base + sum(g * s for g, s in zip(grids, strides))
+    if not np.array_equal(expect, arr):
+        return None
+    return base, tuple(strides)
+
+
+def lower_view(lw, node):
+    x = lw.view(node.data_inputs[0])
+    args = [_offsets(x)]
+    for v in node.data_inputs[1:]:
+        spec = lw.spec(v)
+        if spec.value is not None:
+            args.append(spec.value)
+        elif node.op.name in _SHAPE_ARGS:
+            args.append(np.empty(spec.shape, spec.dtype.np_dtype))
+        elif node.op.name == "strided_slice":
+            return lower_dynamic_index(lw, node, x)
+        else:
+            raise NotLowerable(f"{node.op.name} with run-time bounds")
+    result = node.op.kernel(*args, **node.attrs)
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    for v, arr in zip(node.data_outputs, results):
+        aff = _affine(arr)
+        if aff is None:
+            raise NotLowerable(f"{node.op.name} is not a strided view here")
+        offset, strides = aff
+        lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
+
+
+def lower_dynamic_index(lw, node, x):
+    """x[..., i, ...] with run-time scalar indices i (AutoGraph's `for row in tensor`): the
+    static part of the spec is probed as for views (with every run-time index 0); each index is
+    bounds-checked and adds i * stride to the offset of a strided copy."""
+    from ...ops.slicing import _expand
+    spec = node.attrs["spec"]
+    dims = lw.spec(node.data_inputs[0]).shape
+    dyn_dims = {}
+    d_i = 0
+    for it in _expand(spec, len(dims), "strided_slice"):
+        if it[0] == "new":
+            continue
+        fields = it[1:]
+        if it[0] == "index" and isinstance(fields[0], tuple):
+            dyn_dims[fields[0][1]] = d_i
+        elif any(isinstance(f, tuple) for f in fields):
+            raise NotLowerable("strided_slice with run-time slice bounds")
+        d_i += 1
+    dyn = node.data_inputs[1:]
+    if set(dyn_dims) != set(range(len(dyn))) or any(dims[d] == 0 for d in dyn_dims.values()):
+        raise NotLowerable("strided_slice with run-time bounds")
+    zeros = [np.zeros((), lw.spec(v).dtype.np_dtype) for v in dyn]
+    aff = _affine(node.op.kernel(_offsets(x), *zeros, **node.attrs))
+    if aff is None:
+        raise NotLowerable("strided_slice is not a strided view here")
+    base, strides = aff
+    out = lw.alloc_for(node.outputs[0])
+    idx_views = [lw.view(v) for v in dyn]
+    k = Kernel(lw.module, lw.fresh_name("index"), 2 + len(dyn), lw.annotate(node))
+    s = ScalarEmitter(k, lw.errors, lw.where(node))
+    b = k.b
+    from ... import dtypes
+    extra = i64(0)
+    for j, v in enumerate(idx_views):
+        d = dyn_dims[j]
+        n = dims[d]
+        code = lw.errors.code(
+            f"slice index {{1}} of dimension {d} out of bounds. [Op:strided_slice] Fix: valid "
+            f"indices for a dimension of size {n} are {-n}..{n - 1}.", lw.where(node))
+        i = cast_value(s, k.load(k.ptrs[2 + j], v.dtype, i64(0)), v.dtype, dtypes.int64)
+        k.fail(b.or_(b.icmp_signed("<", i, i64(-n)), b.icmp_signed(">=", i, i64(n))), code, [i])
+        i = b.select(b.icmp_signed("<", i, i64(0)), b.add(i, i64(n)), i)
+        extra = b.add(extra, b.mul(i, i64(x.strides[d])))
+    # the kernel's x pointer is x's storage at offset `base` (the view's offsets are absolute)
+    src = x.with_layout(out.shape, strides, 0)
+
+    def body(idx):
+        lin = b.add(extra, k.linear(0, src.strides, idx))
+        k.store(k.load(k.ptrs[1], x.dtype, lin), k.ptrs[0], out.dtype,
+                k.linear(0, out.strides, idx))
+    if out.size:
+        k.loops.nest(out.shape, body)
+    lw.call_kernel(k, [out, x.with_layout(x.shape, x.strides, base)] + idx_views)
+    lw.bind(node.outputs[0], out)
+
+
+def _sub(view, shape, offset_delta, strides=None):
+    return view.with_layout(shape, view.strides if strides is None else strides,
+                            view.offset + offset_delta)
+
+
+def lower_concat(lw, node):
+    out = lw.alloc_for(node.outputs[0])
+    axis = node.attrs["axis"] % max(len(out.shape), 1)
+    start = 0
+    for v in node.data_inputs:
+        x = lw.view(v)
+        if x.size:
+            emit_copy(lw, _sub(out, x.shape, start * out.strides[axis]), x)
+        start += x.shape[axis]
+    lw.bind(node.outputs[0], out)
+
+
+def lower_stack(lw, node):
+    out = lw.alloc_for(node.outputs[0])
+    axis = node.attrs["axis"] % len(out.shape)
+    strides = out.strides[:axis] + out.strides[axis + 1:]
+    for k, v in enumerate(node.data_inputs):
+        x = lw.view(v)
+        if x.size:
+            emit_copy(lw, _sub(out, x.shape, k * out.strides[axis], strides), x)
+    lw.bind(node.outputs[0], out)
+
+
+def lower_tile(lw, node):
+    x = lw.view(node.data_inputs[0])
+    out = lw.alloc_for(node.outputs[0])
+    if len(x.shape) == 0 or out.size == 0:
+        emit_copy(lw, out, x) if out.size else None
+        lw.bind(node.outputs[0], out)
+        return
+    m = [o // d if d else 0 for o, d in zip(out.shape, x.shape)]
+    # out viewed as [m0, d0, m1, d1, ...] is still contiguous; x repeats with stride 0
+    dst_shape, src_strides = [], []
+    for k, d in enumerate(x.shape):
+        dst_shape += [m[k], d]
+        src_strides += [0, x.strides[k]]
+    dst = View(out.ptr, out.dtype, dst_shape, None, out.offset, out.root)
+    src = x.with_layout(dst_shape, src_strides, x.offset)
+    emit_copy(lw, dst, src)
+    lw.bind(node.outputs[0], out)
+
+
+def lower_pad(lw, node):
+    if node.attrs["mode"] != "CONSTANT":
+        raise NotLowerable("pad mode " + node.attrs["mode"])
+    x_v, p_v, c_v = node.data_inputs
+    pads = lw.spec(p_v).value
+    if pads is None:
+        raise NotLowerable("pad with run-time paddings")
+    x, c = lw.view(x_v), lw.view(c_v)
+    out = lw.alloc_for(node.outputs[0])
+    emit_copy(lw, out, c)
+    pads = np.asarray(pads).reshape(len(x.shape), 2)
+    off = sum(int(lo) * s for (lo, _), s in zip(pads.tolist(), out.strides))
+    if x.size:
+        emit_copy(lw, _sub(out, x.shape, off), x)
+    lw.bind(node.outputs[0], out)
+
+
+def lower_fill(lw, node):
+    out = lw.alloc_for(node.outputs[0])
+    emit_copy(lw, out, lw.view(node.data_inputs[1]))
+    lw.bind(node.outputs[0], out)
+
+
+def _const_fill(value):
+    def lower(lw, node):
+        out = lw.alloc_for(node.outputs[0])
+        dt = out.dtype
+        emit_map(lw, node.op.name, [out], [], lambda s, vals: [s.const(dt, value)],
+                 lw.annotate(node))
+        lw.bind(node.outputs[0], out)
+    return lower
+
+
+def lower_bias_add(lw, node):
+    x, bias = (lw.view(v) for v in node.data_inputs)
+    out = lw.alloc_for(node.outputs[0])
+    ch = node.attrs["channel_axis"] % len(x.shape)
+    strides = [0] * len(x.shape)
+    strides[ch] = bias.strides[0]
+    bview = bias.with_layout(x.shape, strides, bias.offset)
+    from .scalar import emit_scalar
+    dt = x.dtype
+    emit_map(lw, "bias_add", [out], [x, bview],
+             lambda s, vals: [emit_scalar(s, "add", [dt, dt], dt, vals, {})], lw.annotate(node))
+    lw.bind(node.outputs[0], out)
+
+
+def lower_sum_to(lw, node):
+    from .k_reduce import emit_reduce
+    g = lw.view(node.data_inputs[0])
+    g_spec = lw.spec(node.data_inputs[0])
+    like = lw.spec(node.data_inputs[1]).shape
+    lead = len(g.shape) - len(like)
+    axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(like)
+                                      if d == 1 and g.shape[i + lead] != 1)
+    out = lw.alloc_for(node.outputs[0])
+    emit_reduce(lw, node, "reduce_sum", g_spec, axes, out, [g], lambda s, vals: vals[0],
+                lw.annotate(node))
+    lw.bind(node.outputs[0], out)
+
+
+def lower_one_hot(lw, node):
+    idx_v, _, on_v, off_v = node.data_inputs
+    out = lw.alloc_for(node.outputs[0])
+    axis = node.attrs["axis"]
+    r = len(lw.spec(idx_v).shape)
+    a = r if axis == -1 else axis
+    depth = out.shape[a]
+    idx = lw.view(idx_v)
+    idx_strides = list(idx.strides)
+    idx_strides.insert(a, 0)
+    idx_b = idx.with_layout(out.shape, idx_strides, idx.offset)
+    iota = lw.constant_view(np.arange(depth, dtype=np.int64))
+    iota_strides = [0] * len(out.shape)
+    iota_strides[a] = 1
+    iota_b = iota.with_layout(out.shape, iota_strides, 0)
+    on, off = lw.view(on_v), lw.view(off_v)
+    idt = idx.dtype
+    from ... import dtypes
+
+    def compute(s, vals):
+        i, j, on_x, off_x = vals
+        hit = s.b.icmp_signed("==", cast_value(s, i, idt, dtypes.int64), j)
+        return [s.b.select(hit, on_x, off_x)]
+    emit_map(lw, "one_hot", [out], [idx_b, iota_b, on, off], compute, lw.annotate(node))
+    lw.bind(node.outputs[0], out)
+
+
+def lower_gather(lw, node):
+    if node.attrs["batch_dims"]:
+        raise NotLowerable("gather with batch_dims")
+    p_v, i_v = node.data_inputs
+    p, idx = lw.view(p_v), lw.view(i_v)
+    out = lw.alloc_for(node.outputs[0])
+    axis = node.attrs["axis"] % len(p.shape)
+    n = p.shape[axis]
+    ir_ = len(idx.shape)
+    message = (f"indices[{{1}}] = {{2}} is not in [0, {n}) [Op:gather]")
+    code = lw.errors.code(message, lw.where(node))
+    k = Kernel(lw.module, lw.fresh_name("gather"), 3, lw.annotate(node))
+    s = ScalarEmitter(k, lw.errors, lw.where(node))
+    b = k.b
+    from ... import dtypes
+
+    def body(oidx):
+        pre_i, j_i, post_i = oidx[:axis], oidx[axis:axis + ir_], oidx[axis + ir_:]
+        lin_i = k.linear(0, idx.strides, j_i)
+        raw = k.load(k.ptrs[2], idx.dtype, lin_i)
+        j = cast_value(s, raw, idx.dtype, dtypes.int64)
+        bad = b.icmp_unsigned(">=", j, i64(n))  # negative is huge unsigned
+        k.fail(bad, code, [lin_i, j])
+        lin_p = b.add(k.linear(0, p.strides[:axis], pre_i),
+                      b.add(b.mul(j, i64(p.strides[axis])),
+                            k.linear(0, p.strides[axis + 1:], post_i)))
+        k.store(k.load(k.ptrs[1], p.dtype, lin_p), k.ptrs[0], out.dtype,
+                k.linear(0, out.strides, oidx))
+    if out.size:
+        k.loops.nest(out.shape, body)
+    elif idx.size:  # nothing to gather but indices still need checking
+        def check(jidx):
+            j = cast_value(s, k.load(k.ptrs[2], idx.dtype, k.linear(0, idx.strides, jidx)),
+                           idx.dtype, dtypes.int64)
+            k.fail(b.icmp_unsigned(">=", j, i64(n)), code, [k.linear(0, idx.strides, jidx), j])
+        k.loops.nest(idx.shape, check)
+    lw.call_kernel(k, [out, p, idx])
+    lw.bind(node.outputs[0], out)
+
+
+LOWERINGS = {
+    "concat": lower_concat,
+    "stack": lower_stack,
+    "tile": lower_tile,
+    "pad": lower_pad,
+    "fill": lower_fill,
+    "zeros_like": _const_fill(0),
+    "ones_like": _const_fill(1),
+    "bias_add": lower_bias_add,
+    "sum_to": lower_sum_to,
+    "one_hot": lower_one_hot,
+    "gather": lower_gather,
+}
+LOWERINGS.update({name: lower_view for name in VIEW_OPS})
+
+__all__ = ["LOWERINGS", "NotLowerable", "VIEW_OPS"]

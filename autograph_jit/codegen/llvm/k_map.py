@@ -1,0 +1,154 @@
+"""Map kernels: one loop nest over an output shape computing each element from broadcast inputs.
+
+Used for elementwise ops, elementwise fusion nodes (the whole body evaluated per element, one
+loop), casts and strided copies. Adjacent dimensions that are contiguous for every operand are
+merged, so a same-shape elementwise chain is a single flat loop LLVM vectorizes.
+"""
+from .emit import Kernel, View, collapse
+from .scalar import ScalarEmitter, emit_scalar
+
+
+def emit_map(lw, name, outs, ins, compute, annotation="", location=""):
+    """outs: output Views (same shape); ins: input Views broadcastable to it.
+    compute(s, values) -> list of output register values."""
+    shape = outs[0].shape
+    strides = [o.strides for o in outs] + [v.broadcast_strides(shape) for v in ins]
+    cshape, cstrides = collapse(shape, strides)
+    k = Kernel(lw.module, lw.fresh_name(name), len(outs) + len(ins), annotation)
+    s = ScalarEmitter(k, lw.errors, location)
+    s.math = lw.math_provider
+
+    def body(idx):
+        vals = []
+        for j, v in enumerate(ins):
+            st = cstrides[len(outs) + j]
+            vals.append(k.load(k.ptrs[len(outs) + j], v.dtype, k.linear(0, st, idx)))
+        results = compute(s, vals)
+        for j, o in enumerate(outs):
+            k.store(results[j], k.ptrs[j], o.dtype, k.linear(0, cstrides[j], idx))
+    size = 1
+    for d in shape:
+        size *= d
+    if size and _parallel_ok(outs, ins, size, cshape):
+        _emit_parallel(lw, k, cshape, len(outs) + len(ins), body)
+    elif size:
+        k.loops.nest(cshape, body)
+    lw.call_kernel(k, list(outs) + list(ins))
+
+
+PARALLEL_MIN = 1 << 17  # elements: below this one core finishes before threads get going
+
+
+def _parallel_ok(outs, ins, size, cshape):
+    """Big float maps split across cores (float ops never take an error exit)."""
+    return (size >= PARALLEL_MIN and len(cshape) >= 1 and cshape[0] >= 2
+            and all(v.dtype.is_floating for v in list(outs) + list(ins)))
+
+
+def _emit_parallel(lw, k, cshape, n_ptrs, body):
+    """Outline the loop nest into chunk(ctx, begin, end) over the outer dimension and hand it
+    to ag_parallel_for (codegen/llvm/parallel.py) with the kernel's pointers as ctx."""
+    from llvmlite import ir
+    from . import parallel
+    from .emit import I64, PTR, Loops, i64
+    try:
+        parallel.install()
+    except Exception:  # no threads on this platform: stay serial
+        k.loops.nest(cshape, body)
+        return
+    module = k.fn.module
+    chunk = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, I64, I64]),
+                        name=k.fn.name + "_chunk")
+    chunk.linkage = "internal"
+    ctx, begin, end = chunk.args
+    outer_b = k.b
+    cb = ir.IRBuilder(chunk.append_basic_block("entry"))
+    ptrs = [cb.load(cb.gep(ctx, [i64(j)], source_etype=PTR), typ=PTR) for j in range(n_ptrs)]
+    saved = (k.b, k.loops, k.ptrs)
+    k.b, k.loops, k.ptrs = cb, Loops(cb), ptrs
+    inner = cshape[1:]
+
+    def row(j):
+        i = cb.add(begin, j)
+        k.loops.nest(inner, lambda idx: body([i] + idx), name="p")
+    k.loops.range(cb.sub(end, begin), row, name="chunk")
+    cb.ret_void()
+    k.b, k.loops, k.ptrs = saved
+    arr = k._ab.alloca(PTR, size=n_ptrs)
+    for j, p in enumerate(k.ptrs):
+        outer_b.store(p, outer_b.gep(arr, [i64(j)], source_etype=PTR))
+    fn = module.globals.get("ag_parallel_for") or ir.Function(
+        module, ir.FunctionType(ir.VoidType(), [PTR, PTR, I64, I64]), name="ag_parallel_for")
+    inner_size = 1
+    for d in inner:
+        inner_size *= d
+    min_rows = max(1, parallel.DEFAULT_MIN_CHUNK // max(inner_size, 1))
+    outer_b.call(fn, [chunk, arr, i64(cshape[0]), i64(min_rows)])
+
+
+def lower_elementwise(lw, node):
+    ins = [lw.view(v) for v in node.data_inputs]
+    out = lw.alloc_for(node.outputs[0])
+    in_dtypes = [v.dtype for v in ins]
+
+    def compute(s, vals):
+        return [emit_scalar(s, node.op.name, in_dtypes, out.dtype, vals, node.attrs)]
+    emit_map(lw, node.op.name, [out], ins, compute, lw.annotate(node), lw.where(node))
+    lw.bind(node.outputs[0], out)
+
+
+def fusion_compute(lw, body, out_values):
+    """compute() evaluating a fusion body per element; returns values of `out_values`."""
+    def compute(s, vals):
+        env = {p.id: x for p, x in zip(body.data_params, vals)}
+        for n in body.nodes:
+            ins = [env[v.id] for v in n.data_inputs]
+            dts = [lw.spec(v).dtype for v in n.data_inputs]
+            out_dt = lw.spec(n.outputs[0]).dtype
+            if n.op.name == "constant":
+                env[n.outputs[0].id] = s.const(out_dt, lw.spec(n.outputs[0]).value)
+                continue
+            if lw.spec(n.outputs[0]).value is not None and n.op.is_pure:
+                env[n.outputs[0].id] = s.const(out_dt, lw.spec(n.outputs[0]).value)
+                continue
+            env[n.outputs[0].id] = emit_scalar(s, n.op.name, dts, out_dt, ins, n.attrs)
+        return [env[v.id] for v in out_values]
+    return compute
+
+
+def lower_fusion_elementwise(lw, node):
+    body = node.attrs["body"]
+    ins = [lw.view(v) for v in node.data_inputs]
+    outs = [lw.alloc_for(v) for v in node.data_outputs]
+    compute = fusion_compute(lw, body, body.data_results)
+    label = node.attrs.get("label", "fusion")
+    emit_map(lw, "fusion", outs, ins, compute, lw.annotate(node, label), lw.where(node))
+    for v, o in zip(node.data_outputs, outs):
+        lw.bind(v, o)
+
+
+def emit_copy(lw, dst, src, annotation="copy"):
+    """dst[...] = src (broadcast, strided, or contiguous)."""
+    emit_map(lw, "copy", [dst], [src], lambda s, vals: vals, annotation)
+
+
+def contiguous_copy(lw, src, value=None):
+    dst = lw.alloc_spec(src.dtype, src.shape)
+    emit_copy(lw, dst, src)
+    return dst
+
+
+def scalar_view_value(lw, view):
+    """Load element 0 of `view` in the entry function (as a register value)."""
+    b = lw.b
+    from .emit import i64, storage_type
+    from llvmlite import ir
+    p = b.gep(view.ptr, [i64(view.offset)], source_etype=storage_type(view.dtype))
+    v = b.load(p, typ=storage_type(view.dtype))
+    if view.dtype.name == "bool":
+        return b.icmp_unsigned("!=", v, ir.Constant(v.type, 0))
+    return v
+
+
+__all__ = ["emit_map", "lower_elementwise", "lower_fusion_elementwise", "emit_copy",
+           "fusion_compute", "scalar_view_value"]

@@ -1,0 +1,217 @@
+"""The CPU engine: llvmlite initialisation, the host target machine, compiling LLVM IR text to
+native function pointers, and the on-disk object cache.
+
+A leaf of the runtime: it takes IR text in and hands back addresses; it never imports the compiler.
+
+The disk cache (`~/.cache/autograph_jit`, or `$AUTOGRAPH_JIT_CACHE_DIR`; `AUTOGRAPH_JIT_CACHE=0`
+switches it off) stores the object code MCJIT emits, keyed by a hash of the IR text, the host CPU
+name and features, and the llvmlite/LLVM versions. Entries carry a header (magic + key + length +
+checksum): a corrupted, truncated or foreign file is ignored and recompiled, never loaded.
+"""
+import ctypes
+import ctypes.util
+import hashlib
+import os
+import struct
+import tempfile
+import threading
+import time
+
+import llvmlite
+import llvmlite.binding as llvm
+
+_lock = threading.Lock()
+_state = {}
+# LLVM's global context is not thread-safe: compilation (here and in setup threads that build
+# resident modules) holds this lock.
+llvm_lock = threading.RLock()
+
+MAGIC = b"AGJITOBJ1\n"
+# functions LLVM may call for IR we emit (libm math, half-precision conversions, frem)
+_LIBCALLS = ("expf", "exp", "logf", "log", "tanhf", "powf", "pow", "fmodf", "fmod", "erff",
+             "__truncdfhf2", "__truncsfhf2", "__extendhfsf2")
+_FORMAT_VERSION = "1"
+
+
+def _init():
+    """Initialise LLVM once; the host target machine (host CPU name + features)."""
+    if _state:
+        return _state
+    with _lock:
+        if _state:
+            return _state
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        # libm (expf, tanhf, ...) and libgcc (half-precision conversions) for MCJIT's resolver
+        for name in ("m", "c", "gcc_s"):
+            path = ctypes.util.find_library(name)
+            if path:
+                try:
+                    llvm.load_library_permanently(path)
+                except Exception:  # pragma: no cover - the process already has them
+                    pass
+        missing = [n for n in _LIBCALLS if not llvm.address_of_symbol(n)]
+        if missing:  # code calling them would jump to address 0: refuse early and clearly
+            raise RuntimeError(f"autograph_jit CPU engine: runtime symbols not found: {missing}"
+                               " (libm / libgcc_s). Use backend='eager'.")
+        cpu = llvm.get_host_cpu_name()
+        features = llvm.get_host_cpu_features().flatten()
+        target = llvm.Target.from_default_triple()
+        tm = _new_target_machine(target, cpu, features)
+        _state.update(cpu=cpu, features=features, tm=tm, triple=llvm.get_process_triple(),
+                      data_layout=str(tm.target_data), target=target)
+    return _state
+
+
+def _new_target_machine(target, cpu, features, opt=3):
+    return target.create_target_machine(cpu=cpu, features=features, opt=opt, reloc="default",
+                                        codemodel="jitdefault")
+
+
+def host_info():
+    s = _init()
+    return {"cpu": s["cpu"], "features": s["features"], "triple": s["triple"],
+            "data_layout": s["data_layout"]}
+
+
+def vector_width_bits():
+    feats = host_info()["features"]
+    if "+avx512f" in feats:
+        return 512
+    if "+avx" in feats:
+        return 256
+    return 128
+
+
+def cache_dir():
+    """The disk cache directory, or None when the cache is switched off."""
+    if os.environ.get("AUTOGRAPH_JIT_CACHE", "1") in ("0", "false", "off", ""):
+        return None
+    return os.environ.get("AUTOGRAPH_JIT_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "autograph_jit")
+
+
+def cache_key(ir_text):
+    s = _init()
+    h = hashlib.sha256()
+    for part in (_FORMAT_VERSION, llvmlite.__version__, ".".join(map(str, llvm.llvm_version_info)),
+                 s["cpu"], s["features"], s["triple"], ir_text):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _read_cached(path, key):
+    try:
+        with open(path, "rb") as fh:
+            blob = fh.read()
+    except OSError:
+        return None
+    head = len(MAGIC) + 64 + 8 + 32
+    if len(blob) < head or not blob.startswith(MAGIC):
+        return None
+    k = blob[len(MAGIC):len(MAGIC) + 64].decode("ascii", "replace")
+    (n,) = struct.unpack("<Q", blob[len(MAGIC) + 64:len(MAGIC) + 72])
+    digest = blob[len(MAGIC) + 72:head]
+    body = blob[head:]
+    if k != key or n != len(body) or hashlib.sha256(body).digest() != digest:
+        return None
+    return body
+
+
+def _write_cached(path, key, obj):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(MAGIC + key.encode("ascii") + struct.pack("<Q", len(obj))
+                     + hashlib.sha256(obj).digest() + obj)
+        os.replace(tmp, path)  # atomic: readers never see half a file
+    except OSError:
+        pass
+
+
+def _parse(ir_text):
+    """Parse and verify; an error quotes the offending lines (a backend bug, never user input)."""
+    import re
+    try:
+        mod = llvm.parse_assembly(ir_text)
+        mod.verify()
+        return mod
+    except RuntimeError as e:
+        m = re.search(r"<string>:(\d+):", str(e))
+        if m:
+            lines = ir_text.splitlines()
+            k = int(m.group(1))
+            context = "\n".join(lines[max(0, k - 8):k + 1])
+            raise RuntimeError(f"{e}\n--- generated IR near line {k} ---\n{context}") from None
+        raise
+
+
+class CompiledModule:
+    """One LLVM module compiled for the host. Keeps the engine alive as long as it lives.
+
+    `timings`: [("llvm optimize", s), ("machine code", s)]; `from_cache` says whether the object
+    code came from the disk cache (then "llvm optimize" is 0: LLVM was skipped)."""
+
+    def __init__(self, ir_text, opt_level=3, use_cache=True):
+        s = _init()
+        self.ir_text = ir_text
+        self.key = cache_key(f"; opt {opt_level}\n" + ir_text)
+        directory = cache_dir() if use_cache else None
+        path = os.path.join(directory, self.key[:2], self.key + ".o") if directory else None
+        cached = _read_cached(path, self.key) if path else None
+        self.from_cache = cached is not None
+        t0 = time.perf_counter()
+        mod = _parse(ir_text)
+        if cached is None and opt_level > 0:
+            pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+            pto.loop_vectorization = True
+            pto.slp_vectorization = True
+            pto.loop_unrolling = False  # costs ~30% of compile time, gains little after vectorization
+            pto.loop_interleaving = True
+            pb = llvm.create_pass_builder(s["tm"], pto)
+            pm = pb.getModulePassManager()
+            pm.run(mod, pb)
+        self.optimized_ir = str(mod) if cached is None else None
+        t1 = time.perf_counter()
+        # an engine owns (and frees) its target machine: give each its own
+        engine = llvm.create_mcjit_compiler(
+            mod, _new_target_machine(s["target"], s["cpu"], s["features"],
+                                     opt=max(0, min(int(opt_level), 3))))
+        emitted = []
+
+        def notify(module, buffer):
+            emitted.append(bytes(buffer))
+
+        def get_buffer(module):
+            return cached
+
+        engine.set_object_cache(notify, get_buffer)
+        engine.finalize_object()
+        engine.run_static_constructors()
+        t2 = time.perf_counter()
+        if cached is None and path and emitted:
+            _write_cached(path, self.key, emitted[0])
+        self.engine = engine
+        self.timings = [("llvm optimize", t1 - t0), ("machine code", t2 - t1)]
+
+    def address(self, name):
+        addr = self.engine.get_function_address(name)
+        if not addr:
+            raise RuntimeError(f"compiled module has no function {name!r}")
+        return addr
+
+    def asm(self):
+        """The host assembly of the optimized module (compiled again for text; not cached)."""
+        with llvm_lock:
+            mod = llvm.parse_assembly(self.optimized_ir or self.ir_text)
+            return _init()["tm"].emit_assembly(mod)
+
+
+def compile_ir(ir_text, opt_level=None, use_cache=True):
+    """Compile IR text for the host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3."""
+    if opt_level is None:
+        opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
+    with llvm_lock:
+        return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache)
