@@ -3,10 +3,15 @@ assigns, which it reads, and which are live (read later) after each `if`/`while`
 
 Scopes: nested functions, lambdas, classes and comprehensions have their own locals, so the
 walkers never count their assignments; their *reads* count (a closure reads its free names
-whenever it is called), and every name read by any nested scope is treated as live everywhere.
+whenever it is called): a name a nested scope reads is live everywhere that scope may be called
+(see _Liveness.always); names declared nonlocal/global are always live (other scopes read
+them).
 
 `annotate(func_node)` stores the results on the compound statements, for control_flow.py:
-  node.ag_modified  - names assigned anywhere inside (bodies, targets), sorted
+  node.ag_modified  - names assigned anywhere inside (bodies, targets), sorted; also
+                      attribute paths (`self.acc`, `a.b.c`) assigned inside whose root name the
+                      statement does not rebind, and the names nested functions of this one
+                      declare `nonlocal` when the statement calls anything (a call can run them)
   node.ag_live_out  - names possibly read after the statement
   node.ag_live_head - loops only: names possibly read at the start of an iteration (test or
                       body before being assigned, or after the loop)
@@ -72,6 +77,46 @@ def _mutated(call):
     return None
 
 
+def attr_path(node):
+    """'a.b.c' for the expression a.b.c (Names and Attributes only), else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or not parts or node.id == "ag__":
+        return None
+    return ".".join([node.id] + parts[::-1])
+
+
+def attr_stores(nodes):
+    """Attribute paths assigned (`a.b = ...`, `a.b += ...`) by `nodes` in the current scope."""
+    out = set()
+    for root in nodes if isinstance(nodes, list) else [nodes]:
+        for n in _walk_scope(root):
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store):
+                path = attr_path(n)
+                if path is not None:
+                    out.add(path)
+    return out
+
+
+def has_call(nodes):
+    """Whether `nodes` call anything (in the current scope)."""
+    return any(isinstance(n, ast.Call) for root in nodes for n in _walk_scope(root))
+
+
+def nested_nonlocals(func_node):
+    """Names that functions nested in `func_node` declare `nonlocal` (they may rebind them
+    whenever they are called)."""
+    out = set()
+    for n in _walk_scope(func_node):
+        if n is not func_node and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for m in ast.walk(n):
+                if isinstance(m, ast.Nonlocal):
+                    out.update(m.names)
+    return out
+
+
 def loads(nodes):
     """Names read by `nodes`, including the free reads of nested scopes."""
     out = set()
@@ -85,11 +130,19 @@ def loads(nodes):
 
 
 def nested_scope_reads(func_node):
-    """Names read inside nested functions/lambdas/comprehensions of `func_node`."""
-    out = set()
-    for n in _walk_scope(func_node):
-        if n is not func_node and isinstance(n, _SCOPES):
-            out |= loads(n)
+    """[(ids of the if/while/for statements enclosing it, names it reads)] for each nested
+    function/lambda/comprehension of `func_node`."""
+    out = []
+
+    def visit(node, enclosing):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _SCOPES):
+                out.append((frozenset(enclosing), loads(child)))
+                continue
+            inner = enclosing + [id(child)] if isinstance(child, (ast.If, ast.While, ast.For)) \
+                else enclosing
+            visit(child, inner)
+    visit(func_node, [])
     return out
 
 
@@ -115,9 +168,47 @@ def parameters(func_node):
 
 
 class _Liveness:
-    def __init__(self, always_live, local_names):
-        self.always = set(always_live)
+    """`always`: names live everywhere in the statements being processed: the reads of nested
+    functions defined outside the innermost enclosing if/loop (they may be called anywhere in
+    it; one defined inside counts where it is defined, by its free reads), the names nested
+    functions rebind, and the function's own nonlocal/global names (read by other scopes)."""
+
+    def __init__(self, scopes, base_live, local_names, call_modified=frozenset()):
+        self.scopes = scopes  # [(ids of the if/loop statements around it, names it reads)]
+        self.base = set(base_live) | set(call_modified)
         self.local = frozenset(local_names)
+        self.call_modified = frozenset(call_modified)
+        self._entered = []
+        self._stack = [self._outside()]
+
+    @property
+    def always(self):
+        return self._stack[-1]
+
+    def _outside(self):
+        """Reads of the scopes defined outside the innermost entered statement (around it)."""
+        around = set(self._entered[:-1])
+        out = set(self.base)
+        for enclosing, reads in self.scopes:
+            if enclosing <= around:
+                out |= reads
+        return out
+
+    def _enter(self, stmt):
+        self._entered.append(id(stmt))
+        self._stack.append(self._outside())
+
+    def _leave(self):
+        self._entered.pop()
+        self._stack.pop()
+
+    def modified(self, stmts, extra=frozenset()):
+        """What a compound statement with bodies `stmts` changes (see the module docstring)."""
+        names = stores(stmts, self.local) | set(extra)
+        if self.call_modified and has_call(stmts):
+            names |= self.call_modified
+        paths = {p for p in attr_stores(stmts) if p.split(".")[0] not in names}
+        return sorted(names | paths)
 
     def block(self, stmts, out):
         live = set(out)
@@ -127,11 +218,19 @@ class _Liveness:
 
     def stmt(self, s, out):
         if isinstance(s, ast.If):
-            s.ag_live_out = set(out) | self.always
-            s.ag_modified = sorted(stores(s.body + s.orelse, self.local))
-            return loads(s.test) | self.block(s.body, out) | self.block(s.orelse, out)
+            self._enter(s)
+            try:
+                s.ag_live_out = set(out) | self.always
+                s.ag_modified = self.modified(s.body + s.orelse)
+                return loads(s.test) | self.block(s.body, out) | self.block(s.orelse, out)
+            finally:
+                self._leave()
         if isinstance(s, (ast.While, ast.For)):
-            return self._loop(s, out)
+            self._enter(s)
+            try:
+                return self._loop(s, out)
+            finally:
+                self._leave()
         if isinstance(s, (ast.With, ast.AsyncWith)):
             inner = self.block(s.body, out)
             bound = stores([i.optional_vars for i in s.items if i.optional_vars is not None])
@@ -166,7 +265,7 @@ class _Liveness:
                 break
             head = new
         s.ag_live_head = head
-        s.ag_modified = sorted(stores(s.body, self.local) | target_names)
+        s.ag_modified = self.modified(s.body, target_names)
         else_in = self.block(s.orelse, out)
         entry = head | else_in
         if isinstance(s, ast.For):
@@ -179,4 +278,7 @@ def annotate(func_node):
     (not those of nested functions: each function is annotated on its own)."""
     local_names = (parameters(func_node) | stores(func_node.body)
                    | declared(func_node, ast.Nonlocal)) - declared(func_node, ast.Global)
-    _Liveness(nested_scope_reads(func_node), local_names).block(func_node.body, set())
+    call_modified = nested_nonlocals(func_node) & local_names
+    shared = declared(func_node, ast.Nonlocal) | declared(func_node, ast.Global)
+    _Liveness(nested_scope_reads(func_node), shared, local_names, call_modified).block(
+        func_node.body, set())

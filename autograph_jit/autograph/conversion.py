@@ -169,6 +169,8 @@ def _compile(fn):
     except SyntaxError as e:
         raise ConversionError(f"converted code does not compile: {e}") from None
     factory_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+    factory_code = _rename_generated(factory_code, code.co_name, code.co_qualname,
+                                     frozenset(ctx.generated))
     _register(factory_code, code.co_name, frozenset(ctx.generated))
     if isinstance(node, ast.FunctionDef):
         node.name = code.co_name
@@ -186,13 +188,30 @@ def _strip_signature(args):
                         for d in args.kw_defaults]
 
 
+def _rename_generated(code, user_name, user_qualname, generated):
+    """`code` with the helpers AutoGraph generated (`loop_body`, `if_body_1`, ...) renamed to
+    the user function they come from, so a Python traceback through converted code names only
+    the user's functions."""
+    consts = []
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            if c.co_name in generated:
+                c = _rename_generated(c, user_name, user_qualname, generated)
+                c = c.replace(co_name=user_name, co_qualname=user_qualname)
+            else:
+                name = c.co_name if c.co_name != "ag__converted" else user_name
+                c = _rename_generated(c, name, c.co_qualname, generated)
+        consts.append(c)
+    return code.replace(co_consts=tuple(consts))
+
+
 def _register(code, user_name=None, generated=frozenset()):
     """Record every code object of the converted function; AutoGraph's helper functions are
     reported (origin.py) as the user function they were generated in."""
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
             _CONVERTED_CODES.add(c)
-            if c.co_name in generated and user_name is not None:
+            if user_name is not None and c.co_name == user_name:  # a renamed helper
                 origin.register_code(c, user_name)
                 _register(c, user_name, generated)
             else:

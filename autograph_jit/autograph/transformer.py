@@ -2,7 +2,9 @@
 and `template`, which builds AST from a code string with placeholders.
 
 Why this order (each step relies on the ones before it):
-1. return, break, continue become boolean flags, so no jump reaches control-flow conversion
+1. raise becomes an operator call that return lowering treats as a jump (a staged raise is a
+   run-time check, and the code after it must not run either);
+   return, break, continue become boolean flags, so no jump reaches control-flow conversion
    (the graph IR has no jumps). Return goes first: it adds `not do_return` to loop tests, which
    break lowering then combines with its own flag.
 2. assert and list.append become operator calls (`ag__.assert_stmt`, `ag__.list_append`).
@@ -121,8 +123,10 @@ def transform(func_node, ctx):
     them alone (ScopedTransformer)."""
     from .converters import (asserts, break_statements, call_trees, conditional_expressions,
                              continue_statements, control_flow, lists, logical_expressions,
-                             return_statements, variables)
+                             raise_statements, return_statements, variables)
     for child in _nested_scopes(func_node):
+        if _is_generator(child):
+            continue  # runs as written, like a top-level generator function
         child_ctx = Context(child, ctx.filename, ctx.source_lines)
         child_ctx.generated = ctx.generated
         transform(child, child_ctx)
@@ -133,14 +137,19 @@ def transform(func_node, ctx):
     ctx.globals = analysis.declared(func_node, ast.Global)
     ctx.nonlocals = analysis.declared(func_node, ast.Nonlocal)
     ctx.params = analysis.parameters(func_node)
-    for conv in (return_statements, break_statements, continue_statements, asserts, lists,
-                 call_trees):
+    for conv in (raise_statements, return_statements, break_statements, continue_statements,
+                 asserts, lists, call_trees):
         conv.transform(func_node, ctx)
     analysis.annotate(func_node)
     for conv in (control_flow, conditional_expressions, logical_expressions, variables):
         conv.transform(func_node, ctx)
     ast.fix_missing_locations(func_node)
     return func_node
+
+
+def _is_generator(func_node):
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await))
+               for n in analysis._walk_scope(func_node))
 
 
 def _nested_scopes(func_node):

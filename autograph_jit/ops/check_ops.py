@@ -18,13 +18,38 @@ class AssertionFailedError(InvalidArgumentError, AssertionError):
     """A run-time check failed."""
 
 
-def _assert_infer(in_types, message, summarize):
+def _assert_infer(in_types, message, summarize, error=None):
     if in_types[0].dtype.name != "bool":
-        raise TypeError(f"assert: the condition must be a bool tensor, got {in_types[0].dtype.name}")
+        raise TypeError("assert: the condition must be a bool tensor, got "
+                        f"{in_types[0].dtype.name}")
     return ()
 
 
-def _assert_kernel(cond, *data, message, summarize):
+_ERROR_CLASSES = {}
+
+
+def error_class(name):
+    """AssertionFailedError that is also the builtin exception `name` (a staged `raise
+    ValueError(...)` fails as a ValueError when the graph runs); AssertionFailedError itself
+    when `name` is None or not a builtin exception."""
+    if name is None:
+        return AssertionFailedError
+    cls = _ERROR_CLASSES.get(name)
+    if cls is None:
+        import builtins
+        base = getattr(builtins, name, None)
+        cls = AssertionFailedError
+        if isinstance(base, type) and issubclass(base, Exception) and \
+                not issubclass(AssertionFailedError, base):
+            try:
+                cls = type(name, (AssertionFailedError, base), {})
+            except TypeError:  # incompatible layouts (e.g. OSError)
+                cls = AssertionFailedError
+        _ERROR_CLASSES[name] = cls
+    return cls
+
+
+def _assert_kernel(cond, *data, message, summarize, error=None):
     if np.all(cond):
         return ()
     shown = []
@@ -35,7 +60,7 @@ def _assert_kernel(cond, *data, message, summarize):
             shown.append(np.array2string(flat[:summarize]).rstrip("]") + " ...]")
         else:
             shown.append(np.array2string(d))
-    raise AssertionFailedError(message + ("\n" + "\n".join(shown) if shown else ""), "assert")
+    raise error_class(error)(message + ("\n" + "\n".join(shown) if shown else ""), "assert")
 
 
 assert_op = defop("assert", _assert_infer, _assert_kernel, effects=IO, num_outputs=0,
@@ -43,13 +68,15 @@ assert_op = defop("assert", _assert_infer, _assert_kernel, effects=IO, num_outpu
                       "input 0 is true.")
 
 
-def assert_that(condition, data=(), message="assertion failed", summarize=3):
-    """The check op on `condition` (reduced with all()), showing `data` when it fails."""
+def assert_that(condition, data=(), message="assertion failed", summarize=3, error=None):
+    """The check op on `condition` (reduced with all()), showing `data` when it fails; `error`:
+    the name of a builtin exception the failure also is (see error_class)."""
     cond = convert_to_tensor(condition)
     if cond.dtype.name != "bool":
         raise TypeError(f"assert: the condition must be a bool tensor, got {cond.dtype.name}")
     tensors = [convert_to_tensor(d) for d in data]
-    apply(assert_op, cond, *tensors, message=str(message), summarize=summarize)
+    attrs = {} if error is None else {"error": str(error)}
+    apply(assert_op, cond, *tensors, message=str(message), summarize=summarize, **attrs)
     return None
 
 

@@ -231,6 +231,16 @@ class TensorArray:
     def read(self, index, name=None):
         return read(self._buffer, index)
 
+    def __iter__(self):
+        # Beyond TF (whose TensorArray is never iterable): a `for` over a TensorArray is a
+        # graph loop in converted code, so eagerly it iterates too, the same elements.
+        if getattr(self._buffer, "_is_symbolic", False):
+            raise TypeError(
+                "Iterating over a TensorArray in a graph works only in code AutoGraph converts "
+                "(a `for` loop in a tf.function with autograph=True). Fix: loop with "
+                "`for i in tf.range(ta.size()): x = ta.read(i)`, or use ta.stack().")
+        return (self.read(i) for i in range(int(self._buffer.shape[0])))
+
     def stack(self, name=None):
         return self._buffer
 

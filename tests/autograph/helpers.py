@@ -47,3 +47,13 @@ def ops_in(graph):
             if hasattr(g, "nodes") and hasattr(g, "params"):
                 out.extend(ops_in(g))
     return out
+
+
+def check_backends(fn, *args, **kwargs):
+    """check() on the default (native) backend and on backend="eager" (the optimized graph on
+    the interpreter); returns the default-backend tf.function."""
+    expected = eager(fn, *args, **kwargs)
+    assert_same(expected, tf.function(fn, backend="eager")(*args, **kwargs))
+    traced = tf.function(fn)
+    assert_same(expected, traced(*args, **kwargs))
+    return traced

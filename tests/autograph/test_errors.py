@@ -78,17 +78,39 @@ def test_loop_variable_dtype_change_names_the_variable_and_both_dtypes():
     assert f'line {_line(f, 2)}, in f\n    for i in tf.range(n):' in str(info.value)
 
 
-def test_variable_first_assigned_inside_a_graph_loop_and_used_after_is_named():
+def test_variable_first_assigned_in_graph_loop_is_usable_after_it_like_eager():
+    def f(n):
+        for i in tf.range(n):
+            y = i * 2
+            last = tf.cast(i, tf.float32)
+        return y + 1, last
+    for backend in ("cpu", "eager"):
+        got = tf.function(f, backend=backend)(tf.constant(3))
+        assert [int(got[0]), float(got[1])] == [5, 2.0]
+
+
+def test_variable_first_assigned_in_graph_loop_that_ran_zero_times_raises_unbound_local():
     def f(n):
         for i in tf.range(n):
             y = i * 2
         return y
-    with pytest.raises(ValueError) as info:
-        tf.function(f)(tf.constant(3))
-    assert str(info.value).startswith(
-        "'y' is assigned in the body of this graph loop (the loop runs on tensors) but has no "
-        "value before the loop")
-    assert "Fix: initialize 'y' before the loop" in str(info.value)
+    with pytest.raises(UnboundLocalError):
+        eager(f, tf.constant(0))
+    with pytest.raises(UnboundLocalError) as info:
+        tf.function(f)(tf.constant(0))
+    assert str(info.value).startswith("'y' first assigned in the body of this graph loop and "
+                                      "read after it, but the loop ran zero times")
+    assert f"{FILE}:{_line(f, 1)}: for i in tf.range(n):" in str(info.value)
+
+
+def test_variable_assigned_on_one_path_of_a_graph_loop_body_is_named_not_a_placeholder():
+    def f(x):
+        for v in x:
+            if v > 0:
+                last = v
+        return last
+    with pytest.raises(ValueError, match="'last' is assigned only in the if branch"):
+        tf.function(f)(tf.constant([1.0, -1.0]))
 
 
 def test_return_on_one_path_of_a_tensor_if_only_is_an_error_not_a_silent_none():

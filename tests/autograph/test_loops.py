@@ -359,11 +359,21 @@ def test_python_counter_with_tensor_bound_in_while_matches_eager():
     check_all(f, [(tf.constant(4),), (tf.constant(0),)])
 
 
+def test_python_list_item_replaced_in_graph_loop_is_carried_like_eager():
+    def f(x):
+        xs = [x, x, 0]
+        for i in tf.range(3):
+            xs[0] = xs[0] + 1.0
+            xs[2] = xs[2] + i
+        return xs
+    check(f, tf.constant(1.0))
+
+
 def test_python_list_changed_in_place_in_graph_loop_points_to_tensor_array():
     def f(x):
         xs = [x, x]
         for i in tf.range(2):
-            xs[0] = xs[0] + 1.0
+            xs.insert(0, x * 2.0)
         return xs[0]
     with pytest.raises(TypeError, match="tf.TensorArray"):
         tf.function(f)(tf.constant(1.0))

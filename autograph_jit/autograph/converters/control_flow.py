@@ -9,7 +9,15 @@
 The state is every name the statement assigns: first those live after it (for loops: live at
 the start of an iteration) — the ones a staged cond/while_loop must produce — then the
 temporaries, which the runtime resets before each branch and leaves undefined after a staged
-statement. Names declared `global` stay Python globals.
+statement. Names declared `global` are state too (declared `global` in the generated
+functions), so a graph loop carries them like locals. Attribute paths assigned inside
+(`self.acc = ...`) are state too, read and written with `ag__.get_attr` / `ag__.set_attr`
+(TF's composite symbols):
+
+    def set_state(vars_): nonlocal a; (a,) = (vars_[1],); ag__.set_attr(self, 'acc', vars_[0])
+
+When the bodies call methods (`box.add(x)`), the operator also gets `watch=lambda: (('box',
+box),)`: the receivers whose attributes a call may set (operators/side_effects.py).
 """
 import ast
 
@@ -17,6 +25,7 @@ from ..transformer import ScopedTransformer, template
 
 
 def _decls(names, ctx):
+    names = [n for n in names if "." not in n]
     local = [n for n in names if n not in ctx.globals]
     glob = [n for n in names if n in ctx.globals]
     out = []
@@ -35,8 +44,9 @@ class _ControlFlow(ScopedTransformer):
 
     def _state(self, node, live):
         modified = list(node.ag_modified)
-        state = [n for n in modified if n in live and n not in self.ctx.globals]
-        temps = [n for n in modified if n not in state and n not in self.ctx.globals]
+        # globals and attribute paths are read from outside too: always state
+        state = [n for n in modified if n in live or "." in n or n in self.ctx.globals]
+        temps = [n for n in modified if n not in state]
         return state, temps, modified
 
     def _def(self, name, args, body, loc, names=()):
@@ -53,11 +63,48 @@ class _ControlFlow(ScopedTransformer):
         get_name = self.ctx.new_name("get_state")
         set_name = self.ctx.new_name("set_state")
         names = state + temps
-        tup = "(" + "".join(n + ", " for n in names) + ")"
+        plain = [n for n in names if "." not in n]
+        paths = [(i, n) for i, n in enumerate(names) if "." in n]
+
+        def read(n):
+            if "." not in n:
+                return n
+            obj, attr = n.rsplit(".", 1)
+            return f"ag__.get_attr({obj}, {attr!r}, {n!r})"
+        tup = "(" + "".join(read(n) + ", " for n in names) + ")"
         get_fn = self._def(get_name, [], template(f"return {tup}", node), node)
-        set_body = template(f"{tup} = vars_", node) if names else []
+        plain_tup = "(" + "".join(n + ", " for n in plain) + ")"
+        if plain and not paths:
+            set_body = template(f"{plain_tup} = vars_", node)
+        elif plain:
+            picked = "(" + "".join(f"vars_[{i}], " for i, n in enumerate(names)
+                                   if "." not in n) + ")"
+            set_body = template(f"{plain_tup} = {picked}", node)
+        else:
+            set_body = []
+        for i, n in paths:
+            obj, attr = n.rsplit(".", 1)
+            set_body += template(f"ag__.set_attr({obj}, {attr!r}, vars_[{i}])", node)
         set_fn = self._def(set_name, ["vars_"], set_body, node, names)
         return get_name, set_name, [get_fn, set_fn]
+
+    def _watch(self, node, bodies):
+        """`, watch=lambda: (('a', a), ...)` for the receivers of the calls in `bodies` (see
+        operators/side_effects.py), or ''."""
+        from ..analysis import _walk_scope
+        names = set()
+        for root in bodies:
+            for n in _walk_scope(root):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
+                        n.func.attr == "converted_call" and n.args and \
+                        isinstance(n.args[0], ast.Attribute) and \
+                        isinstance(n.args[0].value, ast.Name) and n.args[0].value.id != "ag__":
+                    names.add(n.args[0].value.id)
+        names -= set(node.ag_modified) | self.ctx.globals
+        if not names:
+            return ""
+        pairs = "".join(f"({n!r}, {n}), " for n in sorted(names))
+        return f", watch=lambda: ({pairs})"
 
     @staticmethod
     def _names_tuple(names):
@@ -73,7 +120,8 @@ class _ControlFlow(ScopedTransformer):
         get_name, set_name, state_fns = self._state_functions(node, state, temps)
         call = template(
             f"ag__.if_stmt(TEST, {body_name}, {else_name}, {get_name}, {set_name}, "
-            f"{self._names_tuple(state)}, {self._names_tuple(temps)})", node, TEST=node.test)
+            f"{self._names_tuple(state)}, {self._names_tuple(temps)}"
+            f"{self._watch(node, node.body + node.orelse)})", node, TEST=node.test)
         return defs + state_fns + call
 
     def visit_While(self, node):
@@ -86,7 +134,8 @@ class _ControlFlow(ScopedTransformer):
         get_name, set_name, state_fns = self._state_functions(node, state, temps)
         call = template(
             f"ag__.while_stmt({test_name}, {body_name}, {get_name}, {set_name}, "
-            f"{self._names_tuple(state)}, {self._names_tuple(temps)})", node)
+            f"{self._names_tuple(state)}, {self._names_tuple(temps)}"
+            f"{self._watch(node, node.body)})", node)
         return [test_fn, body_fn] + state_fns + call + node.orelse
 
     def visit_For(self, node):
@@ -106,7 +155,8 @@ class _ControlFlow(ScopedTransformer):
         get_name, set_name, state_fns = self._state_functions(node, state, temps)
         call = template(
             f"ag__.for_stmt(ITER, {extra_name}, {body_name}, {get_name}, {set_name}, "
-            f"{self._names_tuple(state)}, {self._names_tuple(temps)})", node, ITER=node.iter)
+            f"{self._names_tuple(state)}, {self._names_tuple(temps)}"
+            f"{self._watch(node, node.body)})", node, ITER=node.iter)
         return defs + state_fns + call + node.orelse
 
 

@@ -1,6 +1,7 @@
 """`return` anywhere becomes `do_return = True; retval_ = value`, with the code after it guarded
 by `if not do_return:` and every enclosing loop stopped by `not do_return` in its test. The
-function then ends in `return ag__.retval(retval_)`.
+function then ends in `return ag__.retval(retval_)`. A converted `raise` (raise_statements.py)
+is lowered the same way, without a value: a staged raise must not fall through.
 
 A function whose only return is its last top-level statement is left as it is. Whether every
 path ends in a return is recorded in the `UndefinedReturnValue` sentinel: then a branch or
@@ -11,6 +12,7 @@ import ast
 
 from ..transformer import template
 from .jumps import Lowering, add_extra_test
+from .raise_statements import is_raise
 
 
 def _needs_lowering(func_node):
@@ -18,7 +20,7 @@ def _needs_lowering(func_node):
     for i, s in enumerate(body):
         last = i == len(body) - 1
         for n in _walk_own(s):
-            if isinstance(n, ast.Return) and not (last and n is s):
+            if (isinstance(n, ast.Return) or is_raise(n)) and not (last and n is s):
                 return True
     return False
 
@@ -40,6 +42,8 @@ def transform(func_node, ctx):
     retval = ctx.new_name("retval_")
 
     def replace(s):
+        if is_raise(s):  # raises (or, staged, checks at run time); the rest is skipped
+            return [s] + template("DO = True", s, DO=do_return)
         value = s.value if s.value is not None else ast.Constant(value=None)
         return template("DO = True\nRET = VALUE", s, DO=do_return, RET=retval, VALUE=value)
 
@@ -51,7 +55,8 @@ def transform(func_node, ctx):
                                        BODY=loop.orelse)
         return [loop]
 
-    lowering = Lowering(lambda s: isinstance(s, ast.Return), replace, do_return, loop_hook)
+    lowering = Lowering(lambda s: isinstance(s, ast.Return) or is_raise(s), replace,
+                        do_return, loop_hook)
     body, _, always = lowering.block(_strip_docstring(func_node))
     head = template(f"DO = False\nRET = ag__.UndefinedReturnValue({always!r})", func_node,
                     DO=do_return, RET=retval)

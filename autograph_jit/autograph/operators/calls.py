@@ -35,6 +35,14 @@ def _stack():
     return s
 
 
+def in_staged_region():
+    """Whether the innermost user function being traced is inside one of its own staged
+    branches or loop bodies (not merely called from one: a helper's Python-level checks
+    still raise while tracing)."""
+    stack = _stack()
+    return bool(stack) and stack[-1] is _STAGED
+
+
 class staged_region:
     """Marks the tracing of a staged branch or loop body (for the recursion check)."""
 

@@ -12,18 +12,26 @@ from ...ops.opdef import apply
 from ...ops.tensor_array import TensorArray, from_buffers, to_buffers
 from ...tensor import Tensor, convert_to_tensor
 from ...tracing import context
-from . import staging
+from . import side_effects, staging
 from .variables import Undefined, UndefinedReturnValue
 
 BRANCHES = ("if branch", "else branch")
 
 
-def if_stmt(cond, body, orelse, get_state, set_state, symbol_names, temp_names):
+def if_stmt(cond, body, orelse, get_state, set_state, symbol_names, temp_names, watch=None):
     if not staging.is_symbolic(cond):
         return body() if cond else orelse()
     static = staging.static_value(cond)
     if static is not None:  # known while tracing: the dead branch is never traced
         return body() if static else orelse()
+    if watch is not None:
+        found = side_effects.discover_branches(watch, (body, orelse), get_state, set_state,
+                                               symbol_names)
+        if found:
+            get_state, set_state, symbol_names = side_effects.extend_state(
+                found, get_state, set_state, tuple(symbol_names))
+        body = side_effects.guard(body, watch, symbol_names, "if")
+        orelse = side_effects.guard(orelse, watch, symbol_names, "if")
     values = staged_cond(cond, body, orelse, get_state, set_state, symbol_names, temp_names,
                          BRANCHES)
     set_state(values)
@@ -130,7 +138,9 @@ def merge(name, a, b, labels):
         return _Merge(python=a, is_python=True)
     if staging.is_weak(a) and staging.is_weak(b):
         dtype = staging.default_dtype(a, b)
-        return _Merge(template=a, dtypes=[dtype])
+        m = _Merge(template=a, dtypes=[dtype])
+        m.weak = True
+        return m
     raise staging.located(TypeError(
         f"'{name}' is {staging.describe(a)} in the {labels[0]} but {staging.describe(b)} in the "
         f"{labels[1]} of a tensor-dependent `if`. Only tensors (and Python numbers) can differ "
@@ -231,7 +241,7 @@ def _pack(m, value_iter, python_value):
     if isinstance(template, TensorArray):
         return template._with_buffer(got[0])
     if isinstance(template, (Tensor,)) or not nest.is_nested(template):
-        return got[0]
+        return staging.mark_weak(got[0]) if getattr(m, "weak", False) else got[0]
     return from_buffers(template, nest.pack_sequence_as(to_buffers(template), got))
 
 

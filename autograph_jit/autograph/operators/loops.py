@@ -7,11 +7,17 @@ variables. Tensors and TensorArrays carry as they are. Other values at loop entr
 numbers, lists, undefined names) are resolved by one throwaway *probe* trace of the body:
   - a Python number the body changes becomes a tensor of the dtype the body gives it (weak
     typing: `acc = 0; acc = acc + x[i]` carries a float32 accumulator for float32 `x`);
-  - a list the body appends tensors to becomes a TensorArray (ListTensorArray);
+    If the loop test or body then fails to trace with that dtype (a counter meeting an int64
+    bound), the wider int64/float64 is tried, as a Python number adapts to what it meets;
+  - a list the body appends tensors to becomes a TensorArray (ListTensorArray); a list or dict
+    whose items the body replaces carries as a list/dict of tensors;
   - the pending return value of a function returning from inside the loop gets a placeholder;
+  - a variable first assigned in the body (on every path) gets a placeholder too, and a
+    run-time check that the loop ran at least once (else UnboundLocalError, as Python);
   - anything else the body leaves alone stays a Python constant of the loop; a change is an
     error naming the variable.
-A tensor whose shape changes across iterations relaxes to None dims (control_ops.while_loop).
+(loop_state.py holds this machinery.) A tensor whose shape changes across iterations relaxes to
+None dims (control_ops.while_loop).
 
 A Python loop whose `break`/`return` flag turns into a tensor switches: over a Python `range`
 the remaining iterations become a graph loop; over other iterables each remaining iteration is
@@ -20,16 +26,15 @@ guarded by a cond on the flag.
 import itertools
 import warnings
 
-from ... import nest
-from ...ir.types import TensorType
 from ...ops import control_ops
-from ...ops.tensor_array import TensorArray, from_buffers, to_buffers
+from ...ops.tensor_array import TensorArray
 from ...tensor import Tensor, convert_to_tensor
 from ...tracing import context
-from . import staging
+from . import side_effects, staging
 from .conditionals import if_stmt
-from .lists import from_list
-from .variables import Undefined, UndefinedReturnValue
+from .loop_state import (_INVARIANT, _WIDER, _carries_as_is, _carry, _probe, _same_python,
+                         _traces, _widen)
+from .variables import Undefined
 
 UNROLL_WARNING = 1000
 _warned_sites = set()
@@ -40,7 +45,7 @@ _warned_sites = set()
 # ----------------------------------------------------------------------------------------------
 
 
-def while_stmt(test, body, get_state, set_state, symbol_names, temp_names):
+def while_stmt(test, body, get_state, set_state, symbol_names, temp_names, watch=None):
     unroll = _Unroll("while")
     while True:
         cond = test()
@@ -52,7 +57,7 @@ def while_stmt(test, body, get_state, set_state, symbol_names, temp_names):
                 body()
                 return []
             staged_loop(lambda hidden: test(), body_fn, [], get_state, set_state,
-                        symbol_names, temp_names)
+                        symbol_names, temp_names, watch)
             return
         if not cond:
             return
@@ -79,12 +84,13 @@ class Zip:
         self.items = items
 
 
-def for_stmt(iterable, extra_test, body, get_state, set_state, symbol_names, temp_names):
+def for_stmt(iterable, extra_test, body, get_state, set_state, symbol_names, temp_names,
+             watch=None):
     plan = index_plan(iterable)
     if plan is not None:
         count, element = plan
         _staged_indexed(count, element, extra_test, body, get_state, set_state, symbol_names,
-                        temp_names)
+                        temp_names, watch)
         return
     unroll = _Unroll("for")
     it = iter(iterable)
@@ -174,7 +180,7 @@ def _range_plan(x, start, limit, delta):
 
 
 def _staged_indexed(count, element, extra_test, body, get_state, set_state, symbol_names,
-                    temp_names):
+                    temp_names, watch=None):
     from ...ops import array_ops, math_ops
     count_t = convert_to_tensor(count, dtype="int32") if not isinstance(count, Tensor) else \
         count
@@ -192,7 +198,7 @@ def _staged_indexed(count, element, extra_test, body, get_state, set_state, symb
         body(element(hidden[0]))
         return [hidden[0] + 1]
     staged_loop(cond_fn, body_fn, [array_ops.constant(0)], get_state, set_state,
-                symbol_names, temp_names)
+                symbol_names, temp_names, watch)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -200,10 +206,19 @@ def _staged_indexed(count, element, extra_test, body, get_state, set_state, symb
 # ----------------------------------------------------------------------------------------------
 
 
-def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, temp_names):
+def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, temp_names,
+                watch=None):
     """A while_loop node: `hidden` are extra loop tensors (an index) that cond_fn/body_fn
-    read and body_fn returns updated; the user's variables flow through get/set_state."""
+    read and body_fn returns updated; the user's variables flow through get/set_state.
+    `watch`: the receivers of the body's calls, whose attributes the calls may set (those
+    found by a throwaway trace are carried too; see side_effects.py)."""
     from .calls import staged_region
+    if watch is not None:
+        found = _discover(body_fn, hidden, get_state, set_state, symbol_names, watch)
+        if found:
+            get_state, set_state, symbol_names = side_effects.extend_state(
+                found, get_state, set_state, tuple(symbol_names))
+        body_fn = side_effects.guard(body_fn, watch, symbol_names, "loop")
     init = tuple(get_state())
     n = len(symbol_names)
     state, temps_init = list(init[:n]), init[n:]
@@ -212,6 +227,9 @@ def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, te
         entry = _probe(body_fn, hidden, get_state, set_state, symbol_names, state, temps_init)
         set_state(init)
     carried = [i for i, v in enumerate(entry) if v is not _INVARIANT]
+    first = [symbol_names[i] for i in carried if type(state[i]) is Undefined]
+    if first:  # they enter as placeholders; a run-time check that the loop ran at least once
+        cond_fn, body_fn, hidden = _counted(cond_fn, body_fn, hidden)
     nh = len(hidden)
 
     def assemble(values):
@@ -239,178 +257,67 @@ def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, te
         return list(new_hidden) + [_carry(symbol_names[i], vs[nh + k], out[i])
                                    for k, i in enumerate(carried)]
 
+    weak = [i for i in carried if (staging.is_weak(state[i]) or staging.is_weak_tensor(
+        state[i])) and isinstance(entry[i], Tensor) and entry[i].dtype.name in _WIDER]
+    if weak and not _traces(cond_w, body_w, hidden, [entry[i] for i in carried]):
+        # weak typing: a Python counter meeting an int64 bound (or a float64 tensor) takes
+        # the wider dtype, as eagerly, where the Python number adapts to every tensor it meets
+        wide = list(entry)
+        for i in weak:
+            wide[i] = _widen(state[i], _WIDER[entry[i].dtype.name])
+        if _traces(cond_w, body_w, hidden, [wide[i] for i in carried]):
+            entry = wide
+        set_state(init)
     loop_vars = list(hidden) + [entry[i] for i in carried]
     if not loop_vars:
         loop_vars = []
     outs = control_ops.while_loop(cond_w, body_w, loop_vars)
     outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
     final = assemble(outs[nh:])[:n]
+    if first:
+        _check_ran(outs[nh - 1], first)
     set_state(tuple(final) + tuple(Undefined(nm) for nm in temp_names))
 
 
-class _Invariant:
-    def __repr__(self):
-        return "<loop invariant>"
-
-
-_INVARIANT = _Invariant()
-
-
-def _carries_as_is(v):
-    if isinstance(v, (Tensor, TensorArray)):
-        return True
-    if nest.is_nested(v) and not isinstance(v, list):
-        flat = nest.flatten(v)
-        return bool(flat) and all(isinstance(x, (Tensor, TensorArray)) for x in flat)
-    return False
-
-
-def _param_like(rb, v):
-    buffers = to_buffers(v)
-    params = nest.map_structure(
-        lambda t: rb.symbolic(rb.add_param(TensorType(t.dtype, t.shape))), buffers)
-    return from_buffers(v, params)
-
-
-def _probe(body_fn, hidden, get_state, set_state, names, state, temps_init):
-    """Trace the body once, throwaway, to learn what it does to the non-tensor variables.
-    Returns the loop-entry value of each variable, or _INVARIANT for the ones it leaves be."""
-    from ...tracing.builder import GraphBuilder
-    from .calls import staged_region
-    builder = context.current_builder()
-    rb = GraphBuilder("probe", parent=builder)
-    with context.building(rb), staging.probing(), staged_region():
-        given = []
-        for v in state:
-            if _carries_as_is(v):
-                given.append(_param_like(rb, v))
-            elif isinstance(v, list):
-                given.append(list(v))
-            else:
-                given.append(v)
-        set_state(tuple(given) + temps_init)
-        body_fn([_param_like(rb, h) for h in hidden])
-        out = tuple(get_state())[:len(names)]
-    return [_entry_value(name, v, g, o) for name, v, g, o in zip(names, state, given, out)]
-
-
-def _same_python(a, b):
-    return type(a) is type(b) and not isinstance(a, (Tensor, TensorArray)) and _eq(a, b)
-
-
-def _eq(a, b):
+def _discover(body_fn, hidden, get_state, set_state, names, watch):
+    """Attributes of the watched objects that one throwaway trace of the body sets to tensors
+    through calls: [(path, object, attribute)]."""
+    before = side_effects.snapshot(watch)
+    if not before:
+        return []
+    init = tuple(get_state())
+    n = len(names)
     try:
-        return bool(a == b)
-    except Exception:
-        return False
+        _probe(body_fn, hidden, get_state, set_state, names, list(init[:n]), init[n:])
+    except Exception:  # the real trace reports it
+        pass
+    finally:
+        set_state(init)
+        found = side_effects.changed(before, names)
+        side_effects.restore(before)
+    return found
 
 
-def _entry_value(name, value, given, out):
-    """What variable `name` (`value` before the loop) enters the graph loop as."""
-    if _carries_as_is(value):
-        return value
-    if isinstance(value, list):
-        if out is given and len(out) == len(value) and all(
-                a is b for a, b in zip(out, value)):
-            return _INVARIANT
-        return _list_entry(name, value, given, out)
-    if out is given or _same_python(out, given):
-        return _INVARIANT
-    if isinstance(value, UndefinedReturnValue) and isinstance(out, Undefined):
-        return _INVARIANT
-    if isinstance(value, UndefinedReturnValue):
-        if value.all_paths_return and staging.has_tensors(out):
-            from ...ops.array_ops import zeros
-            return nest.map_structure(
-                lambda t: zeros([d if d is not None else 0 for d in t.shape.as_list()],
-                                dtype=t.dtype) if isinstance(t, Tensor) else t,
-                to_buffers(out))
-        raise staging.located(ValueError(
-            f"This function returns {staging.describe(out)} from inside a graph loop (the "
-            "loop runs on tensors) but can also reach its end without a return, where Python "
-            "would return None. A graph cannot return a tensor on one path and None on "
-            "another. Fix: add a return statement after the loop."))
-    if isinstance(value, Undefined):
-        raise staging.located(ValueError(
-            f"'{name}' is assigned in the body of this graph loop (the loop runs on tensors) but "
-            f"has no value before the loop, and it is used after an iteration or after the "
-            f"loop. A graph loop carries each variable from one iteration to the next, so it "
-            f"needs a value to start from. Fix: initialize '{name}' before the loop (e.g. "
-            f"{name} = tf.zeros(...) or {name} = 0)."))
-    if staging.is_weak(value):
-        if isinstance(out, Tensor):
-            if not staging.weak_fits(value, out.dtype):
-                raise staging.located(TypeError(
-                    f"'{name}' is {staging.describe(value)} before this graph loop but the loop "
-                    f"body makes it a {out.dtype.name} tensor. Fix: initialize it with a value "
-                    f"of that dtype (e.g. tf.constant({value!r}, tf.{out.dtype.name}))."))
-            return convert_to_tensor(value, dtype=out.dtype)
-        if staging.is_weak(out):
-            return convert_to_tensor(value, dtype=staging.default_dtype(value, out))
-    raise staging.located(TypeError(
-        f"'{name}' is {staging.describe(value)} before this graph loop but the loop body makes "
-        f"it {staging.describe(out)}. A graph loop can only carry tensors (and Python numbers, "
-        f"which become tensors). Fix: give '{name}' a tensor value before the loop."))
+def _counted(cond_fn, body_fn, hidden):
+    """cond_fn/body_fn/hidden with one more hidden loop tensor: the number of iterations."""
+    from ...ops import array_ops
+    return (lambda h: cond_fn(h[:-1]),
+            lambda h: list(body_fn(h[:-1])) + [h[-1] + 1],
+            list(hidden) + [array_ops.constant(0)])
 
 
-def _list_entry(name, value, given, out):
-    if out is not given:
-        raise staging.located(TypeError(
-            f"'{name}' is a Python list that the body of this graph loop rebinds to "
-            f"{staging.describe(out)}; a list can only be appended to in a graph loop. Fix: use "
-            "a tf.TensorArray (ta = ta.write(i, x)) and ta.stack() after the loop."))
-    new = out[len(value):]
-    if len(out) < len(value) or any(a is not b for a, b in zip(out, value)):
-        raise staging.located(TypeError(
-            f"'{name}' is a Python list changed in place by the body of this graph loop; only "
-            "append() is supported there. Fix: use a tf.TensorArray."))
-    if not all(isinstance(x, Tensor) or staging.is_weak(x) for x in new + list(value)):
-        bad = next(x for x in new + list(value) if not isinstance(x, Tensor)
-                   and not staging.is_weak(x))
-        raise staging.located(TypeError(
-            f"'{name}' is a Python list that this graph loop appends {staging.describe(bad)} "
-            "to; in a graph loop a list can only collect tensors (it becomes a stacked "
-            "tf.TensorArray). Fix: append tensors, or build a tf.TensorArray yourself."))
-    first = next((x for x in new if isinstance(x, Tensor)), None)
-    dtype = first.dtype if first is not None else staging.default_dtype(*new)
-    shape = first.shape if first is not None else None
-    items = [convert_to_tensor(x, dtype=dtype) for x in value]
-    return from_list(items, dtype, shape)
-
-
-def _carry(name, entry, out):
-    """The body's new value of carried variable `name`, checked against its entry value."""
-    if isinstance(entry, TensorArray) or isinstance(out, TensorArray):
-        if not (isinstance(entry, TensorArray) and isinstance(out, TensorArray)) or \
-                entry.dtype is not out.dtype:
-            raise _carry_error(name, entry, out)
-        return out
-    if isinstance(entry, Tensor):
-        if isinstance(out, Tensor):
-            if out.dtype is not entry.dtype:
-                raise _carry_error(name, entry, out)
-            return out
-        if staging.is_weak(out) and staging.weak_fits(out, entry.dtype):
-            return convert_to_tensor(out, dtype=entry.dtype)
-        raise _carry_error(name, entry, out)
-    try:
-        nest.assert_same_structure(entry, out, check_types=False)
-    except (TypeError, ValueError):
-        raise _carry_error(name, entry, out) from None
-    return nest.pack_sequence_as(entry, [_carry(name, a, b) for a, b in
-                                         zip(nest.flatten(entry), nest.flatten(out))])
-
-
-def _carry_error(name, entry, out):
-    if isinstance(entry, Tensor) and isinstance(out, Tensor):
-        return staging.located(TypeError(
-            f"'{name}' enters this graph loop as {entry.dtype.name} but the loop body makes it "
-            f"{out.dtype.name}; a loop variable keeps one dtype. Fix: tf.cast it (e.g. "
-            f"{name} = tf.cast({name}, tf.{out.dtype.name}) before the loop, or cast the "
-            "body's value back)."))
-    return staging.located(TypeError(
-        f"'{name}' enters this graph loop as {staging.describe(entry)} but the loop body makes "
-        f"it {staging.describe(out)}; a loop variable must keep its type and structure."))
+def _check_ran(count, names):
+    """Variables first assigned in the loop body have a value after it only if it ran."""
+    from ...ops import check_ops
+    from ...tracing.builder import user_location
+    loc = user_location(3)
+    where = f" [{loc.filename}:{loc.lineno}: {loc.source}]" if loc is not None else ""
+    listed = ", ".join(f"'{nm}'" for nm in names)
+    check_ops.assert_that(
+        count > 0, error="UnboundLocalError",
+        message=f"{listed} first assigned in the body of this graph loop and read after it, "
+                "but the loop ran zero times, so there is no value (Python raises "
+                f"UnboundLocalError here). Fix: give it a value before the loop{where}")
 
 
 # ----------------------------------------------------------------------------------------------

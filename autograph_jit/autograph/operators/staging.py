@@ -5,6 +5,7 @@ the other side), and the "probe" flag that silences trace-time notes during a th
 """
 import numbers
 import threading
+import weakref
 
 import numpy as np
 
@@ -98,6 +99,21 @@ def is_weak(x):
     """A Python number: it adapts to the dtype of the tensor it meets."""
     return isinstance(x, numbers.Number) and not isinstance(x, (Tensor, np.ndarray)) or \
         isinstance(x, np.generic)
+
+
+_WEAK_TENSORS = weakref.WeakValueDictionary()
+
+
+def mark_weak(t):
+    """Record that tensor `t` stands for Python numbers (a cond merged two different ones), so
+    a graph loop may still widen its dtype like a Python number's."""
+    if isinstance(t, Tensor):
+        _WEAK_TENSORS[id(t)] = t
+    return t
+
+
+def is_weak_tensor(x):
+    return isinstance(x, Tensor) and _WEAK_TENSORS.get(id(x)) is x
 
 
 def has_tensors(x):

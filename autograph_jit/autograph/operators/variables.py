@@ -61,3 +61,26 @@ def ld(value):
 def retval(value):
     """The function's result: None when it ended without a return, as in Python."""
     return None if isinstance(value, UndefinedReturnValue) else value
+
+
+def get_attr(obj, attr, path):
+    """`obj.attr` for a state read of attribute path `path`; Undefined(path) when it has no
+    value yet (or its object has none)."""
+    if isinstance(obj, Undefined):
+        return Undefined(path)
+    try:
+        return getattr(obj, attr)
+    except AttributeError:
+        return Undefined(path)
+
+
+def set_attr(obj, attr, value):
+    """`obj.attr = value` for a state write; an Undefined value removes the attribute again
+    (a branch that created it must not leave it behind for the other branch)."""
+    if isinstance(obj, Undefined):
+        return
+    if isinstance(value, Undefined):
+        if attr in getattr(obj, "__dict__", {}):
+            delattr(obj, attr)
+        return
+    setattr(obj, attr, value)
