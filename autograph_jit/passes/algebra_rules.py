@@ -168,13 +168,24 @@ def _convertible_branch(graph):
         if n.op.effects or n.regions or not (n.op.elementwise or n.op.name == "constant"):
             return False
         if n.op.name in ("floordiv", "floormod", "mod", "divide", "pow") and not all(
-                v.type.dtype.is_floating for v in n.inputs):
+                v.type.dtype.is_floating for v in n.inputs) and not _safe_divisor(n):
             return False  # integer division can raise: only the branch taken may run it
         for v in n.outputs:
             size = v.type.shape.num_elements()
             if size is None or size > IF_CONVERT_MAX_ELEMENTS:
                 return False
     return sum(n.op.name != "constant" for n in graph.nodes) <= IF_CONVERT_MAX_NODES
+
+
+def _safe_divisor(node):
+    """An integer division / modulo / pow by a constant that cannot raise (no zero divisor, no
+    negative exponent): safe to compute on the branch not taken."""
+    arr = constant_value(node.inputs[1])
+    if arr is None:
+        return False
+    if node.op.name == "pow":
+        return bool(np.all(arr >= 0))
+    return bool(np.all(arr != 0))
 
 
 def _cond_to_select(node, ctx):

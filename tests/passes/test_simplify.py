@@ -196,3 +196,13 @@ def test_splat_constant_that_sets_the_result_shape_stays_whole():
     (mul,) = [n for n in after.nodes if n.op.name == "multiply"]
     assert mul.inputs[1].type.shape.as_list() == [4, 3]
     assert_same_results(g, after, np.arange(3, dtype=np.float32))
+
+
+def test_integer_division_by_a_nonzero_constant_is_if_converted():
+    # Collatz: n // 2 if n % 2 == 0 else 3 * n + 1 -- dividing by 2 cannot raise on either path
+    g = trace(lambda n: tf.cond(n % 2 == 0, lambda: n // 2, lambda: 3 * n + 1),
+              spec(dtype=tf.int32))
+    after = simplify.run(g)
+    assert "cond" not in ops(after) and "select" in ops(after)
+    for n in (6, 7, -3):
+        assert_same_results(g, after, np.int32(n))
