@@ -6,7 +6,6 @@ else runs through the host callback (in program order, inside the compiled code)
 as a fallback, except tf.print whose callback is its lowering.
 """
 from . import control, effects, k_array, k_conv, k_map, k_matmul, k_random, k_reduce, rowops
-from . import k_conv, k_random
 from .scalar import SCALAR_OPS
 
 LOWERINGS = dict(k_array.LOWERINGS)
@@ -27,8 +26,6 @@ LOWERINGS.update({
 LOWERINGS.update(rowops.LOWERINGS)
 LOWERINGS.update(k_conv.LOWERINGS)
 LOWERINGS.update(k_random.LOWERINGS)
-LOWERINGS.update(k_random.LOWERINGS)
-LOWERINGS.update(k_conv.LOWERINGS)
 
 # host callbacks that are the op's implementation, not a fallback
 HOST_BY_DESIGN = {"print"}

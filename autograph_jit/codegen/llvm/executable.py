@@ -5,6 +5,7 @@ variable), pass one tuple of arrays to the native entry (ctypes releases the GIL
 status into the Python exception it stands for, install written variables' new buffers.
 """
 import ctypes
+import threading
 import time
 
 import numpy as np
@@ -102,7 +103,9 @@ class Executable:
                       for r in graph.data_results]
         self._var_shapes = [tuple(self.specs_of_var(v)) for v in self.variables]
         self._pending = None
-        self._busy = False
+        # held while a call uses the shared flags/workspace/error record; a concurrent (or
+        # re-entrant) call that cannot take it runs on private scratch memory instead
+        self._lock = threading.Lock()
 
     def _new_err(self):
         err = np.zeros(8, np.int64)
@@ -117,15 +120,16 @@ class Executable:
         outs = [np.empty(s, d) for s, d in self._outs]
         if self.variables:
             return self._call_stateful(arrays, outs)
-        if self._busy:  # re-entered from another thread: private scratch memory
+        if not self._lock.acquire(False):  # another thread, or re-entered: private scratch
             return self._call_private(arrays, outs)
-        self._busy = True
-        status = self._entry((*arrays, *outs, self._flags, self._ws, self._err))
-        self._busy = False
-        if status:
-            if status == NOT_CONTIGUOUS:
-                return self([np.array(a, order="C") for a in arrays])
-            self._raise(status, self._err)
+        try:
+            status = self._entry((*arrays, *outs, self._flags, self._ws, self._err))
+            if status and status != NOT_CONTIGUOUS:
+                self._raise(status, self._err)
+        finally:
+            self._lock.release()
+        if status == NOT_CONTIGUOUS:
+            return self([np.array(a, order="C") for a in arrays])
         return outs
 
     def _call_private(self, arrays, outs):
@@ -144,18 +148,20 @@ class Executable:
             if v.shape != shape:
                 raise ValueError("a variable changed shape since this function was compiled")
         news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
-        private = self._busy
+        private = not self._lock.acquire(False)
         flags = np.zeros_like(self._flags) if private else self._flags
         ws = np.empty_like(self._ws) if private else self._ws
         err = self._new_err() if private else self._err
-        flags[:] = 0
-        self._busy = True
-        status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
-        self._busy = private
-        if status:
-            if status == NOT_CONTIGUOUS:
-                return self([np.array(a, order="C") for a in arrays])
-            self._raise(status, err)
+        try:
+            flags[:] = 0
+            status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
+            if status and status != NOT_CONTIGUOUS:
+                self._raise(status, err)
+        finally:
+            if not private:
+                self._lock.release()
+        if status == NOT_CONTIGUOUS:
+            return self([np.array(a, order="C") for a in arrays])
         for k, (v, buf) in enumerate(zip(self.written, news)):
             if flags[k]:
                 buf.setflags(write=False)
