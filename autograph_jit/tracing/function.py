@@ -16,10 +16,12 @@ import weakref
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
-from ..tensor import EagerTensor, Tensor, convert_to_tensor
+from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
 from .concrete import _LEAF, ConcreteFunction
+from .fastpath import fast_caller
+from .fastpath import fast_key as _fast_key
 from .signature import (TensorSpec, call_key, describe_change, has_unknown_dims, key_matches,
                         relax, spec_of_key)
 
@@ -62,6 +64,7 @@ class Function:
         self._guards = []           # (kind, name) of Python values the traces depend on
         self._holders = []
         self._instances = weakref.WeakKeyDictionary()
+        self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
         try:
             self._signature = inspect.signature(python_function)
         except (TypeError, ValueError):
@@ -113,17 +116,20 @@ class Function:
         if _config.functions_run_eagerly():
             return self.python_function(*args, **kwargs)
         try:
-            # warm-call fast path: positional eager tensors keyed by (dtype, shape) only
+            # warm-call fast path (fastpath.py): positional eager tensors keyed by (dtype, shape),
+            # valid while the guarded Python values are those it was made under
             fast = _fast_key(args) if not kwargs else None
             if fast is not None:
-                cf = self.__dict__.get("_fast_cache", {}).get(fast)
-                if cf is not None:
-                    return cf._call_flat(args)
+                hit = self._fast_cache.get(fast)
+                if hit is not None and (not self._guards or hit[0] == self._guard_values()):
+                    return hit[1](args)
+            guards = self._guard_values()
             cf, tensors = self._lookup(args, kwargs)
-            if fast is not None and not self._guards and self.input_signature is None \
-                    and len(tensors) == len(args):
-                self.__dict__.setdefault("_fast_cache", {})[fast] = cf
-            return cf._call_flat(tensors)
+            result = cf._call_flat(tensors)
+            if fast is not None and self.input_signature is None and len(tensors) == len(args) \
+                    and len(guards) == len(self._guards) and guards == self._guard_values():
+                self._fast_cache[fast] = (guards, fast_caller(cf, tensors))
+            return result
         except Exception as e:
             raise e.with_traceback(_user_traceback(e.__traceback__))
 
@@ -165,8 +171,12 @@ class Function:
             self._note_retrace(names, key)
             self._holders.append(holders)
             cf = self._trace(names, values, trace_key[0], key)
+            # the trace may have found new guarded globals: key it by the values it saw
+            guards = self._guard_values()
+            relaxed_trace = trace_key is not key
+            key, trace_key = (arg_key, guards), (trace_key[0], guards)
             self._cache[key] = cf
-            if trace_key is not key:
+            if relaxed_trace:
                 self._cache[trace_key] = cf
             if any(has_unknown_dims(k) for k in trace_key[0]):
                 self._general.append((trace_key, cf))
@@ -231,6 +241,11 @@ class Function:
             return
         if self._keys and key != ("input_signature",):
             old = min(self._keys, key=lambda k: _distance(k, key))
+            for general, _ in self._general:  # a relaxed trace that fits these arguments
+                if len(general[0]) == len(key[0]) and all(
+                        key_matches(g, a) for g, a in zip(general[0], key[0])):
+                    old = (key[0], general[1])
+                    break
             change = None
             if names and old[0] != key[0] and isinstance(old[0], tuple):
                 change = describe_change(names, old[0], key[0])
@@ -326,7 +341,7 @@ class Function:
         if len(known) != len(self._guards):
             old_guards = self._guards
             self._guards = sorted(known)
-            self.__dict__.pop("_fast_cache", None)  # entries made before a guard existed
+            self._fast_cache = {}  # entries made before a guard existed
             # re-key existing traces with the guard values seen when they were made
             rekeyed = {}
             for k, cf in self._cache.items():
@@ -338,6 +353,9 @@ class Function:
                              for g in self._guards)
                 rekeyed[(k[0], vals)] = cf
             self._cache = rekeyed
+            self._general = [((k[0], tuple(dict(zip(old_guards, k[1])).get(
+                g, _read_guard(self.python_function, *g)) for g in self._guards)), cf)
+                for k, cf in self._general]
             self._keys = [(k[0], tuple(dict(zip(old_guards, k[1])).get(
                 g, _read_guard(self.python_function, *g)) for g in self._guards))
                 if k != ("input_signature",) else k for k in self._keys]
@@ -368,16 +386,6 @@ def _distance(a, b):
     if not isinstance(a[0], tuple) or not isinstance(b[0], tuple) or len(a[0]) != len(b[0]):
         return 10 ** 6
     return sum(x != y for x, y in zip(a[0], b[0])) + (a[1] != b[1])
-
-
-def _fast_key(args):
-    """(dtype, shape) per argument when every argument is an eager tensor, else None."""
-    key = []
-    for a in args:
-        if type(a) is not EagerTensor:
-            return None
-        key.append((a.dtype, a._value.shape))
-    return tuple(key)
 
 
 def _spec_placeholder(a):

@@ -575,3 +575,34 @@ def test_a_trace_that_raised_can_be_retried_without_counting_as_a_retrace():
         f(tf.constant(1.0))
     assert f(tf.constant(1.0)).numpy() == 2.0
     assert f.retrace_reasons() == []
+
+
+SCALE_FOR_GUARD_TESTS = 2.0
+
+
+def test_function_reading_a_guarded_global_traces_once_over_repeated_calls():
+    @tf.function
+    def f(x):
+        return x * SCALE_FOR_GUARD_TESTS
+    for _ in range(3):
+        f(tf.ones([2]))
+    cf = f.get_concrete_function(tf.ones([2]))
+    assert f.experimental_get_tracing_count() == 1
+    assert cf is f.get_concrete_function(tf.ones([2]))
+
+
+def test_relaxed_trace_retraced_for_a_changed_global_names_the_global():
+    global SCALE_FOR_GUARD_TESTS
+
+    @tf.function(reduce_retracing=True)
+    def g(x):
+        return x * SCALE_FOR_GUARD_TESTS
+    for n in (2, 3, 4):
+        g(tf.ones([n]))
+    assert g.experimental_get_tracing_count() == 2
+    try:
+        SCALE_FOR_GUARD_TESTS = 3.0
+        assert g(tf.ones([5])).numpy().tolist() == [3.0] * 5
+    finally:
+        SCALE_FOR_GUARD_TESTS = 2.0
+    assert g.retrace_reasons()[-1] == "global 'SCALE_FOR_GUARD_TESTS': 2.0 -> 3.0"
