@@ -60,10 +60,34 @@ def addresses():
     if not _addresses:
         with _lock:
             if not _addresses:
-                from scipy.linalg import cython_blas
-                capi = cython_blas.__pyx_capi__
+                capi = _cython_blas().__pyx_capi__
                 _addresses.update({r: _capsule_pointer(capi[r]) for r in SYMBOLS})
     return dict(_addresses)
+
+
+def _cython_blas():
+    """scipy.linalg.cython_blas without running scipy/linalg/__init__.py, which imports most of
+    SciPy (about 0.3 s; this extension alone takes a few ms). It is registered in sys.modules
+    under its own name, so a later `import scipy.linalg` uses this very module."""
+    import importlib.util
+    import os
+    import sys
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        root = importlib.util.find_spec("scipy").submodule_search_locations[0]
+        folder = os.path.join(root, "linalg")
+        files = [f for f in os.listdir(folder)
+                 if f.startswith("cython_blas.") and f.endswith((".so", ".pyd"))]
+        spec = importlib.util.spec_from_file_location(name, os.path.join(folder, files[0]))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception:  # an unusual SciPy layout: the ordinary import
+        from scipy.linalg import cython_blas
+        return cython_blas
+    sys.modules.setdefault(name, module)
+    return sys.modules[name]
 
 
 def register():

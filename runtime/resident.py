@@ -18,27 +18,17 @@ def install(key, ir_text, symbols):
     if key in _engines:
         return dict(_engines[key])
     import llvmlite.binding as llvm
-    from .cpu_engine import llvm_lock  # LLVM's global context: one compiling thread at a time
+    from .cpu_engine import compile_ir, llvm_lock  # one compiling thread at a time
     with llvm_lock, _lock:
         if key not in _engines:
-            llvm.initialize_native_target()
-            llvm.initialize_native_asmprinter()
-            tm = llvm.Target.from_default_triple().create_target_machine(
-                cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
-                opt=2, codemodel="jitdefault")
-            mod = llvm.parse_assembly(ir_text)
-            mod.triple = llvm.get_process_triple()
-            mod.data_layout = str(tm.target_data)
-            mod.verify()
-            engine = llvm.create_mcjit_compiler(mod, tm)   # owns tm and mod from here on
-            engine.finalize_object()
+            # through the disk object cache: a new process loads the code instead of compiling
+            # (exported: LLVM's optimizer would drop unused linkonce_odr definitions)
+            engine = compile_ir(ir_text.replace("define linkonce_odr ", "define "))
             table = {}
             for name in symbols:
-                address = engine.get_function_address(name)
-                if not address:
-                    raise RuntimeError(f"resident module {key!r} defines no function {name!r}")
+                address = engine.address(name)
                 llvm.add_symbol(name, address)
                 table[name] = address
-            _keep.append(engine)
+            _keep.append(engine)  # keeps its code mapped for good
             _engines[key] = table
     return dict(_engines[key])

@@ -46,6 +46,7 @@ class ConcreteFunction:
         self.optimizer_options = None
         self._optimized = None
         self._pass_steps = ()
+        self._fast_calls = {}  # fastpath.fast_key -> closure, for direct calls of this function
 
     @property
     def variables(self):
@@ -82,6 +83,10 @@ class ConcreteFunction:
 
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if not kwargs:  # warm path: eager tensors of dtypes and shapes already accepted
+            call = self._fast_calls.get(fast_key(args))
+            if call is not None:
+                return call(args)
         from .signature import call_key
         tensors = []
         for a in nest.flatten((args, kwargs)):
@@ -94,7 +99,11 @@ class ConcreteFunction:
             if t.dtype is not p.type.dtype or not p.type.shape.is_compatible_with(t.shape):
                 raise TypeError(f"{self.name}: argument of type {t.dtype.name}{t.shape} does not "
                                 f"match the traced parameter {p.type}")
-        return self._call_flat(tensors)
+        result = self._call_flat(tensors)
+        key = fast_key(args) if not kwargs and len(args) == expected else None
+        if key is not None and len(self._fast_calls) < FAST_CACHE_LIMIT:
+            self._fast_calls[key] = fast_caller(self, tensors)
+        return result
 
     def _call_flat(self, tensors):
         builder = context.current_builder()
@@ -156,3 +165,6 @@ class ConcreteFunction:
             if any(_tape._key(v) in tape._watched for v in self._variables):
                 return True
         return False
+
+
+from .fastpath import FAST_CACHE_LIMIT, fast_caller, fast_key  # noqa: E402 (imports _LEAF)

@@ -20,12 +20,13 @@ from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
 from .concrete import _LEAF, ConcreteFunction
-from .fastpath import fast_caller
+from .fastpath import FAST_CACHE_LIMIT, fast_caller
 from .fastpath import fast_key as _fast_key
 from .signature import (TensorSpec, call_key, describe_change, has_unknown_dims, key_matches,
                         relax, spec_of_key)
 
 RETRACE_WARNING_THRESHOLD = 5
+_CONFIG = _config._state
 _GUARDABLE = (int, float, bool, str, bytes, type(None))
 
 
@@ -113,21 +114,23 @@ class Function:
 
     def __call__(self, *args, **kwargs):
         __tracebackhide__ = True  # noqa: F841  (pytest and IPython hide this frame)
-        if _config.functions_run_eagerly():
+        if _CONFIG["run_eagerly"]:  # (tf.config.functions_run_eagerly(), without a call)
             return self.python_function(*args, **kwargs)
         try:
-            # warm-call fast path (fastpath.py): positional eager tensors keyed by (dtype, shape),
-            # valid while the guarded Python values are those it was made under
-            fast = _fast_key(args) if not kwargs else None
-            if fast is not None:
-                hit = self._fast_cache.get(fast)
+            if not kwargs:
+                # warm-call fast path (fastpath.py): positional eager tensors keyed by dtype and
+                # shape, valid while the guarded Python values are those it was made under
+                hit = self._fast_cache.get(_fast_key(args))
                 if hit is not None and (not self._guards or hit[0] == self._guard_values()):
                     return hit[1](args)
+            # the full path (inline: the retrace warning's stacklevel counts these frames)
+            fast = _fast_key(args) if not kwargs else None
             guards = self._guard_values()
             cf, tensors = self._lookup(args, kwargs)
             result = cf._call_flat(tensors)
             if fast is not None and self.input_signature is None and len(tensors) == len(args) \
-                    and len(guards) == len(self._guards) and guards == self._guard_values():
+                    and len(guards) == len(self._guards) and guards == self._guard_values() \
+                    and len(self._fast_cache) < FAST_CACHE_LIMIT:
                 self._fast_cache[fast] = (guards, fast_caller(cf, tensors))
             return result
         except Exception as e:
