@@ -118,24 +118,37 @@ def run_pipeline(graph, enabled=PASS_NAMES):
         try:
             result = module.run(current)
         except Exception as e:  # a pass bug must not look like the user's error
+            _name_first_invalid(steps)  # an earlier pass may have broken the graph it got
             raise OptimizerError(
                 f"optimizer pass {module.NAME!r} failed on function {graph.name!r}: "
                 f"{type(e).__name__}: {e}. This is a bug in the optimizer; switch the pass off "
                 f"with @tf.function(optimizer_options={{{module.NAME!r}: False}}) to work "
                 "around it.") from e
         seconds = time.perf_counter() - start
-        try:
-            verify(result)
-        except VerificationError as e:
-            raise VerificationError(f"the graph is invalid after pass {module.NAME!r}: {e}. "
-                                    "This is a bug in the optimizer; switch the pass off "
-                                    f"with optimizer_options={{{module.NAME!r}: False}} to work "
-                                    "around it.") from None
         steps.append(Step(module, seconds, current, result))
         current = result
+    # Verify once at the end (verifying after every pass was half the pipeline's time); when the
+    # result is invalid, the kept intermediate graphs name the first pass that broke it.
+    try:
+        verify(current)
+    except VerificationError:
+        _name_first_invalid(steps)
+        raise
     if current is graph:  # every enabled pass was an identity: still hand out a private copy
         current = clone_graph(graph)
     return current, steps
+
+
+def _name_first_invalid(steps):
+    """Raise a VerificationError naming the first step whose output graph is invalid."""
+    for step in steps:
+        try:
+            verify(step.after)
+        except VerificationError as e:
+            raise VerificationError(
+                f"the graph is invalid after pass {step.name!r}: {e}. This is a bug in the "
+                f"optimizer; switch the pass off with optimizer_options={{{step.name!r}: "
+                "False}} to work around it.") from None
 
 
 def optimize_concrete_function(cf):
