@@ -149,16 +149,6 @@ def test_recursion_with_a_tensor_base_case_fails_at_once_with_its_line():
     assert f'line {_line(fact, 3)}, in' in msg and "return n * fact(n - 1)" in msg
 
 
-def test_bool_of_symbolic_tensor_without_autograph_points_to_tf_cond():
-    @tf.function(autograph=False)
-    def f(x):
-        if x > 0:
-            return x
-        return -x
-    with pytest.raises(TypeError, match="tf.cond"):
-        f(tf.constant(1.0))
-
-
 def test_python_list_appended_non_tensors_in_graph_loop_points_to_tensor_array():
     def f(n):
         names = []
