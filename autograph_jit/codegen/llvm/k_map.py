@@ -8,9 +8,10 @@ from .emit import Kernel, View, collapse
 from .scalar import ScalarEmitter, emit_scalar
 
 
-def emit_map(lw, name, outs, ins, compute, annotation="", location=""):
+def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=False):
     """outs: output Views (same shape); ins: input Views broadcastable to it.
-    compute(s, values) -> list of output register values."""
+    compute(s, values) -> list of output register values. heavy: compute calls transcendental
+    functions (tens of instructions an element), so threads pay off on smaller maps."""
     shape = outs[0].shape
     strides = [o.strides for o in outs] + [v.broadcast_strides(shape) for v in ins]
     cshape, cstrides = collapse(shape, strides)
@@ -29,23 +30,31 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location=""):
     size = 1
     for d in shape:
         size *= d
-    if size and _parallel_ok(outs, ins, size, cshape):
-        _emit_parallel(lw, k, cshape, len(outs) + len(ins), body)
+    if size and _parallel_ok(outs, ins, size, cshape, heavy):
+        _emit_parallel(lw, k, cshape, len(outs) + len(ins), body,
+                       HEAVY_MIN_CHUNK if heavy else None)
     elif size:
         k.loops.nest(cshape, body)
     lw.call_kernel(k, list(outs) + list(ins))
 
 
 PARALLEL_MIN = 1 << 17  # elements: below this one core finishes before threads get going
+# maps calling exp/tanh/... cost ~5 ns an element: a thread (~20 us to start) pays off sooner
+HEAVY_PARALLEL_MIN = 1 << 16
+HEAVY_MIN_CHUNK = 1 << 14
+HEAVY_OPS = frozenset(("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf",
+                       "sin", "cos", "tan", "pow", "atan", "atan2", "asin", "acos", "sinh",
+                       "cosh", "asinh", "acosh", "atanh", "erfc", "lgamma", "digamma"))
 
 
-def _parallel_ok(outs, ins, size, cshape):
+def _parallel_ok(outs, ins, size, cshape, heavy=False):
     """Big float maps split across cores (float ops never take an error exit)."""
-    return (size >= PARALLEL_MIN and len(cshape) >= 1 and cshape[0] >= 2
+    return (size >= (HEAVY_PARALLEL_MIN if heavy else PARALLEL_MIN)
+            and len(cshape) >= 1 and cshape[0] >= 2
             and all(v.dtype.is_floating for v in list(outs) + list(ins)))
 
 
-def _emit_parallel(lw, k, cshape, n_ptrs, body):
+def _emit_parallel(lw, k, cshape, n_ptrs, body, min_chunk=None):
     """Outline the loop nest into chunk(ctx, begin, end) over the outer dimension and hand it
     to ag_parallel_for (codegen/llvm/parallel.py) with the kernel's pointers as ctx."""
     from llvmlite import ir
@@ -60,10 +69,23 @@ def _emit_parallel(lw, k, cshape, n_ptrs, body):
     chunk = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, I64, I64]),
                         name=k.fn.name + "_chunk")
     chunk.linkage = "internal"
-    ctx, begin, end = chunk.args
+    # the loop lives in <kernel>_rows(ptr noalias..., begin, end): pointers loaded from ctx carry
+    # no aliasing facts, so LLVM would re-load broadcast scalars every element and version the
+    # vector loop behind run-time overlap checks
+    rows = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR] * n_ptrs + [I64, I64]),
+                       name=k.fn.name + "_rows")
+    rows.linkage = "internal"
+    for a in rows.args[:n_ptrs]:
+        a.add_attribute("noalias")
+    ctx_b = ir.IRBuilder(chunk.append_basic_block("entry"))
+    ctx, c_begin, c_end = chunk.args
+    loaded = [ctx_b.load(ctx_b.gep(ctx, [i64(j)], source_etype=PTR), typ=PTR)
+              for j in range(n_ptrs)]
+    ctx_b.call(rows, loaded + [c_begin, c_end])
+    ctx_b.ret_void()
+    ptrs, (begin, end) = list(rows.args[:n_ptrs]), rows.args[n_ptrs:]
     outer_b = k.b
-    cb = ir.IRBuilder(chunk.append_basic_block("entry"))
-    ptrs = [cb.load(cb.gep(ctx, [i64(j)], source_etype=PTR), typ=PTR) for j in range(n_ptrs)]
+    cb = ir.IRBuilder(rows.append_basic_block("entry"))
     saved = (k.b, k.loops, k.ptrs)
     k.b, k.loops, k.ptrs = cb, Loops(cb), ptrs
     inner = cshape[1:]
@@ -82,7 +104,7 @@ def _emit_parallel(lw, k, cshape, n_ptrs, body):
     inner_size = 1
     for d in inner:
         inner_size *= d
-    min_rows = max(1, parallel.DEFAULT_MIN_CHUNK // max(inner_size, 1))
+    min_rows = max(1, (min_chunk or parallel.DEFAULT_MIN_CHUNK) // max(inner_size, 1))
     outer_b.call(fn, [chunk, arr, i64(cshape[0]), i64(min_rows)])
 
 
@@ -93,7 +115,8 @@ def lower_elementwise(lw, node):
 
     def compute(s, vals):
         return [emit_scalar(s, node.op.name, in_dtypes, out.dtype, vals, node.attrs)]
-    emit_map(lw, node.op.name, [out], ins, compute, lw.annotate(node), lw.where(node))
+    emit_map(lw, node.op.name, [out], ins, compute, lw.annotate(node), lw.where(node),
+             heavy=node.op.name in HEAVY_OPS)
     lw.bind(node.outputs[0], out)
 
 
@@ -122,7 +145,8 @@ def lower_fusion_elementwise(lw, node):
     outs = [lw.alloc_for(v) for v in node.data_outputs]
     compute = fusion_compute(lw, body, body.data_results)
     label = node.attrs.get("label", "fusion")
-    emit_map(lw, "fusion", outs, ins, compute, lw.annotate(node, label), lw.where(node))
+    emit_map(lw, "fusion", outs, ins, compute, lw.annotate(node, label), lw.where(node),
+             heavy=any(n.op.name in HEAVY_OPS for n in body.nodes))
     for v, o in zip(node.data_outputs, outs):
         lw.bind(v, o)
 
