@@ -163,17 +163,11 @@ class CompiledModule:
         cached = _read_cached(path, self.key) if path else None
         self.from_cache = cached is not None
         t0 = time.perf_counter()
+        self.opt_level = opt_level
         mod = _parse(ir_text)
-        if cached is None and opt_level > 0:
-            pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
-            pto.loop_vectorization = True
-            pto.slp_vectorization = True
-            pto.loop_unrolling = False  # costs ~30% of compile time, gains little after vectorization
-            pto.loop_interleaving = True
-            pb = llvm.create_pass_builder(s["tm"], pto)
-            pm = pb.getModulePassManager()
-            pm.run(mod, pb)
-        self.optimized_ir = str(mod) if cached is None else None
+        if cached is None:
+            _optimize(mod, opt_level)
+        self._optimized_ir = str(mod) if cached is None else None
         t1 = time.perf_counter()
         # an engine owns (and frees) its target machine: give each its own
         engine = llvm.create_mcjit_compiler(
@@ -196,6 +190,17 @@ class CompiledModule:
         self.engine = engine
         self.timings = [("llvm optimize", t1 - t0), ("machine code", t2 - t1)]
 
+    @property
+    def optimized_ir(self):
+        """The IR after LLVM's optimization pipeline. Object code loaded from the disk cache
+        skipped that pipeline, so it runs here, once, when someone asks to read the result."""
+        if self._optimized_ir is None:
+            with llvm_lock:
+                mod = _parse(self.ir_text)
+                _optimize(mod, self.opt_level)
+                self._optimized_ir = str(mod)
+        return self._optimized_ir
+
     def address(self, name):
         addr = self.engine.get_function_address(name)
         if not addr:
@@ -207,6 +212,19 @@ class CompiledModule:
         with llvm_lock:
             mod = llvm.parse_assembly(self.optimized_ir or self.ir_text)
             return _init()["tm"].emit_assembly(mod)
+
+
+def _optimize(mod, opt_level):
+    """LLVM's new-pass-manager pipeline at `opt_level`, vectorizers on, for the host."""
+    if opt_level <= 0:
+        return
+    pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pto.loop_unrolling = False  # costs ~30% of compile time, gains little after vectorization
+    pto.loop_interleaving = True
+    pb = llvm.create_pass_builder(_init()["tm"], pto)
+    pb.getModulePassManager().run(mod, pb)
 
 
 def compile_ir(ir_text, opt_level=None, use_cache=True):

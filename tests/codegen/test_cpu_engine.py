@@ -109,3 +109,12 @@ def test_timings_name_the_llvm_stages(cache):
     mod = cpu_engine.compile_ir(_ir(7.0))
     assert [n for n, _ in mod.timings] == ["llvm optimize", "machine code"]
     assert "add1" in mod.asm()
+
+
+def test_optimized_ir_and_asm_of_a_cache_hit_show_the_optimized_code(cache):
+    first = cpu_engine.compile_ir(_ir(4.0))
+    second = cpu_engine.compile_ir(_ir(4.0))
+    assert second.from_cache
+    assert second.optimized_ir == first.optimized_ir
+    assert "<" in second.optimized_ir and "x float>" in second.optimized_ir  # vectorized
+    assert second.asm() == first.asm()
