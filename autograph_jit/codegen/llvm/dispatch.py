@@ -5,7 +5,8 @@ Elementwise ops with a scalar lowering become map kernels; the table covers the 
 else runs through the host callback (in program order, inside the compiled code) and is reported
 as a fallback, except tf.print whose callback is its lowering.
 """
-from . import control, effects, k_array, k_conv, k_map, k_matmul, k_random, k_reduce, rowops
+from . import (control, effects, k_array, k_conv, k_gather, k_index, k_map, k_matmul,
+               k_random, k_reduce, k_rowscan, rowops)
 from .scalar import SCALAR_OPS
 
 LOWERINGS = dict(k_array.LOWERINGS)
@@ -26,6 +27,9 @@ LOWERINGS.update({
 LOWERINGS.update(rowops.LOWERINGS)
 LOWERINGS.update(k_conv.LOWERINGS)
 LOWERINGS.update(k_random.LOWERINGS)
+LOWERINGS.update(k_index.LOWERINGS)
+LOWERINGS.update(k_gather.LOWERINGS)
+LOWERINGS.update(k_rowscan.LOWERINGS)
 
 # host callbacks that are the op's implementation, not a fallback
 HOST_BY_DESIGN = {"print"}
@@ -33,7 +37,8 @@ _REASONS = {}  # op name -> why it has no native lowering (shown by explain())
 
 
 def native_op_names():
-    """Ops with a native lowering (some forms may still fall back, e.g. pad REFLECT)."""
+    """Ops with a native lowering (some forms may still fall back, e.g. pad with run-time
+    paddings, strided_slice_update with run-time slice bounds)."""
     return sorted(set(LOWERINGS) | set(SCALAR_OPS) | {"constant", "fusion"})
 
 
