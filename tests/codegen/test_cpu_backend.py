@@ -248,3 +248,20 @@ def test_assert_checks_natively_and_raises_the_ops_own_error():
         g(tf.constant([1.0, -2.0]))
     report = g.get_concrete_function(tf.constant([1.0, 2.0]))._backend_report
     assert not [line for line in report if line.startswith("fallback")]
+
+
+def test_a_whole_graph_that_fails_to_compile_is_reported_warned_and_still_correct(monkeypatch):
+    import autograph_jit.codegen.llvm as llvm_backend
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("no lowering for this test")
+    monkeypatch.setattr(llvm_backend, "Executable", refuse)
+
+    @tf.function
+    def f(x):
+        return x * 2.0 + 1.0
+    with pytest.warns(RuntimeWarning, match="run on the interpreter"):
+        out = f(tf.constant([1.0, 2.0]))
+    np.testing.assert_array_equal(out.numpy(), [3.0, 5.0])
+    cf = f.get_concrete_function(tf.constant([1.0, 2.0]))
+    assert "could not compile it: RuntimeError: no lowering for this test" in cf.explain()

@@ -29,12 +29,14 @@ class FallbackError(RuntimeError):
 
 
 class CpuFunction:
-    def __init__(self, graph, name="f", strict=False, math_provider=None, on_compile=None):
+    def __init__(self, graph, name="f", strict=False, math_provider=None, on_compile=None,
+                 on_fallback=None):
         self.graph = graph
         self.name = name
         self.strict = strict
         self.math_provider = math_provider
         self.on_compile = on_compile      # callback(executable) for timings / reports
+        self.on_fallback = on_fallback    # callback() after a fallback is recorded (reports)
         self._plans = {}
         self.executables = []
         self.fallbacks = []               # (node, reason), deduplicated by node
@@ -69,6 +71,8 @@ class CpuFunction:
             self.fallbacks.append((_WholeGraph(self.graph), (
                 f"more than {MAX_SPECIALIZATIONS} distinct input shapes: further shapes run on "
                 "the interpreter (declare fixed shapes, or pad, to stay compiled)")))
+            if self.on_fallback is not None:
+                self.on_fallback()
         it = iter(arrays)
         args = [None if p.is_token else next(it) for p in self.graph.params]
         outs = run_graph(self.graph, args)
@@ -114,6 +118,8 @@ class CpuFunction:
             return
         self._fallback_ids.add(id(node))
         self.fallbacks.append((node, reason))
+        if self.on_fallback is not None:
+            self.on_fallback()
         if self.strict:
             loc = f" at {node.location.short()}" if node.location is not None else ""
             raise FallbackError(
@@ -136,7 +142,7 @@ class CpuFunction:
         prefix_fn = CpuFunction(prefix, self.name, self.strict, self.math_provider,
                                 self.on_compile)
         suffix_fn = CpuFunction(suffix, self.name, self.strict, self.math_provider,
-                                self.on_compile)
+                                self.on_compile)  # their fallbacks reach us through Plan below
         parent = self
 
         class Plan:

@@ -79,7 +79,8 @@ def make_cpu_function(cf):
         _refresh_report(cf)
 
     fn = CpuFunction(graph, name=cf.name, strict=getattr(cf, "strict", False),
-                     math_provider=math_provider(), on_compile=on_compile)
+                     math_provider=math_provider(), on_compile=on_compile,
+                     on_fallback=lambda: _refresh_report(cf))
     return fn
 
 
