@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "examples")
 
 EAGER = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "12", "13", "14", "29", "30"]
-TRACING = ["10", "11", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "36"]
+TRACING = ["10", "11", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "36"]
 
 
 @pytest.mark.skipif(not os.path.isdir(EXAMPLES), reason="../shared/examples not present")
