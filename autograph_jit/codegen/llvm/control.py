@@ -27,21 +27,22 @@ def lower_cond(lw, node):
                 emit_copy(lw, o, lw.view(r))
         b.branch(merge)
     b.position_at_end(merge)
-    for v, o in zip(node.data_outputs, outs):
-        lw.bind(v, o)
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
+    _bind_outputs(lw, node, outs)
 
 
 def _region_args(graph, args):
     """Data args in order, then None for the token param."""
-    data = [a for a in args]
-    out = []
-    it = iter(data)
-    for p in graph.params:
-        out.append(None if p.is_token else next(it))
-    return out
+    it = iter(args)
+    return [None if p.is_token else next(it) for p in graph.params]
+
+
+def _bind_outputs(lw, node, buffers):
+    """The node's data outputs live in `buffers`; its effect token carries no data."""
+    for v, buf in zip(node.data_outputs, buffers):
+        lw.bind(v, buf)
+    for v in node.outputs:
+        if v.is_token:
+            lw.views[v.id] = None
 
 
 def lower_while(lw, node):
@@ -84,8 +85,4 @@ def lower_while(lw, node):
             emit_copy(lw, v, src)
     b.branch(header)
     b.position_at_end(done)
-    for v, o in zip(node.data_outputs, vars_):
-        lw.bind(v, o)
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
+    _bind_outputs(lw, node, vars_)

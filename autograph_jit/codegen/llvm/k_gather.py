@@ -213,19 +213,28 @@ def _table_kernel(lw, node, name, loop_shape, views, tables, step):
     lw.call_kernel(k, list(views) + tables)
 
 
-def lower_mirror_pad(lw, node):
-    x_v, p_v, _ = node.data_inputs
+def _mirror_operands(lw, node, x_v, p_v, what):
+    """(input view, output buffer, paddings as [[before, after], ...]) of a mirror pad or its
+    gradient; paddings must be known at compile time. A scalar input is copied through and the
+    output bound here: paddings come back None and the caller is done."""
     pads = lw.spec(p_v).value
     if pads is None:
-        raise NotLowerable("pad with run-time paddings")
+        raise NotLowerable(f"{what} with run-time paddings")
     x = lw.view(x_v)
     out = lw.alloc_for(node.outputs[0])
     if not x.shape:
         from .k_map import emit_copy
         emit_copy(lw, out, x)
         lw.bind(node.outputs[0], out)
+        return x, out, None
+    return x, out, np.asarray(pads).reshape(len(x.shape), 2).tolist()
+
+
+def lower_mirror_pad(lw, node):
+    x_v, p_v, _ = node.data_inputs
+    x, out, pads = _mirror_operands(lw, node, x_v, p_v, "pad")
+    if pads is None:
         return
-    pads = np.asarray(pads).reshape(len(x.shape), 2).tolist()
     tables = _mirror_tables(lw, node.attrs["mode"], x.shape, pads, x.strides)
 
     def step(k, idx, off):
@@ -237,19 +246,11 @@ def lower_mirror_pad(lw, node):
 
 def lower_mirror_pad_grad(lw, node):
     g_v, p_v = node.data_inputs
-    pads = lw.spec(p_v).value
+    g, out, pads = _mirror_operands(lw, node, g_v, p_v, "mirror_pad_grad")
     if pads is None:
-        raise NotLowerable("mirror_pad_grad with run-time paddings")
-    g = lw.view(g_v)
-    out = lw.alloc_for(node.outputs[0])
-    if not g.shape:
-        from .k_map import emit_copy
-        emit_copy(lw, out, g)
-        lw.bind(node.outputs[0], out)
         return
     if out.size:
         _zeros(lw, node, out)
-    pads = np.asarray(pads).reshape(len(g.shape), 2).tolist()
     tables = _mirror_tables(lw, node.attrs["mode"], out.shape, pads, out.strides)
 
     def step(k, idx, off):

@@ -123,15 +123,23 @@ def _floordiv(s, dt, out, args, attrs):
     _int_div_guard(s, x, y)
     if dt.is_unsigned:
         return b.udiv(x, y)
+    safe_y, minus1, r, adjust = _signed_floor_parts(b, x, y)
+    q = b.sdiv(x, safe_y)
+    q = b.select(adjust, b.sub(q, ir.Constant(q.type, 1)), q)
+    return b.select(minus1, b.neg(x), q)
+
+
+def _signed_floor_parts(b, x, y):
+    """For signed x // y and x % y with Python's floor semantics: y with -1 replaced by 1 (sdiv
+    and srem of INT_MIN by -1 trap), whether y is -1, the truncated remainder, and whether the
+    truncated result needs the floor adjustment (remainder nonzero, signs of r and y differ)."""
     zero = ir.Constant(y.type, 0)
     minus1 = b.icmp_signed("==", y, ir.Constant(y.type, -1))
     safe_y = b.select(minus1, ir.Constant(y.type, 1), y)
-    q = b.sdiv(x, safe_y)
     r = b.srem(x, safe_y)
     adjust = b.and_(b.icmp_signed("!=", r, zero),
                     b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
-    q = b.select(adjust, b.sub(q, ir.Constant(q.type, 1)), q)
-    return b.select(minus1, b.neg(x), q)
+    return safe_y, minus1, r, adjust
 
 
 def _floormod(s, dt, out, args, attrs):
@@ -146,13 +154,8 @@ def _floormod(s, dt, out, args, attrs):
     _int_div_guard(s, x, y)
     if dt.is_unsigned:
         return b.urem(x, y)
-    zero = ir.Constant(y.type, 0)
-    minus1 = b.icmp_signed("==", y, ir.Constant(y.type, -1))
-    safe_y = b.select(minus1, ir.Constant(y.type, 1), y)
-    r = b.srem(x, safe_y)
-    adjust = b.and_(b.icmp_signed("!=", r, zero),
-                    b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
-    return b.select(minus1, zero, b.select(adjust, b.add(r, y), r))
+    _, minus1, r, adjust = _signed_floor_parts(b, x, y)
+    return b.select(minus1, ir.Constant(y.type, 0), b.select(adjust, b.add(r, y), r))
 
 
 def _ipow_fn(s, ty, signed):
