@@ -86,7 +86,9 @@ class ConcreteFunction:
         if not kwargs:  # warm path: eager tensors of dtypes and shapes already accepted
             call = self._fast_calls.get(fast_key(args))
             if call is not None:
-                return call(args)
+                result = call(args)
+                if result is not MISS:
+                    return result
         from .signature import call_key
         tensors = []
         for a in nest.flatten((args, kwargs)):
@@ -167,4 +169,4 @@ class ConcreteFunction:
         return False
 
 
-from .fastpath import FAST_CACHE_LIMIT, fast_caller, fast_key  # noqa: E402 (imports _LEAF)
+from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key  # noqa: E402 (imports _LEAF)

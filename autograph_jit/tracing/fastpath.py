@@ -1,13 +1,18 @@
-"""The warm-call fast path: one precomputed closure per (ConcreteFunction, argument dtypes+shapes).
+"""The warm-call fast path: one precomputed caller per (ConcreteFunction, argument dtypes+shapes).
 
 `Function.__call__` (and `ConcreteFunction.__call__`) key a fast cache by the dtypes and shapes
-of positional eager tensors; a hit calls the closure made here, which does only what a warm call
-must: step aside for tracing and active tapes (they replay the graph), take the executable's
-scratch memory (or step aside when another thread holds it), allocate fresh outputs, make the
-native call (a builtin that releases the GIL, codegen/llvm/pycall.py) and wrap the outputs as
-EagerTensors. The checks that protect native memory stay: dtypes and
-shapes are the cache key, the native entry rejects non-contiguous inputs (then the slow path
-copies them), and a status other than 0 raises the error it stands for.
+of positional eager tensors; a hit calls the caller made here. A caller returns the result, or
+`MISS` when it does not apply (the ordinary path then runs). The caller is, in order of
+preference:
+- the native warm call (codegen/llvm/fastcall.py): one builtin that checks the arguments, takes
+  the scratch lock, allocates the outputs, calls the compiled entry with the GIL released and
+  wraps the results, all in machine code — it steps aside (MISS) for tracing, active tapes, a
+  busy executable and any argument it was not made for;
+- else a Python closure doing the same steps (when the native pieces are unavailable);
+- the ConcreteFunction's ordinary call for graphs with variables, segmented plans and the eager
+  backend (still skipping Function's lookup).
+The checks that protect native memory stay: dtypes, shapes and contiguity are checked before
+the entry runs, and a status other than 0 raises the error it stands for.
 """
 import numpy as np
 
@@ -16,6 +21,9 @@ from ..autodiff import tape as _tape
 from ..tensor import EagerTensor
 from . import context
 from .concrete import _LEAF
+
+# what a fast caller returns when it does not apply (the ordinary path then runs)
+MISS = type("Miss", (), {"__slots__": (), "__repr__": lambda self: "<fast call miss>"})()
 
 # fast-path entries per function: past this many argument shapes (a stream of varying shapes
 # under reduce_retracing), further shapes take the ordinary path instead of growing the cache
@@ -49,10 +57,42 @@ def fast_caller(cf, tensors):
     exe = cpu._plans.get(tuple([t._value.shape for t in tensors]))
     if type(exe) is not Executable or exe.variables:
         return cf._call_flat
-    return _native_caller(cf, exe)
+    return _machine_code_caller(cf, exe) or _python_caller(cf, exe)
 
 
-def _native_caller(cf, exe):
+def _machine_code_caller(cf, exe):
+    """The native warm call for `exe`, or None when it is unavailable."""
+    from ..codegen.llvm import fastcall
+    structure = cf._output_structure
+    flat = cf._single or (type(structure) is tuple and all(x is _LEAF for x in structure))
+    box = []
+
+    def on_status():
+        """A non-zero status, with the scratch lock held: raise its error (None: retry on
+        the ordinary path, which copies a non-contiguous input)."""
+        status = fastcall.config_status(box[0])
+        if status != NOT_CONTIGUOUS:
+            exe._raise(status, exe._err)
+
+    from ..codegen.llvm.executable import NOT_CONTIGUOUS
+    native = fastcall.native_caller(exe, cf._out_dtypes, cf._single, EagerTensor,
+                                    _tape.ACTIVE_TAPES, context.TRACING, on_status, MISS)
+    if native is None:
+        return None
+    box.append(native)
+    if flat:
+        return native
+
+    def call(args):
+        r = native(args)
+        if r is MISS:
+            return MISS
+        it = iter(r)
+        return nest.map_structure(lambda x: next(it) if x is _LEAF else x, structure)
+    return call
+
+
+def _python_caller(cf, exe):
     from ..codegen.llvm.executable import NOT_CONTIGUOUS
     slow = cf._call_flat
     entry, lock, flags, ws, err = exe._entry, exe._lock, exe._flags, exe._ws, exe._err
@@ -76,7 +116,7 @@ def _native_caller(cf, exe):
         (shape, np_dtype), dtype = out_specs[0], dtypes[0]
 
         def call(args):
-            if tapes or getattr(local, "builder", None) is not None or not acquire(False):
+            if tapes or getattr(local, "builder", None) is not None or not acquire():
                 return slow(args)
             try:
                 out = empty(shape, np_dtype)
@@ -97,7 +137,7 @@ def _native_caller(cf, exe):
     single = cf._single
 
     def call(args):
-        if tapes or getattr(local, "builder", None) is not None or not acquire(False):
+        if tapes or getattr(local, "builder", None) is not None or not acquire():
             return slow(args)
         try:
             outs = [empty(s, d) for s, d in out_specs]

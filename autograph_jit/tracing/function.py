@@ -20,12 +20,18 @@ from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
 from .concrete import _LEAF, ConcreteFunction
-from .fastpath import FAST_CACHE_LIMIT, fast_caller
+from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller
 from .fastpath import fast_key as _fast_key
 from .signature import (TensorSpec, call_key, describe_change, has_unknown_dims, key_matches,
                         relax, spec_of_key)
 
 RETRACE_WARNING_THRESHOLD = 5
+_BUILTIN = type(len)
+
+
+def _always_miss(args):
+    return MISS
+
 _CONFIG = _config._state
 _GUARDABLE = (int, float, bool, str, bytes, type(None))
 
@@ -66,6 +72,7 @@ class Function:
         self._holders = []
         self._instances = weakref.WeakKeyDictionary()
         self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
+        self._native = _always_miss  # the newest native warm call (fastcall.py), if no guards
         try:
             self._signature = inspect.signature(python_function)
         except (TypeError, ValueError):
@@ -118,11 +125,17 @@ class Function:
             return self.python_function(*args, **kwargs)
         try:
             if not kwargs:
-                # warm-call fast path (fastpath.py): positional eager tensors keyed by dtype and
-                # shape, valid while the guarded Python values are those it was made under
+                # warm-call fast path (fastpath.py): the newest native caller first, then any
+                # caller for these dtypes and shapes, valid while the guarded Python values are
+                # those it was made under; MISS: the caller did not apply
+                result = self._native(args)
+                if result is not MISS:
+                    return result
                 hit = self._fast_cache.get(_fast_key(args))
                 if hit is not None and (not self._guards or hit[0] == self._guard_values()):
-                    return hit[1](args)
+                    result = hit[1](args)
+                    if result is not MISS:
+                        return result
             # the full path (inline: the retrace warning's stacklevel counts these frames)
             fast = _fast_key(args) if not kwargs else None
             guards = self._guard_values()
@@ -131,7 +144,10 @@ class Function:
             if fast is not None and self.input_signature is None and len(tensors) == len(args) \
                     and len(guards) == len(self._guards) and guards == self._guard_values() \
                     and len(self._fast_cache) < FAST_CACHE_LIMIT:
-                self._fast_cache[fast] = (guards, fast_caller(cf, tensors))
+                caller = fast_caller(cf, tensors)
+                self._fast_cache[fast] = (guards, caller)
+                if not self._guards and type(caller) is _BUILTIN:
+                    self._native = caller
             return result
         except Exception as e:
             raise e.with_traceback(_user_traceback(e.__traceback__))
@@ -345,6 +361,7 @@ class Function:
             old_guards = self._guards
             self._guards = sorted(known)
             self._fast_cache = {}  # entries made before a guard existed
+            self._native = _always_miss
             # re-key existing traces with the guard values seen when they were made
             rekeyed = {}
             for k, cf in self._cache.items():

@@ -6,7 +6,6 @@ releases the GIL), turn a non-zero status into the Python exception it stands fo
 written variables' new buffers. The warm path (tracing/fastpath.py) calls the entry directly.
 """
 import ctypes
-import threading
 import time
 
 import numpy as np
@@ -14,7 +13,7 @@ import numpy as np
 from ...ops.opdef import InvalidArgumentError
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
-from . import pycall
+from . import fastcall, pycall
 from .lower import ERR_CALLBACK_SLOT, Lowerer
 from .specialize import specialize
 
@@ -96,6 +95,7 @@ class Executable:
         address = self.compiled.address("agj_entry")
         # a builtin function is ~10x cheaper to call than ctypes (pycall.py); both release the GIL
         self._entry = pycall.builtin_entry(address) or _ENTRY(address)
+        self.entry_address = address
         self._host_cb = _HOST(self._host)
         self._host_addr = ctypes.cast(self._host_cb, ctypes.c_void_p).value
         self.param_specs = [self.specs[p.id] for p in graph.data_params]
@@ -109,7 +109,7 @@ class Executable:
         self._pending = None
         # held while a call uses the shared flags/workspace/error record; a concurrent (or
         # re-entrant) call that cannot take it runs on private scratch memory instead
-        self._lock = threading.Lock()
+        self._lock = fastcall.ScratchLock()
 
     def _new_err(self):
         err = np.zeros(8, np.int64)
@@ -124,7 +124,7 @@ class Executable:
         outs = [np.empty(s, d) for s, d in self._outs]
         if self.variables:
             return self._call_stateful(arrays, outs)
-        if not self._lock.acquire(False):  # another thread, or re-entered: private scratch
+        if not self._lock.acquire():  # another thread, or re-entered: private scratch
             return self._call_private(arrays, outs)
         try:
             status = self._entry((*arrays, *outs, self._flags, self._ws, self._err))
@@ -152,7 +152,7 @@ class Executable:
             if v.shape != shape:
                 raise ValueError("a variable changed shape since this function was compiled")
         news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
-        private = not self._lock.acquire(False)
+        private = not self._lock.acquire()
         flags = np.zeros_like(self._flags) if private else self._flags
         ws = np.empty_like(self._ws) if private else self._ws
         err = self._new_err() if private else self._err

@@ -1,0 +1,166 @@
+"""The native warm call (codegen/llvm/fastcall.py): a warm `f(x)` done in machine code returns
+exactly what the ordinary path returns, steps aside (to the ordinary path) for every argument
+it was not made for, never leaks references, and shares the executable's scratch lock."""
+import gc
+import sys
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import autograph_jit as tf
+from autograph_jit.tracing.fastpath import MISS
+
+
+def cpu(fn, **kw):
+    return tf.function(fn, backend="cpu", autograph=False, **kw)
+
+
+def native_of(f, *args):
+    f(*args)
+    f(*args)
+    assert type(f._native).__name__ == "builtin_function_or_method", "no native warm call"
+    return f._native
+
+
+def test_single_output_is_a_fresh_read_only_tensor_of_the_traced_dtype():
+    f = cpu(lambda x: x * 2.0 + 1.0)
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    native = native_of(f, x)
+    a, b = native((x,)), native((x,))
+    assert type(a) is type(x) and a.dtype is tf.float32 and a.shape == (2, 2)
+    assert a._value is not b._value and not a._value.flags.writeable
+    np.testing.assert_array_equal(a.numpy(), x.numpy() * 2 + 1)
+
+
+def test_tuple_and_nested_outputs_keep_their_structure():
+    f = cpu(lambda x, y: (x + y, x - y))
+    g = cpu(lambda x: {"sq": x * x, "pair": [x, -x]})
+    x, y = tf.constant([1, 2, 3]), tf.constant([10, 20, 30])
+    native_of(f, x, y)
+    s, d = f(x, y)
+    assert s.dtype is tf.int32 and s.numpy().tolist() == [11, 22, 33]
+    assert d.numpy().tolist() == [-9, -18, -27]
+    g(x)
+    out = g(x)
+    assert out["sq"].numpy().tolist() == [1, 4, 9] and out["pair"][1].numpy().tolist() == [-1, -2, -3]
+
+
+def test_scalar_and_rank_zero_outputs():
+    f = cpu(lambda x: tf.reduce_sum(x))
+    x = tf.constant([1.5, 2.5])
+    native_of(f, x)
+    r = f(x)
+    assert r.shape == () and float(r) == 4.0
+
+
+@pytest.mark.parametrize("other", [
+    tf.constant([1.0, 2.0, 3.0, 4.0]),         # another shape
+    tf.constant([[1.0, 2.0, 3.0]]),            # another rank
+    tf.constant([1.0, 2.0, 3.0], tf.float64),  # another dtype
+    np.array([1.0, 2.0, 3.0], np.float32),     # not a tensor
+])
+def test_arguments_it_was_not_made_for_miss_and_take_the_ordinary_path(other):
+    f = cpu(lambda x: x * 3)
+    native = native_of(f, tf.constant([1.0, 2.0, 3.0]))
+    assert native((other,)) is MISS
+    np.testing.assert_allclose(np.asarray(f(other)), np.asarray(other) * 3)
+
+
+def test_wrong_argument_count_misses():
+    f = cpu(lambda x: x + 1)
+    x = tf.constant(1.0)
+    native = native_of(f, x)
+    assert native(()) is MISS and native((x, x)) is MISS
+
+
+def test_non_contiguous_value_misses_and_is_copied_by_the_ordinary_path():
+    f = cpu(lambda x: x + 1)
+    native = native_of(f, tf.constant([0.0, 0.0, 0.0]))
+    base = np.arange(6, dtype=np.float32)
+    strided = tf.constant(0.0)
+    strided._value = base[::2]  # an EagerTensor over a strided view (as some kernels return)
+    assert native((strided,)) is MISS
+    assert f(strided).numpy().tolist() == [1.0, 3.0, 5.0]
+
+
+def test_busy_scratch_memory_misses_and_the_ordinary_path_uses_private_scratch():
+    f = cpu(lambda x: tf.tanh(x) * 2.0)
+    x = tf.constant([0.25, 0.5])
+    native = native_of(f, x)
+    exe = f.get_concrete_function(x)._cpu.executables[0]
+    assert exe._lock.acquire()
+    try:
+        assert native((x,)) is MISS
+        np.testing.assert_allclose(f(x).numpy(), np.tanh(x.numpy()) * 2.0, rtol=1e-6)
+    finally:
+        exe._lock.release()
+    assert native((x,)) is not MISS
+
+
+def test_active_tape_misses_so_the_call_is_recorded():
+    f = cpu(lambda x: x * x)
+    x = tf.constant(3.0)
+    native = native_of(f, x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        assert native((x,)) is MISS
+        y = f(x)
+    assert float(tape.gradient(y, x)) == 6.0
+
+
+def test_tracing_in_another_thread_only_sends_calls_to_the_ordinary_path():
+    f = cpu(lambda x: x + 1)
+    x = tf.constant(1.0)
+    native = native_of(f, x)
+    inside, release = threading.Event(), threading.Event()
+
+    @tf.function
+    def slow_trace(y):
+        inside.set()
+        release.wait(10)
+        return y * 2
+
+    t = threading.Thread(target=lambda: slow_trace(tf.constant(1.0)))
+    t.start()
+    assert inside.wait(10)
+    try:
+        assert native((x,)) is MISS
+        assert float(f(x)) == 2.0   # eager in this thread: not staged into the other trace
+    finally:
+        release.set()
+        t.join()
+    assert native((x,)) is not MISS
+
+
+def test_errors_from_native_code_are_raised_with_the_lock_released():
+    f = cpu(lambda p, i: tf.gather(p, i))
+    p = tf.constant([1.0, 2.0, 3.0])
+    good, bad = tf.constant([0, 2]), tf.constant([0, 7])
+    native_of(f, p, good)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="7"):
+        f(p, bad)
+    exe = f.get_concrete_function(p, good)._cpu.executables[0]
+    assert exe._lock.acquire()
+    exe._lock.release()
+    assert f(p, good).numpy().tolist() == [1.0, 3.0]
+
+
+def test_no_references_leak_across_many_calls():
+    f = cpu(lambda x, y: (x + y, x * y))
+    x, y = tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])
+    native_of(f, x, y)
+    exe = f.get_concrete_function(x, y)._cpu.executables[0]
+    watched = [x._value, y._value, exe._ws, exe._err, exe._flags, tf.float32]
+    gc.collect()
+    before = [sys.getrefcount(o) for o in watched]
+    for _ in range(2000):
+        f(x, y)
+    gc.collect()
+    assert [sys.getrefcount(o) for o in watched] == before
+    out = f(x, y)[0]
+    ref = weakref.ref(out)
+    del out
+    gc.collect()
+    assert ref() is None
