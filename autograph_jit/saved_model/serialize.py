@@ -60,7 +60,7 @@ def encode_value(x, var_key, where="value"):
         x = float(x)
         return x if math.isfinite(x) else {"float": repr(x)}
     if isinstance(x, (np.ndarray, np.generic)):
-        arr = np.ascontiguousarray(x)
+        arr = np.array(x, order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
         if arr.dtype.kind not in "biuf":
             raise SaveError(f"{where}: arrays of dtype {arr.dtype} cannot be saved")
         return {"ndarray": {"dtype": arr.dtype.str, "shape": list(arr.shape),

@@ -3,6 +3,7 @@ source and give the same results; the on-disk format is JSON + npz (no pickle); 
 corrupted directories are refused with clear errors."""
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -128,3 +129,14 @@ def test_saving_something_unserializable_names_the_op_and_attribute(tmp_path):
 
     with pytest.raises(tf.saved_model.SaveError, match="op 'print' attribute 'stream'"):
         tf.saved_model.save(Printer(), str(tmp_path))
+
+
+def test_scalar_constants_keep_rank_zero_so_the_loaded_graph_compiles_without_fallback(tmp_path):
+    m = Model()
+    m.count_down(tf.constant(4))  # traced, so saved
+    tf.saved_model.save(m, str(tmp_path))
+    loaded = tf.saved_model.load(str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback warning would fail the test
+        out = loaded.count_down(tf.constant(4))
+    assert out["total"].shape == () and out["total"].numpy() == 10.0
