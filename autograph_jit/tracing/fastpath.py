@@ -47,16 +47,19 @@ def fast_key(args):
 
 
 def fast_caller(cf, tensors):
-    """A closure `call(tensors)` for later calls with arrays of these dtypes and shapes; made
-    after a successful call. Graphs with variables, segmented plans and the eager backend get
-    the ConcreteFunction's ordinary call (still skipping Function's lookup)."""
+    """A caller `call(tensors)` for later calls with arrays of these dtypes and shapes; made
+    after a successful call. Graphs with variables get only the native warm call; segmented
+    plans and the eager backend get the ConcreteFunction's ordinary call (still skipping
+    Function's lookup)."""
     cpu = cf._cpu
-    if cf.backend != "cpu" or cpu is None or cpu._variables:
+    if cf.backend != "cpu" or cpu is None:
         return cf._call_flat
     from ..codegen.llvm.executable import Executable
-    exe = cpu._plans.get(tuple([t._value.shape for t in tensors]))
-    if type(exe) is not Executable or exe.variables:
+    exe = cpu._plans.get(cpu._key([t._value for t in tensors]))
+    if type(exe) is not Executable:
         return cf._call_flat
+    if exe.variables:
+        return _machine_code_caller(cf, exe) or cf._call_flat
     return _machine_code_caller(cf, exe) or _python_caller(cf, exe)
 
 

@@ -164,3 +164,78 @@ def test_no_references_leak_across_many_calls():
     del out
     gc.collect()
     assert ref() is None
+
+
+def test_without_the_native_pieces_calls_keep_the_python_fast_path(monkeypatch):
+    from autograph_jit.codegen.llvm import fastcall
+    monkeypatch.setattr(fastcall, "_setup", lambda: None)
+    f = cpu(lambda x: x * 2.0 - 1.0)
+    x = tf.constant([1.0, 4.0])
+    f(x)
+    (guards, call), = f._fast_cache.values()
+    assert call.__qualname__.startswith("_python_caller") and f._native((x,)) is MISS
+    assert f(x).numpy().tolist() == [1.0, 7.0]
+    exe = f.get_concrete_function(x)._cpu.executables[0]
+    assert exe._lock.word is None and exe._lock.acquire()
+    try:
+        assert f(x).numpy().tolist() == [1.0, 7.0]  # private scratch while the lock is held
+    finally:
+        exe._lock.release()
+
+
+def test_stateful_functions_install_new_variable_buffers_and_leave_old_values_intact():
+    v = tf.Variable([1.0, 2.0])
+    counter = tf.Variable(0, dtype=tf.int64)
+
+    def step(x):
+        v.assign(v * x)
+        counter.assign_add(1)
+        return v.read_value() + 0.0
+
+    f = cpu(step)
+    x = tf.constant(2.0)
+    native_of(f, x)  # two calls: v = [4, 8]
+    held = v.read_value()
+    r = f(x)
+    assert r.numpy().tolist() == [8.0, 16.0] and v.numpy().tolist() == [8.0, 16.0]
+    assert held.numpy().tolist() == [4.0, 8.0]  # an earlier read is a snapshot, not aliased
+    assert int(counter.numpy()) == 3 and not v._value.flags.writeable
+
+
+def test_stateful_call_misses_when_a_variable_changed_shape_and_recompiles():
+    v = tf.Variable(tf.zeros([2]), shape=tf.TensorShape([None]))
+    f = cpu(lambda x: tf.reduce_sum(v) + x)
+    x = tf.constant(1.0)
+    native = native_of(f, x)
+    v.assign(tf.ones([3]))
+    assert native((x,)) is MISS
+    assert float(f(x)) == 4.0
+
+
+def test_a_variable_assigned_in_one_branch_only_keeps_its_value_on_the_other():
+    v = tf.Variable(5.0)
+
+    def step(x):
+        if x > 0:
+            v.assign(x)
+        return v.read_value()
+
+    f = tf.function(step, backend="cpu")
+    f(tf.constant(1.0))
+    f(tf.constant(2.0))
+    assert type(f._native).__name__ == "builtin_function_or_method"
+    assert float(f(tf.constant(-1.0))) == 2.0 and float(v.numpy()) == 2.0
+    assert float(f(tf.constant(3.0))) == 3.0
+
+
+def test_assigning_a_new_shape_to_a_none_shaped_variable_keeps_every_element():
+    v = tf.Variable(tf.zeros([2]), shape=tf.TensorShape([None]))
+
+    def put(x):
+        v.assign(x)
+        return tf.reduce_sum(v)
+
+    f = cpu(put)
+    x = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])
+    for _ in range(3):
+        assert float(f(x)) == 15.0 and v.numpy().tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]

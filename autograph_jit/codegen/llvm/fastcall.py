@@ -34,8 +34,9 @@ from llvmlite import ir
 # header slots
 (_ENTRY, _LOCK, _TRACING, _TAPES, _TENSOR_TYPE, _NAME_VALUE, _NAME_DTYPE, _MISS, _EMPTY, _N_IN,
  _N_OUT, _NDARRAY, _ON_STATUS, _SINGLE, _N_EXTRA, _STATUS, _IN_TABLE, _OUT_TABLE, _EXTRA_TABLE,
- _HEADER) = range(20)
-_IN_ROW, _OUT_ROW = 3, 4
+ _N_VARS, _VAR_TABLE, _N_WRITTEN, _WRITTEN_TABLE, _HEADER) = range(24)
+# table rows: an array's (descr, rank, dims slot) [+ DType | variable]
+_IN_ROW, _OUT_ROW, _VAR_ROW = 3, 4, 4
 _C_CONTIGUOUS, _ALIGNED, _WRITEABLE = 0x1, 0x100, 0x400
 
 # object layout (CPython 3.11 on 64-bit, NumPy 1.x/2.x), verified by _check_layout
@@ -51,257 +52,312 @@ class _Config(np.ndarray):
     addresses the slots hold)."""
 
 
-def _trampoline_ir():
-    i8, i32, i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
-    ptr = ir.PointerType(i8)
-    mod = ir.Module(name="agj_fastcall")
+class _Emitter:
+    """Builds `agj_fast` and `agj_trylock` (the IR of this module's docstring)."""
 
-    def declare(name, ret, *args):
-        return ir.Function(mod, ir.FunctionType(ret, args), name=name)
+    def __init__(self):
+        self.i8, self.i32, self.i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
+        self.ptr = ir.PointerType(self.i8)
+        self.mod = ir.Module(name="agj_fastcall")
+        i32, i64, ptr, void = self.i32, self.i64, self.ptr, ir.VoidType()
+        self.api = {name: ir.Function(self.mod, ir.FunctionType(ret, args), name=name)
+                    for name, ret, args in [
+                        ("PyEval_SaveThread", ptr, []), ("PyEval_RestoreThread", void, [ptr]),
+                        ("PyTuple_New", ptr, [i64]), ("PyObject_GetAttr", ptr, [ptr, ptr]),
+                        ("PyObject_SetAttr", i32, [ptr, ptr, ptr]), ("PyErr_Clear", void, []),
+                        ("Py_IncRef", void, [ptr]), ("Py_DecRef", void, [ptr]),
+                        ("PyType_GenericAlloc", ptr, [ptr, i64]),
+                        ("PyObject_CallNoArgs", ptr, [ptr]), ("PyBool_FromLong", ptr, [i64])]}
 
-    save = declare("PyEval_SaveThread", ptr)
-    restore = declare("PyEval_RestoreThread", ir.VoidType(), ptr)
-    tuple_new = declare("PyTuple_New", ptr, i64)
-    getattr_ = declare("PyObject_GetAttr", ptr, ptr, ptr)
-    setattr_ = declare("PyObject_SetAttr", i32, ptr, ptr, ptr)
-    err_clear = declare("PyErr_Clear", ir.VoidType())
-    incref = declare("Py_IncRef", ir.VoidType(), ptr)
-    decref = declare("Py_DecRef", ir.VoidType(), ptr)
-    alloc = declare("PyType_GenericAlloc", ptr, ptr, i64)
-    call0 = declare("PyObject_CallNoArgs", ptr, ptr)
+    # -- small pieces ----------------------------------------------------------------------------
+    def call(self, name, *args):
+        return self.b.call(self.api[name], list(args))
 
-    fn = ir.Function(mod, ir.FunctionType(ptr, [ptr, ptr]), name="agj_fast")
-    self_, args = fn.args
-    blocks = {name: fn.append_basic_block(name) for name in (
-        "entry", "state", "lock", "alloc", "in_head", "in_body", "in_dims_head", "in_dims_body",
-        "in_next", "out_head", "out_body", "out_next", "ex_head", "ex_body", "run", "failed",
-        "done", "single", "multi_head", "multi_body", "multi_done", "miss_locked", "error_locked",
-        "miss")}
-    b = ir.IRBuilder(blocks["entry"])
+    def at(self, base, offset, ty=None):
+        """load ty (default ptr) from base + offset bytes"""
+        ty = ty or self.ptr
+        b = self.b
+        return b.load(b.bitcast(b.gep(base, [self.i64(offset)]), ty.as_pointer()))
 
-    def at(base, offset, ty=ptr):
-        """load ty from base + offset bytes"""
-        return b.load(b.bitcast(b.gep(base, [i64(offset)]), ty.as_pointer()))
+    def slot_addr(self, index):
+        if not isinstance(index, ir.Value):
+            index = self.i64(index)
+        return self.b.gep(self.b.bitcast(self.cfg, self.i64.as_pointer()), [index])
 
-    def slot_addr(cfg, index):
-        return b.gep(b.bitcast(cfg, i64.as_pointer()), [index])
+    def slot(self, index, as_ptr=False):
+        v = self.b.load(self.slot_addr(index))
+        return self.b.inttoptr(v, self.ptr) if as_ptr else v
 
-    def slot(cfg, index, ty=i64):
-        v = b.load(slot_addr(cfg, index if isinstance(index, ir.Value) else i64(index)))
-        return b.inttoptr(v, ty) if ty is ptr else v
+    def row(self, table, k, width, column, as_ptr=False):
+        b = self.b
+        return self.slot(b.add(b.add(self.slot(table), b.mul(k, self.i64(width))),
+                               self.i64(column)), as_ptr)
 
-    def item_addr(tup, index):
-        return b.bitcast(b.gep(tup, [b.add(i64(_TUPLE_ITEMS), b.mul(index, i64(8)))]),
-                         ptr.as_pointer())
+    def item_addr(self, tup, index):
+        b = self.b
+        offset = b.add(self.i64(_TUPLE_ITEMS), b.mul(index, self.i64(8)))
+        return b.bitcast(b.gep(tup, [offset]), self.ptr.as_pointer())
 
-    cfg = at(self_, _ARR_DATA)
-    n_in = slot(cfg, _N_IN)
-    nargs = at(args, _OB_SIZE, i64)
-    b.cbranch(b.icmp_signed("==", nargs, n_in), blocks["state"], blocks["miss"])
+    def is_null(self, value):
+        return self.b.icmp_unsigned("==", value, self.ptr(None))
 
-    b.position_at_end(blocks["state"])
-    tracing = b.load(b.bitcast(slot(cfg, _TRACING, ptr), i64.as_pointer()))
-    tapes = at(slot(cfg, _TAPES, ptr), _OB_SIZE, i64)
-    quiet = b.icmp_signed("==", b.or_(tracing, tapes), i64(0))
-    b.cbranch(quiet, blocks["lock"], blocks["miss"])
+    def block(self, name):
+        return self.fn.append_basic_block(name)
 
-    b.position_at_end(blocks["lock"])
-    lock = b.bitcast(slot(cfg, _LOCK, ptr), i64.as_pointer())
-    got = b.extract_value(b.cmpxchg(lock, i64(0), i64(1), "acquire", "monotonic"), 1)
-    b.cbranch(got, blocks["alloc"], blocks["miss"])
+    def loop(self, name, count, body):
+        """for k in [0, count): body(k); body may branch away, and leaves the builder in the
+        block that continues the loop."""
+        b = self.b
+        before = b.block
+        head, work, after = self.block(name), self.block(name + "_body"), self.block(name + "_end")
+        b.branch(head)
+        b.position_at_end(head)
+        k = b.phi(self.i64)
+        k.add_incoming(self.i64(0), before)
+        b.cbranch(b.icmp_signed("<", k, count), work, after)
+        b.position_at_end(work)
+        body(k)
+        k.add_incoming(b.add(k, self.i64(1)), b.block)
+        b.branch(head)
+        b.position_at_end(after)
 
-    b.position_at_end(blocks["alloc"])
-    n_out = slot(cfg, _N_OUT)
-    total = b.add(b.add(n_in, n_out), slot(cfg, _N_EXTRA))
-    tup = b.call(tuple_new, [total])
-    b.cbranch(b.icmp_unsigned("==", tup, ptr(None)), blocks["error_locked"], blocks["in_head"])
+    def check_array(self, value, descr, rank, dims_slot, miss):
+        """Branch to `miss` unless `value` is exactly an ndarray with this descr, rank and
+        shape, C-contiguous and aligned."""
+        b, i32, i64 = self.b, self.i32, self.i64
+        ok = b.and_(b.icmp_unsigned("==", self.at(value, _OB_TYPE), self.slot(_NDARRAY, True)),
+                    b.icmp_unsigned("==", self.at(value, _ARR_DESCR), descr))
+        nd = b.sext(self.at(value, _ARR_ND, i32), i64)
+        want = i32(_C_CONTIGUOUS | _ALIGNED)
+        ok = b.and_(ok, b.and_(b.icmp_signed("==", nd, rank),
+                               b.icmp_unsigned("==", b.and_(self.at(value, _ARR_FLAGS, i32), want),
+                                               want)))
+        dims = b.bitcast(self.at(value, _ARR_DIMS), i64.as_pointer())
+        go = self.block("dims")
+        b.cbranch(ok, go, miss)
+        b.position_at_end(go)
 
-    # inputs: the argument's `_value` must be exactly the traced array type, dtype, shape
-    b.position_at_end(blocks["in_head"])
-    i = b.phi(i64)
-    i.add_incoming(i64(0), blocks["alloc"])
-    b.cbranch(b.icmp_signed("<", i, n_in), blocks["in_body"], blocks["out_head"])
-    b.position_at_end(blocks["in_body"])
-    arg = b.load(item_addr(args, i))
-    is_tensor = b.icmp_unsigned("==", at(arg, _OB_TYPE), slot(cfg, _TENSOR_TYPE, ptr))
-    get_block = fn.append_basic_block("in_get")
-    b.cbranch(is_tensor, get_block, blocks["miss_locked"])
-    b.position_at_end(get_block)
-    value = b.call(getattr_, [arg, slot(cfg, _NAME_VALUE, ptr)])
-    got_value = fn.append_basic_block("in_got")
-    no_value = fn.append_basic_block("in_no_value")
-    b.cbranch(b.icmp_unsigned("==", value, ptr(None)), no_value, got_value)
-    b.position_at_end(no_value)
-    b.call(err_clear, [])
-    b.branch(blocks["miss_locked"])
-    b.position_at_end(got_value)
-    b.store(value, item_addr(tup, i))  # the tuple owns it now
-    row = b.add(slot(cfg, _IN_TABLE), b.mul(i, i64(_IN_ROW)))
-    descr_ok = b.icmp_unsigned("==", at(value, _ARR_DESCR), slot(cfg, row, ptr))
-    type_ok = b.icmp_unsigned("==", at(value, _OB_TYPE), slot(cfg, _NDARRAY, ptr))
-    nd = b.sext(at(value, _ARR_ND, i32), i64)
-    nd_ok = b.icmp_signed("==", nd, slot(cfg, b.add(row, i64(1))))
-    flags = at(value, _ARR_FLAGS, i32)
-    want = i32(_C_CONTIGUOUS | _ALIGNED)
-    flags_ok = b.icmp_unsigned("==", b.and_(flags, want), want)
-    ok = b.and_(b.and_(descr_ok, type_ok), b.and_(nd_ok, flags_ok))
-    dims = at(value, _ARR_DIMS)
-    want_dims = slot(cfg, b.add(row, i64(2)))
-    body_end = b.block
-    b.cbranch(ok, blocks["in_dims_head"], blocks["miss_locked"])
-    b.position_at_end(blocks["in_dims_head"])
-    d = b.phi(i64)
-    d.add_incoming(i64(0), body_end)
-    b.cbranch(b.icmp_signed("<", d, nd), blocks["in_dims_body"], blocks["in_next"])
-    b.position_at_end(blocks["in_dims_body"])
-    have = b.load(b.gep(b.bitcast(dims, i64.as_pointer()), [d]))
-    expect = slot(cfg, b.add(want_dims, d))
-    d.add_incoming(b.add(d, i64(1)), blocks["in_dims_body"])
-    b.cbranch(b.icmp_signed("==", have, expect), blocks["in_dims_head"], blocks["miss_locked"])
-    b.position_at_end(blocks["in_next"])
-    i.add_incoming(b.add(i, i64(1)), blocks["in_next"])
-    b.branch(blocks["in_head"])
+        def same_dim(d):
+            have = b.load(b.gep(dims, [d]))
+            next_block = self.block("dim_ok")
+            b.cbranch(b.icmp_signed("==", have, self.slot(b.add(dims_slot, d))), next_block, miss)
+            b.position_at_end(next_block)
+        self.loop("dim", nd, same_dim)
 
-    # outputs: fresh arrays from NumPy's PyArray_Empty (it steals a descr reference)
-    empty_ty = ir.FunctionType(ptr, [i32, ptr, ptr, i32]).as_pointer()
-    b.position_at_end(blocks["out_head"])
-    j = b.phi(i64)
-    j.add_incoming(i64(0), blocks["in_head"])
-    b.cbranch(b.icmp_signed("<", j, n_out), blocks["out_body"], blocks["ex_head"])
-    b.position_at_end(blocks["out_body"])
-    orow = b.add(slot(cfg, _OUT_TABLE), b.mul(j, i64(_OUT_ROW)))
-    descr = slot(cfg, orow, ptr)
-    b.call(incref, [descr])
-    rank = b.trunc(slot(cfg, b.add(orow, i64(2))), i32)
-    dims_at = b.bitcast(slot_addr(cfg, slot(cfg, b.add(orow, i64(3)))), ptr)
-    empty = b.bitcast(slot(cfg, _EMPTY, ptr), empty_ty)
-    out = b.call(empty, [rank, dims_at, descr, i32(0)])
-    b.cbranch(b.icmp_unsigned("==", out, ptr(None)), blocks["error_locked"], blocks["out_next"])
-    b.position_at_end(blocks["out_next"])
-    b.store(out, item_addr(tup, b.add(n_in, j)))
-    j.add_incoming(b.add(j, i64(1)), blocks["out_next"])
-    b.branch(blocks["out_head"])
-
-    # extras: the executable's written flags, workspace and error record
-    b.position_at_end(blocks["ex_head"])
-    k = b.phi(i64)
-    k.add_incoming(i64(0), blocks["out_head"])
-    b.cbranch(b.icmp_signed("<", k, slot(cfg, _N_EXTRA)), blocks["ex_body"], blocks["run"])
-    b.position_at_end(blocks["ex_body"])
-    extra = slot(cfg, b.add(slot(cfg, _EXTRA_TABLE), k), ptr)
-    b.call(incref, [extra])
-    b.store(extra, item_addr(tup, b.add(b.add(n_in, n_out), k)))
-    k.add_incoming(b.add(k, i64(1)), blocks["ex_body"])
-    b.branch(blocks["ex_head"])
-
-    b.position_at_end(blocks["run"])
-    entry_fn = b.bitcast(slot(cfg, _ENTRY, ptr), ir.FunctionType(i32, [ptr]).as_pointer())
-    state = b.call(save, [])
-    status = b.call(entry_fn, [tup])
-    b.call(restore, [state])
-    b.cbranch(b.icmp_signed("==", status, i32(0)), blocks["done"], blocks["failed"])
-
-    # a status: Python raises its error (NULL back); a None back means "retry on the slow path"
-    b.position_at_end(blocks["failed"])
-    b.store(b.sext(status, i64), slot_addr(cfg, i64(_STATUS)))
-    answer = b.call(call0, [slot(cfg, _ON_STATUS, ptr)])
-    retry = fn.append_basic_block("retry")
-    b.cbranch(b.icmp_unsigned("==", answer, ptr(None)), blocks["error_locked"], retry)
-    b.position_at_end(retry)
-    b.call(decref, [answer])
-    b.branch(blocks["miss_locked"])
-
-    def unlock():
-        b.store_atomic(i64(0), lock, "release", 8)
-
-    def wrap(array, dtype, fail):
-        """An EagerTensor over `array` (made read-only); branches to `fail` on an error."""
-        addr = b.bitcast(b.gep(array, [i64(_ARR_FLAGS)]), i32.as_pointer())
-        b.store(b.and_(b.load(addr), i32(~_WRITEABLE & 0xFFFFFFFF)), addr)
-        tensor = b.call(alloc, [slot(cfg, _TENSOR_TYPE, ptr), i64(0)])
-        made = fn.append_basic_block("wrap_made")
-        b.cbranch(b.icmp_unsigned("==", tensor, ptr(None)), fail, made)
+    def new_array(self, descr, rank, dims_slot, error):
+        """PyArray_Empty(rank, dims, descr) (it steals a descr reference); `error` on NULL."""
+        b, i32 = self.b, self.i32
+        self.call("Py_IncRef", descr)
+        empty = b.bitcast(self.slot(_EMPTY, True),
+                          ir.FunctionType(self.ptr, [i32, self.ptr, self.ptr, i32]).as_pointer())
+        out = b.call(empty, [b.trunc(rank, i32), b.bitcast(self.slot_addr(dims_slot), self.ptr),
+                             descr, i32(0)])
+        made = self.block("made")
+        b.cbranch(self.is_null(out), error, made)
         b.position_at_end(made)
-        r1 = b.call(setattr_, [tensor, slot(cfg, _NAME_VALUE, ptr), array])
-        r2 = b.call(setattr_, [tensor, slot(cfg, _NAME_DTYPE, ptr), dtype])
-        good = b.icmp_signed("==", b.or_(r1, r2), i32(0))
-        ok_block = fn.append_basic_block("wrap_ok")
-        bad_block = fn.append_basic_block("wrap_bad")
-        b.cbranch(good, ok_block, bad_block)
+        return out
+
+    def read_only(self, array):
+        b = self.b
+        addr = b.bitcast(b.gep(array, [self.i64(_ARR_FLAGS)]), self.i32.as_pointer())
+        b.store(b.and_(b.load(addr), self.i32(~_WRITEABLE & 0xFFFFFFFF)), addr)
+
+    def wrap(self, array, dtype, fail):
+        """An EagerTensor over `array` (made read-only); branches to `fail` on an error."""
+        b = self.b
+        self.read_only(array)
+        tensor = self.call("PyType_GenericAlloc", self.slot(_TENSOR_TYPE, True), self.i64(0))
+        made = self.block("wrap_made")
+        b.cbranch(self.is_null(tensor), fail, made)
+        b.position_at_end(made)
+        r1 = self.call("PyObject_SetAttr", tensor, self.slot(_NAME_VALUE, True), array)
+        r2 = self.call("PyObject_SetAttr", tensor, self.slot(_NAME_DTYPE, True), dtype)
+        ok_block, bad_block = self.block("wrap_ok"), self.block("wrap_bad")
+        b.cbranch(b.icmp_signed("==", b.or_(r1, r2), self.i32(0)), ok_block, bad_block)
         b.position_at_end(bad_block)
-        b.call(decref, [tensor])
+        self.call("Py_DecRef", tensor)
         b.branch(fail)
         b.position_at_end(ok_block)
         return tensor
 
-    fail_tup = fn.append_basic_block("fail_tup")  # unlocked, exception set: drop tup
-    b.position_at_end(blocks["done"])
-    unlock()
-    b.cbranch(b.icmp_signed("!=", slot(cfg, _SINGLE), i64(0)), blocks["single"],
-              blocks["multi_head"])
+    # -- the warm call ---------------------------------------------------------------------------
+    def emit_fast(self):
+        i32, i64, ptr = self.i32, self.i64, self.ptr
+        self.fn = fn = ir.Function(self.mod, ir.FunctionType(ptr, [ptr, ptr]), name="agj_fast")
+        self_, args = fn.args
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        miss, miss_locked = self.block("miss"), self.block("miss_locked")
+        error_locked, fail_tup = self.block("error_locked"), self.block("fail_tup")
 
-    b.position_at_end(blocks["single"])
-    first = b.load(item_addr(tup, n_in))
-    result = wrap(first, slot(cfg, b.add(slot(cfg, _OUT_TABLE), i64(1)), ptr), fail_tup)
-    b.call(decref, [tup])
-    b.ret(result)
+        self.cfg = self.at(self_, _ARR_DATA)
+        n_in, n_out = self.slot(_N_IN), self.slot(_N_OUT)
+        n_vars, n_written = self.slot(_N_VARS), self.slot(_N_WRITTEN)
+        go = self.block("state")
+        b.cbranch(b.icmp_signed("==", self.at(args, _OB_SIZE, i64), n_in), go, miss)
+        b.position_at_end(go)
+        tracing = b.load(b.bitcast(self.slot(_TRACING, True), i64.as_pointer()))
+        tapes = self.at(self.slot(_TAPES, True), _OB_SIZE, i64)
+        go = self.block("lock")
+        b.cbranch(b.icmp_signed("==", b.or_(tracing, tapes), i64(0)), go, miss)
+        b.position_at_end(go)
+        lock = b.bitcast(self.slot(_LOCK, True), i64.as_pointer())
+        got = b.extract_value(b.cmpxchg(lock, i64(0), i64(1), "acquire", "monotonic"), 1)
+        go = self.block("alloc")
+        b.cbranch(got, go, miss)
+        b.position_at_end(go)
+        # the entry's tuple: inputs, outputs, variable values, new buffers, extras
+        at_out = n_in
+        at_var = b.add(at_out, n_out)
+        at_new = b.add(at_var, n_vars)
+        at_extra = b.add(at_new, n_written)
+        tup = self.call("PyTuple_New", b.add(at_extra, self.slot(_N_EXTRA)))
+        go = self.block("inputs")
+        b.cbranch(self.is_null(tup), error_locked, go)
+        b.position_at_end(go)
 
-    b.position_at_end(blocks["multi_head"])
-    res = b.call(tuple_new, [n_out])
-    res_ok = fn.append_basic_block("multi_res_ok")
-    b.cbranch(b.icmp_unsigned("==", res, ptr(None)), fail_tup, res_ok)
-    b.position_at_end(res_ok)
-    loop = fn.append_basic_block("multi_loop")
-    b.branch(loop)
-    b.position_at_end(loop)
-    m = b.phi(i64)
-    m.add_incoming(i64(0), res_ok)
-    b.cbranch(b.icmp_signed("<", m, n_out), blocks["multi_body"], blocks["multi_done"])
-    b.position_at_end(blocks["multi_body"])
-    fail_res = fn.append_basic_block("fail_res")
-    array = b.load(item_addr(tup, b.add(n_in, m)))
-    dtype = slot(cfg, b.add(b.add(slot(cfg, _OUT_TABLE), b.mul(m, i64(_OUT_ROW))), i64(1)), ptr)
-    tensor = wrap(array, dtype, fail_res)
-    b.store(tensor, item_addr(res, m))
-    m.add_incoming(b.add(m, i64(1)), b.block)
-    b.branch(loop)
-    b.position_at_end(fail_res)
-    b.call(decref, [res])
-    b.branch(fail_tup)
-    b.position_at_end(blocks["multi_done"])
-    b.call(decref, [tup])
-    b.ret(res)
+        def take(owner, into, descr, rank, dims_slot):
+            """`owner._value` into tuple slot `into`, checked; a miss if absent or unfit."""
+            value = self.call("PyObject_GetAttr", owner, self.slot(_NAME_VALUE, True))
+            got_it, none = self.block("got_value"), self.block("no_value")
+            b.cbranch(self.is_null(value), none, got_it)
+            b.position_at_end(none)
+            self.call("PyErr_Clear")
+            b.branch(miss_locked)
+            b.position_at_end(got_it)
+            b.store(value, self.item_addr(tup, into))  # the tuple owns it now
+            self.check_array(value, descr, rank, dims_slot, miss_locked)
 
-    b.position_at_end(fail_tup)
-    b.call(decref, [tup])
-    b.ret(ptr(None))
+        def one_input(k):
+            arg = b.load(self.item_addr(args, k))
+            go = self.block("is_tensor")
+            b.cbranch(b.icmp_unsigned("==", self.at(arg, _OB_TYPE), self.slot(_TENSOR_TYPE, True)),
+                      go, miss_locked)
+            b.position_at_end(go)
+            take(arg, k, self.row(_IN_TABLE, k, _IN_ROW, 0, True),
+                 self.row(_IN_TABLE, k, _IN_ROW, 1), self.row(_IN_TABLE, k, _IN_ROW, 2))
+        self.loop("input", n_in, one_input)
 
-    b.position_at_end(blocks["miss_locked"])
-    unlock()
-    b.call(decref, [tup])
-    b.branch(blocks["miss"])
+        def one_variable(k):
+            take(self.row(_VAR_TABLE, k, _VAR_ROW, 3, True), b.add(at_var, k),
+                 self.row(_VAR_TABLE, k, _VAR_ROW, 0, True), self.row(_VAR_TABLE, k, _VAR_ROW, 1),
+                 self.row(_VAR_TABLE, k, _VAR_ROW, 2))
+        self.loop("variable", n_vars, one_variable)
 
-    b.position_at_end(blocks["error_locked"])
-    unlock()
-    drop = fn.append_basic_block("error_drop")
-    b.cbranch(b.icmp_unsigned("==", tup, ptr(None)), fail_tup, drop)
-    b.position_at_end(drop)
-    b.call(decref, [tup])
-    b.ret(ptr(None))
+        def one_output(k):
+            out = self.new_array(self.row(_OUT_TABLE, k, _OUT_ROW, 0, True),
+                                 self.row(_OUT_TABLE, k, _OUT_ROW, 1),
+                                 self.row(_OUT_TABLE, k, _OUT_ROW, 2), error_locked)
+            b.store(out, self.item_addr(tup, b.add(at_out, k)))
+        self.loop("output", n_out, one_output)
 
-    b.position_at_end(blocks["miss"])
-    sentinel = slot(cfg, _MISS, ptr)
-    b.call(incref, [sentinel])
-    b.ret(sentinel)
+        def one_new_buffer(k):
+            out = self.new_array(self.row(_WRITTEN_TABLE, k, _VAR_ROW, 0, True),
+                                 self.row(_WRITTEN_TABLE, k, _VAR_ROW, 1),
+                                 self.row(_WRITTEN_TABLE, k, _VAR_ROW, 2), error_locked)
+            b.store(out, self.item_addr(tup, b.add(at_new, k)))
+        self.loop("new_buffer", n_written, one_new_buffer)
 
-    # agj_trylock(word array, NULL) -> bool: the Python side of the same lock
-    bool_from = declare("PyBool_FromLong", ptr, i64)
-    fn = ir.Function(mod, ir.FunctionType(ptr, [ptr, ptr]), name="agj_trylock")
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
-    word = b.bitcast(at(fn.args[0], _ARR_DATA), i64.as_pointer())
-    got = b.extract_value(b.cmpxchg(word, i64(0), i64(1), "acquire", "monotonic"), 1)
-    b.ret(b.call(bool_from, [b.zext(got, i64)]))
-    return mod
+        def one_extra(k):
+            extra = self.slot(b.add(self.slot(_EXTRA_TABLE), k), True)
+            self.call("Py_IncRef", extra)
+            b.store(extra, self.item_addr(tup, b.add(at_extra, k)))
+        self.loop("extra", self.slot(_N_EXTRA), one_extra)
+
+        # the written flags (extra 0) start cleared: the entry sets those it wrote
+        flags = self.at(self.slot(self.slot(_EXTRA_TABLE), True), _ARR_DATA)
+        self.loop("clear_flag", n_written,
+                  lambda k: b.store(ir.Constant(self.i8, 0), b.gep(flags, [k])))
+
+        entry = b.bitcast(self.slot(_ENTRY, True), ir.FunctionType(i32, [ptr]).as_pointer())
+        state = self.call("PyEval_SaveThread")
+        status = b.call(entry, [tup])
+        self.call("PyEval_RestoreThread", state)
+        done, failed = self.block("done"), self.block("failed")
+        b.cbranch(b.icmp_signed("==", status, i32(0)), done, failed)
+
+        # a status: Python raises its error (NULL back); anything else means "slow path"
+        b.position_at_end(failed)
+        b.store(b.sext(status, i64), self.slot_addr(_STATUS))
+        answer = self.call("PyObject_CallNoArgs", self.slot(_ON_STATUS, True))
+        retry = self.block("retry")
+        b.cbranch(self.is_null(answer), error_locked, retry)
+        b.position_at_end(retry)
+        self.call("Py_DecRef", answer)
+        b.branch(miss_locked)
+
+        # success: install the written variables' new buffers, then unlock and wrap
+        b.position_at_end(done)
+
+        def install(k):
+            written = b.load(b.gep(flags, [k]))
+            yes, after = self.block("install"), self.block("installed")
+            b.cbranch(b.icmp_unsigned("!=", written, ir.Constant(self.i8, 0)), yes, after)
+            b.position_at_end(yes)
+            buf = b.load(self.item_addr(tup, b.add(at_new, k)))
+            self.read_only(buf)
+            var = self.row(_WRITTEN_TABLE, k, _VAR_ROW, 3, True)
+            r = self.call("PyObject_SetAttr", var, self.slot(_NAME_VALUE, True), buf)
+            b.cbranch(b.icmp_signed("==", r, i32(0)), after, error_locked)
+            b.position_at_end(after)
+        self.loop("install", n_written, install)
+        b.store_atomic(i64(0), lock, "release", 8)
+        single, multi = self.block("single"), self.block("multi")
+        b.cbranch(b.icmp_signed("!=", self.slot(_SINGLE), i64(0)), single, multi)
+
+        b.position_at_end(single)
+        result = self.wrap(b.load(self.item_addr(tup, at_out)),
+                           self.row(_OUT_TABLE, i64(0), _OUT_ROW, 3, True), fail_tup)
+        self.call("Py_DecRef", tup)
+        b.ret(result)
+
+        b.position_at_end(multi)
+        res = self.call("PyTuple_New", n_out)
+        go, fail_res = self.block("multi_wrap"), self.block("fail_res")
+        b.cbranch(self.is_null(res), fail_tup, go)
+        b.position_at_end(go)
+
+        def one_result(k):
+            tensor = self.wrap(b.load(self.item_addr(tup, b.add(at_out, k))),
+                               self.row(_OUT_TABLE, k, _OUT_ROW, 3, True), fail_res)
+            b.store(tensor, self.item_addr(res, k))
+        self.loop("result", n_out, one_result)
+        self.call("Py_DecRef", tup)
+        b.ret(res)
+        b.position_at_end(fail_res)
+        self.call("Py_DecRef", res)
+        b.branch(fail_tup)
+
+        b.position_at_end(fail_tup)  # unlocked, an exception set: drop the tuple (or NULL)
+        self.call("Py_DecRef", tup)
+        b.ret(ptr(None))
+        b.position_at_end(error_locked)
+        b.store_atomic(i64(0), lock, "release", 8)
+        b.branch(fail_tup)
+        b.position_at_end(miss_locked)
+        b.store_atomic(i64(0), lock, "release", 8)
+        self.call("Py_DecRef", tup)
+        b.branch(miss)
+        b.position_at_end(miss)
+        sentinel = self.slot(_MISS, True)
+        self.call("Py_IncRef", sentinel)
+        b.ret(sentinel)
+
+    def emit_trylock(self):
+        """agj_trylock(word array, NULL) -> bool: the Python side of the same lock."""
+        i64 = self.i64
+        self.fn = fn = ir.Function(self.mod, ir.FunctionType(self.ptr, [self.ptr, self.ptr]),
+                                   name="agj_trylock")
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        word = b.bitcast(self.at(fn.args[0], _ARR_DATA), i64.as_pointer())
+        got = b.extract_value(b.cmpxchg(word, i64(0), i64(1), "acquire", "monotonic"), 1)
+        b.ret(self.call("PyBool_FromLong", b.zext(got, i64)))
+
+
+def _trampoline_ir():
+    e = _Emitter()
+    e.emit_fast()
+    e.emit_trylock()
+    return e.mod
 
 
 METH_NOARGS = 0x0004
@@ -412,8 +468,8 @@ class ScratchLock:
 
 
 def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_status, miss):
-    """A builtin `call(args) -> EagerTensor | tuple | miss` for `exe` (an Executable without
-    variables) and its input shapes, or None when the native warm call is unavailable.
+    """A builtin `call(args) -> EagerTensor | tuple | miss` for `exe` (an Executable) and its
+    input and variable shapes, or None when the native warm call is unavailable.
 
     out_dtypes: the DType of each output; single: return the one output itself (else a tuple);
     tapes: the list of active tapes; tracing: the int64[1] tracing counter; on_status: called
@@ -423,43 +479,45 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
     if setup is None or exe._lock.word is None:
         return None
     ins = [(np.dtype(s.dtype.np_dtype), tuple(s.shape)) for s in exe.param_specs]
-    outs = list(exe._outs)
+    outs = [(np.dtype(dt), tuple(shape)) for shape, dt in exe._outs]
+    shapes = {id(v): tuple(shape) for v, shape in zip(exe.variables, exe._var_shapes)}
+    variables = [(np.dtype(v.dtype.np_dtype), shapes[id(v)], v) for v in exe.variables]
+    written = [(np.dtype(v.dtype.np_dtype), shapes[id(v)], v) for v in exe.written]
     extras = [exe._flags, exe._ws, exe._err]
-    descrs = [descr for descr, _ in ins] + [np.dtype(dt) for _, dt in outs]
-    size = _HEADER + _IN_ROW * len(ins) + _OUT_ROW * len(outs) + len(extras)
-    size += sum(len(s) for _, s in ins) + sum(len(s) for s, _ in outs)
+    arrays = ins + outs + [(d, s) for d, s, _ in variables + written]
+    size = (_HEADER + _IN_ROW * len(ins) + _OUT_ROW * len(outs)
+            + _VAR_ROW * (len(variables) + len(written)) + len(extras)
+            + sum(len(shape) for _, shape in arrays))
     cfg = np.zeros(size, np.int64).view(_Config)
-    cfg.keep = keep = [exe, descrs, list(out_dtypes), extras, tensor_type, tapes, tracing,
-                       on_status, "_value", "dtype", miss]
-    cfg[_ENTRY] = exe.entry_address
-    cfg[_LOCK] = exe._lock.word.ctypes.data
-    cfg[_TRACING] = tracing.ctypes.data
-    cfg[_TAPES] = id(tapes)
-    cfg[_TENSOR_TYPE] = id(tensor_type)
-    cfg[_NAME_VALUE] = id(keep[8])
-    cfg[_NAME_DTYPE] = id(keep[9])
-    cfg[_MISS] = id(miss)
-    cfg[_EMPTY] = setup.empty
-    cfg[_N_IN], cfg[_N_OUT], cfg[_N_EXTRA] = len(ins), len(outs), len(extras)
-    cfg[_NDARRAY] = id(np.ndarray)
-    cfg[_ON_STATUS] = id(on_status)
-    cfg[_SINGLE] = int(bool(single))
-    cfg[_IN_TABLE] = _HEADER
-    cfg[_OUT_TABLE] = _HEADER + _IN_ROW * len(ins)
-    cfg[_EXTRA_TABLE] = cfg[_OUT_TABLE] + _OUT_ROW * len(outs)
-    dims_at = cfg[_EXTRA_TABLE] + len(extras)
-    for n, (descr, shape) in enumerate(ins):
-        row = _HEADER + _IN_ROW * n
-        cfg[row:row + 3] = (id(descr), len(shape), dims_at)
-        cfg[dims_at:dims_at + len(shape)] = shape
-        dims_at += len(shape)
-    for n, ((shape, _), dtype) in enumerate(zip(outs, out_dtypes)):
-        row = int(cfg[_OUT_TABLE]) + _OUT_ROW * n
-        cfg[row:row + 4] = (id(descrs[len(ins) + n]), id(dtype), len(shape), dims_at)
-        cfg[dims_at:dims_at + len(shape)] = shape
-        dims_at += len(shape)
+    names = ("_value", "dtype")
+    cfg.keep = [exe, arrays, list(out_dtypes), variables, written, extras, tensor_type, tapes,
+                tracing, on_status, names, miss]
+    header = {_ENTRY: exe.entry_address, _LOCK: exe._lock.word.ctypes.data,
+              _TRACING: tracing.ctypes.data, _TAPES: id(tapes), _TENSOR_TYPE: id(tensor_type),
+              _NAME_VALUE: id(names[0]), _NAME_DTYPE: id(names[1]), _MISS: id(miss),
+              _EMPTY: setup.empty, _NDARRAY: id(np.ndarray), _ON_STATUS: id(on_status),
+              _SINGLE: int(bool(single)), _N_IN: len(ins), _N_OUT: len(outs),
+              _N_VARS: len(variables), _N_WRITTEN: len(written), _N_EXTRA: len(extras)}
+    at = _HEADER
+    tables = [(_IN_TABLE, _IN_ROW, [(d, s, ()) for d, s in ins]),
+              (_OUT_TABLE, _OUT_ROW, [(d, s, (id(t),)) for (d, s), t in zip(outs, out_dtypes)]),
+              (_VAR_TABLE, _VAR_ROW, [(d, s, (id(v),)) for d, s, v in variables]),
+              (_WRITTEN_TABLE, _VAR_ROW, [(d, s, (id(v),)) for d, s, v in written])]
+    for key, width, rows in tables:
+        header[key] = at
+        at += width * len(rows)
+    header[_EXTRA_TABLE] = at
     for n, obj in enumerate(extras):
-        cfg[int(cfg[_EXTRA_TABLE]) + n] = id(obj)
+        cfg[at + n] = id(obj)
+    dims_at = at + len(extras)
+    for key, width, rows in tables:
+        for n, (descr, shape, rest) in enumerate(rows):
+            row = header[key] + width * n
+            cfg[row:row + width] = (id(descr), len(shape), dims_at) + rest
+            cfg[dims_at:dims_at + len(shape)] = shape
+            dims_at += len(shape)
+    for key, value in header.items():
+        cfg[key] = value
     return setup.new(ctypes.addressof(setup.method), cfg, None)
 
 

@@ -77,7 +77,13 @@ def specialize_node(node, env):
         body = node.attrs["body"]
         specialize(body, data, env)
         outs = [env[r.id] for r in body.results]
+    elif name == "read_variable":  # its current shape, which is part of every plan's key
+        var = node.attrs["var"]
+        outs = [Spec(var.dtype, np.shape(var._value))]
     else:
+        if name == "assign_variable" and data[0].shape != np.shape(node.attrs["var"]._value):
+            raise Unspecializable(node, f"it gives variable {node.attrs['var'].name!r} a new "
+                                        f"shape {list(data[0].shape)}")
         try:
             tys = node.op.infer([s.type() for s in data], **node.attrs)
         except Exception as e:  # the traced types checked out; concrete ones may not
