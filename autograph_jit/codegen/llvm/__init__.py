@@ -1,19 +1,25 @@
 """The LLVM CPU backend: `CpuFunction(graph)` runs a graph as native code.
 
 Each distinct tuple of input shapes (and variable shapes) gets its own Executable (one LLVM
-module; see executable.py). When a top-level node's output shape depends on data (boolean_mask,
+module; see executable.py), as far as the variant policy (variants.py) allows: a shape it does
+not compile runs on the interpreter. When a top-level node's output shape depends on data (boolean_mask,
 a loop whose variables change shape), the partitioner compiles the nodes before it, runs that
 node on the interpreter, and compiles the rest for the shapes it produced: a Plan of segments.
+A TensorArray grown natively (specialize.py: growable) ends a segment without any interpreter
+node: the segment returns it to Python as an array (dynamic_exe.py) at the first top-level node
+that needs its exact shape, and the rest is compiled for the size it reached.
 """
 import time
 
 from ...ir.graph import Graph
 from ...runtime.interpreter import run_graph, run_node
+from .dynamic_exe import DynamicExecutable
 from .executable import Executable
-from .specialize import Spec, Unspecializable, specialize
+from .specialize import NeedsConcrete, Spec, Unspecializable, specialize
+from .variants import MAX_VARIANTS, VariantPolicy
 
 
-MAX_SPECIALIZATIONS = 8  # compiled shape variants per graph (or graph segment)
+MAX_SPECIALIZATIONS = MAX_VARIANTS  # compiled shape variants per graph (or graph segment)
 
 
 class _WholeGraph:
@@ -30,8 +36,9 @@ class FallbackError(RuntimeError):
 
 class CpuFunction:
     def __init__(self, graph, name="f", strict=False, math_provider=None, on_compile=None,
-                 on_fallback=None):
+                 on_fallback=None, notes=()):
         self.graph = graph
+        self.notes = list(notes)          # report lines for what returns grown TensorArrays
         self.name = name
         self.strict = strict
         self.math_provider = math_provider
@@ -42,6 +49,7 @@ class CpuFunction:
         self.fallbacks = []               # (node, reason), deduplicated by node
         self._fallback_ids = set()
         self._interpreting = False
+        self._variants = VariantPolicy()
         from .executable import variables_of
         self._variables = variables_of(graph)[0]
 
@@ -58,21 +66,21 @@ class CpuFunction:
             key += tuple([v._value.shape for v in self._variables])
         plan = self._plans.get(key)
         if plan is None:
-            if len(self._plans) >= MAX_SPECIALIZATIONS:
+            compiled = len(self._plans)
+            # strict=True compiles every shape it may (its alternative is an error)
+            if not (self._variants.should_compile(key, compiled)
+                    or (self.strict and compiled < MAX_VARIANTS)):
                 return self._interpret(arrays)
             plan = self._plans[key] = self._plan(arrays)
         return plan(arrays)
 
     def _interpret(self, arrays):
-        """Past MAX_SPECIALIZATIONS input shapes, new shapes run on the interpreter (compiling
-        each would cost more than it saves: e.g. a boolean_mask whose count varies per call)."""
+        """A shape the variant policy (variants.py) does not compile (yet) runs on the
+        interpreter: compiling every shape of a stream of new ones would cost more than it
+        saves, e.g. a boolean_mask whose count varies per call."""
         if not self._interpreting:
+            self._note_fallback(_WholeGraph(self.graph), self._variants.reason())  # strict: raises
             self._interpreting = True
-            self.fallbacks.append((_WholeGraph(self.graph), (
-                f"more than {MAX_SPECIALIZATIONS} distinct input shapes: further shapes run on "
-                "the interpreter (declare fixed shapes, or pad, to stay compiled)")))
-            if self.on_fallback is not None:
-                self.on_fallback()
         it = iter(arrays)
         args = [None if p.is_token else next(it) for p in self.graph.params]
         outs = run_graph(self.graph, args)
@@ -91,21 +99,29 @@ class CpuFunction:
         env = {}
         for p, s in zip(self.graph.params, param_specs):
             env[p.id] = s
-        from .specialize import specialize_node
+        from .specialize import at_node, last_uses, specialize_node
+        last = last_uses(self.graph)
         for i, node in enumerate(self.graph.nodes):
+            at_node(env, last, i, self.graph)
             try:
                 specialize_node(node, env)
+            except NeedsConcrete as e:
+                if i == 0:  # (a growable never enters a graph: this is a defensive guard)
+                    return self._segmented(i, node, e)
+                return self._split(i, node, e)
             except Unspecializable as e:
                 return self._segmented(i, node, e)
-        return self._compile(self.graph, specs)
+        grows = any(env[r.id] is not None and env[r.id].growable for r in self.graph.results)
+        return self._compile(self.graph, specs, DynamicExecutable if grows else Executable)
 
-    def _compile(self, graph, specs):
+    def _compile(self, graph, specs, kind=None):
         try:
-            exe = Executable(graph, specs, math_provider=self.math_provider)
+            exe = (kind or Executable)(graph, specs, math_provider=self.math_provider)
         except Exception as e:  # a backend gap (e.g. a dtype without a lowering): stay correct
             self._note_fallback(_WholeGraph(graph), f"the CPU backend could not compile it: "
                                                     f"{type(e).__name__}: {e}"[:300])
             return self._interpret
+        exe.notes = _grown_notes(exe) + self.notes if kind is DynamicExecutable else []
         self.executables.append(exe)
         for node, reason in exe.fallbacks:
             self._note_fallback(node, reason)
@@ -127,6 +143,38 @@ class CpuFunction:
                 "and strict=True forbids fallbacks. Fix: use ops with a static output shape "
                 "here, or drop strict=True.")
 
+    def _split(self, index, node, error):
+        """Nodes before `index` compiled, returning the TensorArrays they grew natively to Python
+        as arrays of the size they reached; the rest compiled for those shapes. Not a fallback:
+        every node runs as native code."""
+        g = self.graph
+        before, after = g.nodes[:index], g.nodes[index:]
+        need_later = _uses(after) | {r.id for r in g.results}
+        live = _live_values(g.params, before, need_later)
+        prefix = Graph(f"{g.name}.part", list(g.params), before, live)
+        suffix = Graph(f"{g.name}.rest", live, after, list(g.results))
+        loc = f" ({node.location.short()})" if node.location is not None else ""
+        note = (f"native: the segment ends before {node.op.name}{loc} ({error.reason}); "
+                f"{suffix.name} is compiled for the size the TensorArray reached")
+        prefix_fn = CpuFunction(prefix, self.name, self.strict, self.math_provider,
+                                self.on_compile, notes=[note])
+        suffix_fn = CpuFunction(suffix, self.name, self.strict, self.math_provider,
+                                self.on_compile, notes=self.notes)
+        parent = self
+
+        class Plan:
+            def __call__(self, arrays):
+                res = suffix_fn(prefix_fn(list(arrays)))
+                parent._absorb(prefix_fn, suffix_fn)
+                return res
+        return Plan()
+
+    def _absorb(self, *fns):
+        for f in fns:
+            for n, r in f.fallbacks:
+                self._note_fallback(n, r)
+            self.executables.extend(e for e in f.executables if e not in self.executables)
+
     def _segmented(self, index, node, error):
         reason = f"output shape depends on data: {error.reason}"
         self._note_fallback(node, reason)
@@ -142,7 +190,7 @@ class CpuFunction:
         prefix_fn = CpuFunction(prefix, self.name, self.strict, self.math_provider,
                                 self.on_compile)
         suffix_fn = CpuFunction(suffix, self.name, self.strict, self.math_provider,
-                                self.on_compile)  # their fallbacks reach us through Plan below
+                                self.on_compile, notes=self.notes)  # fallbacks: see Plan
         parent = self
 
         class Plan:
@@ -159,11 +207,7 @@ class CpuFunction:
                 for v, o in zip(node.outputs, outs):
                     env[v.id] = o
                 res = suffix_fn([env[v.id] for v in after_params if not v.is_token])
-                for f in (prefix_fn, suffix_fn):
-                    for n, r in f.fallbacks:
-                        parent._note_fallback(n, r)
-                    parent.executables.extend(e for e in f.executables
-                                              if e not in parent.executables)
+                parent._absorb(prefix_fn, suffix_fn)
                 return res
         return Plan()
 
@@ -173,6 +217,22 @@ class CpuFunction:
             loc = f" ({node.location.short()})" if node.location is not None else ""
             lines.append(f"fallback: {node.op.name}{loc} runs on the interpreter: {reason}")
         return lines
+
+
+def _grown_notes(exe):
+    """Report lines for a segment that returns natively grown TensorArrays."""
+    where = []
+    for k, _ in exe._grown:
+        node = exe.graph.data_results[k].node
+        if node is None:
+            continue
+        loc = f" ({node.location.short()})" if node.location is not None else ""
+        text = f"{node.op.name}{loc}"
+        if text not in where:
+            where.append(text)
+    return [f"native: {exe.graph.name} ends at a data-dependent shape: the TensorArray grown by "
+            f"{', '.join(where)} is returned with the size it reached (not an interpreter "
+            "fallback)"]
 
 
 def _uses(nodes):

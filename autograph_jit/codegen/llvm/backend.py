@@ -76,6 +76,7 @@ def make_cpu_function(cf):
         cf._backend_report.append(
             f"llvm: {exe.graph.name} for shapes ({shapes}): {len(exe.annotations)} kernels, "
             f"{len(exe.host_nodes)} host callbacks, {exe.workspace_bytes} B workspace; {where}")
+        cf._backend_report.extend(getattr(exe, "notes", ()))  # e.g. grown TensorArrays
         _refresh_report(cf)
 
     fn = CpuFunction(graph, name=cf.name, strict=getattr(cf, "strict", False),

@@ -5,7 +5,15 @@ copies its results into the node's output storage. while_loop: the loop variable
 node's output storage; the cond region runs in the loop header, the body region in the loop body,
 and the body's results are copied back (through temporaries when a result still reads a loop
 variable, e.g. a swap). No Python runs per iteration.
+
+A TensorArray the loop grows (specialize.py: growable) is a record (k_grow.py) instead: made
+from the initial array on entry, or taken over from the enclosing code, written in place by the
+body, so nothing is copied per iteration. A cond passes such a record on when both branches
+return it; otherwise the cond's output gets a record of its own that each branch moves its array
+into (a buffer changes hands; a static array is copied in).
 """
+from . import k_grow
+from .k_array import NotLowerable
 from .k_map import emit_copy, scalar_view_value
 
 
@@ -13,8 +21,20 @@ def lower_cond(lw, node):
     then_g, else_g = node.attrs["then_branch"], node.attrs["else_branch"]
     b = lw.b
     pred = scalar_view_value(lw, lw.view(node.inputs[0]))
-    outs = [lw.alloc_for(v) for v in node.data_outputs]
     args = [lw.views.get(v.id) for v in node.inputs[1:]]
+    outs, shared = [], {}  # shared: outputs that are a record both branches pass on
+    for k, v in enumerate(node.data_outputs):
+        spec = lw.spec(v)
+        if not spec.growable:
+            outs.append(lw.alloc_for(v))
+            continue
+        same = [a for a, p in zip(args, then_g.params) if isinstance(a, k_grow.GrowView)
+                and lw.spec(p).record == spec.record]
+        if same:
+            shared[k] = same[0]
+            outs.append(None)
+        else:
+            outs.append(k_grow.new_record(lw, spec.dtype, spec.elem))
     then_bb = b.append_basic_block("cond.then")
     else_bb = b.append_basic_block("cond.else")
     merge = b.append_basic_block("cond.end")
@@ -23,11 +43,17 @@ def lower_cond(lw, node):
         b.position_at_end(bb)
         lw.lower_region(g, _region_args(g, args))
         for r, o in zip(g.data_results, outs):
-            if o.size:
+            if isinstance(o, k_grow.GrowView):  # the cond's own record: move or copy it in
+                got = lw.view(r)
+                if isinstance(got, k_grow.GrowView):
+                    k_grow.move(lw, o, got)
+                else:
+                    k_grow.fill(lw, node, o, got, len(got.shape) != len(o.elem) + 1)
+            elif o is not None and o.size:
                 emit_copy(lw, o, lw.view(r))
         b.branch(merge)
     b.position_at_end(merge)
-    _bind_outputs(lw, node, outs)
+    _bind_outputs(lw, node, [shared.get(k, o) for k, o in enumerate(outs)])
 
 
 def _region_args(graph, args):
@@ -54,10 +80,18 @@ def lower_while(lw, node):
     init = [lw.view(v) for v in data_in[:n]]
     ccaps = [lw.view(v) for v in data_in[n:n + nc]]
     bcaps = [lw.view(v) for v in data_in[n + nc:]]
-    vars_ = [lw.alloc_for(v) for v in node.data_outputs]
-    for dst, src in zip(vars_, init):
-        if dst.size:
-            emit_copy(lw, dst, src)
+    vars_ = []
+    for v, src in zip(node.data_outputs, init):
+        spec = lw.spec(v)
+        if not spec.growable:
+            dst = lw.alloc_for(v)
+            if dst.size:
+                emit_copy(lw, dst, src)
+        elif isinstance(src, k_grow.GrowView):
+            dst = src  # the loop takes the record over (specialize.py checked it is linear)
+        else:  # a static array starts growing here
+            dst = k_grow.create(lw, node, src, spec.elem, len(src.shape) != len(spec.elem) + 1)
+        vars_.append(dst)
     header = b.append_basic_block("while.cond")
     loop = b.append_basic_block("while.body")
     done = b.append_basic_block("while.end")
@@ -68,11 +102,15 @@ def lower_while(lw, node):
     b.cbranch(pred, loop, done)
     b.position_at_end(loop)
     lw.lower_region(body, _region_args(body, vars_ + bcaps))
-    roots = {v.root for v in vars_}
+    roots = {v.root for v in vars_ if not isinstance(v, k_grow.GrowView)}
     results = [lw.view(r) for r in body.data_results]
     staged = []
     for i, (r, v) in enumerate(zip(results, vars_)):
-        if r.root == v.root and r.offset == v.offset and r.strides == v.strides:
+        if isinstance(v, k_grow.GrowView):
+            if r is not v:  # specialize.py proved the body writes the record in place
+                raise NotLowerable("while_loop: the body returns another TensorArray record")
+            staged.append(None)
+        elif r.root == v.root and r.offset == v.offset and r.strides == v.strides:
             staged.append(None)          # unchanged variable
         elif r.root in roots and v.size:
             tmp = lw.alloc_spec(v.dtype, v.shape)

@@ -8,11 +8,14 @@ TensorArray rows.
   run-time slice bounds (the gradient of `x[i:j]`): start/stop are wrapped and clamped natively
   as Python's slice.indices() does, and the length must equal the incoming gradient's.
 - `tensor_array_read` / `tensor_array_write` with a static buffer shape: a row view / a copy
-  with one row replaced, the index checked natively.
+  with one row replaced, the index checked natively; a `dynamic_size` write at a known index
+  past the end makes the grown (static) shape. A buffer that grows by a run-time amount is a
+  growable record (k_grow.py): reads and writes go there, in place.
 """
 import numpy as np
 
 from ... import dtypes
+from . import k_grow
 from .emit import Kernel, i64
 from .k_array import NotLowerable
 from .k_map import emit_copy, emit_map
@@ -154,6 +157,10 @@ def lower_tensor_array_read(lw, node):
     buf_v, i_v = node.data_inputs
     buf, iv = lw.view(buf_v), lw.view(i_v)
     out = lw.alloc_for(node.outputs[0])
+    if isinstance(buf, k_grow.GrowView):
+        k_grow.lower_read(lw, node, buf, iv, out, lw.spec(buf_v).placeholder)
+        lw.bind(node.outputs[0], out)
+        return
     n = buf.shape[0]
     code = lw.errors.code(f"TensorArray.read: index {{1}} is out of range for a TensorArray of "
                           f"size {n}", lw.where(node))
@@ -176,9 +183,13 @@ def lower_tensor_array_read(lw, node):
 
 def lower_tensor_array_write(lw, node):
     buf_v, i_v, val_v = node.data_inputs
-    if node.attrs["dynamic_size"]:
-        raise NotLowerable("tensor_array_write with dynamic_size=True (the buffer may grow)")
     buf, iv, val = lw.view(buf_v), lw.view(i_v), lw.view(val_v)
+    dynamic = node.attrs["dynamic_size"]
+    if lw.spec(node.outputs[0]).growable:
+        if not isinstance(buf, k_grow.GrowView):  # a static array starts growing here
+            buf = k_grow.create(lw, node, buf, val.shape, len(buf.shape) != len(val.shape) + 1)
+        lw.bind(node.outputs[0], k_grow.lower_write(lw, node, buf, iv, val, dynamic))
+        return
     out = lw.alloc_for(node.outputs[0])
     n = out.shape[0]
     if out.shape[1:] != val.shape:  # the type rules exclude this: never guess
@@ -186,7 +197,12 @@ def lower_tensor_array_write(lw, node):
     if len(buf.shape) == len(val.shape) + 1:
         if buf.shape[1:] != val.shape:
             raise NotLowerable("tensor_array_write of a value with another element shape")
-        if out.size:
+        if buf.shape[0] != n:  # a dynamic_size write at a known index past the end
+            rows = out.with_layout(buf.shape, out.strides, 0)
+            _zero_fill(lw, node, out)
+            if buf.size:
+                emit_copy(lw, rows, buf)
+        elif out.size:
             emit_copy(lw, out, buf)
     elif out.size:  # the placeholder buffer: the first element fixes the shape
         _zero_fill(lw, node, out)
@@ -211,7 +227,19 @@ def lower_tensor_array_write(lw, node):
     lw.bind(node.outputs[0], out)
 
 
+def lower_shape_of_grown(lw, node):
+    """shape / size of a TensorArray grown natively (static shapes are folded earlier)."""
+    buf = lw.view(node.data_inputs[0])
+    if not isinstance(buf, k_grow.GrowView):
+        raise NotLowerable(f"{node.op.name} of a value whose shape was not folded")
+    out = lw.alloc_for(node.outputs[0])
+    k_grow.lower_shape(lw, buf, out, lw.spec(node.data_inputs[0]).placeholder)
+    lw.bind(node.outputs[0], out)
+
+
 LOWERINGS = {
+    "shape": lower_shape_of_grown,
+    "size": lower_shape_of_grown,
     "strided_slice_update": lower_strided_slice_update,
     "strided_slice_grad": lower_strided_slice_grad,
     "tensor_array_read": lower_tensor_array_read,

@@ -10,6 +10,10 @@ which message); `host_callback(i64 entry, ptr pointers)` (its address in the err
 slot, so the IR, and the disk cache, stay process-independent) runs a node on the interpreter (tf.print,
 RNG, ops without a native lowering).
 
+Errors leave through one `fail` block that frees the heap buffers of TensorArrays grown in
+native code (k_grow.py) before it returns the code; a grown array that is a result is handed to
+the caller (dynamic_exe.py) instead.
+
 Storage: every value gets a View. Node outputs go to fresh storage: the caller's output array when
 the value is a result of the function, a stack slot when tiny (so LLVM keeps loop scalars in
 registers), else an offset in the per-executable workspace. View ops alias their input.
@@ -45,6 +49,8 @@ class Lowerer:
         self.ws_size = 0
         self.variables = variables  # [Variable]
         self.written = written      # [Variable] written anywhere
+        self.records = []           # growable TensorArray records (k_grow.py), freed on exit
+        self._fail_block = None     # every error exit goes through it (frees the records)
         self._build_entry()
 
     # -- entry function and argument slots -----------------------------------------------------
@@ -176,7 +182,26 @@ class Lowerer:
     def check_status(self, status):
         fail = self.b.icmp_signed("!=", status, i32(0))
         with self.b.if_then(fail, likely=False):
-            self.b.ret(status)
+            self.exit_with(status)
+
+    def exit_with(self, status):
+        """Return `status` (non-zero) from the entry function, freeing growable records."""
+        if self._fail_block is None:
+            self._fail_block = self.fn.append_basic_block("fail")
+            self._fail_status = self.ab.alloca(I32)
+        self.b.store(status, self._fail_status)
+        self.b.branch(self._fail_block)
+
+    def fail_if(self, cond, code, values=()):
+        """In the entry function: if `cond` (i1), report error `code` with `values` (err[1..])."""
+        b = self.b
+        with b.if_then(cond, likely=False):
+            b.store(i64(code), b.gep(self.err_ptr, [i64(0)], source_etype=I64))
+            for k, v in enumerate(values):
+                if v.type != I64:
+                    v = b.sext(v, I64)
+                b.store(v, b.gep(self.err_ptr, [i64(k + 1)], source_etype=I64))
+            self.exit_with(i32(code))
 
     # -- the graph -----------------------------------------------------------------------------
     def lower_function(self):
@@ -200,15 +225,31 @@ class Lowerer:
             self.top_index = i
             self.lower_node(node)
         from .k_map import emit_copy
+        from .k_grow import GrowView, hand_over
+        grown = [(k, self.view(r)) for k, r in enumerate(g.data_results)
+                 if isinstance(self.view(r), GrowView)]
         for k, r in enumerate(g.data_results):
             v = self.view(r)
+            if isinstance(v, GrowView):
+                continue
             if self._direct_done.get(k) == v.root and v.ptr is self._ptrs[self.slot_out[k]]:
                 continue
             spec = self.spec(r)
             if spec.size:
                 emit_copy(self, View(self._ptrs[self.slot_out[k]], spec.dtype, spec.shape), v)
+        hand_over(self, [(self._ptrs[self.slot_out[k]], v) for k, v in grown])
+        self._free_records(self.b)
         self.b.ret(i32(0))
+        if self._fail_block is not None:
+            fb = ir.IRBuilder(self._fail_block)
+            self._free_records(fb)
+            fb.ret(fb.load(self._fail_status, typ=I32))
         return self.module
+
+    def _free_records(self, b):
+        if self.records:
+            from .k_grow import free_records
+            free_records(self, b)
 
     def lower_region(self, graph, args):
         """Lower a region's nodes inline; args are Views (None for tokens) for its params."""
