@@ -56,20 +56,19 @@ def pack_sequence_as(structure, flat_sequence):
         if len(flat_sequence) != 1:
             raise ValueError(f"Structure is a scalar but got {len(flat_sequence)} leaves")
         return flat_sequence[0]
-    pos = [0]
-
-    def build(t):
-        if not is_nested(t):
-            v = flat_sequence[pos[0]]
-            pos[0] += 1
-            return v
-        return _rebuild(t, [build(c) for c in _children(t)])
-
     n = len(flatten(structure))
     if n != len(flat_sequence):
         raise ValueError(f"Could not pack sequence: structure has {n} leaves but the flat "
                          f"sequence has {len(flat_sequence)}")
-    return build(structure)
+    return _pack(structure, iter(flat_sequence))
+
+
+def _pack(t, leaves):
+    # a module-level recursion: a nested function calling itself would be a reference cycle
+    # that keeps the leaves (the outputs) alive until the garbage collector runs
+    if not is_nested(t):
+        return next(leaves)
+    return _rebuild(t, [_pack(c, leaves) for c in _children(t)])
 
 
 def assert_same_structure(a, b, check_types=True):

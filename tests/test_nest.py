@@ -124,3 +124,22 @@ def test_is_nested():
     assert not tf.nest.is_nested(None)
     assert not tf.nest.is_nested(np.zeros(2))
     assert not tf.nest.is_nested(tf.constant([1, 2]))
+
+
+def test_packing_makes_no_reference_cycle_so_leaves_are_freed_at_once():
+    import gc
+    import weakref
+
+    class Leaf:
+        pass
+
+    leaf = Leaf()
+    ref = weakref.ref(leaf)
+    gc.disable()
+    try:
+        packed = tf.nest.pack_sequence_as({"a": [0, (0, 0)]}, [1, leaf, 2])
+        assert packed["a"][1][0] is leaf
+        del packed, leaf
+        assert ref() is None
+    finally:
+        gc.enable()
