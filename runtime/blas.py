@@ -1,23 +1,40 @@
-"""BLAS for compiled code: SciPy's Fortran BLAS (sgemm/dgemm/sgemv/dgemv) as llvmlite symbols,
-and the IR of row-major matmul / matrix-vector wrappers around them.
+"""BLAS for compiled code: NumPy's own OpenBLAS (CBLAS, 64-bit integers) and SciPy's Fortran BLAS
+as llvmlite symbols, and the IR of row-major matmul / matrix-vector wrappers around them.
 
-How it links. `register()` takes each routine's function pointer from the PyCapsules in
+Two roles, each with a thread count decided once per process (never switched around a call):
+- `ag_matmul_f32/_f64`, `ag_matvec_f32/_f64` (products in general): NumPy's OpenBLAS when this
+  NumPy ships one (the `scipy_cblas_?gemm64_` symbols of numpy.libs/libscipy_openblas64_*), else
+  SciPy's.
+  NumPy's `a @ b` calls that very cblas_sgemm, so a compiled product gets NumPy's speed at every
+  size: the same kernels, the same per-call thread choice (OpenBLAS threads a product above ~262k
+  multiply-adds) and one shared pool of BLAS threads in the process instead of two pools spinning
+  against each other.
+- `ag_matmul_serial_f32/_f64` (products that must stay on the calling thread: inside parallel
+  chunks, e.g. conv2d image by image, and thin products whose threads would wait on each other,
+  codegen/llvm/k_matmul.py): SciPy's OpenBLAS, set to one thread once (`install()`), so they
+  never wait on a BLAS thread pool. SciPy's own functions then run single-threaded too.
+
+How it links. `register()` takes SciPy's routines from the PyCapsules in
 `scipy.linalg.cython_blas.__pyx_capi__` (ctypes `PyCapsule_GetPointer` with the capsule's own
-name) and registers it with `llvmlite.binding.add_symbol` as `ag_sgemm`, `ag_dgemm`, `ag_sgemv`,
-`ag_dgemv`; MCJIT then resolves calls to those names. Call `register()` before finalizing a
-module that uses them (it is idempotent and cheap after the first call).
+name) as `ag_sgemm`, `ag_dgemm`, `ag_sgemv`, `ag_dgemv`, and NumPy's CBLAS routines (ctypes on
+the library NumPy loaded) as `ag_cblas_sgemm`, ... (`numpy_cblas()`); each goes to
+`llvmlite.binding.add_symbol`, and MCJIT resolves calls to those names. Call `register()` before
+finalizing a module that uses them (idempotent and cheap after the first call).
 
-Fortran calling convention (what `ag_?gemm` expects). Every argument is a pointer, matrices
-are column-major, integers are 32-bit (`int *`: SciPy's BLAS is LP64):
+Calling conventions. SciPy's Fortran BLAS: every argument is a pointer, matrices are
+column-major, integers are 32-bit (LP64):
     ag_sgemm(char *transa, char *transb, i32 *m, i32 *n, i32 *k, float *alpha, float *a,
              i32 *lda, float *b, i32 *ldb, float *beta, float *c, i32 *ldc)
-computes C[m,n] = alpha*op(A)[m,k] @ op(B)[k,n] + beta*C with op = 'N' (as is) or 'T'
-(transposed); ld* >= max(1, rows). ag_sgemv(char *trans, i32 *m, i32 *n, float *alpha, float *a,
-i32 *lda, float *x, i32 *incx, float *beta, float *y, i32 *incy) is y = alpha*op(A) x + beta*y.
-A row-major matrix read column-major is its transpose, so the row-major product C = A @ B is
-the column-major C^T = B^T A^T: gemm(tb, ta, n, m, k, alpha, B, ldb, A, lda, beta, C, ldc).
+computes C[m,n] = alpha*op(A)[m,k] @ op(B)[k,n] + beta*C with op = 'N' (as is) or 'T'; a
+row-major matrix read column-major is its transpose, so row-major C = A @ B is column-major
+C^T = B^T A^T: gemm(tb, ta, n, m, k, alpha, B, ldb, A, lda, beta, C, ldc). ag_sgemv(char *trans,
+i32 *m, i32 *n, float *alpha, float *a, i32 *lda, float *x, i32 *incx, float *beta, float *y,
+i32 *incy) is y = alpha*op(A) x + beta*y. NumPy's CBLAS takes values, 64-bit integers and a
+layout: ag_cblas_sgemm(i32 order=101 row-major, i32 transa (111 no, 112 yes), i32 transb, i64 m,
+n, k, float alpha, ptr a, i64 lda, ptr b, i64 ldb, float beta, ptr c, i64 ldc); ag_cblas_sgemv(
+order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy) likewise.
 
-What the backend uses: row-major wrappers that hide the convention. Either call `install()`
+What the backend uses: row-major wrappers that hide the conventions. Either call `install()`
 once (compiles them into a resident engine and registers them as symbols) and only declare them
 (`declarations()` as text, `declare(module, name)` with llvmlite.ir), or paste `ir_text(dtypes)`
 (the BLAS declarations plus the wrapper definitions) into the module and call `register()`:
@@ -29,7 +46,8 @@ once (compiles them into a resident engine and registers them as symbols) and on
                         ptr x, i64 incx, float beta, ptr y, i64 incy)
         y = alpha * op(A) @ x + beta * y with A stored row-major [m,n] (op(A) = A^T when trans),
         x and y read with element strides incx, incy (nonzero; negative walks backwards as BLAS)
-(`_f64` alike with double; `wrapper_signatures(dtype)` lists both as IR type names).
+    void @ag_matmul_serial_f32(...)  as ag_matmul_f32, on the calling thread only
+(`_f64` alike with double; `wrapper_signatures(dtype)` lists them as IR type names).
 `matmul_call_ir(...)` emits one call line for a contiguous product.
 The wrappers raise each ld to at least the row length and 1 (BLAS rejects smaller ones even
 for empty matrices, and NumPy gives empty arrays zero strides). The caller guarantees
@@ -41,9 +59,18 @@ import threading
 from . import resident
 
 SYMBOLS = {"sgemm": "ag_sgemm", "dgemm": "ag_dgemm", "sgemv": "ag_sgemv", "dgemv": "ag_dgemv"}
+CBLAS_SYMBOLS = {"sgemm": "ag_cblas_sgemm", "dgemm": "ag_cblas_dgemm", "sgemv": "ag_cblas_sgemv",
+                 "dgemv": "ag_cblas_dgemv"}
+# exported names of NumPy's ILP64 OpenBLAS (the 64_ suffix says the integers are 64-bit; a plain
+# cblas_sgemm could be either, so it is never taken)
+_NUMPY_CBLAS_NAMES = ("scipy_cblas_{}64_", "cblas_{}64_")
+_NUMPY_LIB_GLOBS = (("numpy.libs", "*openblas64*"), ("numpy/.dylibs", "*openblas64*"))
 _TYPES = {"float32": ("float", "f32", "s"), "float64": ("double", "f64", "d")}
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 _lock = threading.Lock()
 _addresses = {}
+_numpy_cblas = []   # [({routine: address}, library path)] once looked up; ({}, None): none
+_serial_pinned = []
 
 
 def _capsule_pointer(capsule):
@@ -56,7 +83,7 @@ def _capsule_pointer(capsule):
 
 
 def addresses():
-    """{routine: function pointer} for the routines in SYMBOLS, read once from SciPy."""
+    """{routine: function pointer} of SciPy's BLAS for the routines in SYMBOLS, read once."""
     if not _addresses:
         with _lock:
             if not _addresses:
@@ -90,13 +117,79 @@ def _cython_blas():
     return sys.modules[name]
 
 
+def _numpy_openblas_paths():
+    """The OpenBLAS libraries a NumPy wheel ships (numpy.libs/ on Linux, numpy/.dylibs/ on mac)."""
+    import glob
+    import os
+
+    import numpy
+    site = os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__)))
+    paths = []
+    for folder, pattern in _NUMPY_LIB_GLOBS:
+        paths += sorted(glob.glob(os.path.join(site, folder, pattern)))
+    return paths
+
+
+def numpy_cblas():
+    """({routine: address} of NumPy's own CBLAS with 64-bit integers, its library path), or
+    ({}, None) when this NumPy ships none (built against MKL, Accelerate, a system BLAS...)."""
+    if not _numpy_cblas:
+        with _lock:
+            if not _numpy_cblas:
+                _numpy_cblas.append(_find_numpy_cblas())
+    table, path = _numpy_cblas[0]
+    return dict(table), path
+
+
+def _find_numpy_cblas():
+    for path in _numpy_openblas_paths():
+        try:
+            lib = ctypes.CDLL(path)  # NumPy has loaded it already: the same handle
+        except OSError:
+            continue
+        for pattern in _NUMPY_CBLAS_NAMES:
+            fns = [getattr(lib, pattern.format(r), None) for r in CBLAS_SYMBOLS]
+            if all(f is not None for f in fns):
+                table = {r: ctypes.cast(f, ctypes.c_void_p).value
+                         for r, f in zip(CBLAS_SYMBOLS, fns)}
+                return table, path
+    return {}, None
+
+
+def provider():
+    """Which BLAS backs the ag_matmul_*/ag_matvec_* wrappers: "numpy" or "scipy"."""
+    return "numpy" if numpy_cblas()[0] else "scipy"
+
+
 def register():
-    """Register every routine with llvmlite under its `ag_` name; returns {symbol: address}."""
+    """Register every routine found with llvmlite under its `ag_` name; returns {symbol: address}:
+    SciPy's (SYMBOLS) always, NumPy's CBLAS (CBLAS_SYMBOLS) when NumPy ships it."""
     import llvmlite.binding as llvm
     table = {SYMBOLS[r]: addr for r, addr in addresses().items()}
+    table.update({CBLAS_SYMBOLS[r]: addr for r, addr in numpy_cblas()[0].items()})
     for name, addr in table.items():
         llvm.add_symbol(name, addr)
     return table
+
+
+def pin_serial_threads():
+    """Set SciPy's OpenBLAS to one thread, once per process (the serial wrappers run inside
+    parallel chunks). A SciPy without `scipy_openblas_set_num_threads` is left as it is."""
+    if _serial_pinned:
+        return
+    with _lock:
+        if _serial_pinned:
+            return
+        import glob
+        import os
+
+        import scipy
+        libs = os.path.join(os.path.dirname(os.path.dirname(scipy.__file__)), "scipy.libs")
+        for path in glob.glob(os.path.join(libs, "libscipy_openblas*.so*")):
+            fn = getattr(ctypes.CDLL(path), "scipy_openblas_set_num_threads", None)
+            if fn is not None:
+                fn(1)
+        _serial_pinned.append(True)
 
 
 def _fortran_args(names_types):
@@ -106,27 +199,34 @@ def _fortran_args(names_types):
     return lines
 
 
-def _int32(name, value, least):
-    """i32 copy of an i64 row stride, raised to `least` (the row length) and to 1: BLAS rejects
-    a smaller ld even for empty matrices (NumPy gives empty arrays zero strides)."""
-    return [f"  %{name}.lt = icmp slt i64 {value}, {least}",
-            f"  %{name}.w = select i1 %{name}.lt, i64 {least}, i64 {value}",
-            f"  %{name}.lt1 = icmp slt i64 %{name}.w, 1",
-            f"  %{name}.w1 = select i1 %{name}.lt1, i64 1, i64 %{name}.w",
-            f"  %{name} = trunc i64 %{name}.w1 to i32"]
+def _leading(name, value, least, bits=32):
+    """%<name>: an i64 row stride raised to `least` (the row length) and to 1, as i<bits>: BLAS
+    rejects a smaller ld even for empty matrices (NumPy gives empty arrays zero strides)."""
+    lines = [f"  %{name}.lt = icmp slt i64 {value}, {least}",
+             f"  %{name}.w = select i1 %{name}.lt, i64 {least}, i64 {value}",
+             f"  %{name}.lt1 = icmp slt i64 %{name}.w, 1"]
+    if bits == 64:
+        return lines + [f"  %{name} = select i1 %{name}.lt1, i64 1, i64 %{name}.w"]
+    return lines + [f"  %{name}.w1 = select i1 %{name}.lt1, i64 1, i64 %{name}.w",
+                    f"  %{name} = trunc i64 %{name}.w1 to i32"]
 
 
-def _gemm_wrapper(dtype_name):
-    ty, sfx, p = _TYPES[dtype_name]
-    body = [f"define linkonce_odr void @ag_matmul_{sfx}(i1 %ta, i1 %tb, i64 %m, i64 %n, i64 %k, "
+def _gemm_head(dtype_name, wrapper):
+    ty, sfx, _ = _TYPES[dtype_name]
+    return [f"define linkonce_odr void @{wrapper}_{sfx}(i1 %ta, i1 %tb, i64 %m, i64 %n, i64 %k, "
             f"{ty} %alpha, ptr %a, i64 %lda, ptr %b, i64 %ldb, {ty} %beta, ptr %c, i64 %ldc) "
             "nounwind {", "entry:",
-            "  %ca = select i1 %ta, i8 84, i8 78", "  %cb = select i1 %tb, i8 84, i8 78",
-            "  %m32 = trunc i64 %m to i32", "  %n32 = trunc i64 %n to i32",
-            "  %k32 = trunc i64 %k to i32"]
-    body += ["  %rowa = select i1 %ta, i64 %m, i64 %k", "  %rowb = select i1 %tb, i64 %k, i64 %n"]
-    body += _int32("lda32", "%lda", "%rowa") + _int32("ldb32", "%ldb", "%rowb")
-    body += _int32("ldc32", "%ldc", "%n")
+            "  %rowa = select i1 %ta, i64 %m, i64 %k", "  %rowb = select i1 %tb, i64 %k, i64 %n"]
+
+
+def _gemm_fortran(dtype_name, wrapper):
+    ty, _, p = _TYPES[dtype_name]
+    body = _gemm_head(dtype_name, wrapper)
+    body += ["  %ca = select i1 %ta, i8 84, i8 78", "  %cb = select i1 %tb, i8 84, i8 78",
+             "  %m32 = trunc i64 %m to i32", "  %n32 = trunc i64 %n to i32",
+             "  %k32 = trunc i64 %k to i32"]
+    body += _leading("lda32", "%lda", "%rowa") + _leading("ldb32", "%ldb", "%rowb")
+    body += _leading("ldc32", "%ldc", "%n")
     body += _fortran_args([("ca", "i8", "%ca"), ("cb", "i8", "%cb"), ("m", "i32", "%m32"),
                            ("n", "i32", "%n32"), ("k", "i32", "%k32"),
                            ("alpha", ty, "%alpha"), ("beta", ty, "%beta"),
@@ -139,16 +239,34 @@ def _gemm_wrapper(dtype_name):
     return "\n".join(body)
 
 
-def _gemv_wrapper(dtype_name):
-    ty, sfx, p = _TYPES[dtype_name]
-    body = [f"define linkonce_odr void @ag_matvec_{sfx}(i1 %t, i64 %m, i64 %n, {ty} %alpha, "
+def _gemm_cblas(dtype_name, wrapper):
+    ty, _, p = _TYPES[dtype_name]
+    body = _gemm_head(dtype_name, wrapper)
+    body += [f"  %ca = select i1 %ta, i32 {TRANS}, i32 {NO_TRANS}",
+             f"  %cb = select i1 %tb, i32 {TRANS}, i32 {NO_TRANS}"]
+    body += _leading("lda64", "%lda", "%rowa", 64) + _leading("ldb64", "%ldb", "%rowb", 64)
+    body += _leading("ldc64", "%ldc", "%n", 64)
+    body += [f"  call void @ag_cblas_{p}gemm(i32 {ROW_MAJOR}, i32 %ca, i32 %cb, i64 %m, i64 %n, "
+             f"i64 %k, {ty} %alpha, ptr %a, i64 %lda64, ptr %b, i64 %ldb64, {ty} %beta, ptr %c, "
+             "i64 %ldc64)", "  ret void", "}", ""]
+    return "\n".join(body)
+
+
+def _gemv_head(dtype_name):
+    ty, sfx, _ = _TYPES[dtype_name]
+    return [f"define linkonce_odr void @ag_matvec_{sfx}(i1 %t, i64 %m, i64 %n, {ty} %alpha, "
             f"ptr %a, i64 %lda, ptr %x, i64 %incx, {ty} %beta, ptr %y, i64 %incy) nounwind {{",
-            "entry:",
-            # stored row-major [m,n] = column-major [n,m]: y = A x is the transposed column-major op
-            "  %ct = select i1 %t, i8 78, i8 84",
-            "  %m32 = trunc i64 %m to i32", "  %n32 = trunc i64 %n to i32",
-            "  %incx32 = trunc i64 %incx to i32", "  %incy32 = trunc i64 %incy to i32"]
-    body += _int32("lda32", "%lda", "%n")
+            "entry:"]
+
+
+def _gemv_fortran(dtype_name):
+    ty, _, p = _TYPES[dtype_name]
+    body = _gemv_head(dtype_name) + [
+        # stored row-major [m,n] = column-major [n,m]: y = A x is the transposed column-major op
+        "  %ct = select i1 %t, i8 78, i8 84",
+        "  %m32 = trunc i64 %m to i32", "  %n32 = trunc i64 %n to i32",
+        "  %incx32 = trunc i64 %incx to i32", "  %incy32 = trunc i64 %incy to i32"]
+    body += _leading("lda32", "%lda", "%n")
     body += _fortran_args([("ct", "i8", "%ct"), ("m", "i32", "%m32"), ("n", "i32", "%n32"),
                            ("alpha", ty, "%alpha"), ("beta", ty, "%beta"),
                            ("lda", "i32", "%lda32"), ("incx", "i32", "%incx32"),
@@ -159,29 +277,55 @@ def _gemv_wrapper(dtype_name):
     return "\n".join(body)
 
 
+def _gemv_cblas(dtype_name):
+    ty, _, p = _TYPES[dtype_name]
+    body = _gemv_head(dtype_name) + [f"  %ct = select i1 %t, i32 {TRANS}, i32 {NO_TRANS}"]
+    body += _leading("lda64", "%lda", "%n", 64)
+    body += [f"  call void @ag_cblas_{p}gemv(i32 {ROW_MAJOR}, i32 %ct, i64 %m, i64 %n, "
+             f"{ty} %alpha, ptr %a, i64 %lda64, ptr %x, i64 %incx, {ty} %beta, ptr %y, "
+             "i64 %incy)", "  ret void", "}", ""]
+    return "\n".join(body)
+
+
 def wrapper_signatures(dtype_name):
     """{wrapper name: (return type, [argument types])} in IR type names, for callers that
     declare the wrappers with llvmlite.ir before pasting `ir_text` in place of the declarations."""
     ty, sfx, _ = _TYPES[dtype_name]
-    return {f"ag_matmul_{sfx}": ("void", ["i1", "i1", "i64", "i64", "i64", ty, "ptr", "i64", "ptr",
-                                          "i64", ty, "ptr", "i64"]),
+    gemm = ("void", ["i1", "i1", "i64", "i64", "i64", ty, "ptr", "i64", "ptr", "i64", ty, "ptr",
+                     "i64"])
+    return {f"ag_matmul_{sfx}": gemm, f"ag_matmul_serial_{sfx}": gemm,
             f"ag_matvec_{sfx}": ("void", ["i1", "i64", "i64", ty, "ptr", "i64", "ptr", "i64", ty,
                                           "ptr", "i64"])}
 
 
-def ir_text(dtype_names=("float32", "float64")):
-    """Declarations of the BLAS symbols and the row-major wrappers for each dtype name."""
+def _declarations_of_routines(dtype_name, which):
+    ty, _, p = _TYPES[dtype_name]
+    if which == "scipy":
+        return [f"declare void @ag_{p}gemm(ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, "
+                "ptr, ptr, ptr) nounwind",
+                f"declare void @ag_{p}gemv(ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, "
+                "ptr) nounwind"]
+    return [f"declare void @ag_cblas_{p}gemm(i32, i32, i32, i64, i64, i64, {ty}, ptr, i64, ptr, "
+            f"i64, {ty}, ptr, i64) nounwind",
+            f"declare void @ag_cblas_{p}gemv(i32, i32, i64, i64, {ty}, ptr, i64, ptr, i64, {ty}, "
+            "ptr, i64) nounwind"]
+
+
+def ir_text(dtype_names=("float32", "float64"), which=None):
+    """Declarations of the BLAS routines and the definitions of every wrapper for each dtype
+    name; `which` ("numpy" or "scipy", default `provider()`) backs ag_matmul_*/ag_matvec_*."""
     if isinstance(dtype_names, str):
         dtype_names = (dtype_names,)
+    which = which or provider()
     out = []
     for d in dtype_names:
-        ty, _, p = _TYPES[d]
-        out.append(f"declare void @ag_{p}gemm(ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, "
-                   "ptr, ptr, ptr) nounwind")
-        out.append(f"declare void @ag_{p}gemv(ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, "
-                   "ptr) nounwind")
-        out.append(_gemm_wrapper(d))
-        out.append(_gemv_wrapper(d))
+        out += _declarations_of_routines(d, "scipy")
+        if which == "numpy":
+            out += _declarations_of_routines(d, "numpy")
+            out += [_gemm_cblas(d, "ag_matmul"), _gemv_cblas(d)]
+        else:
+            out += [_gemm_fortran(d, "ag_matmul"), _gemv_fortran(d)]
+        out.append(_gemm_fortran(d, "ag_matmul_serial"))
     return "\n".join(out)
 
 
@@ -208,11 +352,15 @@ def declare(module, name):
 
 
 def install():
-    """Register the BLAS routines and compile every wrapper once per process into a resident
-    engine, registering ag_matmul_f32/_f64 and ag_matvec_f32/_f64 as llvmlite symbols; then a
-    module needs only their declarations. Idempotent; returns {symbol: address}."""
+    """Register the BLAS routines, set SciPy's to one thread, and compile every wrapper once per
+    process into a resident engine, registering ag_matmul_*, ag_matmul_serial_* and
+    ag_matvec_* as llvmlite symbols; then a module needs only their declarations. Idempotent;
+    returns {symbol: address}."""
     register()
-    return resident.install("blas wrappers", ir_text(), list(_all_signatures()))
+    pin_serial_threads()
+    which = provider()
+    return resident.install(f"blas wrappers ({which})", ir_text(which=which),
+                            list(_all_signatures()))
 
 
 def matmul_call_ir(dtype_name, a, b, c, m, n, k, trans_a=False, trans_b=False):

@@ -1,6 +1,7 @@
-"""runtime.blas: SciPy's BLAS registered as llvmlite symbols, called from JIT-compiled code through
-the row-major wrappers, against NumPy for float32/float64, transposes, sizes 1..257 incl.
-non-square, strided leading dimensions, and matrix-vector products."""
+"""runtime.blas: NumPy's CBLAS and SciPy's Fortran BLAS registered as llvmlite symbols, called from
+JIT-compiled code through the row-major wrappers (each provider, and the serial wrappers), against
+NumPy for float32/float64, transposes, sizes 1..257 incl. non-square, strided leading dimensions,
+and matrix-vector products."""
 import ctypes
 
 import llvmlite.binding as llvm
@@ -23,14 +24,16 @@ def _entry_points():
     out = []
     for d, ty in _TY.items():
         s = _SFX[d]
-        out.append(f"""define void @t_matmul_{s}(i32 %ta, i32 %tb, i64 %m, i64 %n, i64 %k, {ty} %al,
-    ptr %a, i64 %lda, ptr %b, i64 %ldb, {ty} %be, ptr %c, i64 %ldc) {{
+        for wrapper in ("matmul", "matmul_serial"):
+            out.append(f"""define void @t_{wrapper}_{s}(i32 %ta, i32 %tb, i64 %m, i64 %n, i64 %k,
+    {ty} %al, ptr %a, i64 %lda, ptr %b, i64 %ldb, {ty} %be, ptr %c, i64 %ldc) {{
   %ta1 = trunc i32 %ta to i1
   %tb1 = trunc i32 %tb to i1
-  call void @ag_matmul_{s}(i1 %ta1, i1 %tb1, i64 %m, i64 %n, i64 %k, {ty} %al, ptr %a, i64 %lda,
-                           ptr %b, i64 %ldb, {ty} %be, ptr %c, i64 %ldc)
+  call void @ag_{wrapper}_{s}(i1 %ta1, i1 %tb1, i64 %m, i64 %n, i64 %k, {ty} %al, ptr %a,
+                           i64 %lda, ptr %b, i64 %ldb, {ty} %be, ptr %c, i64 %ldc)
   ret void
-}}
+}}""")
+        out.append(f"""
 define void @t_matvec_{s}(i32 %t, i64 %m, i64 %n, ptr %a, i64 %lda, ptr %x, i64 %incx,
     ptr %y, i64 %incy) {{
   %t1 = trunc i32 %t to i1
@@ -46,17 +49,22 @@ define void @t_square_{s}(ptr %a, ptr %b, ptr %c) {{
     return "\n".join(out)
 
 
-@pytest.fixture(scope="module")
-def jit():
+PROVIDERS = ["scipy"] + (["numpy"] if blas.numpy_cblas()[0] else [])
+
+
+@pytest.fixture(scope="module", params=PROVIDERS)
+def jit(request):
+    """The wrappers backed by each provider found (NumPy's CBLAS only where NumPy ships one)."""
     blas.register()
-    return Jit(blas.ir_text() + _entry_points())
+    return Jit(blas.ir_text(which=request.param) + _entry_points())
 
 
 def _ptr(arr):
     return arr.ctypes.data
 
 
-def matmul(jit, a, b, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0):
+def matmul(jit, a, b, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0,
+           wrapper="matmul"):
     """C = alpha op(a) @ op(b) + beta c through the compiled wrapper; a, b may be row-strided."""
     d = a.dtype.name
     m = a.shape[1] if trans_a else a.shape[0]
@@ -66,7 +74,7 @@ def matmul(jit, a, b, trans_a=False, trans_b=False, alpha=1.0, c=None, beta=0.0)
     f_t = ctypes.c_float if d == "float32" else ctypes.c_double
     fn = ctypes.CFUNCTYPE(None, ctypes.c_int32, ctypes.c_int32, *[ctypes.c_int64] * 3, f_t,
                           ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, f_t,
-                          ctypes.c_void_p, ctypes.c_int64)(jit.address(f"t_matmul_{_SFX[d]}"))
+                          ctypes.c_void_p, ctypes.c_int64)(jit.address(f"t_{wrapper}_{_SFX[d]}"))
     isz = a.itemsize
     fn(int(trans_a), int(trans_b), m, n, k, alpha, _ptr(a), a.strides[0] // isz, _ptr(b),
        b.strides[0] // isz, beta, _ptr(c), n)
@@ -93,6 +101,8 @@ def test_llvm_called_gemm_matches_numpy(jit, dt, m, n, k, trans_a, trans_b):
     b = _rand(rng, (n, k) if trans_b else (k, n), dt)
     want = (a.T if trans_a else a) @ (b.T if trans_b else b)
     np.testing.assert_allclose(matmul(jit, a, b, trans_a, trans_b), want, **_tol(dt, k))
+    np.testing.assert_allclose(matmul(jit, a, b, trans_a, trans_b, wrapper="matmul_serial"),
+                               want, **_tol(dt, k))
 
 
 @settings(max_examples=25, deadline=None)
@@ -151,25 +161,41 @@ def test_matmul_call_ir_emits_a_contiguous_row_major_product(jit, dt):
 
 def test_register_exposes_every_routine_under_its_ag_name():
     table = blas.register()
-    assert set(table) == {"ag_sgemm", "ag_dgemm", "ag_sgemv", "ag_dgemv"}
+    want = {"ag_sgemm", "ag_dgemm", "ag_sgemv", "ag_dgemv"}
+    if blas.numpy_cblas()[0]:
+        want |= {"ag_cblas_sgemm", "ag_cblas_dgemm", "ag_cblas_sgemv", "ag_cblas_dgemv"}
+    assert set(table) == want
     assert all(isinstance(addr, int) and addr for addr in table.values())
     assert blas.register() == table
 
 
+def test_whole_products_use_numpys_own_blas_when_numpy_ships_one():
+    table, path = blas.numpy_cblas()
+    if not table:
+        assert blas.provider() == "scipy"
+        pytest.skip("this NumPy ships no OpenBLAS with 64-bit CBLAS symbols")
+    assert blas.provider() == "numpy"
+    with open("/proc/self/maps") as maps:   # the very library NumPy has loaded
+        assert any(line.rstrip().endswith(path) for line in maps)
+    assert "@ag_cblas_sgemm(i32 101" in blas.ir_text("float32", which="numpy")
+
+
+@pytest.mark.parametrize("which", ["numpy", "scipy"])
 @pytest.mark.parametrize("dtype_name", ["float32", "float64"])
-def test_wrapper_signatures_match_the_definitions(dtype_name):
+def test_wrapper_signatures_match_the_definitions(dtype_name, which):
     calls = []
     for name, (ret, args) in blas.wrapper_signatures(dtype_name).items():
         values = ", ".join(f"{t} {'null' if t == 'ptr' else 'zeroinitializer'}" for t in args)
         calls.append(f"  call {ret} @{name}({values})")
     use = "define void @use() {\n" + "\n".join(calls) + "\n  ret void\n}\n"
-    text = blas.ir_text(dtype_name) + use
+    text = blas.ir_text(dtype_name, which=which) + use
     llvm.parse_assembly(text).verify()   # a wrong arity or type fails to parse
 
 
 def test_installed_wrappers_are_callable_from_a_module_that_only_declares_them():
     table = blas.install()
-    assert set(table) == {"ag_matmul_f32", "ag_matmul_f64", "ag_matvec_f32", "ag_matvec_f64"}
+    assert set(table) == {"ag_matmul_f32", "ag_matmul_f64", "ag_matvec_f32", "ag_matvec_f64",
+                          "ag_matmul_serial_f32", "ag_matmul_serial_f64"}
     assert blas.install() == table
     module = ir.Module()
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [ir.PointerType()] * 3), "mm")
@@ -190,6 +216,7 @@ def test_installed_wrappers_are_callable_from_a_module_that_only_declares_them()
 
 def test_declarations_text_declares_every_wrapper():
     text = blas.declarations()
-    for name in ("ag_matmul_f32", "ag_matmul_f64", "ag_matvec_f32", "ag_matvec_f64"):
+    for name in ("ag_matmul_f32", "ag_matmul_f64", "ag_matvec_f32", "ag_matvec_f64",
+                 "ag_matmul_serial_f32", "ag_matmul_serial_f64"):
         assert f"declare void @{name}(" in text
     llvm.parse_assembly(text).verify()

@@ -104,15 +104,6 @@ def test_conv2d_with_an_empty_batch_or_no_channels_gives_zeros_like_eager():
     _close(got, want, np.float32)
 
 
-def test_float16_conv_stays_correct_on_the_interpreter_with_a_reason():
-    x, w = tf.ones([1, 4, 4, 2], tf.float16), tf.ones([2, 2, 2, 1], tf.float16)
-    cf = tf.function(lambda x, w: tf.nn.conv2d(x, w, 1, "VALID"),
-                     backend="cpu", autograph=False).get_concrete_function(x, w)
-    np.testing.assert_array_equal(np.asarray(cf(x, w)), np.full((1, 3, 3, 1), 8, np.float16))
-    reasons = [r for _, r in cf._cpu.fallbacks]
-    assert any("float16 convolution" in r for r in reasons), reasons
-
-
 def _pools_and_grads(ksize, strides, padding):
     def f(x):
         with tf.GradientTape() as tape:

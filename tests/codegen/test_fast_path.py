@@ -221,7 +221,7 @@ def test_native_entry_is_a_builtin_that_reports_errors_like_ctypes():
 def test_resident_blas_wrappers_are_exported_symbols():
     from autograph_jit.runtime import blas
     table = blas.install()
-    assert set(table) == {"ag_matmul_f32", "ag_matmul_f64", "ag_matvec_f32", "ag_matvec_f64"}
+    assert {"ag_matmul_f32", "ag_matmul_f64", "ag_matvec_f32", "ag_matvec_f64"} <= set(table)
     assert all(table.values())
     f = cpu(lambda a, b: a @ b)
     a = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) / 4096

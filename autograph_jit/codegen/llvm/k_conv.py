@@ -1,91 +1,99 @@
-"""Native NHWC convolution and pooling: conv2d, its two backprop ops, max/avg pool and their grads.
+"""Native NHWC convolution: conv2d and its two backprop ops (pooling: k_pool.py, whose lowerings
+this module's LOWERINGS includes; window geometry and tap loops: k_window.py).
 
-Convolutions (float32/float64) are im2col + BLAS gemm (runtime/blas.py, single-threaded), image by
-image; when the whole batch's columns fit SCRATCH_MAX each image gets its own scratch block and
-images are split across cores (ag_parallel_for, parallel.py):
+Convolutions are im2col + BLAS gemm (runtime/blas.py's serial wrappers: one BLAS thread each),
+image by image; when the whole batch's columns fit SCRATCH_MAX each image gets its own scratch
+block and images are split across cores (ag_parallel_for, parallel.py):
 - conv2d: im2col of image n into a [OH*OW, KH*KW*C] block (taps outside the image written as
   zeros), then cols @ filter[KH*KW*C, O] straight into the output;
 - backprop_filter: im2col of every image, then dF = cols^T @ dy as one product over all N*OH*OW
   rows, split by rows of dF across cores (or, past SCRATCH_MAX, dF += cols_n^T @ dy_n serially);
 - backprop_input: cols = dy_n @ filter^T, then col2im adds each tap's column block back into
-  the (zeroed) input gradient of image n.
-Pooling is a direct loop nest with channels innermost (the loop LLVM vectorizes). Every tap
-position is checked against the image before it is read or written (padding is never memory);
-window geometry comes from conv_ops._geometry, the interpreter's own rule, and operand shapes are
-checked at compile time (a mismatch leaves the op to the interpreter, which reports it as eager).
-float16 stays on the interpreter.
+  the (zeroed) input gradient of image n, tap by tap.
+Operand shapes are checked at compile time (a mismatch leaves the op to the interpreter, which
+reports it as eager).
+
+float16 rounds where the eager kernels round. Their products are NumPy float16 dots, which
+accumulate in float32 and round once: here the columns and operands are float32 copies, the
+gemm is float32 and each result is rounded to float16 as it is stored (conv2d, backprop_filter;
+backprop_input rounds each column as eager's float16 `cols` and adds it in float16, tap by tap
+as eager's per-tap slice adds).
 """
 from llvmlite import ir
 
-from ...ops.conv_ops import _geometry
-from ...ops.opdef import InvalidArgumentError
-from .emit import I1, I8, I64, PTR, Kernel, Loops, i64, reg_type, storage_type
+from .emit import I1, I64, PTR, Kernel, Loops, i64, reg_type, storage_type
 from .k_array import NotLowerable
+from .k_pool import LOWERINGS as _POOL_LOWERINGS
+from .k_window import Geo, outputs, pixel, taps, taps_outermost, zero
 
-_BLAS = {"float32": "ag_matmul_f32", "float64": "ag_matmul_f64"}
+# the serial wrappers: products run inside parallel chunks
+_BLAS = {"float32": "ag_matmul_serial_f32", "float64": "ag_matmul_serial_f64"}
 _LIMIT = 2 ** 31  # SciPy's BLAS is LP64
 SCRATCH_MAX = 64 << 20  # bytes of im2col columns for a whole batch (else one image at a time)
 PARALLEL_FLOPS = 1 << 21  # multiply-adds below which threads cost more than they save
 ROWS_MIN = 16  # filter-gradient rows per parallel chunk
 
 
-class _Geo:
-    """Window geometry of one op: sizes, strides, dilations and the padding before."""
-
-    def __init__(self, op, x_shape, ksize, strides, padding, dilations=(1, 1)):
-        self.n, self.h, self.w, self.c = (int(d) for d in x_shape)
-        self.kh, self.kw = (int(d) for d in ksize)
-        self.sh, self.sw = strides
-        self.dh, self.dw = dilations
-        try:
-            (self.oh, self.ow), ((self.pt, _), (self.pl, _)) = _geometry(
-                op, self.h, self.w, (self.kh, self.kw), strides, padding, dilations)
-        except InvalidArgumentError as e:  # the interpreter raises it, at run time
-            raise NotLowerable(str(e)) from e
-
-    def expect(self, what, shape, want):
-        """Operand shapes the kernel relies on (else the interpreter runs the op: it raises or
-        broadcasts exactly as eager does, and nothing is read out of bounds)."""
-        if tuple(shape) != tuple(want):
-            raise NotLowerable(f"{what} of shape {tuple(shape)} where {tuple(want)} is expected")
-
-    @property
-    def p(self):
-        return self.oh * self.ow
+def compute_dtype(dt):
+    """The dtype a convolution of `dt` computes in: float32 for float16, else dt itself."""
+    from ... import dtypes
+    return dtypes.float32 if dt.name == "float16" else dt
 
 
 def _blas_fn(k, dt):
     from ...runtime import blas
-    return blas.declare(k.fn.module, _BLAS[dt.name])
+    return blas.declare(k.fn.module, _BLAS[compute_dtype(dt).name])
 
 
 def _check_blas(dt, *dims):
     """Raise NotLowerable (before any code is emitted) unless BLAS can run this product."""
-    if dt.name not in _BLAS:
+    if compute_dtype(dt).name not in _BLAS:
         raise NotLowerable(f"{dt.name} convolution runs on the interpreter")
     if max(dims) >= _LIMIT:
         raise NotLowerable("convolution too large for 32-bit BLAS indices")
     try:
         from ...runtime import blas
-        from .k_matmul import _single_threaded_blas
         blas.install()
-        _single_threaded_blas()
     except Exception as e:  # SciPy missing or unusable
         raise NotLowerable(f"BLAS unavailable: {type(e).__name__}: {e}") from e
 
 
 def _dense(lw, view):
-    """A contiguous view of `view` (a copy into the workspace when it is strided)."""
-    if view.is_contiguous:
+    """A contiguous view of `view` in its compute dtype (a workspace copy when it is strided or
+    float16)."""
+    cdt = compute_dtype(view.dtype)
+    if view.is_contiguous and cdt == view.dtype:
         return view
-    from .k_map import emit_copy
-    dst = lw.alloc_spec(view.dtype, view.shape)
-    emit_copy(lw, dst, view, annotation="contiguous copy for BLAS")
+    if cdt == view.dtype:
+        from .k_map import emit_copy
+        dst = lw.alloc_spec(view.dtype, view.shape)
+        emit_copy(lw, dst, view, annotation="contiguous copy for BLAS")
+        return dst
+    dst = lw.alloc_spec(cdt, view.shape)
+    k = Kernel(lw.module, lw.fresh_name("widen"), 2, f"{view.dtype.name} to {cdt.name} for BLAS")
+    ty = reg_type(cdt)
+    k.loops.nest(view.shape, lambda idx: k.store(
+        k.b.fpext(k.load(k.ptrs[1], view.dtype, k.linear(0, view.strides, idx)), ty),
+        k.ptrs[0], cdt, k.linear(0, dst.strides, idx)), name="w")
+    lw.call_kernel(k, [dst, view])
     return dst
 
 
-def _gemm(k, fn, dt, ta, tb, m, n, kd, a, lda, b_, ldb, beta, c, ldc):
+def _round_block(k, src, dst, dt, base, count):
+    """dst[base + i] = src[base + i] rounded from float32 to dt (float16), for i < count."""
+    b = k.b
+    cdt = compute_dtype(dt)
     ty = reg_type(dt)
+    base = base if isinstance(base, ir.Value) else i64(base)
+
+    def one(i):
+        lin = b.add(base, i)
+        k.store(b.fptrunc(k.load(src, cdt, lin), ty), dst, dt, lin)
+    k.loops.range(count, one, name="round")
+
+
+def _gemm(k, fn, dt, ta, tb, m, n, kd, a, lda, b_, ldb, beta, c, ldc):
+    ty = reg_type(compute_dtype(dt))
     if not isinstance(beta, ir.Value):
         beta = ir.Constant(ty, beta)
     m, n, kd = (v if isinstance(v, ir.Value) else i64(v) for v in (m, n, kd))
@@ -98,40 +106,17 @@ def _at(k, ptr, dt, offset):
     return k.b.gep(ptr, [offset], source_etype=storage_type(dt))
 
 
-def _taps(k, g, oh, ow, body):
-    """For each kernel tap (i, j) of output (oh, ow): body(i, j, ih, iw, inside: i1)."""
-    b = k.b
-    ih0 = b.sub(b.mul(oh, i64(g.sh)), i64(g.pt))
-    iw0 = b.sub(b.mul(ow, i64(g.sw)), i64(g.pl))
-
-    def ti(i):
-        ih = b.add(ih0, b.mul(i, i64(g.dh)))
-        in_h = b.icmp_unsigned("<", ih, i64(g.h))  # negative wraps to huge: outside
-
-        def tj(j):
-            iw = b.add(iw0, b.mul(j, i64(g.dw)))
-            body(i, j, ih, iw, b.and_(in_h, b.icmp_unsigned("<", iw, i64(g.w))))
-        k.loops.range(g.kw, tj, name="tj")
-    k.loops.range(g.kh, ti, name="ti")
-
-
-def _outputs(k, g, body):
-    """body(oh, ow) over every output position."""
-    k.loops.range(g.oh, lambda oh: k.loops.range(g.ow, lambda ow: body(oh, ow), name="ow"),
-                  name="oh")
-
-
-def _pixel(k, st, n, ih, iw):
-    b = k.b
-    return b.add(b.add(b.mul(n, i64(st[0])), b.mul(ih, i64(st[1]))), b.mul(iw, i64(st[2])))
-
-
 def _im2col(k, g, dt, x_strides, xp, colp, n):
-    """colp[(oh*OW + ow), (i*KW + j)*C + c] = x[n, ih, iw, c], or 0 outside the image."""
+    """colp[(oh*OW + ow), (i*KW + j)*C + c] = x[n, ih, iw, c], or 0 outside the image; the
+    columns are in dt's compute dtype (float16 widened to float32, exactly)."""
     b = k.b
     kd = g.kh * g.kw * g.c
-    zero = ir.Constant(reg_type(dt), 0)
+    cdt = compute_dtype(dt)
+    pad = ir.Constant(reg_type(cdt), 0)
     sc = x_strides[3]
+
+    def widen(v):
+        return v if cdt == dt else b.fpext(v, reg_type(cdt))
 
     def at(oh, ow):
         rbase = b.mul(b.add(b.mul(oh, i64(g.ow)), ow), i64(kd))
@@ -140,27 +125,20 @@ def _im2col(k, g, dt, x_strides, xp, colp, n):
             cbase = b.add(rbase, b.mul(b.add(b.mul(i, i64(g.kw)), j), i64(g.c)))
             with b.if_else(inside) as (then, other):
                 with then:
-                    xb = _pixel(k, x_strides, n, ih, iw)
+                    xb = pixel(k, x_strides, n, ih, iw)
                     k.loops.range(g.c, lambda c: k.store(
-                        k.load(xp, dt, b.add(xb, b.mul(c, i64(sc)))), colp, dt,
+                        widen(k.load(xp, dt, b.add(xb, b.mul(c, i64(sc))))), colp, cdt,
                         b.add(cbase, c)), name="c")
                 with other:
-                    k.loops.range(g.c, lambda c: k.store(zero, colp, dt, b.add(cbase, c)),
+                    k.loops.range(g.c, lambda c: k.store(pad, colp, cdt, b.add(cbase, c)),
                                   name="z")
-        _taps(k, g, oh, ow, tap)
-    _outputs(k, g, at)
-
-
-def _zero(k, ptr, dt, count, base=None):
-    b = k.b
-    zero = ir.Constant(reg_type(dt), 0)
-    k.loops.range(count, lambda i: k.store(zero, ptr, dt, i if base is None else b.add(base, i)),
-                  name="zero")
+        taps(k, g, oh, ow, tap)
+    outputs(k, g, at)
 
 
 def _conv_geo(op, node, x_shape, f_shape):
     a = node.attrs
-    return _Geo(op, x_shape, f_shape[:2], a["strides"], a["padding"], a["dilations"])
+    return Geo(op, x_shape, f_shape[:2], a["strides"], a["padding"], a["dilations"])
 
 
 def _scratch(lw, dt, g, kd):
@@ -168,8 +146,9 @@ def _scratch(lw, dt, g, kd):
     batch fits SCRATCH_MAX (images then run in parallel), else one block reused serially."""
     if not g.p * kd:
         return None, False
-    per_image = g.n * g.p * kd * dt.size <= SCRATCH_MAX and g.n > 1
-    return lw.alloc_spec(dt, ((g.n if per_image else 1) * g.p, kd)), per_image
+    cdt = compute_dtype(dt)
+    per_image = g.n * g.p * kd * cdt.size <= SCRATCH_MAX and g.n > 1
+    return lw.alloc_spec(cdt, ((g.n if per_image else 1) * g.p, kd)), per_image
 
 
 def _images(k, g, dt, kd, o, per_image, body):
@@ -179,18 +158,20 @@ def _images(k, g, dt, kd, o, per_image, body):
 
         def one(j):
             n = b.add(begin, j)
-            col = _at(k, k.ptrs[3], dt, b.mul(n, i64(g.p * kd))) if per_image else k.ptrs[3]
+            col = (_at(k, k.ptrs[3], compute_dtype(dt), b.mul(n, i64(g.p * kd))) if per_image
+                   else k.ptrs[3])
             body(n, col)
         k.loops.range(b.sub(end, begin), one, name="n")
     if per_image and g.n * g.p * kd * o >= PARALLEL_FLOPS:
-        _parallel(k, g.n, 1, run)
+        parallel_chunks(k, g.n, 1, run)
     else:
         run(i64(0), i64(g.n))
 
 
-def _parallel(k, n, min_chunk, body):
+def parallel_chunks(k, n, min_chunk, body):
     """body(begin, end) over [0, n), split across cores by ag_parallel_for (parallel.py) when
-    it is available; the chunk function sees the kernel's pointers through a context array."""
+    it is available; the chunk function sees the kernel's pointers through a context array.
+    (Also k_matmul's, for thin products cut into slices.)"""
     from . import parallel
     try:
         parallel.install()
@@ -232,19 +213,25 @@ def lower_conv2d(lw, node):
     f = _dense(lw, f)
     col, per_image = _scratch(lw, dt, g, kd)
     out = lw.alloc_for(node.outputs[0])
+    cdt = compute_dtype(dt)
+    # float16: the float32 products land here, then round into out image by image
+    wide = lw.alloc_spec(cdt, out.shape) if cdt != dt and out.size and kd else None
     if out.size:
-        k = Kernel(lw.module, lw.fresh_name("conv2d"), 4, lw.annotate(node, "im2col+gemm"))
+        k = Kernel(lw.module, lw.fresh_name("conv2d"), 5, lw.annotate(node, "im2col+gemm"))
         if kd == 0:
-            _zero(k, k.ptrs[0], dt, out.size)
+            zero(k, k.ptrs[0], dt, out.size)
         else:
             fn = _blas_fn(k, dt)
 
             def image(n, colp):
                 _im2col(k, g, dt, x.strides, k.ptrs[1], colp, n)
-                dst = _at(k, k.ptrs[0], dt, k.b.mul(n, i64(g.p * o)))
+                base = k.b.mul(n, i64(g.p * o))
+                dst = _at(k, k.ptrs[4] if wide else k.ptrs[0], cdt, base)
                 _gemm(k, fn, dt, False, False, g.p, o, kd, colp, kd, k.ptrs[2], o, 0.0, dst, o)
+                if wide:
+                    _round_block(k, k.ptrs[4], k.ptrs[0], dt, base, g.p * o)
             _images(k, g, dt, kd, o, per_image, image)
-        lw.call_kernel(k, [out, x, f, col if col is not None else out])
+        lw.call_kernel(k, [out, x, f, col if col is not None else out, wide or out])
     lw.bind(node.outputs[0], out)
 
 
@@ -264,11 +251,15 @@ def lower_backprop_filter(lw, node):
     dy = _dense(lw, dy)
     col, per_image = _scratch(lw, dt, g, kd)
     out = lw.alloc_for(node.outputs[0])
+    cdt = compute_dtype(dt)
+    # float16: dF accumulates in float32 here and is rounded into out once
+    wide = lw.alloc_spec(cdt, out.shape) if cdt != dt and out.size and g.p and g.n else None
     if out.size:
-        k = Kernel(lw.module, lw.fresh_name("conv2d_backprop_filter"), 4,
+        k = Kernel(lw.module, lw.fresh_name("conv2d_backprop_filter"), 5,
                    lw.annotate(node, "im2col+gemm"))
+        acc = k.ptrs[4] if wide else k.ptrs[0]
         if g.p == 0 or g.n == 0:
-            _zero(k, k.ptrs[0], dt, out.size)
+            zero(k, k.ptrs[0], dt, out.size)
         elif per_image:
             fn = _blas_fn(k, dt)
             _images(k, g, dt, kd, o, True,
@@ -276,26 +267,32 @@ def lower_backprop_filter(lw, node):
 
             def rows(begin, end):
                 b = k.b
+                acc = k.ptrs[4] if wide else k.ptrs[0]  # the chunk function's own pointers
                 _gemm(k, fn, dt, True, False, b.sub(end, begin), o, g.n * g.p,
-                      _at(k, k.ptrs[3], dt, begin), kd, k.ptrs[2], o, 0.0,
-                      _at(k, k.ptrs[0], dt, b.mul(begin, i64(o))), o)
+                      _at(k, k.ptrs[3], cdt, begin), kd, k.ptrs[2], o, 0.0,
+                      _at(k, acc, cdt, b.mul(begin, i64(o))), o)
+                if wide:
+                    _round_block(k, acc, k.ptrs[0], dt, b.mul(begin, i64(o)),
+                                 b.mul(b.sub(end, begin), i64(o)))
             if kd >= 2 * ROWS_MIN and g.n * g.p * kd * o >= PARALLEL_FLOPS:
-                _parallel(k, kd, ROWS_MIN, rows)
+                parallel_chunks(k, kd, ROWS_MIN, rows)
             else:
                 rows(i64(0), i64(kd))
         else:
             fn = _blas_fn(k, dt)
-            ty = reg_type(dt)
+            ty = reg_type(cdt)
 
             def image(n, colp):
                 b = k.b
                 _im2col(k, g, dt, x.strides, k.ptrs[1], colp, n)
                 beta = b.select(b.icmp_signed("==", n, i64(0)), ir.Constant(ty, 0.0),
                                 ir.Constant(ty, 1.0))
-                src = _at(k, k.ptrs[2], dt, b.mul(n, i64(g.p * o)))
-                _gemm(k, fn, dt, True, False, kd, o, g.p, colp, kd, src, o, beta, k.ptrs[0], o)
+                src = _at(k, k.ptrs[2], cdt, b.mul(n, i64(g.p * o)))
+                _gemm(k, fn, dt, True, False, kd, o, g.p, colp, kd, src, o, beta, acc, o)
             _images(k, g, dt, kd, o, False, image)
-        lw.call_kernel(k, [out, x, dy, col if col is not None else out])
+            if wide:
+                _round_block(k, acc, k.ptrs[0], dt, 0, out.size)
+        lw.call_kernel(k, [out, x, dy, col if col is not None else out, wide or out])
     lw.bind(node.outputs[0], out)
 
 
@@ -313,6 +310,7 @@ def lower_backprop_input(lw, node):
     f, dy = _dense(lw, f), _dense(lw, dy)
     col, per_image = _scratch(lw, dt, g, kd)
     out = lw.alloc_for(node.outputs[0])
+    cdt = compute_dtype(dt)
     if out.size:
         k = Kernel(lw.module, lw.fresh_name("conv2d_backprop_input"), 4,
                    lw.annotate(node, "gemm+col2im"))
@@ -322,273 +320,28 @@ def lower_backprop_input(lw, node):
 
             def image(n, colp):
                 b = k.b
-                _zero(k, k.ptrs[0], dt, g.h * g.w * g.c, b.mul(n, i64(g.h * g.w * g.c)))
-                src = _at(k, k.ptrs[2], dt, b.mul(n, i64(g.p * o)))
+                zero(k, k.ptrs[0], dt, g.h * g.w * g.c, b.mul(n, i64(g.h * g.w * g.c)))
+                src = _at(k, k.ptrs[2], cdt, b.mul(n, i64(g.p * o)))
                 _gemm(k, fn, dt, False, True, g.p, kd, o, src, o, k.ptrs[1], o, 0.0, colp, kd)
 
-                def at(oh, ow):
-                    rbase = b.mul(b.add(b.mul(oh, i64(g.ow)), ow), i64(kd))
-
-                    def tap(i, j, ih, iw, inside):
-                        with b.if_then(inside):
-                            cbase = b.add(rbase, b.mul(b.add(b.mul(i, i64(g.kw)), j), i64(g.c)))
-                            xb = _pixel(k, st, n, ih, iw)
-
-                            def add(c):
-                                lin = b.add(xb, c)
-                                v = k.load(colp, dt, b.add(cbase, c))
-                                k.store(b.fadd(k.load(k.ptrs[0], dt, lin), v), k.ptrs[0], dt, lin)
-                            k.loops.range(g.c, add, name="c")
-                    _taps(k, g, oh, ow, tap)
-                _outputs(k, g, at)
-            _images(k, g, dt, kd, o, per_image, image)
-        else:
-            _zero(k, k.ptrs[0], dt, out.size)
-        lw.call_kernel(k, [out, f, dy, col if col is not None else out])
-    lw.bind(node.outputs[0], out)
-
-
-# ----------------------------------------------------------------------------------------------
-# pooling
-# ----------------------------------------------------------------------------------------------
-
-def _pool_geo(op, node, x_shape):
-    a = node.attrs
-    return _Geo(op, x_shape, a["ksize"], a["strides"], a["padding"])
-
-
-def _lowest(dt):
-    if dt.is_floating:
-        return float("-inf")
-    if dt.is_unsigned:
-        return 0
-    return -(1 << (dt.size * 8 - 1))
-
-
-def _greater(k, dt, a, b_):
-    """a > b in dt's order (floats: ordered, so NaN is never greater)."""
-    b = k.b
-    if dt.is_floating:
-        return b.fcmp_ordered(">", a, b_)
-    return (b.icmp_unsigned if dt.is_unsigned else b.icmp_signed)(">", a, b_)
-
-
-def _is_nan(k, dt, v):
-    return k.b.fcmp_unordered("uno", v, v) if dt.is_floating else ir.Constant(I1, 0)
-
-
-def _window_count(k, g, oh, ow):
-    """How many taps of window (oh, ow) lie inside the image (an i64)."""
-    b = k.b
-
-    def span(o, s, pad, size, kk):
-        lo = b.sub(b.mul(o, i64(s)), i64(pad))
-        hi = b.add(lo, i64(kk))
-        lo = b.select(b.icmp_signed("<", lo, i64(0)), i64(0), lo)
-        return b.sub(b.select(b.icmp_signed(">", hi, i64(size)), i64(size), hi), lo)
-    return b.mul(span(oh, g.sh, g.pt, g.h, g.kh), span(ow, g.sw, g.pl, g.w, g.kw))
-
-
-def lower_max_pool(lw, node):
-    xv = node.data_inputs[0]
-    x = lw.view(xv)
-    dt = x.dtype
-    if dt.name == "bool":
-        raise NotLowerable("bool max_pool2d runs on the interpreter")
-    g = _pool_geo("MaxPool", node, x.shape)
-    out = lw.alloc_for(node.outputs[0])
-    if out.size:
-        k = Kernel(lw.module, lw.fresh_name("max_pool2d"), 2, lw.annotate(node))
-        b = k.b
-        st, ost = x.strides, out.strides
-        low = ir.Constant(reg_type(dt), _lowest(dt))
-
-        def image(n):
-            def at(oh, ow):
-                ob = _pixel(k, ost, n, oh, ow)
-                k.loops.range(g.c, lambda c: k.store(low, k.ptrs[0], dt, b.add(ob, c)),
-                              name="init")
-
-                def tap(i, j, ih, iw, inside):
+                def tap(oh, ow, i, j, ih, iw, inside):
                     with b.if_then(inside):
-                        xb = _pixel(k, st, n, ih, iw)
-
-                        def mx(c):
-                            lin = b.add(ob, c)
-                            cur = k.load(k.ptrs[0], dt, lin)
-                            v = k.load(k.ptrs[1], dt, b.add(xb, b.mul(c, i64(st[3]))))
-                            if dt.is_floating:  # NaN propagates, as NumPy's max
-                                take = b.or_(_greater(k, dt, v, cur), _is_nan(k, dt, v))
-                            else:
-                                take = _greater(k, dt, v, cur)
-                            k.store(b.select(take, v, cur), k.ptrs[0], dt, lin)
-                        k.loops.range(g.c, mx, name="c")
-                _taps(k, g, oh, ow, tap)
-            _outputs(k, g, at)
-        k.loops.range(g.n, image, name="n")
-        lw.call_kernel(k, [out, x])
-    lw.bind(node.outputs[0], out)
-
-
-def _float_pool(dt, op):
-    if dt.name not in _BLAS:
-        raise NotLowerable(f"{dt.name} {op} runs on the interpreter")
-
-
-def lower_avg_pool(lw, node):
-    x = lw.view(node.data_inputs[0])
-    dt = x.dtype
-    _float_pool(dt, "avg_pool2d")
-    g = _pool_geo("AvgPool", node, x.shape)
-    out = lw.alloc_for(node.outputs[0])
-    if out.size:
-        k = Kernel(lw.module, lw.fresh_name("avg_pool2d"), 2, lw.annotate(node))
-        b = k.b
-        st, ost = x.strides, out.strides
-        ty = reg_type(dt)
-
-        def image(n):
-            def at(oh, ow):
-                ob = _pixel(k, ost, n, oh, ow)
-                _zero(k, k.ptrs[0], dt, g.c, ob)
-
-                def tap(i, j, ih, iw, inside):
-                    with b.if_then(inside):
-                        xb = _pixel(k, st, n, ih, iw)
-
-                        def acc(c):
-                            lin = b.add(ob, c)
-                            v = k.load(k.ptrs[1], dt, b.add(xb, b.mul(c, i64(st[3]))))
-                            k.store(b.fadd(k.load(k.ptrs[0], dt, lin), v), k.ptrs[0], dt, lin)
-                        k.loops.range(g.c, acc, name="c")
-                _taps(k, g, oh, ow, tap)
-                count = b.sitofp(_window_count(k, g, oh, ow), ty)
-
-                def div(c):
-                    lin = b.add(ob, c)
-                    k.store(b.fdiv(k.load(k.ptrs[0], dt, lin), count), k.ptrs[0], dt, lin)
-                k.loops.range(g.c, div, name="d")
-            _outputs(k, g, at)
-        k.loops.range(g.n, image, name="n")
-        lw.call_kernel(k, [out, x])
-    lw.bind(node.outputs[0], out)
-
-
-def lower_avg_pool_grad(lw, node):
-    gv = node.data_inputs[1]
-    gr = lw.view(gv)
-    out_spec = lw.spec(node.outputs[0])
-    dt = out_spec.dtype
-    _float_pool(dt, "avg_pool_grad")
-    g = _pool_geo("AvgPoolGrad", node, out_spec.shape)
-    g.expect("grad", gr.shape, (g.n, g.oh, g.ow, g.c))
-    out = lw.alloc_for(node.outputs[0])
-    if out.size:
-        k = Kernel(lw.module, lw.fresh_name("avg_pool_grad"), 2, lw.annotate(node))
-        b = k.b
-        gst, ost = gr.strides, out.strides
-        ty = reg_type(dt)
-        _zero(k, k.ptrs[0], dt, out.size)
-
-        def image(n):
-            def at(oh, ow):
-                gb = _pixel(k, gst, n, oh, ow)
-                count = b.sitofp(_window_count(k, g, oh, ow), ty)
-
-                def tap(i, j, ih, iw, inside):
-                    with b.if_then(inside):
-                        xb = _pixel(k, ost, n, ih, iw)
+                        rbase = b.mul(b.add(b.mul(oh, i64(g.ow)), ow), i64(kd))
+                        cbase = b.add(rbase, b.mul(b.add(b.mul(i, i64(g.kw)), j), i64(g.c)))
+                        xb = pixel(k, st, n, ih, iw)
 
                         def add(c):
                             lin = b.add(xb, c)
-                            v = b.fdiv(k.load(k.ptrs[1], dt, b.add(gb, b.mul(c, i64(gst[3])))),
-                                       count)
+                            v = k.load(colp, cdt, b.add(cbase, c))
+                            if cdt != dt:  # eager's float16 `cols`, added in float16
+                                v = b.fptrunc(v, reg_type(dt))
                             k.store(b.fadd(k.load(k.ptrs[0], dt, lin), v), k.ptrs[0], dt, lin)
                         k.loops.range(g.c, add, name="c")
-                _taps(k, g, oh, ow, tap)
-            _outputs(k, g, at)
-        k.loops.range(g.n, image, name="n")
-        lw.call_kernel(k, [out, gr])
-    lw.bind(node.outputs[0], out)
-
-
-def lower_max_pool_grad(lw, node):
-    """Each window's gradient goes to its first maximum in row-major tap order (NaN counts as
-    the maximum, as NumPy's argmax); a first maximum on padding is dropped, as the interpreter's
-    crop. Two passes a window, channels innermost: the max of every channel, then each tap adds
-    g (or 0, as the interpreter's where) where it is the first tap equal to that max."""
-    from ... import dtypes
-    xv, gv = node.data_inputs
-    x, gr = lw.view(xv), lw.view(gv)
-    dt = x.dtype
-    _float_pool(dt, "max_pool_grad")
-    g = _pool_geo("MaxPoolGrad", node, x.shape)
-    g.expect("grad", gr.shape, (g.n, g.oh, g.ow, g.c))
-    row_max = lw.alloc_spec(dt, (max(g.c, 1),))
-    done = lw.alloc_spec(dtypes.uint8, (max(g.c, 1),))
-    out = lw.alloc_for(node.outputs[0])
-    if out.size:
-        k = Kernel(lw.module, lw.fresh_name("max_pool_grad"), 5, lw.annotate(node))
-        b = k.b
-        st, gst, ost = x.strides, gr.strides, out.strides
-        ty = reg_type(dt)
-        low = ir.Constant(ty, _lowest(dt))
-        zero = ir.Constant(ty, 0.0)
-        mx, dn = k.ptrs[3], k.ptrs[4]
-        u8 = dtypes.uint8
-        _zero(k, k.ptrs[0], dt, out.size)
-
-        def first_max(v, m):
-            return b.or_(b.fcmp_ordered("==", v, m), b.and_(_is_nan(k, dt, v), _is_nan(k, dt, m)))
-
-        def image(n):
-            def at(oh, ow):
-                gb = _pixel(k, gst, n, oh, ow)
-
-                def init(c):
-                    k.store(low, mx, dt, c)
-                    k.store(ir.Constant(I8, 0), dn, u8, c)
-                k.loops.range(g.c, init, name="init")
-
-                def window_max(i, j, ih, iw, inside):
-                    with b.if_then(inside):
-                        xb = _pixel(k, st, n, ih, iw)
-
-                        def upd(c):
-                            v = k.load(k.ptrs[1], dt, b.add(xb, b.mul(c, i64(st[3]))))
-                            cur = k.load(mx, dt, c)
-                            take = b.or_(_greater(k, dt, v, cur), _is_nan(k, dt, v))
-                            k.store(b.select(take, v, cur), mx, dt, c)
-                        k.loops.range(g.c, upd, name="m")
-                _taps(k, g, oh, ow, window_max)
-
-                def route(i, j, ih, iw, inside):
-                    with b.if_else(inside) as (then, other):
-                        with then:
-                            xb = _pixel(k, st, n, ih, iw)
-                            ob = _pixel(k, ost, n, ih, iw)
-
-                            def add(c):
-                                v = k.load(k.ptrs[1], dt, b.add(xb, b.mul(c, i64(st[3]))))
-                                was = k.load(dn, u8, c)
-                                hit = b.and_(b.icmp_unsigned("==", was, ir.Constant(I8, 0)),
-                                             first_max(v, k.load(mx, dt, c)))
-                                gval = k.load(k.ptrs[2], dt, b.add(gb, b.mul(c, i64(gst[3]))))
-                                lin = b.add(ob, c)
-                                share = b.select(hit, gval, zero)
-                                k.store(b.fadd(k.load(k.ptrs[0], dt, lin), share), k.ptrs[0], dt,
-                                        lin)
-                                k.store(b.or_(was, b.zext(hit, I8)), dn, u8, c)
-                            k.loops.range(g.c, add, name="r")
-                        with other:  # a padded tap holds the lowest value: it may be the max
-                            def pad(c):
-                                hit = b.fcmp_ordered("==", low, k.load(mx, dt, c))
-                                k.store(b.or_(k.load(dn, u8, c), b.zext(hit, I8)), dn, u8, c)
-                            k.loops.range(g.c, pad, name="p")
-                _taps(k, g, oh, ow, route)
-            _outputs(k, g, at)
-        k.loops.range(g.n, image, name="n")
-        lw.call_kernel(k, [out, x, gr, row_max, done])
+                taps_outermost(k, g, tap)
+            _images(k, g, dt, kd, o, per_image, image)
+        else:
+            zero(k, k.ptrs[0], dt, out.size)
+        lw.call_kernel(k, [out, f, dy, col if col is not None else out])
     lw.bind(node.outputs[0], out)
 
 
@@ -596,10 +349,7 @@ LOWERINGS = {
     "conv2d": lower_conv2d,
     "conv2d_backprop_filter": lower_backprop_filter,
     "conv2d_backprop_input": lower_backprop_input,
-    "max_pool2d": lower_max_pool,
-    "avg_pool2d": lower_avg_pool,
-    "max_pool_grad": lower_max_pool_grad,
-    "avg_pool_grad": lower_avg_pool_grad,
+    **_POOL_LOWERINGS,
 }
 
 __all__ = ["LOWERINGS"]

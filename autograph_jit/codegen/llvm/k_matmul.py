@@ -1,9 +1,21 @@
-"""matmul (batched, broadcast batch dims, transpose flags) as a loop nest, and matmul fusions.
+"""matmul (batched, broadcast batch dims, transpose flags) as BLAS calls or a loop nest, and
+matmul fusions.
 
-Loop order follows the memory layout: when B's rows are contiguous (`i, k, j`: C[i, :] +=
-A[i, k] * B[k, :], vectorized along j), otherwise a dot product per element (`i, j, k` with a
-reassociable accumulator, vectorized along k). A matmul fusion node runs its elementwise epilogue
-(bias add, activation) on each finished row while it is still in cache.
+float32/float64 products of at least BLAS_MIN_FLOPS multiply-adds whose operands have a unit
+stride call `ag_matmul_f32/_f64` (runtime/blas.py): NumPy's own OpenBLAS where NumPy ships one,
+so a compiled product is NumPy's `a @ b` — the same kernels (results equal eager's bit for bit),
+the same speed, and the same thread choice, made by OpenBLAS per call (products above ~262k
+multiply-adds run on every core) in the one BLAS thread pool the process shares with NumPy.
+Nothing here sets a thread count: OPENBLAS_NUM_THREADS (read when NumPy loads) limits both.
+The exception: a product OpenBLAS would thread that is thin in some dimension (THIN_DIM) runs
+as slices claimed by ag_parallel_for's threads, each a one-thread `ag_matmul_serial_*` call
+(batched ones: one such call per matrix) — see THIN_DIM for why.
+
+Smaller products, other dtypes and other layouts run as a loop nest whose order follows the
+memory layout: when B's rows are contiguous (`i, k, j`: C[i, :] += A[i, k] * B[k, :], vectorized
+along j), otherwise a dot product per element (`i, j, k` with a reassociable accumulator,
+vectorized along k). A matmul fusion node runs its elementwise epilogue (bias add, activation)
+on each finished row while it is still in cache.
 """
 from llvmlite import ir
 
@@ -106,8 +118,7 @@ def _blas_form(dt, m, n, kdim, a_st, b_st):
     try:
         from ...runtime import blas
         blas.install()
-        _single_threaded_blas()
-    except Exception:  # SciPy missing or unusable: the loop nest is always correct
+    except Exception:  # no usable BLAS: the loop nest is always correct
         return None
     forms = []
     # BLAS reads a dense panel: the leading dimension must cover a whole row (a broadcast view
@@ -124,52 +135,34 @@ def _blas_form(dt, m, n, kdim, a_st, b_st):
     return forms[0] + forms[1]
 
 
-_threads_set = []
-
-# Products with at least this many multiply-adds call BLAS with every core. Below it, waking
-# BLAS's threads costs more than they gain in a real step: a 784-100-10 MLP Adam step at batch 50
-# (products of 3.9M) took 1.5 ms with them against 0.9 ms without. Above it, one thread leaves the
-# machine idle: 256^3 and up ran 4-5x slower than NumPy's threaded sgemm.
-THREADED_BLAS_MIN_MACS = 4_000_000
-_SET_THREADS = "ag_blas_set_threads"
-
-
-def _single_threaded_blas():
-    """SciPy's OpenBLAS on one thread by default (compiled steps make many small/medium
-    products); `ag_blas_set_threads` is exported to compiled code, which raises the count around
-    a large product and lowers it again afterwards."""
-    if _threads_set:
-        return
-    _threads_set.append(None)
-    import ctypes
-    import glob
-    import os
-
-    import llvmlite.binding as llvm
-    import scipy
-    libs = os.path.join(os.path.dirname(os.path.dirname(scipy.__file__)), "scipy.libs")
-    for path in glob.glob(os.path.join(libs, "libscipy_openblas*.so*")):
-        fn = getattr(ctypes.CDLL(path), "scipy_openblas_set_num_threads", None)
-        if fn is not None:
-            fn(1)
-            llvm.add_symbol(_SET_THREADS, ctypes.cast(fn, ctypes.c_void_p).value)
-            _threads_set[0] = fn
+# OpenBLAS runs a product of more than this many multiply-adds on several threads (its
+# SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), as NumPy's `@` does.
+OPENBLAS_THREADED_MACS = 65536 * 4
+# A product that thin in some dimension (a batch of 50 in a training step) is not left to
+# OpenBLAS's threads: it splits a product statically and its threads busy-wait for each other,
+# so on a busy machine each wait lasts a scheduler time slice. A 784-100-10 MLP Adam step at
+# batch 50 (two 3.9M multiply-add products, each thin in one dimension) took 0.5 ms with them on
+# 2 idle cores but medians of 6.7-57 ms at load average 4 (perf: 88% of the time in OpenBLAS's
+# waits), and NumPy's own 50x784 @ 784x100 took 31 ms there. Such a product runs instead as
+# slices of one-thread products that ag_parallel_for's threads claim (_claimed_slices): a thread
+# that is not running claims nothing (one preempted inside a slice still delays the caller once),
+# so a busy machine costs about one thread's speed (step 0.81-0.84 ms against 0.85-0.87 ms on
+# one thread, at load 2.4 on 2 cores: no core was free).
+THIN_DIM = 64
 
 
-def _blas_threads_for(macs):
-    """How many BLAS threads a product of `macs` multiply-adds gets (1: leave the default)."""
-    from .parallel import host_threads
-    if macs < THREADED_BLAS_MIN_MACS or not _threads_set or _threads_set[0] is None:
-        return 1
-    return max(1, host_threads())
+def _serial(m, n, kdim):
+    """Whether a product of [m, kdim] @ [kdim, n] runs on the serial wrappers."""
+    return min(m, n, kdim) < THIN_DIM and m * n * kdim > OPENBLAS_THREADED_MACS
 
 
 def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue, out):
     from ...runtime import blas
     ta, lda, tb, ldb = form
     bld = k.b
-    name = "ag_matmul_f32" if dt.name == "float32" else "ag_matmul_f64"
-    fn = blas.declare(k.fn.module, name)
+    sfx = "f32" if dt.name == "float32" else "f64"
+    fn = blas.declare(k.fn.module, f"ag_matmul_serial_{sfx}" if _serial(m, n, kdim)
+                      else f"ag_matmul_{sfx}")
     ty = reg_type(dt)
     from .emit import I1, storage_type
 
@@ -189,21 +182,49 @@ def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue,
     batches = 1
     for d in batch:
         batches *= d
-    threads = _blas_threads_for(m * n * kdim * batches)
-    if threads > 1:
-        set_threads = _declare_set_threads(k.fn.module)
-        bld.call(set_threads, [ir.Constant(ir.IntType(32), threads)])
+    if batches == 1 and _serial(m, n, kdim):
+        _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epilogue, out)
+        return
     k.loops.nest(batch, gemm, name="b")
-    if threads > 1:
-        bld.call(set_threads, [ir.Constant(ir.IntType(32), 1)])
 
 
-def _declare_set_threads(module):
-    fn = module.globals.get(_SET_THREADS)
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [ir.IntType(32)]),
-                         name=_SET_THREADS)
-    return fn
+SLICE_MACS = 1 << 19  # multiply-adds of one claimed slice, at least (then whole 16-row tiles)
+
+
+def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epilogue, out):
+    """One serial product cut into slices of rows of C (of columns when C is wider than tall:
+    each slice re-packs the operand it does not cut, so cut the larger side), which the threads
+    of ag_parallel_for claim one at a time; then the epilogue, row by row."""
+    from .emit import I1, storage_type
+    from .k_conv import parallel_chunks
+    ty = reg_type(dt)
+    ldc = o_st[-2]
+    by_rows = m >= n
+    total, other = (m, n) if by_rows else (n, m)
+    min_chunk = -(-max(1, -(-SLICE_MACS // max(other * kdim, 1))) // 16) * 16
+
+    def part(begin, end):
+        b = k.b
+        st = storage_type(dt)
+        cnt = b.sub(end, begin)
+        pa, pb, pc = k.ptrs[1], k.ptrs[2], k.ptrs[0]
+        if by_rows:
+            pa = b.gep(pa, [b.mul(begin, i64(1 if ta else lda))], source_etype=st)
+            pc = b.gep(pc, [b.mul(begin, i64(ldc))], source_etype=st)
+            mm, nn = cnt, i64(n)
+        else:
+            pb = b.gep(pb, [b.mul(begin, i64(ldb if tb else 1))], source_etype=st)
+            pc = b.gep(pc, [begin], source_etype=st)
+            mm, nn = i64(m), cnt
+        b.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), mm, nn, i64(kdim),
+                    ir.Constant(ty, 1.0), pa, i64(lda), pb, i64(ldb), ir.Constant(ty, 0.0), pc,
+                    i64(ldc)])
+    parallel_chunks(k, total, min_chunk, part)
+    if epilogue:  # batch dims, if any, are all 1
+        bld = k.b
+        zeros = [i64(0)] * len(batch)
+        k.loops.range(m, lambda i: _epilogue_row(k, s, epilogue, out, bld.mul(i, i64(ldc)), n,
+                                                 batch, zeros, i), name="i")
 
 
 def _epilogue_row(k, s, epilogue, out, crow, n, batch, bidx, i):

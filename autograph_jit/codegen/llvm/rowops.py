@@ -1,12 +1,16 @@
-"""Row kernels: softmax, log_softmax and the sparse softmax cross-entropy (loss and gradient).
+"""Row kernels: softmax, log_softmax, the sparse softmax cross-entropy (loss and gradient) and the
+dense softmax cross-entropy (loss; its gradient is built from softmax and log_softmax).
 
 Each works on one row (all elements along the axis) at a time, in a few passes over it while it
 is in cache: max (shift for stability, as the NumPy kernels: a non-finite max shifts by 0), sum of
 exponentials (accumulated in float64 for float32), then the output. Labels are bounds-checked.
 """
+import math
+
 from llvmlite import ir
 
 from .emit import F32, F64, Kernel, View, i64, reg_type
+from .k_array import NotLowerable
 from .scalar import ScalarEmitter, cast_value
 
 _ACC = {"float16": F32, "float32": F64, "float64": F64}
@@ -136,11 +140,56 @@ def _sparse(grad):
     return lower
 
 
+def _dense_xent(lw, node):
+    """loss[row] = sum_i labels_i * (log(sum_j exp(s_j)) - s_i), s = x - max(x): the eager
+    kernel's formula, with the sum over i accumulated like the exponentials."""
+    lab_v, x_v = node.data_inputs
+    lab, x = lw.view(lab_v), lw.view(x_v)
+    if lab.shape != x.shape:  # broadcast labels: the interpreter's NumPy broadcasting
+        raise NotLowerable(f"labels of shape {lab.shape} broadcast to logits {x.shape}")
+    dt = x.dtype
+    axis = node.attrs["axis"] % len(x.shape)
+    n, sa, sl = x.shape[axis], x.strides[axis], lab.strides[axis]
+    if not n and math.prod(x.shape[:axis] + x.shape[axis + 1:]):
+        raise NotLowerable("softmax over an empty axis (NumPy's max raises; so does eager)")
+    out = lw.alloc_for(node.outputs[0])
+    ty = reg_type(dt)
+    acc_ty = _ACC[dt.name]
+
+    def per_row(k, s, bases, oidx):
+        b = k.b
+        acc_ptr = k.alloca(acc_ty)
+        m_ptr = k.alloca(ty)
+        m = _shift_and_sum(k, s, x, k.ptrs[1], bases[1], n, sa, dt, acc_ptr, m_ptr)
+        total = b.load(acc_ptr)
+        if total.type != ty:
+            total = b.fptrunc(total, ty)
+        lse = s.libm("log", total)
+        b.store(ir.Constant(acc_ty, 0.0), acc_ptr)
+
+        def term(i):
+            v = k.load(k.ptrs[1], dt, b.add(bases[1], b.mul(i, i64(sa))))
+            w = k.load(k.ptrs[2], dt, b.add(bases[2], b.mul(i, i64(sl))))
+            t = b.fmul(w, b.fsub(lse, b.fsub(v, m)))
+            if acc_ty != ty:
+                t = b.fpext(t, acc_ty)
+            b.store(b.fadd(b.load(acc_ptr), t, flags=["reassoc", "nsz"]), acc_ptr)
+        k.loops.range(n, term, name="t")
+        loss = b.load(acc_ptr)
+        if loss.type != ty:
+            loss = b.fptrunc(loss, ty)
+        k.store(loss, k.ptrs[0], dt, k.linear(0, out.strides, oidx))
+    if out.size:
+        _row_kernel(lw, node, node.op.name, x, [out], [lab], axis, per_row)
+    lw.bind(node.outputs[0], out)
+
+
 LOWERINGS = {
     "softmax": _softmax(False),
     "log_softmax": _softmax(True),
     "sparse_softmax_cross_entropy_with_logits": _sparse(False),
     "sparse_softmax_cross_entropy_grad": _sparse(True),
+    "softmax_cross_entropy_with_logits": _dense_xent,
 }
 
 __all__ = ["LOWERINGS"]
