@@ -19,6 +19,8 @@ Ops: `tensor_array_write(buffer, index, value)` and `tensor_array_read(buffer, i
 the other's gradient. Indices are checked at run time: an out-of-range read raises, a write past
 the end raises unless `dynamic_size=True`, which grows the buffer.
 """
+import weakref
+
 import numpy as np
 
 from .. import dtypes as _dtypes
@@ -87,13 +89,35 @@ def _write_kernel(buf, index, value, dynamic_size):
             raise InvalidArgumentError(
                 f"TensorArray.write: tried to write to index {index} but the array is not "
                 f"resizeable and its size is {n}. Fix: tf.TensorArray(..., dynamic_size=True).")
-        grown = np.zeros((max(index + 1, 2 * n),) + value.shape, buf.dtype)[:index + 1]
-        grown[:n] = buf
-        buf = grown
-    else:
-        buf = buf.copy()
+        return _grow(buf, index, value)
+    buf = buf.copy()
     buf[index] = value
     return buf
+
+
+# Appends in amortized O(1): a grown buffer is a prefix view of a larger array, and `_ends` maps
+# that array to the length of its newest version. Appending to the newest version writes into
+# the spare rows, which no earlier version can see (each is a shorter prefix); appending to an
+# older version (a second history branching off) copies instead.
+_ends = {}
+
+
+def _grow(buf, index, value):
+    n = buf.shape[0]
+    base = buf.base
+    if (index == n and type(base) is np.ndarray and _ends.get(id(base)) == n
+            and base.shape[0] > n and base.shape[1:] == buf.shape[1:]
+            and base.dtype == buf.dtype and buf.ctypes.data == base.ctypes.data):
+        base[n] = value
+        _ends[id(base)] = n + 1
+        return base[:n + 1]
+    base = np.zeros((max(index + 1, 2 * n, 4),) + value.shape, buf.dtype)
+    base[:n] = buf
+    base[index] = value
+    key = id(base)
+    _ends[key] = index + 1
+    weakref.finalize(base, _ends.pop, key, None)
+    return base[:index + 1]
 
 
 def _write_vjp(c, g):

@@ -105,3 +105,26 @@ def test_gradient_flows_through_writes_and_reads():
         return tape.gradient(y, x)
     np.testing.assert_allclose(g_eager.numpy(), [7.0, 11.0])
     np.testing.assert_allclose(traced().numpy(), [7.0, 11.0])
+
+
+def test_appends_write_in_place_and_never_change_earlier_buffers():
+    from autograph_jit.ops.tensor_array import _write_kernel
+    buf = np.zeros((0, 3), np.float32)
+    versions = []
+    for i in range(40):
+        buf = _write_kernel(buf, i, np.full(3, float(i), np.float32), True)
+        versions.append(buf)
+    assert len({id(v.base) for v in versions[8:]}) <= 3  # doubling: a few buffers, not 32 copies
+    for i, v in enumerate(versions):
+        np.testing.assert_array_equal(v, np.repeat(np.arange(i + 1.0), 3).reshape(i + 1, 3))
+
+
+def test_two_histories_appending_to_one_buffer_stay_independent():
+    from autograph_jit.ops.tensor_array import _write_kernel
+    buf = np.zeros((0,), np.int32)
+    for i in range(5):
+        buf = _write_kernel(buf, i, np.int32(i), True)
+    left = _write_kernel(buf, 5, np.int32(100), True)
+    right = _write_kernel(buf, 5, np.int32(-100), True)
+    assert left.tolist() == [0, 1, 2, 3, 4, 100] and right.tolist() == [0, 1, 2, 3, 4, -100]
+    assert buf.tolist() == [0, 1, 2, 3, 4]
