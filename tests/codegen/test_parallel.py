@@ -1,7 +1,12 @@
 """parallel: ag_parallel_for splits [0, n) into chunks run on pthreads from compiled code; each
 index is processed exactly once for every n / min_chunk / thread count, small n stays serial,
-and an elementwise vecmath loop gives the same result split as serial."""
+and an elementwise vecmath loop gives the same result split as serial. The worker pool starts
+once and is reused (also after its workers went to sleep), stays exact when several Python
+threads call at once, and a fork()ed child (which has no pool threads) neither hangs nor errs."""
 import ctypes
+import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -57,9 +62,14 @@ _KEEP = []   # modules with a pasted parallel-for stay alive: a late detached wo
 def build(num_threads):
     """A module with its own copy of the parallel-for (`pfor`) for `num_threads` threads."""
     parallel.register_symbols()
+    pool_state = ("define i32 @pool_state() {\n  %v = load atomic i32, ptr @pfor.state "
+                  "acquire, align 4\n  ret i32 %v\n}\n") if num_threads > 1 else ""
     jit = Jit(parallel.ir_text(num_threads, name="pfor") + vecmath.ir_text("float32", ["exp"])
-              + chunk_ir("count", _COUNT_BODY, "pfor") + chunk_ir("exp", _EXP_BODY, "pfor"))
+              + chunk_ir("count", _COUNT_BODY, "pfor") + chunk_ir("exp", _EXP_BODY, "pfor")
+              + pool_state)
     fns = {name: PROTO(jit.address(name)) for name in ("run_count", "run_exp", "exp")}
+    if pool_state:
+        fns["pool_state"] = ctypes.CFUNCTYPE(ctypes.c_int32)(jit.address("pool_state"))
     _KEEP.append(jit)
     return fns
 
@@ -85,7 +95,7 @@ def expected_chunk_starts(n, min_chunk, threads):
 def test_each_index_is_processed_exactly_once_in_claimed_chunks(four_threads):
     counts, owners = run_count(four_threads, 1000, 10)
     assert (counts == 1).all()
-    assert sorted(set(owners.tolist())) == list(range(0, 1000, 63))   # 16 chunks of ceil(1000/16)
+    assert sorted(set(owners.tolist())) == list(range(0, 1000, 32))   # 32 chunks of ceil(1000/32)
 
 
 @settings(max_examples=40, deadline=None)
@@ -97,10 +107,70 @@ def test_every_n_and_min_chunk_covers_the_range_once(four_threads, n, min_chunk)
 
 
 def test_many_back_to_back_calls_stay_exact(four_threads):
-    # late detached workers from one call must not disturb the next (shared state is per call)
+    # a late worker of one call must not disturb the next (generation-tagged claims)
     for n in range(200, 400):
         counts, _ = run_count(four_threads, n, 1)
         assert (counts == 1).all(), n
+
+
+def _threads_of_this_process():
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(parallel.futex_syscall() is None, reason="no worker pool on this platform")
+def test_pool_workers_start_once_and_are_reused_after_sleeping():
+    fns = build(4)
+    assert fns["pool_state"]() == 0                        # nothing started before a loop
+    before = _threads_of_this_process()
+    counts, _ = run_count(fns, 5000, 1)
+    assert (counts == 1).all() and fns["pool_state"]() == 2   # 2: ready
+    started = _threads_of_this_process()
+    assert started == before + 3
+    for n in range(1000, 1100):
+        counts, _ = run_count(fns, n, 1)
+        assert (counts == 1).all(), n
+    time.sleep(0.05)   # far past the spin: the workers sleep on the futex, the next loop wakes them
+    counts, _ = run_count(fns, 5000, 1)
+    assert (counts == 1).all()
+    assert _threads_of_this_process() == started           # the same threads, none per call
+
+
+def test_python_threads_calling_at_once_each_get_exact_results(four_threads):
+    errors = []
+
+    def hammer(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(60):
+            n = int(rng.integers(1, 4000))
+            counts, _ = run_count(four_threads, n, int(rng.integers(1, 300)))
+            if not (counts == 1).all():
+                errors.append(n)
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_forked_child_runs_parallel_loops_without_the_parents_pool(four_threads):
+    counts, _ = run_count(four_threads, 5000, 1)   # the parent's pool is up
+    assert (counts == 1).all()
+    pid = os.fork()
+    if pid == 0:   # child: the pool's threads do not exist here; the pid check must notice
+        ok = all((run_count(four_threads, n, 7)[0] == 1).all() for n in (5000, 12345, 999))
+        os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            return
+        time.sleep(0.01)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung in a parallel loop")
 
 
 def test_small_n_runs_as_one_serial_chunk(four_threads):

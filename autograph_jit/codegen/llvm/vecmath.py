@@ -1,5 +1,6 @@
 """Vector math for the LLVM CPU backend: exp, log, log1p, expm1, tanh, sigmoid, softplus and erf
-for float32 and float64, as LLVM IR text.
+for float32 and float64, as LLVM IR text; plus exp_nonpositive, exp for arguments known to be
+<= 0 (exp(-x*x), exp(-|x|): the fusion emitter proves the sign, codegen/llvm/k_map.py).
 
 Each function is a scalar, branch-free (select-based) definition marked `alwaysinline`, so a
 loop calling it is inlined first and then vectorized by LLVM's loop vectorizer for the host
@@ -20,22 +21,28 @@ Algorithms (textbook facts; coefficients are Taylor series or our own Chebyshev 
   (ln2_hi has trailing zero bits, so n*ln2_hi is exact), a polynomial on |r| <= ln2/2 (float32:
   our degree-6 Chebyshev interpolant; float64: Taylor), then
   scaling by 2^(n//2) * 2^(n - n//2) so that denormal results are rounded once and overflow
-  gives inf. Inputs are clamped first, so inf/-inf give inf/0 and NaN propagates.
+  gives inf. Inputs are clamped first, so inf/-inf give inf/0 and NaN propagates. For x <= 0
+  (exp_nonpositive, sigmoid, softplus, erf) the scaling is (P * 2^(n+k)) * 2^-k with a fixed k
+  (26 / 56) that keeps the first product normal: exact (bit-equal to exp), one rounding into
+  denormals, and four operations fewer.
 - log: x = m*2^e with m in [sqrt(1/2), sqrt(2)) by integer arithmetic on the bits (denormals
   pre-scaled), f = m-1, s = f/(2+f), log(1+f) = f - hfsq + s*(hfsq + R(s^2)) with R the atanh
   series, plus e*ln2 in two parts.
 - log1p: u = 1+x, log(u) + (x-(u-1))/u (the rounding of 1+x corrected to first order).
-- expm1: same reduction as exp, expm1(r) by Taylor, 2^n*expm1(r) + (2^n - 1) for small n.
+- expm1: same reduction as exp, expm1(r) = r + r^2*Q(r) (float32: our degree-4 Chebyshev
+  interpolant of Q; float64: Taylor), 2^n*expm1(r) + (2^n - 1) for small n.
 - tanh: e = expm1(2|x|) (|x| clamped, so without expm1's overflow path), e/(e+2) with x's
-  sign; sigmoid: t = exp(-|x|), 1/(1+t) or t/(1+t);
+  sign bit or-ed in; sigmoid: t = exp(-|x|), 1/(1+t) or t/(1+t);
   softplus: max(x,0) + log1p(exp(-|x|)).
 - erf: |x| < 1: Taylor series; beyond, 1 - exp(-x^2)*erfcx(x) with erfcx a Chebyshev series
   (Clenshaw) fitted to high-precision erfcx on [1,2] and, in 1/x, on [2,6] (float64) or [1,4]
   (float32); erf is exactly +-1 beyond 6 (4).
 Accuracy (tests/codegen/test_vecmath.py, ~1e5 points each over the whole range, denormals
 included): at most 2 ULP from the correctly rounded value (extended-precision NumPy; SciPy's erf)
-for both dtypes; inf, nan, signed zeros and denormal results as NumPy. The bodies rely on IEEE
-rounding (the shifter trick, Cody-Waite): never compile them with reassociating fast-math flags.
+for both dtypes (float64 tanh: 3, near |x| ~ 0.2); every float32 in the busy ranges of exp,
+expm1, tanh and sigmoid checked once: <= 2 ULP. inf, nan, signed zeros and denormal results as
+NumPy. The bodies rely on IEEE rounding (the shifter trick, Cody-Waite): never compile them with
+reassociating fast-math flags.
 """
 import functools
 import math
@@ -47,7 +54,8 @@ from fractions import Fraction
 import numpy as np
 
 FUNCTIONS = {op: "ag_vm_%s_{suffix}" % op
-             for op in ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf")}
+             for op in ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf",
+                        "exp_nonpositive")}
 
 _SUFFIX = {"float32": "f32", "float64": "f64"}
 
@@ -258,6 +266,39 @@ def _scale_pow2_split(b, p, n):
     return b.fmul(b.fmul(p, b.pow2(h)), b.pow2(b.iop("sub", n, h)))
 
 
+def _scale_pow2_nonpositive(b, p, n):
+    """p * 2^n for the n of an x <= 0 that is clamped at exp_lo: p * 2^(n+k) is exact (normal)
+    for every such n, and the constant 2^-k rounds once into denormals; 2 multiplies and 2
+    integer ops instead of _scale_pow2_split's 2 and 6."""
+    k = _nonpositive_shift(b.t)
+    return b.fmul(b.fmul(p, b.pow2(b.iop("add", n, str(k)))), b.c(2.0 ** -k))
+
+
+def _nonpositive_shift(t):
+    """k with p*2^(n+k) normal for p >= 1/sqrt(2)-ish and the smallest n of exp(exp_lo)."""
+    n_min = math.floor(t.exp_lo * _LOG2E)
+    return -n_min - (t.bias - 2)
+
+
+@functools.lru_cache(maxsize=None)
+def _expm1_poly(t):
+    """Coefficients of Q with r + r^2*Q(r) ~ expm1(r) on |r| <= ln2/2: float32 uses our own
+    degree-4 Chebyshev interpolant of (expm1(r) - r)/r^2 (relative error 2.5e-8 of expm1, 1/5
+    ULP; two FMAs fewer than the degree-8 Taylor series), float64 Taylor to expm1_degree."""
+    if t is _F32:
+        from numpy.polynomial import Chebyshev, Polynomial
+        half = math.log(2) / 2 * 1.001   # the FMA-rounded n may leave |r| an ulp past ln2/2
+
+        def g(r):
+            r = np.asarray(r, dtype=np.float64)
+            safe = np.where(r == 0, 1.0, r)
+            return np.where(np.abs(r) < 1e-3, 0.5 + r / 6 + r * r / 24 + r ** 3 / 120,
+                            (np.expm1(safe) - safe) / (safe * safe))
+        fit = Chebyshev.interpolate(g, 4, domain=[-half, half])
+        return [float(c) for c in fit.convert(kind=Polynomial).coef]
+    return _inv_factorials(2, t.expm1_degree)
+
+
 @functools.lru_cache(maxsize=None)
 def _exp_poly(t):
     """Coefficients of P(r) ~ e^r on |r| <= ln2/2: float32 uses our own degree-6 Chebyshev
@@ -277,7 +318,8 @@ def _exp(b, x, upper=True):
         b.select(b.fcmp("olt", x, b.c(b.t.exp_lo)), b.c(b.t.exp_lo), x)
     n, _, r = _reduce_ln2(b, x)
     p = b.named(b.horner(r, _exp_poly(b.t)), "p")
-    return b.named(_scale_pow2_split(b, p, n), "exp")
+    scale = _scale_pow2_split if upper else _scale_pow2_nonpositive
+    return b.named(scale(b, p, n), "exp")
 
 
 def _log(b, x):
@@ -315,7 +357,7 @@ def _log1p(b, x):
 def _expm1(b, x):
     xc = b.clamp(x, -40.0, b.t.exp_hi)     # expm1(-40) rounds to -1 in both dtypes
     n, _, r = _reduce_ln2(b, xc)
-    p = b.named(b.mad(b.fmul(r, r), b.horner(r, _inv_factorials(2, b.t.expm1_degree)), r), "p")
+    p = b.named(b.mad(b.fmul(r, r), b.horner(r, _expm1_poly(b.t)), r), "p")
     # small n: 2^n*p + (2^n - 1), exact at n = 0; large n: the -1 is below half an ulp
     limit = str(b.t.mant + 2)
     large = b.icmp("sgt", n, limit)
@@ -331,7 +373,7 @@ def _expm1_bounded(b, y):
     is accurate for every such n (for n > mant+1, 2^n - 1 rounds to 2^n, which is then right),
     so expm1's overflow path, clamps and zero fix-up are dropped (+0 gives +0 here)."""
     n, _, r = _reduce_ln2(b, y)
-    p = b.named(b.mad(b.fmul(r, r), b.horner(r, _inv_factorials(2, b.t.expm1_degree)), r), "p")
+    p = b.named(b.mad(b.fmul(r, r), b.horner(r, _expm1_poly(b.t)), r), "p")
     s = b.pow2(n)
     return b.named(b.mad(s, p, b.fsub(s, b.c(1.0))), "expm1")
 
@@ -340,7 +382,9 @@ def _tanh(b, x):
     a = b.fabs(x)
     a = b.select(b.fcmp("ogt", a, b.c(b.t.tanh_clamp)), b.c(b.t.tanh_clamp), a)
     e = _expm1_bounded(b, b.fadd(a, a))
-    return b.copysign(b.fdiv(e, b.fadd(e, b.c(2.0))), x)
+    # e/(e+2) >= 0 (or NaN): or-ing in x's sign bit is copysign without clearing one first
+    m = b.bits(b.fdiv(e, b.fadd(e, b.c(2.0))))
+    return b.from_bits(b.iop("or", m, b.iop("and", b.bits(x), b.sign_mask())))
 
 
 def _sigmoid(b, x):
@@ -375,14 +419,20 @@ def _erf(b, x):
     return b.copysign(b.select(b.fcmp("olt", a, b.c(1.0)), near, far), x)
 
 
-_EMITTERS = {"exp": _exp, "log": _log, "log1p": _log1p, "expm1": _expm1, "tanh": _tanh,
-             "sigmoid": _sigmoid, "softplus": _softplus, "erf": _erf}
+def _exp_nonpositive(b, x):
+    return _exp(b, x, upper=False)
+
+
+_EMITTERS = {"exp": _exp, "exp_nonpositive": _exp_nonpositive, "log": _log, "log1p": _log1p,
+             "expm1": _expm1, "tanh": _tanh, "sigmoid": _sigmoid, "softplus": _softplus,
+             "erf": _erf}
 _ATTRS = "alwaysinline nounwind willreturn nofree nosync memory(none)"
 _SUMMARY = {   # one comment line above each definition, for readers of cf.llvm_ir()
     "exp": "2^n * P(r), n = round(x/ln2), r = x - n*ln2 (Cody-Waite), P(r) ~ e^r",
+    "exp_nonpositive": "exp for x <= 0 (or NaN) only: no overflow clamp, cheaper 2^n scaling",
     "log": "e*ln2 + log(m), x = m*2^e, m in [sqrt(1/2), sqrt(2)), log(m) by the atanh series",
     "log1p": "log(u) + (x - (u-1))/u with u = 1+x",
-    "expm1": "2^n*expm1(r) + (2^n - 1), n = round(x/ln2), expm1(r) by Taylor",
+    "expm1": "2^n*expm1(r) + (2^n - 1), n = round(x/ln2), expm1(r) = r + r^2*Q(r)",
     "tanh": "sign(x) * e/(e+2), e = expm1(2|x|)",
     "sigmoid": "1/(1+t) for x >= 0, t/(1+t) below, t = exp(-|x|)",
     "softplus": "max(x,0) + log1p(exp(-|x|))",
