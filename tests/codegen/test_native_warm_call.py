@@ -239,3 +239,18 @@ def test_assigning_a_new_shape_to_a_none_shaped_variable_keeps_every_element():
     x = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])
     for _ in range(3):
         assert float(f(x)) == 15.0 and v.numpy().tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_only_brief_executables_keep_the_gil_during_the_native_call():
+    from autograph_jit.codegen.llvm.fastcall import is_brief
+
+    def exe_of(f, *args):
+        f(*args)
+        return f.get_concrete_function(*args)._cpu.executables[0]
+
+    assert is_brief(exe_of(cpu(lambda x: x + 1), tf.constant(1.0)))
+    big = tf.zeros([1 << 16])
+    assert not is_brief(exe_of(cpu(lambda x: x + 1), big))
+    loop = cpu(lambda n: tf.while_loop(lambda i: i < n, lambda i: i + 1, [0]))
+    assert not is_brief(exe_of(loop, tf.constant(3)))
+

@@ -10,6 +10,7 @@ whenever it does not apply, and the ordinary path then runs with every check and
   active (those calls must be recorded or staged, not run);
 - another call holds this executable's scratch memory (the ordinary path then uses private
   scratch).
+The GIL is released around the entry unless the executable is brief (`is_brief`).
 A non-zero status from the entry calls back into Python (`on_status`) with the lock still held;
 it raises the error the status stands for.
 
@@ -34,7 +35,7 @@ from llvmlite import ir
 # header slots
 (_ENTRY, _LOCK, _TRACING, _TAPES, _TENSOR_TYPE, _NAME_VALUE, _NAME_DTYPE, _MISS, _EMPTY, _N_IN,
  _N_OUT, _NDARRAY, _ON_STATUS, _SINGLE, _N_EXTRA, _STATUS, _IN_TABLE, _OUT_TABLE, _EXTRA_TABLE,
- _N_VARS, _VAR_TABLE, _N_WRITTEN, _WRITTEN_TABLE, _HEADER) = range(24)
+ _N_VARS, _VAR_TABLE, _N_WRITTEN, _WRITTEN_TABLE, _RELEASE_GIL, _HEADER) = range(25)
 # table rows: an array's (descr, rank, dims slot) [+ DType | variable]
 _IN_ROW, _OUT_ROW, _VAR_ROW = 3, 4, 4
 _C_CONTIGUOUS, _ALIGNED, _WRITEABLE = 0x1, 0x100, 0x400
@@ -269,9 +270,20 @@ class _Emitter:
                   lambda k: b.store(ir.Constant(self.i8, 0), b.gep(flags, [k])))
 
         entry = b.bitcast(self.slot(_ENTRY, True), ir.FunctionType(i32, [ptr]).as_pointer())
+        released, held, ran = self.block("released"), self.block("held"), self.block("ran")
+        b.cbranch(b.icmp_signed("!=", self.slot(_RELEASE_GIL), i64(0)), released, held)
+        b.position_at_end(released)
         state = self.call("PyEval_SaveThread")
-        status = b.call(entry, [tup])
+        status_released = b.call(entry, [tup])
         self.call("PyEval_RestoreThread", state)
+        b.branch(ran)
+        b.position_at_end(held)  # a brief executable: releasing the GIL would cost more
+        status_held = b.call(entry, [tup])
+        b.branch(ran)
+        b.position_at_end(ran)
+        status = b.phi(i32)
+        status.add_incoming(status_released, released)
+        status.add_incoming(status_held, held)
         done, failed = self.block("done"), self.block("failed")
         b.cbranch(b.icmp_signed("==", status, i32(0)), done, failed)
 
@@ -497,7 +509,8 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
               _NAME_VALUE: id(names[0]), _NAME_DTYPE: id(names[1]), _MISS: id(miss),
               _EMPTY: setup.empty, _NDARRAY: id(np.ndarray), _ON_STATUS: id(on_status),
               _SINGLE: int(bool(single)), _N_IN: len(ins), _N_OUT: len(outs),
-              _N_VARS: len(variables), _N_WRITTEN: len(written), _N_EXTRA: len(extras)}
+              _N_VARS: len(variables), _N_WRITTEN: len(written), _N_EXTRA: len(extras),
+              _RELEASE_GIL: int(not is_brief(exe))}
     at = _HEADER
     tables = [(_IN_TABLE, _IN_ROW, [(d, s, ()) for d, s in ins]),
               (_OUT_TABLE, _OUT_ROW, [(d, s, (id(t),)) for (d, s), t in zip(outs, out_dtypes)]),
@@ -519,6 +532,24 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
     for key, value in header.items():
         cfg[key] = value
     return setup.new(ctypes.addressof(setup.method), cfg, None)
+
+
+BRIEF_ELEMENTS = 1 << 15
+
+
+def is_brief(exe):
+    """Whether `exe` surely runs for only microseconds: no loop, no host callback, and at most
+    BRIEF_ELEMENTS elements in all its values together. Such a call keeps the GIL (releasing
+    and taking it back costs more than the kernel, ~0.15 us); any other call releases it, so
+    other Python threads run meanwhile."""
+    if exe.host_nodes or any(node.op.name == "while_loop" for node in exe.graph.walk()):
+        return False
+    total = 0
+    for spec in exe.specs.values():
+        shape = getattr(spec, "shape", None)
+        if shape is not None:
+            total += int(np.prod(shape, dtype=np.int64))
+    return total <= BRIEF_ELEMENTS
 
 
 def config_status(builtin):
