@@ -102,17 +102,23 @@ def cache_key(ir_text):
 
 
 def _read_cached(path, key):
+    return read_entry(path, key, MAGIC)
+
+
+def read_entry(path, key, magic):
+    """The body of the cache file at `path` if its header holds `magic` and `key` and the
+    body's length and checksum match; else None (absent, truncated, corrupted or foreign)."""
     try:
         with open(path, "rb") as fh:
             blob = fh.read()
     except OSError:
         return None
-    head = len(MAGIC) + 64 + 8 + 32
-    if len(blob) < head or not blob.startswith(MAGIC):
+    head = len(magic) + 64 + 8 + 32
+    if len(blob) < head or not blob.startswith(magic):
         return None
-    k = blob[len(MAGIC):len(MAGIC) + 64].decode("ascii", "replace")
-    (n,) = struct.unpack("<Q", blob[len(MAGIC) + 64:len(MAGIC) + 72])
-    digest = blob[len(MAGIC) + 72:head]
+    k = blob[len(magic):len(magic) + 64].decode("ascii", "replace")
+    (n,) = struct.unpack("<Q", blob[len(magic) + 64:len(magic) + 72])
+    digest = blob[len(magic) + 72:head]
     body = blob[head:]
     if k != key or n != len(body) or hashlib.sha256(body).digest() != digest:
         return None
@@ -120,11 +126,17 @@ def _read_cached(path, key):
 
 
 def _write_cached(path, key, obj):
+    write_entry(path, key, obj, MAGIC)
+
+
+def write_entry(path, key, obj, magic):
+    """Write `obj` under a header (`magic`, key, length, checksum), atomically; errors ignored
+    (a cache that cannot be written is only slower)."""
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(MAGIC + key.encode("ascii") + struct.pack("<Q", len(obj))
+            fh.write(magic + key.encode("ascii") + struct.pack("<Q", len(obj))
                      + hashlib.sha256(obj).digest() + obj)
         os.replace(tmp, path)  # atomic: readers never see half a file
     except OSError:
@@ -148,6 +160,14 @@ def _parse(ir_text):
         raise
 
 
+def _empty_module(s):
+    """A module without code for the host target, handed to MCJIT when the object code comes
+    from the disk cache (parsing the full IR again would only cost time: the object is the IR
+    compiled, found by the IR's hash)."""
+    return llvm.parse_assembly(f'target triple = "{s["triple"]}"\n'
+                               f'target datalayout = "{s["data_layout"]}"\n')
+
+
 class CompiledModule:
     """One LLVM module compiled for the host. Keeps the engine alive as long as it lives.
 
@@ -164,7 +184,10 @@ class CompiledModule:
         self.from_cache = cached is not None
         t0 = time.perf_counter()
         self.opt_level = opt_level
-        mod = _parse(ir_text)
+        if cached is None or "@llvm.global_ctors" in ir_text:
+            mod = _parse(ir_text)
+        else:  # MCJIT loads the cached object instead: a module with no code stands for it
+            mod = _empty_module(s)
         if cached is None:
             _optimize(mod, opt_level)
         self._optimized_ir = str(mod) if cached is None else None

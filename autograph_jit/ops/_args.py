@@ -73,3 +73,14 @@ def static_ints(value, what):
     if value is None:
         return None
     return int(value)
+
+
+def static_axis(value, what="axis"):
+    """static_ints for an argument that must be known at trace time (an axis, a permutation):
+    a tensor computed at run time is a clear TypeError, never silently the default."""
+    v = static_ints(value, what)
+    if v is None and value is not None:
+        raise TypeError(f"{what} must be known when the function is traced (a Python int or "
+                        f"list), but it is a tensor computed at run time: {value!r}. Fix: pass "
+                        f"a Python value, or branch with tf.cond/tf.switch_case on the tensor.")
+    return v

@@ -12,8 +12,9 @@ from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
+from . import staged_lists
 from . import type_rules as tr
-from ._args import match_dtypes, static_ints, to_tensor
+from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from .opdef import InvalidArgumentError, apply, defop
 
 # ----------------------------------------------------------------------------------------------
@@ -76,17 +77,28 @@ def _dims_from(ty, what):
     return None
 
 
+def _check_fill_dims(dims):
+    if any(d is not None and d < 0 for d in dims):
+        raise InvalidArgumentError(f"fill: dims must be non-negative, got {dims}")
+
+
+def _fill_kernel(dims, value):
+    dims = [int(d) for d in np.asarray(dims).ravel()]
+    _check_fill_dims(dims)  # (a graph runs kernels without the type rule's check)
+    return np.full(tuple(dims), value)
+
+
 def _fill_infer(in_types):
     dims_t, value_t = in_types
     if value_t.shape.rank not in (0, None):
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {value_t.shape}")
     dims = _dims_from(dims_t, "fill dims")
-    if dims is not None and any(d is not None and d < 0 for d in dims):
-        raise InvalidArgumentError(f"fill: dims must be non-negative, got {dims}")
+    if dims is not None:
+        _check_fill_dims(dims)
     return TensorType(value_t.dtype, TensorShape(dims))
 
 
-_fill = defop("fill", _fill_infer, lambda dims, value: np.full(tuple(dims), value),
+_fill = defop("fill", _fill_infer, _fill_kernel,
               vjp=lambda c, g: (None, math_ops().reduce_sum(g)))
 
 
@@ -126,12 +138,27 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
     dtype = dtypes.as_dtype(dtype)
-    n = int(num_rows)
-    m = n if num_columns is None else int(num_columns)
+    n = static_ints(num_rows, "num_rows")
+    m = n if num_columns is None else static_ints(num_columns, "num_columns")
+    if n is None or m is None:  # sizes computed at run time
+        return _eye_dynamic(num_rows, num_rows if num_columns is None else num_columns,
+                            batch_shape, dtype)
+    if n < 0 or m < 0:
+        raise InvalidArgumentError(f"eye: num_rows and num_columns must be non-negative, got "
+                                   f"{n} and {m}", "eye")
     value = np.eye(n, m, dtype=dtype.np_dtype)
     if batch_shape is not None:
         value = np.broadcast_to(value, tuple(batch_shape) + (n, m)).copy()
     return constant(value)
+
+
+def _eye_dynamic(num_rows, num_columns, batch_shape, dtype):
+    from .math_ops import add, cast, equal
+    n, m = to_tensor(num_rows), to_tensor(num_columns)
+    dims = [*(batch_shape or ()), n, m]
+    zeros = fill(stack(match_dtypes(*dims)), constant(0, dtype=dtype))  # (checks n, m >= 0)
+    hot = cast(equal(expand_dims(range(n), 1), expand_dims(range(m), 0)), dtype)
+    return add(zeros, hot)
 
 
 def _range_infer(in_types):
@@ -177,8 +204,10 @@ def linspace(start, stop, num, name=None, axis=0):
     if not start.dtype.is_floating:
         from .math_ops import cast
         start, stop = cast(start, dtypes.float32), cast(stop, dtypes.float32)
-    num = static_ints(num, "num")
     from .math_ops import add, multiply, subtract, truediv
+    if static_ints(num, "num") is None:  # a count computed at run time
+        return _linspace_dynamic(start, stop, to_tensor(num))
+    num = static_ints(num, "num")
     if num == 1:
         return reshape(start, [1])
     steps = convert_to_tensor(np.arange(num, dtype=start.dtype.np_dtype))
@@ -188,6 +217,19 @@ def linspace(start, stop, num, name=None, axis=0):
     mask = convert_to_tensor(np.arange(num) == num - 1)
     from .math_ops import where
     return where(mask, broadcast_like_(stop, out), out)
+
+
+def _linspace_dynamic(start, stop, num):
+    """linspace for a num tensor: the same points as the static form (the last is `stop`
+    exactly, one point is `start`, num <= 0 is empty)."""
+    from .math_ops import add, cast, equal, greater, logical_and, maximum, multiply, \
+        subtract, truediv, where
+    idx = range(num)
+    steps = cast(idx, start.dtype)
+    step = truediv(subtract(stop, start), cast(maximum(subtract(num, 1), 1), start.dtype))
+    out = add(start, multiply(steps, step))
+    last = logical_and(equal(idx, subtract(num, 1)), greater(num, 1))
+    return where(last, broadcast_like_(stop, out), out)
 
 
 def broadcast_like_(x, like):
@@ -320,7 +362,7 @@ _expand_dims = defop("expand_dims", _expand_dims_infer,
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002
-    return apply(_expand_dims, to_tensor(input), axis=int(static_ints(axis, "axis")))
+    return apply(_expand_dims, to_tensor(input), axis=int(static_axis(axis, "axis")))
 
 
 def _squeeze_infer(in_types, axis):
@@ -352,7 +394,7 @@ _squeeze = defop("squeeze", _squeeze_infer, _squeeze_kernel,
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
     if axis is not None:
-        axis = static_ints(axis, "axis")
+        axis = static_axis(axis, "axis")
         axis = (axis,) if isinstance(axis, int) else tuple(axis)
     return apply(_squeeze, to_tensor(input), axis=axis)
 
@@ -387,7 +429,7 @@ _transpose = defop("transpose", _transpose_infer,
 
 def transpose(a, perm=None, conjugate=False, name="transpose"):
     if perm is not None:
-        perm = tuple(static_ints(perm, "perm"))
+        perm = tuple(static_axis(perm, "perm"))
     return apply(_transpose, to_tensor(a), perm=perm)
 
 
@@ -426,6 +468,9 @@ _stack = defop("stack", _stack_infer, lambda *xs, axis: np.stack(xs, axis=axis),
 
 
 def stack(values, axis=0, name="stack"):
+    staged = staged_lists.stacked(values)
+    if staged is not None:
+        return staged if int(axis) == 0 else staged_lists.move_first_axis(staged, int(axis))
     values = match_dtypes(*values) if values else []
     return apply(_stack, *values, axis=int(axis))
 
@@ -520,10 +565,13 @@ _concat = defop("concat", _concat_infer, lambda *xs, axis: np.concatenate(xs, ax
 
 
 def concat(values, axis, name="concat"):
+    staged = staged_lists.stacked(values)
+    if staged is not None:  # [n, d0, d1, ...] -> the n elements joined along `axis`
+        return staged_lists.join_first_axis(staged, int(static_axis(axis, "axis")))
     values = match_dtypes(*values) if values else []
     if len(values) == 1:
         return identity(values[0])
-    return apply(_concat, *values, axis=int(static_ints(axis, "axis")))
+    return apply(_concat, *values, axis=int(static_axis(axis, "axis")))
 
 
 def math_ops():

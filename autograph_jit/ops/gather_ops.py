@@ -15,7 +15,7 @@ from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
-from ._args import static_ints, to_tensor
+from ._args import static_axis, static_ints, to_tensor
 from .array_ops import _dims_from, reshape, shape, transpose
 from .opdef import InvalidArgumentError, apply, defop
 
@@ -139,7 +139,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     p = to_tensor(params)
     i = indices if isinstance(indices, Tensor) else to_tensor(indices, dtype_hint=dtypes.int32)
     if axis is not None:
-        axis = static_ints(axis, "axis")
+        axis = static_axis(axis, "axis")
     axis, batch_dims = _gather_axes("gather", p.shape.rank, i.shape.rank, axis, int(batch_dims))
     return apply(_gather, p, i, axis=axis, batch_dims=batch_dims)
 
@@ -253,6 +253,9 @@ def _one_hot_infer(in_types, axis):
 
 def _one_hot_kernel(idx, depth, on, off, axis):
     depth = int(depth)
+    if depth < 0:  # (a graph runs kernels without the type rule's check)
+        raise InvalidArgumentError(f"depth must be non-negative, got: {depth} [Op:one_hot]",
+                                   "one_hot")
     hot = idx[..., None] == np.arange(depth)  # out-of-range and negative rows stay all-off
     out = np.where(hot, on, off)
     if axis != -1:
@@ -328,7 +331,7 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
                          "are None.  E.g. shape=[None] is ok, but shape=None is not.")
     if m_rank == 0:
         raise ValueError("mask cannot be scalar.")
-    axis = 0 if axis is None else int(static_ints(axis, "axis"))
+    axis = 0 if axis is None else int(static_axis(axis, "axis"))
     r = x.shape.rank
     if r is not None:
         if axis < 0:

@@ -100,14 +100,20 @@ def _div_kernel(x, y):
     if x.dtype.kind in "iu":
         _check_int_div(y)
         # C-style integer division (truncation toward zero), as TF's Div on integers
-        q = np.abs(x) // np.abs(y)
-        return np.where((x < 0) != (y < 0), -q, q)
+        with np.errstate(over="ignore"):  # INT_MIN // -1 wraps, as in the compiled code
+            q = x // y  # floor, stepped up where it rounded a negative quotient down (no abs():
+            return np.where((x % y != 0) & ((x < 0) != (y < 0)), q + 1, q)  # INT_MIN overflows)
     return np.true_divide(x, y)
 
 
 def _pow_kernel(x, y):
     if x.dtype.kind in "iu" and np.any(y < 0):
         raise InvalidArgumentError("Integers to negative integer powers are not allowed")
+    if x.dtype.kind == "f" and np.size(y) == 1:
+        # NumPy computes x ** 0.5 as sqrt(x) when the exponent is one value (sqrt(-inf) is nan,
+        # C's pow(-inf, 0.5) is inf, as in TF and the compiled code): a full exponent array
+        shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+        return np.power(x, np.full(shape or (1,), y, np.result_type(y))).reshape(shape)
     return np.power(x, y)
 
 
@@ -587,8 +593,8 @@ def _mean_kernel(x, axis, keepdims):
         n = x.size // max(np.size(s), 1) if x.size else 0
         if n == 0:
             return np.zeros_like(s)
-        q = np.abs(s) // n
-        return np.where(s < 0, -q, q)
+        q = s // n  # floor; C's truncation toward zero rounds negative sums up (no abs():
+        return np.where((s < 0) & (s - q * n != 0), q + 1, q)  # it overflows at INT64_MIN)
     return np.mean(x, axis=axes, keepdims=keepdims) if x.size else np.full(
         np.sum(x, axis=axes, keepdims=keepdims).shape, np.nan, x.dtype)
 

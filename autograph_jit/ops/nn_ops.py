@@ -14,7 +14,7 @@ from ..tensor_shape import TensorShape
 from . import array_ops as A
 from . import math_ops as M
 from . import type_rules as tr
-from ._args import match_dtypes, static_ints, to_tensor
+from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from .opdef import InvalidArgumentError, apply, defop
 
 sigmoid = M.sigmoid
@@ -173,7 +173,7 @@ _log_softmax = defop(
 
 
 def _axis(axis):
-    return -1 if axis is None else int(static_ints(axis, "axis"))
+    return -1 if axis is None else int(static_axis(axis, "axis"))
 
 
 def softmax(logits, axis=None, name=None):

@@ -57,6 +57,8 @@ def _shape_infer(in_types, dtype, **attrs):
 
 
 def _count(shape):
+    if any(d < 0 for d in shape):  # (a graph runs kernels without the type rule's check)
+        raise InvalidArgumentError(f"random: shape must be non-negative, got {list(shape)}")
     return int(np.prod(shape)) if len(shape) else 1
 
 

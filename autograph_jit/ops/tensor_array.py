@@ -62,8 +62,9 @@ def _write_infer(in_types, dynamic_size):
     elem = _element_of(buf.shape, value.shape)
     if elem is not None and value.shape.rank is not None and not elem.is_compatible_with(
             value.shape):
-        raise ValueError(f"TensorArray.write: the array holds elements of shape {elem} but the "
-                         f"value has shape {value.shape}")
+        # (InvalidArgumentError, a ValueError: what the compiled write raises for it at run time)
+        raise InvalidArgumentError(f"TensorArray.write: the array holds elements of shape {elem} "
+                                   f"but the value has shape {value.shape}")
     merged = value.shape if elem is None else elem.merge_with(value.shape) \
         if value.shape.rank is not None else elem
     n = buf.shape.as_tuple()[0] if buf.shape.rank else None

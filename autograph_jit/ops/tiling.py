@@ -14,7 +14,7 @@ from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
-from ._args import static_ints, to_tensor
+from ._args import static_axis, to_tensor
 from .array_ops import _dims_from, _shape_tensor, reshape, shape, stack
 from .opdef import InvalidArgumentError, apply, defop
 
@@ -157,7 +157,7 @@ _reverse = defop("reverse", _reverse_infer,
 
 
 def reverse(tensor, axis, name=None):
-    axis = static_ints(axis, "axis")
+    axis = static_axis(axis, "axis")
     axis = (axis,) if isinstance(axis, int) else tuple(axis)
     return apply(_reverse, to_tensor(tensor), axis=axis)
 
@@ -193,8 +193,15 @@ def _tile_vjp(c, g):
         None
 
 
-_tile = defop("tile", _tile_infer, lambda x, m: np.tile(x, tuple(int(v) for v in m)) if x.ndim
-              else np.array(x), vjp=_tile_vjp)
+def _tile_kernel(x, m):
+    mult = [int(v) for v in m]
+    if any(v < 0 for v in mult):  # (a graph runs kernels without the type rule's check)
+        raise InvalidArgumentError(f"Expected multiples to be non-negative, got {mult} [Op:tile]",
+                                   "tile")
+    return np.tile(x, tuple(mult)) if x.ndim else np.array(x)
+
+
+_tile = defop("tile", _tile_infer, _tile_kernel, vjp=_tile_vjp)
 
 
 def tile(input, multiples, name=None):  # noqa: A002

@@ -93,8 +93,13 @@ def normalize_axes(op_name, axis, rank):
         axis = (axis,)
     if rank is None:
         return tuple(axis)
-    out = sorted({normalize_axis(op_name, int(a), rank) for a in axis})
-    return tuple(out)
+    out = [normalize_axis(op_name, int(a), rank) for a in axis]
+    for a in out:
+        if out.count(a) > 1:
+            raise InvalidArgumentError(
+                f"{op_name}: axis {list(axis)} names dimension {a} twice; list each axis once "
+                f"[Op:{op_name}]", op_name)
+    return tuple(sorted(out))
 
 
 def reduced_shape(shape, axes, keepdims):

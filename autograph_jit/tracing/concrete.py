@@ -4,6 +4,8 @@ A call converts its tensor leaves, runs the graph (the interpreter, or a compile
 packs the results into the traced output structure. Variables are captured by reference: the
 graph reads their current values at call time and writes them in place.
 """
+import threading
+
 import numpy as np
 
 from .. import nest
@@ -14,6 +16,7 @@ from . import context
 from .replay import replay, variables_read
 
 _LEAF = object()  # marks where a graph result goes in the output structure
+_CPU_SETUP = threading.RLock()
 
 
 def _wrap_output(arr, dtype):
@@ -130,6 +133,10 @@ class ConcreteFunction:
     _backend_report = ()
 
     def _cpu_function(self):
+        with _CPU_SETUP:  # threads calling a new function at once must share one CpuFunction
+            return self._cpu or self._make_cpu_function()
+
+    def _make_cpu_function(self):
         if self._cpu is None:
             from ..codegen.llvm.backend import make_cpu_function
             self._backend_report = []

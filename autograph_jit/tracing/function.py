@@ -8,6 +8,7 @@ naming the argument and the fix once a function has traced five times.
 """
 import functools
 import inspect
+import threading
 import time
 import types
 import warnings
@@ -73,6 +74,7 @@ class Function:
         self._instances = weakref.WeakKeyDictionary()
         self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
         self._native = _always_miss  # the newest native warm call (fastcall.py), if no guards
+        self._trace_lock = threading.RLock()
         try:
             self._signature = inspect.signature(python_function)
         except (TypeError, ValueError):
@@ -85,6 +87,16 @@ class Function:
         try:
             bound = self._instances.get(instance)
         except TypeError:  # unhashable / un-weakref-able instance
+            bound = None
+        if bound is None:
+            with self._trace_lock:  # threads binding at once must share one bound Function
+                return self._bind_instance(instance)
+        return bound
+
+    def _bind_instance(self, instance):
+        try:
+            bound = self._instances.get(instance)
+        except TypeError:
             bound = None
         if bound is None:
             bound = Function(types.MethodType(self.python_function, instance), name=self._name,
@@ -174,32 +186,44 @@ class Function:
         tensors, holders = [], []
         arg_key = tuple(call_key(v, tensors, holders) for v in values)
         key = (arg_key, self._guard_values())
+        cf = self._cached(key, arg_key)
+        if cf is None:
+            # one trace at a time: threads that miss together must share one ConcreteFunction
+            # (two would compile twice, create variables twice, and race on variables)
+            with self._trace_lock:
+                cf = self._cached(key, arg_key)
+                if cf is None:
+                    trace_key = key
+                    if self._reduce_retracing and self._keys:
+                        trace_key = self._relaxed(key) or key
+                    self._note_retrace(names, key)  # (here: its warning's stacklevel)
+                    cf = self._trace_new(names, values, holders, arg_key, key, trace_key)
+        return cf, tensors
+
+    def _cached(self, key, arg_key):
+        """The ConcreteFunction traced for this key, or for a relaxed key that fits it."""
         cf = self._cache.get(key)
         if cf is None and self._general:
             for general, gcf in self._general:
                 if general[1] == key[1] and len(general[0]) == len(arg_key) and all(
                         key_matches(g, s) for g, s in zip(general[0], arg_key)):
-                    cf = gcf
-                    break
-        if cf is None:
-            trace_key = key
-            if self._reduce_retracing and self._keys:
-                relaxed = self._relaxed(key)
-                if relaxed is not None:
-                    trace_key = relaxed
-            self._note_retrace(names, key)
-            self._holders.append(holders)
-            cf = self._trace(names, values, trace_key[0], key)
-            # the trace may have found new guarded globals: key it by the values it saw
-            guards = self._guard_values()
-            relaxed_trace = trace_key is not key
-            key, trace_key = (arg_key, guards), (trace_key[0], guards)
-            self._cache[key] = cf
-            if relaxed_trace:
-                self._cache[trace_key] = cf
-            if any(has_unknown_dims(k) for k in trace_key[0]):
-                self._general.append((trace_key, cf))
-        return cf, tensors
+                    return gcf
+        return cf
+
+    def _trace_new(self, names, values, holders, arg_key, key, trace_key):
+        """Trace for trace_key (key, or its relaxed form) and cache the result."""
+        self._holders.append(holders)
+        cf = self._trace(names, values, trace_key[0], key)
+        # the trace may have found new guarded globals: key it by the values it saw
+        guards = self._guard_values()
+        relaxed_trace = trace_key is not key
+        key, trace_key = (arg_key, guards), (trace_key[0], guards)
+        self._cache[key] = cf
+        if relaxed_trace:
+            self._cache[trace_key] = cf
+        if any(has_unknown_dims(k) for k in trace_key[0]):
+            self._general.append((trace_key, cf))
+        return cf
 
     def _relaxed(self, key):
         for old in reversed(self._keys):
@@ -236,12 +260,15 @@ class Function:
         key = ("input_signature",)
         cf = self._cache.get(key)
         if cf is None:
-            names, _ = self._bind(specs, {}) if self._signature else (None, None)
-            arg_key = tuple(call_key(s, [], []) for s in specs)
-            arg_key = tuple(_spec_to_tensor_key(k) for k in arg_key)
-            self._note_retrace(names, key)
-            cf = self._trace(names, list(specs), arg_key, key)
-            self._cache[key] = cf
+            with self._trace_lock:  # (see _lookup)
+                cf = self._cache.get(key)
+                if cf is None:
+                    names, _ = self._bind(specs, {}) if self._signature else (None, None)
+                    arg_key = tuple(call_key(s, [], []) for s in specs)
+                    arg_key = tuple(_spec_to_tensor_key(k) for k in arg_key)
+                    self._note_retrace(names, key)
+                    cf = self._trace(names, list(specs), arg_key, key)
+                    self._cache[key] = cf
         return cf, [t for t in tensors if not isinstance(t, TensorSpec)]
 
     def _signature_error(self, value, spec, detail=""):

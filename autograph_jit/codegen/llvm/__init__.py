@@ -9,6 +9,7 @@ A TensorArray grown natively (specialize.py: growable) ends a segment without an
 node: the segment returns it to Python as an array (dynamic_exe.py) at the first top-level node
 that needs its exact shape, and the rest is compiled for the size it reached.
 """
+import threading
 import time
 
 from ...ir.graph import Graph
@@ -50,6 +51,7 @@ class CpuFunction:
         self._fallback_ids = set()
         self._interpreting = False
         self._variants = VariantPolicy()
+        self._plan_lock = threading.RLock()
         from .executable import variables_of
         self._variables = variables_of(graph)[0]
 
@@ -66,12 +68,16 @@ class CpuFunction:
             key += tuple([v._value.shape for v in self._variables])
         plan = self._plans.get(key)
         if plan is None:
-            compiled = len(self._plans)
-            # strict=True compiles every shape it may (its alternative is an error)
-            if not (self._variants.should_compile(key, compiled)
-                    or (self.strict and compiled < MAX_VARIANTS)):
-                return self._interpret(arrays)
-            plan = self._plans[key] = self._plan(arrays)
+            with self._plan_lock:  # threads must share one executable (its lock guards state)
+                plan = self._plans.get(key)
+                if plan is None:
+                    compiled = len(self._plans)
+                    # strict=True compiles every shape it may (its alternative is an error)
+                    if not (self._variants.should_compile(key, compiled)
+                            or (self.strict and compiled < MAX_VARIANTS)):
+                        plan = self._interpret
+                    else:
+                        plan = self._plans[key] = self._plan(arrays)
         return plan(arrays)
 
     def _interpret(self, arrays):
@@ -89,8 +95,9 @@ class CpuFunction:
     def prepare(self, arrays):
         """Compile for these arrays' shapes without running anything."""
         key = self._key(arrays)
-        if key not in self._plans:
-            self._plans[key] = self._plan(arrays)
+        with self._plan_lock:
+            if key not in self._plans:
+                self._plans[key] = self._plan(arrays)
 
     def _plan(self, arrays):
         specs = [Spec(p.type.dtype, a.shape) for p, a in zip(self.graph.data_params, arrays)]

@@ -32,6 +32,7 @@ def math_provider():
         if fn is None:
             fn = ir.Function(s.module, ir.FunctionType(ty, [ty]), name=fname)
         return s.b.call(fn, list(args))
+    provide.cache_tag = "vecmath"  # the lowering cache's name for it (lowering_cache.py)
     return provide
 
 
@@ -73,6 +74,8 @@ def make_cpu_function(cf):
         shapes = ", ".join(str(list(s.shape)) for s in exe.param_specs) or "no inputs"
         where = "loaded from the disk cache" if exe.compiled.from_cache else (
             f"compiled in {sum(s for _, s in exe.timings) * 1000:.0f} ms")
+        if getattr(exe, "lowering_from_cache", False):
+            where = "IR from the lowering cache, " + where
         cf._backend_report.append(
             f"llvm: {exe.graph.name} for shapes ({shapes}): {len(exe.annotations)} kernels, "
             f"{len(exe.host_nodes)} host callbacks, {exe.workspace_bytes} B workspace; {where}")

@@ -14,7 +14,6 @@ import numpy as np
 
 from .executable import NOT_CONTIGUOUS, Executable
 
-_string_at = ctypes.string_at
 _free = ctypes.CDLL(None).free
 _free.argtypes = [ctypes.c_void_p]
 _free.restype = None
@@ -66,9 +65,11 @@ class DynamicExecutable(Executable):
                 nbytes = count * spec.size_of_row
                 if placeholder or not nbytes:  # (a placeholder's rows are zeros)
                     outs[k] = np.zeros((count,) if placeholder else (count, *spec.elem), dtype)
-                else:  # one copy; read-only, as every EagerTensor value
-                    outs[k] = np.frombuffer(_string_at(data, nbytes), dtype).reshape(
-                        (count, *spec.elem))
+                else:  # one copy; read-only, as every EagerTensor value (not string_at:
+                    # its size is a C int, and 2 GiB or more came back empty or wrong)
+                    raw = (ctypes.c_char * nbytes).from_address(data)
+                    outs[k] = np.frombuffer(raw, dtype).reshape((count, *spec.elem)).copy()
+                    outs[k].setflags(write=False)
         finally:
             for p in owned:
                 _free(p)

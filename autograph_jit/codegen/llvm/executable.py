@@ -6,6 +6,7 @@ releases the GIL), turn a non-zero status into the Python exception it stands fo
 written variables' new buffers. The warm path (tracing/fastpath.py) calls the entry directly.
 """
 import ctypes
+import threading
 import time
 
 import numpy as np
@@ -13,8 +14,8 @@ import numpy as np
 from ...ops.opdef import InvalidArgumentError
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
-from . import fastcall, pycall
-from .lower import ERR_CALLBACK_SLOT, Lowerer
+from . import fastcall, lowering_cache, pycall
+from .lower import ERR_CALLBACK_SLOT
 from .specialize import specialize
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.py_object)
@@ -80,15 +81,16 @@ class Executable:
         tok = iter(in_specs)
         param_specs = [None if p.is_token else next(tok) for p in graph.params]
         self.specs = specialize(graph, param_specs)
-        lw = Lowerer(graph, self.specs, self.variables, self.written,
-                     math_provider=math_provider)
-        module = lw.lower_function()
-        from .backend import finish_ir
-        self.ir_text = finish_ir(module)
+        # the IR and what goes with it: built by the Lowerer, or read from the lowering cache
+        lw = lowering_cache.lower(graph, self.specs, in_specs, self.variables, self.written,
+                                  math_provider, use_cache=use_cache)
+        self.lowering_from_cache = lw.cached
+        self.ir_text = lw.ir_text
         self.annotations = lw.annotations
         self.lower_seconds = time.perf_counter() - t0
         self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
-        self.timings = [("llvm lower", self.lower_seconds)] + self.compiled.timings
+        stage = "llvm lower (cached)" if lw.cached else "llvm lower"
+        self.timings = [(stage, self.lower_seconds)] + self.compiled.timings
         self.fallbacks = lw.fallbacks
         self.errors = lw.errors
         self.host_nodes = lw.host_nodes
@@ -110,6 +112,7 @@ class Executable:
         # held while a call uses the shared flags/workspace/error record; a concurrent (or
         # re-entrant) call that cannot take it runs on private scratch memory instead
         self._lock = fastcall.ScratchLock()
+        self._owner = None  # the thread holding _lock for a stateful Python-path call
 
     def _new_err(self):
         err = np.zeros(8, np.int64)
@@ -147,30 +150,47 @@ class Executable:
         return outs
 
     def _call_stateful(self, arrays, outs):
-        olds = [v._value for v in self.variables]
-        for v, shape in zip(olds, self._var_shapes):
-            if v.shape != shape:
-                raise ValueError("a variable changed shape since this function was compiled")
-        news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
-        private = not self._lock.acquire()
+        # Variables are read, updated and installed under the scratch lock, which native warm
+        # calls take too: two threads calling at once must not both read the same old value and
+        # lose one update (eager `v.assign_add` in two threads never does). Only a re-entrant
+        # call on the owning thread runs on private scratch.
+        private = not self._acquire_for_state()
         flags = np.zeros_like(self._flags) if private else self._flags
         ws = np.empty_like(self._ws) if private else self._ws
         err = self._new_err() if private else self._err
         try:
+            olds = [v._value for v in self.variables]
+            for v, shape in zip(olds, self._var_shapes):
+                if v.shape != shape:
+                    raise ValueError("a variable changed shape since this function was compiled")
+            news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
             flags[:] = 0
             status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
             if status and status != NOT_CONTIGUOUS:
                 self._raise(status, err)
+            if status != NOT_CONTIGUOUS:
+                for k, (v, buf) in enumerate(zip(self.written, news)):
+                    if flags[k]:
+                        buf.setflags(write=False)
+                        v._value = buf
         finally:
             if not private:
+                self._owner = None
                 self._lock.release()
         if status == NOT_CONTIGUOUS:
             return self([np.array(a, order="C") for a in arrays])
-        for k, (v, buf) in enumerate(zip(self.written, news)):
-            if flags[k]:
-                buf.setflags(write=False)
-                v._value = buf
         return outs
+
+    def _acquire_for_state(self):
+        """Take the scratch lock, waiting (GIL released) while another thread holds it; False
+        when this thread already holds it (a re-entrant call)."""
+        me = threading.get_ident()
+        while not self._lock.acquire():
+            if self._owner == me:
+                return False
+            time.sleep(0.0001)
+        self._owner = me
+        return True
 
     def _raise(self, status, err):
         if status < 0:

@@ -241,8 +241,9 @@ def _sign(s, dt, out, args, attrs):
     one, m1 = s.const(dt, 1), s.const(dt, -1)
     if dt.is_floating:
         zero = ir.Constant(x.type, 0.0)
+        nan_or_zero = b.select(b.fcmp_unordered("uno", x, x), x, zero)  # sign(-0.0) is +0.0
         return b.select(b.fcmp_ordered(">", x, zero), one,
-                        b.select(b.fcmp_ordered("<", x, zero), m1, x))
+                        b.select(b.fcmp_ordered("<", x, zero), m1, nan_or_zero))
     zero = ir.Constant(x.type, 0)
     if dt.is_unsigned:
         return b.select(b.icmp_unsigned("!=", x, zero), one, zero)
@@ -330,9 +331,8 @@ def cast_value(s, x, src, dst):
             return x
         widths = {F16: 16, F32: 32, F64: 64}
         return b.fpext(x, dty) if widths[dty] > widths[x.type] else b.fptrunc(x, dty)
-    if src.is_floating:  # truncate toward zero through int64, then wrap (NumPy on x86)
-        wide = b.fptosi(x, I64)
-        return wide if dty.width == 64 else b.trunc(wide, dty)
+    if src.is_floating:
+        return _float_to_int(b, x, dty)
     if dst.is_floating:
         return b.uitofp(x, dty) if src.is_unsigned else b.sitofp(x, dty)
     if dty.width == x.type.width:
@@ -340,6 +340,20 @@ def cast_value(s, x, src, dst):
     if dty.width < x.type.width:
         return b.trunc(x, dty)
     return b.zext(x, dty) if src.is_unsigned else b.sext(x, dty)
+
+
+def _float_to_int(b, x, dty):
+    """NumPy on x86: truncate toward zero into int64 (for int64) or int32 (narrower types, then
+    wrap); NaN and out-of-range values give that type's minimum (cvttss2si's "indefinite"),
+    where LLVM's fptosi would give poison."""
+    if x.type == F16:
+        x = b.fpext(x, F32)
+    via = I64 if dty.width == 64 else ir.IntType(32)
+    limit = float(2 ** (via.width - 1))
+    fits = b.and_(b.fcmp_ordered(">=", x, ir.Constant(x.type, -limit)),
+                  b.fcmp_ordered("<", x, ir.Constant(x.type, limit)))
+    wide = b.select(fits, b.fptosi(x, via), ir.Constant(via, -(2 ** (via.width - 1))))
+    return wide if dty.width == via.width else b.trunc(wide, dty)
 
 
 def _cast(s, dt, out, args, attrs):
@@ -370,7 +384,7 @@ def _elu_core(s, x):
     b = s.b
     zero = ir.Constant(x.type, 0.0)
     neg = s.libm("expm1", s.intrinsic("minnum", x, zero))
-    return b.fcmp_ordered(">", x, zero), neg
+    return b.fcmp_unordered(">", x, zero), neg  # NaN takes the x branch: elu(nan) is nan
 
 
 def _elu(s, dt, out, args, attrs):
