@@ -6,8 +6,8 @@ _prewarm = []
 
 
 def prewarm():
-    """Start the CPU backend's one-time setup (LLVM target, the ABI probe, the parallel-for) on
-    a background thread, so it overlaps the first trace. Idempotent."""
+    """Start the CPU backend's one-time setup (LLVM target, the ABI probe, the parallel-for, the
+    native warm call) on a background thread, so it overlaps the first trace. Idempotent."""
     if _prewarm:
         return
     t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
@@ -32,9 +32,10 @@ def _setup():
 def _setup_locked(cpu_engine):
     try:
         cpu_engine.host_info()
-        from .llvm import executable, parallel
+        from .llvm import executable, fastcall, parallel
         executable.check_abi()
         parallel.install()
+        fastcall.prepare()
         # (SciPy's BLAS is set up on first use by a large matmul: importing SciPy costs about a
         # second of CPU, too much for every program that decorates a function)
     except Exception:  # each piece is retried (and reports) on first real use

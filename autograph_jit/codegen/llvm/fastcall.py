@@ -413,6 +413,11 @@ def _setup():
     return _setup_state[0]
 
 
+def prepare():
+    """Do the one-time setup now (the backend's prewarm thread calls this)."""
+    _setup()
+
+
 def _check_layout():
     """The offsets the machine code reads, checked on live objects (raises when one differs)."""
     read_i64 = lambda addr: ctypes.c_int64.from_address(addr).value  # noqa: E731
