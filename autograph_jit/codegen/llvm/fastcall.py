@@ -244,19 +244,16 @@ class _Emitter:
                  self.row(_VAR_TABLE, k, _VAR_ROW, 2))
         self.loop("variable", n_vars, one_variable)
 
-        def one_output(k):
-            out = self.new_array(self.row(_OUT_TABLE, k, _OUT_ROW, 0, True),
-                                 self.row(_OUT_TABLE, k, _OUT_ROW, 1),
-                                 self.row(_OUT_TABLE, k, _OUT_ROW, 2), error_locked)
-            b.store(out, self.item_addr(tup, b.add(at_out, k)))
-        self.loop("output", n_out, one_output)
-
-        def one_new_buffer(k):
-            out = self.new_array(self.row(_WRITTEN_TABLE, k, _VAR_ROW, 0, True),
-                                 self.row(_WRITTEN_TABLE, k, _VAR_ROW, 1),
-                                 self.row(_WRITTEN_TABLE, k, _VAR_ROW, 2), error_locked)
-            b.store(out, self.item_addr(tup, b.add(at_new, k)))
-        self.loop("new_buffer", n_written, one_new_buffer)
+        def fresh_arrays(name, table, width, count, first_item):
+            """PyArray_Empty for each row of `table` into tuple items first_item + k."""
+            def one(k):
+                out = self.new_array(self.row(table, k, width, 0, True),
+                                     self.row(table, k, width, 1),
+                                     self.row(table, k, width, 2), error_locked)
+                b.store(out, self.item_addr(tup, b.add(first_item, k)))
+            self.loop(name, count, one)
+        fresh_arrays("output", _OUT_TABLE, _OUT_ROW, n_out, at_out)
+        fresh_arrays("new_buffer", _WRITTEN_TABLE, _VAR_ROW, n_written, at_new)
 
         def one_extra(k):
             extra = self.slot(b.add(self.slot(_EXTRA_TABLE), k), True)
