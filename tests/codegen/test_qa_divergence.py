@@ -1,6 +1,6 @@
 """Silent divergence hunt: programs whose result on backend="cpu" (LLVM) once differed from the
 same Python function run eagerly. Each test is one bug that was found, named by the behaviour
-that now holds; bugs in modules owned elsewhere are strict xfails that name the file."""
+that now holds.
 import threading
 
 import numpy as np
@@ -143,8 +143,6 @@ def test_concat_and_stack_of_a_list_appended_in_a_graph_loop_match_eager_on_ever
     _same(*_eager_and_cpu(fn, *args))
 
 
-@pytest.mark.xfail(strict=True, reason="autograph/operators/lists.py: ListTensorArray has no "
-                                       "_as_tensor, so tf.convert_to_tensor/reduce_sum reject it")
 def test_a_list_appended_in_a_graph_loop_converts_to_a_tensor_as_eagerly():
     def fn(x, n):
         out = []
@@ -154,8 +152,6 @@ def test_a_list_appended_in_a_graph_loop_converts_to_a_tensor_as_eagerly():
     _same(*_eager_and_cpu(fn, tf.constant([1.0, 2.0]), tf.constant(4)))
 
 
-@pytest.mark.xfail(strict=True, reason="autograph/operators/lists.py: ListTensorArray.__getitem__ "
-                                       "reads index -1 instead of the last element")
 def test_negative_index_into_a_list_appended_in_a_graph_loop_reads_from_the_end():
     def fn(x, n):
         out = [x]

@@ -13,7 +13,17 @@ class ListTensorArray(TensorArray):
         return new
 
     def __getitem__(self, index):
-        return self.read(index)
+        if isinstance(index, int):
+            return self.read(self.size() + index if index < 0 else index)
+        from ...ops import math_ops
+        size = self.size()
+        index = math_ops.cast(index, size.dtype)
+        return self.read(math_ops.where(index < 0, index + size, index))
+
+    def _as_tensor(self):
+        """`tf.convert_to_tensor(l)`, `tf.reduce_sum(l)`, ...: the stacked elements, as a Python
+        list of tensors converts."""
+        return self.stack()
 
     def __repr__(self):
         return f"<list staged as tf.TensorArray dtype={self.dtype.name}>"
