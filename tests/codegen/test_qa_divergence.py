@@ -1,6 +1,6 @@
 """Silent divergence hunt: programs whose result on backend="cpu" (LLVM) once differed from the
 same Python function run eagerly. Each test is one bug that was found, named by the behaviour
-that now holds.
+that now holds."""
 import threading
 
 import numpy as np
