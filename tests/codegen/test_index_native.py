@@ -343,3 +343,21 @@ def test_batched_gather_out_of_range_raises_eager_error():
     with pytest.raises(tf.errors.InvalidArgumentError) as cpu:
         tf.function(f, backend="cpu")(p, i)
     assert str(eager.value).split(" [Op:")[0] in str(cpu.value)
+
+
+def test_run_time_index_into_an_empty_dimension_is_native_and_raises_as_eager():
+    import warnings
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def total(x):
+        s = 0.0
+        for v in x:   # AutoGraph: x[i] with a run-time i, compiled for x of length 0 too
+            s += v
+        return s
+
+    g = tf.function(lambda x, i: x[i])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no interpreter fallback for the empty case
+        assert float(total(tf.zeros([0]))) == 0.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="out of bounds"):
+            g(tf.zeros([0, 2]), tf.constant(0))

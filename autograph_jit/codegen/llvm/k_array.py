@@ -99,14 +99,20 @@ def lower_dynamic_index(lw, node, x):
             raise NotLowerable("strided_slice with run-time slice bounds")
         d_i += 1
     dyn = node.data_inputs[1:]
-    if set(dyn_dims) != set(range(len(dyn))) or any(dims[d] == 0 for d in dyn_dims.values()):
+    if set(dyn_dims) != set(range(len(dyn))):
         raise NotLowerable("strided_slice with run-time bounds")
-    zeros = [np.zeros((), lw.spec(v).dtype.np_dtype) for v in dyn]
-    aff = _affine(node.op.kernel(_offsets(x), *zeros, **node.attrs))
-    if aff is None:
-        raise NotLowerable("strided_slice is not a strided view here")
-    base, strides = aff
     out = lw.alloc_for(node.outputs[0])
+    # indexing an empty dimension always fails its bounds check (a loop over an empty tensor
+    # never reaches it); there is no element to probe the layout with
+    empty = any(dims[d] == 0 for d in dyn_dims.values())
+    if empty:
+        base, strides = 0, (0,) * len(out.shape)
+    else:
+        zeros = [np.zeros((), lw.spec(v).dtype.np_dtype) for v in dyn]
+        aff = _affine(node.op.kernel(_offsets(x), *zeros, **node.attrs))
+        if aff is None:
+            raise NotLowerable("strided_slice is not a strided view here")
+        base, strides = aff
     idx_views = [lw.view(v) for v in dyn]
     k = Kernel(lw.module, lw.fresh_name("index"), 2 + len(dyn), lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))
@@ -130,7 +136,7 @@ def lower_dynamic_index(lw, node, x):
         lin = b.add(extra, k.linear(0, src.strides, idx))
         k.store(k.load(k.ptrs[1], x.dtype, lin), k.ptrs[0], out.dtype,
                 k.linear(0, out.strides, idx))
-    if out.size:
+    if out.size and not empty:
         k.loops.nest(out.shape, body)
     lw.call_kernel(k, [out, x.with_layout(x.shape, x.strides, base)] + idx_views)
     lw.bind(node.outputs[0], out)
