@@ -132,6 +132,19 @@ def _x86():
     return platform.machine().lower() in ("x86_64", "amd64")
 
 
+def _run_chunk(index, done):
+    """IR block `run`: process chunk `index` (indices [index*chunk, min(that+chunk, n))), count
+    it in `done`, claim the next."""
+    return f"""run:
+  %b = mul i64 {index}, %chunk
+  %e.0 = add i64 %b, %chunk
+  %e.in = icmp ult i64 %e.0, %n
+  %e = select i1 %e.in, i64 %e.0, i64 %n
+  call void %fn(ptr %ctx, i64 %b, i64 %e)
+  %d = atomicrmw add ptr {done}, i64 1 release
+  br label %claim"""
+
+
 def _spawn_ir(name):
     """The per-call path's helpers: a malloc'ed job claimed through a shared counter."""
     slots = "\n".join([_slot("ctx.p", "%s", _CTX), _slot("n.p", "%s", _N),
@@ -153,14 +166,7 @@ claim:
   %c = atomicrmw add ptr %next.p, i64 1 monotonic
   %has = icmp ult i64 %c, %nchunks
   br i1 %has, label %run, label %exit
-run:
-  %b = mul i64 %c, %chunk
-  %e.0 = add i64 %b, %chunk
-  %e.in = icmp ult i64 %e.0, %n
-  %e = select i1 %e.in, i64 %e.0, i64 %n
-  call void %fn(ptr %ctx, i64 %b, i64 %e)
-  %d = atomicrmw add ptr %done.p, i64 1 release
-  br label %claim
+{_run_chunk('%c', '%done.p')}
 exit:
   ret void
 }}
@@ -293,14 +299,7 @@ cas:
   %pair = cmpxchg ptr @{name}.next, i64 %v, i64 %v1 acq_rel monotonic
   %won = extractvalue {{ i64, i1 }} %pair, 1
   br i1 %won, label %run, label %claim
-run:
-  %b = mul i64 %idx, %chunk
-  %e.0 = add i64 %b, %chunk
-  %e.in = icmp ult i64 %e.0, %n
-  %e = select i1 %e.in, i64 %e.0, i64 %n
-  call void %fn(ptr %ctx, i64 %b, i64 %e)
-  %d = atomicrmw add ptr @{name}.done, i64 1 release
-  br label %claim
+{_run_chunk('%idx', f'@{name}.done')}
 exit:
   ret void
 }}
