@@ -6,7 +6,7 @@ import pytest
 import autograph_jit as tf
 from tests.ops.test_registry import ALL_SPECS
 
-from .test_ops_differential import _runnable_cases, assert_agrees
+from .test_ops_differential import _runnable_cases, assert_agrees, batched
 
 NATIVE_SPECS = ["softmax_cross_entropy_with_logits", "conv2d/float16", "avg_pool2d/float16",
                 "max_pool2d", "avg_pool2d", "conv2d", "conv2d_transpose",
@@ -18,22 +18,11 @@ def test_spec_cases_compile_without_a_fallback_and_agree_with_eager(name):
     spec = next(s for s in ALL_SPECS if s.name == name)
     cases = _runnable_cases(spec)
     assert cases
-    flat = [a for (_, idx, args, _) in cases for i, a in enumerate(args) if i in idx]
-
-    def batch(*tensors):
-        it = iter(tensors)
-        outs = []
-        for case, idx, args, _ in cases:
-            call = [next(it) if i in idx else a for i, a in enumerate(args)]
-            out = spec.fn(*call, **case.kwargs)
-            outs.extend(out if isinstance(out, (list, tuple)) else [out])
-        return outs
-
+    batch, flat, want = batched(spec, cases)
     cf = tf.function(batch, backend="cpu", autograph=False).get_concrete_function(*flat)
     got = cf(*flat)
     fn = cf._cpu
     assert not fn.fallbacks, [reason for _, reason in fn.fallbacks]
     assert all(not exe.host_nodes for exe in fn.executables)
-    want = [w for (_, _, _, ws) in cases for w in ws]
     for k, (g, w) in enumerate(zip(got, want)):
         assert_agrees(g.numpy(), w, f"{name} output {k}")

@@ -57,12 +57,9 @@ def quick_llvm(monkeypatch):
     monkeypatch.setenv("AUTOGRAPH_JIT_OPT_LEVEL", "0")
 
 
-@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if not getattr(s, "marks", ())],
-                         ids=lambda s: s.name)
-def test_compiled_op_matches_eager(spec, quick_llvm):
-    cases = _runnable_cases(spec)
-    if not cases:
-        pytest.skip("no case runs eagerly")
+def batched(spec, cases):
+    """(fn, tensor arguments, eager outputs): one function running every case of `spec`, its
+    tensor arguments flattened in order, and the expected outputs, flattened the same way."""
     flat = [a for (_, idx, args, _) in cases for i, a in enumerate(args) if i in idx]
 
     def batch(*tensors):
@@ -72,10 +69,18 @@ def test_compiled_op_matches_eager(spec, quick_llvm):
             call = [next(it) if i in idx else a for i, a in enumerate(args)]
             outs.extend(_as_list(spec.fn(*call, **case.kwargs)))
         return outs
+    return batch, flat, [w for (_, _, _, ws) in cases for w in ws]
 
+
+@pytest.mark.parametrize("spec", [s for s in ALL_SPECS if not getattr(s, "marks", ())],
+                         ids=lambda s: s.name)
+def test_compiled_op_matches_eager(spec, quick_llvm):
+    cases = _runnable_cases(spec)
+    if not cases:
+        pytest.skip("no case runs eagerly")
+    batch, flat, want = batched(spec, cases)
     compiled = tf.function(batch, backend="cpu", autograph=False)
     got = compiled(*flat)
-    want = [w for (_, _, _, ws) in cases for w in ws]
     assert len(got) == len(want)
     k = 0
     for case, _, _, ws in cases:
