@@ -205,6 +205,16 @@ class LoadedObject:
     """What `tf.saved_model.load` returns (TF's `_UserObject`): saved attributes, plus
     `signatures`, `variables` and `trainable_variables`."""
 
+    def __call__(self, *args, **kwargs):
+        """`loaded(x)` when the saved object had a tf.function `__call__` (a Keras-style module),
+        as in TF."""
+        call = vars(self).get("__call__")
+        if call is None:
+            raise TypeError("this loaded object is not callable: the saved object had no "
+                            "tf.function `__call__` (saved functions: "
+                            f"{', '.join(k for k in vars(self) if not k.startswith('_'))})")
+        return call(*args, **kwargs)
+
     def __repr__(self):
         names = ", ".join(k for k in vars(self) if not k.startswith("_"))
         return f"<LoadedObject with {names}>"

@@ -140,3 +140,22 @@ def test_scalar_constants_keep_rank_zero_so_the_loaded_graph_compiles_without_fa
         warnings.simplefilter("error")  # a fallback warning would fail the test
         out = loaded.count_down(tf.constant(4))
     assert out["total"].shape == () and out["total"].numpy() == 10.0
+
+
+def test_a_loaded_module_with_a_call_function_is_callable_like_the_original(tmp_path):
+    class Scale(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = tf.Variable(3.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def __call__(self, x):
+            return x * self.k
+
+    m = Scale()
+    tf.saved_model.save(m, str(tmp_path / "scale"))
+    loaded = tf.saved_model.load(str(tmp_path / "scale"))
+    assert loaded(tf.constant([1.0, 2.0])).numpy().tolist() == [3.0, 6.0]
+    tf.saved_model.save(Model(), str(tmp_path / "plain"))
+    with pytest.raises(TypeError, match="not callable"):
+        tf.saved_model.load(str(tmp_path / "plain"))(tf.constant([1.0]))
