@@ -9,7 +9,7 @@ from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
-from ._args import match_dtypes, to_tensor
+from ._args import match_dtypes, static_axis, to_tensor
 from .opdef import InvalidArgumentError, apply, defop
 
 # ----------------------------------------------------------------------------------------------
@@ -694,12 +694,12 @@ _argmin = defop("argmin", _arg_infer("argmin"), _arg_kernel(np.argmin))
 
 
 def argmax(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
-    return apply(_argmax, to_tensor(input), axis=0 if axis is None else int(axis),
+    return apply(_argmax, to_tensor(input), axis=0 if axis is None else int(static_axis(axis)),
                  output_type=dtypes.as_dtype(output_type))
 
 
 def argmin(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
-    return apply(_argmin, to_tensor(input), axis=0 if axis is None else int(axis),
+    return apply(_argmin, to_tensor(input), axis=0 if axis is None else int(static_axis(axis)),
                  output_type=dtypes.as_dtype(output_type))
 
 
@@ -735,7 +735,7 @@ _cumsum = defop("cumsum", _cumsum_infer, _cumsum_kernel,
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
-    return apply(_cumsum, to_tensor(x), axis=int(axis), exclusive=bool(exclusive),
+    return apply(_cumsum, to_tensor(x), axis=int(static_axis(axis)), exclusive=bool(exclusive),
                  reverse=bool(reverse))
 
 

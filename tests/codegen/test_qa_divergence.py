@@ -235,3 +235,11 @@ def test_eye_with_a_negative_size_raises_invalid_argument_eagerly_and_compiled()
         tf.eye(-1)
     with pytest.raises(InvalidArgumentError, match="non-negative"):
         tf.function(lambda k: tf.eye(k))(tf.constant(-1))
+
+
+@pytest.mark.parametrize("op", [tf.argmax, tf.argmin, tf.cumsum])
+def test_an_axis_computed_at_run_time_is_a_clear_trace_time_error(op):
+    f = tf.function(lambda x, a: op(x, axis=a), autograph=False)
+    with pytest.raises(TypeError, match="axis must be known when the function is traced"):
+        f(tf.constant([[1.0, 5.0], [3.0, 2.0]]), tf.constant(1))
+    assert op(tf.constant([[1.0, 5.0], [3.0, 2.0]]), axis=tf.constant(1)).shape[0] == 2  # eager
