@@ -19,6 +19,7 @@ Ops: `tensor_array_write(buffer, index, value)` and `tensor_array_read(buffer, i
 the other's gradient. Indices are checked at run time: an out-of-range read raises, a write past
 the end raises unless `dynamic_size=True`, which grows the buffer.
 """
+import threading
 import weakref
 
 import numpy as np
@@ -101,17 +102,22 @@ def _write_kernel(buf, index, value, dynamic_size):
 # the spare rows, which no earlier version can see (each is a shorter prefix); appending to an
 # older version (a second history branching off) copies instead.
 _ends = {}
+_ends_lock = threading.Lock()  # two threads appending to one version: only one writes in place
 
 
 def _grow(buf, index, value):
     n = buf.shape[0]
     base = buf.base
-    if (index == n and type(base) is np.ndarray and _ends.get(id(base)) == n
-            and base.shape[0] > n and base.shape[1:] == buf.shape[1:]
-            and base.dtype == buf.dtype and buf.ctypes.data == base.ctypes.data):
-        base[n] = value
-        _ends[id(base)] = n + 1
-        return base[:n + 1]
+    if (index == n and type(base) is np.ndarray and base.shape[0] > n
+            and base.shape[1:] == buf.shape[1:] and base.dtype == buf.dtype
+            and buf.ctypes.data == base.ctypes.data):
+        with _ends_lock:
+            newest = _ends.get(id(base)) == n
+            if newest:
+                _ends[id(base)] = n + 1
+        if newest:
+            base[n] = value
+            return base[:n + 1]
     base = np.zeros((max(index + 1, 2 * n, 4),) + value.shape, buf.dtype)
     base[:n] = buf
     base[index] = value
