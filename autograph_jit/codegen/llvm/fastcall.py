@@ -1,6 +1,7 @@
 """The native warm call: one builtin function per (executable, argument shapes) that does a whole
-warm `f(x)` in machine code — check the arguments, allocate the outputs, release the GIL around
-the compiled entry, wrap the results as EagerTensors.
+warm `f(x)` in machine code — check the arguments and the variables' current values, allocate the
+outputs and the written variables' new buffers, release the GIL around the compiled entry,
+install the new buffers, wrap the results as EagerTensors.
 
 `Function.__call__` calls it first (`native(args)`); it returns the caller's `miss` sentinel
 whenever it does not apply, and the ordinary path then runs with every check and semantic of its own:
@@ -8,8 +9,10 @@ whenever it does not apply, and the ordinary path then runs with every check and
   ndarray of the traced dtype descriptor, rank and shape, or not C-contiguous and aligned;
 - some thread is tracing (a process-wide counter: tracing/context.py) or a GradientTape is
   active (those calls must be recorded or staged, not run);
-- another call holds this executable's scratch memory (the ordinary path then uses private
-  scratch).
+- a variable's value is not exactly the array it was compiled for (a None-shaped variable that
+  changed shape);
+- another call holds this executable's scratch memory (the ordinary path then waits for it, or
+  uses private scratch when the call is re-entrant).
 The GIL is released around the entry unless the executable is brief (`is_brief`).
 A non-zero status from the entry calls back into Python (`on_status`) with the lock still held;
 it raises the error the status stands for.
@@ -22,9 +25,11 @@ the Python fast path (tracing/fastpath.py).
 
 Per-builtin data lives in a `_Config` array (an int64 ndarray subclass that also holds the Python
 objects it points to, so they live as long as the builtin): header slots below, then the input
-table (descr, rank, dims slot per input), the output table (descr, DType, rank, dims slot per
-output), the extra objects passed after the outputs (written flags, workspace, error record),
-and the dims themselves.
+table (descr, rank, dims slot per input), the output table (descr, rank, dims slot, DType per
+output), the variable tables (descr, rank, dims slot, Variable: every variable the graph uses,
+then the written ones), the extra objects passed last (written flags, workspace, error record),
+and the dims themselves. The entry's tuple is (inputs, outputs, variable values, new buffers,
+extras), as lower.py documents.
 """
 import ctypes
 import threading
