@@ -145,6 +145,18 @@ def _run_chunk(index, done):
   br label %claim"""
 
 
+def _wait_for_chunks(done):
+    """IR blocks `wait`/`yield`: yield the CPU until `done` counts every chunk, then go to
+    `finish`."""
+    return f"""wait:
+  %done = load atomic i64, ptr {done} acquire, align 8
+  %finished = icmp uge i64 %done, %nchunks
+  br i1 %finished, label %finish, label %yield
+yield:
+  %y = call i32 @sched_yield()
+  br label %wait"""
+
+
 def _spawn_ir(name):
     """The per-call path's helpers: a malloc'ed job claimed through a shared counter."""
     slots = "\n".join([_slot("ctx.p", "%s", _CTX), _slot("n.p", "%s", _N),
@@ -234,13 +246,7 @@ spawn.next:
 own:
   call void @{name}.work(ptr %s)
   br label %wait
-wait:
-  %done = load atomic i64, ptr %done.p acquire, align 8
-  %finished = icmp uge i64 %done, %nchunks
-  br i1 %finished, label %finish, label %yield
-yield:
-  %y = call i32 @sched_yield()
-  br label %wait
+{_wait_for_chunks('%done.p')}
 finish:
   call void @{name}.release(ptr %s)
   ret void
@@ -429,13 +435,7 @@ wake:
 own:
   call void @{name}.claim(i32 %g)
   br label %wait
-wait:
-  %done = load atomic i64, ptr @{name}.done acquire, align 8
-  %finished = icmp uge i64 %done, %nchunks
-  br i1 %finished, label %finish, label %yield
-yield:
-  %y = call i32 @sched_yield()
-  br label %wait
+{_wait_for_chunks(f'@{name}.done')}
 finish:
   store atomic i32 0, ptr @{name}.busy release, align 4
   ret i1 true
