@@ -41,13 +41,6 @@ def _run(mod):
     return b
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUTOGRAPH_JIT_CACHE_DIR", str(tmp_path))
-    monkeypatch.setenv("AUTOGRAPH_JIT_CACHE", "1")
-    return tmp_path
-
-
 def _entries(root):
     return [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".o")]
 
