@@ -139,12 +139,15 @@ class Function:
             if not kwargs:
                 # warm-call fast path (fastpath.py): the newest native caller first, then any
                 # caller for these dtypes and shapes, valid while the guarded Python values are
-                # those it was made under; MISS: the caller did not apply
-                result = self._native(args)
+                # those it was made under; MISS: the caller did not apply (and the newest
+                # native caller, having just missed, is not asked again)
+                native = self._native
+                result = native(args)
                 if result is not MISS:
                     return result
                 hit = self._fast_cache.get(_fast_key(args))
-                if hit is not None and (not self._guards or hit[0] == self._guard_values()):
+                if hit is not None and hit[1] is not native and (
+                        not self._guards or hit[0] == self._guard_values()):
                     result = hit[1](args)
                     if result is not MISS:
                         return result
