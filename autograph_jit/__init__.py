@@ -31,7 +31,7 @@ from .dtypes import (  # noqa: E402,F401
 from .tensor import Tensor, convert_to_tensor, is_tensor  # noqa: E402,F401
 from .tensor_shape import TensorShape  # noqa: E402,F401
 from .ops import operators as _operators  # noqa: E402
-from .ops.opdef import InvalidArgumentError, OpError  # noqa: E402,F401
+from .errors import InvalidArgumentError, OpError  # noqa: E402,F401
 from .ops.math_ops import (  # noqa: E402,F401
     abs, add, add_n, argmax, argmin, cast, ceil, clip_by_value, cos, cumsum, divide, equal, exp,
     expm1, floor, floordiv, greater, greater_equal, less, less_equal, log, log1p, logical_and,

@@ -10,7 +10,8 @@ from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import match_dtypes, static_axis, to_tensor
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 # ----------------------------------------------------------------------------------------------
 # broadcasting helpers (ops of their own, so shapes unknown until run time work in graphs)

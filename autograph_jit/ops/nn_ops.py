@@ -15,7 +15,8 @@ from . import array_ops as A
 from . import math_ops as M
 from . import type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 sigmoid = M.sigmoid
 tanh = M.tanh

@@ -19,6 +19,7 @@ built; otherwise it hands the op to the graph builder. Either way active Gradien
 """
 import numpy as np
 
+from ..errors import InvalidArgumentError, OpError
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
 from ..autodiff import tape as _tape
@@ -31,20 +32,6 @@ READS_VARIABLE = frozenset({"read_variable"})
 WRITES_VARIABLE = frozenset({"write_variable"})
 RNG = frozenset({"rng"})
 IO = frozenset({"io"})
-
-
-class OpError(Exception):
-    """TF's `tf.errors.OpError`: an op could not run on these inputs."""
-
-    def __init__(self, message, op=None):
-        super().__init__(message)
-        self.message = message
-        self.op = op
-
-
-class InvalidArgumentError(OpError, ValueError):
-    """TF's `tf.errors.InvalidArgumentError` (also a ValueError, which is what TF raises for the same
-    problem while tracing)."""
 
 
 class OpDef:

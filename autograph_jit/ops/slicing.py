@@ -30,7 +30,8 @@ from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_ints, to_tensor
 from .array_ops import _dims_from, _shape_tensor, concat, shape, stack
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["getitem", "variable_getitem", "strided_slice", "strided_slice_update", "slice",
            "split", "newaxis"]

@@ -28,7 +28,8 @@ from .. import dtypes as _dtypes
 from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape, as_shape
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["TensorArray", "to_buffers", "from_buffers"]
 

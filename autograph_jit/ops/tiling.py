@@ -16,7 +16,8 @@ from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_axis, to_tensor
 from .array_ops import _dims_from, _shape_tensor, reshape, shape, stack
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["pad", "reverse", "tile", "broadcast_to"]
 

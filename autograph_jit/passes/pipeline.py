@@ -23,8 +23,9 @@ function (`@tf.function(optimizer_options={...})`, which wins):
 """
 import time
 
+from ..errors import OptimizerError, VerificationError
 from ..ir.clone import clone_graph
-from ..ir.verifier import VerificationError, verify
+from ..ir.verifier import verify
 from . import (buffer_plan, constant_fold, cse, dce, elementwise_fusion, inline, licm,
                matmul_fusion, reduction_fusion, simplify)
 from . import verify as verify_pass
@@ -49,10 +50,6 @@ TF_IGNORED = ("layout_optimizer", "shape_optimization", "debug_stripper",
               "scoped_allocator_optimization", "pin_to_host_optimization",
               "implementation_selector", "auto_mixed_precision", "min_graph_nodes")
 INVERTED = {"disable_model_pruning": ("dce",), "disable_meta_optimizer": PASS_NAMES}
-
-
-class OptimizerError(RuntimeError):
-    """A pass failed: names the pass and how to switch it off."""
 
 
 def check_options(options):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import autograph_jit as tf
-from autograph_jit.ops.opdef import InvalidArgumentError
+from autograph_jit.errors import InvalidArgumentError
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*run on the interpreter")
 

@@ -3,7 +3,7 @@ import pytest
 
 import autograph_jit as tf
 from autograph_jit.ir.graph import Graph
-from autograph_jit.ir.verifier import VerificationError
+from autograph_jit.errors import VerificationError
 from autograph_jit.ops.opdef import REGISTRY
 from autograph_jit.passes import inline, verify
 

@@ -87,7 +87,7 @@ def test_all_passes_off_still_returns_a_private_copy():
 
 
 def test_a_pass_that_breaks_the_graph_is_named(monkeypatch):
-    from autograph_jit.ir.verifier import VerificationError
+    from autograph_jit.errors import VerificationError
     from autograph_jit.passes import simplify
 
     def broken(graph):
@@ -142,7 +142,7 @@ def test_pipeline_module_documents_the_option_mapping():
 
 def test_a_pass_that_crashes_is_named_with_the_workaround(monkeypatch):
     from autograph_jit.passes import cse
-    from autograph_jit.passes.pipeline import OptimizerError
+    from autograph_jit.errors import OptimizerError
 
     def crash(graph):
         raise KeyError("boom")

@@ -12,6 +12,7 @@ that needs its exact shape, and the rest is compiled for the size it reached.
 import threading
 import time
 
+from ...errors import FallbackError
 from ...ir.graph import Graph
 from ...runtime.interpreter import run_graph, run_node
 from .dynamic_exe import DynamicExecutable
@@ -29,10 +30,6 @@ class _WholeGraph:
     def __init__(self, graph):
         self.op = type("op", (), {"name": f"all of {graph.name}"})
         self.location = None
-
-
-class FallbackError(RuntimeError):
-    """strict=True and some op would run on the interpreter."""
 
 
 class CpuFunction:
