@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(PY) -m autograph_jit.demo
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 tests
 
 examples: $(STAMP)

@@ -24,7 +24,7 @@ def _load_runtime():
 
 _load_runtime()
 
-from . import dtypes  # noqa: E402
+from . import dtypes  # noqa: E402,F401
 from .dtypes import (  # noqa: E402,F401
     DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
     string, uint8)
@@ -42,7 +42,7 @@ from .ops.math_ops import (  # noqa: E402,F401
 from .ops.array_ops import (  # noqa: E402,F401
     concat, constant, expand_dims, eye, fill, identity, linspace, ones, ones_like, range, rank,
     reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
-from .ops.slicing import slice, split  # noqa: E402,F401,A004
+from .ops.slicing import slice, split  # noqa: E402, F401
 from .ops.tiling import broadcast_to, pad, reverse, tile  # noqa: E402,F401
 from .ops.gather_ops import (  # noqa: E402,F401
     argsort, boolean_mask, gather, gather_nd, one_hot, sort)
@@ -50,10 +50,10 @@ from .variables import Variable  # noqa: E402,F401
 from .module import Module, name_scope  # noqa: E402,F401
 from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
-from .ops.io_ops import tf_print as print  # noqa: E402,F401,A001
+from .ops.io_ops import tf_print as print  # noqa: E402, F401
 from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
-from . import errors, linalg, math  # noqa: E402,F401,A004
+from . import errors, linalg, math  # noqa: E402, F401
 from . import keras  # noqa: E402,F401
 
 from . import config  # noqa: E402,F401

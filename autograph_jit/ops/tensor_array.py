@@ -299,7 +299,7 @@ class TensorArray:
         return ta
 
     def concat(self, name=None):
-        from .array_ops import concat as _concat, unstack as _unstack, reshape, shape
+        from .array_ops import concat as _concat, reshape, shape
         buf = self._buffer
         if buf.shape.rank is not None and buf.shape.rank < 2:
             raise ValueError("TensorArray.concat: elements must have rank >= 1")

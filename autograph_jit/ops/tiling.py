@@ -79,9 +79,9 @@ def _pad_vjp(c, g):
     mode = c.attrs["mode"]
     if mode == "CONSTANT":
         from .math_ops import cast
-        from .slicing import slice
-        begin = reshape(slice(cast(paddings, dtypes.int32), [0, 0], [-1, 1]), [-1])
-        return slice(g, begin, shape(x)), None, None
+        from . import slicing
+        begin = reshape(slicing.slice(cast(paddings, dtypes.int32), [0, 0], [-1, 1]), [-1])
+        return slicing.slice(g, begin, shape(x)), None, None
     return apply(_mirror_pad_grad, g, paddings, mode=mode), None, None
 
 

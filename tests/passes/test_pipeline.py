@@ -19,7 +19,7 @@ def _reset_global_options():
 
 
 def test_pipeline_order_follows_the_design():
-    assert PASS_NAMES == ("inline", "verify", "constant_fold", "simplify", "cse", "licm", "dce",
+    assert PASS_NAMES == ("verify", "constant_fold", "simplify", "cse", "licm", "dce",
                           "matmul_fusion", "elementwise_fusion", "reduction_fusion",
                           "buffer_plan")
 
@@ -31,7 +31,7 @@ def test_pipeline_order_follows_the_design():
     ({"loop_optimization": False}, {"licm"}),
     ({"dependency_optimization": False}, {"dce"}),
     ({"disable_model_pruning": True}, {"dce"}),
-    ({"function_optimization": False}, {"inline"}),
+    ({"function_optimization": False}, set()),
     ({"remapping": False}, {"matmul_fusion", "elementwise_fusion", "reduction_fusion"}),
     ({"elementwise_fusion": False}, {"elementwise_fusion"}),
     ({"disable_meta_optimizer": True}, set(PASS_NAMES)),

@@ -10,7 +10,6 @@ node: the segment returns it to Python as an array (dynamic_exe.py) at the first
 that needs its exact shape, and the rest is compiled for the size it reached.
 """
 import threading
-import time
 
 from ...errors import FallbackError
 from ...ir.graph import Graph

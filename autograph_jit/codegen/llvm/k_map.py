@@ -17,7 +17,7 @@ positive calls exp_nonpositive (no overflow clamp, a cheaper exact 2^n scaling; 
 import numpy as np
 from llvmlite import ir
 
-from .emit import Kernel, Loops, View, collapse
+from .emit import Kernel, Loops, collapse
 from .scalar import ScalarEmitter, emit_scalar
 
 HEAVY_INTERLEAVE = 4   # vectors in flight per iteration of a vector-math loop
@@ -276,12 +276,6 @@ def lower_fusion_elementwise(lw, node):
 def emit_copy(lw, dst, src, annotation="copy"):
     """dst[...] = src (broadcast, strided, or contiguous)."""
     emit_map(lw, "copy", [dst], [src], lambda s, vals: vals, annotation)
-
-
-def contiguous_copy(lw, src, value=None):
-    dst = lw.alloc_spec(src.dtype, src.shape)
-    emit_copy(lw, dst, src)
-    return dst
 
 
 def scalar_view_value(lw, view):
