@@ -238,7 +238,7 @@ def _bt_vjp(c, g):
     return unbroadcast(g, c.inputs[0]), None
 
 
-_broadcast_to = defop("broadcast_to", _bt_infer, _bt_kernel, vjp=_bt_vjp)
+_broadcast_to = defop("broadcast_to", _bt_infer, _bt_kernel, vjp=_bt_vjp, speculatable=True)
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002

@@ -102,9 +102,6 @@ PARALLEL_MIN = 1 << 17  # elements: below this one core finishes before threads 
 # spins, ~30 us to wake from sleep) pays off sooner
 HEAVY_PARALLEL_MIN = 1 << 16
 HEAVY_MIN_CHUNK = 1 << 14
-HEAVY_OPS = frozenset(("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf",
-                       "sin", "cos", "tan", "pow", "atan", "atan2", "asin", "acos", "sinh",
-                       "cosh", "asinh", "acosh", "atanh", "erfc", "lgamma", "digamma"))
 
 
 def _parallel_ok(outs, ins, size, cshape, heavy=False):
@@ -177,7 +174,7 @@ def lower_elementwise(lw, node):
     def compute(s, vals):
         return [emit_scalar(s, node.op.name, in_dtypes, out.dtype, vals, node.attrs)]
     emit_map(lw, node.op.name, [out], ins, compute, lw.annotate(node), lw.where(node),
-             heavy=node.op.name in HEAVY_OPS)
+             heavy=node.op.heavy)
     lw.bind(node.outputs[0], out)
 
 
@@ -268,7 +265,7 @@ def lower_fusion_elementwise(lw, node):
     compute = fusion_compute(lw, body, body.data_results)
     label = node.attrs.get("label", "fusion")
     emit_map(lw, "fusion", outs, ins, compute, lw.annotate(node, label), lw.where(node),
-             heavy=any(n.op.name in HEAVY_OPS for n in body.nodes))
+             heavy=any(n.op.heavy for n in body.nodes))
     for v, o in zip(node.data_outputs, outs):
         lw.bind(v, o)
 
