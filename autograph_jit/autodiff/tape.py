@@ -48,7 +48,7 @@ def _trainable_dtype(dtype):
 
 def record(op, inputs, outputs, attrs):
     """Called by `apply` after every op while tapes are active."""
-    if op.name == "read_variable":
+    if op.reads_variable:
         var = attrs["var"]
         for tape in ACTIVE_TAPES:
             if tape._recording:
@@ -193,7 +193,7 @@ class GradientTape:
             out_grads = [grads.get(_key(o)) for o in call.outputs]
             if all(g is None for g in out_grads):
                 continue
-            if call.op.name == "read_variable":
+            if call.op.reads_variable:
                 _accumulate(grads, call.inputs[0], out_grads[0], math_ops)
                 continue
             if call.op.interpret is None:

@@ -28,7 +28,8 @@ from .. import dtypes as _dtypes
 from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape, as_shape
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["TensorArray", "to_buffers", "from_buffers"]
 
@@ -300,7 +301,7 @@ class TensorArray:
         return ta
 
     def concat(self, name=None):
-        from .array_ops import concat as _concat, unstack as _unstack, reshape, shape
+        from .array_ops import concat as _concat, reshape, shape
         buf = self._buffer
         if buf.shape.rank is not None and buf.shape.rank < 2:
             raise ValueError("TensorArray.concat: elements must have rank >= 1")
