@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(PY) -m autograph_jit.demo
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 tests
 
 # Build the wheel, install it (no deps: the venv's own are reused) into a fresh venv in a temporary

@@ -34,14 +34,14 @@ def _load_runtime():
 
 _load_runtime()
 
-from . import dtypes  # noqa: E402
+from . import dtypes  # noqa: E402,F401
 from .dtypes import (  # noqa: E402,F401
     DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
     string, uint8)
 from .tensor import Tensor, convert_to_tensor, is_tensor  # noqa: E402,F401
 from .tensor_shape import TensorShape  # noqa: E402,F401
 from .ops import operators as _operators  # noqa: E402
-from .ops.opdef import InvalidArgumentError, OpError  # noqa: E402,F401
+from .errors import InvalidArgumentError, OpError  # noqa: E402,F401
 from .ops.math_ops import (  # noqa: E402,F401
     abs, add, add_n, argmax, argmin, cast, ceil, clip_by_value, cos, cumsum, divide, equal, exp,
     expm1, floor, floordiv, greater, greater_equal, less, less_equal, log, log1p, logical_and,
@@ -52,7 +52,7 @@ from .ops.math_ops import (  # noqa: E402,F401
 from .ops.array_ops import (  # noqa: E402,F401
     concat, constant, expand_dims, eye, fill, identity, linspace, ones, ones_like, range, rank,
     reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
-from .ops.slicing import slice, split  # noqa: E402,F401,A004
+from .ops.slicing import slice, split  # noqa: E402, F401
 from .ops.tiling import broadcast_to, pad, reverse, tile  # noqa: E402,F401
 from .ops.gather_ops import (  # noqa: E402,F401
     argsort, boolean_mask, gather, gather_nd, one_hot, sort)
@@ -60,10 +60,10 @@ from .variables import Variable  # noqa: E402,F401
 from .module import Module, name_scope  # noqa: E402,F401
 from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
-from .ops.io_ops import tf_print as print  # noqa: E402,F401,A001
+from .ops.io_ops import tf_print as print  # noqa: E402, F401
 from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
-from . import errors, linalg, math  # noqa: E402,F401,A004
+from . import errors, linalg, math  # noqa: E402, F401
 from . import keras  # noqa: E402,F401
 
 from . import config  # noqa: E402,F401

@@ -134,7 +134,7 @@ class Function:
         return cf
 
     def __call__(self, *args, **kwargs):
-        __tracebackhide__ = True  # noqa: F841  (pytest and IPython hide this frame)
+        __tracebackhide__ = True  # pytest and IPython hide this frame
         if _CONFIG["run_eagerly"]:  # (tf.config.functions_run_eagerly(), without a call)
             return self.python_function(*args, **kwargs)
         try:

@@ -9,8 +9,7 @@ A TensorArray grown natively (specialize.py: growable) ends a segment without an
 node: the segment returns it to Python as an array (dynamic_exe.py) at the first top-level node
 that needs its exact shape, and the rest is compiled for the size it reached.
 """
-import time
-
+from ...errors import FallbackError
 from ...ir.graph import Graph
 from ...runtime import forksafe
 from ...runtime.interpreter import run_graph, run_node
@@ -29,10 +28,6 @@ class _WholeGraph:
     def __init__(self, graph):
         self.op = type("op", (), {"name": f"all of {graph.name}"})
         self.location = None
-
-
-class FallbackError(RuntimeError):
-    """strict=True and some op would run on the interpreter."""
 
 
 class CpuFunction:
