@@ -77,19 +77,21 @@ def _binary(name, kernel, vjp=None, allowed=tr.NUMERIC, out_dtype=None, **kw):
                  elementwise=True, **kw)
 
 
-def _check_int_div(y):
-    if y.dtype.kind in "iu" and not np.all(y):
+def _check_int_div(x, y):
+    # as TF, only a division actually performed fails: an empty result divides nothing (when
+    # the result is not empty, broadcasting uses every element of y)
+    if y.dtype.kind in "iu" and not np.all(y) and 0 not in np.broadcast_shapes(x.shape, y.shape):
         raise InvalidArgumentError("Integer division by zero")
 
 
 def _floordiv_kernel(x, y):
-    _check_int_div(y)
+    _check_int_div(x, y)
     return np.floor_divide(x, y)
 
 
 def _floormod_kernel(x, y):
     if x.dtype.kind in "iu":
-        _check_int_div(y)
+        _check_int_div(x, y)
         return np.mod(x, y)
     r = np.fmod(x, y)  # TF keeps the sign of fmod's zero (-3 % 3 == -0.0)
     adjust = (r != 0) & ((r < 0) != (y < 0))
@@ -98,7 +100,7 @@ def _floormod_kernel(x, y):
 
 def _div_kernel(x, y):
     if x.dtype.kind in "iu":
-        _check_int_div(y)
+        _check_int_div(x, y)
         # C-style integer division (truncation toward zero), as TF's Div on integers
         with np.errstate(over="ignore"):  # INT_MIN // -1 wraps, as in the compiled code
             q = x // y  # floor, stepped up where it rounded a negative quotient down (no abs():

@@ -1,0 +1,27 @@
+"""Minimal reproductions of what the random-program fuzzer found. Fixed findings are plain tests;
+bugs in another engineer's area are `xfail(strict=True)` until fixed (then the mark goes, and
+the matching signature in known.py with it)."""
+import numpy as np
+import pytest
+
+import autograph_jit as tf
+from autograph_jit.ops.opdef import InvalidArgumentError
+
+MODES = ("eager", "cpu")
+
+
+def _both(fn, *args):
+    return [tf.function(fn, backend=m)(*args) for m in MODES]
+
+
+@pytest.mark.parametrize("backend", [None, "eager", "cpu"])
+def test_integer_division_by_zero_with_an_empty_result_returns_empty_like_tf(backend):
+    # fuzz seed 160: TF only fails a division it performs; an empty result performs none
+    def f(x):
+        return x // 0, x % 0, tf.math.truediv(x, tf.zeros([1], tf.int32))
+    x = tf.constant(np.zeros((2, 0), np.int32))
+    fn = f if backend is None else tf.function(f, backend=backend)
+    for r in fn(x):
+        assert r.shape == (2, 0)
+    with pytest.raises(InvalidArgumentError, match="Integer division by zero"):
+        fn(tf.constant(np.ones((2, 1), np.int32)))
