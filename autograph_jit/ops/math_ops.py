@@ -527,7 +527,11 @@ def _mean_vjp(c, g):
         g = multiply(g, n_out / n_in if n_in else 0.0)
     else:
         from . import array_ops
-        g = divide_(g, cast(divide_(array_ops.size(x), array_ops.size(out)), g.dtype))
+        # the same factor as the static path, n_out / n_in, computed in float64: an integer
+        # n_in // n_out divides by zero when the result is empty
+        n_in = cast(array_ops.size(x), "float64")
+        ratio = divide_(cast(array_ops.size(out), "float64"), maximum(n_in, 1.0))
+        g = multiply(g, cast(ratio, g.dtype))
     return _expand_reduced(g, x, c.attrs["axis"], c.attrs["keepdims"])
 
 

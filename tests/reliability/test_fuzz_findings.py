@@ -25,3 +25,20 @@ def test_integer_division_by_zero_with_an_empty_result_returns_empty_like_tf(bac
         assert r.shape == (2, 0)
     with pytest.raises(InvalidArgumentError, match="Integer division by zero"):
         fn(tf.constant(np.ones((2, 1), np.int32)))
+
+
+@pytest.mark.parametrize("backend", MODES)
+@pytest.mark.parametrize("shape,axis", [((3, 0), 0), ((0, 2), 0), ((2, 3), 1), ((4,), None)])
+def test_reduce_mean_gradient_with_unknown_dims_matches_eager_even_when_empty(backend, shape, axis):
+    # fuzz seed 50: the dynamic-shape VJP divided size(x) by size(out) as integers
+    def f(a):
+        with tf.GradientTape() as tape:
+            tape.watch(a)
+            loss = tf.reduce_sum(tf.reduce_mean(a, axis=axis) * 3.0)
+        return tape.gradient(loss, a)
+    a = tf.constant(np.arange(np.prod(shape), dtype=np.float32).reshape(shape))
+    spec = [tf.TensorSpec([None] * len(shape), tf.float32)]
+    got = tf.function(f, backend=backend, input_signature=spec)(a).numpy()
+    want = f(a).numpy()
+    assert got.shape == want.shape == shape
+    np.testing.assert_allclose(got, want, rtol=1e-6)
