@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean examples
+.PHONY: demo test soak install clean examples
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,10 @@ demo: $(STAMP)
 	$(PY) -m autograph_jit.demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 -m "not soak" tests
+
+soak: $(STAMP)
+	$(PY) -m pytest -n 2 -m soak tests
 
 examples: $(STAMP)
 	$(PY) ../shared/examples/check.py -j 2
