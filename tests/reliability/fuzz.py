@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -57,6 +58,18 @@ def run_mode(program, mode):
             tf.TensorSpec(list(s), getattr(tf, d)) for s, d in program.signature]
         fn = tf.function(fn, backend="eager" if mode == "interpreter" else "cpu",
                          input_signature=sig)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outs = _calls(program, ns, fn)
+    # a fallback because the compiler failed on a valid program is a bug, even though the
+    # interpreter then gives the right answer (a fallback for a documented reason is not)
+    broken = [str(w.message) for w in caught if "could not compile it" in str(w.message)]
+    if broken:
+        outs.append(("error", "CompilerFallback", broken[0][:600]))
+    return outs
+
+
+def _calls(program, ns, fn):
     outs = []
     for inputs in (program.inputs, program.inputs2, program.inputs):
         try:
@@ -105,6 +118,8 @@ def _close(w, g):
 def compare(want, got):
     """A list of differences between two modes' call records (empty when they agree)."""
     diffs = []
+    if len(got) > len(want):
+        diffs.append(f"{got[-1][1]}: {got[-1][2]}")
     for k, (w, g) in enumerate(zip(want, got)):
         if w[0] != g[0] or (w[0] == "error" and w[1] != g[1]):
             diffs.append(f"call {k}: {w[0]} ({w[-1] if w[0] == 'error' else 'values'}) vs "

@@ -6,6 +6,7 @@ import re
 
 CONTROL_FLOW = {"cond", "while", "ag_if", "ag_while", "ag_for", "ag_for_rows", "tensor_array"}
 GRAD = {"grad_inside", "grad_outside"}
+ALL = GRAD | {"plain", "variables"}
 
 # name: (regex on the divergence line, features the program must all have, one of which)
 KNOWN = {
@@ -18,6 +19,10 @@ KNOWN = {
                            r"has a number)", set(), GRAD),
     # defect 6 (rel-compiler): gradient of matmul(a, a) fails verification after matmul_fusion
     "matmul-fusion": (r"is invalid after pass 'matmul_fusion'", {"matmul"}, GRAD),
+    # matmul_fusion fuses a dtype-changing epilogue (matmul(a, b) > 0.5, cast) and the native
+    # kernel then computes the matmul in the epilogue's dtype: invalid IR, interpreter fallback
+    "matmul-epilogue-dtype": (r"could not compile it: RuntimeError: LLVM IR parsing error",
+                              {"matmul"}, ALL),
     # state after a call that raised is not comparable: a graph orders a variable write only
     # against the ops that read the variable, so a pure op that fails may run before or after
     # an unrelated write (TF graphs likewise); eagerly everything before the failure happened.

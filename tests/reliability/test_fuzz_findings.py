@@ -113,3 +113,21 @@ def test_a_fused_sum_of_a_difference_keeps_nan_and_inf_on_cpu(dtype, n):
     for g, w in zip(got, want):
         assert np.isnan(w.numpy())
         assert np.isnan(g.numpy()), (g, w)
+
+
+@pytest.mark.xfail(strict=True, reason="matmul_fusion fuses a dtype-changing epilogue "
+                   "(comparison, cast) and k_matmul then emits the matmul in the epilogue's dtype: "
+                   "'fcmp ogt i1 ..., double' fails to parse and the function silently runs on the "
+                   "interpreter (fuzz seed 287; passes/matmul_fusion)")
+@pytest.mark.parametrize("epilogue", ["greater", "cast"])
+def test_a_matmul_followed_by_a_comparison_or_cast_compiles_natively(epilogue):
+    import warnings
+
+    def f(a):
+        m = tf.matmul(a, a)
+        return m > 0.5 if epilogue == "greater" else tf.cast(m, tf.int32)
+    a = tf.constant(np.array([[2.0, 1.0], [1.0, -1.0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = tf.function(f, backend="cpu")(a)
+    np.testing.assert_array_equal(got.numpy(), f(a).numpy())
