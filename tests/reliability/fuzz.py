@@ -40,7 +40,7 @@ def load(program, mode):
     fname = f"<fuzz seed={program.seed} mode={mode}>"
     linecache.cache[fname] = (len(program.source), None, program.source.splitlines(True), fname)
     ns = {"__name__": f"fuzz_{program.seed}_{mode}"}
-    exec(compile(program.source, fname, "exec"), ns)  # noqa: S102 - generated test program
+    exec(compile(program.source, fname, "exec"), ns)
     return ns
 
 

@@ -356,7 +356,7 @@ def _cache_roundtrip(corrupt):
     if p.returncode != 0:
         raise Bad(f"a damaged cache entry ended the process with status {p.returncode}: "
                   f"{p.stderr[-800:]}")
-    got = np.array(eval(p.stdout.strip().splitlines()[-1]), np.float32)  # noqa: S307
+    got = np.array(eval(p.stdout.strip().splitlines()[-1]), np.float32)
     if not np.allclose(got, want, rtol=1e-5, atol=1e-6):
         raise Bad(f"damaged cache gave {got}, want {want}")
 

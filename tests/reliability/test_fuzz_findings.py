@@ -69,7 +69,7 @@ def test_a_native_error_names_the_line_of_the_function_that_raised(tmp_path):
         path = tmp_path / f"{name}_mod.py"
         path.write_text("import autograph_jit as tf\n\ndef f(x, d):\n    return x // d\n")
         ns = {}
-        exec(compile(path.read_text(), str(path), "exec"), ns)  # noqa: S102
+        exec(compile(path.read_text(), str(path), "exec"), ns)
         srcs[name] = (path, ns["f"])
     args = (tf.constant([1, 2]), tf.constant([0, 1]))
     for name, (path, f) in srcs.items():
