@@ -10,13 +10,23 @@ import sys as _sys
 
 
 def _load_runtime():
-    """`autograph_jit.runtime` is installed from the top-level `runtime/` folder; when the package
-    is imported straight from a checkout (tests, examples) load that folder under the same name."""
-    if _ilu.find_spec(__name__ + ".runtime") is not None:  # installed layout
+    """Make `autograph_jit.runtime` importable in both layouts.
+
+    A wheel installs the top-level `runtime/` folder as `autograph_jit/runtime/`, found by the normal
+    import system. Imported straight from a checkout (tests, examples, an editable install), the
+    package's sibling `runtime/` folder is loaded under that name, before any import hook can pick
+    another checkout's copy (an editable install of another tree maps the same name elsewhere)."""
+    package_dir = _os.path.dirname(_os.path.abspath(__file__))
+    if _os.path.isfile(_os.path.join(package_dir, "runtime", "__init__.py")):  # installed layout
         return
-    path = _os.path.join(_os.path.dirname(_os.path.dirname(__file__)), "runtime", "__init__.py")
+    folder = _os.path.join(_os.path.dirname(package_dir), "runtime")
+    path = _os.path.join(folder, "__init__.py")
+    if not _os.path.isfile(path):
+        raise ImportError(
+            f"autograph_jit: the runtime is missing: neither {package_dir}/runtime/ (installed "
+            f"wheel) nor {folder}/ (checkout) exists; reinstall the package with `pip install .`")
     spec = _ilu.spec_from_file_location(__name__ + ".runtime", path,
-                                        submodule_search_locations=[_os.path.dirname(path)])
+                                        submodule_search_locations=[folder])
     module = _ilu.module_from_spec(spec)
     _sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -145,8 +145,11 @@ class GradientTape:
             if call.op.reads_variable:
                 _accumulate(grads, call.inputs[0], out_grads[0])
                 continue
-            out_grads = [array_ops.zeros_like(o) if g is None else g
-                         for o, g in zip(call.outputs, out_grads)]
+            if call.op.interpret is None:
+                out_grads = [array_ops.zeros_like(o) if g is None else g
+                             for o, g in zip(call.outputs, out_grads)]
+            # (ops holding regions get None for an unused output: their VJPs leave it out
+            # instead of multiplying a zero into partials that may be inf, as eagerly)
             in_grads = call.op.vjp(call, *out_grads)
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)

@@ -33,8 +33,7 @@ def constant(value, dtype=None, shape=None, name=None):
             from .math_ops import cast
             t = cast(t, dtype)
     elif isinstance(value, (np.ndarray, np.generic)):
-        arr = np.asarray(value)
-        t = convert_to_tensor(arr if dtype is None else arr.astype(dtype.np_dtype))
+        t = convert_to_tensor(value, dtype=dtype)  # a private copy, cast to `dtype` if given
     else:
         t = convert_to_tensor(value, dtype=dtype)
     if shape is not None:

@@ -514,6 +514,16 @@ def _expand_reduced(g, x, axis, keepdims):
     from . import array_ops
     if not keepdims:
         rank = x.shape.rank
+        if rank is None:  # the reduced axes as 1s in x's run-time shape
+            if axis is None:
+                return broadcast_like(g, x)  # (g is a scalar)
+            dims = array_ops.shape(x)
+            n = array_ops.rank(x)
+            hit = equal(array_ops.reshape(array_ops.range(n), [-1, 1]),
+                        array_ops.reshape(floormod(array_ops.constant(list(axis), dtype="int32"),
+                                                   n), [1, -1]))
+            kept = where(reduce_any(hit, axis=1), array_ops.ones_like(dims), dims)
+            return broadcast_like(array_ops.reshape(g, kept), x)
         axes = range(rank) if axis is None else sorted(a % rank for a in axis) if rank else ()
         for a in axes:
             g = array_ops.expand_dims(g, a)

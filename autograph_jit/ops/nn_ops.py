@@ -143,6 +143,8 @@ def _softmax_infer(name):
 
 def _shifted(x, axis):
     # subtracting the max keeps exp() <= 1: no overflow for logits of any size
+    if x.size == 0:  # (an empty axis has no max; the result is empty as in TF)
+        return x
     m = np.max(x, axis=axis, keepdims=True)
     return x - np.where(np.isfinite(m), m, 0)
 

@@ -62,6 +62,8 @@ def _write_infer(in_types, dynamic_size):
         raise TypeError(f"TensorArray.write: the array holds {buf.dtype.name} but the value is "
                         f"{value.dtype.name}. Fix: tf.cast the value to {buf.dtype.name}.")
     elem = _element_of(buf.shape, value.shape)
+    if value.shape.rank is None and buf.shape.rank == 1:
+        elem = None  # scalars, or the placeholder that a non-scalar value replaces
     if elem is not None and value.shape.rank is not None and not elem.is_compatible_with(
             value.shape):
         # (InvalidArgumentError, a ValueError: what the compiled write raises for it at run time)
