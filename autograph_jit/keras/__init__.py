@@ -4,6 +4,11 @@ saving, optimizers, losses, metrics, and utilities; one module or subpackage eac
 Both `tf.keras.layers.Dense` and `from autograph_jit.keras import layers` work."""
 from . import backend  # noqa: F401
 from . import optimizers  # noqa: F401
+from . import activations  # noqa: F401
+from . import initializers  # noqa: F401
+from . import regularizers  # noqa: F401
+from . import constraints  # noqa: F401
+from . import losses  # noqa: F401
 from . import metrics  # noqa: F401
 from . import layers  # noqa: F401
 from .layers import Input  # noqa: F401
