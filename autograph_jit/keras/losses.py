@@ -191,9 +191,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     _check_categorical("categorical_crossentropy", y_true, y_pred)
     if label_smoothing:
         classes = y_pred.shape[axis]
-        classes = M.cast(A.shape(y_pred)[axis], y_pred.dtype) if classes is None else classes
-        y_true = M.add(M.multiply(y_true, 1.0 - label_smoothing),
-                       M.divide(label_smoothing, classes))
+        if classes is None:
+            share = M.divide(M.cast(label_smoothing, y_pred.dtype),
+                             M.cast(A.shape(y_pred)[axis], y_pred.dtype))
+        else:
+            share = float(label_smoothing) / classes
+        y_true = M.add(M.multiply(y_true, 1.0 - label_smoothing), share)
     if from_logits:
         y_true = M.add(y_true, A.zeros_like(y_pred))
         return N.softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred, axis=axis)

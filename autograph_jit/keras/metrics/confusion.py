@@ -32,7 +32,7 @@ def _thresholds_list(thresholds, default):
 
 def _top_k_mask(y_pred, k):
     """1.0 for each row's k highest predictions (ties at the k-th value included), else 0."""
-    beaten = M.reduce_sum(M.cast(M.greater(A.expand_dims(y_pred, -1), A.expand_dims(y_pred, -2)),
+    beaten = M.reduce_sum(M.cast(M.greater(A.expand_dims(y_pred, -2), A.expand_dims(y_pred, -1)),
                                  y_pred.dtype), axis=-1)
     return M.less(beaten, float(k))
 
