@@ -50,3 +50,54 @@ def check_compiled(fn, *args, rtol=1e-5, atol=1e-6):
                                    np.asarray(e.numpy() if hasattr(e, "numpy") else e),
                                    rtol=rtol, atol=atol)
     return eager
+
+
+def check_layer_grads(layer, x, rtol=1e-4, atol=1e-5, eps=1e-6, **call_kwargs):
+    """Gradients of sum(layer(x)) w.r.t. x and every trainable weight against finite differences
+    (build the layer with dtype='float64')."""
+    x = np.asarray(x, dtype=np.float64)
+    layer(tf.constant(x), **call_kwargs)
+    check_grad(lambda v: layer(v, **call_kwargs), x, rtol=rtol, atol=atol, eps=eps)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(layer(xt, **call_kwargs))
+    grads = tape.gradient(y, layer.trainable_weights)
+    for var, got in zip(layer.trainable_weights, grads):
+        base = var.numpy().copy()
+
+        def f(w, var=var):
+            var.assign(w)
+            return layer(xt, **call_kwargs).numpy()
+        want = numeric_grad(f, base, eps)
+        var.assign(base)
+        np.testing.assert_allclose(np.asarray(got.numpy() if hasattr(got, "numpy") else got),
+                                   want, rtol=rtol, atol=atol, err_msg=var.name)
+
+
+def check_layer_compiled(layer, x, rtol=1e-5, atol=1e-5, **call_kwargs):
+    """layer(x) under @tf.function equals the eager call."""
+    xt = tf.nest.map_structure(tf.constant, x)
+    eager = layer(xt, **call_kwargs)
+
+    @tf.function
+    def run(v):
+        return layer(v, **call_kwargs)
+    compiled = run(xt)
+    for e, c in zip(tf.nest.flatten(eager), tf.nest.flatten(compiled)):
+        np.testing.assert_allclose(c.numpy(), e.numpy(), rtol=rtol, atol=atol)
+    return eager
+
+
+def check_config_round_trip(layer, x, **call_kwargs):
+    """from_config(get_config()) with the same weights computes the same outputs."""
+    xt = tf.nest.map_structure(tf.constant, x)
+    want = layer(xt, **call_kwargs)
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    clone(xt, **call_kwargs)
+    clone.set_weights(layer.get_weights())
+    got = clone(xt, **call_kwargs)
+    for e, c in zip(tf.nest.flatten(want), tf.nest.flatten(got)):
+        np.testing.assert_allclose(c.numpy(), e.numpy(), rtol=1e-6, atol=1e-6)
+    assert clone.get_config() == config
+    return clone
