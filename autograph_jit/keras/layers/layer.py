@@ -62,6 +62,8 @@ _BASE_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "
                 "activity_regularizer", "autocast", "input_dtype")
 # attributes never walked for sublayers/variables (bookkeeping that points at other layers)
 _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_signature_cache",
+                        "_build_input_shape", "_functions", "history", "optimizer",
+                        "_build_inputs",
                         "_auto_config", "_regularizers", "_losses", "_input_spec",
                         "_trainable_weights", "_non_trainable_weights"})
 
@@ -402,14 +404,20 @@ class Layer(Module):
         if initializer is None:
             initializer = "glorot_uniform" if _dtypes.as_dtype(dtype).is_floating else "zeros"
         init = initializers.get(initializer)
-        with _eager_scope():
-            value = init(shape, dtype=dtype)
-            value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
-            value = np.asarray(value).astype(_dtypes.as_dtype(dtype).np_dtype)
-        if value.shape != shape:
-            value = np.broadcast_to(value, shape).copy()
+        np_dtype = _dtypes.as_dtype(dtype).np_dtype
+
+        def initial_value():
+            with _eager_scope():
+                value = init(shape, dtype=dtype)
+                value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+                value = np.asarray(value).astype(np_dtype)
+            if value.shape != shape:
+                value = np.broadcast_to(value, shape).copy()
+            return value
+        value = initial_value()
         with _absolute_scope(self._scope_name):
             var = Variable(value, trainable=trainable, name=name or "variable", dtype=dtype)
+        var._keras_initial_value = initial_value
         constraint = constraints.get(constraint)
         if constraint is not None:
             var.constraint = constraint
@@ -430,12 +438,16 @@ class Layer(Module):
                                   "method implemented.")
 
     def _run_build(self, input_shape):
+        self._build_input_shape = input_shape
         with _eager_build_context():
             self.build(input_shape)
         self.built = True
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+
+    def _build_for_call(self, inputs):
+        self._run_build(_shapes_of(inputs))
 
     def _call_signature(self):
         cache = self._call_signature_cache
@@ -495,7 +507,7 @@ class Layer(Module):
             for layer in self._flatten_layers():
                 layer._losses = []
         if not self.built:
-            self._run_build(_shapes_of(inputs))
+            self._build_for_call(inputs)
         kwargs, training = self._resolve_call_kwargs(inputs, kwargs, explicit_training)
         stack.append((self, training))
         try:
