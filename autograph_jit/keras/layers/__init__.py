@@ -13,3 +13,14 @@ from .regularization import ActivityRegularization, Dropout, GaussianNoise  # no
 from .regularization import SpatialDropout1D, SpatialDropout2D  # noqa: F401
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract  # noqa: F401,E501
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract  # noqa: F401,E501
+from .convolutional import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose  # noqa: F401
+from .convolutional import Conv1D as Convolution1D, Conv2D as Convolution2D  # noqa: F401
+from .depthwise import DepthwiseConv1D, DepthwiseConv2D  # noqa: F401
+from .depthwise import SeparableConv1D, SeparableConv2D  # noqa: F401
+from .pooling import AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D  # noqa: F401
+from .pooling import MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D  # noqa: F401
+from .pooling import GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D  # noqa: F401
+from .pooling import GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D  # noqa: F401
+from .pooling import GlobalMaxPooling1D, GlobalMaxPooling2D  # noqa: F401
+from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
+from .embedding import Embedding  # noqa: F401
