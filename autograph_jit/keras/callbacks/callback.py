@@ -194,4 +194,5 @@ class CallbackList(Callback):
 
 
 def _overrides(callback, name):
-    return getattr(type(callback), name, None) is not getattr(Callback, name)
+    return name in vars(callback) or \
+        getattr(type(callback), name, None) is not getattr(Callback, name)

@@ -44,7 +44,11 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
                                  model=model, verbose=verbose, epochs=epochs,
                                  steps=data.steps)
     model.stop_training = False
+    model._initial_epoch = None
     callback_list.on_train_begin()
+    if model._initial_epoch is not None:  # BackupAndRestore resumes an interrupted fit
+        initial_epoch = model._initial_epoch
+        model._initial_epoch = None
     training_logs = None
     runner = None
     for epoch in range(initial_epoch, epochs):
