@@ -7,6 +7,8 @@ compiles like any op. `get('relu')`, `get(None)` (linear) and `get(callable)` re
     >>> tf.keras.activations.get("relu")(tf.constant([-1.0, 2.0])).numpy()
     array([0., 2.], dtype=float32)
 """
+import weakref
+
 from ..ops import array_ops as A
 from ..ops import math_ops as M
 from ..ops import nn_ops as N
@@ -19,6 +21,28 @@ __all__ = ["relu", "leaky_relu", "relu6", "elu", "selu", "gelu", "sigmoid", "har
 
 def _t(x):
     return convert_to_tensor(x)
+
+
+_LOGITS = {}  # id(probabilities) -> (weakref to them, op name, logits)
+
+
+def _remember_logits(out, x, op_name):
+    """Keras's `_keras_logits`: the losses use the logits behind softmax/sigmoid outputs."""
+    key = id(out)
+    try:
+        ref = weakref.ref(out, lambda _, k=key: _LOGITS.pop(k, None))
+    except TypeError:
+        return out
+    _LOGITS[key] = (ref, op_name, x)
+    return out
+
+
+def logits_of(y, op_name):
+    """The logits `keras.activations.softmax`/`sigmoid` (op_name) computed `y` from, or None."""
+    entry = _LOGITS.get(id(y))
+    if entry is not None and entry[0]() is y and entry[1] == op_name:
+        return entry[2]
+    return None
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -72,7 +96,8 @@ def gelu(x, approximate=False):
 
 def sigmoid(x):
     """`1 / (1 + exp(-x))`."""
-    return M.sigmoid(_t(x))
+    x = _t(x)
+    return _remember_logits(M.sigmoid(x), x, "sigmoid")
 
 
 def hard_sigmoid(x):
@@ -97,7 +122,11 @@ def tanh(x):
 
 def softmax(x, axis=-1):
     """`exp(x) / sum(exp(x))` along `axis` (the last by default)."""
-    return N.softmax(_t(x), axis=axis)
+    x = _t(x)
+    out = N.softmax(x, axis=axis)
+    if axis == -1 or (x.shape.rank is not None and axis == x.shape.rank - 1):
+        _remember_logits(out, x, "softmax")
+    return out
 
 
 def log_softmax(x, axis=-1):

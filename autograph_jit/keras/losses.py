@@ -18,6 +18,7 @@ from ..ops import array_ops as A
 from ..ops import math_ops as M
 from ..ops import nn_ops as N
 from ..tensor import convert_to_tensor
+from . import activations as _activations
 
 __all__ = [
     "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
@@ -120,6 +121,34 @@ def _matched(who, y_true, y_pred):
     return y_true, y_pred
 
 
+# --- logits behind probabilities -----------------------------------------------------------------
+
+
+def _logits_behind(y_pred, op_name):
+    """The logits a probability tensor was computed from, when known (else None).
+
+    Keras computes a cross-entropy on probabilities from the logits when it can see them: in a
+    graph, when y_pred is the direct output of a softmax/sigmoid op; eagerly, when it came from
+    `keras.activations.softmax`/`sigmoid` (e.g. `Dense(10, activation="softmax")`). That avoids
+    the epsilon clipping, so training matches TF's numbers.
+    """
+    logits = _activations.logits_of(y_pred, op_name)
+    if logits is not None:
+        return logits
+    if not getattr(y_pred, "_is_symbolic", False):
+        return None
+    node = y_pred.op
+    if node is None or getattr(node.op, "name", None) != op_name or len(node.inputs) != 1:
+        return None
+    if op_name == "softmax":
+        rank = y_pred.shape.rank
+        axis = node.attrs.get("axis", -1)
+        if rank is None or axis not in (-1, rank - 1):
+            return None
+    from ..tracing.symbolic import SymbolicTensor
+    return SymbolicTensor(node.inputs[0], y_pred._builder)
+
+
 # --- function forms ------------------------------------------------------------------------------
 
 
@@ -172,6 +201,10 @@ def log_cosh(y_true, y_pred):
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary cross-entropy averaged over `axis`; labels smoothed towards 0.5."""
     y_true, y_pred = _matched("binary_crossentropy", *_pair(y_true, y_pred))
+    if not from_logits:
+        logits = _logits_behind(y_pred, "sigmoid")
+        if logits is not None:
+            y_pred, from_logits = logits, True
     if label_smoothing:
         y_true = M.add(M.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
     if from_logits:
@@ -189,6 +222,10 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """Cross-entropy between one-hot `y_true` and probabilities (or logits) `y_pred`."""
     y_true, y_pred = _pair(y_true, y_pred)
     _check_categorical("categorical_crossentropy", y_true, y_pred)
+    if not from_logits and axis in (-1, y_pred.shape.rank and y_pred.shape.rank - 1):
+        logits = _logits_behind(y_pred, "softmax")
+        if logits is not None:
+            y_pred, from_logits = logits, True
     if label_smoothing:
         classes = y_pred.shape[axis]
         if classes is None:
@@ -229,18 +266,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if ignore_class is not None:
         valid = M.not_equal(labels, M.cast(convert_to_tensor(ignore_class), labels.dtype))
         labels = M.where(valid, labels, A.zeros_like(labels))
+    if not from_logits:
+        logits = _logits_behind(y_pred, "softmax")
+        if logits is not None:
+            y_pred, from_logits = logits, True
     if from_logits:
         loss = N.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=y_pred)
-    else:
+    else:  # as TF's Keras backend: the clipped log-probabilities taken as logits
         p = M.divide(y_pred, M.reduce_sum(y_pred, axis=-1, keepdims=True))
         logp = M.log(M.clip_by_value(p, EPSILON, 1.0 - EPSILON))
-        depth = y_pred.shape[-1]
-        if depth is None:
-            raise ValueError("sparse_categorical_crossentropy: the class axis of y_pred must "
-                             "have a known size")
-        from ..ops.gather_ops import one_hot
-        loss = M.negative(M.reduce_sum(M.multiply(one_hot(labels, depth, dtype=y_pred.dtype),
-                                                  logp), axis=-1))
+        loss = N.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logp)
     if valid is not None:
         loss = M.multiply(loss, M.cast(valid, loss.dtype))
     return loss

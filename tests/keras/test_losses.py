@@ -192,3 +192,30 @@ def test_config_round_trip_and_get():
     assert losses.get(losses.Hinge).name == "hinge"
     with pytest.raises(ValueError, match="Unknown loss function: 'msee'.*'mse'"):
         losses.get("msee")
+
+
+def test_crossentropy_on_softmax_output_uses_its_logits_like_keras():
+    logits = tf.constant([[100.0, 0.0]])
+    labels = np.array([1])
+    # eagerly, tf.nn.softmax's probabilities are clipped at epsilon ...
+    eager = losses.sparse_categorical_crossentropy(labels, tf.nn.softmax(logits)).numpy()
+    assert eager[0] == pytest.approx(-np.log(1e-7), rel=1e-4)
+    # ... in a graph the loss sees the softmax op and uses its logits (as TF's Keras)
+
+    @tf.function
+    def graph(z):
+        return (losses.sparse_categorical_crossentropy(labels, tf.nn.softmax(z)),
+                losses.categorical_crossentropy([[0.0, 1.0]], tf.nn.softmax(z)),
+                losses.binary_crossentropy([[0.0, 0.0]], tf.sigmoid(z)))
+    sparse, cat, binary = graph(logits)
+    assert sparse.numpy()[0] == pytest.approx(100.0, rel=1e-5)
+    assert cat.numpy()[0] == pytest.approx(100.0, rel=1e-5)
+    assert binary.numpy()[0] == pytest.approx((100.0 + np.log(2.0)) / 2, rel=1e-4)
+    # keras.activations.softmax remembers its logits eagerly too (Keras's _keras_logits)
+    probs = tf.keras.activations.softmax(logits)
+    assert losses.sparse_categorical_crossentropy(labels, probs).numpy()[0] == \
+        pytest.approx(100.0, rel=1e-5)
+    dense = tf.keras.layers.Dense(2, activation="softmax", kernel_initializer="ones")
+    out = dense(tf.constant([[50.0]]))
+    assert losses.categorical_crossentropy([[0.0, 1.0]], out).numpy()[0] == pytest.approx(
+        0.0, abs=1e-6)
