@@ -215,7 +215,8 @@ def test_crossentropy_on_softmax_output_uses_its_logits_like_keras():
     probs = tf.keras.activations.softmax(logits)
     assert losses.sparse_categorical_crossentropy(labels, probs).numpy()[0] == \
         pytest.approx(100.0, rel=1e-5)
-    dense = tf.keras.layers.Dense(2, activation="softmax", kernel_initializer="ones")
+    dense = tf.keras.layers.Dense(2, activation="softmax",
+                                  kernel_initializer=tf.keras.initializers.Constant([[0.0, 2.0]]))
     out = dense(tf.constant([[50.0]]))
-    assert losses.categorical_crossentropy([[0.0, 1.0]], out).numpy()[0] == pytest.approx(
-        0.0, abs=1e-6)
+    assert losses.categorical_crossentropy([[1.0, 0.0]], out).numpy()[0] == pytest.approx(
+        100.0, rel=1e-5)
