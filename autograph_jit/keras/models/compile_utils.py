@@ -145,6 +145,7 @@ class CompileMetrics:
                     seen_names.add(metric.name)
                     per_output[i].append((metric, weighted))
         self._per_output = per_output
+        self._output_names = list(output_names)
         self.built = True
 
     @property
@@ -156,6 +157,18 @@ class CompileMetrics:
         return [v for m in self.metrics for v in m.variables]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Update every metric with a batch (structures shaped like the model's outputs)."""
+        if not self.built:
+            raise ValueError("CompileMetrics is not built yet: run one `fit`/`evaluate` step "
+                             "(or call the model on data) before updating it.")
+        names = self._output_names
+        y_true = flat_outputs(y_true, names) if y_true is not None else [None] * len(names)
+        y_pred = flat_outputs(y_pred, names)
+        if isinstance(sample_weight, (list, tuple, dict)):
+            sample_weight = flat_outputs(sample_weight, names)
+        self.update_flat(y_true, y_pred, sample_weight)
+
+    def update_flat(self, y_true, y_pred, sample_weight=None):
         sws = sample_weight if isinstance(sample_weight, (list, tuple)) else \
             [sample_weight] * len(y_pred)
         for group, yt, yp, sw in zip(self._per_output, y_true, y_pred, sws):

@@ -179,7 +179,7 @@ class Trainer:
                                             self.loss)
             sws = flat_outputs(sample_weight, self._output_names(y_pred)) \
                 if isinstance(sample_weight, (list, dict)) else sample_weight
-            self._compile_metrics.update_state(flat_true, flat_pred, sws)
+            self._compile_metrics.update_flat(flat_true, flat_pred, sws)
         return self.get_metrics_result()
 
     def train_step(self, data):
@@ -273,8 +273,6 @@ class Trainer:
         need_loss = self._compile_loss is not None and not self._compile_loss.built
         need_metrics = self._compile_metrics is not None and not self._compile_metrics.built
         if self.built and not need_loss and not need_metrics:
-            return
-        if type(self).train_step is not Trainer.train_step and self.built:
             return
         x_spec = nest.map_structure(spec, x)
         y_pred = symbolic_call(lambda inp: self(inp, training=False), (x_spec,), {},

@@ -149,7 +149,8 @@ def read_groups(f, model, skip_mismatch=False):
         if len(values) != len(variables):
             if skip_mismatch:
                 continue
-            raise ValueError(f"Layer '{layer.name}' expected {len(variables)} variables, but "
+            raise ValueError(f"Layer '{layer.name}' (stored at '{key}') expected "
+                             f"{len(variables)} variables, but "
                              f"received {len(values)} variables during loading. Expected: "
                              f"{[v.name for v in variables]}")
         for v, value in zip(variables, values):
@@ -157,7 +158,8 @@ def read_groups(f, model, skip_mismatch=False):
                 if skip_mismatch:
                     break
                 raise ValueError(f"The shape of the target variable {v.name} of layer "
-                                 f"'{layer.name}' is {tuple(v.shape.as_list())}, but the stored "
+                                 f"'{layer.name}' (stored at '{key}') is "
+                                 f"{tuple(v.shape.as_list())}, but the stored "
                                  f"value has shape {value.shape}. Make sure the model has the "
                                  "same architecture as the one that saved the weights.")
         else:
