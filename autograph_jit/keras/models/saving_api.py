@@ -4,7 +4,7 @@ import json
 __all__ = ["load_model", "model_from_json", "clone_model"]
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
     """Load a model saved by `model.save("m.keras")` (architecture, weights, compile state)."""
     from ..saving.keras_file import load_model as _load
     return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)

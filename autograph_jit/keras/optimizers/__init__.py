@@ -1,7 +1,7 @@
 """`tf.keras.optimizers`: SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, the base
 `Optimizer`, schedules, and
 `get`/`serialize`/`deserialize` by name or config."""
-from . import schedules  # noqa: F401
+from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam

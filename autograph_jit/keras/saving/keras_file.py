@@ -64,7 +64,7 @@ def _open(filepath):
     return zipfile.ZipFile(filepath, "r")
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
     """The model stored in a `.keras` file (compiled as saved unless `compile=False`)."""
     with _open(filepath) as z:
         config = json.loads(z.read(_CONFIG))
