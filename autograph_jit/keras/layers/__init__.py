@@ -24,3 +24,6 @@ from .pooling import GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D  # noqa: 
 from .pooling import GlobalMaxPooling1D, GlobalMaxPooling2D  # noqa: F401
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
 from .embedding import Embedding  # noqa: F401
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: F401
+from .rnn import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
+from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
