@@ -268,3 +268,21 @@ def test_merging_incompatible_shapes_names_the_layer():
         layers.Add(name="add_bad")([f32(A_), np.ones((3, 5), np.float32)])
     with pytest.raises(ValueError, match="matching shapes"):
         layers.Concatenate(axis=1)([f32(A_), np.ones((2, 5), np.float32)])
+
+
+def test_masking_marks_all_mask_value_steps_and_rnns_skip_them():
+    x = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0]]], np.float32)
+    out = layers.Masking()(x)
+    np.testing.assert_array_equal(tf.keras.backend.get_keras_mask(out).numpy(),
+                                  [[True, False, True]])
+    rnn = layers.SimpleRNN(2)
+    full = rnn(layers.Masking()(x)).numpy()
+    rnn_only = rnn(x[:, [0, 2]]).numpy()
+    np.testing.assert_allclose(full, rnn_only, rtol=1e-5, atol=1e-6)
+    check_config_round_trip(layers.Masking(mask_value=-1.0), x)
+
+
+def test_rescaling_scales_and_offsets_integers_and_floats():
+    out = layers.Rescaling(1.0 / 255, offset=-0.5)(np.array([[0, 255]], np.uint8)).numpy()
+    np.testing.assert_allclose(out, [[-0.5, 0.5]], rtol=1e-6)
+    check_layer_grads(layers.Rescaling(2.0, 1.0, dtype="float64"), X2)

@@ -27,3 +27,4 @@ from .embedding import Embedding  # noqa: F401
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: F401
 from .rnn import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
+from .core import Masking, Rescaling  # noqa: F401

@@ -1,4 +1,4 @@
-"""Core layers (Keras 3): Dense, Activation, Lambda, Identity."""
+"""Core layers (Keras 3): Dense, Activation, Lambda, Identity, Masking, Rescaling."""
 from ... import nest
 from ...ops import math_ops as M
 from ...ops import nn_ops as N
@@ -7,7 +7,7 @@ from ._args import last_axis_matmul, ser
 from .input_spec import InputSpec
 from .layer import Layer
 
-__all__ = ["Dense", "Activation", "Lambda", "Identity"]
+__all__ = ["Dense", "Activation", "Lambda", "Identity", "Masking", "Rescaling"]
 
 
 class Dense(Layer):
@@ -180,3 +180,50 @@ class Lambda(Layer):
                                  f"custom_objects={{{fn!r}: {fn}}}")
             config["function"] = table[fn]
         return super().from_config(config)
+
+
+class Masking(Layer):
+    """Masks time steps whose features all equal `mask_value` (0.0): later layers that support
+    masking (RNNs, GlobalAveragePooling1D, ...) skip them; masked steps are zeroed."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return M.reduce_any(M.not_equal(inputs, M.cast(self.mask_value, inputs.dtype)), axis=-1)
+
+    def call(self, inputs):
+        keep = M.cast(self.compute_mask(inputs), inputs.dtype)
+        from ...ops.array_ops import expand_dims
+        return M.multiply(inputs, expand_dims(keep, -1))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
+
+
+class Rescaling(Layer):
+    """`inputs * scale + offset` (e.g. `Rescaling(1. / 255)` for images)."""
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = scale, offset
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x = inputs if inputs.dtype.is_floating else M.cast(inputs, self.compute_dtype)
+        return M.add(M.multiply(x, M.cast(self.scale, x.dtype)), M.cast(self.offset, x.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(scale=self.scale, offset=self.offset)
+        return config
