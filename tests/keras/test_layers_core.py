@@ -286,3 +286,23 @@ def test_rescaling_scales_and_offsets_integers_and_floats():
     out = layers.Rescaling(1.0 / 255, offset=-0.5)(np.array([[0, 255]], np.uint8)).numpy()
     np.testing.assert_allclose(out, [[-0.5, 0.5]], rtol=1e-6)
     check_layer_grads(layers.Rescaling(2.0, 1.0, dtype="float64"), X2)
+
+
+def test_bilinear_upsampling_uses_half_pixel_centres():
+    x = np.arange(6, dtype=np.float32).reshape(1, 2, 3, 1)
+    out = layers.UpSampling2D((2, 2), interpolation="bilinear")(x).numpy()[0, :, :, 0]
+
+    def axis_weights(n, f):
+        src = np.clip((np.arange(n * f) + 0.5) / f - 0.5, 0, n - 1)
+        lo = np.floor(src).astype(int)
+        hi = np.minimum(lo + 1, n - 1)
+        m = np.zeros((n * f, n))
+        m[np.arange(n * f), lo] += 1 - (src - lo)
+        m[np.arange(n * f), hi] += src - lo
+        return m
+    want = axis_weights(2, 2) @ x[0, :, :, 0] @ axis_weights(3, 2).T
+    np.testing.assert_allclose(out, want, rtol=1e-6)
+    np.testing.assert_allclose(out[0, :2], [0.0, 0.25])
+    layer = layers.UpSampling2D(2, interpolation="bilinear", dtype="float64")
+    check_layer_grads(layer, X4)
+    check_layer_compiled(layers.UpSampling2D(2, interpolation="bilinear"), f32(X4))

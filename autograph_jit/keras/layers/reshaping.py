@@ -2,7 +2,11 @@
 UpSampling1D/2D, Cropping1D/2D."""
 import math
 
+import numpy as np
+
 from ...ops import array_ops as A
+from ...ops import gather_ops as G
+from ...ops import math_ops as M
 from ...ops import tiling as T
 from ._args import normalize_data_format, normalize_tuple
 from .input_spec import InputSpec
@@ -296,21 +300,42 @@ class UpSampling1D(Layer):
         return config
 
 
+def _linear_resize_axis(x, factor, axis):
+    """Bilinear (half-pixel centres, as tf.image.resize) upsampling of one axis by `factor`."""
+    n = x.shape[axis]
+    if n is None:
+        raise ValueError("UpSampling2D(interpolation='bilinear') needs known spatial sizes")
+    src = (np.arange(n * factor) + 0.5) / factor - 0.5
+    src = np.clip(src, 0, n - 1)
+    lo = np.floor(src).astype(np.int32)
+    hi = np.minimum(lo + 1, n - 1)
+    w = (src - lo).astype(x.dtype.np_dtype)
+    shape = [1] * x.shape.rank
+    shape[axis] = n * factor
+    w = A.constant(w.reshape(shape), dtype=x.dtype)
+    a, b = G.gather(x, lo, axis=axis), G.gather(x, hi, axis=axis)
+    return M.add(M.multiply(a, M.subtract(1.0, w)), M.multiply(b, w))
+
+
 class UpSampling2D(Layer):
-    """Repeats rows and columns `size` ((2, 2)) times (nearest-neighbour upsampling)."""
+    """Repeats rows and columns `size` ((2, 2)) times: `interpolation='nearest'` (default) or
+    'bilinear' (half-pixel centres, as `tf.image.resize`)."""
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         self.size = normalize_tuple(size, 2, "size")
         self.data_format = normalize_data_format(data_format)
-        if interpolation != "nearest":
+        if interpolation not in ("nearest", "bilinear"):
             raise ValueError(f"UpSampling2D: interpolation={interpolation!r} is not supported; "
-                             f"use interpolation='nearest'")
+                             f"use 'nearest' or 'bilinear'")
         self.interpolation = interpolation
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
         h_axis, w_axis = _spatial_axes(self.data_format, 2)
+        if self.interpolation == "bilinear":
+            return _linear_resize_axis(_linear_resize_axis(inputs, self.size[0], h_axis),
+                                       self.size[1], w_axis)
         return repeat_axis(repeat_axis(inputs, self.size[0], h_axis), self.size[1], w_axis)
 
     def compute_output_shape(self, input_shape):
