@@ -361,11 +361,28 @@ def _weighted(values, sample_weight):
     return M.multiply(values, sample_weight), sample_weight
 
 
-def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
-    """Keras 3's weighting and reduction of per-sample loss values."""
+def _apply_mask(values, sample_weight, mask, reduction):
+    """Keras 3: a mask becomes sample weights; for the mean reductions valid entries weigh
+    total / valid, so the result averages over the unmasked entries only."""
+    mask = M.cast(convert_to_tensor(mask), values.dtype)
+    if reduction in ("mean", "sum_over_batch_size"):
+        total = M.cast(A.size(mask), values.dtype)
+        mask = M.multiply(mask, M.divide(total, M.add(M.reduce_sum(mask), EPSILON)))
+    if sample_weight is None:
+        return mask
+    sample_weight = M.cast(convert_to_tensor(sample_weight), values.dtype)
+    mask, sample_weight = squeeze_or_expand_to_same_rank(mask, sample_weight)
+    return M.multiply(sample_weight, mask)
+
+
+def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size", mask=None):
+    """Keras 3's weighting (sample weights and an optional mask) and reduction of per-sample
+    loss values."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"Invalid value for argument `reduction`: {reduction!r}. Expected one "
                          f"of {list(REDUCTIONS)}")
+    if mask is not None:
+        sample_weight = _apply_mask(values, sample_weight, mask, reduction)
     if sample_weight is not None:
         values, sample_weight = _weighted(values, sample_weight)
     if reduction in (None, "none"):
@@ -403,6 +420,8 @@ class Loss:
         return self._dtype.name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        from .backend import get_keras_mask
+        mask = get_keras_mask(y_pred)
         y_pred = convert_to_tensor(y_pred)
         if y_pred.dtype.is_floating and y_pred.dtype != self._dtype:
             y_pred = M.cast(y_pred, self._dtype)
@@ -410,7 +429,7 @@ class Loss:
         losses = convert_to_tensor(losses)
         if losses.dtype != self._dtype and losses.dtype.is_floating:
             losses = M.cast(losses, self._dtype)
-        return reduce_values(losses, sample_weight, self.reduction)
+        return reduce_values(losses, sample_weight, self.reduction, mask=mask)
 
     def call(self, y_true, y_pred):
         raise TypeError(f"{type(self).__name__} must define call(y_true, y_pred) returning "

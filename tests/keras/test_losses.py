@@ -220,3 +220,16 @@ def test_crossentropy_on_softmax_output_uses_its_logits_like_keras():
     out = dense(tf.constant([[50.0]]))
     assert losses.categorical_crossentropy([[1.0, 0.0]], out).numpy()[0] == pytest.approx(
         100.0, rel=1e-5)
+
+
+def test_a_keras_mask_on_predictions_weights_the_loss_like_keras_3():
+    y_pred = tf.constant([[0.0, 1.0, 5.0], [2.0, 2.0, 9.0]])
+    y_true = np.zeros((2, 3), np.float32)
+    tf.keras.backend.set_keras_mask(y_pred, tf.constant([[True, True, False],
+                                                         [True, False, False]]))
+    # per-step squared errors [0, 1, 25], [4, 4, 81] -> mean over the 3 unmasked entries
+    got = losses.LossFunctionWrapper(lambda t, p: tf.square(t - p))(y_true, y_pred)
+    assert got.numpy() == pytest.approx((0 + 1 + 4) / 3, rel=1e-5)
+    summed = losses.LossFunctionWrapper(lambda t, p: tf.square(t - p), reduction="sum")(
+        y_true, y_pred)
+    assert summed.numpy() == pytest.approx(5.0, rel=1e-5)
