@@ -65,6 +65,9 @@ from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from . import errors, linalg, math  # noqa: E402, F401
 from . import keras  # noqa: E402,F401
+from .keras.initializers import (  # noqa: E402,F401
+    constant_initializer, ones_initializer, random_normal_initializer, random_uniform_initializer,
+    zeros_initializer)
 
 from . import config  # noqa: E402,F401
 from .tracing.function import Function, function  # noqa: E402,F401
