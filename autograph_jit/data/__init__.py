@@ -10,6 +10,10 @@ from .options import AutoShardPolicy, Options, ThreadingOptions
 from .structure import DatasetSpec
 from .readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
 from . import experimental
+from .graph_loop import dataset_plan as _dataset_plan
+from ..autograph.operators import loops as _loops
+
+_loops.ITERATION_PLANS.append(_dataset_plan)
 
 INFINITE_CARDINALITY = INFINITE
 UNKNOWN_CARDINALITY = UNKNOWN

@@ -136,8 +136,8 @@ class GroupByWindowDataset(_Unary):
             if len(rows) >= self._window_size(key):
                 del groups[key]
                 yield from self._emit(key, rows)
-        for key, rows in list(groups.items()):
-            yield from self._emit(key, rows)
+        for key in sorted(groups):  # TF flushes the partial windows in key order
+            yield from self._emit(key, groups[key])
 
 
 def bucket_by_sequence_length(ds, element_length_func, bucket_boundaries, bucket_batch_sizes,

@@ -38,6 +38,9 @@ from .variables import Undefined
 
 UNROLL_WARNING = 1000
 _warned_sites = set()
+# Other iterables that become graph loops: functions x -> (count, element(i)) or None
+# (tf.data registers `for x in dataset`, see data/graph_loop.py).
+ITERATION_PLANS = []
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,6 +133,10 @@ def index_plan(x):
     from ...ops import array_ops, math_ops
     if isinstance(x, TensorArray):
         return x.size(), x.read
+    for plan in ITERATION_PLANS:
+        found = plan(x)
+        if found is not None:
+            return found
     if isinstance(x, Enumerate):
         inner = index_plan(x.inner)
         if inner is None:
