@@ -2,3 +2,4 @@
 (optimizers and metrics so far)."""
 from . import optimizers  # noqa: F401
 from . import metrics  # noqa: F401,E402
+from . import datasets  # noqa: F401,E402
