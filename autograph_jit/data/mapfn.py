@@ -50,15 +50,18 @@ class DatasetFunction:
 
     # -- tracing -----------------------------------------------------------------------------------
     def _trace(self):
+        from ..autograph import api as _ag
         from ..tracing.function import function
         spec = self.input_spec
+        unpack = type(spec) is tuple
+        converted = _ag.convert_for_tracing(self.func)  # AutoGraph: Python control flow
 
         def flat_fn(*flat):
             element = nest.pack_sequence_as(spec, list(flat))
-            out = call_user(self.func, element)
+            out = converted(*element) if unpack else converted(element)
             return self._flatten_result(out)
         flat_fn.__name__ = getattr(self.func, "__name__", self.what)
-        self._tf = function(flat_fn, autograph=True)
+        self._tf = function(flat_fn, autograph=False)
         self._concrete = self._tf.get_concrete_function(
             *[TensorSpec(s.shape, s.dtype) for s in self._in_specs])
         outs = self._concrete.outputs

@@ -272,7 +272,8 @@ class SampleDataset(Dataset):
         w = np.ones(len(self._datasets)) if weights is None else np.asarray(
             [float(x) for x in weights], dtype=np.float64)
         self._weights = w / w.sum()
-        self._seed, self._stop = seed, stop_on_empty
+        from .transforms import base_seed
+        self._seed, self._stop = base_seed(seed), stop_on_empty
 
     def _inputs(self):
         return list(self._datasets)

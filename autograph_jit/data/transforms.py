@@ -134,26 +134,17 @@ def _check_bool_scalar(spec, what):
                          f"scalar tensor, but its return type is {spec}.")
 
 
-_seed_counter = [0]
-
-
 def make_rng(seed, epoch):
-    """A NumPy Generator for (seed, epoch); seed None: from tf.random's global seed, else
-    fresh entropy."""
+    """A NumPy Generator for (seed, epoch)."""
     return np.random.Generator(np.random.PCG64([int(seed) & (2**63 - 1), int(epoch)]))
 
 
 def base_seed(seed):
-    """The seed a random transformation uses: `seed`, or derived from the global seed (as
-    TF: deterministic when tf.random.set_seed was called), else random."""
-    if seed is not None:
-        return int(seed)
-    from ..ops.random_ops import get_global_seed
-    g = get_global_seed()
-    if g is not None:
-        _seed_counter[0] += 1
-        return (int(g) * 1000003 + _seed_counter[0]) & (2**63 - 1)
-    return int(np.random.SeedSequence().entropy) & (2**63 - 1)
+    """The seed a random transformation uses, from (global seed, op seed) as TF's random ops
+    derive theirs: deterministic when `seed` or tf.random.set_seed is given, else random."""
+    from ..ops.random_ops import get_seed
+    g, op = get_seed(seed)
+    return (int(g) << 32) | int(op)
 
 
 class ShuffleDataset(_Unary):
