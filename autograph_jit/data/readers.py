@@ -34,12 +34,14 @@ def _filenames(filenames, what):
         return filenames
     if isinstance(filenames, (str, bytes, os.PathLike)):
         filenames = [filenames]
-    arr, dt = structure.as_array([os.fsdecode(f) if isinstance(f, os.PathLike) else
-                                  (f.numpy() if hasattr(f, "numpy") else f)
-                                  for f in (filenames.numpy().reshape(-1)
-                                            if hasattr(filenames, "numpy") else filenames)],
-                                 dtypes.string)
-    return Dataset.from_tensor_slices(structure.StringTensor(arr.reshape(-1)))
+    elif hasattr(filenames, "_value"):  # a string tensor (scalar or vector)
+        filenames = list(np.asarray(filenames._value, dtype=object).reshape(-1))
+    names = []
+    for f in filenames:
+        if hasattr(f, "_value"):
+            f = f._value[()]
+        names.append(os.fsencode(f))
+    return Dataset.from_tensor_slices(structure.StringTensor(np.array(names, dtype=object)))
 
 
 class _FileDataset(Dataset):

@@ -196,11 +196,11 @@ class RepeatDataset(_Unary):
 
     def _cardinality(self):
         n = self._input._cardinality()
-        if self._count == -1:
-            return 0 if n == 0 else INFINITE if n != UNKNOWN else UNKNOWN
-        if n < 0:
-            return n
-        return n * max(self._count, 0)
+        if self._count < 0:
+            return 0 if n == 0 else INFINITE  # (TF: also for an unknown input)
+        if self._count == 0 or n < 0:
+            return 0 if self._count == 0 else n
+        return n * self._count
 
     def _iter_flat(self):
         k = 0

@@ -124,7 +124,7 @@ def _sequence(example, name, spec, index):
 
 def _wrap(arr, dtype):
     from ..data.structure import wrap
-    return wrap(np.ascontiguousarray(arr) if arr.dtype != object else arr, dtype)
+    return wrap(np.array(arr, order="C") if arr.dtype != object else arr, dtype)
 
 
 def parse_single_example(serialized, features, name=None, example_names=None):
