@@ -2,7 +2,8 @@
 
 The choice: when the function *runs*, a host op (`dataset_elements`, IO effect, in program
 order) iterates the dataset afresh and returns each component stacked along a new first
-dimension ([None] + the component's shape); AutoGraph's for-loop then runs the body as a graph
+dimension ([None] + the component's shape; components whose shape varies, such as the
+short last batch, are padded and each row is sliced back to its own shape); AutoGraph's for-loop then runs the body as a graph
 `while_loop` over the row index, reading row i of every component. So each call sees the
 dataset's current elements (a reshuffled order every call for `shuffle`, as in TF), the body
 is traced once, and the result equals eager iteration. The dataset must be finite and its
@@ -13,7 +14,7 @@ AutoGraph finds this through `loops.ITERATION_PLANS` (registered on import of tf
 """
 import numpy as np
 
-from .. import nest
+from .. import dtypes, nest
 from ..ir.types import TensorType
 from ..ops.opdef import IO, apply, defop
 from ..tensor_shape import TensorShape
@@ -39,25 +40,39 @@ class _DatasetRef:
         return id(self.dataset)
 
 
+def _ragged(spec):
+    return not spec.shape.is_fully_defined()
+
+
 def _infer(in_types, dataset, specs):
-    return tuple(TensorType(s.dtype, TensorShape([None] + s.shape.as_list())) for s in specs)
+    out = [TensorType(s.dtype, TensorShape([None] + s.shape.as_list())) for s in specs]
+    out += [TensorType(dtypes.int32, TensorShape([None, s.shape.rank])) for s in specs
+            if _ragged(s)]
+    return tuple(out)
 
 
 def _kernel(dataset, specs):
     rows = list(dataset.dataset._iter_flat())
-    out = []
+    out, sizes = [], []
     for c, s in enumerate(specs):
-        if rows:
-            shapes = {r[c].shape for r in rows}
-            if len(shapes) > 1:
-                from ..ops.opdef import InvalidArgumentError
-                raise InvalidArgumentError(
-                    f"a `for` loop over a dataset inside tf.function needs elements of one "
-                    f"shape; component {c} has shapes {sorted(shapes)}. Batch or pad first.")
-            out.append(np.stack([r[c] for r in rows]).astype(s.dtype.np_dtype, copy=False))
-        else:
-            out.append(np.zeros([0] + [d or 0 for d in s.shape.as_list()], s.dtype.np_dtype))
-    return tuple(out)
+        np_t = s.dtype.np_dtype
+        if not rows:
+            out.append(np.zeros([0] + [d or 0 for d in s.shape.as_list()], np_t))
+            if _ragged(s):
+                sizes.append(np.zeros((0, s.shape.rank), np.int32))
+            continue
+        if not _ragged(s):
+            out.append(np.stack([r[c] for r in rows]).astype(np_t, copy=False))
+            continue
+        # elements of varying shape: padded into one array, with each element's shape
+        shapes = np.array([r[c].shape for r in rows], dtype=np.int32).reshape(
+            len(rows), s.shape.rank)
+        padded = np.zeros((len(rows),) + tuple(shapes.max(axis=0)), np_t)
+        for i, r in enumerate(rows):
+            padded[(i,) + tuple(slice(0, k) for k in r[c].shape)] = r[c]
+        out.append(padded)
+        sizes.append(shapes)
+    return tuple(out + sizes)
 
 
 dataset_elements = defop(
@@ -89,7 +104,17 @@ def dataset_plan(x):
     comps = apply(dataset_elements, dataset=_DatasetRef(x), specs=tuple(specs))
     comps = list(comps) if isinstance(comps, (tuple, list)) else [comps]
     count = array_ops.shape(comps[0])[0]
+    sizes = iter(comps[len(specs):])
+    size_of = [next(sizes) if _ragged(s) else None for s in specs]
+    comps = comps[:len(specs)]
+
+    def row(c, k, i):
+        if size_of[k] is None:
+            return c[i]
+        from ..ops.slicing import slice as slice_op
+        rank = specs[k].shape.rank
+        return slice_op(c[i], [0] * rank, size_of[k][i])
 
     def element(i):
-        return nest.pack_sequence_as(spec, [c[i] for c in comps])
+        return nest.pack_sequence_as(spec, [row(c, k, i) for k, c in enumerate(comps)])
     return count, element
