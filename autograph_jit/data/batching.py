@@ -6,7 +6,7 @@ from ..ops.opdef import InvalidArgumentError
 from ..tensor_shape import TensorShape
 from ..tracing.signature import TensorSpec
 from . import structure
-from .dataset import INFINITE, UNKNOWN
+from .dataset import INFINITE, UNKNOWN, Dataset
 from .transforms import _Unary
 
 
@@ -49,7 +49,11 @@ class BatchDataset(_Unary):
     def _cardinality(self):
         return _batch_card(self._input._cardinality(), self._size, self._drop)
 
+    _fusion = True  # map-batch fusion (tf.data.Options().experimental_optimization)
+
     def _iter_flat(self):
+        if not self._fusion:
+            return Dataset._iter_batches(self._input, self._size, self._drop)
         return self._input._iter_batches(self._size, self._drop)
 
 

@@ -288,6 +288,11 @@ class Dataset:
         from .transforms import IdentityDataset
         out = IdentityDataset(self)
         out._options = self.options().merge(options)
+        if out._options.experimental_optimization.map_and_batch_fusion is False:
+            from .batching import BatchDataset
+            for ds in out._chain():  # options apply to the whole pipeline, as in TF
+                if isinstance(ds, BatchDataset):
+                    ds._fusion = False
         return out
 
     def get_single_element(self, name=None):

@@ -2,7 +2,8 @@
 
 The settings are recorded and merged as TF does; this implementation reads
 `deterministic` (parallel map keeps input order either way) and
-`experimental_optimization.map_and_batch_fusion` (map-batch fusion, on by default).
+`experimental_optimization.map_and_batch_fusion` (map-batch fusion, on by default; False
+turns it off for the whole pipeline).
 """
 
 
