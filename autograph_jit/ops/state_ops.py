@@ -7,7 +7,8 @@ their values (a read is a snapshot, as in TF).
 import numpy as np
 
 from ..ir.types import TensorType
-from .opdef import READS_VARIABLE, WRITES_VARIABLE, InvalidArgumentError, defop
+from ..errors import InvalidArgumentError
+from .opdef import READS_VARIABLE, WRITES_VARIABLE, defop
 
 
 def _read_infer(in_types, var):
