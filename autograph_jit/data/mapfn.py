@@ -69,8 +69,8 @@ class DatasetFunction:
             self._out_struct, [TensorSpec(t.shape, t.dtype) for t in outs])
 
     def _flatten_result(self, out):
-        if isinstance(out, list):  # TF converts a returned list to a tensor
-            out = convert_to_tensor(out)
+        if isinstance(out, list):  # TF reads a returned list as a tuple of components
+            out = tuple(out)
         struct = nest.map_structure(lambda x: None, out) if nest.is_nested(out) else None
         leaves = nest.flatten(out)
         tensors = []
@@ -109,7 +109,7 @@ class DatasetFunction:
         element = structure.to_user(self.input_spec, flat)
         out = call_user(self.func, element)
         if isinstance(out, list):
-            out = tuple(out) if any(isinstance(x, Tensor) for x in out) else out
+            out = tuple(out)
         spec, arrays = structure.normalize(out)
         if self._out_spec is None:
             self._out_spec = spec

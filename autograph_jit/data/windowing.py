@@ -7,7 +7,7 @@ from .. import dtypes, nest
 from ..ops.opdef import InvalidArgumentError
 from ..tracing.signature import TensorSpec
 from . import structure
-from .dataset import INFINITE, Dataset
+from .dataset import INFINITE, UNKNOWN, Dataset
 from .mapfn import DatasetFunction
 from .transforms import _Unary
 

@@ -42,6 +42,12 @@ def test_map_python_constant_output_becomes_a_tensor():
     assert values(ds) == [(0, 7), (1, 7)]
 
 
+def test_map_returning_a_list_gives_a_tuple_of_components_as_tf():
+    ds = D.range(2).map(lambda x: [x, x * 2])
+    assert isinstance(ds.element_spec, tuple) and len(ds.element_spec) == 2
+    assert values(ds) == [(0, 0), (1, 2)]
+
+
 def test_map_with_python_control_flow_on_tensors_is_converted_by_autograph():
     def f(x):
         if x > 2:
