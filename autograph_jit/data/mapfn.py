@@ -52,14 +52,12 @@ class DatasetFunction:
     def _trace(self):
         from ..autograph import api as _ag
         from ..tracing.function import function
-        spec = self.input_spec
-        unpack = type(spec) is tuple
-        converted = _ag.convert_for_tracing(self.func)  # AutoGraph: Python control flow
+        # the closure holds no Python scalars: tf.function would guard on them and skip its
+        # warm-call fast path
+        ctx = _TraceContext(self.input_spec, _ag.convert_for_tracing(self.func), self)
 
         def flat_fn(*flat):
-            element = nest.pack_sequence_as(spec, list(flat))
-            out = converted(*element) if unpack else converted(element)
-            return self._flatten_result(out)
+            return ctx.run(flat)
         flat_fn.__name__ = getattr(self.func, "__name__", self.what)
         self._tf = function(flat_fn, autograph=False)
         self._concrete = self._tf.get_concrete_function(
@@ -137,6 +135,20 @@ class DatasetFunction:
         except Exception:  # the function cannot take a batch (e.g. it reads a static shape)
             return False
         return _signature(self._concrete.graph) == _signature(batched.graph)
+
+
+class _TraceContext:
+    """What the traced flat function needs: pack the arguments, call the (AutoGraph-converted)
+    user function, flatten its result."""
+
+    def __init__(self, spec, converted, owner):
+        self.spec, self.converted, self.owner = spec, converted, owner
+        self.unpack = type(spec) is tuple
+
+    def run(self, flat):
+        element = nest.pack_sequence_as(self.spec, list(flat))
+        out = self.converted(*element) if self.unpack else self.converted(element)
+        return tuple(self.owner._flatten_result(out))  # a flat tuple: the fastest warm call
 
 
 def _signature(graph):

@@ -93,6 +93,9 @@ def as_array(value, dtype=None):
     int -> int32, NumPy keeps its dtype, str/bytes -> tf.string object array)."""
     if isinstance(value, StringTensor):
         return value._value, dtypes.string
+    if type(value).__name__ == "SparseTensor":
+        raise TypeError("A dataset element cannot hold a tf.sparse.SparseTensor here; convert "
+                        "it inside the map function with tf.sparse.to_dense(...).")
     if isinstance(value, EagerTensor):
         t = value
     elif isinstance(value, Tensor):

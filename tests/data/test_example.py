@@ -122,3 +122,16 @@ def test_sparse_tensor_to_dense_and_from_dense():
     back = tf.sparse.from_dense(tf.constant([[0, 7], [8, 0]]))
     assert back.indices.numpy().tolist() == [[0, 1], [1, 0]]
     assert back.values.numpy().tolist() == [7, 8]
+
+
+def test_var_len_feature_in_a_map_must_be_densified_with_a_clear_error(tmp_path):
+    path = str(tmp_path / "v.tfrecord")
+    with tf.io.TFRecordWriter(path) as w:
+        w.write(_example(v=[1, 2, 3]).SerializeToString())
+    spec = {"v": tf.io.VarLenFeature(tf.int64)}
+    dense = tf.data.TFRecordDataset(path).map(
+        lambda r: tf.sparse.to_dense(tf.io.parse_single_example(r, spec)["v"]))
+    assert [v.tolist() for v in dense.as_numpy_iterator()] == [[1, 2, 3]]
+    sparse = tf.data.TFRecordDataset(path).map(lambda r: tf.io.parse_single_example(r, spec))
+    with pytest.raises(TypeError, match="tf.sparse.to_dense"):
+        list(sparse)
