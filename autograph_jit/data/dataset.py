@@ -78,8 +78,11 @@ class Dataset:
         from ..tensor import EagerTensor
         return EagerTensor(np.int64(self._cardinality()))
 
+    _tf_name = None  # TF's class name in repr, when it is not "_" + ours
+
     def __repr__(self):
-        return f"<{type(self).__name__} element_spec={self.element_spec}>"
+        name = self._tf_name or "_" + type(self).__name__
+        return f"<{name} element_spec={self.element_spec}>"
 
     # -- sources -----------------------------------------------------------------------------------
     @staticmethod

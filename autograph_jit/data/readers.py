@@ -102,6 +102,8 @@ class TextLineDataset(_FileDataset):
     >>> for line in tf.data.TextLineDataset("a.txt"): print(line.numpy())
     """
 
+    _tf_name = "TextLineDatasetV2"
+
     def __init__(self, filenames, compression_type=None, buffer_size=None,
                  num_parallel_reads=None, name=None):
         super().__init__(filenames, "TextLineDataset", num_parallel_reads)
@@ -121,6 +123,8 @@ class TFRecordDataset(_FileDataset):
     TFRecord files as scalar tf.string tensors; a corrupted file raises DataLossError naming
     the file and offset."""
 
+    _tf_name = "TFRecordDatasetV2"
+
     def __init__(self, filenames, compression_type=None, buffer_size=None,
                  num_parallel_reads=None, name=None):
         super().__init__(filenames, "TFRecordDataset", num_parallel_reads)
@@ -136,6 +140,8 @@ class TFRecordDataset(_FileDataset):
 class FixedLengthRecordDataset(_FileDataset):
     """TF's `tf.data.FixedLengthRecordDataset(filenames, record_bytes, header_bytes,
     footer_bytes)`: fixed-size records as tf.string."""
+
+    _tf_name = "FixedLengthRecordDatasetV2"
 
     def __init__(self, filenames, record_bytes, header_bytes=None, footer_bytes=None,
                  buffer_size=None, compression_type=None, num_parallel_reads=None, name=None):
@@ -184,6 +190,8 @@ class CsvDataset(_FileDataset):
     """TF's `tf.data.experimental.CsvDataset(filenames, record_defaults, header=False, ...)`:
     each CSV record as a tuple of scalars; `record_defaults` gives each column's dtype
     (a dtype: required; a value: its default for empty fields)."""
+
+    _tf_name = "CsvDatasetV2"
 
     def __init__(self, filenames, record_defaults, compression_type=None, buffer_size=None,
                  header=False, field_delim=",", use_quote_delim=True, na_value="",

@@ -118,6 +118,8 @@ class GeneratorDataset(Dataset):
     """`Dataset.from_generator`: calls `generator(*args)` on every iteration; each yielded
     value must match the signature (Python values are converted to its dtypes)."""
 
+    _tf_name = "_FlatMapDataset"
+
     def __init__(self, generator, output_types, output_shapes, args, output_signature):
         if not callable(generator):
             raise TypeError("`generator` must be a Python callable.")

@@ -33,6 +33,8 @@ class _Unary(Dataset):
 class IdentityDataset(_Unary):
     """The input unchanged (carries options)."""
 
+    _tf_name = "_OptionsDataset"
+
     def _iter_flat(self):
         return self._input._iter_flat()
 
@@ -60,6 +62,8 @@ class MapDataset(_Unary):
         self._fn = DatasetFunction(map_func, input_dataset.element_spec, "map")
         self._parallel = _parallelism(num_parallel_calls)
         self._deterministic = deterministic
+        if num_parallel_calls is not None:
+            self._tf_name = "_ParallelMapDataset"
         if self._fn.eager:
             self._spec = None
         else:

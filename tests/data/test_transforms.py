@@ -241,3 +241,11 @@ def test_eager_iteration_feeds_python_and_numpy():
     for x, y in D.from_tensor_slices((np.ones((4, 2)), np.arange(4))).batch(2):
         total += float(tf.reduce_sum(x)) + int(tf.reduce_sum(y))
     assert total == 8 + 6
+
+
+def test_repr_names_tf_dataset_classes():
+    assert repr(D.range(3)) == \
+        "<_RangeDataset element_spec=TensorSpec(shape=(), dtype=tf.int64, name=None)>"
+    assert repr(D.range(3).batch(2)).startswith("<_BatchDataset element_spec=")
+    assert repr(D.range(3).map(lambda x: x, num_parallel_calls=2)).startswith(
+        "<_ParallelMapDataset")
