@@ -10,10 +10,11 @@ from .options import AutoShardPolicy, Options, ThreadingOptions
 from .structure import DatasetSpec
 from .readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
 from . import experimental
-from .graph_loop import dataset_plan as _dataset_plan
+from .graph_loop import claims as _claims, dataset_plan as _dataset_plan
 from ..autograph.operators import loops as _loops
 
 _loops.ITERATION_PLANS.append(_dataset_plan)
+_loops.ITERATION_CLAIMS.append(_claims)
 
 INFINITE_CARDINALITY = INFINITE
 UNKNOWN_CARDINALITY = UNKNOWN

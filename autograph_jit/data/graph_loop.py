@@ -11,6 +11,10 @@ components numeric (string components have no graph tensors here). The whole epo
 materialized on the host for the duration of the loop.
 
 AutoGraph finds this through `loops.ITERATION_PLANS` (registered on import of tf.data).
+
+`next(iterator)` inside `tf.function`, for an iterator made outside it, is a host op too
+(`iterator_get_next`): every call of the function takes the iterator's next element, and the
+end of the data raises tf.errors.OutOfRangeError, as TF.
 """
 import numpy as np
 
@@ -80,13 +84,16 @@ dataset_elements = defop(
     doc="Iterate a tf.data dataset on the host; every component stacked along a new axis 0.")
 
 
+def claims(x):
+    """True when `for` over `x` becomes a dataset graph loop (a dataset, while tracing)."""
+    from ..tracing import context
+    return isinstance(x, Dataset) and context.current_builder() is not None
+
+
 def dataset_plan(x):
     """(count, element(i)) for a dataset iterated inside a traced function; else None."""
-    if not isinstance(x, Dataset):
-        return None
-    from ..tracing import context
-    if context.current_builder() is None:
-        return None  # converted code running eagerly: Python iteration
+    if not claims(x):
+        return None  # not a dataset, or converted code running eagerly: Python iteration
     spec = x.element_spec
     specs = nest.flatten(spec)
     for s in specs:
@@ -118,3 +125,41 @@ def dataset_plan(x):
     def element(i):
         return nest.pack_sequence_as(spec, [row(c, k, i) for k, c in enumerate(comps)])
     return count, element
+
+
+class _IteratorRef(_DatasetRef):
+    """The eager iterator an `iterator_get_next` node advances."""
+
+    def __repr__(self):
+        return f"iterator@{id(self.dataset):x}"
+
+
+def _next_infer(in_types, iterator, specs):
+    return tuple(TensorType(s.dtype, s.shape) for s in specs)
+
+
+def _next_kernel(iterator, specs):
+    from ..errors import OutOfRangeError
+    try:
+        flat = next(iterator.dataset._flat)
+    except StopIteration:
+        raise OutOfRangeError("End of sequence") from None
+    return tuple(np.asarray(a, dtype=s.dtype.np_dtype) for a, s in zip(flat, specs))
+
+
+iterator_get_next = defop(
+    "iterator_get_next", _next_infer, _next_kernel, effects=IO, num_outputs=None,
+    doc="The next element of an eager tf.data iterator (OutOfRangeError at the end).")
+
+
+def traced_next(iterator):
+    """`next(iterator)` while tracing: the element as graph tensors read at run time."""
+    spec = iterator.element_spec
+    specs = nest.flatten(spec)
+    for s in specs:
+        if not isinstance(s, TensorSpec) or s.dtype.np_dtype is None:
+            raise TypeError(f"next() on a dataset iterator inside tf.function needs numeric "
+                            f"components; this dataset has {s}.")
+    out = apply(iterator_get_next, iterator=_IteratorRef(iterator), specs=tuple(specs))
+    out = list(out) if isinstance(out, (tuple, list)) else [out]
+    return nest.pack_sequence_as(spec, out)

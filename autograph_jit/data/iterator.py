@@ -12,10 +12,12 @@ class OwnedIterator:
     """
 
     def __init__(self, dataset):
+        from ..tracing import context
         self._dataset = dataset
         self._spec = dataset.element_spec
         self._flat = iter(dataset._iter_flat())
         self._done = False
+        self._traced = context.current_builder() is not None
 
     @property
     def element_spec(self):
@@ -25,6 +27,14 @@ class OwnedIterator:
         return self
 
     def __next__(self):
+        from ..tracing import context
+        if context.current_builder() is not None:
+            if self._traced:
+                raise TypeError("This dataset iterator was made while tracing a tf.function; "
+                                "make it outside the function (it = iter(ds)) and pass it in, "
+                                "or loop with `for x in ds:` inside the function.")
+            from .graph_loop import traced_next
+            return traced_next(self)
         if self._done:
             raise StopIteration
         try:

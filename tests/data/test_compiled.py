@@ -108,9 +108,11 @@ def test_enumerate_dataset_in_tf_function():
     def f():
         s = tf.constant(0, tf.int64)
         for i, x in enumerate(D.range(5)):
-            s += x * x
+            s += x * x + tf.cast(i, tf.int64) * 0
         return s
     assert int(f()) == 30
+    ops = {n.op.name for n in f.get_concrete_function().graph.nodes}
+    assert {"while_loop", "dataset_elements"} <= ops  # one graph loop, not unrolled
 
 
 def test_for_over_string_dataset_in_tf_function_is_a_clear_error():
@@ -135,3 +137,36 @@ def test_for_over_infinite_dataset_in_tf_function_is_a_clear_error():
         return s
     with pytest.raises(ValueError, match="infinite"):
         f()
+
+
+@pytest.mark.parametrize("backend", ["cpu", "eager"])
+def test_next_of_an_outside_iterator_inside_tf_function_advances_per_call(backend):
+    it = iter(D.from_tensor_slices(np.arange(6, dtype=np.float32).reshape(3, 2)))
+
+    @tf.function(backend=backend)
+    def step(iterator):
+        return tf.reduce_sum(next(iterator)) * 2.0
+    assert [float(step(it)) for _ in range(3)] == [2.0, 10.0, 18.0]
+    assert step.experimental_get_tracing_count() == 1
+    with pytest.raises(tf.errors.OutOfRangeError):
+        step(it)
+
+
+def test_iterator_made_inside_tf_function_is_a_clear_error():
+    ds = D.range(3)
+
+    @tf.function
+    def f():
+        return next(iter(ds))
+    with pytest.raises(TypeError, match="outside the function"):
+        f()
+
+
+def test_zip_of_datasets_and_enumerate_run_eagerly_when_autograph_runs_eagerly():
+    def f(ds):
+        s = 0
+        for i, x in enumerate(ds):
+            s += int(x) * i
+        return s
+    converted = tf.autograph.to_graph(f)
+    assert converted(D.range(4)) == 0 + 1 + 4 + 9

@@ -38,9 +38,12 @@ from .variables import Undefined
 
 UNROLL_WARNING = 1000
 _warned_sites = set()
-# Other iterables that become graph loops: functions x -> (count, element(i)) or None
-# (tf.data registers `for x in dataset`, see data/graph_loop.py).
+# Other iterables that become graph loops: functions x -> (count, element(i)) or None, and
+# predicates x -> bool saying (without building anything) that a plan will take x, so that
+# enumerate()/zip() of x loop in the graph too (tf.data registers `for x in dataset`, see
+# data/graph_loop.py).
 ITERATION_PLANS = []
+ITERATION_CLAIMS = []
 
 
 # ----------------------------------------------------------------------------------------------
