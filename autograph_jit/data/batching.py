@@ -167,3 +167,35 @@ class UnbatchDataset(_Unary):
             for i in range(n):
                 yield tuple(a[i, ...] for a in flat)
 
+
+
+class RebatchDataset(_Unary):
+    """`ds.rebatch([b0, b1, ...])`: batches of b0, b1, ... rows in turn, cycling."""
+
+    def __init__(self, input_dataset, sizes, drop_remainder):
+        super().__init__(input_dataset)
+        if not sizes or min(sizes) < 0:
+            raise InvalidArgumentError(f"rebatch: batch sizes must be >= 0, got {sizes}")
+        self._sizes, self._drop = sizes, bool(drop_remainder)
+        specs = nest.flatten(input_dataset.element_spec)
+        dim = sizes[0] if self._drop and len(set(sizes)) == 1 else None
+        self._spec = nest.pack_sequence_as(input_dataset.element_spec, [
+            structure.batched_spec(structure.unbatched_spec(s), dim) for s in specs])
+
+    def _cardinality(self):
+        return UNKNOWN if self._input._cardinality() != INFINITE else INFINITE
+
+    def _iter_flat(self):
+        rows, k = [], 0
+        for row in UnbatchDataset(self._input)._iter_flat():
+            rows.append(row)
+            while len(rows) >= self._sizes[k % len(self._sizes)]:
+                n = self._sizes[k % len(self._sizes)]
+                yield stack_rows(rows[:n]) if n else _empty(self._spec, rows[0])
+                rows, k = rows[n:], k + 1
+        if rows and not self._drop:
+            yield stack_rows(rows)
+
+
+def _empty(spec, row):
+    return tuple(np.zeros((0,) + a.shape, a.dtype) for a in row)

@@ -191,7 +191,12 @@ class Dataset:
         return UnbatchDataset(self)
 
     def rebatch(self, batch_size, drop_remainder=False, name=None):
-        """Re-splits batched elements into batches of `batch_size`."""
+        """Re-splits batched elements into batches of `batch_size` (or of the sizes in a list,
+        in turn)."""
+        if isinstance(batch_size, (list, tuple)) or getattr(batch_size, "ndim", 0) == 1:
+            from .batching import RebatchDataset
+            return RebatchDataset(self, [int(b) for b in np.asarray(batch_size).reshape(-1)],
+                                  drop_remainder)
         return self.unbatch().batch(batch_size, drop_remainder=drop_remainder)
 
     def repeat(self, count=None, name=None):

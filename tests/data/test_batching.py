@@ -56,6 +56,9 @@ def test_unbatch_and_rebatch():
     assert lists(ds.unbatch()) == list(range(10))
     assert ds.unbatch().element_spec == tf.TensorSpec([], tf.int64)
     assert lists(ds.rebatch(3)) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert lists(ds.rebatch([2, 1, 1])) == [[0, 1], [2], [3], [4, 5], [6], [7], [8, 9]]
+    assert lists(D.range(8).batch(4).rebatch([2, 1, 1], drop_remainder=True)) == \
+        [[0, 1], [2], [3], [4, 5], [6], [7]]
 
 
 def test_window_with_flat_map_matches_tf_example():
