@@ -20,7 +20,8 @@ UNKNOWN_CARDINALITY = UNKNOWN
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "CsvDataset",
            "make_csv_dataset", "assert_cardinality", "cardinality", "sample_from_datasets",
            "choose_from_datasets", "group_by_window", "bucket_by_sequence_length", "unbatch",
-           "enumerate_dataset", "scan", "take_while", "unique", "ignore_errors"]
+           "enumerate_dataset", "scan", "take_while", "unique", "ignore_errors",
+           "TFRecordWriter"]
 
 
 class _AssertCardinality(_Unary):
@@ -102,6 +103,26 @@ def take_while(predicate):
 
 def unique():
     return lambda ds: ds.unique()
+
+
+class TFRecordWriter:
+    """TF's `tf.data.experimental.TFRecordWriter(filename, compression_type=None)`: `write(ds)`
+    writes every scalar tf.string element of `ds` as one record."""
+
+    def __init__(self, filename, compression_type=None):
+        self._filename, self._compression = filename, compression_type
+
+    def write(self, dataset):
+        from ..io.tfrecord import TFRecordOptions, TFRecordWriter as _Writer
+        from ..tracing.signature import TensorSpec
+        spec = dataset.element_spec
+        if not isinstance(spec, TensorSpec) or spec.dtype is not dtypes.string or \
+                spec.shape.rank != 0:
+            raise TypeError(f"TFRecordWriter.write expects a dataset of scalar tf.string "
+                            f"elements, got {spec}")
+        with _Writer(self._filename, TFRecordOptions(self._compression)) as w:
+            for (record,) in dataset._iter_flat():
+                w.write(record[()])
 
 
 class _IgnoreErrors(_Unary):

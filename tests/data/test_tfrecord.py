@@ -168,3 +168,11 @@ def test_fixed_length_record_dataset(tmp_path):
     p.write_bytes(b"HHabcdefFF")
     ds = tf.data.FixedLengthRecordDataset(str(p), 3, header_bytes=2, footer_bytes=2)
     assert list(ds.as_numpy_iterator()) == [b"abc", b"def"]
+
+
+def test_experimental_tfrecord_writer_writes_a_string_dataset(tmp_path):
+    path = str(tmp_path / "w.tfrecord")
+    tf.data.experimental.TFRecordWriter(path).write(D.from_tensor_slices(["a", "bb"]))
+    assert list(tf.data.TFRecordDataset(path).as_numpy_iterator()) == [b"a", b"bb"]
+    with pytest.raises(TypeError, match="scalar tf.string"):
+        tf.data.experimental.TFRecordWriter(path).write(D.range(2))
