@@ -21,3 +21,4 @@ from . import constraints  # noqa: F401
 from . import initializers  # noqa: F401
 from . import losses  # noqa: F401
 from . import regularizers  # noqa: F401
+from . import datasets  # noqa: F401
