@@ -66,6 +66,7 @@ from .ops.tensor_array import TensorArray  # noqa: E402,F401
 from . import autograph, debugging  # noqa: E402,F401
 from .debugging import Assert  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
+from . import train  # noqa: E402,F401
 
 newaxis = None
 
