@@ -12,3 +12,11 @@ class UnimplementedError(OpError):
 
 class FailedPreconditionError(OpError):
     """Raised when state is not ready for the operation (e.g. an uninitialized value)."""
+
+
+class NotFoundError(OpError):
+    """Raised when a requested entity (a file, a checkpoint, a tensor key) does not exist."""
+
+
+class DataLossError(OpError):
+    """Raised when unrecoverable data loss or corruption is found (e.g. a bad checksum)."""
