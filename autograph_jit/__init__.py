@@ -67,6 +67,7 @@ from . import autograph, debugging  # noqa: E402,F401
 from .debugging import Assert  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
 from . import train  # noqa: E402,F401
+from . import summary  # noqa: E402,F401
 
 newaxis = None
 
