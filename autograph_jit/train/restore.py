@@ -190,8 +190,13 @@ class CheckpointLoadStatus(_Status):
         self._finalizer = weakref.finalize(self, _warn_unused, restoration.proto, restoration.by_node,
                                            restoration.save_path, self.__dict__)
 
-    def _python_objects(self):
-        return gather(self._graph_root)
+    def _unbound_variables(self):
+        """Paths of Python variables no checkpoint value was matched to (the checkpoint's own
+        `save_counter` aside: a checkpoint made by `write` has none)."""
+        r = self._restoration
+        return [n.path or "(root)" for n in gather(self._graph_root)
+                if isinstance(n.obj, Variable) and id(n.obj) not in r.node_of
+                and n.obj is not self._root._save_counter]
 
     def assert_consumed(self):
         """Every checkpoint value was restored and every Python variable got a value."""
@@ -201,8 +206,7 @@ class CheckpointLoadStatus(_Status):
             raise AssertionError(
                 f"Unresolved object in checkpoint {r.save_path}: values for {missing} were not "
                 "restored (their Python objects do not exist, or were not created yet).")
-        unused = [n.path or "(root)" for n in self._python_objects()
-                  if isinstance(n.obj, Variable) and id(n.obj) not in r.node_of]
+        unused = self._unbound_variables()
         if unused:
             raise AssertionError(
                 "Some Python objects were not bound to checkpointed values, likely due to changes "
@@ -213,8 +217,7 @@ class CheckpointLoadStatus(_Status):
     def assert_existing_objects_matched(self):
         """Every Python variable that exists now got a value from the checkpoint."""
         r = self._restoration
-        unused = [n.path or "(root)" for n in self._python_objects()
-                  if isinstance(n.obj, Variable) and id(n.obj) not in r.node_of]
+        unused = self._unbound_variables()
         if unused:
             raise AssertionError(
                 "Some Python objects were not bound to checkpointed values, likely due to changes "
