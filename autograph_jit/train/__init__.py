@@ -9,6 +9,7 @@ import importlib as _importlib
 
 _CHECKPOINT_NAMES = {
     "Checkpoint": ".checkpoint",
+    "CheckpointOptions": ".checkpoint",
     "CheckpointManager": ".checkpoint_management",
     "checkpoints_iterator": ".checkpoint_management",
     "get_checkpoint_state": ".checkpoint_management",

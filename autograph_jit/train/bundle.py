@@ -9,9 +9,13 @@ checksum covers the lengths' hash, the stored length checksum and the bytes, as 
 `WriteStringTensor` does. Files written here load in TF (`tf.train.load_checkpoint`) and TF's load
 here.
 
-Writes are atomic: each file is written to `<name>.tempstate<random>`, flushed to disk (fsync)
-and renamed into place, data file first, so a crash leaves either the old pair or the new one.
+Writes are atomic: each file is written to `<name>.tempstate<random>` and renamed into place, data
+file first, so a crash of the program leaves either the old pair or the new one. With `sync`
+(the default; `tf.train.CheckpointOptions(experimental_fsync=False)` turns it off, as TF does not
+sync) each file's bytes are flushed to the disk (fsync) before its rename, so a crash of the
+machine cannot leave a renamed file whose bytes never reached the disk.
 """
+import math
 import os
 import struct
 import uuid
@@ -35,6 +39,8 @@ _NP_TO_DT = {
     np.dtype("float16"): 19, np.dtype("uint32"): 22, np.dtype("uint64"): 23,
 }
 _DT_TO_NP = {v: k for k, v in _NP_TO_DT.items()}
+_DT_TO_NAME = {v: k.name for k, v in _NP_TO_DT.items()}
+_DT_TO_NAME[_STRING] = "string"
 
 
 def index_filename(prefix):
@@ -47,24 +53,24 @@ def data_filename(prefix, shard=0, num_shards=1):
 
 def dtype_name(dt_enum):
     """Our dtype name for a TF DataType number ('float32', 'string', ...)."""
-    if dt_enum == _STRING:
-        return "string"
-    np_dtype = _DT_TO_NP.get(dt_enum)
-    if np_dtype is None:
+    name = _DT_TO_NAME.get(dt_enum)
+    if name is None:
         raise UnimplementedError(f"checkpoint tensors of type {DATA_TYPES.get(dt_enum, dt_enum)} "
                                  "are not supported")
-    return np_dtype.name
+    return name
 
 
-def atomic_write(path, chunks):
-    """Write `chunks` (bytes-like) to `path` through a fsynced temporary file and a rename."""
+def atomic_write(path, chunks, sync=True):
+    """Write `chunks` (bytes-like) to `path` through a temporary file (fsynced if `sync`) and a
+    rename."""
     tmp = f"{path}.tempstate{uuid.uuid4().hex}"
     try:
         with open(tmp, "wb") as fh:
             for c in chunks:
                 fh.write(c)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -74,7 +80,8 @@ def atomic_write(path, chunks):
         raise
 
 
-def _fsync_dir(directory):
+def fsync_dir(directory):
+    """Make the renames done in `directory` durable."""
     try:
         fd = os.open(directory or ".", os.O_RDONLY)
     except OSError:
@@ -136,10 +143,11 @@ def _entry_for(value, offset):
     return entry, data
 
 
-def write_bundle(prefix, tensors):
+def write_bundle(prefix, tensors, sync=True):
     """Write `tensors` (key -> array or bytes) as the bundle `prefix`; returns `prefix`.
 
-    Keys are stored sorted; the data file's tensors follow the same order."""
+    Keys are stored sorted; the data file's tensors follow the same order. With `sync`, both files
+    are on disk when this returns."""
     directory = os.path.dirname(prefix)
     if directory:
         os.makedirs(directory, exist_ok=True)
@@ -154,9 +162,10 @@ def write_bundle(prefix, tensors):
     header = BundleHeaderProto(num_shards=1, endianness=0)
     header.version.producer = TENSOR_BUNDLE_VERSION
     index = write_table([(b"", header.SerializeToString())] + rows)
-    atomic_write(data_filename(prefix), chunks)
-    atomic_write(index_filename(prefix), [index])
-    _fsync_dir(directory)
+    atomic_write(data_filename(prefix), chunks, sync)
+    atomic_write(index_filename(prefix), [index], sync)
+    if sync:
+        fsync_dir(directory)
     return prefix
 
 
@@ -235,22 +244,26 @@ class BundleReader:
         if e.offset + e.size > len(data):
             raise DataLossError(f"checkpoint data for {where} is truncated: needs bytes "
                                 f"[{e.offset}, {e.offset + e.size}) of a {len(data)}-byte file")
-        raw = data[e.offset:e.offset + e.size]
+        raw = memoryview(data)[e.offset:e.offset + e.size]   # read-only, no copy
         if e.dtype == _STRING:
-            return self._strings(raw, shape, e.crc32c, where)
-        if _crc.mask(_crc.crc32c(raw)) != e.crc32c:
+            return self._strings(bytes(raw), shape, e.crc32c, where)
+        # google-crc32c takes bytes only: the checksum reads a copy, the array views the file
+        if _crc.mask(_crc.crc32c(data[e.offset:e.offset + e.size])) != e.crc32c:
             raise DataLossError(f"checksum mismatch for {where} (offset {e.offset}): the "
                                 "checkpoint is corrupted")
         np_dtype = _DT_TO_NP.get(e.dtype)
         if np_dtype is None:
             dtype_name(e.dtype)  # raises, naming the type
-        if self._big_endian:
-            np_dtype = np_dtype.newbyteorder(">")
-        arr = np.frombuffer(raw, dtype=np_dtype)
-        if arr.size != int(np.prod(shape, dtype=np.int64)):
+        arr = np.frombuffer(raw, dtype=np_dtype.newbyteorder(">") if self._big_endian
+                            else np_dtype)
+        if arr.size != math.prod(shape):
             raise DataLossError(f"{where} holds {arr.size} elements, its shape {list(shape)} "
                                 "needs a different number")
-        return arr.astype(np_dtype.newbyteorder("="), copy=True).reshape(shape)
+        if self._big_endian:
+            arr = arr.astype(np_dtype)
+            arr.flags.writeable = False
+        # A read-only view of the data file's bytes (callers that hand it out copy it).
+        return arr.reshape(shape)
 
     @staticmethod
     def _strings(raw, shape, expected, where):

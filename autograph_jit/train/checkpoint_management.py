@@ -21,7 +21,7 @@ import time
 
 from google.protobuf import text_format
 
-from .bundle import atomic_write, index_filename
+from .bundle import atomic_write, fsync_dir, index_filename
 from .protos import CheckpointState
 
 __all__ = ["latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
@@ -40,8 +40,8 @@ def _relative(directory, path):
 
 def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoint_paths=None,
                             latest_filename=None, all_model_checkpoint_timestamps=None,
-                            last_preserved_timestamp=None):
-    """Atomically (re)write the directory's `checkpoint` file."""
+                            last_preserved_timestamp=None, sync=True):
+    """Atomically (re)write the directory's `checkpoint` file (durably with `sync`)."""
     state = CheckpointState(model_checkpoint_path=_relative(save_dir, model_checkpoint_path))
     paths = list(all_model_checkpoint_paths or [])
     if model_checkpoint_path and (not paths or paths[-1] != model_checkpoint_path):
@@ -52,7 +52,9 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
     if last_preserved_timestamp is not None:
         state.last_preserved_timestamp = last_preserved_timestamp
     path = os.path.join(save_dir or ".", latest_filename or _STATE_FILE)
-    atomic_write(path, [text_format.MessageToString(state).encode()])
+    atomic_write(path, [text_format.MessageToString(state).encode()], sync)
+    if sync:
+        fsync_dir(save_dir)
 
 
 def get_checkpoint_state(checkpoint_dir, latest_filename=None):
@@ -190,22 +192,25 @@ class CheckpointManager:
         """The prefixes of the checkpoints kept (and still subject to deletion), oldest first."""
         return list(self._maybe_delete)
 
-    def _record_state(self):
+    def _record_state(self, sync=True):
         update_checkpoint_state(
             self._directory, self._latest_checkpoint, list(self._maybe_delete),
             all_model_checkpoint_timestamps=list(self._maybe_delete.values()),
-            last_preserved_timestamp=self._last_preserved_timestamp)
+            last_preserved_timestamp=self._last_preserved_timestamp, sync=sync)
 
     def _sweep(self):
+        """Drop the checkpoints past `max_to_keep` from the kept list; returns those to delete."""
+        doomed = []
         if self._max_to_keep is None:
-            return
+            return doomed
         while len(self._maybe_delete) > self._max_to_keep:
             path, stamp = self._maybe_delete.popitem(last=False)
             hours = self._keep_checkpoint_every_n_hours
             if hours and stamp - hours * 3600.0 >= self._last_preserved_timestamp:
                 self._last_preserved_timestamp = stamp
                 continue
-            _delete_checkpoint(path)
+            doomed.append(path)
+        return doomed
 
     def save(self, checkpoint_number=None, check_interval=True, options=None):
         """Save a numbered checkpoint (the checkpoint's `save_counter` after incrementing it, or
@@ -216,21 +221,25 @@ class CheckpointManager:
             if (self._last_checkpoint_step is not None
                     and step < self._last_checkpoint_step + self._checkpoint_interval):
                 return None
+        sync = getattr(options, "experimental_fsync", True)
         counter = self._checkpoint.save_counter
         counter.assign_add(1)
         if checkpoint_number is None:
             checkpoint_number = counter
         number = int(checkpoint_number.numpy() if hasattr(checkpoint_number, "numpy")
                      else checkpoint_number)
-        save_path = self._checkpoint.write(f"{self._checkpoint_prefix}-{number}")
+        save_path = self._checkpoint.write(f"{self._checkpoint_prefix}-{number}", options)
         if self._step_counter is not None:
             self._last_checkpoint_step = int(self._step_counter)
         self._maybe_delete.pop(save_path, None)
         self._maybe_delete[save_path] = time.time()
         self._latest_checkpoint = save_path
-        self._record_state()   # name the new checkpoint before deleting any old one
-        self._sweep()
-        self._record_state()
+        doomed = self._sweep()
+        # The state file names the new checkpoint (and no deleted one) before anything is
+        # deleted: a crash in between leaves only unlisted files behind.
+        self._record_state(sync)
+        for path in doomed:
+            _delete_checkpoint(path)
         return save_path
 
     def restore_or_initialize(self):

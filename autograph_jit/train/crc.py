@@ -14,8 +14,8 @@ _MASK_DELTA = 0xa282ead8
 
 
 def crc32c(data):
-    """The CRC32C of a bytes-like object."""
-    return _crc.value(bytes(data)) if not isinstance(data, bytes) else _crc.value(data)
+    """The CRC32C of a bytes object."""
+    return _crc.value(data)
 
 
 def extend(crc, data):

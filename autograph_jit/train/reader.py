@@ -34,7 +34,7 @@ class CheckpointReader:
         value = self._bundle.get(key)
         if value.dtype == object and value.ndim == 0:
             return value[()]
-        return value
+        return value.copy()
 
     def get_variable_to_shape_map(self):
         return {k: self._bundle.shape(k) for k in self._bundle.keys()}

@@ -28,9 +28,11 @@ _DEFERRED = "_self_checkpoint_deferred"
 
 
 def _assign_raw(var, arr):
-    """Install a checked value without an op (restores are not traced or taped)."""
-    arr = np.array(arr, dtype=var.dtype.np_dtype, copy=True)
-    arr.flags.writeable = False
+    """Install a checked value without an op (restores are not traced or taped). A read-only
+    array of the variable's dtype is kept as it is (variable buffers are never written in place)."""
+    if arr.dtype != var.dtype.np_dtype or arr.flags.writeable:
+        arr = np.array(arr, dtype=var.dtype.np_dtype, copy=True)
+        arr.flags.writeable = False
     var._value = arr
 
 
