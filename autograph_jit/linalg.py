@@ -1,6 +1,6 @@
 """`tf.linalg` namespace."""
 from .ops.math_ops import matmul, tensordot  # noqa: F401
-from .ops.array_ops import eye  # noqa: F401
+from .ops.array_ops import eye
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):

@@ -74,15 +74,6 @@ def host_info():
             "data_layout": s["data_layout"]}
 
 
-def vector_width_bits():
-    feats = host_info()["features"]
-    if "+avx512f" in feats:
-        return 512
-    if "+avx" in feats:
-        return 256
-    return 128
-
-
 def cache_dir():
     """The disk cache directory, or None when the cache is switched off."""
     if os.environ.get("AUTOGRAPH_JIT_CACHE", "1") in ("0", "false", "off", ""):

@@ -48,7 +48,7 @@ def _trainable_dtype(dtype):
 
 def record(op, inputs, outputs, attrs):
     """Called by `apply` after every op while tapes are active."""
-    if op.name == "read_variable":
+    if op.reads_variable:
         var = attrs["var"]
         for tape in ACTIVE_TAPES:
             if tape._recording:
@@ -193,11 +193,14 @@ class GradientTape:
             out_grads = [grads.get(_key(o)) for o in call.outputs]
             if all(g is None for g in out_grads):
                 continue
-            if call.op.name == "read_variable":
+            if call.op.reads_variable:
                 _accumulate(grads, call.inputs[0], out_grads[0], math_ops)
                 continue
-            out_grads = [array_ops.zeros_like(o) if g is None else g
-                         for o, g in zip(call.outputs, out_grads)]
+            if call.op.interpret is None:
+                out_grads = [array_ops.zeros_like(o) if g is None else g
+                             for o, g in zip(call.outputs, out_grads)]
+            # (ops holding regions get None for an unused output: their VJPs leave it out
+            # instead of multiplying a zero into partials that may be inf, as eagerly)
             in_grads = call.op.vjp(call, *out_grads)
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)

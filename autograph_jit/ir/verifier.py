@@ -4,11 +4,8 @@ Checks that every input is defined before use (params, earlier nodes; regions se
 params), each value is defined once, node output types agree with the op's type rule, effectful
 nodes take and give a token, and region signatures match their node's operands.
 """
+from ..errors import VerificationError
 from .graph import Graph
-
-
-class VerificationError(Exception):
-    pass
 
 
 def verify(graph):

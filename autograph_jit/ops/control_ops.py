@@ -112,7 +112,9 @@ def _cond_vjp(c, *grads):
             with GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch([s for s in sources if s.dtype.is_floating])
                 outs = replay(g, caps)
-            gs = tape.gradient(outs, sources, output_gradients=list(grads),
+            used = [k for k, g_ in enumerate(grads) if g_ is not None]  # None: output unused
+            gs = tape.gradient([outs[k] for k in used], sources,
+                               output_gradients=[grads[k] for k in used],
                                unconnected_gradients="zero")
             return [g_ if g_ is not None else zeros_like(s if isinstance(s, Tensor)
                                                          else s.read_value())

@@ -14,7 +14,8 @@ so the op has no gradient. The interpreter runs one by running its body; compile
 the body as one loop nest.
 """
 from ..ir.graph import Graph
-from .opdef import InvalidArgumentError, defop
+from ..errors import InvalidArgumentError
+from .opdef import defop
 
 KINDS = ("elementwise", "reduction", "matmul")
 

@@ -17,7 +17,8 @@ from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_axis, static_ints, to_tensor
 from .array_ops import _dims_from, reshape, shape, transpose
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["gather", "gather_nd", "one_hot", "boolean_mask", "where_indices", "sort", "argsort"]
 

@@ -10,7 +10,8 @@ from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import match_dtypes, static_axis, to_tensor
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 # ----------------------------------------------------------------------------------------------
 # broadcasting helpers (ops of their own, so shapes unknown until run time work in graphs)
@@ -39,7 +40,8 @@ def _sum_to_infer(in_types):
 
 _sum_to = defop("sum_to", _sum_to_infer, _sum_to_kernel,
                 vjp=lambda c, g: (broadcast_like(g, c.inputs[0]), None),
-                doc="Reduce input 0 to the shape of input 1 (inverse of broadcasting).")
+                doc="Reduce input 0 to the shape of input 1 (inverse of broadcasting).",
+                speculatable=True)
 
 
 def _broadcast_like_infer(in_types):
@@ -51,7 +53,7 @@ _broadcast_like = defop(
     "broadcast_like", _broadcast_like_infer,
     lambda x, like: np.broadcast_to(x, np.broadcast_shapes(x.shape, like.shape)),
     vjp=lambda c, g: (unbroadcast(g, c.inputs[0]), None),
-    doc="Broadcast input 0 against the shape of input 1.")
+    doc="Broadcast input 0 against the shape of input 1.", speculatable=True)
 
 
 def unbroadcast(g, x):
@@ -166,10 +168,10 @@ def _floormod_vjp(c, g):
 _add = _binary("add", np.add, _add_vjp)
 _sub = _binary("subtract", np.subtract, _sub_vjp)
 _mul = _binary("multiply", np.multiply, _mul_vjp)
-_div = _binary("divide", _div_kernel, _div_vjp)
-_floordiv = _binary("floordiv", _floordiv_kernel)
-_floormod = _binary("floormod", _floormod_kernel, _floormod_vjp)
-_pow = _binary("pow", _pow_kernel, _pow_vjp)
+_div = _binary("divide", _div_kernel, _div_vjp, traps_on_integers=True)
+_floordiv = _binary("floordiv", _floordiv_kernel, traps_on_integers=True)
+_floormod = _binary("floormod", _floormod_kernel, _floormod_vjp, traps_on_integers=True)
+_pow = _binary("pow", _pow_kernel, _pow_vjp, traps_on_integers=True, heavy=True)
 _maximum = _binary("maximum", np.maximum, _maxmin_vjp(lambda x, y: greater_equal(x, y)))
 _minimum = _binary("minimum", np.minimum, _maxmin_vjp(lambda x, y: less_equal(x, y)))
 
@@ -281,17 +283,21 @@ _sqrt = _unary("sqrt", np.sqrt, lambda c, g: divide_(g, multiply(_out(c), 2)),
                allowed=tr.FLOATS)
 _rsqrt = _unary("rsqrt", lambda x: 1 / np.sqrt(x),
                 lambda c, g: multiply(g, multiply(pow(_out(c), 3), -0.5)), allowed=tr.FLOATS)
-_exp = _unary("exp", np.exp, lambda c, g: multiply(g, _out(c)), allowed=tr.FLOATS)
-_log = _unary("log", np.log, lambda c, g: divide_(g, _x(c)), allowed=tr.FLOATS)
-_log1p = _unary("log1p", np.log1p, lambda c, g: divide_(g, add(_x(c), 1)), allowed=tr.FLOATS)
-_expm1 = _unary("expm1", np.expm1, lambda c, g: multiply(g, add(_out(c), 1)), allowed=tr.FLOATS)
-_sin = _unary("sin", np.sin, lambda c, g: multiply(g, cos(_x(c))), allowed=tr.FLOATS)
-_cos = _unary("cos", np.cos, lambda c, g: negative(multiply(g, sin(_x(c)))), allowed=tr.FLOATS)
+_exp = _unary("exp", np.exp, lambda c, g: multiply(g, _out(c)), allowed=tr.FLOATS, heavy=True)
+_log = _unary("log", np.log, lambda c, g: divide_(g, _x(c)), allowed=tr.FLOATS, heavy=True)
+_log1p = _unary("log1p", np.log1p, lambda c, g: divide_(g, add(_x(c), 1)), allowed=tr.FLOATS,
+                heavy=True)
+_expm1 = _unary("expm1", np.expm1, lambda c, g: multiply(g, add(_out(c), 1)), allowed=tr.FLOATS,
+                heavy=True)
+_sin = _unary("sin", np.sin, lambda c, g: multiply(g, cos(_x(c))), allowed=tr.FLOATS, heavy=True)
+_cos = _unary("cos", np.cos, lambda c, g: negative(multiply(g, sin(_x(c)))), allowed=tr.FLOATS,
+              heavy=True)
 _tanh = _unary("tanh", np.tanh,
-               lambda c, g: multiply(g, subtract(1, square(_out(c)))), allowed=tr.FLOATS)
+               lambda c, g: multiply(g, subtract(1, square(_out(c)))), allowed=tr.FLOATS,
+               heavy=True)
 _sigmoid = _unary("sigmoid", _sigmoid_kernel,
                   lambda c, g: multiply(g, multiply(_out(c), subtract(1, _out(c)))),
-                  allowed=tr.FLOATS)
+                  allowed=tr.FLOATS, heavy=True)
 _reciprocal = _unary("reciprocal", lambda x: 1 / x,
                      lambda c, g: negative(multiply(g, square(_out(c)))), allowed=tr.FLOATS)
 _round = _unary("round", np.round, lambda c, g: None)  # half to even, as TF
@@ -307,7 +313,7 @@ def _erf_kernel(x):
 
 _erf = _unary("erf", _erf_kernel,
               lambda c, g: multiply(g, multiply(exp(negative(square(_x(c)))),
-                                                2 / np.sqrt(np.pi))), allowed=tr.FLOATS)
+                                                2 / np.sqrt(np.pi))), allowed=tr.FLOATS, heavy=True)
 
 
 def _unary_fn(op):
@@ -508,6 +514,16 @@ def _expand_reduced(g, x, axis, keepdims):
     from . import array_ops
     if not keepdims:
         rank = x.shape.rank
+        if rank is None:  # the reduced axes as 1s in x's run-time shape
+            if axis is None:
+                return broadcast_like(g, x)  # (g is a scalar)
+            dims = array_ops.shape(x)
+            n = array_ops.rank(x)
+            hit = equal(array_ops.reshape(array_ops.range(n), [-1, 1]),
+                        array_ops.reshape(floormod(array_ops.constant(list(axis), dtype="int32"),
+                                                   n), [1, -1]))
+            kept = where(reduce_any(hit, axis=1), array_ops.ones_like(dims), dims)
+            return broadcast_like(array_ops.reshape(g, kept), x)
         axes = range(rank) if axis is None else sorted(a % rank for a in axis) if rank else ()
         for a in axes:
             g = array_ops.expand_dims(g, a)
@@ -600,19 +616,19 @@ def _mean_kernel(x, axis, keepdims):
 
 
 _reduce_sum = defop("reduce_sum", _reduce_infer("reduce_sum", tr.NUMERIC),
-                    _reduce_kernel(np.sum), vjp=_sum_vjp)
+                    _reduce_kernel(np.sum), vjp=_sum_vjp, speculatable=True)
 _reduce_mean = defop("reduce_mean", _reduce_infer("reduce_mean", tr.NUMERIC), _mean_kernel,
-                     vjp=_mean_vjp)
+                     vjp=_mean_vjp, speculatable=True)
 _reduce_max = defop("reduce_max", _reduce_infer("reduce_max", tr.NUMERIC),
-                    _extreme_kernel(np.max, _lowest), vjp=_extreme_vjp)
+                    _extreme_kernel(np.max, _lowest), vjp=_extreme_vjp, speculatable=True)
 _reduce_min = defop("reduce_min", _reduce_infer("reduce_min", tr.NUMERIC),
-                    _extreme_kernel(np.min, _highest), vjp=_extreme_vjp)
+                    _extreme_kernel(np.min, _highest), vjp=_extreme_vjp, speculatable=True)
 _reduce_prod = defop("reduce_prod", _reduce_infer("reduce_prod", tr.NUMERIC),
-                     _reduce_kernel(np.prod), vjp=_prod_vjp)
+                     _reduce_kernel(np.prod), vjp=_prod_vjp, speculatable=True)
 _reduce_any = defop("reduce_any", _reduce_infer("reduce_any", (dtypes.bool,)),
-                    _reduce_kernel(np.any))
+                    _reduce_kernel(np.any), speculatable=True)
 _reduce_all = defop("reduce_all", _reduce_infer("reduce_all", (dtypes.bool,)),
-                    _reduce_kernel(np.all))
+                    _reduce_kernel(np.all), speculatable=True)
 
 
 def _axis_attr(axis):
@@ -793,7 +809,7 @@ def _matmul_vjp(c, g):
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
-_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp)
+_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp, speculatable=True)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,

@@ -16,7 +16,8 @@ from ..runtime import rng as _rng
 from ._args import to_tensor
 from .array_ops import _dims_from, _shape_tensor
 from .math_ops import add, cast, multiply
-from .opdef import RNG, InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import RNG, apply, defop
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2 ** 31 - 1

@@ -2,7 +2,7 @@
 a Python list that a graph loop appends to becomes a TensorArray (AutoGraph's ListTensorArray), so
 the list ops accept one and give what the list of its elements would."""
 from . import type_rules as tr
-from .opdef import InvalidArgumentError
+from ..errors import InvalidArgumentError
 
 
 def stacked(values):

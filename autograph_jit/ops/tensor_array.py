@@ -28,7 +28,8 @@ from .. import dtypes as _dtypes
 from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape, as_shape
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["TensorArray", "to_buffers", "from_buffers"]
 
@@ -61,6 +62,8 @@ def _write_infer(in_types, dynamic_size):
         raise TypeError(f"TensorArray.write: the array holds {buf.dtype.name} but the value is "
                         f"{value.dtype.name}. Fix: tf.cast the value to {buf.dtype.name}.")
     elem = _element_of(buf.shape, value.shape)
+    if value.shape.rank is None and buf.shape.rank == 1:
+        elem = None  # scalars, or the placeholder that a non-scalar value replaces
     if elem is not None and value.shape.rank is not None and not elem.is_compatible_with(
             value.shape):
         # (InvalidArgumentError, a ValueError: what the compiled write raises for it at run time)
@@ -298,7 +301,7 @@ class TensorArray:
         return ta
 
     def concat(self, name=None):
-        from .array_ops import concat as _concat, unstack as _unstack, reshape, shape
+        from .array_ops import concat as _concat, reshape, shape
         buf = self._buffer
         if buf.shape.rank is not None and buf.shape.rank < 2:
             raise ValueError("TensorArray.concat: elements must have rank >= 1")

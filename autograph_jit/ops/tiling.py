@@ -16,7 +16,8 @@ from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_axis, to_tensor
 from .array_ops import _dims_from, _shape_tensor, reshape, shape, stack
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["pad", "reverse", "tile", "broadcast_to"]
 
@@ -78,9 +79,9 @@ def _pad_vjp(c, g):
     mode = c.attrs["mode"]
     if mode == "CONSTANT":
         from .math_ops import cast
-        from .slicing import slice
-        begin = reshape(slice(cast(paddings, dtypes.int32), [0, 0], [-1, 1]), [-1])
-        return slice(g, begin, shape(x)), None, None
+        from . import slicing
+        begin = reshape(slicing.slice(cast(paddings, dtypes.int32), [0, 0], [-1, 1]), [-1])
+        return slicing.slice(g, begin, shape(x)), None, None
     return apply(_mirror_pad_grad, g, paddings, mode=mode), None, None
 
 
@@ -237,7 +238,7 @@ def _bt_vjp(c, g):
     return unbroadcast(g, c.inputs[0]), None
 
 
-_broadcast_to = defop("broadcast_to", _bt_infer, _bt_kernel, vjp=_bt_vjp)
+_broadcast_to = defop("broadcast_to", _bt_infer, _bt_kernel, vjp=_bt_vjp, speculatable=True)
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002

@@ -7,6 +7,12 @@ final loop variables, the reverse loop computes, for k = n-1 .. 0,
     g_k              = d body(vars_k) / d vars_k  applied to g_{k+1}
     g_captures      += d body(vars_k) / d captures applied to g_{k+1}   (same for variables read)
 
+A loop variable whose cotangent is a symbolic zero (no output gradient, or nothing live depends
+on it at that step) is left out of the step's VJP instead of being fed a dense zero, as eagerly:
+`0 * inf` in a partial must not turn a finite gradient into NaN. Which variables are live at
+each reverse step is known statically (`_live_schedule`); when it varies, a `tf.cond` picks the
+step's VJP.
+
 Each iteration's `vars_k` comes from TensorArrays filled by re-running the forward loop inside the
 gradient graph (the forward node's own outputs hold only the last iteration). The re-run leaves
 out the body's `tf.print` calls, so printing happens once per forward iteration, as eagerly; a body
@@ -60,30 +66,48 @@ def while_vjp(c, *grads):
                  else convert_to_tensor(grads[i]) for i in fl_vars]
     acc_caps = [array_ops.zeros_like(bcaps[i]) for i in fl_caps]
     acc_vars = [array_ops.zeros(v.shape, v.dtype) for v in fl_variables]
+    schedule, live_sets = _live_schedule(body_g, n, fl_vars, [grads[i] is not None
+                                                              for i in fl_vars])
+
+    def step(k, g, a_caps, a_vars, live):
+        """One reverse iteration; only the loop variables in `live` have a cotangent (the
+        others' are symbolic zeros: no VJP runs for them, as eagerly)."""
+        vs = [ta.read(k) for ta in history]
+        sources = [vs[i] for i in fl_vars] + [bcaps[i] for i in fl_caps] + fl_variables
+        with GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(sources)
+            outs = run(body_g, vs + bcaps)
+        gs = tape.gradient([outs[fl_vars[j]] for j in live], sources,
+                           output_gradients=[g[j] for j in live],
+                           unconnected_gradients="zero")
+        nv, ncap = len(fl_vars), len(fl_caps)
+        a_caps = [a + d for a, d in zip(a_caps, gs[nv:nv + ncap])]
+        a_vars = [a + d for a, d in zip(a_vars, gs[nv + ncap:])]
+        return list(gs[:nv]) + a_caps + a_vars
 
     def bwd_cond(k, g, a_caps, a_vars):
         return math_ops.greater(k, 0)
 
     def bwd_body(k, g, a_caps, a_vars):
         k = k - 1
-        vs = [ta.read(k) for ta in history]
-        sources = [vs[i] for i in fl_vars] + [bcaps[i] for i in fl_caps] + fl_variables
-        with GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch(sources)
-            outs = run(body_g, vs + bcaps)
-        gs = tape.gradient([outs[i] for i in fl_vars], sources, output_gradients=list(g),
-                           unconnected_gradients="zero")
+        if len(live_sets) == 1:
+            flat = step(k, g, a_caps, a_vars, live_sets[0])
+        else:  # which variables are live depends on the reverse step number
+            index = _schedule_index(schedule, count - 1 - k)
+            flat = _switch(index, [
+                (lambda live=live: step(k, g, a_caps, a_vars, live)) for live in live_sets])
         nv, ncap = len(fl_vars), len(fl_caps)
-        a_caps = [a + d for a, d in zip(a_caps, gs[nv:nv + ncap])]
-        a_vars = [a + d for a, d in zip(a_vars, gs[nv + ncap:])]
-        return k, list(gs[:nv]), a_caps, a_vars
+        return k, flat[:nv], flat[nv:nv + ncap], flat[nv + ncap:]
 
     _, g_vars, g_caps, g_variables = while_loop(bwd_cond, bwd_body,
                                                 [count, out_grads, acc_caps, acc_vars])
 
     result = [None] * len(inputs)
-    for i, g in zip(fl_vars, g_vars):
-        result[i] = g
+    ever_live = {j for live in live_sets for j in live}
+    for j, (i, g) in enumerate(zip(fl_vars, g_vars)):
+        # (a variable no step gives a cotangent has a symbolic zero gradient: None, so that
+        # the VJPs before the loop skip it too)
+        result[i] = g if j in ever_live else None
     for i, g in zip(fl_caps, g_caps):
         result[n + nc + i] = g
     by_id = {id(v): g for v, g in zip(fl_variables, g_variables)}
@@ -102,3 +126,66 @@ def _check_replayable(body):
                 f"Cannot differentiate through this tf.while_loop: its body {what}{where}, and "
                 "the gradient re-runs the body. Fix: move the assignment or the random draw out "
                 "of the loop, or compute the gradient inside the loop body.")
+
+
+def _dependencies(body, n):
+    """For each of the body's first n results, the bit set of the loop variables (its first n
+    data params) it depends on."""
+    dep = {p.id: 1 << i for i, p in enumerate(body.data_params[:n])}
+    for node in body.nodes:
+        mask = 0
+        for v in node.inputs:
+            mask |= dep.get(v.id, 0)
+        if mask:
+            for v in node.outputs:
+                dep[v.id] = mask
+    return [dep.get(r.id, 0) for r in body.data_results[:n]]
+
+
+def _live_schedule(body, n, fl_vars, live0):
+    """Which floating loop variables carry a non-zero cotangent at each reverse step.
+
+    Step 0 has those whose output gradient is given; step t+1 those that a live variable of
+    step t depends on. The sequence of sets is eventually periodic. Returns (schedule, sets):
+    `sets` the distinct sets (tuples of positions in fl_vars), `schedule` (prefix, cycle) of
+    indices into `sets` for steps 0.. (the cycle repeats after the prefix)."""
+    deps = _dependencies(body, n)
+    pos = {i: j for j, i in enumerate(fl_vars)}
+    live = tuple(j for j, on in enumerate(live0) if on)
+    seen, seq = {}, []
+    while live not in seen:
+        seen[live] = len(seq)
+        seq.append(live)
+        mask = 0
+        for j in live:
+            mask |= deps[fl_vars[j]]
+        live = tuple(pos[i] for i in fl_vars if mask >> i & 1)
+    start = seen[live]
+    sets = list(dict.fromkeys(seq))
+    index = [sets.index(x) for x in seq]
+    return (index[:start], index[start:]), sets
+
+
+def _schedule_index(schedule, t):
+    """The index into the live sets for reverse step `t` (a scalar int32 tensor)."""
+    from . import array_ops, math_ops
+    from .gather_ops import gather
+    prefix, cycle = schedule
+    m = len(prefix)
+    in_cycle = gather(array_ops.constant(cycle, dtype="int32"),
+                                math_ops.floormod(math_ops.maximum(t - m, 0), len(cycle)))
+    if not prefix:
+        return in_cycle
+    head = gather(array_ops.constant(prefix, dtype="int32"),
+                            math_ops.minimum(t, m - 1))
+    return math_ops.where(math_ops.less(t, m), head, in_cycle)
+
+
+def _switch(index, branches):
+    """branches[index]() through nested tf.cond."""
+    from . import math_ops
+    from .control_ops import cond
+    if len(branches) == 1:
+        return branches[0]()
+    return list(cond(math_ops.equal(index, 0), branches[0],
+                     lambda: _switch(index - 1, branches[1:])))

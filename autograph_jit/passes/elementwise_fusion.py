@@ -35,35 +35,33 @@ def _fuse(graph):
     nodes = graph.nodes
     producer = {v.id: n for n in nodes for v in n.outputs}
     users = use_lists(graph)
-    group = {}  # id(node) -> group id (an index), only for candidates
-    members = {}  # group id -> list of node indices
+    st = _Groups(nodes, users)
     for i, n in enumerate(nodes):
         if is_elementwise_node(n) and len(set(v.type.shape for v in n.outputs)) == 1:
-            group[id(n)] = i
-            members[i] = [i]
+            st.add(i)
 
     def shape_of(n):
         return n.outputs[0].type.shape
 
     for i, n in enumerate(nodes):
-        if id(n) not in group:
+        if id(n) not in st.group:
             continue
         for v in n.inputs:
             p = producer.get(v.id)
-            if p is None or id(p) not in group or shape_of(p) != shape_of(n):
+            if p is None or id(p) not in st.group or shape_of(p) != shape_of(n):
                 continue
-            a, b = group[id(p)], group[id(n)]
-            if a == b or _creates_cycle(nodes, members[a], members[b], users, group, members):
+            a, b = st.group[id(p)], st.group[id(n)]
+            if a == b or st.weight[a] + st.weight[b] > MAX_FUSED_OPS \
+                    or st.creates_cycle(a, b, i):
                 continue
-            for k in members[b]:
-                group[id(nodes[k])] = a
-            members[a] = sorted(members[a] + members.pop(b))
+            st.merge(a, b)
     replaced = {}
     out_nodes = []
     mapping = {}
-    for gid, idxs in members.items():
+    for gid, idxs in st.members.items():
         if len(idxs) < 2:
             continue
+        idxs.sort()
         fusion, exposed = build_fusion("elementwise", [nodes[k] for k in idxs], users)
         mapping.update(exposed)
         replaced[idxs[0]] = fusion
@@ -83,38 +81,94 @@ def _fuse(graph):
     replace_uses(graph, mapping)
 
 
-def _creates_cycle(nodes, group_a, group_b, users, group, members):
-    """Would merging the two groups make a cycle? Yes when a path leaves one group and comes back
-    into the other through something else — counting every *other group* as the single fused node
-    it will become (if that group reads a value of A and B reads that group, the fused B would
-    need A's fusion, which would then need B)."""
-    inside = {id(nodes[k]) for k in group_a} | {id(nodes[k]) for k in group_b}
-    return (_path_outside(nodes, group_a, group_b, inside, users, group, members)
-            or _path_outside(nodes, group_b, group_a, inside, users, group, members))
+SEARCH_LIMIT = 4096  # nodes one legality check may visit; past it the merge is refused
+# Ops in one fused loop at most. LLVM's loop vectorizer takes time quadratic in the length of a
+# loop body's dependence chain (a 4,000-op body: ~7 s); loops of this size cost it ~5 ms each,
+# and the extra pass over memory per 128 ops is noise.
+MAX_FUSED_OPS = 128
 
 
-def _path_outside(nodes, src, dst, inside, users, group, members):
-    targets = {id(nodes[k]) for k in dst}
-    stack = [u for k in src for v in nodes[k].outputs for u in users.get(v.id, ())
-             if u is not None and id(u) not in inside]
-    seen = set()
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        gid = group.get(id(n))
-        if gid is not None:  # a node of another group: the whole group is one node after fusion
-            stack.extend(nodes[k] for k in members[gid] if id(nodes[k]) not in seen)
-        for v in n.outputs:
-            for u in users.get(v.id, ()):
-                if u is None:
+class _Groups:
+    """The groups so far, in near-linear time: node -> group id, group id -> member indices
+    (unsorted), and each group's *frontier* (members with a user outside the group), so a
+    legality check starts from the frontier instead of every member.
+
+    Nodes are merged in program order: when node i is visited, every node after it is still a
+    group of one, so no path between two groups can go through a node after i (a path from there
+    only moves forward). The cycle search never looks past i; a chain of n ops costs O(n)."""
+
+    def __init__(self, nodes, users):
+        self.nodes = nodes
+        self.users = users
+        self.group = {}     # id(node) -> group id
+        self.members = {}   # group id -> [node index]
+        self.frontier = {}  # group id -> [node index]
+        self.weight = {}    # group id -> ops in its fused body
+        self.pos = {id(n): i for i, n in enumerate(nodes)}
+        self.visits = 0     # nodes visited by legality checks (tests count work with it)
+
+    def add(self, i):
+        self.group[id(self.nodes[i])] = i
+        self.members[i] = [i]
+        self.frontier[i] = [i]
+        n = self.nodes[i]
+        self.weight[i] = len(n.attrs["body"].nodes) if n.op.name == "fusion" else 1
+
+    def _outside_users(self, k, gids):
+        for v in self.nodes[k].outputs:
+            for u in self.users.get(v.id, ()):
+                if u is None or self.group.get(id(u)) not in gids:
+                    yield u
+
+    def merge(self, a, b):
+        if len(self.members[a]) < len(self.members[b]):
+            a, b = b, a
+        for k in self.members[b]:
+            self.group[id(self.nodes[k])] = a
+        self.members[a].extend(self.members.pop(b))
+        self.weight[a] += self.weight.pop(b)
+        both = (a,)
+        self.frontier[a] = [k for k in self.frontier[a] + self.frontier.pop(b)
+                            if next(self._outside_users(k, both), False) is not False]
+
+    def creates_cycle(self, a, b, limit):
+        """Would merging groups a and b make a cycle? Yes when a path leaves one group and
+        comes back into the other through something else — counting every *other group* as
+        the single fused node it will become. Only nodes up to index `limit` are searched."""
+        return self._path(a, b, limit) or self._path(b, a, limit)
+
+    def _path(self, src, dst, limit):
+        both = (src, dst)
+        stack = [u for k in self.frontier[src] for u in self._outside_users(k, both)]
+        seen_groups = set(both)
+        seen = set()
+        while stack:
+            n = stack.pop()
+            if n is None or id(n) in seen or self.pos[id(n)] > limit:
+                continue
+            seen.add(id(n))
+            self.visits += 1
+            if len(seen) > SEARCH_LIMIT:
+                return True  # (too costly to prove legal: keep the groups apart)
+            gid = self.group.get(id(n))
+            if gid == dst:
+                return True
+            if gid is not None:  # a node of another group: the whole group is one node after
+                if gid in seen_groups:
                     continue
-                if id(u) in targets:
-                    return True
-                if id(u) not in inside:
+                seen_groups.add(gid)
+                for k in self.frontier[gid]:
+                    for u in self._outside_users(k, (gid,)):
+                        if u is not None and self.group.get(id(u)) == dst:
+                            return True
+                        stack.append(u)
+                continue
+            for v in n.outputs:
+                for u in self.users.get(v.id, ()):
+                    if u is not None and self.group.get(id(u)) == dst:
+                        return True
                     stack.append(u)
-    return False
+        return False
 
 
 run = elementwise_fusion

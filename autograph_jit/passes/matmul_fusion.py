@@ -34,8 +34,9 @@ def _fuse(graph):
         while True:
             out = chain[-1].outputs[0]
             us = users.get(out.id, [])
-            if len(us) != 1 or us[0] is None or not _epilogue_op(us[0], node):
-                break
+            if (len(us) != 1 or us[0] is None or id(us[0]) in in_chain
+                    or not _epilogue_op(us[0], node)):
+                break  # (a node joins one chain: `a @ b + c @ d` fuses the first matmul only)
             chain.append(us[0])
         if len(chain) > 1:
             chains[id(chain[-1])] = chain

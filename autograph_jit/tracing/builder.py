@@ -41,10 +41,6 @@ def user_location(skip=1):
     return None
 
 
-class TracingError(Exception):
-    """Marker mixin for errors already annotated with the user's location."""
-
-
 class GraphBuilder:
     def __init__(self, name, parent=None):
         self.graph = Graph(name)

@@ -14,6 +14,8 @@ import types
 import warnings
 import weakref
 
+import numpy as np
+
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
@@ -136,7 +138,7 @@ class Function:
         return cf
 
     def __call__(self, *args, **kwargs):
-        __tracebackhide__ = True  # noqa: F841  (pytest and IPython hide this frame)
+        __tracebackhide__ = True  # pytest and IPython hide this frame
         if _CONFIG["run_eagerly"]:  # (tf.config.functions_run_eagerly(), without a call)
             return self.python_function(*args, **kwargs)
         try:
@@ -473,8 +475,7 @@ def _tensor_keys(key):
 
 def _substitute(value, keys, builder, params, name):
     """Replace tensor leaves (and TensorSpecs) of an argument by symbolic parameters."""
-    if isinstance(value, (Tensor, TensorSpec)) or (
-            type(value).__module__ == "numpy" and type(value).__name__ == "ndarray"):
+    if isinstance(value, (Tensor, TensorSpec, np.ndarray)):  # (call_key's tensor leaves)
         k = next(keys)
         spec = spec_of_key(("tensor", k[1], k[2]))
         p = builder.add_param(TensorType(spec.dtype, spec.shape), name=name)

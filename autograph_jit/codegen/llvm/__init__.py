@@ -10,8 +10,8 @@ node: the segment returns it to Python as an array (dynamic_exe.py) at the first
 that needs its exact shape, and the rest is compiled for the size it reached.
 """
 import threading
-import time
 
+from ...errors import FallbackError
 from ...ir.graph import Graph
 from ...runtime.interpreter import run_graph, run_node
 from .dynamic_exe import DynamicExecutable
@@ -29,10 +29,6 @@ class _WholeGraph:
     def __init__(self, graph):
         self.op = type("op", (), {"name": f"all of {graph.name}"})
         self.location = None
-
-
-class FallbackError(RuntimeError):
-    """strict=True and some op would run on the interpreter."""
 
 
 class CpuFunction:

@@ -422,8 +422,8 @@ def prepare():
 
 def _check_layout():
     """The offsets the machine code reads, checked on live objects (raises when one differs)."""
-    read_i64 = lambda addr: ctypes.c_int64.from_address(addr).value  # noqa: E731
-    read_i32 = lambda addr: ctypes.c_int32.from_address(addr).value  # noqa: E731
+    read_i64 = lambda addr: ctypes.c_int64.from_address(addr).value
+    read_i32 = lambda addr: ctypes.c_int32.from_address(addr).value
     t, lst = (1.0, 2.0, 3.0), [1, 2]
     a = np.zeros((2, 3), np.float32)[:, :2]
     checks = [

@@ -241,6 +241,9 @@ def _specialize_write(node, data, env):
     """A write into a growable buffer, or a dynamic_size write that may grow its buffer."""
     buf = data[0]
     value = data[2]
+    if value.growable:  # its row count is known only at run time: not a static element shape
+        raise NeedsConcrete(node, "tensor_array_write of a TensorArray grown in a loop as an "
+                                  "element needs its exact shape")
     if value.dtype is not buf.dtype:
         raise Unspecializable(node, "tensor_array_write: dtypes differ")
     if buf.growable:

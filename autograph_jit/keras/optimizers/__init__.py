@@ -1,6 +1,6 @@
 """`tf.keras.optimizers`: SGD, Adam, RMSprop, Adagrad, the base `Optimizer`, schedules, and
 `get`/`serialize`/`deserialize` by name or config."""
-from . import schedules  # noqa: F401
+from . import schedules
 from .adagrad import Adagrad
 from .adam import Adam
 from .optimizer import Optimizer
