@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("tensorboard")
 
-import autograph_jit as tf  # noqa: E402
-from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
-from tensorboard.util import tensor_util  # noqa: E402
+import autograph_jit as tf
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.util import tensor_util
 
 
 def _read(logdir):

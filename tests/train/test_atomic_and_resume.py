@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("google.protobuf")
 pytest.importorskip("google_crc32c")
 
-import autograph_jit as tf  # noqa: E402
-from autograph_jit.train import bundle  # noqa: E402
+import autograph_jit as tf
+from autograph_jit.train import bundle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -7,10 +7,10 @@ import pytest
 pytest.importorskip("google.protobuf")
 pytest.importorskip("google_crc32c")
 
-import autograph_jit as tf  # noqa: E402
-from autograph_jit.errors import DataLossError, NotFoundError  # noqa: E402
-from autograph_jit.train import crc, table  # noqa: E402
-from autograph_jit.train.bundle import BundleReader, write_bundle  # noqa: E402
+import autograph_jit as tf
+from autograph_jit.errors import DataLossError, NotFoundError
+from autograph_jit.train import crc, table
+from autograph_jit.train.bundle import BundleReader, write_bundle
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 

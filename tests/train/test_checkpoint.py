@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("google.protobuf")
 pytest.importorskip("google_crc32c")
 
-import autograph_jit as tf  # noqa: E402
-from autograph_jit.errors import NotFoundError  # noqa: E402
+import autograph_jit as tf
+from autograph_jit.errors import NotFoundError
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 

@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("google.protobuf")
 pytest.importorskip("google_crc32c")
 
-import autograph_jit as tf  # noqa: E402
-from autograph_jit.train import checkpoint_management as mgmt  # noqa: E402
+import autograph_jit as tf
+from autograph_jit.train import checkpoint_management as mgmt
 
 
 def _files(d):
