@@ -200,3 +200,28 @@ def test_image_summaries_of_uint8_and_grayscale(tmp_path):
     (_, blobs), = _values(_read(tmp_path), "gray")
     assert _png_pixels(blobs[2], 3, 4, 1).ravel().tolist() == list(range(12))
     assert io.BytesIO(blobs[2]).read(4) == b"\x89PNG"
+
+
+def test_text_histogram_image_inside_tf_function_write_every_call(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+
+    @tf.function
+    def f(x):
+        tf.summary.text("note", "step text")
+        tf.summary.histogram("hx", x, buckets=4)
+        tf.summary.image("im", tf.reshape(x, [1, 2, 2, 1]))
+        return tf.summary.should_record_summaries()
+
+    x = tf.constant([0.0, 0.25, 0.5, 1.0])
+    with writer.as_default(step=5):
+        assert bool(f(x)) and bool(f(x))
+        tf.summary.text("list", ["a", "b"])
+        tf.summary.histogram("empty", [])
+    acc = _read(tmp_path)
+    assert [s for s, _ in _values(acc, "note")] == [5, 5]
+    (_, h), _ = _values(acc, "hx")
+    assert h.shape == (4, 3) and h[:, 2].tolist() == [1, 1, 1, 1]
+    (_, im), _ = _values(acc, "im")
+    assert _png_pixels(im[2], 2, 2, 1).ravel().tolist() == [0, 63, 127, 255]
+    (_, texts), = _values(acc, "list")
+    assert texts.tolist() == [b"a", b"b"]

@@ -221,3 +221,27 @@ def test_root_argument_puts_its_dependencies_at_the_top_level(tmp_path):
     other = Net()
     tf.train.Checkpoint(root=other).read(path).assert_consumed()
     assert other.w1.numpy()[0, 0] == 2.0
+
+
+def test_save_counter_is_restored_and_numbering_continues(tmp_path):
+    ckpt = tf.train.Checkpoint(v=tf.Variable(1.0))
+    for _ in range(3):
+        last = ckpt.save(str(tmp_path / "c"))
+    fresh = tf.train.Checkpoint(v=tf.Variable(0.0))
+    fresh.restore(last).assert_consumed()
+    assert int(fresh.save_counter.numpy()) == 3
+    assert fresh.save(str(tmp_path / "c")) == str(tmp_path / "c-4")
+
+
+def test_checkpoint_attributes_are_readable_and_settable(tmp_path):
+    v = tf.Variable(2.0)
+    ckpt = tf.train.Checkpoint(v=v)
+    assert ckpt.v is v
+    ckpt.extra = tf.Variable(5.0)
+    path = ckpt.write(str(tmp_path / "x"))
+    assert "extra/.ATTRIBUTES/VARIABLE_VALUE" in dict(tf.train.list_variables(path))
+    restored = tf.train.Checkpoint(v=tf.Variable(0.0))
+    status = restored.restore(path)
+    restored.extra = tf.Variable(0.0)       # created after restore: deferred value lands
+    assert float(restored.extra.numpy()) == 5.0
+    status.assert_consumed()

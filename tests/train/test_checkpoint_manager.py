@@ -121,3 +121,27 @@ def test_latest_checkpoint_skips_a_state_file_naming_deleted_files(tmp_path):
     path = ckpt.save(str(tmp_path / "c"))
     os.remove(path + ".index")
     assert tf.train.latest_checkpoint(str(tmp_path)) is None
+
+
+def test_checkpoint_options_skip_fsync_run_callbacks_and_refuse_async(tmp_path, monkeypatch):
+    from autograph_jit.train import bundle
+    synced = []
+    monkeypatch.setattr(bundle.os, "fsync", lambda fd: synced.append(fd))
+    seen = []
+    ckpt = tf.train.Checkpoint(v=tf.Variable(1.0))
+    manager = tf.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=1)
+    path = manager.save(options=tf.train.CheckpointOptions(
+        experimental_fsync=False, experimental_write_callbacks=[seen.append, lambda: seen.append(0)]))
+    assert synced == [] and seen == [path, 0]
+    manager.save()
+    assert len(synced) >= 3          # data, index and state files (and the directory)
+    with pytest.raises(ValueError, match="Asynchronous checkpointing is not supported"):
+        tf.train.CheckpointOptions(enable_async=True)
+
+
+def test_checkpoints_iterator_yields_new_checkpoints_then_times_out(tmp_path):
+    ckpt = tf.train.Checkpoint(v=tf.Variable(1.0))
+    first = ckpt.save(str(tmp_path / "c"))
+    it = tf.train.checkpoints_iterator(str(tmp_path), timeout=0)
+    assert next(it) == first
+    assert list(it) == []
