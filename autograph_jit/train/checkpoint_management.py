@@ -18,6 +18,7 @@ import collections
 import glob
 import os
 import time
+import warnings
 
 from google.protobuf import text_format
 
@@ -68,8 +69,9 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
     state = CheckpointState()
     try:
         text_format.Parse(text, state)
-    except text_format.ParseError as e:
-        raise ValueError(f"Invalid checkpoint state file {path}: {e}") from None
+    except text_format.ParseError as e:   # TF ignores an unreadable state file, with a warning
+        warnings.warn(f"{path}: {e}: checkpoint state file ignored", stacklevel=3)
+        return None
     if not state.model_checkpoint_path:
         raise ValueError(f"Invalid checkpoint state loaded from {checkpoint_dir}")
     directory = os.fspath(checkpoint_dir)

@@ -145,3 +145,9 @@ def test_checkpoints_iterator_yields_new_checkpoints_then_times_out(tmp_path):
     it = tf.train.checkpoints_iterator(str(tmp_path), timeout=0)
     assert next(it) == first
     assert list(it) == []
+
+
+def test_unreadable_state_file_is_ignored_with_a_warning(tmp_path):
+    (tmp_path / "checkpoint").write_text("model_checkpoint_path: ckpt-1 {{{ garbage")
+    with pytest.warns(UserWarning, match="checkpoint state file ignored"):
+        assert tf.train.latest_checkpoint(str(tmp_path)) is None
