@@ -18,7 +18,7 @@ import time
 from ..tracing import function as _function
 from . import writer as _w
 
-__all__ = ["trace_on", "trace_off", "trace_export", "graph_def_of"]
+__all__ = ["trace_on", "trace_off", "trace_export", "graph_def_of", "graph"]
 
 _recorded = []
 _active = [False]
@@ -142,3 +142,52 @@ def trace_export(name, step=None, profiler_outdir=None):
                 tag=name, run_metadata=meta.SerializeToString())))
     finally:
         trace_off()
+
+
+def graph(graph_data):
+    """TF's `tf.summary.graph`: write a graph to the default writer's run (the Graphs dashboard).
+
+    `graph_data`: a `tf.function` (its traced concrete functions), a `ConcreteFunction`, one of
+    our IR graphs, or a `GraphDef`. Returns True if written (a default writer exists and
+    recording is on), else False.
+    """
+    from tensorboard.compat.proto import event_pb2, graph_pb2
+    writer = _w.get_default_writer()
+    if writer is None or isinstance(writer, _w._NoopWriter) or not _recording():
+        return False
+    if isinstance(graph_data, graph_pb2.GraphDef):
+        gd = graph_data
+    else:
+        functions = _concrete_functions(graph_data)
+        gd = graph_pb2.GraphDef()
+        for cf in functions:
+            _add_graph(gd, cf.graph, f"{cf.name}/" if len(functions) > 1 else "")
+        if not functions:
+            _add_graph(gd, graph_data, "")
+    writer._add_event(event_pb2.Event(wall_time=time.time(), step=0,
+                                      graph_def=gd.SerializeToString()))
+    return True
+
+
+def _recording():
+    cond = _w._condition_value()
+    return bool(cond.numpy()) if hasattr(cond, "numpy") else bool(cond)
+
+
+def _concrete_functions(obj):
+    from ..tracing.concrete import ConcreteFunction
+    if isinstance(obj, ConcreteFunction):
+        return [obj]
+    if isinstance(obj, _function.Function):
+        found = []
+        for cf in obj._cache.values():     # one entry per trace (a trace may sit under 2 keys)
+            if all(cf is not f for f in found):
+                found.append(cf)
+        if not found:
+            raise ValueError("tf.summary.graph: this tf.function has not been traced yet; call it "
+                             "(or get_concrete_function) first.")
+        return list(found)
+    if hasattr(obj, "nodes") and hasattr(obj, "params"):
+        return []
+    raise TypeError(f"tf.summary.graph expects a tf.function, a ConcreteFunction, a graph or a "
+                    f"GraphDef, got {type(obj).__name__}.")

@@ -225,3 +225,17 @@ def test_text_histogram_image_inside_tf_function_write_every_call(tmp_path):
     assert _png_pixels(im[2], 2, 2, 1).ravel().tolist() == [0, 63, 127, 255]
     (_, texts), = _values(acc, "list")
     assert texts.tolist() == [b"a", b"b"]
+
+
+def test_summary_graph_writes_a_functions_graph(tmp_path):
+    @tf.function
+    def g(x):
+        return tf.exp(x) + 1.0
+
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        with pytest.raises(ValueError, match="not been traced"):
+            tf.summary.graph(g)
+        g(tf.constant(1.0))
+        assert tf.summary.graph(g) is True
+    assert {"exp", "add"} <= {n.op for n in _read(tmp_path).Graph().node}
+    assert tf.summary.graph(g) is False          # no default writer
