@@ -16,6 +16,7 @@ from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import match_dtypes, to_tensor
 from .opdef import apply, defop
+from ..tracing import context
 
 _SPARE = string.ascii_uppercase  # letters for ellipsis dimensions (users write lower case)
 
@@ -146,4 +147,59 @@ def einsum(equation, *inputs, **kwargs):
     tensors = [to_tensor(x) for x in inputs]
     if len(tensors) > 1:
         tensors = list(match_dtypes(*tensors))
+    if context.current_builder() is not None and all(t.shape.is_fully_defined() for t in tensors):
+        ins, out = normalize(equation, [t.shape.rank for t in tensors])
+        _einsum_infer([t.type for t in tensors], equation)  # the op's checks and errors
+        lowered = _as_native_ops(ins, out, tensors)
+        if lowered is not None:
+            return lowered
     return apply(_einsum, *tensors, equation=equation)
+
+
+def _sum_own_letters(sub, x, keep):
+    """Sum away the letters of `sub` that no other operand and not the output use."""
+    from .math_ops import reduce_sum
+    axes = [k for k, ch in enumerate(sub) if ch not in keep]
+    if not axes:
+        return sub, x
+    return "".join(ch for ch in sub if ch in keep), reduce_sum(x, axis=axes)
+
+
+def _as_native_ops(ins, out, xs):
+    """While tracing: one or two operands, no repeated letter, equal sizes for shared letters ->
+    reduce_sum / transpose / reshape / matmul, which the CPU backend compiles natively (and
+    whose gradients are the usual ones). None when the equation needs the general op."""
+    from .array_ops import reshape, transpose
+    from .math_ops import matmul
+    if len(xs) > 2 or any(len(set(s)) != len(s) for s in ins):
+        return None
+    sizes = {}
+    for sub, x in zip(ins, xs):
+        for ch, d in zip(sub, x.shape.as_list()):
+            if sizes.setdefault(ch, d) != d:
+                return None  # a size-1 broadcast: leave it to the op
+    if len(xs) == 1:
+        sub, x = _sum_own_letters(ins[0], xs[0], set(out))
+        perm = [sub.index(ch) for ch in out]
+        return x if perm == list(range(len(perm))) else transpose(x, perm)
+    (sa, a), (sb, b) = _sum_own_letters(ins[0], xs[0], set(out) | set(ins[1])), \
+        _sum_own_letters(ins[1], xs[1], set(out) | set(ins[0]))
+    batch = [ch for ch in out if ch in sa and ch in sb]
+    free_a = [ch for ch in sa if ch in out and ch not in sb]
+    free_b = [ch for ch in sb if ch in out and ch not in sa]
+    contract = [ch for ch in sa if ch in sb and ch not in out]
+
+    def prod(letters):
+        n = 1
+        for ch in letters:
+            n *= sizes[ch]
+        return n
+
+    a2 = reshape(transpose(a, [sa.index(ch) for ch in batch + free_a + contract]),
+                 [sizes[ch] for ch in batch] + [prod(free_a), prod(contract)])
+    b2 = reshape(transpose(b, [sb.index(ch) for ch in batch + contract + free_b]),
+                 [sizes[ch] for ch in batch] + [prod(contract), prod(free_b)])
+    c = reshape(matmul(a2, b2), [sizes[ch] for ch in batch + free_a + free_b])
+    order = batch + free_a + free_b
+    perm = [order.index(ch) for ch in out]
+    return c if perm == list(range(len(perm))) else transpose(c, perm)

@@ -75,7 +75,7 @@ _inverse = defop("matrix_inverse", lambda t, adjoint: _matrix_type("matrix_inver
                  _inv_kernel, vjp=_inv_vjp, doc="Inverse of square matrices.")
 
 
-def inv(input, adjoint=False, name=None):
+def inv(input, adjoint=False, name=None):  # noqa: A002 (TF's argument name)
     """Computes the inverse of one or more square invertible matrices.
 
     Args:
@@ -107,7 +107,7 @@ _det = defop("matrix_determinant", _det_infer,
              vjp=_det_vjp, doc="Determinant of square matrices.")
 
 
-def det(input, name=None):
+def det(input, name=None):  # noqa: A002 (TF's argument name)
     """Computes the determinant of one or more square matrices.
 
     >>> tf.linalg.det(tf.constant([[1.0, 2.0], [3.0, 4.0]])).numpy()
@@ -138,7 +138,7 @@ _slogdet = defop("log_matrix_determinant", _slogdet_infer, _slogdet_kernel, vjp=
                  num_outputs=2, doc="Sign and log of the absolute determinant.")
 
 
-def slogdet(input, name=None):
+def slogdet(input, name=None):  # noqa: A002 (TF's argument name)
     """Computes the sign and the log of the absolute value of the determinant.
 
     Returns `(sign, log_abs_determinant)`.
@@ -282,7 +282,7 @@ _band = defop("matrix_band_part", _band_infer, _band_kernel,
               doc="Keep a band of diagonals, zero the rest.")
 
 
-def band_part(input, num_lower, num_upper, name=None):
+def band_part(input, num_lower, num_upper, name=None):  # noqa: A002 (TF's argument name)
     """Copies a tensor, setting everything outside a central band in each matrix to zero.
 
     Args:
@@ -315,7 +315,7 @@ _diag_part = defop("matrix_diag_part", _diag_part_infer,
                    doc="The main diagonal of each matrix.")
 
 
-def diag_part(input, name=None):
+def diag_part(input, name=None):  # noqa: A002 (TF's argument name)
     """Returns the batched diagonal part of a batched tensor.
 
     >>> tf.linalg.diag_part(tf.constant([[1, 2], [3, 4]])).numpy()
@@ -374,7 +374,7 @@ def _embed_diag(d, like):
     return apply(_embed, d, like)
 
 
-def set_diag(input, diagonal, name=None):
+def set_diag(input, diagonal, name=None):  # noqa: A002 (TF's argument name)
     """Returns a batched matrix tensor with new batched diagonal values.
 
     >>> tf.linalg.set_diag(tf.zeros([2, 2]), tf.constant([1.0, 2.0])).numpy()
@@ -419,7 +419,7 @@ _cholesky = defop("cholesky", _same_type("cholesky"), _cholesky_kernel, vjp=_cho
                   doc="Lower Cholesky factor of symmetric positive definite matrices.")
 
 
-def cholesky(input, name=None):
+def cholesky(input, name=None):  # noqa: A002 (TF's argument name)
     """Computes the Cholesky decomposition of one or more square matrices.
 
     Returns the lower-triangular `L` with `input = L @ L^T`; only the lower triangle is read.
@@ -533,7 +533,7 @@ _qr = defop("qr", _qr_infer, _qr_kernel, vjp=_qr_vjp, num_outputs=2,
             doc="QR decomposition.")
 
 
-def qr(input, full_matrices=False, name=None):
+def qr(input, full_matrices=False, name=None):  # noqa: A002 (TF's argument name)
     """Computes the QR decompositions of one or more matrices.
 
     Returns `(q, r)` with `input = q @ r`, `q` orthonormal columns and `r` upper triangular.
@@ -628,7 +628,7 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
 # ----------------------------------------------------------------------------------------------
 
 
-def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002
     """Computes the norm of vectors, matrices, and tensors.
 
     Args:
