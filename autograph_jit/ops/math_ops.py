@@ -182,7 +182,7 @@ def _binary_fn(op):
     def fn(x, y, name=None):
         x, y = match_dtypes(x, y)
         return apply(op, x, y)
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
     return fn
 
@@ -321,7 +321,7 @@ _erf = _unary("erf", _erf_kernel,
 def _unary_fn(op):
     def fn(x, name=None):
         return apply(op, to_tensor(x))
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"Elementwise `{op.name}` (TF's tf.math.{op.name})."
     return fn
 
@@ -650,7 +650,7 @@ def _reduce_fn(op):
     def fn(input_tensor, axis=None, keepdims=False, name=None):
         x = to_tensor(input_tensor)
         return apply(op, x, axis=_axis_attr(axis), keepdims=bool(keepdims))
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"TF's tf.math.{op.name}(input_tensor, axis=None, keepdims=False)."
     return fn
 

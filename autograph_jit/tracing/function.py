@@ -517,12 +517,16 @@ def _spec_of(v):
 
 
 def _collect_outputs(outputs, builder):
-    """Graph results for the tensor leaves of `outputs`; the structure keeps Python values."""
+    """Graph results for the tensor leaves of `outputs`; the structure keeps other values.
+
+    Python numbers and NumPy values come back as tensors, as in TF (a function returning `3`
+    returns `tf.Tensor(3)`); None and other objects are kept as they are."""
     from .. import nest
     flat = nest.flatten(outputs)
     values, tensors, structure_leaves = [], [], []
     for leaf in flat:
-        if isinstance(leaf, Tensor) or hasattr(leaf, "_as_tensor"):
+        if isinstance(leaf, Tensor) or hasattr(leaf, "_as_tensor") or \
+                isinstance(leaf, (int, float, np.ndarray, np.generic)):
             t = convert_to_tensor(leaf)
             values.append(builder.value_of(t))
             tensors.append(t)
