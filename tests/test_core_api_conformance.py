@@ -389,3 +389,19 @@ def test_int32_times_float32_is_type_error_traced_and_invalid_argument_eagerly()
         f(tf.constant(1), tf.constant(2.0))
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.constant(1) * tf.constant(2.0)
+
+
+def test_gpu_backend_without_a_gpu_is_a_clear_unavailable_error_not_a_silent_fallback():
+    f = tf.function(lambda x: x + 1, backend="gpu", autograph=False)
+    with pytest.raises(tf.errors.UnavailableError, match="backend='cpu'"):
+        f(tf.constant(1))
+
+
+def test_importing_and_decorating_never_touches_cuda():
+    import subprocess
+    import sys
+    code = ("import sys, autograph_jit as tf\n"
+            "tf.function(lambda x: x, backend='gpu')\n"
+            "import autograph_jit.runtime.cuda_probe as p\n"
+            "assert p._answer is None, 'CUDA was probed'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

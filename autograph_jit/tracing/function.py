@@ -18,7 +18,8 @@ import numpy as np
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
-from ..runtime import forksafe
+from ..errors import UnavailableError, UnimplementedError
+from ..runtime import cuda_probe, forksafe
 from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
@@ -354,6 +355,8 @@ class Function:
         return _ag.convert_for_tracing(self.python_function)
 
     def _trace_once(self, fn, names, values, arg_key, allow_variables):
+        if self.backend == "gpu":
+            _refuse_gpu(self._name)
         self._tracing_count += 1
         builder = GraphBuilder(self._name)
         builder.allow_variable_creation = allow_variables and not self._first_trace_done
@@ -508,6 +511,18 @@ def _rebuild_call(signature, names, values):
         else:
             args.append(value)
     return args, kwargs
+
+
+def _refuse_gpu(name):
+    """backend="gpu" must never run silently on the interpreter: say what is missing."""
+    available, why = cuda_probe.probe()
+    if not available:
+        raise UnavailableError(
+            None, None, f"tf.function {name}: backend='gpu' needs an NVIDIA GPU, but {why}. Use "
+            "backend='cpu' (the default: native code) or backend='eager' (the interpreter).")
+    raise UnimplementedError(
+        None, None, f"tf.function {name}: backend='gpu': a CUDA device is present ({why}), but "
+        "this version has no GPU code generator yet. Use backend='cpu'.")
 
 
 def _spec_of(v):
