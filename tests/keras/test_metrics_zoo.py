@@ -167,3 +167,14 @@ def test_resolve_function_names_are_wrapped_under_the_given_name():
     assert m.name == "mae" and m.result().numpy() == pytest.approx(1.5)
     assert metrics.resolve_metric("AUC").name == "auc"
     assert metrics.resolve_metric(losses.mean_squared_error).name == "mean_squared_error"
+
+
+def test_masked_predictions_leave_padding_steps_out_of_the_metric():
+    y_true = np.array([[1, 2, 0], [3, 0, 0]])
+    y_pred = tf.constant(np.eye(4, dtype=np.float32)[[[1, 0, 0], [3, 1, 1]]])
+    tf.keras.backend.set_keras_mask(y_pred, tf.constant([[True, True, False],
+                                                         [True, False, False]]))
+    m = metrics.SparseCategoricalAccuracy()
+    m.update_state(y_true, y_pred)
+    # unmasked steps: (1 vs 1) right, (2 vs 0) wrong, (3 vs 3) right
+    assert m.result().numpy() == pytest.approx(2 / 3)
