@@ -179,9 +179,10 @@ def test_custom_train_step_is_used_by_fit():
             return {m.name: m.result() for m in self.metrics}
 
     x, y = _data()
+    keras.utils.set_random_seed(1)
     model = Custom()
-    model.compile("sgd", loss="mse", metrics=["mae"])
-    history = model.fit(x, y, epochs=3, verbose=0)
+    model.compile(keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=10, batch_size=8, shuffle=False, verbose=0)
     assert calls and sorted(history.history) == ["loss", "mae"]
     assert history.history["loss"][-1] < history.history["loss"][0]
 
@@ -225,3 +226,64 @@ def test_add_loss_from_a_layer_is_part_of_the_training_loss():
     x, y = _data()
     plain = float(np.mean(y ** 2))
     assert np.isclose(model.evaluate(x, y, batch_size=40, verbose=0), plain + 1.0, rtol=1e-5)
+
+
+def _bn_model():
+    rng = np.random.default_rng(5)
+    model = keras.Sequential([layers.Dense(6, input_shape=(4,), use_bias=False),
+                              layers.BatchNormalization(),
+                              layers.Dense(1)])
+    model.set_weights([rng.normal(size=w.shape).astype(np.float32) * 0.5 if w.ndim == 2
+                       else w for w in model.get_weights()])
+    model.compile(keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    return model
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_many_steps_per_call_equal_step_by_step(shuffle):
+    x, y = _data(n=70)
+    looped, stepped = _bn_model(), _bn_model()
+
+    class EveryBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            pass   # a batch hook forces one step per call
+
+    np.random.seed(7)
+    h1 = looped.fit(x, y, batch_size=16, epochs=2, shuffle=shuffle, verbose=0)
+    np.random.seed(7)
+    h2 = stepped.fit(x, y, batch_size=16, epochs=2, shuffle=shuffle, verbose=0,
+                     callbacks=[EveryBatch()])
+    assert ("train_loop", 16) in looped._functions
+    assert ("train_loop", 16) not in stepped._functions
+    np.testing.assert_allclose(h1.history["loss"], h2.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(h1.history["mae"], h2.history["mae"], rtol=1e-5)
+    for a, b in zip(looped.get_weights(), stepped.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_steps_per_execution_gives_the_same_training():
+    x, y = _data(n=64)
+    a, b = _bn_model(), _bn_model()
+    b.compile(keras.optimizers.Adam(0.01), loss="mse", steps_per_execution=3)
+    a.compile(keras.optimizers.Adam(0.01), loss="mse")
+    ha = a.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    hb = b.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(ha.history["loss"], hb.history["loss"], rtol=1e-5)
+
+
+def test_repeated_fit_calls_reuse_the_compiled_steps():
+    x, y = _data(n=64)
+    model = _bn_model()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    loop = model._functions[("train_loop", 16)]
+    traces = loop.experimental_get_tracing_count()
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert model._functions[("train_loop", 16)] is loop
+    assert loop.experimental_get_tracing_count() == traces
+
+
+def test_predict_does_not_retrace_for_new_batch_sizes():
+    model = _model()
+    for n in (5, 7, 33, 64, 100):
+        model.predict(np.ones((n, 4), np.float32), verbose=0)
+    assert model.predict_function.experimental_get_tracing_count() <= 2
