@@ -79,6 +79,10 @@ from .ops.tensor_array import TensorArray  # noqa: E402,F401
 from . import autograph, debugging  # noqa: E402,F401
 from .debugging import Assert  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
+from . import train  # noqa: E402,F401
+from . import data, io, sparse  # noqa: E402,F401
+from .sparse import SparseTensor  # noqa: E402,F401
+from . import summary  # noqa: E402,F401
 
 newaxis = None
 
