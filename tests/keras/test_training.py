@@ -287,3 +287,48 @@ def test_predict_does_not_retrace_for_new_batch_sizes():
     for n in (5, 7, 33, 64, 100):
         model.predict(np.ones((n, 4), np.float32), verbose=0)
     assert model.predict_function.experimental_get_tracing_count() <= 2
+
+
+def test_initial_epoch_validation_freq_and_tensor_inputs():
+    x, y = _data()
+    model = _model()
+    model.compile("sgd", loss="mse")
+    seen = []
+    cb = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
+    history = model.fit(tf.constant(x), tf.constant(y), epochs=5, initial_epoch=2, verbose=0,
+                        validation_data=(x, y), validation_freq=2, callbacks=[cb])
+    assert seen == [2, 3, 4] and history.epoch == [2, 3, 4]
+    assert len(history.history["loss"]) == 3 and len(history.history["val_loss"]) == 1
+
+
+def test_loss_weights_weight_each_output_loss():
+    inp = keras.Input(shape=(4,))
+    a = layers.Dense(1, name="a", kernel_initializer="ones")(inp)
+    b = layers.Dense(1, name="b", kernel_initializer="zeros")(inp)
+    model = keras.Model(inp, [a, b])
+    model.compile("sgd", loss=["mse", "mae"], loss_weights=[0.5, 2.0])
+    x, y = _data()
+    logs = model.evaluate(x, [y, y], batch_size=40, verbose=0, return_dict=True)
+    assert sorted(logs) == ["a_loss", "b_loss", "loss"]
+    pred_a = x.sum(axis=1, keepdims=True)
+    assert np.isclose(logs["a_loss"], np.mean((pred_a - y) ** 2), rtol=1e-5)
+    assert np.isclose(logs["b_loss"], np.mean(np.abs(y)), rtol=1e-5)
+    assert np.isclose(logs["loss"], 0.5 * logs["a_loss"] + 2.0 * logs["b_loss"], rtol=1e-5)
+
+
+def test_custom_test_step_is_used_by_evaluate():
+    class Constant(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def test_step(self, data):
+            return {"answer": tf.constant(42.0)}
+
+    model = Constant()
+    model.compile("sgd", loss="mse")
+    x, y = _data()
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == {"answer": 42.0}
