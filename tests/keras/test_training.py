@@ -332,3 +332,16 @@ def test_custom_test_step_is_used_by_evaluate():
     model.compile("sgd", loss="mse")
     x, y = _data()
     assert model.evaluate(x, y, verbose=0, return_dict=True) == {"answer": 42.0}
+
+
+def test_fit_evaluate_predict_read_a_tf_data_dataset():
+    x, y = _data(n=48)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    model = _model()
+    model.compile(keras.optimizers.SGD(0.05), loss="mse")
+    history = model.fit(ds, epochs=3, verbose=0, validation_data=ds)
+    assert len(history.history["val_loss"]) == 3
+    assert history.history["loss"][2] < history.history["loss"][0]
+    assert np.isclose(model.evaluate(ds, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(model.predict(ds, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
