@@ -330,3 +330,11 @@ def test_identity_and_the_keras_2_alpha_name_of_leaky_relu():
     assert layers.LeakyReLU(alpha=0.1).negative_slope == 0.1
     with pytest.raises(ValueError, match="negative_slope"):
         layers.LeakyReLU(negative_slope=-1.0)
+
+
+def test_dense_on_inputs_with_several_unknown_dims_keeps_the_static_ones():
+    assert tuple(layers.Dense(3)(tf.keras.Input((None, 4))).shape) == (None, None, 3)
+    d = layers.Dense(3)
+    x = f32(X3)
+    run = tf.function(lambda v: d(v), input_signature=[tf.TensorSpec([None, None, 4])])
+    np.testing.assert_allclose(run(x).numpy(), d(x).numpy(), rtol=1e-6)

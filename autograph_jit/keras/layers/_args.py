@@ -78,6 +78,4 @@ def last_axis_matmul(x, kernel):
     if outer is not None and sum(d is None for d in outer) <= 1:
         y = M.matmul(A.reshape(x, [-1, kernel.shape[0]]), kernel)
         return A.reshape(y, [-1 if d is None else d for d in outer] + [kernel.shape[-1]])
-    lead = A.shape(x)[:-1]
-    y = M.matmul(A.reshape(x, [-1, kernel.shape[0]]), kernel)
-    return A.reshape(y, A.concat([lead, A.constant([kernel.shape[-1]], dtype=lead.dtype)], 0))
+    return M.matmul(x, kernel)  # batch dims broadcast; keeps the static dims
