@@ -38,6 +38,7 @@ The contract concrete layers build on:
 """
 import functools
 import inspect
+import warnings
 
 from ... import nest
 from ...module import Module, _camel_to_snake, name_scope
@@ -125,6 +126,10 @@ class Layer(WeightTracking, Module):
         self.activity_regularizer = activity_regularizer
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
+        if input_shape is not None or batch_input_shape is not None:
+            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When "
+                          "using Sequential models, prefer using an `Input(shape)` object as "
+                          "the first layer in the model instead.", UserWarning, stacklevel=2)
         if batch_input_shape is not None:
             self._batch_input_shape = tuple(batch_input_shape)
         elif input_shape is not None:
@@ -379,8 +384,6 @@ class Layer(WeightTracking, Module):
         for subclasses that do not override get_config)."""
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": _DTypePolicy(self._dtype_name).serialize()}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = self._batch_input_shape
         if type(self).get_config is not Layer.get_config or type(self) is Layer:
             return config
         auto = self._auto_config
