@@ -26,6 +26,7 @@ def normalize_tuple(value, n, name, allow_zero=False):
 
 
 def normalize_padding(value, allowed=("valid", "same")):
+    """'VALID'/'same'/... -> the lower-case name, checked against `allowed`."""
     padding = str(value).lower()
     if padding not in allowed:
         raise ValueError(f"The `padding` argument must be one of {list(allowed)}. Received: "
@@ -34,6 +35,7 @@ def normalize_padding(value, allowed=("valid", "same")):
 
 
 def normalize_data_format(value):
+    """None -> keras.backend.image_data_format(); else 'channels_first' or 'channels_last'."""
     if value is None:
         from .. import backend
         value = backend.image_data_format()
