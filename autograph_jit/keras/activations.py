@@ -51,7 +51,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     if negative_slope == 0 and max_value is None and threshold == 0:
         return N.relu(x)
     if threshold != 0:
-        y = M.where(M.greater_equal(x, threshold), x, A.zeros_like(x))
+        y = M.where(M.greater(x, threshold), x, A.zeros_like(x))
     else:
         y = N.relu(x)
     if max_value is not None:
