@@ -163,6 +163,7 @@ class WeightTracking:
         with _absolute_scope(self._scope_name):
             var = Variable(value, trainable=trainable, name=name or "variable", dtype=dtype)
         var._keras_initial_value = initial_value
+        var.path = f"{self._scope_name}{name or 'variable'}"  # Keras 3's `variable.path`
         constraint = constraints.get(constraint)
         if constraint is not None:
             var.constraint = constraint
