@@ -293,6 +293,7 @@ class Trainer:
         need_loss = self._compile_loss is not None and not self._compile_loss.built
         need_metrics = self._compile_metrics is not None and not self._compile_metrics.built
         if self.built and not need_loss and not need_metrics:
+            self._build_optimizer()
             return
         x_spec = nest.map_structure(spec, x)
         y_pred = symbolic_call(lambda inp: self(inp, training=False), (x_spec,), {},
@@ -308,6 +309,14 @@ class Trainer:
             flat_true = flat_outputs(y, names)
             flat_pred = flat_outputs(y_pred, names)
             self._compile_metrics.build(names, flat_true, flat_pred, self.loss)
+        self._build_optimizer()
+
+    def _build_optimizer(self):
+        """Make the optimizer's slots now (as Keras 3 does), not inside the first trace: a trace
+        that creates variables must be traced again."""
+        optimizer = self.optimizer
+        if optimizer is not None and not optimizer.built and self.trainable_weights:
+            optimizer.build(self.trainable_weights)
 
     # -- public loops (fit lives in fit.py) -----------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
