@@ -24,7 +24,7 @@ adjoint = matrix_transpose
 def trace(x, name=None):
     """Computes the trace of a tensor: the sum of each inner-most matrix's diagonal.
 
-    >>> tf.linalg.trace(tf.constant([[1.0, 2.0], [3.0, 4.0]])).numpy()
+    >>> float(tf.linalg.trace(tf.constant([[1.0, 2.0], [3.0, 4.0]])))
     5.0
     """
     return _reduce_sum(diag_part(x), axis=-1)
