@@ -462,3 +462,27 @@ def test_batch_jacobian_is_the_per_example_jacobian():
         want[b] = (wv.T * xv[b, 0])
         want[b, :, 0] += xv[b] @ wv
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_print_of_a_concrete_function_lists_parameters_outputs_and_captures():
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def f(x, y, flag=True):
+        return x * v + y, [x]
+
+    cf = f.get_concrete_function(tf.TensorSpec([None, 3]), tf.constant(2.0), flag=False)
+    text = str(cf)
+    assert text == cf.pretty_printed_signature()
+    lines = text.splitlines()
+    assert lines[:4] == [
+        "ConcreteFunction Input Parameters:",
+        "  x (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)",
+        "  y (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(), dtype=tf.float32, name=None)",
+        "  flag (POSITIONAL_OR_KEYWORD): Literal[False]"]
+    assert lines[4:6] == [
+        "Output Type:",
+        "  Tuple[TensorSpec(shape=(None, 3), dtype=tf.float32, name=None), "
+        "List[TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)]]"]
+    assert lines[6] == "Captures:" and lines[7].endswith(
+        ": TensorSpec(shape=(), dtype=tf.resource, name=None)")

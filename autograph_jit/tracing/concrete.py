@@ -38,6 +38,30 @@ def _python_value_matches(want, got):
         return False
 
 
+def _spec_text(value):
+    if hasattr(value, "is_compatible_with") or hasattr(value, "dtype") and \
+            hasattr(value, "shape") and not isinstance(value, (np.ndarray, np.generic)):
+        return repr(value) if hasattr(value, "is_compatible_with") else _type_text(value)
+    if nest.is_nested(value):
+        return _type_text(value)
+    return f"Literal[{value!r}]"
+
+
+def _type_text(structure):
+    """TF's text for an output structure: TensorSpec(...), Tuple[...], List[...], Dict[...]."""
+    if isinstance(structure, tuple):
+        return "Tuple[" + ", ".join(_type_text(x) for x in structure) + "]"
+    if isinstance(structure, list):
+        return "List[" + ", ".join(_type_text(x) for x in structure) + "]"
+    if isinstance(structure, dict):
+        return "Dict[" + ", ".join(f"[{k!r}, {_type_text(v)}]" for k, v in structure.items()) \
+            + "]"
+    if hasattr(structure, "dtype") and hasattr(structure, "shape"):
+        return (f"TensorSpec(shape={structure.shape}, dtype=tf.{structure.dtype.name}, "
+                f"name=None)")
+    return f"Literal[{structure!r}]"
+
+
 def _describe(value):
     if hasattr(value, "is_compatible_with"):
         return "a tensor"
@@ -109,14 +133,61 @@ class ConcreteFunction:
         from ..ir.dot import to_dot
         return to_dot(self.graph)
 
-    def explain(self):
-        """Every stage with its time, and the graph after each optimizer pass with node counts
-        (passes/explain.py). Returns text that prints itself in a REPL."""
-        from ..passes.explain import explain
-        return explain(self)
+    def explain(self, verbose=False):
+        """How this function is compiled, as text that prints itself in a REPL.
 
-    def pretty_printed_signature(self):
-        return f"{self.name}{self.structured_input_signature}"
+        By default one screen: each stage's time, the passes that changed the graph, and the
+        backend's report (kernels, host callbacks, anything run on the interpreter and why).
+        `verbose=True` adds the traced graph and the graph after every pass, with what each
+        pass does (passes/explain.py)."""
+        from ..passes.explain import explain
+        return explain(self, verbose=verbose)
+
+    def pretty_printed_signature(self, verbose=True):
+        """The inputs (each parameter with its spec or Python literal), the output type and the
+        captured variables, in TF's layout (also what `print(cf)` shows).
+
+        >>> v = tf.Variable(1.0)
+        >>> f = tf.function(lambda x, flag: x * v if flag else x)
+        >>> print(f.get_concrete_function(tf.TensorSpec([None, 3]), True))
+        ConcreteFunction Input Parameters:
+          x (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+          flag (POSITIONAL_OR_KEYWORD): Literal[True]
+        Output Type:
+          TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+        Captures:
+          ...: TensorSpec(shape=(), dtype=tf.resource, name=None)
+        """
+        lines = ["ConcreteFunction Input Parameters:"]
+        lines += [f"  {name} ({kind}): {_spec_text(value)}"
+                  for name, kind, value in self._bound_parameters()]
+        if not verbose:
+            return "\n".join(lines)
+        it = iter(self.outputs)
+        structure = nest.map_structure(
+            lambda x: next(it) if x is _LEAF else x, self._output_structure)
+        lines += ["Output Type:", "  " + _type_text(structure)]
+        if self._variables:
+            lines.append("Captures:")
+            lines += [f"  {id(v)}: TensorSpec(shape=(), dtype=tf.resource, name=None)"
+                      for v in self._variables]
+        return "\n".join(lines)
+
+    def _bound_parameters(self):
+        """[(name, kind, spec or value)] for the traced call, by the Python signature."""
+        sig = self.structured_input_signature
+        args, kwargs = sig if isinstance(sig, tuple) and len(sig) == 2 else (sig, {})
+        try:
+            params = inspect.signature(self.python_function).parameters
+            bound = inspect.signature(self.python_function).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            return [(f"arg{i}", "POSITIONAL_ONLY", a) for i, a in enumerate(args)] + \
+                [(k, "KEYWORD_ONLY", v) for k, v in kwargs.items()]
+        return [(name, params[name].kind.name, value)
+                for name, value in bound.arguments.items()]
+
+    def __str__(self):
+        return self.pretty_printed_signature()
 
     def __repr__(self):
         return f"<ConcreteFunction {self.name} at 0x{id(self):X}>"
