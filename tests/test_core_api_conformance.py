@@ -314,3 +314,94 @@ def test_gradient_of_a_variable_with_respect_to_itself_is_one():
     with tf.GradientTape() as tape:
         pass
     np.testing.assert_array_equal(tape.gradient(w, w).numpy(), [1.0, 1.0])
+
+
+# -- AutoGraph and the tf.function contract -----------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["cpu", "eager"])
+def test_python_numbers_changed_by_a_tensor_loop_become_loop_tensors(backend):
+    @tf.function(backend=backend)
+    def digits(n):
+        s = 0
+        i = 0
+        while i < n:  # `s` only becomes a tensor once `i` is one: both are carried
+            s = s * 10 + i
+            i += 1
+        return s
+
+    assert digits(tf.constant(4)).numpy() == 123
+
+
+def test_python_values_returned_from_a_function_come_back_as_tensors():
+    @tf.function
+    def f(x):
+        return 3, [1.0, 2.0], None
+
+    n, pair, nothing = f(tf.constant(1))
+    assert isinstance(n, tf.Tensor) and n.dtype == tf.int32 and n.numpy() == 3
+    assert [t.dtype for t in pair] == [tf.float32, tf.float32]
+    assert nothing is None
+
+
+def test_concrete_function_rejects_another_python_value_than_traced():
+    @tf.function
+    def f(x, b):
+        return x + b
+
+    cf = f.get_concrete_function(tf.constant(1), 2)
+    assert cf(tf.constant(1), 2).numpy() == 3
+    with pytest.raises(TypeError, match="argument 'b' was 2 .* passes 3"):
+        cf(tf.constant(1), 3)
+    with pytest.raises(TypeError, match="argument 'b' was 2"):
+        cf(tf.constant(1), b=3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'c'"):
+        cf(tf.constant(1), 2, c=1)
+
+
+def test_numpy_of_a_graph_tensor_that_leaked_out_is_an_attribute_error():
+    leaked = []
+
+    @tf.function
+    def f(x):
+        leaked.append(x + 1)
+        return x
+
+    f(tf.constant(1))
+    with pytest.raises(AttributeError, match="symbolic tensor"):
+        leaked[0].numpy()
+    assert not hasattr(leaked[0], "numpy")
+
+
+@pytest.mark.parametrize("fn", [tf.reduce_sum, tf.add, tf.exp])
+def test_unknown_keyword_errors_name_the_public_function(fn):
+    args = (tf.ones([2]),) if fn is not tf.add else (tf.ones([2]), tf.ones([2]))
+    with pytest.raises(TypeError, match=rf"^{fn.__name__}\(\) got an unexpected keyword"):
+        fn(*args, axsi=1)
+
+
+def test_int32_times_float32_is_type_error_traced_and_invalid_argument_eagerly():
+    @tf.function
+    def f(a, b):
+        return a * b
+
+    with pytest.raises(TypeError, match="does not match type int32"):
+        f(tf.constant(1), tf.constant(2.0))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.constant(1) * tf.constant(2.0)
+
+
+def test_gpu_backend_without_a_gpu_is_a_clear_unavailable_error_not_a_silent_fallback():
+    f = tf.function(lambda x: x + 1, backend="gpu", autograph=False)
+    with pytest.raises(tf.errors.UnavailableError, match="backend='cpu'"):
+        f(tf.constant(1))
+
+
+def test_importing_and_decorating_never_touches_cuda():
+    import subprocess
+    import sys
+    code = ("import sys, autograph_jit as tf\n"
+            "tf.function(lambda x: x, backend='gpu')\n"
+            "import autograph_jit.runtime.cuda_probe as p\n"
+            "assert p._answer is None, 'CUDA was probed'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

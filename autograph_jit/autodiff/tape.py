@@ -24,6 +24,17 @@ __all__ = ["GradientTape", "ACTIVE_TAPES", "record", "stop_recording", "Unconnec
 
 
 class UnconnectedGradients:
+    """What `GradientTape.gradient` returns for sources not connected to the target:
+    `NONE` (None, the default) or `ZERO` (zeros shaped like the source).
+
+    >>> x, y = tf.constant(1.0), tf.constant(2.0)
+    >>> with tf.GradientTape() as tape:
+    ...     tape.watch([x, y])
+    ...     z = x * 3
+    >>> float(tape.gradient(z, y, unconnected_gradients=tf.UnconnectedGradients.ZERO))
+    0.0
+    """
+
     NONE = "none"
     ZERO = "zero"
 
