@@ -405,3 +405,60 @@ def test_importing_and_decorating_never_touches_cuda():
             "import autograph_jit.runtime.cuda_probe as p\n"
             "assert p._answer is None, 'CUDA was probed'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "eager"])
+def test_dict_items_written_under_a_tensor_if_follow_the_branch_taken(backend):
+    @tf.function(backend=backend)
+    def pick(x):
+        d = {"a": 0.0, "keep": 5.0}
+        alias = d
+        if x > 0:
+            d["a"] = 1.0
+        else:
+            d["a"] = 2.0
+        return d["a"], alias["a"], d["keep"]
+
+    assert [float(t) for t in pick(tf.constant(1.0))] == [1.0, 1.0, 5.0]
+    assert [float(t) for t in pick(tf.constant(-1.0))] == [2.0, 2.0, 5.0]
+
+
+def test_dict_key_added_on_one_branch_only_is_a_located_value_error():
+    @tf.function
+    def f(x):
+        d = {"a": 0.0}
+        if x > 0:
+            d["b"] = 1.0
+        return d["a"]
+
+    with pytest.raises(ValueError, match="'d' has a different structure"):
+        f(tf.constant(1.0))
+
+
+def test_return_inside_try_whose_except_catches_returns_the_except_value():
+    def raiser():
+        raise ValueError("no")
+
+    @tf.function
+    def f(x):
+        try:
+            return raiser()
+        except ValueError:
+            return x + 1
+
+    assert f(tf.constant(1)).numpy() == 2
+
+
+def test_batch_jacobian_is_the_per_example_jacobian():
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    w = tf.constant(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.matmul(x, w) * x[:, :1]
+    got = tape.batch_jacobian(y, x).numpy()
+    xv, wv = x.numpy(), w.numpy()
+    want = np.zeros((2, 3, 2), np.float32)
+    for b in range(2):
+        want[b] = (wv.T * xv[b, 0])
+        want[b, :, 0] += xv[b] @ wv
+    np.testing.assert_allclose(got, want, rtol=1e-6)
