@@ -349,3 +349,17 @@ def test_fit_evaluate_predict_read_a_tf_data_dataset():
     assert np.isclose(model.evaluate(ds, verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-5)
     np.testing.assert_allclose(model.predict(ds, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_predict_pads_short_batches_to_few_shapes_and_stays_native():
+    import warnings
+    model = _model()
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # an interpreter fallback warns
+        for n in range(1, 40):
+            x = rng.normal(size=(n, 4)).astype(np.float32)
+            out = model.predict(x, batch_size=16, verbose=0)
+            assert out.shape == (n, 1)
+            np.testing.assert_allclose(out, model(x).numpy(), rtol=1e-5, atol=1e-6)
+    assert model.predict_function.experimental_get_tracing_count() <= 2

@@ -85,3 +85,22 @@ def test_fit_reads_a_reiterable_dataset_each_epoch():
     assert history.history["loss"][2] < history.history["loss"][0]
     assert model.evaluate(Batches(x, y), verbose=0) < history.history["loss"][0]
     assert model.predict(Batches(x, y), verbose=0).shape == (32, 1)
+
+
+def test_progbar_redraws_in_place_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    bar = keras.utils.Progbar(3, interval=0.0)
+    for i in range(1, 4):
+        bar.update(i, [("loss", 0.25)])
+    out = screen.getvalue()
+    assert out.count("\r") == 3 and out.endswith("\n") and out.count("\n") == 1
+    assert "\x1b[1m3/3\x1b[0m " in out and "\x1b[32m" + "━" * 20 in out
+    assert " - loss: 0.2500" in out

@@ -62,7 +62,16 @@ class StepRunner:
             return False  # steps_per_epoch cycles through the data: step by step
         if data.num_samples // data.batch_size < 2:
             return False
-        return not self.callbacks.needs_every_batch()
+        if self.callbacks.needs_every_batch():
+            return False
+        # the CPU backend compiles one variant per data shape (the first 8 at once): past a few
+        # sample counts, run step by step (fixed batch shapes) rather than let a new count run
+        # a whole epoch on the interpreter
+        seen = model._functions.setdefault(("train_loop_sizes", data.batch_size), set())
+        if data.num_samples not in seen and len(seen) >= 6:
+            return False
+        seen.add(data.num_samples)
+        return True
 
     def _chunk_size(self, full_steps):
         if self.model.steps_per_execution > 1:

@@ -244,9 +244,8 @@ class Trainer:
             def fn(data):
                 return step(_tensors(data))
         else:
-            from ...tracing.function import Function
-            fn = Function(lambda data: step(data), name=f"{kind}_function",
-                          reduce_retracing=True)
+            from .step_function import FlatStepFunction
+            fn = FlatStepFunction(step, name=f"{kind}_function")
         self._functions[kind] = fn
         return fn
 
