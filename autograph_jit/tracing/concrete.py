@@ -129,9 +129,13 @@ class ConcreteFunction:
             self._optimized, self._pass_steps = optimize_concrete_function(self)
         return self._optimized
 
-    def to_dot(self):
+    def to_dot(self, stage="traced"):
+        """The graph as Graphviz DOT text: `stage="traced"` (`cf.graph`) or `"optimized"`
+        (`cf.optimized_graph`, fusion nodes drawn as clusters of their ops). Deterministic."""
         from ..ir.dot import to_dot
-        return to_dot(self.graph)
+        if stage not in ("traced", "optimized"):
+            raise ValueError(f"to_dot: stage must be 'traced' or 'optimized', got {stage!r}")
+        return to_dot(self.graph if stage == "traced" else self.optimized_graph)
 
     def explain(self, verbose=False):
         """How this function is compiled, as text that prints itself in a REPL.

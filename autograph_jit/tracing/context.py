@@ -55,3 +55,8 @@ class lifted:
     def __exit__(self, *exc):
         _local.builder = self.prev
         return False
+
+
+# code objects of user functions AutoGraph could not convert -> why (written by
+# autograph.operators.calls, read by the bool-of-tensor error in tracing/symbolic.py)
+UNCONVERTED = {}
