@@ -26,7 +26,8 @@ built; otherwise it hands the op to the graph builder. Either way active Gradien
 """
 import numpy as np
 
-from ..errors import InvalidArgumentError, OpError
+from ..errors import InvalidArgumentError, OpError, UnimplementedError
+from ..runtime.kernel_errors import as_op_error, leaked
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
 from ..autodiff import tape as _tape
@@ -126,10 +127,10 @@ def _run_eagerly(op, inputs, attrs):
     try:
         with np.errstate(all="ignore"):
             result = op.kernel(*[t._value for t in inputs], **attrs)
-    except OpError:
-        raise
-    except IndexError as e:
-        raise InvalidArgumentError(f"{e} [Op:{op.name}]", op.name) from None
+    except Exception as e:
+        if not leaked(e):  # (runtime/kernel_errors.py: NumPy's and Python's own errors)
+            raise
+        raise as_op_error(op.name, e, [t.type for t in inputs], _shown_attrs(attrs)) from None
     if not isinstance(result, tuple):
         result = (result,)
     outputs = []
@@ -142,6 +143,24 @@ def _run_eagerly(op, inputs, attrs):
 
 
 def infer_types(op, in_types, attrs):
-    """The op's output types as a tuple; type-rule failures become InvalidArgumentError."""
-    out = op.infer(in_types, **attrs)
-    return out if isinstance(out, (tuple, list)) else (out,)
+    """The op's output types as a tuple. A type rule's own errors pass through; an error that
+    leaked from it (a Python or NumPy error no check caught) becomes an InvalidArgumentError
+    naming the op; an output of a dtype without tensors (tf.string) is an UnimplementedError."""
+    try:
+        out = op.infer(in_types, **attrs)
+    except Exception as e:
+        if not leaked(e):
+            raise
+        raise as_op_error(op.name, e, in_types, _shown_attrs(attrs)) from None
+    out = out if isinstance(out, (tuple, list)) else (out,)
+    for t in out:
+        if getattr(t, "dtype", None) is not None and t.dtype.np_dtype is None:
+            raise UnimplementedError(
+                f"{op.name}: a tf.{t.dtype.name} result is not supported: string tensors do "
+                f"not exist in autograph_jit yet. [Op:{op.name}]", op.name)
+    return out
+
+
+def _shown_attrs(attrs):
+    return {k: v for k, v in attrs.items()
+            if isinstance(v, (int, float, bool, str, tuple, list, type(None)))}
