@@ -2,6 +2,8 @@
 library-wide switches."""
 import os
 
+from .passes import pipeline as _pipeline
+
 _state = {"run_eagerly": False,
           "debug_tracebacks": os.environ.get("AUTOGRAPH_JIT_FULL_TRACEBACKS", "") not in ("", "0")}
 
@@ -112,12 +114,11 @@ class optimizer:
     the mapping is in passes/pipeline.py. A function's own `optimizer_options=` wins over these.
     Options apply to graphs optimized afterwards (each concrete function optimizes once)."""
 
-    _options = {}
+    _options = _pipeline.GLOBAL_OPTIONS
 
     @staticmethod
     def set_experimental_options(options):
-        from .passes.pipeline import check_options
-        check_options(options)
+        _pipeline.check_options(options)
         optimizer._options.update(dict(options))
 
     @staticmethod

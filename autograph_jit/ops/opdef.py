@@ -30,7 +30,7 @@ from ..errors import InvalidArgumentError, OpError, UnimplementedError
 from ..runtime.kernel_errors import as_op_error, leaked
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
-from ..autodiff import tape as _tape
+from . import recording as _recording
 
 __all__ = ["OpDef", "REGISTRY", "register", "apply", "get", "PURE", "OpError",
            "InvalidArgumentError"]
@@ -72,6 +72,25 @@ class OpDef:
     def is_pure(self):
         return not self.effects
 
+    def output_types(self, in_types, attrs):
+        """The op's output types as a tuple (its type rule, which also validates the inputs).
+        The rule's own errors pass through; an error that leaked from it (a Python or NumPy
+        error no check caught) becomes an InvalidArgumentError naming the op; a result of a
+        dtype without tensors (tf.string) is an UnimplementedError."""
+        try:
+            out = self.infer(in_types, **attrs)
+        except Exception as e:
+            if not leaked(e):
+                raise
+            raise as_op_error(self.name, e, in_types, _shown_attrs(attrs)) from None
+        out = out if isinstance(out, (tuple, list)) else (out,)
+        for t in out:
+            if getattr(t, "dtype", None) is not None and t.dtype.np_dtype is None:
+                raise UnimplementedError(
+                    f"{self.name}: a tf.{t.dtype.name} result is not supported: string tensors "
+                    f"do not exist in autograph_jit yet. [Op:{self.name}]", self.name)
+        return out
+
     @property
     def reads_variable(self):
         """The op reads the tf.Variable named by its `var` attribute (a GradientTape source)."""
@@ -107,8 +126,8 @@ def apply(op, *inputs, **attrs):
         outputs = builder.add_node(op, inputs, attrs)
     else:
         outputs = _run_eagerly(op, inputs, attrs)
-    if _tape.ACTIVE_TAPES:
-        _tape.record(op, inputs, outputs, attrs)
+    if _recording.ACTIVE_TAPES:
+        _recording.record(op, inputs, outputs, attrs)
     if op.num_outputs == 1:
         return outputs[0]
     return None if op.num_outputs == 0 else outputs
@@ -143,24 +162,11 @@ def _run_eagerly(op, inputs, attrs):
 
 
 def infer_types(op, in_types, attrs):
-    """The op's output types as a tuple. A type rule's own errors pass through; an error that
-    leaked from it (a Python or NumPy error no check caught) becomes an InvalidArgumentError
-    naming the op; an output of a dtype without tensors (tf.string) is an UnimplementedError."""
-    try:
-        out = op.infer(in_types, **attrs)
-    except Exception as e:
-        if not leaked(e):
-            raise
-        raise as_op_error(op.name, e, in_types, _shown_attrs(attrs)) from None
-    out = out if isinstance(out, (tuple, list)) else (out,)
-    for t in out:
-        if getattr(t, "dtype", None) is not None and t.dtype.np_dtype is None:
-            raise UnimplementedError(
-                f"{op.name}: a tf.{t.dtype.name} result is not supported: string tensors do "
-                f"not exist in autograph_jit yet. [Op:{op.name}]", op.name)
-    return out
+    """The op's output types as a tuple; type-rule failures become InvalidArgumentError."""
+    return op.output_types(in_types, attrs)
 
 
 def _shown_attrs(attrs):
+    """The attributes worth quoting in an error (not arrays or Python objects)."""
     return {k: v for k, v in attrs.items()
             if isinstance(v, (int, float, bool, str, tuple, list, type(None)))}

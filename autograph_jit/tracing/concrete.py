@@ -12,9 +12,11 @@ from ..runtime import forksafe
 from ..runtime.interpreter import run_graph
 from ..tensor import EagerTensor
 from . import context
-from .replay import replay, variables_read
+from ..ops.recording import variables_read
+from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
+from .replay import replay
+from .structure import LEAF as _LEAF
 
-_LEAF = object()  # marks where a graph result goes in the output structure
 _CPU_SETUP = forksafe.RLock()
 
 
@@ -180,5 +182,3 @@ class ConcreteFunction:
                 return True
         return False
 
-
-from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key  # noqa: E402 (imports _LEAF)
