@@ -30,6 +30,7 @@ from ..tracing.concrete import _LEAF, ConcreteFunction
 from ..tracing.function import Function
 from ..tracing.signature import TensorSpec
 from ..errors import SaveError
+from .reload import reduce_loaded, remember
 from .serialize import decode_graph, decode_value, encode_graph, encode_value
 
 __all__ = ["save", "load", "SaveError"]
@@ -220,6 +221,10 @@ class LoadedObject:
         names = ", ".join(k for k in vars(self) if not k.startswith("_"))
         return f"<LoadedObject with {names}>"
 
+    def __reduce__(self):
+        """Pickled as its export directory, re-loaded on arrival (reload.py)."""
+        return reduce_loaded(self)
+
 
 class RestoredFunction:
     """A saved tf.function: calls the concrete function whose input signature matches."""
@@ -243,6 +248,9 @@ class RestoredFunction:
                 return cf
         raise ValueError(f"{self.__name__}: no saved concrete function matches {args!r}")
 
+    def __reduce__(self):
+        return reduce_loaded(self)
+
 
 class _Signature:
     """`loaded.signatures[name]`: keyword tensors in, a dict of outputs out (TF's shape)."""
@@ -260,6 +268,9 @@ class _Signature:
             return out
         flat = nest.flatten(out)
         return {f"output_{i}": t for i, t in enumerate(flat)}
+
+    def __reduce__(self):
+        return reduce_loaded(self)
 
 
 def _match(cf, args, kwargs):
@@ -364,4 +375,5 @@ def load(export_dir, tags=None, options=None):
     all_vars = tuple(variables[v["key"]] for v in meta["variables"])
     root.variables = all_vars
     root.trainable_variables = tuple(v for v in all_vars if v.trainable)
+    remember(root, functions, export_dir)  # (pickling: reload.py)
     return root

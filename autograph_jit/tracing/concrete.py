@@ -196,6 +196,12 @@ class ConcreteFunction:
     def __repr__(self):
         return f"<ConcreteFunction {self.name} at 0x{id(self):X}>"
 
+    def __reduce__(self):
+        raise TypeError(
+            f"cannot pickle ConcreteFunction {self.name!r}: it holds native code bound to this "
+            "process. Send the tf.function itself (pickled by its Python function; the receiver "
+            "traces again), or save it with tf.saved_model.save and send the directory.")
+
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if not kwargs:  # warm path: eager tensors of dtypes and shapes already accepted

@@ -177,6 +177,11 @@ class Function:
     def __repr__(self):
         return f"<autograph_jit.Function {self._name}>"
 
+    def __reduce__(self):
+        """Pickled by its Python function and options; the receiver traces again (pickling.py)."""
+        from .pickling import reduce_function
+        return reduce_function(self)
+
     # -- cache ------------------------------------------------------------------------------------
     def _bind(self, args, kwargs):
         if self._signature is None:
