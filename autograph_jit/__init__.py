@@ -10,13 +10,23 @@ import sys as _sys
 
 
 def _load_runtime():
-    """`autograph_jit.runtime` is installed from the top-level `runtime/` folder; when the package
-    is imported straight from a checkout (tests, examples) load that folder under the same name."""
-    if _ilu.find_spec(__name__ + ".runtime") is not None:  # installed layout
+    """Make `autograph_jit.runtime` importable in both layouts.
+
+    A wheel installs the top-level `runtime/` folder as `autograph_jit/runtime/`, found by the normal
+    import system. Imported straight from a checkout (tests, examples, an editable install), the
+    package's sibling `runtime/` folder is loaded under that name, before any import hook can pick
+    another checkout's copy (an editable install of another tree maps the same name elsewhere)."""
+    package_dir = _os.path.dirname(_os.path.abspath(__file__))
+    if _os.path.isfile(_os.path.join(package_dir, "runtime", "__init__.py")):  # installed layout
         return
-    path = _os.path.join(_os.path.dirname(_os.path.dirname(__file__)), "runtime", "__init__.py")
+    folder = _os.path.join(_os.path.dirname(package_dir), "runtime")
+    path = _os.path.join(folder, "__init__.py")
+    if not _os.path.isfile(path):
+        raise ImportError(
+            f"autograph_jit: the runtime is missing: neither {package_dir}/runtime/ (installed "
+            f"wheel) nor {folder}/ (checkout) exists; reinstall the package with `pip install .`")
     spec = _ilu.spec_from_file_location(__name__ + ".runtime", path,
-                                        submodule_search_locations=[_os.path.dirname(path)])
+                                        submodule_search_locations=[folder])
     module = _ilu.module_from_spec(spec)
     _sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -24,14 +34,14 @@ def _load_runtime():
 
 _load_runtime()
 
-from . import dtypes  # noqa: E402
+from . import dtypes  # noqa: E402,F401
 from .dtypes import (  # noqa: E402,F401
     DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
     string, uint8)
 from .tensor import Tensor, convert_to_tensor, is_tensor  # noqa: E402,F401
 from .tensor_shape import TensorShape  # noqa: E402,F401
 from .ops import operators as _operators  # noqa: E402
-from .ops.opdef import InvalidArgumentError, OpError  # noqa: E402,F401
+from .errors import InvalidArgumentError, OpError  # noqa: E402,F401
 from .ops.math_ops import (  # noqa: E402,F401
     abs, add, add_n, argmax, argmin, cast, ceil, clip_by_value, cos, cumsum, divide, equal, exp,
     expm1, floor, floordiv, greater, greater_equal, less, less_equal, log, log1p, logical_and,
@@ -42,7 +52,7 @@ from .ops.math_ops import (  # noqa: E402,F401
 from .ops.array_ops import (  # noqa: E402,F401
     concat, constant, expand_dims, eye, fill, identity, linspace, ones, ones_like, range, rank,
     reshape, shape, size, squeeze, stack, stop_gradient, transpose, unstack, zeros, zeros_like)
-from .ops.slicing import slice, split  # noqa: E402,F401,A004
+from .ops.slicing import slice, split  # noqa: E402, F401
 from .ops.tiling import broadcast_to, pad, reverse, tile  # noqa: E402,F401
 from .ops.gather_ops import (  # noqa: E402,F401
     argsort, boolean_mask, gather, gather_nd, one_hot, sort)
@@ -50,11 +60,14 @@ from .variables import Variable  # noqa: E402,F401
 from .module import Module, name_scope  # noqa: E402,F401
 from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
-from .ops.io_ops import tf_print as print  # noqa: E402,F401,A001
+from .ops.io_ops import tf_print as print  # noqa: E402, F401
 from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
-from . import errors, linalg, math  # noqa: E402,F401,A004
+from . import errors, linalg, math  # noqa: E402, F401
 from . import keras  # noqa: E402,F401
+from .keras.initializers import (  # noqa: E402,F401
+    constant_initializer, ones_initializer, random_normal_initializer, random_uniform_initializer,
+    zeros_initializer)
 
 from . import config  # noqa: E402,F401
 from .tracing.function import Function, function  # noqa: E402,F401
@@ -66,6 +79,9 @@ from .ops.tensor_array import TensorArray  # noqa: E402,F401
 from . import autograph, debugging  # noqa: E402,F401
 from .debugging import Assert  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
+from . import train  # noqa: E402,F401
+from . import data, io, sparse  # noqa: E402,F401
+from .sparse import SparseTensor  # noqa: E402,F401
 
 newaxis = None
 

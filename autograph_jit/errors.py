@@ -1,14 +1,314 @@
-"""`tf.errors`: the exception types ops raise."""
-from .ops.opdef import InvalidArgumentError, OpError  # noqa: F401
+"""`tf.errors`: every exception type the package raises on purpose, in one module.
+
+TF's status classes (`OpError` and its seventeen subclasses, each with TF's `error_code`) come first,
+then the few errors that belong to this compiler (AutoGraph conversion, graph verification, the
+optimizer, the native backend, SavedModel). Each docstring says what usually causes the error and
+how to fix it.
+
+This module is a leaf: it imports nothing from the package, so every layer (ops, tracing, passes,
+codegen, the runtime) can import it.
+
+    import autograph_jit as tf
+    try:
+        tf.reshape(tf.zeros([6]), [4])
+    except tf.errors.InvalidArgumentError as e:
+        print(e.op, e.error_code)      # reshape 3
+"""
+
+__all__ = [
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+    "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    "OpError", "CancelledError", "UnknownError", "InvalidArgumentError", "DeadlineExceededError",
+    "NotFoundError", "AlreadyExistsError", "PermissionDeniedError", "ResourceExhaustedError",
+    "FailedPreconditionError", "AbortedError", "OutOfRangeError", "UnimplementedError",
+    "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
+    "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
+    "OptimizerError", "FallbackError", "SaveError",
+    "exception_type_from_error_code", "error_code_from_exception_type",
+]
+
+# TF's canonical status codes (tensorflow/core/protobuf/error_codes.proto).
+OK = 0
+CANCELLED = 1
+UNKNOWN = 2
+INVALID_ARGUMENT = 3
+DEADLINE_EXCEEDED = 4
+NOT_FOUND = 5
+ALREADY_EXISTS = 6
+PERMISSION_DENIED = 7
+RESOURCE_EXHAUSTED = 8
+FAILED_PRECONDITION = 9
+ABORTED = 10
+OUT_OF_RANGE = 11
+UNIMPLEMENTED = 12
+INTERNAL = 13
+UNAVAILABLE = 14
+DATA_LOSS = 15
+UNAUTHENTICATED = 16
 
 
-class OutOfRangeError(OpError, IndexError):
-    """Raised when iteration runs past the end (e.g. of a dataset)."""
+class OpError(Exception):
+    """TF's `tf.errors.OpError`: an op could not run on these inputs; the base of TF's status errors.
+
+    Attributes: `message` (the text), `op` (the op's name, or None), `node_def` (always None: there
+    are no NodeDefs here), `error_code` (TF's status code of the subclass).
+
+    Raise it as this package does, `InvalidArgumentError("message", "op_name")`, or as TF code does,
+    `InvalidArgumentError(node_def, op, message)`; both work.
+    """
+
+    error_code = UNKNOWN
+
+    def __init__(self, *args, **kwargs):
+        if len(args) >= 3 or "node_def" in kwargs:    # TF's (node_def, op, message, *args)
+            names = ("node_def", "op", "message")
+            values = dict(zip(names, args), **kwargs)
+            node_def, op, message = (values.get(n) for n in names)
+        else:
+            message = kwargs.get("message", args[0] if args else "")
+            op = kwargs.get("op", args[1] if len(args) > 1 else None)
+            node_def = None
+        super().__init__(message)
+        self.message = message
+        self.op = op
+        self.node_def = node_def
+
+    @property
+    def experimental_payloads(self):
+        """TF's per-error payload map; always empty here."""
+        return {}
 
 
-class UnimplementedError(OpError):
-    """Raised when an operation is not supported on these inputs."""
+class CancelledError(OpError):
+    """An operation was cancelled, usually because another part of the program stopped it.
+
+    Fix: nothing in this package cancels ops today; it exists so TF code catching it ports as is.
+    """
+
+    error_code = CANCELLED
+
+
+class UnknownError(OpError):
+    """An error with no better category, typically one raised inside user Python code run by an op.
+
+    Fix: read the chained exception (`__cause__`) for the original error.
+    """
+
+    error_code = UNKNOWN
+
+
+class InvalidArgumentError(OpError, ValueError):
+    """An op got an argument it cannot accept: a wrong dtype, an incompatible shape, an index out of
+    range, a failed `tf.debugging.assert_*`.
+
+    Also a ValueError, which is what TF raises for the same problem while tracing. Fix: the message
+    names the op and the argument; cast (`tf.cast`), reshape or clip the input it names.
+    """
+
+    error_code = INVALID_ARGUMENT
+
+
+class DeadlineExceededError(OpError):
+    """An operation ran past its deadline (TF: a timeout on an RPC or a queue).
+
+    Fix: raise the timeout or make the work smaller.
+    """
+
+    error_code = DEADLINE_EXCEEDED
+
+
+class NotFoundError(OpError):
+    """A file or resource named by the program does not exist (TF: `tf.io.read_file`, checkpoints).
+
+    Fix: check the path; a relative path is resolved from the current directory.
+    """
+
+    error_code = NOT_FOUND
+
+
+class AlreadyExistsError(OpError):
+    """An entity the program tries to create already exists (TF: a file or a resource).
+
+    Fix: choose another name or remove the old entity first.
+    """
+
+    error_code = ALREADY_EXISTS
+
+
+class PermissionDeniedError(OpError):
+    """The program may not do this operation (TF: a file the process cannot read or write).
+
+    Fix: check the file's permissions or write somewhere else (e.g. a temporary directory).
+    """
+
+    error_code = PERMISSION_DENIED
+
+
+class ResourceExhaustedError(OpError):
+    """A resource ran out: memory for a tensor, disk space, a quota.
+
+    Fix: use smaller batches or shapes, or free memory held by other tensors.
+    """
+
+    error_code = RESOURCE_EXHAUSTED
 
 
 class FailedPreconditionError(OpError):
-    """Raised when state is not ready for the operation (e.g. an uninitialized value)."""
+    """State is not ready for the operation (TF: reading a variable before it is initialized,
+    restoring into an object of another structure).
+
+    Fix: initialize or build the state before the operation that reads it.
+    """
+
+    error_code = FAILED_PRECONDITION
+
+
+class AbortedError(OpError):
+    """An operation was aborted, typically by a concurrency conflict (TF: a transaction abort).
+
+    Fix: retry the operation.
+    """
+
+    error_code = ABORTED
+
+
+class OutOfRangeError(OpError, IndexError):
+    """Iteration ran past the end, e.g. `next()` on an exhausted `tf.data` iterator.
+
+    Also an IndexError. Fix: stop at the end (a `for` loop over the dataset does), or `.repeat()`
+    the dataset.
+    """
+
+    error_code = OUT_OF_RANGE
+
+
+class UnimplementedError(OpError):
+    """The operation is not implemented for these inputs (a dtype or mode the op does not support).
+
+    Fix: the message names what is supported; cast the input or use the op it suggests.
+    """
+
+    error_code = UNIMPLEMENTED
+
+
+class InternalError(OpError):
+    """An invariant of the library itself broke: a bug here, not in the user's program.
+
+    Fix: report it with the smallest program that shows it.
+    """
+
+    error_code = INTERNAL
+
+
+class UnavailableError(OpError):
+    """A service or device the program needs is not available right now (TF: a remote worker).
+
+    Fix: retry later, or run on another device.
+    """
+
+    error_code = UNAVAILABLE
+
+
+class DataLossError(OpError):
+    """Data is unrecoverably lost or corrupted (TF: a truncated checkpoint or record file).
+
+    Fix: write the file again; check that it was copied completely.
+    """
+
+    error_code = DATA_LOSS
+
+
+class UnauthenticatedError(OpError):
+    """The request has no valid credentials (TF: a remote file system).
+
+    Fix: provide credentials for the service.
+    """
+
+    error_code = UNAUTHENTICATED
+
+
+_CODE_TO_CLASS = {cls.error_code: cls for cls in (
+    CancelledError, UnknownError, InvalidArgumentError, DeadlineExceededError, NotFoundError,
+    AlreadyExistsError, PermissionDeniedError, ResourceExhaustedError, FailedPreconditionError,
+    AbortedError, OutOfRangeError, UnimplementedError, InternalError, UnavailableError,
+    DataLossError, UnauthenticatedError)}
+
+
+def exception_type_from_error_code(error_code):
+    """TF's `tf.errors.exception_type_from_error_code`: the OpError subclass for a status code.
+
+    >>> exception_type_from_error_code(3).__name__
+    'InvalidArgumentError'
+    """
+    return _CODE_TO_CLASS[error_code]
+
+
+def error_code_from_exception_type(cls):
+    """TF's `tf.errors.error_code_from_exception_type`: the status code of an OpError subclass.
+
+    >>> error_code_from_exception_type(OutOfRangeError)
+    11
+    """
+    if not (isinstance(cls, type) and issubclass(cls, OpError)):
+        raise TypeError(f"error_code_from_exception_type expects an OpError subclass, got {cls!r}")
+    return cls.error_code
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors of this compiler (not in TF's tf.errors).
+# ------------------------------------------------------------------------------------------------
+
+
+class AssertionFailedError(InvalidArgumentError, AssertionError):
+    """A run-time check failed: `tf.debugging.assert_*`, `tf.Assert`, or a converted `assert`.
+
+    Both TF's InvalidArgumentError and Python's AssertionError, so code written for either catches
+    it. In a compiled function it is raised when the graph runs, not when it is traced. Fix: the
+    message holds the check's message and the data it was given.
+    """
+
+
+class ConversionError(Exception):
+    """AutoGraph could not convert a function (no source code, a lambda it cannot find, converted
+    code that does not compile); the function then runs as written, with a warning.
+
+    Fix: define the function in a file (not in a REPL or `exec`), or decorate it with
+    `tf.autograph.experimental.do_not_convert` to silence the warning.
+    """
+
+
+class NotConverted(ConversionError):
+    """A function AutoGraph leaves as written by design (generators, coroutines); no warning."""
+
+
+class VerificationError(Exception):
+    """A graph broke an IR invariant (SSA, types, closed regions, the effect token).
+
+    After tracing or after a pass this is a bug in that pass, and the message names it; switch the
+    pass off with `tf.config.optimizer.set_experimental_options({name: False})` and report it.
+    """
+
+
+class OptimizerError(RuntimeError):
+    """A graph pass raised: the message names the pass, the function, and the option that switches
+    the pass off (`tf.config.optimizer.set_experimental_options({name: False})`).
+    """
+
+
+class FallbackError(RuntimeError):
+    """`tf.function(..., strict=True)` and some op would run on the graph interpreter instead of
+    native code.
+
+    Fix: the message lists each op and why it cannot be compiled; rewrite it with supported ops,
+    or drop `strict=True` to accept the interpreter for those ops.
+    """
+
+
+class SaveError(ValueError):
+    """`tf.saved_model.save` met something the SavedModel format cannot represent (a Python object
+    as an attribute, a dtype with no encoding, a function without an input signature).
+
+    Fix: the message names the object or op attribute; give the tf.function an `input_signature`
+    or keep the value in a tf.Variable.
+    """

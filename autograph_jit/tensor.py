@@ -7,7 +7,10 @@ them goes through the op registry.
 
 `convert_to_tensor` implements TF's conversion rules: Python floats become float32, ints int32 (int64
 when they do not fit), NumPy arrays keep their dtype, and a requested dtype may not silently turn a
-Python float into an integer.
+Python float into an integer. A NumPy input (any ndarray subclass: memmap, matrix, ...) is copied
+into a private base-class array, as TF copies: the caller's array stays writable, and writing it (or
+the array a view came from) never changes the tensor. Arrays made by kernels are wrapped without a
+copy (`EagerTensor(arr)` is internal: it freezes and keeps `arr`).
 """
 import numbers
 
@@ -18,7 +21,8 @@ from .ir.types import TensorType
 from .tensor_shape import TensorShape
 from .tracing import context as _context
 
-__all__ = ["Tensor", "EagerTensor", "convert_to_tensor", "is_tensor", "constant_value"]
+__all__ = ["Tensor", "EagerTensor", "convert_to_tensor", "is_tensor", "constant_value",
+           "private_array"]
 
 
 class Tensor:
@@ -256,13 +260,12 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
     if isinstance(value, TensorShape):
         value = value.as_list()
     if isinstance(value, (np.ndarray, np.generic)):
-        arr = np.asarray(value)
-        if arr.dtype.kind in "US O":
-            raise TypeError(f"Cannot convert a {arr.dtype} array to a tensor: string tensors are "
+        if value.dtype.kind in "US O":
+            raise TypeError(f"Cannot convert a {value.dtype} array to a tensor: string tensors are "
                             "not supported")
         if dtype is None:
-            dtype = _dtypes.as_dtype(arr.dtype)
-        return _constant(arr, dtype)
+            dtype = _dtypes.as_dtype(value.dtype)
+        return _constant(private_array(value, dtype.np_dtype), dtype)
     if dtype is None and dtype_hint is not None:
         dtype_hint = _dtypes.as_dtype(dtype_hint)
         inferred = _infer_python_dtype(value)
@@ -271,6 +274,12 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
         return _constant(arr, dt)
     arr, dt = _python_to_array(value, dtype, strict)
     return _constant(arr, dt)
+
+
+def private_array(value, np_dtype=None):
+    """A copy of a NumPy value that no caller holds: a base-class, C-contiguous ndarray (np.matrix
+    gives its 2-D array, np.memmap its values) of `np_dtype` (default: the value's)."""
+    return np.array(value, dtype=np_dtype, order="C")
 
 
 def _constant(arr, dtype):

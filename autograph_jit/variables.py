@@ -175,7 +175,7 @@ def _initial_array(initial_value, dtype):
                              "from a Python/NumPy value.")
         arr = np.asarray(value)
         if dtype is not None and arr.dtype != dtype.np_dtype:
-            if not (t.dtype is dtype):
+            if t.dtype is not dtype:
                 raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Tensor "
                                  f"with dtype {t.dtype.name}")
     elif isinstance(initial_value, (np.ndarray, np.generic)):

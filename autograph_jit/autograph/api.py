@@ -49,16 +49,6 @@ def convert_for_tracing(func):
     return traced
 
 
-def convert_if_tracing(fn):
-    """`fn` converted when a graph is being traced, else `fn` itself: for library code that
-    calls user methods on the user's behalf (e.g. a Keras layer's `call` from `__call__`)."""
-    from ..tracing import context
-    if context.current_builder() is None:
-        return fn
-    converted = calls.convert_callable(fn)
-    return fn if converted is None else converted
-
-
 def to_graph(entity, recursive=True, experimental_optional_features=None):
     """TF's tf.autograph.to_graph: the converted Python function (callable eagerly or inside a
     tf.function)."""

@@ -16,15 +16,8 @@ import textwrap
 import types
 import weakref
 
+from ..errors import ConversionError, NotConverted
 from . import origin, source_text, transformer
-
-
-class ConversionError(Exception):
-    """The function cannot be converted (no source, ...); it runs as written, with a warning."""
-
-
-class NotConverted(ConversionError):
-    """A function AutoGraph leaves as written by design (generators, coroutines): no warning."""
 
 
 _BY_CODE = {}                                # code -> (factory code, converted AST)

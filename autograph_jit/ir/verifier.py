@@ -4,11 +4,8 @@ Checks that every input is defined before use (params, earlier nodes; regions se
 params), each value is defined once, node output types agree with the op's type rule, effectful
 nodes take and give a token, and region signatures match their node's operands.
 """
+from ..errors import VerificationError
 from .graph import Graph
-
-
-class VerificationError(Exception):
-    pass
 
 
 def verify(graph):
@@ -18,7 +15,6 @@ def verify(graph):
 
 
 def _verify(graph, path):
-    from ..ops.opdef import infer_types
     defined = set()
     for p in graph.params:
         if p.id in defined:
@@ -42,7 +38,7 @@ def _verify(graph, path):
                                     f"token (effects={wants_token}, token in={has_in}, "
                                     f"out={has_out})")
         if node.op.name != "constant":
-            types = infer_types(node.op, [v.type for v in node.data_inputs], node.attrs)
+            types = node.op.output_types([v.type for v in node.data_inputs], node.attrs)
             for got, want in zip(node.data_outputs, types):
                 if got.type.dtype is not want.dtype or not got.type.shape.is_compatible_with(
                         want.shape):

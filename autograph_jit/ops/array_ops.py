@@ -15,7 +15,10 @@ from ..tensor_shape import TensorShape
 from . import staged_lists
 from . import type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
+from .math_ops import (add, broadcast_like, cast, equal, greater, logical_and, maximum, multiply,
+                       subtract, truediv, where)
 
 # ----------------------------------------------------------------------------------------------
 # creation
@@ -32,8 +35,7 @@ def constant(value, dtype=None, shape=None, name=None):
             from .math_ops import cast
             t = cast(t, dtype)
     elif isinstance(value, (np.ndarray, np.generic)):
-        arr = np.asarray(value)
-        t = convert_to_tensor(arr if dtype is None else arr.astype(dtype.np_dtype))
+        t = convert_to_tensor(value, dtype=dtype)  # a private copy, cast to `dtype` if given
     else:
         t = convert_to_tensor(value, dtype=dtype)
     if shape is not None:
@@ -99,7 +101,7 @@ def _fill_infer(in_types):
 
 
 _fill = defop("fill", _fill_infer, _fill_kernel,
-              vjp=lambda c, g: (None, math_ops().reduce_sum(g)))
+              vjp=lambda c, g: (None, math_ops().reduce_sum(g)), speculatable=True)
 
 
 def fill(dims, value, name=None):
@@ -121,9 +123,11 @@ def _like_infer(in_types, dtype):
 
 
 _zeros_like = defop("zeros_like", _like_infer,
-                    lambda x, dtype: np.zeros(x.shape, (dtype or dtypes.as_dtype(x.dtype)).np_dtype))
+                    lambda x, dtype: np.zeros(x.shape, (dtype or dtypes.as_dtype(x.dtype)).np_dtype),
+                    speculatable=True)
 _ones_like = defop("ones_like", _like_infer,
-                   lambda x, dtype: np.ones(x.shape, (dtype or dtypes.as_dtype(x.dtype)).np_dtype))
+                   lambda x, dtype: np.ones(x.shape, (dtype or dtypes.as_dtype(x.dtype)).np_dtype),
+                   speculatable=True)
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002
@@ -153,7 +157,6 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
 
 
 def _eye_dynamic(num_rows, num_columns, batch_shape, dtype):
-    from .math_ops import add, cast, equal
     n, m = to_tensor(num_rows), to_tensor(num_columns)
     dims = [*(batch_shape or ()), n, m]
     zeros = fill(stack(match_dtypes(*dims)), constant(0, dtype=dtype))  # (checks n, m >= 0)
@@ -204,7 +207,6 @@ def linspace(start, stop, num, name=None, axis=0):
     if not start.dtype.is_floating:
         from .math_ops import cast
         start, stop = cast(start, dtypes.float32), cast(stop, dtypes.float32)
-    from .math_ops import add, multiply, subtract, truediv
     if static_ints(num, "num") is None:  # a count computed at run time
         return _linspace_dynamic(start, stop, to_tensor(num))
     num = static_ints(num, "num")
@@ -215,15 +217,12 @@ def linspace(start, stop, num, name=None, axis=0):
     out = add(start, multiply(steps, step))
     # the last point is `stop` exactly, as in TF
     mask = convert_to_tensor(np.arange(num) == num - 1)
-    from .math_ops import where
     return where(mask, broadcast_like_(stop, out), out)
 
 
 def _linspace_dynamic(start, stop, num):
     """linspace for a num tensor: the same points as the static form (the last is `stop`
     exactly, one point is `start`, num <= 0 is empty)."""
-    from .math_ops import add, cast, equal, greater, logical_and, maximum, multiply, \
-        subtract, truediv, where
     idx = range(num)
     steps = cast(idx, start.dtype)
     step = truediv(subtract(stop, start), cast(maximum(subtract(num, 1), 1), start.dtype))
@@ -233,7 +232,6 @@ def _linspace_dynamic(start, stop, num):
 
 
 def broadcast_like_(x, like):
-    from .math_ops import broadcast_like
     return broadcast_like(x, like)
 
 
@@ -249,9 +247,10 @@ def _shape_infer(in_types, out_type):
     return TensorType(out_type, TensorShape([x.shape.rank]), value)
 
 
-_shape = defop("shape", _shape_infer, lambda x, out_type: np.array(x.shape, out_type.np_dtype))
+_shape = defop("shape", _shape_infer, lambda x, out_type: np.array(x.shape, out_type.np_dtype),
+               speculatable=True)
 _size = defop("size", lambda in_types, out_type: TensorType(out_type, TensorShape([])),
-              lambda x, out_type: np.array(x.size, out_type.np_dtype))
+              lambda x, out_type: np.array(x.size, out_type.np_dtype), speculatable=True)
 
 
 def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002
@@ -334,7 +333,7 @@ def _reshape_kernel(x, shape):
 
 
 _reshape = defop("reshape", _reshape_infer, _reshape_kernel,
-                 vjp=lambda c, g: (reshape(g, shape(c.inputs[0])), None))
+                 vjp=lambda c, g: (reshape(g, shape(c.inputs[0])), None), speculatable=True)
 
 
 def reshape(tensor, shape, name=None):
@@ -358,7 +357,7 @@ def _expand_dims_infer(in_types, axis):
 
 _expand_dims = defop("expand_dims", _expand_dims_infer,
                      lambda x, axis: np.expand_dims(x, axis),
-                     vjp=lambda c, g: reshape(g, shape(c.inputs[0])))
+                     vjp=lambda c, g: reshape(g, shape(c.inputs[0])), speculatable=True)
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002
@@ -389,7 +388,7 @@ def _squeeze_kernel(x, axis):
 
 
 _squeeze = defop("squeeze", _squeeze_infer, _squeeze_kernel,
-                 vjp=lambda c, g: reshape(g, shape(c.inputs[0])))
+                 vjp=lambda c, g: reshape(g, shape(c.inputs[0])), speculatable=True)
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
@@ -425,7 +424,7 @@ def _transpose_vjp(c, g):
 
 
 _transpose = defop("transpose", _transpose_infer,
-                   lambda x, perm: np.transpose(x, perm), vjp=_transpose_vjp)
+                   lambda x, perm: np.transpose(x, perm), vjp=_transpose_vjp, speculatable=True)
 
 def transpose(a, perm=None, conjugate=False, name="transpose"):
     if perm is not None:
@@ -464,7 +463,7 @@ def _stack_vjp(c, g):
 
 
 _stack = defop("stack", _stack_infer, lambda *xs, axis: np.stack(xs, axis=axis),
-               vjp=_stack_vjp, num_outputs=1)
+               vjp=_stack_vjp, num_outputs=1, speculatable=True)
 
 
 def stack(values, axis=0, name="stack"):
@@ -561,7 +560,7 @@ def _concat_vjp(c, g):
 
 
 _concat = defop("concat", _concat_infer, lambda *xs, axis: np.concatenate(xs, axis=axis),
-                vjp=_concat_vjp)
+                vjp=_concat_vjp, speculatable=True)
 
 
 def concat(values, axis, name="concat"):

@@ -7,15 +7,12 @@ written for either (or for a converted `assert` statement) catches it.
 """
 import numpy as np
 
+from ..errors import AssertionFailedError
 from ..tensor import convert_to_tensor
 from . import math_ops
-from .opdef import IO, InvalidArgumentError, apply, defop
+from .opdef import IO, apply, defop
 
 __all__ = ["AssertionFailedError", "Assert", "assert_that", "ASSERTS"]
-
-
-class AssertionFailedError(InvalidArgumentError, AssertionError):
-    """A run-time check failed."""
 
 
 def _assert_infer(in_types, message, summarize, error=None):

@@ -16,7 +16,8 @@ from . import array_ops as A
 from . import type_rules as tr
 from ._args import match_dtypes, static_ints, to_tensor
 from .array_ops import _dims_from, _shape_tensor
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 # ----------------------------------------------------------------------------------------------
 # window geometry (shared by type rules and kernels)

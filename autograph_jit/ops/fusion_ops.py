@@ -14,7 +14,9 @@ so the op has no gradient. The interpreter runs one by running its body; compile
 the body as one loop nest.
 """
 from ..ir.graph import Graph
-from .opdef import InvalidArgumentError, defop
+from ..errors import InvalidArgumentError
+from .opdef import defop
+from ..tracing.replay import replay
 
 KINDS = ("elementwise", "reduction", "matmul")
 
@@ -38,7 +40,6 @@ def _fusion_interpret(node, inputs, run_graph):
 
 
 def _fusion_replay(attrs, args):
-    from ..tracing.replay import replay
     return tuple(replay(attrs["body"], args))
 
 

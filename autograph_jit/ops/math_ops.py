@@ -9,8 +9,9 @@ from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
-from ._args import match_dtypes, static_axis, to_tensor
-from .opdef import InvalidArgumentError, apply, defop
+from ._args import match_dtypes, static_axis, static_ints, to_tensor
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 # ----------------------------------------------------------------------------------------------
 # broadcasting helpers (ops of their own, so shapes unknown until run time work in graphs)
@@ -39,7 +40,8 @@ def _sum_to_infer(in_types):
 
 _sum_to = defop("sum_to", _sum_to_infer, _sum_to_kernel,
                 vjp=lambda c, g: (broadcast_like(g, c.inputs[0]), None),
-                doc="Reduce input 0 to the shape of input 1 (inverse of broadcasting).")
+                doc="Reduce input 0 to the shape of input 1 (inverse of broadcasting).",
+                speculatable=True)
 
 
 def _broadcast_like_infer(in_types):
@@ -51,7 +53,7 @@ _broadcast_like = defop(
     "broadcast_like", _broadcast_like_infer,
     lambda x, like: np.broadcast_to(x, np.broadcast_shapes(x.shape, like.shape)),
     vjp=lambda c, g: (unbroadcast(g, c.inputs[0]), None),
-    doc="Broadcast input 0 against the shape of input 1.")
+    doc="Broadcast input 0 against the shape of input 1.", speculatable=True)
 
 
 def unbroadcast(g, x):
@@ -77,19 +79,21 @@ def _binary(name, kernel, vjp=None, allowed=tr.NUMERIC, out_dtype=None, **kw):
                  elementwise=True, **kw)
 
 
-def _check_int_div(y):
-    if y.dtype.kind in "iu" and not np.all(y):
+def _check_int_div(x, y):
+    # as TF, only a division actually performed fails: an empty result divides nothing (when
+    # the result is not empty, broadcasting uses every element of y)
+    if y.dtype.kind in "iu" and not np.all(y) and 0 not in np.broadcast_shapes(x.shape, y.shape):
         raise InvalidArgumentError("Integer division by zero")
 
 
 def _floordiv_kernel(x, y):
-    _check_int_div(y)
+    _check_int_div(x, y)
     return np.floor_divide(x, y)
 
 
 def _floormod_kernel(x, y):
     if x.dtype.kind in "iu":
-        _check_int_div(y)
+        _check_int_div(x, y)
         return np.mod(x, y)
     r = np.fmod(x, y)  # TF keeps the sign of fmod's zero (-3 % 3 == -0.0)
     adjust = (r != 0) & ((r < 0) != (y < 0))
@@ -98,7 +102,7 @@ def _floormod_kernel(x, y):
 
 def _div_kernel(x, y):
     if x.dtype.kind in "iu":
-        _check_int_div(y)
+        _check_int_div(x, y)
         # C-style integer division (truncation toward zero), as TF's Div on integers
         with np.errstate(over="ignore"):  # INT_MIN // -1 wraps, as in the compiled code
             q = x // y  # floor, stepped up where it rounded a negative quotient down (no abs():
@@ -166,10 +170,10 @@ def _floormod_vjp(c, g):
 _add = _binary("add", np.add, _add_vjp)
 _sub = _binary("subtract", np.subtract, _sub_vjp)
 _mul = _binary("multiply", np.multiply, _mul_vjp)
-_div = _binary("divide", _div_kernel, _div_vjp)
-_floordiv = _binary("floordiv", _floordiv_kernel)
-_floormod = _binary("floormod", _floormod_kernel, _floormod_vjp)
-_pow = _binary("pow", _pow_kernel, _pow_vjp)
+_div = _binary("divide", _div_kernel, _div_vjp, traps_on_integers=True)
+_floordiv = _binary("floordiv", _floordiv_kernel, traps_on_integers=True)
+_floormod = _binary("floormod", _floormod_kernel, _floormod_vjp, traps_on_integers=True)
+_pow = _binary("pow", _pow_kernel, _pow_vjp, traps_on_integers=True, heavy=True)
 _maximum = _binary("maximum", np.maximum, _maxmin_vjp(lambda x, y: greater_equal(x, y)))
 _minimum = _binary("minimum", np.minimum, _maxmin_vjp(lambda x, y: less_equal(x, y)))
 
@@ -281,17 +285,21 @@ _sqrt = _unary("sqrt", np.sqrt, lambda c, g: divide_(g, multiply(_out(c), 2)),
                allowed=tr.FLOATS)
 _rsqrt = _unary("rsqrt", lambda x: 1 / np.sqrt(x),
                 lambda c, g: multiply(g, multiply(pow(_out(c), 3), -0.5)), allowed=tr.FLOATS)
-_exp = _unary("exp", np.exp, lambda c, g: multiply(g, _out(c)), allowed=tr.FLOATS)
-_log = _unary("log", np.log, lambda c, g: divide_(g, _x(c)), allowed=tr.FLOATS)
-_log1p = _unary("log1p", np.log1p, lambda c, g: divide_(g, add(_x(c), 1)), allowed=tr.FLOATS)
-_expm1 = _unary("expm1", np.expm1, lambda c, g: multiply(g, add(_out(c), 1)), allowed=tr.FLOATS)
-_sin = _unary("sin", np.sin, lambda c, g: multiply(g, cos(_x(c))), allowed=tr.FLOATS)
-_cos = _unary("cos", np.cos, lambda c, g: negative(multiply(g, sin(_x(c)))), allowed=tr.FLOATS)
+_exp = _unary("exp", np.exp, lambda c, g: multiply(g, _out(c)), allowed=tr.FLOATS, heavy=True)
+_log = _unary("log", np.log, lambda c, g: divide_(g, _x(c)), allowed=tr.FLOATS, heavy=True)
+_log1p = _unary("log1p", np.log1p, lambda c, g: divide_(g, add(_x(c), 1)), allowed=tr.FLOATS,
+                heavy=True)
+_expm1 = _unary("expm1", np.expm1, lambda c, g: multiply(g, add(_out(c), 1)), allowed=tr.FLOATS,
+                heavy=True)
+_sin = _unary("sin", np.sin, lambda c, g: multiply(g, cos(_x(c))), allowed=tr.FLOATS, heavy=True)
+_cos = _unary("cos", np.cos, lambda c, g: negative(multiply(g, sin(_x(c)))), allowed=tr.FLOATS,
+              heavy=True)
 _tanh = _unary("tanh", np.tanh,
-               lambda c, g: multiply(g, subtract(1, square(_out(c)))), allowed=tr.FLOATS)
+               lambda c, g: multiply(g, subtract(1, square(_out(c)))), allowed=tr.FLOATS,
+               heavy=True)
 _sigmoid = _unary("sigmoid", _sigmoid_kernel,
                   lambda c, g: multiply(g, multiply(_out(c), subtract(1, _out(c)))),
-                  allowed=tr.FLOATS)
+                  allowed=tr.FLOATS, heavy=True)
 _reciprocal = _unary("reciprocal", lambda x: 1 / x,
                      lambda c, g: negative(multiply(g, square(_out(c)))), allowed=tr.FLOATS)
 _round = _unary("round", np.round, lambda c, g: None)  # half to even, as TF
@@ -307,7 +315,7 @@ def _erf_kernel(x):
 
 _erf = _unary("erf", _erf_kernel,
               lambda c, g: multiply(g, multiply(exp(negative(square(_x(c)))),
-                                                2 / np.sqrt(np.pi))), allowed=tr.FLOATS)
+                                                2 / np.sqrt(np.pi))), allowed=tr.FLOATS, heavy=True)
 
 
 def _unary_fn(op):
@@ -535,7 +543,11 @@ def _mean_vjp(c, g):
         g = multiply(g, n_out / n_in if n_in else 0.0)
     else:
         from . import array_ops
-        g = divide_(g, cast(divide_(array_ops.size(x), array_ops.size(out)), g.dtype))
+        # the same factor as the static path, n_out / n_in, computed in float64: an integer
+        # n_in // n_out divides by zero when the result is empty
+        n_in = cast(array_ops.size(x), "float64")
+        ratio = divide_(cast(array_ops.size(out), "float64"), maximum(n_in, 1.0))
+        g = multiply(g, cast(ratio, g.dtype))
     return _expand_reduced(g, x, c.attrs["axis"], c.attrs["keepdims"])
 
 
@@ -610,23 +622,22 @@ def _mean_kernel(x, axis, keepdims):
 
 
 _reduce_sum = defop("reduce_sum", _reduce_infer("reduce_sum", tr.NUMERIC),
-                    _reduce_kernel(np.sum), vjp=_sum_vjp)
+                    _reduce_kernel(np.sum), vjp=_sum_vjp, speculatable=True)
 _reduce_mean = defop("reduce_mean", _reduce_infer("reduce_mean", tr.NUMERIC), _mean_kernel,
-                     vjp=_mean_vjp)
+                     vjp=_mean_vjp, speculatable=True)
 _reduce_max = defop("reduce_max", _reduce_infer("reduce_max", tr.NUMERIC),
-                    _extreme_kernel(np.max, _lowest), vjp=_extreme_vjp)
+                    _extreme_kernel(np.max, _lowest), vjp=_extreme_vjp, speculatable=True)
 _reduce_min = defop("reduce_min", _reduce_infer("reduce_min", tr.NUMERIC),
-                    _extreme_kernel(np.min, _highest), vjp=_extreme_vjp)
+                    _extreme_kernel(np.min, _highest), vjp=_extreme_vjp, speculatable=True)
 _reduce_prod = defop("reduce_prod", _reduce_infer("reduce_prod", tr.NUMERIC),
-                     _reduce_kernel(np.prod), vjp=_prod_vjp)
+                     _reduce_kernel(np.prod), vjp=_prod_vjp, speculatable=True)
 _reduce_any = defop("reduce_any", _reduce_infer("reduce_any", (dtypes.bool,)),
-                    _reduce_kernel(np.any))
+                    _reduce_kernel(np.any), speculatable=True)
 _reduce_all = defop("reduce_all", _reduce_infer("reduce_all", (dtypes.bool,)),
-                    _reduce_kernel(np.all))
+                    _reduce_kernel(np.all), speculatable=True)
 
 
 def _axis_attr(axis):
-    from ._args import static_ints
     if axis is None:
         return None
     ax = static_ints(axis, "axis")
@@ -803,7 +814,7 @@ def _matmul_vjp(c, g):
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
-_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp)
+_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp, speculatable=True)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,

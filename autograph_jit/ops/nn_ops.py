@@ -13,9 +13,10 @@ from ..tensor import Tensor, constant_value
 from ..tensor_shape import TensorShape
 from . import array_ops as A
 from . import math_ops as M
-from . import type_rules as tr
+from . import random_ops, type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 sigmoid = M.sigmoid
 tanh = M.tanh
@@ -25,8 +26,9 @@ tanh = M.tanh
 # ----------------------------------------------------------------------------------------------
 
 
-def _act(name, kernel, vjp, allowed=tr.FLOATS):
-    return defop(name, tr.make_elementwise(name, allowed), kernel, vjp=vjp, elementwise=True)
+def _act(name, kernel, vjp, allowed=tr.FLOATS, **kw):
+    return defop(name, tr.make_elementwise(name, allowed), kernel, vjp=vjp, elementwise=True,
+                 **kw)
 
 
 def _x(c):
@@ -62,7 +64,7 @@ _selu = _act("selu", _selu_kernel,
                                   M.multiply(g, M.add(c.outputs[0], _SELU_SCALE * _SELU_ALPHA))))
 # log(1 + e^x) = logaddexp(0, x): no overflow for large x, no underflow to 0 for large -x
 _softplus = _act("softplus", lambda x: np.logaddexp(np.zeros((), x.dtype), x),
-                 lambda c, g: M.multiply(g, M.sigmoid(_x(c))))
+                 lambda c, g: M.multiply(g, M.sigmoid(_x(c))), heavy=True)
 
 
 def _leaky_infer(in_types, alpha):
@@ -167,11 +169,13 @@ def _softmax_backward(g, p, axis):
 
 
 _softmax = defop("softmax", _softmax_infer("softmax"), _softmax_kernel,
-                 vjp=lambda c, g: _softmax_backward(g, c.outputs[0], c.attrs["axis"]))
+                 vjp=lambda c, g: _softmax_backward(g, c.outputs[0], c.attrs["axis"]),
+                 speculatable=True)
 _log_softmax = defop(
     "log_softmax", _softmax_infer("log_softmax"), _log_softmax_kernel,
     vjp=lambda c, g: M.subtract(g, M.multiply(M.exp(c.outputs[0]),
-                                              M.reduce_sum(g, c.attrs["axis"], keepdims=True))))
+                                              M.reduce_sum(g, c.attrs["axis"], keepdims=True))),
+                     speculatable=True)
 
 
 def _axis(axis):
@@ -384,7 +388,6 @@ def bias_add(value, bias, data_format=None, name=None):
 
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """Zeroes each element with probability `rate` and scales the rest by 1 / (1 - rate)."""
-    from . import random_ops
     x = to_tensor(x)
     if not x.dtype.is_floating:
         raise ValueError(f"x has to be a floating point tensor since it's going to be scaled. "

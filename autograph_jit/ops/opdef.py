@@ -13,15 +13,23 @@ An op is defined once (../shared/DESIGN.md "One op, one definition"):
   it works eagerly and while tracing. `call` has `.inputs`, `.outputs` and `.attrs`.
 - `effects`: PURE, or the state it touches (variables, RNG, stdout) — used by tracing to thread the
   effect token and by passes to never reorder or drop such ops.
+- Facts the optimizer and backends read (instead of lists of op names):
+  `speculatable` (may run although the program would not have run it — hoisted out of a loop,
+  both branches of a small cond computed — when its inputs' shapes are fully known: the type rule
+  then guarantees it cannot fail; elementwise ops are by default), `traps_on_integers` (with
+  integer inputs the kernel can raise — division by zero, a negative integer power — so it is never
+  speculated on integers), `heavy` (each element costs a vector-math call: exp, tanh, ...; the CPU
+  backend interleaves and parallelizes such loops sooner).
 
 `apply(opdef, *inputs, **attrs)` runs the kernel when every input is concrete and no graph is being
 built; otherwise it hands the op to the graph builder. Either way active GradientTapes record it.
 """
 import numpy as np
 
+from ..errors import InvalidArgumentError, OpError
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
-from ..autodiff import tape as _tape
+from . import recording as _recording
 
 __all__ = ["OpDef", "REGISTRY", "register", "apply", "get", "PURE", "OpError",
            "InvalidArgumentError"]
@@ -33,26 +41,14 @@ RNG = frozenset({"rng"})
 IO = frozenset({"io"})
 
 
-class OpError(Exception):
-    """TF's `tf.errors.OpError`: an op could not run on these inputs."""
-
-    def __init__(self, message, op=None):
-        super().__init__(message)
-        self.message = message
-        self.op = op
-
-
-class InvalidArgumentError(OpError, ValueError):
-    """TF's `tf.errors.InvalidArgumentError` (also a ValueError, which is what TF raises for the same
-    problem while tracing)."""
-
-
 class OpDef:
     __slots__ = ("name", "infer", "kernel", "vjp", "effects", "elementwise", "num_outputs",
-                 "doc", "differentiable", "interpret", "replay")
+                 "doc", "differentiable", "interpret", "replay", "speculatable",
+                 "traps_on_integers", "heavy")
 
     def __init__(self, name, infer, kernel, vjp=None, effects=PURE, elementwise=False,
-                 num_outputs=1, differentiable=None, doc="", interpret=None, replay=None):
+                 num_outputs=1, differentiable=None, doc="", interpret=None, replay=None,
+                 speculatable=None, traps_on_integers=False, heavy=False):
         self.name = name
         self.infer = infer
         self.kernel = kernel
@@ -67,10 +63,23 @@ class OpDef:
         # interpreter; `replay(attrs, inputs)` re-executes it op by op (eagerly, under tapes).
         self.interpret = interpret
         self.replay = replay
+        self.speculatable = elementwise if speculatable is None else speculatable
+        self.traps_on_integers = traps_on_integers
+        self.heavy = heavy
 
     @property
     def is_pure(self):
         return not self.effects
+
+    def output_types(self, in_types, attrs):
+        """The op's output types as a tuple (its type rule, which also validates the inputs)."""
+        out = self.infer(in_types, **attrs)
+        return out if isinstance(out, (tuple, list)) else (out,)
+
+    @property
+    def reads_variable(self):
+        """The op reads the tf.Variable named by its `var` attribute (a GradientTape source)."""
+        return READS_VARIABLE <= self.effects
 
     def __repr__(self):
         return f"<OpDef {self.name}>"
@@ -102,8 +111,8 @@ def apply(op, *inputs, **attrs):
         outputs = builder.add_node(op, inputs, attrs)
     else:
         outputs = _run_eagerly(op, inputs, attrs)
-    if _tape.ACTIVE_TAPES:
-        _tape.record(op, inputs, outputs, attrs)
+    if _recording.ACTIVE_TAPES:
+        _recording.record(op, inputs, outputs, attrs)
     if op.num_outputs == 1:
         return outputs[0]
     return None if op.num_outputs == 0 else outputs
@@ -139,5 +148,4 @@ def _run_eagerly(op, inputs, attrs):
 
 def infer_types(op, in_types, attrs):
     """The op's output types as a tuple; type-rule failures become InvalidArgumentError."""
-    out = op.infer(in_types, **attrs)
-    return out if isinstance(out, (tuple, list)) else (out,)
+    return op.output_types(in_types, attrs)

@@ -19,16 +19,17 @@ Ops: `tensor_array_write(buffer, index, value)` and `tensor_array_read(buffer, i
 the other's gradient. Indices are checked at run time: an out-of-range read raises, a write past
 the end raises unless `dynamic_size=True`, which grows the buffer.
 """
-import threading
 import weakref
 
 import numpy as np
 
 from .. import dtypes as _dtypes
 from ..ir.types import TensorType
+from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape, as_shape
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
 
 __all__ = ["TensorArray", "to_buffers", "from_buffers"]
 
@@ -104,7 +105,7 @@ def _write_kernel(buf, index, value, dynamic_size):
 # the spare rows, which no earlier version can see (each is a shorter prefix); appending to an
 # older version (a second history branching off) copies instead.
 _ends = {}
-_ends_lock = threading.Lock()  # two threads appending to one version: only one writes in place
+_ends_lock = forksafe.Lock()  # two threads appending to one version: only one writes in place
 
 
 def _grow(buf, index, value):
@@ -300,7 +301,7 @@ class TensorArray:
         return ta
 
     def concat(self, name=None):
-        from .array_ops import concat as _concat, unstack as _unstack, reshape, shape
+        from .array_ops import concat as _concat, reshape, shape
         buf = self._buffer
         if buf.shape.rank is not None and buf.shape.rank < 2:
             raise ValueError("TensorArray.concat: elements must have rank >= 1")

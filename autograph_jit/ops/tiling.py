@@ -16,7 +16,9 @@ from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_axis, to_tensor
 from .array_ops import _dims_from, _shape_tensor, reshape, shape, stack
-from .opdef import InvalidArgumentError, apply, defop
+from ..errors import InvalidArgumentError
+from .opdef import apply, defop
+from .math_ops import cast, reduce_sum, unbroadcast
 
 __all__ = ["pad", "reverse", "tile", "broadcast_to"]
 
@@ -78,9 +80,9 @@ def _pad_vjp(c, g):
     mode = c.attrs["mode"]
     if mode == "CONSTANT":
         from .math_ops import cast
-        from .slicing import slice
-        begin = reshape(slice(cast(paddings, dtypes.int32), [0, 0], [-1, 1]), [-1])
-        return slice(g, begin, shape(x)), None, None
+        from . import slicing
+        begin = reshape(slicing.slice(cast(paddings, dtypes.int32), [0, 0], [-1, 1]), [-1])
+        return slicing.slice(g, begin, shape(x)), None, None
     return apply(_mirror_pad_grad, g, paddings, mode=mode), None, None
 
 
@@ -183,7 +185,6 @@ def _tile_infer(in_types):
 
 def _tile_vjp(c, g):
     x, mult = c.inputs
-    from .math_ops import cast, reduce_sum
     r = x.shape.rank
     if r == 0:
         return g, None
@@ -233,11 +234,10 @@ def _bt_kernel(x, s):
 
 
 def _bt_vjp(c, g):
-    from .math_ops import unbroadcast
     return unbroadcast(g, c.inputs[0]), None
 
 
-_broadcast_to = defop("broadcast_to", _bt_infer, _bt_kernel, vjp=_bt_vjp)
+_broadcast_to = defop("broadcast_to", _bt_infer, _bt_kernel, vjp=_bt_vjp, speculatable=True)
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002

@@ -5,7 +5,7 @@ All work on TensorTypes whose shapes may hold None (unknown dims) or be of unkno
 from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
-from .opdef import InvalidArgumentError
+from ..errors import InvalidArgumentError
 
 FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
 INTS = (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8)

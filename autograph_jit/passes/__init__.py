@@ -1,6 +1,6 @@
 """The graph optimizer: one pass a module, run in the order of pipeline.PIPELINE.
 
-    inline -> verify -> constant_fold -> simplify -> cse -> licm -> dce
+    verify -> constant_fold -> simplify -> cse -> licm -> dce
            -> matmul_fusion -> elementwise_fusion -> reduction_fusion -> buffer_plan
 
 Each pass module has `NAME`, `SUMMARY` (one line for explain()), a docstring saying why the pass

@@ -167,7 +167,7 @@ def _convertible_branch(graph):
     for n in graph.nodes:
         if n.op.effects or n.regions or not (n.op.elementwise or n.op.name == "constant"):
             return False
-        if n.op.name in ("floordiv", "floormod", "mod", "divide", "pow") and not all(
+        if n.op.traps_on_integers and not all(
                 v.type.dtype.is_floating for v in n.inputs) and not _safe_divisor(n):
             return False  # integer division can raise: only the branch taken may run it
         for v in n.outputs:

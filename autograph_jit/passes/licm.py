@@ -14,19 +14,12 @@ then guarantee they are compatible), never integer division (TF raises on divisi
 integer pow. Inner loops are handled first, so invariants climb out of nested loops one level per
 loop.
 """
-from ..ir.graph import Value
 from ..ir.clone import clone_node
+from ..ir.graph import Value
 from .rewrite import control_regions, graph_pass, replace_uses
 
 NAME = "licm"
 SUMMARY = "hoist loop-invariant computations out of while_loop bodies"
-
-SPECULATABLE = frozenset({
-    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
-    "reduce_all", "matmul", "transpose", "expand_dims", "squeeze", "reshape", "broadcast_to",
-    "broadcast_like", "sum_to", "concat", "stack", "zeros_like", "ones_like", "shape", "size",
-    "softmax", "log_softmax", "fill"})
-_INTEGER_TRAPS = frozenset({"divide", "floordiv", "floormod", "mod", "truediv", "pow"})
 
 
 @graph_pass
@@ -49,12 +42,12 @@ def _speculatable(node):
     op = node.op
     if op.effects or node.regions or op.name == "fusion":
         return False
-    if not (op.elementwise or op.name in SPECULATABLE):
+    if not op.speculatable:
         return False
     for v in node.inputs:
         if v.is_token or not v.type.shape.is_fully_defined():
             return False
-        if op.name in _INTEGER_TRAPS and not v.type.dtype.is_floating:
+        if op.traps_on_integers and not v.type.dtype.is_floating:
             return False
     return True
 

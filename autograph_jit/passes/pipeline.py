@@ -11,7 +11,6 @@ and this project's pass names otherwise; they can be set globally (`tf.config.op
 function (`@tf.function(optimizer_options={...})`, which wins):
 
     TF option                    passes
-    function_optimization        inline
     constant_folding             constant_fold
     arithmetic_optimization      simplify
     common_subgraph_elimination  cse
@@ -23,19 +22,19 @@ function (`@tf.function(optimizer_options={...})`, which wins):
 """
 import time
 
+from ..errors import OptimizerError, VerificationError
 from ..ir.clone import clone_graph
-from ..ir.verifier import VerificationError, verify
-from . import (buffer_plan, constant_fold, cse, dce, elementwise_fusion, inline, licm,
-               matmul_fusion, reduction_fusion, simplify)
+from ..ir.verifier import verify
+from . import (buffer_plan, constant_fold, cse, dce, elementwise_fusion, licm, matmul_fusion,
+               reduction_fusion, simplify)
 from . import verify as verify_pass
 
-PIPELINE = (inline, verify_pass, constant_fold, simplify, cse, licm, dce, matmul_fusion,
+PIPELINE = (verify_pass, constant_fold, simplify, cse, licm, dce, matmul_fusion,
             elementwise_fusion, reduction_fusion, buffer_plan)
 
 PASS_NAMES = tuple(p.NAME for p in PIPELINE)
 
 TF_OPTIONS = {
-    "function_optimization": ("inline",),
     "constant_folding": ("constant_fold",),
     "arithmetic_optimization": ("simplify",),
     "common_subgraph_elimination": ("cse",),
@@ -44,15 +43,17 @@ TF_OPTIONS = {
     "remapping": ("matmul_fusion", "elementwise_fusion", "reduction_fusion"),
 }
 # Accepted for compatibility with TF programs; they name Grappler passes with no counterpart
-# here (layouts, host pinning, mixed precision, ...), so they change nothing.
-TF_IGNORED = ("layout_optimizer", "shape_optimization", "debug_stripper",
+# here (layouts, host pinning, mixed precision, ...), so they change nothing. Function inlining
+# (function_optimization) has nothing to do: tracing replays a nested tf.function's graph into the
+# caller's (tracing/replay.py), so no call node ever reaches the optimizer.
+TF_IGNORED = ("function_optimization", "layout_optimizer", "shape_optimization", "debug_stripper",
               "scoped_allocator_optimization", "pin_to_host_optimization",
               "implementation_selector", "auto_mixed_precision", "min_graph_nodes")
 INVERTED = {"disable_model_pruning": ("dce",), "disable_meta_optimizer": PASS_NAMES}
 
-
-class OptimizerError(RuntimeError):
-    """A pass failed: names the pass and how to switch it off."""
+# The process-wide options `tf.config.optimizer.set_experimental_options` sets (config.py edits
+# this dict; keeping it here lets the pipeline read it without importing the public config).
+GLOBAL_OPTIONS = {}
 
 
 def check_options(options):
@@ -154,8 +155,7 @@ def _name_first_invalid(steps):
 def optimize_concrete_function(cf):
     """Run the pipeline for a ConcreteFunction with the global options overridden by the
     function's own; the time of each pass goes into cf.stage_times. Returns (graph, steps)."""
-    from .. import config
-    enabled = enabled_passes(config.optimizer.get_experimental_options(),
+    enabled = enabled_passes(GLOBAL_OPTIONS,
                              getattr(cf, "optimizer_options", None))
     graph, steps = run_pipeline(cf.graph, enabled)
     cf.stage_times.extend(("pass " + s.name, s.seconds) for s in steps)

@@ -29,7 +29,8 @@ from .. import nest
 from ..tracing.concrete import _LEAF, ConcreteFunction
 from ..tracing.function import Function
 from ..tracing.signature import TensorSpec
-from .serialize import SaveError, decode_graph, decode_value, encode_graph, encode_value
+from ..errors import SaveError
+from .serialize import decode_graph, decode_value, encode_graph, encode_value
 
 __all__ = ["save", "load", "SaveError"]
 

@@ -19,16 +19,13 @@ import math
 import numpy as np
 
 from .. import dtypes as _dtypes
+from ..errors import SaveError
 from ..ir.graph import TOKEN, Graph, Node, SourceLocation, Value
 from ..ir.types import TensorType
 from ..ops import opdef
 from ..tensor_shape import TensorShape
 
 __all__ = ["encode_graph", "decode_graph", "encode_value", "decode_value", "SaveError"]
-
-
-class SaveError(ValueError):
-    """The object holds something the SavedModel format cannot represent."""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -9,15 +9,17 @@ naming the argument and the fix once a function has traced five times.
 import collections
 import functools
 import inspect
-import threading
 import time
 import types
 import warnings
 import weakref
 
+import numpy as np
+
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
+from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
@@ -79,7 +81,7 @@ class Function:
         self._instances = weakref.WeakKeyDictionary()
         self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
         self._native = _always_miss  # the newest native warm call (fastcall.py), if no guards
-        self._trace_lock = threading.RLock()
+        self._trace_lock = forksafe.RLock()
         try:
             self._signature = inspect.signature(python_function)
         except (TypeError, ValueError):
@@ -138,7 +140,7 @@ class Function:
         return cf
 
     def __call__(self, *args, **kwargs):
-        __tracebackhide__ = True  # noqa: F841  (pytest and IPython hide this frame)
+        __tracebackhide__ = True  # pytest and IPython hide this frame
         if _CONFIG["run_eagerly"]:  # (tf.config.functions_run_eagerly(), without a call)
             return self.python_function(*args, **kwargs)
         try:
@@ -518,8 +520,7 @@ def _tensor_keys(key):
 
 def _substitute(value, keys, builder, params, name):
     """Replace tensor leaves (and TensorSpecs) of an argument by symbolic parameters."""
-    if isinstance(value, (Tensor, TensorSpec)) or (
-            type(value).__module__ == "numpy" and type(value).__name__ == "ndarray"):
+    if isinstance(value, (Tensor, TensorSpec, np.ndarray)):  # (call_key's tensor leaves)
         k = next(keys)
         spec = spec_of_key(("tensor", k[1], k[2]))
         p = builder.add_param(TensorType(spec.dtype, spec.shape), name=name)

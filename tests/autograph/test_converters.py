@@ -201,7 +201,7 @@ def test_to_code_of_a_tf_function_and_of_a_lambda():
     def f(x):
         return x if x > 0 else -x
     assert "ag__.if_exp(" in tf.autograph.to_code(f)
-    g = lambda v: v and 1  # noqa: E731
+    g = lambda v: v and 1
     assert "ag__.and_((lambda : v), (lambda : 1))" in tf.autograph.to_code(g)
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import autograph_jit as tf
-from autograph_jit.codegen.llvm import FallbackError
-from autograph_jit.ops.opdef import InvalidArgumentError
+from autograph_jit.errors import FallbackError
+from autograph_jit.errors import InvalidArgumentError
 
 
 def cpu(fn, **kw):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograph_jit as tf
-from autograph_jit.ops.opdef import InvalidArgumentError
+from autograph_jit.errors import InvalidArgumentError
 from autograph_jit.tensor import EagerTensor
 from autograph_jit.tracing.fastpath import fast_key
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograph_jit as tf
-from autograph_jit.ops.opdef import InvalidArgumentError
+from autograph_jit.errors import InvalidArgumentError
 from autograph_jit.ops.tensor_array import read as ta_read, write as ta_write
 
 

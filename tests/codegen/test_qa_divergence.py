@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import autograph_jit as tf
-from autograph_jit.ops.opdef import InvalidArgumentError
+from autograph_jit.errors import InvalidArgumentError
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*run on the interpreter")
 
@@ -226,7 +226,7 @@ def test_linspace_with_a_count_computed_at_run_time_matches_eager(num):
 
 @pytest.mark.parametrize("num", [0, 1, 3])
 def test_eye_with_sizes_computed_at_run_time_matches_eager(num):
-    fn = lambda k: (tf.eye(k), tf.eye(2, k, dtype=tf.int8), tf.eye(k, batch_shape=[2]))  # noqa
+    fn = lambda k: (tf.eye(k), tf.eye(2, k, dtype=tf.int8), tf.eye(k, batch_shape=[2]))
     _same(*_eager_and_cpu(fn, tf.constant(num)))
 
 

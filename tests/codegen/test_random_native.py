@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import autograph_jit as tf
-from autograph_jit.ops.opdef import InvalidArgumentError
+from autograph_jit.errors import InvalidArgumentError
 
 RNG_OPS = {"random_uniform", "random_normal", "truncated_normal", "random_uniform_int",
            "random_shuffle"}

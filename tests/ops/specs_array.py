@@ -13,7 +13,7 @@ import autograph_jit as tf
 from autograph_jit.ops import array_ops, slicing
 from autograph_jit.ops.opdef import apply
 
-from .opspec import ALL_DTYPES, FLOAT_DTYPES, NUMERIC, Case, OpSpec, sample, unary_cases
+from .opspec import ALL_DTYPES, NUMERIC, Case, OpSpec, sample, unary_cases
 
 _rng = np.random.default_rng(7)
 F64 = (np.float64,)

@@ -2,7 +2,6 @@
 against NumPy row assignment and indexing, with float64 gradient cases."""
 import numpy as np
 
-import autograph_jit as tf
 from autograph_jit.ops import tensor_array
 
 from .opspec import ALL_DTYPES, Case, OpSpec, sample

@@ -11,7 +11,7 @@ import pytest
 import autograph_jit as tf
 from autograph_jit.ir.types import TensorType
 from autograph_jit.ops import slicing
-from autograph_jit.ops.opdef import InvalidArgumentError
+from autograph_jit.errors import InvalidArgumentError
 
 T55 = np.array([[8, 0, 1, 2, 1], [8, 8, 5, 0, 0], [3, 4, 6, 4, 2], [1, 6, 7, 0, 1],
                 [4, 3, 8, 5, 4]], np.int32)

@@ -14,10 +14,9 @@ from autograph_jit.runtime.interpreter import run_graph
 
 from .mlp import make_mlp_step
 
-# inline and verify never change a graph and buffer_plan only attaches a plan the interpreter
-# does not read (test_buffer_plan_changes_no_node); the other eight make the subsets that matter
-OPTIMIZING = tuple(n for n in pipeline.PASS_NAMES if n not in ("inline", "verify",
-                                                                "buffer_plan"))
+# verify never changes a graph and buffer_plan only attaches a plan the interpreter does not read
+# (test_buffer_plan_changes_no_node); the other eight make the subsets that matter
+OPTIMIZING = tuple(n for n in pipeline.PASS_NAMES if n not in ("verify", "buffer_plan"))
 
 
 def test_optimized_mlp_step_has_at_most_a_third_of_the_traced_nodes():

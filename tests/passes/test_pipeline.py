@@ -19,7 +19,7 @@ def _reset_global_options():
 
 
 def test_pipeline_order_follows_the_design():
-    assert PASS_NAMES == ("inline", "verify", "constant_fold", "simplify", "cse", "licm", "dce",
+    assert PASS_NAMES == ("verify", "constant_fold", "simplify", "cse", "licm", "dce",
                           "matmul_fusion", "elementwise_fusion", "reduction_fusion",
                           "buffer_plan")
 
@@ -31,7 +31,7 @@ def test_pipeline_order_follows_the_design():
     ({"loop_optimization": False}, {"licm"}),
     ({"dependency_optimization": False}, {"dce"}),
     ({"disable_model_pruning": True}, {"dce"}),
-    ({"function_optimization": False}, {"inline"}),
+    ({"function_optimization": False}, set()),
     ({"remapping": False}, {"matmul_fusion", "elementwise_fusion", "reduction_fusion"}),
     ({"elementwise_fusion": False}, {"elementwise_fusion"}),
     ({"disable_meta_optimizer": True}, set(PASS_NAMES)),
@@ -87,7 +87,7 @@ def test_all_passes_off_still_returns_a_private_copy():
 
 
 def test_a_pass_that_breaks_the_graph_is_named(monkeypatch):
-    from autograph_jit.ir.verifier import VerificationError
+    from autograph_jit.errors import VerificationError
     from autograph_jit.passes import simplify
 
     def broken(graph):
@@ -142,7 +142,7 @@ def test_pipeline_module_documents_the_option_mapping():
 
 def test_a_pass_that_crashes_is_named_with_the_workaround(monkeypatch):
     from autograph_jit.passes import cse
-    from autograph_jit.passes.pipeline import OptimizerError
+    from autograph_jit.errors import OptimizerError
 
     def crash(graph):
         raise KeyError("boom")

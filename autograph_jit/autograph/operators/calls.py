@@ -18,7 +18,8 @@ import threading
 import types
 import warnings
 
-from ..conversion import ConversionError, NotConverted, convert, is_converted
+from ...errors import ConversionError, NotConverted
+from ..conversion import convert, is_converted
 from . import py_builtins, staging
 from .variables import Undefined
 

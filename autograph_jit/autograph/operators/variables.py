@@ -47,10 +47,6 @@ class UndefinedReturnValue(Undefined):
         return "<no return value yet>"
 
 
-def is_undefined(x):
-    return isinstance(x, Undefined)
-
-
 def ld(value):
     """A read of a variable that may be undefined (a returned name): fails like Python."""
     if type(value) is Undefined:

@@ -33,13 +33,6 @@ LOWERINGS.update(k_rowscan.LOWERINGS)
 
 # host callbacks that are the op's implementation, not a fallback
 HOST_BY_DESIGN = {"print"}
-_REASONS = {}  # op name -> why it has no native lowering (shown by explain())
-
-
-def native_op_names():
-    """Ops with a native lowering (some forms may still fall back, e.g. pad with run-time
-    paddings, strided_slice_update with run-time slice bounds)."""
-    return sorted(set(LOWERINGS) | set(SCALAR_OPS) | {"constant", "fusion"})
 
 
 def _fusion_ok(node):
@@ -78,8 +71,7 @@ def lower_node(lw, node):
     if fn is None and node.op.elementwise and name in SCALAR_OPS:
         fn = k_map.lower_elementwise
     if fn is None:
-        reason = None if name in HOST_BY_DESIGN else _REASONS.get(
-            name, f"no native lowering for {name}")
+        reason = None if name in HOST_BY_DESIGN else f"no native lowering for {name}"
         return effects.lower_host(lw, node, reason)
     try:
         fn(lw, node)

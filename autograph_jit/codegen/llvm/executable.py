@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ...ops.opdef import InvalidArgumentError
+from ...errors import InvalidArgumentError
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
 from . import fastcall, lowering_cache, pycall

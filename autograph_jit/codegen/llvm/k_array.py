@@ -9,9 +9,8 @@ concat/stack/tile/pad/fill/one_hot/bias_add/sum_to become strided copies, maps o
 gather checks every index against its bound and raises InvalidArgumentError.
 """
 import numpy as np
-from llvmlite import ir
 
-from .emit import I64, Kernel, View, i64
+from .emit import Kernel, View, i64
 from .k_map import emit_copy, emit_map
 from .scalar import ScalarEmitter, cast_value
 

@@ -17,7 +17,7 @@ positive calls exp_nonpositive (no overflow clamp, a cheaper exact 2^n scaling; 
 import numpy as np
 from llvmlite import ir
 
-from .emit import Kernel, Loops, View, collapse
+from .emit import Kernel, Loops, collapse
 from .scalar import ScalarEmitter, emit_scalar
 
 HEAVY_INTERLEAVE = 4   # vectors in flight per iteration of a vector-math loop
@@ -102,9 +102,6 @@ PARALLEL_MIN = 1 << 17  # elements: below this one core finishes before threads 
 # spins, ~30 us to wake from sleep) pays off sooner
 HEAVY_PARALLEL_MIN = 1 << 16
 HEAVY_MIN_CHUNK = 1 << 14
-HEAVY_OPS = frozenset(("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf",
-                       "sin", "cos", "tan", "pow", "atan", "atan2", "asin", "acos", "sinh",
-                       "cosh", "asinh", "acosh", "atanh", "erfc", "lgamma", "digamma"))
 
 
 def _parallel_ok(outs, ins, size, cshape, heavy=False):
@@ -177,7 +174,7 @@ def lower_elementwise(lw, node):
     def compute(s, vals):
         return [emit_scalar(s, node.op.name, in_dtypes, out.dtype, vals, node.attrs)]
     emit_map(lw, node.op.name, [out], ins, compute, lw.annotate(node), lw.where(node),
-             heavy=node.op.name in HEAVY_OPS)
+             heavy=node.op.heavy)
     lw.bind(node.outputs[0], out)
 
 
@@ -268,7 +265,7 @@ def lower_fusion_elementwise(lw, node):
     compute = fusion_compute(lw, body, body.data_results)
     label = node.attrs.get("label", "fusion")
     emit_map(lw, "fusion", outs, ins, compute, lw.annotate(node, label), lw.where(node),
-             heavy=any(n.op.name in HEAVY_OPS for n in body.nodes))
+             heavy=any(n.op.heavy for n in body.nodes))
     for v, o in zip(node.data_outputs, outs):
         lw.bind(v, o)
 
@@ -276,12 +273,6 @@ def lower_fusion_elementwise(lw, node):
 def emit_copy(lw, dst, src, annotation="copy"):
     """dst[...] = src (broadcast, strided, or contiguous)."""
     emit_map(lw, "copy", [dst], [src], lambda s, vals: vals, annotation)
-
-
-def contiguous_copy(lw, src, value=None):
-    dst = lw.alloc_spec(src.dtype, src.shape)
-    emit_copy(lw, dst, src)
-    return dst
 
 
 def scalar_view_value(lw, view):

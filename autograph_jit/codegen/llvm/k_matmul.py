@@ -19,7 +19,7 @@ on each finished row while it is still in cache.
 """
 from llvmlite import ir
 
-from .emit import Kernel, View, contiguous_strides, i64, reg_type
+from .emit import Kernel, i64, reg_type
 from .scalar import ScalarEmitter
 
 

@@ -8,7 +8,7 @@ NotLowerable so the interpreter reports it exactly as eager does.
 from llvmlite import ir
 
 from ...ops.conv_ops import _geometry
-from ...ops.opdef import InvalidArgumentError
+from ...errors import InvalidArgumentError
 from .emit import i64, reg_type
 from .k_array import NotLowerable
 

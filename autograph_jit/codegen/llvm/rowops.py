@@ -9,7 +9,7 @@ import math
 
 from llvmlite import ir
 
-from .emit import F32, F64, Kernel, View, i64, reg_type
+from .emit import F32, F64, Kernel, i64, reg_type
 from .k_array import NotLowerable
 from .scalar import ScalarEmitter, cast_value
 

@@ -8,7 +8,7 @@ with a division-by-zero error, Python-style floormod, round-half-to-even, ...
 """
 from llvmlite import ir
 
-from .emit import F16, F32, F64, I1, I64, i64, reg_type
+from .emit import F16, F32, F64, I1, I64, reg_type
 
 _SELU_SCALE = 1.0507009873554804934193349852946
 _SELU_ALPHA = 1.6732632423543772848170429916717
