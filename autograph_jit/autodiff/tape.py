@@ -119,10 +119,11 @@ class GradientTape:
         try:
             grads = {}
             for t, g in zip(targets, out_grads):
-                t = _as_value(t)
+                value = _as_value(t)
                 if g is None:
-                    g = array_ops.ones_like(t)
-                _accumulate(grads, t, g)
+                    g = array_ops.ones_like(value)
+                # a Variable target is its own source: d v / d v = 1, as in TF
+                _accumulate(grads, t if value is not t else value, g)
             self._backprop(grads)
             result = []
             for s in flat_sources:

@@ -43,3 +43,15 @@ class building:
         with _count_lock:
             TRACING[0] -= 1
         return False
+
+
+class lifted:
+    """Context manager running ops eagerly even while this thread traces (`tf.init_scope`)."""
+
+    def __enter__(self):
+        self.prev = getattr(_local, "builder", None)
+        _local.builder = None
+
+    def __exit__(self, *exc):
+        _local.builder = self.prev
+        return False

@@ -40,6 +40,10 @@ _CONFIG = _config._state
 _GUARDABLE = (int, float, bool, str, bytes, type(None))
 
 
+# Told of every ConcreteFunction traced (tf.summary.trace_on registers one).
+TRACE_LISTENERS = []
+
+
 class Function:
     """What `@tf.function` returns (TF's `tf.types.experimental.GenericFunction`)."""
 
@@ -422,6 +426,8 @@ class Function:
         cf._created_variables = builder.created_variables
         cf.optimizer_options = self.optimizer_options
         cf.strict = self.strict
+        for listener in TRACE_LISTENERS:
+            listener(cf)
         return cf
 
     def _record_guards(self):

@@ -91,7 +91,7 @@ def test_identity_is_a_scaled_eye_for_2d_shapes():
 def test_get_resolves_names_class_names_dicts_and_callables():
     assert isinstance(initializers.get("glorot_uniform"), initializers.GlorotUniform)
     assert isinstance(initializers.get("HeNormal"), initializers.HeNormal)
-    fn = lambda shape, dtype=None: tf.ones(shape)  # noqa: E731
+    fn = lambda shape, dtype=None: tf.ones(shape)
     assert initializers.get(fn) is fn
     assert initializers.get(None) is None
     cfg = initializers.serialize(initializers.RandomNormal(0.5, 2.0, seed=7))

@@ -3,7 +3,6 @@ regularizer gradients, config round trips and get()."""
 import numpy as np
 import pytest
 
-import autograph_jit as tf
 from autograph_jit.keras import constraints, regularizers
 
 from .zoo_checks import check_compiled, check_grad

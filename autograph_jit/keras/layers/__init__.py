@@ -11,8 +11,8 @@ from .reshaping import UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D 
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
 from .regularization import ActivityRegularization, Dropout, GaussianNoise  # noqa: F401
 from .regularization import SpatialDropout1D, SpatialDropout2D  # noqa: F401
-from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract  # noqa: F401,E501
-from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract  # noqa: F401,E501
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract  # noqa: F401
+from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract  # noqa: F401
 from .convolutional import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose  # noqa: F401
 from .convolutional import Conv1D as Convolution1D, Conv2D as Convolution2D  # noqa: F401
 from .depthwise import DepthwiseConv1D, DepthwiseConv2D  # noqa: F401

@@ -7,22 +7,22 @@
     0.5
 """
 from .. import losses as _losses
-from .accuracy import (  # noqa: F401
+from .accuracy import (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
     categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy)
-from .base import Mean, MeanMetricWrapper, Metric, Sum  # noqa: F401
-from .confusion import (  # noqa: F401
+from .base import Mean, MeanMetricWrapper, Metric, Sum
+from .confusion import (
     AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives)
-from .regression import (  # noqa: F401
+from .regression import (
     BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
     KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
     SparseCategoricalCrossentropy, SquaredHinge)
 
 # the per-sample functions Keras 3 exports from keras.metrics
-from ..losses import (  # noqa: F401,E402
+from ..losses import (
     binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge, kl_divergence,
     log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
     mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
