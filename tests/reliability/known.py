@@ -13,16 +13,12 @@ KNOWN = {
     # gradient through a TensorArray with dynamic_size=True written in a graph loop
     "ta-dynamic-grad": (r"TensorArray\.write: could not write to TensorArray index \d+: the "
                         r"array holds elements of shape", {"tensor_array_dynamic"}, GRAD),
-    # defect 5 (rel-compiler): a zero cotangent times a non-finite partial gives NaN in a graph
-    # gradient through while/cond where eager has a number (or no path at all: None)
+    # defect 5 (rel-compiler), what remains: a graph gradient through while/cond leaves out the
+    # loop variables that no live variable reaches at any step (as eagerly), but a variable live
+    # only after some iterations gets a dense zero when the loop runs fewer (a loop of 0
+    # iterations: eagerly no path at all, None); 0 * inf upstream then gives NaN (TF graphs too)
     "zero-cotangent-nan": (r"result [1-9]\d*: (None vs array\(.*nan|graph has NaN where eager "
                            r"has a number)", set(), GRAD),
-    # defect 6 (rel-compiler): gradient of matmul(a, a) fails verification after matmul_fusion
-    "matmul-fusion": (r"is invalid after pass 'matmul_fusion'", {"matmul"}, GRAD),
-    # matmul_fusion fuses a dtype-changing epilogue (matmul(a, b) > 0.5, cast) and the native
-    # kernel then computes the matmul in the epilogue's dtype: invalid IR, interpreter fallback
-    "matmul-epilogue-dtype": (r"could not compile it: RuntimeError: LLVM IR parsing error",
-                              {"matmul"}, ALL),
     # state after a call that raised is not comparable: a graph orders a variable write only
     # against the ops that read the variable, so a pure op that fails may run before or after
     # an unrelated write (TF graphs likewise); eagerly everything before the failure happened.

@@ -115,10 +115,6 @@ def test_a_fused_sum_of_a_difference_keeps_nan_and_inf_on_cpu(dtype, n):
         assert np.isnan(g.numpy()), (g, w)
 
 
-@pytest.mark.xfail(strict=True, reason="matmul_fusion fuses a dtype-changing epilogue "
-                   "(comparison, cast) and k_matmul then emits the matmul in the epilogue's dtype: "
-                   "'fcmp ogt i1 ..., double' fails to parse and the function silently runs on the "
-                   "interpreter (fuzz seed 287; passes/matmul_fusion)")
 @pytest.mark.parametrize("epilogue", ["greater", "cast"])
 def test_a_matmul_followed_by_a_comparison_or_cast_compiles_natively(epilogue):
     import warnings

@@ -27,13 +27,6 @@ KNOWN = {
     "eager_allocations_that_cannot_succeed": "tf.errors.ResourceExhaustedError does not exist",
     "compiled_allocations_that_cannot_succeed": "tf.errors.ResourceExhaustedError does not exist",
     "sizes_whose_element_count_overflows_int64": "tf.errors.ResourceExhaustedError does not exist",
-    "cache_entries_with_a_valid_checksum_over_a_garbage_body": "defect 10: SIGABRT in LLVM",
-    "saved_model_npz_truncated": "defect 11: raw BadZipFile",
-    "saved_model_json_missing_keys": "defect 11: KeyError 'variables'",
-    "saved_model_graph_node_with_unknown_op": "defect 11: the error does not name the file",
-    "saved_model_variable_with_a_wrong_shape": "defect 11: VerificationError 'bug in the "
-                                               "optimizer'",
-    "saved_model_npz_is_a_different_zip": "defect 11: KeyError 'v0'",
 }
 GROUPS = ["indices", "shapes", "dtypes", "layouts", "subclasses", "huge", "cache", "saved_model"]
 

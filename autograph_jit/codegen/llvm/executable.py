@@ -88,7 +88,19 @@ class Executable:
         self.ir_text = lw.ir_text
         self.annotations = lw.annotations
         self.lower_seconds = time.perf_counter() - t0
-        self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
+        try:
+            self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
+        except RuntimeError as e:
+            if not lw.cached:
+                raise
+            # a cached lowering LLVM rejects (a crafted or foreign entry): drop it, lower again
+            lowering_cache.discard(lw, f"LLVM rejects its IR ({str(e).splitlines()[0]})")
+            lw = lowering_cache.lower(graph, self.specs, in_specs, self.variables,
+                                      self.written, math_provider, use_cache=False)
+            self.lowering_from_cache = False
+            self.ir_text = lw.ir_text
+            self.annotations = lw.annotations
+            self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
         stage = "llvm lower (cached)" if lw.cached else "llvm lower"
         self.timings = [(stage, self.lower_seconds)] + self.compiled.timings
         self.fallbacks = lw.fallbacks
