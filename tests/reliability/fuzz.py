@@ -78,8 +78,8 @@ def _calls(program, ns, fn):
                 with tf.GradientTape() as tape:
                     for a in args:
                         tape.watch(a)
-                    y = fn(*args)
-                res = (y, tape.gradient(y, args))
+                    y, extra = fn(*args)
+                res = (y, tape.gradient(y, args), extra)
             else:
                 res = fn(*args)
             outs.append(("ok", _leaves(res), [np.array(ns[v].numpy()) for v in program.variables]))
