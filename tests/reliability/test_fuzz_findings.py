@@ -150,3 +150,23 @@ def test_a_shape_mismatch_behind_unknown_dims_raises_eagers_error_at_run_time(
         op(x, y)
     with pytest.raises(InvalidArgumentError, match=message):
         fn(x, y)
+
+
+def test_a_fusion_with_a_known_filled_array_compiles_natively():
+    # fuzz seed 498: specialization knew a node's value as a filled array (a gradient of -1s)
+    # and the map kernel turned it into a scalar constant with float(array): TypeError, and the
+    # whole function fell back to the interpreter
+    import warnings
+
+    def f(b):
+        with tf.GradientTape() as tape:
+            tape.watch(b)
+            v2 = tf.expand_dims(b, 0)
+            v3 = tf.cond(tf.reduce_any(v2 > -1.0), lambda: tf.stop_gradient(v2), lambda: -v2)
+            loss = tf.reduce_sum(tf.cos(b) + v3)
+        return tape.gradient(loss, b)
+    b = tf.constant(np.linspace(-1, 1, 12, dtype=np.float32).reshape(2, 2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = tf.function(f, backend="cpu")(b)
+    np.testing.assert_allclose(got.numpy(), -np.sin(b.numpy()), rtol=1e-6)
