@@ -64,7 +64,15 @@ from .ops.io_ops import tf_print as print  # noqa: E402, F401
 from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from . import errors, linalg, math  # noqa: E402, F401
+from .ops.einsum_ops import einsum  # noqa: E402,F401
+from .ops.linalg_ops import norm  # noqa: E402,F401
+from .custom_gradient import custom_gradient  # noqa: E402,F401
+from .py_function import numpy_function, py_function  # noqa: E402,F401
+from .eager_context import device, executing_eagerly, init_scope  # noqa: E402,F401
 from . import keras  # noqa: E402,F401
+from .keras.initializers import (  # noqa: E402,F401
+    constant_initializer, ones_initializer, random_normal_initializer, random_uniform_initializer,
+    zeros_initializer)
 
 from . import config  # noqa: E402,F401
 from .tracing.function import Function, function  # noqa: E402,F401
@@ -76,7 +84,22 @@ from .ops.tensor_array import TensorArray  # noqa: E402,F401
 from . import autograph, debugging  # noqa: E402,F401
 from .debugging import Assert  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
+from . import train  # noqa: E402,F401
+from . import data, io, sparse  # noqa: E402,F401
+from .sparse import SparseTensor  # noqa: E402,F401
+from . import summary  # noqa: E402,F401
 
 newaxis = None
+
+
+def _package_version():
+    from importlib import metadata
+    try:
+        return metadata.version("autograph_jit")
+    except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+        return "0.1.0"
+
+
+__version__ = _package_version()
 
 _operators.install_on(Tensor)

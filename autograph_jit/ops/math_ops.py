@@ -9,7 +9,7 @@ from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
-from ._args import match_dtypes, static_axis, to_tensor
+from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
 
@@ -655,7 +655,6 @@ _reduce_all = defop("reduce_all", _reduce_infer("reduce_all", (dtypes.bool,)),
 
 
 def _axis_attr(axis):
-    from ._args import static_ints
     if axis is None:
         return None
     ax = static_ints(axis, "axis")
