@@ -156,6 +156,23 @@ class ConcreteFunction:
         return nest.map_structure(lambda x: next(it) if x is _LEAF else x,
                                   self._output_structure)
 
+    @property
+    def backend_report(self):
+        """The CPU backend's report lines: each compile with its time, each op left to the
+        interpreter and why (the lines `explain()` shows)."""
+        return tuple(self._backend_report)
+
+    @property
+    def native_executables(self):
+        """The compiled executables, one per shape variant compiled so far (empty before the
+        first call on the cpu backend)."""
+        return tuple(self._cpu.executables) if self._cpu is not None else ()
+
+    @property
+    def fallbacks(self):
+        """(node, reason) for each op the native code leaves to the interpreter."""
+        return tuple(self._cpu.fallbacks) if self._cpu is not None else ()
+
     def llvm_ir(self, optimized=False):
         """The LLVM IR of the native code (each kernel annotated with the user's source line);
         optimized=True: after LLVM's O3 pipeline."""

@@ -211,7 +211,7 @@ def test_native_entry_is_a_builtin_that_reports_errors_like_ctypes():
     f = cpu(lambda a, b: a // b)
     a = tf.constant([4, 2])
     warm(f, a, tf.constant([2, 1]))
-    exe = f.get_concrete_function(a, a)._cpu.executables[0]
+    exe = f.get_concrete_function(a, a).native_executables[0]
     assert type(exe._entry).__name__ == "builtin_function_or_method"
     with pytest.raises(InvalidArgumentError, match="Integer division by zero"):
         f(a, tf.constant([2, 0]))

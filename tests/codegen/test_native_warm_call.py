@@ -89,7 +89,7 @@ def test_busy_scratch_memory_misses_and_the_ordinary_path_uses_private_scratch()
     f = cpu(lambda x: tf.tanh(x) * 2.0)
     x = tf.constant([0.25, 0.5])
     native = native_of(f, x)
-    exe = f.get_concrete_function(x)._cpu.executables[0]
+    exe = f.get_concrete_function(x).native_executables[0]
     assert exe._lock.acquire()
     try:
         assert native((x,)) is MISS
@@ -141,7 +141,7 @@ def test_errors_from_native_code_are_raised_with_the_lock_released():
     native_of(f, p, good)
     with pytest.raises(tf.errors.InvalidArgumentError, match="7"):
         f(p, bad)
-    exe = f.get_concrete_function(p, good)._cpu.executables[0]
+    exe = f.get_concrete_function(p, good).native_executables[0]
     assert exe._lock.acquire()
     exe._lock.release()
     assert f(p, good).numpy().tolist() == [1.0, 3.0]
@@ -151,7 +151,7 @@ def test_no_references_leak_across_many_calls():
     f = cpu(lambda x, y: (x + y, x * y))
     x, y = tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])
     native_of(f, x, y)
-    exe = f.get_concrete_function(x, y)._cpu.executables[0]
+    exe = f.get_concrete_function(x, y).native_executables[0]
     watched = [x._value, y._value, exe._ws, exe._err, exe._flags, tf.float32]
     gc.collect()
     before = [sys.getrefcount(o) for o in watched]
@@ -175,7 +175,7 @@ def test_without_the_native_pieces_calls_keep_the_python_fast_path(monkeypatch):
     (guards, call), = f._fast_cache.values()
     assert call.__qualname__.startswith("_python_caller") and f._native((x,)) is MISS
     assert f(x).numpy().tolist() == [1.0, 7.0]
-    exe = f.get_concrete_function(x)._cpu.executables[0]
+    exe = f.get_concrete_function(x).native_executables[0]
     assert exe._lock.word is None and exe._lock.acquire()
     try:
         assert f(x).numpy().tolist() == [1.0, 7.0]  # private scratch while the lock is held
@@ -246,7 +246,7 @@ def test_only_brief_executables_keep_the_gil_during_the_native_call():
 
     def exe_of(f, *args):
         f(*args)
-        return f.get_concrete_function(*args)._cpu.executables[0]
+        return f.get_concrete_function(*args).native_executables[0]
 
     assert is_brief(exe_of(cpu(lambda x: x + 1), tf.constant(1.0)))
     big = tf.zeros([1 << 16])
