@@ -40,6 +40,12 @@ from ...tracing.builder import user_location
 
 UNROLL_WARNING = 1000
 _warned_sites = set()
+# Other iterables that become graph loops: functions x -> (count, element(i)) or None, and
+# predicates x -> bool saying (without building anything) that a plan will take x, so that
+# enumerate()/zip() of x loop in the graph too (tf.data registers `for x in dataset`, see
+# data/graph_loop.py).
+ITERATION_PLANS = []
+ITERATION_CLAIMS = []
 
 
 # ----------------------------------------------------------------------------------------------
@@ -131,6 +137,10 @@ def index_plan(x):
     """(count, element(i)) when iterating `x` is a graph loop over an int32 index; else None."""
     if isinstance(x, TensorArray):
         return x.size(), x.read
+    for plan in ITERATION_PLANS:
+        found = plan(x)
+        if found is not None:
+            return found
     if isinstance(x, Enumerate):
         inner = index_plan(x.inner)
         if inner is None:
