@@ -13,7 +13,7 @@ from ..runtime.interpreter import run_graph
 from ..tensor import EagerTensor
 from . import context
 from ..ops.recording import variables_read
-from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
+from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
 from .replay import replay
 from .structure import LEAF as _LEAF
 
@@ -50,7 +50,7 @@ class ConcreteFunction:
         self.optimizer_options = None
         self._optimized = None
         self._pass_steps = ()
-        self._fast_calls = {}  # fastpath.fast_key -> closure, for direct calls of this function
+        self._fast_calls = {}  # warm_call.fast_key -> closure, for direct calls of this function
 
     @property
     def variables(self):

@@ -1,4 +1,4 @@
-"""The warm-call fast path (tracing/fastpath.py) keeps every semantic of the ordinary call path:
+"""The warm-call fast path (tracing/warm_call.py) keeps every semantic of the ordinary call path:
 same results, fresh read-only outputs, errors, non-contiguous inputs, tapes, retracing on
 changed guards, run_functions_eagerly, variables read at call time, nested tracing, threads;
 and the start-up shortcuts (SciPy's BLAS loaded alone, resident code through the disk cache)."""
@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 import autograph_jit as tf
 from autograph_jit.errors import InvalidArgumentError
 from autograph_jit.tensor import EagerTensor
-from autograph_jit.tracing.fastpath import fast_key
+from autograph_jit.tracing.warm_call import fast_key
 
 SCALE = 3.0
 

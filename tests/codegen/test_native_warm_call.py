@@ -1,4 +1,4 @@
-"""The native warm call (codegen/llvm/fastcall.py): a warm `f(x)` done in machine code returns
+"""The native warm call (codegen/llvm/native_call.py): a warm `f(x)` done in machine code returns
 exactly what the ordinary path returns, steps aside (to the ordinary path) for every argument
 it was not made for, never leaks references, and shares the executable's scratch lock."""
 import gc
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import autograph_jit as tf
-from autograph_jit.tracing.fastpath import MISS
+from autograph_jit.tracing.warm_call import MISS
 
 
 def cpu(fn, **kw):
@@ -167,8 +167,8 @@ def test_no_references_leak_across_many_calls():
 
 
 def test_without_the_native_pieces_calls_keep_the_python_fast_path(monkeypatch):
-    from autograph_jit.codegen.llvm import fastcall
-    monkeypatch.setattr(fastcall, "_setup", lambda: None)
+    from autograph_jit.codegen.llvm import native_call
+    monkeypatch.setattr(native_call, "_setup", lambda: None)
     f = cpu(lambda x: x * 2.0 - 1.0)
     x = tf.constant([1.0, 4.0])
     f(x)
@@ -242,7 +242,7 @@ def test_assigning_a_new_shape_to_a_none_shaped_variable_keeps_every_element():
 
 
 def test_only_brief_executables_keep_the_gil_during_the_native_call():
-    from autograph_jit.codegen.llvm.fastcall import is_brief
+    from autograph_jit.codegen.llvm.native_call import is_brief
 
     def exe_of(f, *args):
         f(*args)
