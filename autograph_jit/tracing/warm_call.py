@@ -1,4 +1,4 @@
-"""Warm calls, the Python side: one precomputed caller per (ConcreteFunction, argument dtypes+shapes).
+"""Warm calls, Python side: one precomputed caller per (ConcreteFunction, argument dtypes+shapes).
 
 `Function.__call__` (and `ConcreteFunction.__call__`) key a fast cache by the dtypes and shapes
 of positional eager tensors; a hit calls the caller made here. A caller returns the result, or
