@@ -12,6 +12,7 @@ from ..runtime import forksafe
 from ..runtime.interpreter import run_graph
 from ..tensor import EagerTensor
 from . import context
+from . import stages as _stages
 from ..ops.recording import variables_read
 from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
 from .replay import replay
@@ -171,6 +172,21 @@ class ConcreteFunction:
     def fallbacks(self):
         """(node, reason) for each op the native code leaves to the interpreter."""
         return tuple(self._cpu.fallbacks) if self._cpu is not None else ()
+
+    def stages(self):
+        """Every compilation stage as an object with `.name` and `.as_text()`, in order
+        (tracing/stages.py): the traced and optimized graphs, then on the cpu backend the LLVM
+        IR (Lowered) and the assembly (Compiled)."""
+        return _stages.stages_of(self)
+
+    def lower(self):
+        """The Lowered stage (JAX's name): `.as_text()` is `llvm_ir()`, `.compile().as_text()`
+        is `asm()`."""
+        if self.backend != "cpu":
+            raise ValueError(f"{self.name}: lower() needs the cpu backend (this function runs on "
+                             f"the {self.backend!r} backend); the graphs are cf.graph and "
+                             "cf.optimized_graph")
+        return _stages.Lowered(self)
 
     def llvm_ir(self, optimized=False):
         """The LLVM IR of the native code (each kernel annotated with the user's source line);
