@@ -25,8 +25,8 @@ from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
 from .concrete import _LEAF, ConcreteFunction
-from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller
-from .fastpath import fast_key as _fast_key
+from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller
+from .warm_call import fast_key as _fast_key
 from .signature import (TensorSpec, call_key, describe_change, has_unknown_dims, key_matches,
                         relax, spec_of_key)
 
@@ -84,8 +84,8 @@ class Function:
         self._guards = []           # (kind, name) of Python values the traces depend on
         self._holders = {}          # id(ConcreteFunction) -> objects its key holds by id
         self._instances = weakref.WeakKeyDictionary()
-        self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
-        self._native = _always_miss  # the newest native warm call (fastcall.py), if no guards
+        self._fast_cache = {}       # fast key -> (guard values, warm_call.fast_caller closure)
+        self._native = _always_miss  # the newest native warm call (native_call.py), if no guards
         self._trace_lock = forksafe.RLock()
         try:
             self._signature = inspect.signature(python_function)
@@ -150,7 +150,7 @@ class Function:
             return self.python_function(*args, **kwargs)
         try:
             if not kwargs:
-                # warm-call fast path (fastpath.py): the newest native caller first, then any
+                # warm-call fast path (warm_call.py): the newest native caller first, then any
                 # caller for these dtypes and shapes, valid while the guarded Python values are
                 # those it was made under; MISS: the caller did not apply (and the newest
                 # native caller, having just missed, is not asked again)

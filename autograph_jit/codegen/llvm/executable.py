@@ -3,7 +3,7 @@
 Per call: make inputs C-contiguous, allocate the outputs (and a fresh buffer per written
 variable), pass one tuple of arrays to the native entry (a builtin function, pycall.py, that
 releases the GIL), turn a non-zero status into the Python exception it stands for, install
-written variables' new buffers. The warm path (tracing/fastpath.py) calls the entry directly.
+written variables' new buffers. The warm path (tracing/warm_call.py) calls the entry directly.
 """
 import ctypes
 import threading
@@ -14,7 +14,7 @@ import numpy as np
 from ...errors import InvalidArgumentError
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
-from . import fastcall, lowering_cache, pycall
+from . import lowering_cache, native_call, pycall
 from .lower import ERR_CALLBACK_SLOT
 from .specialize import specialize
 
@@ -123,7 +123,7 @@ class Executable:
         self._pending = None
         # held while a call uses the shared flags/workspace/error record; a concurrent (or
         # re-entrant) call that cannot take it runs on private scratch memory instead
-        self._lock = fastcall.ScratchLock()
+        self._lock = native_call.ScratchLock()
         self._owner = None  # the thread holding _lock for a stateful Python-path call
 
     def _new_err(self):
