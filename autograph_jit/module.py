@@ -1,7 +1,8 @@
 """tf.Module and name scopes: variable names like `dense/kernel:0` and the module tree."""
 import threading
+from .variables import Variable
 
-__all__ = ["Module", "name_scope", "current_name_scope"]
+__all__ = ["Module", "AutoTrackable", "name_scope", "current_name_scope"]
 
 _local = threading.local()
 
@@ -40,7 +41,20 @@ def _camel_to_snake(name):
     return "".join(out)
 
 
-class Module:
+class AutoTrackable:
+    """Objects whose attributes are checkpoint dependencies (TF's AutoTrackable): setting an
+    attribute that a `tf.train.Checkpoint.restore` found in the checkpoint before the object had
+    it (deferred restoration) gives the new value the checkpoint's values."""
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        pending = self.__dict__.get("_self_checkpoint_deferred")
+        if pending and name in pending:
+            from .train.restore import notify_child
+            notify_child(self, name, value)
+
+
+class Module(AutoTrackable):
     """TF's tf.Module: a named container whose attributes are walked for variables and
     submodules (`variables`, `trainable_variables`, `submodules`)."""
 
@@ -144,5 +158,4 @@ class _ModuleScope:
 
 
 def _is_variable(x):
-    from .variables import Variable
     return isinstance(x, Variable)

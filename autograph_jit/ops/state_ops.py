@@ -8,6 +8,7 @@ import numpy as np
 
 from ..ir.types import TensorType
 from ..errors import InvalidArgumentError
+from ..tensor_shape import TensorShape
 from .opdef import READS_VARIABLE, WRITES_VARIABLE, defop
 
 
@@ -26,14 +27,21 @@ def _assign_infer(in_types, var):
         raise InvalidArgumentError(
             f"Cannot assign a {value.dtype.name} value to variable {var.name!r} of dtype "
             f"{var.dtype.name}. Fix: tf.cast the value to tf.{var.dtype.name}.", "assign_variable")
-    if not value.shape.is_compatible_with(var.shape):
-        raise InvalidArgumentError(
-            f"Cannot assign a value of shape {value.shape} to variable {var.name!r} of shape "
-            f"{var.shape}.", "assign_variable")
+    _check_shape(value.shape, var)
     return ()
 
 
+def _check_shape(shape, var):
+    """The same error at trace time (static shapes) and at run time (a None dim in the trace:
+    the kernel checks the actual value)."""
+    if not var.shape.is_compatible_with(shape):
+        raise InvalidArgumentError(
+            f"Cannot assign a value of shape {TensorShape(shape)} to variable {var.name!r} of "
+            f"shape {var.shape}.", "assign_variable")
+
+
 def _assign_kernel(value, var):
+    _check_shape(np.shape(value), var)
     arr = np.array(value, dtype=var.dtype.np_dtype)  # a private copy: callers may reuse `value`
     arr.flags.writeable = False
     var._value = arr

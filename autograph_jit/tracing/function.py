@@ -8,7 +8,6 @@ naming the argument and the fix once a function has traced five times.
 """
 import functools
 import inspect
-import threading
 import time
 import types
 import warnings
@@ -19,6 +18,7 @@ import numpy as np
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
+from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
@@ -37,6 +37,10 @@ def _always_miss(args):
 
 _CONFIG = _config._state
 _GUARDABLE = (int, float, bool, str, bytes, type(None))
+
+
+# Told of every ConcreteFunction traced (tf.summary.trace_on registers one).
+TRACE_LISTENERS = []
 
 
 class Function:
@@ -76,7 +80,7 @@ class Function:
         self._instances = weakref.WeakKeyDictionary()
         self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
         self._native = _always_miss  # the newest native warm call (fastcall.py), if no guards
-        self._trace_lock = threading.RLock()
+        self._trace_lock = forksafe.RLock()
         try:
             self._signature = inspect.signature(python_function)
         except (TypeError, ValueError):
@@ -371,6 +375,8 @@ class Function:
         cf._created_variables = builder.created_variables
         cf.optimizer_options = self.optimizer_options
         cf.strict = self.strict
+        for listener in TRACE_LISTENERS:
+            listener(cf)
         return cf
 
     def _record_guards(self):

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from ...module import name_scope
+from ...module import AutoTrackable, name_scope
 from ...ops.array_ops import ones_like
 from ...ops.math_ops import (
     cast, clip_by_value, maximum, minimum, reduce_sum, sqrt, square, where)
@@ -24,7 +24,7 @@ _CONFIG_KEYS = ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use
                 "gradient_accumulation_steps")
 
 
-class Optimizer:
+class Optimizer(AutoTrackable):
     """Keras 3's `keras.optimizers.Optimizer` (the base every optimizer subclasses).
 
     Subclasses implement `build(var_list)` (call `super().build(var_list)`, then create slots with
