@@ -98,7 +98,12 @@ class MapDataset(_Unary):
 
 
 def _ordered_parallel(fn, source, workers):
-    """fn over `source` on `workers` threads, results in input order."""
+    """fn over `source` on `workers` threads, results in input order. The first element runs
+    here, so a function compiles once before threads call it."""
+    source = iter(source)
+    for flat in source:
+        yield fn(flat)
+        break
     window = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for flat in source:
