@@ -4,8 +4,10 @@ and run compiled on flat component arrays; and the map-batch fusion test.
 Calling convention (TF's): a tuple element is passed as separate arguments, anything else
 (a tensor, a dict, a namedtuple) as one argument.
 
-Functions whose inputs hold a `tf.string` component run eagerly (autograph_jit has no string
-tensors inside graphs); their output spec is taken from the first element they produce.
+Functions whose inputs hold a `tf.string` component, or that call a host-only function
+(tf.io.serialize_tensor, parse_*, tf.sparse: `structure.HostOnlyError` while tracing), run
+eagerly (autograph_jit has no string tensors inside graphs); their output spec is taken from
+the first element they produce.
 
 Fusion (`is_rowwise`): `ds.map(f).batch(n)` may run `f` once per batch instead of once per
 element when the traced graph of `f` only holds elementwise ops whose non-scalar operands all
@@ -46,7 +48,12 @@ class DatasetFunction:
         self._concrete = None
         self._batched_ok = None
         if not self.eager:
-            self._trace()
+            try:
+                self._trace()
+            except structure.HostOnlyError:
+                # the function calls a host-only tf.io / tf.sparse function: run it eagerly
+                self.eager = True
+                self._out_struct = self._out_spec = None
 
     # -- tracing -----------------------------------------------------------------------------------
     def _trace(self):
