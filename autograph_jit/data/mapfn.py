@@ -57,11 +57,10 @@ class DatasetFunction:
 
     # -- tracing -----------------------------------------------------------------------------------
     def _trace(self):
-        from ..autograph import api as _ag
         from ..tracing.function import function
         # the closure holds no Python scalars: tf.function would guard on them and skip its
         # warm-call fast path
-        ctx = _TraceContext(self.input_spec, _ag.convert_for_tracing(self.func), self)
+        ctx = _TraceContext(self.input_spec, _convert(self.func), self)
 
         def flat_fn(*flat):
             return ctx.run(flat)
@@ -142,6 +141,19 @@ class DatasetFunction:
         except Exception:  # the function cannot take a batch (e.g. it reads a static shape)
             return False
         return _signature(self._concrete.graph) == _signature(batched.graph)
+
+
+def _convert(func):
+    """The AutoGraph-converted function. A lambda AutoGraph cannot locate (several on one
+    line, as pipelines are often written) runs as written without a warning: it holds no
+    statements, and a tensor condition in it still fails loudly while tracing."""
+    from ..autograph import api as _ag
+    if getattr(func, "__name__", "") != "<lambda>":
+        return _ag.convert_for_tracing(func)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="AutoGraph could not convert")
+        return _ag.convert_for_tracing(func)
 
 
 class _TraceContext:

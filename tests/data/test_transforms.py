@@ -249,3 +249,8 @@ def test_repr_names_tf_dataset_classes():
     assert repr(D.range(3).batch(2)).startswith("<_BatchDataset element_spec=")
     assert repr(D.range(3).map(lambda x: x, num_parallel_calls=2)).startswith(
         "<_ParallelMapDataset")
+
+
+def test_map_lambda_with_a_tensor_conditional_expression_is_converted():
+    ds = D.range(5).map(lambda x: x * 10 if x > 2 else x)
+    assert values(ds) == [0, 1, 2, 30, 40]
