@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean examples wheel-smoke
+.PHONY: demo test soak install clean examples wheel-smoke
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 -m "not soak" tests
+
+soak: $(STAMP)
+	$(PY) -m pytest -n 2 -m soak tests
 
 # Build the wheel, install it (no deps: the venv's own are reused) into a fresh venv in a temporary
 # folder outside the checkout, and run a small tf.function there.

@@ -65,6 +65,9 @@ from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from . import errors, linalg, math  # noqa: E402, F401
 from . import keras  # noqa: E402,F401
+from .keras.initializers import (  # noqa: E402,F401
+    constant_initializer, ones_initializer, random_normal_initializer, random_uniform_initializer,
+    zeros_initializer)
 
 from . import config  # noqa: E402,F401
 from .tracing.function import Function, function  # noqa: E402,F401
@@ -77,6 +80,8 @@ from . import autograph, debugging  # noqa: E402,F401
 from .debugging import Assert  # noqa: E402,F401
 from . import saved_model  # noqa: E402,F401
 from . import train  # noqa: E402,F401
+from . import data, io, sparse  # noqa: E402,F401
+from .sparse import SparseTensor  # noqa: E402,F401
 from . import summary  # noqa: E402,F401
 
 newaxis = None

@@ -1,5 +1,8 @@
-"""`tf.config`: run functions eagerly (debugging), and library-wide switches."""
+"""`tf.config`: run functions eagerly (debugging), threads (`tf.config.threading`), and
+library-wide switches."""
 import os
+
+from .passes import pipeline as _pipeline
 
 _state = {"run_eagerly": False,
           "debug_tracebacks": os.environ.get("AUTOGRAPH_JIT_FULL_TRACEBACKS", "") not in ("", "0")}
@@ -39,6 +42,62 @@ def list_physical_devices(device_type=None):
     return [d for d in devices if device_type is None or d.device_type == device_type]
 
 
+class threading:
+    """`tf.config.threading`: how many threads ops may use.
+
+    Intra-op parallelism is the threads one op uses: the compiled code's parallel loops and
+    NumPy's OpenBLAS (when NumPy ships it). 0 (the default) lets the library pick:
+    $AUTOGRAPH_JIT_NUM_THREADS, else $OMP_NUM_THREADS, else the CPUs this process may use.
+    Unlike TF, changing it after ops have run is allowed and applies to the next op.
+
+    Inter-op parallelism is how many independent ops run at once. Ops run one at a time here
+    (one inter-op thread, whatever is set); the setting is kept and returned as TF does.
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)   # e.g. in a Spark worker
+    """
+
+    _inter_op = [0]
+
+    @staticmethod
+    def set_intra_op_parallelism_threads(num_threads):
+        """Threads one op may use; 0: the library's default."""
+        _check_threads("set_intra_op_parallelism_threads", num_threads)
+        from .codegen.llvm import parallel
+        from .runtime import blas
+        parallel.set_num_threads(int(num_threads))
+        blas.set_numpy_threads(int(num_threads))
+
+    @staticmethod
+    def get_intra_op_parallelism_threads():
+        """The value set (0 when unset: the library picks, see `intra_op_threads_in_use`)."""
+        from .codegen.llvm import parallel
+        return parallel._chosen[0] if parallel._chosen else 0
+
+    @staticmethod
+    def intra_op_threads_in_use():
+        """The thread count parallel loops use now (this project's addition)."""
+        from .codegen.llvm import parallel
+        return parallel.host_threads()
+
+    @staticmethod
+    def set_inter_op_parallelism_threads(num_threads):
+        """Kept and returned by the getter; ops run one at a time whatever it is."""
+        _check_threads("set_inter_op_parallelism_threads", num_threads)
+        threading._inter_op[0] = int(num_threads)
+
+    @staticmethod
+    def get_inter_op_parallelism_threads():
+        return threading._inter_op[0]
+
+
+def _check_threads(name, num_threads):
+    import numbers
+    if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral) \
+            or num_threads < 0:
+        raise ValueError(f"tf.config.threading.{name}: num_threads must be a non-negative "
+                         f"integer (0: the default), got {num_threads!r}")
+
+
 class experimental:
     """`tf.config.experimental` (names kept for tutorial compatibility)."""
 
@@ -55,12 +114,11 @@ class optimizer:
     the mapping is in passes/pipeline.py. A function's own `optimizer_options=` wins over these.
     Options apply to graphs optimized afterwards (each concrete function optimizes once)."""
 
-    _options = {}
+    _options = _pipeline.GLOBAL_OPTIONS
 
     @staticmethod
     def set_experimental_options(options):
-        from .passes.pipeline import check_options
-        check_options(options)
+        _pipeline.check_options(options)
         optimizer._options.update(dict(options))
 
     @staticmethod

@@ -7,27 +7,24 @@ from .ops.math_ops import (  # noqa: F401
     reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
     reduce_variance, round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract,
     tanh, truediv)
+from .ops import math_ops as m, nn_ops
 
 
 def count_nonzero(input, axis=None, keepdims=False, dtype="int64", name=None):  # noqa: A002
-    from .ops import math_ops as m
     x = m.to_tensor(input)
     zero = m.zeros_like_(x)
     return m.reduce_sum(m.cast(m.not_equal(x, zero), dtype), axis=axis, keepdims=keepdims)
 
 
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
-    from .ops import math_ops as m
     return m.sqrt(m.reduce_sum(m.square(input_tensor), axis=axis, keepdims=keepdims))
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None):
-    from .ops import math_ops as m
     x = m.to_tensor(x)
     sq = m.reduce_sum(m.square(x), axis=axis, keepdims=True)
     return m.multiply(x, m.rsqrt(m.maximum(sq, epsilon)))
 
 
 def softplus(features, name=None):
-    from .ops import nn_ops
     return nn_ops.softplus(features)

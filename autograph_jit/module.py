@@ -1,5 +1,6 @@
 """tf.Module and name scopes: variable names like `dense/kernel:0` and the module tree."""
 import threading
+from .variables import Variable
 
 __all__ = ["Module", "AutoTrackable", "name_scope", "current_name_scope"]
 
@@ -157,5 +158,4 @@ class _ModuleScope:
 
 
 def _is_variable(x):
-    from .variables import Variable
     return isinstance(x, Variable)

@@ -54,9 +54,8 @@ for empty matrices, and NumPy gives empty arrays zero strides). The caller guara
 m, n, k, ld* < 2^31 (SciPy's BLAS is LP64) and buffers of the stated sizes.
 """
 import ctypes
-import threading
 
-from . import resident
+from . import forksafe, resident
 
 SYMBOLS = {"sgemm": "ag_sgemm", "dgemm": "ag_dgemm", "sgemv": "ag_sgemv", "dgemv": "ag_dgemv"}
 CBLAS_SYMBOLS = {"sgemm": "ag_cblas_sgemm", "dgemm": "ag_cblas_dgemm", "sgemv": "ag_cblas_sgemv",
@@ -67,7 +66,7 @@ _NUMPY_CBLAS_NAMES = ("scipy_cblas_{}64_", "cblas_{}64_")
 _NUMPY_LIB_GLOBS = (("numpy.libs", "*openblas64*"), ("numpy/.dylibs", "*openblas64*"))
 _TYPES = {"float32": ("float", "f32", "s"), "float64": ("double", "f64", "d")}
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
-_lock = threading.Lock()
+_lock = forksafe.Lock()
 _addresses = {}
 _numpy_cblas = []   # [({routine: address}, library path)] once looked up; ({}, None): none
 _serial_pinned = []
@@ -190,6 +189,47 @@ def pin_serial_threads():
             if fn is not None:
                 fn(1)
         _serial_pinned.append(True)
+
+
+_NUMPY_THREAD_FUNCTIONS = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+                          ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+                          ("openblas_set_num_threads", "openblas_get_num_threads"))
+_numpy_threads = {}   # "set"/"get": NumPy's OpenBLAS thread functions (None: none); "default"
+
+
+def _numpy_thread_functions():
+    with _lock:
+        if not _numpy_threads:
+            _numpy_threads.update(set=None, get=None, default=None)
+            for path in _numpy_openblas_paths():
+                try:
+                    lib = ctypes.CDLL(path)  # NumPy has loaded it already: the same handle
+                except OSError:
+                    continue
+                for set_name, get_name in _NUMPY_THREAD_FUNCTIONS:
+                    set_fn, get_fn = getattr(lib, set_name, None), getattr(lib, get_name, None)
+                    if set_fn is not None and get_fn is not None:
+                        set_fn.argtypes, get_fn.restype = [ctypes.c_int], ctypes.c_int
+                        _numpy_threads.update(set=set_fn, get=get_fn, default=get_fn())
+                        return _numpy_threads
+    return _numpy_threads
+
+
+def set_numpy_threads(threads):
+    """Set the threads of NumPy's own OpenBLAS (eager matmuls, and compiled ones that call it);
+    None or 0: back to the count it started with. Returns whether this NumPy's BLAS could be
+    told (False for MKL, Accelerate, a system BLAS...)."""
+    fns = _numpy_thread_functions()
+    if fns["set"] is None:
+        return False
+    fns["set"](int(threads or fns["default"]))
+    return True
+
+
+def numpy_threads():
+    """The thread count of NumPy's own OpenBLAS, or None when it cannot be read."""
+    get = _numpy_thread_functions()["get"]
+    return get() if get is not None else None
 
 
 def _fortran_args(names_types):

@@ -14,17 +14,33 @@ import hashlib
 import os
 import struct
 import tempfile
-import threading
 import time
 
 import llvmlite
 import llvmlite.binding as llvm
 
-_lock = threading.Lock()
+from . import forksafe
+
+_lock = forksafe.Lock()
 _state = {}
 # LLVM's global context is not thread-safe: compilation (here and in setup threads that build
 # resident modules) holds this lock.
-llvm_lock = threading.RLock()
+llvm_lock = forksafe.RLock()
+
+
+def _llvmlite_lock():
+    """The RLock llvmlite holds around each call into LLVM (a private attribute: None when a
+    version keeps it elsewhere)."""
+    try:
+        from llvmlite.binding import ffi
+        lock = ffi.lib._lock._lock
+        return lock if hasattr(lock, "_is_owned") else None
+    except (ImportError, AttributeError):
+        return None
+
+
+# a forked child never sees LLVM halfway through another thread's compile (runtime/forksafe.py)
+forksafe.hold_across_fork(*[lock for lock in (llvm_lock, _llvmlite_lock()) if lock is not None])
 
 MAGIC = b"AGJITOBJ1\n"
 # functions LLVM may call for IR we emit (libm math, half-precision conversions, frem)

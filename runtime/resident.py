@@ -5,9 +5,9 @@ For runtime support code shared by every compiled function (the BLAS wrappers, t
 and its threads): one copy per process instead of one per module, and code that stays mapped
 for as long as any thread might still run it.
 """
-import threading
+from . import forksafe
 
-_lock = threading.Lock()
+_lock = forksafe.Lock()
 _engines = {}   # key -> {symbol: address}; the engines themselves are kept in _keep
 _keep = []
 

@@ -5,16 +5,16 @@ A stream is named by a 64-bit key (from the global and op seeds); each draw take
 of counters of its stream, so results depend only on (seeds, how many draws came before) — the
 same in eager mode, the graph interpreter and compiled code.
 """
-import threading
-
 import numpy as np
+
+from . import forksafe
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
 
-_lock = threading.Lock()
+_lock = forksafe.Lock()
 _offsets = {}  # stream key -> next unused counter
 
 

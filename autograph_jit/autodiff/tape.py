@@ -1,6 +1,7 @@
 """GradientTape: records ops applied to watched tensors and replays their VJPs backwards.
 
-Recording happens in `record`, called by `apply` for every op while any tape is active. A tape
+Recording happens in `record` (ops/recording.py, a leaf below the op families, so `apply` needs
+no import of this module), called by `apply` for every op while any tape is active. A tape
 records an op when one of its inputs is watched (directly, or as the output of an op it recorded);
 the op's floating outputs then become watched. Variables are watched by identity; reading one
 (`read_variable`) is recorded as an edge from the Variable to the tensor read.
@@ -11,69 +12,20 @@ which is how nested tapes give higher-order derivatives.
 """
 import warnings
 
+import numpy as np
+
 from .. import nest
+from ..ops import array_ops, math_ops
+from ..ops.recording import ACTIVE_TAPES, key as _key, record, trainable_dtype as _trainable_dtype
+from ..tensor import convert_to_tensor
+from ..variables import Variable
 
 __all__ = ["GradientTape", "ACTIVE_TAPES", "record", "stop_recording", "UnconnectedGradients"]
-
-ACTIVE_TAPES = []  # innermost last
 
 
 class UnconnectedGradients:
     NONE = "none"
     ZERO = "zero"
-
-
-class _Call:
-    """One recorded op application: what a VJP needs."""
-
-    __slots__ = ("op", "inputs", "outputs", "attrs")
-
-    def __init__(self, op, inputs, outputs, attrs):
-        self.op = op
-        self.inputs = inputs
-        self.outputs = outputs
-        self.attrs = attrs
-
-
-def _key(x):
-    """Identity of a tensor for the tape: the graph Value for symbolic tensors (several Python
-    wrappers may stand for one Value), the object itself otherwise."""
-    val = getattr(x, "_val", None)
-    return id(val) if val is not None else id(x)
-
-
-def _trainable_dtype(dtype):
-    return dtype.is_floating
-
-
-def record(op, inputs, outputs, attrs):
-    """Called by `apply` after every op while tapes are active."""
-    if op.reads_variable:
-        var = attrs["var"]
-        for tape in ACTIVE_TAPES:
-            if tape._recording:
-                tape._variable_accessed(var)
-        inputs = (var,)
-    elif op.vjp is None:
-        return
-    elif op.interpret is not None:
-        # ops holding regions: variables read inside them are sources too
-        from ..ops.control_ops import _variables_in
-        variables = _variables_in(attrs)
-        for var in variables:
-            for tape in ACTIVE_TAPES:
-                if tape._recording:
-                    tape._variable_accessed(var)
-        inputs = tuple(inputs) + tuple(variables)
-    for tape in ACTIVE_TAPES:
-        if not tape._recording:
-            continue
-        watched = tape._watched
-        if any(_key(x) in watched for x in inputs):
-            tape._records.append(_Call(op, inputs, outputs, attrs))
-            for o in outputs:
-                if _trainable_dtype(o.dtype):
-                    watched[_key(o)] = o
 
 
 class GradientTape:
@@ -121,7 +73,6 @@ class GradientTape:
             self._watched[_key(var)] = var
 
     def watched_variables(self):
-        from ..variables import Variable
         return tuple(v for v in self._watched.values() if isinstance(v, Variable))
 
     def stop_recording(self):
@@ -136,8 +87,6 @@ class GradientTape:
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients=UnconnectedGradients.NONE):
         """d(sum of targets)/d(sources), with the structure of `sources`."""
-        from ..ops import array_ops, math_ops
-        from ..tensor import convert_to_tensor
         if self._used and not self._persistent:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one set "
                                "of gradients (or jacobians). Use tf.GradientTape(persistent=True) "
@@ -173,8 +122,8 @@ class GradientTape:
                 t = _as_value(t)
                 if g is None:
                     g = array_ops.ones_like(t)
-                _accumulate(grads, t, g, math_ops)
-            self._backprop(grads, math_ops, array_ops)
+                _accumulate(grads, t, g)
+            self._backprop(grads)
             result = []
             for s in flat_sources:
                 g = grads.get(_key(s))
@@ -188,13 +137,13 @@ class GradientTape:
             self._records = []
         return nest.pack_sequence_as(sources, result)
 
-    def _backprop(self, grads, math_ops, array_ops):
+    def _backprop(self, grads):
         for call in reversed(self._records):
             out_grads = [grads.get(_key(o)) for o in call.outputs]
             if all(g is None for g in out_grads):
                 continue
             if call.op.reads_variable:
-                _accumulate(grads, call.inputs[0], out_grads[0], math_ops)
+                _accumulate(grads, call.inputs[0], out_grads[0])
                 continue
             if call.op.interpret is None:
                 out_grads = [array_ops.zeros_like(o) if g is None else g
@@ -206,12 +155,10 @@ class GradientTape:
                 in_grads = (in_grads,)
             for x, g in zip(call.inputs, in_grads):
                 if g is not None and _key(x) in self._watched:
-                    _accumulate(grads, x, g, math_ops)
+                    _accumulate(grads, x, g)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE):
         """d target[i...] / d source, stacked: shape target.shape + source.shape (small targets)."""
-        from ..ops import array_ops
-        import numpy as np
         persistent, self._persistent = self._persistent, True
         try:
             flat_sources = nest.flatten(sources)
@@ -244,7 +191,7 @@ def _as_value(x):
     return conv() if conv is not None else x
 
 
-def _accumulate(grads, x, g, math_ops):
+def _accumulate(grads, x, g):
     key = _key(x)
     prev = grads.get(key)
     grads[key] = g if prev is None else math_ops.add(prev, g)

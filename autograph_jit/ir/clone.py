@@ -5,7 +5,7 @@ the pass pipeline rewrites copies made here. A copy has new Graph, Node and Valu
 ids), the same types, attributes (region graphs copied recursively, other attribute values such
 as NumPy constants and Variables shared, since nodes never mutate them), names and locations.
 """
-from .graph import Graph, Node
+from .graph import Graph, Node, Value
 
 __all__ = ["clone_graph", "clone_node"]
 
@@ -36,7 +36,6 @@ def clone_node(node, inputs, value_map=None):
 
 
 def _fresh_param(p, vmap):
-    from .graph import Value
     v = Value(p.type, name=p.name)
     vmap[p.id] = v
     return v

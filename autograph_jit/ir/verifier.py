@@ -15,7 +15,6 @@ def verify(graph):
 
 
 def _verify(graph, path):
-    from ..ops.opdef import infer_types
     defined = set()
     for p in graph.params:
         if p.id in defined:
@@ -39,7 +38,7 @@ def _verify(graph, path):
                                     f"token (effects={wants_token}, token in={has_in}, "
                                     f"out={has_out})")
         if node.op.name != "constant":
-            types = infer_types(node.op, [v.type for v in node.data_inputs], node.attrs)
+            types = node.op.output_types([v.type for v in node.data_inputs], node.attrs)
             for got, want in zip(node.data_outputs, types):
                 if got.type.dtype is not want.dtype or not got.type.shape.is_compatible_with(
                         want.shape):

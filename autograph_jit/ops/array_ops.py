@@ -17,6 +17,8 @@ from . import type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
+from .math_ops import (add, broadcast_like, cast, equal, greater, logical_and, maximum, multiply,
+                       subtract, truediv, where)
 
 # ----------------------------------------------------------------------------------------------
 # creation
@@ -155,7 +157,6 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
 
 
 def _eye_dynamic(num_rows, num_columns, batch_shape, dtype):
-    from .math_ops import add, cast, equal
     n, m = to_tensor(num_rows), to_tensor(num_columns)
     dims = [*(batch_shape or ()), n, m]
     zeros = fill(stack(match_dtypes(*dims)), constant(0, dtype=dtype))  # (checks n, m >= 0)
@@ -206,7 +207,6 @@ def linspace(start, stop, num, name=None, axis=0):
     if not start.dtype.is_floating:
         from .math_ops import cast
         start, stop = cast(start, dtypes.float32), cast(stop, dtypes.float32)
-    from .math_ops import add, multiply, subtract, truediv
     if static_ints(num, "num") is None:  # a count computed at run time
         return _linspace_dynamic(start, stop, to_tensor(num))
     num = static_ints(num, "num")
@@ -217,15 +217,12 @@ def linspace(start, stop, num, name=None, axis=0):
     out = add(start, multiply(steps, step))
     # the last point is `stop` exactly, as in TF
     mask = convert_to_tensor(np.arange(num) == num - 1)
-    from .math_ops import where
     return where(mask, broadcast_like_(stop, out), out)
 
 
 def _linspace_dynamic(start, stop, num):
     """linspace for a num tensor: the same points as the static form (the last is `stop`
     exactly, one point is `start`, num <= 0 is empty)."""
-    from .math_ops import add, cast, equal, greater, logical_and, maximum, multiply, \
-        subtract, truediv, where
     idx = range(num)
     steps = cast(idx, start.dtype)
     step = truediv(subtract(stop, start), cast(maximum(subtract(num, 1), 1), start.dtype))
@@ -235,7 +232,6 @@ def _linspace_dynamic(start, stop, num):
 
 
 def broadcast_like_(x, like):
-    from .math_ops import broadcast_like
     return broadcast_like(x, like)
 
 

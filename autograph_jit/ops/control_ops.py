@@ -7,7 +7,7 @@ operands of the node. Node inputs: cond = [pred, *captures]; while_loop = [*loop
 *cond_captures, *body_captures] (+ the effect token when a region has effects).
 """
 from .. import nest
-from ..ir.graph import TOKEN, Graph, Value
+from ..ir.graph import TOKEN, Value
 from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tracing import context
@@ -59,18 +59,6 @@ def _union_captures(*builders):
             if outer.id not in seen:
                 seen.add(outer.id)
                 out.append(outer)
-    return out
-
-
-def _variables_in(attrs):
-    from ..tracing.replay import variables_read
-    seen, out = set(), []
-    for g in attrs.values():
-        if isinstance(g, Graph):
-            for v in variables_read(g):
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
     return out
 
 

@@ -16,6 +16,7 @@ the body as one loop nest.
 from ..ir.graph import Graph
 from ..errors import InvalidArgumentError
 from .opdef import defop
+from ..tracing.replay import replay
 
 KINDS = ("elementwise", "reduction", "matmul")
 
@@ -39,7 +40,6 @@ def _fusion_interpret(node, inputs, run_graph):
 
 
 def _fusion_replay(attrs, args):
-    from ..tracing.replay import replay
     return tuple(replay(attrs["body"], args))
 
 

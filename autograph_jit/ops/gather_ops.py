@@ -16,7 +16,7 @@ from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_axis, static_ints, to_tensor
-from .array_ops import _dims_from, reshape, shape, transpose
+from .array_ops import _dims_from, concat, reshape, shape, transpose
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
 
@@ -343,7 +343,6 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
         part = x.shape[axis:axis + m_rank]
         if not part.is_compatible_with(m.shape):
             raise ValueError(f"Shapes {part} and {m.shape} are incompatible")
-    from .array_ops import concat
     # collapse the masked dims into one, then gather the true positions along it
     if r is not None and x.shape.is_fully_defined():
         dims = x.shape.as_list()

@@ -9,7 +9,7 @@ from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
-from ._args import match_dtypes, static_axis, to_tensor
+from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
 
@@ -79,19 +79,21 @@ def _binary(name, kernel, vjp=None, allowed=tr.NUMERIC, out_dtype=None, **kw):
                  elementwise=True, **kw)
 
 
-def _check_int_div(y):
-    if y.dtype.kind in "iu" and not np.all(y):
+def _check_int_div(x, y):
+    # as TF, only a division actually performed fails: an empty result divides nothing (when
+    # the result is not empty, broadcasting uses every element of y)
+    if y.dtype.kind in "iu" and not np.all(y) and 0 not in np.broadcast_shapes(x.shape, y.shape):
         raise InvalidArgumentError("Integer division by zero")
 
 
 def _floordiv_kernel(x, y):
-    _check_int_div(y)
+    _check_int_div(x, y)
     return np.floor_divide(x, y)
 
 
 def _floormod_kernel(x, y):
     if x.dtype.kind in "iu":
-        _check_int_div(y)
+        _check_int_div(x, y)
         return np.mod(x, y)
     r = np.fmod(x, y)  # TF keeps the sign of fmod's zero (-3 % 3 == -0.0)
     adjust = (r != 0) & ((r < 0) != (y < 0))
@@ -100,7 +102,7 @@ def _floormod_kernel(x, y):
 
 def _div_kernel(x, y):
     if x.dtype.kind in "iu":
-        _check_int_div(y)
+        _check_int_div(x, y)
         # C-style integer division (truncation toward zero), as TF's Div on integers
         with np.errstate(over="ignore"):  # INT_MIN // -1 wraps, as in the compiled code
             q = x // y  # floor, stepped up where it rounded a negative quotient down (no abs():
@@ -541,7 +543,11 @@ def _mean_vjp(c, g):
         g = multiply(g, n_out / n_in if n_in else 0.0)
     else:
         from . import array_ops
-        g = divide_(g, cast(divide_(array_ops.size(x), array_ops.size(out)), g.dtype))
+        # the same factor as the static path, n_out / n_in, computed in float64: an integer
+        # n_in // n_out divides by zero when the result is empty
+        n_in = cast(array_ops.size(x), "float64")
+        ratio = divide_(cast(array_ops.size(out), "float64"), maximum(n_in, 1.0))
+        g = multiply(g, cast(ratio, g.dtype))
     return _expand_reduced(g, x, c.attrs["axis"], c.attrs["keepdims"])
 
 
@@ -632,7 +638,6 @@ _reduce_all = defop("reduce_all", _reduce_infer("reduce_all", (dtypes.bool,)),
 
 
 def _axis_attr(axis):
-    from ._args import static_ints
     if axis is None:
         return None
     ax = static_ints(axis, "axis")

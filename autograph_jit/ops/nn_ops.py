@@ -13,7 +13,7 @@ from ..tensor import Tensor, constant_value
 from ..tensor_shape import TensorShape
 from . import array_ops as A
 from . import math_ops as M
-from . import type_rules as tr
+from . import random_ops, type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
@@ -388,7 +388,6 @@ def bias_add(value, bias, data_format=None, name=None):
 
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """Zeroes each element with probability `rate` and scales the rest by 1 / (1 - rate)."""
-    from . import random_ops
     x = to_tensor(x)
     if not x.dtype.is_floating:
         raise ValueError(f"x has to be a floating point tensor since it's going to be scaled. "

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, OpError
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
-from ..autodiff import tape as _tape
+from . import recording as _recording
 
 __all__ = ["OpDef", "REGISTRY", "register", "apply", "get", "PURE", "OpError",
            "InvalidArgumentError"]
@@ -71,6 +71,11 @@ class OpDef:
     def is_pure(self):
         return not self.effects
 
+    def output_types(self, in_types, attrs):
+        """The op's output types as a tuple (its type rule, which also validates the inputs)."""
+        out = self.infer(in_types, **attrs)
+        return out if isinstance(out, (tuple, list)) else (out,)
+
     @property
     def reads_variable(self):
         """The op reads the tf.Variable named by its `var` attribute (a GradientTape source)."""
@@ -106,8 +111,8 @@ def apply(op, *inputs, **attrs):
         outputs = builder.add_node(op, inputs, attrs)
     else:
         outputs = _run_eagerly(op, inputs, attrs)
-    if _tape.ACTIVE_TAPES:
-        _tape.record(op, inputs, outputs, attrs)
+    if _recording.ACTIVE_TAPES:
+        _recording.record(op, inputs, outputs, attrs)
     if op.num_outputs == 1:
         return outputs[0]
     return None if op.num_outputs == 0 else outputs
@@ -143,5 +148,4 @@ def _run_eagerly(op, inputs, attrs):
 
 def infer_types(op, in_types, attrs):
     """The op's output types as a tuple; type-rule failures become InvalidArgumentError."""
-    out = op.infer(in_types, **attrs)
-    return out if isinstance(out, (tuple, list)) else (out,)
+    return op.output_types(in_types, attrs)

@@ -4,6 +4,7 @@ Installed on `Tensor` (and, through `install_on`, on Variable) so every operator
 the op registry. Reflected operators convert the Python/NumPy operand to the tensor's dtype.
 """
 from . import math_ops as m
+from ._args import match_dtypes
 
 _BINARY = {
     "add": m.add, "sub": m.subtract, "mul": m.multiply, "truediv": m.truediv,
@@ -21,7 +22,6 @@ def _forward(fn):
 
 def _reflected(fn):
     def op(self, other):
-        from ._args import match_dtypes
         self_t, other_t = match_dtypes(self, other)
         return fn(other_t, self_t)
     return op

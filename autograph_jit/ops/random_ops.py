@@ -15,7 +15,7 @@ from ..ir.types import TensorType
 from ..runtime import rng as _rng
 from ._args import to_tensor
 from .array_ops import _dims_from, _shape_tensor
-from .math_ops import add, cast, multiply
+from .math_ops import add, cast, multiply, subtract
 from ..errors import InvalidArgumentError
 from .opdef import RNG, apply, defop
 
@@ -156,7 +156,6 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
     u = apply(_random_uniform, shape_t, dtype=dtype, seed=g, seed2=o)
     lo = cast(to_tensor(minval, dtype_hint=dtype), dtype)
     hi = cast(to_tensor(maxval, dtype_hint=dtype), dtype)
-    from .math_ops import subtract
     return add(multiply(u, subtract(hi, lo)), lo)
 
 

@@ -29,9 +29,11 @@ from ..tensor import EagerTensor, Tensor, constant_value, convert_to_tensor
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_ints, to_tensor
-from .array_ops import _dims_from, _shape_tensor, concat, shape, stack
+from .array_ops import _dims_from, _shape_tensor, concat, shape, stack, zeros_like
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
+from .math_ops import cast, subtract, unbroadcast
+from .tiling import pad
 
 __all__ = ["getitem", "variable_getitem", "strided_slice", "strided_slice_update", "slice",
            "split", "newaxis"]
@@ -261,8 +263,6 @@ def _ssu_kernel(x, u, *dyn, spec):
 def _ssu_vjp(c, g):
     u, dyn = c.inputs[1], c.inputs[2:]
     spec = c.attrs["spec"]
-    from .math_ops import unbroadcast
-    from .array_ops import zeros_like
     sliced = apply(_strided_slice, g, *dyn, spec=spec)
     gx = apply(_strided_slice_update, g, zeros_like(sliced), *dyn, spec=spec)
     return (gx, unbroadcast(sliced, u)) + (None,) * len(dyn)
@@ -412,10 +412,8 @@ def _slice_kernel(x, begin, size):
 
 def _slice_vjp(c, g):
     x, begin, _ = c.inputs
-    from .math_ops import cast, subtract
     begin = cast(begin, dtypes.int32)
     after = subtract(subtract(shape(x), begin), shape(c.outputs[0]))
-    from .tiling import pad
     return pad(g, stack([begin, after], axis=1)), None, None
 
 

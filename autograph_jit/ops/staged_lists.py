@@ -3,11 +3,11 @@ a Python list that a graph loop appends to becomes a TensorArray (AutoGraph's Li
 the list ops accept one and give what the list of its elements would."""
 from . import type_rules as tr
 from ..errors import InvalidArgumentError
+from .tensor_array import TensorArray
 
 
 def stacked(values):
     """The elements stacked along axis 0 when `values` is a TensorArray, else None."""
-    from .tensor_array import TensorArray
     return values.stack() if isinstance(values, TensorArray) else None
 
 

@@ -19,13 +19,13 @@ Ops: `tensor_array_write(buffer, index, value)` and `tensor_array_read(buffer, i
 the other's gradient. Indices are checked at run time: an out-of-range read raises, a write past
 the end raises unless `dynamic_size=True`, which grows the buffer.
 """
-import threading
 import weakref
 
 import numpy as np
 
 from .. import dtypes as _dtypes
 from ..ir.types import TensorType
+from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape, as_shape
 from ..errors import InvalidArgumentError
@@ -105,7 +105,7 @@ def _write_kernel(buf, index, value, dynamic_size):
 # the spare rows, which no earlier version can see (each is a shorter prefix); appending to an
 # older version (a second history branching off) copies instead.
 _ends = {}
-_ends_lock = threading.Lock()  # two threads appending to one version: only one writes in place
+_ends_lock = forksafe.Lock()  # two threads appending to one version: only one writes in place
 
 
 def _grow(buf, index, value):

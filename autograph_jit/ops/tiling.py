@@ -18,6 +18,7 @@ from ._args import static_axis, to_tensor
 from .array_ops import _dims_from, _shape_tensor, reshape, shape, stack
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
+from .math_ops import cast, reduce_sum, unbroadcast
 
 __all__ = ["pad", "reverse", "tile", "broadcast_to"]
 
@@ -184,7 +185,6 @@ def _tile_infer(in_types):
 
 def _tile_vjp(c, g):
     x, mult = c.inputs
-    from .math_ops import cast, reduce_sum
     r = x.shape.rank
     if r == 0:
         return g, None
@@ -234,7 +234,6 @@ def _bt_kernel(x, s):
 
 
 def _bt_vjp(c, g):
-    from .math_ops import unbroadcast
     return unbroadcast(g, c.inputs[0]), None
 
 

@@ -51,6 +51,10 @@ TF_IGNORED = ("function_optimization", "layout_optimizer", "shape_optimization",
               "implementation_selector", "auto_mixed_precision", "min_graph_nodes")
 INVERTED = {"disable_model_pruning": ("dce",), "disable_meta_optimizer": PASS_NAMES}
 
+# The process-wide options `tf.config.optimizer.set_experimental_options` sets (config.py edits
+# this dict; keeping it here lets the pipeline read it without importing the public config).
+GLOBAL_OPTIONS = {}
+
 
 def check_options(options):
     """Raise ValueError naming an unknown option (and listing the known ones)."""
@@ -151,8 +155,7 @@ def _name_first_invalid(steps):
 def optimize_concrete_function(cf):
     """Run the pipeline for a ConcreteFunction with the global options overridden by the
     function's own; the time of each pass goes into cf.stage_times. Returns (graph, steps)."""
-    from .. import config
-    enabled = enabled_passes(config.optimizer.get_experimental_options(),
+    enabled = enabled_passes(GLOBAL_OPTIONS,
                              getattr(cf, "optimizer_options", None))
     graph, steps = run_pipeline(cf.graph, enabled)
     cf.stage_times.extend(("pass " + s.name, s.seconds) for s in steps)

@@ -15,6 +15,9 @@ from ..ir.graph import TOKEN, Graph, Node, SourceLocation, Value
 from ..ir.types import TensorType
 from ..tensor import EagerTensor, Tensor
 from .symbolic import SymbolicTensor
+from ..ops.array_ops import constant_op
+from ..ops.opdef import infer_types
+from ..runtime.interpreter import run_node
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _RUNTIME_DIR = os.path.join(os.path.dirname(_PACKAGE_DIR), "runtime")
@@ -107,7 +110,6 @@ class GraphBuilder:
         hit = self._constants.get(id(t))
         if hit is not None:
             return hit[1]
-        from ..ops.array_ops import constant_op
         value = t._value
         node = self._new_node(constant_op, [], {"value": value, "dtype": t.dtype},
                               [TensorType(t.dtype, value.shape, value)])
@@ -116,7 +118,6 @@ class GraphBuilder:
 
     def constant(self, arr, dtype):
         """A constant node for a value converted while tracing (tf.constant inside a function)."""
-        from ..ops.array_ops import constant_op
         arr = np.asarray(arr, dtype=dtype.np_dtype)
         arr.flags.writeable = False
         node = self._new_node(constant_op, [], {"value": arr, "dtype": dtype},
@@ -126,7 +127,6 @@ class GraphBuilder:
     def evaluate_constant(self, value, limit=10000):
         """Compute `value` now when it depends only on constants through pure, region-free
         ops (e.g. a tf.Variable initializer `tf.zeros([2])` inside a first trace); else None."""
-        from ..runtime.interpreter import run_node
         order, seen, stack = [], set(), [value]
         while stack:
             v = stack.pop()
@@ -180,7 +180,6 @@ class GraphBuilder:
         return node
 
     def add_node(self, op, inputs, attrs):
-        from ..ops.opdef import infer_types
         values = [self.value_of(t) for t in inputs]
         try:
             out_types = infer_types(op, [v.type for v in values], attrs)

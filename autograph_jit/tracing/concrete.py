@@ -4,19 +4,20 @@ A call converts its tensor leaves, runs the graph (the interpreter, or a compile
 packs the results into the traced output structure. Variables are captured by reference: the
 graph reads their current values at call time and writes them in place.
 """
-import threading
-
 import numpy as np
 
 from .. import nest
 from ..autodiff import tape as _tape
+from ..runtime import forksafe
 from ..runtime.interpreter import run_graph
 from ..tensor import EagerTensor
 from . import context
-from .replay import replay, variables_read
+from ..ops.recording import variables_read
+from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
+from .replay import replay
+from .structure import LEAF as _LEAF
 
-_LEAF = object()  # marks where a graph result goes in the output structure
-_CPU_SETUP = threading.RLock()
+_CPU_SETUP = forksafe.RLock()
 
 
 def _wrap_output(arr, dtype):
@@ -175,5 +176,3 @@ class ConcreteFunction:
                 return True
         return False
 
-
-from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key  # noqa: E402 (imports _LEAF)

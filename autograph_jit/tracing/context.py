@@ -1,4 +1,5 @@
-"""Which graph (if any) ops are being traced into, per thread. A leaf: imports nothing of ours.
+"""Which graph (if any) ops are being traced into, per thread. A leaf: imports only the runtime's
+fork-safety helpers.
 
 `apply` asks `current_builder()`: None means eager execution. `TRACING[0]` counts the
 `building` blocks open in any thread: the native warm call (codegen/llvm/fastcall.py) reads it
@@ -7,9 +8,17 @@ import threading
 
 import numpy as np
 
+from ..runtime import forksafe
+
 _local = threading.local()
 TRACING = np.zeros(1, np.int64)
-_count_lock = threading.Lock()
+_count_lock = forksafe.Lock()
+
+
+@forksafe.in_child
+def _count_this_thread_only():
+    """A forked child has only the forking thread: other threads' traces never end there."""
+    TRACING[0] = 1 if current_builder() is not None else 0
 
 
 def current_builder():

@@ -20,7 +20,7 @@ from .. import nest
 from ..autodiff import tape as _tape
 from ..tensor import EagerTensor
 from . import context
-from .concrete import _LEAF
+from .structure import LEAF as _LEAF
 
 # what a fast caller returns when it does not apply (the ordinary path then runs)
 MISS = type("Miss", (), {"__slots__": (), "__repr__": lambda self: "<fast call miss>"})()

@@ -8,7 +8,6 @@ naming the argument and the fix once a function has traced five times.
 """
 import functools
 import inspect
-import threading
 import time
 import types
 import warnings
@@ -19,6 +18,7 @@ import numpy as np
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
+from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
@@ -80,7 +80,7 @@ class Function:
         self._instances = weakref.WeakKeyDictionary()
         self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
         self._native = _always_miss  # the newest native warm call (fastcall.py), if no guards
-        self._trace_lock = threading.RLock()
+        self._trace_lock = forksafe.RLock()
         try:
             self._signature = inspect.signature(python_function)
         except (TypeError, ValueError):

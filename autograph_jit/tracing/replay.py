@@ -6,6 +6,7 @@ active GradientTape (every op is recorded, so gradients flow through tf.function
 """
 from ..ir.graph import Graph
 from ..ops.opdef import apply
+from ..ops.recording import variables_read
 from ..tensor import EagerTensor
 from ..tracing import context
 
@@ -46,17 +47,6 @@ def replay(graph, inputs, skip_effects=frozenset()):
         for v, t in zip(node.data_outputs, outs):
             env[v.id] = t
     return [env[r.id] for r in graph.data_results]
-
-
-def variables_read(graph):
-    """Variables read anywhere in `graph` (regions included), in first-read order."""
-    seen, out = set(), []
-    for node in graph.walk():
-        var = node.attrs.get("var")
-        if var is not None and id(var) not in seen:
-            seen.add(id(var))
-            out.append(var)
-    return out
 
 
 __all__ = ["replay", "variables_read", "Graph"]

@@ -1,5 +1,6 @@
 """SymbolicTensor: a tensor standing for a graph Value while a function is being traced."""
 from ..tensor import Tensor
+from ..ir.types import TensorType
 
 _BOOL_HINT = (
     "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed while tracing{where}: its "
@@ -40,7 +41,6 @@ class SymbolicTensor(Tensor):
 
     def set_shape(self, shape):
         """Refine the static shape (TF's Tensor.set_shape)."""
-        from ..ir.types import TensorType
         merged = self.shape.merge_with(shape)
         self._val.type = TensorType(self.dtype, merged, self._val.type.value)
 

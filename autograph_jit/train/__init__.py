@@ -7,6 +7,9 @@ The checkpoint names load on first use, so `import autograph_jit` does not need 
 """
 import importlib as _importlib
 
+from ..train_example import (BytesList, Example, Feature, FeatureList, FeatureLists,  # noqa: F401
+                             Features, FloatList, Int64List, SequenceExample)
+
 _CHECKPOINT_NAMES = {
     "Checkpoint": ".checkpoint",
     "CheckpointOptions": ".checkpoint",

@@ -14,6 +14,8 @@ from ...tensor import Tensor, convert_to_tensor
 from ...tracing import context
 from . import side_effects, staging
 from .variables import Undefined, UndefinedReturnValue
+from .calls import staged_region
+from ...tracing.builder import GraphBuilder
 
 BRANCHES = ("if branch", "else branch")
 
@@ -248,8 +250,6 @@ def _pack(m, value_iter, python_value):
 def staged_cond(pred, body, orelse, get_state, set_state, symbol_names, temp_names, labels):
     """Trace both branches into one `cond` node; returns the new values of all state names
     (symbol_names merged, temp_names undefined)."""
-    from ...tracing.builder import GraphBuilder
-    from .calls import staged_region
     builder = context.current_builder()
     pred = convert_to_tensor(pred)
     if pred.dtype.name != "bool":

@@ -8,6 +8,9 @@ when that path runs, with the exception's type (for builtin exceptions) and mess
 import builtins
 
 from . import staging
+from .calls import in_staged_region
+from ...ops import check_ops
+from ...tracing.builder import user_location
 
 
 def assert_stmt(test, msg_fn):
@@ -16,8 +19,6 @@ def assert_stmt(test, msg_fn):
             msg = msg_fn()
             raise AssertionError(msg) if msg is not None else AssertionError()
         return None
-    from ...ops import check_ops
-    from ...tracing.builder import user_location
     msg = msg_fn()
     loc = user_location(2)
     where = f" [{loc.filename}:{loc.lineno}: {loc.source}]" if loc is not None else ""
@@ -27,7 +28,6 @@ def assert_stmt(test, msg_fn):
 
 
 def raise_stmt(exc, catchable=False):
-    from .calls import in_staged_region
     if not in_staged_region():
         raise exc
     if isinstance(exc, type):
@@ -42,8 +42,6 @@ def raise_stmt(exc, catchable=False):
             "whatever the condition turns out to be, so the exception can only be raised when "
             "the graph runs, where no Python `except` can catch it. Fix: decide with a Python "
             "value, or compute a flag tensor instead of raising (tf.where / tf.cond)."))
-    from ...ops import check_ops
-    from ...tracing.builder import user_location
     loc = user_location(2)
     where = f" [{loc.filename}:{loc.lineno}: {loc.source}]" if loc is not None else ""
     error = name if isinstance(getattr(builtins, name, None), type) and \

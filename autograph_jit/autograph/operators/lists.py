@@ -1,6 +1,7 @@
 """`list.append` in converted code, and the TensorArray a Python list becomes when a graph loop
 appends tensors to it (TF silently needs `tf.TensorArray` there; we switch for the user)."""
 from ...ops.tensor_array import TensorArray
+from ...ops import math_ops
 
 
 class ListTensorArray(TensorArray):
@@ -15,7 +16,6 @@ class ListTensorArray(TensorArray):
     def __getitem__(self, index):
         if isinstance(index, int):
             return self.read(self.size() + index if index < 0 else index)
-        from ...ops import math_ops
         size = self.size()
         index = math_ops.cast(index, size.dtype)
         return self.read(math_ops.where(index < 0, index + size, index))

@@ -3,6 +3,7 @@ eager tensors; on a symbolic tensor, `and`/`or` become a lazily evaluated cond (
 operand is only computed when needed, as in Python) and `not` becomes logical_not."""
 from . import staging
 from .conditionals import if_exp
+from ...ops import math_ops
 
 
 def not_(x):
@@ -11,7 +12,6 @@ def not_(x):
     static = staging.static_value(x)
     if static is not None:
         return not static
-    from ...ops import math_ops
     if x.dtype.name == "bool":
         return math_ops.logical_not(x)
     return math_ops.equal(x, 0)

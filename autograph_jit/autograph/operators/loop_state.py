@@ -10,6 +10,9 @@ from ...tracing import context
 from . import staging
 from .lists import from_list
 from .variables import Undefined, UndefinedReturnValue
+from .calls import staged_region
+from ...ops.array_ops import zeros
+from ...tracing.builder import GraphBuilder
 
 _WIDER = {"int32": "int64", "float32": "float64"}
 
@@ -23,7 +26,6 @@ def _widen(value, dtype):
 
 def _traces(cond_w, body_w, hidden, carried_values):
     """Whether the loop's test and body trace (throwaway) with these loop-entry values."""
-    from ...tracing.builder import GraphBuilder
     rb = GraphBuilder("probe", parent=context.current_builder())
     try:
         with context.building(rb), staging.probing():
@@ -62,8 +64,6 @@ def _param_like(rb, v):
 def _probe(body_fn, hidden, get_state, set_state, names, state, temps_init):
     """Trace the body once, throwaway, to learn what it does to the non-tensor variables.
     Returns the loop-entry value of each variable, or _INVARIANT for the ones it leaves be."""
-    from ...tracing.builder import GraphBuilder
-    from .calls import staged_region
     builder = context.current_builder()
     rb = GraphBuilder("probe", parent=builder)
     with context.building(rb), staging.probing(), staged_region():
@@ -150,7 +150,6 @@ def _entry_value(name, value, given, out, given_leaves=None):
 def _placeholder(out):
     """Zeros shaped like the body's value `out` (None dims as 0) for a variable without a value
     at loop entry; its loop shape relaxes to the body's."""
-    from ...ops.array_ops import zeros
     return nest.map_structure(
         lambda t: zeros([d if d is not None else 0 for d in t.shape.as_list()],
                         dtype=t.dtype) if isinstance(t, Tensor) else t, to_buffers(out))

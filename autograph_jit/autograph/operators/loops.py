@@ -26,7 +26,7 @@ guarded by a cond on the flag.
 import itertools
 import warnings
 
-from ...ops import control_ops
+from ...ops import array_ops, check_ops, control_ops, math_ops
 from ...ops.tensor_array import TensorArray
 from ...tensor import Tensor, convert_to_tensor
 from ...tracing import context
@@ -35,9 +35,17 @@ from .conditionals import if_stmt
 from .loop_state import (_INVARIANT, _WIDER, _carries_as_is, _carry, _probe, _same_python,
                          _traces, _widen)
 from .variables import Undefined
+from .calls import staged_region
+from ...tracing.builder import user_location
 
 UNROLL_WARNING = 1000
 _warned_sites = set()
+# Other iterables that become graph loops: functions x -> (count, element(i)) or None, and
+# predicates x -> bool saying (without building anything) that a plan will take x, so that
+# enumerate()/zip() of x loop in the graph too (tf.data registers `for x in dataset`, see
+# data/graph_loop.py).
+ITERATION_PLANS = []
+ITERATION_CLAIMS = []
 
 
 # ----------------------------------------------------------------------------------------------
@@ -127,9 +135,12 @@ def _switch_to_staged(iterable, item, rest, extra_test, body, get_state, set_sta
 
 def index_plan(x):
     """(count, element(i)) when iterating `x` is a graph loop over an int32 index; else None."""
-    from ...ops import array_ops, math_ops
     if isinstance(x, TensorArray):
         return x.size(), x.read
+    for plan in ITERATION_PLANS:
+        found = plan(x)
+        if found is not None:
+            return found
     if isinstance(x, Enumerate):
         inner = index_plan(x.inner)
         if inner is None:
@@ -162,7 +173,6 @@ def index_plan(x):
 def _range_plan(x, start, limit, delta):
     """Loop `i` over 0..count-1 for tf.range(start, limit, delta), without the range tensor
     (the common tf.range(n) gives the plain `max(n, 0)` iterations of `i` itself)."""
-    from ...ops import math_ops
     start_v, delta_v = staging.static_value(start), staging.static_value(delta)
     if delta_v == 1:
         count = math_ops.maximum(limit - start if start_v != 0 else limit, 0)
@@ -181,7 +191,6 @@ def _range_plan(x, start, limit, delta):
 
 def _staged_indexed(count, element, extra_test, body, get_state, set_state, symbol_names,
                     temp_names, watch=None):
-    from ...ops import array_ops, math_ops
     count_t = convert_to_tensor(count, dtype="int32") if not isinstance(count, Tensor) else \
         count
 
@@ -212,7 +221,6 @@ def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, te
     read and body_fn returns updated; the user's variables flow through get/set_state.
     `watch`: the receivers of the body's calls, whose attributes the calls may set (those
     found by a throwaway trace are carried too; see side_effects.py)."""
-    from .calls import staged_region
     if watch is not None:
         found = _discover(body_fn, hidden, get_state, set_state, symbol_names, watch)
         if found:
@@ -300,7 +308,6 @@ def _discover(body_fn, hidden, get_state, set_state, names, watch):
 
 def _counted(cond_fn, body_fn, hidden):
     """cond_fn/body_fn/hidden with one more hidden loop tensor: the number of iterations."""
-    from ...ops import array_ops
     return (lambda h: cond_fn(h[:-1]),
             lambda h: list(body_fn(h[:-1])) + [h[-1] + 1],
             list(hidden) + [array_ops.constant(0)])
@@ -308,8 +315,6 @@ def _counted(cond_fn, body_fn, hidden):
 
 def _check_ran(count, names):
     """Variables first assigned in the loop body have a value after it only if it ran."""
-    from ...ops import check_ops
-    from ...tracing.builder import user_location
     loc = user_location(3)
     where = f" [{loc.filename}:{loc.lineno}: {loc.source}]" if loc is not None else ""
     listed = ", ".join(f"'{nm}'" for nm in names)
@@ -341,7 +346,6 @@ class _Unroll:
             return
         if len(self.builder.graph.nodes) == self.start:
             return  # a pure-Python loop: nothing is unrolled into the graph
-        from ...tracing.builder import user_location
         loc = user_location(2)
         site = (loc.filename, loc.lineno) if loc is not None else None
         if site in _warned_sites:

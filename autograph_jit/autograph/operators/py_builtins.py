@@ -54,8 +54,9 @@ def _range(*args):
 
 
 def _loopable(x):
-    from .loops import Enumerate, Zip
-    return isinstance(x, (TensorArray, Enumerate, Zip)) or staging.is_symbolic(x)
+    from .loops import ITERATION_CLAIMS, Enumerate, Zip
+    return isinstance(x, (TensorArray, Enumerate, Zip)) or staging.is_symbolic(x) or \
+        any(claims(x) for claims in ITERATION_CLAIMS)
 
 
 def _enumerate(iterable, start=0):

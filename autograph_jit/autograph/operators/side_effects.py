@@ -17,6 +17,9 @@ from ... import nest
 from ...tensor import Tensor
 from ...tracing import context
 from . import staging
+from .calls import staged_region
+from .variables import get_attr, set_attr
+from ...tracing.builder import GraphBuilder
 
 _KIND_TEXT = {"if": "a branch of this tensor-dependent `if`",
               "loop": "the body of this graph loop"}
@@ -110,8 +113,6 @@ def restore(before):
 
 def discover_branches(watch, branches, get_state, set_state, names):
     """changed() after one throwaway trace of each branch of a tensor-dependent `if`."""
-    from ...tracing.builder import GraphBuilder
-    from .calls import staged_region
     before = snapshot(watch)
     if not before:
         return []
@@ -134,7 +135,6 @@ def discover_branches(watch, branches, get_state, set_state, names):
 
 def extend_state(found, get_state, set_state, names):
     """get_state/set_state/names with the attribute paths `found` carried after `names`."""
-    from .variables import get_attr, set_attr
     n, k = len(names), len(found)
 
     def get():

@@ -10,10 +10,11 @@ import weakref
 import numpy as np
 
 from ... import dtypes, nest
-from ...ops.tensor_array import TensorArray
+from ...ops.tensor_array import TensorArray, to_buffers
 from ...tensor import Tensor
 from ...tracing import context
 from .variables import Undefined
+from ...runtime.interpreter import run_node
 
 _local = threading.local()
 
@@ -25,7 +26,6 @@ def is_symbolic(x):
 def static_value(x, limit=64):
     """The value of symbolic scalar `x` when it is known while tracing: computed now from
     constants and statically known shapes through a few pure ops, else None."""
-    from ...runtime.interpreter import run_node
     env, order, stack, seen = {}, [], [x._val], set()
     while stack:
         v = stack.pop()
@@ -158,5 +158,4 @@ def weak_fits(value, dtype):
 
 
 def leaves(x):
-    from ...ops.tensor_array import to_buffers
     return nest.flatten(to_buffers(x))

@@ -9,10 +9,9 @@ A TensorArray grown natively (specialize.py: growable) ends a segment without an
 node: the segment returns it to Python as an array (dynamic_exe.py) at the first top-level node
 that needs its exact shape, and the rest is compiled for the size it reached.
 """
-import threading
-
 from ...errors import FallbackError
 from ...ir.graph import Graph
+from ...runtime import forksafe
 from ...runtime.interpreter import run_graph, run_node
 from .dynamic_exe import DynamicExecutable
 from .executable import Executable
@@ -47,7 +46,7 @@ class CpuFunction:
         self._fallback_ids = set()
         self._interpreting = False
         self._variants = VariantPolicy()
-        self._plan_lock = threading.RLock()
+        self._plan_lock = forksafe.RLock()
         from .executable import variables_of
         self._variables = variables_of(graph)[0]
 

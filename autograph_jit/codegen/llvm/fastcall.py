@@ -32,10 +32,12 @@ and the dims themselves. The entry's tuple is (inputs, outputs, variable values,
 extras), as lower.py documents.
 """
 import ctypes
-import threading
+import weakref
 
 import numpy as np
 from llvmlite import ir
+
+from ...runtime import forksafe
 
 # header slots
 (_ENTRY, _LOCK, _TRACING, _TAPES, _TENSOR_TYPE, _NAME_VALUE, _NAME_DTYPE, _MISS, _EMPTY, _N_IN,
@@ -402,7 +404,7 @@ class _Setup:
 
 
 _setup_state = []
-_setup_lock = threading.Lock()
+_setup_lock = forksafe.Lock()
 
 
 def _setup():
@@ -465,21 +467,32 @@ def _array_empty_address():
     return table[184]
 
 
+_scratch_words = weakref.WeakValueDictionary()   # id -> live int64[1] words of ScratchLocks
+
+
+@forksafe.in_child
+def _unlock_scratch():
+    """A forked child: calls that were running in other threads never finish there."""
+    for word in list(_scratch_words.values()):
+        word[0] = 0
+
+
 class ScratchLock:
     """The non-blocking lock over one executable's shared scratch memory (written flags,
     workspace, error record), taken by native warm calls and Python calls alike: `acquire()`
     -> bool, `release()`. `word` is its int64[1] (None when the native pieces are unavailable,
-    and then no native call shares it)."""
+    and then no native call shares it). A forked child finds it free (runtime/forksafe.py)."""
 
     def __init__(self):
         setup = _setup()
         if setup is None:
             self.word = None
-            lock = threading.Lock()
+            lock = forksafe.Lock()
             self.acquire = lambda: lock.acquire(False)
             self.release = lock.release
             return
         self.word = word = np.zeros(1, np.int64)
+        _scratch_words[id(word)] = word
         self.acquire = setup.new(ctypes.addressof(setup.trylock_method), word, None)
 
     def release(self):

@@ -4,7 +4,9 @@ One loop nest over the kept dimensions, an inner loop nest over the reduced ones
 accumulator in a register. Float sums and means accumulate in float64 for float16/float32 inputs
 and carry the `reassoc` flag, so LLVM vectorizes them into several partial sums: both faster and
 more accurate than a sequential float32 sum (NumPy's pairwise sum is the reference; the harness
-allows a relative tolerance of 1e-5 for float32 reductions).
+allows a relative tolerance of 1e-5 for float32 reductions). Never `nsz` with it: `reassoc nsz`
+lets LLVM's Reassociate pass pull a fused element's `x - y` into the sum and cancel terms
+(sum(x - x) became 0 for NaN/inf inputs).
 
 Reductions over outer axes that keep the contiguous innermost axis (reduce_sum(x, axis=0), a
 Dense bias gradient) would be one strided scalar loop per column; they instead add whole rows
@@ -40,10 +42,10 @@ def _combine(s, op, dt, acc, x):
     b = s.b
     if op in ("reduce_sum", "reduce_mean"):
         if dt.is_floating:
-            return b.fadd(acc, x, flags=["reassoc", "nsz"])
+            return b.fadd(acc, x, flags=["reassoc"])
         return b.add(acc, x)
     if op == "reduce_prod":
-        return b.fmul(acc, x, flags=["reassoc", "nsz"]) if dt.is_floating else b.mul(acc, x)
+        return b.fmul(acc, x, flags=["reassoc"]) if dt.is_floating else b.mul(acc, x)
     if op == "reduce_any":
         return b.or_(acc, x)
     if op == "reduce_all":

@@ -16,9 +16,10 @@ Interface (used by the backend):
 - `ir_text(num_threads=None, name="ag_parallel_for", declare_libc=True, pool=True)`: the
   definitions themselves (tests paste them under another name; a module holding such a copy
   must then live as long as the process, since its pool workers and late workers run its code).
-  `num_threads` is fixed when the text is made (default `host_threads()`:
-  $AUTOGRAPH_JIT_NUM_THREADS, else the CPUs this process may run on); pool=False leaves only
-  the per-call path.
+  `num_threads` is the initial thread count (default `host_threads()`); `@<name>_set_threads(t)`
+  changes it between loops; pool=False leaves only the per-call path.
+- The thread count: `set_num_threads(n)` (tf.config.threading's intra-op setting), else
+  $AUTOGRAPH_JIT_NUM_THREADS, else $OMP_NUM_THREADS, else the CPUs this process may run on.
 
 Scheduling: threads = min(num_threads, ceil(n / min_chunk)) (min_chunk < 1 counts as 1); one
 thread (or n <= 0) runs the whole range serially on the calling thread, no thread involved.
@@ -29,14 +30,17 @@ worker that is not scheduled yet (a loaded machine) costs nothing: the caller do
 itself. A worker preempted in the middle of a chunk still delays the caller on an oversubscribed
 machine; AUTOGRAPH_JIT_NUM_THREADS=1 makes every loop serial.
 
-Threads: a pool of threads-1 workers, started by the first parallel loop of the process and kept
-(detached) for its lifetime. Between loops a worker spins on the job generation for ~50 us (a
+Threads: a pool of workers numbered 1, 2, ..., started by the first parallel loop of the process
+(as many as its thread count less one; a later loop wanting more threads adds the missing ones)
+and kept (detached) for its lifetime; worker k helps only loops of more than k threads. Between loops a worker spins on the job generation for ~50 us (a
 loop called again soon finds it awake), then sleeps on a futex that the next loop wakes. The job
 lives in the pool's static slots; a chunk is claimed by compare-and-swap on (generation << 32 |
 next chunk), so a worker that wakes late, or still holds the previous job's fields, can never
 claim a chunk of a job it did not read. One caller uses the pool at a time (a try-lock). The
 fallback, used when the pool is busy (another Python thread, or a parallel loop inside a chunk),
-in a fork()ed child (the pool's threads do not exist there: the pid differs), where the pool
+in a fork()ed child not reset by `@<name>_after_fork` (the pool's threads do not exist there: the
+pid differs; the installed copy is reset by an os.register_at_fork hook, so a child starts a pool
+of its own), where the pool
 could not start, or where no futex is known (not Linux x86-64/AArch64): the per-call path,
 threads-1 detached pthreads sharing a malloc'ed, reference-counted job, so a worker that starts
 late only finds no chunk left and frees it if last. A failed pthread_create or malloc leaves the
@@ -48,7 +52,7 @@ import os
 import platform
 import sys
 
-from ...runtime import resident
+from ...runtime import forksafe, resident
 
 DEFAULT_MIN_CHUNK = 1 << 15   # elements; below ~2 chunks of this a thread costs more than it saves
 CHUNKS_PER_THREAD = 8   # finer chunks even out a loop's end, most when a core is busy elsewhere
@@ -63,18 +67,44 @@ _SPIN_LIMIT = 1 << 20   # iterations, in case the target has no cycle counter (r
 _CTX, _N, _CHUNK, _NCHUNKS, _NEXT, _DONE, _REFS, _STATE_BYTES = 1, 2, 3, 4, 8, 16, 24, 200
 
 
-def host_threads():
-    """$AUTOGRAPH_JIT_NUM_THREADS when set (1 switches threading off), else the CPUs this
-    process may run on."""
+_chosen = []   # [threads] set by set_num_threads (tf.config.threading); empty: the default
+
+
+def default_threads():
+    """$AUTOGRAPH_JIT_NUM_THREADS when set (1 switches threading off), else $OMP_NUM_THREADS (as
+    Spark, Dask and Ray workers set it; a list like "4,2" gives its first level), else the CPUs
+    this process may run on."""
     env = os.environ.get("AUTOGRAPH_JIT_NUM_THREADS", "").strip()
     if env:
         if not env.isdigit() or int(env) < 1:
             raise ValueError(f"AUTOGRAPH_JIT_NUM_THREADS must be a positive integer, got {env!r}")
         return int(env)
+    omp = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if omp:
+        if not omp.isdigit() or int(omp) < 1:
+            raise ValueError(f"OMP_NUM_THREADS must be a positive integer (or a list of them), "
+                             f"got {os.environ['OMP_NUM_THREADS']!r}")
+        return int(omp)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def host_threads():
+    """The threads a parallel loop uses now: set_num_threads's count, else default_threads()."""
+    return _chosen[0] if _chosen else default_threads()
+
+
+def set_num_threads(threads):
+    """Parallel loops use up to `threads` threads from now on (None or 0: back to
+    default_threads()); takes effect in the installed ag_parallel_for at once."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 0):
+        raise ValueError(f"the number of threads must be a non-negative int, got {threads!r}")
+    _chosen[:] = [threads] if threads else []
+    if _installed:
+        _installed["set_threads"](host_threads())
 
 
 def plan(n, min_chunk, num_threads):
@@ -113,7 +143,7 @@ def ir_text(num_threads=None, name="ag_parallel_for", declare_libc=True, pool=Tr
     t = int(num_threads or host_threads())
     if t < 1:
         raise ValueError(f"num_threads must be >= 1, got {num_threads}")
-    futex = futex_syscall() if pool and t > 1 else None
+    futex = futex_syscall() if pool else None
     decls = ("declare i32 @pthread_create(ptr, ptr, ptr, ptr) nounwind\n"
              "declare i32 @pthread_detach(i64) nounwind\n"
              "declare i32 @sched_yield() nounwind\n"
@@ -124,7 +154,7 @@ def ir_text(num_threads=None, name="ag_parallel_for", declare_libc=True, pool=Tr
             ("declare i64 @syscall(i64, ...) nounwind\n" if declare_libc else "") + \
             "declare i64 @llvm.readcyclecounter()\n" + \
             ("declare void @llvm.x86.sse2.pause()\n" if _x86() else "")
-    return decls + _spawn_ir(name) + (_pool_ir(name, t, futex) if futex is not None else "") \
+    return decls + _spawn_ir(name) + (_pool_ir(name, futex) if futex is not None else "") \
         + _entry_ir(name, t, futex is not None)
 
 
@@ -255,27 +285,30 @@ finish:
 
 
 def _job_slot(reg, name, index):
-    return f"  %{reg} = getelementptr inbounds [5 x i64], ptr @{name}.job, i64 0, i64 {index}"
+    return f"  %{reg} = getelementptr inbounds [6 x i64], ptr @{name}.job, i64 0, i64 {index}"
 
 
-def _pool_ir(name, t, futex):
+def _pool_ir(name, futex):
     """The pool: static job slots, the claim loop keyed by generation, the workers, their start
-    and @{name}.pool(fn, ctx, n, chunk, nchunks) -> i1 (false: the pool is not usable now)."""
+    (and growth), @{name}.pool(fn, ctx, n, chunk, nchunks, threads) -> i1 (false: the pool is
+    not usable now) and @{name}_after_fork (a forked child starts a pool of its own)."""
     job = "\n".join(_job_slot(r, name, i) for i, r in
-                    enumerate(("fn.p", "ctx.p", "n.p", "chunk.p", "nchunks.p")))
+                    enumerate(("fn.p", "ctx.p", "n.p", "chunk.p", "nchunks.p", "nt.p")))
     pause = "  call void @llvm.x86.sse2.pause()\n" if _x86() else ""
     return f"""
 ; the pool's job: generation (futex word), sleeping workers, (generation << 32 | next chunk),
-; chunks done, job fields (fn, ctx, n, chunk, nchunks), caller lock, state (0 unstarted,
-; 1 starting, 2 ready, 3 unavailable) and the pid that started it
+; chunks done, job fields (fn, ctx, n, chunk, nchunks, threads), caller lock, state (0 unstarted,
+; 1 starting or growing, 2 ready, 3 unavailable), the pid that started it and the workers
+; started (numbered 1..started; worker k helps a job of more than k threads)
 @{name}.gen = internal global i32 0, align 64
 @{name}.sleepers = internal global i32 0, align 64
 @{name}.next = internal global i64 0, align 64
 @{name}.done = internal global i64 0, align 64
-@{name}.job = internal global [5 x i64] zeroinitializer, align 64
+@{name}.job = internal global [6 x i64] zeroinitializer, align 64
 @{name}.busy = internal global i32 0, align 64
 @{name}.state = internal global i32 0, align 64
 @{name}.pid = internal global i32 0, align 64
+@{name}.started = internal global i32 0, align 64
 
 ; {name}.claim(g): run chunks of job g until none is left. The fields are read first; a chunk
 ; is claimed only by a compare-and-swap that still finds generation g, so fields that a new job
@@ -313,6 +346,8 @@ exit:
 ; {name}.worker: forever: spin ~{SPIN_CYCLES} cycles for a new generation, else sleep on it
 define internal ptr @{name}.worker(ptr %arg) nounwind {{
 entry:
+  %index = ptrtoint ptr %arg to i64
+{_job_slot("nt.p", name, 5)}
   %seen.p = alloca i32
   store i32 0, ptr %seen.p
   br label %idle
@@ -348,12 +383,17 @@ sleep.end:
   br label %idle
 run:
   store i32 %g, ptr %seen.p
+  %job.nt = load atomic i64, ptr %nt.p monotonic, align 8
+  %helps = icmp ult i64 %index, %job.nt
+  br i1 %helps, label %help, label %idle
+help:
   call void @{name}.claim(i32 %g)
   br label %idle
 }}
 
-; {name}.start: the first caller starts {t - 1} workers; -> whether the pool is usable here
-define internal i1 @{name}.start() nounwind {{
+; {name}.start(nt): make sure nt - 1 workers run (the first caller starts them, a caller wanting
+; more adds the missing ones); -> whether the pool is usable here (some worker runs in this pid)
+define internal i1 @{name}.start(i64 %nt) nounwind {{
 entry:
   %tid = alloca i64
   %st = load atomic i32, ptr @{name}.state acquire, align 4
@@ -369,11 +409,35 @@ claim:
 create:
   %pid0 = call i32 @getpid()
   store atomic i32 %pid0, ptr @{name}.pid monotonic, align 4
-  br label %spawn
+  br label %grow
+check.pid:
+  %pid = call i32 @getpid()
+  %pid.v = load atomic i32, ptr @{name}.pid monotonic, align 4
+  %same = icmp eq i32 %pid, %pid.v
+  br i1 %same, label %check.size, label %no
+check.size:
+  %have = load atomic i32, ptr @{name}.started monotonic, align 4
+  %have64 = zext i32 %have to i64
+  %need = sub i64 %nt, 1
+  %enough = icmp uge i64 %have64, %need
+  br i1 %enough, label %yes, label %claim.grow
+claim.grow:
+  %cx2 = cmpxchg ptr @{name}.state, i32 2, i32 1 acq_rel monotonic
+  %mine2 = extractvalue {{ i32, i1 }} %cx2, 1
+  br i1 %mine2, label %grow, label %yes
+grow:
+  %from = load atomic i32, ptr @{name}.started monotonic, align 4
+  %from64 = zext i32 %from to i64
+  %first = add i64 %from64, 1
+  %some.to.start = icmp ult i64 %first, %nt
+  br i1 %some.to.start, label %spawn, label %created
 spawn:
-  %i = phi i64 [ 1, %create ], [ %i.next, %spawn.next ]
-  %count = phi i32 [ 0, %create ], [ %count.next, %spawn.next ]
-  %rc = call i32 @pthread_create(ptr %tid, ptr null, ptr @{name}.worker, ptr null)
+  %i = phi i64 [ %first, %grow ], [ %i.next, %spawn.next ]
+  %count = phi i32 [ %from, %grow ], [ %count.next, %spawn.next ]
+  %index = add i32 %count, 1
+  %index64 = zext i32 %index to i64
+  %arg = inttoptr i64 %index64 to ptr
+  %rc = call i32 @pthread_create(ptr %tid, ptr null, ptr @{name}.worker, ptr %arg)
   %ok = icmp eq i32 %rc, 0
   br i1 %ok, label %detach, label %spawn.next
 detach:
@@ -384,27 +448,40 @@ spawn.next:
   %added = phi i32 [ 0, %spawn ], [ 1, %detach ]
   %count.next = add i32 %count, %added
   %i.next = add i64 %i, 1
-  %more = icmp ult i64 %i.next, {t}
+  %more = icmp ult i64 %i.next, %nt
   br i1 %more, label %spawn, label %created
 created:
-  %any = icmp ugt i32 %count.next, 0
+  %total = phi i32 [ %from, %grow ], [ %count.next, %spawn.next ]
+  store atomic i32 %total, ptr @{name}.started monotonic, align 4
+  %any = icmp ugt i32 %total, 0
   %newst = select i1 %any, i32 2, i32 3
   store atomic i32 %newst, ptr @{name}.state release, align 4
   ret i1 %any
-check.pid:
-  %pid = call i32 @getpid()
-  %pid.v = load atomic i32, ptr @{name}.pid monotonic, align 4
-  %same = icmp eq i32 %pid, %pid.v
-  ret i1 %same
+yes:
+  ret i1 true
 no:
   ret i1 false
 }}
 
-; {name}.pool(fn, ctx, n, chunk, nchunks): run the job on the pool; false (nothing run) when the
-; pool is unusable here or another caller holds it
-define internal i1 @{name}.pool(ptr %fn, ptr %ctx, i64 %n, i64 %chunk, i64 %nchunks) nounwind {{
+; {name}_after_fork(): in a forked child (only the forking thread exists there), forget the
+; parent's workers and caller, so that the child's next loop starts a pool of its own
+define void @{name}_after_fork() nounwind {{
 entry:
-  %usable = call i1 @{name}.start()
+  store atomic i32 0, ptr @{name}.started monotonic, align 4
+  store atomic i32 0, ptr @{name}.sleepers monotonic, align 4
+  store atomic i32 0, ptr @{name}.busy monotonic, align 4
+  store atomic i64 0, ptr @{name}.next monotonic, align 8
+  store atomic i64 0, ptr @{name}.done monotonic, align 8
+  store atomic i32 0, ptr @{name}.state release, align 4
+  ret void
+}}
+
+; {name}.pool(fn, ctx, n, chunk, nchunks, nt): run the job on the pool with up to nt threads; false
+; (nothing run) when the pool is unusable here or another caller holds it
+define internal i1 @{name}.pool(ptr %fn, ptr %ctx, i64 %n, i64 %chunk, i64 %nchunks,
+                                i64 %nt) nounwind {{
+entry:
+  %usable = call i1 @{name}.start(i64 %nt)
   br i1 %usable, label %lock, label %no
 lock:
   %lk = cmpxchg ptr @{name}.busy, i32 0, i32 1 acquire monotonic
@@ -423,6 +500,7 @@ publish:
   store atomic i64 %n, ptr %n.p monotonic, align 8
   store atomic i64 %chunk, ptr %chunk.p monotonic, align 8
   store atomic i64 %nchunks, ptr %nchunks.p monotonic, align 8
+  store atomic i64 %nt, ptr %nt.p monotonic, align 8
   store atomic i64 0, ptr @{name}.done monotonic, align 8
   store atomic i32 %g, ptr @{name}.gen seq_cst, align 4
   %sl = load atomic i32, ptr @{name}.sleepers seq_cst, align 4
@@ -446,16 +524,36 @@ no:
 
 
 def _entry_ir(name, t, pooled):
-    """@name itself: the plan (as plan() computes it), then the pool or the per-call path."""
+    """@name itself: the plan (as plan() computes it, for the thread count set now), then the
+    pool or the per-call path; @{name}_set_threads(t) sets that count (at least 1)."""
     dispatch = (f"""  %pooled = call i1 @{name}.pool(ptr %fn, ptr %ctx, i64 %n, i64 %chunk,
-                              i64 %nchunks)
+                              i64 %nchunks, i64 %nt)
   br i1 %pooled, label %done, label %spawn
 spawn:
 """ if pooled else "")
-    return f"""
-; {name}(chunk_fn, ctx, n, min_chunk): chunk_fn(ctx, b, e) over [0, n) on up to {t} threads
+    after_fork = "" if pooled else f"""
+define void @{name}_after_fork() nounwind {{
+entry:
+  ret void
+}}
+"""
+    return after_fork + f"""
+; the thread count loops use now (set_threads changes it between loops)
+@{name}.threads = internal global i64 {t}, align 64
+
+define void @{name}_set_threads(i64 %t) nounwind {{
+entry:
+  %small = icmp slt i64 %t, 1
+  %v = select i1 %small, i64 1, i64 %t
+  store atomic i64 %v, ptr @{name}.threads monotonic, align 8
+  ret void
+}}
+
+; {name}(chunk_fn, ctx, n, min_chunk): chunk_fn(ctx, b, e) over [0, n) on up to
+; {name}.threads threads (initially {t})
 define void @{name}(ptr %fn, ptr %ctx, i64 %n, i64 %min_chunk) {{
 entry:
+  %t = load atomic i64, ptr @{name}.threads monotonic, align 8
   %mc.small = icmp slt i64 %min_chunk, 1
   %mc = select i1 %mc.small, i64 1, i64 %min_chunk
   %n.pos = icmp sgt i64 %n, 0
@@ -463,8 +561,8 @@ entry:
   %want.0 = add i64 %n.1, %mc
   %want.1 = sub i64 %want.0, 1
   %want = udiv i64 %want.1, %mc
-  %want.lt = icmp ult i64 %want, {t}
-  %nt = select i1 %want.lt, i64 %want, i64 {t}
+  %want.lt = icmp ult i64 %want, %t
+  %nt = select i1 %want.lt, i64 %want, i64 %t
   %serial = icmp ule i64 %nt, 1
   br i1 %serial, label %serial.run, label %setup
 
@@ -503,14 +601,30 @@ def register_symbols():
     return table
 
 
+_installed = {}   # "set_threads" / "after_fork": ctypes functions of the installed copy
+_EXPORTS = ("ag_parallel_for", "ag_parallel_for_set_threads", "ag_parallel_for_after_fork")
+
+
 def install(num_threads=None):
     """Compile ag_parallel_for once per process (resident: its pool workers run its code for
     the life of the process) and register it as an llvmlite symbol; returns its address."""
     register_symbols()
-    address = resident.install("ag_parallel_for", ir_text(num_threads), ["ag_parallel_for"])[
-        "ag_parallel_for"]
+    table = resident.install("ag_parallel_for", ir_text(num_threads), list(_EXPORTS))
     _pin_resident_code()
-    return address
+    if not _installed:
+        _installed["set_threads"] = ctypes.CFUNCTYPE(None, ctypes.c_int64)(
+            table["ag_parallel_for_set_threads"])
+        _installed["after_fork"] = ctypes.CFUNCTYPE(None)(table["ag_parallel_for_after_fork"])
+        # (the object code may come from the disk cache, made under another thread count)
+        _installed["set_threads"](num_threads or host_threads())
+    return table["ag_parallel_for"]
+
+
+@forksafe.in_child
+def _pool_after_fork():
+    """A forked child starts its own workers (the parent's do not exist there)."""
+    if _installed:
+        _installed["after_fork"]()
 
 
 _PINNED = set()

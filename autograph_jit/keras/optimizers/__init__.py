@@ -1,16 +1,21 @@
-"""`tf.keras.optimizers`: SGD, Adam, RMSprop, Adagrad, the base `Optimizer`, schedules, and
+"""`tf.keras.optimizers`: SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, the base
+`Optimizer`, schedules, and
 `get`/`serialize`/`deserialize` by name or config."""
 from . import schedules
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
+from .adamw import AdamW
+from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "schedules", "get", "serialize",
-           "deserialize"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
+           "schedules", "get", "serialize", "deserialize"]
 
-_ALL_OBJECTS = {cls.__name__: cls for cls in (Optimizer, SGD, Adam, RMSprop, Adagrad)}
+_ALL_OBJECTS = {cls.__name__: cls for cls in (Optimizer, SGD, Adam, AdamW, Nadam, RMSprop,
+                                              Adagrad, Adadelta)}
 _ALL_OBJECTS.update({name.lower(): cls for name, cls in list(_ALL_OBJECTS.items())})
 
 

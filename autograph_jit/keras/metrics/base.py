@@ -1,17 +1,17 @@
-"""`tf.keras.metrics`: the `Metric` base class (state in non-trainable variables, `update_state`,
-`result`, `reset_state`, calling a metric updates it and returns the result) and the metrics of
-API.md: Mean, Accuracy, SparseCategoricalAccuracy, MeanSquaredError (Keras 3 semantics).
+"""The `Metric` base class (state in non-trainable variables, `update_state`, `result`,
+`reset_state`, calling a metric updates it and returns the result), `Mean`, `Sum` and
+`MeanMetricWrapper` (the weighted mean of a per-sample function of (y_true, y_pred)).
 
 Metric state lives in `tf.Variable`s made by `add_weight`, so `update_state` may be a
 `tf.function` (the variables are captured by reference and updated in place).
 """
-from .. import dtypes as _dtypes
-from ..module import Module
-from ..ops import array_ops, math_ops
-from ..tensor import convert_to_tensor
-from ..variables import Variable
+from ... import dtypes as _dtypes
+from ...module import Module
+from ...ops import array_ops, math_ops
+from ...tensor import convert_to_tensor
+from ...variables import Variable
 
-__all__ = ["Metric", "Mean", "Accuracy", "SparseCategoricalAccuracy", "MeanSquaredError"]
+__all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper"]
 
 _INITIALIZERS = {"zeros": array_ops.zeros, "ones": array_ops.ones}
 
@@ -62,6 +62,13 @@ class Metric(Module):
         self.update_state(*args, **kwargs)
         return self.result()
 
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
 
@@ -88,11 +95,7 @@ class Mean(Metric):
         if sample_weight is None:
             weights = array_ops.ones_like(values)
         else:
-            weights = math_ops.cast(convert_to_tensor(sample_weight), self.dtype)
-            while weights.shape.rank is not None and values.shape.rank is not None and \
-                    weights.shape.rank < values.shape.rank:
-                weights = array_ops.expand_dims(weights, -1)
-            weights = weights + array_ops.zeros_like(values)
+            weights = _broadcast_weights(sample_weight, values, self.dtype)
         self.total.assign_add(math_ops.reduce_sum(values * weights))
         self.count.assign_add(math_ops.reduce_sum(weights))
 
@@ -100,50 +103,53 @@ class Mean(Metric):
         return math_ops.divide_no_nan(self.total.read_value(), self.count.read_value())
 
 
-class _MeanOf(Mean):
-    """A Mean of a per-sample value computed from (y_true, y_pred)."""
+class Sum(Metric):
+    """The (weighted) sum of every value passed to `update_state(values, sample_weight=None)`."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(dtype=dtype, name=name)
+        self.total = self.add_weight(name="total")
+
+    def update_state(self, values, sample_weight=None):
+        values = math_ops.cast(convert_to_tensor(values), self.dtype)
+        if sample_weight is not None:
+            values = values * _broadcast_weights(sample_weight, values, self.dtype)
+        self.total.assign_add(math_ops.reduce_sum(values))
+
+    def result(self):
+        return self.total.read_value()
+
+
+def _broadcast_weights(sample_weight, values, dtype):
+    """`sample_weight` matched to `values`: a trailing size-1 axis dropped, missing axes added."""
+    weights = math_ops.cast(convert_to_tensor(sample_weight), dtype)
+    wr, vr = weights.shape.rank, values.shape.rank
+    if wr is not None and vr is not None:
+        if wr == vr + 1 and weights.shape[-1] == 1:
+            weights = array_ops.squeeze(weights, [-1])
+        while weights.shape.rank < vr:
+            weights = array_ops.expand_dims(weights, -1)
+    return weights + array_ops.zeros_like(values)
+
+
+class MeanMetricWrapper(Mean):
+    """The weighted mean of `fn(y_true, y_pred, **kwargs)`: Keras's wrapper for per-sample metric
+    functions (`MeanMetricWrapper(tf.keras.losses.mae, name="mae")`)."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"),
+                         dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
 
     def per_sample(self, y_true, y_pred):
-        raise TypeError(f"{type(self).__name__} must define per_sample(y_true, y_pred)")
+        return self._fn(y_true, y_pred, **self._fn_kwargs)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self.per_sample(convert_to_tensor(y_true),
-                                             convert_to_tensor(y_pred)), sample_weight)
+        y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+        super().update_state(self.per_sample(y_true, y_pred), sample_weight)
 
-
-class Accuracy(_MeanOf):
-    """How often predictions equal labels exactly."""
-
-    def __init__(self, name="accuracy", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
-    def per_sample(self, y_true, y_pred):
-        y_true = math_ops.cast(y_true, y_pred.dtype)
-        return math_ops.cast(math_ops.equal(y_true, y_pred), self.dtype)
-
-
-class SparseCategoricalAccuracy(_MeanOf):
-    """How often argmax(y_pred, -1) equals the integer label y_true."""
-
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
-    def per_sample(self, y_true, y_pred):
-        if y_true.shape.rank is not None and y_pred.shape.rank is not None and \
-                y_true.shape.rank == y_pred.shape.rank and y_true.shape[-1] == 1:
-            y_true = array_ops.squeeze(y_true, [-1])
-        predicted = math_ops.argmax(y_pred, axis=-1)
-        return math_ops.cast(math_ops.equal(math_ops.cast(y_true, predicted.dtype), predicted),
-                             self.dtype)
-
-
-class MeanSquaredError(_MeanOf):
-    """The mean over samples of mean((y_true - y_pred)^2) over the last axis."""
-
-    def __init__(self, name="mean_squared_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
-    def per_sample(self, y_true, y_pred):
-        y_pred = math_ops.cast(y_pred, self.dtype)
-        y_true = math_ops.cast(y_true, self.dtype)
-        return math_ops.reduce_mean(math_ops.square(y_true - y_pred), axis=-1)
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._fn_kwargs)
+        return config

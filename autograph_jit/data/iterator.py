@@ -1,0 +1,78 @@
+"""Iterators over datasets: `iter(ds)` in Python (StopIteration at the end) and
+`get_next()` (tf.errors.OutOfRangeError at the end, as TF)."""
+from . import structure
+
+
+class OwnedIterator:
+    """TF's `tf.data.Iterator` for eager iteration: `next(it)`, `it.get_next()`,
+    `it.get_next_as_optional()`, `it.element_spec`.
+
+    >>> it = iter(tf.data.Dataset.range(2))
+    >>> next(it), next(it)   # (<tf.Tensor: ... 0>, <tf.Tensor: ... 1>)
+    """
+
+    def __init__(self, dataset):
+        from ..tracing import context
+        self._dataset = dataset
+        self._spec = dataset.element_spec
+        self._flat = iter(dataset._iter_flat())
+        self._done = False
+        self._traced = context.current_builder() is not None
+
+    @property
+    def element_spec(self):
+        return self._spec
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        from ..tracing import context
+        if context.current_builder() is not None:
+            if self._traced:
+                raise TypeError("This dataset iterator was made while tracing a tf.function; "
+                                "make it outside the function (it = iter(ds)) and pass it in, "
+                                "or loop with `for x in ds:` inside the function.")
+            from .graph_loop import traced_next
+            return traced_next(self)
+        if self._done:
+            raise StopIteration
+        try:
+            flat = next(self._flat)
+        except StopIteration:
+            self._done = True
+            raise
+        return structure.to_user(self._spec, flat)
+
+    def get_next(self):
+        """The next element; tf.errors.OutOfRangeError at the end of the sequence."""
+        from ..errors import OutOfRangeError
+        try:
+            return self.__next__()
+        except StopIteration:
+            raise OutOfRangeError("End of sequence") from None
+
+    def get_next_as_optional(self):
+        """An Optional holding the next element, or no value at the end."""
+        try:
+            return Optional(self.__next__())
+        except StopIteration:
+            return Optional(None, has=False)
+
+
+class Optional:
+    """TF's `tf.experimental.Optional`: a value or nothing."""
+
+    def __init__(self, value, has=True):
+        self._value, self._has = value, has
+
+    def has_value(self):
+        from ..tensor import EagerTensor
+        import numpy as np
+        return EagerTensor(np.bool_(self._has))
+
+    def get_value(self):
+        if not self._has:
+            from ..ops.opdef import InvalidArgumentError
+            raise InvalidArgumentError("The Optional has no value.")
+        return self._value

@@ -1,0 +1,130 @@
+"""`tf.keras.constraints` (Keras 3): MaxNorm, NonNeg, UnitNorm, MinMaxNorm and `get`.
+
+A constraint maps a weight to its projected value; the optimizer applies it after each update
+(`Layer.add_weight(constraint=...)`). Norms are taken along `axis` (0 for a Dense kernel's
+input axis, as Keras), with epsilon 1e-7 guarding the division.
+
+    >>> tf.keras.constraints.NonNeg()(tf.constant([-1.0, 2.0])).numpy()
+    array([0., 2.], dtype=float32)
+"""
+from ..ops import math_ops as M
+from ..tensor import convert_to_tensor
+
+__all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg",
+           "unit_norm", "min_max_norm", "get", "serialize", "deserialize"]
+
+_EPSILON = 1e-7
+
+
+def _norms(w, axis):
+    return M.sqrt(M.reduce_sum(M.square(w), axis=axis, keepdims=True))
+
+
+class Constraint:
+    """Base class: `__call__(w)` returns the constrained weight; the default leaves it unchanged."""
+
+    def __call__(self, w):
+        return w
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class MaxNorm(Constraint):
+    """Rescales each slice along `axis` whose L2 norm exceeds `max_value` (default 2)."""
+
+    def __init__(self, max_value=2, axis=0):
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w):
+        w = convert_to_tensor(w)
+        norms = _norms(w, self.axis)
+        desired = M.clip_by_value(norms, 0.0, float(self.max_value))
+        return M.multiply(w, M.divide(desired, M.add(norms, _EPSILON)))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class NonNeg(Constraint):
+    """Zeroes negative weights."""
+
+    def __call__(self, w):
+        w = convert_to_tensor(w)
+        return M.multiply(w, M.cast(M.greater_equal(w, 0.0), w.dtype))
+
+
+class UnitNorm(Constraint):
+    """Scales each slice along `axis` to unit L2 norm."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def __call__(self, w):
+        w = convert_to_tensor(w)
+        return M.divide(w, M.add(_norms(w, self.axis), _EPSILON))
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+class MinMaxNorm(Constraint):
+    """Keeps each slice's norm in [min_value, max_value], moving it there at `rate` (1 = fully)."""
+
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w):
+        w = convert_to_tensor(w)
+        norms = _norms(w, self.axis)
+        clipped = M.clip_by_value(norms, float(self.min_value), float(self.max_value))
+        desired = M.add(M.multiply(clipped, float(self.rate)),
+                        M.multiply(norms, 1.0 - float(self.rate)))
+        return M.multiply(w, M.divide(desired, M.add(norms, _EPSILON)))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
+                "axis": self.axis}
+
+
+max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
+_CLASSES = {"MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm,
+            "max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+            "min_max_norm": MinMaxNorm}
+
+
+def serialize(constraint):
+    """Keras 3's dict for a constraint object."""
+    if constraint is None:
+        return None
+    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
+            "config": constraint.get_config(), "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    """The constraint a name or serialized dict stands for."""
+    if isinstance(config, dict):
+        name, kwargs = config["class_name"], dict(config.get("config") or {})
+    else:
+        name, kwargs = config, {}
+    if custom_objects and name in custom_objects:
+        return custom_objects[name](**kwargs)
+    if name not in _CLASSES:
+        raise ValueError(f"Unknown constraint: {name!r}. Valid names are {sorted(_CLASSES)} "
+                         f"(or pass a callable(weight) -> weight).")
+    return _CLASSES[name].from_config(kwargs)
+
+
+def get(identifier):
+    """Resolve a `kernel_constraint=`-style argument: None, a name, a dict, or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")

@@ -1,0 +1,83 @@
+"""Argument normalization shared by the concrete layers (Keras's `standardize_tuple`,
+`standardize_padding`, `standardize_data_format`) and config serialization helpers."""
+from ...ops import array_ops as A
+from ...ops import math_ops as M
+from .. import activations, constraints, initializers, regularizers
+
+
+def normalize_tuple(value, n, name, allow_zero=False):
+    """An int or an iterable of n ints -> a tuple of n ints (each >= 1, or >= 0 if allowed)."""
+    if isinstance(value, int):
+        out = (value,) * n
+    else:
+        try:
+            out = tuple(int(v) for v in value)
+        except TypeError:
+            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
+                             f"Received {name}={value}") from None
+        if len(out) != n:
+            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
+                             f"Received {name}={value}")
+    low = 0 if allow_zero else 1
+    if any(v < low for v in out):
+        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers >= {low}. "
+                         f"Received {name}={value}")
+    return out
+
+
+def normalize_padding(value, allowed=("valid", "same")):
+    padding = str(value).lower()
+    if padding not in allowed:
+        raise ValueError(f"The `padding` argument must be one of {list(allowed)}. Received: "
+                         f"padding={value}")
+    return padding
+
+
+def normalize_data_format(value):
+    if value is None:
+        from .. import backend
+        value = backend.image_data_format()
+    data_format = str(value).lower()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"The `data_format` argument must be one of 'channels_first', "
+                         f"'channels_last'. Received: data_format={value}")
+    return data_format
+
+
+def conv_output_length(length, kernel, padding, stride, dilation=1):
+    """Keras's conv output length along one axis (None stays None)."""
+    if length is None:
+        return None
+    k = (kernel - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        out = length
+    else:
+        out = length - k + 1
+    return (out + stride - 1) // stride if out > 0 else 0
+
+
+def ser(kind, value):
+    """Keras 3's config entry for an initializer/regularizer/constraint/activation argument."""
+    if value is None:
+        return None
+    module = {"initializer": initializers, "regularizer": regularizers,
+              "constraint": constraints}.get(kind)
+    if kind == "activation":
+        return activations.serialize(value)
+    if hasattr(value, "get_config"):
+        return module.serialize(value)
+    return getattr(value, "__name__", value)
+
+
+def last_axis_matmul(x, kernel):
+    """x[..., k] @ kernel[k, n] for x of any rank >= 2."""
+    rank = x.shape.rank
+    if rank == 2:
+        return M.matmul(x, kernel)
+    outer = None if rank is None else x.shape.as_list()[:-1]
+    if outer is not None and sum(d is None for d in outer) <= 1:
+        y = M.matmul(A.reshape(x, [-1, kernel.shape[0]]), kernel)
+        return A.reshape(y, [-1 if d is None else d for d in outer] + [kernel.shape[-1]])
+    lead = A.shape(x)[:-1]
+    y = M.matmul(A.reshape(x, [-1, kernel.shape[0]]), kernel)
+    return A.reshape(y, A.concat([lead, A.constant([kernel.shape[-1]], dtype=lead.dtype)], 0))

@@ -1,0 +1,229 @@
+"""Core layers (Keras 3): Dense, Activation, Lambda, Identity, Masking, Rescaling."""
+from ... import nest
+from ...ops import math_ops as M
+from ...ops import nn_ops as N
+from .. import activations, constraints, initializers, regularizers
+from ._args import last_axis_matmul, ser
+from .input_spec import InputSpec
+from .layer import Layer
+
+__all__ = ["Dense", "Activation", "Lambda", "Identity", "Masking", "Rescaling"]
+
+
+class Dense(Layer):
+    """`activation(dot(inputs, kernel) + bias)` on the last axis.
+
+    Args: `units`, `activation=None`, `use_bias=True`, `kernel_initializer='glorot_uniform'`,
+    `bias_initializer='zeros'`, `kernel_regularizer`, `bias_regularizer`, `activity_regularizer`,
+    `kernel_constraint`, `bias_constraint`. Weights: `kernel` (in, units), `bias` (units,).
+
+    Example: `tf.keras.layers.Dense(4, activation="relu")(tf.ones((2, 3))).shape` is (2, 4).
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 lora_rank=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Received an invalid value for `units`, expected a positive "
+                             f"integer. Received: units={units}")
+        if lora_rank is not None:
+            raise ValueError("Dense(lora_rank=...) is not supported; leave lora_rank=None")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"Dense layer {self.name}: the last dimension of the inputs must be "
+                             f"known, got input shape {tuple(input_shape)}")
+        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight(name="bias", shape=(self.units,),
+                                    initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def call(self, inputs):
+        x = last_axis_matmul(inputs, self.kernel)
+        if self.bias is not None:
+            x = N.bias_add(x, self.bias)
+        return self.activation(x)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:-1] + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units, "activation": ser("activation", self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": ser("initializer", self.kernel_initializer),
+            "bias_initializer": ser("initializer", self.bias_initializer),
+            "kernel_regularizer": ser("regularizer", self.kernel_regularizer),
+            "bias_regularizer": ser("regularizer", self.bias_regularizer),
+            "kernel_constraint": ser("constraint", self.kernel_constraint),
+            "bias_constraint": ser("constraint", self.bias_constraint)})
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function: `Activation('relu')` or `Activation(tf.nn.gelu)`."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = ser("activation", self.activation)
+        return config
+
+
+class Identity(Layer):
+    """Returns its input unchanged."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return nest.map_structure(lambda x: x, inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class Lambda(Layer):
+    """Wraps a function of the inputs as a layer: `Lambda(lambda x: x ** 2)`.
+
+    Args: `function`, `output_shape=None` (a tuple or a function of the input shape, used when
+    the function cannot be traced symbolically), `mask=None`, `arguments=None` (extra keyword
+    arguments passed to the function).
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise ValueError(f"Lambda: `function` must be callable, got {function!r}")
+        self.function = function
+        self.arguments = arguments or {}
+        self._output_shape = output_shape
+        self.mask = mask
+        self.supports_masking = mask is not None
+
+    def call(self, inputs, mask=None, training=None):
+        import inspect
+        kwargs = dict(self.arguments)
+        try:
+            params = inspect.signature(self.function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        if "mask" in params:
+            kwargs["mask"] = mask
+        if "training" in params:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self._output_shape):
+            return tuple(self._output_shape(input_shape))
+        return (input_shape[0],) + tuple(self._output_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        name = getattr(self.function, "__name__", None)
+        if name is None or name == "<lambda>":
+            raise ValueError(f"Lambda layer {self.name}: a lambda function cannot be saved in a "
+                             f"config; pass a named function (def) and give it to "
+                             f"custom_objects when loading")
+        config.update({"function": name, "arguments": self.arguments})
+        if self._output_shape is not None and not callable(self._output_shape):
+            config["output_shape"] = list(self._output_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        fn = config.get("function")
+        if isinstance(fn, str):
+            table = dict(custom_objects or {})
+            if fn not in table:
+                raise ValueError(f"Lambda.from_config: function {fn!r} is unknown; pass it in "
+                                 f"custom_objects={{{fn!r}: {fn}}}")
+            config["function"] = table[fn]
+        return super().from_config(config)
+
+
+class Masking(Layer):
+    """Masks time steps whose features all equal `mask_value` (0.0): later layers that support
+    masking (RNNs, GlobalAveragePooling1D, ...) skip them; masked steps are zeroed."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return M.reduce_any(M.not_equal(inputs, M.cast(self.mask_value, inputs.dtype)), axis=-1)
+
+    def call(self, inputs):
+        keep = M.cast(self.compute_mask(inputs), inputs.dtype)
+        from ...ops.array_ops import expand_dims
+        return M.multiply(inputs, expand_dims(keep, -1))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
+
+
+class Rescaling(Layer):
+    """`inputs * scale + offset` (e.g. `Rescaling(1. / 255)` for images)."""
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = scale, offset
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x = inputs if inputs.dtype.is_floating else M.cast(inputs, self.compute_dtype)
+        return M.add(M.multiply(x, M.cast(self.scale, x.dtype)), M.cast(self.offset, x.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(scale=self.scale, offset=self.offset)
+        return config

@@ -1,0 +1,781 @@
+"""`keras.layers.Layer`, the base class of every layer and model (Keras 3 semantics).
+
+The contract concrete layers build on:
+
+* `__init__(trainable=True, name=None, dtype=None, **kwargs)`: call `super().__init__(**kwargs)`
+  first. `name` defaults to Keras auto-naming (`dense`, `dense_1`, ... reset by
+  `keras.backend.clear_session()`); `input_shape=`/`input_dim=`/`batch_size=` are accepted (a
+  Sequential uses them to make its Input); any other unknown keyword is a ValueError.
+* `build(input_shape)`: create weights with `self.add_weight(shape, initializer, dtype,
+  trainable, regularizer, constraint, name)` (initializer/regularizer/constraint are resolved by
+  `keras.initializers.get`, `keras.regularizers.get`, `keras.constraints.get`). `input_shape` is a
+  tuple with `None` for unknown dims (a structure of tuples for structured inputs). `built`
+  becomes True when `build` returns, whether or not it calls `super().build`.
+* `call(inputs, *args, training=None, mask=None)`: the computation, written with tf ops. `training`
+  is passed only when `call` accepts it (explicit argument > the enclosing layer's value > the
+  default in `call`'s signature); `mask` likewise, from the input's Keras mask.
+* `__call__`: converts NumPy inputs to tensors, casts floating inputs to the layer's compute dtype,
+  checks `self.input_spec`, builds on first call with the input's shape, calls `call`, and attaches
+  `compute_mask`'s result when `supports_masking`. Called on `KerasTensor`s (the functional API) it
+  records a `Node` and returns KerasTensors whose shapes come from tracing `call` symbolically
+  (override `compute_output_shape` only for layers whose `call` cannot run on unknown dims).
+* `weights` / `trainable_weights` / `non_trainable_weights` / `variables`: own weights in creation
+  order, then sublayers' (attributes holding layers, or lists/dicts of layers, in assignment order).
+* `add_loss(value)` / `losses`: losses added during the last outermost call, plus the weight
+  regularizers' penalties (computed when `losses` is read).
+* `get_config()` / `from_config(config)`: base keys `name`, `trainable`, `dtype`; subclasses
+  `config.update(...)` their own arguments. Layers whose constructor arguments are plain values get
+  a working `get_config` automatically (captured arguments, as Keras 3 does).
+
+    class Linear(keras.layers.Layer):
+        def __init__(self, units=32, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), name="w")
+        def call(self, inputs):
+            return tf.matmul(inputs, self.w)
+"""
+import functools
+import inspect
+import threading
+import weakref
+
+import numpy as np
+
+from ... import dtypes as _dtypes
+from ... import nest
+from ...module import Module, _camel_to_snake, name_scope
+from ...tensor import Tensor, convert_to_tensor
+from ...tracing import context as _context
+from ...variables import Variable
+from .input_spec import assert_input_compatibility
+from .keras_tensor import KerasTensor, Node, any_keras_tensor, symbolic_call
+
+__all__ = ["Layer", "get_keras_mask", "set_keras_mask", "unique_object_name",
+           "reset_object_names", "current_training"]
+
+_local = threading.local()
+_NAME_COUNTS = {}
+_MASKS = {}
+_BASE_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "weights",
+                "activity_regularizer", "autocast", "input_dtype")
+# attributes never walked for sublayers/variables (bookkeeping that points at other layers)
+_UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_signature_cache",
+                        "_build_input_shape", "_functions", "history", "optimizer",
+                        "_build_inputs",
+                        "_auto_config", "_regularizers", "_losses", "_input_spec",
+                        "_trainable_weights", "_non_trainable_weights"})
+
+
+def unique_object_name(base):
+    """Keras auto-naming: `base`, then `base_1`, `base_2`, ... (per process, until
+    `clear_session`)."""
+    count = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def reset_object_names():
+    _NAME_COUNTS.clear()
+
+
+def get_keras_mask(x):
+    """The Keras mask attached to tensor `x` (None when it has none)."""
+    if isinstance(x, KerasTensor):
+        return x._keras_mask
+    entry = _MASKS.get(id(x))
+    if entry is not None and entry[0]() is x:
+        return entry[1]
+    return None
+
+
+def set_keras_mask(x, mask):
+    """Attach `mask` to tensor `x` (dropped when `x` is garbage collected)."""
+    if isinstance(x, KerasTensor):
+        x._keras_mask = mask
+        return
+    key = id(x)
+    if mask is None:
+        _MASKS.pop(key, None)
+        return
+    try:
+        ref = weakref.ref(x, lambda _, k=key: _MASKS.pop(k, None))
+    except TypeError:
+        return
+    _MASKS[key] = (ref, mask)
+
+
+def current_training():
+    """The `training` value of the enclosing layer call (None outside any)."""
+    stack = getattr(_local, "calls", None)
+    return stack[-1][1] if stack else None
+
+
+class _eager_scope:
+    """Run ops eagerly even while a tf.function is being traced (for initial weight values)."""
+
+    def __enter__(self):
+        self.saved = getattr(_context._local, "builder", None)
+        _context._local.builder = None
+
+    def __exit__(self, *exc):
+        _context._local.builder = self.saved
+        return False
+
+
+def _shape_tuple(x):
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        return None
+    if hasattr(shape, "as_list"):
+        return None if shape.rank is None else tuple(shape.as_list())
+    return tuple(shape)
+
+
+def _is_tensor_like(x):
+    return isinstance(x, (Tensor, Variable, KerasTensor, np.ndarray))
+
+
+class Layer(Module):
+    """Keras 3's `keras.layers.Layer(trainable=True, name=None, dtype=None, **kwargs)` (see the
+    module docstring for the contract subclasses rely on)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            @functools.wraps(build)
+            def build_and_mark(self, *args, **kw):
+                with _eager_build_context():
+                    result = build(self, *args, **kw)
+                self.built = True
+                return result
+            build_and_mark._marks_built = True
+            cls.build = build_and_mark
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        # capture constructor arguments for the automatic get_config (Keras 3 does the same)
+        try:
+            bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+            config = dict(bound.arguments)
+            config.pop(next(iter(config)))  # self
+            extra = config.pop("kwargs", None)
+            for key, p in inspect.signature(cls.__init__).parameters.items():
+                if p.kind == p.VAR_KEYWORD and key in config:
+                    extra = config.pop(key)
+                elif p.kind == p.VAR_POSITIONAL:
+                    config.pop(key, None)
+            if isinstance(extra, dict):
+                config.update(extra)
+            obj._auto_config = config
+        except TypeError:
+            obj._auto_config = None
+        return obj
+
+    def __init__(self, trainable=True, name=None, dtype=None, autocast=True, input_dim=None,
+                 input_shape=None, batch_input_shape=None, batch_size=None,
+                 activity_regularizer=None, **kwargs):
+        kwargs.pop("input_dtype", None)
+        initial_weights = kwargs.pop("weights", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                             f"{kwargs}")
+        if name is None:
+            name = unique_object_name(_camel_to_snake(type(self).__name__))
+        elif not isinstance(name, str) or "/" in name:
+            raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
+                             f"Received: name={name} (of type {type(name)})")
+        self._set_name_unchecked(name)
+        self.built = False
+        self._trainable = bool(trainable)
+        self._dtype_name = _resolve_dtype_name(dtype)
+        self.autocast = autocast
+        self._trainable_weights = []
+        self._non_trainable_weights = []
+        self._regularizers = []
+        self._losses = []
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self._input_spec = None
+        self.supports_masking = getattr(self, "supports_masking", False)
+        self._call_signature_cache = None
+        self._initial_weights = initial_weights
+        if activity_regularizer is not None:
+            from .. import regularizers
+            activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = activity_regularizer
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + tuple(input_shape)
+        else:
+            self._batch_input_shape = None
+        # Keras 3 keeps the name `_input_shape_arg` for what Sequential reads
+        self._input_shape_arg = None if input_shape is None else tuple(input_shape)
+
+    def _set_name_unchecked(self, name):
+        self._name = name
+        with name_scope(name) as scope:
+            self._scope_name = scope
+
+    # -- properties -----------------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def dtype(self):
+        """The dtype of the layer's weights (a string, e.g. 'float32')."""
+        return self._dtype_name
+
+    @property
+    def variable_dtype(self):
+        return self._dtype_name
+
+    @property
+    def compute_dtype(self):
+        return self._dtype_name
+
+    @property
+    def dtype_policy(self):
+        return _DTypePolicy(self._dtype_name)
+
+    @property
+    def input_dtype(self):
+        return self._dtype_name
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for layer in self._flatten_layers(include_self=False):
+            layer._trainable = value
+
+    @property
+    def input_spec(self):
+        return self._input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self._input_spec = value
+
+    # -- sublayers and weights ------------------------------------------------------------------
+    def _direct_children(self):
+        """Sublayers and directly assigned tf.Variables, in attribute assignment order."""
+        layers, variables = [], []
+        seen = set()
+
+        def visit(value, depth=0):
+            if isinstance(value, Layer):
+                if id(value) not in seen and value is not self:
+                    seen.add(id(value))
+                    layers.append(value)
+            elif isinstance(value, Variable):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    variables.append(value)
+            elif isinstance(value, (list, tuple)) and depth < 4:
+                for v in value:
+                    visit(v, depth + 1)
+            elif isinstance(value, dict) and depth < 4:
+                for v in value.values():
+                    visit(v, depth + 1)
+
+        for key, value in vars(self).items():
+            if key in _UNTRACKED or key == "_self_setattr_tracking":
+                continue
+            visit(value)
+        return layers, variables
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        out = [self] if include_self else []
+        seen = {id(self)}
+        stack = list(reversed(self._direct_children()[0]))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            if recursive:
+                stack.extend(reversed(layer._direct_children()[0]))
+        return out
+
+    def _own_weights(self):
+        own = list(self._trainable_weights) + list(self._non_trainable_weights)
+        ids = {id(v) for v in own}
+        extra = [v for v in self._direct_children()[1] if id(v) not in ids]
+        return own, extra
+
+    def _gather(self, pick):
+        out, seen = [], set()
+        for layer in self._flatten_layers():
+            for v in pick(layer):
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def weights(self):
+        """All weights: own (trainable and non-trainable, in creation order), then sublayers'."""
+        def pick(layer):
+            own, extra = layer._own_weights()
+            return own + extra
+        return self._gather(pick)
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+
+        def pick(layer):
+            if not layer.trainable:
+                return []
+            own, extra = layer._own_weights()
+            return [v for v in own + extra if v.trainable]
+        return self._gather(pick)
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    @property
+    def variables(self):
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def get_weights(self):
+        """The weights' values as a list of NumPy arrays."""
+        return [np.array(v.numpy()) for v in self.weights]
+
+    def set_weights(self, weights):
+        """Assign a list of NumPy arrays (same count and shapes as `get_weights()`)."""
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError(f"You called `set_weights(weights)` on layer '{self.name}' with a "
+                             f"weight list of length {len(weights)}, but the layer was expecting "
+                             f"{len(params)} weights.")
+        for v, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(v.shape) != w.shape:
+                raise ValueError(f"Layer {self.name} weight shape {tuple(v.shape)} is not "
+                                 f"compatible with provided weight shape {w.shape}.")
+        for v, w in zip(params, weights):
+            v.assign(np.asarray(w, dtype=v.dtype.np_dtype))
+
+    def count_params(self):
+        """Total number of scalars in the layer's weights (the layer must be built)."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
+                             "layer isn't built. You can build it manually via: "
+                             f"`layer.build(input_shape)`.")
+        return int(sum(int(np.prod(v.shape.as_list())) for v in self.weights))
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None):
+        """Create a weight (a `tf.Variable`) owned by this layer.
+
+        Args: `shape` (default `()`), `initializer` (name, Initializer or callable
+        `(shape, dtype)`; default 'glorot_uniform' for floats, 'zeros' otherwise), `dtype`
+        (default the layer's), `trainable`, `regularizer`, `constraint`, `name`.
+        Example: `self.w = self.add_weight(shape=(4, 2), initializer="zeros", name="w")`.
+        """
+        from .. import constraints, initializers, regularizers
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = _resolve_dtype_name(dtype or self._dtype_name)
+        if initializer is None:
+            initializer = "glorot_uniform" if _dtypes.as_dtype(dtype).is_floating else "zeros"
+        init = initializers.get(initializer)
+        np_dtype = _dtypes.as_dtype(dtype).np_dtype
+
+        def initial_value():
+            with _eager_scope():
+                value = init(shape, dtype=dtype)
+                value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+                value = np.asarray(value).astype(np_dtype)
+            if value.shape != shape:
+                value = np.broadcast_to(value, shape).copy()
+            return value
+        value = initial_value()
+        with _absolute_scope(self._scope_name):
+            var = Variable(value, trainable=trainable, name=name or "variable", dtype=dtype)
+        var._keras_initial_value = initial_value
+        constraint = constraints.get(constraint)
+        if constraint is not None:
+            var.constraint = constraint
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            var.regularizer = regularizer
+            self._regularizers.append((var, regularizer))
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
+        return var
+
+    # -- build / call ---------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        """Create the layer's weights for inputs of `input_shape` (the base marks it built)."""
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` "
+                                  "method implemented.")
+
+    def _run_build(self, input_shape):
+        self._build_input_shape = input_shape
+        with _eager_build_context():
+            self.build(input_shape)
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def _build_for_call(self, inputs):
+        self._run_build(_shapes_of(inputs))
+
+    def _call_signature(self):
+        cache = self._call_signature_cache
+        if cache is None:
+            try:
+                params = inspect.signature(self.call).parameters
+            except (TypeError, ValueError):
+                params = {}
+            var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
+            training_default = None
+            if "training" in params:
+                d = params["training"].default
+                training_default = None if d is inspect.Parameter.empty else d
+            cache = ("training" in params, "mask" in params, var_kw, training_default,
+                     list(params))
+            self._call_signature_cache = cache
+        return cache
+
+    def _resolve_call_kwargs(self, inputs, kwargs, explicit_training=None):
+        """Fill `training` (explicit > enclosing call > call's default) and `mask` (from the
+        inputs' Keras masks) when `call` accepts them; returns (kwargs, training)."""
+        has_training, has_mask, _, training_default, _ = self._call_signature()
+        kwargs = dict(kwargs)
+        training = kwargs.get("training", explicit_training)
+        if training is None:
+            training = current_training()
+        if training is None:
+            training = training_default
+        if has_training:
+            kwargs["training"] = training
+        if has_mask and kwargs.get("mask") is None:
+            masks = [get_keras_mask(x) for x in nest.flatten(inputs)]
+            if any(m is not None for m in masks):
+                kwargs["mask"] = masks[0] if not nest.is_nested(inputs) else \
+                    nest.pack_sequence_as(inputs, masks)
+        return kwargs, training
+
+    def __call__(self, *args, **kwargs):
+        if not args and not kwargs:
+            raise ValueError(f"Layer {self.name} was called without inputs.")
+        args = list(args)
+        if args:
+            args[0] = _convert_inputs(args[0], self)
+        elif "inputs" in kwargs:
+            kwargs["inputs"] = _convert_inputs(kwargs["inputs"], self)
+        inputs = args[0] if args else next(iter(kwargs.values()))
+        explicit_training = None
+        if not self._call_signature()[0]:
+            explicit_training = kwargs.pop("training", None)
+        if any_keras_tensor((args, kwargs)):
+            return self._symbolic_call(args, kwargs, inputs)
+        assert_input_compatibility(self.input_spec, inputs, self.name)
+        stack = getattr(_local, "calls", None)
+        if stack is None:
+            stack = _local.calls = []
+        if not stack:
+            for layer in self._flatten_layers():
+                layer._losses = []
+        if not self.built:
+            self._build_for_call(inputs)
+        kwargs, training = self._resolve_call_kwargs(inputs, kwargs, explicit_training)
+        stack.append((self, training))
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            stack.pop()
+        if self.activity_regularizer is not None:
+            for out in nest.flatten(outputs):
+                if isinstance(out, Tensor):
+                    self.add_loss(self.activity_regularizer(out))
+        self._set_output_masks(inputs, outputs, kwargs.get("mask"))
+        return outputs
+
+    def _set_output_masks(self, inputs, outputs, previous_mask):
+        if not self.supports_masking and type(self).compute_mask is Layer.compute_mask:
+            return
+        if previous_mask is None:
+            masks = [get_keras_mask(x) for x in nest.flatten(inputs)]
+            previous_mask = None if all(m is None for m in masks) else (
+                masks[0] if not nest.is_nested(inputs) else nest.pack_sequence_as(inputs, masks))
+        output_mask = self.compute_mask(inputs, previous_mask)
+        if output_mask is None:
+            return
+        flat_out = nest.flatten(outputs)
+        flat_masks = nest.flatten(output_mask) if nest.is_nested(output_mask) else \
+            [output_mask] * len(flat_out)
+        for out, m in zip(flat_out, flat_masks):
+            if out is not None and m is not None:
+                set_keras_mask(out, m)
+
+    def _symbolic_call(self, args, kwargs, inputs):
+        assert_input_compatibility(self.input_spec, inputs, self.name)
+        if not self.built:
+            self._run_build(_shapes_of(inputs))
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, call_args=args, call_kwargs=kwargs, outputs=outputs)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """KerasTensors for the outputs of `call` on KerasTensor arguments (by tracing `call`;
+        a layer whose `call` cannot be traced on unknown dims may override
+        `compute_output_shape` instead)."""
+        def run(*a, **k):
+            return self._traced_call(a, k)
+        try:
+            return symbolic_call(run, args, kwargs, name=self.name)
+        except Exception:
+            if type(self).compute_output_shape is Layer.compute_output_shape:
+                raise
+            inputs = args[0] if args else next(iter(kwargs.values()))
+            shape = self.compute_output_shape(_shapes_of(inputs))
+            if not _is_shape(shape):
+                raise
+            return KerasTensor(shape, dtype=self.compute_dtype)
+
+    def _traced_call(self, args, kwargs):
+        stack = getattr(_local, "calls", None)
+        if stack is None:
+            stack = _local.calls = []
+        inputs = args[0] if args else next(iter(kwargs.values()))
+        kwargs, training = self._resolve_call_kwargs(inputs, kwargs)
+        stack.append((self, training))
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            stack.pop()
+        self._set_output_masks(inputs, outputs, kwargs.get("mask"))
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for `input_shape` (by default: trace `call` symbolically)."""
+        def spec(shape):
+            return KerasTensor(shape, dtype=self.compute_dtype)
+        if isinstance(input_shape, (list, tuple)) and input_shape and all(
+                isinstance(s, (list, tuple)) for s in input_shape):
+            inputs = [spec(s) for s in input_shape]
+        else:
+            inputs = spec(input_shape)
+        was_built = self.built
+        if not was_built:
+            self._run_build(input_shape)
+        out = symbolic_call(lambda x: self._traced_call((x,), {}), (inputs,), {},
+                            name=self.name)
+        return nest.map_structure(lambda t: t.shape, out)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the outputs: the input mask when `supports_masking`, else None."""
+        if not self.supports_masking:
+            return None
+        return previous_mask
+
+    # -- losses ---------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar loss (a tensor or a zero-argument callable) from inside `call`."""
+        if callable(loss) and not isinstance(loss, Tensor):
+            loss = loss()
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Losses added in the last call, then the weight regularization penalties."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+        for layer in self._flatten_layers():
+            for var, reg in layer._regularizers:
+                out.append(reg(var))
+        return out
+
+    # -- configuration --------------------------------------------------------------------------
+    def get_config(self):
+        """Keras 3's base config: name, trainable, dtype (plus captured constructor arguments
+        for subclasses that do not override get_config)."""
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": _DTypePolicy(self._dtype_name).serialize()}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        if type(self).get_config is not Layer.get_config or type(self) is Layer:
+            return config
+        auto = self._auto_config
+        if auto is None:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} was created by passing non-serializable argument "
+                "values in `__init__()`, and therefore the layer must override `get_config()` "
+                "in order to be serializable.")
+        extra = {k: v for k, v in auto.items() if k not in config}
+        for v in extra.values():
+            if not _is_serializable(v):
+                raise NotImplementedError(
+                    f"Layer {type(self).__name__} was created by passing non-serializable "
+                    "argument values in `__init__()`, and therefore the layer must override "
+                    "`get_config()` in order to be serializable. Please implement "
+                    "`get_config()`.")
+        config.update(extra)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """A new layer from `get_config()`'s dict."""
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
+        try:
+            return cls(**config)
+        except Exception as e:
+            raise TypeError(f"Error when deserializing class '{cls.__name__}' using config="
+                            f"{config}.\n\nException encountered: {e}") from e
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # -- functional API introspection -----------------------------------------------------------
+    def _node_value(self, attr, what):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has no inbound nodes: it was never called "
+                                 f"on a symbolic input, so its {what} is undefined.")
+        node = self._inbound_nodes[0]
+        if attr == "input":
+            values = node.input_tensors
+            return values[0] if len(values) == 1 else values
+        return node.outputs
+
+    @property
+    def input(self):
+        return self._node_value("input", "input")
+
+    @property
+    def output(self):
+        return self._node_value("output", "output")
+
+
+class _DTypePolicy:
+    """The minimal Keras 3 `DTypePolicy` (a name: 'float32', 'float64', ...)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.compute_dtype = name
+        self.variable_dtype = name
+
+    def serialize(self):
+        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name},
+                "registered_name": None}
+
+    def __repr__(self):
+        return f'<DTypePolicy "{self.name}">'
+
+
+class _absolute_scope:
+    def __init__(self, scope):
+        self.scope = scope
+
+    def __enter__(self):
+        from ...module import _local as mlocal
+        stack = getattr(mlocal, "stack", None)
+        if stack is None:
+            stack = mlocal.stack = []
+        self.saved = list(stack)
+        stack[:] = [self.scope]
+
+    def __exit__(self, *exc):
+        from ...module import _local as mlocal
+        mlocal.stack[:] = self.saved
+        return False
+
+
+class _eager_build_context:
+    """Builds run with the call stack cleared, so a nested first call builds normally."""
+
+    def __enter__(self):
+        self.saved = getattr(_local, "calls", None)
+        _local.calls = list(self.saved or [])
+
+    def __exit__(self, *exc):
+        _local.calls = self.saved
+        return False
+
+
+def _resolve_dtype_name(dtype):
+    if dtype is None:
+        from .. import backend
+        return backend.floatx()
+    if isinstance(dtype, _DTypePolicy):
+        return dtype.name
+    if isinstance(dtype, dict):
+        return dtype.get("config", {}).get("name", "float32")
+    name = getattr(dtype, "name", dtype)
+    if name in ("mixed_float16", "mixed_bfloat16"):
+        raise ValueError(f"dtype policy {name!r} is not supported; use a plain dtype such as "
+                         "'float32' or 'float16'.")
+    return _dtypes.as_dtype(name).name
+
+
+def _convert_inputs(x, layer):
+    target = _dtypes.as_dtype(layer.compute_dtype)
+
+    def conv(v):
+        if isinstance(v, np.ndarray):
+            v = convert_to_tensor(v)
+        if isinstance(v, Variable):
+            v = convert_to_tensor(v)
+        if layer.autocast and isinstance(v, Tensor) and v.dtype.is_floating and \
+                v.dtype != target and target.is_floating:
+            from ...ops.math_ops import cast
+            v2 = cast(v, target)
+            mask = get_keras_mask(v)
+            if mask is not None:
+                set_keras_mask(v2, mask)
+            v = v2
+        return v
+    return nest.map_structure(conv, x)
+
+
+def _shapes_of(inputs):
+    if nest.is_nested(inputs):
+        return nest.map_structure(_shape_tuple, inputs)
+    return _shape_tuple(inputs)
+
+
+def _is_shape(shape):
+    return isinstance(shape, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer))
+                                                    for d in shape)
+
+
+def _is_serializable(v):
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_is_serializable(x) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _is_serializable(x) for k, x in v.items())
+    return False

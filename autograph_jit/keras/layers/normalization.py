@@ -1,0 +1,237 @@
+"""Normalization layers (Keras 3): BatchNormalization (moving statistics as non-trainable
+weights, batch statistics only when `training=True`) and LayerNormalization (optionally RMS
+scaling)."""
+from ...ops import array_ops as A
+from ...ops import math_ops as M
+from ...tensor import Tensor
+from .. import constraints, initializers, regularizers
+from ._args import ser
+from .input_spec import InputSpec
+from .layer import Layer
+
+__all__ = ["BatchNormalization", "LayerNormalization"]
+
+
+def _param_shape(input_shape, axes, who):
+    shape = []
+    for a in axes:
+        d = input_shape[a]
+        if d is None:
+            raise ValueError(f"Layer {who}: axis {a} of the input must be known to create the "
+                             f"normalization weights, got input shape {tuple(input_shape)}")
+        shape.append(d)
+    return tuple(shape)
+
+
+def _broadcast(param, rank, axes):
+    """Reshape a weight over `axes` so it broadcasts against a rank-`rank` input."""
+    if list(axes) == [rank - 1]:
+        return param
+    shape = [1] * rank
+    for i, a in enumerate(axes):
+        shape[a] = param.shape[i]
+    return A.reshape(param, shape)
+
+
+class BatchNormalization(Layer):
+    """Normalizes with batch statistics when training (updating `moving_mean` and
+    `moving_variance` with `momentum`), with the moving statistics otherwise:
+    `BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True, ...)`.
+
+    Weights, in Keras's order: `gamma`, `beta` (trainable), `moving_mean`, `moving_variance`
+    (non-trainable). A frozen layer (`trainable=False`) always runs in inference mode, as in
+    Keras 3.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis) if isinstance(axis, int) else list(axis)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.center, self.scale = center, scale
+        self.synchronized = synchronized
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def _axes(self, rank):
+        axes = [self.axis] if isinstance(self.axis, int) else self.axis
+        return sorted(a % rank for a in axes)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        axes = self._axes(rank)
+        shape = _param_shape(input_shape, axes, self.name)
+        self.gamma = self.add_weight(shape=shape, name="gamma",
+                                     initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
+        self.moving_mean = self.add_weight(shape=shape, name="moving_mean",
+                                           initializer=self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight(shape=shape, name="moving_variance",
+                                               initializer=self.moving_variance_initializer,
+                                               trainable=False)
+        self.input_spec = InputSpec(ndim=rank, axes={a: input_shape[a] for a in axes})
+
+    def _normalize(self, x, mean, variance, axes, rank):
+        inv = M.rsqrt(M.add(variance, self.epsilon))
+        if self.gamma is not None:
+            inv = M.multiply(inv, _broadcast(self.gamma, rank, axes))
+        shift = M.negative(M.multiply(mean, inv))
+        if self.beta is not None:
+            shift = M.add(shift, _broadcast(self.beta, rank, axes))
+        return M.add(M.multiply(x, inv), shift)
+
+    def call(self, inputs, training=None, mask=None):
+        rank = inputs.shape.rank
+        axes = self._axes(rank)
+        reduce = [i for i in range(rank) if i not in axes]
+        x = inputs
+        compute_f32 = x.dtype.name == "float16"
+        if compute_f32:
+            x = M.cast(x, "float32")
+        moving_mean = _broadcast(M.cast(self.moving_mean, x.dtype), rank, axes)
+        moving_var = _broadcast(M.cast(self.moving_variance, x.dtype), rank, axes)
+        inference = self._normalize(x, moving_mean, moving_var, axes, rank)
+        if training is None or training is False or not self.trainable:
+            out = inference
+        else:
+            if mask is None:
+                mean = M.reduce_mean(x, axis=reduce, keepdims=True)
+                variance = M.reduce_mean(M.squared_difference(x, A.stop_gradient(mean)),
+                                         axis=reduce, keepdims=True)
+            else:
+                m = M.cast(mask, x.dtype)
+                while m.shape.rank < rank:
+                    m = A.expand_dims(m, -1)
+                count = M.reduce_sum(M.add(m, A.zeros_like(x)), axis=reduce, keepdims=True)
+                mean = M.divide_no_nan(M.reduce_sum(M.multiply(x, m), axis=reduce,
+                                                    keepdims=True), count)
+                variance = M.divide_no_nan(M.reduce_sum(M.multiply(M.squared_difference(
+                    x, A.stop_gradient(mean)), m), axis=reduce, keepdims=True), count)
+            batch = self._normalize(x, mean, variance, axes, rank)
+            flat_mean = A.reshape(mean, self.moving_mean.shape.as_list())
+            flat_var = A.reshape(variance, self.moving_variance.shape.as_list())
+            new_mean = M.add(M.multiply(self.moving_mean, self.momentum),
+                             M.multiply(M.cast(flat_mean, self.moving_mean.dtype),
+                                        1.0 - self.momentum))
+            new_var = M.add(M.multiply(self.moving_variance, self.momentum),
+                            M.multiply(M.cast(flat_var, self.moving_variance.dtype),
+                                       1.0 - self.momentum))
+            if isinstance(training, Tensor):
+                flag = M.cast(training, "bool")
+                new_mean = M.where(flag, new_mean, self.moving_mean)
+                new_var = M.where(flag, new_var, self.moving_variance)
+                out = M.where(flag, batch, inference)
+            else:
+                out = batch
+            self.moving_mean.assign(A.stop_gradient(new_mean))
+            self.moving_variance.assign(A.stop_gradient(new_var))
+        if compute_f32:
+            out = M.cast(out, inputs.dtype)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": ser("initializer", self.beta_initializer),
+            "gamma_initializer": ser("initializer", self.gamma_initializer),
+            "moving_mean_initializer": ser("initializer", self.moving_mean_initializer),
+            "moving_variance_initializer": ser("initializer", self.moving_variance_initializer),
+            "beta_regularizer": ser("regularizer", self.beta_regularizer),
+            "gamma_regularizer": ser("regularizer", self.gamma_regularizer),
+            "beta_constraint": ser("constraint", self.beta_constraint),
+            "gamma_constraint": ser("constraint", self.gamma_constraint),
+            "synchronized": self.synchronized})
+        return config
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over `axis` (-1): `LayerNormalization(axis=-1, epsilon=0.001,
+    center=True, scale=True, rms_scaling=False, ...)`; weights `gamma` then `beta`."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis) if isinstance(axis, int) else list(axis)
+        self.epsilon = float(epsilon)
+        self.center, self.scale, self.rms_scaling = center, scale, rms_scaling
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def _axes(self, rank):
+        axes = [self.axis] if isinstance(self.axis, int) else self.axis
+        return sorted(a % rank for a in axes)
+
+    def build(self, input_shape):
+        axes = self._axes(len(input_shape))
+        shape = _param_shape(input_shape, axes, self.name)
+        self.gamma = self.add_weight(shape=shape, name="gamma",
+                                     initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) \
+            if self.scale or self.rms_scaling else None
+        self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) \
+            if self.center and not self.rms_scaling else None
+
+    def call(self, inputs):
+        rank = inputs.shape.rank
+        axes = self._axes(rank)
+        x = M.cast(inputs, "float32") if inputs.dtype.name == "float16" else inputs
+        if self.rms_scaling:
+            ms = M.reduce_mean(M.square(x), axis=axes, keepdims=True)
+            out = M.multiply(x, M.rsqrt(M.add(ms, self.epsilon)))
+            if self.gamma is not None:
+                out = M.multiply(out, _broadcast(M.cast(self.gamma, x.dtype), rank, axes))
+        else:
+            mean = M.reduce_mean(x, axis=axes, keepdims=True)
+            variance = M.reduce_mean(M.squared_difference(x, A.stop_gradient(mean)), axis=axes,
+                                     keepdims=True)
+            out = M.multiply(M.subtract(x, mean), M.rsqrt(M.add(variance, self.epsilon)))
+            if self.gamma is not None:
+                out = M.multiply(out, _broadcast(M.cast(self.gamma, x.dtype), rank, axes))
+            if self.beta is not None:
+                out = M.add(out, _broadcast(M.cast(self.beta, x.dtype), rank, axes))
+        return M.cast(out, inputs.dtype) if out.dtype != inputs.dtype else out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale, "rms_scaling": self.rms_scaling,
+            "beta_initializer": ser("initializer", self.beta_initializer),
+            "gamma_initializer": ser("initializer", self.gamma_initializer),
+            "beta_regularizer": ser("regularizer", self.beta_regularizer),
+            "gamma_regularizer": ser("regularizer", self.gamma_regularizer),
+            "beta_constraint": ser("constraint", self.beta_constraint),
+            "gamma_constraint": ser("constraint", self.gamma_constraint)})
+        return config

@@ -1,0 +1,124 @@
+"""Accuracy metrics (Keras 3): Accuracy, BinaryAccuracy, CategoricalAccuracy,
+SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy and their
+per-sample function forms."""
+from ... import dtypes as _dtypes
+from ...ops import array_ops as A
+from ...ops import math_ops as M
+from ...ops.gather_ops import one_hot
+from ...tensor import convert_to_tensor
+from ..losses import squeeze_or_expand_to_same_rank
+from .base import MeanMetricWrapper
+
+__all__ = ["Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+           "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "accuracy",
+           "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"]
+
+
+def _f32(x):
+    return M.cast(x, _dtypes.float32)
+
+
+def accuracy(y_true, y_pred):
+    """1.0 where y_pred equals y_true exactly, else 0.0 (per element)."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    return _f32(M.equal(M.cast(y_true, y_pred.dtype), y_pred))
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """mean(y_true == (y_pred > threshold)) over the last axis."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    predicted = M.cast(M.greater(y_pred, M.cast(threshold, y_pred.dtype)), y_true.dtype)
+    return M.reduce_mean(_f32(M.equal(y_true, predicted)), axis=-1)
+
+
+def categorical_accuracy(y_true, y_pred):
+    """1.0 where argmax(y_pred) equals argmax(one-hot y_true)."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    return _f32(M.equal(M.argmax(y_true, axis=-1), M.argmax(y_pred, axis=-1)))
+
+
+def _labels(y_true, y_pred):
+    if y_true.shape.rank is not None and y_pred.shape.rank is not None and \
+            y_true.shape.rank == y_pred.shape.rank and y_true.shape[-1] == 1:
+        y_true = A.squeeze(y_true, [-1])
+    return y_true
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """1.0 where argmax(y_pred) equals the integer label y_true."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    y_true = _labels(y_true, y_pred)
+    predicted = M.argmax(y_pred, axis=-1)
+    return _f32(M.equal(M.cast(y_true, predicted.dtype), predicted))
+
+
+def _in_top_k(scores, labels, k):
+    """True where the label's score is beaten by fewer than k scores (ties count as in)."""
+    depth = scores.shape[-1]
+    if depth is None:
+        raise ValueError("top-k accuracy: the class axis of y_pred must have a known size")
+    target = M.reduce_sum(M.multiply(scores, one_hot(M.cast(labels, _dtypes.int64), depth,
+                                                     dtype=scores.dtype)),
+                          axis=-1, keepdims=True)
+    beaten = M.reduce_sum(_f32(M.greater(scores, target)), axis=-1)
+    return _f32(M.less(beaten, float(k)))
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the one-hot label's class is among the k highest predictions."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    return _in_top_k(y_pred, M.argmax(y_true, axis=-1), k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the integer label is among the k highest predictions."""
+    y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
+    return _in_top_k(y_pred, _labels(y_true, y_pred), k)
+
+
+class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels exactly."""
+
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(accuracy, name=name, dtype=dtype)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """How often `y_pred > threshold` matches binary labels: `BinaryAccuracy(threshold=0.5)`."""
+
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
+        self.threshold = threshold
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """How often argmax(y_pred) matches one-hot labels."""
+
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(categorical_accuracy, name=name, dtype=dtype)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often argmax(y_pred, -1) equals the integer label y_true."""
+
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label is in the top `k` (5) predictions."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is in the top `k` (5) predictions."""
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k

@@ -1,0 +1,149 @@
+"""The loops behind `Model.fit`, `Model.evaluate` and `Model.predict`: data batching, callbacks,
+validation, and the compiled steps (several per native call for in-memory data, see
+`steps.py`)."""
+import numpy as np
+
+from ... import nest
+from . import data_adapter
+from .trainer import _finish_logs, pythonify_logs
+
+__all__ = ["run_fit", "run_evaluate", "run_predict"]
+
+
+def _verbose(verbose):
+    return 1 if verbose == "auto" else int(verbose)
+
+
+def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+    from ..callbacks import CallbackList
+    model._assert_compile_called("fit")
+    verbose = _verbose(verbose)
+    if validation_split and validation_data is None:
+        if not data_adapter._is_array_data((x, y, sample_weight)) and not \
+                data_adapter._is_array_data(x):
+            raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
+                             f"found following types in the input: {type(x)}")
+        arrays = nest.map_structure(data_adapter._to_array, (x, y, sample_weight))
+        (x, y, sample_weight), validation_data = data_adapter.train_validation_split(
+            arrays, validation_split)
+    data = data_adapter.make_data(x, y, sample_weight, batch_size, shuffle, class_weight,
+                                  steps_per_epoch)
+    val_data = None
+    if validation_data is not None:
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
+                data_adapter._is_array_data(validation_data[0]):
+            vx, vy, vsw = data_adapter.unpack_x_y_sample_weight(tuple(validation_data))
+            val_data = data_adapter.make_data(vx, vy, vsw, validation_batch_size or batch_size,
+                                              False, None, validation_steps)
+        else:
+            val_data = data_adapter.make_data(validation_data, steps=validation_steps)
+    callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                 model=model, verbose=verbose, epochs=epochs,
+                                 steps=data.steps)
+    model.stop_training = False
+    model._initial_epoch = None
+    callback_list.on_train_begin()
+    if model._initial_epoch is not None:  # BackupAndRestore resumes an interrupted fit
+        initial_epoch = model._initial_epoch
+        model._initial_epoch = None
+    training_logs = None
+    runner = None
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        callback_list.on_epoch_begin(epoch)
+        if runner is None:
+            from .steps import StepRunner
+            runner = StepRunner(model, data, callback_list)
+        logs = runner.run_epoch()
+        if logs is None:
+            break
+        epoch_logs = pythonify_logs(_metrics_or_logs(model, logs))
+        if val_data is not None and _should_eval(epoch, validation_freq):
+            val_logs = run_evaluate(model, batch_size=validation_batch_size or batch_size,
+                                    verbose=0, return_dict=True, _data=val_data)
+            epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+        callback_list.on_epoch_end(epoch, epoch_logs)
+        training_logs = epoch_logs
+        if model.stop_training:
+            break
+    callback_list.on_train_end(logs=training_logs)
+    return model.history
+
+
+def _metrics_or_logs(model, logs):
+    result = model.get_metrics_result()
+    if result and all(k in logs for k in pythonify_logs(result)):
+        return result
+    return logs
+
+
+def _should_eval(epoch, validation_freq):
+    epoch = epoch + 1
+    if isinstance(validation_freq, int):
+        return epoch % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch in validation_freq
+    raise ValueError("Expected `validation_freq` to be a list or int. Received: "
+                     f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
+
+
+def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, _data=None, **kwargs):
+    from ..callbacks import CallbackList
+    if kwargs:
+        raise ValueError(f"Arguments not recognized: {kwargs}")
+    model._assert_compile_called("evaluate")
+    verbose = _verbose(verbose)
+    data = _data if _data is not None else data_adapter.make_data(
+        x, y, sample_weight, batch_size, False, None, steps)
+    callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=model,
+                                 verbose=verbose, epochs=1, steps=data.steps) \
+        if _data is None else None
+    if callback_list is not None:
+        callback_list.on_test_begin()
+    model.reset_metrics()
+    logs = {}
+    fn = None
+    for step, batch in enumerate(data.epoch_batches()):
+        if fn is None:
+            model._symbolic_build(batch)
+            fn = model.test_function
+        if callback_list is not None:
+            callback_list.on_test_batch_begin(step)
+        logs = fn(batch)
+        if callback_list is not None:
+            callback_list.on_test_batch_end(step, logs)
+    logs = pythonify_logs(_metrics_or_logs(model, logs))
+    if callback_list is not None:
+        callback_list.on_test_end(logs)
+    return _finish_logs(model, logs, return_dict)
+
+
+def run_predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    from ..callbacks import CallbackList
+    verbose = _verbose(verbose)
+    data = data_adapter.make_data(x, batch_size=batch_size, shuffle=False, steps=steps)
+    callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=model,
+                                 verbose=verbose, epochs=1, steps=data.steps)
+    callback_list.on_predict_begin()
+    fn = model.predict_function
+    outputs = []
+    for step, batch in enumerate(data.epoch_batches()):
+        callback_list.on_predict_batch_begin(step)
+        x_batch, _, _ = data_adapter.unpack_x_y_sample_weight(batch)
+        out = fn((x_batch,))
+        outputs.append(nest.map_structure(
+            lambda t: np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t), out))
+        callback_list.on_predict_batch_end(step, {"outputs": out})
+    callback_list.on_predict_end()
+    if not outputs:
+        raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). "
+                         "Please use `Model.compile(..., run_eagerly=True)`, or "
+                         "`tf.config.run_functions_eagerly(True)` for more information of "
+                         "where went wrong, or file a issue/bug to `tf.keras`.")
+    flat = [nest.flatten(o) for o in outputs]
+    joined = [np.concatenate([f[i] for f in flat], axis=0) for i in range(len(flat[0]))]
+    return nest.pack_sequence_as(outputs[0], joined)

@@ -1,0 +1,314 @@
+"""Functional models: `keras.Model(inputs, outputs)` over the graph of layer calls recorded on
+KerasTensors — multiple inputs/outputs (lists or dicts), shared layers, nested models — and
+their Keras 3 config (`layers` with `inbound_nodes`, `input_layers`, `output_layers`).
+
+    inputs = keras.Input(shape=(4,))
+    x = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(x))
+"""
+from ... import nest
+from ..layers.input_layer import InputLayer
+from ..layers.keras_tensor import KerasTensor
+from .model import Model
+
+__all__ = ["Functional", "functional_from_config"]
+
+
+class Functional(Model):
+    """A Model defined by a graph of layers from `inputs` (KerasTensors from `keras.Input`) to
+    `outputs` (KerasTensors, possibly in a list or dict)."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        if isinstance(inputs, dict):
+            for k, v in inputs.items():
+                if isinstance(v, KerasTensor) and k != v.name:
+                    pass
+        flat_inputs = nest.flatten(inputs)
+        for x in flat_inputs + nest.flatten(outputs):
+            if not isinstance(x, KerasTensor):
+                raise ValueError("All `inputs` and `outputs` values must be KerasTensors (from "
+                                 f"`keras.Input` and layers called on it). Received: {x!r} "
+                                 f"(of type {type(x).__name__})")
+        Model.__init__(self, name=name or _unique_functional_name(), trainable=trainable,
+                       **kwargs)
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self._inputs = flat_inputs
+        self._outputs = nest.flatten(outputs)
+        self._nodes, self._operations = _topological_nodes(self._inputs, self._outputs)
+        self._input_layers = [x._keras_history[0] for x in self._inputs]
+        self.built = True
+
+    # -- structure ------------------------------------------------------------------------------
+    @property
+    def layers(self):
+        """Every layer of the graph (InputLayers first), each once."""
+        return list(self._operations)
+
+    def _direct_children(self):
+        return list(self._operations), []
+
+    @property
+    def inputs(self):
+        return self._inputs
+
+    @property
+    def outputs(self):
+        return self._outputs
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_names(self):
+        return [x._keras_history[0].name for x in self._inputs]
+
+    @property
+    def output_names(self):
+        if isinstance(self._outputs_struct, dict):
+            return list(self._outputs_struct)
+        return [x._keras_history[0].name for x in self._outputs]
+
+    @property
+    def input_shape(self):
+        shapes = [x.shape for x in self._inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [x.shape for x in self._outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def _run_build(self, input_shape):
+        self.built = True
+
+    # -- running the graph ----------------------------------------------------------------------
+    def _standardize_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            names = [x.name or x._keras_history[0].name for x in self._inputs]
+            if isinstance(self._inputs_struct, dict):
+                names = list(_sorted_dict_keys(self._inputs_struct))
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(f"Missing input(s) {missing} for model '{self.name}': it "
+                                 f"expects a dict with keys {names}; received keys "
+                                 f"{list(inputs)}.")
+            return [inputs[n] for n in names]
+        flat = nest.flatten(inputs)
+        if len(flat) != len(self._inputs):
+            raise ValueError(f'Layer "{self.name}" expects {len(self._inputs)} input(s), but it '
+                             f"received {len(flat)} input tensors.")
+        return flat
+
+    def call(self, inputs, training=None, mask=None):
+        values = {}
+        for kt, value in zip(self._inputs, self._standardize_inputs(inputs)):
+            _check_input_shape(self, kt, value)
+            values[id(kt)] = value
+        for node in self._nodes:
+            if node.is_input:
+                continue
+            def fetch(x):
+                if isinstance(x, KerasTensor):
+                    return values[id(x)]
+                return x
+            args = nest.map_structure(fetch, node.arguments_args)
+            kwargs = nest.map_structure(fetch, node.arguments_kwargs)
+            outputs = node.operation(*args, **kwargs)
+            for kt, value in zip(node.output_tensors, nest.flatten(outputs)):
+                values[id(kt)] = value
+        flat = [values[id(x)] for x in self._outputs]
+        return nest.pack_sequence_as(self._outputs_struct, flat)
+
+    # -- configuration --------------------------------------------------------------------------
+    def get_config(self):
+        from ..saving.serialization import serialize_keras_object
+        node_index_map = {}
+        layer_configs = []
+        for layer in self._operations:
+            kept = [n for n in layer._inbound_nodes if n in self._node_set]
+            for i, n in enumerate(kept):
+                node_index_map[id(n)] = i
+        for layer in self._operations:
+            entry = serialize_keras_object(layer)
+            entry["name"] = layer.name
+            inbound = []
+            for node in layer._inbound_nodes:
+                if node not in self._node_set or node.is_input:
+                    continue
+                inbound.append({
+                    "args": _serialize_node_args(node.arguments_args, node_index_map),
+                    "kwargs": _serialize_node_args(node.arguments_kwargs, node_index_map)})
+            entry["inbound_nodes"] = inbound
+            layer_configs.append(entry)
+
+        def ref(x):
+            layer, node_index, tensor_index = x._keras_history
+            node = layer._inbound_nodes[node_index]
+            return [layer.name, node_index_map.get(id(node), 0), tensor_index]
+        return {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
+                "input_layers": _struct_refs(self._inputs_struct, ref),
+                "output_layers": _struct_refs(self._outputs_struct, ref)}
+
+    @property
+    def _node_set(self):
+        return set(self._nodes)
+
+
+def _sorted_dict_keys(d):
+    try:
+        return sorted(d)
+    except TypeError:
+        return list(d)
+
+
+def _check_input_shape(model, kt, value):
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return
+    shape = tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+    expected = kt.shape
+    if len(shape) != len(expected) or any(
+            e is not None and s is not None and e != s for e, s in zip(expected, shape)):
+        raise ValueError(f'Input {model._inputs.index(kt)} of layer "{model.name}" is '
+                         f"incompatible with the layer: expected shape={expected}, found "
+                         f"shape={shape}")
+
+
+_FUNCTIONAL_COUNT = [0]
+
+
+def _unique_functional_name():
+    from ..layers.layer import unique_object_name
+    return unique_object_name("functional")
+
+
+def _topological_nodes(inputs, outputs):
+    """The nodes between `inputs` and `outputs`, each after its parents; and their layers."""
+    input_ids = {id(x) for x in inputs}
+    ordered, visited = [], set()
+
+    def visit(tensor, path):
+        history = tensor._keras_history
+        if history is None:
+            raise ValueError(f"Output tensor {tensor} was not produced by a Keras layer.")
+        layer, node_index, _ = history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in visited:
+            return
+        if id(node) in path:
+            raise ValueError("The functional graph has a cycle.")
+        path.add(id(node))
+        if id(tensor) not in input_ids:
+            if node.is_input:
+                raise ValueError(f"Graph disconnected: cannot find the value of tensor {tensor} "
+                                 f"at layer \"{layer.name}\". The model's inputs were: "
+                                 f"{[x.name for x in inputs]}")
+            for x in node.input_tensors:
+                visit(x, path)
+        path.discard(id(node))
+        visited.add(id(node))
+        ordered.append(node)
+
+    for x in inputs:
+        visit(x, set())
+    for x in outputs:
+        visit(x, set())
+    operations = []
+    for node in ordered:
+        if node.operation not in operations:
+            operations.append(node.operation)
+    # Input layers first, in the order of `inputs`
+    input_layers = [x._keras_history[0] for x in inputs]
+    operations = input_layers + [op for op in operations if op not in input_layers]
+    return ordered, operations
+
+
+def _serialize_node_args(structure, node_index_map):
+    def conv(x):
+        if isinstance(x, KerasTensor):
+            layer, node_index, tensor_index = x._keras_history
+            node = layer._inbound_nodes[node_index]
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": list(x.shape), "dtype": x.dtype,
+                               "keras_history": [layer.name,
+                                                 node_index_map.get(id(node), node_index),
+                                                 tensor_index]}}
+        return x
+    return nest.map_structure(conv, structure)
+
+
+def _struct_refs(structure, ref):
+    if isinstance(structure, dict):
+        return {k: ref(v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [ref(x) for x in structure]
+    return ref(structure)
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    """Rebuild a functional model from `Functional.get_config()` (Keras 3 format)."""
+    from ..saving.serialization import deserialize_keras_object
+    created = {}
+    node_outputs = {}   # (layer name, node index) -> outputs
+    pending = []
+    for entry in config["layers"]:
+        layer = deserialize_keras_object(entry, custom_objects)
+        created[entry["name"]] = layer
+        if isinstance(layer, InputLayer):
+            node_outputs[(entry["name"], 0)] = layer.output
+        else:
+            pending.extend((entry["name"], i, n) for i, n in
+                           enumerate(entry.get("inbound_nodes", [])))
+
+    def resolve(x):
+        if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+            name, node_index, tensor_index = x["config"]["keras_history"]
+            out = node_outputs.get((name, node_index))
+            if out is None:
+                raise KeyError
+            return nest.flatten(out)[tensor_index]
+        if isinstance(x, dict):
+            return {k: resolve(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [resolve(v) for v in x]
+        return x
+
+    while pending:
+        progressed = False
+        for item in list(pending):
+            name, index, node = item
+            try:
+                args = resolve(node.get("args", []))
+                kwargs = resolve(node.get("kwargs", {}))
+            except KeyError:
+                continue
+            node_outputs[(name, index)] = created[name](*args, **kwargs)
+            pending.remove(item)
+            progressed = True
+        if not progressed:
+            raise ValueError(f"Could not rebuild the functional graph: layers "
+                             f"{[p[0] for p in pending]} have unresolved inputs.")
+
+    def lookup(ref):
+        if isinstance(ref, dict):
+            return {k: lookup(v) for k, v in ref.items()}
+        if ref and isinstance(ref[0], (list, tuple)):
+            return [lookup(r) for r in ref]
+        name, node_index, tensor_index = ref
+        return nest.flatten(node_outputs[(name, node_index)])[tensor_index]
+    inputs = lookup(config["input_layers"])
+    outputs = lookup(config["output_layers"])
+    model_cls = cls if cls not in (Model,) else Functional
+    if not issubclass(model_cls, Functional):
+        model_cls = Functional
+    return model_cls(inputs, outputs, name=config.get("name"),
+                     trainable=config.get("trainable", True))

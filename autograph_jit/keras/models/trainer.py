@@ -1,0 +1,408 @@
+"""The training API every Model has (Keras 3's `Trainer`): `compile`, `fit`, `evaluate`,
+`predict`, `train_on_batch`/`test_on_batch`/`predict_on_batch`, overridable
+`train_step`/`test_step`/`predict_step`, `compute_loss`/`compute_metrics`, `metrics`,
+`metrics_names`, `reset_metrics`.
+
+Steps run as `tf.function`s (native code on the default backend) cached across epochs and calls;
+`compile(run_eagerly=True)` runs them as plain Python. In-memory data run several steps per native
+call (`steps.py`) when nothing needs to see every step.
+"""
+import warnings
+
+import numpy as np
+
+from ... import nest
+from ...autodiff.tape import GradientTape
+from ...tensor import Tensor, convert_to_tensor
+from . import data_adapter
+from .compile_utils import CompileLoss, CompileMetrics, flat_outputs
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """Mixin holding Keras 3's training methods (see the module docstring)."""
+
+    def _init_trainer(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._output_loss_trackers = []
+        self.stop_training = False
+        self.history = None
+        self._run_eagerly = False
+        self.steps_per_execution = 1
+        self.jit_compile = "auto"
+        self._functions = {}
+        self._output_names_cache = None
+
+    # -- compile --------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configure the model for training.
+
+        Args: `optimizer` (name or Optimizer), `loss` (name, function, Loss, or a list/dict per
+        output), `loss_weights`, `metrics`/`weighted_metrics` (names, functions or Metric
+        objects; a list, or a dict/list of lists per output), `run_eagerly` (Python steps),
+        `steps_per_execution` (steps per compiled call), `jit_compile` (accepted; steps are
+        always compiled natively unless `run_eagerly`).
+        Example: `model.compile(optimizer="adam", loss="mse", metrics=["mae"])`.
+        """
+        from .. import metrics as metrics_module
+        from .. import optimizers
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics) \
+            if (metrics or weighted_metrics) else None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._output_loss_trackers = []
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError("`steps_per_execution` must be a positive integer. Received: "
+                             f"steps_per_execution={steps_per_execution}")
+        self.steps_per_execution = steps_per_execution
+        self._run_eagerly = bool(run_eagerly)
+        self.jit_compile = jit_compile
+        self._functions = {}
+        self.compiled = True
+        self.stop_training = False
+
+    @property
+    def run_eagerly(self):
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = bool(value)
+        self._functions = {}
+
+    @property
+    def compiled_loss(self):
+        return self._compile_loss
+
+    @property
+    def compiled_metrics(self):
+        return self._compile_metrics
+
+    def _assert_compile_called(self, method_name):
+        if not self.compiled:
+            raise RuntimeError(f"You must call `compile()` before using the model. (Calling "
+                               f"`{method_name}()` on an uncompiled model.)")
+
+    # -- metrics --------------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        """The Metric objects the steps update: the loss tracker, compile metrics, then metrics
+        of sublayers."""
+        out = []
+        if self.compiled:
+            out.append(self._loss_tracker)
+            out.extend(self._output_loss_trackers)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        """Reset the state of every metric (the loss tracker included)."""
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self):
+        """The current results of `metrics` as a dict of tensors (compile metrics flattened)."""
+        out = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
+
+    # -- the steps ------------------------------------------------------------------------------
+    def _output_names(self, y_pred):
+        names = getattr(self, "output_names", None)
+        if isinstance(y_pred, dict):
+            return list(y_pred)
+        n = len(flat_outputs(y_pred, []))
+        if names and len(names) == n:
+            return list(names)
+        return ["output"] if n == 1 else [f"output_{i}" for i in range(n)]
+
+    def _flat_targets(self, y, y_pred):
+        names = self._output_names(y_pred)
+        flat_pred = flat_outputs(y_pred, names)
+        if y is None:
+            return [None] * len(flat_pred), flat_pred
+        flat_true = flat_outputs(y, names)
+        if len(flat_true) != len(flat_pred):
+            raise ValueError(f"The model has {len(flat_pred)} output(s) but {len(flat_true)} "
+                             "target(s) were given. Pass one target per output (a list, or a "
+                             f"dict keyed by {names}).")
+        return flat_true, flat_pred
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of a batch: the compiled loss plus the layers' `losses`."""
+        total = None
+        if self._compile_loss is not None:
+            flat_true, flat_pred = self._flat_targets(y, y_pred)
+            if not self._compile_loss.built:
+                self._compile_loss.build(self._output_names(y_pred))
+            sws = flat_outputs(sample_weight, self._output_names(y_pred)) \
+                if isinstance(sample_weight, (list, dict)) else sample_weight
+            total, parts = self._compile_loss(flat_true, flat_pred, sws)
+            if self._output_loss_trackers and len(parts) == len(self._output_loss_trackers):
+                batch = _batch_size(y_pred)
+                for tracker, part in zip(self._output_loss_trackers, parts):
+                    if part is not None:
+                        tracker.update_state(part, sample_weight=batch)
+        for extra in self.losses:
+            extra = convert_to_tensor(extra)
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with a batch; return `get_metrics_result()`."""
+        if self._compile_metrics is not None and y is not None:
+            flat_true, flat_pred = self._flat_targets(y, y_pred)
+            if not self._compile_metrics.built:
+                self._compile_metrics.build(self._output_names(y_pred), flat_true, flat_pred,
+                                            self.loss)
+            sws = flat_outputs(sample_weight, self._output_names(y_pred)) \
+                if isinstance(sample_weight, (list, dict)) else sample_weight
+            self._compile_metrics.update_flat(flat_true, flat_pred, sws)
+        return self.get_metrics_result()
+
+    def train_step(self, data):
+        """One optimization step on a batch `(x, y[, sample_weight])`; returns the logs."""
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=True)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        trainable = self.trainable_weights
+        if trainable:
+            grads = tape.gradient(loss, trainable)
+            self.optimizer.apply(grads, trainable)
+        else:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """Loss and metrics on a batch, without updating weights; returns the logs."""
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        if self._compile_loss is not None or self.losses:
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                     training=False)
+            self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs on a batch (`x` or `(x, ...)`)."""
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # -- compiled step functions ----------------------------------------------------------------
+    def _step_function(self, kind):
+        fn = self._functions.get(kind)
+        if fn is not None:
+            return fn
+        step = {"train": self.train_step, "test": self.test_step,
+                "predict": self.predict_step}[kind]
+        if self._run_eagerly:
+            def fn(data):
+                return step(_tensors(data))
+        else:
+            from ...tracing.function import Function
+            fn = Function(lambda data: step(data), name=f"{kind}_function",
+                          reduce_retracing=True)
+        self._functions[kind] = fn
+        return fn
+
+    @property
+    def train_function(self):
+        return self._step_function("train")
+
+    @property
+    def test_function(self):
+        return self._step_function("test")
+
+    @property
+    def predict_function(self):
+        return self._step_function("predict")
+
+    def make_train_function(self, force=False):
+        if force:
+            self._functions.pop("train", None)
+        return self._step_function("train")
+
+    def make_test_function(self, force=False):
+        if force:
+            self._functions.pop("test", None)
+        return self._step_function("test")
+
+    def make_predict_function(self, force=False):
+        if force:
+            self._functions.pop("predict", None)
+        return self._step_function("predict")
+
+    def _symbolic_build(self, batch):
+        """Build the model, compiled loss and metrics eagerly from a first batch, so that no
+        variable is created while a step is traced."""
+        x, y, _ = data_adapter.unpack_x_y_sample_weight(batch)
+        from ..layers.keras_tensor import KerasTensor, symbolic_call
+
+        def spec(v):
+            if v is None:
+                return None
+            v = np.asarray(v) if not isinstance(v, Tensor) else v
+            shape = tuple(v.shape.as_list()) if hasattr(v.shape, "as_list") else tuple(v.shape)
+            dtype = v.dtype if isinstance(v, Tensor) else _float_default(v.dtype)
+            return KerasTensor((None,) + shape[1:], dtype=dtype)
+        need_loss = self._compile_loss is not None and not self._compile_loss.built
+        need_metrics = self._compile_metrics is not None and not self._compile_metrics.built
+        if self.built and not need_loss and not need_metrics:
+            return
+        x_spec = nest.map_structure(spec, x)
+        y_pred = symbolic_call(lambda inp: self(inp, training=False), (x_spec,), {},
+                               name=self.name)
+        names = self._output_names(y_pred)
+        if need_loss:
+            self._compile_loss.build(names)
+            if len(names) > 1:
+                from .. import metrics as metrics_module
+                self._output_loss_trackers = [metrics_module.Mean(name=n)
+                                              for n in self._compile_loss.names]
+        if need_metrics and y is not None:
+            flat_true = flat_outputs(y, names)
+            flat_pred = flat_outputs(y_pred, names)
+            self._compile_metrics.build(names, flat_true, flat_pred, self.loss)
+
+    # -- public loops (fit lives in fit.py) -----------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """The loss and metrics of the model on data (a scalar, a list in `metrics_names` order,
+        or a dict with `return_dict=True`)."""
+        from .fit import run_evaluate
+        return run_evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                            return_dict, **kwargs)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs on `x`, batch by batch, concatenated as NumPy arrays."""
+        from .fit import run_predict
+        return run_predict(self, x, batch_size, verbose, steps, callbacks)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train the model for `epochs` epochs; returns a `History` (see Keras's Model.fit)."""
+        from .fit import run_fit
+        return run_fit(self, x=x, y=y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                       callbacks=callbacks, validation_split=validation_split,
+                       validation_data=validation_data, shuffle=shuffle,
+                       class_weight=class_weight, sample_weight=sample_weight,
+                       initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                       validation_steps=validation_steps,
+                       validation_batch_size=validation_batch_size,
+                       validation_freq=validation_freq)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One training step on one batch; returns the logs (as `evaluate` does)."""
+        self._assert_compile_called("train_on_batch")
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("Arguments `sample_weight` and `class_weight` cannot be "
+                                 "specified at the same time.")
+            sample_weight = data_adapter._class_weights_to_sample_weights(
+                data_adapter._to_array(y), class_weight)
+        batch = data_adapter.pack_x_y_sample_weight(x, y, sample_weight)
+        self._symbolic_build(batch)
+        logs = self.train_function(batch)
+        return _finish_logs(self, logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss and metrics on one batch (metrics reset first)."""
+        self._assert_compile_called("test_on_batch")
+        batch = data_adapter.pack_x_y_sample_weight(x, y, sample_weight)
+        self._symbolic_build(batch)
+        self.reset_metrics()
+        logs = self.test_function(batch)
+        return _finish_logs(self, logs, return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs on one batch, as NumPy arrays."""
+        out = self.predict_function((x,))
+        return nest.map_structure(lambda t: np.asarray(t.numpy()) if hasattr(t, "numpy")
+                                  else t, out)
+
+
+def _float_default(np_dtype):
+    return str(np.dtype(np_dtype)) if np.dtype(np_dtype) != np.float64 else "float64"
+
+
+def _batch_size(x):
+    first = nest.flatten(x)[0]
+    shape = first.shape
+    dim = shape[0] if len(shape) else 1
+    if dim is None:
+        from ...ops.array_ops import shape as tf_shape
+        return tf_shape(first)[0]
+    return int(dim)
+
+
+def _tensors(data):
+    return nest.map_structure(
+        lambda v: convert_to_tensor(v) if isinstance(v, np.ndarray) else v, data)
+
+
+def pythonify_logs(logs):
+    """Logs as a dict of Python floats, sorted by key (nested dicts flattened)."""
+    out = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            out.update(pythonify_logs(value))
+            continue
+        if hasattr(value, "numpy"):
+            value = value.numpy()
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.reshape(())
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            pass
+        out[key] = value
+    return out
+
+
+def flatten_metrics_in_order(model, logs):
+    names = []
+    for metric in model.metrics:
+        if isinstance(metric, CompileMetrics):
+            names += [m.name for m in metric.metrics]
+        else:
+            names.append(metric.name)
+    results = [logs[n] for n in names if n in logs]
+    results += [logs[k] for k in sorted(logs) if k not in names]
+    if len(results) == 1:
+        return results[0]
+    return results
+
+
+def _finish_logs(model, logs, return_dict):
+    logs = pythonify_logs(logs)
+    if return_dict:
+        return logs
+    return flatten_metrics_in_order(model, logs)

@@ -1,0 +1,75 @@
+"""Nadam (Adam with Nesterov momentum), Keras 3's update rule."""
+import numpy as np
+
+from ...ops.math_ops import cast, pow, sqrt, square  # noqa: A004
+from .optimizer import Optimizer
+
+__all__ = ["Nadam"]
+
+
+class Nadam(Optimizer):
+    """`tf.keras.optimizers.Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
+
+    With `t = iterations + 1` and `u_t = beta_1 * (1 - 0.5 * 0.96**t)`, the running product
+    `u_prod *= u_t` (once per step); `m`, `v` as Adam;
+    `m_hat = u_{t+1} * m / (1 - u_prod * u_{t+1}) + (1 - u_t) * g / (1 - u_prod)`,
+    `v_hat = v / (1 - beta_2**t)`, `var -= lr * m_hat / (sqrt(v_hat) + epsilon)`.
+    Example: `model.compile(optimizer="nadam", loss="mse")`.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name="nadam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        dtype = var_list[0].dtype if var_list else "float32"
+        self._u_product = self.add_variable((), initializer="ones", dtype=dtype,
+                                            name="u_product")
+
+    def apply(self, grads, trainable_variables=None):
+        grads = list(grads)
+        if not grads:
+            return
+        if not self.built and trainable_variables is not None:
+            self.build(list(trainable_variables))
+        dtype = self._u_product.dtype
+        step = cast(self.iterations + 1, dtype)
+        self._u_product.assign(self._u_product * cast(self.beta_1, dtype) *
+                               (1.0 - 0.5 * pow(cast(np.float32(0.96), dtype), step)))
+        super().apply(grads, trainable_variables)
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr = cast(learning_rate, dtype)
+        gradient = cast(gradient, dtype)
+        local_step = cast(self.iterations + 1, dtype)
+        next_step = cast(self.iterations + 2, dtype)
+        decay = cast(np.float32(0.96), dtype)
+        beta_1 = cast(self.beta_1, dtype)
+        beta_2 = cast(self.beta_2, dtype)
+        u_t = beta_1 * (1.0 - 0.5 * pow(decay, local_step))
+        u_t_1 = beta_1 * (1.0 - 0.5 * pow(decay, next_step))
+        u_product_t = cast(self._u_product, dtype)
+        u_product_t_1 = u_product_t * u_t_1
+        beta_2_power = pow(beta_2, local_step)
+        index = self._get_variable_index(variable)
+        m = self._momentums[index]
+        v = self._velocities[index]
+        m.assign_add((gradient - m) * (1 - beta_1))
+        v.assign_add((square(gradient) - v) * (1 - beta_2))
+        m_hat = u_t_1 * m / (1 - u_product_t_1) + (1 - u_t) * gradient / (1 - u_product_t)
+        v_hat = v / (1 - beta_2_power)
+        variable.assign_sub((m_hat * lr) / (sqrt(v_hat) + self.epsilon))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
+        return config

@@ -1,0 +1,117 @@
+"""`tf.keras.regularizers` (Keras 3): L1, L2, L1L2 and `get`.
+
+A regularizer is called on a weight and returns a scalar penalty that the layer adds to its
+losses (`Layer.add_weight(regularizer=...)`).
+
+    >>> tf.keras.regularizers.L2(0.1)(tf.constant([1.0, 2.0])).numpy()
+    0.5
+"""
+from ..ops import math_ops as M
+from ..tensor import convert_to_tensor
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
+           "deserialize"]
+
+
+def _factor(value, name, who):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{who}: `{name}` must be a number, got {value!r}") from None
+    if value < 0 or value != value:
+        raise ValueError(f"{who}: `{name}` must be a non-negative float, got {name}={value}")
+    return value
+
+
+class Regularizer:
+    """Base class: `__call__(x)` returns a scalar penalty; `get_config`/`from_config`."""
+
+    def __call__(self, x):
+        raise TypeError(f"{type(self).__name__} must define __call__(x) returning a scalar penalty")
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    """`l1 * sum(|x|) + l2 * sum(x^2)` (both default to 0.0)."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = _factor(l1, "l1", "L1L2")
+        self.l2 = _factor(l2, "l2", "L1L2")
+
+    def __call__(self, x):
+        x = convert_to_tensor(x)
+        total = None
+        if self.l1:
+            total = M.multiply(M.reduce_sum(M.abs(x)), self.l1)
+        if self.l2:
+            term = M.multiply(M.reduce_sum(M.square(x)), self.l2)
+            total = term if total is None else M.add(total, term)
+        if total is None:
+            total = M.multiply(M.reduce_sum(x), 0.0)
+        return total
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    """`l1 * sum(|x|)` (l1 defaults to 0.01)."""
+
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    """`l2 * sum(x^2)` (l2 defaults to 0.01)."""
+
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+l1, l2, l1_l2 = L1, L2, L1L2
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2}
+
+
+def serialize(regularizer):
+    """Keras 3's dict for a regularizer object."""
+    if regularizer is None:
+        return None
+    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
+            "config": regularizer.get_config(), "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    """The regularizer a name or serialized dict stands for."""
+    if isinstance(config, dict):
+        name, kwargs = config["class_name"], dict(config.get("config") or {})
+    else:
+        name, kwargs = config, {}
+    if custom_objects and name in custom_objects:
+        return custom_objects[name](**kwargs)
+    if name not in _CLASSES:
+        raise ValueError(f"Unknown regularizer: {name!r}. Valid names are {sorted(_CLASSES)} "
+                         f"(or pass a callable(weight) -> scalar).")
+    return _CLASSES[name].from_config(kwargs)
+
+
+def get(identifier):
+    """Resolve a `kernel_regularizer=`-style argument: None, a name, a dict, or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")

@@ -1,0 +1,13 @@
+"""`tf.keras.saving`: `.keras` model files, `.weights.h5` weights, and object serialization."""
+from .serialization import CustomObjectScope  # noqa: F401
+from .serialization import custom_object_scope  # noqa: F401
+from .serialization import deserialize_keras_object  # noqa: F401
+from .serialization import get_registered_object  # noqa: F401
+from .serialization import register_keras_serializable  # noqa: F401
+from .serialization import serialize_keras_object  # noqa: F401
+from ..models.saving_api import load_model  # noqa: F401
+
+
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """`keras.saving.save_model(model, "m.keras")`: same as `model.save(filepath)`."""
+    model.save(filepath, overwrite=overwrite, **kwargs)

@@ -1,0 +1,104 @@
+"""`.keras` model files (Keras 3's format): a zip holding `config.json` (the serialized model
+with its compile config), `metadata.json` (versions, date) and `model.weights.h5` (the weights
+in the `.weights.h5` layout, plus the optimizer's variables under `optimizer/vars`)."""
+import datetime
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from .serialization import deserialize_keras_object, serialize_keras_object
+from .weights_h5 import _h5py, read_groups, write_groups
+
+__all__ = ["save_model", "load_model", "load_weights_from_keras_file"]
+
+_CONFIG = "config.json"
+_METADATA = "metadata.json"
+_WEIGHTS = "model.weights.h5"
+KERAS_VERSION = "3.6.0"
+
+
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """Write `model` to `filepath` (must end in `.keras`)."""
+    filepath = str(filepath)
+    if kwargs.pop("save_format", None) not in (None, "keras"):
+        raise ValueError("autograph_jit saves whole models only in the Keras 3 `.keras` format.")
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
+    if not filepath.endswith(".keras"):
+        raise ValueError("Invalid filepath extension for saving. Please add the `.keras` "
+                         f"extension (Keras 3's format). Received: filepath={filepath}. For "
+                         "weights only, use `model.save_weights(\"name.weights.h5\")`.")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False.")
+    from ..models.model import _json_default
+    config = json.dumps(serialize_keras_object(model), default=_json_default)
+    metadata = json.dumps({"keras_version": KERAS_VERSION,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    h5py = _h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        write_groups(f, model)
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None and getattr(optimizer, "built", False):
+            group = f.require_group("optimizer/vars")
+            for i, v in enumerate(optimizer.variables):
+                group.create_dataset(str(i), data=np.asarray(v.numpy()))
+    with zipfile.ZipFile(filepath, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(_METADATA, metadata)
+        z.writestr(_CONFIG, config)
+        z.writestr(_WEIGHTS, buffer.getvalue())
+
+
+def _open(filepath):
+    filepath = str(filepath)
+    if not os.path.exists(filepath):
+        raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an "
+                         "accessible `.keras` zip file.")
+    if not zipfile.is_zipfile(filepath):
+        raise ValueError(f"File format not supported: filepath={filepath}. Keras 3 only "
+                         "supports V3 `.keras` files and legacy H5 format files (`.h5` "
+                         "extension); autograph_jit reads `.keras` files.")
+    return zipfile.ZipFile(filepath, "r")
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+    """The model stored in a `.keras` file (compiled as saved unless `compile=False`)."""
+    with _open(filepath) as z:
+        config = json.loads(z.read(_CONFIG))
+        weights = z.read(_WEIGHTS)
+    if not compile:
+        config.pop("compile_config", None)
+    model = deserialize_keras_object(config, custom_objects=custom_objects, compile=compile)
+    h5py = _h5py()
+    with h5py.File(io.BytesIO(weights), "r") as f:
+        if not model.built:
+            _build_from_config(model, config)
+        read_groups(f, model)
+        optimizer = getattr(model, "optimizer", None)
+        if compile and optimizer is not None and "optimizer/vars" in f:
+            stored = f["optimizer/vars"]
+            if not optimizer.built:
+                optimizer.build(model.trainable_variables)
+            if len(stored) == len(optimizer.variables):
+                for i, v in enumerate(optimizer.variables):
+                    v.assign(np.asarray(stored[str(i)]).astype(v.dtype.np_dtype))
+    return model
+
+
+def _build_from_config(model, config):
+    build = config.get("build_config") or {}
+    shape = build.get("input_shape")
+    if shape is not None:
+        from .serialization import _tuples
+        model.build(_tuples(shape))
+
+
+def load_weights_from_keras_file(model, filepath, skip_mismatch=False):
+    with _open(filepath) as z:
+        weights = z.read(_WEIGHTS)
+    h5py = _h5py()
+    with h5py.File(io.BytesIO(weights), "r") as f:
+        read_groups(f, model, skip_mismatch)

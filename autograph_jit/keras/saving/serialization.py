@@ -1,0 +1,216 @@
+"""Keras 3's object (de)serialization: `{"module", "class_name", "config", "registered_name"}`
+dicts for layers, models, losses, metrics, optimizers and the like, and `custom_objects`
+lookup (`keras.saving.serialize_keras_object` / `deserialize_keras_object`)."""
+import inspect
+
+__all__ = ["serialize_keras_object", "deserialize_keras_object", "register_keras_serializable",
+           "get_registered_object", "CustomObjectScope", "custom_object_scope"]
+
+_REGISTERED = {}
+_SCOPES = []
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Decorator registering a class or function under `package>name` for deserialization."""
+    def decorator(obj):
+        key = f"{package}>{name or obj.__name__}"
+        _REGISTERED[key] = obj
+        obj._registered_name = key
+        return obj
+    return decorator
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    for scope in reversed(_SCOPES):
+        if name in scope:
+            return scope[name]
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None
+
+
+class CustomObjectScope:
+    """`with keras.saving.CustomObjectScope({"MyLayer": MyLayer}):` makes names resolvable."""
+
+    def __init__(self, custom_objects):
+        self.custom_objects = dict(custom_objects or {})
+
+    def __enter__(self):
+        _SCOPES.append(self.custom_objects)
+        return self
+
+    def __exit__(self, *exc):
+        _SCOPES.pop()
+        return False
+
+
+custom_object_scope = CustomObjectScope
+
+
+def _module_of(obj):
+    cls = obj if inspect.isclass(obj) else type(obj)
+    mod = cls.__module__
+    if mod.startswith("autograph_jit.keras."):
+        parts = mod.split(".")
+        return "keras." + parts[2] if parts[2] not in ("models",) else "keras"
+    return mod
+
+
+def serialize_keras_object(obj):
+    """The Keras 3 dict for `obj` (plain Python values pass through)."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        return {"module": obj.__module__.replace("autograph_jit.", "", 1), "class_name":
+                "function", "config": obj.__name__,
+                "registered_name": getattr(obj, "_registered_name", obj.__name__)}
+    if hasattr(obj, "get_config"):
+        config = obj.get_config()
+        out = {"module": _module_of(obj), "class_name": type(obj).__name__,
+               "config": _plain(config),
+               "registered_name": getattr(type(obj), "_registered_name", None)}
+        from ..layers.layer import Layer
+        if isinstance(obj, Layer):
+            build = _build_config(obj)
+            if build is not None:
+                out["build_config"] = build
+            if hasattr(obj, "get_compile_config") and getattr(obj, "compiled", False):
+                out["compile_config"] = obj.get_compile_config()
+        return out
+    raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config()`.")
+
+
+def _plain(value):
+    import numpy as np
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if callable(value) and not isinstance(value, type) or hasattr(value, "get_config") \
+            and not isinstance(value, (str, bytes)):
+        return serialize_keras_object(value)
+    return value
+
+
+def _build_config(layer):
+    if not layer.built:
+        return None
+    shape = getattr(layer, "_build_input_shape", None)
+    if shape is None:
+        return None
+    return {"input_shape": _plain(shape)}
+
+
+def _all_classes():
+    from .. import layers, losses, metrics, models, optimizers
+    table = {}
+    for module in (optimizers, losses, metrics, layers, models):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                table.setdefault(name, obj)
+    from ..models.functional import Functional
+    table["Functional"] = Functional
+    for extra in ("initializers", "regularizers", "constraints", "activations"):
+        try:
+            module = __import__(f"autograph_jit.keras.{extra}", fromlist=["x"])
+        except ImportError:
+            continue
+        for name in dir(module):
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                table.setdefault(name, obj)
+    return table
+
+
+def _function(module_name, name):
+    import importlib
+    candidates = [module_name, "autograph_jit." + module_name if module_name else None,
+                  "autograph_jit.keras.losses", "autograph_jit.keras.metrics",
+                  "autograph_jit.keras.activations"]
+    for mod in candidates:
+        if not mod:
+            continue
+        try:
+            module = importlib.import_module(mod)
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            return getattr(module, name)
+    return None
+
+
+def deserialize_keras_object(config, custom_objects=None, **kwargs):
+    """The object a `serialize_keras_object` dict (or a class/function name) stands for."""
+    if config is None or isinstance(config, (bool, int, float)):
+        return config
+    if isinstance(config, (list, tuple)):
+        return [deserialize_keras_object(c, custom_objects) for c in config]
+    if isinstance(config, str):
+        found = get_registered_object(config, custom_objects)
+        if found is not None:
+            return found
+        return config
+    if not isinstance(config, dict) or "class_name" not in config:
+        return config
+    class_name = config["class_name"]
+    inner = config.get("config")
+    registered = config.get("registered_name")
+    if class_name == "function":
+        fn = get_registered_object(registered or inner, custom_objects) or \
+            get_registered_object(inner, custom_objects) or \
+            _function(config.get("module"), inner)
+        if fn is None:
+            raise TypeError(f"Could not locate function '{inner}'. Make sure custom classes "
+                            "and functions are passed in `custom_objects`.")
+        return fn
+    if class_name == "__tensor__" or class_name == "__numpy__":
+        import numpy as np
+        return np.asarray(inner["value"], dtype=inner.get("dtype"))
+    cls = get_registered_object(registered, custom_objects) if registered else None
+    if cls is None:
+        cls = get_registered_object(class_name, custom_objects)
+    if cls is None:
+        cls = _all_classes().get(class_name)
+    if cls is None:
+        raise TypeError(f"Could not locate class '{class_name}'. Make sure custom classes are "
+                        "decorated with `@keras.saving.register_keras_serializable()` or passed "
+                        "in `custom_objects`. Full object config: " + str(config))
+    params = inspect.signature(cls.from_config).parameters
+    if "custom_objects" in params:
+        obj = cls.from_config(inner, custom_objects=custom_objects)
+    else:
+        with CustomObjectScope(custom_objects or {}):
+            obj = cls.from_config(inner)
+    build = config.get("build_config")
+    if build and hasattr(obj, "built") and not obj.built and build.get("input_shape"):
+        try:
+            obj.build(_tuples(build["input_shape"]))
+        except Exception:  # a layer whose build needs more than a shape builds on first call
+            pass
+    compile_config = config.get("compile_config")
+    if compile_config and kwargs.get("compile", True) and hasattr(obj, "compile_from_config"):
+        obj.compile_from_config(compile_config, custom_objects)
+    return obj
+
+
+def _tuples(value):
+    if isinstance(value, list):
+        if all(v is None or isinstance(v, int) for v in value):
+            return tuple(value)
+        return [_tuples(v) for v in value]
+    return value
