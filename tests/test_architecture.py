@@ -27,7 +27,7 @@ LAYERS = [
     ("compiler", ["passes", "codegen", "config"]),
     ("tracing", ["tracing"]),
     ("api", ["", "debugging", "linalg", "math", "nn", "random", "demo", "keras",
-             "saved_model"]),
+             "saved_model", "train", "summary"]),
 ]
 
 # Upward imports that remain, each with the reason; remove an entry when its import goes away.

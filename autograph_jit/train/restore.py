@@ -139,8 +139,10 @@ class Restoration:
         self._restore_from(0, root)
 
     def restore_child(self, node_id, obj):
-        """A deferred child was created: match and restore it now."""
-        self._restore_from(node_id, obj)
+        """A deferred child was created: match and restore it now (called by
+        `AutoTrackable.__setattr__` and `notify_child`)."""
+        if node_id not in self.by_node:
+            self._restore_from(node_id, obj)
 
     def _restore_from(self, node_id, obj):
         try:
@@ -174,8 +176,6 @@ def notify_child(parent, name, value):
     if entry is None:
         return
     restoration, node_id = entry
-    if node_id in restoration.by_node:
-        return
     restoration.restore_child(node_id, value)
 
 
