@@ -28,7 +28,7 @@ def _array(value, name, dtype, dims, batched):
     """A JSON value -> NumPy array of `dtype`, checked against the signature's shape."""
     if isinstance(value, dict) and set(value) == {"b64"}:
         raise InvalidArgumentError(f"input {name!r}: b64 values are for DT_STRING inputs; this "
-                                   f"input is DT_{dtype.name.upper()}")
+                                   f"input is {dt_name(dtype)}")
     try:
         raw = np.asarray(value)
     except ValueError as e:
@@ -41,7 +41,7 @@ def _array(value, name, dtype, dims, batched):
     if raw.size == 0 and kind == "f":
         ok = True  # `[]` parses as float64
     if not ok:
-        got = {"U": "string", "O": "mixed or null values", "b": "bool", "f": "float",
+        got = {"U": "string", "O": "mixed or null", "b": "bool", "f": "float",
                "i": "integer", "u": "integer"}.get(kind, raw.dtype.name)
         raise InvalidArgumentError(f"input {name!r}: expected values of type "
                                    f"{dt_name(dtype)}, got {got} values")
@@ -70,7 +70,7 @@ def predict_inputs(doc, info):
         rows = doc["instances"]
         if not isinstance(rows, list) or not rows:
             raise InvalidArgumentError("'instances' must be a non-empty JSON list")
-        if len(names) == 1 and not (isinstance(rows[0], dict) and set(rows[0]) == set(names)):
+        if len(names) == 1 and not isinstance(rows[0], dict):
             columns = {names[0]: rows}
         else:
             columns = {}
@@ -82,7 +82,7 @@ def predict_inputs(doc, info):
             columns = {n: [row[n] for row in rows] for n in names}
         return {n: _array(v, n, *specs[n], True) for n, v in columns.items()}, "row"
     value = doc["inputs"]
-    if len(names) == 1 and not (isinstance(value, dict) and set(value) == set(names)):
+    if len(names) == 1 and not isinstance(value, dict):
         value = {names[0]: value}
     if not isinstance(value, dict) or set(value) != set(names):
         got = sorted(value) if isinstance(value, dict) else type(value).__name__

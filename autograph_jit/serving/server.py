@@ -113,7 +113,8 @@ class ModelServer:
         """Serve in a background thread; returns self."""
         for m in self.models.values():
             m.start_polling()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="rest-server",
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        name="rest-server",
                                         daemon=True)
         self._thread.start()
         return self
