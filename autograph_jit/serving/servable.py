@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import nest
 from ..errors import FailedPreconditionError, InvalidArgumentError
+from ..tensor import convert_to_tensor
 from ..tracing.concrete import _LEAF
 
 __all__ = ["Servable", "SignatureInfo"]
@@ -90,7 +91,6 @@ class Servable:
 
     def run(self, signature_name, inputs):
         """Run a signature on a dict name -> NumPy array; returns a dict name -> NumPy array."""
-        from ..tensor import convert_to_tensor
         info = self.signature(signature_name)
         args = [convert_to_tensor(inputs[n], d) for n, d, _ in info.inputs]
         out = info.signature(*args)
