@@ -23,6 +23,11 @@ def run_functions_eagerly(run_eagerly):
 
 
 def functions_run_eagerly():
+    """Returns whether `tf.function`s run eagerly (set by `run_functions_eagerly`).
+
+    >>> tf.config.functions_run_eagerly()
+    False
+    """
     return _state["run_eagerly"]
 
 
@@ -32,10 +37,28 @@ def debug_tracebacks():
 
 
 def set_debug_tracebacks(flag):
+    """Keeps (True) or hides (False) this library's frames in error tracebacks.
+
+    Hidden by default, so an error shows the user's own lines; the environment variable
+    AUTOGRAPH_JIT_FULL_TRACEBACKS=1 turns them on from the start.
+
+    Args:
+      flag: bool.
+    """
     _state["debug_tracebacks"] = bool(flag)
 
 
 def list_physical_devices(device_type=None):
+    """Returns the physical devices visible to this process, as TF does.
+
+    Args:
+      device_type: "CPU", "GPU" or None (all).
+
+    >>> tf.config.list_physical_devices("CPU")
+    [PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')]
+    >>> tf.config.list_physical_devices("GPU")
+    []
+    """
     from collections import namedtuple
     Device = namedtuple("PhysicalDevice", ["name", "device_type"])
     devices = [Device("/physical_device:CPU:0", "CPU")]

@@ -39,7 +39,7 @@ def init_scope():
     ...     with tf.init_scope():
     ...         eager = tf.executing_eagerly()
     ...     return x + 1, eager
-    >>> f(tf.constant(1))[1]
+    >>> bool(f(tf.constant(1))[1])
     True
     """
     return context.lifted()

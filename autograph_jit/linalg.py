@@ -4,7 +4,8 @@ from .ops.einsum_ops import einsum
 from .ops.linalg_ops import (
     band_part, cholesky, det, diag, diag_part, eigh, eigvalsh, inv, logdet, norm, qr, set_diag,
     slogdet, solve, svd, triangular_solve)
-from .ops.math_ops import matmul, reduce_sum, tensordot
+from .ops.math_ops import matmul, tensordot
+from .ops.math_ops import reduce_sum as _reduce_sum
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     """Transposes the last two dimensions of a tensor.
@@ -23,10 +24,10 @@ adjoint = matrix_transpose
 def trace(x, name=None):
     """Computes the trace of a tensor: the sum of each inner-most matrix's diagonal.
 
-    >>> tf.linalg.trace(tf.constant([[1.0, 2.0], [3.0, 4.0]])).numpy()
+    >>> float(tf.linalg.trace(tf.constant([[1.0, 2.0], [3.0, 4.0]])))
     5.0
     """
-    return reduce_sum(diag_part(x), axis=-1)
+    return _reduce_sum(diag_part(x), axis=-1)
 
 
 __all__ = ["adjoint", "band_part", "cholesky", "det", "diag", "diag_part", "eigh", "eigvalsh",

@@ -140,7 +140,7 @@ def py_function(func=None, inp=None, Tout=None, name=None):
     >>> @tf.function
     ... def f(x):
     ...     return tf.py_function(lambda t: t * 2, [x], tf.float32)
-    >>> f(tf.constant(3.0)).numpy()
+    >>> float(f(tf.constant(3.0)))
     6.0
     """
     if func is None:  # decorator form: @tf.py_function(Tout=tf.float32)

@@ -176,6 +176,11 @@ def numpy_text(arr, is_repr=False):
 
 
 def is_tensor(x):
+    """Checks whether `x` is a tensor (eager or symbolic) — not a NumPy array or list.
+
+    >>> tf.is_tensor(tf.constant(1)), tf.is_tensor([1])
+    (True, False)
+    """
     return isinstance(x, Tensor)
 
 

@@ -314,3 +314,151 @@ def test_gradient_of_a_variable_with_respect_to_itself_is_one():
     with tf.GradientTape() as tape:
         pass
     np.testing.assert_array_equal(tape.gradient(w, w).numpy(), [1.0, 1.0])
+
+
+# -- AutoGraph and the tf.function contract -----------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["cpu", "eager"])
+def test_python_numbers_changed_by_a_tensor_loop_become_loop_tensors(backend):
+    @tf.function(backend=backend)
+    def digits(n):
+        s = 0
+        i = 0
+        while i < n:  # `s` only becomes a tensor once `i` is one: both are carried
+            s = s * 10 + i
+            i += 1
+        return s
+
+    assert digits(tf.constant(4)).numpy() == 123
+
+
+def test_python_values_returned_from_a_function_come_back_as_tensors():
+    @tf.function
+    def f(x):
+        return 3, [1.0, 2.0], None
+
+    n, pair, nothing = f(tf.constant(1))
+    assert isinstance(n, tf.Tensor) and n.dtype == tf.int32 and n.numpy() == 3
+    assert [t.dtype for t in pair] == [tf.float32, tf.float32]
+    assert nothing is None
+
+
+def test_concrete_function_rejects_another_python_value_than_traced():
+    @tf.function
+    def f(x, b):
+        return x + b
+
+    cf = f.get_concrete_function(tf.constant(1), 2)
+    assert cf(tf.constant(1), 2).numpy() == 3
+    with pytest.raises(TypeError, match="argument 'b' was 2 .* passes 3"):
+        cf(tf.constant(1), 3)
+    with pytest.raises(TypeError, match="argument 'b' was 2"):
+        cf(tf.constant(1), b=3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'c'"):
+        cf(tf.constant(1), 2, c=1)
+
+
+def test_numpy_of_a_graph_tensor_that_leaked_out_is_an_attribute_error():
+    leaked = []
+
+    @tf.function
+    def f(x):
+        leaked.append(x + 1)
+        return x
+
+    f(tf.constant(1))
+    with pytest.raises(AttributeError, match="symbolic tensor"):
+        leaked[0].numpy()
+    assert not hasattr(leaked[0], "numpy")
+
+
+@pytest.mark.parametrize("fn", [tf.reduce_sum, tf.add, tf.exp])
+def test_unknown_keyword_errors_name_the_public_function(fn):
+    args = (tf.ones([2]),) if fn is not tf.add else (tf.ones([2]), tf.ones([2]))
+    with pytest.raises(TypeError, match=rf"^{fn.__name__}\(\) got an unexpected keyword"):
+        fn(*args, axsi=1)
+
+
+def test_int32_times_float32_is_type_error_traced_and_invalid_argument_eagerly():
+    @tf.function
+    def f(a, b):
+        return a * b
+
+    with pytest.raises(TypeError, match="does not match type int32"):
+        f(tf.constant(1), tf.constant(2.0))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.constant(1) * tf.constant(2.0)
+
+
+def test_gpu_backend_without_a_gpu_is_a_clear_unavailable_error_not_a_silent_fallback():
+    f = tf.function(lambda x: x + 1, backend="gpu", autograph=False)
+    with pytest.raises(tf.errors.UnavailableError, match="backend='cpu'"):
+        f(tf.constant(1))
+
+
+def test_importing_and_decorating_never_touches_cuda():
+    import subprocess
+    import sys
+    code = ("import sys, autograph_jit as tf\n"
+            "tf.function(lambda x: x, backend='gpu')\n"
+            "import autograph_jit.runtime.cuda_probe as p\n"
+            "assert p._answer is None, 'CUDA was probed'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "eager"])
+def test_dict_items_written_under_a_tensor_if_follow_the_branch_taken(backend):
+    @tf.function(backend=backend)
+    def pick(x):
+        d = {"a": 0.0, "keep": 5.0}
+        alias = d
+        if x > 0:
+            d["a"] = 1.0
+        else:
+            d["a"] = 2.0
+        return d["a"], alias["a"], d["keep"]
+
+    assert [float(t) for t in pick(tf.constant(1.0))] == [1.0, 1.0, 5.0]
+    assert [float(t) for t in pick(tf.constant(-1.0))] == [2.0, 2.0, 5.0]
+
+
+def test_dict_key_added_on_one_branch_only_is_a_located_value_error():
+    @tf.function
+    def f(x):
+        d = {"a": 0.0}
+        if x > 0:
+            d["b"] = 1.0
+        return d["a"]
+
+    with pytest.raises(ValueError, match="'d' has a different structure"):
+        f(tf.constant(1.0))
+
+
+def test_return_inside_try_whose_except_catches_returns_the_except_value():
+    def raiser():
+        raise ValueError("no")
+
+    @tf.function
+    def f(x):
+        try:
+            return raiser()
+        except ValueError:
+            return x + 1
+
+    assert f(tf.constant(1)).numpy() == 2
+
+
+def test_batch_jacobian_is_the_per_example_jacobian():
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    w = tf.constant(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.matmul(x, w) * x[:, :1]
+    got = tape.batch_jacobian(y, x).numpy()
+    xv, wv = x.numpy(), w.numpy()
+    want = np.zeros((2, 3, 2), np.float32)
+    for b in range(2):
+        want[b] = (wv.T * xv[b, 0])
+        want[b, :, 0] += xv[b] @ wv
+    np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -105,15 +105,34 @@ _fill = defop("fill", _fill_infer, _fill_kernel,
 
 
 def fill(dims, value, name=None):
+    """Creates a tensor of shape `dims` filled with the scalar `value` (its dtype).
+
+    >>> tf.fill([2, 2], 9).numpy()
+    array([[9, 9],
+           [9, 9]], dtype=int32)
+    """
     return apply(_fill, _shape_tensor(dims, "dims"), to_tensor(value))
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
+    """Creates a tensor with all elements set to zero.
+
+    Args:
+      shape: a list of ints, a 1-D int tensor, or an int. dtype: default float32.
+
+    >>> tf.zeros([2, 3]).shape
+    TensorShape([2, 3])
+    """
     dtype = dtypes.as_dtype(dtype)
     return fill(shape, convert_to_tensor(np.zeros((), dtype.np_dtype)))
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
+    """Creates a tensor with all elements set to one.
+
+    >>> tf.ones([2], tf.int32).numpy()
+    array([1, 1], dtype=int32)
+    """
     dtype = dtypes.as_dtype(dtype)
     return fill(shape, convert_to_tensor(np.ones((), dtype.np_dtype)))
 
@@ -131,16 +150,36 @@ _ones_like = defop("ones_like", _like_infer,
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002
+    """Creates a tensor of zeros with the shape (and dtype, unless given) of `input`.
+
+    >>> tf.zeros_like(tf.constant([[1, 2], [3, 4]])).numpy()
+    array([[0, 0],
+           [0, 0]], dtype=int32)
+    """
     return apply(_zeros_like, to_tensor(input), dtype=None if dtype is None else
                  dtypes.as_dtype(dtype))
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002
+    """Creates a tensor of ones with the shape (and dtype, unless given) of `input`.
+
+    >>> tf.ones_like(tf.constant([1.5, 2.5])).numpy()
+    array([1., 1.], dtype=float32)
+    """
     return apply(_ones_like, to_tensor(input), dtype=None if dtype is None else
                  dtypes.as_dtype(dtype))
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
+    """Constructs an identity matrix, or a batch of matrices.
+
+    Args:
+      num_rows, num_columns (default num_rows), batch_shape (leading dims), dtype.
+
+    >>> tf.eye(2).numpy()
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    """
     dtype = dtypes.as_dtype(dtype)
     n = static_ints(num_rows, "num_rows")
     m = n if num_columns is None else static_ints(num_columns, "num_columns")
@@ -203,6 +242,11 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
 
 
 def linspace(start, stop, num, name=None, axis=0):
+    """Generates `num` evenly-spaced values from `start` to `stop` (both included).
+
+    >>> tf.linspace(0.0, 1.0, 5).numpy()
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+    """
     start, stop = match_dtypes(start, stop, dtype_hint=dtypes.float32)
     if not start.dtype.is_floating:
         from .math_ops import cast
@@ -254,14 +298,29 @@ _size = defop("size", lambda in_types, out_type: TensorType(out_type, TensorShap
 
 
 def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    """Returns a 1-D int32 tensor holding the shape of `input` (known at run time).
+
+    >>> tf.shape(tf.zeros([2, 3])).numpy()
+    array([2, 3], dtype=int32)
+    """
     return apply(_shape, to_tensor(input), out_type=dtypes.as_dtype(out_type))
 
 
 def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    """Returns the number of elements of `input` as a scalar int32 tensor.
+
+    >>> int(tf.size(tf.zeros([2, 3])))
+    6
+    """
     return apply(_size, to_tensor(input), out_type=dtypes.as_dtype(out_type))
 
 
 def rank(input, name=None):  # noqa: A002
+    """Returns the rank (number of dimensions) of `input` as a scalar int32 tensor.
+
+    >>> int(tf.rank(tf.zeros([2, 3])))
+    2
+    """
     x = to_tensor(input)
     if x.shape.rank is not None:
         return constant(x.shape.rank, dtype=dtypes.int32)
@@ -280,10 +339,24 @@ _stop_gradient = defop("stop_gradient", lambda in_types: in_types[0], lambda x: 
 
 
 def identity(input, name=None):  # noqa: A002
+    """Returns a tensor with the same shape and contents as `input`.
+
+    >>> tf.identity(tf.constant([1, 2])).numpy()
+    array([1, 2], dtype=int32)
+    """
     return apply(_identity, to_tensor(input))
 
 
 def stop_gradient(input, name=None):  # noqa: A002
+    """Stops gradient computation: the value passes, the gradient is zero (None).
+
+    >>> x = tf.constant(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = x * tf.stop_gradient(x)
+    >>> float(tape.gradient(y, x))
+    3.0
+    """
     return apply(_stop_gradient, to_tensor(input))
 
 
@@ -337,6 +410,12 @@ _reshape = defop("reshape", _reshape_infer, _reshape_kernel,
 
 
 def reshape(tensor, shape, name=None):
+    """Reshapes a tensor; one dimension of `shape` may be -1 (inferred).
+
+    >>> tf.reshape(tf.range(6), [2, -1]).numpy()
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=int32)
+    """
     x = to_tensor(tensor)
     return apply(_reshape, x, _shape_tensor(shape))
 
@@ -361,6 +440,11 @@ _expand_dims = defop("expand_dims", _expand_dims_infer,
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002
+    """Returns a tensor with a length-1 axis inserted at index `axis`.
+
+    >>> tf.expand_dims(tf.zeros([2, 3]), 0).shape
+    TensorShape([1, 2, 3])
+    """
     return apply(_expand_dims, to_tensor(input), axis=int(static_axis(axis, "axis")))
 
 
@@ -392,6 +476,11 @@ _squeeze = defop("squeeze", _squeeze_infer, _squeeze_kernel,
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
+    """Removes dimensions of size 1 (all of them, or those listed in `axis`).
+
+    >>> tf.squeeze(tf.zeros([1, 2, 1, 3])).shape
+    TensorShape([2, 3])
+    """
     if axis is not None:
         axis = static_axis(axis, "axis")
         axis = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -427,6 +516,11 @@ _transpose = defop("transpose", _transpose_infer,
                    lambda x, perm: np.transpose(x, perm), vjp=_transpose_vjp, speculatable=True)
 
 def transpose(a, perm=None, conjugate=False, name="transpose"):
+    """Transposes `a`, permuting the dimensions by `perm` (default: reversed).
+
+    >>> tf.transpose(tf.zeros([2, 3, 4]), perm=[0, 2, 1]).shape
+    TensorShape([2, 4, 3])
+    """
     if perm is not None:
         perm = tuple(static_axis(perm, "perm"))
     return apply(_transpose, to_tensor(a), perm=perm)
@@ -467,6 +561,12 @@ _stack = defop("stack", _stack_infer, lambda *xs, axis: np.stack(xs, axis=axis),
 
 
 def stack(values, axis=0, name="stack"):
+    """Stacks a list of rank-R tensors into one rank-(R+1) tensor along `axis`.
+
+    >>> tf.stack([tf.constant([1, 2]), tf.constant([3, 4])], axis=1).numpy()
+    array([[1, 3],
+           [2, 4]], dtype=int32)
+    """
     staged = staged_lists.stacked(values)
     if staged is not None:
         return staged if int(axis) == 0 else staged_lists.move_first_axis(staged, int(axis))
@@ -503,6 +603,11 @@ _unstack = defop("unstack", _unstack_infer, _unstack_kernel, vjp=_unstack_vjp,
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
+    """Unpacks the given dimension of a rank-R tensor into a list of rank-(R-1) tensors.
+
+    >>> [t.numpy().tolist() for t in tf.unstack(tf.constant([[1, 2], [3, 4]]))]
+    [[1, 2], [3, 4]]
+    """
     x = to_tensor(value)
     if num is None:
         if x.shape.rank is None or x.shape[axis] is None:
@@ -564,6 +669,11 @@ _concat = defop("concat", _concat_infer, lambda *xs, axis: np.concatenate(xs, ax
 
 
 def concat(values, axis, name="concat"):
+    """Concatenates tensors along one dimension.
+
+    >>> tf.concat([tf.zeros([2, 3]), tf.ones([2, 1])], axis=1).shape
+    TensorShape([2, 4])
+    """
     staged = staged_lists.stacked(values)
     if staged is not None:  # [n, d0, d1, ...] -> the n elements joined along `axis`
         return staged_lists.join_first_axis(staged, int(static_axis(axis, "axis")))

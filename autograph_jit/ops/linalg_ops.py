@@ -82,8 +82,9 @@ def inv(input, adjoint=False, name=None):  # noqa: A002 (TF's argument name)
       input: a float32/float64 tensor of shape `[..., M, M]`.
       adjoint: invert the adjoint (transpose) instead.
 
-    >>> tf.linalg.inv(tf.constant([[2.0, 0.0], [0.0, 4.0]]))
-    <tf.Tensor: shape=(2, 2), dtype=float32, numpy=array([[0.5 , 0.  ], [0.  , 0.25]], dtype=float32)>
+    >>> tf.linalg.inv(tf.constant([[2.0, 0.0], [0.0, 4.0]])).numpy()
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]], dtype=float32)
     """
     return apply(_inverse, to_tensor(input), adjoint=bool(adjoint))
 
@@ -110,7 +111,7 @@ _det = defop("matrix_determinant", _det_infer,
 def det(input, name=None):  # noqa: A002 (TF's argument name)
     """Computes the determinant of one or more square matrices.
 
-    >>> tf.linalg.det(tf.constant([[1.0, 2.0], [3.0, 4.0]])).numpy()
+    >>> float(tf.linalg.det(tf.constant([[1.0, 2.0], [3.0, 4.0]])))
     -2.0
     """
     return apply(_det, to_tensor(input))
@@ -201,8 +202,9 @@ def solve(matrix, rhs, adjoint=False, name=None):
       rhs: `[..., M, K]` tensor of the same dtype.
       adjoint: solve with the transpose of `matrix` instead.
 
-    >>> tf.linalg.solve(tf.constant([[2.0, 0.0], [0.0, 4.0]]), tf.constant([[2.0], [2.0]]))
-    <tf.Tensor: shape=(2, 1), dtype=float32, numpy=array([[1. ], [0.5]], dtype=float32)>
+    >>> tf.linalg.solve(tf.constant([[2.0, 0.0], [0.0, 4.0]]), tf.constant([[2.0], [2.0]])).numpy()
+    array([[1. ],
+           [0.5]], dtype=float32)
     """
     return apply(_solve, to_tensor(matrix), to_tensor(rhs), adjoint=bool(adjoint))
 
@@ -245,8 +247,10 @@ def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
 
     Only the `lower` (or upper) triangle of `matrix` is read.
 
-    >>> tf.linalg.triangular_solve(tf.constant([[2.0, 0.0], [1.0, 1.0]]), tf.constant([[2.0], [3.0]]))
-    <tf.Tensor: shape=(2, 1), dtype=float32, numpy=array([[1.], [2.]], dtype=float32)>
+    >>> a = tf.constant([[2.0, 0.0], [1.0, 1.0]])
+    >>> tf.linalg.triangular_solve(a, tf.constant([[2.0], [3.0]])).numpy()
+    array([[1.],
+           [2.]], dtype=float32)
     """
     return apply(_tri_solve, to_tensor(matrix), to_tensor(rhs), lower=bool(lower),
                  adjoint=bool(adjoint))
@@ -637,7 +641,7 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
       axis: None (whole tensor as a vector), an int, or a pair of ints (matrix norm).
       keepdims: keep the reduced dimensions with length 1.
 
-    >>> tf.norm(tf.constant([3.0, 4.0])).numpy()
+    >>> float(tf.norm(tf.constant([3.0, 4.0])))
     5.0
     """
     from .math_ops import (abs as _abs, pow as _pow, reduce_max, reduce_sum, sqrt, square)

@@ -182,7 +182,7 @@ def _binary_fn(op):
     def fn(x, y, name=None):
         x, y = match_dtypes(x, y)
         return apply(op, x, y)
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
     return fn
 
@@ -214,10 +214,20 @@ def truediv(x, y, name=None):
 
 
 def divide(x, y, name=None):
+    """Computes Python-style division of `x` by `y` (integers give float64, as TF).
+
+    >>> tf.divide(tf.constant([6.0]), tf.constant([4.0])).numpy()
+    array([1.5], dtype=float32)
+    """
     return truediv(x, y)
 
 
 def floordiv(x, y, name=None):
+    """Divides `x / y` elementwise, rounding toward the most negative integer.
+
+    >>> tf.math.floordiv(tf.constant([7, -7]), 2).numpy()
+    array([ 3, -4], dtype=int32)
+    """
     x, y = match_dtypes(x, y)
     if x.dtype.is_floating:
         return floor(divide_(x, y))
@@ -232,11 +242,21 @@ minimum = _binary_fn(_minimum)
 
 
 def squared_difference(x, y, name=None):
+    """Returns `(x - y)(x - y)` elementwise.
+
+    >>> tf.math.squared_difference(tf.constant([1.0, 4.0]), 2.0).numpy()
+    array([1., 4.], dtype=float32)
+    """
     d = subtract(x, y)
     return multiply(d, d)
 
 
 def divide_no_nan(x, y, name=None):
+    """Computes `x / y`, returning 0 where `y` is zero.
+
+    >>> tf.math.divide_no_nan(tf.constant([1.0, 2.0]), tf.constant([0.0, 4.0])).numpy()
+    array([0. , 0.5], dtype=float32)
+    """
     x, y = match_dtypes(x, y)
     zero = zeros_like_(y)
     safe = where(equal(y, zero), ones_like_(y), y)
@@ -244,6 +264,11 @@ def divide_no_nan(x, y, name=None):
 
 
 def add_n(inputs, name=None):
+    """Returns the elementwise sum of a list of tensors of one shape and dtype.
+
+    >>> tf.add_n([tf.constant([1, 2]), tf.constant([3, 4])]).numpy()
+    array([4, 6], dtype=int32)
+    """
     inputs = list(inputs)
     if not inputs:
         raise ValueError("add_n needs at least one input")
@@ -321,7 +346,7 @@ _erf = _unary("erf", _erf_kernel,
 def _unary_fn(op):
     def fn(x, name=None):
         return apply(op, to_tensor(x))
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"Elementwise `{op.name}` (TF's tf.math.{op.name})."
     return fn
 
@@ -347,11 +372,21 @@ erf = _unary_fn(_erf)
 
 
 def round(x, name=None):  # noqa: A001
+    """Rounds to the nearest integer, halves to even (banker's rounding, as TF).
+
+    >>> tf.round(tf.constant([0.5, 1.5, 2.4])).numpy()
+    array([0., 2., 2.], dtype=float32)
+    """
     x = to_tensor(x)
     return x if x.dtype.is_integer else apply(_round, x)
 
 
 def log_sigmoid(x, name=None):
+    """Computes `log(sigmoid(x))` elementwise, stably for large |x|.
+
+    >>> round(float(tf.math.log_sigmoid(tf.constant(0.0))), 4)
+    -0.6931
+    """
     x = to_tensor(x)
     return negative(softplus_(negative(x)))
 
@@ -459,6 +494,11 @@ _cast = defop("cast", _cast_infer, _cast_kernel, vjp=_cast_vjp, elementwise=True
 
 
 def cast(x, dtype, name=None):
+    """Casts a tensor to a new dtype (floats to ints truncate toward zero).
+
+    >>> tf.cast(tf.constant([1.7, -1.7]), tf.int32).numpy()
+    array([ 1, -1], dtype=int32)
+    """
     dtype = dtypes.as_dtype(dtype)
     x = to_tensor(x)
     if x.dtype is dtype:
@@ -467,6 +507,11 @@ def cast(x, dtype, name=None):
 
 
 def saturate_cast(value, dtype, name=None):
+    """Casts to `dtype`, clamping values to the target type's range first.
+
+    >>> tf.saturate_cast(tf.constant([300.0, -5.0]), tf.uint8).numpy()
+    array([255,   0], dtype=uint8)
+    """
     dtype = dtypes.as_dtype(dtype)
     value = to_tensor(value)
     if dtype.is_integer or dtype.is_floating:
@@ -477,6 +522,11 @@ def saturate_cast(value, dtype, name=None):
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """Clips tensor values to the range [`clip_value_min`, `clip_value_max`].
+
+    >>> tf.clip_by_value(tf.constant([-2.0, 0.5, 3.0]), -1.0, 1.0).numpy()
+    array([-1. ,  0.5,  1. ], dtype=float32)
+    """
     t = to_tensor(t)
     return minimum(maximum(t, clip_value_min), clip_value_max)
 
@@ -650,7 +700,7 @@ def _reduce_fn(op):
     def fn(input_tensor, axis=None, keepdims=False, name=None):
         x = to_tensor(input_tensor)
         return apply(op, x, axis=_axis_attr(axis), keepdims=bool(keepdims))
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"TF's tf.math.{op.name}(input_tensor, axis=None, keepdims=False)."
     return fn
 
@@ -665,6 +715,11 @@ reduce_all = _reduce_fn(_reduce_all)
 
 
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """Computes `log(sum(exp(x)))` across dimensions, stably.
+
+    >>> round(float(tf.reduce_logsumexp(tf.constant([0.0, 0.0]))), 4)
+    0.6931
+    """
     x = to_tensor(input_tensor)
     from .array_ops import stop_gradient
     m = stop_gradient(reduce_max(x, axis=axis, keepdims=True))
@@ -679,12 +734,22 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """Computes the variance of elements across dimensions of a tensor.
+
+    >>> float(tf.math.reduce_variance(tf.constant([1.0, 3.0])))
+    1.0
+    """
     x = to_tensor(input_tensor)
     mean = reduce_mean(x, axis=axis, keepdims=True)
     return reduce_mean(square(subtract(x, mean)), axis=axis, keepdims=keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """Computes the standard deviation of elements across dimensions of a tensor.
+
+    >>> float(tf.math.reduce_std(tf.constant([1.0, 3.0])))
+    1.0
+    """
     return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
@@ -715,11 +780,21 @@ _argmin = defop("argmin", _arg_infer("argmin"), _arg_kernel(np.argmin))
 
 
 def argmax(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    """Returns the index of the largest value across an axis (int64 by default).
+
+    >>> tf.argmax(tf.constant([[1, 5], [7, 2]]), axis=1).numpy()
+    array([1, 0])
+    """
     return apply(_argmax, to_tensor(input), axis=0 if axis is None else int(static_axis(axis)),
                  output_type=dtypes.as_dtype(output_type))
 
 
 def argmin(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    """Returns the index of the smallest value across an axis (int64 by default).
+
+    >>> tf.argmin(tf.constant([[1, 5], [7, 2]]), axis=0).numpy()
+    array([0, 1])
+    """
     return apply(_argmin, to_tensor(input), axis=0 if axis is None else int(static_axis(axis)),
                  output_type=dtypes.as_dtype(output_type))
 
@@ -756,6 +831,11 @@ _cumsum = defop("cumsum", _cumsum_infer, _cumsum_kernel,
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Computes the cumulative sum of `x` along `axis` (`exclusive`, `reverse` as TF).
+
+    >>> tf.cumsum(tf.constant([1, 2, 3])).numpy()
+    array([1, 3, 6], dtype=int32)
+    """
     return apply(_cumsum, to_tensor(x), axis=int(static_axis(axis)), exclusive=bool(exclusive),
                  reverse=bool(reverse))
 
@@ -819,6 +899,14 @@ _matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp, specul
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, output_type=None, name=None):
+    """Multiplies matrix `a` by matrix `b` (batched over leading dims, broadcast).
+
+    Args:
+      transpose_a/transpose_b (or adjoint_a/adjoint_b): transpose the operand first.
+
+    >>> tf.matmul(tf.ones([2, 3]), tf.ones([3, 4])).shape
+    TensorShape([2, 4])
+    """
     a, b = match_dtypes(a, b)
     return apply(_matmul, a, b, transpose_a=bool(transpose_a or adjoint_a),
                  transpose_b=bool(transpose_b or adjoint_b))

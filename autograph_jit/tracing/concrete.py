@@ -4,6 +4,8 @@ A call converts its tensor leaves, runs the graph (the interpreter, or a compile
 packs the results into the traced output structure. Variables are captured by reference: the
 graph reads their current values at call time and writes them in place.
 """
+import inspect
+
 import numpy as np
 
 from .. import nest
@@ -20,6 +22,28 @@ from .structure import LEAF as _LEAF
 _CPU_SETUP = forksafe.RLock()
 
 
+def _python_value_matches(want, got):
+    """A call's leaf against the trace's: tensors only against specs, Python values equal."""
+    if hasattr(want, "is_compatible_with") or hasattr(want, "_as_tensor"):  # a spec / Variable
+        return hasattr(got, "dtype") or isinstance(got, (int, float, np.ndarray))
+    if hasattr(got, "dtype") and not isinstance(got, (np.generic,)):
+        return False
+    if want is got:
+        return True
+    try:
+        if isinstance(want, float) and isinstance(got, float) and want != want:
+            return got != got  # NaN keys like NaN
+        return type(want) is type(got) and bool(want == got)
+    except Exception:  # noqa: BLE001 - an object without a usable ==
+        return False
+
+
+def _describe(value):
+    if hasattr(value, "is_compatible_with"):
+        return "a tensor"
+    return repr(value) if len(repr(value)) < 60 else type(value).__name__
+
+
 def _wrap_output(arr, dtype):
     """An EagerTensor over a fresh native output (right dtype already): no checks, no copy."""
     arr.setflags(write=False)  # (twice as fast as arr.flags.writeable = False)
@@ -30,6 +54,18 @@ def _wrap_output(arr, dtype):
 
 
 class ConcreteFunction:
+    """One traced graph of a `tf.function` for one input signature: callable, and inspectable.
+
+    Get one with `f.get_concrete_function(*args_or_specs)`. Besides calling it, read every
+    stage: `graph` (as traced), `optimized_graph`, `llvm_ir()`, `asm()`, `explain()`,
+    `to_dot()`, `structured_input_signature`, `inputs`, `outputs`.
+
+    >>> f = tf.function(lambda x: x * 2)
+    >>> cf = f.get_concrete_function(tf.TensorSpec([None], tf.float32))
+    >>> cf(tf.constant([1.0, 2.0])).numpy()
+    array([2., 4.], dtype=float32)
+    """
+
     def __init__(self, name, graph, input_tensors, output_tensors, output_structure,
                  structured_input_signature, python_function, backend="eager", trace_seconds=0.0):
         self.name = name
@@ -94,6 +130,7 @@ class ConcreteFunction:
                 if result is not MISS:
                     return result
         from .signature import call_key
+        self._check_python_args(args, kwargs)
         tensors = []
         for a in nest.flatten((args, kwargs)):
             call_key(a, tensors, [])
@@ -110,6 +147,41 @@ class ConcreteFunction:
         if key is not None and len(self._fast_calls) < FAST_CACHE_LIMIT:
             self._fast_calls[key] = fast_caller(self, tensors)
         return result
+
+    def _check_python_args(self, args, kwargs):
+        """Python values are part of a trace: a call must pass the ones it was traced with, and
+        no unknown keyword (TF raises TypeError too; using the traced value would be silent)."""
+        fn = self.python_function
+        sig = self.structured_input_signature
+        if fn is None or not isinstance(sig, tuple) or len(sig) != 2:
+            return
+        try:
+            params = inspect.signature(fn)
+            traced = params.bind(*sig[0], **sig[1])
+        except (TypeError, ValueError):
+            return  # (a signature this check cannot map, e.g. a bound method's self)
+        try:
+            given = params.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.name}(): {e}. This ConcreteFunction was traced for "
+                            f"{self.pretty_printed_signature()}") from None
+        traced.apply_defaults()
+        given.apply_defaults()
+        for name, want in traced.arguments.items():
+            got = given.arguments.get(name)
+            try:
+                pairs = list(zip(nest.flatten(want), nest.flatten(got)))
+                same_shape = len(nest.flatten(want)) == len(nest.flatten(got))
+            except (TypeError, ValueError):
+                pairs, same_shape = [], False
+            bad = not same_shape or any(
+                not _python_value_matches(w, g) for w, g in pairs)
+            if bad:
+                raise TypeError(
+                    f"{self.name}(): argument {name!r} was {_describe(want)} when this "
+                    f"ConcreteFunction was traced, but the call passes {_describe(got)}. Python "
+                    f"values are fixed in a trace: call the tf.function itself (it traces again) "
+                    f"or get a concrete function for the new value.")
 
     def _call_flat(self, tensors):
         builder = context.current_builder()

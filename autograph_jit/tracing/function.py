@@ -18,7 +18,8 @@ import numpy as np
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
-from ..runtime import forksafe
+from ..errors import UnavailableError, UnimplementedError
+from ..runtime import cuda_probe, forksafe
 from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
@@ -354,6 +355,8 @@ class Function:
         return _ag.convert_for_tracing(self.python_function)
 
     def _trace_once(self, fn, names, values, arg_key, allow_variables):
+        if self.backend == "gpu":
+            _refuse_gpu(self._name)
         self._tracing_count += 1
         builder = GraphBuilder(self._name)
         builder.allow_variable_creation = allow_variables and not self._first_trace_done
@@ -510,6 +513,18 @@ def _rebuild_call(signature, names, values):
     return args, kwargs
 
 
+def _refuse_gpu(name):
+    """backend="gpu" must never run silently on the interpreter: say what is missing."""
+    available, why = cuda_probe.probe()
+    if not available:
+        raise UnavailableError(
+            None, None, f"tf.function {name}: backend='gpu' needs an NVIDIA GPU, but {why}. Use "
+            "backend='cpu' (the default: native code) or backend='eager' (the interpreter).")
+    raise UnimplementedError(
+        None, None, f"tf.function {name}: backend='gpu': a CUDA device is present ({why}), but "
+        "this version has no GPU code generator yet. Use backend='cpu'.")
+
+
 def _spec_of(v):
     from .. import nest
     return nest.map_structure(lambda x: TensorSpec(x.shape, x.dtype) if isinstance(x, Tensor)
@@ -517,12 +532,16 @@ def _spec_of(v):
 
 
 def _collect_outputs(outputs, builder):
-    """Graph results for the tensor leaves of `outputs`; the structure keeps Python values."""
+    """Graph results for the tensor leaves of `outputs`; the structure keeps other values.
+
+    Python numbers and NumPy values come back as tensors, as in TF (a function returning `3`
+    returns `tf.Tensor(3)`); None and other objects are kept as they are."""
     from .. import nest
     flat = nest.flatten(outputs)
     values, tensors, structure_leaves = [], [], []
     for leaf in flat:
-        if isinstance(leaf, Tensor) or hasattr(leaf, "_as_tensor"):
+        if isinstance(leaf, Tensor) or hasattr(leaf, "_as_tensor") or \
+                isinstance(leaf, (int, float, np.ndarray, np.generic)):
             t = convert_to_tensor(leaf)
             values.append(builder.value_of(t))
             tensors.append(t)

@@ -8,6 +8,10 @@ _BOOL_HINT = (
     "convert the `if`/`while` statement (tf.function(autograph=True), the default).")
 
 
+class SymbolicValueError(AttributeError, TypeError):
+    """A symbolic tensor's value was asked for (TF raises AttributeError: no `numpy`)."""
+
+
 class SymbolicTensor(Tensor):
     __slots__ = ("_val", "_builder")
     _is_symbolic = True
@@ -50,10 +54,15 @@ class SymbolicTensor(Tensor):
             return self._val.type.value
         return self._builder.evaluate_constant(self._val)
 
+    @property
     def numpy(self):
-        raise TypeError(f"{self.name} is a symbolic tensor inside a tf.function: it has no value "
-                        "while the function is traced. Return it from the function, or use "
-                        "tf.print to see its value at run time.")
+        # An AttributeError, as TF's graph tensors have no `numpy` (hasattr(t, "numpy") is
+        # False); also a TypeError, for code that caught this library's earlier error type.
+        raise SymbolicValueError(
+            f"'{self.name}' is a symbolic tensor of a tf.function's graph: it has no value (no "
+            "`numpy()`) while the function is traced, nor afterwards when it was kept in a Python "
+            "list or attribute. Return it from the function instead, or use tf.print to see its "
+            "value at run time.")
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(f"Cannot convert the symbolic tensor {self.name} to a NumPy array: its "

@@ -42,7 +42,7 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
             val_data = data_adapter.make_data(validation_data, steps=validation_steps)
     callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                  model=model, verbose=verbose, epochs=epochs,
-                                 steps=data.steps)
+                                 steps=getattr(data, "known_steps", data.steps))
     model.stop_training = False
     model._initial_epoch = None
     callback_list.on_train_begin()
