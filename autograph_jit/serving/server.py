@@ -5,22 +5,16 @@ each keep-alive request) and HTTP/1.1 keep-alive."""
 import http.server
 import json
 import logging
-import re
 import socket
 import threading
 
-from ..errors import InvalidArgumentError, NotFoundError
-from . import rest
-from .batching import BatchScheduler
-from .model_manager import ModelManager
+from ..errors import InvalidArgumentError
+from .app import DEFAULT_MAX_BODY_BYTES, RestApp
 from .status import PayloadTooLargeError, error_body, http_status
 
-__all__ = ["ModelServer"]
+__all__ = ["ModelServer", "DEFAULT_MAX_BODY_BYTES"]
 
 _log = logging.getLogger("autograph_jit.serving")
-_ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?"
-                    r"(?P<rest>/metadata|:predict|:classify|:regress)?$")
-DEFAULT_MAX_BODY_BYTES = 64 << 20
 
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
@@ -98,12 +92,19 @@ class ModelServer:
 
     def __init__(self, model_name, model_base_path, host="127.0.0.1", port=8501, batching=None,
                  poll_seconds=1.0, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
-        self.models = {model_name: ModelManager(model_name, model_base_path, poll_seconds)}
-        self.scheduler = BatchScheduler(batching) if batching is not None else None
-        self.max_body_bytes = max_body_bytes
+        self.app = RestApp(model_name, model_base_path, batching=batching,
+                           poll_seconds=poll_seconds, max_body_bytes=max_body_bytes)
         self._httpd = _HTTPServer((host, port), _Handler)
-        self._httpd.app = self
+        self._httpd.app = self.app
         self._thread = None
+
+    @property
+    def models(self):
+        return self.app.models
+
+    @property
+    def scheduler(self):
+        return self.app.scheduler
 
     @property
     def port(self):
@@ -111,8 +112,7 @@ class ModelServer:
 
     def start(self):
         """Serve in a background thread; returns self."""
-        for m in self.models.values():
-            m.start_polling()
+        self.app.start_polling()
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         name="rest-server",
                                         daemon=True)
@@ -121,8 +121,7 @@ class ModelServer:
 
     def serve_forever(self):
         """Serve in this thread until interrupted (the command line's mode)."""
-        for m in self.models.values():
-            m.start_polling()
+        self.app.start_polling()
         try:
             self._httpd.serve_forever()
         finally:
@@ -138,53 +137,10 @@ class ModelServer:
 
     def _shutdown_rest(self):
         self._httpd.server_close()
-        for m in self.models.values():
-            m.stop()
-        if self.scheduler is not None:
-            self.scheduler.stop()
+        self.app.close()
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
-
-    # -- routing ---------------------------------------------------------------------------------
-    def handle(self, method, path, body):
-        """One REST request -> (HTTP status, JSON document); errors raise tf.errors.*."""
-        path = path.split("?", 1)[0]
-        m = _ROUTE.match(path)
-        if m is None:
-            raise NotFoundError(f"Malformed request: {method} {path}")
-        manager = self.models.get(m["name"])
-        if manager is None:
-            raise NotFoundError(f"Servable not found for request: Latest({m['name']}) (this "
-                                f"server serves {sorted(self.models)})")
-        version = m["version"]
-        if version is not None and not version.isdigit():
-            raise InvalidArgumentError(f"Malformed request: version {version!r} is not a number")
-        action = m["rest"]
-        if method == "GET":
-            if action is None:
-                return 200, manager.status(version)
-            if action == "/metadata":
-                return 200, manager.get(version).metadata()
-        elif method == "POST" and action in (":predict", ":classify", ":regress"):
-            servable = manager.get(version)
-            doc = rest.parse_json(body)
-            info = servable.signature(doc.get("signature_name"))
-            if action == ":predict":
-                inputs, style = rest.predict_inputs(doc, info)
-                return 200, rest.format_predict(self._run(servable, info, inputs), style, info)
-            inputs = rest.examples_inputs(doc, info)
-            outputs = self._run(servable, info, inputs)
-            if action == ":classify":
-                return 200, rest.format_classify(outputs, info)
-            return 200, rest.format_regress(outputs, info)
-        raise NotFoundError(f"Malformed request: {method} {path}")
-
-    def _run(self, servable, info, inputs):
-        if self.scheduler is None:
-            return servable.run(info.name, inputs)
-        key = (servable.name, servable.version, id(servable), info.name)
-        return self.scheduler.submit(key, lambda merged: servable.run(info.name, merged), inputs)
