@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from ..errors import OpError
 from .batching_config import BatchingParameters, load_batching_parameters
 from .server import DEFAULT_MAX_BODY_BYTES, ModelServer
 
@@ -47,14 +48,18 @@ def main(argv=None):
     """Run the server until interrupted."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    batching = None
-    if args.enable_batching:
-        batching = load_batching_parameters(args.batching_parameters_file) \
-            if args.batching_parameters_file else BatchingParameters()
-    server = ModelServer(args.model_name, args.model_base_path, host=args.rest_api_host,
-                         port=args.rest_api_port, batching=batching,
-                         poll_seconds=args.file_system_poll_wait_seconds,
-                         max_body_bytes=args.max_body_bytes)
+    try:
+        batching = None
+        if args.enable_batching:
+            batching = load_batching_parameters(args.batching_parameters_file) \
+                if args.batching_parameters_file else BatchingParameters()
+        server = ModelServer(args.model_name, args.model_base_path, host=args.rest_api_host,
+                             port=args.rest_api_port, batching=batching,
+                             poll_seconds=args.file_system_poll_wait_seconds,
+                             max_body_bytes=args.max_body_bytes)
+    except (OpError, OSError) as e:
+        print(f"error: {getattr(e, 'message', None) or e}", file=sys.stderr)
+        return 1
     print(f"Exporting HTTP/REST API at:{args.rest_api_host}:{server.port} ...", flush=True)
     try:
         server.serve_forever()

@@ -70,3 +70,18 @@ def test_command_line_server_serves_predict_with_batching(model_root, tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_missing_model_folder_exits_1_with_a_message(tmp_path, capsys):
+    from autograph_jit.serving.__main__ import main
+    assert main([f"--model_base_path={tmp_path / 'none'}", "--rest_api_port=0"]) == 1
+    assert "no loadable model version" in capsys.readouterr().err
+
+
+def test_bad_batching_file_exits_1_naming_the_field(model_root, tmp_path, capsys):
+    from autograph_jit.serving.__main__ import main
+    params = tmp_path / "b.txt"
+    params.write_text("max_batch_size { value: -3 }")
+    assert main([f"--model_base_path={model_root / 'linear'}", "--rest_api_port=0",
+                 "--enable_batching", f"--batching_parameters_file={params}"]) == 1
+    assert "max_batch_size must be >= 1" in capsys.readouterr().err
