@@ -186,6 +186,11 @@ def save(obj, export_dir, signatures=None, options=None):
                 fn = fn.get_concrete_function() if fn.input_signature is not None else \
                     _traced(fn)[0]
             sigs[key] = saver.function(fn, f"signature_{key}")
+    else:
+        from .default_signature import default_signature
+        fn = default_signature(obj)
+        if fn is not None:
+            sigs["serving_default"] = saver.function(fn, "signature_serving_default")
     meta = {"format": FORMAT, "version": VERSION,
             "variables": [{"key": saver.var_key(v), "name": v.name, "dtype": v.dtype.name,
                            "shape": list(v.shape.as_tuple()), "trainable": v.trainable}
