@@ -15,7 +15,7 @@ codegen, the runtime) can import it.
         print(e.op, e.error_code)      # reshape 3
 """
 
-__all__ = [
+__all__ = ["SymbolicValueError", 
     "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
     "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
     "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
@@ -311,4 +311,14 @@ class SaveError(ValueError):
 
     Fix: the message names the object or op attribute; give the tf.function an `input_signature`
     or keep the value in a tf.Variable.
+    """
+
+
+class SymbolicValueError(AttributeError, TypeError):
+    """A symbolic tensor's value (`.numpy()`) was asked for: it has none while a function is
+    traced, nor afterwards when it leaked out in a Python list or attribute.
+
+    An AttributeError as in TF (a graph tensor has no `numpy`: `hasattr(t, "numpy")` is False),
+    and a TypeError for code written against this library's earlier error. Fix: return the
+    tensor from the tf.function, or tf.print it to see its value at run time.
     """
