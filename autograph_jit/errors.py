@@ -24,7 +24,7 @@ __all__ = [
     "FailedPreconditionError", "AbortedError", "OutOfRangeError", "UnimplementedError",
     "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
     "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
-    "OptimizerError", "FallbackError", "SaveError",
+    "OptimizerError", "FallbackError", "SaveError", "HostOnlyError",
     "exception_type_from_error_code", "error_code_from_exception_type",
 ]
 
@@ -311,4 +311,13 @@ class SaveError(ValueError):
 
     Fix: the message names the object or op attribute; give the tf.function an `input_signature`
     or keep the value in a tf.Variable.
+    """
+
+
+class HostOnlyError(TypeError):
+    """A host-only function (tf.io parsing and serialization, tf.sparse) got a symbolic tensor:
+    autograph_jit has no string tensors inside graphs.
+
+    Inside `Dataset.map` (and filter, scan, ...) it switches the function to eager execution;
+    elsewhere, fix: call the function eagerly, or inside a `Dataset.map`.
     """
