@@ -64,6 +64,11 @@ from .ops.io_ops import tf_print as print  # noqa: E402, F401
 from . import random  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
 from . import errors, linalg, math  # noqa: E402, F401
+from .ops.einsum_ops import einsum  # noqa: E402,F401
+from .ops.linalg_ops import norm  # noqa: E402,F401
+from .custom_gradient import custom_gradient  # noqa: E402,F401
+from .py_function import numpy_function, py_function  # noqa: E402,F401
+from .eager_context import device, executing_eagerly, init_scope  # noqa: E402,F401
 from . import keras  # noqa: E402,F401
 from .keras.initializers import (  # noqa: E402,F401
     constant_initializer, ones_initializer, random_normal_initializer, random_uniform_initializer,
@@ -85,5 +90,16 @@ from .sparse import SparseTensor  # noqa: E402,F401
 from . import summary  # noqa: E402,F401
 
 newaxis = None
+
+
+def _package_version():
+    from importlib import metadata
+    try:
+        return metadata.version("autograph_jit")
+    except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+        return "0.1.0"
+
+
+__version__ = _package_version()
 
 _operators.install_on(Tensor)

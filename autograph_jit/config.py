@@ -23,6 +23,11 @@ def run_functions_eagerly(run_eagerly):
 
 
 def functions_run_eagerly():
+    """Returns whether `tf.function`s run eagerly (set by `run_functions_eagerly`).
+
+    >>> tf.config.functions_run_eagerly()
+    False
+    """
     return _state["run_eagerly"]
 
 
@@ -32,10 +37,28 @@ def debug_tracebacks():
 
 
 def set_debug_tracebacks(flag):
+    """Keeps (True) or hides (False) this library's frames in error tracebacks.
+
+    Hidden by default, so an error shows the user's own lines; the environment variable
+    AUTOGRAPH_JIT_FULL_TRACEBACKS=1 turns them on from the start.
+
+    Args:
+      flag: bool.
+    """
     _state["debug_tracebacks"] = bool(flag)
 
 
 def list_physical_devices(device_type=None):
+    """Returns the physical devices visible to this process, as TF does.
+
+    Args:
+      device_type: "CPU", "GPU" or None (all).
+
+    >>> tf.config.list_physical_devices("CPU")
+    [PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')]
+    >>> tf.config.list_physical_devices("GPU")
+    []
+    """
     from collections import namedtuple
     Device = namedtuple("PhysicalDevice", ["name", "device_type"])
     devices = [Device("/physical_device:CPU:0", "CPU")]
@@ -104,6 +127,31 @@ class experimental:
     @staticmethod
     def set_memory_growth(device, enable):
         return None
+
+    @staticmethod
+    def set_trace_cache_size(size):
+        """How many concrete functions (traces) each tf.function keeps, least recently used
+        dropped first (beyond TF, whose cache is unbounded). Default 64, or
+        $AUTOGRAPH_JIT_TRACE_CACHE_SIZE; a function's `experimental_trace_cache_size=` wins.
+
+        Example: `tf.config.experimental.set_trace_cache_size(16)`."""
+        _state["trace_cache_size"] = _positive_size(size, "set_trace_cache_size")
+
+    @staticmethod
+    def get_trace_cache_size():
+        """The number of traces each tf.function keeps (set_trace_cache_size)."""
+        return _state["trace_cache_size"]
+
+
+def _positive_size(size, what):
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"{what}: the cache size must be an int >= 1, got {size!r}")
+    return size
+
+
+_state["trace_cache_size"] = _positive_size(
+    int(os.environ.get("AUTOGRAPH_JIT_TRACE_CACHE_SIZE", "") or 64),
+    "AUTOGRAPH_JIT_TRACE_CACHE_SIZE")
 
 
 class optimizer:

@@ -11,20 +11,44 @@ from .ops import math_ops as m, nn_ops
 
 
 def count_nonzero(input, axis=None, keepdims=False, dtype="int64", name=None):  # noqa: A002
+    """Computes the number of nonzero elements across dimensions of a tensor.
+
+    Args:
+      input: a tensor. axis: dimensions to reduce (None: all). keepdims: keep reduced dims.
+      dtype: the output dtype (int64 by default, as TF).
+
+    >>> int(tf.math.count_nonzero(tf.constant([0, 1, 2, 0])))
+    2
+    """
     x = m.to_tensor(input)
     zero = m.zeros_like_(x)
     return m.reduce_sum(m.cast(m.not_equal(x, zero), dtype), axis=axis, keepdims=keepdims)
 
 
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """Computes the Euclidean norm of elements across dimensions of a tensor.
+
+    >>> float(tf.math.reduce_euclidean_norm(tf.constant([3.0, 4.0])))
+    5.0
+    """
     return m.sqrt(m.reduce_sum(m.square(input_tensor), axis=axis, keepdims=keepdims))
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None):
+    """Normalizes along `axis` using an L2 norm: `x / sqrt(max(sum(x**2), epsilon))`.
+
+    >>> tf.math.l2_normalize(tf.constant([3.0, 4.0])).numpy()
+    array([0.6, 0.8], dtype=float32)
+    """
     x = m.to_tensor(x)
     sq = m.reduce_sum(m.square(x), axis=axis, keepdims=True)
     return m.multiply(x, m.rsqrt(m.maximum(sq, epsilon)))
 
 
 def softplus(features, name=None):
+    """Computes elementwise softplus: `log(exp(features) + 1)`.
+
+    >>> round(float(tf.math.softplus(tf.constant(0.0))), 4)
+    0.6931
+    """
     return nn_ops.softplus(features)

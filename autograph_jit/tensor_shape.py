@@ -7,6 +7,14 @@ __all__ = ["TensorShape", "as_shape"]
 
 
 class TensorShape:
+    """The shape of a tensor: a list of dimensions, each an int or None (unknown while
+    tracing), or an unknown rank (`TensorShape(None)`).
+
+    >>> s = tf.TensorShape([None, 784])
+    >>> s.rank, s.as_list(), s.is_fully_defined()
+    (2, [None, 784], False)
+    """
+
     __slots__ = ("_dims",)
 
     def __init__(self, dims):

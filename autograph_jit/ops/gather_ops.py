@@ -221,6 +221,11 @@ _gather_nd_grad = defop(
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
+    """Gathers slices from `params` into a tensor with shape given by `indices`.
+
+    >>> tf.gather_nd(tf.constant([[1, 2], [3, 4]]), [[0, 1], [1, 0]]).numpy()
+    array([2, 3], dtype=int32)
+    """
     p = to_tensor(params)
     i = indices if isinstance(indices, Tensor) else to_tensor(indices, dtype_hint=dtypes.int32)
     return apply(_gather_nd, p, i, batch_dims=int(batch_dims))
@@ -390,6 +395,11 @@ def _direction(direction):
 
 
 def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    """Returns the indices that sort a tensor along an axis ("ASCENDING"/"DESCENDING").
+
+    >>> tf.argsort(tf.constant([3, 1, 2])).numpy()
+    array([1, 2, 0], dtype=int32)
+    """
     x = to_tensor(values)
     if x.shape.rank is not None and x.shape.rank > 0:
         axis = tr.normalize_axis("argsort", int(axis), x.shape.rank)

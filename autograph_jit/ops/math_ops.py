@@ -74,9 +74,26 @@ def broadcast_like(x, like):
 # ----------------------------------------------------------------------------------------------
 
 
+def _shape_checked(infer, kernel):
+    """`kernel`, re-running the type rule `infer` on the actual shapes when NumPy refuses them:
+    a trace with unknown dims leaves the shape check to run time (the interpreter, host kernels),
+    where it must raise eager's InvalidArgumentError, not NumPy's ValueError."""
+    def run(*arrays, **attrs):
+        try:
+            return kernel(*arrays, **attrs)
+        except InvalidArgumentError:
+            raise
+        except ValueError:
+            infer([TensorType(dtypes.as_dtype(np.asarray(a).dtype), TensorShape(np.shape(a)))
+                   for a in arrays], **attrs)
+            raise
+    run.__name__ = getattr(kernel, "__name__", "kernel")
+    return run
+
+
 def _binary(name, kernel, vjp=None, allowed=tr.NUMERIC, out_dtype=None, **kw):
-    return defop(name, tr.make_elementwise(name, allowed, out_dtype), kernel, vjp=vjp,
-                 elementwise=True, **kw)
+    infer = tr.make_elementwise(name, allowed, out_dtype)
+    return defop(name, infer, _shape_checked(infer, kernel), vjp=vjp, elementwise=True, **kw)
 
 
 def _check_int_div(x, y):
@@ -182,7 +199,7 @@ def _binary_fn(op):
     def fn(x, y, name=None):
         x, y = match_dtypes(x, y)
         return apply(op, x, y)
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
     return fn
 
@@ -214,10 +231,20 @@ def truediv(x, y, name=None):
 
 
 def divide(x, y, name=None):
+    """Computes Python-style division of `x` by `y` (integers give float64, as TF).
+
+    >>> tf.divide(tf.constant([6.0]), tf.constant([4.0])).numpy()
+    array([1.5], dtype=float32)
+    """
     return truediv(x, y)
 
 
 def floordiv(x, y, name=None):
+    """Divides `x / y` elementwise, rounding toward the most negative integer.
+
+    >>> tf.math.floordiv(tf.constant([7, -7]), 2).numpy()
+    array([ 3, -4], dtype=int32)
+    """
     x, y = match_dtypes(x, y)
     if x.dtype.is_floating:
         return floor(divide_(x, y))
@@ -232,11 +259,21 @@ minimum = _binary_fn(_minimum)
 
 
 def squared_difference(x, y, name=None):
+    """Returns `(x - y)(x - y)` elementwise.
+
+    >>> tf.math.squared_difference(tf.constant([1.0, 4.0]), 2.0).numpy()
+    array([1., 4.], dtype=float32)
+    """
     d = subtract(x, y)
     return multiply(d, d)
 
 
 def divide_no_nan(x, y, name=None):
+    """Computes `x / y`, returning 0 where `y` is zero.
+
+    >>> tf.math.divide_no_nan(tf.constant([1.0, 2.0]), tf.constant([0.0, 4.0])).numpy()
+    array([0. , 0.5], dtype=float32)
+    """
     x, y = match_dtypes(x, y)
     zero = zeros_like_(y)
     safe = where(equal(y, zero), ones_like_(y), y)
@@ -244,9 +281,18 @@ def divide_no_nan(x, y, name=None):
 
 
 def add_n(inputs, name=None):
-    inputs = list(inputs)
+    """Returns the elementwise sum of a list of tensors of one shape and dtype.
+
+    >>> tf.add_n([tf.constant([1, 2]), tf.constant([3, 4])]).numpy()
+    array([4, 6], dtype=int32)
+    """
+    try:
+        inputs = list(inputs)
+    except TypeError:
+        inputs = []
     if not inputs:
-        raise ValueError("add_n needs at least one input")
+        raise ValueError("add_n: inputs must be a list of at least one tensor, all of one dtype "
+                         "and shape")
     out = to_tensor(inputs[0])
     for t in inputs[1:]:
         out = add(out, t)
@@ -321,7 +367,7 @@ _erf = _unary("erf", _erf_kernel,
 def _unary_fn(op):
     def fn(x, name=None):
         return apply(op, to_tensor(x))
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"Elementwise `{op.name}` (TF's tf.math.{op.name})."
     return fn
 
@@ -347,11 +393,21 @@ erf = _unary_fn(_erf)
 
 
 def round(x, name=None):  # noqa: A001
+    """Rounds to the nearest integer, halves to even (banker's rounding, as TF).
+
+    >>> tf.round(tf.constant([0.5, 1.5, 2.4])).numpy()
+    array([0., 2., 2.], dtype=float32)
+    """
     x = to_tensor(x)
     return x if x.dtype.is_integer else apply(_round, x)
 
 
 def log_sigmoid(x, name=None):
+    """Computes `log(sigmoid(x))` elementwise, stably for large |x|.
+
+    >>> round(float(tf.math.log_sigmoid(tf.constant(0.0))), 4)
+    -0.6931
+    """
     x = to_tensor(x)
     return negative(softplus_(negative(x)))
 
@@ -458,8 +514,21 @@ def _cast_vjp(c, g):
 _cast = defop("cast", _cast_infer, _cast_kernel, vjp=_cast_vjp, elementwise=True)
 
 
+def _dtype_arg(dtype, op):
+    try:
+        return dtypes.as_dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: dtype must be a tf.DType (e.g. tf.float32) or its name, got "
+                        f"{dtype!r}") from None
+
+
 def cast(x, dtype, name=None):
-    dtype = dtypes.as_dtype(dtype)
+    """Casts a tensor to a new dtype (floats to ints truncate toward zero).
+
+    >>> tf.cast(tf.constant([1.7, -1.7]), tf.int32).numpy()
+    array([ 1, -1], dtype=int32)
+    """
+    dtype = _dtype_arg(dtype, "cast")
     x = to_tensor(x)
     if x.dtype is dtype:
         return x
@@ -467,7 +536,12 @@ def cast(x, dtype, name=None):
 
 
 def saturate_cast(value, dtype, name=None):
-    dtype = dtypes.as_dtype(dtype)
+    """Casts to `dtype`, clamping values to the target type's range first.
+
+    >>> tf.saturate_cast(tf.constant([300.0, -5.0]), tf.uint8).numpy()
+    array([255,   0], dtype=uint8)
+    """
+    dtype = _dtype_arg(dtype, "saturate_cast")
     value = to_tensor(value)
     if dtype.is_integer or dtype.is_floating:
         lo, hi = dtype.min, dtype.max
@@ -477,6 +551,11 @@ def saturate_cast(value, dtype, name=None):
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """Clips tensor values to the range [`clip_value_min`, `clip_value_max`].
+
+    >>> tf.clip_by_value(tf.constant([-2.0, 0.5, 3.0]), -1.0, 1.0).numpy()
+    array([-1. ,  0.5,  1. ], dtype=float32)
+    """
     t = to_tensor(t)
     return minimum(maximum(t, clip_value_min), clip_value_max)
 
@@ -650,7 +729,7 @@ def _reduce_fn(op):
     def fn(input_tensor, axis=None, keepdims=False, name=None):
         x = to_tensor(input_tensor)
         return apply(op, x, axis=_axis_attr(axis), keepdims=bool(keepdims))
-    fn.__name__ = op.name
+    fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
     fn.__doc__ = f"TF's tf.math.{op.name}(input_tensor, axis=None, keepdims=False)."
     return fn
 
@@ -665,6 +744,11 @@ reduce_all = _reduce_fn(_reduce_all)
 
 
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """Computes `log(sum(exp(x)))` across dimensions, stably.
+
+    >>> round(float(tf.reduce_logsumexp(tf.constant([0.0, 0.0]))), 4)
+    0.6931
+    """
     x = to_tensor(input_tensor)
     from .array_ops import stop_gradient
     m = stop_gradient(reduce_max(x, axis=axis, keepdims=True))
@@ -679,12 +763,22 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """Computes the variance of elements across dimensions of a tensor.
+
+    >>> float(tf.math.reduce_variance(tf.constant([1.0, 3.0])))
+    1.0
+    """
     x = to_tensor(input_tensor)
     mean = reduce_mean(x, axis=axis, keepdims=True)
     return reduce_mean(square(subtract(x, mean)), axis=axis, keepdims=keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """Computes the standard deviation of elements across dimensions of a tensor.
+
+    >>> float(tf.math.reduce_std(tf.constant([1.0, 3.0])))
+    1.0
+    """
     return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
@@ -715,11 +809,21 @@ _argmin = defop("argmin", _arg_infer("argmin"), _arg_kernel(np.argmin))
 
 
 def argmax(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    """Returns the index of the largest value across an axis (int64 by default).
+
+    >>> tf.argmax(tf.constant([[1, 5], [7, 2]]), axis=1).numpy()
+    array([1, 0])
+    """
     return apply(_argmax, to_tensor(input), axis=0 if axis is None else int(static_axis(axis)),
                  output_type=dtypes.as_dtype(output_type))
 
 
 def argmin(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+    """Returns the index of the smallest value across an axis (int64 by default).
+
+    >>> tf.argmin(tf.constant([[1, 5], [7, 2]]), axis=0).numpy()
+    array([0, 1])
+    """
     return apply(_argmin, to_tensor(input), axis=0 if axis is None else int(static_axis(axis)),
                  output_type=dtypes.as_dtype(output_type))
 
@@ -756,6 +860,11 @@ _cumsum = defop("cumsum", _cumsum_infer, _cumsum_kernel,
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Computes the cumulative sum of `x` along `axis` (`exclusive`, `reverse` as TF).
+
+    >>> tf.cumsum(tf.constant([1, 2, 3])).numpy()
+    array([1, 3, 6], dtype=int32)
+    """
     return apply(_cumsum, to_tensor(x), axis=int(static_axis(axis)), exclusive=bool(exclusive),
                  reverse=bool(reverse))
 
@@ -814,21 +923,38 @@ def _matmul_vjp(c, g):
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
-_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp, speculatable=True)
+_matmul = defop("matmul", _matmul_infer, _shape_checked(_matmul_infer, _matmul_kernel),
+                vjp=_matmul_vjp, speculatable=True)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
            a_is_sparse=False, b_is_sparse=False, output_type=None, name=None):
+    """Multiplies matrix `a` by matrix `b` (batched over leading dims, broadcast).
+
+    Args:
+      transpose_a/transpose_b (or adjoint_a/adjoint_b): transpose the operand first.
+
+    >>> tf.matmul(tf.ones([2, 3]), tf.ones([3, 4])).shape
+    TensorShape([2, 4])
+    """
     a, b = match_dtypes(a, b)
     return apply(_matmul, a, b, transpose_a=bool(transpose_a or adjoint_a),
                  transpose_b=bool(transpose_b or adjoint_b))
 
 
 def tensordot(a, b, axes, name=None):
-    """Contraction over `axes` via transpose + reshape + matmul (static shapes)."""
+    """Contraction over `axes` via transpose + reshape + matmul; dims unknown when traced are
+    read at run time (tf.shape), as in TF. Inputs need a known rank."""
     from . import array_ops
     a, b = match_dtypes(a, b)
+    if a.shape.rank is None or b.shape.rank is None:
+        raise ValueError(f"tensordot: the inputs need a known rank, got shapes {a.shape} and "
+                         f"{b.shape}. Fix: give the tf.function's input_signature a shape with a "
+                         "known rank (None dims are fine), or tf.reshape the input.")
     if isinstance(axes, int):
+        if not 0 <= axes <= min(a.shape.rank, b.shape.rank):
+            raise ValueError(f"tensordot: axes must be in [0, {min(a.shape.rank, b.shape.rank)}]"
+                             f" for shapes {a.shape} and {b.shape}, got {axes}")
         a_axes = list(range(a.shape.rank - axes, a.shape.rank))
         b_axes = list(range(axes))
     else:
@@ -838,8 +964,16 @@ def tensordot(a, b, axes, name=None):
     a_free = [i for i in range(a.shape.rank) if i not in a_axes]
     b_free = [i for i in range(b.shape.rank) if i not in b_axes]
     sa, sb = a.shape.as_list(), b.shape.as_list()
-    k = int(np.prod([sa[i] for i in a_axes]))
+
+    def dim(t, dims, i):  # a static size, else the size read at run time
+        return dims[i] if dims[i] is not None else array_ops.shape(t)[i]
+
+    if all(sa[i] is not None for i in a_axes):
+        k = int(np.prod([sa[i] for i in a_axes]))
+    else:
+        k = reduce_prod(array_ops.stack([dim(a, sa, i) for i in a_axes]))
     at = array_ops.reshape(array_ops.transpose(a, a_free + a_axes), [-1, k])
     bt = array_ops.reshape(array_ops.transpose(b, b_axes + b_free), [k, -1])
     out = matmul(at, bt)
-    return array_ops.reshape(out, [sa[i] for i in a_free] + [sb[i] for i in b_free])
+    return array_ops.reshape(out, [dim(a, sa, i) for i in a_free] +
+                             [dim(b, sb, i) for i in b_free])

@@ -79,30 +79,65 @@ _leaky_relu = defop(
 
 
 def relu(features, name=None):
+    """Computes rectified linear: `max(features, 0)`.
+
+    >>> tf.nn.relu(tf.constant([-1.0, 2.0])).numpy()
+    array([0., 2.], dtype=float32)
+    """
     return apply(_relu, to_tensor(features))
 
 
 def relu6(features, name=None):
+    """Computes Rectified Linear 6: `min(max(features, 0), 6)`.
+
+    >>> tf.nn.relu6(tf.constant([-1.0, 8.0])).numpy()
+    array([0., 6.], dtype=float32)
+    """
     return apply(_relu6, to_tensor(features))
 
 
 def leaky_relu(features, alpha=0.2, name=None):
+    """Computes the Leaky ReLU: `features` if positive, else `alpha * features`.
+
+    >>> tf.nn.leaky_relu(tf.constant([-1.0, 2.0])).numpy()
+    array([-0.2,  2. ], dtype=float32)
+    """
     return apply(_leaky_relu, to_tensor(features), alpha=float(alpha))
 
 
 def elu(features, name=None):
+    """Computes the exponential linear unit: `x` if x > 0 else `exp(x) - 1`.
+
+    >>> tf.nn.elu(tf.constant([0.0, 1.0])).numpy()
+    array([0., 1.], dtype=float32)
+    """
     return apply(_elu, to_tensor(features))
 
 
 def selu(features, name=None):
+    """Computes the scaled exponential linear unit (Klambauer et al., 2017).
+
+    >>> tf.nn.selu(tf.constant([0.0])).numpy()
+    array([0.], dtype=float32)
+    """
     return apply(_selu, to_tensor(features))
 
 
 def softplus(features, name=None):
+    """Computes elementwise softplus: `log(exp(features) + 1)`.
+
+    >>> round(float(tf.nn.softplus(tf.constant(0.0))), 4)
+    0.6931
+    """
     return apply(_softplus, to_tensor(features))
 
 
 def softsign(features, name=None):
+    """Computes softsign: `features / (abs(features) + 1)`.
+
+    >>> tf.nn.softsign(tf.constant([1.0, -3.0])).numpy()
+    array([ 0.5 , -0.75], dtype=float32)
+    """
     x = to_tensor(features)
     return M.divide_(x, M.add(M.abs(x), 1))
 
@@ -117,6 +152,11 @@ swish = silu
 
 
 def gelu(features, approximate=False, name=None):
+    """Computes the Gaussian error linear unit (`approximate=True`: the tanh form).
+
+    >>> float(tf.nn.gelu(tf.constant(0.0)))
+    0.0
+    """
     x = to_tensor(features)
     if approximate:
         inner = M.multiply(M.add(x, M.multiply(M.pow(x, 3), 0.044715)), 0.7978845608028654)
@@ -183,10 +223,20 @@ def _axis(axis):
 
 
 def softmax(logits, axis=None, name=None):
+    """Computes softmax activations along `axis` (default: the last).
+
+    >>> tf.nn.softmax(tf.constant([0.0, 0.0])).numpy()
+    array([0.5, 0.5], dtype=float32)
+    """
     return apply(_softmax, to_tensor(logits), axis=_axis(axis))
 
 
 def log_softmax(logits, axis=None, name=None):
+    """Computes log softmax activations along `axis` (default: the last).
+
+    >>> tf.nn.log_softmax(tf.constant([0.0, 0.0])).numpy().round(4)
+    array([-0.6931, -0.6931], dtype=float32)
+    """
     return apply(_log_softmax, to_tensor(logits), axis=_axis(axis))
 
 
@@ -265,6 +315,16 @@ _sparse_grad = defop("sparse_softmax_cross_entropy_grad",
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """Computes sparse softmax cross entropy between integer `labels` and `logits`.
+
+    Args:
+      labels: int tensor of class indices, shape `logits.shape[:-1]`.
+      logits: unscaled log probabilities, shape `[..., num_classes]`.
+
+    >>> tf.nn.sparse_softmax_cross_entropy_with_logits(
+    ...     labels=tf.constant([0]), logits=tf.constant([[0.0, 0.0]])).numpy().round(4)
+    array([0.6931], dtype=float32)
+    """
     if labels is None or logits is None:
         raise ValueError("Both labels and logits must be provided.")
     logits = to_tensor(logits)
@@ -308,6 +368,12 @@ _xent = defop("softmax_cross_entropy_with_logits", _xent_infer, _xent_kernel, vj
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
+    """Computes softmax cross entropy between `logits` and label distributions.
+
+    >>> tf.nn.softmax_cross_entropy_with_logits(
+    ...     labels=[[1.0, 0.0]], logits=[[0.0, 0.0]]).numpy().round(4)
+    array([0.6931], dtype=float32)
+    """
     labels, logits = match_dtypes(labels, logits)
     return apply(_xent, labels, logits, axis=_axis(axis))
 
@@ -395,6 +461,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     known = rate
     if isinstance(rate, Tensor) or hasattr(rate, "_as_tensor"):
         v = constant_value(to_tensor(rate))
+        if v is not None and np.ndim(v) != 0:
+            raise ValueError(f"dropout: rate must be a scalar, got shape {list(np.shape(v))}")
         known = None if v is None else float(v)
     if known is not None:
         known = float(known)

@@ -117,6 +117,11 @@ def _float_dtype(dtype, fn):
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Outputs random values from a normal distribution (Philox stream, TF's seeding rules).
+
+    >>> tf.random.normal([2, 3], seed=1).shape
+    TensorShape([2, 3])
+    """
     dtype = _float_dtype(dtype, "normal")
     g, o = get_seed(seed)
     z = apply(_random_normal, _shape_tensor(shape), dtype=dtype, seed=g, seed2=o)
@@ -124,6 +129,11 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Outputs random values from a normal distribution truncated to 2 standard deviations.
+
+    >>> bool(tf.reduce_all(tf.abs(tf.random.truncated_normal([100], seed=1)) <= 2.0))
+    True
+    """
     dtype = _float_dtype(dtype, "truncated_normal")
     g, o = get_seed(seed)
     z = apply(_truncated_normal, _shape_tensor(shape), dtype=dtype, seed=g, seed2=o)
@@ -160,6 +170,11 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
 
 
 def shuffle(value, seed=None, name=None):
+    """Randomly shuffles a tensor along its first dimension.
+
+    >>> sorted(tf.random.shuffle(tf.constant([1, 2, 3]), seed=1).numpy().tolist())
+    [1, 2, 3]
+    """
     g, o = get_seed(seed)
     return apply(_random_shuffle, to_tensor(value), seed=g, seed2=o)
 

@@ -159,6 +159,12 @@ _reverse = defop("reverse", _reverse_infer,
 
 
 def reverse(tensor, axis, name=None):
+    """Reverses specific dimensions of a tensor.
+
+    >>> tf.reverse(tf.constant([[1, 2], [3, 4]]), axis=[1]).numpy()
+    array([[2, 1],
+           [4, 3]], dtype=int32)
+    """
     axis = static_axis(axis, "axis")
     axis = (axis,) if isinstance(axis, int) else tuple(axis)
     return apply(_reverse, to_tensor(tensor), axis=axis)
@@ -206,6 +212,11 @@ _tile = defop("tile", _tile_infer, _tile_kernel, vjp=_tile_vjp)
 
 
 def tile(input, multiples, name=None):  # noqa: A002
+    """Constructs a tensor by tiling `input` `multiples` times along each dimension.
+
+    >>> tf.tile(tf.constant([1, 2]), [2]).numpy()
+    array([1, 2, 1, 2], dtype=int32)
+    """
     return apply(_tile, to_tensor(input), _shape_tensor(multiples, "multiples"))
 
 
@@ -241,4 +252,10 @@ _broadcast_to = defop("broadcast_to", _bt_infer, _bt_kernel, vjp=_bt_vjp, specul
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002
+    """Broadcasts `input` to a compatible `shape` (NumPy broadcasting rules).
+
+    >>> tf.broadcast_to(tf.constant([1, 2]), [2, 2]).numpy()
+    array([[1, 2],
+           [1, 2]], dtype=int32)
+    """
     return apply(_broadcast_to, to_tensor(input), _shape_tensor(shape))

@@ -6,6 +6,7 @@ from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
 from ..errors import InvalidArgumentError
+from ..tracing import context
 
 FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
 INTS = (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8)
@@ -18,6 +19,11 @@ def same_dtype(op_name, types):
     dt = types[0].dtype
     for i, t in enumerate(types[1:], 1):
         if t.dtype is not dt:
+            if context.current_builder() is not None:  # building a graph: TF's TypeError
+                raise TypeError(
+                    f"Input #{i} of '{op_name}' Op has type {t.dtype.name} that does not match "
+                    f"type {dt.name} of input #0. Fix: convert one side with "
+                    f"tf.cast(x, tf.{dt.name}).")
             raise InvalidArgumentError(
                 f"cannot compute {op_name} as input #{i}(zero-based) was expected to be a "
                 f"{dt.name} tensor but is a {t.dtype.name} tensor [Op:{op_name}]. "

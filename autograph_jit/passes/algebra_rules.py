@@ -66,6 +66,13 @@ def _passthrough(node, ctx):
     return [node.inputs[0]] if _keeps(node, node.inputs[0]) else None
 
 
+def _custom_gradient_passthrough(node, ctx):
+    """custom_gradient forwards its last inputs (its gradient was taken when tracing)."""
+    outs = node.inputs[len(node.inputs) - len(node.outputs):]
+    same = all(_same_type(o.type, v.type) for o, v in zip(node.outputs, outs))
+    return list(outs) if same else None
+
+
 def _same_dtype_cast(node, ctx):
     (x,) = node.inputs
     return [x] if _keeps(node, x) else None
@@ -293,6 +300,7 @@ RULES = {
     "logical_not": [_unary_involution],
     "identity": [_passthrough],
     "stop_gradient": [_passthrough],
+    "custom_gradient": [_custom_gradient_passthrough],
     "cast": [_same_dtype_cast],
     "reshape": [_noop_reshape],
     "transpose": [_transpose_of_transpose],

@@ -1,6 +1,7 @@
 """`cf.explain()`: the compilation of one concrete function, stage by stage, as a handout.
 
-It shows the time of every stage (conversion, tracing, each pass, the backend's steps), then the
+By default one screen: the time of each stage, which passes changed the graph, and the backend's
+report (kernels, host callbacks, fallbacks and why). `verbose=True` shows the time of every stage (conversion, tracing, each pass, the backend's steps), then the
 traced graph, then for each pass what it is for, the node count before and after, which ops it
 added or removed, and the graph it produced (when it changed anything), then the memory plan and
 whatever the backend reports (fallbacks and why).
@@ -28,8 +29,10 @@ def _why(module):
     return "\n".join("   " + line.strip() for line in text.splitlines())
 
 
-def explain(cf):
+def explain(cf, verbose=False):
     graph = cf.optimized_graph  # runs the pipeline if it has not run yet
+    if not verbose:
+        return _short(cf, graph)
     steps = cf._pass_steps
     traced = count_nodes(cf.graph)
     final = count_nodes(graph)
@@ -75,6 +78,37 @@ def explain(cf):
         out += ["", _RULE, "backend", _RULE] + [f"  {line}" for line in report]
     ratio = f" ({traced / final:.1f}x fewer)" if final else ""
     out += ["", f"Summary: {traced} traced nodes → {final} optimized{ratio}."]
+    return Explanation("\n".join(out))
+
+
+def _short(cf, graph):
+    """One screen: stage times, what each pass changed, the backend's report, the summary."""
+    steps = cf._pass_steps
+    traced, final = count_nodes(cf.graph), count_nodes(graph)
+    ratio = f" ({traced / final:.1f}x fewer)" if final else ""
+    out = [f"How `{cf.name}` is compiled (backend {cf.backend!r}): {traced} traced nodes → "
+           f"{final} optimized{ratio}", "", "Stages"]
+    total = 0.0
+    for name, seconds in cf.stage_times:
+        if not name.startswith("pass "):
+            out.append(f"  {name:<28}{_ms(seconds)}")
+        total += seconds
+    passes = sum(s for n, s in cf.stage_times if n.startswith("pass "))
+    out.append(f"  {'optimizer passes':<28}{_ms(passes)}")
+    out.append(f"  {'total':<28}{_ms(total)}")
+    changed = [f"{s.name} ({count_nodes(s.before)} → {count_nodes(s.after)})"
+               for s in steps if s.changed]
+    out += ["", "Passes that changed the graph: " + (", ".join(changed) or "none")]
+    disabled = _disabled(steps)
+    if disabled:
+        out.append(f"Passes switched off: {', '.join(disabled)}")
+    report = list(getattr(cf, "_backend_report", None) or ())
+    if report:
+        out += ["", "Backend"] + [f"  {line}" for line in report]
+    elif cf.backend == "cpu":
+        out += ["", "Backend", "  not compiled yet: the native code is built on the first call"]
+    out += ["", "cf.explain(verbose=True) adds the graph after every pass and what each pass "
+                "does."]
     return Explanation("\n".join(out))
 
 

@@ -4,6 +4,8 @@ A call converts its tensor leaves, runs the graph (the interpreter, or a compile
 packs the results into the traced output structure. Variables are captured by reference: the
 graph reads their current values at call time and writes them in place.
 """
+import inspect
+
 import numpy as np
 
 from .. import nest
@@ -12,12 +14,59 @@ from ..runtime import forksafe
 from ..runtime.interpreter import run_graph
 from ..tensor import EagerTensor
 from . import context
+from . import stages as _stages
 from ..ops.recording import variables_read
-from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
+from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
 from .replay import replay
 from .structure import LEAF as _LEAF
 
 _CPU_SETUP = forksafe.RLock()
+
+
+def _python_value_matches(want, got):
+    """A call's leaf against the trace's: tensors only against specs, Python values equal."""
+    if hasattr(want, "is_compatible_with") or hasattr(want, "_as_tensor"):  # a spec / Variable
+        return hasattr(got, "dtype") or isinstance(got, (int, float, np.ndarray))
+    if hasattr(got, "dtype") and not isinstance(got, (np.generic,)):
+        return False
+    if want is got:
+        return True
+    try:
+        if isinstance(want, float) and isinstance(got, float) and want != want:
+            return got != got  # NaN keys like NaN
+        return type(want) is type(got) and bool(want == got)
+    except Exception:  # noqa: BLE001 - an object without a usable ==
+        return False
+
+
+def _spec_text(value):
+    if hasattr(value, "is_compatible_with") or hasattr(value, "dtype") and \
+            hasattr(value, "shape") and not isinstance(value, (np.ndarray, np.generic)):
+        return repr(value) if hasattr(value, "is_compatible_with") else _type_text(value)
+    if nest.is_nested(value):
+        return _type_text(value)
+    return f"Literal[{value!r}]"
+
+
+def _type_text(structure):
+    """TF's text for an output structure: TensorSpec(...), Tuple[...], List[...], Dict[...]."""
+    if isinstance(structure, tuple):
+        return "Tuple[" + ", ".join(_type_text(x) for x in structure) + "]"
+    if isinstance(structure, list):
+        return "List[" + ", ".join(_type_text(x) for x in structure) + "]"
+    if isinstance(structure, dict):
+        return "Dict[" + ", ".join(f"[{k!r}, {_type_text(v)}]" for k, v in structure.items()) \
+            + "]"
+    if hasattr(structure, "dtype") and hasattr(structure, "shape"):
+        return (f"TensorSpec(shape={structure.shape}, dtype=tf.{structure.dtype.name}, "
+                f"name=None)")
+    return f"Literal[{structure!r}]"
+
+
+def _describe(value):
+    if hasattr(value, "is_compatible_with"):
+        return "a tensor"
+    return repr(value) if len(repr(value)) < 60 else type(value).__name__
 
 
 def _wrap_output(arr, dtype):
@@ -30,6 +79,18 @@ def _wrap_output(arr, dtype):
 
 
 class ConcreteFunction:
+    """One traced graph of a `tf.function` for one input signature: callable, and inspectable.
+
+    Get one with `f.get_concrete_function(*args_or_specs)`. Besides calling it, read every
+    stage: `graph` (as traced), `optimized_graph`, `llvm_ir()`, `asm()`, `explain()`,
+    `to_dot()`, `structured_input_signature`, `inputs`, `outputs`.
+
+    >>> f = tf.function(lambda x: x * 2)
+    >>> cf = f.get_concrete_function(tf.TensorSpec([None], tf.float32))
+    >>> cf(tf.constant([1.0, 2.0])).numpy()
+    array([2., 4.], dtype=float32)
+    """
+
     def __init__(self, name, graph, input_tensors, output_tensors, output_structure,
                  structured_input_signature, python_function, backend="eager", trace_seconds=0.0):
         self.name = name
@@ -50,7 +111,7 @@ class ConcreteFunction:
         self.optimizer_options = None
         self._optimized = None
         self._pass_steps = ()
-        self._fast_calls = {}  # fastpath.fast_key -> closure, for direct calls of this function
+        self._fast_calls = {}  # warm_call.fast_key -> closure, for direct calls of this function
 
     @property
     def variables(self):
@@ -69,21 +130,78 @@ class ConcreteFunction:
             self._optimized, self._pass_steps = optimize_concrete_function(self)
         return self._optimized
 
-    def to_dot(self):
+    def to_dot(self, stage="traced"):
+        """The graph as Graphviz DOT text: `stage="traced"` (`cf.graph`) or `"optimized"`
+        (`cf.optimized_graph`, fusion nodes drawn as clusters of their ops). Deterministic."""
         from ..ir.dot import to_dot
-        return to_dot(self.graph)
+        if stage not in ("traced", "optimized"):
+            raise ValueError(f"to_dot: stage must be 'traced' or 'optimized', got {stage!r}")
+        return to_dot(self.graph if stage == "traced" else self.optimized_graph)
 
-    def explain(self):
-        """Every stage with its time, and the graph after each optimizer pass with node counts
-        (passes/explain.py). Returns text that prints itself in a REPL."""
+    def explain(self, verbose=False):
+        """How this function is compiled, as text that prints itself in a REPL.
+
+        By default one screen: each stage's time, the passes that changed the graph, and the
+        backend's report (kernels, host callbacks, anything run on the interpreter and why).
+        `verbose=True` adds the traced graph and the graph after every pass, with what each
+        pass does (passes/explain.py)."""
         from ..passes.explain import explain
-        return explain(self)
+        return explain(self, verbose=verbose)
 
-    def pretty_printed_signature(self):
-        return f"{self.name}{self.structured_input_signature}"
+    def pretty_printed_signature(self, verbose=True):
+        """The inputs (each parameter with its spec or Python literal), the output type and the
+        captured variables, in TF's layout (also what `print(cf)` shows).
+
+        >>> v = tf.Variable(1.0)
+        >>> f = tf.function(lambda x, flag: x * v if flag else x)
+        >>> print(f.get_concrete_function(tf.TensorSpec([None, 3]), True))
+        ConcreteFunction Input Parameters:
+          x (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+          flag (POSITIONAL_OR_KEYWORD): Literal[True]
+        Output Type:
+          TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+        Captures:
+          ...: TensorSpec(shape=(), dtype=tf.resource, name=None)
+        """
+        lines = ["ConcreteFunction Input Parameters:"]
+        lines += [f"  {name} ({kind}): {_spec_text(value)}"
+                  for name, kind, value in self._bound_parameters()]
+        if not verbose:
+            return "\n".join(lines)
+        it = iter(self.outputs)
+        structure = nest.map_structure(
+            lambda x: next(it) if x is _LEAF else x, self._output_structure)
+        lines += ["Output Type:", "  " + _type_text(structure)]
+        if self._variables:
+            lines.append("Captures:")
+            lines += [f"  {id(v)}: TensorSpec(shape=(), dtype=tf.resource, name=None)"
+                      for v in self._variables]
+        return "\n".join(lines)
+
+    def _bound_parameters(self):
+        """[(name, kind, spec or value)] for the traced call, by the Python signature."""
+        sig = self.structured_input_signature
+        args, kwargs = sig if isinstance(sig, tuple) and len(sig) == 2 else (sig, {})
+        try:
+            params = inspect.signature(self.python_function).parameters
+            bound = inspect.signature(self.python_function).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            return [(f"arg{i}", "POSITIONAL_ONLY", a) for i, a in enumerate(args)] + \
+                [(k, "KEYWORD_ONLY", v) for k, v in kwargs.items()]
+        return [(name, params[name].kind.name, value)
+                for name, value in bound.arguments.items()]
+
+    def __str__(self):
+        return self.pretty_printed_signature()
 
     def __repr__(self):
         return f"<ConcreteFunction {self.name} at 0x{id(self):X}>"
+
+    def __reduce__(self):
+        raise TypeError(
+            f"cannot pickle ConcreteFunction {self.name!r}: it holds native code bound to this "
+            "process. Send the tf.function itself (pickled by its Python function; the receiver "
+            "traces again), or save it with tf.saved_model.save and send the directory.")
 
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -94,6 +212,7 @@ class ConcreteFunction:
                 if result is not MISS:
                     return result
         from .signature import call_key
+        self._check_python_args(args, kwargs)
         tensors = []
         for a in nest.flatten((args, kwargs)):
             call_key(a, tensors, [])
@@ -110,6 +229,41 @@ class ConcreteFunction:
         if key is not None and len(self._fast_calls) < FAST_CACHE_LIMIT:
             self._fast_calls[key] = fast_caller(self, tensors)
         return result
+
+    def _check_python_args(self, args, kwargs):
+        """Python values are part of a trace: a call must pass the ones it was traced with, and
+        no unknown keyword (TF raises TypeError too; using the traced value would be silent)."""
+        fn = self.python_function
+        sig = self.structured_input_signature
+        if fn is None or not isinstance(sig, tuple) or len(sig) != 2:
+            return
+        try:
+            params = inspect.signature(fn)
+            traced = params.bind(*sig[0], **sig[1])
+        except (TypeError, ValueError):
+            return  # (a signature this check cannot map, e.g. a bound method's self)
+        try:
+            given = params.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.name}(): {e}. This ConcreteFunction was traced for "
+                            f"{self.pretty_printed_signature()}") from None
+        traced.apply_defaults()
+        given.apply_defaults()
+        for name, want in traced.arguments.items():
+            got = given.arguments.get(name)
+            try:
+                pairs = list(zip(nest.flatten(want), nest.flatten(got)))
+                same_shape = len(nest.flatten(want)) == len(nest.flatten(got))
+            except (TypeError, ValueError):
+                pairs, same_shape = [], False
+            bad = not same_shape or any(
+                not _python_value_matches(w, g) for w, g in pairs)
+            if bad:
+                raise TypeError(
+                    f"{self.name}(): argument {name!r} was {_describe(want)} when this "
+                    f"ConcreteFunction was traced, but the call passes {_describe(got)}. Python "
+                    f"values are fixed in a trace: call the tf.function itself (it traces again) "
+                    f"or get a concrete function for the new value.")
 
     def _call_flat(self, tensors):
         builder = context.current_builder()
@@ -154,6 +308,38 @@ class ConcreteFunction:
         it = iter([_wrap_output(o, d) for o, d in zip(outs, self._out_dtypes)])
         return nest.map_structure(lambda x: next(it) if x is _LEAF else x,
                                   self._output_structure)
+
+    @property
+    def backend_report(self):
+        """The CPU backend's report lines: each compile with its time, each op left to the
+        interpreter and why (the lines `explain()` shows)."""
+        return tuple(self._backend_report)
+
+    @property
+    def native_executables(self):
+        """The compiled executables, one per shape variant compiled so far (empty before the
+        first call on the cpu backend)."""
+        return tuple(self._cpu.executables) if self._cpu is not None else ()
+
+    @property
+    def fallbacks(self):
+        """(node, reason) for each op the native code leaves to the interpreter."""
+        return tuple(self._cpu.fallbacks) if self._cpu is not None else ()
+
+    def stages(self):
+        """Every compilation stage as an object with `.name` and `.as_text()`, in order
+        (tracing/stages.py): the traced and optimized graphs, then on the cpu backend the LLVM
+        IR (Lowered) and the assembly (Compiled)."""
+        return _stages.stages_of(self)
+
+    def lower(self):
+        """The Lowered stage (JAX's name): `.as_text()` is `llvm_ir()`, `.compile().as_text()`
+        is `asm()`."""
+        if self.backend != "cpu":
+            raise ValueError(f"{self.name}: lower() needs the cpu backend (this function runs on "
+                             f"the {self.backend!r} backend); the graphs are cf.graph and "
+                             "cf.optimized_graph")
+        return _stages.Lowered(self)
 
     def llvm_ir(self, optimized=False):
         """The LLVM IR of the native code (each kernel annotated with the user's source line);

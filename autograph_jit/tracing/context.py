@@ -2,7 +2,7 @@
 fork-safety helpers.
 
 `apply` asks `current_builder()`: None means eager execution. `TRACING[0]` counts the
-`building` blocks open in any thread: the native warm call (codegen/llvm/fastcall.py) reads it
+`building` blocks open in any thread: the native warm call (codegen/llvm/native_call.py) reads it
 and steps aside while it is not zero, leaving the per-thread decision to the ordinary path."""
 import threading
 
@@ -43,3 +43,20 @@ class building:
         with _count_lock:
             TRACING[0] -= 1
         return False
+
+
+class lifted:
+    """Context manager running ops eagerly even while this thread traces (`tf.init_scope`)."""
+
+    def __enter__(self):
+        self.prev = getattr(_local, "builder", None)
+        _local.builder = None
+
+    def __exit__(self, *exc):
+        _local.builder = self.prev
+        return False
+
+
+# code objects of user functions AutoGraph could not convert -> why (written by
+# autograph.operators.calls, read by the bool-of-tensor error in tracing/symbolic.py)
+UNCONVERTED = {}

@@ -1,11 +1,32 @@
 """SymbolicTensor: a tensor standing for a graph Value while a function is being traced."""
+import sys
+
 from ..tensor import Tensor
+from . import context
 from ..ir.types import TensorType
 
 _BOOL_HINT = (
     "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed while tracing{where}: its "
     "value is only known when the graph runs. Use tf.cond / tf.while_loop, or let AutoGraph "
     "convert the `if`/`while` statement (tf.function(autograph=True), the default).")
+
+
+def _unconverted():
+    """'f' (why) when the code asking for a tensor's bool is a function AutoGraph could not
+    convert (recorded in tracing.context.UNCONVERTED), else ''."""
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            break
+        note = context.UNCONVERTED.get(frame.f_code)
+        if note:
+            return note
+        frame = frame.f_back
+    return ""
+
+
+class SymbolicValueError(AttributeError, TypeError):
+    """A symbolic tensor's value was asked for (TF raises AttributeError: no `numpy`)."""
 
 
 class SymbolicTensor(Tensor):
@@ -50,10 +71,15 @@ class SymbolicTensor(Tensor):
             return self._val.type.value
         return self._builder.evaluate_constant(self._val)
 
+    @property
     def numpy(self):
-        raise TypeError(f"{self.name} is a symbolic tensor inside a tf.function: it has no value "
-                        "while the function is traced. Return it from the function, or use "
-                        "tf.print to see its value at run time.")
+        # An AttributeError, as TF's graph tensors have no `numpy` (hasattr(t, "numpy") is
+        # False); also a TypeError, for code that caught this library's earlier error type.
+        raise SymbolicValueError(
+            f"'{self.name}' is a symbolic tensor of a tf.function's graph: it has no value (no "
+            "`numpy()`) while the function is traced, nor afterwards when it was kept in a Python "
+            "list or attribute. Return it from the function instead, or use tf.print to see its "
+            "value at run time.")
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(f"Cannot convert the symbolic tensor {self.name} to a NumPy array: its "
@@ -62,6 +88,14 @@ class SymbolicTensor(Tensor):
 
     def __bool__(self):
         where = self._builder.location_text()
+        unconverted = _unconverted()
+        if unconverted:  # AutoGraph is on, but could not convert the code running now
+            raise TypeError(
+                f"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed while "
+                f"tracing{where}: its value is only known when the graph runs. AutoGraph is on "
+                f"but could not convert {unconverted}, so its `if`/`while` run as plain Python. "
+                "Fix: define the function in a .py file or a notebook cell (AutoGraph reads its "
+                "source), or use tf.cond / tf.while_loop.")
         raise TypeError(_BOOL_HINT.format(where=where))
 
     def __len__(self):

@@ -93,3 +93,8 @@ def test_serialize_round_trips_builtin_names():
         assert activations.serialize(activations.get(name)) == name
         assert activations.deserialize(activations.serialize(activations.get(name))) is \
             activations.get(name)
+
+
+def test_relu_threshold_keeps_only_values_strictly_above_it():
+    got = activations.relu(np.array([0.5, 1.0, 1.5], np.float32), threshold=1.0).numpy()
+    np.testing.assert_array_equal(got, [0.0, 0.0, 1.5])

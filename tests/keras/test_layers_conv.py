@@ -97,6 +97,9 @@ def test_conv2d_weights_gradients_compiled_and_config():
         [v.name.split("/")[-1] for v in layer.weights] == ["kernel:0", "bias:0"]
     assert layer.kernel.shape == (3, 3, 2, 2)
     check_layer_compiled(layers.Conv2D(3, 3, activation="relu"), _f32(X))
+    check_layer_compiled(layers.Conv2D(4, 3, groups=2, strides=2, padding="same"), _f32(X))
+    check_layer_compiled(layers.Conv2D(2, 3, data_format="channels_first"),
+                         _f32(X.transpose(0, 3, 1, 2)))
     check_config_round_trip(layers.Conv2D(3, 2, dilation_rate=2, padding="same"), _f32(X))
 
 

@@ -306,3 +306,35 @@ def test_bilinear_upsampling_uses_half_pixel_centres():
     layer = layers.UpSampling2D(2, interpolation="bilinear", dtype="float64")
     check_layer_grads(layer, X4)
     check_layer_compiled(layers.UpSampling2D(2, interpolation="bilinear"), f32(X4))
+
+
+def test_gaussian_noise_only_when_training_with_the_given_stddev():
+    x = np.zeros((20000,), np.float32)
+    layer = layers.GaussianNoise(0.5, seed=3)
+    np.testing.assert_array_equal(layer(x).numpy(), x)
+    noisy = layer(x, training=True).numpy()
+    assert noisy.std() == pytest.approx(0.5, rel=0.03) and abs(noisy.mean()) < 0.02
+    check_config_round_trip(layers.GaussianNoise(0.1), f32(X2))
+
+
+def test_activity_regularization_adds_its_penalty_and_passes_inputs_through():
+    layer = layers.ActivityRegularization(l1=0.1, l2=0.5)
+    out = layer(f32(X2))
+    np.testing.assert_array_equal(out.numpy(), f32(X2))
+    assert layer.losses[0].numpy() == pytest.approx(
+        0.1 * np.abs(f32(X2)).sum() + 0.5 * (f32(X2) ** 2).sum(), rel=1e-5)
+
+
+def test_identity_and_the_keras_2_alpha_name_of_leaky_relu():
+    np.testing.assert_array_equal(layers.Identity()(f32(X2)).numpy(), f32(X2))
+    assert layers.LeakyReLU(alpha=0.1).negative_slope == 0.1
+    with pytest.raises(ValueError, match="negative_slope"):
+        layers.LeakyReLU(negative_slope=-1.0)
+
+
+def test_dense_on_inputs_with_several_unknown_dims_keeps_the_static_ones():
+    assert tuple(layers.Dense(3)(tf.keras.Input((None, 4))).shape) == (None, None, 3)
+    d = layers.Dense(3)
+    x = f32(X3)
+    run = tf.function(lambda v: d(v), input_signature=[tf.TensorSpec([None, None, 4])])
+    np.testing.assert_allclose(run(x).numpy(), d(x).numpy(), rtol=1e-6)

@@ -167,3 +167,34 @@ def test_resolve_function_names_are_wrapped_under_the_given_name():
     assert m.name == "mae" and m.result().numpy() == pytest.approx(1.5)
     assert metrics.resolve_metric("AUC").name == "auc"
     assert metrics.resolve_metric(losses.mean_squared_error).name == "mean_squared_error"
+
+
+def test_masked_predictions_leave_padding_steps_out_of_the_metric():
+    y_true = np.array([[1, 2, 0], [3, 0, 0]])
+    y_pred = tf.constant(np.eye(4, dtype=np.float32)[[[1, 0, 0], [3, 1, 1]]])
+    tf.keras.backend.set_keras_mask(y_pred, tf.constant([[True, True, False],
+                                                         [True, False, False]]))
+    m = metrics.SparseCategoricalAccuracy()
+    m.update_state(y_true, y_pred)
+    # unmasked steps: (1 vs 1) right, (2 vs 0) wrong, (3 vs 3) right
+    assert m.result().numpy() == pytest.approx(2 / 3)
+
+
+def test_multi_label_auc_averages_the_per_label_areas():
+    y = (rng.uniform(size=(60, 3)) < 0.5).astype(np.float32)
+    s = np.clip(y * 0.3 + rng.uniform(size=(60, 3)) * 0.7, 0, 1).astype(np.float32)
+    per = []
+    for j in range(3):
+        m = metrics.AUC(num_thresholds=50)
+        m.update_state(y[:, j], s[:, j])
+        per.append(float(m.result().numpy()))
+    multi = metrics.AUC(num_thresholds=50, multi_label=True)
+    multi.update_state(y, s)
+    assert multi.result().numpy() == pytest.approx(np.mean(per), rel=1e-5)
+    weighted = metrics.AUC(num_thresholds=50, multi_label=True, num_labels=3,
+                           label_weights=[1.0, 0.0, 3.0])
+    tf.function(lambda a, b: weighted.update_state(a, b))(tf.constant(y), tf.constant(s))
+    assert weighted.result().numpy() == pytest.approx((per[0] + 3 * per[2]) / 4, rel=1e-5)
+    pr = metrics.AUC(curve="PR", multi_label=True)
+    pr.update_state(y, s)
+    assert 0 < pr.result().numpy() <= 1

@@ -137,3 +137,27 @@ def test_training_flag_reaches_dropout_through_models():
     np.testing.assert_array_equal(model(x).numpy(), x)
     dropped = model(x, training=True).numpy()
     assert (dropped == 0).any() and np.allclose(dropped[dropped != 0], 2.0)
+
+
+def test_python_operators_on_keras_tensors_build_op_layers_that_serialize():
+    inp = keras.Input(shape=(3,))
+    dense = layers.Dense(2)
+    scaled = dense(inp) * 2.0 + 1.0
+    head = -scaled[:, 0:1] / 4.0
+    model = keras.Model(inp, [scaled, head])
+    assert [layer.name for layer in model.layers][2:] == ["multiply", "add", "get_item",
+                                                          "negative", "true_divide"]
+    x = _x()
+    a, b = model(x)
+    np.testing.assert_allclose(a.numpy(), dense(x).numpy() * 2 + 1, rtol=1e-6)
+    np.testing.assert_allclose(b.numpy(), -a.numpy()[:, :1] / 4, rtol=1e-6)
+    clone = keras.models.model_from_json(model.to_json())
+    clone.set_weights(model.get_weights())
+    for u, v in zip(clone(x), model(x)):
+        np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-6)
+
+
+def test_tf_ops_on_keras_tensors_explain_the_fix():
+    inp = keras.Input(shape=(3,))
+    with pytest.raises(ValueError, match="cannot be used as input to a TensorFlow function"):
+        tf.nn.relu(inp)

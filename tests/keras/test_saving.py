@@ -99,3 +99,37 @@ def test_save_requires_keras_extension(tmp_path):
     with pytest.raises(ValueError, match="`.keras`"):
         model.save(str(tmp_path / "model.h5"))
     assert not os.path.exists(tmp_path / "model.h5")
+
+
+class Net(keras.Model):
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = layers.Dense(units, activation="relu")
+        self.head = layers.Dense(1)
+
+    def call(self, x):
+        return self.head(self.hidden(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_subclassed_model_round_trips_through_a_keras_file(tmp_path):
+    model = Net(5)
+    x = np.random.default_rng(1).normal(size=(8, 3)).astype(np.float32)
+    model.compile("adam", loss="mse")
+    model.fit(x, x[:, :1], verbose=0)
+    path = str(tmp_path / "net.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path, custom_objects={"Net": Net})
+    assert isinstance(loaded, Net) and loaded.units == 5
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    with h5py.File(str(tmp_path / "w.weights.h5"), "w"):
+        pass
+    model.save_weights(str(tmp_path / "w.weights.h5"))
+    with h5py.File(str(tmp_path / "w.weights.h5"), "r") as f:
+        names = []
+        f.visit(names.append)
+    assert "head/vars/0" in names and "hidden/vars/1" in names

@@ -42,6 +42,7 @@ EXEMPT = {
     "read_variable": "tests/test_variables.py",
     "assign_variable": "tests/test_variables.py",
     "print": "tests/test_print.py",
+    "write_summary": "tests/summary/test_summary.py",
     # An effect with no output: it raises or does nothing (eagerly and in graphs).
     "assert": "tests/autograph/test_logical.py",
     "random_uniform": "tests/test_random.py",

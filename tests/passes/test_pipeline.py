@@ -115,7 +115,7 @@ def test_explain_reads_as_a_handout_of_every_stage():
     def f(x, b):
         return tf.nn.relu(tf.matmul(x, x) + b) * 1.0
     cf = tf.function(f, backend="eager").get_concrete_function(spec(2, 2), spec(2))
-    text = cf.explain()
+    text = cf.explain(verbose=True)
     assert repr(text) == str(text)  # shows as text in a REPL
     assert text.startswith("How `f` is compiled (backend 'eager')")
     for name in PASS_NAMES:
@@ -127,6 +127,23 @@ def test_explain_reads_as_a_handout_of_every_stage():
     assert text.rstrip().endswith(f"Summary: {traced} traced nodes → {optimized} optimized "
                                   f"({traced / optimized:.1f}x fewer).")
     assert "(-1 multiply" in text or "-1 multiply" in text
+
+
+def test_explain_by_default_fits_one_screen_with_stage_times_and_pass_changes():
+    def f(x, b):
+        return tf.nn.relu(tf.matmul(x, x) + b) * 1.0
+    cf = tf.function(f).get_concrete_function(spec(2, 2), spec(2))
+    assert "not compiled yet" in cf.explain()
+    cf(tf.ones([2, 2]), tf.ones([2]))
+    text = cf.explain()
+    assert repr(text) == str(text)
+    assert len(str(text).splitlines()) <= 40
+    traced, optimized = count_nodes(cf.graph), count_nodes(cf.optimized_graph)
+    assert text.startswith(f"How `f` is compiled (backend 'cpu'): {traced} traced nodes → "
+                           f"{optimized} optimized")
+    assert "  total " in text and "Passes that changed the graph: " in text
+    assert "matmul_fusion (" in text and "Backend" in text and "kernels" in text
+    assert "DESIGN.md" not in text and "tests/" not in text
 
 
 def test_explain_names_passes_switched_off():

@@ -259,14 +259,20 @@ def staged_cond(pred, body, orelse, get_state, set_state, symbol_names, temp_nam
     n = len(symbol_names)
     lists = [(name, v, list(v)) for name, v in zip(symbol_names + temp_names, init)
              if isinstance(v, list)]
+    # dicts written item by item (`d['a'] = ...`) are branch state: each branch starts from the
+    # entry items and its writes are kept as a snapshot, merged key by key like a structure
+    dicts = [(i, v, dict(v)) for i, v in enumerate(init[:n]) if type(v) is dict]
     runs = []
     for (fn, label), branch in zip(((body, "then"), (orelse, "else")), labels):
         rb = GraphBuilder(label, parent=builder)
+        _restore_dicts(dicts)
         set_state(init)
         with context.building(rb), staged_region():
             fn()
-            runs.append((rb, tuple(get_state())[:n]))
+            runs.append((rb, tuple(dict(v) if type(v) is dict else v
+                                   for v in tuple(get_state())[:n])))
         _check_lists_unchanged(lists, branch)
+    _restore_dicts(dicts)
     (t_rb, t_out), (e_rb, e_out) = runs
     merges = [merge(name, a, b, labels) for name, a, b in zip(symbol_names, t_out, e_out)]
     graphs = []
@@ -294,4 +300,15 @@ def staged_cond(pred, body, orelse, get_state, set_state, symbol_names, temp_nam
                                                                  else [])
     it = iter(outs)
     new = [_pack(m, it, t) for m, t in zip(merges, t_out)]
+    for i, original, _ in dicts:  # the merged items go back into the user's own dict object
+        if type(new[i]) is dict:
+            original.clear()
+            original.update(new[i])
+            new[i] = original
     return tuple(new) + tuple(Undefined(nm) for nm in temp_names)
+
+
+def _restore_dicts(dicts):
+    for _, value, before in dicts:
+        value.clear()
+        value.update(before)

@@ -234,6 +234,8 @@ def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, te
     if any(not _carries_as_is(v) for v in state):
         entry = _probe(body_fn, hidden, get_state, set_state, symbol_names, state, temps_init)
         set_state(init)
+        entry = _to_fixpoint(entry, state, body_fn, hidden, get_state, set_state, symbol_names,
+                             temps_init, init)
     carried = [i for i, v in enumerate(entry) if v is not _INVARIANT]
     first = [symbol_names[i] for i in carried if type(state[i]) is Undefined]
     if first:  # they enter as placeholders; a run-time check that the loop ran at least once
@@ -285,6 +287,27 @@ def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, te
     if first:
         _check_ran(outs[nh - 1], first)
     set_state(tuple(final) + tuple(Undefined(nm) for nm in temp_names))
+
+
+def _to_fixpoint(entry, state, body_fn, hidden, get_state, set_state, names, temps_init, init):
+    """A Python number the body leaves unchanged while its neighbours are Python numbers may
+    change once they are tensors (`s = s * 10 + i`: `s` stays 0 until `i` is a tensor). Probe
+    again with the carried variables as tensors until no new variable joins the loop, as TF
+    carries every number the loop changes."""
+    entry = list(entry)
+    for _ in range(len(entry)):
+        if all(e is not _INVARIANT or _carries_as_is(v) for e, v in zip(entry, state)):
+            break
+        trial = [v if e is _INVARIANT else e for e, v in zip(entry, state)]
+        again = _probe(body_fn, hidden, get_state, set_state, names, trial, temps_init)
+        set_state(init)
+        joined = [i for i, (a, b) in enumerate(zip(entry, again))
+                  if a is _INVARIANT and b is not _INVARIANT]
+        if not joined:
+            break
+        for i in joined:
+            entry[i] = again[i]
+    return entry
 
 
 def _discover(body_fn, hidden, get_state, set_state, names, watch):

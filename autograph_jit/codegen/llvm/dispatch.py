@@ -32,7 +32,13 @@ LOWERINGS.update(k_gather.LOWERINGS)
 LOWERINGS.update(k_rowscan.LOWERINGS)
 
 # host callbacks that are the op's implementation, not a fallback
-HOST_BY_DESIGN = {"print", "write_summary"}
+HOST_BY_DESIGN = {"print", "write_summary",
+                  # Python called from compiled code (tf.py_function / tf.numpy_function)
+                  "py_function", "py_function_grad",
+                  # LAPACK through NumPy/SciPy (tf.linalg)
+                  "matrix_inverse", "matrix_determinant", "log_matrix_determinant",
+                  "matrix_solve", "matrix_triangular_solve", "cholesky", "self_adjoint_eig",
+                  "qr", "svd"}
 
 
 def _fusion_ok(node):

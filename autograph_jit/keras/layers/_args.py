@@ -26,6 +26,7 @@ def normalize_tuple(value, n, name, allow_zero=False):
 
 
 def normalize_padding(value, allowed=("valid", "same")):
+    """'VALID'/'same'/... -> the lower-case name, checked against `allowed`."""
     padding = str(value).lower()
     if padding not in allowed:
         raise ValueError(f"The `padding` argument must be one of {list(allowed)}. Received: "
@@ -34,6 +35,7 @@ def normalize_padding(value, allowed=("valid", "same")):
 
 
 def normalize_data_format(value):
+    """None -> keras.backend.image_data_format(); else 'channels_first' or 'channels_last'."""
     if value is None:
         from .. import backend
         value = backend.image_data_format()
@@ -78,6 +80,4 @@ def last_axis_matmul(x, kernel):
     if outer is not None and sum(d is None for d in outer) <= 1:
         y = M.matmul(A.reshape(x, [-1, kernel.shape[0]]), kernel)
         return A.reshape(y, [-1 if d is None else d for d in outer] + [kernel.shape[-1]])
-    lead = A.shape(x)[:-1]
-    y = M.matmul(A.reshape(x, [-1, kernel.shape[0]]), kernel)
-    return A.reshape(y, A.concat([lead, A.constant([kernel.shape[-1]], dtype=lead.dtype)], 0))
+    return M.matmul(x, kernel)  # batch dims broadcast; keeps the static dims

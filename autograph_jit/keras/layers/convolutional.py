@@ -27,6 +27,7 @@ def to_nhwc(x, rank, data_format):
 
 
 def from_nhwc(y, rank, data_format):
+    """The inverse of `to_nhwc`: back to the layer's rank and data format."""
     if rank == 1:
         y = A.squeeze(y, [1])
     if data_format == "channels_first":

@@ -22,7 +22,8 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, lora_rank=None, **kwargs):
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 **kwargs):
         kwargs.pop("input_length", None)  # Keras 2 argument, ignored by Keras 3 with a warning
         super().__init__(**kwargs)
         if not isinstance(input_dim, int) or input_dim <= 0:
@@ -30,6 +31,8 @@ class Embedding(Layer):
         if not isinstance(output_dim, int) or output_dim <= 0:
             raise ValueError(f"Embedding: output_dim must be a positive integer, got "
                              f"{output_dim}")
+        if quantization_config is not None:
+            raise ValueError("Embedding(quantization_config=...) is not supported; leave it None")
         if lora_rank is not None:
             raise ValueError("Embedding(lora_rank=...) is not supported; leave lora_rank=None")
         self.input_dim, self.output_dim = input_dim, output_dim

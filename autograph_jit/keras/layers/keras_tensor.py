@@ -41,6 +41,74 @@ class KerasTensor:
         return (f"<KerasTensor shape={self._shape}, dtype={self.dtype}, sparse={self.sparse}, "
                 f"name={self.name}>")
 
+    # -- operators build op layers (layers/tensor_ops.py) ------------------------------------------
+    def _op(self, name, *args):
+        from .tensor_ops import symbolic_op
+        return symbolic_op(name, *args)
+
+    def __add__(self, other):
+        return self._op("add", self, other)
+
+    def __radd__(self, other):
+        return self._op("add", other, self)
+
+    def __sub__(self, other):
+        return self._op("subtract", self, other)
+
+    def __rsub__(self, other):
+        return self._op("subtract", other, self)
+
+    def __mul__(self, other):
+        return self._op("multiply", self, other)
+
+    def __rmul__(self, other):
+        return self._op("multiply", other, self)
+
+    def __truediv__(self, other):
+        return self._op("true_divide", self, other)
+
+    def __rtruediv__(self, other):
+        return self._op("true_divide", other, self)
+
+    def __floordiv__(self, other):
+        return self._op("floor_divide", self, other)
+
+    def __mod__(self, other):
+        return self._op("mod", self, other)
+
+    def __pow__(self, other):
+        return self._op("power", self, other)
+
+    def __rpow__(self, other):
+        return self._op("power", other, self)
+
+    def __matmul__(self, other):
+        return self._op("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return self._op("matmul", other, self)
+
+    def __neg__(self):
+        return self._op("negative", self)
+
+    def __abs__(self):
+        return self._op("absolute", self)
+
+    def __lt__(self, other):
+        return self._op("less", self, other)
+
+    def __le__(self, other):
+        return self._op("less_equal", self, other)
+
+    def __gt__(self, other):
+        return self._op("greater", self, other)
+
+    def __ge__(self, other):
+        return self._op("greater_equal", self, other)
+
+    def __getitem__(self, key):
+        return self._op("get_item", self, key)
+
     def __bool__(self):
         raise TypeError("A KerasTensor is symbolic: it has no value. You cannot use it as a "
                         "Python bool; put the logic inside a layer's call().")
@@ -49,6 +117,14 @@ class KerasTensor:
         raise ValueError(
             "A KerasTensor is symbolic: it's a placeholder for a shape and a dtype. It doesn't "
             "have any actual numerical value. You cannot convert it to a NumPy array.")
+
+    def _as_tensor(self):
+        raise ValueError(
+            "A KerasTensor cannot be used as input to a TensorFlow function. A KerasTensor is "
+            "a symbolic placeholder for a shape and dtype, used when constructing Keras "
+            "Functional models or Keras Functions. You can only use it as input to a Keras "
+            "layer or a Keras operation (Python operators such as `+`, `*`, `[...]`). Wrap "
+            "TensorFlow calls in a layer: `keras.layers.Lambda(lambda t: tf.nn.relu(t))(x)`.")
 
     def numpy(self):
         return self.__array__()

@@ -38,106 +38,24 @@ The contract concrete layers build on:
 """
 import functools
 import inspect
-import threading
-import weakref
+import warnings
 
-import numpy as np
-
-from ... import dtypes as _dtypes
 from ... import nest
 from ...module import Module, _camel_to_snake, name_scope
-from ...tensor import Tensor, convert_to_tensor
-from ...tracing import context as _context
-from ...variables import Variable
+from ...tensor import Tensor
 from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasTensor, Node, any_keras_tensor, symbolic_call
+from .layer_utils import (  # noqa: F401  (get/set_keras_mask, ... are re-exported here)
+    _DTypePolicy, _convert_inputs, _eager_build_context, _eager_scope, _is_serializable,
+    _is_shape, _local, _resolve_dtype_name, _shape_tuple, _shapes_of, current_training,
+    get_keras_mask, reset_object_names, set_keras_mask, unique_object_name)
+from .layer_weights import WeightTracking
 
 __all__ = ["Layer", "get_keras_mask", "set_keras_mask", "unique_object_name",
            "reset_object_names", "current_training"]
 
-_local = threading.local()
-_NAME_COUNTS = {}
-_MASKS = {}
-_BASE_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "weights",
-                "activity_regularizer", "autocast", "input_dtype")
-# attributes never walked for sublayers/variables (bookkeeping that points at other layers)
-_UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_signature_cache",
-                        "_build_input_shape", "_functions", "history", "optimizer",
-                        "_build_inputs",
-                        "_auto_config", "_regularizers", "_losses", "_input_spec",
-                        "_trainable_weights", "_non_trainable_weights"})
 
-
-def unique_object_name(base):
-    """Keras auto-naming: `base`, then `base_1`, `base_2`, ... (per process, until
-    `clear_session`)."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def reset_object_names():
-    _NAME_COUNTS.clear()
-
-
-def get_keras_mask(x):
-    """The Keras mask attached to tensor `x` (None when it has none)."""
-    if isinstance(x, KerasTensor):
-        return x._keras_mask
-    entry = _MASKS.get(id(x))
-    if entry is not None and entry[0]() is x:
-        return entry[1]
-    return None
-
-
-def set_keras_mask(x, mask):
-    """Attach `mask` to tensor `x` (dropped when `x` is garbage collected)."""
-    if isinstance(x, KerasTensor):
-        x._keras_mask = mask
-        return
-    key = id(x)
-    if mask is None:
-        _MASKS.pop(key, None)
-        return
-    try:
-        ref = weakref.ref(x, lambda _, k=key: _MASKS.pop(k, None))
-    except TypeError:
-        return
-    _MASKS[key] = (ref, mask)
-
-
-def current_training():
-    """The `training` value of the enclosing layer call (None outside any)."""
-    stack = getattr(_local, "calls", None)
-    return stack[-1][1] if stack else None
-
-
-class _eager_scope:
-    """Run ops eagerly even while a tf.function is being traced (for initial weight values)."""
-
-    def __enter__(self):
-        self.saved = getattr(_context._local, "builder", None)
-        _context._local.builder = None
-
-    def __exit__(self, *exc):
-        _context._local.builder = self.saved
-        return False
-
-
-def _shape_tuple(x):
-    shape = getattr(x, "shape", None)
-    if shape is None:
-        return None
-    if hasattr(shape, "as_list"):
-        return None if shape.rank is None else tuple(shape.as_list())
-    return tuple(shape)
-
-
-def _is_tensor_like(x):
-    return isinstance(x, (Tensor, Variable, KerasTensor, np.ndarray))
-
-
-class Layer(Module):
+class Layer(WeightTracking, Module):
     """Keras 3's `keras.layers.Layer(trainable=True, name=None, dtype=None, **kwargs)` (see the
     module docstring for the contract subclasses rely on)."""
 
@@ -208,6 +126,10 @@ class Layer(Module):
         self.activity_regularizer = activity_regularizer
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
+        if input_shape is not None or batch_input_shape is not None:
+            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When "
+                          "using Sequential models, prefer using an `Input(shape)` object as "
+                          "the first layer in the model instead.", UserWarning, stacklevel=2)
         if batch_input_shape is not None:
             self._batch_input_shape = tuple(batch_input_shape)
         elif input_shape is not None:
@@ -268,167 +190,6 @@ class Layer(Module):
         self._input_spec = value
 
     # -- sublayers and weights ------------------------------------------------------------------
-    def _direct_children(self):
-        """Sublayers and directly assigned tf.Variables, in attribute assignment order."""
-        layers, variables = [], []
-        seen = set()
-
-        def visit(value, depth=0):
-            if isinstance(value, Layer):
-                if id(value) not in seen and value is not self:
-                    seen.add(id(value))
-                    layers.append(value)
-            elif isinstance(value, Variable):
-                if id(value) not in seen:
-                    seen.add(id(value))
-                    variables.append(value)
-            elif isinstance(value, (list, tuple)) and depth < 4:
-                for v in value:
-                    visit(v, depth + 1)
-            elif isinstance(value, dict) and depth < 4:
-                for v in value.values():
-                    visit(v, depth + 1)
-
-        for key, value in vars(self).items():
-            if key in _UNTRACKED or key == "_self_setattr_tracking":
-                continue
-            visit(value)
-        return layers, variables
-
-    def _flatten_layers(self, include_self=True, recursive=True):
-        out = [self] if include_self else []
-        seen = {id(self)}
-        stack = list(reversed(self._direct_children()[0]))
-        while stack:
-            layer = stack.pop()
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            out.append(layer)
-            if recursive:
-                stack.extend(reversed(layer._direct_children()[0]))
-        return out
-
-    def _own_weights(self):
-        own = list(self._trainable_weights) + list(self._non_trainable_weights)
-        ids = {id(v) for v in own}
-        extra = [v for v in self._direct_children()[1] if id(v) not in ids]
-        return own, extra
-
-    def _gather(self, pick):
-        out, seen = [], set()
-        for layer in self._flatten_layers():
-            for v in pick(layer):
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
-
-    @property
-    def weights(self):
-        """All weights: own (trainable and non-trainable, in creation order), then sublayers'."""
-        def pick(layer):
-            own, extra = layer._own_weights()
-            return own + extra
-        return self._gather(pick)
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-
-        def pick(layer):
-            if not layer.trainable:
-                return []
-            own, extra = layer._own_weights()
-            return [v for v in own + extra if v.trainable]
-        return self._gather(pick)
-
-    @property
-    def non_trainable_weights(self):
-        trainable = {id(v) for v in self.trainable_weights}
-        return [v for v in self.weights if id(v) not in trainable]
-
-    @property
-    def variables(self):
-        return self.weights
-
-    @property
-    def trainable_variables(self):
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self):
-        return self.non_trainable_weights
-
-    def get_weights(self):
-        """The weights' values as a list of NumPy arrays."""
-        return [np.array(v.numpy()) for v in self.weights]
-
-    def set_weights(self, weights):
-        """Assign a list of NumPy arrays (same count and shapes as `get_weights()`)."""
-        params = self.weights
-        if len(params) != len(weights):
-            raise ValueError(f"You called `set_weights(weights)` on layer '{self.name}' with a "
-                             f"weight list of length {len(weights)}, but the layer was expecting "
-                             f"{len(params)} weights.")
-        for v, w in zip(params, weights):
-            w = np.asarray(w)
-            if tuple(v.shape) != w.shape:
-                raise ValueError(f"Layer {self.name} weight shape {tuple(v.shape)} is not "
-                                 f"compatible with provided weight shape {w.shape}.")
-        for v, w in zip(params, weights):
-            v.assign(np.asarray(w, dtype=v.dtype.np_dtype))
-
-    def count_params(self):
-        """Total number of scalars in the layer's weights (the layer must be built)."""
-        if not self.built:
-            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the "
-                             "layer isn't built. You can build it manually via: "
-                             f"`layer.build(input_shape)`.")
-        return int(sum(int(np.prod(v.shape.as_list())) for v in self.weights))
-
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   autocast=True, regularizer=None, constraint=None, aggregation="none",
-                   overwrite_with_gradient=False, name=None):
-        """Create a weight (a `tf.Variable`) owned by this layer.
-
-        Args: `shape` (default `()`), `initializer` (name, Initializer or callable
-        `(shape, dtype)`; default 'glorot_uniform' for floats, 'zeros' otherwise), `dtype`
-        (default the layer's), `trainable`, `regularizer`, `constraint`, `name`.
-        Example: `self.w = self.add_weight(shape=(4, 2), initializer="zeros", name="w")`.
-        """
-        from .. import constraints, initializers, regularizers
-        shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = _resolve_dtype_name(dtype or self._dtype_name)
-        if initializer is None:
-            initializer = "glorot_uniform" if _dtypes.as_dtype(dtype).is_floating else "zeros"
-        init = initializers.get(initializer)
-        np_dtype = _dtypes.as_dtype(dtype).np_dtype
-
-        def initial_value():
-            with _eager_scope():
-                value = init(shape, dtype=dtype)
-                value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
-                value = np.asarray(value).astype(np_dtype)
-            if value.shape != shape:
-                value = np.broadcast_to(value, shape).copy()
-            return value
-        value = initial_value()
-        with _absolute_scope(self._scope_name):
-            var = Variable(value, trainable=trainable, name=name or "variable", dtype=dtype)
-        var._keras_initial_value = initial_value
-        constraint = constraints.get(constraint)
-        if constraint is not None:
-            var.constraint = constraint
-        regularizer = regularizers.get(regularizer)
-        if regularizer is not None:
-            var.regularizer = regularizer
-            self._regularizers.append((var, regularizer))
-        (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
-        return var
-
-    # -- build / call ---------------------------------------------------------------------------
     def build(self, input_shape=None):
         """Create the layer's weights for inputs of `input_shape` (the base marks it built)."""
         self.built = True
@@ -623,8 +384,6 @@ class Layer(Module):
         for subclasses that do not override get_config)."""
         config = {"name": self.name, "trainable": self.trainable,
                   "dtype": _DTypePolicy(self._dtype_name).serialize()}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = self._batch_input_shape
         if type(self).get_config is not Layer.get_config or type(self) is Layer:
             return config
         auto = self._auto_config
@@ -679,103 +438,3 @@ class Layer(Module):
         return self._node_value("output", "output")
 
 
-class _DTypePolicy:
-    """The minimal Keras 3 `DTypePolicy` (a name: 'float32', 'float64', ...)."""
-
-    def __init__(self, name):
-        self.name = name
-        self.compute_dtype = name
-        self.variable_dtype = name
-
-    def serialize(self):
-        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name},
-                "registered_name": None}
-
-    def __repr__(self):
-        return f'<DTypePolicy "{self.name}">'
-
-
-class _absolute_scope:
-    def __init__(self, scope):
-        self.scope = scope
-
-    def __enter__(self):
-        from ...module import _local as mlocal
-        stack = getattr(mlocal, "stack", None)
-        if stack is None:
-            stack = mlocal.stack = []
-        self.saved = list(stack)
-        stack[:] = [self.scope]
-
-    def __exit__(self, *exc):
-        from ...module import _local as mlocal
-        mlocal.stack[:] = self.saved
-        return False
-
-
-class _eager_build_context:
-    """Builds run with the call stack cleared, so a nested first call builds normally."""
-
-    def __enter__(self):
-        self.saved = getattr(_local, "calls", None)
-        _local.calls = list(self.saved or [])
-
-    def __exit__(self, *exc):
-        _local.calls = self.saved
-        return False
-
-
-def _resolve_dtype_name(dtype):
-    if dtype is None:
-        from .. import backend
-        return backend.floatx()
-    if isinstance(dtype, _DTypePolicy):
-        return dtype.name
-    if isinstance(dtype, dict):
-        return dtype.get("config", {}).get("name", "float32")
-    name = getattr(dtype, "name", dtype)
-    if name in ("mixed_float16", "mixed_bfloat16"):
-        raise ValueError(f"dtype policy {name!r} is not supported; use a plain dtype such as "
-                         "'float32' or 'float16'.")
-    return _dtypes.as_dtype(name).name
-
-
-def _convert_inputs(x, layer):
-    target = _dtypes.as_dtype(layer.compute_dtype)
-
-    def conv(v):
-        if isinstance(v, np.ndarray):
-            v = convert_to_tensor(v)
-        if isinstance(v, Variable):
-            v = convert_to_tensor(v)
-        if layer.autocast and isinstance(v, Tensor) and v.dtype.is_floating and \
-                v.dtype != target and target.is_floating:
-            from ...ops.math_ops import cast
-            v2 = cast(v, target)
-            mask = get_keras_mask(v)
-            if mask is not None:
-                set_keras_mask(v2, mask)
-            v = v2
-        return v
-    return nest.map_structure(conv, x)
-
-
-def _shapes_of(inputs):
-    if nest.is_nested(inputs):
-        return nest.map_structure(_shape_tuple, inputs)
-    return _shape_tuple(inputs)
-
-
-def _is_shape(shape):
-    return isinstance(shape, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer))
-                                                    for d in shape)
-
-
-def _is_serializable(v):
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return True
-    if isinstance(v, (list, tuple)):
-        return all(_is_serializable(x) for x in v)
-    if isinstance(v, dict):
-        return all(isinstance(k, str) and _is_serializable(x) for k, x in v.items())
-    return False

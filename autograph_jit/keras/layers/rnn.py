@@ -234,6 +234,8 @@ class _CellLayer(RNN):
     _CELL_NAME = None
 
     def __init__(self, units, **kwargs):
+        kwargs.pop("use_cudnn", None)  # Keras 3's GPU kernel choice; no effect here
+        kwargs.pop("time_major", None) if kwargs.get("time_major") is False else None
         layer_kwargs = {k: kwargs.pop(k) for k in list(kwargs)
                         if k in _RNN_KEYS + ("name", "trainable", "input_shape", "input_dim",
                                              "batch_input_shape", "batch_size",

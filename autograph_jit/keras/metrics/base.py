@@ -146,8 +146,15 @@ class MeanMetricWrapper(Mean):
         return self._fn(y_true, y_pred, **self._fn_kwargs)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        from ..backend import get_keras_mask
+        mask = get_keras_mask(y_pred)
         y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
-        super().update_state(self.per_sample(y_true, y_pred), sample_weight)
+        values = self.per_sample(y_true, y_pred)
+        if mask is not None:  # masked entries (e.g. padding steps) are left out, as in Keras
+            mask = math_ops.cast(mask, self.dtype)
+            sample_weight = mask if sample_weight is None else \
+                _broadcast_weights(sample_weight, mask, self.dtype) * mask
+        super().update_state(values, sample_weight)
 
     def get_config(self):
         config = super().get_config()

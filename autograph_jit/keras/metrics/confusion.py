@@ -38,8 +38,9 @@ def _top_k_mask(y_pred, k):
 
 
 def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, class_id=None, top_k=None,
-                     which=_COUNTS):
-    """Weighted TP/FP/TN/FN per threshold, each of shape (len(thresholds),)."""
+                     which=_COUNTS, per_label=False):
+    """Weighted TP/FP/TN/FN per threshold, each of shape (len(thresholds),) — or
+    (len(thresholds), labels) with `per_label` (the last axis holds the labels)."""
     y_pred = M.cast(convert_to_tensor(y_pred), _dtypes.float32)
     y_true = M.cast(convert_to_tensor(y_true), _dtypes.float32)
     if y_true.shape.rank is not None and y_pred.shape.rank is not None and \
@@ -62,20 +63,23 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, class_id=No
         y_true, y_pred = y_true[..., class_id], y_pred[..., class_id]
         if weights is not None:
             weights = weights[..., class_id]
-    pred = A.reshape(y_pred, [-1, 1])
-    true = A.reshape(y_true, [-1, 1])
-    thr = A.reshape(A.constant([float(t) for t in thresholds], dtype=_dtypes.float32), [1, -1])
+    labels = y_pred.shape[-1] if per_label else 1
+    pred = A.reshape(y_pred, [-1, 1, labels])
+    true = A.reshape(y_true, [-1, 1, labels])
+    thr = A.reshape(A.constant([float(t) for t in thresholds], dtype=_dtypes.float32),
+                    [1, -1, 1])
     above = M.cast(M.greater(pred, thr), _dtypes.float32)
     below = M.subtract(1.0, above)
     pos = true
     neg = M.subtract(1.0, true)
-    w = 1.0 if weights is None else A.reshape(weights, [-1, 1])
+    w = 1.0 if weights is None else A.reshape(weights, [-1, 1, labels])
     table = {"true_positives": (pos, above), "false_positives": (neg, above),
              "true_negatives": (neg, below), "false_negatives": (pos, below)}
     out = {}
     for name in which:
         label, decision = table[name]
-        out[name] = M.reduce_sum(M.multiply(M.multiply(label, decision), w), axis=0)
+        count = M.reduce_sum(M.multiply(M.multiply(label, decision), w), axis=0)
+        out[name] = count if per_label else A.reshape(count, [-1])
     return out
 
 
@@ -84,19 +88,27 @@ class _Counts(Metric):
 
     _USES = _COUNTS
 
-    def __init__(self, thresholds=None, name=None, dtype=None, default=0.5):
+    def __init__(self, thresholds=None, name=None, dtype=None, default=0.5, labels=None):
         super().__init__(dtype=dtype, name=name)
+        self._per_label = labels is not None or getattr(self, "multi_label", False)
         self.init_thresholds = thresholds
         if default is None:  # AUC: its own, already-checked list (with the epsilon ends)
             self.thresholds, self._scalar = list(thresholds), True
         else:
             self.thresholds, self._scalar = _thresholds_list(thresholds, default)
+        self._built_counts = False
+        if not self._per_label or labels is not None:
+            self._make_counts(labels)
+
+    def _make_counts(self, labels):
+        shape = (len(self.thresholds),) + ((labels,) if self._per_label else ())
         for count in self._USES:
-            setattr(self, count, self.add_weight(shape=(len(self.thresholds),), name=count))
+            setattr(self, count, self.add_weight(shape=shape, name=count))
+        self._built_counts = True
 
     def _update(self, y_true, y_pred, sample_weight=None, class_id=None, top_k=None):
         counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight, class_id,
-                                  top_k, self._USES)
+                                  top_k, self._USES, per_label=self._per_label)
         for name, value in counts.items():
             getattr(self, name).assign_add(M.cast(value, self.dtype))
 
@@ -174,8 +186,9 @@ class Recall(Precision):
 class AUC(_Counts):
     """Area under the ROC or PR curve, from counts at `num_thresholds` (200) evenly spaced
     thresholds: `AUC(num_thresholds=200, curve='ROC', summation_method='interpolation',
-    thresholds=None, multi_label=False, from_logits=False)`. Multi-column inputs are flattened
-    (multi_label=False), as Keras does."""
+    thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False)`.
+    Multi-column inputs are flattened (multi_label=False), or with `multi_label=True` scored per
+    column (the last axis) and averaged, weighted by `label_weights` when given."""
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
@@ -187,9 +200,6 @@ class AUC(_Counts):
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f'Invalid AUC summation method value: "{summation_method}". '
                              f'Expected values are ["interpolation", "majoring", "minoring"]')
-        if multi_label:
-            raise ValueError("AUC(multi_label=True) is not supported; use multi_label=False "
-                             "(labels and predictions are flattened) or one AUC per label")
         if thresholds is not None:
             inner = sorted(_thresholds_list(thresholds, 0.5)[0])
         else:
@@ -201,14 +211,33 @@ class AUC(_Counts):
         self.num_thresholds = len(values)
         self.curve, self.summation_method = curve, summation_method
         self.multi_label, self.from_logits = multi_label, from_logits
+        self.num_labels = num_labels
+        self.label_weights = None if label_weights is None else [float(w) for w in
+                                                                 label_weights]
         self._init_thresholds = None if thresholds is None else list(thresholds)
-        super().__init__(values, name=name, dtype=dtype, default=None)
+        super().__init__(values, name=name, dtype=dtype, default=None,
+                         labels=num_labels if multi_label else None)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_pred = convert_to_tensor(y_pred)
         if self.from_logits:
             y_pred = M.sigmoid(y_pred)
+        if self.multi_label and not self._built_counts:
+            labels = y_pred.shape[-1] if y_pred.shape.rank else None
+            if labels is None:
+                raise ValueError("AUC(multi_label=True): the label axis of y_pred must have a "
+                                 "known size (or pass num_labels=)")
+            self._make_counts(labels)
         self._update(y_true, y_pred, sample_weight)
+
+    def _average(self, per_label):
+        """Per-label areas -> one number (label_weights, or the plain mean), as Keras."""
+        if not self.multi_label:
+            return per_label
+        if self.label_weights is None:
+            return M.reduce_mean(per_label)
+        w = A.constant(self.label_weights, dtype=per_label.dtype)
+        return M.divide_no_nan(M.reduce_sum(M.multiply(per_label, w)), M.reduce_sum(w))
 
     def _interpolate_pr_auc(self, tp, fp, fn):
         n = self.num_thresholds
@@ -222,9 +251,11 @@ class AUC(_Counts):
                         A.ones_like(p[1:]))
         increment = M.divide_no_nan(slope * (dtp + intercept * M.log(ratio)),
                                     M.maximum(tp[1:] + fn[1:], 0.0))
-        return M.reduce_sum(increment)
+        return self._average(M.reduce_sum(increment, axis=0))
 
     def result(self):
+        if not self._built_counts:
+            return A.constant(0.0, dtype=self.dtype)
         tp, fp = self.true_positives.read_value(), self.false_positives.read_value()
         tn, fn = self.true_negatives.read_value(), self.false_negatives.read_value()
         if self.curve == "PR" and self.summation_method == "interpolation":
@@ -241,13 +272,14 @@ class AUC(_Counts):
             heights = M.minimum(y[:n - 1], y[1:])
         else:
             heights = M.maximum(y[:n - 1], y[1:])
-        return M.reduce_sum((x[:n - 1] - x[1:]) * heights)
+        return self._average(M.reduce_sum((x[:n - 1] - x[1:]) * heights, axis=0))
 
     def get_config(self):
         config = Metric.get_config(self)
         config.update(num_thresholds=self.num_thresholds, curve=self.curve,
                       summation_method=self.summation_method, multi_label=self.multi_label,
-                      from_logits=self.from_logits, thresholds=self._init_thresholds)
+                      from_logits=self.from_logits, thresholds=self._init_thresholds,
+                      num_labels=self.num_labels, label_weights=self.label_weights)
         if self._init_thresholds is not None:
             del config["num_thresholds"]
         return config

@@ -151,6 +151,7 @@ class IterableData:
         self.class_weight = class_weight
         self._iterator = None
         self._used = False
+        self.known_steps = steps if steps is not None else _cardinality(data)
 
     def epoch_batches(self):
         if self.steps is None:
@@ -185,6 +186,19 @@ class IterableData:
         cw = _class_weights_to_sample_weights(_to_array(y), self.class_weight)
         sw = cw if sw is None else _to_array(sw) * cw
         return (x, y, sw)
+
+
+def _cardinality(data):
+    """The number of batches of a finite dataset or sequence, when it says (else None)."""
+    try:
+        if hasattr(data, "cardinality"):
+            n = int(data.cardinality())
+            return n if n >= 0 else None
+        if hasattr(data, "__len__") and not isinstance(data, (list, tuple)):
+            return len(data)
+    except Exception:  # a stand-in whose cardinality cannot be computed: unknown
+        return None
+    return None
 
 
 def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False,

@@ -42,7 +42,7 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
             val_data = data_adapter.make_data(validation_data, steps=validation_steps)
     callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                  model=model, verbose=verbose, epochs=epochs,
-                                 steps=data.steps)
+                                 steps=getattr(data, "known_steps", data.steps))
     model.stop_training = False
     model._initial_epoch = None
     callback_list.on_train_begin()
@@ -130,13 +130,18 @@ def run_predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks
                                  verbose=verbose, epochs=1, steps=data.steps)
     callback_list.on_predict_begin()
     fn = model.predict_function
+    compiled = not model.run_eagerly and isinstance(data, data_adapter.ArrayData)
     outputs = []
     for step, batch in enumerate(data.epoch_batches()):
         callback_list.on_predict_batch_begin(step)
         x_batch, _, _ = data_adapter.unpack_x_y_sample_weight(batch)
-        out = fn((x_batch,))
+        rows = _rows(x_batch)
+        padded = _pad_rows(x_batch, rows, data) if compiled else x_batch
+        out = fn((padded,))
         outputs.append(nest.map_structure(
-            lambda t: np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t), out))
+            lambda t: (np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t))[:rows]
+            if padded is not x_batch else
+            (np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t)), out))
         callback_list.on_predict_batch_end(step, {"outputs": out})
     callback_list.on_predict_end()
     if not outputs:
@@ -147,3 +152,27 @@ def run_predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks
     flat = [nest.flatten(o) for o in outputs]
     joined = [np.concatenate([f[i] for f in flat], axis=0) for i in range(len(flat[0]))]
     return nest.pack_sequence_as(outputs[0], joined)
+
+
+def _rows(x):
+    first = nest.flatten(x)[0]
+    return int(first.shape[0]) if getattr(first, "shape", None) is not None and \
+        len(first.shape) else 0
+
+
+def _pad_rows(x, rows, data):
+    """A short last batch padded with zero rows up to the next power of two (at most the batch
+    size): predict compiles at most log2(batch_size) + 1 shapes however many sizes it sees,
+    instead of one per remainder (the padded rows' outputs are dropped)."""
+    if rows == 0 or rows >= data.batch_size:
+        return x
+    target = min(data.batch_size, 1 << (rows - 1).bit_length())
+    if target == rows:
+        return x
+
+    def pad(a):
+        if a is None:
+            return None
+        a = np.asarray(a)
+        return np.concatenate([a, np.zeros((target - rows,) + a.shape[1:], a.dtype)])
+    return nest.map_structure(pad, x)

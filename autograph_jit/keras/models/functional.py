@@ -234,6 +234,11 @@ def _topological_nodes(inputs, outputs):
 
 def _serialize_node_args(structure, node_index_map):
     def conv(x):
+        if isinstance(x, slice):
+            return {"class_name": "__slice__",
+                    "config": {"start": x.start, "stop": x.stop, "step": x.step}}
+        if x is Ellipsis:
+            return {"class_name": "__ellipsis__", "config": {}}
         if isinstance(x, KerasTensor):
             layer, node_index, tensor_index = x._keras_history
             node = layer._inbound_nodes[node_index]
@@ -270,6 +275,11 @@ def functional_from_config(cls, config, custom_objects=None):
                            enumerate(entry.get("inbound_nodes", [])))
 
     def resolve(x):
+        if isinstance(x, dict) and x.get("class_name") == "__slice__":
+            c = x["config"]
+            return slice(c["start"], c["stop"], c["step"])
+        if isinstance(x, dict) and x.get("class_name") == "__ellipsis__":
+            return Ellipsis
         if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
             name, node_index, tensor_index = x["config"]["keras_history"]
             out = node_outputs.get((name, node_index))

@@ -93,6 +93,7 @@ class Model(Trainer, Layer):
             self._build_inputs = None
 
     def _run_build(self, input_shape):
+        self._build_input_shape = input_shape
         if getattr(type(self).build, "__wrapped__", None) is not \
                 Model.__dict__["build"].__wrapped__:
             Layer._run_build(self, input_shape)

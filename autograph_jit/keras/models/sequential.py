@@ -103,6 +103,7 @@ class Sequential(Model):
         self._build_from_input()
 
     def _run_build(self, input_shape):
+        self._build_input_shape = input_shape
         if isinstance(input_shape, (list, tuple)) and input_shape and \
                 isinstance(input_shape[0], (list, tuple)):
             self.built = True  # structured input: layers build on the first call

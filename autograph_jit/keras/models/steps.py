@@ -1,5 +1,17 @@
 """One epoch of `fit`: feed the batches to the compiled train step, calling the callbacks'
-batch hooks, and stop early when a callback sets `model.stop_training`."""
+batch hooks, and stop early when a callback sets `model.stop_training`.
+
+In-memory data with the default `train_step`, compiled steps and no callback that reads every
+batch run many steps per native call: one `tf.function` holds a `tf.while_loop` over batch
+slices (rows gathered through the epoch's permutation), so Python runs once per chunk (once per
+progress-bar update on a terminal, once per epoch otherwise). The final partial batch, if any,
+runs through the ordinary compiled step (its own trace). Results equal the step-by-step path.
+"""
+import numpy as np
+
+from ... import nest
+from ...tensor import convert_to_tensor
+from .data_adapter import ArrayData
 
 __all__ = ["StepRunner"]
 
@@ -12,17 +24,19 @@ class StepRunner:
         self.data = data
         self.callbacks = callbacks
         self.built = False
+        self._loop = None
+        self._arrays = None
 
     def run_epoch(self):
         """Train one epoch; returns the last step's logs ({} when there was no batch)."""
+        if self._can_loop():
+            return self._run_looped()
         model, callbacks = self.model, self.callbacks
         logs = {}
         fn = None
         for step, batch in enumerate(self.data.epoch_batches()):
             if fn is None:
-                if not self.built:
-                    model._symbolic_build(batch)
-                    self.built = True
+                self._build(batch)
                 fn = model.train_function
             callbacks.on_train_batch_begin(step)
             logs = fn(batch)
@@ -30,3 +44,105 @@ class StepRunner:
             if model.stop_training:
                 break
         return logs
+
+    def _build(self, batch):
+        if not self.built:
+            self.model._symbolic_build(batch)
+            self.built = True
+
+    # -- many steps per native call -------------------------------------------------------------
+    def _can_loop(self):
+        from .trainer import Trainer
+        model, data = self.model, self.data
+        if not isinstance(data, ArrayData) or model.run_eagerly:
+            return False
+        if type(model).train_step is not Trainer.train_step or data.shuffle == "batch":
+            return False
+        if data.steps != -(-data.num_samples // data.batch_size):
+            return False  # steps_per_epoch cycles through the data: step by step
+        if data.num_samples // data.batch_size < 2:
+            return False
+        if self.callbacks.needs_every_batch():
+            return False
+        # the CPU backend compiles one variant per data shape (the first 8 at once): past a few
+        # sample counts, run step by step (fixed batch shapes) rather than let a new count run
+        # a whole epoch on the interpreter
+        seen = model._functions.setdefault(("train_loop_sizes", data.batch_size), set())
+        if data.num_samples not in seen and len(seen) >= 6:
+            return False
+        seen.add(data.num_samples)
+        return True
+
+    def _chunk_size(self, full_steps):
+        if self.model.steps_per_execution > 1:
+            return self.model.steps_per_execution
+        progbar = getattr(self.callbacks, "_progbar", None)
+        bar = getattr(progbar, "progbar", None)
+        if progbar is not None and progbar.verbose == 1 and bar is not None and \
+                bar._dynamic_display:
+            return max(1, full_steps // 20)  # about twenty redraws per epoch
+        return full_steps
+
+    def _make_loop(self, batch_size):
+        from ...ops.array_ops import range as tf_range
+        from ...ops.control_ops import while_loop
+        from ...ops.gather_ops import gather
+        from ...tracing.function import Function
+        model = self.model
+
+        def loop(arrays, perm, start, count):
+            def body(i):
+                index = gather(perm, (start + i) * batch_size + tf_range(batch_size))
+                batch = nest.map_structure(
+                    lambda a: None if a is None else gather(a, index), arrays)
+                model.train_step(batch)
+                return (i + 1,)
+            while_loop(lambda i: i < count, body, (convert_to_tensor(0),))
+            return model.get_metrics_result()
+        return Function(loop, name="train_loop_function", reduce_retracing=True)
+
+    def _run_looped(self):
+        model, data, callbacks = self.model, self.data, self.callbacks
+        n, bs = data.num_samples, data.batch_size
+        full_steps, rest = divmod(n, bs)
+        if self._arrays is None:
+            self._arrays = _pack(data)
+            key = ("train_loop", bs)
+            self._loop = model._functions.get(key)
+            if self._loop is None:  # kept with the model's steps: later fits reuse its traces
+                self._loop = model._functions[key] = self._make_loop(bs)
+        # the same draw as the step-by-step path (ArrayData.epoch_batches), so both agree
+        order = np.random.permutation(n) if data.shuffle else np.arange(n)
+        perm = convert_to_tensor(order.astype(np.int32))
+        first = data._slice(order[:bs])
+        self._build(first)
+        chunk = self._chunk_size(full_steps)
+        logs = {}
+        done = 0
+        while done < full_steps:
+            count = min(chunk, full_steps - done)
+            callbacks.on_train_batch_begin(done)
+            logs = self._loop(self._arrays, perm, convert_to_tensor(np.int32(done)),
+                              convert_to_tensor(np.int32(count)))
+            done += count
+            callbacks.on_train_batch_end(done - 1, logs)
+            if model.stop_training:
+                return logs
+        if rest:
+            callbacks.on_train_batch_begin(full_steps)
+            logs = model.train_function(data._slice(order[full_steps * bs:]))
+            callbacks.on_train_batch_end(full_steps, logs)
+        return logs
+
+
+def _pack(data):
+    """The epoch's arrays as tensors (converted once per fit): (x,), (x, y) or (x, y, w)."""
+    def conv(a):
+        return None if a is None else convert_to_tensor(a)
+    x = nest.map_structure(conv, data.x)
+    if data.y is None:
+        return (x,)
+    y = nest.map_structure(conv, data.y)
+    if data.sample_weight is None:
+        return (x, y)
+    return (x, y, nest.map_structure(conv, data.sample_weight))

@@ -49,7 +49,9 @@ class Trainer:
         output), `loss_weights`, `metrics`/`weighted_metrics` (names, functions or Metric
         objects; a list, or a dict/list of lists per output), `run_eagerly` (Python steps),
         `steps_per_execution` (steps per compiled call), `jit_compile` (accepted; steps are
-        always compiled natively unless `run_eagerly`).
+        always compiled natively unless `run_eagerly`). With `run_eagerly=True` the model's
+        `call`, `train_step`, losses and metrics run as Python; the optimizer's variable update
+        stays one compiled call.
         Example: `model.compile(optimizer="adam", loss="mse", metrics=["mae"])`.
         """
         from .. import metrics as metrics_module
@@ -193,10 +195,28 @@ class Trainer:
         trainable = self.trainable_weights
         if trainable:
             grads = tape.gradient(loss, trainable)
-            self.optimizer.apply(grads, trainable)
+            self._apply_optimizer(grads, trainable)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _apply_optimizer(self, grads, trainable):
+        """`optimizer.apply`; with `run_eagerly` (outside any trace) as one compiled call per
+        set of variables: the model's Python stays eager, the optimizer's dozens of small
+        updates per variable do not pay eager dispatch one op at a time."""
+        from ...tracing import context
+        if not self._run_eagerly or context.current_builder() is not None or \
+                any(g is None for g in grads):
+            self.optimizer.apply(grads, trainable)
+            return
+        key = ("apply_gradients", tuple(id(v) for v in trainable))
+        fn = self._functions.get(key)
+        if fn is None:
+            from ...tracing.function import Function
+            optimizer = self.optimizer
+            fn = self._functions[key] = Function(
+                lambda g: optimizer.apply(g, trainable), name="apply_gradients")
+        fn(list(grads))
 
     def test_step(self, data):
         """Loss and metrics on a batch, without updating weights; returns the logs."""
@@ -224,9 +244,8 @@ class Trainer:
             def fn(data):
                 return step(_tensors(data))
         else:
-            from ...tracing.function import Function
-            fn = Function(lambda data: step(data), name=f"{kind}_function",
-                          reduce_retracing=True)
+            from .step_function import FlatStepFunction
+            fn = FlatStepFunction(step, name=f"{kind}_function")
         self._functions[kind] = fn
         return fn
 
@@ -273,6 +292,7 @@ class Trainer:
         need_loss = self._compile_loss is not None and not self._compile_loss.built
         need_metrics = self._compile_metrics is not None and not self._compile_metrics.built
         if self.built and not need_loss and not need_metrics:
+            self._build_optimizer()
             return
         x_spec = nest.map_structure(spec, x)
         y_pred = symbolic_call(lambda inp: self(inp, training=False), (x_spec,), {},
@@ -288,6 +308,14 @@ class Trainer:
             flat_true = flat_outputs(y, names)
             flat_pred = flat_outputs(y_pred, names)
             self._compile_metrics.build(names, flat_true, flat_pred, self.loss)
+        self._build_optimizer()
+
+    def _build_optimizer(self):
+        """Make the optimizer's slots now (as Keras 3 does), not inside the first trace: a trace
+        that creates variables must be traced again."""
+        optimizer = self.optimizer
+        if optimizer is not None and not optimizer.built and self.trainable_weights:
+            optimizer.build(self.trainable_weights)
 
     # -- public loops (fit lives in fit.py) -----------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,

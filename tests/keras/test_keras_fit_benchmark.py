@@ -1,0 +1,13 @@
+"""benchmarks/keras_fit.py at a tiny size: its rows have times, and compiled fit/predict give
+the same losses and outputs as run_eagerly (nothing here asserts a speed)."""
+from benchmarks import harness, keras_fit
+
+
+def test_keras_fit_rows_measure_and_agree_with_run_eagerly():
+    rows = keras_fit.run(harness.TINY, (), sizes=(32,), n=100)
+    assert [r.workload for r in rows] == ["Keras fit epoch MLP 784-128-10",
+                                          "Keras predict MLP 784-128-10"]
+    for row in rows:
+        for column in ("eager", "graph"):
+            assert row.cells[column].seconds > 0, (row.workload, row.cells[column].error)
+        assert row.equal is True, (row.workload, row.cells["graph"].error)
