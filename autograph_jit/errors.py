@@ -15,7 +15,7 @@ codegen, the runtime) can import it.
         print(e.op, e.error_code)      # reshape 3
 """
 
-__all__ = ["SymbolicValueError", 
+__all__ = [
     "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
     "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
     "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
@@ -24,7 +24,7 @@ __all__ = ["SymbolicValueError",
     "FailedPreconditionError", "AbortedError", "OutOfRangeError", "UnimplementedError",
     "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
     "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
-    "OptimizerError", "FallbackError", "SaveError",
+    "OptimizerError", "FallbackError", "SaveError", "HostOnlyError", "SymbolicValueError",
     "exception_type_from_error_code", "error_code_from_exception_type",
 ]
 
@@ -321,4 +321,13 @@ class SymbolicValueError(AttributeError, TypeError):
     An AttributeError as in TF (a graph tensor has no `numpy`: `hasattr(t, "numpy")` is False),
     and a TypeError for code written against this library's earlier error. Fix: return the
     tensor from the tf.function, or tf.print it to see its value at run time.
+    """
+
+
+class HostOnlyError(TypeError):
+    """A host-only function (tf.io parsing and serialization, tf.sparse) got a symbolic tensor:
+    autograph_jit has no string tensors inside graphs.
+
+    Inside `Dataset.map` (and filter, scan, ...) it switches the function to eager execution;
+    elsewhere, fix: call the function eagerly, or inside a `Dataset.map`.
     """
