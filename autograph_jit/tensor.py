@@ -220,12 +220,21 @@ def _infer_python_dtype(value):
     return _dtypes.int64 if big else _dtypes.int32
 
 
+def _is_empty(value):
+    """A (nested) list or tuple without any element: `[]`, `[[], []]` (no dtype of its own)."""
+    return isinstance(value, (list, tuple)) and all(_is_empty(v) for v in value)
+
+
 def _python_to_array(value, dtype, strict):
     """Convert a Python scalar / nested list to an array of `dtype` (inferred when None)."""
     inferred = _infer_python_dtype(value)
     if dtype is None:
         dtype = inferred
-    elif strict and dtype.is_integer and inferred.is_floating:
+    elif dtype.np_dtype is None:
+        from .errors import UnimplementedError
+        raise UnimplementedError(f"Cannot convert {value!r} to a tf.{dtype.name} tensor: string "
+                                 "tensors do not exist in autograph_jit yet.", "constant")
+    elif strict and dtype.is_integer and inferred.is_floating and not _is_empty(value):
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     try:
         arr = np.array(value, dtype=dtype.np_dtype)
@@ -265,6 +274,11 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
     if isinstance(value, TensorShape):
         value = value.as_list()
     if isinstance(value, (np.ndarray, np.generic)):
+        if dtype is not None and dtype.np_dtype is None:
+            from .errors import UnimplementedError
+            raise UnimplementedError(f"Cannot convert an array to a tf.{dtype.name} tensor: "
+                                     "string tensors do not exist in autograph_jit yet.",
+                                     "constant")
         if value.dtype.kind in "US O":
             raise TypeError(f"Cannot convert a {value.dtype} array to a tensor: string tensors are "
                             "not supported")

@@ -151,6 +151,12 @@ class Variable:
     def __str__(self):
         return repr(self)
 
+    def __setstate__(self, state):
+        """Unpickled (e.g. inside a pickled tf.Module): the value stays read-only, as always."""
+        self.__dict__.update(state)
+        self._value.flags.writeable = False
+        self._unique_id = next(_uid)
+
     def __copy__(self):
         return self
 

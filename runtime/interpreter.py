@@ -6,6 +6,8 @@ ops holding regions), so it never imports the compiler.
 """
 import numpy as np
 
+from .kernel_errors import as_op_error, leaked
+
 TOKEN_VALUE = None  # effect tokens carry no data at run time
 
 
@@ -29,8 +31,14 @@ def run_node(node, inputs):
     if interpret is not None:
         return interpret(node, inputs, run_graph)
     data = [x for x, v in zip(inputs, node.inputs) if not v.is_token]
-    with np.errstate(all="ignore"):
-        result = op.kernel(*data, **node.attrs)
+    try:
+        with np.errstate(all="ignore"):
+            result = op.kernel(*data, **node.attrs)
+    except Exception as e:
+        if not leaked(e):
+            raise
+        shown = [f"{np.asarray(x).dtype}{list(np.shape(x))}" for x in data]
+        raise as_op_error(op.name, e, shown, _data_attrs(node.attrs)) from None
     if not isinstance(result, tuple):
         result = (result,)
     out = []
@@ -43,3 +51,9 @@ def run_node(node, inputs):
     if len(node.outputs) > len(out):  # the effect token
         out.append(TOKEN_VALUE)
     return out
+
+
+def _data_attrs(attrs):
+    """The attributes worth showing in an error (not constant values or Python objects)."""
+    return {k: v for k, v in attrs.items() if isinstance(v, (int, float, bool, tuple, list,
+                                                             type(None)))}

@@ -17,8 +17,15 @@ from ..tensor import EagerTensor, Tensor, convert_to_tensor, numpy_text
 from ..tensor_shape import TensorShape
 from ..tracing.signature import TensorSpec
 
-__all__ = ["StringTensor", "normalize", "spec_of", "to_user", "flat_specs", "as_array",
+__all__ = ["StringTensor", "HostOnlyError", "normalize", "spec_of", "to_user", "flat_specs", "as_array",
            "wrap", "check_compatible", "most_specific"]
+
+
+class HostOnlyError(TypeError):
+    """A host-only function (tf.io parsing and serialization, tf.sparse) met a symbolic tensor.
+
+    Inside `Dataset.map` and friends this switches the function to eager execution (see
+    mapfn.py); inside a user's tf.function it is the error the user sees."""
 
 
 class StringTensor(EagerTensor):

@@ -4,6 +4,9 @@ TF has no implicit type promotion between tensors: the first tensor argument fix
 Python values adapt to it (`x + 1` with float32 `x` adds 1.0). NumPy arrays have a dtype of their
 own but, as in TF, are converted to the fixing dtype.
 """
+import numbers
+import sys
+
 import numpy as np
 
 from ..tensor import Tensor, convert_to_tensor
@@ -47,7 +50,11 @@ def to_tensor(x, dtype=None, dtype_hint=None):
 
 
 def static_ints(value, what):
-    """A Python int or list of ints from an int, list, NumPy array or concrete tensor."""
+    """A Python int or list of ints from an int, list, NumPy array or concrete tensor.
+
+    Floats are refused as TF refuses them (`tf.zeros([2.5])` is a TypeError, never a shape of 2),
+    and so is anything else that is not an integer, with a TypeError naming the op and `what`."""
+    original = value
     if isinstance(value, Tensor):
         from ..tensor import constant_value
         v = constant_value(value)
@@ -67,12 +74,41 @@ def static_ints(value, what):
                 cv = constant_value(v if isinstance(v, Tensor) else v._as_tensor())
                 if cv is None:
                     return None
-                v = cv
-            out.append(None if v is None else int(v))
+                v = cv.tolist() if isinstance(cv, np.ndarray) else cv
+            out.append(None if v is None else _one_int(v, what, original))
         return tuple(out)
     if value is None:
         return None
-    return int(value)
+    return _one_int(value, what, original)
+
+
+def _one_int(v, what, whole):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, np.integer)):
+        kind = "a float" if isinstance(v, (float, np.floating)) else type(v).__name__
+        raise TypeError(f"{caller_op()}: {what} must be an integer or a list of integers, got "
+                        f"{v!r} ({kind}) in {_short(whole)}. Fix: pass Python ints (e.g. "
+                        f"int(...)) or an int32/int64 tensor.")
+    return int(v)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def caller_op():
+    """The public op function being run (the innermost frame of a public, module-level function
+    of the ops package), for error messages raised by argument helpers."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        fn = frame.f_globals.get(code.co_name)
+        if frame.f_globals is not globals() \
+                and frame.f_globals.get("__name__", "").startswith("autograph_jit.ops.") \
+                and not code.co_name.startswith("_") and getattr(fn, "__code__", None) is code:
+            return code.co_name
+        frame = frame.f_back
+    return "op"
 
 
 def static_axis(value, what="axis"):

@@ -14,8 +14,8 @@ from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
 from . import staged_lists
 from . import type_rules as tr
-from ._args import match_dtypes, static_axis, static_ints, to_tensor
-from ..errors import InvalidArgumentError
+from ._args import caller_op, match_dtypes, static_axis, static_ints, to_tensor
+from ..errors import InvalidArgumentError, UnimplementedError
 from .opdef import apply, defop
 from .math_ops import (add, broadcast_like, cast, equal, greater, logical_and, maximum, multiply,
                        subtract, truediv, where)
@@ -53,19 +53,37 @@ def constant(value, dtype=None, shape=None, name=None):
     return t
 
 
-def _shape_tensor(shape, what="shape"):
-    """A 1-D int32 tensor from a list / TensorShape / tensor of dims."""
+def _shape_tensor(shape, what="shape", op=None):
+    """A 1-D int32 tensor from a list / TensorShape / tensor of dims. Dims must be integers, as
+    in TF (`tf.zeros([2.5])` is a TypeError, not a shape of 2)."""
+    op = op or caller_op()
     if isinstance(shape, TensorShape):
         shape = shape.as_list()
-    if isinstance(shape, Tensor):
+    if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor"):
+        shape = to_tensor(shape)
         if shape.dtype not in (dtypes.int32, dtypes.int64):
-            raise TypeError(f"{what} must be an int32 or int64 tensor, got {shape.dtype.name}")
+            raise TypeError(f"{op}: {what} must be an int32 or int64 tensor, got "
+                            f"{shape.dtype.name}. Fix: tf.cast it to tf.int32.")
         return shape
     if isinstance(shape, (int, np.integer)):
         shape = [shape]
-    return convert_to_tensor(shape, dtype_hint=dtypes.int32) if not (
-        isinstance(shape, (list, tuple)) and len(shape) == 0) else convert_to_tensor(
-            np.zeros([0], np.int32))
+    if isinstance(shape, (list, tuple)) and len(shape) == 0:
+        return convert_to_tensor(np.zeros([0], np.int32))
+    t = convert_to_tensor(shape, dtype_hint=dtypes.int32)
+    if t.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"{op}: {what} must hold integers, got {shape!r} ({t.dtype.name}): "
+                        "dimension values must be integers, as in TF. Fix: pass Python ints "
+                        "(e.g. int(n)) or an int32 tensor.")
+    return t
+
+
+def _numeric_dtype(dtype, op):
+    """`dtype` as a DType that tensors can hold (tf.string is named but has no tensors yet)."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.np_dtype is None:
+        raise UnimplementedError(f"{op}: dtype tf.{dtype.name} is not supported: string tensors "
+                                 "do not exist in autograph_jit yet. Use a numeric dtype.", op)
+    return dtype
 
 
 def _dims_from(ty, what):
@@ -111,7 +129,7 @@ def fill(dims, value, name=None):
     array([[9, 9],
            [9, 9]], dtype=int32)
     """
-    return apply(_fill, _shape_tensor(dims, "dims"), to_tensor(value))
+    return apply(_fill, _shape_tensor(dims, "dims", "fill"), to_tensor(value))
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
@@ -123,8 +141,9 @@ def zeros(shape, dtype=dtypes.float32, name=None):
     >>> tf.zeros([2, 3]).shape
     TensorShape([2, 3])
     """
-    dtype = dtypes.as_dtype(dtype)
-    return fill(shape, convert_to_tensor(np.zeros((), dtype.np_dtype)))
+    dtype = _numeric_dtype(dtype, "zeros")
+    return apply(_fill, _shape_tensor(shape, "shape", "zeros"),
+                 convert_to_tensor(np.zeros((), dtype.np_dtype)))
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
@@ -133,8 +152,9 @@ def ones(shape, dtype=dtypes.float32, name=None):
     >>> tf.ones([2], tf.int32).numpy()
     array([1, 1], dtype=int32)
     """
-    dtype = dtypes.as_dtype(dtype)
-    return fill(shape, convert_to_tensor(np.ones((), dtype.np_dtype)))
+    dtype = _numeric_dtype(dtype, "ones")
+    return apply(_fill, _shape_tensor(shape, "shape", "ones"),
+                 convert_to_tensor(np.ones((), dtype.np_dtype)))
 
 
 def _like_infer(in_types, dtype):
@@ -157,7 +177,7 @@ def zeros_like(input, dtype=None, name=None):  # noqa: A002
            [0, 0]], dtype=int32)
     """
     return apply(_zeros_like, to_tensor(input), dtype=None if dtype is None else
-                 dtypes.as_dtype(dtype))
+                 _numeric_dtype(dtype, "zeros_like"))
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002
@@ -167,7 +187,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
     array([1., 1.], dtype=float32)
     """
     return apply(_ones_like, to_tensor(input), dtype=None if dtype is None else
-                 dtypes.as_dtype(dtype))
+                 _numeric_dtype(dtype, "ones_like"))
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
@@ -180,7 +200,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
     array([[1., 0.],
            [0., 1.]], dtype=float32)
     """
-    dtype = dtypes.as_dtype(dtype)
+    dtype = _numeric_dtype(dtype, "eye")
     n = static_ints(num_rows, "num_rows")
     m = n if num_columns is None else static_ints(num_columns, "num_columns")
     if n is None or m is None:  # sizes computed at run time
@@ -207,6 +227,10 @@ def _range_infer(in_types):
     start, limit, delta = in_types
     dt = tr.same_dtype("range", in_types)
     tr.check_dtype("range", start, tr.NUMERIC)
+    for arg, t in zip(("start", "limit", "delta"), in_types):
+        if t.shape.rank not in (0, None):
+            raise InvalidArgumentError(f"range: {arg} must be a scalar, got shape {t.shape} "
+                                       "[Op:range]", "range")
     n = None
     if all(t.value is not None for t in in_types):
         n = len(_range_kernel(start.value, limit.value, delta.value))
@@ -227,8 +251,12 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     if limit is None:
         start, limit = 0, start
     args = [start, limit, delta]
+    for arg, v in zip(("start", "limit", "delta"), args):
+        if isinstance(v, Tensor) and v.dtype not in tr.NUMERIC:
+            raise TypeError(f"range: {arg} must be a number or a numeric tensor, got a "
+                            f"{v.dtype.name} tensor")
     if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
+        dtype = _numeric_dtype(dtype, "range")
         from .math_ops import cast
         ts = [cast(to_tensor(a), dtype) if isinstance(a, Tensor) else
               convert_to_tensor(a, dtype=dtype, strict=False) for a in args]
@@ -247,6 +275,10 @@ def linspace(start, stop, num, name=None, axis=0):
     >>> tf.linspace(0.0, 1.0, 5).numpy()
     array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
     """
+    if isinstance(num, Tensor) and not num.dtype.is_integer or \
+            isinstance(num, (float, np.floating)):
+        raise TypeError(f"linspace: num must be an integer (a Python int or an int32/int64 "
+                        f"tensor), got {num!r}. Fix: int(num) or tf.cast(num, tf.int32).")
     start, stop = match_dtypes(start, stop, dtype_hint=dtypes.float32)
     if not start.dtype.is_floating:
         from .math_ops import cast
@@ -373,6 +405,11 @@ def _reshape_infer(in_types):
     if sum(1 for d in dims if d == -1) > 1:
         raise InvalidArgumentError(f"Only one input size may be -1, not both in shape {dims} "
                                    "[Op:reshape]", "reshape")
+    if any(d is not None and d < -1 for d in dims):
+        raise InvalidArgumentError(
+            f"Input to reshape is a tensor with {x.shape.num_elements()} values, but the "
+            f"requested shape {dims} is not a valid shape: dims are sizes >= 0, and at most one "
+            "is -1 [Op:reshape]", "reshape")
     n = x.shape.num_elements()
     known = 1
     for d in dims:
@@ -397,6 +434,12 @@ def _reshape_infer(in_types):
 
 
 def _reshape_kernel(x, shape):
+    dims = [int(d) for d in shape]
+    if any(d < -1 for d in dims) or dims.count(-1) > 1:  # (a graph runs kernels unchecked)
+        raise InvalidArgumentError(
+            f"Input to reshape is a tensor with {x.size} values, but the requested shape "
+            f"{dims} is not a valid shape: dims are sizes >= 0, and at most one is -1 "
+            "[Op:reshape]", "reshape")
     try:
         return x.reshape(tuple(int(d) for d in shape))
     except ValueError:
@@ -493,6 +536,11 @@ def _transpose_infer(in_types, perm):
         return TensorType(x.dtype, TensorShape(None))
     if perm is None:
         perm = tuple(reversed(builtins.range(x.shape.rank)))
+    r = x.shape.rank
+    for p in perm:
+        if not -r <= p < r:
+            raise InvalidArgumentError(f"transpose: perm value {p} is out of range [0 .. {r}) for "
+                                       f"a tensor of rank {r} [Op:transpose]", "transpose")
     if sorted(p % max(x.shape.rank, 1) for p in perm) != list(builtins.range(x.shape.rank)):
         raise InvalidArgumentError(f"transpose expects a permutation of 0..{x.shape.rank - 1}, "
                                    f"got perm={list(perm)} for a tensor of rank "
@@ -567,6 +615,9 @@ def stack(values, axis=0, name="stack"):
     array([[1, 3],
            [2, 4]], dtype=int32)
     """
+    if isinstance(values, Tensor):  # (TF: a tensor's rows are the values)
+        values = unstack(values)
+    axis = static_axis(axis, "axis")
     staged = staged_lists.stacked(values)
     if staged is not None:
         return staged if int(axis) == 0 else staged_lists.move_first_axis(staged, int(axis))
@@ -609,6 +660,11 @@ def unstack(value, num=None, axis=0, name="unstack"):
     [[1, 2], [3, 4]]
     """
     x = to_tensor(value)
+    axis = static_axis(axis, "axis")
+    r = x.shape.rank
+    if r is not None and not -r <= axis < max(r, 1) or r == 0:
+        raise ValueError(f"unstack: Argument `axis` = {axis} not in range [{-r}, {r}) for a "
+                         f"tensor of shape {x.shape}")
     if num is None:
         if x.shape.rank is None or x.shape[axis] is None:
             raise ValueError(f"Cannot infer argument `num` from shape {x.shape}")
@@ -677,6 +733,8 @@ def concat(values, axis, name="concat"):
     staged = staged_lists.stacked(values)
     if staged is not None:  # [n, d0, d1, ...] -> the n elements joined along `axis`
         return staged_lists.join_first_axis(staged, int(static_axis(axis, "axis")))
+    if isinstance(values, Tensor) or hasattr(values, "_as_tensor"):
+        values = [values]  # (TF: one tensor is a list of one)
     values = match_dtypes(*values) if values else []
     if len(values) == 1:
         return identity(values[0])

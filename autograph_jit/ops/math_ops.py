@@ -74,9 +74,26 @@ def broadcast_like(x, like):
 # ----------------------------------------------------------------------------------------------
 
 
+def _shape_checked(infer, kernel):
+    """`kernel`, re-running the type rule `infer` on the actual shapes when NumPy refuses them:
+    a trace with unknown dims leaves the shape check to run time (the interpreter, host kernels),
+    where it must raise eager's InvalidArgumentError, not NumPy's ValueError."""
+    def run(*arrays, **attrs):
+        try:
+            return kernel(*arrays, **attrs)
+        except InvalidArgumentError:
+            raise
+        except ValueError:
+            infer([TensorType(dtypes.as_dtype(np.asarray(a).dtype), TensorShape(np.shape(a)))
+                   for a in arrays], **attrs)
+            raise
+    run.__name__ = getattr(kernel, "__name__", "kernel")
+    return run
+
+
 def _binary(name, kernel, vjp=None, allowed=tr.NUMERIC, out_dtype=None, **kw):
-    return defop(name, tr.make_elementwise(name, allowed, out_dtype), kernel, vjp=vjp,
-                 elementwise=True, **kw)
+    infer = tr.make_elementwise(name, allowed, out_dtype)
+    return defop(name, infer, _shape_checked(infer, kernel), vjp=vjp, elementwise=True, **kw)
 
 
 def _check_int_div(x, y):
@@ -269,9 +286,13 @@ def add_n(inputs, name=None):
     >>> tf.add_n([tf.constant([1, 2]), tf.constant([3, 4])]).numpy()
     array([4, 6], dtype=int32)
     """
-    inputs = list(inputs)
+    try:
+        inputs = list(inputs)
+    except TypeError:
+        inputs = []
     if not inputs:
-        raise ValueError("add_n needs at least one input")
+        raise ValueError("add_n: inputs must be a list of at least one tensor, all of one dtype "
+                         "and shape")
     out = to_tensor(inputs[0])
     for t in inputs[1:]:
         out = add(out, t)
@@ -493,13 +514,21 @@ def _cast_vjp(c, g):
 _cast = defop("cast", _cast_infer, _cast_kernel, vjp=_cast_vjp, elementwise=True)
 
 
+def _dtype_arg(dtype, op):
+    try:
+        return dtypes.as_dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: dtype must be a tf.DType (e.g. tf.float32) or its name, got "
+                        f"{dtype!r}") from None
+
+
 def cast(x, dtype, name=None):
     """Casts a tensor to a new dtype (floats to ints truncate toward zero).
 
     >>> tf.cast(tf.constant([1.7, -1.7]), tf.int32).numpy()
     array([ 1, -1], dtype=int32)
     """
-    dtype = dtypes.as_dtype(dtype)
+    dtype = _dtype_arg(dtype, "cast")
     x = to_tensor(x)
     if x.dtype is dtype:
         return x
@@ -512,7 +541,7 @@ def saturate_cast(value, dtype, name=None):
     >>> tf.saturate_cast(tf.constant([300.0, -5.0]), tf.uint8).numpy()
     array([255,   0], dtype=uint8)
     """
-    dtype = dtypes.as_dtype(dtype)
+    dtype = _dtype_arg(dtype, "saturate_cast")
     value = to_tensor(value)
     if dtype.is_integer or dtype.is_floating:
         lo, hi = dtype.min, dtype.max
@@ -894,7 +923,8 @@ def _matmul_vjp(c, g):
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
-_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp, speculatable=True)
+_matmul = defop("matmul", _matmul_infer, _shape_checked(_matmul_infer, _matmul_kernel),
+                vjp=_matmul_vjp, speculatable=True)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
@@ -913,10 +943,18 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 
 def tensordot(a, b, axes, name=None):
-    """Contraction over `axes` via transpose + reshape + matmul (static shapes)."""
+    """Contraction over `axes` via transpose + reshape + matmul; dims unknown when traced are
+    read at run time (tf.shape), as in TF. Inputs need a known rank."""
     from . import array_ops
     a, b = match_dtypes(a, b)
+    if a.shape.rank is None or b.shape.rank is None:
+        raise ValueError(f"tensordot: the inputs need a known rank, got shapes {a.shape} and "
+                         f"{b.shape}. Fix: give the tf.function's input_signature a shape with a "
+                         "known rank (None dims are fine), or tf.reshape the input.")
     if isinstance(axes, int):
+        if not 0 <= axes <= min(a.shape.rank, b.shape.rank):
+            raise ValueError(f"tensordot: axes must be in [0, {min(a.shape.rank, b.shape.rank)}]"
+                             f" for shapes {a.shape} and {b.shape}, got {axes}")
         a_axes = list(range(a.shape.rank - axes, a.shape.rank))
         b_axes = list(range(axes))
     else:
@@ -926,8 +964,16 @@ def tensordot(a, b, axes, name=None):
     a_free = [i for i in range(a.shape.rank) if i not in a_axes]
     b_free = [i for i in range(b.shape.rank) if i not in b_axes]
     sa, sb = a.shape.as_list(), b.shape.as_list()
-    k = int(np.prod([sa[i] for i in a_axes]))
+
+    def dim(t, dims, i):  # a static size, else the size read at run time
+        return dims[i] if dims[i] is not None else array_ops.shape(t)[i]
+
+    if all(sa[i] is not None for i in a_axes):
+        k = int(np.prod([sa[i] for i in a_axes]))
+    else:
+        k = reduce_prod(array_ops.stack([dim(a, sa, i) for i in a_axes]))
     at = array_ops.reshape(array_ops.transpose(a, a_free + a_axes), [-1, k])
     bt = array_ops.reshape(array_ops.transpose(b, b_axes + b_free), [k, -1])
     out = matmul(at, bt)
-    return array_ops.reshape(out, [sa[i] for i in a_free] + [sb[i] for i in b_free])
+    return array_ops.reshape(out, [dim(a, sa, i) for i in a_free] +
+                             [dim(b, sb, i) for i in b_free])

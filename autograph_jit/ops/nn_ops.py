@@ -461,6 +461,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     known = rate
     if isinstance(rate, Tensor) or hasattr(rate, "_as_tensor"):
         v = constant_value(to_tensor(rate))
+        if v is not None and np.ndim(v) != 0:
+            raise ValueError(f"dropout: rate must be a scalar, got shape {list(np.shape(v))}")
         known = None if v is None else float(v)
     if known is not None:
         known = float(known)

@@ -26,7 +26,8 @@ built; otherwise it hands the op to the graph builder. Either way active Gradien
 """
 import numpy as np
 
-from ..errors import InvalidArgumentError, OpError
+from ..errors import InvalidArgumentError, OpError, UnimplementedError
+from ..runtime.kernel_errors import as_op_error, leaked
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
 from . import recording as _recording
@@ -72,9 +73,23 @@ class OpDef:
         return not self.effects
 
     def output_types(self, in_types, attrs):
-        """The op's output types as a tuple (its type rule, which also validates the inputs)."""
-        out = self.infer(in_types, **attrs)
-        return out if isinstance(out, (tuple, list)) else (out,)
+        """The op's output types as a tuple (its type rule, which also validates the inputs).
+        The rule's own errors pass through; an error that leaked from it (a Python or NumPy
+        error no check caught) becomes an InvalidArgumentError naming the op; a result of a
+        dtype without tensors (tf.string) is an UnimplementedError."""
+        try:
+            out = self.infer(in_types, **attrs)
+        except Exception as e:
+            if not leaked(e):
+                raise
+            raise as_op_error(self.name, e, in_types, _shown_attrs(attrs)) from None
+        out = out if isinstance(out, (tuple, list)) else (out,)
+        for t in out:
+            if getattr(t, "dtype", None) is not None and t.dtype.np_dtype is None:
+                raise UnimplementedError(
+                    f"{self.name}: a tf.{t.dtype.name} result is not supported: string tensors "
+                    f"do not exist in autograph_jit yet. [Op:{self.name}]", self.name)
+        return out
 
     @property
     def reads_variable(self):
@@ -131,10 +146,10 @@ def _run_eagerly(op, inputs, attrs):
     try:
         with np.errstate(all="ignore"):
             result = op.kernel(*[t._value for t in inputs], **attrs)
-    except OpError:
-        raise
-    except IndexError as e:
-        raise InvalidArgumentError(f"{e} [Op:{op.name}]", op.name) from None
+    except Exception as e:
+        if not leaked(e):  # (runtime/kernel_errors.py: NumPy's and Python's own errors)
+            raise
+        raise as_op_error(op.name, e, [t.type for t in inputs], _shown_attrs(attrs)) from None
     if not isinstance(result, tuple):
         result = (result,)
     outputs = []
@@ -149,3 +164,9 @@ def _run_eagerly(op, inputs, attrs):
 def infer_types(op, in_types, attrs):
     """The op's output types as a tuple; type-rule failures become InvalidArgumentError."""
     return op.output_types(in_types, attrs)
+
+
+def _shown_attrs(attrs):
+    """The attributes worth quoting in an error (not arrays or Python objects)."""
+    return {k: v for k, v in attrs.items()
+            if isinstance(v, (int, float, bool, str, tuple, list, type(None)))}

@@ -81,25 +81,29 @@ def build_wheel(workdir):
 
 
 def fresh_venv(workdir):
-    """A new venv that sees the running interpreter's installed dependencies (not this checkout,
-    not an editable install of it) through a .pth file; returns its python."""
+    """A new venv that sees only the declared runtime dependencies, taken from the running
+    interpreter's installation (linked into one folder named by a .pth file; not this checkout,
+    not an editable install of it, no optional package); returns its python."""
     venv = os.path.join(workdir, "venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     python = os.path.join(venv, "bin", "python")
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
-    dirs = []
+    deps = os.path.join(workdir, "deps")
+    os.makedirs(deps)
     for name in DEPENDENCIES:
         if not _have(name):
             continue
-        module = __import__(name)
-        where = os.path.dirname(os.path.abspath(module.__file__))
-        if os.path.basename(module.__file__) == "__init__.py":
-            where = os.path.dirname(where)
-        if where not in dirs:
-            dirs.append(where)
+        origin = importlib.util.find_spec(name).origin
+        path = os.path.dirname(origin) if os.path.basename(origin) == "__init__.py" else origin
+        parent = os.path.dirname(path)
+        # the package, plus the bundled shared libraries its extensions find beside it
+        for item in [os.path.basename(path), name + ".libs"]:
+            if os.path.exists(os.path.join(parent, item)) and \
+                    not os.path.exists(os.path.join(deps, item)):
+                os.symlink(os.path.join(parent, item), os.path.join(deps, item))
     with open(os.path.join(site, "autograph_jit_test_deps.pth"), "w") as f:
-        f.write("\n".join(dirs) + "\n")
+        f.write(deps + "\n")
     return python
 
 
