@@ -81,7 +81,8 @@ def test_our_keras_file_has_the_keras3_members_config_head_and_weights_layout(na
     with zipfile.ZipFile(ours) as zo, zipfile.ZipFile(theirs) as zk:
         assert sorted(zo.namelist()) == sorted(zk.namelist())
         co, ck = json.loads(zo.read("config.json")), json.loads(zk.read("config.json"))
-    for key in ("module", "class_name", "registered_name"):
+    assert sorted(co) == sorted(ck)
+    for key in ("module", "class_name", "registered_name", "build_config"):
         assert co[key] == ck[key]
     assert [(l["class_name"], l["config"]["name"]) for l in co["config"]["layers"]] == \
         [(l["class_name"], l["config"]["name"]) for l in ck["config"]["layers"]] or \

@@ -114,7 +114,16 @@ def _build_config(layer):
         return None
     shape = getattr(layer, "_build_input_shape", None)
     if shape is None:
-        return None
+        from ..models.functional import Functional
+        from ..models.sequential import Sequential
+        inputs = getattr(layer, "inputs", None) if isinstance(layer, (Sequential, Functional)) \
+            else None
+        if not inputs:
+            return None
+        # Keras 3: a Sequential records its input's shape, a functional model None
+        if isinstance(layer, Sequential) and len(inputs) == 1:
+            return {"input_shape": list(inputs[0].shape)}
+        return {"input_shape": None} if not isinstance(layer, Sequential) else None
     return {"input_shape": _plain(shape)}
 
 
