@@ -5,9 +5,9 @@ softmax cross-entropy — trained for a few epochs on synthetic 28×28 "digits" 
 templates), once op by op (eager) and once through `tf.function`, from the same weights on the
 same batches. The table shows each epoch's mean loss and median step time in both modes and the
 speedup; then the first call's cost (trace + optimize + compile, stage by stage), whether the
-losses agree, and how to look at every compilation stage. Last, the same network as a
-`tf.keras.Sequential` trained by `model.fit` with `run_eagerly=True` and compiled (the default),
-in a second table of the same form.
+losses agree; then the same network as a `tf.keras.Sequential` trained by `model.fit` with
+`run_eagerly=True` and compiled (the default), in a second table of the same form; last, how to
+look at every compilation stage.
 """
 import statistics
 import sys
@@ -165,9 +165,9 @@ def main():
           f"test accuracy: eager {accuracy(eager_model, x_test, y_test):.3f}, "
           f"tf.function {accuracy(graph_model, x_test, y_test):.3f}")
     print()
-    print(_how_to_inspect(cf))
-    print()
     fit_same = fit_section(x_train, y_train, x_test, y_test)
+    print()
+    print(_how_to_inspect(cf))
     return 0 if same and fit_same else 1
 
 
