@@ -5,7 +5,7 @@ Calling convention (TF's): a tuple element is passed as separate arguments, anyt
 (a tensor, a dict, a namedtuple) as one argument.
 
 Functions whose inputs hold a `tf.string` component, or that call a host-only function
-(tf.io.serialize_tensor, parse_*, tf.sparse: `structure.HostOnlyError` while tracing), run
+(tf.io.serialize_tensor, parse_*, tf.sparse: `tf.errors.HostOnlyError` while tracing), run
 eagerly (autograph_jit has no string tensors inside graphs); their output spec is taken from
 the first element they produce.
 

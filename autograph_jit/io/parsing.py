@@ -46,7 +46,7 @@ class FixedLenSequenceFeature(collections.namedtuple(
 
 def _records(serialized, what):
     if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
-        from ..data.structure import HostOnlyError
+        from ..errors import HostOnlyError
         raise HostOnlyError(f"{what}: a symbolic string tensor cannot be parsed inside a traced "
                             "function here; parse in Dataset.map (which runs string functions "
                             "eagerly) or eagerly.")

@@ -14,7 +14,7 @@ def _eager(tensor):
     if isinstance(tensor, EagerTensor):
         return tensor
     if isinstance(tensor, Tensor):
-        from ..data.structure import HostOnlyError
+        from ..errors import HostOnlyError
         raise HostOnlyError("tf.io.serialize_tensor works on eager tensors here; call it in "
                             "Dataset.map (which then runs eagerly) or outside tf.function.")
     from ..data.structure import as_array, wrap
@@ -46,7 +46,7 @@ def parse_tensor(serialized, out_type, name=None):
     from ..data.structure import wrap
     out_type = dtypes.as_dtype(out_type)
     if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
-        from ..data.structure import HostOnlyError
+        from ..errors import HostOnlyError
         raise HostOnlyError("tf.io.parse_tensor works on eager string tensors here; call it in "
                             "Dataset.map (which then runs eagerly) or outside tf.function.")
     data = serialized._value[()] if isinstance(serialized, EagerTensor) else serialized

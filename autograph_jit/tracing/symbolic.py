@@ -1,6 +1,7 @@
 """SymbolicTensor: a tensor standing for a graph Value while a function is being traced."""
 import sys
 
+from ..errors import SymbolicValueError
 from ..tensor import Tensor
 from . import context
 from ..ir.types import TensorType
@@ -23,10 +24,6 @@ def _unconverted():
             return note
         frame = frame.f_back
     return ""
-
-
-class SymbolicValueError(AttributeError, TypeError):
-    """A symbolic tensor's value was asked for (TF raises AttributeError: no `numpy`)."""
 
 
 class SymbolicTensor(Tensor):

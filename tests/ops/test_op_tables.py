@@ -22,7 +22,10 @@ KNOWN_TABLES = {
 # Names in op tables that are deliberately not ops: vector-math variants chosen by sign facts.
 NOT_OPS = {"exp_nonpositive"}
 # Tables keyed by other names that happen to overlap op names (Keras activation identifiers).
-NOT_OP_TABLES = {"autograph_jit.keras.activations._BY_NAME"}
+NOT_OP_TABLES = {"autograph_jit.keras.activations._BY_NAME",
+                 # Keras op layers keyed by NumPy-style function names (`absolute`, `power`)
+                 "autograph_jit.keras.layers.tensor_ops.OP_CLASSES",
+                 "autograph_jit.keras.layers.tensor_ops._OPS"}
 
 
 def _op_name_tables():

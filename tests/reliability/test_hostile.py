@@ -12,10 +12,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TIMEOUT_S = 240
 
 KNOWN = {
-    "unstack_and_transpose_with_a_bad_axis": "defect 14: bare IndexError",
-    "reshape_with_a_bad_runtime_shape": "defect 14: traced reshape([-2, 6]) gives (2, 6)",
-    "fractional_dims": "defect 14: tf.zeros([2.5]) truncates",
-    "cast_to_string_is_a_string_or_an_error": "defect 14: string casts return float64",
     "layout_byte_swapped": "byte-swapped (big-endian) arrays are refused by tf.constant with "
                            "'Cannot convert dtype('>f8')' (conversion: rel-install, defects 2/3)",
     "layout_byte_swapped_int": "as layout_byte_swapped, for '>i4'",
