@@ -387,7 +387,11 @@ def set_diag(input, diagonal, name=None):  # noqa: A002 (TF's argument name)
     """
     from .math_ops import add, subtract
     x = to_tensor(input)
-    d = to_tensor(diagonal, dtype=x.dtype)
+    try:
+        d = to_tensor(diagonal, dtype=x.dtype)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"set_diag: diagonal must have the dtype of input ({x.dtype.name}): "
+                      f"{e}") from None
     return add(subtract(x, _embed_diag(diag_part(x), x)), _embed_diag(d, x))
 
 
