@@ -12,21 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TIMEOUT_S = 240
 
 KNOWN = {
-    "unstack_and_transpose_with_a_bad_axis": "defect 14: bare IndexError",
-    "reshape_with_a_bad_runtime_shape": "defect 14: traced reshape([-2, 6]) gives (2, 6)",
-    "fractional_dims": "defect 14: tf.zeros([2.5]) truncates",
-    "cast_to_string_is_a_string_or_an_error": "defect 14: string casts return float64",
-    "caller_array_stays_writable_and_tensor_stays_fixed": "defect 3: inputs frozen and aliased",
-    "layout_byte_swapped": "byte-swapped (big-endian) arrays are refused by tf.constant with "
-                           "'Cannot convert dtype('>f8')' (conversion: rel-install, defects 2/3)",
-    "layout_byte_swapped_int": "as layout_byte_swapped, for '>i4'",
-    "subclass_memmap": "defect 2: ndarray subclasses captured as constants",
-    "subclass_matrix": "defect 2",
-    "subclass_custom": "defect 2",
-    "subclass_masked": "defect 2",
     "eager_allocations_that_cannot_succeed": "tf.errors.ResourceExhaustedError does not exist",
     "compiled_allocations_that_cannot_succeed": "tf.errors.ResourceExhaustedError does not exist",
-    "sizes_whose_element_count_overflows_int64": "tf.errors.ResourceExhaustedError does not exist",
     "cache_entries_with_a_valid_checksum_over_a_garbage_body": "defect 10: SIGABRT in LLVM",
     "saved_model_npz_truncated": "defect 11: raw BadZipFile",
     "saved_model_json_missing_keys": "defect 11: KeyError 'variables'",
