@@ -128,6 +128,31 @@ class experimental:
     def set_memory_growth(device, enable):
         return None
 
+    @staticmethod
+    def set_trace_cache_size(size):
+        """How many concrete functions (traces) each tf.function keeps, least recently used
+        dropped first (beyond TF, whose cache is unbounded). Default 64, or
+        $AUTOGRAPH_JIT_TRACE_CACHE_SIZE; a function's `experimental_trace_cache_size=` wins.
+
+        Example: `tf.config.experimental.set_trace_cache_size(16)`."""
+        _state["trace_cache_size"] = _positive_size(size, "set_trace_cache_size")
+
+    @staticmethod
+    def get_trace_cache_size():
+        """The number of traces each tf.function keeps (set_trace_cache_size)."""
+        return _state["trace_cache_size"]
+
+
+def _positive_size(size, what):
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"{what}: the cache size must be an int >= 1, got {size!r}")
+    return size
+
+
+_state["trace_cache_size"] = _positive_size(
+    int(os.environ.get("AUTOGRAPH_JIT_TRACE_CACHE_SIZE", "") or 64),
+    "AUTOGRAPH_JIT_TRACE_CACHE_SIZE")
+
 
 class optimizer:
     """`tf.config.optimizer`: switch graph optimizer passes on or off for every tf.function.

@@ -24,7 +24,7 @@ __all__ = [
     "FailedPreconditionError", "AbortedError", "OutOfRangeError", "UnimplementedError",
     "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
     "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
-    "OptimizerError", "FallbackError", "SaveError",
+    "OptimizerError", "FallbackError", "SaveError", "HostOnlyError", "SymbolicValueError",
     "exception_type_from_error_code", "error_code_from_exception_type",
 ]
 
@@ -311,4 +311,23 @@ class SaveError(ValueError):
 
     Fix: the message names the object or op attribute; give the tf.function an `input_signature`
     or keep the value in a tf.Variable.
+    """
+
+
+class SymbolicValueError(AttributeError, TypeError):
+    """A symbolic tensor's value (`.numpy()`) was asked for: it has none while a function is
+    traced, nor afterwards when it leaked out in a Python list or attribute.
+
+    An AttributeError as in TF (a graph tensor has no `numpy`: `hasattr(t, "numpy")` is False),
+    and a TypeError for code written against this library's earlier error. Fix: return the
+    tensor from the tf.function, or tf.print it to see its value at run time.
+    """
+
+
+class HostOnlyError(TypeError):
+    """A host-only function (tf.io parsing and serialization, tf.sparse) got a symbolic tensor:
+    autograph_jit has no string tensors inside graphs.
+
+    Inside `Dataset.map` (and filter, scan, ...) it switches the function to eager execution;
+    elsewhere, fix: call the function eagerly, or inside a `Dataset.map`.
     """

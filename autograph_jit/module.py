@@ -50,8 +50,8 @@ class AutoTrackable:
         object.__setattr__(self, name, value)
         pending = self.__dict__.get("_self_checkpoint_deferred")
         if pending and name in pending:
-            from .train.restore import notify_child
-            notify_child(self, name, value)
+            restoration, node_id = pending.pop(name)   # left by train/restore.py
+            restoration.restore_child(node_id, value)
 
 
 class Module(AutoTrackable):

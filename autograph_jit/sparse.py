@@ -12,7 +12,8 @@ def _eager(x, dtype=None):
     if isinstance(x, EagerTensor):
         return x
     if isinstance(x, Tensor):
-        raise TypeError("tf.sparse here works on eager values only; got a symbolic tensor.")
+        from .errors import HostOnlyError
+        raise HostOnlyError("tf.sparse here works on eager values only; got a symbolic tensor.")
     if dtype is dtypes.string or (isinstance(x, np.ndarray) and x.dtype == object):
         from .data.structure import StringTensor
         return StringTensor(x)

@@ -2,12 +2,12 @@
 
 Workloads in the order of issue 6; each is also a script of its own (`python -m benchmarks.matmul`).
 """
-from . import collatz, data_pipeline, elementwise, keras_fit, linreg_sgd, matmul, mlp_step
-from . import warm_call
+from . import (checkpoint, collatz, data_pipeline, elementwise, keras_fit, linreg_sgd, matmul,
+               mlp_step, warm_call)
 from .cli import run_and_print
 
 WORKLOADS = {m.NAME: m.run for m in (elementwise, collatz, warm_call, mlp_step, linreg_sgd, matmul,
-                                      data_pipeline, keras_fit)}
+                                      data_pipeline, keras_fit, checkpoint)}
 
 
 def main(argv=None):

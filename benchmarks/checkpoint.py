@@ -52,6 +52,9 @@ def _restore(tf, sizes, directory):
 
 def run(settings, enabled, sizes=(784, 100, 10)):
     import autograph_jit as tf
+    n_in, n_hidden, n_out = sizes
+    params = n_in * n_hidden + n_hidden + n_hidden * n_out + n_out
+    size = f"{params * 3 * 4 / 1e6:.2g} MB"    # weights, Adam's momentums and velocities
     rows = []
     with tempfile.TemporaryDirectory(prefix="agjit-bench-ckpt-") as root:
         for label, make, bound in (("save", _save, 0.004),
@@ -64,7 +67,7 @@ def run(settings, enabled, sizes=(784, 100, 10)):
                                                                    f"{root}/tf-{label[:4]}{len(label)}")},
                 enabled, notes))
             row = compare(f"Checkpoint {label}: MLP {'-'.join(map(str, sizes))} + Adam",
-                          "~0.95 MB", candidates, settings,
+                          size, candidates, settings,
                           (Target(None, bound), Target("tf", 0.5)))
             how = "no fsync" if "fsync" in label else ("fsync + rename" if label == "save"
                                                        else "checksums verified")

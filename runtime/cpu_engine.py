@@ -6,7 +6,9 @@ A leaf of the runtime: it takes IR text in and hands back addresses; it never im
 The disk cache (`~/.cache/autograph_jit`, or `$AUTOGRAPH_JIT_CACHE_DIR`; `AUTOGRAPH_JIT_CACHE=0`
 switches it off) stores the object code MCJIT emits, keyed by a hash of the IR text, the host CPU
 name and features, and the llvmlite/LLVM versions. Entries carry a header (magic + key + length +
-checksum): a corrupted, truncated or foreign file is ignored and recompiled, never loaded.
+checksum): a corrupted, truncated or foreign file is ignored and recompiled, never loaded. An
+object whose ELF structure is malformed is deleted with a warning before LLVM sees it, and the
+directory stays under $AUTOGRAPH_JIT_CACHE_MAX_MB, least recently used first (cache_files.py).
 """
 import ctypes
 import ctypes.util
@@ -18,6 +20,8 @@ import time
 
 import llvmlite
 import llvmlite.binding as llvm
+
+from . import cache_files
 
 from . import forksafe
 
@@ -129,6 +133,7 @@ def read_entry(path, key, magic):
     body = blob[head:]
     if k != key or n != len(body) or hashlib.sha256(body).digest() != digest:
         return None
+    cache_files.touch(path)  # (eviction removes the least recently used first)
     return body
 
 
@@ -146,6 +151,7 @@ def write_entry(path, key, obj, magic):
             fh.write(magic + key.encode("ascii") + struct.pack("<Q", len(obj))
                      + hashlib.sha256(obj).digest() + obj)
         os.replace(tmp, path)  # atomic: readers never see half a file
+        cache_files.note_written(os.path.dirname(os.path.dirname(path)), len(obj))
     except OSError:
         pass
 
@@ -188,6 +194,10 @@ class CompiledModule:
         directory = cache_dir() if use_cache else None
         path = os.path.join(directory, self.key[:2], self.key + ".o") if directory else None
         cached = _read_cached(path, self.key) if path else None
+        problem = cache_files.object_problem(cached) if cached is not None else None
+        if problem is not None:  # (LLVM aborts the process on a malformed object)
+            cache_files.discard(path, problem)
+            cached = None
         self.from_cache = cached is not None
         t0 = time.perf_counter()
         self.opt_level = opt_level

@@ -486,3 +486,47 @@ def test_print_of_a_concrete_function_lists_parameters_outputs_and_captures():
         "List[TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)]]"]
     assert lines[6] == "Captures:" and lines[7].endswith(
         ": TensorSpec(shape=(), dtype=tf.resource, name=None)")
+
+
+def test_code_without_source_warns_at_the_users_line_and_the_bool_error_says_why():
+    import subprocess
+    import sys
+    code = ("import autograph_jit as tf\n"
+            "@tf.function\n"
+            "def h(x):\n"
+            "    if x > 0:\n"
+            "        return x\n"
+            "    return -x\n"
+            "h(tf.constant(1.0))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "<string>:2: UserWarning: AutoGraph could not convert 'h': its source code is not " \
+           "available" in out.stderr
+    assert "notebook cell" in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("TypeError: Using a symbolic `tf.Tensor` as a Python `bool`")
+    assert "could not convert 'h' (its source code is not available)" in last
+    assert "(tf.function(autograph=True), the default)" not in last
+
+
+def test_strict_function_raises_without_warning_first(recwarn):
+    @tf.function(strict=True)
+    def f(x):
+        return tf.boolean_mask(x, x > 0)
+
+    with pytest.raises(tf.errors.FallbackError):
+        f(tf.constant([1.0, -1.0]))
+    assert not [w for w in recwarn.list if "strict=True" in str(w.message)]
+
+
+def test_to_dot_is_deterministic_and_renders_the_optimized_graph():
+    import subprocess
+    import sys
+    code = ("import autograph_jit as tf\n"
+            "g = tf.function(lambda x: tf.nn.relu(x * 2.0 + 1.0), autograph=False)\n"
+            "cf = g.get_concrete_function(tf.ones([3]))\n"
+            "print(cf.to_dot()); print(cf.to_dot('optimized'))\n")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert 'label="constant\\n2.0' in runs[0] and "subgraph cluster_1" in runs[0]

@@ -7,16 +7,19 @@ whenever it is called): a name a nested scope reads is live everywhere that scop
 (see _Liveness.always); names declared nonlocal/global are always live (other scopes read
 them).
 
-`annotate(func_node)` stores the results on the compound statements, for control_flow.py:
-  node.ag_modified  - names assigned anywhere inside (bodies, targets), sorted; also
+`annotate(func_node)` stores the results on the compound statements (anno.Static keys, see
+anno.py), for control_flow.py:
+  MODIFIED  - names assigned anywhere inside (bodies, targets), sorted; also
                       attribute paths (`self.acc`, `a.b.c`) assigned inside whose root name the
                       statement does not rebind, and the names nested functions of this one
                       declare `nonlocal` when the statement calls anything (a call can run them)
-  node.ag_live_out  - names possibly read after the statement
-  node.ag_live_head - loops only: names possibly read at the start of an iteration (test or
+  LIVE_OUT  - names possibly read after the statement
+  LIVE_HEAD - loops only: names possibly read at the start of an iteration (test or
                       body before being assigned, or after the loop)
 """
 import ast
+
+from . import anno
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
            ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -220,8 +223,8 @@ class _Liveness:
         if isinstance(s, ast.If):
             self._enter(s)
             try:
-                s.ag_live_out = set(out) | self.always
-                s.ag_modified = self.modified(s.body + s.orelse)
+                anno.setanno(s, anno.Static.LIVE_OUT, set(out) | self.always)
+                anno.setanno(s, anno.Static.MODIFIED, self.modified(s.body + s.orelse))
                 return loads(s.test) | self.block(s.body, out) | self.block(s.orelse, out)
             finally:
                 self._leave()
@@ -253,8 +256,8 @@ class _Liveness:
         return (set(out) - stores(s)) | loads(s)
 
     def _loop(self, s, out):
-        s.ag_live_out = set(out) | self.always
-        extra = getattr(s, "ag_extra_test", None)
+        anno.setanno(s, anno.Static.LIVE_OUT, set(out) | self.always)
+        extra = anno.getanno(s, anno.Basic.EXTRA_LOOP_TEST, None)
         test = s.test if isinstance(s, ast.While) else extra
         target_names = stores(s.target) if isinstance(s, ast.For) else set()
         head = set(out) | loads(test) | self.always
@@ -264,8 +267,8 @@ class _Liveness:
             if new == head:
                 break
             head = new
-        s.ag_live_head = head
-        s.ag_modified = self.modified(s.body, target_names)
+        anno.setanno(s, anno.Static.LIVE_HEAD, head)
+        anno.setanno(s, anno.Static.MODIFIED, self.modified(s.body, target_names))
         else_in = self.block(s.orelse, out)
         entry = head | else_in
         if isinstance(s, ast.For):
@@ -274,7 +277,7 @@ class _Liveness:
 
 
 def annotate(func_node):
-    """Set ag_modified / ag_live_out / ag_live_head on the compound statements of func_node
+    """Annotate MODIFIED / LIVE_OUT / LIVE_HEAD (anno.Static) on the compound statements of func_node
     (not those of nested functions: each function is annotated on its own)."""
     local_names = (parameters(func_node) | stores(func_node.body)
                    | declared(func_node, ast.Nonlocal)) - declared(func_node, ast.Global)

@@ -17,7 +17,7 @@ import types
 import weakref
 
 from ..errors import ConversionError, NotConverted
-from . import origin, source_text, transformer
+from . import anno, origin, source_text, transformer
 
 
 _BY_CODE = {}                                # code -> (factory code, converted AST)
@@ -49,9 +49,10 @@ def convert(fn):
 def converted_source(fn):
     """The converted source text of `fn` (for to_code), rendered on first request."""
     _, node = _convert_code(fn)
-    text = getattr(node, "ag_text", None)
+    text = anno.getanno(node, anno.Basic.SOURCE_TEXT, None)
     if text is None:
-        text = node.ag_text = source_text.to_source(node, fn.__code__.co_filename)
+        text = source_text.to_source(node, fn.__code__.co_filename)
+        anno.setanno(node, anno.Basic.SOURCE_TEXT, text)
     return text
 
 

@@ -32,10 +32,10 @@ def _setup():
 def _setup_locked(cpu_engine):
     try:
         cpu_engine.host_info()
-        from .llvm import executable, fastcall, parallel
+        from .llvm import executable, native_call, parallel
         executable.check_abi()
         parallel.install()
-        fastcall.prepare()
+        native_call.prepare()
         # (SciPy's BLAS is set up on first use by a large matmul: importing SciPy costs about a
         # second of CPU, too much for every program that decorates a function)
     except Exception:  # each piece is retried (and reports) on first real use

@@ -111,10 +111,17 @@ class Dataset:
         return GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
 
     @staticmethod
-    def zip(*datasets, name=None):
+    def zip(*datasets, name=None, **kwargs):
         """Tuples (or the given nesting) of elements of several datasets, stopping at the
-        shortest."""
+        shortest: `zip(a, b)`, `zip((a, b))`, `zip(datasets={"x": a, "y": b})`."""
         from .sources import ZipDataset
+        if "datasets" in kwargs:
+            if datasets:
+                raise TypeError("Dataset.zip: pass the datasets positionally or as "
+                                "`datasets=`, not both")
+            datasets = (kwargs.pop("datasets"),)
+        if kwargs:
+            raise TypeError(f"Dataset.zip got unexpected arguments {sorted(kwargs)}")
         if len(datasets) == 1:
             datasets = datasets[0]
         return ZipDataset(datasets)

@@ -4,8 +4,10 @@ and run compiled on flat component arrays; and the map-batch fusion test.
 Calling convention (TF's): a tuple element is passed as separate arguments, anything else
 (a tensor, a dict, a namedtuple) as one argument.
 
-Functions whose inputs hold a `tf.string` component run eagerly (autograph_jit has no string
-tensors inside graphs); their output spec is taken from the first element they produce.
+Functions whose inputs hold a `tf.string` component, or that call a host-only function
+(tf.io.serialize_tensor, parse_*, tf.sparse: `tf.errors.HostOnlyError` while tracing), run
+eagerly (autograph_jit has no string tensors inside graphs); their output spec is taken from
+the first element they produce.
 
 Fusion (`is_rowwise`): `ds.map(f).batch(n)` may run `f` once per batch instead of once per
 element when the traced graph of `f` only holds elementwise ops whose non-scalar operands all
@@ -46,15 +48,19 @@ class DatasetFunction:
         self._concrete = None
         self._batched_ok = None
         if not self.eager:
-            self._trace()
+            try:
+                self._trace()
+            except structure.HostOnlyError:
+                # the function calls a host-only tf.io / tf.sparse function: run it eagerly
+                self.eager = True
+                self._out_struct = self._out_spec = None
 
     # -- tracing -----------------------------------------------------------------------------------
     def _trace(self):
-        from ..autograph import api as _ag
         from ..tracing.function import function
         # the closure holds no Python scalars: tf.function would guard on them and skip its
         # warm-call fast path
-        ctx = _TraceContext(self.input_spec, _ag.convert_for_tracing(self.func), self)
+        ctx = _TraceContext(self.input_spec, _convert(self.func), self)
 
         def flat_fn(*flat):
             return ctx.run(flat)
@@ -135,6 +141,19 @@ class DatasetFunction:
         except Exception:  # the function cannot take a batch (e.g. it reads a static shape)
             return False
         return _signature(self._concrete.graph) == _signature(batched.graph)
+
+
+def _convert(func):
+    """The AutoGraph-converted function. A lambda AutoGraph cannot locate (several on one
+    line, as pipelines are often written) runs as written without a warning: it holds no
+    statements, and a tensor condition in it still fails loudly while tracing."""
+    from ..autograph import api as _ag
+    if getattr(func, "__name__", "") != "<lambda>":
+        return _ag.convert_for_tracing(func)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="AutoGraph could not convert")
+        return _ag.convert_for_tracing(func)
 
 
 class _TraceContext:

@@ -13,12 +13,13 @@ wraps it with TF's printing (`tf.Tensor(b'a', shape=(), dtype=string)`) and `.nu
 import numpy as np
 
 from .. import dtypes, nest
+from ..errors import HostOnlyError
 from ..tensor import EagerTensor, Tensor, convert_to_tensor, numpy_text
 from ..tensor_shape import TensorShape
 from ..tracing.signature import TensorSpec
 
-__all__ = ["StringTensor", "normalize", "spec_of", "to_user", "flat_specs", "as_array",
-           "wrap", "check_compatible", "most_specific"]
+__all__ = ["StringTensor", "HostOnlyError", "normalize", "spec_of", "to_user", "flat_specs",
+           "as_array", "wrap", "check_compatible", "most_specific"]
 
 
 class StringTensor(EagerTensor):

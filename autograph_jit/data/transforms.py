@@ -98,7 +98,12 @@ class MapDataset(_Unary):
 
 
 def _ordered_parallel(fn, source, workers):
-    """fn over `source` on `workers` threads, results in input order."""
+    """fn over `source` on `workers` threads, results in input order. The first element runs
+    here, so a function compiles once before threads call it."""
+    source = iter(source)
+    for flat in source:
+        yield fn(flat)
+        break
     window = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for flat in source:
@@ -174,21 +179,73 @@ class ShuffleDataset(_Unary):
         if self._reshuffle:
             self._epoch += 1
         rng = make_rng(self._seed, epoch if self._reshuffle else 0)
-        buf = []
         it = self._input._iter_flat()
+        buf = None
         for flat in it:
+            if buf is None:
+                buf = _ShuffleBuffer(self._size, self._spec, flat, self._input._cardinality())
             buf.append(flat)
             if len(buf) == self._size:
                 break
+        if buf is None:
+            return
         randint = rng.integers
         for flat in it:
-            k = int(randint(len(buf)))
-            yield buf[k]
-            buf[k] = flat
-        while buf:
-            k = int(randint(len(buf)))
+            yield buf.replace(int(randint(len(buf))), flat)
+        while len(buf):
+            yield buf.pop(int(randint(len(buf))))
+
+
+class _ShuffleBuffer:
+    """The shuffle buffer. Elements that own their memory (a generator's, a map's) are copied
+    into one preallocated array per component, so the buffer costs its bytes and no
+    per-element objects; views (slices of from_tensor_slices) are kept as they are, since
+    their data lives in the source anyway. Both give the same order for the same draws."""
+
+    def __init__(self, size, spec, first, cardinality):
+        specs = nest.flatten(spec)
+        self._packed = all(s.shape.is_fully_defined() for s in specs) and all(
+            a.base is None and a.dtype != object for a in first)
+        if self._packed:
+            cap = size if cardinality < 0 else max(1, min(size, cardinality))
+            self._arrays = [np.empty((cap,) + a.shape, a.dtype) for a in first]
+            self._n = 0
+        else:
+            self._list = []
+
+    def __len__(self):
+        return self._n if self._packed else len(self._list)
+
+    def append(self, flat):
+        if not self._packed:
+            self._list.append(flat)
+            return
+        for a, v in zip(self._arrays, flat):
+            a[self._n] = v
+        self._n += 1
+
+    def replace(self, k, flat):
+        """The element in slot k; `flat` takes its place."""
+        if not self._packed:
+            out, self._list[k] = self._list[k], flat
+            return out
+        out = tuple(a[k].copy() for a in self._arrays)
+        for a, v in zip(self._arrays, flat):
+            a[k] = v
+        return out
+
+    def pop(self, k):
+        """The element in slot k; the last element moves into its place."""
+        if not self._packed:
+            buf = self._list
             buf[k], buf[-1] = buf[-1], buf[k]
-            yield buf.pop()
+            return buf.pop()
+        out = tuple(a[k].copy() for a in self._arrays)
+        self._n -= 1
+        if k != self._n:
+            for a in self._arrays:
+                a[k] = a[self._n]
+        return out
 
 
 class RepeatDataset(_Unary):

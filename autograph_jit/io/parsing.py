@@ -46,9 +46,10 @@ class FixedLenSequenceFeature(collections.namedtuple(
 
 def _records(serialized, what):
     if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
-        raise TypeError(f"{what}: a symbolic string tensor cannot be parsed inside a traced "
-                        "function here; parse in Dataset.map (which runs string functions "
-                        "eagerly) or eagerly.")
+        from ..errors import HostOnlyError
+        raise HostOnlyError(f"{what}: a symbolic string tensor cannot be parsed inside a traced "
+                            "function here; parse in Dataset.map (which runs string functions "
+                            "eagerly) or eagerly.")
     arr = serialized._value if isinstance(serialized, EagerTensor) else np.asarray(
         serialized, dtype=object)
     return arr

@@ -14,8 +14,9 @@ def _eager(tensor):
     if isinstance(tensor, EagerTensor):
         return tensor
     if isinstance(tensor, Tensor):
-        raise TypeError("tf.io.serialize_tensor works on eager tensors here; call it outside "
-                        "tf.function.")
+        from ..errors import HostOnlyError
+        raise HostOnlyError("tf.io.serialize_tensor works on eager tensors here; call it in "
+                            "Dataset.map (which then runs eagerly) or outside tf.function.")
     from ..data.structure import as_array, wrap
     arr, dt = as_array(tensor)
     return wrap(arr, dt)
@@ -44,6 +45,10 @@ def parse_tensor(serialized, out_type, name=None):
     from .protos import DT, TensorProto
     from ..data.structure import wrap
     out_type = dtypes.as_dtype(out_type)
+    if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
+        from ..errors import HostOnlyError
+        raise HostOnlyError("tf.io.parse_tensor works on eager string tensors here; call it in "
+                            "Dataset.map (which then runs eagerly) or outside tf.function.")
     data = serialized._value[()] if isinstance(serialized, EagerTensor) else serialized
     if isinstance(data, np.ndarray):
         data = data[()]

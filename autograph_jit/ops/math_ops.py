@@ -74,9 +74,26 @@ def broadcast_like(x, like):
 # ----------------------------------------------------------------------------------------------
 
 
+def _shape_checked(infer, kernel):
+    """`kernel`, re-running the type rule `infer` on the actual shapes when NumPy refuses them:
+    a trace with unknown dims leaves the shape check to run time (the interpreter, host kernels),
+    where it must raise eager's InvalidArgumentError, not NumPy's ValueError."""
+    def run(*arrays, **attrs):
+        try:
+            return kernel(*arrays, **attrs)
+        except InvalidArgumentError:
+            raise
+        except ValueError:
+            infer([TensorType(dtypes.as_dtype(np.asarray(a).dtype), TensorShape(np.shape(a)))
+                   for a in arrays], **attrs)
+            raise
+    run.__name__ = getattr(kernel, "__name__", "kernel")
+    return run
+
+
 def _binary(name, kernel, vjp=None, allowed=tr.NUMERIC, out_dtype=None, **kw):
-    return defop(name, tr.make_elementwise(name, allowed, out_dtype), kernel, vjp=vjp,
-                 elementwise=True, **kw)
+    infer = tr.make_elementwise(name, allowed, out_dtype)
+    return defop(name, infer, _shape_checked(infer, kernel), vjp=vjp, elementwise=True, **kw)
 
 
 def _check_int_div(x, y):
@@ -906,7 +923,8 @@ def _matmul_vjp(c, g):
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
-_matmul = defop("matmul", _matmul_infer, _matmul_kernel, vjp=_matmul_vjp, speculatable=True)
+_matmul = defop("matmul", _matmul_infer, _shape_checked(_matmul_infer, _matmul_kernel),
+                vjp=_matmul_vjp, speculatable=True)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,

@@ -61,10 +61,12 @@ def _fuse(graph):
 
 
 def _epilogue_op(node, matmul):
-    """An elementwise node computing a value of the matmul's shape (and dtype family)."""
+    """An elementwise node computing a value of the matmul's shape and dtype (the fused kernel
+    computes the whole chain in one dtype: a comparison or cast ends the chain)."""
+    out, product = node.outputs, matmul.outputs[0].type
     return (node.op.elementwise and not node.op.effects and not node.regions
-            and len(node.outputs) == 1
-            and node.outputs[0].type.shape == matmul.outputs[0].type.shape)
+            and len(out) == 1 and out[0].type.shape == product.shape
+            and out[0].type.dtype is product.dtype)
 
 
 run = matmul_fusion

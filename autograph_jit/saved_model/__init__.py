@@ -186,6 +186,11 @@ def save(obj, export_dir, signatures=None, options=None):
                 fn = fn.get_concrete_function() if fn.input_signature is not None else \
                     _traced(fn)[0]
             sigs[key] = saver.function(fn, f"signature_{key}")
+    else:
+        from .default_signature import default_signature
+        fn = default_signature(obj)
+        if fn is not None:
+            sigs["serving_default"] = saver.function(fn, "signature_serving_default")
     meta = {"format": FORMAT, "version": VERSION,
             "variables": [{"key": saver.var_key(v), "name": v.name, "dtype": v.dtype.name,
                            "shape": list(v.shape.as_tuple()), "trainable": v.trainable}
@@ -328,48 +333,53 @@ def _restore_concrete(name, d, variables):
 
 
 def load(export_dir, tags=None, options=None):
-    """TF's `tf.saved_model.load(export_dir)`."""
+    """TF's `tf.saved_model.load(export_dir)`. A damaged folder raises one clear error naming
+    the file and what is wrong in it (reading.py)."""
     from ..variables import Variable
-    path = os.path.join(export_dir, _JSON)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            meta = json.load(fh)
-    except FileNotFoundError:
-        raise OSError(f"SavedModel file does not exist at: {export_dir}/{_JSON}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not a valid SavedModel file: {e}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} was not written by autograph_jit.saved_model.save")
-    if meta.get("version") != VERSION:
-        raise ValueError(f"{path} has format version {meta.get('version')}; this autograph_jit "
-                         f"reads version {VERSION}")
-    with np.load(os.path.join(export_dir, _NPZ), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    from . import reading
+    export_dir = os.fspath(export_dir)
+    meta = reading.read_meta(export_dir, FORMAT, VERSION)
+    arrays = reading.read_arrays(export_dir)
     variables = {}
-    for v in meta["variables"]:
-        name = v["name"][:-2] if v["name"].endswith(":0") else v["name"]
-        variables[v["key"]] = Variable(arrays[v["key"]], trainable=v["trainable"], name=name,
-                                       dtype=v["dtype"])
-    functions = {name: RestoredFunction(name, [_restore_concrete(name, c, variables)
-                                               for c in cfs])
-                 for name, cfs in meta["functions"].items()}
+    for key, name, value, trainable, dtype in reading.variable_records(meta, arrays, export_dir):
+        variables[key] = Variable(value, trainable=trainable, name=name, dtype=dtype)
+    functions = {}
+    for name, cfs in meta["functions"].items():
+        if not isinstance(cfs, list):
+            raise reading.malformed(export_dir, f"function {name!r}",
+                                    TypeError("expected a list of concrete functions"))
+        functions[name] = RestoredFunction(name, [
+            reading.decode_function(export_dir, name, k, c,
+                                    lambda c: _restore_concrete(name, c, variables))
+            for k, c in enumerate(cfs)])
 
-    def build(node):
+    def build(node, where):
+        if not isinstance(node, dict):
+            raise reading.malformed(export_dir, where, TypeError("expected an object"))
         if "variable" in node:
-            return variables[node["variable"]]
+            return reading.lookup(variables, node["variable"], where, export_dir)
         if "function" in node:
-            return functions[node["function"]]
+            return reading.lookup(functions, node["function"], where, export_dir)
         if "list" in node:
-            return [build(x) for x in node["list"]]
+            return [build(x, f"{where}[{i}]") for i, x in enumerate(node["list"])]
         obj = LoadedObject()
-        for k, v in node["object"]["attributes"].items():
-            setattr(obj, k, build(v))
+        attributes = node.get("object", {}).get("attributes") \
+            if isinstance(node.get("object"), dict) else None
+        if not isinstance(attributes, dict):
+            raise reading.malformed(export_dir, where, KeyError("attributes"))
+        for k, v in attributes.items():
+            setattr(obj, k, build(v, f"{where}.{k}"))
         return obj
 
-    root = build(meta["root"])
+    root = build(meta["root"], "root")
     root.signatures = {}
     for key, fname in meta.get("signatures", {}).items():
-        cf = functions[fname].concrete_functions[0]
+        concretes = reading.lookup(functions, fname, f"signature {key!r}",
+                                   export_dir).concrete_functions
+        if not concretes:
+            raise reading.malformed(export_dir, f"signature {key!r}",
+                                    ValueError(f"function {fname!r} has no concrete function"))
+        cf = concretes[0]
         names = [p.name or f"arg{i}" for i, p in enumerate(cf.graph.data_params)]
         root.signatures[key] = _Signature(cf, names)
     all_vars = tuple(variables[v["key"]] for v in meta["variables"])

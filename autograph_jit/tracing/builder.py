@@ -215,7 +215,8 @@ class GraphBuilder:
         loc = user_location(2)
         if loc is None:
             return ""
-        return f'{prefix}File "{loc.filename}", line {loc.lineno}: {loc.source}'
+        source = f": {loc.source}" if loc.source else ""  # (no source text: python -c, exec)
+        return f'{prefix}File "{loc.filename}", line {loc.lineno}{source}'
 
     def located(self, exc):
         """`exc` with the user's file, line and source text added (once)."""

@@ -14,8 +14,9 @@ from ..runtime import forksafe
 from ..runtime.interpreter import run_graph
 from ..tensor import EagerTensor
 from . import context
+from . import stages as _stages
 from ..ops.recording import variables_read
-from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
+from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
 from .replay import replay
 from .structure import LEAF as _LEAF
 
@@ -110,7 +111,7 @@ class ConcreteFunction:
         self.optimizer_options = None
         self._optimized = None
         self._pass_steps = ()
-        self._fast_calls = {}  # fastpath.fast_key -> closure, for direct calls of this function
+        self._fast_calls = {}  # warm_call.fast_key -> closure, for direct calls of this function
 
     @property
     def variables(self):
@@ -129,9 +130,13 @@ class ConcreteFunction:
             self._optimized, self._pass_steps = optimize_concrete_function(self)
         return self._optimized
 
-    def to_dot(self):
+    def to_dot(self, stage="traced"):
+        """The graph as Graphviz DOT text: `stage="traced"` (`cf.graph`) or `"optimized"`
+        (`cf.optimized_graph`, fusion nodes drawn as clusters of their ops). Deterministic."""
         from ..ir.dot import to_dot
-        return to_dot(self.graph)
+        if stage not in ("traced", "optimized"):
+            raise ValueError(f"to_dot: stage must be 'traced' or 'optimized', got {stage!r}")
+        return to_dot(self.graph if stage == "traced" else self.optimized_graph)
 
     def explain(self, verbose=False):
         """How this function is compiled, as text that prints itself in a REPL.
@@ -303,6 +308,38 @@ class ConcreteFunction:
         it = iter([_wrap_output(o, d) for o, d in zip(outs, self._out_dtypes)])
         return nest.map_structure(lambda x: next(it) if x is _LEAF else x,
                                   self._output_structure)
+
+    @property
+    def backend_report(self):
+        """The CPU backend's report lines: each compile with its time, each op left to the
+        interpreter and why (the lines `explain()` shows)."""
+        return tuple(self._backend_report)
+
+    @property
+    def native_executables(self):
+        """The compiled executables, one per shape variant compiled so far (empty before the
+        first call on the cpu backend)."""
+        return tuple(self._cpu.executables) if self._cpu is not None else ()
+
+    @property
+    def fallbacks(self):
+        """(node, reason) for each op the native code leaves to the interpreter."""
+        return tuple(self._cpu.fallbacks) if self._cpu is not None else ()
+
+    def stages(self):
+        """Every compilation stage as an object with `.name` and `.as_text()`, in order
+        (tracing/stages.py): the traced and optimized graphs, then on the cpu backend the LLVM
+        IR (Lowered) and the assembly (Compiled)."""
+        return _stages.stages_of(self)
+
+    def lower(self):
+        """The Lowered stage (JAX's name): `.as_text()` is `llvm_ir()`, `.compile().as_text()`
+        is `asm()`."""
+        if self.backend != "cpu":
+            raise ValueError(f"{self.name}: lower() needs the cpu backend (this function runs on "
+                             f"the {self.backend!r} backend); the graphs are cf.graph and "
+                             "cf.optimized_graph")
+        return _stages.Lowered(self)
 
     def llvm_ir(self, optimized=False):
         """The LLVM IR of the native code (each kernel annotated with the user's source line);

@@ -2,7 +2,7 @@
 fork-safety helpers.
 
 `apply` asks `current_builder()`: None means eager execution. `TRACING[0]` counts the
-`building` blocks open in any thread: the native warm call (codegen/llvm/fastcall.py) reads it
+`building` blocks open in any thread: the native warm call (codegen/llvm/native_call.py) reads it
 and steps aside while it is not zero, leaving the per-thread decision to the ordinary path."""
 import threading
 
@@ -55,3 +55,8 @@ class lifted:
     def __exit__(self, *exc):
         _local.builder = self.prev
         return False
+
+
+# code objects of user functions AutoGraph could not convert -> why (written by
+# autograph.operators.calls, read by the bool-of-tensor error in tracing/symbolic.py)
+UNCONVERTED = {}

@@ -6,6 +6,7 @@ global retraces instead of returning a stale result), and runs the cached Concre
 tracing a new one on a miss, with the reason recorded (`retrace_reasons()`), and one warning
 naming the argument and the fix once a function has traced five times.
 """
+import collections
 import functools
 import inspect
 import time
@@ -24,8 +25,8 @@ from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
 from .concrete import _LEAF, ConcreteFunction
-from .fastpath import FAST_CACHE_LIMIT, MISS, fast_caller
-from .fastpath import fast_key as _fast_key
+from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller
+from .warm_call import fast_key as _fast_key
 from .signature import (TensorSpec, call_key, describe_change, has_unknown_dims, key_matches,
                         relax, spec_of_key)
 
@@ -50,7 +51,7 @@ class Function:
     def __init__(self, python_function, name=None, input_signature=None, autograph=True,
                  reduce_retracing=False, jit_compile=None, backend=None, strict=False,
                  experimental_autograph_options=None, experimental_relax_shapes=None,
-                 optimizer_options=None):
+                 optimizer_options=None, experimental_trace_cache_size=None):
         if not callable(python_function):
             raise TypeError(f"tf.function expects a callable, got {python_function!r}")
         functools.update_wrapper(self, python_function, updated=())
@@ -69,7 +70,11 @@ class Function:
             from ..passes.pipeline import check_options
             check_options(optimizer_options)
         self.optimizer_options = None if optimizer_options is None else dict(optimizer_options)
-        self._cache = {}            # key -> ConcreteFunction
+        if experimental_trace_cache_size is not None:
+            _config._positive_size(experimental_trace_cache_size, "experimental_trace_cache_size")
+        self._cache_size = experimental_trace_cache_size  # None: tf.config's
+        self._cache = collections.OrderedDict()  # key -> ConcreteFunction, least recent first
+        self._evicted = 0           # traces dropped from the cache (LRU)
         self._general = []          # (relaxed key, ConcreteFunction) for reduce_retracing
         self._keys = []             # keys in trace order (for miss explanations)
         self._reasons = []
@@ -77,10 +82,10 @@ class Function:
         self._first_trace_done = False
         self._warned = False
         self._guards = []           # (kind, name) of Python values the traces depend on
-        self._holders = []
+        self._holders = {}          # id(ConcreteFunction) -> objects its key holds by id
         self._instances = weakref.WeakKeyDictionary()
-        self._fast_cache = {}       # fast key -> (guard values, fastpath.fast_caller closure)
-        self._native = _always_miss  # the newest native warm call (fastcall.py), if no guards
+        self._fast_cache = {}       # fast key -> (guard values, warm_call.fast_caller closure)
+        self._native = _always_miss  # the newest native warm call (native_call.py), if no guards
         self._trace_lock = forksafe.RLock()
         try:
             self._signature = inspect.signature(python_function)
@@ -110,7 +115,8 @@ class Function:
                              input_signature=self.input_signature, autograph=self._autograph,
                              reduce_retracing=self._reduce_retracing,
                              jit_compile=self.jit_compile, backend=self.backend,
-                             strict=self.strict, optimizer_options=self.optimizer_options)
+                             strict=self.strict, optimizer_options=self.optimizer_options,
+                             experimental_trace_cache_size=self._cache_size)
             try:
                 self._instances[instance] = bound
             except TypeError:
@@ -144,7 +150,7 @@ class Function:
             return self.python_function(*args, **kwargs)
         try:
             if not kwargs:
-                # warm-call fast path (fastpath.py): the newest native caller first, then any
+                # warm-call fast path (warm_call.py): the newest native caller first, then any
                 # caller for these dtypes and shapes, valid while the guarded Python values are
                 # those it was made under; MISS: the caller did not apply (and the newest
                 # native caller, having just missed, is not asked again)
@@ -218,6 +224,11 @@ class Function:
     def _cached(self, key, arg_key):
         """The ConcreteFunction traced for this key, or for a relaxed key that fits it."""
         cf = self._cache.get(key)
+        if cf is not None:
+            try:
+                self._cache.move_to_end(key)  # (LRU order)
+            except KeyError:  # another thread's trace evicted it meanwhile
+                pass
         if cf is None and self._general:
             for general, gcf in self._general:
                 if general[1] == key[1] and len(general[0]) == len(arg_key) and all(
@@ -227,8 +238,8 @@ class Function:
 
     def _trace_new(self, names, values, holders, arg_key, key, trace_key):
         """Trace for trace_key (key, or its relaxed form) and cache the result."""
-        self._holders.append(holders)
         cf = self._trace(names, values, trace_key[0], key)
+        self._holders[id(cf)] = holders
         # the trace may have found new guarded globals: key it by the values it saw
         guards = self._guard_values()
         relaxed_trace = trace_key is not key
@@ -238,7 +249,47 @@ class Function:
             self._cache[trace_key] = cf
         if any(has_unknown_dims(k) for k in trace_key[0]):
             self._general.append((trace_key, cf))
+        self._evict()
         return cf
+
+    def trace_cache_size(self):
+        """How many traces this function keeps (experimental_trace_cache_size, else
+        tf.config.experimental.get_trace_cache_size())."""
+        return self._cache_size if self._cache_size is not None else \
+            _CONFIG["trace_cache_size"]
+
+    def _evict(self):
+        """Drop the least recently used traces past trace_cache_size(), and warn once, naming
+        what keeps changing (else memory grows with every new shape or Python value)."""
+        limit = self.trace_cache_size()
+        live = {id(cf) for cf in self._cache.values()}
+        dropped = 0
+        while len(live) > limit:
+            key, cf = self._cache.popitem(last=False)
+            if any(other is cf for other in self._cache.values()):
+                continue  # (a relaxed trace is stored under two keys)
+            live.discard(id(cf))
+            self._general = [(k, g) for k, g in self._general if g is not cf]
+            self._holders.pop(id(cf), None)
+            dropped += 1
+        if not dropped:
+            return
+        self._evicted += dropped
+        kept = set(self._cache)
+        self._keys = [k for k in self._keys if k in kept]
+        del self._reasons[:-max(limit, 100)]
+        self._fast_cache = {}  # (its callers hold the dropped traces)
+        self._native = _always_miss
+        if self._evicted == dropped:
+            reason = self._reasons[-1] if self._reasons else "new call signature"
+            warnings.warn(
+                f"tf.function '{self._name}' has more than {limit} traces; the least recently "
+                f"used are dropped (and traced again if called again). The last retrace "
+                f"happened because {reason}. Fix: pass that as a tensor instead of a Python "
+                "value, give input_signature=[tf.TensorSpec(shape=[None, ...], ...)], or use "
+                "@tf.function(reduce_retracing=True); raise the limit with "
+                "experimental_trace_cache_size= or "
+                "tf.config.experimental.set_trace_cache_size().", RuntimeWarning, stacklevel=5)
 
     def _relaxed(self, key):
         for old in reversed(self._keys):
@@ -409,7 +460,7 @@ class Function:
             self._fast_cache = {}  # entries made before a guard existed
             self._native = _always_miss
             # re-key existing traces with the guard values seen when they were made
-            rekeyed = {}
+            rekeyed = collections.OrderedDict()
             for k, cf in self._cache.items():
                 if k == ("input_signature",):
                     rekeyed[k] = cf
@@ -577,11 +628,13 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              reduce_retracing=False, experimental_implements=None, experimental_autograph_options=None,
              experimental_relax_shapes=None, experimental_compile=None,
              experimental_follow_type_hints=None, backend=None, strict=False, name=None,
-             optimizer_options=None):
+             optimizer_options=None, experimental_trace_cache_size=None):
     """TF's `tf.function`, usable as `@tf.function` or `@tf.function(...)`; plus `backend=`
-    ("cpu", "gpu", "eager"), `strict=` (turn any interpreter fallback into an error) and
+    ("cpu", "gpu", "eager"), `strict=` (turn any interpreter fallback into an error),
     `optimizer_options=` (a dict switching optimizer passes, with the keys of
-    `tf.config.optimizer.set_experimental_options`; it wins over the global options)."""
+    `tf.config.optimizer.set_experimental_options`; it wins over the global options) and
+    `experimental_trace_cache_size=` (how many traces to keep, least recently used dropped
+    first; default tf.config.experimental.get_trace_cache_size(), 64)."""
     if backend not in (None, "cpu", "gpu", "eager"):
         raise ValueError(f"backend must be 'cpu', 'gpu' or 'eager', got {backend!r}")
 
@@ -590,7 +643,8 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
                         reduce_retracing=reduce_retracing, jit_compile=jit_compile,
                         backend=backend, strict=strict,
                         experimental_relax_shapes=experimental_relax_shapes,
-                        optimizer_options=optimizer_options)
+                        optimizer_options=optimizer_options,
+                        experimental_trace_cache_size=experimental_trace_cache_size)
     if func is not None:
         return decorate(func)
     return decorate

@@ -48,6 +48,9 @@ def _tensor_key(dtype, shape):
     return ("tensor", dtype.name, shape.as_tuple() if shape.rank is not None else None)
 
 
+_NAN = float("nan")  # every NaN argument keys as this one object (equal to itself by identity)
+
+
 def call_key(value, tensors, holders):
     """The cache key of one argument; tensor leaves are appended to `tensors` in order and
     objects keyed by identity to `holders` (kept alive so their ids stay unique)."""
@@ -72,6 +75,10 @@ def call_key(value, tensors, holders):
         keys = sorted(value, key=repr)
         return ("dict", tuple((k, call_key(value[k], tensors, holders)) for k in keys))
     if value is None or isinstance(value, (bool, int, float, str, bytes, np.generic)):
+        if isinstance(value, (float, np.floating)) and (value != value or value == 0):
+            # NaN != NaN (a new trace every call) and 0.0 == -0.0 (1 / x differs): one key each
+            return ("py", type(value).__name__, _NAN if value != value else value,
+                    np.signbit(value))
         return ("py", type(value).__name__, value)
     try:
         hash(value)

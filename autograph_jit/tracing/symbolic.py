@@ -1,5 +1,9 @@
 """SymbolicTensor: a tensor standing for a graph Value while a function is being traced."""
+import sys
+
+from ..errors import SymbolicValueError
 from ..tensor import Tensor
+from . import context
 from ..ir.types import TensorType
 
 _BOOL_HINT = (
@@ -8,8 +12,18 @@ _BOOL_HINT = (
     "convert the `if`/`while` statement (tf.function(autograph=True), the default).")
 
 
-class SymbolicValueError(AttributeError, TypeError):
-    """A symbolic tensor's value was asked for (TF raises AttributeError: no `numpy`)."""
+def _unconverted():
+    """'f' (why) when the code asking for a tensor's bool is a function AutoGraph could not
+    convert (recorded in tracing.context.UNCONVERTED), else ''."""
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            break
+        note = context.UNCONVERTED.get(frame.f_code)
+        if note:
+            return note
+        frame = frame.f_back
+    return ""
 
 
 class SymbolicTensor(Tensor):
@@ -71,6 +85,14 @@ class SymbolicTensor(Tensor):
 
     def __bool__(self):
         where = self._builder.location_text()
+        unconverted = _unconverted()
+        if unconverted:  # AutoGraph is on, but could not convert the code running now
+            raise TypeError(
+                f"Using a symbolic `tf.Tensor` as a Python `bool` is not allowed while "
+                f"tracing{where}: its value is only known when the graph runs. AutoGraph is on "
+                f"but could not convert {unconverted}, so its `if`/`while` run as plain Python. "
+                "Fix: define the function in a .py file or a notebook cell (AutoGraph reads its "
+                "source), or use tf.cond / tf.while_loop.")
         raise TypeError(_BOOL_HINT.format(where=where))
 
     def __len__(self):

@@ -68,7 +68,7 @@ def children_of(obj):
     """{name: child} of one trackable, in TF's order (attribute assignment order)."""
     custom = getattr(obj, "_trackable_children", None)
     if custom is not None and not isinstance(obj, type):
-        return dict(custom(save_type="checkpoint"))
+        return {k: v for k, v in custom(save_type="checkpoint").items() if is_trackable(v)}
     if isinstance(obj, Variable):
         return {}
     if _is_optimizer(obj):

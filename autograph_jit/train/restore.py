@@ -53,6 +53,11 @@ class Restoration:
         self.restored = set()    # node ids whose values were assigned
         self.paths = {0: ""}     # node id -> readable path
         self.deferred = {}       # node id -> (parent ref, local name)
+        self.flags = {"expect_partial": False}
+        self.matched = set()     # node ids matched so far (no references to Python objects)
+        # Warn about values that never found an object once nothing can claim them any more: the
+        # restoration lives while its status or any deferred child (a pending attribute) does.
+        weakref.finalize(self, _warn_unused, self.proto, self.matched, save_path, self.flags)
         for nid, node in enumerate(self.proto.nodes):
             for ref in node.children:
                 if ref.node_id not in self.paths:
@@ -70,6 +75,7 @@ class Restoration:
                 continue
             self.by_node[nid] = py
             self.node_of[id(py)] = nid
+            self.matched.add(nid)
             self.deferred.pop(nid, None)
             node = self.proto.nodes[nid]
             if isinstance(py, Variable):
@@ -130,11 +136,20 @@ class Restoration:
             self.restored.add(nid)
 
     def restore_root(self, root):
-        self._assign(self._load(self._walk(0, root)))
+        self._restore_from(0, root)
 
     def restore_child(self, node_id, obj):
-        """A deferred child was created: match and restore it now."""
-        self._assign(self._load(self._walk(node_id, obj)))
+        """A deferred child was created: match and restore it now (called by
+        `AutoTrackable.__setattr__` and `notify_child`)."""
+        if node_id not in self.by_node:
+            self._restore_from(node_id, obj)
+
+    def _restore_from(self, node_id, obj):
+        try:
+            self._assign(self._load(self._walk(node_id, obj)))
+        except Exception:
+            self.flags["expect_partial"] = True   # the error said it; no warning later
+            raise
 
     # -- bookkeeping for the status ----------------------------------------------------------
     def value_nodes(self):
@@ -161,16 +176,17 @@ def notify_child(parent, name, value):
     if entry is None:
         return
     restoration, node_id = entry
-    if node_id in restoration.by_node:
-        return
     restoration.restore_child(node_id, value)
 
 
 class _Status:
     def expect_partial(self):
         """Silence the warning about checkpoint values that were never used."""
-        self._expect_partial = True
+        self._silence()
         return self
+
+    def _silence(self):
+        return None
 
     def run_restore_ops(self, session=None):
         """Values are assigned eagerly when `restore` runs (or when deferred objects are
@@ -188,9 +204,9 @@ class CheckpointLoadStatus(_Status):
         self._restoration = restoration
         self._root = root
         self._graph_root = graph_root
-        self._expect_partial = False
-        self._finalizer = weakref.finalize(self, _warn_unused, restoration.proto, restoration.by_node,
-                                           restoration.save_path, self.__dict__)
+
+    def _silence(self):
+        self._restoration.flags["expect_partial"] = True
 
     def _unbound_variables(self):
         """Paths of Python variables no checkpoint value was matched to (the checkpoint's own
@@ -213,7 +229,7 @@ class CheckpointLoadStatus(_Status):
             raise AssertionError(
                 "Some Python objects were not bound to checkpointed values, likely due to changes "
                 f"in the Python program: {unused}")
-        self._expect_partial = True
+        self._silence()
         return self
 
     def assert_existing_objects_matched(self):
@@ -228,7 +244,7 @@ class CheckpointLoadStatus(_Status):
                         if isinstance(obj, Variable) and nid not in r.restored]
         if not_restored:
             raise AssertionError(f"Objects not assigned a value from checkpoint: {not_restored}")
-        self._expect_partial = True
+        self._silence()
         return self
 
     def assert_nontrivial_match(self):
@@ -241,15 +257,15 @@ class CheckpointLoadStatus(_Status):
                 f"{r.save_path}. Typically this means that the checkpoint does not match the "
                 "Python program. The following objects have checkpointed values: "
                 f"{[r.paths[n] for n in r.value_nodes()]}")
-        self._expect_partial = True
+        self._silence()
         return self
 
 
-def _warn_unused(proto, by_node, save_path, state):
-    if state.get("_expect_partial"):
+def _warn_unused(proto, matched, save_path, flags):
+    if flags["expect_partial"]:
         return
     unused = [nid for nid, n in enumerate(proto.nodes)
-              if nid not in by_node and any(a.name == "VARIABLE_VALUE" for a in n.attributes)]
+              if nid not in matched and any(a.name == "VARIABLE_VALUE" for a in n.attributes)]
     if unused:
         keys = [a.checkpoint_key for nid in unused for a in proto.nodes[nid].attributes][:10]
         warnings.warn(f"Values in checkpoint {save_path} were never restored (their Python objects "
@@ -259,9 +275,6 @@ def _warn_unused(proto, by_node, save_path, state):
 
 class InitializationOnlyStatus(_Status):
     """What `restore(None)` returns: nothing is restored; variables keep their initial values."""
-
-    def __init__(self):
-        self._expect_partial = True
 
     def assert_consumed(self):
         raise AssertionError("No checkpoint specified (save_path=None); nothing is being restored.")

@@ -151,7 +151,7 @@ def test_variable_assign_in_both_branches_runs_only_the_taken_branch():
         return f
     traced = tf.function(make(v_g))
     for x in (2.0, -5.0, 3.0):
-        assert_same(eager(make(v_e), tf.constant(x)), traced(tf.constant(x)))
+        assert_same(traced(tf.constant(x)), eager(make(v_e), tf.constant(x)))
     assert v_e.numpy() == v_g.numpy() == 4.0
 
 

@@ -31,5 +31,5 @@ _scan = tf.function(scan, input_signature=[tf.TensorSpec([None], tf.int32),
 @given(st.lists(st.integers(-5, 9), max_size=8), st.integers(0, 30))
 def test_loop_with_continue_break_and_returns_matches_eager_on_random_inputs(xs, limit):
     x = tf.constant(np.array(xs, np.int32))
-    assert_same(eager(scan, x, tf.constant(limit)), _scan(x, tf.constant(limit)))
+    assert_same(_scan(x, tf.constant(limit)), eager(scan, x, tf.constant(limit)))
     assert _scan.experimental_get_tracing_count() == 1

@@ -75,7 +75,7 @@ def test_for_over_tensor_with_unknown_length_uses_its_runtime_shape():
     traced = tf.function(f, input_signature=[tf.TensorSpec([None], tf.float32)])
     for n in (0, 1, 4):
         x = tf.range(n, dtype=tf.float32)
-        assert_same(eager(f, x), traced(x))
+        assert_same(traced(x), eager(f, x))
 
 
 def test_for_over_tensor_array_reads_each_element():
@@ -272,7 +272,7 @@ def test_variable_updates_in_graph_loop_match_eager():
                 v.assign_add(1.0)
             return x
         return f
-    assert_same(eager(make(v_e), tf.constant(20.0)), tf.function(make(v_g))(tf.constant(20.0)))
+    assert_same(tf.function(make(v_g))(tf.constant(20.0)), eager(make(v_e), tf.constant(20.0)))
     assert v_e.numpy() == v_g.numpy() == 6.0
 
 

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 import autograph_jit as tf
 
+from .._compare import assert_native
+
 CONV_OPS = {"conv2d", "conv2d_backprop_input", "conv2d_backprop_filter"}
 POOL_OPS = {"max_pool2d", "avg_pool2d", "max_pool_grad", "avg_pool_grad"}
 TOL = {np.float32: 2e-5, np.float64: 1e-11}
@@ -24,9 +26,7 @@ def _both(fn, *args):
 
 def _native(cf, ops):
     """Every op of `ops` in the compiled graph lowered natively (no fallback, no callback)."""
-    fn = cf._cpu
-    assert fn.executables and not fn.fallbacks, fn.fallbacks
-    assert all(not exe.host_nodes for exe in fn.executables)
+    assert_native(cf)
     ran = {n.op.name for n in cf.graph.walk()}
     assert ops & ran, ran
 

@@ -23,9 +23,9 @@ def test_collatz_while_loop_runs_natively_without_host_callbacks():
     f = cpu(collatz)
     assert int(f(tf.constant(27))) == 111
     cf = f.get_concrete_function(tf.constant(27))
-    exe = cf._cpu.executables[-1]
+    exe = cf.native_executables[-1]
     assert exe.host_nodes == []
-    assert not [line for line in cf._backend_report if line.startswith("fallback")]
+    assert not [line for line in cf.backend_report if line.startswith("fallback")]
 
 
 def test_cond_picks_the_branch_at_run_time():
@@ -114,7 +114,7 @@ def test_data_dependent_shape_falls_back_with_one_warning_and_a_report():
         assert float(f(tf.constant([1.0, -2.0, 3.0]))) == 8.0
         assert float(f(tf.constant([1.0, -2.0, 3.0]))) == 8.0
     assert len([x for x in w if "interpreter" in str(x.message)]) == 1
-    report = f.get_concrete_function(tf.constant([1.0, -2.0, 3.0]))._backend_report
+    report = f.get_concrete_function(tf.constant([1.0, -2.0, 3.0])).backend_report
     assert any("where_indices" in line and "depends on" in line for line in report)
 
 
@@ -148,7 +148,7 @@ def test_new_input_shapes_specialize_again():
     assert float(f(tf.constant([1.0, 2.0]))) == 5.0
     assert float(f(tf.constant([1.0, 2.0, 3.0]))) == 14.0
     cf = f.get_concrete_function()
-    assert len(cf._cpu.executables) == 2
+    assert len(cf.native_executables) == 2
 
 
 def test_results_never_alias_each_other_or_inputs():
@@ -209,7 +209,7 @@ def test_fused_dense_layer_and_loss_run_natively_and_match_the_interpreter():
     cf = cpu(f).get_concrete_function(x, y)
     kinds = {n.attrs.get("kind") for n in cf.optimized_graph.nodes if n.op.name == "fusion"}
     cf(x, y)
-    assert cf._cpu.executables[-1].host_nodes == []
+    assert cf.native_executables[-1].host_nodes == []
     assert kinds  # the optimizer fused something, and it compiled natively
 
 
@@ -234,7 +234,7 @@ def test_run_time_index_is_native_and_bounds_checked():
             np.testing.assert_array_equal(got.numpy(), want)
     with pytest.raises(InvalidArgumentError, match="slice index 3 of dimension 0 out of bounds"):
         f(x, tf.constant(3))
-    report = f.get_concrete_function(x, tf.constant(0))._backend_report
+    report = f.get_concrete_function(x, tf.constant(0)).backend_report
     assert not [line for line in report if line.startswith("fallback")]
 
 
@@ -246,7 +246,7 @@ def test_assert_checks_natively_and_raises_the_ops_own_error():
     np.testing.assert_array_equal(g(tf.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
     with pytest.raises(InvalidArgumentError, match="x must be positive"):
         g(tf.constant([1.0, -2.0]))
-    report = g.get_concrete_function(tf.constant([1.0, 2.0]))._backend_report
+    report = g.get_concrete_function(tf.constant([1.0, 2.0])).backend_report
     assert not [line for line in report if line.startswith("fallback")]
 
 

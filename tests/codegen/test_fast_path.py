@@ -1,4 +1,4 @@
-"""The warm-call fast path (tracing/fastpath.py) keeps every semantic of the ordinary call path:
+"""The warm-call fast path (tracing/warm_call.py) keeps every semantic of the ordinary call path:
 same results, fresh read-only outputs, errors, non-contiguous inputs, tapes, retracing on
 changed guards, run_functions_eagerly, variables read at call time, nested tracing, threads;
 and the start-up shortcuts (SciPy's BLAS loaded alone, resident code through the disk cache)."""
@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 import autograph_jit as tf
 from autograph_jit.errors import InvalidArgumentError
 from autograph_jit.tensor import EagerTensor
-from autograph_jit.tracing.fastpath import fast_key
+from autograph_jit.tracing.warm_call import fast_key
 
 SCALE = 3.0
 
@@ -211,7 +211,7 @@ def test_native_entry_is_a_builtin_that_reports_errors_like_ctypes():
     f = cpu(lambda a, b: a // b)
     a = tf.constant([4, 2])
     warm(f, a, tf.constant([2, 1]))
-    exe = f.get_concrete_function(a, a)._cpu.executables[0]
+    exe = f.get_concrete_function(a, a).native_executables[0]
     assert type(exe._entry).__name__ == "builtin_function_or_method"
     with pytest.raises(InvalidArgumentError, match="Integer division by zero"):
         f(a, tf.constant([2, 0]))

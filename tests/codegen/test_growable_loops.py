@@ -50,9 +50,9 @@ def _check(fn, *args, strict=True, eagerly=True):
 
 
 def _native(cf):
-    report = list(cf._backend_report)
+    report = list(cf.backend_report)
     assert not [ln for ln in report if ln.startswith("fallback:")], report
-    assert all(not exe.host_nodes for exe in cf._cpu.executables)
+    assert all(not exe.host_nodes for exe in cf.native_executables)
     return report
 
 
@@ -258,7 +258,7 @@ def test_code_after_the_loop_is_compiled_for_the_size_reached(n):
     cf = _check(_then_sum, tf.constant(n), eagerly=n < 100)
     report = _native(cf)
     assert any("compiled for the size the TensorArray reached" in ln for ln in report), report
-    assert len(cf._cpu.executables) >= 2
+    assert len(cf.native_executables) >= 2
 
 
 def _read_past_end(n, extra):
@@ -395,7 +395,7 @@ def _old_version_read_after_write(n):
 
 def test_non_linear_use_of_an_array_stays_correct_on_the_interpreter():
     cf = _check(_old_version_read_after_write, tf.constant(5), strict=False)
-    assert any("used again after it was written" in ln for ln in cf._backend_report)
+    assert any("used again after it was written" in ln for ln in cf.backend_report)
 
 
 def _two_versions(i):
@@ -476,7 +476,7 @@ def _unrolled_writes(x):
 def test_dynamic_writes_at_known_indices_compile_to_static_shapes():
     cf = _check(_unrolled_writes, tf.constant([[1.0, 2.0], [3.0, 4.0]]))
     _native(cf)
-    assert not any(ln.startswith("native:") for ln in cf._backend_report)  # nothing grown
+    assert not any(ln.startswith("native:") for ln in cf.backend_report)  # nothing grown
 
 
 def _until_size(n):

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 import autograph_jit as tf
 from autograph_jit.ops.slicing import strided_slice_update
 
+from .._compare import assert_native, assert_same
+
 
 def _both(fn, *args):
     cf = tf.function(fn, backend="cpu").get_concrete_function(*args)
@@ -21,17 +23,13 @@ def _both(fn, *args):
 
 def _native(cf, ops):
     """Every op of `ops` present in the graph and lowered natively (no fallback, no callback)."""
-    fn = cf._cpu
-    assert fn.executables and not fn.fallbacks, fn.fallbacks
-    assert all(not exe.host_nodes for exe in fn.executables)
+    assert_native(cf)
     ran = {n.op.name for n in cf.optimized_graph.walk()}
     assert ops <= ran, ran
 
 
 def _same(got, want):
-    for g, w in zip(got, want):
-        assert g.shape == w.shape and g.dtype == w.dtype
-        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
+    assert_same(got, want, rtol=1e-6, atol=1e-6)
 
 
 def _x(shape, dtype=np.float32):
@@ -301,7 +299,7 @@ def test_gradient_of_a_runtime_bounds_slice_is_native_and_matches_eager(start, s
     args = (_x((5, 3)), tf.constant(start), tf.constant(stop))
     got, want, cf = _both(f, *args)
     _same(got, want)
-    ssg = [n for n, _ in cf._cpu.fallbacks if n.op.name == "strided_slice_grad"]
+    ssg = [n for n, _ in cf.fallbacks if n.op.name == "strided_slice_grad"]
     assert not ssg and any(n.op.name == "strided_slice_grad" for n in cf.graph.walk())
 
 

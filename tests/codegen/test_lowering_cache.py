@@ -36,7 +36,7 @@ def _make_step(scale=2.0):
 
 
 def _exe(fn, *args):
-    return fn.get_concrete_function(*args)._cpu.executables[-1]
+    return fn.get_concrete_function(*args).native_executables[-1]
 
 
 X = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
@@ -59,7 +59,7 @@ def test_identical_function_in_the_same_process_takes_the_cached_lowering(cache)
     cf2 = second.get_concrete_function(tf.constant(X))
     assert cf2.llvm_ir() == cf1.llvm_ir()
     assert "llvm lower (cached)" in [n for n, _ in cf2.stage_times]
-    assert "lowering cache" in "\n".join(cf2._backend_report)
+    assert "lowering cache" in "\n".join(cf2.backend_report)
     # a second call runs on the cached executable and updates the variable the same way
     np.testing.assert_array_equal(first(tf.constant(X))[1].numpy(),
                                   second(tf.constant(X))[1].numpy())
@@ -182,7 +182,7 @@ _CHILD = textwrap.dedent("""
     x = tf.constant(np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4))
     out = step(x).numpy()
     cf = step.get_concrete_function(x)
-    exe = cf._cpu.executables[-1]
+    exe = cf.native_executables[-1]
     print(json.dumps({"out": out.tolist(), "w": w.numpy().tolist(),
                       "cached": exe.lowering_from_cache, "from_cache": exe.compiled.from_cache,
                       "ir": cf.llvm_ir(), "explain": str(cf.explain()),

@@ -1,4 +1,4 @@
-"""The native warm call (codegen/llvm/fastcall.py): a warm `f(x)` done in machine code returns
+"""The native warm call (codegen/llvm/native_call.py): a warm `f(x)` done in machine code returns
 exactly what the ordinary path returns, steps aside (to the ordinary path) for every argument
 it was not made for, never leaks references, and shares the executable's scratch lock."""
 import gc
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import autograph_jit as tf
-from autograph_jit.tracing.fastpath import MISS
+from autograph_jit.tracing.warm_call import MISS
 
 
 def cpu(fn, **kw):
@@ -89,7 +89,7 @@ def test_busy_scratch_memory_misses_and_the_ordinary_path_uses_private_scratch()
     f = cpu(lambda x: tf.tanh(x) * 2.0)
     x = tf.constant([0.25, 0.5])
     native = native_of(f, x)
-    exe = f.get_concrete_function(x)._cpu.executables[0]
+    exe = f.get_concrete_function(x).native_executables[0]
     assert exe._lock.acquire()
     try:
         assert native((x,)) is MISS
@@ -141,7 +141,7 @@ def test_errors_from_native_code_are_raised_with_the_lock_released():
     native_of(f, p, good)
     with pytest.raises(tf.errors.InvalidArgumentError, match="7"):
         f(p, bad)
-    exe = f.get_concrete_function(p, good)._cpu.executables[0]
+    exe = f.get_concrete_function(p, good).native_executables[0]
     assert exe._lock.acquire()
     exe._lock.release()
     assert f(p, good).numpy().tolist() == [1.0, 3.0]
@@ -151,7 +151,7 @@ def test_no_references_leak_across_many_calls():
     f = cpu(lambda x, y: (x + y, x * y))
     x, y = tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])
     native_of(f, x, y)
-    exe = f.get_concrete_function(x, y)._cpu.executables[0]
+    exe = f.get_concrete_function(x, y).native_executables[0]
     watched = [x._value, y._value, exe._ws, exe._err, exe._flags, tf.float32]
     gc.collect()
     before = [sys.getrefcount(o) for o in watched]
@@ -167,15 +167,15 @@ def test_no_references_leak_across_many_calls():
 
 
 def test_without_the_native_pieces_calls_keep_the_python_fast_path(monkeypatch):
-    from autograph_jit.codegen.llvm import fastcall
-    monkeypatch.setattr(fastcall, "_setup", lambda: None)
+    from autograph_jit.codegen.llvm import native_call
+    monkeypatch.setattr(native_call, "_setup", lambda: None)
     f = cpu(lambda x: x * 2.0 - 1.0)
     x = tf.constant([1.0, 4.0])
     f(x)
     (guards, call), = f._fast_cache.values()
     assert call.__qualname__.startswith("_python_caller") and f._native((x,)) is MISS
     assert f(x).numpy().tolist() == [1.0, 7.0]
-    exe = f.get_concrete_function(x)._cpu.executables[0]
+    exe = f.get_concrete_function(x).native_executables[0]
     assert exe._lock.word is None and exe._lock.acquire()
     try:
         assert f(x).numpy().tolist() == [1.0, 7.0]  # private scratch while the lock is held
@@ -242,11 +242,11 @@ def test_assigning_a_new_shape_to_a_none_shaped_variable_keeps_every_element():
 
 
 def test_only_brief_executables_keep_the_gil_during_the_native_call():
-    from autograph_jit.codegen.llvm.fastcall import is_brief
+    from autograph_jit.codegen.llvm.native_call import is_brief
 
     def exe_of(f, *args):
         f(*args)
-        return f.get_concrete_function(*args)._cpu.executables[0]
+        return f.get_concrete_function(*args).native_executables[0]
 
     assert is_brief(exe_of(cpu(lambda x: x + 1), tf.constant(1.0)))
     big = tf.zeros([1 << 16])

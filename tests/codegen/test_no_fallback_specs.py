@@ -21,8 +21,8 @@ def test_spec_cases_compile_without_a_fallback_and_agree_with_eager(name):
     batch, flat, want = batched(spec, cases)
     cf = tf.function(batch, backend="cpu", autograph=False).get_concrete_function(*flat)
     got = cf(*flat)
-    fn = cf._cpu
-    assert not fn.fallbacks, [reason for _, reason in fn.fallbacks]
-    assert all(not exe.host_nodes for exe in fn.executables)
+    assert not cf.fallbacks, [reason for _, reason in cf.fallbacks]
+    assert all(not exe.host_nodes for exe in cf.native_executables)
+    assert len(got) == len(want)
     for k, (g, w) in enumerate(zip(got, want)):
         assert_agrees(g.numpy(), w, f"{name} output {k}")

@@ -9,24 +9,17 @@ import pytest
 import autograph_jit as tf
 from autograph_jit.errors import InvalidArgumentError
 
+from .._compare import assert_same
+
 pytestmark = pytest.mark.filterwarnings("ignore:.*run on the interpreter")
 
 
-def _eager_and_cpu(fn, *args):
-    want = fn(*args)
-    got = tf.function(fn)(*args)
-    return want, got
+def _cpu_and_eager(fn, *args):
+    return tf.function(fn)(*args), fn(*args)
 
 
-def _same(want, got):
-    for w, g in zip(tf.nest.flatten(want), tf.nest.flatten(got)):
-        w, g = np.asarray(w), np.asarray(g)
-        assert (w.dtype, w.shape) == (g.dtype, g.shape)
-        if w.dtype.kind == "f":
-            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, equal_nan=True)
-            np.testing.assert_array_equal(np.signbit(g[w == 0]), np.signbit(w[w == 0]))
-        else:
-            np.testing.assert_array_equal(g, w)
+def _same(got, want):
+    assert_same(got, want, rtol=1e-5, atol=1e-6, signed_zeros=True)
 
 
 # -- casts: NaN, inf and out-of-range floats (LLVM's fptosi gives poison there) -----------------
@@ -38,23 +31,23 @@ _EDGE = np.array([np.nan, np.inf, -np.inf, -1.0, 300.0, -300.0, 3e9, -3e9, 1e19,
 @pytest.mark.parametrize("dst", [tf.int8, tf.uint8, tf.int16, tf.int32, tf.int64])
 def test_float_to_int_cast_of_nan_inf_and_out_of_range_values_matches_eager(src, dst):
     x = tf.cast(tf.constant(_EDGE), src)
-    _same(*_eager_and_cpu(lambda v: tf.cast(v * 1, dst), x))
+    _same(*_cpu_and_eager(lambda v: tf.cast(v * 1, dst), x))
 
 
 def test_float_to_int_cast_in_a_large_parallel_loop_matches_eager():
     x = tf.constant(np.random.RandomState(0).randn(200_000).astype(np.float32) * 4e9)
-    _same(*_eager_and_cpu(lambda v: tf.cast(v, tf.int32) // 3, x))
+    _same(*_cpu_and_eager(lambda v: tf.cast(v, tf.int32) // 3, x))
 
 
 # -- elementwise float edge cases -----------------------------------------------------------------
 def test_elu_and_selu_of_nan_are_nan_as_eagerly():
     x = tf.constant([np.nan, -1.0, 0.0, 2.0], tf.float32)
-    _same(*_eager_and_cpu(lambda v: (tf.nn.elu(v), tf.nn.selu(v)), x))
+    _same(*_cpu_and_eager(lambda v: (tf.nn.elu(v), tf.nn.selu(v)), x))
 
 
 def test_sign_of_negative_zero_is_positive_zero_as_eagerly():
     x = tf.constant([-0.0, 0.0, np.nan, -3.0, 2.0], tf.float32)
-    _same(*_eager_and_cpu(lambda v: tf.sign(v) + 0.0 * v, x))
+    _same(*_cpu_and_eager(lambda v: tf.sign(v) + 0.0 * v, x))
 
 
 # -- axis lists -----------------------------------------------------------------------------------
@@ -140,7 +133,7 @@ def test_concat_and_stack_of_a_list_appended_in_a_graph_loop_match_eager_on_ever
         return (tf.concat(out, 1), tf.concat(out, -2), tf.concat(out, 0), tf.stack(out),
                 tf.stack(out, axis=1), tf.stack(out, axis=-1))
     args = (tf.constant(np.arange(6, dtype=np.float32)), tf.constant(3))
-    _same(*_eager_and_cpu(fn, *args))
+    _same(*_cpu_and_eager(fn, *args))
 
 
 def test_a_list_appended_in_a_graph_loop_converts_to_a_tensor_as_eagerly():
@@ -149,7 +142,7 @@ def test_a_list_appended_in_a_graph_loop_converts_to_a_tensor_as_eagerly():
         for i in tf.range(n):
             out.append(x * tf.cast(i, tf.float32))
         return tf.reduce_sum(out, axis=0), tf.convert_to_tensor(out)
-    _same(*_eager_and_cpu(fn, tf.constant([1.0, 2.0]), tf.constant(4)))
+    _same(*_cpu_and_eager(fn, tf.constant([1.0, 2.0]), tf.constant(4)))
 
 
 def test_negative_index_into_a_list_appended_in_a_graph_loop_reads_from_the_end():
@@ -158,7 +151,7 @@ def test_negative_index_into_a_list_appended_in_a_graph_loop_reads_from_the_end(
         for i in tf.range(n):
             out.append(x * tf.cast(i + 2, tf.float32))
         return out[-1], out[-2]
-    _same(*_eager_and_cpu(fn, tf.constant([1.0, 2.0]), tf.constant(3)))
+    _same(*_cpu_and_eager(fn, tf.constant([1.0, 2.0]), tf.constant(3)))
 
 
 # -- sizes computed at run time (a graph runs kernels without the type rules' checks) -------------
@@ -221,13 +214,13 @@ def test_threads_calling_a_module_method_at_once_share_one_trace_and_lose_no_upd
 
 @pytest.mark.parametrize("num", [0, 1, 2, 7, -3])
 def test_linspace_with_a_count_computed_at_run_time_matches_eager(num):
-    _same(*_eager_and_cpu(lambda k: tf.linspace(-1.0, 2.0, k), tf.constant(num)))
+    _same(*_cpu_and_eager(lambda k: tf.linspace(-1.0, 2.0, k), tf.constant(num)))
 
 
 @pytest.mark.parametrize("num", [0, 1, 3])
 def test_eye_with_sizes_computed_at_run_time_matches_eager(num):
     fn = lambda k: (tf.eye(k), tf.eye(2, k, dtype=tf.int8), tf.eye(k, batch_shape=[2]))
-    _same(*_eager_and_cpu(fn, tf.constant(num)))
+    _same(*_cpu_and_eager(fn, tf.constant(num)))
 
 
 def test_eye_with_a_negative_size_raises_invalid_argument_eagerly_and_compiled():

@@ -7,6 +7,8 @@ import pytest
 import autograph_jit as tf
 from autograph_jit.errors import InvalidArgumentError
 
+from .._compare import assert_native, assert_same
+
 RNG_OPS = {"random_uniform", "random_normal", "truncated_normal", "random_uniform_int",
            "random_shuffle"}
 
@@ -25,20 +27,12 @@ def _draws(backend, fn, calls=3, args=()):
 def _assert_native(f, args=()):
     cf = f.get_concrete_function(*args)
     cf(*args)
-    fn = cf._cpu
-    assert fn.executables and not fn.fallbacks, fn.fallbacks
-    assert all(not exe.host_nodes for exe in fn.executables)
+    assert_native(cf)
     assert RNG_OPS & {n.op.name for n in cf.graph.walk()}
 
 
 def _same(cpu, eager, exact=True):
-    for a, b in zip(cpu, eager):
-        for x, y in zip(a, b):
-            assert x.dtype == y.dtype and x.shape == y.shape
-            if exact or x.dtype.kind != "f":
-                np.testing.assert_array_equal(x, y)
-            else:
-                np.testing.assert_allclose(x, y, rtol=4 * np.finfo(x.dtype).eps, atol=1e-300)
+    assert_same(cpu, eager, exact=exact, rtol_eps=4, atol=1e-300)
 
 
 # sizes 1..9 cover every tail of the 4-word and 2-value Philox blocks
@@ -153,7 +147,7 @@ def test_shuffle_permutes_rows_exactly_like_the_interpreter(shape):
     _same(cpu, eager)
     cf = f.get_concrete_function(x, b)
     cf(x, b)
-    assert not cf._cpu.fallbacks and all(not e.host_nodes for e in cf._cpu.executables)
+    assert not cf.fallbacks and all(not e.host_nodes for e in cf.native_executables)
 
 
 def test_float16_draws_stay_on_the_interpreter_with_a_reason():
@@ -161,7 +155,7 @@ def test_float16_draws_stay_on_the_interpreter_with_a_reason():
     cpu, f = _draws("cpu", fn, calls=2)
     eager, _ = _draws("eager", fn, calls=2)
     _same(cpu, eager)
-    reasons = [r for _, r in f.get_concrete_function()._cpu.fallbacks]
+    reasons = [r for _, r in f.get_concrete_function().fallbacks]
     assert any("float16" in r for r in reasons), reasons
 
 

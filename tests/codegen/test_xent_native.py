@@ -8,6 +8,8 @@ import pytest
 
 import autograph_jit as tf
 
+from .._compare import assert_native
+
 TOL = {np.float16: 2e-3, np.float32: 2e-6, np.float64: 1e-13}
 
 
@@ -26,9 +28,7 @@ def _run(fn, *args):
 
 
 def _assert_native(cf):
-    fn = cf._cpu
-    assert fn.executables and not fn.fallbacks, fn.fallbacks
-    assert all(not exe.host_nodes for exe in fn.executables)
+    assert_native(cf)
     assert "softmax_cross_entropy_with_logits" in {n.op.name for n in cf.graph.walk()}
 
 
@@ -117,4 +117,4 @@ def test_mlp_step_with_dense_cross_entropy_runs_without_fallbacks():
     np.testing.assert_allclose(w1, w.numpy(), rtol=1e-6, atol=1e-7)
     cf = tf.function(step, backend="cpu").get_concrete_function(x, y)
     cf(x, y)
-    assert not cf._cpu.fallbacks
+    assert not cf.fallbacks

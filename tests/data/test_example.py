@@ -135,3 +135,21 @@ def test_var_len_feature_in_a_map_must_be_densified_with_a_clear_error(tmp_path)
     sparse = tf.data.TFRecordDataset(path).map(lambda r: tf.io.parse_single_example(r, spec))
     with pytest.raises(TypeError, match="tf.sparse.to_dense"):
         list(sparse)
+
+
+def test_map_calling_serialize_tensor_runs_eagerly_and_round_trips(tmp_path):
+    ds = tf.data.Dataset.from_tensor_slices(np.arange(6, dtype=np.float32).reshape(3, 2))
+    serialized = ds.map(tf.io.serialize_tensor)
+    assert serialized.element_spec == tf.TensorSpec([], tf.string)
+    path = str(tmp_path / "t.tfrecord")
+    tf.data.experimental.TFRecordWriter(path).write(serialized)
+    back = tf.data.TFRecordDataset(path).map(lambda s: tf.io.parse_tensor(s, tf.float32))
+    assert [v.tolist() for v in back.as_numpy_iterator()] == [[0, 1], [2, 3], [4, 5]]
+
+
+def test_serialize_tensor_inside_a_user_tf_function_is_a_clear_error():
+    @tf.function
+    def f(x):
+        return tf.io.serialize_tensor(x)
+    with pytest.raises(TypeError, match="Dataset.map"):
+        f(tf.constant([1.0]))

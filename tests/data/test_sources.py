@@ -135,6 +135,8 @@ def test_zip_stops_at_shortest_and_nests_like_its_argument():
     a, (b, c) = next(iter(nested))
     assert int(c) == 5
     assert D.zip(D.range(2), D.range(2)).element_spec[1].dtype == tf.int64
+    named = D.zip(datasets={"a": D.range(2), "b": D.range(5, 7)})
+    assert [(int(e["a"]), int(e["b"])) for e in named] == [(0, 5), (1, 6)]
 
 
 def test_concatenate_appends_and_relaxes_shapes():

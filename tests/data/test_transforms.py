@@ -249,3 +249,18 @@ def test_repr_names_tf_dataset_classes():
     assert repr(D.range(3).batch(2)).startswith("<_BatchDataset element_spec=")
     assert repr(D.range(3).map(lambda x: x, num_parallel_calls=2)).startswith(
         "<_ParallelMapDataset")
+
+
+def test_map_lambda_with_a_tensor_conditional_expression_is_converted():
+    ds = D.range(5).map(lambda x: x * 10 if x > 2 else x)
+    assert values(ds) == [0, 1, 2, 30, 40]
+
+
+def test_shuffle_order_is_the_same_for_views_and_owned_elements():
+    x = np.arange(40, dtype=np.int64).reshape(20, 2)
+    from_views = [v.tolist() for v in D.from_tensor_slices(x).shuffle(7, seed=4)
+                  .as_numpy_iterator()]
+    gen = D.from_generator(lambda: (r.copy() for r in x),
+                           output_signature=tf.TensorSpec([2], tf.int64))
+    from_owned = [v.tolist() for v in gen.shuffle(7, seed=4).as_numpy_iterator()]
+    assert from_views == from_owned and sorted(from_owned) == x.tolist()

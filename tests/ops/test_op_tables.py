@@ -21,6 +21,11 @@ KNOWN_TABLES = {
 }
 # Names in op tables that are deliberately not ops: vector-math variants chosen by sign facts.
 NOT_OPS = {"exp_nonpositive"}
+# Tables keyed by other names that happen to overlap op names (Keras activation identifiers).
+NOT_OP_TABLES = {"autograph_jit.keras.activations._BY_NAME",
+                 # Keras op layers keyed by NumPy-style function names (`absolute`, `power`)
+                 "autograph_jit.keras.layers.tensor_ops.OP_CLASSES",
+                 "autograph_jit.keras.layers.tensor_ops._OPS"}
 
 
 def _op_name_tables():
@@ -34,6 +39,8 @@ def _op_name_tables():
             if not all(isinstance(k, str) for k in value):
                 continue
             keys = set(value)
+            if attr == "__all__" or f"{info.name}.{attr}" in NOT_OP_TABLES:
+                continue
             if len(keys & set(REGISTRY)) >= max(2, len(keys) / 3):
                 tables[f"{info.name}.{attr}"] = keys
     return tables

@@ -411,22 +411,34 @@ class Gen:
                 vals.append(v)
         return vals
 
+    def branches(self, v):
+        """Two different expressions of v's type: identical branches let the optimizer drop
+        the predicate (and an error it would raise), which TF need not do."""
+        a, b = self.expr_like(v, self.pool), self.expr_like(v, self.pool)
+        for _ in range(4):
+            if a != b:
+                return a, b
+            b = self.expr_like(v, self.pool)
+        ops = [u for u in self.unary_ops(v.dtype) if "identity" not in u and "stop_" not in u]
+        return a, self.r.choice(ops).format(x=b)
+
     def s_cond(self):
         v = self.pick()
         pred = self.predicate(self.pool)
-        a, b = self.expr_like(v, self.pool), self.expr_like(v, self.pool)
+        a, b = self.branches(v)
         return self.define(f"tf.cond({pred}, lambda: {a}, lambda: {b})", v.dtype, v.shape)
 
     def s_ag_if(self):
         v = self.pick()
         name = self.fresh()
         self.emit(f"if {self.predicate(self.pool)}:")
+        then, orelse = self.branches(v)
         self.indent += 1
-        self.emit(f"{name} = {self.expr_like(v, self.pool)}")
+        self.emit(f"{name} = {then}")
         self.indent -= 1
         self.emit("else:")
         self.indent += 1
-        self.emit(f"{name} = {self.expr_like(v, self.pool)}")
+        self.emit(f"{name} = {orelse}")
         self.indent -= 1
         out = Val(name, v.dtype, v.shape)
         self.pool.append(out)
@@ -524,6 +536,17 @@ def _s(x):
     return "" if x is None else str(x)
 
 
+def _read(name, lines):
+    """Whether a line reads `name` other than to update it (`v = v + row` is no use of v)."""
+    for line in lines:
+        target, eq, rhs = line.strip().partition(" = ")
+        if not eq or not re.fullmatch(r"[\w, ]+", target):
+            target, rhs = "", line
+        if re.search(rf"\b{name}\b", rhs) and name not in re.findall(r"\w+", target):
+            return True
+    return False
+
+
 def generate(seed):
     """The program for `seed` (deterministic: the same seed gives the same program)."""
     g = Gen(seed)
@@ -557,6 +580,17 @@ def generate(seed):
         signature = [(tuple(None if r.random() < 0.5 else d for d in s), d)
                      for s, d in zip(shapes, dtypes)]
         g.features.add("input_signature")
+        r2 = random.Random(seed * 7919 + 1)  # its own stream: the programs stay as they were
+        if not variables and r2.random() < 0.6:
+            # the second inputs take other sizes where the signature says None (equal sizes stay
+            # equal, 1 stays 1): the same trace runs on other shapes, zero-size ones included
+            sizes = {d for s in shapes for d in s if d != 1}
+            new = {d: r2.choice([0, 2, 3, 5]) for d in sizes}
+            shapes2 = [tuple(new.get(d, d) if sd is None else d for d, sd in zip(s, sig))
+                       for s, (sig, _) in zip(shapes, signature)]
+            rng2 = np.random.default_rng(seed + 1)
+            inputs2 = [values(rng2, d, s, special) for d, s in zip(dtypes, shapes2)]
+            g.features.add("relaxed_shapes")
     g.features.add(mode)
     body_start = len(g.lines)
     if g.grad and mode == "grad_inside":
@@ -576,22 +610,21 @@ def generate(seed):
                 g.emit(f"{vv.name}.{meth}({src.name})")
                 g.features.add("variable_" + meth)
     float_vals = [v for v in g.pool if v.dtype in FLOATS]
+    # every value nothing else reads is returned: a graph prunes an unused op (and with it the
+    # error it would raise, e.g. an integer division by zero), as TF's graphs do
+    made = [v.name for v in g.pool[n_in + len(variables):]]
+    unused = [n for n in made if n.isidentifier() and not _read(n, g.lines)]
     if mode == "grad_inside":
         loss = r.choice(float_vals[-3:])
         g.emit(f"loss = tf.reduce_sum({loss.name})")
         g.indent -= 1
         g.emit(f"grads = tape.gradient(loss, [{', '.join(names)}])")
-        g.emit("return loss, grads")
-    elif mode == "grad_outside":
+        g.emit(f"return loss, grads, ({''.join(n + ', ' for n in unused)})")
+    elif mode == "grad_outside":  # the runner differentiates the first result
         loss = r.choice(float_vals[-3:])
-        g.emit(f"return tf.reduce_sum({loss.name})")
+        g.emit(f"return tf.reduce_sum({loss.name}), ({''.join(n + ', ' for n in unused)})")
     else:
-        # every value nothing else reads is returned: a graph prunes an unused op (and with it
-        # the error it would raise, e.g. an integer division by zero), as TF's graphs do
-        text = "\n".join(g.lines)
-        made = [v.name for v in g.pool[n_in + len(variables):]]
-        outs = [n for n in made if n.isidentifier() and len(re.findall(rf"\b{n}\b", text)) == 1]
-        outs += [n for n in made[-3:] if n not in outs]
+        outs = unused + [n for n in made[-3:] if n not in unused]
         if variables:
             outs += [f"{v.name}.read_value()" for v in variables]
         g.emit(f"return ({', '.join(outs or [names[0]])},)")

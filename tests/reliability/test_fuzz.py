@@ -37,7 +37,8 @@ def test_the_generator_covers_every_construct_the_harness_promises():
               "concat", "cond", "while", "ag_if", "ag_while", "ag_for", "ag_for_rows",
               "tensor_array_fixed", "tensor_array_dynamic", "softmax", "plain", "grad_inside",
               "grad_outside", "variables", "variable_assign", "variable_assign_add",
-              "variable_assign_sub", "special_values", "zero_size", "input_signature"}
+              "variable_assign_sub", "special_values", "zero_size", "input_signature",
+              "relaxed_shapes"}
     wanted |= {f"dtype_{d}" for d in DTYPES}
     assert wanted <= feats, sorted(wanted - feats)
 

@@ -115,10 +115,6 @@ def test_a_fused_sum_of_a_difference_keeps_nan_and_inf_on_cpu(dtype, n):
         assert np.isnan(g.numpy()), (g, w)
 
 
-@pytest.mark.xfail(strict=True, reason="matmul_fusion fuses a dtype-changing epilogue "
-                   "(comparison, cast) and k_matmul then emits the matmul in the epilogue's dtype: "
-                   "'fcmp ogt i1 ..., double' fails to parse and the function silently runs on the "
-                   "interpreter (fuzz seed 287; passes/matmul_fusion)")
 @pytest.mark.parametrize("epilogue", ["greater", "cast"])
 def test_a_matmul_followed_by_a_comparison_or_cast_compiles_natively(epilogue):
     import warnings
@@ -131,3 +127,42 @@ def test_a_matmul_followed_by_a_comparison_or_cast_compiles_natively(epilogue):
         warnings.simplefilter("error")
         got = tf.function(f, backend="cpu")(a)
     np.testing.assert_array_equal(got.numpy(), f(a).numpy())
+
+
+@pytest.mark.parametrize("backend", MODES)
+@pytest.mark.parametrize("op,a,b,message", [
+    (tf.add, (2, 3), (4, 3), r"Incompatible shapes: \[2,3\] vs. \[4,3\] \[Op:add\]"),
+    (tf.less, (2, 3), (0, 3), r"Incompatible shapes: \[2,3\] vs. \[0,3\] \[Op:less\]"),
+    (tf.matmul, (0, 3), (0, 3), r"Matrix size-incompatible: In\[0\]: \[0, 3\], In\[1\]: \[0, 3\]"),
+])
+def test_a_shape_mismatch_behind_unknown_dims_raises_eagers_error_at_run_time(
+        backend, op, a, b, message):
+    # fuzz seeds 81/97/176: traced with None dims, the interpreter's NumPy kernel raised NumPy's
+    # ValueError ("operands could not be broadcast together") instead of InvalidArgumentError
+    spec = [tf.TensorSpec([None, 3], tf.float32)] * 2
+    fn = tf.function(lambda x, y: op(x, y), backend=backend, input_signature=spec)
+    x, y = tf.zeros(a), tf.zeros(b)
+    with pytest.raises(InvalidArgumentError, match=message):
+        op(x, y)
+    with pytest.raises(InvalidArgumentError, match=message):
+        fn(x, y)
+
+
+def test_a_fusion_with_a_known_filled_array_compiles_natively():
+    # fuzz seed 498: specialization knew a node's value as a filled array (a gradient of -1s)
+    # and the map kernel turned it into a scalar constant with float(array): TypeError, and the
+    # whole function fell back to the interpreter
+    import warnings
+
+    def f(b):
+        with tf.GradientTape() as tape:
+            tape.watch(b)
+            v2 = tf.expand_dims(b, 0)
+            v3 = tf.cond(tf.reduce_any(v2 > -1.0), lambda: tf.stop_gradient(v2), lambda: -v2)
+            loss = tf.reduce_sum(tf.cos(b) + v3)
+        return tape.gradient(loss, b)
+    b = tf.constant(np.linspace(-1, 1, 12, dtype=np.float32).reshape(2, 2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = tf.function(f, backend="cpu")(b)
+    np.testing.assert_allclose(got.numpy(), -np.sin(b.numpy()), rtol=1e-6)

@@ -12,15 +12,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TIMEOUT_S = 240
 
 KNOWN = {
-    "eager_allocations_that_cannot_succeed": "tf.errors.ResourceExhaustedError does not exist",
-    "compiled_allocations_that_cannot_succeed": "tf.errors.ResourceExhaustedError does not exist",
-    "cache_entries_with_a_valid_checksum_over_a_garbage_body": "defect 10: SIGABRT in LLVM",
-    "saved_model_npz_truncated": "defect 11: raw BadZipFile",
-    "saved_model_json_missing_keys": "defect 11: KeyError 'variables'",
-    "saved_model_graph_node_with_unknown_op": "defect 11: the error does not name the file",
-    "saved_model_variable_with_a_wrong_shape": "defect 11: VerificationError 'bug in the "
-                                               "optimizer'",
-    "saved_model_npz_is_a_different_zip": "defect 11: KeyError 'v0'",
+    "eager_allocations_that_cannot_succeed": "NumPy's MemoryError is not turned into "
+                                             "ResourceExhaustedError (ops/opdef._run_eagerly)",
+    "compiled_allocations_that_cannot_succeed": "raw MemoryError from the interpreter "
+                                                "(runtime/interpreter.run_node) and the cpu "
+                                                "backend's output allocation",
 }
 GROUPS = ["indices", "shapes", "dtypes", "layouts", "subclasses", "huge", "cache", "saved_model"]
 

@@ -111,7 +111,7 @@ def test_foreign_or_corrupted_directories_are_refused(tmp_path):
     with pytest.raises(OSError, match="does not exist"):
         tf.saved_model.load(str(tmp_path))
     (tmp_path / "saved_model.json").write_text("{not json")
-    with pytest.raises(ValueError, match="not a valid SavedModel"):
+    with pytest.raises(tf.errors.DataLossError, match="not a valid SavedModel"):
         tf.saved_model.load(str(tmp_path))
     (tmp_path / "saved_model.json").write_text(json.dumps({"format": "other"}))
     with pytest.raises(ValueError, match="not written by autograph_jit"):

@@ -7,6 +7,8 @@ import pytest
 
 import autograph_jit as tf
 
+from .._compare import assert_same
+
 
 def _np(t):
     return np.asarray(t.numpy())
@@ -18,14 +20,6 @@ def _eager_and_traced(fn, *args):
     return fn(*args), traced(*args), traced
 
 
-def _assert_same(a, b):
-    fa, fb = tf.nest.flatten(a), tf.nest.flatten(b)
-    assert len(fa) == len(fb)
-    for x, y in zip(fa, fb):
-        assert x.dtype == y.dtype
-        np.testing.assert_allclose(_np(x), _np(y), rtol=1e-6)
-
-
 # -- cond ------------------------------------------------------------------------------------
 
 
@@ -34,7 +28,7 @@ def test_cond_eager_and_traced_agree_on_both_branches(value):
     def f(x):
         return tf.cond(x > 0, lambda: x * 2.0, lambda: tf.square(x) + 1.0)
     eager, traced, _ = _eager_and_traced(f, tf.constant(value))
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
 
 
 def test_traced_cond_runs_the_branch_chosen_at_call_time():
@@ -65,7 +59,7 @@ def test_cond_returning_nested_structures_keeps_them():
     for v in (2, -2):
         eager, traced, _ = _eager_and_traced(f, tf.constant(v))
         assert isinstance(traced, dict) and isinstance(traced["b"], tuple)
-        _assert_same(eager, traced)
+        assert_same(traced, eager)
 
 
 def test_cond_branch_dtype_mismatch_raises_type_error_naming_both_dtypes():
@@ -103,7 +97,7 @@ def _collatz_steps(n):
 @pytest.mark.parametrize("start", [1, 6, 27])
 def test_collatz_with_nested_cond_in_while_eager_and_traced_agree(start):
     eager, traced, fn = _eager_and_traced(_collatz_steps, tf.constant(start))
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
     assert isinstance(traced, tuple)
     expected = {1: 0, 6: 8, 27: 111}[start]
     np.testing.assert_array_equal(_np(traced[1]), expected)
@@ -115,7 +109,7 @@ def test_while_loop_sum_with_list_loop_vars_returns_a_list():
                              [tf.constant(0), tf.constant(0)])
     eager, traced, _ = _eager_and_traced(f, tf.constant(10))
     assert isinstance(traced, list)
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
     np.testing.assert_array_equal(_np(traced[1]), 45)
 
 
@@ -124,7 +118,7 @@ def test_while_loop_with_a_single_tensor_loop_var_returns_a_tensor():
         return tf.while_loop(lambda v: v < 100.0, lambda v: v * 2.0, x)
     eager, traced, _ = _eager_and_traced(f, tf.constant(3.0))
     assert isinstance(traced, tf.Tensor)
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
     np.testing.assert_allclose(_np(traced), 192.0)
 
 
@@ -133,7 +127,7 @@ def test_while_loop_captures_outer_tensors():
         return tf.while_loop(lambda v: tf.reduce_sum(v) < limit, lambda v: [v + step], [x])
     args = (tf.constant([0.0, 1.0]), tf.constant([1.0, 2.0]), tf.constant(20.0))
     eager, traced, fn = _eager_and_traced(f, *args)
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
     (node,) = [n for n in fn.get_concrete_function(*args).graph.nodes
                if n.op.name == "while_loop"]
     # loop var + the cond's capture (limit) + the body's capture (step)
@@ -145,7 +139,7 @@ def test_while_loop_maximum_iterations_stops_early():
         return tf.while_loop(lambda v: v < 1000, lambda v: [v + 1], [x],
                              maximum_iterations=5)
     eager, traced, _ = _eager_and_traced(f, tf.constant(0))
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
     np.testing.assert_array_equal(_np(traced[0]), 5)
 
 
@@ -155,7 +149,7 @@ def test_while_loop_shape_invariants_with_none_dims_allow_growth():
                              lambda v: [tf.concat([v, v[:1]], axis=0)], [x],
                              shape_invariants=[tf.TensorShape([None])])
     eager, traced, fn = _eager_and_traced(f, tf.constant([1.0]))
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
     assert _np(traced[0]).shape == (5,)
     cf = fn.get_concrete_function(tf.constant([1.0]))
     assert str(cf.graph.data_results[0].type) == "f32[?]"
@@ -168,7 +162,7 @@ def test_while_loop_body_growing_a_shape_gets_relaxed_dims():
                              (tf.constant(0), x))
     x = tf.ones([2, 1])
     eager, traced, fn = _eager_and_traced(f, x)
-    _assert_same(eager, traced)
+    assert_same(traced, eager)
     assert _np(traced[1]).shape == (2, 8)
     cf = fn.get_concrete_function(x)
     assert [str(r.type) for r in cf.graph.data_results] == ["i32[]", "f32[2,?]"]

@@ -245,3 +245,23 @@ def test_checkpoint_attributes_are_readable_and_settable(tmp_path):
     restored.extra = tf.Variable(0.0)       # created after restore: deferred value lands
     assert float(restored.extra.numpy()) == 5.0
     status.assert_consumed()
+
+
+def test_dropping_the_status_before_deferred_values_land_does_not_warn(tmp_path):
+    import gc
+    path = tf.train.Checkpoint(model=Net(fill=3.0)).save(str(tmp_path / "c"))
+
+    class Lazy(tf.Module):
+        pass
+
+    lazy = Lazy()
+    ckpt = tf.train.Checkpoint(model=lazy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ckpt.restore(path)           # status dropped at once
+        gc.collect()
+        lazy.w1 = tf.Variable(np.zeros((2, 3), np.float32))
+        lazy.b1 = tf.Variable(np.zeros(3, np.float32))
+        lazy.layers = [tf.Variable(0.0), {"x": tf.Variable(0)}]
+        gc.collect()
+    assert lazy.w1.numpy()[0, 0] == 3.0 and int(lazy.layers[1]["x"].numpy()) == 3

@@ -2,12 +2,13 @@
 test; only the chosen side runs on a Python one)."""
 import ast
 
+from .. import anno
 from ..transformer import ScopedTransformer, expr
 
 
 class _CondExprs(ScopedTransformer):
     def visit_FunctionDef(self, node):
-        if getattr(node, "ag_generated", False):
+        if anno.getanno(node, anno.Basic.GENERATED, False):
             self.generic_visit(node)
         return node
 

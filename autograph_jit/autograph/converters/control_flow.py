@@ -21,6 +21,7 @@ box),)`: the receivers whose attributes a call may set (operators/side_effects.p
 """
 import ast
 
+from .. import anno
 from ..transformer import ScopedTransformer, template
 
 
@@ -38,12 +39,12 @@ def _decls(names, ctx):
 
 class _ControlFlow(ScopedTransformer):
     def visit_FunctionDef(self, node):
-        if getattr(node, "ag_generated", False):
+        if anno.getanno(node, anno.Basic.GENERATED, False):
             self.generic_visit(node)
         return node
 
     def _state(self, node, live):
-        modified = list(node.ag_modified)
+        modified = list(anno.getanno(node, anno.Static.MODIFIED))
         # globals and attribute paths are read from outside too: always state
         state = [n for n in modified if n in live or "." in n or n in self.ctx.globals]
         temps = [n for n in modified if n not in state]
@@ -52,7 +53,7 @@ class _ControlFlow(ScopedTransformer):
     def _def(self, name, args, body, loc, names=()):
         fn = template(f"def {name}({', '.join(args)}):\n    pass", loc)[0]
         fn.body = _decls(list(names), self.ctx) + (body or [ast.Pass()])
-        fn.ag_generated = True
+        anno.setanno(fn, anno.Basic.GENERATED, True)
         self.ctx.generated.add(name)
         for n in ast.walk(fn):
             if "lineno" in n._attributes and getattr(n, "lineno", None) is None:
@@ -100,7 +101,7 @@ class _ControlFlow(ScopedTransformer):
                         isinstance(n.args[0], ast.Attribute) and \
                         isinstance(n.args[0].value, ast.Name) and n.args[0].value.id != "ag__":
                     names.add(n.args[0].value.id)
-        names -= set(node.ag_modified) | self.ctx.globals
+        names -= set(anno.getanno(node, anno.Static.MODIFIED)) | self.ctx.globals
         if not names:
             return ""
         pairs = "".join(f"({n!r}, {n}), " for n in sorted(names))
@@ -112,7 +113,7 @@ class _ControlFlow(ScopedTransformer):
 
     def visit_If(self, node):
         self.generic_visit(node)
-        state, temps, modified = self._state(node, node.ag_live_out)
+        state, temps, modified = self._state(node, anno.getanno(node, anno.Static.LIVE_OUT))
         body_name = self.ctx.new_name("if_body")
         else_name = self.ctx.new_name("else_body")
         defs = [self._def(body_name, [], node.body, node, modified),
@@ -126,7 +127,7 @@ class _ControlFlow(ScopedTransformer):
 
     def visit_While(self, node):
         self.generic_visit(node)
-        state, temps, modified = self._state(node, node.ag_live_head)
+        state, temps, modified = self._state(node, anno.getanno(node, anno.Static.LIVE_HEAD))
         test_name = self.ctx.new_name("loop_test")
         body_name = self.ctx.new_name("loop_body")
         test_fn = self._def(test_name, [], template("return TEST", node, TEST=node.test), node)
@@ -140,9 +141,9 @@ class _ControlFlow(ScopedTransformer):
 
     def visit_For(self, node):
         self.generic_visit(node)
-        state, temps, modified = self._state(node, node.ag_live_head)
+        state, temps, modified = self._state(node, anno.getanno(node, anno.Static.LIVE_HEAD))
         defs = []
-        extra = getattr(node, "ag_extra_test", None)
+        extra = anno.getanno(node, anno.Basic.EXTRA_LOOP_TEST, None)
         extra_name = "None"
         if extra is not None:
             extra_name = self.ctx.new_name("extra_test")

@@ -7,6 +7,7 @@ their own break/continue; nested functions own their returns).
 """
 import ast
 
+from .. import anno
 from ..transformer import point_location, template
 
 
@@ -98,6 +99,6 @@ def add_extra_test(loop, flag):
     if isinstance(loop, ast.While):
         loop.test = point_location(ast.BoolOp(op=ast.And(), values=[cond, loop.test]), loop)
     else:
-        prev = getattr(loop, "ag_extra_test", None)
-        loop.ag_extra_test = cond if prev is None else point_location(
-            ast.BoolOp(op=ast.And(), values=[cond, prev]), loop)
+        prev = anno.getanno(loop, anno.Basic.EXTRA_LOOP_TEST, None)
+        anno.setanno(loop, anno.Basic.EXTRA_LOOP_TEST, cond if prev is None else point_location(
+            ast.BoolOp(op=ast.And(), values=[cond, prev]), loop))

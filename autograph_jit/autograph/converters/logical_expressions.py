@@ -3,12 +3,13 @@
 tf.cond / tf.logical_not on tensors."""
 import ast
 
+from .. import anno
 from ..transformer import ScopedTransformer, expr
 
 
 class _Logical(ScopedTransformer):
     def visit_FunctionDef(self, node):
-        if getattr(node, "ag_generated", False):
+        if anno.getanno(node, anno.Basic.GENERATED, False):
             self.generic_visit(node)
         return node
 

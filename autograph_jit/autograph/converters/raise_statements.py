@@ -1,4 +1,4 @@
-"""`raise E` becomes `ag__.raise_stmt(E, catchable)` (marked `ag_raise` for return lowering,
+"""`raise E` becomes `ag__.raise_stmt(E, catchable)` (annotated anno.Basic.RAISE for return lowering,
 which treats it as a jump that ends the function): outside tensor-dependent code it raises as
 Python does; inside a staged branch or loop body — traced whatever the condition turns out to
 be — it becomes a run-time check that fails with E's type and message when that path runs.
@@ -7,6 +7,7 @@ be — it becomes a run-time check that fails with E's type and message when tha
 run-time failure, so there the staged form is a located error instead of a silent divergence.
 Bare `raise` and `raise E from C` stay Python statements.
 """
+from .. import anno
 from ..transformer import ScopedTransformer, template
 
 
@@ -38,12 +39,12 @@ class _Raises(ScopedTransformer):
         if node.exc is None or node.cause is not None:
             return node
         call = template(f"ag__.raise_stmt(EXC, {self.try_depth > 0})", node, EXC=node.exc)[0]
-        call.ag_raise = True
+        anno.setanno(call, anno.Basic.RAISE, True)
         return call
 
 
 def is_raise(stmt):
-    return getattr(stmt, "ag_raise", False)
+    return anno.getanno(stmt, anno.Basic.RAISE, False)
 
 
 def transform(func_node, ctx):

@@ -5,6 +5,7 @@ UnboundLocalError naming the variable (operators, calls, and `return x`, which b
 `return ag__.ld(x)`), and a staged if/loop names the branch that left it undefined."""
 import ast
 
+from .. import anno
 from ..transformer import template
 
 
@@ -37,7 +38,7 @@ def _assigned_first(func_node):
     from ..analysis import stores
     out = set()
     for stmt in func_node.body:
-        if isinstance(stmt, ast.FunctionDef) and getattr(stmt, "ag_generated", False):
+        if isinstance(stmt, ast.FunctionDef) and anno.getanno(stmt, anno.Basic.GENERATED, False):
             break
         if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and \
                 not (isinstance(stmt, ast.AnnAssign) and stmt.value is None):
@@ -53,7 +54,7 @@ def _walk_generated(func_node):
         n = stack.pop()
         yield n
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) \
-                and not getattr(n, "ag_generated", False):
+                and not anno.getanno(n, anno.Basic.GENERATED, False):
             continue
         stack.extend(ast.iter_child_nodes(n))
 

@@ -19,6 +19,7 @@ import types
 import warnings
 
 from ...errors import ConversionError, NotConverted
+from ...tracing import context
 from ..conversion import convert, is_converted
 from . import py_builtins, staging
 from .variables import Undefined
@@ -124,14 +125,33 @@ def _convert_or_none(func):
     except NotConverted:
         return None
     except ConversionError as e:
+        name = getattr(func, "__qualname__", func)
+        no_source = str(e).startswith("no source code")
         key = getattr(func, "__code__", func)
+        if hasattr(key, "co_code"):  # the bool-of-tensor error then says why (symbolic.py)
+            why = "its source code is not available" if no_source else str(e)
+            context.UNCONVERTED[key] = f"{name!r} ({why})"
         if key not in _warned:
             _warned.add(key)
-            warnings.warn(
-                f"AutoGraph could not convert {getattr(func, '__qualname__', func)!r} ({e}); "
-                "it runs as written, so Python control flow on tensors inside it will fail. "
-                "Decorate it with @tf.autograph.experimental.do_not_convert to silence this.",
-                UserWarning, stacklevel=4)
+            if no_source:
+                message = (
+                    f"AutoGraph could not convert {name!r}: its source code is not available "
+                    "(defined with `python -c`, `exec`, or in a REPL that keeps no source). It "
+                    "runs as written, so a Python `if`/`while` on tensors inside it will fail. "
+                    "Fix: define it in a .py file or a notebook cell, or use tf.cond / "
+                    "tf.while_loop; @tf.autograph.experimental.do_not_convert silences this.")
+            else:
+                message = (
+                    f"AutoGraph could not convert {name!r} ({e}); it runs as written, so Python "
+                    "control flow on tensors inside it will fail. Decorate it with "
+                    "@tf.autograph.experimental.do_not_convert to silence this.")
+            code = getattr(func, "__code__", None)
+            if code is not None:  # located at the user's function, not in this library
+                warnings.warn_explicit(message, UserWarning, code.co_filename,
+                                       code.co_firstlineno, module=getattr(func, "__module__",
+                                                                           None) or "")
+            else:
+                warnings.warn(message, UserWarning, stacklevel=4)
         return None
 
 

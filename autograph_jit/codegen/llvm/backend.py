@@ -95,7 +95,8 @@ def _refresh_report(cf):
     lines = [ln for ln in cf._backend_report if not ln.startswith("fallback:")]
     new = fn.report_lines()
     cf._backend_report[:] = lines + new
-    if new and not getattr(cf, "_fallback_warned", False):
+    if new and not getattr(cf, "_fallback_warned", False) and not getattr(cf, "strict", False):
+        # (with strict=True the fallback raises FallbackError instead: no warning first)
         cf._fallback_warned = True
         warnings.warn(
             f"tf.function {cf.name}: {len(new)} op(s) run on the interpreter instead of native "

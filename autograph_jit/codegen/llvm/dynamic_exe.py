@@ -6,7 +6,7 @@ After the call the rows are copied into a fresh NumPy array of shape [count, *el
 rank-1 placeholder [count]) and each native buffer is freed exactly once (two results may be one
 TensorArray). On an error the native code has already freed everything. The partitioner
 (codegen/llvm/__init__.py) uses this class for the segment that ends at such a result; warm calls
-take the ordinary path (tracing/fastpath.py calls only plain Executables directly).
+take the ordinary path (tracing/warm_call.py calls only plain Executables directly).
 """
 import ctypes
 

@@ -3,7 +3,7 @@
 Per call: make inputs C-contiguous, allocate the outputs (and a fresh buffer per written
 variable), pass one tuple of arrays to the native entry (a builtin function, pycall.py, that
 releases the GIL), turn a non-zero status into the Python exception it stands for, install
-written variables' new buffers. The warm path (tracing/fastpath.py) calls the entry directly.
+written variables' new buffers. The warm path (tracing/warm_call.py) calls the entry directly.
 """
 import ctypes
 import threading
@@ -14,7 +14,7 @@ import numpy as np
 from ...errors import InvalidArgumentError
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
-from . import fastcall, lowering_cache, pycall
+from . import lowering_cache, native_call, pycall
 from .lower import ERR_CALLBACK_SLOT
 from .specialize import specialize
 
@@ -88,7 +88,19 @@ class Executable:
         self.ir_text = lw.ir_text
         self.annotations = lw.annotations
         self.lower_seconds = time.perf_counter() - t0
-        self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
+        try:
+            self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
+        except RuntimeError as e:
+            if not lw.cached:
+                raise
+            # a cached lowering LLVM rejects (a crafted or foreign entry): drop it, lower again
+            lowering_cache.discard(lw, f"LLVM rejects its IR ({str(e).splitlines()[0]})")
+            lw = lowering_cache.lower(graph, self.specs, in_specs, self.variables,
+                                      self.written, math_provider, use_cache=False)
+            self.lowering_from_cache = False
+            self.ir_text = lw.ir_text
+            self.annotations = lw.annotations
+            self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
         stage = "llvm lower (cached)" if lw.cached else "llvm lower"
         self.timings = [(stage, self.lower_seconds)] + self.compiled.timings
         self.fallbacks = lw.fallbacks
@@ -111,7 +123,7 @@ class Executable:
         self._pending = None
         # held while a call uses the shared flags/workspace/error record; a concurrent (or
         # re-entrant) call that cannot take it runs on private scratch memory instead
-        self._lock = fastcall.ScratchLock()
+        self._lock = native_call.ScratchLock()
         self._owner = None  # the thread holding _lock for a stateful Python-path call
 
     def _new_err(self):

@@ -18,7 +18,7 @@ import numpy as np
 from llvmlite import ir
 
 from .emit import Kernel, Loops, collapse
-from .scalar import ScalarEmitter, emit_scalar
+from .scalar import ScalarEmitter, emit_scalar, uniform_value
 
 HEAVY_INTERLEAVE = 4   # vectors in flight per iteration of a vector-math loop
 
@@ -243,9 +243,10 @@ def fusion_compute(lw, body, out_values):
             if n.op.name == "constant":
                 env[n.outputs[0].id] = s.const(out_dt, lw.spec(n.outputs[0]).value)
                 continue
-            if lw.spec(n.outputs[0]).value is not None and n.op.is_pure:
-                env[n.outputs[0].id] = s.const(out_dt, lw.spec(n.outputs[0]).value)
-                continue
+            known = lw.spec(n.outputs[0]).value
+            if known is not None and n.op.is_pure and uniform_value(known) is not None:
+                env[n.outputs[0].id] = s.const(out_dt, known)  # (a value varying by element
+                continue                                        # is computed below instead)
             variant = _SIGNED_VARIANTS.get(
                 (n.op.name, signs.get(n.data_inputs[0].id, 0) if ins else 0))
             if variant and s.math is not None and dts == [out_dt]:

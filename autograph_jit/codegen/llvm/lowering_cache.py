@@ -191,6 +191,14 @@ def load(key):
     return Entry(meta, ir_text)
 
 
+def discard(lowered, problem):
+    """Delete the cache entry `lowered` came from, with a warning naming what is wrong."""
+    from ...runtime import cache_files
+    path = _path(lowered.key) if lowered.key else None
+    if path is not None:
+        cache_files.discard(path, problem)
+
+
 def store(key, meta, ir_text):
     path = _path(key) if key else None
     if path is None:
@@ -280,7 +288,9 @@ def rebuild(graph, meta):
 class Lowered:
     """What Executable uses of a lowering, from the Lowerer or from a cache entry."""
 
-    def __init__(self, ir_text, annotations, fallbacks, errors, host_nodes, ws_size, cached):
+    def __init__(self, ir_text, annotations, fallbacks, errors, host_nodes, ws_size, cached,
+                 key=None):
+        self.key = key                  # the cache key it was read from (cached) or None
         self.ir_text = ir_text
         self.annotations = annotations
         self.fallbacks = fallbacks      # [(node, reason)]
@@ -312,7 +322,7 @@ def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=T
                 errors.code(message, location)
             if len(errors.entries) == len(entries):  # (codes are positions: none may merge)
                 return Lowered(entry.ir_text, annotations, fallbacks, errors, host, ws_size,
-                               True)
+                               True, key)
     lw = Lowerer(graph, specs, variables, written, math_provider=math_provider)
     ir_text = finish_ir(lw.lower_function())
     if key:
@@ -323,5 +333,5 @@ def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=T
                    False)
 
 
-__all__ = ["lower", "Lowered", "key_for", "load", "store", "meta_of", "rebuild",
+__all__ = ["lower", "Lowered", "key_for", "load", "store", "discard", "meta_of", "rebuild",
            "resolve_symbols", "Entry", "source_digest"]

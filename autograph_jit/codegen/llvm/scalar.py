@@ -6,6 +6,7 @@ i1) and `x_dtype` the first operand's dtype. Semantics follow the NumPy kernels 
 autograph_jit/ops (the reference): NaN-propagating maximum/minimum, C-truncating integer division
 with a division-by-zero error, Python-style floormod, round-half-to-even, ...
 """
+import numpy as np
 from llvmlite import ir
 
 from .emit import F16, F32, F64, I1, I64, reg_type
@@ -15,6 +16,19 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 
 DIV_BY_ZERO = "Integer division by zero"
 NEG_POW = "Integers to negative integer powers are not allowed"
+
+
+def uniform_value(value):
+    """The one element of a scalar or of an array that holds the same value everywhere (NaN
+    included), else None (an empty array has no value)."""
+    if np.ndim(value) == 0:
+        return value[()] if isinstance(value, np.ndarray) else value
+    a = np.asarray(value)
+    if a.size == 0:
+        return None
+    first = a.flat[0]
+    return first if np.array_equal(a, np.full_like(a, first), equal_nan=a.dtype.kind == "f") \
+        else None
 
 
 class ScalarEmitter:
@@ -33,6 +47,10 @@ class ScalarEmitter:
 
     # -- constants and functions ---------------------------------------------------------------
     def const(self, dtype, value):
+        """An LLVM constant of `dtype`: `value` is a scalar or an array filled with one value."""
+        value = uniform_value(value)
+        if value is None:
+            raise ValueError("a constant that varies by element has no scalar form")
         ty = reg_type(dtype)
         if isinstance(ty, ir.IntType):
             return ir.Constant(ty, int(value))

@@ -1,10 +1,10 @@
-"""The warm-call fast path: one precomputed caller per (ConcreteFunction, argument dtypes+shapes).
+"""Warm calls, Python side: one precomputed caller per (ConcreteFunction, argument dtypes+shapes).
 
 `Function.__call__` (and `ConcreteFunction.__call__`) key a fast cache by the dtypes and shapes
 of positional eager tensors; a hit calls the caller made here. A caller returns the result, or
 `MISS` when it does not apply (the ordinary path then runs). The caller is, in order of
 preference:
-- the native warm call (codegen/llvm/fastcall.py): one builtin that checks the arguments, takes
+- the native warm call (codegen/llvm/native_call.py): one builtin that checks the arguments, takes
   the scratch lock, allocates the outputs, calls the compiled entry with the GIL released and
   wraps the results, all in machine code — it steps aside (MISS) for tracing, active tapes, a
   busy executable and any argument it was not made for;
@@ -65,7 +65,7 @@ def fast_caller(cf, tensors):
 
 def _machine_code_caller(cf, exe):
     """The native warm call for `exe`, or None when it is unavailable."""
-    from ..codegen.llvm import fastcall
+    from ..codegen.llvm import native_call
     structure = cf._output_structure
     flat = cf._single or (type(structure) is tuple and all(x is _LEAF for x in structure))
     box = []
@@ -73,12 +73,12 @@ def _machine_code_caller(cf, exe):
     def on_status():
         """A non-zero status, with the scratch lock held: raise its error (None: retry on
         the ordinary path, which copies a non-contiguous input)."""
-        status = fastcall.config_status(box[0])
+        status = native_call.config_status(box[0])
         if status != NOT_CONTIGUOUS:
             exe._raise(status, exe._err)
 
     from ..codegen.llvm.executable import NOT_CONTIGUOUS
-    native = fastcall.native_caller(exe, cf._out_dtypes, cf._single, EagerTensor,
+    native = native_call.native_caller(exe, cf._out_dtypes, cf._single, EagerTensor,
                                     _tape.ACTIVE_TAPES, context.TRACING, on_status, MISS)
     if native is None:
         return None

@@ -21,7 +21,7 @@ What the machine code relies on, and `_check_layout()` verifies once per process
 builtin is made: CPython object, tuple and list headers; ndarray fields (data, nd, dimensions,
 descr, flags); NumPy's C API table (`PyArray_Empty`, entry 184, and `PyArray_Type`, entry 2).
 When a check fails, or the C API is not reachable, `native_caller` returns None and calls keep
-the Python fast path (tracing/fastpath.py).
+the Python fast path (tracing/warm_call.py).
 
 Per-builtin data lives in a `_Config` array (an int64 ndarray subclass that also holds the Python
 objects it points to, so they live as long as the builtin): header slots below, then the input
