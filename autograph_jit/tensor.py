@@ -282,8 +282,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
         if value.dtype.kind in "US O":
             raise TypeError(f"Cannot convert a {value.dtype} array to a tensor: string tensors are "
                             "not supported")
-        if dtype is None:
-            dtype = _dtypes.as_dtype(value.dtype)
+        if dtype is None:  # (a byte-swapped array converts to the native byte order)
+            native = value.dtype if value.dtype.isnative else value.dtype.newbyteorder("=")
+            dtype = _dtypes.as_dtype(native)
         return _constant(private_array(value, dtype.np_dtype), dtype)
     if dtype is None and dtype_hint is not None:
         dtype_hint = _dtypes.as_dtype(dtype_hint)

@@ -8,12 +8,19 @@ deliberate; one raised inside NumPy, or by a Python operation in our code (index
 arithmetic on None), is a leak. `as_op_error` wraps a leak into an InvalidArgumentError that
 names the op, its inputs and attributes, and keeps the original text.
 
-A leaf of the runtime: it imports only the package's error classes.
+A leaf of the runtime: it imports nothing of the package; the op layer hands it TF's error
+classes (`use_error_classes`, called by ops/opdef.py on import).
 """
 import dis
 import os
 
-from ..errors import InvalidArgumentError, OpError
+_CLASSES = {}   # "op_error" / "invalid_argument": set by use_error_classes
+
+
+def use_error_classes(op_error, invalid_argument):
+    """TF's OpError (deliberate errors pass through) and InvalidArgumentError (what a leak
+    becomes); the runtime cannot import them itself."""
+    _CLASSES.update(op_error=op_error, invalid_argument=invalid_argument)
 
 _RUNTIME = os.path.dirname(os.path.abspath(__file__))
 # the package's folder: the runtime's parent when installed (autograph_jit/runtime/), its sibling
@@ -29,7 +36,8 @@ _LEAKS = (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivis
 
 def leaked(exc):
     """Whether `exc` escaped by accident (see the module docstring)."""
-    if isinstance(exc, OpError) or not isinstance(exc, _LEAKS):
+    op_error = _CLASSES.get("op_error")
+    if (op_error is not None and isinstance(exc, op_error)) or not isinstance(exc, _LEAKS):
         return False
     tb = exc.__traceback__
     if tb is None:
@@ -50,7 +58,7 @@ def as_op_error(op_name, exc, inputs=(), attrs=None):
     extra = ""
     if attrs:
         extra = "; " + ", ".join(f"{k}={_short(v)}" for k, v in attrs.items())
-    return InvalidArgumentError(
+    return _CLASSES["invalid_argument"](
         f"{op_name}: these arguments are not valid for this op: {exc} ({type(exc).__name__}). "
         f"Inputs: ({shown}){extra}. Check the shapes, dtypes and axes passed to {op_name} "
         f"[Op:{op_name}]", op_name)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..ir.types import TensorType
+from ..tensor import Tensor
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import to_tensor
@@ -387,12 +388,12 @@ def set_diag(input, diagonal, name=None):  # noqa: A002 (TF's argument name)
     """
     from .math_ops import add, subtract
     x = to_tensor(input)
-    d = to_tensor(diagonal)
-    if d.dtype is not x.dtype:
+    if isinstance(diagonal, Tensor) and diagonal.dtype is not x.dtype:
         raise InvalidArgumentError(
-            f"matrix_set_diag: the diagonal has dtype {d.dtype.name} but the input is "
+            f"matrix_set_diag: the diagonal has dtype {diagonal.dtype.name} but the input is "
             f"{x.dtype.name}. Fix: tf.cast the diagonal to tf.{x.dtype.name}. [Op:MatrixSetDiag]",
             "matrix_set_diag")
+    d = to_tensor(diagonal, dtype=x.dtype)  # Python values take the input's dtype
     return add(subtract(x, _embed_diag(diag_part(x), x)), _embed_diag(d, x))
 
 

@@ -12,9 +12,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TIMEOUT_S = 240
 
 KNOWN = {
-    "layout_byte_swapped": "byte-swapped (big-endian) arrays are refused by tf.constant with "
-                           "'Cannot convert dtype('>f8')' (conversion: rel-install, defects 2/3)",
-    "layout_byte_swapped_int": "as layout_byte_swapped, for '>i4'",
     "eager_allocations_that_cannot_succeed": "NumPy's MemoryError is not turned into "
                                              "ResourceExhaustedError (ops/opdef._run_eagerly)",
     "compiled_allocations_that_cannot_succeed": "raw MemoryError from the interpreter "

@@ -223,5 +223,5 @@ def test_bad_arguments_raise_tf_errors_that_name_the_op(mode, case):
         assert not isinstance(e, (IndexError, KeyError)), f"{type(e).__name__}: {text}"
         assert not RAW.search(text) or "[Op:" in text, f"raw message: {text}"
         names_op = "[Op:" in text or re.match(r"^[A-Za-z_.]+: ", text) or \
-            fn.__name__.lower() in text.lower()
+            re.search(r"'\w+' Op\b", text) or fn.__name__.lower() in text.lower()
         assert names_op, f"the message names no op: {type(e).__name__}: {text}"
