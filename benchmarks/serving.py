@@ -67,10 +67,13 @@ def _wait_ready(port, proc, seconds=120):
     raise RuntimeError("the server did not start")
 
 
-def measure(port, features, clients, seconds, warmup=0.5):
+def measure(port, features, clients, seconds, warmup=0.5, requests=None):
+    """Send requests from `clients` threads for `seconds` after `warmup` (or, with `requests`,
+    exactly that many per client, all timed); returns the row as a dict."""
     body = json.dumps({"instances": [[0.5] * features]})
     latencies, errors = [[] for _ in range(clients)], [0] * clients
-    start_at = time.monotonic() + warmup
+    began = time.monotonic()
+    start_at = began + (0 if requests is not None else warmup)
     stop_at = start_at + seconds
 
     def client(k):
@@ -78,7 +81,8 @@ def measure(port, features, clients, seconds, warmup=0.5):
         headers = {"Content-Type": "application/json"}
         while True:
             t0 = time.monotonic()
-            if t0 >= stop_at:
+            if (len(latencies[k]) + errors[k] >= requests) if requests is not None \
+                    else t0 >= stop_at:
                 break
             c.request("POST", "/v1/models/mlp:predict", body=body, headers=headers)
             r = c.getresponse()
@@ -95,9 +99,10 @@ def measure(port, features, clients, seconds, warmup=0.5):
         t.start()
     for t in threads:
         t.join()
+    elapsed = time.monotonic() - began if requests is not None else seconds
     lat = np.concatenate([np.asarray(x) for x in latencies])
     return {"clients": clients, "requests": len(lat), "errors": sum(errors),
-            "req_per_s": len(lat) / seconds,
+            "req_per_s": len(lat) / elapsed,
             "p50_ms": float(np.percentile(lat, 50) * 1e3) if len(lat) else float("nan"),
             "p99_ms": float(np.percentile(lat, 99) * 1e3) if len(lat) else float("nan")}
 

@@ -9,7 +9,7 @@ import os
 
 from ..errors import InvalidArgumentError
 from .app import DEFAULT_MAX_BODY_BYTES, RestApp
-from .status import PayloadTooLargeError, error_body, http_status
+from .status import error_body, http_status, payload_too_large
 
 __all__ = ["asgi_app", "from_env"]
 
@@ -73,7 +73,7 @@ async def _read_body(scope, receive, limit):
         except ValueError:
             raise InvalidArgumentError("Content-Length is not a number") from None
         if length > limit:
-            raise PayloadTooLargeError(f"request body of {length} bytes exceeds the server's "
+            raise payload_too_large(f"request body of {length} bytes exceeds the server's "
                                        f"limit of {limit} bytes (max_body_bytes)")
     chunks, size = [], 0
     while True:
@@ -83,7 +83,7 @@ async def _read_body(scope, receive, limit):
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLargeError(f"request body exceeds the server's limit of {limit} "
+            raise payload_too_large(f"request body exceeds the server's limit of {limit} "
                                        "bytes (max_body_bytes)")
         chunks.append(chunk)
         if not message.get("more_body", False):

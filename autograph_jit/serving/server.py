@@ -10,7 +10,7 @@ import threading
 
 from ..errors import InvalidArgumentError
 from .app import DEFAULT_MAX_BODY_BYTES, RestApp
-from .status import PayloadTooLargeError, error_body, http_status
+from .status import error_body, http_status, payload_too_large
 
 __all__ = ["ModelServer", "DEFAULT_MAX_BODY_BYTES"]
 
@@ -66,7 +66,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise InvalidArgumentError("Content-Length is not a number") from None
         limit = self.server.app.max_body_bytes
         if length > limit:
-            raise PayloadTooLargeError(f"request body of {length} bytes exceeds the server's "
+            raise payload_too_large(f"request body of {length} bytes exceeds the server's "
                                        f"limit of {limit} bytes (max_body_bytes)")
         return self.rfile.read(length)
 

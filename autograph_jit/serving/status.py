@@ -4,7 +4,7 @@ import json
 
 from .. import errors
 
-__all__ = ["http_status", "error_body", "PayloadTooLargeError"]
+__all__ = ["http_status", "error_body", "payload_too_large"]
 
 _HTTP = {
     errors.INVALID_ARGUMENT: 400, errors.FAILED_PRECONDITION: 400, errors.OUT_OF_RANGE: 400,
@@ -15,11 +15,12 @@ _HTTP = {
 }
 
 
-class PayloadTooLargeError(errors.InvalidArgumentError):
-    """A request body over the server's `max_body_bytes` (HTTP 413; TF Serving's HTTP layer
-    rejects such bodies before parsing them)."""
-
-    http_status = 413
+def payload_too_large(message):
+    """An InvalidArgumentError for a request body over the server's `max_body_bytes`, answered
+    with HTTP 413 (TF Serving's HTTP layer rejects such bodies before parsing them)."""
+    error = errors.InvalidArgumentError(message)
+    error.http_status = 413
+    return error
 
 
 def http_status(exc):

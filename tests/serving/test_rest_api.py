@@ -183,7 +183,7 @@ def test_accepted_sockets_have_tcp_nodelay():
     (errors.InvalidArgumentError("x"), 400), (errors.NotFoundError("x"), 404),
     (errors.ResourceExhaustedError("x"), 429), (errors.UnavailableError("x"), 503),
     (errors.FailedPreconditionError("x"), 400), (errors.InternalError("x"), 500),
-    (RuntimeError("x"), 500), (status.PayloadTooLargeError("x"), 413),
+    (RuntimeError("x"), 500), (status.payload_too_large("x"), 413),
 ])
 def test_tf_status_codes_map_to_tf_servings_http_codes(exc, code):
     assert status.http_status(exc) == code
