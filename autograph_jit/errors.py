@@ -25,6 +25,7 @@ __all__ = [
     "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
     "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
     "OptimizerError", "FallbackError", "SaveError", "HostOnlyError", "SymbolicValueError",
+    "PayloadTooLargeError",
     "exception_type_from_error_code", "error_code_from_exception_type",
 ]
 
@@ -331,3 +332,13 @@ class HostOnlyError(TypeError):
     Inside `Dataset.map` (and filter, scan, ...) it switches the function to eager execution;
     elsewhere, fix: call the function eagerly, or inside a `Dataset.map`.
     """
+
+
+class PayloadTooLargeError(InvalidArgumentError):
+    """A request body over the model server's `max_body_bytes` (autograph_jit/serving; HTTP 413,
+    as TF Serving's HTTP layer rejects such bodies before parsing them).
+
+    Fix: send smaller batches, or start the server with a larger `max_body_bytes`.
+    """
+
+    http_status = 413

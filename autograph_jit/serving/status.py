@@ -3,6 +3,7 @@ error body `{"error": "..."}` that its REST API returns."""
 import json
 
 from .. import errors
+from ..errors import PayloadTooLargeError
 
 __all__ = ["http_status", "error_body", "PayloadTooLargeError"]
 
@@ -13,13 +14,6 @@ _HTTP = {
     errors.RESOURCE_EXHAUSTED: 429, errors.UNIMPLEMENTED: 501, errors.UNAVAILABLE: 503,
     errors.DEADLINE_EXCEEDED: 504, errors.CANCELLED: 499,
 }
-
-
-class PayloadTooLargeError(errors.InvalidArgumentError):
-    """A request body over the server's `max_body_bytes` (HTTP 413; TF Serving's HTTP layer
-    rejects such bodies before parsing them)."""
-
-    http_status = 413
 
 
 def http_status(exc):
