@@ -387,7 +387,12 @@ def set_diag(input, diagonal, name=None):  # noqa: A002 (TF's argument name)
     """
     from .math_ops import add, subtract
     x = to_tensor(input)
-    d = to_tensor(diagonal, dtype=x.dtype)
+    d = to_tensor(diagonal)
+    if d.dtype is not x.dtype:
+        raise InvalidArgumentError(
+            f"matrix_set_diag: the diagonal has dtype {d.dtype.name} but the input is "
+            f"{x.dtype.name}. Fix: tf.cast the diagonal to tf.{x.dtype.name}. [Op:MatrixSetDiag]",
+            "matrix_set_diag")
     return add(subtract(x, _embed_diag(diag_part(x), x)), _embed_diag(d, x))
 
 

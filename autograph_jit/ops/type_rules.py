@@ -23,7 +23,7 @@ def same_dtype(op_name, types):
                 raise TypeError(
                     f"Input #{i} of '{op_name}' Op has type {t.dtype.name} that does not match "
                     f"type {dt.name} of input #0. Fix: convert one side with "
-                    f"tf.cast(x, tf.{dt.name}).")
+                    f"tf.cast(x, tf.{dt.name}). [Op:{op_name}]")
             raise InvalidArgumentError(
                 f"cannot compute {op_name} as input #{i}(zero-based) was expected to be a "
                 f"{dt.name} tensor but is a {t.dtype.name} tensor [Op:{op_name}]. "

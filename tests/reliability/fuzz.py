@@ -185,9 +185,11 @@ def run_range(start, count, out=sys.stdout):
     return summary
 
 
-def run_isolated(start, count, chunk=200, timeout=600):
+def run_isolated(start, count, chunk=200, timeout=None):
     """run_range in subprocesses of `chunk` seeds, so a crash or a hang is counted (and the
-    remaining seeds still run) instead of ending the run."""
+    remaining seeds still run) instead of ending the run. A chunk is a hang after `timeout`
+    seconds (default 10 s a program: a loaded, shared machine runs one in 0.2-3 s)."""
+    timeout = timeout or max(600, 10 * chunk)
     total = {"programs": 0, "divergent": [], "known": [], "raised": 0, "crashes": [],
              "hangs": []}
     seed = start

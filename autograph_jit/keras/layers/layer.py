@@ -41,14 +41,14 @@ import inspect
 import warnings
 
 from ... import nest
-from ...module import Module, _camel_to_snake, name_scope
+from ...module import Module, name_scope
 from ...tensor import Tensor
 from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasTensor, Node, any_keras_tensor, symbolic_call
 from .layer_utils import (  # noqa: F401  (get/set_keras_mask, ... are re-exported here)
     _DTypePolicy, _convert_inputs, _eager_build_context, _eager_scope, _is_serializable,
     _is_shape, _local, _resolve_dtype_name, _shape_tuple, _shapes_of, current_training,
-    get_keras_mask, reset_object_names, set_keras_mask, unique_object_name)
+    get_keras_mask, reset_object_names, set_keras_mask, to_snake_case, unique_object_name)
 from .layer_weights import WeightTracking
 
 __all__ = ["Layer", "get_keras_mask", "set_keras_mask", "unique_object_name",
@@ -101,7 +101,7 @@ class Layer(WeightTracking, Module):
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                              f"{kwargs}")
         if name is None:
-            name = unique_object_name(_camel_to_snake(type(self).__name__))
+            name = unique_object_name(to_snake_case(type(self).__name__))
         elif not isinstance(name, str) or "/" in name:
             raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
                              f"Received: name={name} (of type {type(name)})")

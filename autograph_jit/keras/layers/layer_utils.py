@@ -1,6 +1,7 @@
 """Helpers of the Layer base class: Keras auto-naming, Keras masks attached to tensors, the
 `training` value of the enclosing call, eager scopes for weight creation, dtype policies, and
 input conversion."""
+import re
 import threading
 import weakref
 
@@ -13,7 +14,7 @@ from ...tracing import context as _context
 from ...variables import Variable
 from .keras_tensor import KerasTensor
 
-__all__ = ["unique_object_name", "reset_object_names", "get_keras_mask", "set_keras_mask",
+__all__ = ["to_snake_case", "unique_object_name", "reset_object_names", "get_keras_mask", "set_keras_mask",
            "current_training"]
 
 _local = threading.local()
@@ -27,6 +28,15 @@ _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_signature_ca
                         "_build_inputs",
                         "_auto_config", "_regularizers", "_losses", "_input_spec",
                         "_trainable_weights", "_non_trainable_weights"})
+
+
+def to_snake_case(name):
+    """Keras 3's class-name-to-layer-name rule: `Conv2D` -> `conv2d`, `MaxPooling2D` ->
+    `max_pooling2d`, `BatchNormalization` -> `batch_normalization`, `LSTM` -> `lstm`. (tf.Module's
+    own rule, which gives `conv2_d`, stays for Modules.)"""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_object_name(base):

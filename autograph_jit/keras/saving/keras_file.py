@@ -7,17 +7,15 @@ import json
 import os
 import zipfile
 
-import numpy as np
-
-from .serialization import deserialize_keras_object, serialize_keras_object
-from .weights_h5 import _h5py, read_groups, write_groups
+from .serialization import deserialize_keras_object, normalize_config, serialize_keras_object
+from .weights_h5 import _h5py, read_groups, read_optimizer, write_groups
 
 __all__ = ["save_model", "load_model", "load_weights_from_keras_file"]
 
 _CONFIG = "config.json"
 _METADATA = "metadata.json"
 _WEIGHTS = "model.weights.h5"
-KERAS_VERSION = "3.6.0"
+KERAS_VERSION = "3.15.1"
 
 
 def save_model(model, filepath, overwrite=True, **kwargs):
@@ -41,11 +39,6 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         write_groups(f, model)
-        optimizer = getattr(model, "optimizer", None)
-        if optimizer is not None and getattr(optimizer, "built", False):
-            group = f.require_group("optimizer/vars")
-            for i, v in enumerate(optimizer.variables):
-                group.create_dataset(str(i), data=np.asarray(v.numpy()))
     with zipfile.ZipFile(filepath, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(_METADATA, metadata)
         z.writestr(_CONFIG, config)
@@ -67,7 +60,7 @@ def _open(filepath):
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
     """The model stored in a `.keras` file (compiled as saved unless `compile=False`)."""
     with _open(filepath) as z:
-        config = json.loads(z.read(_CONFIG))
+        config = normalize_config(json.loads(z.read(_CONFIG)))
         weights = z.read(_WEIGHTS)
     if not compile:
         config.pop("compile_config", None)
@@ -77,14 +70,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         if not model.built:
             _build_from_config(model, config)
         read_groups(f, model)
-        optimizer = getattr(model, "optimizer", None)
-        if compile and optimizer is not None and "optimizer/vars" in f:
-            stored = f["optimizer/vars"]
-            if not optimizer.built:
-                optimizer.build(model.trainable_variables)
-            if len(stored) == len(optimizer.variables):
-                for i, v in enumerate(optimizer.variables):
-                    v.assign(np.asarray(stored[str(i)]).astype(v.dtype.np_dtype))
+        if compile:
+            read_optimizer(f, model)
     return model
 
 

@@ -77,6 +77,9 @@ def serialize_keras_object(obj):
         out = {"module": _module_of(obj), "class_name": type(obj).__name__,
                "config": _plain(config),
                "registered_name": getattr(type(obj), "_registered_name", None)}
+        if type(obj).__name__ == "Functional" and out["module"] == "keras":
+            # Keras 3 writes its Functional class by its private module path
+            out["module"], out["registered_name"] = "keras.src.models.functional", "Functional"
         from ..layers.layer import Layer
         if isinstance(obj, Layer):
             build = _build_config(obj)
@@ -111,7 +114,16 @@ def _build_config(layer):
         return None
     shape = getattr(layer, "_build_input_shape", None)
     if shape is None:
-        return None
+        from ..models.functional import Functional
+        from ..models.sequential import Sequential
+        inputs = getattr(layer, "inputs", None) if isinstance(layer, (Sequential, Functional)) \
+            else None
+        if not inputs:
+            return None
+        # Keras 3: a Sequential records its input's shape, a functional model None
+        if isinstance(layer, Sequential) and len(inputs) == 1:
+            return {"input_shape": list(inputs[0].shape)}
+        return {"input_shape": None} if not isinstance(layer, Sequential) else None
     return {"input_shape": _plain(shape)}
 
 
@@ -152,6 +164,36 @@ def _function(module_name, name):
         if hasattr(module, name):
             return getattr(module, name)
     return None
+
+
+# Keys newer Keras 3 releases (up to 3.15) write into configs, for features autograph_jit does
+# not have; a file loads when each holds its "off" value, and fails naming the key otherwise.
+_OFF_VALUE_KEYS = {"quantization_config": None, "input_axes": None, "output_axes": None,
+                   "lora_rank": None, "lora_alpha": None, "optional": False,
+                   "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
+# bookkeeping keys of the file format itself, not arguments of any constructor
+_FORMAT_KEYS = ("shared_object_id",)
+
+
+def normalize_config(config):
+    """`config` (a `.keras` file's JSON) without the keys Keras 3 versions added for features this
+    library lacks, when they are off; a feature that is on raises ValueError naming it."""
+    if isinstance(config, list):
+        return [normalize_config(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: normalize_config(v) for k, v in config.items() if k not in _FORMAT_KEYS}
+    inner = out.get("config")
+    if "class_name" in out and isinstance(inner, dict):
+        for key, off in _OFF_VALUE_KEYS.items():
+            if key in inner:
+                if inner[key] != off:
+                    raise ValueError(
+                        f"{out['class_name']} '{inner.get('name', '')}' in this file sets "
+                        f"`{key}={inner[key]!r}`, a Keras feature autograph_jit does not "
+                        f"support; save the model with `{key}={off!r}`.")
+                del inner[key]
+    return out
 
 
 def deserialize_keras_object(config, custom_objects=None, **kwargs):

@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from ..layers.layer import Layer
+from ..layers.layer_utils import to_snake_case
 
 __all__ = ["save_weights", "load_weights", "walk_weights"]
 
@@ -63,19 +64,12 @@ def _children(layer):
     return out
 
 
-def _snake_case(name):
-    import re
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 def _unique_names(layers):
     """Keras 3 addresses the layers of a container by class name (`dense`, `dense_1`, ...),
     not by layer name, so that two instances of one architecture match."""
     seen = {}
     for layer in layers:
-        name = _snake_case(type(layer).__name__)
+        name = to_snake_case(type(layer).__name__)
         if name in seen:
             seen[name] += 1
             name = f"{name}_{seen[name]}"
@@ -113,10 +107,55 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def write_groups(f, model):
-    for path, variables, _ in walk_weights(model):
+    """Every layer's `vars` group (its `name` attribute set to the layer's name, as Keras 3
+    does), then the compiled model's optimizer under `optimizer/vars`."""
+    for path, variables, layer in walk_weights(model):
         group = f.require_group(f"{path}/vars" if path else "vars")
+        group.attrs["name"] = layer.name
         for i, v in enumerate(variables):
             group.create_dataset(str(i), data=np.asarray(v.numpy()))
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and hasattr(optimizer, "variables"):
+        group = f.require_group("optimizer/vars")
+        group.attrs["name"] = optimizer.name
+        for i, v in enumerate(_keras_order(optimizer)):
+            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+
+
+def _keras_order(optimizer):
+    """The optimizer's variables in Keras 3's order: its own (iteration, learning_rate), then
+    for each trainable variable in turn its slots (Adam: momentum, velocity). Ours hold the
+    slots kind by kind (all momentums, then all velocities)."""
+    variables = list(optimizer.variables)
+    n = len(getattr(optimizer, "_trainable_variables", ()) or ())
+    own = 2 if len(variables) >= 2 else len(variables)
+    slots = variables[own:]
+    if not n or not optimizer.built or len(slots) % n:
+        return variables
+    kinds = len(slots) // n
+    return variables[:own] + [slots[k * n + i] for i in range(n) for k in range(kinds)]
+
+
+def read_optimizer(f, model):
+    """Restore the compiled model's optimizer from `optimizer/vars` (building it first when the
+    file holds its slots); a different variable count skips it with a warning, as Keras does."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or "optimizer/vars" not in f:
+        return
+    stored = f["optimizer/vars"]
+    if not optimizer.built and len(stored) > len(optimizer.variables):
+        optimizer.build(model.trainable_variables)
+    variables = _keras_order(optimizer)
+    values = [np.asarray(stored[str(i)]) for i in range(len(stored))]
+    if len(values) != len(variables) or any(
+            tuple(v.shape.as_list()) != value.shape for v, value in zip(variables, values)):
+        import warnings
+        warnings.warn(f"Skipping variable loading for optimizer '{optimizer.name}', because it "
+                      f"has {len(variables)} variables whereas the saved optimizer has "
+                      f"{len(values)} variables.", stacklevel=3)
+        return
+    for v, value in zip(variables, values):
+        v.assign(value.astype(v.dtype.np_dtype))
 
 
 def load_weights(model, filepath, skip_mismatch=False):
@@ -134,6 +173,7 @@ def load_weights(model, filepath, skip_mismatch=False):
     h5py = _h5py()
     with h5py.File(filepath, "r") as f:
         read_groups(f, model, skip_mismatch)
+        read_optimizer(f, model)
 
 
 def read_groups(f, model, skip_mismatch=False):

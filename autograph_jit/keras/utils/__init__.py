@@ -6,3 +6,4 @@ from ..models.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weig
 from ..layers.keras_tensor import is_keras_tensor  # noqa: F401
 from ..saving.serialization import get_registered_object  # noqa: F401
 from ..saving.serialization import register_keras_serializable  # noqa: F401
+from .plot import model_to_dot, plot_model  # noqa: F401
