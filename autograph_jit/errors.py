@@ -331,3 +331,6 @@ class HostOnlyError(TypeError):
     Inside `Dataset.map` (and filter, scan, ...) it switches the function to eager execution;
     elsewhere, fix: call the function eagerly, or inside a `Dataset.map`.
     """
+
+
+    http_status = 413
