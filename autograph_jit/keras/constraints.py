@@ -9,6 +9,7 @@ input axis, as Keras), with epsilon 1e-7 guarding the division.
 """
 from ..ops import math_ops as M
 from ..tensor import convert_to_tensor
+from . import identifiers
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg",
            "unit_norm", "min_max_norm", "get", "serialize", "deserialize"]
@@ -99,32 +100,14 @@ _CLASSES = {"MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxN
 
 def serialize(constraint):
     """Keras 3's dict for a constraint object."""
-    if constraint is None:
-        return None
-    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config(), "registered_name": None}
+    return identifiers.serialize(constraint, "keras.constraints")
 
 
 def deserialize(config, custom_objects=None):
     """The constraint a name or serialized dict stands for."""
-    if isinstance(config, dict):
-        name, kwargs = config["class_name"], dict(config.get("config") or {})
-    else:
-        name, kwargs = config, {}
-    if custom_objects and name in custom_objects:
-        return custom_objects[name](**kwargs)
-    if name not in _CLASSES:
-        raise ValueError(f"Unknown constraint: {name!r}. Valid names are {sorted(_CLASSES)} "
-                         f"(or pass a callable(weight) -> weight).")
-    return _CLASSES[name].from_config(kwargs)
+    return identifiers.deserialize(config, _CLASSES, "constraint", "or pass a callable(weight) -> weight", custom_objects)
 
 
 def get(identifier):
     """Resolve a `kernel_constraint=`-style argument: None, a name, a dict, or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return identifiers.get(identifier, deserialize, "constraint")

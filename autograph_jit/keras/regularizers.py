@@ -8,6 +8,7 @@ losses (`Layer.add_weight(regularizer=...)`).
 """
 from ..ops import math_ops as M
 from ..tensor import convert_to_tensor
+from . import identifiers
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
            "deserialize"]
@@ -86,32 +87,14 @@ _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2}
 
 def serialize(regularizer):
     """Keras 3's dict for a regularizer object."""
-    if regularizer is None:
-        return None
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    return identifiers.serialize(regularizer, "keras.regularizers")
 
 
 def deserialize(config, custom_objects=None):
     """The regularizer a name or serialized dict stands for."""
-    if isinstance(config, dict):
-        name, kwargs = config["class_name"], dict(config.get("config") or {})
-    else:
-        name, kwargs = config, {}
-    if custom_objects and name in custom_objects:
-        return custom_objects[name](**kwargs)
-    if name not in _CLASSES:
-        raise ValueError(f"Unknown regularizer: {name!r}. Valid names are {sorted(_CLASSES)} "
-                         f"(or pass a callable(weight) -> scalar).")
-    return _CLASSES[name].from_config(kwargs)
+    return identifiers.deserialize(config, _CLASSES, "regularizer", "or pass a callable(weight) -> scalar", custom_objects)
 
 
 def get(identifier):
     """Resolve a `kernel_regularizer=`-style argument: None, a name, a dict, or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    return identifiers.get(identifier, deserialize, "regularizer")
