@@ -14,13 +14,15 @@ classes (`use_error_classes`, called by ops/opdef.py on import).
 import dis
 import os
 
-_CLASSES = {}   # "op_error" / "invalid_argument": set by use_error_classes
+_CLASSES = {}   # "op_error" / "invalid_argument" / "resource_exhausted": use_error_classes
 
 
-def use_error_classes(op_error, invalid_argument):
-    """TF's OpError (deliberate errors pass through) and InvalidArgumentError (what a leak
-    becomes); the runtime cannot import them itself."""
-    _CLASSES.update(op_error=op_error, invalid_argument=invalid_argument)
+def use_error_classes(op_error, invalid_argument, resource_exhausted=None):
+    """TF's OpError (deliberate errors pass through), InvalidArgumentError (what a leak becomes)
+    and ResourceExhaustedError (what a failed allocation becomes); the runtime cannot import
+    them itself."""
+    _CLASSES.update(op_error=op_error, invalid_argument=invalid_argument,
+                    resource_exhausted=resource_exhausted)
 
 _RUNTIME = os.path.dirname(os.path.abspath(__file__))
 # the package's folder: the runtime's parent when installed (autograph_jit/runtime/), its sibling
@@ -37,6 +39,8 @@ _LEAKS = (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivis
 def leaked(exc):
     """Whether `exc` escaped by accident (see the module docstring)."""
     op_error = _CLASSES.get("op_error")
+    if isinstance(exc, MemoryError):
+        return True  # an allocation that cannot succeed: ResourceExhaustedError, as TF's OOM
     if (op_error is not None and isinstance(exc, op_error)) or not isinstance(exc, _LEAKS):
         return False
     tb = exc.__traceback__
@@ -55,6 +59,11 @@ def as_op_error(op_name, exc, inputs=(), attrs=None):
     """An InvalidArgumentError for a leaked `exc` of op `op_name`; `inputs`: their descriptions
     (e.g. "float32[2,3]"), `attrs`: the op's attributes."""
     shown = ", ".join(str(i) for i in inputs)
+    too_big = isinstance(exc, ValueError) and "array is too big" in str(exc)  # (NumPy's words)
+    if (isinstance(exc, MemoryError) or too_big) and _CLASSES.get("resource_exhausted"):
+        return _CLASSES["resource_exhausted"](
+            f"{op_name}: OOM when allocating the result: {exc or 'out of memory'}. Inputs: "
+            f"({shown}). Fix: use smaller shapes or batches. [Op:{op_name}]", op_name)
     extra = ""
     if attrs:
         extra = "; " + ", ".join(f"{k}={_short(v)}" for k, v in attrs.items())

@@ -26,14 +26,14 @@ built; otherwise it hands the op to the graph builder. Either way active Gradien
 """
 import numpy as np
 
-from ..errors import InvalidArgumentError, OpError, UnimplementedError
+from ..errors import InvalidArgumentError, OpError, ResourceExhaustedError, UnimplementedError
 from ..runtime import kernel_errors as _kernel_errors
 from ..runtime.kernel_errors import as_op_error, leaked
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
 from . import recording as _recording
 
-_kernel_errors.use_error_classes(OpError, InvalidArgumentError)
+_kernel_errors.use_error_classes(OpError, InvalidArgumentError, ResourceExhaustedError)
 
 __all__ = ["OpDef", "REGISTRY", "register", "apply", "get", "PURE", "OpError",
            "InvalidArgumentError"]

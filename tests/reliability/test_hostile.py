@@ -12,11 +12,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TIMEOUT_S = 240
 
 KNOWN = {
-    "eager_allocations_that_cannot_succeed": "NumPy's MemoryError is not turned into "
-                                             "ResourceExhaustedError (ops/opdef._run_eagerly)",
-    "compiled_allocations_that_cannot_succeed": "raw MemoryError from the interpreter "
-                                                "(runtime/interpreter.run_node) and the cpu "
-                                                "backend's output allocation",
 }
 GROUPS = ["indices", "shapes", "dtypes", "layouts", "subclasses", "huge", "cache", "saved_model"]
 

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ...errors import InvalidArgumentError
+from ...errors import InvalidArgumentError, ResourceExhaustedError
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
 from . import lowering_cache, native_call, pycall
@@ -136,7 +136,13 @@ class Executable:
 
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, arrays):
-        outs = [np.empty(s, d) for s, d in self._outs]
+        try:
+            outs = [np.empty(s, d) for s, d in self._outs]
+        except (MemoryError, ValueError) as e:  # (NumPy: "array is too big")
+            raise ResourceExhaustedError(
+                None, None, f"OOM when allocating the compiled function's outputs of shapes "
+                f"{[list(s) for s, _ in self._outs]}: {e}. Fix: use smaller shapes or batches."
+            ) from None
         if self.variables:
             return self._call_stateful(arrays, outs)
         if not self._lock.acquire():  # another thread, or re-entered: private scratch
