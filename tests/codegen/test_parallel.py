@@ -200,6 +200,9 @@ def test_parallel_elementwise_exp_matches_serial(four_threads):
 
 def test_installed_ag_parallel_for_is_callable_from_another_module():
     parallel.install()
+    # the installed count follows the environment at the last set_num_threads: an earlier test
+    # in this process may have changed both (monkeypatched OMP_NUM_THREADS), so resync it
+    parallel.set_num_threads(None)
     jit = Jit(parallel.DECLARATION + "\n" + chunk_ir("count", _COUNT_BODY))
     fns = {"run_count": PROTO(jit.address("run_count"))}
     _KEEP.append(jit)
