@@ -17,8 +17,9 @@ KNOWN = {
     # defect 5 (rel-compiler), what remains: a graph gradient through while/cond leaves out the
     # loop variables that no live variable reaches at any step (as eagerly), but a variable live
     # only after some iterations gets a dense zero when the loop runs fewer (a loop of 0
-    # iterations: eagerly no path at all, None); 0 * inf upstream then gives NaN (TF graphs too)
-    "zero-cotangent-nan": (r"result [1-9]\d*: (None vs array\(.*nan|graph has NaN where eager "
+    # iterations: eagerly no path at all, None); 0 * inf upstream then gives NaN (TF graphs too).
+    # ([\s\S]: a multi-row array prints on several lines)
+    "zero-cotangent-nan": (r"result [1-9]\d*: (None vs array\([\s\S]*nan|graph has NaN where eager "
                            r"has a number)", set(), GRAD),
     # an integer division by zero feeding only a branch predicate whose branches the optimizer
     # proved equal (`not not x` is x) is pruned with the branch: the graph returns where eager
