@@ -177,6 +177,9 @@ def _convertible_branch(graph):
         if n.op.traps_on_integers and not all(
                 v.type.dtype.is_floating for v in n.inputs) and not _safe_divisor(n):
             return False  # integer division can raise: only the branch taken may run it
+        if not all(v.type.shape.is_fully_defined() for v in n.inputs):
+            return False  # with an unknown dim the op may fail to broadcast at run time, and
+            # only the branch taken may fail (e.g. [0, 1] * [3, 1] on the branch not taken)
         for v in n.outputs:
             size = v.type.shape.num_elements()
             if size is None or size > IF_CONVERT_MAX_ELEMENTS:

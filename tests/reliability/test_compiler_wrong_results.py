@@ -87,3 +87,20 @@ def test_gradient_through_control_flow_skips_zero_cotangents_like_eager(fn, back
     got = _as_np(tf.function(fn, backend=backend)(a0, a1))
     for w, g in zip(want, got):
         np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("backend", ["eager", "cpu"])
+def test_if_conversion_never_runs_a_branch_op_whose_shapes_are_unknown_at_trace_time(backend):
+    # fuzz seed 107118: the untaken branch multiplies [0, 1] by [3, 1]; if-conversion computed
+    # both branches, so the graph raised where eager (and TF) take the other branch
+    @tf.function(input_signature=[tf.TensorSpec([None, 1]), tf.TensorSpec([3, 1])],
+                 backend=backend)
+    def f(a, b):
+        if tf.reduce_all(a > 0.5):  # True for an empty `a`
+            v = b - 2.5
+        else:
+            v = tf.floor(a * b)
+        return v
+
+    a, b = np.zeros((0, 1), np.float32), np.ones((3, 1), np.float32)
+    np.testing.assert_array_equal(f(a, b).numpy(), b - 2.5)
