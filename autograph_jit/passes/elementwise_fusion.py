@@ -48,7 +48,8 @@ def _fuse(graph):
             continue
         for v in n.inputs:
             p = producer.get(v.id)
-            if p is None or id(p) not in st.group or shape_of(p) != shape_of(n):
+            if p is None or id(p) not in st.group or shape_of(p) != shape_of(n) \
+                    or not _never_broadcast(v, n):
                 continue
             a, b = st.group[id(p)], st.group[id(n)]
             if a == b or st.weight[a] + st.weight[b] > MAX_FUSED_OPS \
@@ -172,3 +173,30 @@ class _Groups:
 
 
 run = elementwise_fusion
+
+
+def _never_broadcast(v, node):
+    """Whether `node` provably uses `v` at its own output shape, so both can share one loop.
+
+    Equal printed shapes are not enough when a dim is unknown: in `a[3, ?] * b[?]` the `?`s may
+    be 1 and 4 at run time, and `a` is then broadcast (fusing its producer would compute it at
+    the wrong shape). An unknown dim of `v` is safe only where every other input of `node` has a
+    known 1 there, or no such dim."""
+    shape = v.type.shape
+    if shape.rank is None:
+        return False
+    if shape.is_fully_defined():
+        return True
+    for k, d in enumerate(shape.as_list()):
+        if d is not None:
+            continue
+        back = shape.rank - k  # this dim, counted from the right (broadcasting aligns there)
+        for u in node.inputs:
+            if u is v or u.is_token:
+                continue
+            other = u.type.shape
+            if other.rank is None:
+                return False
+            if other.rank >= back and other.as_list()[other.rank - back] != 1:
+                return False
+    return True

@@ -104,3 +104,23 @@ def test_if_conversion_never_runs_a_branch_op_whose_shapes_are_unknown_at_trace_
 
     a, b = np.zeros((0, 1), np.float32), np.ones((3, 1), np.float32)
     np.testing.assert_array_equal(f(a, b).numpy(), b - 2.5)
+
+
+@pytest.mark.parametrize("backend", ["eager", "cpu"])
+def test_fusion_never_joins_values_whose_unknown_dims_may_broadcast(backend):
+    # fuzz seed 109268: negative(a[3, ?]) and its product with pad(b)[?] printed the same shape
+    # [3, ?] and were fused into one loop, but at run time they are [3, 1] and [3, 4]: the native
+    # code read past `a` (garbage values)
+    sig = [tf.TensorSpec([3, None], tf.int64), tf.TensorSpec([None], tf.int64)]
+
+    @tf.function(input_signature=sig, backend=backend, autograph=False)
+    def f(a, b):
+        neg = tf.negative(a)
+        return neg * tf.pad(b, [[0, 1]]), tf.pad(b, [[0, 1]]), neg
+
+    a = np.array([[3], [-1], [5]], np.int64)
+    b = np.array([7, -3, 3], np.int64)
+    want = -a * np.pad(b, [0, 1])
+    np.testing.assert_array_equal(f(a, b)[0].numpy(), want)
+    # (the wrong loop read whatever lay past `a`, which can happen to look right: check the plan)
+    assert "neg→mul" not in str(f.get_concrete_function().optimized_graph)
