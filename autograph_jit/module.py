@@ -64,6 +64,9 @@ class Module(AutoTrackable):
         elif not name.replace("_", "a").replace(".", "a").isalnum():
             raise ValueError(f"{name!r} is not a valid module name. Module names must be valid "
                              "Python identifiers (e.g. a valid class name).")
+        self._set_name_unchecked(name)
+
+    def _set_name_unchecked(self, name):
         self._name = name
         with name_scope(name) as scope:
             self._scope_name = scope

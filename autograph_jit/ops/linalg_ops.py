@@ -18,11 +18,16 @@ from ._args import to_tensor
 from .opdef import apply, defop
 
 
-def _adj(x):
-    """The matrix transpose of the last two dims (real dtypes: the adjoint)."""
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    """Transposes the last two dimensions of a tensor (for real dtypes, its adjoint).
+
+    >>> tf.linalg.matrix_transpose(tf.ones([2, 3, 4])).shape
+    TensorShape([2, 4, 3])
+    """
     from .array_ops import transpose
-    rank = x.shape.rank
-    return transpose(x, list(range(rank - 2)) + [rank - 1, rank - 2])
+    a = to_tensor(a)
+    rank = a.shape.rank
+    return transpose(a, list(range(rank - 2)) + [rank - 1, rank - 2])
 
 
 def _matrix_type(op_name, t, square=False, what="input"):
@@ -69,7 +74,7 @@ def _inv_vjp(c, g):
     from .math_ops import matmul, negative
     inv = c.outputs[0]
     ga = negative(matmul(matmul(inv, g, transpose_a=True), inv, transpose_b=True))
-    return (_adj(ga) if c.attrs["adjoint"] else ga,)
+    return (matrix_transpose(ga) if c.attrs["adjoint"] else ga,)
 
 
 _inverse = defop("matrix_inverse", lambda t, adjoint: _matrix_type("matrix_inverse", t[0], True),
@@ -101,7 +106,7 @@ def _det_vjp(c, g):
     a, = c.inputs
     d = c.outputs[0]
     scale = expand_dims(expand_dims(multiply(g, d), -1), -1)
-    return (multiply(scale, _adj(inv(a))),)
+    return (multiply(scale, matrix_transpose(inv(a))),)
 
 
 _det = defop("matrix_determinant", _det_infer,
@@ -133,7 +138,7 @@ def _slogdet_vjp(c, g_sign, g_logdet):
     if g_logdet is None:
         return (None,)
     a, = c.inputs
-    return (expand_dims(expand_dims(g_logdet, -1), -1) * _adj(inv(a)),)
+    return (expand_dims(expand_dims(g_logdet, -1), -1) * matrix_transpose(inv(a)),)
 
 
 _slogdet = defop("log_matrix_determinant", _slogdet_infer, _slogdet_kernel, vjp=_slogdet_vjp,
@@ -413,7 +418,7 @@ def _cholesky_vjp(c, g):
     middle = set_diag(middle, multiply(0.5, diag_part(middle)))
     middle = band_part(middle, -1, 0)
     ga = matmul(matmul(l_inv, middle, transpose_a=True), l_inv)
-    return (multiply(0.5, ga + _adj(ga)),)
+    return (multiply(0.5, ga + matrix_transpose(ga)),)
 
 
 def _cholesky_kernel(a):
@@ -466,7 +471,7 @@ def _eigh_vjp(c, ge, gv):
         inner = term if inner is None else inner + term
     ga = matmul(v, matmul(inner, v, transpose_b=True))
     # NumPy's eigh reads the lower triangle only: fold the gradient onto it.
-    ga = band_part(ga + _adj(ga), -1, 0)
+    ga = band_part(ga + matrix_transpose(ga), -1, 0)
     return (set_diag(ga, multiply(0.5, diag_part(ga))),)
 
 
@@ -529,10 +534,10 @@ def _qr_vjp(c, gq, gr):
     gr = zeros_like(r) if gr is None else gr
     qdq = matmul(q, gq, transpose_a=True)
     rdr = matmul(r, gr, transpose_b=True)
-    tril = band_part(subtract(qdq, _adj(qdq)) + subtract(rdr, _adj(rdr)), -1, 0)
+    tril = band_part(subtract(qdq, matrix_transpose(qdq)) + subtract(rdr, matrix_transpose(rdr)), -1, 0)
 
     def tri_solve_right(x, rr):  # x @ inv(rr)^T... computed as (inv(rr) @ x^T)^T with rr upper
-        return _adj(triangular_solve(rr, _adj(x), lower=False, adjoint=False))
+        return matrix_transpose(triangular_solve(rr, matrix_transpose(x), lower=False, adjoint=False))
 
     grad_a = matmul(q, gr + tri_solve_right(tril, r))
     grad_b = tri_solve_right(gq - matmul(q, qdq), r)
@@ -601,9 +606,9 @@ def _svd_vjp(c, gs, gu, gv):
     s_row = expand_dims(s, -2)
     utgu = matmul(u, gu, transpose_a=True)
     vtgv = matmul(v, gv, transpose_a=True)
-    j = multiply(f, subtract(utgu, _adj(utgu)))
-    k = multiply(f, subtract(vtgv, _adj(vtgv)))
-    core = multiply(j, s_row) + diag(gs) + multiply(_adj(s_row), k)
+    j = multiply(f, subtract(utgu, matrix_transpose(utgu)))
+    k = multiply(f, subtract(vtgv, matrix_transpose(vtgv)))
+    core = multiply(j, s_row) + diag(gs) + multiply(matrix_transpose(s_row), k)
     ga = matmul(matmul(u, core), v, transpose_b=True)
     inv_s = expand_dims(divide(1.0, s), -2)
     rows = u.shape[-2]
@@ -612,7 +617,7 @@ def _svd_vjp(c, gs, gu, gv):
     cols = v.shape[-2]
     proj_v = subtract(eye(cols, dtype=a.dtype), matmul(v, v, transpose_b=True))
     ga = ga + matmul(multiply(u, inv_s), matmul(gv, proj_v, transpose_a=True))
-    return (_adj(ga) if m < n else ga,)
+    return (matrix_transpose(ga) if m < n else ga,)
 
 
 _svd = defop("svd", _svd_infer, _svd_kernel, vjp=_svd_vjp, num_outputs=3,

@@ -41,7 +41,7 @@ import inspect
 import warnings
 
 from ... import nest
-from ...module import Module, name_scope
+from ...module import Module
 from ...tensor import Tensor
 from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasTensor, Node, any_keras_tensor, symbolic_call
@@ -138,11 +138,6 @@ class Layer(WeightTracking, Module):
             self._batch_input_shape = None
         # Keras 3 keeps the name `_input_shape_arg` for what Sequential reads
         self._input_shape_arg = None if input_shape is None else tuple(input_shape)
-
-    def _set_name_unchecked(self, name):
-        self._name = name
-        with name_scope(name) as scope:
-            self._scope_name = scope
 
     # -- properties -----------------------------------------------------------------------------
     @property

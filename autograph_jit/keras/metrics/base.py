@@ -10,6 +10,7 @@ from ...module import Module
 from ...ops import array_ops, math_ops
 from ...tensor import convert_to_tensor
 from ...variables import Variable
+from ..losses.loss import _snake
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper"]
 
@@ -71,15 +72,6 @@ class Metric(Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
-
-
-def _snake(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 class Mean(Metric):
