@@ -74,6 +74,24 @@ class _Merge:
         self.shapes = shapes  # for placeholders on a branch that has not returned yet
 
 
+class DeletedInBothBranchesError(ValueError, UnboundLocalError):
+    """A variable defined before a tensor-dependent `if` and deleted (`del x`) in both of its
+    branches, then possibly read after it. TF raises ValueError here; Python would raise
+    UnboundLocalError at the read: this error is both."""
+
+
+def _check_not_deleted_on_both(names, before, t_out, e_out):
+    for name, b, x, y in zip(names, before, t_out, e_out):
+        if isinstance(x, Undefined) and isinstance(y, Undefined) and \
+                not isinstance(b, Undefined) and not isinstance(x, UndefinedReturnValue):
+            raise staging.located(DeletedInBothBranchesError(
+                f"'{name}' has a value before this tensor-dependent `if`, but both branches "
+                f"delete it (`del {name}`), and it may be read after the `if`. TF refuses "
+                f"this ('{name}' must also be initialized in the main branch); Python would "
+                f"raise UnboundLocalError at the read. Fix: do not `del` a variable that is "
+                "used after the `if`, or assign it a new value on both paths."))
+
+
 def merge(name, a, b, labels):
     """The _Merge for variable `name` with value `a` on one branch and `b` on the other."""
     if a is b:
@@ -274,6 +292,7 @@ def staged_cond(pred, body, orelse, get_state, set_state, symbol_names, temp_nam
         _check_lists_unchanged(lists, branch)
     _restore_dicts(dicts)
     (t_rb, t_out), (e_rb, e_out) = runs
+    _check_not_deleted_on_both(symbol_names, init, t_out, e_out)
     merges = [merge(name, a, b, labels) for name, a, b in zip(symbol_names, t_out, e_out)]
     graphs = []
     for (rb, outs), others in ((runs[0], e_out), (runs[1], t_out)):
