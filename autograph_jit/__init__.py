@@ -62,7 +62,7 @@ from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
 from .ops.io_ops import tf_print as print  # noqa: E402, F401
 from . import random  # noqa: E402,F401
-from . import nn  # noqa: E402,F401
+from . import nn  # noqa: E402
 from . import errors, linalg, math  # noqa: E402, F401
 from .ops.einsum_ops import einsum  # noqa: E402,F401
 from .ops.linalg_ops import norm  # noqa: E402,F401
@@ -88,6 +88,9 @@ from . import train  # noqa: E402,F401
 from . import data, io, sparse  # noqa: E402,F401
 from .sparse import SparseTensor  # noqa: E402,F401
 from . import summary  # noqa: E402,F401
+from . import ragged  # noqa: E402,F401
+from .ragged import RaggedTensor  # noqa: E402,F401
+from .ragged import dispatch as _ragged_dispatch  # noqa: E402
 
 newaxis = None
 
@@ -103,3 +106,4 @@ def _package_version():
 __version__ = _package_version()
 
 _operators.install_on(Tensor)
+_ragged_dispatch.install(_sys.modules[__name__], math, nn)
