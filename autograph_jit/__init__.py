@@ -36,8 +36,8 @@ _load_runtime()
 
 from . import dtypes  # noqa: E402,F401
 from .dtypes import (  # noqa: E402,F401
-    DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
-    string, uint8)
+    DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8,
+    int16, int32, int64, string, uint8)
 from .tensor import Tensor, convert_to_tensor, is_tensor  # noqa: E402,F401
 from .tensor_shape import TensorShape  # noqa: E402,F401
 from .ops import operators as _operators  # noqa: E402
@@ -88,7 +88,8 @@ from . import train  # noqa: E402,F401
 from . import data, io, sparse  # noqa: E402,F401
 from .sparse import SparseTensor  # noqa: E402,F401
 from . import summary  # noqa: E402,F401
-from . import ragged  # noqa: E402,F401
+from . import ragged, strings  # noqa: E402,F401
+from .ops.complex_ops import complex  # noqa: E402,F401
 from .ragged import RaggedTensor  # noqa: E402,F401
 from .ragged import dispatch as _ragged_dispatch  # noqa: E402
 

@@ -335,7 +335,7 @@ class RaggedTensor:
         def conv(x):
             if isinstance(x, list):
                 return [conv(v) for v in x]
-            return x.tolist()
+            return x.tolist() if hasattr(x, "tolist") else x  # (string values are bytes)
         return conv(self.to_list_arrays())
 
     def numpy(self):
@@ -424,7 +424,7 @@ def _format(rows):
         return "[" + ", ".join(_format(r) for r in rows) + "]"
     if isinstance(rows, np.floating):
         return str(rows)  # the shortest repr at the value's own precision, as TF prints
-    return repr(rows.item() if hasattr(rows, "item") else rows)
+    return repr(rows.item() if isinstance(rows, np.generic) else rows)
 
 
 def _merge_one(rt, axis):
