@@ -61,7 +61,7 @@ from .module import Module, name_scope  # noqa: E402,F401
 from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
 from .ops.io_ops import tf_print as print  # noqa: E402, F401
-from . import random  # noqa: E402,F401
+from . import random  # noqa: E402
 from . import nn  # noqa: E402
 from . import errors, linalg, math  # noqa: E402, F401
 from .ops.einsum_ops import einsum  # noqa: E402,F401
@@ -88,7 +88,7 @@ from . import train  # noqa: E402,F401
 from . import data, io, sparse  # noqa: E402,F401
 from .sparse import SparseTensor  # noqa: E402,F401
 from . import summary  # noqa: E402,F401
-from . import ragged, strings  # noqa: E402,F401
+from . import ragged, strings  # noqa: E402
 from .ops.complex_ops import complex  # noqa: E402,F401
 from .ragged import RaggedTensor  # noqa: E402,F401
 from .ragged import dispatch as _ragged_dispatch  # noqa: E402
@@ -108,3 +108,6 @@ __version__ = _package_version()
 
 _operators.install_on(Tensor)
 _ragged_dispatch.install(_sys.modules[__name__], math, nn)
+from . import api_boundary as _api_boundary  # noqa: E402
+_api_boundary.install(_sys.modules[__name__], math, nn, linalg, random, strings, ragged,
+                      debugging)

@@ -7,6 +7,7 @@ identical in both stay Python values; Python numbers meeting a tensor take its d
 variable assigned on one branch only, or with two dtypes, is an error naming it and the branch.
 """
 from ... import nest
+from ...errors import DeletedInBothBranchesError
 from ...ops import control_ops
 from ...ops.opdef import apply
 from ...ops.tensor_array import TensorArray, from_buffers, to_buffers
@@ -72,12 +73,6 @@ class _Merge:
         self.template = template
         self.dtypes = dtypes
         self.shapes = shapes  # for placeholders on a branch that has not returned yet
-
-
-class DeletedInBothBranchesError(ValueError, UnboundLocalError):
-    """A variable defined before a tensor-dependent `if` and deleted (`del x`) in both of its
-    branches, then possibly read after it. TF raises ValueError here; Python would raise
-    UnboundLocalError at the read: this error is both."""
 
 
 def _check_not_deleted_on_both(names, before, t_out, e_out):
