@@ -44,3 +44,20 @@ SPECS = [
     OpSpec("cast_complex_to_float", fn=lambda z: tf.cast(z, tf.float32),
            ref=lambda z: z.real.astype(np.float32), covers=("cast",), cases=UNARY),
 ]
+
+_m32 = _rng.standard_normal((3, 3)).astype(np.float32)
+_m64 = _rng.standard_normal((2, 4, 4))
+
+
+def _eig_ref(a):
+    e, v = np.linalg.eig(a)
+    out = np.complex64 if a.dtype == np.float32 else np.complex128
+    return e.astype(out), v.astype(out)
+
+
+SPECS += [
+    OpSpec("eig", fn=tf.linalg.eig, ref=_eig_ref, cases=[Case((_m32,)), Case((_m64,))],
+           rtol=1e-5, atol=1e-5),
+    OpSpec("eigvals", fn=tf.linalg.eigvals, ref=lambda a: _eig_ref(a)[0], covers=("eig",),
+           cases=[Case((np.array([[0.0, -1.0], [1.0, 0.0]]),))]),
+]
