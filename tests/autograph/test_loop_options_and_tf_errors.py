@@ -180,3 +180,37 @@ def test_a_name_read_only_by_a_cond_lambda_in_a_zero_trip_loop_is_not_a_loop_var
         return n
     assert int(f(tf.constant(0))) == 0
     assert int(f(tf.constant(3))) == 3
+
+
+def test_return_only_inside_a_zero_trip_loop_is_invalid_argument_at_run_time_as_in_tf():
+    @tf.function
+    def first(n):
+        for i in tf.range(n):
+            return i
+    assert int(first(tf.constant(3))) == 0  # TF 2.x: 0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="loop must iterate at least once"):
+        first(tf.constant(0))  # TF 2.x: InvalidArgumentError with the same words
+
+
+def test_a_loop_that_returns_on_some_iterations_only_is_refused_while_tracing():
+    # TF 2.x refuses this too ("a return statement cannot be placed inside this TensorFlow
+    # loop"); we name the branch that can end without a return.
+    @tf.function
+    def find(x):
+        for v in x:
+            if v > 2:
+                return v
+    with pytest.raises(ValueError, match="can reach its end without a return"):
+        find(tf.constant([1, 3, 5]))
+
+
+def test_return_after_a_zero_trip_loop_follows_python():
+    # TF 2.x raises InvalidArgumentError here (its return value is uninitialized); Python and
+    # eager return -1, and so do we: the deliberate deviation is in docs/differences.md.
+    @tf.function
+    def f(n):
+        for i in tf.range(n):
+            return i
+        return tf.constant(-1)
+    assert int(f(tf.constant(0))) == -1
+    assert int(f(tf.constant(3))) == 0
