@@ -36,8 +36,8 @@ _load_runtime()
 
 from . import dtypes  # noqa: E402,F401
 from .dtypes import (  # noqa: E402,F401
-    DType, as_dtype, bool, double, float16, float32, float64, half, int8, int16, int32, int64,
-    string, uint8)
+    DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8,
+    int16, int32, int64, string, uint8)
 from .tensor import Tensor, convert_to_tensor, is_tensor  # noqa: E402,F401
 from .tensor_shape import TensorShape  # noqa: E402,F401
 from .ops import operators as _operators  # noqa: E402
@@ -61,8 +61,8 @@ from .module import Module, name_scope  # noqa: E402,F401
 from .autodiff.tape import GradientTape, UnconnectedGradients  # noqa: E402,F401
 from . import nest  # noqa: E402,F401
 from .ops.io_ops import tf_print as print  # noqa: E402, F401
-from . import random  # noqa: E402,F401
-from . import nn  # noqa: E402,F401
+from . import random  # noqa: E402
+from . import nn  # noqa: E402
 from . import errors, linalg, math  # noqa: E402, F401
 from .ops.einsum_ops import einsum  # noqa: E402,F401
 from .ops.linalg_ops import norm  # noqa: E402,F401
@@ -88,6 +88,10 @@ from . import train  # noqa: E402,F401
 from . import data, io, sparse  # noqa: E402,F401
 from .sparse import SparseTensor  # noqa: E402,F401
 from . import summary  # noqa: E402,F401
+from . import ragged, strings  # noqa: E402
+from .ops.complex_ops import complex  # noqa: E402,F401
+from .ragged import RaggedTensor  # noqa: E402,F401
+from .ragged import dispatch as _ragged_dispatch  # noqa: E402
 
 newaxis = None
 
@@ -103,3 +107,7 @@ def _package_version():
 __version__ = _package_version()
 
 _operators.install_on(Tensor)
+_ragged_dispatch.install(_sys.modules[__name__], math, nn)
+from . import api_boundary as _api_boundary  # noqa: E402
+_api_boundary.install(_sys.modules[__name__], math, nn, linalg, random, strings, ragged,
+                      debugging)

@@ -9,7 +9,7 @@ import numpy as np
 
 __all__ = [
     "DType", "as_dtype", "float16", "half", "float32", "float64", "double", "int8", "int16",
-    "int32", "int64", "uint8", "bool", "string",
+    "int32", "int64", "uint8", "bool", "string", "complex64", "complex128",
 ]
 
 
@@ -40,6 +40,15 @@ class DType:
         return self.np_dtype is not None and self.np_dtype.kind == "u"
 
     @property
+    def is_complex(self):
+        return self.np_dtype is not None and self.np_dtype.kind == "c"
+
+    @property
+    def real_dtype(self):
+        """float32 for complex64, float64 for complex128, the dtype itself otherwise."""
+        return {"complex64": float32, "complex128": float64}.get(self.name, self)
+
+    @property
     def is_bool(self):
         return self.name == "bool"
 
@@ -49,7 +58,7 @@ class DType:
 
     @property
     def is_numpy_compatible(self):
-        return self.np_dtype is not None
+        return self.np_dtype is not None and self.name != "string"
 
     @property
     def size(self):
@@ -100,14 +109,19 @@ int32 = DType("int32", np.int32, "i32")
 int64 = DType("int64", np.int64, "i64")
 uint8 = DType("uint8", np.uint8, "u8")
 bool = DType("bool", np.bool_, "bool")  # noqa: A001 - TF's name
-string = DType("string", None, "str")
+# Strings are NumPy object arrays of bytes, as TF's .numpy() returns them.
+string = DType("string", object, "str")
+complex64 = DType("complex64", np.complex64, "c64")
+complex128 = DType("complex128", np.complex128, "c128")
 half = float16
 double = float64
 
 ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
-_BY_NAME = {d.name: d for d in ALL + (string,)}
-_BY_NAME.update(half=float16, double=float64, float=float32)
-_BY_NP = {d.np_dtype: d for d in ALL}
+COMPLEX = (complex64, complex128)
+_BY_NAME = {d.name: d for d in ALL + COMPLEX + (string,)}
+_BY_NAME.update(half=float16, double=float64, float=float32, cfloat=complex64,
+                cdouble=complex128)
+_BY_NP = {d.np_dtype: d for d in ALL + COMPLEX + (string,)}
 
 
 def as_dtype(value):
@@ -126,10 +140,16 @@ def as_dtype(value):
         return int64
     if value is builtins.bool:
         return bool
+    if value is complex:
+        return complex128
+    if value in (str, bytes):
+        return string
     try:
         np_dt = np.dtype(value)
     except TypeError:
         raise TypeError(f"Cannot convert {value!r} to a dtype") from None
+    if np_dt.kind in "US":
+        return string
     try:
         return _BY_NP[np_dt]
     except KeyError:

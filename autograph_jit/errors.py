@@ -25,6 +25,7 @@ __all__ = [
     "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
     "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
     "OptimizerError", "FallbackError", "SaveError", "HostOnlyError", "SymbolicValueError",
+    "DeletedInBothBranchesError",
     "exception_type_from_error_code", "error_code_from_exception_type",
 ]
 
@@ -334,3 +335,12 @@ class HostOnlyError(TypeError):
 
 
     http_status = 413
+
+
+class DeletedInBothBranchesError(ValueError, UnboundLocalError):
+    """A variable has a value before a tensor-dependent `if`, both branches `del` it, and it may
+    be read after the `if`. TF raises ValueError here; Python would raise UnboundLocalError at
+    the read, so this error is both.
+
+    Fix: do not `del` a variable used after the `if`, or give it a new value on both paths.
+    """

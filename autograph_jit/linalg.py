@@ -2,7 +2,7 @@
 from .ops.array_ops import eye
 from .ops.einsum_ops import einsum
 from .ops.linalg_ops import (
-    band_part, cholesky, det, diag, diag_part, eigh, eigvalsh, inv, logdet, matrix_transpose, norm,
+    band_part, cholesky, det, diag, diag_part, eig, eigh, eigvals, eigvalsh, inv, logdet, matrix_transpose, norm,
     qr, set_diag, slogdet, solve, svd, triangular_solve)
 from .ops.math_ops import matmul, tensordot
 from .ops.math_ops import reduce_sum as _reduce_sum
@@ -19,6 +19,7 @@ def trace(x, name=None):
     return _reduce_sum(diag_part(x), axis=-1)
 
 
-__all__ = ["adjoint", "band_part", "cholesky", "det", "diag", "diag_part", "eigh", "eigvalsh",
+__all__ = ["adjoint", "band_part", "cholesky", "det", "diag", "diag_part", "eig", "eigh",
+           "eigvals", "eigvalsh",
            "einsum", "eye", "inv", "logdet", "matmul", "matrix_transpose", "norm", "qr",
            "set_diag", "slogdet", "solve", "svd", "tensordot", "trace", "triangular_solve"]

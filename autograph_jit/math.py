@@ -7,6 +7,7 @@ from .ops.math_ops import (  # noqa: F401
     reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
     reduce_variance, round, rsqrt, sigmoid, sign, sin, sqrt, square, squared_difference, subtract,
     tanh, truediv)
+from .ops.complex_ops import angle, conj, imag, real  # noqa: F401
 from .ops import math_ops as m, nn_ops
 
 

@@ -203,6 +203,10 @@ def _infer_python_dtype(value):
                 big = True
         elif isinstance(v, numbers.Real):
             kinds.add("f")
+        elif isinstance(v, (str, bytes)):
+            kinds.add("s")
+        elif isinstance(v, numbers.Complex):
+            kinds.add("c")
         elif isinstance(v, Tensor):
             kinds.add(v.dtype.name)
         elif isinstance(v, np.ndarray):
@@ -211,6 +215,15 @@ def _infer_python_dtype(value):
             raise TypeError(f"Cannot convert {value!r} (containing {type(v).__name__}) to a tensor")
     if not kinds:
         return _dtypes.float32
+    if "s" in kinds or "string" in kinds:
+        if not kinds <= {"s", "string", "S", "U", "O"}:
+            raise ValueError(f"Can't convert Python sequence with mixed types to Tensor: "
+                             f"{value!r} mixes strings with other values")
+        return _dtypes.string
+    if kinds & {"c", "complex128"}:
+        return _dtypes.complex128
+    if "complex64" in kinds:
+        return _dtypes.complex64
     if "f" in kinds or "float32" in kinds:
         return _dtypes.float32
     if "float64" in kinds:
@@ -230,10 +243,12 @@ def _python_to_array(value, dtype, strict):
     inferred = _infer_python_dtype(value)
     if dtype is None:
         dtype = inferred
-    elif dtype.np_dtype is None:
-        from .errors import UnimplementedError
-        raise UnimplementedError(f"Cannot convert {value!r} to a tf.{dtype.name} tensor: string "
-                                 "tensors do not exist in autograph_jit yet.", "constant")
+    if (dtype.name == "string") != (inferred.name == "string") and not _is_empty(value):
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    if dtype.name == "string":
+        return string_array(value), dtype
+    if inferred.is_complex and not dtype.is_complex and not _is_empty(value):
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     elif strict and dtype.is_integer and inferred.is_floating and not _is_empty(value):
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
     try:
@@ -274,14 +289,14 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
     if isinstance(value, TensorShape):
         value = value.as_list()
     if isinstance(value, (np.ndarray, np.generic)):
-        if dtype is not None and dtype.np_dtype is None:
-            from .errors import UnimplementedError
-            raise UnimplementedError(f"Cannot convert an array to a tf.{dtype.name} tensor: "
-                                     "string tensors do not exist in autograph_jit yet.",
-                                     "constant")
-        if value.dtype.kind in "US O":
-            raise TypeError(f"Cannot convert a {value.dtype} array to a tensor: string tensors are "
-                            "not supported")
+        if value.dtype.kind in "USO" or (dtype is not None and dtype.name == "string"):
+            if dtype is not None and dtype.name != "string":
+                raise TypeError(f"Cannot convert a {value.dtype} array to EagerTensor of dtype "
+                                f"{dtype.name}")
+            if value.dtype.kind not in "USO":
+                raise TypeError(f"Cannot convert a {value.dtype} array to EagerTensor of dtype "
+                                "string")
+            return _constant(string_array(value), _dtypes.string)
         if dtype is None:  # (a byte-swapped array converts to the native byte order)
             native = value.dtype if value.dtype.isnative else value.dtype.newbyteorder("=")
             dtype = _dtypes.as_dtype(native)
@@ -294,6 +309,22 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
         return _constant(arr, dt)
     arr, dt = _python_to_array(value, dtype, strict)
     return _constant(arr, dt)
+
+
+def string_array(value):
+    """A NumPy object array of bytes (TF's string tensor value) from str/bytes, nested lists of
+    them, or a NumPy str/bytes/object array; str is encoded as UTF-8."""
+    arr = np.array(value, dtype=object)
+    flat = arr.reshape(-1)
+    for i, v in enumerate(flat):
+        if isinstance(v, str):
+            flat[i] = v.encode("utf-8")
+        elif isinstance(v, (bytes, np.bytes_)):
+            flat[i] = bytes(v)
+        else:
+            raise TypeError(f"Cannot convert {value!r} to a string tensor: it holds "
+                            f"{type(v).__name__} {v!r}")
+    return flat.reshape(arr.shape)
 
 
 def private_array(value, np_dtype=None):

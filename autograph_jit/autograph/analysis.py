@@ -136,16 +136,35 @@ def nested_scope_reads(func_node):
     """[(ids of the if/while/for statements enclosing it, names it reads)] for each nested
     function/lambda/comprehension of `func_node`."""
     out = []
+    argument_lambdas = _call_argument_lambdas(func_node)
 
     def visit(node, enclosing):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, _SCOPES):
-                out.append((frozenset(enclosing), loads(child)))
+                if id(child) not in argument_lambdas:
+                    out.append((frozenset(enclosing), loads(child)))
                 continue
             inner = enclosing + [id(child)] if isinstance(child, (ast.If, ast.While, ast.For)) \
                 else enclosing
             visit(child, inner)
     visit(func_node, [])
+    return out
+
+
+def _call_argument_lambdas(func_node):
+    """ids of the lambdas written as a call's argument (`tf.cond(p, lambda: a, lambda: b)`,
+    also inside the argument tuple of ag__.converted_call). Such a lambda counts where the call
+    is, by the statement's own reads, not as a closure callable anywhere later (TF's liveness
+    does the same). Otherwise a name assigned in a loop body and read only by such a lambda
+    would become a loop variable with no value before the loop."""
+    out = set()
+    for n in ast.walk(func_node):
+        if not isinstance(n, ast.Call):
+            continue
+        args = list(n.args) + [k.value for k in n.keywords]
+        for a in args:
+            items = a.elts if isinstance(a, ast.Tuple) else [a]
+            out.update(id(x) for x in items if isinstance(x, ast.Lambda))
     return out
 
 

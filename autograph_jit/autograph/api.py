@@ -86,7 +86,42 @@ def trace(*args):
     print(*args)
 
 
+def set_loop_options(parallel_iterations=None, swap_memory=None, maximum_iterations=None,
+                     shape_invariants=None):
+    """Specifies additional arguments to be passed to the enclosing while_loop.
+
+    Call it as the first statement of a loop body that AutoGraph turns into a graph loop. The
+    converter takes the call out of the body and evaluates its arguments just before the loop
+    (as TF does), so the variables named in `shape_invariants` are the values they have there.
+    In a Python loop, eagerly, or outside a loop it does nothing.
+
+    Args:
+      parallel_iterations: accepted for TF compatibility; it tunes TF's executor and has no
+        effect here.
+      swap_memory: accepted for TF compatibility; no effect.
+      maximum_iterations: stop the loop after this many iterations (an int or int tensor).
+      shape_invariants: a list of `(variable, shape)` pairs: the loop variable may take any
+        shape compatible with `shape` (e.g. `tf.TensorShape([None])`) from one iteration to the
+        next; any other shape change of that variable is an error.
+
+    Example:
+
+    >>> @tf.function
+    ... def grow(n):
+    ...     x = tf.zeros([1])
+    ...     for i in tf.range(n):
+    ...         tf.autograph.experimental.set_loop_options(
+    ...             shape_invariants=[(x, tf.TensorShape([None]))])
+    ...         x = tf.concat([x, [1.0]], 0)
+    ...     return x
+    >>> grow(tf.constant(3)).shape
+    TensorShape([4])
+    """
+    return None
+
+
 class experimental:
     """`tf.autograph.experimental`."""
 
     do_not_convert = staticmethod(do_not_convert)
+    set_loop_options = staticmethod(set_loop_options)

@@ -54,8 +54,10 @@ def _literal(value):
         text = "true" if v else "false"
     elif v.dtype.kind == "f":
         text = repr(float(v))
-    else:
+    elif v.dtype.kind in "iu":
         text = str(int(v))
+    else:  # strings, complex numbers
+        text = repr(v[()])
     return f"{text}:{value.type.dtype.short}"
 
 

@@ -10,6 +10,7 @@ from .. import nest
 from ..ir.graph import TOKEN, Value
 from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
+from ..tensor_shape import TensorShape
 from ..tracing import context
 from .opdef import apply, defop
 from .tensor_array import from_buffers, to_buffers
@@ -226,9 +227,21 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if builder is None:
         return _eager_while(cond, body, structure, single, maximum_iterations)
     flat = [convert_to_tensor(v) for v in nest.flatten(to_buffers(structure))]
+    # A leaf of shape_invariants that is None leaves that variable's shape free to relax.
+    fixed = [False] * len(flat)
     if shape_invariants is not None:
         invariants = nest.flatten([shape_invariants] if single else shape_invariants)
-        types = [TensorType(t.dtype, inv) for t, inv in zip(flat, invariants)]
+        if len(invariants) != len(flat):
+            raise ValueError(f"tf.while_loop: shape_invariants has {len(invariants)} shapes but "
+                             f"loop_vars has {len(flat)} tensors")
+        types = [TensorType(t.dtype, t.shape if inv is None else _as_shape(inv))
+                 for t, inv in zip(flat, invariants)]
+        fixed = [inv is not None for inv in invariants]
+        for t, ty in zip(flat, types):
+            if not ty.shape.is_compatible_with(t.shape):
+                raise builder.located(ValueError(
+                    f"tf.while_loop: a loop variable enters with shape {t.shape}, which is not "
+                    f"compatible with its shape invariant {ty.shape}."))
     else:
         types = [TensorType(t.dtype, t.shape) for t in flat]
     counter = maximum_iterations is not None
@@ -238,6 +251,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         max_it = cast(convert_to_tensor(maximum_iterations), "int32")
         flat = [array_ops.constant(0)] + flat
         types = [TensorType("int32", ())] + types
+        fixed = [False] + fixed
 
     def unpack(params):
         vals = params[1:] if counter else params
@@ -274,7 +288,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             fits = (t.shape.is_compatible_with(r.type.shape)
                     and t.shape.merge_with(r.type.shape) == r.type.shape)
             if not fits:
-                if shape_invariants is not None:
+                if fixed[i]:
                     raise builder.located(ValueError(
                         f"tf.while_loop: loop variable {i - counter} has shape {t.shape} "
                         f"(shape_invariants) but the body returns shape {r.type.shape}."))
@@ -304,6 +318,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         outs = outs[1:]
     packed = from_buffers(structure, nest.pack_sequence_as(structure, outs))
     return packed[0] if single else packed
+
+
+def _as_shape(shape):
+    return shape if isinstance(shape, TensorShape) else TensorShape(shape)
 
 
 def _eager_while(cond, body, structure, single, maximum_iterations):

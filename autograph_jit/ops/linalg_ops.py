@@ -9,6 +9,8 @@ None of these ops has a native lowering: inside a compiled function they run on 
 """
 import numpy as np
 
+from .. import dtypes
+
 from ..errors import InvalidArgumentError
 from ..ir.types import TensorType
 from ..tensor import Tensor
@@ -490,6 +492,49 @@ def eigh(tensor, name=None):
     array([1., 2.], dtype=float32)
     """
     return apply(_eigh, to_tensor(tensor))
+
+
+def _eig_infer(in_types):
+    t = _matrix_type("eig", in_types[0], square=True)
+    out = dtypes.complex64 if t.dtype.name == "float32" else dtypes.complex128
+    e_shape = t.shape[:-1] if t.shape.rank is not None else TensorShape(None)
+    return TensorType(out, e_shape), TensorType(out, t.shape)
+
+
+def _eig_kernel(a):
+    e, v = _run_lapack("eig", np.linalg.eig, a)
+    out = np.complex64 if a.dtype == np.float32 else np.complex128
+    return e.astype(out), v.astype(out)
+
+
+_eig = defop("eig", _eig_infer, _eig_kernel, num_outputs=2, differentiable=False,
+             doc="Eigen-decomposition of general (non-symmetric) matrices: complex results.")
+
+
+def eig(tensor, name=None):
+    """Computes the eigen decomposition of a batch of matrices.
+
+    The eigenvalues of a real non-symmetric matrix may be complex, so both results are complex
+    (complex64 for float32 input, complex128 for float64), in LAPACK's order, as TF. No
+    gradient (TF's needs complex gradients).
+
+    Returns:
+      `(e, v)`: eigenvalues and the eigenvectors as columns.
+
+    >>> e, v = tf.linalg.eig(tf.constant([[0.0, -1.0], [1.0, 0.0]]))
+    >>> e.numpy()
+    array([0.+1.j, 0.-1.j], dtype=complex64)
+    """
+    return apply(_eig, to_tensor(tensor))
+
+
+def eigvals(tensor, name=None):
+    """Computes the eigenvalues of one or more matrices (complex, as `eig`'s first result).
+
+    >>> tf.linalg.eigvals(tf.constant([[2.0, 0.0], [0.0, 3.0]])).numpy()
+    array([2.+0.j, 3.+0.j], dtype=complex64)
+    """
+    return eig(tensor)[0]
 
 
 def eigvalsh(tensor, name=None):

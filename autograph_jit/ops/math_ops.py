@@ -184,13 +184,15 @@ def _floormod_vjp(c, g):
     return unbroadcast(g, x), unbroadcast(negative(multiply(g, floordiv(x, y))), y)
 
 
-_add = _binary("add", np.add, _add_vjp)
-_sub = _binary("subtract", np.subtract, _sub_vjp)
-_mul = _binary("multiply", np.multiply, _mul_vjp)
-_div = _binary("divide", _div_kernel, _div_vjp, traps_on_integers=True)
+_add = _binary("add", np.add, _add_vjp, allowed=tr.WITH_COMPLEX + (dtypes.string,))
+_sub = _binary("subtract", np.subtract, _sub_vjp, allowed=tr.WITH_COMPLEX)
+_mul = _binary("multiply", np.multiply, _mul_vjp, allowed=tr.WITH_COMPLEX)
+_div = _binary("divide", _div_kernel, _div_vjp, traps_on_integers=True,
+               allowed=tr.WITH_COMPLEX)
 _floordiv = _binary("floordiv", _floordiv_kernel, traps_on_integers=True)
 _floormod = _binary("floormod", _floormod_kernel, _floormod_vjp, traps_on_integers=True)
-_pow = _binary("pow", _pow_kernel, _pow_vjp, traps_on_integers=True, heavy=True)
+_pow = _binary("pow", _pow_kernel, _pow_vjp, traps_on_integers=True, heavy=True,
+               allowed=tr.WITH_COMPLEX)
 _maximum = _binary("maximum", np.maximum, _maxmin_vjp(lambda x, y: greater_equal(x, y)))
 _minimum = _binary("minimum", np.minimum, _maxmin_vjp(lambda x, y: less_equal(x, y)))
 
@@ -323,16 +325,19 @@ def _x(c):
     return c.inputs[0]
 
 
-_neg = _unary("negative", np.negative, lambda c, g: negative(g))
+_neg = _unary("negative", np.negative, lambda c, g: negative(g), allowed=tr.WITH_COMPLEX)
 _abs = _unary("abs", np.abs, lambda c, g: multiply(g, sign(_x(c))))
 _sign = _unary("sign", np.sign, lambda c, g: zeros_like_(g))
-_square = _unary("square", np.square, lambda c, g: multiply(g, multiply(_x(c), 2)))
+_square = _unary("square", np.square, lambda c, g: multiply(g, multiply(_x(c), 2)),
+                 allowed=tr.WITH_COMPLEX)
 _sqrt = _unary("sqrt", np.sqrt, lambda c, g: divide_(g, multiply(_out(c), 2)),
-               allowed=tr.FLOATS)
+               allowed=tr.FLOATS_COMPLEX)
 _rsqrt = _unary("rsqrt", lambda x: 1 / np.sqrt(x),
                 lambda c, g: multiply(g, multiply(pow(_out(c), 3), -0.5)), allowed=tr.FLOATS)
-_exp = _unary("exp", np.exp, lambda c, g: multiply(g, _out(c)), allowed=tr.FLOATS, heavy=True)
-_log = _unary("log", np.log, lambda c, g: divide_(g, _x(c)), allowed=tr.FLOATS, heavy=True)
+_exp = _unary("exp", np.exp, lambda c, g: multiply(g, _out(c)), allowed=tr.FLOATS_COMPLEX,
+              heavy=True)
+_log = _unary("log", np.log, lambda c, g: divide_(g, _x(c)), allowed=tr.FLOATS_COMPLEX,
+              heavy=True)
 _log1p = _unary("log1p", np.log1p, lambda c, g: divide_(g, add(_x(c), 1)), allowed=tr.FLOATS,
                 heavy=True)
 _expm1 = _unary("expm1", np.expm1, lambda c, g: multiply(g, add(_out(c), 1)), allowed=tr.FLOATS,
@@ -347,7 +352,8 @@ _sigmoid = _unary("sigmoid", _sigmoid_kernel,
                   lambda c, g: multiply(g, multiply(_out(c), subtract(1, _out(c)))),
                   allowed=tr.FLOATS, heavy=True)
 _reciprocal = _unary("reciprocal", lambda x: 1 / x,
-                     lambda c, g: negative(multiply(g, square(_out(c)))), allowed=tr.FLOATS)
+                     lambda c, g: negative(multiply(g, square(_out(c)))),
+                     allowed=tr.FLOATS_COMPLEX)
 _round = _unary("round", np.round, lambda c, g: None)  # half to even, as TF
 _floor = _unary("floor", np.floor, lambda c, g: None, allowed=tr.FLOATS)
 _ceil = _unary("ceil", np.ceil, lambda c, g: None, allowed=tr.FLOATS)
@@ -372,8 +378,31 @@ def _unary_fn(op):
     return fn
 
 
+def _complex_abs_infer(in_types):
+    x = in_types[0]
+    tr.check_dtype("complex_abs", x, tr.COMPLEX)
+    return TensorType(x.dtype.real_dtype, x.shape)
+
+
+_complex_abs = defop("complex_abs", _complex_abs_infer, np.abs, elementwise=True)
+_abs_real = _unary_fn(_abs)
+
+
+def abs(x, name=None):  # noqa: A001 - TF's name
+    """Computes the absolute value of a tensor (the magnitude, as a float, for complex input).
+
+    >>> tf.abs(tf.constant([-1.5, 2.0])).numpy()
+    array([1.5, 2. ], dtype=float32)
+    >>> float(tf.abs(tf.constant(3 + 4j)))
+    5.0
+    """
+    x = to_tensor(x)
+    if x.dtype.is_complex:
+        return apply(_complex_abs, x)
+    return apply(_abs, x)
+
+
 negative = _unary_fn(_neg)
-abs = _unary_fn(_abs)  # noqa: A001
 sign = _unary_fn(_sign)
 square = _unary_fn(_square)
 sqrt = _unary_fn(_sqrt)
@@ -422,12 +451,12 @@ def softplus_(x):
 # ----------------------------------------------------------------------------------------------
 
 
-def _compare(name, kernel):
-    return _binary(name, kernel, allowed=tr.ALL, out_dtype=dtypes.bool)
+def _compare(name, kernel, allowed=tr.ALL):
+    return _binary(name, kernel, allowed=allowed, out_dtype=dtypes.bool)
 
 
-_equal = _compare("equal", np.equal)
-_not_equal = _compare("not_equal", np.not_equal)
+_equal = _compare("equal", np.equal, tr.COMPARABLE_FOR_EQUALITY)
+_not_equal = _compare("not_equal", np.not_equal, tr.COMPARABLE_FOR_EQUALITY)
 _less = _compare("less", np.less)
 _less_equal = _compare("less_equal", np.less_equal)
 _greater = _compare("greater", np.greater)
@@ -496,10 +525,17 @@ def where(condition, x=None, y=None, name=None):
 
 
 def _cast_infer(in_types, dtype):
+    src = in_types[0].dtype
+    if (src.name == "string") != (dtype.name == "string"):
+        from ..errors import UnimplementedError
+        raise UnimplementedError(f"Cast {src.name} to {dtype.name} is not supported. Fix: use "
+                                 "tf.strings.to_number / tf.strings.as_string.", "cast")
     return TensorType(dtype, in_types[0].shape)
 
 
 def _cast_kernel(x, dtype):
+    if x.dtype.kind == "c" and not dtype.is_complex:
+        x = x.real  # as TF: the imaginary part is discarded
     if dtype.is_integer and x.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
             return np.trunc(x).astype(dtype.np_dtype)
@@ -700,15 +736,15 @@ def _mean_kernel(x, axis, keepdims):
         np.sum(x, axis=axes, keepdims=keepdims).shape, np.nan, x.dtype)
 
 
-_reduce_sum = defop("reduce_sum", _reduce_infer("reduce_sum", tr.NUMERIC),
+_reduce_sum = defop("reduce_sum", _reduce_infer("reduce_sum", tr.WITH_COMPLEX),
                     _reduce_kernel(np.sum), vjp=_sum_vjp, speculatable=True)
-_reduce_mean = defop("reduce_mean", _reduce_infer("reduce_mean", tr.NUMERIC), _mean_kernel,
+_reduce_mean = defop("reduce_mean", _reduce_infer("reduce_mean", tr.WITH_COMPLEX), _mean_kernel,
                      vjp=_mean_vjp, speculatable=True)
 _reduce_max = defop("reduce_max", _reduce_infer("reduce_max", tr.NUMERIC),
                     _extreme_kernel(np.max, _lowest), vjp=_extreme_vjp, speculatable=True)
 _reduce_min = defop("reduce_min", _reduce_infer("reduce_min", tr.NUMERIC),
                     _extreme_kernel(np.min, _highest), vjp=_extreme_vjp, speculatable=True)
-_reduce_prod = defop("reduce_prod", _reduce_infer("reduce_prod", tr.NUMERIC),
+_reduce_prod = defop("reduce_prod", _reduce_infer("reduce_prod", tr.WITH_COMPLEX),
                      _reduce_kernel(np.prod), vjp=_prod_vjp, speculatable=True)
 _reduce_any = defop("reduce_any", _reduce_infer("reduce_any", (dtypes.bool,)),
                     _reduce_kernel(np.any), speculatable=True)

@@ -12,6 +12,11 @@ FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
 INTS = (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8)
 NUMERIC = FLOATS + INTS
 ALL = NUMERIC + (dtypes.bool,)
+COMPLEX = (dtypes.complex64, dtypes.complex128)
+# what TF's arithmetic kernels take besides real numbers (Add also concatenates strings)
+WITH_COMPLEX = NUMERIC + COMPLEX
+FLOATS_COMPLEX = FLOATS + COMPLEX
+COMPARABLE_FOR_EQUALITY = ALL + COMPLEX + (dtypes.string,)
 
 
 def same_dtype(op_name, types):

@@ -202,11 +202,17 @@ class GraphBuilder:
     def on_variable_created(self, var):
         root = self.root
         if not root.allow_variable_creation:
+            if getattr(root, "variable_refusal", "later") == "every_call":
+                why = ("This function creates a new tf.Variable every time it runs: the first "
+                       "call traced it twice, as TF does, and the second trace made another one. ")
+            else:
+                why = ("This trace (for new argument types or shapes) is not the first call, "
+                       "and it creates a tf.Variable. ")
             raise ValueError(
-                "tf.function-decorated function tried to create variables on non-first call. "
-                "Variables may only be created on the first call (the tf.Module singleton "
-                "pattern: `if self.v is None: self.v = tf.Variable(...)`). Fix: create the "
-                "tf.Variable once, outside the function, and pass it in or capture it."
+                "tf.function only supports singleton tf.Variables created on the first call. "
+                + why + "Make sure the tf.Variable is only created once (the tf.Module "
+                "singleton pattern: `if self.v is None: self.v = tf.Variable(...)`) or created "
+                "outside tf.function and passed in or captured."
                 + self.location_text(prefix="\n  at "))
         root.created_variables.append(var)
 

@@ -416,6 +416,8 @@ class Function:
         self._tracing_count += 1
         builder = GraphBuilder(self._name)
         builder.allow_variable_creation = allow_variables and not self._first_trace_done
+        # The check trace right after a first trace that made variables, or a later trace.
+        builder.variable_refusal = "later" if allow_variables else "every_call"
         params = []
         with context.building(builder):
             it = iter(_tensor_keys(arg_key))

@@ -126,8 +126,7 @@ def test_lambda_callback_calls_the_given_functions():
     assert seen == ["float", 0, "float", 1]
 
 
-def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
-    pytest.importorskip("h5py")
+def test_backup_and_restore_resumes_an_interrupted_fit_from_a_tf_checkpoint(tmp_path):
     model, x, y = _setup()
 
     class Crash(callbacks.Callback):
@@ -138,10 +137,44 @@ def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
     backup = callbacks.BackupAndRestore(str(tmp_path / "backup"))
     with pytest.raises(RuntimeError, match="interrupted"):
         model.fit(x, y, epochs=4, verbose=0, callbacks=[backup, Crash()])
+    # the backup is a TF checkpoint (tf.train.CheckpointManager), as TF 2's Keras kept it
+    chief = tmp_path / "backup" / "chief"
+    assert (chief / "checkpoint").exists() and any(p.name.endswith(".index")
+                                                   for p in chief.iterdir())
     saved = model.get_weights()
     model.set_weights([np.zeros_like(w) for w in saved])
-    epochs = []
+    epochs, restored = [], []
     model.fit(x, y, epochs=4, verbose=0, callbacks=[
-        backup, callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs.append(e))])
+        backup, callbacks.LambdaCallback(
+            on_train_begin=lambda logs: restored.append(model.get_weights()),
+            on_epoch_begin=lambda e, logs: epochs.append(e))])
     assert epochs == [2, 3]
-    assert not os.path.exists(tmp_path / "backup" / "latest.weights.h5")
+    for got, want in zip(restored[0], saved):
+        np.testing.assert_array_equal(got, want)
+    assert not chief.exists()
+
+
+def test_save_weights_to_a_checkpoint_prefix_restores_weights_and_optimizer_slots(tmp_path):
+    model, x, y = _setup()
+    model.compile(keras.optimizers.Adam(0.01), loss="mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    prefix = str(tmp_path / "ckpt")
+    model.save_weights(prefix)
+    assert os.path.exists(prefix + ".index")
+    assert os.path.exists(prefix + ".data-00000-of-00001")
+    again, _, _ = _setup()
+    again.compile(keras.optimizers.Adam(0.01), loss="mse")
+    again.load_weights(prefix)  # the optimizer's slots are restored when they are created
+    for a, b in zip(again.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    again.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(again.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6)  # training continues identically
+
+
+def test_load_weights_from_a_missing_checkpoint_is_not_found():
+    from autograph_jit import errors
+    model, _, _ = _setup()
+    with pytest.raises(errors.NotFoundError, match="Failed to find any matching files"):
+        model.load_weights("/nonexistent/ckpt")

@@ -25,7 +25,10 @@ NOT_OPS = {"exp_nonpositive"}
 NOT_OP_TABLES = {"autograph_jit.keras.activations._BY_NAME",
                  # Keras op layers keyed by NumPy-style function names (`absolute`, `power`)
                  "autograph_jit.keras.layers.tensor_ops.OP_CLASSES",
-                 "autograph_jit.keras.layers.tensor_ops._OPS"}
+                 "autograph_jit.keras.layers.tensor_ops._OPS",
+                 # public function names (tf.add, tf.nn.relu) that take RaggedTensors
+                 "autograph_jit.ragged.dispatch.ELEMENTWISE",
+                 "autograph_jit.ragged.dispatch.REDUCTIONS"}
 
 
 def _op_name_tables():

@@ -109,8 +109,10 @@ def _tolerances(spec, dtype):
 
 def assert_matches(spec, got, want, what="output"):
     assert isinstance(got, tf.Tensor), f"{what}: expected a tf.Tensor, got {type(got).__name__}"
-    got_arr = np.asarray(got.numpy())
-    want_arr = np.asarray(want)
+    # a rank-0 string tensor's numpy() is bytes (as TF's); compare as an object array
+    is_str = got.dtype == tf.string
+    got_arr = np.asarray(got.numpy(), dtype=object if is_str else None)
+    want_arr = np.asarray(want, dtype=object if is_str else None)
     if spec.check_dtype:
         assert got_arr.dtype == want_arr.dtype, \
             f"{what}: dtype {got_arr.dtype}, reference dtype {want_arr.dtype}"

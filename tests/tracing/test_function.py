@@ -358,13 +358,36 @@ def test_assign_inside_the_function_persists():
     np.testing.assert_array_equal(_np(v), 6)
 
 
-def test_creating_a_variable_on_a_non_first_trace_raises_value_error():
+def test_a_function_creating_a_variable_every_call_raises_tfs_singleton_error_on_the_first_call():
+    # TF 2.x: "tf.function only supports singleton tf.Variables created on the first call",
+    # raised on the first call (its second, checking trace creates another variable).
     @tf.function
     def f(x):
         v = tf.Variable(1.0)
         return v * x
-    with pytest.raises(ValueError, match="non-first call"):
+    with pytest.raises(ValueError, match="singleton tf.Variables created on the first call") as e:
         f(tf.constant(1.0))
+    assert "every time it runs" in str(e.value)
+    assert "non-first" not in str(e.value)
+
+
+def test_creating_a_variable_in_a_later_trace_says_it_is_not_the_first_call():
+    class M(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        @tf.function
+        def __call__(self, x):
+            self.calls += 1
+            if self.calls > 1:  # the trace for a second input shape
+                tf.Variable(1.0)
+            return x * 2
+    m = M()
+    m(tf.constant(1.0))
+    with pytest.raises(ValueError, match="singleton tf.Variables") as e:
+        m(tf.constant([1.0, 2.0]))
+    assert "not the first call" in str(e.value)
 
 
 class _LazyCounter(tf.Module):

@@ -25,6 +25,32 @@ from .. import anno
 from ..transformer import ScopedTransformer, template
 
 
+def _loop_options_call(stmt):
+    """The keyword-dict expression of a `set_loop_options(**kw)` statement, else None."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not isinstance(call, ast.Call):
+        return None
+    func, args, keywords = call.func, call.args, call.keywords
+    if isinstance(func, ast.Attribute) and func.attr == "converted_call" and \
+            isinstance(func.value, ast.Name) and func.value.id == "ag__" and len(args) >= 3:
+        func, packed, kw = args[0], args[1], args[2]
+        if not (isinstance(packed, ast.Tuple) and not packed.elts):
+            return None
+        if not _names_set_loop_options(func):
+            return None
+        if isinstance(kw, ast.Constant) and kw.value is None:
+            return ast.Dict(keys=[], values=[])
+        return kw
+    if not _names_set_loop_options(func) or args:
+        return None
+    return ast.Call(func=ast.Name("dict", ast.Load()), args=[], keywords=keywords)
+
+
+def _names_set_loop_options(func):
+    return (isinstance(func, ast.Attribute) and func.attr == "set_loop_options") or \
+        (isinstance(func, ast.Name) and func.id == "set_loop_options")
+
+
 def _decls(names, ctx):
     names = [n for n in names if "." not in n]
     local = [n for n in names if n not in ctx.globals]
@@ -108,6 +134,26 @@ class _ControlFlow(ScopedTransformer):
         return f", watch=lambda: ({pairs})"
 
     @staticmethod
+    def _take_loop_options(node):
+        """Remove `tf.autograph.experimental.set_loop_options(...)` statements (as written, or
+        as call_trees made them: `ag__.converted_call(f, (), {...})`) from the loop body;
+        `, opts=...` for the operator call (the arguments evaluated before the loop, as TF
+        does), or ''."""
+        found, body = [], []
+        for stmt in node.body:
+            opts = _loop_options_call(stmt)
+            if opts is None:
+                body.append(stmt)
+            else:
+                found.append(opts)
+        if not found:
+            return ""
+        node.body = body or [ast.copy_location(ast.Pass(), node)]
+        merged = ast.Call(func=ast.Name("dict", ast.Load()), args=[],
+                          keywords=[ast.keyword(arg=None, value=d) for d in found])
+        return ", opts=" + ast.unparse(merged)
+
+    @staticmethod
     def _names_tuple(names):
         return "(" + "".join(repr(n) + ", " for n in names) + ")"
 
@@ -126,6 +172,7 @@ class _ControlFlow(ScopedTransformer):
         return defs + state_fns + call
 
     def visit_While(self, node):
+        opts = self._take_loop_options(node)
         self.generic_visit(node)
         state, temps, modified = self._state(node, anno.getanno(node, anno.Static.LIVE_HEAD))
         test_name = self.ctx.new_name("loop_test")
@@ -136,10 +183,11 @@ class _ControlFlow(ScopedTransformer):
         call = template(
             f"ag__.while_stmt({test_name}, {body_name}, {get_name}, {set_name}, "
             f"{self._names_tuple(state)}, {self._names_tuple(temps)}"
-            f"{self._watch(node, node.body)})", node)
+            f"{self._watch(node, node.body)}{opts})", node)
         return [test_fn, body_fn] + state_fns + call + node.orelse
 
     def visit_For(self, node):
+        opts = self._take_loop_options(node)
         self.generic_visit(node)
         state, temps, modified = self._state(node, anno.getanno(node, anno.Static.LIVE_HEAD))
         defs = []
@@ -157,7 +205,7 @@ class _ControlFlow(ScopedTransformer):
         call = template(
             f"ag__.for_stmt(ITER, {extra_name}, {body_name}, {get_name}, {set_name}, "
             f"{self._names_tuple(state)}, {self._names_tuple(temps)}"
-            f"{self._watch(node, node.body)})", node, ITER=node.iter)
+            f"{self._watch(node, node.body)}{opts})", node, ITER=node.iter)
         return defs + state_fns + call + node.orelse
 
 

@@ -60,7 +60,7 @@ def transform(func_node, ctx):
     body, _, always = lowering.block(_strip_docstring(func_node))
     head = template(f"DO = False\nRET = ag__.UndefinedReturnValue({always!r})", func_node,
                     DO=do_return, RET=retval)
-    tail = template("return ag__.retval(RET)", func_node, RET=retval)
+    tail = template("return ag__.retval(RET, DO)", func_node, RET=retval, DO=do_return)
     func_node.body = _docstring(func_node) + head + body + tail
 
 

@@ -20,6 +20,7 @@ def transform(func_node, ctx):
         if name not in seen and name not in skip:
             seen.add(name)
             init.append(name)
+    _deletes_to_undefined(func_node)
     if not init:
         return
     _guard_returns(func_node, set(init))
@@ -31,6 +32,35 @@ def transform(func_node, ctx):
         getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value,
                                                                       str) else 0
     func_node.body = body[:doc] + stmts + body[doc:]
+
+
+def _deletes_to_undefined(func_node):
+    """`del x` inside a generated if/loop body becomes `x = ag__.Undefined('x')` (as TF's
+    converter does): the branch then leaves x undefined instead of emptying the closure cell
+    that get_state reads (which would raise a NameError about a free variable)."""
+    for n in _walk_generated(func_node):
+        if not (isinstance(n, ast.FunctionDef) and anno.getanno(n, anno.Basic.GENERATED, False)):
+            continue
+        n.body = _replace_deletes(n.body)
+
+
+def _replace_deletes(stmts):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ast.Delete) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            for t in stmt.targets:
+                out += template(f"{t.id} = ag__.Undefined({t.id!r})", stmt)
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and not isinstance(
+                    stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                setattr(stmt, field, _replace_deletes(inner))
+        if isinstance(stmt, ast.Try):
+            for h in stmt.handlers:
+                h.body = _replace_deletes(h.body)
+        out.append(stmt)
+    return out
 
 
 def _assigned_first(func_node):

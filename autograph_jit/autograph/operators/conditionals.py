@@ -7,6 +7,7 @@ identical in both stay Python values; Python numbers meeting a tensor take its d
 variable assigned on one branch only, or with two dtypes, is an error naming it and the branch.
 """
 from ... import nest
+from ...errors import DeletedInBothBranchesError
 from ...ops import control_ops
 from ...ops.opdef import apply
 from ...ops.tensor_array import TensorArray, from_buffers, to_buffers
@@ -72,6 +73,18 @@ class _Merge:
         self.template = template
         self.dtypes = dtypes
         self.shapes = shapes  # for placeholders on a branch that has not returned yet
+
+
+def _check_not_deleted_on_both(names, before, t_out, e_out):
+    for name, b, x, y in zip(names, before, t_out, e_out):
+        if isinstance(x, Undefined) and isinstance(y, Undefined) and \
+                not isinstance(b, Undefined) and not isinstance(x, UndefinedReturnValue):
+            raise staging.located(DeletedInBothBranchesError(
+                f"'{name}' has a value before this tensor-dependent `if`, but both branches "
+                f"delete it (`del {name}`), and it may be read after the `if`. TF refuses "
+                f"this ('{name}' must also be initialized in the main branch); Python would "
+                f"raise UnboundLocalError at the read. Fix: do not `del` a variable that is "
+                "used after the `if`, or assign it a new value on both paths."))
 
 
 def merge(name, a, b, labels):
@@ -274,6 +287,7 @@ def staged_cond(pred, body, orelse, get_state, set_state, symbol_names, temp_nam
         _check_lists_unchanged(lists, branch)
     _restore_dicts(dicts)
     (t_rb, t_out), (e_rb, e_out) = runs
+    _check_not_deleted_on_both(symbol_names, init, t_out, e_out)
     merges = [merge(name, a, b, labels) for name, a, b in zip(symbol_names, t_out, e_out)]
     graphs = []
     for (rb, outs), others in ((runs[0], e_out), (runs[1], t_out)):

@@ -114,7 +114,9 @@ def _entry_value(name, value, given, out, given_leaves=None):
     if isinstance(value, UndefinedReturnValue) and isinstance(out, Undefined):
         return _INVARIANT
     if isinstance(value, UndefinedReturnValue):
-        if value.all_paths_return and staging.has_tensors(out):
+        # all paths return, or the function's end checks the do_return flag at run time
+        # (variables.retval): a placeholder stands for the value until a return sets it
+        if staging.has_tensors(out) and all(isinstance(t, Tensor) for t in nest.flatten(out)):
             return _placeholder(out)
         raise staging.located(ValueError(
             f"This function returns {staging.describe(out)} from inside a graph loop (the "

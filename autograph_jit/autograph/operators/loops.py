@@ -53,7 +53,9 @@ ITERATION_CLAIMS = []
 # ----------------------------------------------------------------------------------------------
 
 
-def while_stmt(test, body, get_state, set_state, symbol_names, temp_names, watch=None):
+def while_stmt(test, body, get_state, set_state, symbol_names, temp_names, watch=None,
+               opts=None):
+    opts = _checked_options(opts)
     unroll = _Unroll("while")
     while True:
         cond = test()
@@ -65,7 +67,7 @@ def while_stmt(test, body, get_state, set_state, symbol_names, temp_names, watch
                 body()
                 return []
             staged_loop(lambda hidden: test(), body_fn, [], get_state, set_state,
-                        symbol_names, temp_names, watch)
+                        symbol_names, temp_names, watch, opts)
             return
         if not cond:
             return
@@ -93,12 +95,13 @@ class Zip:
 
 
 def for_stmt(iterable, extra_test, body, get_state, set_state, symbol_names, temp_names,
-             watch=None):
+             watch=None, opts=None):
+    opts = _checked_options(opts)
     plan = index_plan(iterable)
     if plan is not None:
         count, element = plan
         _staged_indexed(count, element, extra_test, body, get_state, set_state, symbol_names,
-                        temp_names, watch)
+                        temp_names, watch, opts)
         return
     unroll = _Unroll("for")
     it = iter(iterable)
@@ -190,7 +193,7 @@ def _range_plan(x, start, limit, delta):
 
 
 def _staged_indexed(count, element, extra_test, body, get_state, set_state, symbol_names,
-                    temp_names, watch=None):
+                    temp_names, watch=None, opts=None):
     count_t = convert_to_tensor(count, dtype="int32") if not isinstance(count, Tensor) else \
         count
 
@@ -207,7 +210,7 @@ def _staged_indexed(count, element, extra_test, body, get_state, set_state, symb
         body(element(hidden[0]))
         return [hidden[0] + 1]
     staged_loop(cond_fn, body_fn, [array_ops.constant(0)], get_state, set_state,
-                symbol_names, temp_names, watch)
+                symbol_names, temp_names, watch, opts)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -216,11 +219,14 @@ def _staged_indexed(count, element, extra_test, body, get_state, set_state, symb
 
 
 def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, temp_names,
-                watch=None):
+                watch=None, opts=None):
     """A while_loop node: `hidden` are extra loop tensors (an index) that cond_fn/body_fn
     read and body_fn returns updated; the user's variables flow through get/set_state.
     `watch`: the receivers of the body's calls, whose attributes the calls may set (those
-    found by a throwaway trace are carried too; see side_effects.py)."""
+    found by a throwaway trace are carried too; see side_effects.py). `opts`: the loop's
+    tf.autograph.experimental.set_loop_options keywords (the converter moves the call out of
+    the body and evaluates its arguments before the loop, as TF does)."""
+    opts = _checked_options(opts)
     if watch is not None:
         found = _discover(body_fn, hidden, get_state, set_state, symbol_names, watch)
         if found:
@@ -279,14 +285,84 @@ def staged_loop(cond_fn, body_fn, hidden, get_state, set_state, symbol_names, te
             entry = wide
         set_state(init)
     loop_vars = list(hidden) + [entry[i] for i in carried]
-    if not loop_vars:
-        loop_vars = []
-    outs = control_ops.while_loop(cond_w, body_w, loop_vars)
+    invariants = _shape_invariants(opts.get("shape_invariants"), state, carried, hidden,
+                                   loop_vars, symbol_names)
+    outs = control_ops.while_loop(cond_w, body_w, loop_vars, shape_invariants=invariants,
+                                  maximum_iterations=opts.get("maximum_iterations"))
     outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+    _name_loop_variables(outs, nh, [symbol_names[i] for i in carried], loop_vars,
+                         opts.get("maximum_iterations") is not None)
     final = assemble(outs[nh:])[:n]
     if first:
         _check_ran(outs[nh - 1], first)
     set_state(tuple(final) + tuple(Undefined(nm) for nm in temp_names))
+
+
+_LOOP_OPTIONS = ("parallel_iterations", "swap_memory", "maximum_iterations", "shape_invariants")
+
+
+def _checked_options(opts):
+    """set_loop_options' keywords, refusing any TF's function does not take."""
+    opts = dict(opts or {})
+    for key in opts:
+        if key not in _LOOP_OPTIONS:
+            raise staging.located(TypeError(
+                f"set_loop_options() got an unexpected keyword argument '{key}' (it takes "
+                + ", ".join(_LOOP_OPTIONS) + ")"))
+    return opts
+
+
+def _shape_invariants(pairs, state, carried, hidden, loop_vars, names):
+    """while_loop's shape_invariants from set_loop_options' [(variable, shape)]: the variable
+    is matched by identity with the values the loop variables have before the loop; every
+    other loop variable gets None (its shape may relax)."""
+    if not pairs:
+        return None
+    from ...tensor_shape import TensorShape
+    fixed = {}
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise staging.located(ValueError(
+                "set_loop_options(shape_invariants=...) takes a list of (variable, shape) "
+                f"pairs, got {pair!r}"))
+        var, shape = pair
+        k = next((k for k, i in enumerate(carried) if state[i] is var), None)
+        if k is None:
+            raise staging.located(ValueError(
+                "set_loop_options(shape_invariants=...) names a value that is not a variable "
+                "of this loop (it must be a tensor the loop changes, as it is before the "
+                "loop). Loop variables: " + ", ".join(repr(names[i]) for i in carried)))
+        if not isinstance(shape, TensorShape):
+            shape = TensorShape(shape)
+        fixed[len(hidden) + k] = shape
+    from ...ops.tensor_array import to_buffers
+    from ... import nest
+    return [fixed[j] if j in fixed else nest.map_structure(lambda _: None, to_buffers(v))
+            for j, v in enumerate(loop_vars)]
+
+
+def _name_loop_variables(outs, nh, names, loop_vars, counter):
+    """Name the body's parameters after the user's variables, so that messages about a loop
+    variable (a shape that changes, see codegen/llvm/specialize.py) say 'x', not 'loop
+    variable 3'."""
+    from ...ops.tensor_array import to_buffers
+    from ... import nest
+    node = None
+    for o in nest.flatten(outs):
+        val = getattr(o, "_val", None) or getattr(getattr(o, "_buffer", None), "_val", None)
+        if val is not None and val.node is not None and "body" in val.node.attrs:
+            node = val.node
+            break
+    if node is None:
+        return
+    params = node.attrs["body"].data_params
+    j = int(counter) + sum(len(nest.flatten(to_buffers(v))) for v in loop_vars[:nh])
+    for name, v in zip(names, loop_vars[nh:]):
+        leaves = len(nest.flatten(to_buffers(v)))
+        for k in range(leaves):
+            if j < len(params):
+                params[j].name = name if leaves == 1 else f"{name}[{k}]"
+            j += 1
 
 
 def _to_fixpoint(entry, state, body_fn, hidden, get_state, set_state, names, temps_init, init):

@@ -54,9 +54,36 @@ def ld(value):
     return value
 
 
-def retval(value):
-    """The function's result: None when it ended without a return, as in Python."""
-    return None if isinstance(value, UndefinedReturnValue) else value
+def retval(value, returned=True):
+    """The function's result: None when it ended without a return, as in Python.
+
+    `returned` is the do_return flag. When a graph loop carried the return value and whether a
+    `return` ran is known only at run time (a tensor), the graph checks it: ending without a
+    return there (e.g. `for i in tf.range(n): return i` with n == 0) cannot give Python's None,
+    so it fails with TF's InvalidArgumentError instead of returning the loop's placeholder."""
+    if isinstance(value, UndefinedReturnValue):
+        return None
+    if returned is not True and _is_symbolic(returned) and _static(returned) is not True:
+        from ...ops import check_ops
+        from ...tracing.builder import user_location
+        loc = user_location(2)
+        where = f" [{loc.filename}:{loc.lineno}]" if loc is not None else ""
+        check_ops.assert_that(
+            returned, message="loop must iterate at least once to initialize the function "
+            "return value: this function returns from inside a graph loop and reached its "
+            "end without a return, where Python would return None. Fix: add a return "
+            f"statement after the loop{where}")
+    return value
+
+
+def _is_symbolic(x):
+    return getattr(x, "_is_symbolic", False)
+
+
+def _static(x):
+    from .staging import static_value
+    v = static_value(x)
+    return None if v is None else bool(v)
 
 
 def get_attr(obj, attr, path):

@@ -31,6 +31,32 @@ class _WholeGraph:
         self.location = None
 
 
+# dtypes with no native representation: a graph holding one runs on the interpreter
+HOST_ONLY_DTYPES = frozenset({"string", "complex64", "complex128"})
+
+
+def host_only_values(graph):
+    """'tf.string values' (or complex) when `graph` or a region in it has a value of a dtype
+    in HOST_ONLY_DTYPES, else None."""
+    found = set()
+
+    def visit(g):
+        for v in list(g.params) + list(g.results):
+            if not v.is_token and v.type.dtype.name in HOST_ONLY_DTYPES:
+                found.add(v.type.dtype.name)
+        for node in g.nodes:
+            for v in node.outputs:
+                if not v.is_token and v.type.dtype.name in HOST_ONLY_DTYPES:
+                    found.add(v.type.dtype.name)
+            for a in node.attrs.values():
+                if isinstance(a, Graph):
+                    visit(a)
+    visit(graph)
+    if not found:
+        return None
+    return " and ".join(f"tf.{d} values" for d in sorted(found))
+
+
 class CpuFunction:
     def __init__(self, graph, name="f", strict=False, math_provider=None, on_compile=None,
                  on_fallback=None, notes=()):
@@ -50,6 +76,8 @@ class CpuFunction:
         self._plan_lock = forksafe.RLock()
         from .executable import variables_of
         self._variables = variables_of(graph)[0]
+        self.host_lines = []              # report lines for a graph that runs on the host
+        self.on_host_note = None          # callback(line) when one is added
 
     def _key(self, arrays):
         key = tuple([a.shape for a in arrays])
@@ -96,6 +124,9 @@ class CpuFunction:
                 self._plans[key] = self._plan(arrays)
 
     def _plan(self, arrays):
+        host = host_only_values(self.graph)
+        if host is not None:
+            return self._host_plan(host)
         specs = [Spec(p.type.dtype, a.shape) for p, a in zip(self.graph.data_params, arrays)]
         tok = iter(specs)
         param_specs = [None if p.is_token else next(tok) for p in self.graph.params]
@@ -116,6 +147,23 @@ class CpuFunction:
                 return self._segmented(i, node, e)
         grows = any(env[r.id] is not None and env[r.id].growable for r in self.graph.results)
         return self._compile(self.graph, specs, DynamicExecutable if grows else Executable)
+
+    def _host_plan(self, reason):
+        """A graph holding values no native code represents (strings, complex numbers) runs
+        on the interpreter, by design: reported as a host line, not as a fallback."""
+        line = (f"host: all of {self.graph.name} runs on the interpreter: it holds {reason}, "
+                "which have no native lowering (tf.string and complex ops are host ops)")
+        if line not in self.host_lines:
+            self.host_lines.append(line)
+            if self.on_host_note is not None:
+                self.on_host_note(line)
+
+        def run(arrays):
+            it = iter(arrays)
+            args = [None if p.is_token else next(it) for p in self.graph.params]
+            outs = run_graph(self.graph, args)
+            return [o for o, r in zip(outs, self.graph.results) if not r.is_token]
+        return run
 
     def _compile(self, graph, specs, kind=None):
         try:

@@ -85,6 +85,7 @@ def make_cpu_function(cf):
     fn = CpuFunction(graph, name=cf.name, strict=getattr(cf, "strict", False),
                      math_provider=math_provider(), on_compile=on_compile,
                      on_fallback=lambda: _refresh_report(cf))
+    fn.on_host_note = cf._backend_report.append
     return fn
 
 

@@ -376,7 +376,7 @@ def _settle_while(node, vars_, ccaps, bcaps, tok, env):
                 new = _merge_var(node, i, v, env[r.id], env)
                 if new is not v:
                     if not env[r.id].growable:
-                        guess = guess or Unspecializable(node, _mismatch(i, v, env[r.id]))
+                        guess = guess or Unspecializable(node, _mismatch(i, v, env[r.id], node))
                     vars_[i] = new
                     changed = True
         except Unspecializable:
@@ -388,9 +388,16 @@ def _settle_while(node, vars_, ccaps, bcaps, tok, env):
     raise Unspecializable(node, "the loop variables' shapes do not settle")
 
 
-def _mismatch(i, var, got):
-    return (f"loop variable {i} enters with shape {list(var.shape)} and the body returns shape "
-            f"{list(got.shape)}")
+def _var_label(node, i):
+    """'x' for a loop variable AutoGraph named (the body's parameter name), else its index."""
+    params = node.attrs["body"].data_params if node is not None else ()
+    name = params[i].name if i < len(params) else None
+    return f"'{name}'" if name else f"loop variable {i}"
+
+
+def _mismatch(i, var, got, node=None):
+    return (f"{_var_label(node, i)} enters with shape {list(var.shape)} and the body returns "
+            f"shape {list(got.shape)}")
 
 
 def _merge_var(node, i, var, got, env):
@@ -417,5 +424,5 @@ def _merge_var(node, i, var, got, env):
                 got.shape[1:] == var.shape[1:] or len(var.shape) == 1 < len(got.shape)):
             # rows added, e.g. a TensorArray written at its size: try it as a growable array
             return _merge_var(node, i, var, _grow_spec(env, got.dtype, got.shape[1:]), env)
-        raise Unspecializable(node, _mismatch(i, var, got))
+        raise Unspecializable(node, _mismatch(i, var, got, node))
     return var

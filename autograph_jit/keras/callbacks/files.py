@@ -2,8 +2,8 @@
 LambdaCallback (messages as Keras 3 prints them)."""
 import collections
 import csv
-import json
 import os
+import shutil
 import warnings
 
 import numpy as np
@@ -115,8 +115,11 @@ class ModelCheckpoint(Callback):
 
 
 class BackupAndRestore(Callback):
-    """Back up the weights and the epoch count to `backup_dir` at each epoch end, so that a
-    `fit` interrupted by an error resumes from the last finished epoch when run again.
+    """Back up the model, its optimizer's state and the epoch count to `backup_dir` (a TF
+    checkpoint through tf.train.CheckpointManager, as TF 2's Keras kept it) at each epoch end
+    (or every `save_freq` batches), so that a `fit` interrupted by an error resumes from the
+    last backup when run again with the same callback; the backup is deleted when training
+    ends normally (`delete_checkpoint=True`).
 
     Example: `model.fit(x, y, epochs=10, callbacks=[BackupAndRestore("/tmp/backup")])`.
     """
@@ -131,23 +134,30 @@ class BackupAndRestore(Callback):
         self.backup_dir = str(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = delete_checkpoint
-        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
-        self._training_metadata_path = os.path.join(self.backup_dir,
-                                                    "training_metadata.json")
         self._batches_seen = 0
         self._current_epoch = 0
+        self._manager = None
+        self._epoch = None
+
+    def _checkpoint_manager(self):
+        if self._manager is None:
+            from ...train import Checkpoint, CheckpointManager
+            from ...variables import Variable
+            self._epoch = Variable(0, dtype="int64", trainable=False, name="epoch")
+            ckpt = Checkpoint(model=self.model, epoch=self._epoch)
+            self._manager = CheckpointManager(ckpt, os.path.join(self.backup_dir, "chief"),
+                                              max_to_keep=1)
+        return self._manager
 
     def on_train_begin(self, logs=None):
         if not self.model.built:
             raise ValueError("To use the BackupAndRestore callback, you model must be built "
                              "before you call `fit()`. Call the model on data or `build()` "
                              "it first.")
-        if os.path.exists(self._weights_path) and os.path.exists(
-                self._training_metadata_path):
-            self.model.load_weights(self._weights_path)
-            with open(self._training_metadata_path) as f:
-                metadata = json.load(f)
-            self.model._initial_epoch = metadata["epoch"]
+        manager = self._checkpoint_manager()
+        if manager.latest_checkpoint:
+            manager.checkpoint.restore(manager.latest_checkpoint).expect_partial()
+            self.model._initial_epoch = int(self._epoch.numpy())
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -164,16 +174,13 @@ class BackupAndRestore(Callback):
                 self._save()
 
     def _save(self):
-        os.makedirs(self.backup_dir, exist_ok=True)
-        self.model.save_weights(self._weights_path, overwrite=True)
-        with open(self._training_metadata_path, "w") as f:
-            json.dump({"epoch": self._current_epoch}, f)
+        manager = self._checkpoint_manager()
+        self._epoch.assign(self._current_epoch)
+        manager.save()
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint:
-            for path in (self._weights_path, self._training_metadata_path):
-                if os.path.exists(path):
-                    os.remove(path)
+        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+            shutil.rmtree(os.path.join(self.backup_dir, "chief"), ignore_errors=True)
 
 
 class CSVLogger(Callback):

@@ -142,12 +142,29 @@ class Model(Trainer, Layer):
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
-        """Save the weights in Keras 3's `.weights.h5` layout (needs h5py)."""
+        """Saves all layer weights (and the optimizer's state).
+
+        A path ending in `.weights.h5` is written in Keras 3's HDF5 layout (needs h5py); any
+        other path is a TF checkpoint prefix, as TF 2's Keras wrote it: `path.index` and
+        `path.data-00000-of-00001` through `tf.train.Checkpoint` (see keras/saving/
+        tf_checkpoint.py).
+
+        >>> import tempfile, os
+        >>> m = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+        >>> m.save_weights(os.path.join(tempfile.mkdtemp(), "ckpt"))
+        """
+        from ..saving import tf_checkpoint
+        if tf_checkpoint.is_checkpoint_path(filepath):
+            return tf_checkpoint.save_weights(self, filepath, overwrite=overwrite)
         from ..saving.weights_h5 import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Load weights saved by `save_weights` (or from a `.keras` file)."""
+        """Loads weights saved by `save_weights`: a `.weights.h5` file, a `.keras` file, or a
+        TF checkpoint prefix (then returns the restore status, as TF 2's Keras did)."""
+        from ..saving import tf_checkpoint
+        if tf_checkpoint.is_checkpoint_path(filepath):
+            return tf_checkpoint.load_weights(self, filepath)
         from ..saving.weights_h5 import load_weights
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
