@@ -1,0 +1,172 @@
+"""The NVVM math intrinsics the grid emulator runs on the host, as LLVM IR definitions.
+
+A kernel's IR (libdevice already linked in) calls `llvm.nvvm.*` intrinsics the host backend
+cannot select. `definitions()` maps each supported name (without the `llvm.nvvm.` prefix) to the
+IR of a host function `@__emu_nvvm_<name>` with the same signature; the emulator renames the
+calls. Round-to-nearest operations are bit-exact with the GPU (IEEE); `.ftz` variants flush
+subnormal inputs and results to signed zero as the GPU does; `.approx` operations use the host's
+correctly rounded function (the GPU's approximations differ in the last bits: compare with a
+tolerance). Float-to-integer conversions saturate and map NaN to 0, as PTX `cvt` does. Directed
+rounding (`.rm`, `.rp`, `.rz` arithmetic) has no host equivalent here: a kernel using one is
+refused by name (`unsupported`), never run with the wrong rounding.
+"""
+
+_FT = {"f": "float", "d": "double", "f32": "float", "f64": "double"}
+_FLT_MIN = "0x3810000000000000"  # 2^-126 (the smallest normal float), as LLVM's hex double
+_INT = {"i": ("i32", True), "ui": ("i32", False), "ll": ("i64", True), "ull": ("i64", False)}
+_ROUND = {"rn": "llvm.rint", "rz": "llvm.trunc", "rm": "llvm.floor", "rp": "llvm.ceil"}
+
+
+def _ftz_helper():
+    return (f"define float @__emu_ftz(float %x) alwaysinline {{\n"
+            f"  %a = call float @llvm.fabs.f32(float %x)\n"
+            f"  %small = fcmp olt float %a, {_FLT_MIN}\n"
+            f"  %z = call float @llvm.copysign.f32(float 0.0, float %x)\n"
+            f"  %r = select i1 %small, float %z, float %x\n  ret float %r\n}}\n")
+
+
+def _fn(name, ret, args, body, ftz=False):
+    """A definition of @__emu_nvvm_<name>; `body` computes %r from %a, %b, %c (flushed first
+    with ftz), as lines of IR."""
+    flush = [ftz and t == "float" for t in args]
+    params = ", ".join(f"{t} %{n}{'0' if f else ''}" for t, n, f in zip(args, "abc", flush))
+    lines = [f"  %{n} = call float @__emu_ftz(float %{n}0)"
+             for n, f in zip("abc", flush) if f]
+    lines.extend("  " + line for line in body)
+    out = "%r"
+    if ftz and ret == "float":
+        lines.append("  %rf = call float @__emu_ftz(float %r)")
+        out = "%rf"
+    return (f"define {ret} @__emu_nvvm_{name}({params}) alwaysinline {{\n" + "\n".join(lines) +
+            f"\n  ret {ret} {out}\n}}\n")
+
+
+def _float_families():
+    out = {}
+    for suffix, t in (("f", "float"), ("d", "double")):
+        sz = "f32" if t == "float" else "f64"
+        variants = [(suffix, False)] + ([("ftz.f", True)] if t == "float" else [])
+        for var, ftz in variants:
+            binop = {"add": "fadd", "mul": "fmul", "div": "fdiv"}
+            for op, inst in binop.items():
+                out[f"{op}.rn.{var}"] = _fn(f"{op}.rn.{var}", t, [t, t], [f"%r = {inst} {t} %a, %b"],
+                                            ftz)
+            out[f"fma.rn.{var}"] = _fn(f"fma.rn.{var}", t, [t, t, t],
+                                       [f"%r = call {t} @llvm.fma.{sz}({t} %a, {t} %b, {t} %c)"], ftz)
+            out[f"sqrt.rn.{var}"] = _fn(f"sqrt.rn.{var}", t, [t],
+                                        [f"%r = call {t} @llvm.sqrt.{sz}({t} %a)"], ftz)
+            out[f"rcp.rn.{var}"] = _fn(f"rcp.rn.{var}", t, [t], [f"%r = fdiv {t} 1.0, %a"], ftz)
+            for op, intr in (("floor", "floor"), ("ceil", "ceil"), ("trunc", "trunc"),
+                             ("round", "round")):
+                out[f"{op}.{var}"] = _fn(f"{op}.{var}", t, [t],
+                                         [f"%r = call {t} @llvm.{intr}.{sz}({t} %a)"], ftz)
+            for op, intr in (("fmin", "minnum"), ("fmax", "maxnum"),
+                             ("fmin.nan", "minimum"), ("fmax.nan", "maximum")):
+                name = f"{op}.{var}" if "nan" not in op else \
+                    (f"{op.split('.')[0]}{'.ftz' if ftz else ''}.nan.{suffix}")
+                out[name] = _fn(name, t, [t, t],
+                                [f"%r = call {t} @llvm.{intr}.{sz}({t} %a, {t} %b)"], ftz)
+            sat = [f"%lo = call {t} @llvm.maxnum.{sz}({t} %a, {t} 0.0)",
+                   f"%hi = call {t} @llvm.minnum.{sz}({t} %lo, {t} 1.0)",
+                   f"%nan = fcmp uno {t} %a, 0.0", f"%r = select i1 %nan, {t} 0.0, {t} %hi"]
+            out[f"saturate.{var}"] = _fn(f"saturate.{var}", t, [t], sat, ftz)
+            # approximations: the host's correctly rounded functions
+            out[f"rsqrt.approx.{var}"] = _fn(
+                f"rsqrt.approx.{var}", t, [t],
+                [f"%s = call {t} @llvm.sqrt.{sz}({t} %a)", f"%r = fdiv {t} 1.0, %s"], ftz)
+            out[f"lg2.approx.{var}"] = _fn(f"lg2.approx.{var}", t, [t],
+                                           [f"%r = call {t} @llvm.log2.{sz}({t} %a)"], ftz)
+            out[f"ex2.approx.{var}"] = _fn(f"ex2.approx.{var}", t, [t],
+                                           [f"%r = call {t} @llvm.exp2.{sz}({t} %a)"], ftz)
+            out[f"rcp.approx.ftz.{suffix}" if t == "double" else "rcp.approx.ftz.f"] = _fn(
+                f"rcp.approx.ftz.{suffix}" if t == "double" else "rcp.approx.ftz.f", t, [t],
+                [f"%r = fdiv {t} 1.0, %a"], t == "float")
+        out[f"fabs.{sz}"] = _fn(f"fabs.{sz}", t, [t], [f"%r = call {t} @llvm.fabs.{sz}({t} %a)"])
+        out[f"fabs.{suffix}"] = _fn(f"fabs.{suffix}", t, [t],
+                                    [f"%r = call {t} @llvm.fabs.{sz}({t} %a)"])
+    out["fabs.ftz.f32"] = _fn("fabs.ftz.f32", "float", ["float"],
+                              ["%r = call float @llvm.fabs.f32(float %a)"], True)
+    out["fabs.ftz.f"] = _fn("fabs.ftz.f", "float", ["float"],
+                            ["%r = call float @llvm.fabs.f32(float %a)"], True)
+    for var, ftz in (("f", False), ("ftz.f", True)):
+        out[f"sqrt.approx.{var}"] = _fn(f"sqrt.approx.{var}", "float", ["float"],
+                                        ["%r = call float @llvm.sqrt.f32(float %a)"], ftz)
+        out[f"sqrt.{var}"] = out[f"sqrt.approx.{var}"].replace("sqrt.approx", "sqrt")
+        out[f"div.approx.{var}"] = _fn(f"div.approx.{var}", "float", ["float", "float"],
+                                       ["%r = fdiv float %a, %b"], ftz)
+        out[f"div.full.{var}"] = out[f"div.approx.{var}"].replace("div.approx", "div.full")
+        for op in ("sin", "cos"):
+            out[f"{op}.approx.{var}"] = _fn(f"{op}.approx.{var}", "float", ["float"],
+                                            [f"%r = call float @llvm.{op}.f32(float %a)"], ftz)
+        out[f"ex2.approx.{var}32"] = out[f"ex2.approx.{var}"].replace(
+            f"ex2.approx.{var}(", f"ex2.approx.{var}32(")
+    return out
+
+
+def _conversions():
+    out = {}
+    for src, t in (("f", "float"), ("d", "double")):
+        sz = "f32" if t == "float" else "f64"
+        for dst, (it, signed) in _INT.items():
+            conv = "fptosi" if signed else "fptoui"
+            for mode, intr in _ROUND.items():
+                name = f"{src}2{dst}.{mode}"
+                body = [f"%x = call {t} @{intr}.{sz}({t} %a)",
+                        f"%r = call {it} @llvm.{conv}.sat.{it}.{sz}({t} %x)"]
+                out[name] = _fn(name, it, [t], body)
+                if t == "float":
+                    out[name + ".ftz"] = _fn(name + ".ftz", it, [t], body, True)
+    for src, (it, signed) in _INT.items():
+        conv = "sitofp" if signed else "uitofp"
+        out[f"{src}2f.rn"] = _fn(f"{src}2f.rn", "float", [it], [f"%r = {conv} {it} %a to float"])
+        out[f"{src}2d.rn"] = _fn(f"{src}2d.rn", "double", [it],
+                                 [f"%r = {conv} {it} %a to double"])
+        if it == "i32":  # exact: every rounding mode gives the same double
+            for mode in ("rz", "rm", "rp"):
+                out[f"{src}2d.{mode}"] = out[f"{src}2d.rn"].replace(f"{src}2d.rn", f"{src}2d.{mode}")
+    out["d2f.rn"] = _fn("d2f.rn", "float", ["double"], ["%r = fptrunc double %a to float"])
+    out["d2f.rn.ftz"] = _fn("d2f.rn.ftz", "float", ["double"],
+                            ["%r = fptrunc double %a to float"], True)
+    out["d2i.lo"] = _fn("d2i.lo", "i32", ["double"],
+                        ["%i = bitcast double %a to i64", "%r = trunc i64 %i to i32"])
+    out["d2i.hi"] = _fn("d2i.hi", "i32", ["double"],
+                        ["%i = bitcast double %a to i64", "%s = lshr i64 %i, 32",
+                         "%r = trunc i64 %s to i32"])
+    out["lohi.i2d"] = _fn("lohi.i2d", "double", ["i32", "i32"],
+                          ["%l = zext i32 %a to i64", "%h = zext i32 %b to i64",
+                           "%hs = shl i64 %h, 32", "%i = or i64 %hs, %l",
+                           "%r = bitcast i64 %i to double"])
+    for var, ftz in (("rn", False), ("rn.ftz", True)):
+        out[f"f2h.{var}"] = _fn(f"f2h.{var}", "i16", ["float"],
+                                ["%h = fptrunc float %a to half", "%r = bitcast half %h to i16"],
+                                ftz)
+    for name, (it, signed) in _INT.items():
+        wide = "i64" if it == "i32" else "i128"
+        ext = "sext" if signed else "zext"
+        bits = 32 if it == "i32" else 64
+        out[f"mulhi.{name}"] = _fn(f"mulhi.{name}", it, [it, it], [
+            f"%x = {ext} {it} %a to {wide}", f"%y = {ext} {it} %b to {wide}",
+            f"%p = mul {wide} %x, %y", f"%s = lshr {wide} %p, {bits}",
+            f"%r = trunc {wide} %s to {it}"])
+    for name, signed in (("i", True), ("ui", False)):
+        cmp = "sgt" if signed else "ugt"
+        out[f"sad.{name}"] = _fn(f"sad.{name}", "i32", ["i32", "i32", "i32"], [
+            f"%gt = icmp {cmp} i32 %a, %b", "%d1 = sub i32 %a, %b", "%d2 = sub i32 %b, %a",
+            "%d = select i1 %gt, i32 %d1, i32 %d2", "%r = add i32 %d, %c"])
+    return out
+
+
+_DEFINITIONS = None
+
+
+def definitions():
+    """name (after `llvm.nvvm.`) -> IR text defining @__emu_nvvm_<name>."""
+    global _DEFINITIONS
+    if _DEFINITIONS is None:
+        _DEFINITIONS = {**_float_families(), **_conversions()}
+    return _DEFINITIONS
+
+
+def helpers():
+    """IR the definitions share (the flush-to-zero helper)."""
+    return _ftz_helper()

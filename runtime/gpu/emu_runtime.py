@@ -1,0 +1,425 @@
+"""The grid emulator's native runtime: the LLVM IR linked into every emulated kernel module.
+
+It owns what a GPU provides around a kernel: the special registers (`tid`, `ntid`, `ctaid`,
+`nctaid`, `laneid`), the grid loops, and — for kernels that synchronise — one fiber (a
+`ucontext` with its own stack) per GPU thread of a block. A fiber that reaches a barrier or a
+warp shuffle records what it waits for and switches back to the scheduler; the Python side
+(`emulator.py`) then decides who may go on (every thread of the block at the same barrier, every
+lane of a shuffle's mask at that shuffle) or that no one can (a diverging barrier: an error, never
+a hang). Blocks run one after another, so the block's `addrspace(3)` globals are the per-block
+shared memory; they are filled with a poison byte at the start of each block.
+
+Traps (`llvm.trap`, a barrier reached in loop mode, a bad shuffle) record an error code and
+leave the kernel: a fiber switches back to the scheduler and is never resumed; in loop mode
+`longjmp` returns to the launch. Nothing here can end the process.
+
+The launch descriptor `L` is an array of i64 filled by Python (`LAUNCH_FIELDS` gives the slots).
+"""
+
+# Slots of the launch descriptor (an int64 array).
+LAUNCH_FIELDS = (
+    "grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z",
+    "params",        # void** kernel parameters (as cuLaunchKernel's kernelParams)
+    "shared_list",   # int64[2*n]: (address, size) of each shared-memory global
+    "n_shared",
+    "contexts",      # ucontext_t storage, one per thread of a block
+    "context_size",
+    "stacks",        # fiber stacks: thread t's usable stack starts at stacks + t*stack_stride
+    "stack_size",
+    "state",         # int32[nthreads] (STATE_*)
+    "records",       # int32[nthreads*8]: what a waiting fiber waits for (RECORD_*)
+    "errors",        # int64[8]: code, block, thread, detail
+    "scheduler",     # the scheduler's ucontext_t
+    "nthreads",
+    "block",         # linear index of the block being run (fiber mode)
+    "poison",        # the byte shared memory is filled with
+    "stack_stride",
+)
+SLOT = {name: i for i, name in enumerate(LAUNCH_FIELDS)}
+
+STATE_RUNNABLE, STATE_EXITED, STATE_BARRIER, STATE_SHUFFLE, STATE_TRAPPED = range(5)
+# A waiting fiber's record: barrier (site, id); shuffle (mode, mask, value, b, c, result).
+REC_MODE, REC_MASK, REC_VALUE, REC_B, REC_C, REC_RESULT = range(6)
+REC_SITE, REC_BARRIER_ID = 0, 1
+SHFL_UP, SHFL_DOWN, SHFL_BFLY, SHFL_IDX, WARP_SYNC = range(5)
+
+ERR_TRAP, ERR_BARRIER_IN_LOOP, ERR_SHUFFLE_IN_LOOP, ERR_LANE_NOT_IN_MASK = 1, 2, 3, 4
+ERROR_TEXT = {
+    ERR_TRAP: "the kernel trapped (llvm.trap: an assertion or an unreachable path)",
+    ERR_BARRIER_IN_LOOP: "a barrier ran in loop mode (the emulator's barrier scan missed it)",
+    ERR_SHUFFLE_IN_LOOP: "a warp shuffle ran in loop mode (the emulator's scan missed it)",
+    ERR_LANE_NOT_IN_MASK: "a thread ran shfl.sync with a member mask that does not name its "
+                          "own lane (undefined on the GPU)",
+}
+
+_SREGS = ("tid", "ntid", "ctaid", "nctaid")
+
+
+def _slot(name, reg="L"):
+    """IR loading slot `name` of the launch descriptor held in %`reg` into %`name`."""
+    return (f"  %{name}.p = getelementptr i64, ptr %{reg}, i64 {SLOT[name]}\n"
+            f"  %{name} = load i64, ptr %{name}.p\n")
+
+
+def _ptr_slot(name, reg="L"):
+    return _slot(name, reg) + f"  %{name}.ptr = inttoptr i64 %{name} to ptr\n"
+
+
+def _set_dims(prefix, x, y, z):
+    """IR storing three i64 values truncated to i32 into @__emu_<prefix>_{x,y,z}."""
+    out = ""
+    for axis, value in zip("xyz", (x, y, z)):
+        out += (f"  %{prefix}.{axis}.t = trunc i64 {value} to i32\n"
+                f"  store i32 %{prefix}.{axis}.t, ptr @__emu_{prefix}_{axis}\n")
+    return out
+
+
+def _decompose(prefix, linear, dx, dy):
+    """IR splitting a linear index into x, y, z for extents dx, dy (the z extent is implied)."""
+    return (f"  %{prefix}.x = urem i64 {linear}, {dx}\n"
+            f"  %{prefix}.q = udiv i64 {linear}, {dx}\n"
+            f"  %{prefix}.y = urem i64 %{prefix}.q, {dy}\n"
+            f"  %{prefix}.z = udiv i64 %{prefix}.q, {dy}\n")
+
+
+def _poison_shared():
+    return (_ptr_slot("shared_list") + _slot("n_shared") + _slot("poison") +
+            "  %poison.b = trunc i64 %poison to i32\n"
+            "  br label %sh.head\n"
+            "sh.head:\n"
+            "  %sh.i = phi i64 [0, %sh.entry], [%sh.next, %sh.body]\n"
+            "  %sh.more = icmp ult i64 %sh.i, %n_shared\n"
+            "  br i1 %sh.more, label %sh.body, label %sh.done\n"
+            "sh.body:\n"
+            "  %sh.k = mul i64 %sh.i, 2\n"
+            "  %sh.ap = getelementptr i64, ptr %shared_list.ptr, i64 %sh.k\n"
+            "  %sh.a = load i64, ptr %sh.ap\n"
+            "  %sh.sp = getelementptr i64, ptr %sh.ap, i64 1\n"
+            "  %sh.s = load i64, ptr %sh.sp\n"
+            "  %sh.ptr = inttoptr i64 %sh.a to ptr\n"
+            "  call ptr @memset(ptr %sh.ptr, i32 %poison.b, i64 %sh.s)\n"
+            "  %sh.next = add i64 %sh.i, 1\n"
+            "  br label %sh.head\n"
+            "sh.done:\n")
+
+
+def runtime_ir():
+    """The runtime module's IR text (target triple and data layout are set by the caller)."""
+    g = []
+    for reg in _SREGS:
+        for axis in "xyz":
+            g.append(f"@__emu_{reg}_{axis} = internal global i32 0\n")
+            g.append(f"define i32 @__emu_sreg_{reg}_{axis}() alwaysinline {{\n"
+                     f"  %v = load i32, ptr @__emu_{reg}_{axis}\n  ret i32 %v\n}}\n")
+    head = "".join(g) + """
+@__emu_L = internal global ptr null
+@__emu_fiber = internal global i32 0
+@__emu_cur = internal global i64 0
+@__emu_blk = internal global i64 0
+@__emu_tramp = global ptr null
+@__emu_jb = internal global [128 x i64] zeroinitializer, align 16
+
+declare i32 @_setjmp(ptr) returns_twice
+declare void @longjmp(ptr, i32) noreturn
+declare i32 @getcontext(ptr) returns_twice
+declare void @makecontext(ptr, ptr, i32, ...)
+declare i32 @swapcontext(ptr, ptr) returns_twice
+declare ptr @memset(ptr, i32, i64)
+
+define i32 @__emu_sreg_laneid() alwaysinline {
+  %x = load i32, ptr @__emu_tid_x
+  %y = load i32, ptr @__emu_tid_y
+  %z = load i32, ptr @__emu_tid_z
+  %nx = load i32, ptr @__emu_ntid_x
+  %ny = load i32, ptr @__emu_ntid_y
+  %zy = mul i32 %z, %ny
+  %zyy = add i32 %zy, %y
+  %r = mul i32 %zyy, %nx
+  %lin = add i32 %r, %x
+  %lane = and i32 %lin, 31
+  ret i32 %lane
+}
+
+define i32 @__emu_sreg_warpsize() alwaysinline {
+  ret i32 32
+}
+
+define i32 @__emu_nvvm_reflect(ptr %name) {
+  ret i32 0
+}
+
+; Record an error and leave the kernel: a fiber goes back to the scheduler for good; loop mode
+; jumps back to the launch.
+define void @__emu_fail(i32 %code, i64 %detail) noinline {
+entry:
+  %L = load ptr, ptr @__emu_L
+""" + _ptr_slot("errors") + """
+  %code64 = zext i32 %code to i64
+  store i64 %code64, ptr %errors.ptr
+  %blk = load i64, ptr @__emu_blk
+  %e1 = getelementptr i64, ptr %errors.ptr, i64 1
+  store i64 %blk, ptr %e1
+  %cur = load i64, ptr @__emu_cur
+  %e2 = getelementptr i64, ptr %errors.ptr, i64 2
+  store i64 %cur, ptr %e2
+  %e3 = getelementptr i64, ptr %errors.ptr, i64 3
+  store i64 %detail, ptr %e3
+  %fiber = load i32, ptr @__emu_fiber
+  %is_fiber = icmp ne i32 %fiber, 0
+  br i1 %is_fiber, label %in_fiber, label %in_loop
+in_fiber:
+""" + _ptr_slot("state") + _ptr_slot("contexts") + _slot("context_size") + \
+        _ptr_slot("scheduler") + f"""
+  %sp = getelementptr i32, ptr %state.ptr, i64 %cur
+  store i32 {STATE_TRAPPED}, ptr %sp
+  %off = mul i64 %cur, %context_size
+  %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
+  call i32 @swapcontext(ptr %uc, ptr %scheduler.ptr)
+  br label %in_fiber
+in_loop:
+  call void @longjmp(ptr @__emu_jb, i32 1)
+  unreachable
+}}
+
+define void @__emu_trap() {{
+  call void @__emu_fail(i32 {ERR_TRAP}, i64 0)
+  ret void
+}}
+
+; Wait (as a fiber) with a record: store the state, switch to the scheduler, come back.
+define ptr @__emu_wait(i32 %wait_state, i32 %loop_error, i64 %detail) noinline {{
+entry:
+  %fiber = load i32, ptr @__emu_fiber
+  %is_fiber = icmp ne i32 %fiber, 0
+  br i1 %is_fiber, label %ok, label %bad
+bad:
+  call void @__emu_fail(i32 %loop_error, i64 %detail)
+  br label %ok
+ok:
+  %L = load ptr, ptr @__emu_L
+  %cur = load i64, ptr @__emu_cur
+""" + _ptr_slot("records") + """
+  %roff = mul i64 %cur, 8
+  %rec = getelementptr i32, ptr %records.ptr, i64 %roff
+  ret ptr %rec
+}
+
+define void @__emu_switch(i32 %new_state) noinline {
+entry:
+  %L = load ptr, ptr @__emu_L
+  %cur = load i64, ptr @__emu_cur
+""" + _ptr_slot("state") + _ptr_slot("contexts") + _slot("context_size") + \
+        _ptr_slot("scheduler") + f"""
+  %sp = getelementptr i32, ptr %state.ptr, i64 %cur
+  store i32 %new_state, ptr %sp
+  %off = mul i64 %cur, %context_size
+  %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
+  call i32 @swapcontext(ptr %uc, ptr %scheduler.ptr)
+  ret void
+}}
+
+define void @__emu_barrier_id(i32 %id, i32 %site) noinline {{
+  %site64 = zext i32 %site to i64
+  %rec = call ptr @__emu_wait(i32 {STATE_BARRIER}, i32 {ERR_BARRIER_IN_LOOP}, i64 %site64)
+  store i32 %site, ptr %rec
+  %r1 = getelementptr i32, ptr %rec, i64 {REC_BARRIER_ID}
+  store i32 %id, ptr %r1
+  call void @__emu_switch(i32 {STATE_BARRIER})
+  ret void
+}}
+
+define void @__emu_barrier(i32 %site) {{
+  call void @__emu_barrier_id(i32 0, i32 %site)
+  ret void
+}}
+
+define i32 @__emu_shfl(i32 %mode, i32 %mask, i32 %value, i32 %b, i32 %c) noinline {{
+entry:
+  %mode64 = zext i32 %mode to i64
+  %rec = call ptr @__emu_wait(i32 {STATE_SHUFFLE}, i32 {ERR_SHUFFLE_IN_LOOP}, i64 %mode64)
+  %lane = call i32 @__emu_sreg_laneid()
+  %bit = shl i32 1, %lane
+  %has = and i32 %mask, %bit
+  %member = icmp ne i32 %has, 0
+  br i1 %member, label %go, label %bad
+bad:
+  call void @__emu_fail(i32 {ERR_LANE_NOT_IN_MASK}, i64 0)
+  br label %go
+go:
+  store i32 %mode, ptr %rec
+  %r1 = getelementptr i32, ptr %rec, i64 {REC_MASK}
+  store i32 %mask, ptr %r1
+  %r2 = getelementptr i32, ptr %rec, i64 {REC_VALUE}
+  store i32 %value, ptr %r2
+  %r3 = getelementptr i32, ptr %rec, i64 {REC_B}
+  store i32 %b, ptr %r3
+  %r4 = getelementptr i32, ptr %rec, i64 {REC_C}
+  store i32 %c, ptr %r4
+  call void @__emu_switch(i32 {STATE_SHUFFLE})
+  %r5 = getelementptr i32, ptr %rec, i64 {REC_RESULT}
+  %res = load i32, ptr %r5
+  ret i32 %res
+}}
+"""
+    shuffles = ""
+    for mode, name in ((SHFL_UP, "up"), (SHFL_DOWN, "down"), (SHFL_BFLY, "bfly"),
+                       (SHFL_IDX, "idx")):
+        shuffles += (
+            f"define i32 @__emu_shfl_{name}_i32(i32 %m, i32 %v, i32 %b, i32 %c) {{\n"
+            f"  %r = call i32 @__emu_shfl(i32 {mode}, i32 %m, i32 %v, i32 %b, i32 %c)\n"
+            f"  ret i32 %r\n}}\n"
+            f"define float @__emu_shfl_{name}_f32(i32 %m, float %v, i32 %b, i32 %c) {{\n"
+            f"  %i = bitcast float %v to i32\n"
+            f"  %r = call i32 @__emu_shfl(i32 {mode}, i32 %m, i32 %i, i32 %b, i32 %c)\n"
+            f"  %f = bitcast i32 %r to float\n  ret float %f\n}}\n")
+    shuffles += (f"define void @__emu_warp_sync(i32 %m) {{\n"
+                 f"  call i32 @__emu_shfl(i32 {WARP_SYNC}, i32 %m, i32 0, i32 0, i32 31)\n"
+                 f"  ret void\n}}\n")
+    return head + shuffles + _loop_ir() + _fiber_ir()
+
+
+def _loop_ir():
+    """Loop mode: every thread of every block in turn, one call each (no barriers)."""
+    return ("""
+define i32 @__emu_run_loop(ptr %L) {
+entry:
+  store ptr %L, ptr @__emu_L
+  store i32 0, ptr @__emu_fiber
+""" + "".join(_slot(n) for n in ("grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z",
+                                   "params"))
+            + _set_dims("ntid", "%block_x", "%block_y", "%block_z")
+            + _set_dims("nctaid", "%grid_x", "%grid_y", "%grid_z") + """
+  %params.ptr = inttoptr i64 %params to ptr
+  %tramp = load ptr, ptr @__emu_tramp
+  %gxy = mul i64 %grid_x, %grid_y
+  %nblocks = mul i64 %gxy, %grid_z
+  %bxy = mul i64 %block_x, %block_y
+  %nthreads = mul i64 %bxy, %block_z
+  %j = call i32 @_setjmp(ptr @__emu_jb)
+  %trapped = icmp ne i32 %j, 0
+  br i1 %trapped, label %fail, label %blocks
+blocks:
+  %b = phi i64 [0, %entry], [%b.next, %threads.done]
+  %b.more = icmp ult i64 %b, %nblocks
+  br i1 %b.more, label %block, label %done
+block:
+  store i64 %b, ptr @__emu_blk
+""" + _decompose("cb", "%b", "%grid_x", "%grid_y")
+            + _set_dims("ctaid", "%cb.x", "%cb.y", "%cb.z") + """
+  br label %sh.entry
+sh.entry:
+""" + _poison_shared() + """
+  br label %threads
+threads:
+  %t = phi i64 [0, %sh.done], [%t.next, %thread]
+  %t.more = icmp ult i64 %t, %nthreads
+  br i1 %t.more, label %thread, label %threads.done
+thread:
+  store i64 %t, ptr @__emu_cur
+""" + _decompose("ct", "%t", "%block_x", "%block_y")
+            + _set_dims("tid", "%ct.x", "%ct.y", "%ct.z") + """
+  call void %tramp(ptr %params.ptr)
+  %t.next = add i64 %t, 1
+  br label %threads
+threads.done:
+  %b.next = add i64 %b, 1
+  br label %blocks
+done:
+  ret i32 0
+fail:
+  ret i32 1
+}
+""")
+
+
+def _fiber_ir():
+    """Fiber mode: start a block's fibers, and run every runnable fiber until it waits."""
+    return ("""
+define void @__emu_fiber_entry() {
+entry:
+  %tramp = load ptr, ptr @__emu_tramp
+  %L = load ptr, ptr @__emu_L
+""" + _ptr_slot("params") + _ptr_slot("state") + f"""
+  call void %tramp(ptr %params.ptr)
+  %cur = load i64, ptr @__emu_cur
+  %sp = getelementptr i32, ptr %state.ptr, i64 %cur
+  store i32 {STATE_EXITED}, ptr %sp
+  ret void
+}}
+
+define i32 @__emu_block_start(ptr %L) {{
+entry:
+  store ptr %L, ptr @__emu_L
+  store i32 1, ptr @__emu_fiber
+""" + "".join(_slot(n) for n in ("grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z",
+                                   "block", "nthreads", "context_size", "stack_size",
+                                   "stack_stride"))
+            + _ptr_slot("contexts") + _ptr_slot("stacks") + _ptr_slot("state")
+            + _ptr_slot("scheduler")
+            + _set_dims("ntid", "%block_x", "%block_y", "%block_z")
+            + _set_dims("nctaid", "%grid_x", "%grid_y", "%grid_z")
+            + "  store i64 %block, ptr @__emu_blk\n"
+            + _decompose("cb", "%block", "%grid_x", "%grid_y")
+            + _set_dims("ctaid", "%cb.x", "%cb.y", "%cb.z") + """
+  br label %sh.entry
+sh.entry:
+""" + _poison_shared() + f"""
+  br label %head
+head:
+  %t = phi i64 [0, %sh.done], [%t.next, %body]
+  %more = icmp ult i64 %t, %nthreads
+  br i1 %more, label %body, label %done
+body:
+  %off = mul i64 %t, %context_size
+  %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
+  call i32 @getcontext(ptr %uc)
+  %link = getelementptr i8, ptr %uc, i64 8
+  store ptr %scheduler.ptr, ptr %link
+  %soff = mul i64 %t, %stack_stride
+  %stack = getelementptr i8, ptr %stacks.ptr, i64 %soff
+  %ss_sp = getelementptr i8, ptr %uc, i64 16
+  store ptr %stack, ptr %ss_sp
+  %ss_flags = getelementptr i8, ptr %uc, i64 24
+  store i32 0, ptr %ss_flags
+  %ss_size = getelementptr i8, ptr %uc, i64 32
+  store i64 %stack_size, ptr %ss_size
+  call void (ptr, ptr, i32, ...) @makecontext(ptr %uc, ptr @__emu_fiber_entry, i32 0)
+  %sp = getelementptr i32, ptr %state.ptr, i64 %t
+  store i32 {STATE_RUNNABLE}, ptr %sp
+  %t.next = add i64 %t, 1
+  br label %head
+done:
+  ret i32 0
+}}
+
+define i32 @__emu_round(ptr %L) {{
+entry:
+  store ptr %L, ptr @__emu_L
+  store i32 1, ptr @__emu_fiber
+""" + "".join(_slot(n) for n in ("block_x", "block_y", "nthreads", "context_size"))
+            + _ptr_slot("contexts") + _ptr_slot("state") + _ptr_slot("scheduler") + f"""
+  br label %head
+head:
+  %t = phi i64 [0, %entry], [%t.next, %next]
+  %more = icmp ult i64 %t, %nthreads
+  br i1 %more, label %check, label %done
+check:
+  %sp = getelementptr i32, ptr %state.ptr, i64 %t
+  %s = load i32, ptr %sp
+  %runnable = icmp eq i32 %s, {STATE_RUNNABLE}
+  br i1 %runnable, label %run, label %next
+run:
+  store i64 %t, ptr @__emu_cur
+""" + _decompose("ct", "%t", "%block_x", "%block_y")
+            + _set_dims("tid", "%ct.x", "%ct.y", "%ct.z") + """
+  %off = mul i64 %t, %context_size
+  %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
+  call i32 @swapcontext(ptr %scheduler.ptr, ptr %uc)
+  br label %next
+next:
+  %t.next = add i64 %t, 1
+  br label %head
+done:
+  ret i32 0
+}
+""")
