@@ -7,9 +7,11 @@ calls. Round-to-nearest operations are bit-exact with the GPU (IEEE); `.ftz` var
 subnormal inputs and results to signed zero as the GPU does; `.approx` operations use the host's
 correctly rounded function (the GPU's approximations differ in the last bits: compare with a
 tolerance). Float-to-integer conversions saturate and map NaN to 0, as PTX `cvt` does. Directed
-rounding (`.rm`, `.rp`, `.rz` arithmetic) has no host equivalent here: a kernel using one is
-refused by name (`unsupported`), never run with the wrong rounding.
+rounding (`.rm`, `.rp`, `.rz`: libdevice's expf uses `fma.rm`) switches the host's rounding mode
+around one constrained operation (`fesetround`), so it is exact too. An intrinsic outside this
+set is refused by name by the emulator, never run differently.
 """
+import platform
 
 _FT = {"f": "float", "d": "double", "f32": "float", "f64": "double"}
 _FLT_MIN = "0x3810000000000000"  # 2^-126 (the smallest normal float), as LLVM's hex double
@@ -156,6 +158,70 @@ def _conversions():
     return out
 
 
+# fesetround's modes by host architecture (nearest, down, up, toward zero)
+_FE = {"x86_64": (0, 0x400, 0x800, 0xC00), "amd64": (0, 0x400, 0x800, 0xC00),
+       "aarch64": (0, 0x800000, 0x400000, 0xC00000), "arm64": (0, 0x800000, 0x400000, 0xC00000)}
+_CONSTRAINED = 'metadata !"round.dynamic", metadata !"fpexcept.ignore"'
+
+
+def _directed_fn(name, ret, args, op_line, mode, ftz):
+    """@__emu_nvvm_<name>: `op_line` (a constrained operation giving %r from %a, %b, %c) run
+    under rounding `mode` (an index into _FE's tuple)."""
+    fe = _FE.get(platform.machine().lower())
+    if fe is None:
+        return None
+    flush = [ftz and t == "float" for t in args]
+    params = ", ".join(f"{t} %{n}{'0' if f else ''}" for t, n, f in zip(args, "abc", flush))
+    lines = [f"  %{n} = call float @__emu_ftz(float %{n}0) strictfp"
+             for n, f in zip("abc", flush) if f]
+    lines += [f"  call i32 @fesetround(i32 {fe[mode]}) strictfp", "  " + op_line,
+              f"  call i32 @fesetround(i32 {fe[0]}) strictfp"]
+    out = "%r"
+    if ftz and ret == "float":
+        lines.append("  %rf = call float @__emu_ftz(float %r) strictfp")
+        out = "%rf"
+    return (f"define {ret} @__emu_nvvm_{name}({params}) noinline strictfp {{\n" +
+            "\n".join(lines) + f"\n  ret {ret} {out}\n}}\n")
+
+
+def _directed():
+    out = {}
+    for mode_index, mode in ((1, "rm"), (2, "rp"), (3, "rz")):
+        for suffix, t in (("f", "float"), ("d", "double")):
+            sz = "f32" if t == "float" else "f64"
+            for var, ftz in [(suffix, False)] + ([("ftz.f", True)] if t == "float" else []):
+                ops = {
+                    "add": ([t, t], f"fadd.{sz}({t} %a, {t} %b"),
+                    "mul": ([t, t], f"fmul.{sz}({t} %a, {t} %b"),
+                    "div": ([t, t], f"fdiv.{sz}({t} %a, {t} %b"),
+                    "fma": ([t, t, t], f"fma.{sz}({t} %a, {t} %b, {t} %c"),
+                    "sqrt": ([t], f"sqrt.{sz}({t} %a"),
+                }
+                for op, (args, call) in ops.items():
+                    name = f"{op}.{mode}.{var}"
+                    line = (f"%r = call {t} @llvm.experimental.constrained.{call}, "
+                            f"{_CONSTRAINED}) strictfp")
+                    out[name] = _directed_fn(name, t, args, line, mode_index, ftz)
+                name = f"rcp.{mode}.{var}"
+                line = (f"%r = call {t} @llvm.experimental.constrained.fdiv.{sz}({t} 1.0, "
+                        f"{t} %a, {_CONSTRAINED}) strictfp")
+                out[name] = _directed_fn(name, t, [t], line, mode_index, ftz)
+            for src, (it, signed) in _INT.items():
+                conv = "sitofp" if signed else "uitofp"
+                name = f"{src}2{suffix}.{mode}"
+                if name in ("i2d." + mode, "ui2d." + mode):
+                    continue  # exact: defined with the round-to-nearest ones
+                line = (f"%r = call {t} @llvm.experimental.constrained.{conv}.{sz}.{it}({it} %a, "
+                        f"{_CONSTRAINED}) strictfp")
+                out[name] = _directed_fn(name, t, [it], line, mode_index, False)
+        for var, ftz in (("", False), (".ftz", True)):
+            name = f"d2f.{mode}{var}"
+            line = ("%r = call float @llvm.experimental.constrained.fptrunc.f32.f64(double %a, "
+                    f"{_CONSTRAINED}) strictfp")
+            out[name] = _directed_fn(name, "float", ["double"], line, mode_index, ftz)
+    return {k: v for k, v in out.items() if v is not None}
+
+
 _DEFINITIONS = None
 
 
@@ -163,10 +229,10 @@ def definitions():
     """name (after `llvm.nvvm.`) -> IR text defining @__emu_nvvm_<name>."""
     global _DEFINITIONS
     if _DEFINITIONS is None:
-        _DEFINITIONS = {**_float_families(), **_conversions()}
+        _DEFINITIONS = {**_directed(), **_float_families(), **_conversions()}
     return _DEFINITIONS
 
 
 def helpers():
-    """IR the definitions share (the flush-to-zero helper)."""
-    return _ftz_helper()
+    """IR the definitions share (the flush-to-zero helper, fesetround)."""
+    return _ftz_helper() + "declare i32 @fesetround(i32)\n"

@@ -72,6 +72,39 @@ def require():
     return path
 
 
+def toolkit_root(path=None):
+    """The CUDA toolkit folder ptxas belongs to (following a wrapper script that execs the
+    toolkit's own ptxas), or None."""
+    path = path or find()
+    if path is None:
+        return None
+    real = os.path.realpath(path)
+    try:
+        with open(real, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    if head.startswith(b"#!"):
+        m = re.search(rb'exec\s+"?([^"\s]+ptxas)', head)
+        if m:
+            real = os.path.realpath(m.group(1).decode())
+    return os.path.dirname(os.path.dirname(real))
+
+
+def find_libdevice():
+    """Path to libdevice.10.bc (the toolkit's, $CUDA_HOME's or the nvcc wheel's), or None."""
+    roots = [toolkit_root(), os.environ.get("CUDA_HOME"), "/usr/local/cuda"]
+    wheel = _wheel_ptxas()
+    if wheel:
+        roots.append(os.path.dirname(os.path.dirname(wheel)))
+    for root in roots:
+        if root:
+            path = os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")
+            if os.path.isfile(path):
+                return path
+    return None
+
+
 @functools.lru_cache(maxsize=None)
 def version(path=None):
     """(major, minor) of ptxas' release (13, 0)."""
