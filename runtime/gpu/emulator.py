@@ -498,10 +498,58 @@ def _shuffle_source(mode, lane, b, c):
     return (j if ok else lane), ok
 
 
+def _resolve_shuffles_fast(state, records, n):
+    """Complete every warp-shuffle group whose lanes all wait at it (same mask, same kind,
+    every source lane in the mask), vectorized over the block. True when any completed; the
+    cases it leaves alone go to `_resolve`'s slow path (which names what is wrong)."""
+    S = emu_runtime
+    waiting = state == S.STATE_SHUFFLE
+    if not waiting.any():
+        return False
+    nw = (n + 31) // 32
+    pad = nw * 32 - n
+    wait = np.concatenate([waiting, np.zeros(pad, bool)]).reshape(nw, 32)
+    rec = np.concatenate([records, np.zeros((pad, 8), np.int32)]).reshape(nw, 32, 8)
+    mask = rec[:, :, S.REC_MASK].astype(np.int64) & 0xFFFFFFFF
+    mode = rec[:, :, S.REC_MODE]
+    bit = np.int64(1) << np.arange(32, dtype=np.int64)
+    wait_bits = (wait * bit).sum(axis=1)                                   # (nw,)
+    exists_bits = np.array([(1 << min(32, max(0, n - 32 * w))) - 1 for w in range(nw)],
+                           np.int64)
+    same = (mask[:, :, None] == mask[:, None, :]) & (mode[:, :, None] == mode[:, None, :]) & \
+        wait[:, None, :]
+    agree_bits = (same * bit).sum(axis=2)                                  # (nw, 32)
+    complete = wait & ((mask & ~agree_bits) == 0) & ((mask & ~exists_bits[:, None]) == 0) & \
+        ((mask & ~wait_bits[:, None]) == 0)
+    if not complete.any():
+        return False
+    lane = np.arange(32, dtype=np.int64)[None, :]
+    b = rec[:, :, S.REC_B].astype(np.int64)
+    c = rec[:, :, S.REC_C].astype(np.int64)
+    cval, seg = c & 0x1F, (c >> 8) & 0x1F
+    max_lane = (lane & seg) | (cval & ~seg & 0x1F)
+    min_lane = lane & seg
+    j = np.select([mode == S.SHFL_UP, mode == S.SHFL_DOWN, mode == S.SHFL_BFLY],
+                  [lane - b, lane + b, lane ^ b], min_lane | (b & ~seg & 0x1F))
+    ok = np.where(mode == S.SHFL_UP, j >= max_lane, j <= max_lane)
+    src = np.where(ok, j, lane)
+    src_in_mask = (mask >> np.clip(src, 0, 31)) & 1
+    if (complete & (mode != S.WARP_SYNC) & (src_in_mask == 0)).any():
+        return False  # the slow path raises, naming the lane
+    values = rec[:, :, S.REC_VALUE]
+    result = np.take_along_axis(values, np.clip(src, 0, 31), axis=1)
+    flat = complete.reshape(-1)[:n]
+    records[flat, S.REC_RESULT] = result.reshape(-1)[:n][flat]
+    state[flat] = S.STATE_RUNNABLE
+    return True
+
+
 def _resolve(kernel, state, records, n, block_index, block):
     """Let waiting fibers go on: complete shuffle groups first, then a barrier every thread
     reached. Raises InvalidArgumentError when nobody can go on."""
     S = emu_runtime
+    if _resolve_shuffles_fast(state, records, n):
+        return
     progressed = False
     waiting = np.nonzero(state == S.STATE_SHUFFLE)[0]
     stuck = []
