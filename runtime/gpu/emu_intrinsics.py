@@ -222,6 +222,111 @@ def _directed():
     return {k: v for k, v in out.items() if v is not None}
 
 
+def _subtractions():
+    """sub.<mode>[.ftz].f / .d (libdevice writes them as inline PTX): a - b, rounded."""
+    out = {}
+    for suffix, t in (("f", "float"), ("d", "double")):
+        sz = "f32" if t == "float" else "f64"
+        for var, ftz in [(suffix, False)] + ([("ftz.f", True)] if t == "float" else []):
+            out[f"sub.rn.{var}"] = _fn(f"sub.rn.{var}", t, [t, t], [f"%r = fsub {t} %a, %b"],
+                                       ftz)
+            for mode_index, mode in ((1, "rm"), (2, "rp"), (3, "rz")):
+                name = f"sub.{mode}.{var}"
+                line = (f"%r = call {t} @llvm.experimental.constrained.fsub.{sz}({t} %a, {t} %b, "
+                        f"{_CONSTRAINED}) strictfp")
+                fn = _directed_fn(name, t, [t, t], line, mode_index, ftz)
+                if fn is not None:
+                    out[name] = fn
+    return out
+
+
+def normalize_asm(text):
+    """Inline-assembly text with LLVM's escapes and runs of white space made single spaces."""
+    import re
+    return re.sub(r"(\\0A|\\09|\s)+", " ", text).strip()
+
+
+def _asm_table():
+    """Inline PTX (as libdevice writes it) -> (emulator function, its IR definition)."""
+    table = {}
+    for mode in ("rn", "rz", "rm", "rp"):
+        for ftz in ("", ".ftz"):
+            var = "ftz.f" if ftz else "f"
+            table[f"sub.{mode}{ftz}.f32 $0, $1, $2;"] = (f"__emu_nvvm_sub.{mode}.{var}", None)
+        table[f"sub.{mode}.f64 $0, $1, $2;"] = (f"__emu_nvvm_sub.{mode}.d", None)
+    table["rcp.approx.ftz.f32 $0,$1;"] = ("__emu_nvvm_rcp.approx.ftz.f", None)
+    table["rsqrt.approx.ftz.f64 $0, $1;"] = ("__emu_nvvm_rsqrt.approx.d", None)
+    table["bfind.shiftamt.u32 $0, $1;"] = ("__emu_asm_bfind_shiftamt", (
+        "define i32 @__emu_asm_bfind_shiftamt(i32 %a) {\n"
+        "  %z = icmp eq i32 %a, 0\n  %c = call i32 @llvm.ctlz.i32(i32 %a, i1 false)\n"
+        "  %r = select i1 %z, i32 -1, i32 %c\n  ret i32 %r\n}\n"))
+    table["{ mad.lo.cc.u32 $0, $2, $3, $4; madc.hi.u32 $1, $2, $3, 0; }"] = (
+        "__emu_asm_mad_wide_u32", (
+            "define {i32, i32} @__emu_asm_mad_wide_u32(i32 %a, i32 %b, i32 %c) {\n"
+            "  %x = zext i32 %a to i64\n  %y = zext i32 %b to i64\n  %z = zext i32 %c to i64\n"
+            "  %p = mul i64 %x, %y\n  %s = add i64 %p, %z\n  %lo = trunc i64 %s to i32\n"
+            "  %h = lshr i64 %s, 32\n  %hi = trunc i64 %h to i32\n"
+            "  %r0 = insertvalue {i32, i32} undef, i32 %lo, 0\n"
+            "  %r = insertvalue {i32, i32} %r0, i32 %hi, 1\n  ret {i32, i32} %r\n}\n"))
+
+    def wide(name, params, expr):
+        args = ", ".join(f"i64 %{p}" for p in params)
+        return (f"define {{i64, i64}} @{name}({args}) {{\n" + expr +
+                "  %lo = trunc i128 %s to i64\n  %h = lshr i128 %s, 64\n"
+                "  %hi = trunc i128 %h to i64\n"
+                "  %r0 = insertvalue {i64, i64} undef, i64 %lo, 0\n"
+                "  %r = insertvalue {i64, i64} %r0, i64 %hi, 1\n  ret {i64, i64} %r\n}\n")
+
+    def pair(lo, hi, out):
+        return (f"  %{out}l = zext i64 %{lo} to i128\n  %{out}h0 = zext i64 %{hi} to i128\n"
+                f"  %{out}h = shl i128 %{out}h0, 64\n  %{out} = or i128 %{out}h, %{out}l\n")
+
+    ext = "  %x = zext i64 %a to i128\n  %y = zext i64 %b to i128\n  %p = mul i128 %x, %y\n"
+    mad = ("{ .reg .u32 r0, r1, r2, r3, alo, ahi, blo, bhi, clo, chi; mov.b64 {alo,ahi}, $2; "
+           "mov.b64 {blo,bhi}, $3; mov.b64 {clo,chi}, $4; mad.lo.cc.u32 r0, alo, blo, clo; "
+           "madc.hi.cc.u32 r1, alo, blo, chi; madc.hi.u32 r2, alo, bhi, 0; mad.lo.cc.u32 r1, "
+           "alo, bhi, r1; madc.hi.cc.u32 r2, ahi, blo, r2; madc.hi.u32 r3, ahi, bhi, 0; "
+           "mad.lo.cc.u32 r1, ahi, blo, r1; madc.lo.cc.u32 r2, ahi, bhi, r2; addc.u32 r3, r3, "
+           "0; mov.b64 $0, {r0,r1}; mov.b64 $1, {r2,r3}; }")
+    table[mad] = ("__emu_asm_mad_wide_u64", wide(
+        "__emu_asm_mad_wide_u64", "abc",
+        ext + "  %z = zext i64 %c to i128\n  %s = add i128 %p, %z\n"))
+    mul = ("{ .reg .u32 r0, r1, r2, r3, alo, ahi, blo, bhi; mov.b64 {alo,ahi}, $2; mov.b64 "
+           "{blo,bhi}, $3; mul.lo.u32 r0, alo, blo; mul.hi.u32 r1, alo, blo; mad.lo.cc.u32 r1, "
+           "alo, bhi, r1; madc.hi.u32 r2, alo, bhi, 0; mad.lo.cc.u32 r1, ahi, blo, r1; "
+           "madc.hi.cc.u32 r2, ahi, blo, r2; madc.hi.u32 r3, ahi, bhi, 0; mad.lo.cc.u32 r2, "
+           "ahi, bhi, r2; addc.u32 r3, r3, 0; mov.b64 $0, {r0,r1}; mov.b64 $1, {r2,r3}; }")
+    table[mul] = ("__emu_asm_mul_wide_u64", wide("__emu_asm_mul_wide_u64", "ab",
+                                                 ext + "  %s = add i128 %p, 0\n"))
+    for op, inst in (("add", "add"), ("sub", "sub")):
+        text = ("{ .reg .u32 r0, r1, r2, r3, a0, a1, a2, a3, b0, b1, b2, b3; mov.b64 {a0,a1}, "
+                "$2; mov.b64 {a2,a3}, $3; mov.b64 {b0,b1}, $4; mov.b64 {b2,b3}, $5; "
+                f"{op}.cc.u32 r0, a0, b0; {op}c.cc.u32 r1, a1, b1; {op}c.cc.u32 r2, a2, b2; "
+                f"{op}c.u32 r3, a3, b3; mov.b64 $0, {{r0,r1}}; mov.b64 $1, {{r2,r3}}; }}")
+        name = f"__emu_asm_{op}_u128"
+        table[text] = (name, wide(name, ("al", "ah", "bl", "bh"),
+                                  pair("al", "ah", "A") + pair("bl", "bh", "B") +
+                                  f"  %s = {inst} i128 %A, %B\n"))
+    table["{ .reg .pred __$$temp3; setp.equ.f64 __$$temp3, $1, $2; selp.f64 $0, $3, $4, "
+          "__$$temp3;}"] = ("__emu_asm_selp_equ_f64", (
+              "define double @__emu_asm_selp_equ_f64(double %a, double %b, double %c, "
+              "double %d) {\n  %e = fcmp ueq double %a, %b\n"
+              "  %r = select i1 %e, double %c, double %d\n  ret double %r\n}\n"))
+    return table
+
+
+_ASM = None
+
+
+def asm_table():
+    """normalized inline PTX text -> (host function name, IR defining it or None when it is one
+    of `definitions()`)."""
+    global _ASM
+    if _ASM is None:
+        _ASM = _asm_table()
+    return _ASM
+
+
 _DEFINITIONS = None
 
 
@@ -229,7 +334,7 @@ def definitions():
     """name (after `llvm.nvvm.`) -> IR text defining @__emu_nvvm_<name>."""
     global _DEFINITIONS
     if _DEFINITIONS is None:
-        _DEFINITIONS = {**_directed(), **_float_families(), **_conversions()}
+        _DEFINITIONS = {**_directed(), **_float_families(), **_conversions(), **_subtractions()}
     return _DEFINITIONS
 
 

@@ -177,6 +177,7 @@ def prepare(llvm_ir):
     text = re.sub(r'@([-\w.$]+)(?=\()', rename, text)
     if site[0]:
         used.update(("__emu_barrier", "__emu_barrier_id"))
+    text, asm_defs = _replace_inline_asm(text, used)
     text = re.sub(r'\bptx_(?:kernel|device)\s+', "", text)
     text = re.sub(r'"target-(?:cpu|features)"="[^"]*"', "", text)
     # shared memory: visible to the launcher (external linkage); dynamic shared gets a size
@@ -191,4 +192,33 @@ def prepare(llvm_ir):
     # metadata points at its functions (!nvvm.annotations = !{!{ptr @k, ...}})
     text = re.sub(r'^!nvvm\.[\w.]+ = [^\n]*$', "", text, flags=re.M)
     sync = _synchronising(text, kernels)
-    return text, kernels, sync, sorted(used)
+    return text + "".join(asm_defs), kernels, sync, sorted(used)
+
+
+_ASM_CALL = re.compile(r'asm (?:sideeffect )?(?:alignstack )?(?:inteldialect )?'
+                       r'"((?:[^"\\]|\\.)*)", "([^"]*)"(?=\()')
+
+
+def _replace_inline_asm(text, used):
+    """Inline PTX the emulator knows (libdevice's few snippets) becomes calls of host functions;
+    any other inline assembly is refused (the host backend would abort on PTX registers)."""
+    table = emu_intrinsics.asm_table()
+    defs = {}
+    unknown = []
+
+    def sub(m):
+        key = emu_intrinsics.normalize_asm(m.group(1))
+        hit = table.get(key)
+        if hit is None:
+            unknown.append(key)
+            return m.group(0)
+        name, definition = hit
+        if definition is not None:
+            defs[name] = definition
+        used.add(name)
+        return "@" + name
+    text = _ASM_CALL.sub(sub, text)
+    if unknown:
+        raise Unsupported("the kernel module holds inline PTX assembly the emulator does not "
+                          "run: " + "; ".join(repr(u[:80]) for u in sorted(set(unknown))))
+    return text, list(defs.values())
