@@ -34,12 +34,15 @@ LAUNCH_FIELDS = (
     "block",         # linear index of the block being run (fiber mode)
     "poison",        # the byte shared memory is filled with
     "stack_stride",
+    "jmpbufs",       # a jmp_buf (JMPBUF_BYTES) per thread: where a waiting fiber resumes
 )
+JMPBUF_BYTES = 512
 SLOT = {name: i for i, name in enumerate(LAUNCH_FIELDS)}
 
 STATE_RUNNABLE, STATE_EXITED, STATE_BARRIER, STATE_SHUFFLE, STATE_TRAPPED = range(5)
 # A waiting fiber's record: barrier (site, id); shuffle (mode, mask, value, b, c, result).
 REC_MODE, REC_MASK, REC_VALUE, REC_B, REC_C, REC_RESULT = range(6)
+REC_STARTED = 7  # (set once a fiber has been entered)
 REC_SITE, REC_BARRIER_ID = 0, 1
 SHFL_UP, SHFL_DOWN, SHFL_BFLY, SHFL_IDX, WARP_SYNC = range(5)
 
@@ -124,6 +127,9 @@ declare void @longjmp(ptr, i32) noreturn
 declare i32 @getcontext(ptr) returns_twice
 declare void @makecontext(ptr, ptr, i32, ...)
 declare i32 @swapcontext(ptr, ptr) returns_twice
+declare i32 @setcontext(ptr)
+declare void @_longjmp(ptr, i32) noreturn
+@__emu_sched_jb = internal global [128 x i64] zeroinitializer, align 16
 declare ptr @memset(ptr, i32, i64)
 
 define i32 @__emu_sreg_laneid() alwaysinline {
@@ -168,14 +174,11 @@ entry:
   %is_fiber = icmp ne i32 %fiber, 0
   br i1 %is_fiber, label %in_fiber, label %in_loop
 in_fiber:
-""" + _ptr_slot("state") + _ptr_slot("contexts") + _slot("context_size") + \
-        _ptr_slot("scheduler") + f"""
+""" + _ptr_slot("state") + f"""
   %sp = getelementptr i32, ptr %state.ptr, i64 %cur
   store i32 {STATE_TRAPPED}, ptr %sp
-  %off = mul i64 %cur, %context_size
-  %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
-  call i32 @swapcontext(ptr %uc, ptr %scheduler.ptr)
-  br label %in_fiber
+  call void @_longjmp(ptr @__emu_sched_jb, i32 1)
+  unreachable
 in_loop:
   call void @longjmp(ptr @__emu_jb, i32 1)
   unreachable
@@ -204,17 +207,23 @@ ok:
   ret ptr %rec
 }
 
+; Yield to the scheduler (a _setjmp/_longjmp pair: no system call, unlike swapcontext).
 define void @__emu_switch(i32 %new_state) noinline {
 entry:
   %L = load ptr, ptr @__emu_L
   %cur = load i64, ptr @__emu_cur
-""" + _ptr_slot("state") + _ptr_slot("contexts") + _slot("context_size") + \
-        _ptr_slot("scheduler") + f"""
+""" + _ptr_slot("state") + _ptr_slot("jmpbufs") + f"""
   %sp = getelementptr i32, ptr %state.ptr, i64 %cur
   store i32 %new_state, ptr %sp
-  %off = mul i64 %cur, %context_size
-  %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
-  call i32 @swapcontext(ptr %uc, ptr %scheduler.ptr)
+  %off = mul i64 %cur, {JMPBUF_BYTES}
+  %jb = getelementptr i8, ptr %jmpbufs.ptr, i64 %off
+  %r = call i32 @_setjmp(ptr %jb)
+  %leaving = icmp eq i32 %r, 0
+  br i1 %leaving, label %leave, label %back
+leave:
+  call void @_longjmp(ptr @__emu_sched_jb, i32 1)
+  unreachable
+back:
   ret void
 }}
 
@@ -344,7 +353,8 @@ entry:
   %cur = load i64, ptr @__emu_cur
   %sp = getelementptr i32, ptr %state.ptr, i64 %cur
   store i32 {STATE_EXITED}, ptr %sp
-  ret void
+  call void @_longjmp(ptr @__emu_sched_jb, i32 1)
+  unreachable
 }}
 
 define i32 @__emu_block_start(ptr %L) {{
@@ -355,7 +365,7 @@ entry:
                                    "block", "nthreads", "context_size", "stack_size",
                                    "stack_stride"))
             + _ptr_slot("contexts") + _ptr_slot("stacks") + _ptr_slot("state")
-            + _ptr_slot("scheduler")
+            + _ptr_slot("scheduler") + _ptr_slot("records")
             + _set_dims("ntid", "%block_x", "%block_y", "%block_z")
             + _set_dims("nctaid", "%grid_x", "%grid_y", "%grid_z")
             + "  store i64 %block, ptr @__emu_blk\n"
@@ -386,6 +396,10 @@ body:
   call void (ptr, ptr, i32, ...) @makecontext(ptr %uc, ptr @__emu_fiber_entry, i32 0)
   %sp = getelementptr i32, ptr %state.ptr, i64 %t
   store i32 {STATE_RUNNABLE}, ptr %sp
+  %roff = mul i64 %t, 8
+  %roff7 = add i64 %roff, {REC_STARTED}
+  %startp = getelementptr i32, ptr %records.ptr, i64 %roff7
+  store i32 0, ptr %startp
   %t.next = add i64 %t, 1
   br label %head
 done:
@@ -397,7 +411,8 @@ entry:
   store ptr %L, ptr @__emu_L
   store i32 1, ptr @__emu_fiber
 """ + "".join(_slot(n) for n in ("block_x", "block_y", "nthreads", "context_size"))
-            + _ptr_slot("contexts") + _ptr_slot("state") + _ptr_slot("scheduler") + f"""
+            + _ptr_slot("contexts") + _ptr_slot("state") + _ptr_slot("records")
+            + _ptr_slot("jmpbufs") + f"""
   br label %head
 head:
   %t = phi i64 [0, %entry], [%t.next, %next]
@@ -411,15 +426,32 @@ check:
 run:
   store i64 %t, ptr @__emu_cur
 """ + _decompose("ct", "%t", "%block_x", "%block_y")
-            + _set_dims("tid", "%ct.x", "%ct.y", "%ct.z") + """
+            + _set_dims("tid", "%ct.x", "%ct.y", "%ct.z") + f"""
+  %j = call i32 @_setjmp(ptr @__emu_sched_jb)
+  %fresh = icmp eq i32 %j, 0
+  br i1 %fresh, label %enter, label %next
+enter:
+  %roff = mul i64 %t, 8
+  %roff7 = add i64 %roff, {REC_STARTED}
+  %startp = getelementptr i32, ptr %records.ptr, i64 %roff7
+  %started = load i32, ptr %startp
+  store i32 1, ptr %startp
+  %again = icmp ne i32 %started, 0
+  br i1 %again, label %resume, label %start
+resume:
+  %joff = mul i64 %t, {JMPBUF_BYTES}
+  %jb = getelementptr i8, ptr %jmpbufs.ptr, i64 %joff
+  call void @_longjmp(ptr %jb, i32 1)
+  unreachable
+start:
   %off = mul i64 %t, %context_size
   %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
-  call i32 @swapcontext(ptr %scheduler.ptr, ptr %uc)
-  br label %next
+  call i32 @setcontext(ptr %uc)
+  unreachable
 next:
   %t.next = add i64 %t, 1
   br label %head
 done:
   ret i32 0
-}
+}}
 """)

@@ -428,6 +428,7 @@ class _Fibers:
         for t in range(nthreads):  # a guard page below each stack: overflow faults, not corrupts
             libc.mprotect(ctypes.c_void_p(self.base_aligned + t * self.stride),
                           ctypes.c_size_t(_PAGE), 0)
+        self.jmpbufs = np.zeros(nthreads * emu_runtime.JMPBUF_BYTES // 8, np.int64)
         self.state = np.zeros(nthreads, np.int32)
         self.records = np.zeros((nthreads, 8), np.int32)
 
@@ -440,6 +441,7 @@ class _Fibers:
         L[SLOT["state"]] = self.state.ctypes.data
         L[SLOT["records"]] = self.records.ctypes.data
         L[SLOT["scheduler"]] = self.scheduler.ctypes.data
+        L[SLOT["jmpbufs"]] = self.jmpbufs.ctypes.data
 
 
 _STATE_NAMES = {emu_runtime.STATE_RUNNABLE: "running", emu_runtime.STATE_EXITED: "returned",
