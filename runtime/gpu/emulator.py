@@ -510,21 +510,31 @@ def _resolve_shuffles_fast(state, records, n):
         return False
     nw = (n + 31) // 32
     pad = nw * 32 - n
-    wait = np.concatenate([waiting, np.zeros(pad, bool)]).reshape(nw, 32)
-    rec = np.concatenate([records, np.zeros((pad, 8), np.int32)]).reshape(nw, 32, 8)
+    if pad:
+        wait = np.concatenate([waiting, np.zeros(pad, bool)]).reshape(nw, 32)
+        rec = np.concatenate([records, np.zeros((pad, 8), np.int32)]).reshape(nw, 32, 8)
+    else:
+        wait, rec = waiting.reshape(nw, 32), records.reshape(nw, 32, 8)
     mask = rec[:, :, S.REC_MASK].astype(np.int64) & 0xFFFFFFFF
     mode = rec[:, :, S.REC_MODE]
-    bit = np.int64(1) << np.arange(32, dtype=np.int64)
-    wait_bits = (wait * bit).sum(axis=1)                                   # (nw,)
-    exists_bits = np.array([(1 << min(32, max(0, n - 32 * w))) - 1 for w in range(nw)],
-                           np.int64)
-    same = (mask[:, :, None] == mask[:, None, :]) & (mode[:, :, None] == mode[:, None, :]) & \
-        wait[:, None, :]
-    agree_bits = (same * bit).sum(axis=2)                                  # (nw, 32)
-    complete = wait & ((mask & ~agree_bits) == 0) & ((mask & ~exists_bits[:, None]) == 0) & \
-        ((mask & ~wait_bits[:, None]) == 0)
-    if not complete.any():
-        return False
+    exists = np.arange(nw * 32).reshape(nw, 32) < n
+    exists_bits = np.where(np.arange(nw) < n // 32, 0xFFFFFFFF,
+                           (1 << (n % 32)) - 1).astype(np.int64)
+    # the common case: whole warps, every lane waiting with the warp's full mask, one kind
+    whole = (wait | ~exists).all(axis=1) & ((mask == exists_bits[:, None]) | ~exists).all(
+        axis=1) & ((mode == mode[:, :1]) | ~exists).all(axis=1) & wait[:, 0]
+    if whole.any():
+        complete = wait & whole[:, None]
+    else:
+        bit = np.int64(1) << np.arange(32, dtype=np.int64)
+        wait_bits = (wait * bit).sum(axis=1)                               # (nw,)
+        same = (mask[:, :, None] == mask[:, None, :]) & \
+            (mode[:, :, None] == mode[:, None, :]) & wait[:, None, :]
+        agree_bits = (same * bit).sum(axis=2)                              # (nw, 32)
+        complete = wait & ((mask & ~agree_bits) == 0) & \
+            ((mask & ~exists_bits[:, None]) == 0) & ((mask & ~wait_bits[:, None]) == 0)
+        if not complete.any():
+            return False
     lane = np.arange(32, dtype=np.int64)[None, :]
     b = rec[:, :, S.REC_B].astype(np.int64)
     c = rec[:, :, S.REC_C].astype(np.int64)
