@@ -47,6 +47,11 @@ REC_SITE, REC_BARRIER_ID = 0, 1
 SHFL_UP, SHFL_DOWN, SHFL_BFLY, SHFL_IDX, WARP_SYNC = range(5)
 
 ERR_TRAP, ERR_BARRIER_IN_LOOP, ERR_SHUFFLE_IN_LOOP, ERR_LANE_NOT_IN_MASK = 1, 2, 3, 4
+ERR_SIGNAL = 100  # + the signal number: the kernel faulted (detail: the faulting address)
+FAULT_SIGNALS = {4: "SIGILL (an illegal instruction)", 7: "SIGBUS (a bus error)",
+                 8: "SIGFPE (an integer division by zero or overflow)",
+                 11: "SIGSEGV (an access to memory that is not mapped)"}
+OLD_ACTION_BYTES = 256
 ERROR_TEXT = {
     ERR_TRAP: "the kernel trapped (llvm.trap: an assertion or an unreachable path)",
     ERR_BARRIER_IN_LOOP: "a barrier ran in loop mode (the emulator's barrier scan missed it)",
@@ -131,6 +136,44 @@ declare i32 @setcontext(ptr)
 declare void @_longjmp(ptr, i32) noreturn
 @__emu_sched_jb = internal global [128 x i64] zeroinitializer, align 16
 declare ptr @memset(ptr, i32, i64)
+declare i64 @pthread_self()
+declare i32 @sigaction(i32, ptr, ptr)
+@__emu_active = internal global i32 0
+@__emu_thread = internal global i64 0
+@__emu_old_actions = global [2048 x i64] zeroinitializer, align 16
+
+; The kernel thread's fault handler (SIGSEGV, SIGBUS, SIGFPE, SIGILL while a launch runs):
+; a fault of the emulator's own thread inside kernel code leaves the kernel like a trap; any
+; other fault gets the handler that was there before (restored, then the fault repeats).
+define void @__emu_on_fault(i32 %sig, ptr %info, ptr %uctx) {
+entry:
+  %active = load i32, ptr @__emu_active
+  %self = call i64 @pthread_self()
+  %owner = load i64, ptr @__emu_thread
+  %mine = icmp eq i64 %self, %owner
+  %on = icmp ne i32 %active, 0
+  %ours = and i1 %on, %mine
+  br i1 %ours, label %catch, label %pass
+catch:
+  %addrp = getelementptr i8, ptr %info, i64 16
+  %addr = load i64, ptr %addrp
+  %code = add i32 %sig, """ + str(ERR_SIGNAL) + """
+  call void @__emu_fail(i32 %code, i64 %addr)
+  ret void
+pass:
+  %sig64 = zext i32 %sig to i64
+  %off = mul i64 %sig64, """ + str(OLD_ACTION_BYTES) + """
+  %old = getelementptr i8, ptr @__emu_old_actions, i64 %off
+  call i32 @sigaction(i32 %sig, ptr %old, ptr null)
+  ret void
+}
+
+define void @__emu_enter() alwaysinline {
+  %self = call i64 @pthread_self()
+  store i64 %self, ptr @__emu_thread
+  store i32 1, ptr @__emu_active
+  ret void
+}
 
 define i32 @__emu_sreg_laneid() alwaysinline {
   %x = load i32, ptr @__emu_tid_x
@@ -304,6 +347,7 @@ entry:
   %nblocks = mul i64 %gxy, %grid_z
   %bxy = mul i64 %block_x, %block_y
   %nthreads = mul i64 %bxy, %block_z
+  call void @__emu_enter()
   %j = call i32 @_setjmp(ptr @__emu_jb)
   %trapped = icmp ne i32 %j, 0
   br i1 %trapped, label %fail, label %blocks
@@ -334,8 +378,10 @@ threads.done:
   %b.next = add i64 %b, 1
   br label %blocks
 done:
+  store i32 0, ptr @__emu_active
   ret i32 0
 fail:
+  store i32 0, ptr @__emu_active
   ret i32 1
 }
 """)
@@ -410,6 +456,7 @@ define i32 @__emu_round(ptr %L) {{
 entry:
   store ptr %L, ptr @__emu_L
   store i32 1, ptr @__emu_fiber
+  call void @__emu_enter()
 """ + "".join(_slot(n) for n in ("block_x", "block_y", "nthreads", "context_size"))
             + _ptr_slot("contexts") + _ptr_slot("state") + _ptr_slot("records")
             + _ptr_slot("jmpbufs") + f"""
@@ -452,6 +499,7 @@ next:
   %t.next = add i64 %t, 1
   br label %head
 done:
+  store i32 0, ptr @__emu_active
   ret i32 0
 }}
 """)

@@ -32,7 +32,7 @@ import weakref
 import numpy as np
 
 from autograph_jit.errors import (
-    DeadlineExceededError, InvalidArgumentError, NotFoundError, OutOfRangeError,
+    DeadlineExceededError, InternalError, InvalidArgumentError, NotFoundError, OutOfRangeError,
     ResourceExhaustedError, UnimplementedError)
 
 from . import emu_intrinsics, emu_ir, emu_runtime, launch_args
@@ -272,6 +272,8 @@ class EmulatedModule:
         self._tramp_slot = ctypes.c_void_p.from_address(
             self._engine.get_global_value_address("__emu_tramp"))
         self._tramp_addr = {k: addr(v.tramp) for k, v in self._kernels.items()}
+        self._fault_handler = addr("__emu_on_fault")
+        self._old_actions = self._engine.get_global_value_address("__emu_old_actions")
         table = []
         static_shared = 0
         for name, size in self._shared:
@@ -348,11 +350,19 @@ class EmulatedModule:
 
         def body():
             try:
-                if fibers is None:
-                    outcome["rc"] = self._run_loop(L.ctypes.data)
-                else:
-                    outcome["rc"] = self._run_fibers(k, L, nblocks, nthreads, grid, block,
-                                                     fibers, errors, deadline)
+                if not _fault_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    raise DeadlineExceededError(
+                        f"emulator: kernel {k.name} could not start: another emulator launch "
+                        "still runs (one that ran past its timeout)")
+                try:
+                    with _FaultHandlers(self._fault_handler, self._old_actions):
+                        if fibers is None:
+                            outcome["rc"] = self._run_loop(L.ctypes.data)
+                        else:
+                            outcome["rc"] = self._run_fibers(k, L, nblocks, nthreads, grid,
+                                                             block, fibers, errors, deadline)
+                finally:
+                    _fault_lock.release()
             except BaseException as e:  # re-raised in the launching thread
                 outcome["error"] = e
 
@@ -395,6 +405,42 @@ class EmulatedModule:
 
 
 _LEAKED = []
+_fault_lock = threading.Lock()  # the fault handlers serve one launch at a time
+_SA_SIGINFO, _SA_ONSTACK, _SA_NODEFER = 4, 0x08000000, 0x40000000
+_ALT_STACK_BYTES = 256 * 1024
+
+
+class _FaultHandlers:
+    """While a launch runs (in this thread): SIGSEGV, SIGBUS, SIGFPE and SIGILL go to the
+    module's `__emu_on_fault` (on an alternate stack, so a fiber's stack overflow is caught
+    too); the previous handlers are kept in the module (`__emu_old_actions`) and put back."""
+
+    def __init__(self, handler, old_actions):
+        self.handler, self.old_actions = handler, old_actions
+
+    def __enter__(self):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.sigaction.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+        self.libc.sigaltstack.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.alt = np.zeros(_ALT_STACK_BYTES, np.uint8)
+        stack = (ctypes.c_uint64 * 3)(self.alt.ctypes.data, 0, _ALT_STACK_BYTES)
+        self.old_stack = (ctypes.c_uint64 * 3)()
+        self.libc.sigaltstack(ctypes.addressof(stack), ctypes.addressof(self.old_stack))
+        action = (ctypes.c_uint8 * emu_runtime.OLD_ACTION_BYTES)()
+        ctypes.c_uint64.from_buffer(action, 0).value = self.handler
+        ctypes.c_int32.from_buffer(action, 136).value = _SA_SIGINFO | _SA_ONSTACK | _SA_NODEFER
+        self.installed = []
+        for sig in emu_runtime.FAULT_SIGNALS:
+            old = self.old_actions + sig * emu_runtime.OLD_ACTION_BYTES
+            if self.libc.sigaction(sig, ctypes.addressof(action), old) == 0:
+                self.installed.append(sig)
+        return self
+
+    def __exit__(self, *exc):
+        for sig in self.installed:
+            self.libc.sigaction(sig, self.old_actions + sig * emu_runtime.OLD_ACTION_BYTES, None)
+        self.libc.sigaltstack(ctypes.addressof(self.old_stack), None)
+        return False
 
 
 def _block_index(b, grid):
@@ -407,6 +453,13 @@ def _thread_index(t, block):
 
 def _trap_error(kernel, errors, grid, block):
     code, b, t, detail = (int(v) for v in errors[:4])
+    if code > emu_runtime.ERR_SIGNAL:
+        sig = code - emu_runtime.ERR_SIGNAL
+        what = emu_runtime.FAULT_SIGNALS.get(sig, f"signal {sig}")
+        return InternalError(
+            f"kernel {kernel} faulted with {what} at address 0x{detail & (2 ** 64 - 1):x}, in "
+            f"block {_block_index(b, grid)} thread {_thread_index(t, block)}; on a GPU this is "
+            "CUDA_ERROR_ILLEGAL_ADDRESS (or garbage): check the kernel's index math and guards")
     what = emu_runtime.ERROR_TEXT.get(code, f"error code {code}")
     return InvalidArgumentError(
         f"kernel {kernel}: {what}, in block {_block_index(b, grid)} thread "

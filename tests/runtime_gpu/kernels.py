@@ -277,3 +277,38 @@ entry:
 ALL = {"grid_stride_add": grid_stride_add(), "planted_swap": grid_stride_add(swap=True),
        "unguarded_store": unguarded_store(), "block_sum": block_sum(), "warp_sum": warp_sum(),
        "diverging_barrier": diverging_barrier(), "trapping": trapping(), "index_2d": index_2d()}
+
+
+def wild_load(sync=False):
+    """Thread 5 reads address 16 (never mapped): a GPU would fault or read garbage. sync=True
+    puts a barrier first, so the fault happens in a fiber."""
+    barrier = "  call void @llvm.nvvm.barrier0()\n" if sync else ""
+    return HEAD + '''declare void @llvm.nvvm.barrier0()
+
+define void @wild(ptr addrspace(1) %out) {
+entry:
+  %t = call i32 @llvm.nvvm.read.ptx.sreg.tid.x()
+''' + barrier + '''  %bad = icmp eq i32 %t, 5
+  %addr = select i1 %bad, i64 16, i64 0
+  %base = ptrtoint ptr addrspace(1) %out to i64
+  %p0 = select i1 %bad, i64 16, i64 %base
+  %p = inttoptr i64 %p0 to ptr addrspace(1)
+  %v = load volatile float, ptr addrspace(1) %p
+  store float %v, ptr addrspace(1) %out
+  ret void
+}
+''' + _annotate("wild")
+
+
+def divide(sync=False):
+    """out[0] = 7 / (tid - 3) in integers: thread 3 divides by zero."""
+    return HEAD + '''
+define void @div(ptr addrspace(1) %out) {
+entry:
+  %t = call i32 @llvm.nvvm.read.ptx.sreg.tid.x()
+  %d = sub i32 %t, 3
+  %q = sdiv i32 7, %d
+  store volatile i32 %q, ptr addrspace(1) %out
+  ret void
+}
+''' + _annotate("div")

@@ -174,3 +174,19 @@ def test_copies_round_trip_and_check_sizes(dev):
     np.testing.assert_array_equal(dev.to_host(c, (10,), np.float64), a)
     with pytest.raises(errors.InvalidArgumentError, match="do not fit"):
         dev.copy_htod(dev.alloc(8), a)
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["loop", "fibers"])
+def test_a_wild_memory_access_raises_and_the_process_survives(dev, sync):
+    mod = dev.load_module(KernelModule("wild", kernels.wild_load(sync)))
+    assert mod.synchronizes("wild") == sync
+    for _ in range(2):  # and again: the handlers were put back and installed anew
+        with pytest.raises(errors.InternalError, match=r"SIGSEGV.*0x10.*thread \(5, 0, 0\)"):
+            mod.launch("wild", grid=(2,), block=(32,), args=[dev.alloc(4)])
+    mod.launch("wild", grid=(1,), block=(5,), args=[dev.alloc(4)])  # thread 5 absent: fine
+
+
+def test_integer_division_by_zero_raises(dev):
+    mod = dev.load_module(KernelModule("div", kernels.divide()))
+    with pytest.raises(errors.InternalError, match=r"SIGFPE.*thread \(3, 0, 0\)"):
+        mod.launch("div", grid=(1,), block=(8,), args=[dev.alloc(4)])
