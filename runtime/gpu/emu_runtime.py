@@ -327,7 +327,7 @@ go:
     shuffles += (f"define void @__emu_warp_sync(i32 %m) {{\n"
                  f"  call i32 @__emu_shfl(i32 {WARP_SYNC}, i32 %m, i32 0, i32 0, i32 31)\n"
                  f"  ret void\n}}\n")
-    return head + shuffles + _loop_ir() + _fiber_ir()
+    return head + shuffles + _loop_ir() + _fiber_ir() + settle_ir()
 
 
 def _loop_ir():
@@ -503,3 +503,240 @@ done:
   ret i32 0
 }}
 """)
+
+
+def _rec(t, field, name):
+    """IR loading records[t*8 + field] (i32) into %name (and its address into %name.p)."""
+    return (f"  %{name}.o = mul i64 {t}, 8\n  %{name}.of = add i64 %{name}.o, {field}\n"
+            f"  %{name}.p = getelementptr i32, ptr %records.ptr, i64 %{name}.of\n"
+            f"  %{name} = load i32, ptr %{name}.p\n")
+
+
+def settle_ir():
+    """`i32 @__emu_settle(ptr %L)`, after a round: 2 when a fiber trapped, 1 when all returned,
+    0 when it let some go on (every lane of a whole warp at the same full-mask shuffle, or every
+    thread of the block at the same barrier), 3 when it cannot tell (Python's `_resolve` decides
+    or names the error). `i32 @__emu_run_block(ptr %L)` alternates rounds and settling until the
+    answer is not 0."""
+    S = f"""
+define i32 @__emu_settle(ptr %L) {{
+entry:
+  %i.a = alloca i64
+  %ne.a = alloca i64
+  %nb.a = alloca i64
+  %ns.a = alloca i64
+  %nt.a = alloca i64
+  %w.a = alloca i64
+  %l.a = alloca i64
+  %prog.a = alloca i32
+""" + _slot("nthreads") + _ptr_slot("state") + _ptr_slot("records") + f"""
+  store i64 0, ptr %i.a
+  store i64 0, ptr %ne.a
+  store i64 0, ptr %nb.a
+  store i64 0, ptr %ns.a
+  store i64 0, ptr %nt.a
+  br label %count.head
+count.head:
+  %i = load i64, ptr %i.a
+  %more = icmp ult i64 %i, %nthreads
+  br i1 %more, label %count.body, label %count.done
+count.body:
+  %sp = getelementptr i32, ptr %state.ptr, i64 %i
+  %s = load i32, ptr %sp
+  %e1 = icmp eq i32 %s, {STATE_EXITED}
+  %e = zext i1 %e1 to i64
+  %ne = load i64, ptr %ne.a
+  %ne2 = add i64 %ne, %e
+  store i64 %ne2, ptr %ne.a
+  %b1 = icmp eq i32 %s, {STATE_BARRIER}
+  %b = zext i1 %b1 to i64
+  %nb = load i64, ptr %nb.a
+  %nb2 = add i64 %nb, %b
+  store i64 %nb2, ptr %nb.a
+  %h1 = icmp eq i32 %s, {STATE_SHUFFLE}
+  %h = zext i1 %h1 to i64
+  %ns = load i64, ptr %ns.a
+  %ns2 = add i64 %ns, %h
+  store i64 %ns2, ptr %ns.a
+  %x1 = icmp eq i32 %s, {STATE_TRAPPED}
+  %x = zext i1 %x1 to i64
+  %nt = load i64, ptr %nt.a
+  %nt2 = add i64 %nt, %x
+  store i64 %nt2, ptr %nt.a
+  %i.next = add i64 %i, 1
+  store i64 %i.next, ptr %i.a
+  br label %count.head
+count.done:
+  %ntf = load i64, ptr %nt.a
+  %trapped = icmp ne i64 %ntf, 0
+  br i1 %trapped, label %ret2, label %check.exit
+ret2:
+  ret i32 2
+check.exit:
+  %nef = load i64, ptr %ne.a
+  %all = icmp eq i64 %nef, %nthreads
+  br i1 %all, label %ret1, label %check.shfl
+ret1:
+  ret i32 1
+check.shfl:
+  store i32 0, ptr %prog.a
+  %nsf = load i64, ptr %ns.a
+  %anys = icmp ne i64 %nsf, 0
+  br i1 %anys, label %warps.entry, label %check.bar
+warps.entry:
+  %n31 = add i64 %nthreads, 31
+  %nw = udiv i64 %n31, 32
+  store i64 0, ptr %w.a
+  br label %warps.head
+warps.head:
+  %w = load i64, ptr %w.a
+  %wmore = icmp ult i64 %w, %nw
+  br i1 %wmore, label %warp.body, label %warps.done
+warp.body:
+  %base = mul i64 %w, 32
+  %rem = sub i64 %nthreads, %base
+  %lanes = call i64 @llvm.umin.i64(i64 %rem, i64 32)
+  %fsh = shl i64 1, %lanes
+  %f64 = sub i64 %fsh, 1
+  %full = trunc i64 %f64 to i32
+""" + _rec("%base", REC_MODE, "mode0") + f"""
+  store i64 0, ptr %l.a
+  br label %chk.head
+chk.head:
+  %l = load i64, ptr %l.a
+  %lmore = icmp ult i64 %l, %lanes
+  br i1 %lmore, label %chk.body, label %res.entry
+chk.body:
+  %ct = add i64 %base, %l
+  %csp = getelementptr i32, ptr %state.ptr, i64 %ct
+  %cs = load i32, ptr %csp
+  %ok1 = icmp eq i32 %cs, {STATE_SHUFFLE}
+""" + _rec("%ct", REC_MASK, "cm") + _rec("%ct", REC_MODE, "cmd") + f"""
+  %ok2 = icmp eq i32 %cm, %full
+  %ok3 = icmp eq i32 %cmd, %mode0
+  %ok12 = and i1 %ok1, %ok2
+  %ok = and i1 %ok12, %ok3
+  %l.next = add i64 %l, 1
+  store i64 %l.next, ptr %l.a
+  br i1 %ok, label %chk.head, label %warp.next
+res.entry:
+  store i64 0, ptr %l.a
+  br label %res.head
+res.head:
+  %r = load i64, ptr %l.a
+  %rmore = icmp ult i64 %r, %lanes
+  br i1 %rmore, label %res.body, label %set.entry
+res.body:
+  %rt = add i64 %base, %r
+""" + _rec("%rt", REC_B, "rb32") + _rec("%rt", REC_C, "rc32") + f"""
+  %rb = zext i32 %rb32 to i64
+  %rc = zext i32 %rc32 to i64
+  %cval = and i64 %rc, 31
+  %seg0 = lshr i64 %rc, 8
+  %seg = and i64 %seg0, 31
+  %nseg = xor i64 %seg, 31
+  %lseg = and i64 %r, %seg
+  %cns = and i64 %cval, %nseg
+  %maxl = or i64 %lseg, %cns
+  %j.up = sub i64 %r, %rb
+  %j.down = add i64 %r, %rb
+  %j.bfly = xor i64 %r, %rb
+  %bns = and i64 %rb, %nseg
+  %j.idx = or i64 %lseg, %bns
+  %is.up = icmp eq i32 %mode0, {SHFL_UP}
+  %is.down = icmp eq i32 %mode0, {SHFL_DOWN}
+  %is.bfly = icmp eq i32 %mode0, {SHFL_BFLY}
+  %j1 = select i1 %is.bfly, i64 %j.bfly, i64 %j.idx
+  %j2 = select i1 %is.down, i64 %j.down, i64 %j1
+  %j = select i1 %is.up, i64 %j.up, i64 %j2
+  %p.up = icmp sge i64 %j, %maxl
+  %p.other = icmp sle i64 %j, %maxl
+  %p = select i1 %is.up, i1 %p.up, i1 %p.other
+  %src = select i1 %p, i64 %j, i64 %r
+  %is.sync = icmp eq i32 %mode0, {WARP_SYNC}
+  %inmask = icmp ult i64 %src, %lanes
+  %fine = or i1 %is.sync, %inmask
+  br i1 %fine, label %res.store, label %warp.next
+res.store:
+  %srcc = select i1 %is.sync, i64 %r, i64 %src
+  %st = add i64 %base, %srcc
+""" + _rec("%st", REC_VALUE, "sv") + _rec("%rt", REC_RESULT, "dummy") + f"""
+  store i32 %sv, ptr %dummy.p
+  %r.next = add i64 %r, 1
+  store i64 %r.next, ptr %l.a
+  br label %res.head
+set.entry:
+  store i64 0, ptr %l.a
+  store i32 1, ptr %prog.a
+  br label %set.head
+set.head:
+  %q = load i64, ptr %l.a
+  %qmore = icmp ult i64 %q, %lanes
+  br i1 %qmore, label %set.body, label %warp.next
+set.body:
+  %qt = add i64 %base, %q
+  %qsp = getelementptr i32, ptr %state.ptr, i64 %qt
+  store i32 {STATE_RUNNABLE}, ptr %qsp
+  %q.next = add i64 %q, 1
+  store i64 %q.next, ptr %l.a
+  br label %set.head
+warp.next:
+  %w.next = add i64 %w, 1
+  store i64 %w.next, ptr %w.a
+  br label %warps.head
+warps.done:
+  %prog = load i32, ptr %prog.a
+  %progressed = icmp ne i32 %prog, 0
+  br i1 %progressed, label %ret0, label %check.bar
+ret0:
+  ret i32 0
+check.bar:
+  %nbf = load i64, ptr %nb.a
+  %allbar = icmp eq i64 %nbf, %nthreads
+  br i1 %allbar, label %bar.entry, label %ret3
+ret3:
+  ret i32 3
+bar.entry:
+""" + _rec("0", REC_SITE, "site0") + _rec("0", REC_BARRIER_ID, "bid0") + f"""
+  store i64 0, ptr %i.a
+  br label %bar.head
+bar.head:
+  %bi = load i64, ptr %i.a
+  %bmore = icmp ult i64 %bi, %nthreads
+  br i1 %bmore, label %bar.body, label %bar.release
+bar.body:
+""" + _rec("%bi", REC_SITE, "bsite") + _rec("%bi", REC_BARRIER_ID, "bbid") + f"""
+  %same1 = icmp eq i32 %bsite, %site0
+  %same2 = icmp eq i32 %bbid, %bid0
+  %same = and i1 %same1, %same2
+  %bi.next = add i64 %bi, 1
+  store i64 %bi.next, ptr %i.a
+  br i1 %same, label %bar.head, label %ret3
+bar.release:
+  store i64 0, ptr %i.a
+  br label %rel.head
+rel.head:
+  %ri = load i64, ptr %i.a
+  %rimore = icmp ult i64 %ri, %nthreads
+  br i1 %rimore, label %rel.body, label %ret0
+rel.body:
+  %rsp = getelementptr i32, ptr %state.ptr, i64 %ri
+  store i32 {STATE_RUNNABLE}, ptr %rsp
+  %ri.next = add i64 %ri, 1
+  store i64 %ri.next, ptr %i.a
+  br label %rel.head
+}}
+
+define i32 @__emu_run_block(ptr %L) {{
+entry:
+  br label %loop
+loop:
+  call i32 @__emu_round(ptr %L)
+  %r = call i32 @__emu_settle(ptr %L)
+  %again = icmp eq i32 %r, 0
+  br i1 %again, label %loop, label %out
+out:
+  ret i32 %r
+}}
+"""
+    return S

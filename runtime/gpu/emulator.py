@@ -269,6 +269,8 @@ class EmulatedModule:
         self._block_start = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)(
             addr("__emu_block_start"))
         self._round = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)(addr("__emu_round"))
+        self._run_block = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)(
+            addr("__emu_run_block"))
         self._tramp_slot = ctypes.c_void_p.from_address(
             self._engine.get_global_value_address("__emu_tramp"))
         self._tramp_addr = {k: addr(v.tramp) for k, v in self._kernels.items()}
@@ -395,10 +397,11 @@ class EmulatedModule:
             L[SLOT["block"]] = b
             self._block_start(L.ctypes.data)
             while True:
-                self._round(L.ctypes.data)
-                if (state == emu_runtime.STATE_TRAPPED).any():
+                # rounds and the common rendezvous natively; Python decides the rest
+                answer = self._run_block(L.ctypes.data)
+                if answer == 2:
                     return 1
-                if (state == emu_runtime.STATE_EXITED).all():
+                if answer == 1:
                     break
                 _resolve(k.name, state, records, nthreads, _block_index(b, grid), block)
         return 0
