@@ -35,6 +35,7 @@ LAUNCH_FIELDS = (
     "poison",        # the byte shared memory is filled with
     "stack_stride",
     "jmpbufs",       # a jmp_buf (JMPBUF_BYTES) per thread: where a waiting fiber resumes
+    "fresh",         # 1: the contexts were never initialised (getcontext before makecontext)
 )
 JMPBUF_BYTES = 512
 SLOT = {name: i for i, name in enumerate(LAUNCH_FIELDS)}
@@ -409,7 +410,7 @@ entry:
   store i32 1, ptr @__emu_fiber
 """ + "".join(_slot(n) for n in ("grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z",
                                    "block", "nthreads", "context_size", "stack_size",
-                                   "stack_stride"))
+                                   "stack_stride", "fresh"))
             + _ptr_slot("contexts") + _ptr_slot("stacks") + _ptr_slot("state")
             + _ptr_slot("scheduler") + _ptr_slot("records")
             + _set_dims("ntid", "%block_x", "%block_y", "%block_z")
@@ -422,13 +423,18 @@ sh.entry:
 """ + _poison_shared() + f"""
   br label %head
 head:
-  %t = phi i64 [0, %sh.done], [%t.next, %body]
+  %t = phi i64 [0, %sh.done], [%t.next, %make]
   %more = icmp ult i64 %t, %nthreads
   br i1 %more, label %body, label %done
 body:
   %off = mul i64 %t, %context_size
   %uc = getelementptr i8, ptr %contexts.ptr, i64 %off
+  %is_fresh = icmp ne i64 %fresh, 0
+  br i1 %is_fresh, label %init, label %make
+init:
   call i32 @getcontext(ptr %uc)
+  br label %make
+make:
   %link = getelementptr i8, ptr %uc, i64 8
   store ptr %scheduler.ptr, ptr %link
   %soff = mul i64 %t, %stack_stride

@@ -214,6 +214,7 @@ class EmulatedModule:
         self.name = module.name
         self._lock = threading.Lock()
         self._broken = None
+        self._fibers = {}
         try:
             text, kernels, sync, _ = emu_ir.prepare(module.llvm_ir)
         except emu_ir.Unsupported as e:
@@ -344,8 +345,10 @@ class EmulatedModule:
         L[SLOT["errors"]] = errors.ctypes.data
         self._tramp_slot.value = self._tramp_addr[k.name]
         fibers = None
-        if k.sync:
-            fibers = _Fibers(nthreads)
+        if k.sync:  # (reused by the next launches of this module with as many threads)
+            fibers = self._fibers.get(nthreads)
+            if fibers is None:
+                fibers = self._fibers[nthreads] = _Fibers(nthreads)
             fibers.fill(L)
         outcome = {}
         deadline = time.monotonic() + _timeout()
@@ -395,7 +398,9 @@ class EmulatedModule:
                     f"emulator: kernel {k.name} ran past {_timeout():.0f} s (stopped at block "
                     f"{b} of {nblocks}; set AUTOGRAPH_JIT_EMULATOR_TIMEOUT)")
             L[SLOT["block"]] = b
+            L[SLOT["fresh"]] = int(not fibers.initialised)
             self._block_start(L.ctypes.data)
+            fibers.initialised = True
             while True:
                 # rounds and the common rendezvous natively; Python decides the rest
                 answer = self._run_block(L.ctypes.data)
@@ -486,6 +491,7 @@ class _Fibers:
                           ctypes.c_size_t(_PAGE), 0)
         self.jmpbufs = np.zeros(nthreads * emu_runtime.JMPBUF_BYTES // 8, np.int64)
         self.state = np.zeros(nthreads, np.int32)
+        self.initialised = False
         self.records = np.zeros((nthreads, 8), np.int32)
 
     def fill(self, L):
