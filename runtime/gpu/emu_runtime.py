@@ -3,9 +3,11 @@
 It owns what a GPU provides around a kernel: the special registers (`tid`, `ntid`, `ctaid`,
 `nctaid`, `laneid`), the grid loops, and — for kernels that synchronise — one fiber (a
 `ucontext` with its own stack) per GPU thread of a block. A fiber that reaches a barrier or a
-warp shuffle records what it waits for and switches back to the scheduler; the Python side
-(`emulator.py`) then decides who may go on (every thread of the block at the same barrier, every
-lane of a shuffle's mask at that shuffle) or that no one can (a diverging barrier: an error, never
+warp shuffle records what it waits for and yields to the scheduler (`_setjmp`/`_longjmp`; a fiber
+starts once through `makecontext`/`setcontext`). After each round `__emu_settle` lets the common
+cases go on natively (every thread of the block at the same barrier; every lane of a whole warp
+at the same full-mask shuffle); anything else goes to the Python side (`emulator._resolve`),
+which handles partial masks or says why no one can go on (a diverging barrier: an error, never
 a hang). Blocks run one after another, so the block's `addrspace(3)` globals are the per-block
 shared memory; they are filled with a poison byte at the start of each block.
 
