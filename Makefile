@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak install clean examples wheel-smoke
+.PHONY: demo test soak install clean examples wheel-smoke gpu-check-bundle gpu-check
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,20 @@ examples: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The GPU device check (benchmarks/gpu_check.py) runs on a machine with no network and no
+# astunparse: carry build/gpu-check/ there. This builds the project wheel and fetches the
+# astunparse wheel (and its six, wheel) into it; see benchmarks/README.md "GPU device check".
+GPU_BUNDLE := build/gpu-check/wheels
+gpu-check-bundle: $(STAMP)
+	mkdir -p $(GPU_BUNDLE)
+	rm -f $(GPU_BUNDLE)/autograph_jit-*.whl
+	$(PY) -m pip wheel . --no-deps --no-build-isolation -q -w $(GPU_BUNDLE)
+	test -n "$$(ls $(GPU_BUNDLE)/astunparse-*.whl 2>/dev/null)" || \
+		$(PY) -m pip download astunparse six wheel --no-deps --only-binary=:all: -q -d $(GPU_BUNDLE)
+	@ls $(GPU_BUNDLE)
+
+# On the GPU machine, in the carried checkout: install from the bundle, run the check (< 5 min).
+gpu-check:
+	python3 -m pip install -q --no-index --find-links $(GPU_BUNDLE) autograph_jit
+	AUTOGRAPH_JIT_GPU=cuda python3 benchmarks/gpu_check.py

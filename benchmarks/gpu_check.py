@@ -1,0 +1,389 @@
+"""The GPU device check (issue 17): one command for a machine with an NVIDIA GPU, under 5 minutes.
+
+    python benchmarks/gpu_check.py              # on the GPU machine (AUTOGRAPH_JIT_GPU=cuda)
+    python benchmarks/gpu_check.py --dry-run    # anywhere: the grid emulator, tiny sizes
+
+It (1) says what it found (device, driver, ptxas, libdevice, peers), (2) runs the GPU test
+subset for real (`pytest -m gpu` on tests/runtime_gpu and tests/codegen/gpu with
+AUTOGRAPH_JIT_GPU=cuda), and (3) prints one table: the elementwise chain on 64M float32 in GB/s
+against the device-to-device copy bandwidth measured in the same run, a row reduction, a 4096²
+float32 matmul in TFLOP/s, the MLP Adam step of benchmarks/mlp_step.py and the warm-call launch
+overhead, each beside jax.jit on the GPU and torch (CUDA, eager) where they import. Our column is
+`tf.function(backend="gpu")`; where the GPU code generator cannot run a row, the row says
+`missing: <the error>` — nothing is estimated or faked. Peers work on device-resident arrays;
+our call takes and returns host tensors, so its times include the copies each way (said in the
+notes).
+
+`--dry-run` runs the same code on the emulator at tiny sizes (tests/runtime_gpu/
+test_gpu_check.py does, to keep the table code working); its numbers mean nothing.
+The GPU machine has no network and no astunparse: see benchmarks/README.md ("GPU device
+check") for carrying the wheels (`make gpu-check-bundle`).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+FULL = {"elementwise": 64 * 2 ** 20, "copy": 256 * 2 ** 20, "rows": (8192, 8192),
+        "matmul": 4096, "mlp": ((784, 100, 10), 50)}
+TINY = {"elementwise": 4096, "copy": 2 ** 16, "rows": (64, 96), "matmul": 32,
+        "mlp": ((20, 8, 4), 6)}
+COLUMNS = ("autograph_jit", "jax.jit", "torch")
+
+
+def _median_time(fn, sync, min_round_s, rounds, budget_s):
+    """Median seconds of one call: `rounds` rounds of calls (each at least `min_round_s`),
+    fewer past `budget_s`."""
+    fn()
+    sync()
+    t0 = time.perf_counter()
+    fn()
+    sync()
+    one = max(time.perf_counter() - t0, 1e-7)
+    reps = max(1, int(min_round_s / one))
+    times = []
+    start = time.perf_counter()
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        sync()
+        times.append((time.perf_counter() - t0) / reps)
+        if time.perf_counter() - start > budget_s and len(times) >= 1:
+            break
+    return statistics.median(times)
+
+
+class Cell:
+    """One measurement: seconds per call, or why there is none."""
+
+    def __init__(self, seconds=None, missing=None):
+        self.seconds, self.missing = seconds, missing
+
+
+class Row:
+    def __init__(self, name, size, unit, work, notes=""):
+        self.name, self.size, self.unit, self.work, self.notes = name, size, unit, work, notes
+        self.cells = {}
+
+    def rate(self, cell):
+        """The row's figure for a cell: GB/s or TFLOP/s from `work`, or µs per call."""
+        if self.unit == "µs":
+            return cell.seconds * 1e6
+        scale = 1e9 if self.unit == "GB/s" else 1e12
+        return self.work / cell.seconds / scale
+
+
+def _fmt(row, cell):
+    if cell is None:
+        return "absent"
+    if cell.missing:
+        return "missing: " + cell.missing
+    value = row.rate(cell)
+    text = f"{value:.3g} {row.unit}"
+    if row.unit != "µs":
+        text += f" ({cell.seconds * 1e3:.3g} ms)"
+    return text
+
+
+def format_table(rows, header=""):
+    """The rows as a Markdown table (one line per workload, one column per framework)."""
+    lines = [header] if header else []
+    lines.append("| workload | size | " + " | ".join(COLUMNS) + " | notes |")
+    lines.append("|---" * (len(COLUMNS) + 3) + "|")
+    for row in rows:
+        cells = [_fmt(row, row.cells.get(c)) for c in COLUMNS]
+        lines.append(f"| {row.name} | {row.size} | " + " | ".join(cells) + f" | {row.notes} |")
+    return "\n".join(lines)
+
+
+def _short(e):
+    text = f"{type(e).__name__}: {e}".replace("\n", " ").replace("|", "/")
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+class Peers:
+    """jax (GPU backend only) and torch (CUDA only), where they import."""
+
+    def __init__(self, dry_run):
+        self.jax = self.torch = None
+        self.why = {}
+        try:
+            import jax
+            if dry_run or any(d.platform == "gpu" for d in jax.devices()):
+                self.jax = jax
+            else:
+                self.why["jax.jit"] = "jax has no GPU backend here"
+        except Exception as e:  # noqa: BLE001 (a peer that does not import is reported)
+            self.why["jax.jit"] = _short(e)
+        try:
+            import torch
+            if dry_run or torch.cuda.is_available():
+                self.torch = torch
+                self.torch_dev = "cuda" if torch.cuda.is_available() else "cpu"
+            else:
+                self.why["torch"] = "torch has no CUDA here"
+        except Exception as e:  # noqa: BLE001
+            self.why["torch"] = _short(e)
+
+    def torch_sync(self):
+        return self.torch.cuda.synchronize if self.torch_dev == "cuda" else (lambda: None)
+
+
+def _ours(build, timing):
+    """Cell for our column: `build()` returns a zero-argument call (tf.function on the GPU)."""
+    try:
+        call = build()
+        seconds = _median_time(call, lambda: None, *timing)
+        return Cell(seconds)
+    except Exception as e:  # noqa: BLE001 (a row the GPU backend cannot run says why)
+        return Cell(missing=_short(e))
+
+
+def _peer(peers, name, build, timing):
+    if name == "jax.jit" and peers.jax is None or name == "torch" and peers.torch is None:
+        return Cell(missing=peers.why.get(name, "absent"))
+    try:
+        call, sync = build()
+        return Cell(_median_time(call, sync, *timing))
+    except Exception as e:  # noqa: BLE001
+        return Cell(missing=_short(e))
+
+
+def _jax_call(jax, f, *args):
+    box = []
+
+    def call():
+        box[:] = [f(*args)]
+    return call, (lambda: jax.block_until_ready(box[0]) if box else None)
+
+
+def run_table(sizes, peers, timing, dev):
+    """The benchmark rows (see the module docstring)."""
+    import autograph_jit as tf
+    rows = []
+    j, t = peers.jax, peers.torch
+
+    # device-to-device copy: the bandwidth every memory-bound kernel is measured against
+    n = sizes["copy"]
+    row = Row("device copy (d2d)", f"{n * 4 / 2 ** 20:.3g} MiB f32", "GB/s", 2 * 4 * n,
+              "read + write; ours: cuMemcpyDtoD")
+    try:
+        a = dev.to_device(np.ones(n, np.float32))
+        b = dev.alloc(4 * n)
+        row.cells["autograph_jit"] = Cell(_median_time(lambda: dev.copy_dtod(b, a),
+                                                       dev.synchronize, *timing))
+    except Exception as e:  # noqa: BLE001
+        row.cells["autograph_jit"] = Cell(missing=_short(e))
+    row.cells["jax.jit"] = _peer(peers, "jax.jit", lambda: _jax_call(
+        j, j.jit(lambda x: x + 0), j.numpy.ones(n, j.numpy.float32)), timing)
+
+    def torch_copy():
+        x = t.ones(n, device=peers.torch_dev)
+        y = t.empty_like(x)
+        return (lambda: y.copy_(x)), peers.torch_sync()
+    row.cells["torch"] = _peer(peers, "torch", torch_copy, timing)
+    rows.append(row)
+
+    # elementwise chain
+    n = sizes["elementwise"]
+    x_host = np.linspace(-3, 3, n, dtype=np.float32)
+    row = Row("elementwise chain", f"{n / 2 ** 20:.3g}M f32", "GB/s", 2 * 4 * n,
+              "tanh(x*0.5+1)*sigmoid(x)+exp(-x*x); read + write; ours incl. host copies")
+
+    def chain(lib, x):
+        return lib.tanh(x * 0.5 + 1) * lib.sigmoid(x) + lib.exp(-x * x)
+
+    def ours_chain():
+        f = tf.function(lambda x: chain(tf.math, x), backend="gpu")
+        x = tf.constant(x_host)
+        return lambda: f(x)
+    row.cells["autograph_jit"] = _ours(ours_chain, timing)
+    row.cells["jax.jit"] = _peer(peers, "jax.jit", lambda: _jax_call(
+        j, j.jit(lambda x: j.numpy.tanh(x * 0.5 + 1) * j.nn.sigmoid(x) + j.numpy.exp(-x * x)),
+        j.numpy.asarray(x_host)), timing)
+
+    def torch_chain():
+        x = t.tensor(x_host, device=peers.torch_dev)
+        return (lambda: t.tanh(x * 0.5 + 1) * t.sigmoid(x) + t.exp(-x * x)), peers.torch_sync()
+    row.cells["torch"] = _peer(peers, "torch", torch_chain, timing)
+    rows.append(row)
+
+    # row reduction
+    r, c = sizes["rows"]
+    m_host = np.random.default_rng(0).standard_normal((r, c)).astype(np.float32)
+    row = Row("row reduction", f"{r}x{c} f32 -> {r}", "GB/s", 4 * r * c,
+              "reduce_sum(axis=1); ours incl. host copies")
+
+    def ours_rows():
+        f = tf.function(lambda m: tf.reduce_sum(m, axis=1), backend="gpu")
+        m = tf.constant(m_host)
+        return lambda: f(m)
+    row.cells["autograph_jit"] = _ours(ours_rows, timing)
+    row.cells["jax.jit"] = _peer(peers, "jax.jit", lambda: _jax_call(
+        j, j.jit(lambda m: m.sum(axis=1)), j.numpy.asarray(m_host)), timing)
+
+    def torch_rows():
+        m = t.tensor(m_host, device=peers.torch_dev)
+        return (lambda: m.sum(dim=1)), peers.torch_sync()
+    row.cells["torch"] = _peer(peers, "torch", torch_rows, timing)
+    rows.append(row)
+
+    # matmul
+    k = sizes["matmul"]
+    a_host = np.random.default_rng(1).standard_normal((k, k)).astype(np.float32)
+    b_host = np.random.default_rng(2).standard_normal((k, k)).astype(np.float32)
+    row = Row("matmul", f"{k}² f32", "TFLOP/s", 2 * k ** 3,
+              "jax: default precision (TF32 on Ampere+); torch: allow_tf32 as set; ours incl. "
+              "host copies")
+
+    def ours_mm():
+        f = tf.function(lambda a, b: tf.matmul(a, b), backend="gpu")
+        a, b = tf.constant(a_host), tf.constant(b_host)
+        return lambda: f(a, b)
+    row.cells["autograph_jit"] = _ours(ours_mm, timing)
+    row.cells["jax.jit"] = _peer(peers, "jax.jit", lambda: _jax_call(
+        j, j.jit(lambda a, b: a @ b), j.numpy.asarray(a_host), j.numpy.asarray(b_host)), timing)
+
+    def torch_mm():
+        a = t.tensor(a_host, device=peers.torch_dev)
+        b = t.tensor(b_host, device=peers.torch_dev)
+        return (lambda: a @ b), peers.torch_sync()
+    row.cells["torch"] = _peer(peers, "torch", torch_mm, timing)
+    rows.append(row)
+
+    rows.append(_mlp_row(tf, peers, sizes, timing))
+
+    # warm-call overhead
+    row = Row("warm call f(x)=x+1", "f32 scalar", "µs", 1, "one launch, result read back")
+
+    def ours_warm():
+        f = tf.function(lambda x: x + 1, backend="gpu")
+        x = tf.constant(np.float32(1))
+        return lambda: f(x).numpy()
+    row.cells["autograph_jit"] = _ours(ours_warm, timing)
+
+    def jax_warm():
+        f = j.jit(lambda x: x + 1)
+        x = j.numpy.float32(1)
+        return (lambda: np.asarray(f(x))), (lambda: None)
+    row.cells["jax.jit"] = _peer(peers, "jax.jit", jax_warm, timing)
+
+    def torch_warm():
+        x = t.ones((), device=peers.torch_dev)
+        return (lambda: (x + 1).item()), (lambda: None)
+    row.cells["torch"] = _peer(peers, "torch", torch_warm, timing)
+    rows.append(row)
+    return rows
+
+
+def _mlp_row(tf, peers, sizes, timing):
+    from benchmarks import mlp_step
+    shape, n = sizes["mlp"]
+    data = mlp_step.batch(shape, n)
+    row = Row("MLP Adam step", f"{'-'.join(map(str, shape))}, batch {n}", "µs", 1,
+              "benchmarks/mlp_step.py's step; ours incl. host copies of x, y")
+
+    def ours():
+        step = tf.function(mlp_step.make_step(tf, shape), backend="gpu")
+        x, y = tf.constant(data[0]), tf.constant(data[1])
+        return lambda: step(x, y).numpy()
+    row.cells["autograph_jit"] = _ours(ours, timing)
+
+    def jax_build():
+        call = mlp_step._jax(shape, data)(peers.jax)
+        return call, (lambda: None)
+    row.cells["jax.jit"] = _peer(peers, "jax.jit", jax_build, timing)
+
+    def torch_build():
+        t = peers.torch
+        d = peers.torch_dev
+        params = [t.tensor(p, device=d, requires_grad=True)
+                  for p in mlp_step.initial_params(shape)]
+        w1, b1, w2, b2 = params
+        opt = t.optim.Adam(params, lr=mlp_step.LR, eps=mlp_step.EPS)
+        x = t.tensor(data[0], device=d)
+        y = t.tensor(data[1], device=d).long()
+
+        def call():
+            opt.zero_grad(set_to_none=True)
+            loss = t.nn.functional.cross_entropy(t.relu(x @ w1 + b1) @ w2 + b2, y)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return call, peers.torch_sync()
+    row.cells["torch"] = _peer(peers, "torch", torch_build, timing)
+    return row
+
+
+def describe(dev_kind):
+    """Lines about the machine: device, driver, ptxas, libdevice, load."""
+    from autograph_jit.runtime.gpu import get_device, ptxas
+    lines = []
+    try:
+        dev = get_device(dev_kind)
+        lines.append(f"device: {dev!r} ({dev.name}, compute capability "
+                     f"{dev.compute_capability[0]}.{dev.compute_capability[1]})")
+    except Exception as e:  # noqa: BLE001 (reported, and the rows say missing)
+        dev = None
+        lines.append(f"device: none ({_short(e)})")
+    exe = ptxas.find()
+    lines.append(f"ptxas: {exe} {ptxas.version(exe) if exe else ''}; libdevice: "
+                 f"{ptxas.find_libdevice()}")
+    lines.append(f"python {sys.version.split()[0]}; load average "
+                 f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return dev, lines
+
+
+def run_tests(kind, timeout):
+    """pytest -m gpu over the GPU test folders with AUTOGRAPH_JIT_GPU=kind; its exit status."""
+    paths = [p for p in ("tests/runtime_gpu", "tests/codegen/gpu")
+             if os.path.isdir(os.path.join(ROOT, p))]
+    env = dict(os.environ, AUTOGRAPH_JIT_GPU=kind, PYTHONPATH=ROOT)
+    cmd = [sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-p", "no:cacheprovider",
+           "-m", "gpu", *paths]
+    print("$ AUTOGRAPH_JIT_GPU=" + kind + " " + " ".join(cmd[1:]), flush=True)
+    try:
+        return subprocess.run(cmd, cwd=ROOT, env=env, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        print(f"GPU tests ran past {timeout} s")
+        return 124
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dry-run", action="store_true",
+                        help="the grid emulator at tiny sizes (checks the script, not speed)")
+    parser.add_argument("--skip-tests", action="store_true", help="only the table")
+    parser.add_argument("--test-timeout", type=float, default=150.0)
+    args = parser.parse_args(argv)
+    kind = "emulator" if args.dry_run else (os.environ.get("AUTOGRAPH_JIT_GPU") or "cuda")
+    os.environ["AUTOGRAPH_JIT_GPU"] = kind
+    t0 = time.perf_counter()
+    dev, lines = describe(kind)
+    print("\n".join(lines), flush=True)
+    status = 0
+    if not args.skip_tests:
+        status = run_tests(kind, args.test_timeout)
+        print(f"GPU tests: {'passed' if status == 0 else f'FAILED (exit {status})'}", flush=True)
+    sizes = TINY if args.dry_run else FULL
+    timing = (0.0, 1, 0.0) if args.dry_run else (0.05, 5, 3.0)
+    peers = Peers(args.dry_run)
+    rows = run_table(sizes, peers, timing, dev) if dev is not None else []
+    header = (f"GPU check on {getattr(dev, 'name', 'no device')} "
+              f"({'dry run: emulator, tiny sizes, numbers mean nothing' if args.dry_run else kind})")
+    print(format_table(rows, header) if rows else "no device: no table", flush=True)
+    print(f"total {time.perf_counter() - t0:.0f} s")
+    return status if rows else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
