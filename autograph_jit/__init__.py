@@ -88,6 +88,7 @@ from . import train  # noqa: E402,F401
 from . import data, io, sparse  # noqa: E402,F401
 from .sparse import SparseTensor  # noqa: E402,F401
 from . import summary  # noqa: E402,F401
+from . import distribute  # noqa: E402,F401
 
 newaxis = None
 
