@@ -60,7 +60,7 @@ class CollectiveGroup:
 
     # -- on NumPy arrays --------------------------------------------------------------------------
     def all_reduce_arrays(self, op, arrays, what="all-reduce"):
-        arrays = [np.ascontiguousarray(a) for a in arrays]
+        arrays = [np.asarray(a, order="C") for a in arrays]
         if self.size == 1:
             return [a.copy() for a in arrays]
         packed = _pack(arrays)
@@ -74,10 +74,10 @@ class CollectiveGroup:
     def broadcast_array(self, array, root=0, what="broadcast"):
         if self.size == 1:
             return np.array(array, copy=True)
-        return self.comm.broadcast(np.ascontiguousarray(array), root, what)
+        return self.comm.broadcast(np.asarray(array, order="C"), root, what)
 
     def all_gather_arrays(self, array, axis, what="all-gather"):
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array, order="C")
         if self.size == 1:
             return array.copy()
         header = np.array([array.ndim] + list(array.shape), np.int64)

@@ -110,7 +110,7 @@ class GlooCommunicator:
         return array
 
     def all_gather_bytes(self, payload, what):
-        data = np.ascontiguousarray(payload).reshape(-1).view(np.uint8)
+        data = np.asarray(payload, order="C").reshape(-1).view(np.uint8)
         sizes = np.zeros(self.mesh.size, np.int64)
         sizes[self.mesh.rank] = data.nbytes
         sizes = self.all_reduce_sum(sizes, what)

@@ -77,7 +77,7 @@ class ShmCommunicator:
         arrays in rank order. The arrays view shared memory: copy them before the next call."""
         mesh = self.mesh
         mesh.check()
-        data = np.ascontiguousarray(payload).reshape(-1).view(np.uint8)
+        data = np.asarray(payload, order="C").reshape(-1).view(np.uint8)
         k = self.round
         half_index = k & 1
         self._ensure(data.nbytes)
@@ -140,7 +140,7 @@ class ShmCommunicator:
     def all_reduce_sum(self, array, what="all-reduce"):
         """The elementwise sum of every worker's `array` (same shape and dtype everywhere),
         added in rank order, so every worker gets the same bits."""
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array, order="C")
         parts = self.all_gather_bytes(array, what)
         for rank, part in enumerate(parts):
             if part.nbytes != array.nbytes:
@@ -156,8 +156,8 @@ class ShmCommunicator:
 
     def broadcast(self, array, root, what="broadcast"):
         """Worker `root`'s `array` on every worker (the others' `array` gives shape/dtype)."""
-        array = np.ascontiguousarray(array)
-        mine = array if self.mesh.rank == root else array[:0].reshape(-1)
+        array = np.asarray(array, order="C")
+        mine = array if self.mesh.rank == root else array.reshape(-1)[:0]
         parts = self.all_gather_bytes(mine, what)
         if parts[root].nbytes != array.nbytes:
             self.mesh._fail(InvalidArgumentError(

@@ -146,6 +146,7 @@ def bench(strategy, rank, out):
 def main():
     scenario, path = sys.argv[1], sys.argv[2]
     out = {}
+    strategy = None
     try:
         options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=TIMEOUT)
         strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
@@ -158,6 +159,8 @@ def main():
         out["traceback"] = traceback.format_exc()
     with open(path, "w") as f:
         json.dump(out, f)
+    if strategy is not None:
+        strategy.close()   # unlinks this worker's shared memory (os._exit skips atexit)
     sys.stdout.flush()
     os._exit(0)
 
