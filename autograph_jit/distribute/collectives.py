@@ -63,6 +63,9 @@ class CollectiveGroup:
         arrays = [np.asarray(a, order="C") for a in arrays]
         if self.size == 1:
             return [a.copy() for a in arrays]
+        if len(arrays) == 1 and arrays[0].ndim == 1:   # one flat buffer already: no copy
+            total = self.comm.all_reduce_sum(arrays[0], what)
+            return [_mean(total, self.size) if op is ReduceOp.MEAN else total]
         packed = _pack(arrays)
         for dtype, (buf, parts) in packed.items():
             total = self.comm.all_reduce_sum(buf, what)

@@ -148,10 +148,11 @@ class ShmCommunicator:
                     f"{what}: {self.mesh.describe(rank)} sent {part.nbytes} bytes and worker "
                     f"{self.mesh.rank} {array.nbytes}: the workers reduce tensors of different "
                     "sizes. Fix: reduce the same shapes and dtypes on every worker."))
-        out = parts[0].view(array.dtype).reshape(array.shape).copy()
-        for part in parts[1:]:
-            out += part.view(array.dtype).reshape(array.shape)
-        del parts
+        views = [p.view(array.dtype).reshape(array.shape) for p in parts]
+        out = np.add(views[0], views[1]) if len(views) > 1 else views[0].copy()
+        for view in views[2:]:
+            out += view
+        del parts, views
         return out
 
     def broadcast(self, array, root, what="broadcast"):
