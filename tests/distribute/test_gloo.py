@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("torch.distributed")
 
-from .test_multi_worker import _ok, run_workers  # noqa: E402
+from .test_multi_worker import _ok, run_workers
 
 GLOO = {"AUTOGRAPH_JIT_COLLECTIVE": "gloo"}
 
