@@ -145,6 +145,13 @@ def test_killed_worker_makes_the_other_fail_within_the_timeout(tmp_path):
     assert r0["seconds"] < 10
 
 
+def test_worker_killed_during_keras_fit_fails_the_compiled_step_of_the_other(tmp_path):
+    (r0,) = run_workers(tmp_path, "die_in_fit", timeout=10, wait_for=(0,))
+    assert r0["error"] == "UnavailableError", r0
+    assert "worker 1 (127.0.0.1:" in r0["message"] and "gradient all-reduce" in r0["message"]
+    assert r0["seconds"] < 10
+
+
 def test_stalled_worker_raises_deadline_exceeded_naming_it(tmp_path):
     (r0,) = run_workers(tmp_path, "stall", timeout=2, wait_for=(0,))
     assert r0["error"] == "DeadlineExceededError", r0

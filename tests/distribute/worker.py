@@ -112,6 +112,23 @@ def die(strategy, rank, out):
         out["seconds"] = time.monotonic() - start
 
 
+def die_in_fit(strategy, rank, out):
+    """Worker 1 exits after one epoch of Keras fit; worker 0's compiled train step must raise."""
+    x, y = data(n=40)
+    with strategy.scope():
+        model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)])
+        model.compile(tf.keras.optimizers.SGD(0.05), "mse")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    if rank == 1:
+        os._exit(3)
+    start = time.monotonic()
+    try:
+        model.fit(x, y, batch_size=8, epochs=5, verbose=0, shuffle=False)
+        out["error"] = None
+    finally:
+        out["seconds"] = time.monotonic() - start
+
+
 def stall(strategy, rank, out):
     """Worker 1 stops taking part (sleeps past the timeout); worker 0 must time out."""
     one = tf.constant(np.ones(10, np.float32))
