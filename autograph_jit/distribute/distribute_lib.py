@@ -151,6 +151,12 @@ class Strategy:
     def __enter__(self):
         raise TypeError("Use `with strategy.scope():`, not `with strategy:`")
 
+    def __copy__(self):   # one strategy per process: a copied model keeps it
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 class _DefaultStrategy(Strategy):
     """The strategy in effect outside any scope: one replica, no communication."""
