@@ -31,16 +31,20 @@ class ClusterSpec:
             self._jobs[str(job)] = [str(t) for t in tasks]
 
     def as_dict(self):
+        """The cluster as {job name: [addresses]}."""
         return {job: list(tasks) for job, tasks in self._jobs.items()}
 
     @property
     def jobs(self):
+        """The job names ("chief", "worker", ...)."""
         return list(self._jobs)
 
     def num_tasks(self, job_name):
+        """How many tasks job `job_name` has (0 when there is no such job)."""
         return len(self._jobs.get(job_name, []))
 
     def job_tasks(self, job_name):
+        """The addresses of job `job_name`'s tasks, in index order."""
         return list(self._jobs.get(job_name, []))
 
     def __bool__(self):
@@ -64,6 +68,7 @@ class SimpleClusterResolver:
         self.rpc_layer = rpc_layer
 
     def cluster_spec(self):
+        """The ClusterSpec."""
         return self._spec
 
     def worker_addresses(self):

@@ -96,12 +96,14 @@ class GlooCommunicator:
         return dead
 
     def all_reduce_sum(self, array, what="all-reduce"):
+        """The elementwise sum of every worker's `array` (gloo's ring all-reduce)."""
         array = np.array(array, copy=True, order="C")
         tensor = self.torch.from_numpy(array)
         self._run(what, lambda: self.group.allreduce([tensor]).wait())
         return array
 
     def broadcast(self, array, root, what="broadcast"):
+        """Worker `root`'s `array` on every worker."""
         array = np.array(array, copy=True, order="C")
         tensor = self.torch.from_numpy(array.reshape(-1).view(np.uint8))
         opts = self.dist.BroadcastOptions()
@@ -110,6 +112,7 @@ class GlooCommunicator:
         return array
 
     def all_gather_bytes(self, payload, what):
+        """Every worker's `payload` bytes (sizes may differ) as uint8 arrays in rank order."""
         data = np.asarray(payload, order="C").reshape(-1).view(np.uint8)
         sizes = np.zeros(self.mesh.size, np.int64)
         sizes[self.mesh.rank] = data.nbytes
@@ -126,4 +129,5 @@ class GlooCommunicator:
         return [o.numpy()[:int(n)] for o, n in zip(outs, sizes)]
 
     def close(self):
+        """Drop the process group (its sockets close with it)."""
         self.group = None

@@ -171,6 +171,7 @@ class ShmCommunicator:
         return out
 
     def close(self):
+        """Unlink and unmap this worker's segments; unmap the peers'."""
         for seg in [self._own] + self._retired if self._own else self._retired:
             try:
                 if seg[3] is not None:

@@ -73,6 +73,7 @@ class Mesh:
             self._connect()
 
     def describe(self, rank):
+        """The words naming worker `rank` in errors: "worker R (host:port)"."""
         return f"worker {rank} ({self.addresses[rank]})"
 
     # -- startup ----------------------------------------------------------------------------------
@@ -170,6 +171,7 @@ class Mesh:
 
     # -- messages ---------------------------------------------------------------------------------
     def check(self):
+        """Raise UnavailableError when an earlier collective failed (the group is broken)."""
         if self.broken is not None:
             raise UnavailableError(f"tf.distribute: the collective group failed earlier "
                                    f"({self.broken}); it cannot be used any more. Fix: restart "
@@ -215,6 +217,7 @@ class Mesh:
         raise error
 
     def close(self):
+        """Close the connections to every peer."""
         for sock in self.peers.values():
             try:
                 sock.close()
