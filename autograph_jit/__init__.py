@@ -92,6 +92,7 @@ from . import ragged, strings  # noqa: E402
 from .ops.complex_ops import complex  # noqa: E402,F401
 from .ragged import RaggedTensor  # noqa: E402,F401
 from .ragged import dispatch as _ragged_dispatch  # noqa: E402
+from . import distribute  # noqa: E402,F401
 
 newaxis = None
 

@@ -16,6 +16,10 @@ __all__ = ["Variable"]
 
 _uid = itertools.count()
 
+# Functions called with each new Variable once it is made (tf.distribute's scope mirrors the
+# variables created under it: their initial values are broadcast from the first worker).
+CREATION_HOOKS = []
+
 
 def _current_name_scope():
     from .module import current_name_scope
@@ -54,6 +58,8 @@ class Variable:
         self._name = f"{scope}{base}:0"
         self._unique_id = next(_uid)
         self.constraint = constraint
+        for hook in CREATION_HOOKS:
+            hook(self)
 
     # -- identity and metadata ------------------------------------------------------------------
     @property

@@ -5,50 +5,9 @@ Needs the `[dask]` extra (`dask[dataframe]`, and `distributed` for a cluster).
 """
 import numpy as np
 
-from ..errors import InvalidArgumentError
-from .predict import predict_fn
+from .frames import output_columns, score_frame
 
 __all__ = ["predict_partitions", "output_columns"]
-
-
-def output_columns(export_dir, signature="serving_default"):
-    """The output DataFrame's columns as (column, output name, index or None, NumPy dtype): an
-    output of shape [batch] or [batch, 1] is one column named after it; [batch, k] gives k
-    columns `name_0` ... `name_{k-1}`.
-
-    Example:
-        output_columns("/models/mlp/1")  # [("output_0_0", "output_0", 0, float32), ...]
-    """
-    predictor = predict_fn(export_dir, signature)
-    cols = []
-    for name, dtype, dims in predictor.info.outputs:
-        np_dtype = np.dtype(dtype.as_numpy_dtype)
-        if dims is None or len(dims) > 2 or (len(dims) == 2 and dims[1] is None):
-            raise InvalidArgumentError(
-                f"predict_partitions: output {name!r} has shape {dims}; only outputs of shape "
-                "[batch] or [batch, k] with a known k map to DataFrame columns")
-        if len(dims) == 1 or dims[1] == 1:
-            cols.append((name, name, None, np_dtype))
-        else:
-            cols.extend((f"{name}_{j}", name, j, np_dtype) for j in range(dims[1]))
-    return cols
-
-
-def _score(df, export_dir, signature, columns, batch_size):
-    import pandas as pd
-    predictor = predict_fn(export_dir, signature, batch_size=batch_size)
-    spec = output_columns(export_dir, signature)
-    if len(df) == 0:
-        return pd.DataFrame({c: np.empty(0, d) for c, _, _, d in spec}, index=df.index)
-    data = df[columns] if columns is not None else df
-    out = predictor(data)
-    if not isinstance(out, dict):
-        out = {predictor.output_names[0]: out}
-    result = {}
-    for column, name, j, _ in spec:
-        value = np.asarray(out[name])
-        result[column] = value.reshape(len(df), -1)[:, 0] if j is None else value[:, j]
-    return pd.DataFrame(result, index=df.index)
 
 
 def predict_partitions(ddf, export_dir, columns=None, signature="serving_default",
@@ -67,4 +26,4 @@ def predict_partitions(ddf, export_dir, columns=None, signature="serving_default
     import pandas as pd
     spec = output_columns(export_dir, signature)
     meta = pd.DataFrame({c: np.empty(0, d) for c, _, _, d in spec})
-    return ddf.map_partitions(_score, export_dir, signature, columns, batch_size, meta=meta)
+    return ddf.map_partitions(score_frame, export_dir, signature, columns, batch_size, meta=meta)

@@ -106,7 +106,7 @@ class BatchPredictor:
             arrays.append(arr)
         from ..tensor import convert_to_tensor
         tensors = [convert_to_tensor(a, d) for a, (_, d, _) in zip(arrays, self.info.inputs)]
-        out = self.info.signature(*tensors)
+        out = self.info.call(*tensors)
         result = {}
         for k, v in out.items():
             v = np.asarray(v.numpy())

@@ -13,6 +13,7 @@ from ..ops.opdef import InvalidArgumentError
 from .dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
 from .readers import CsvDataset, _open
 from .transforms import _Unary
+from .options import AutoShardPolicy, DistributeOptions  # noqa: F401  (TF: tf.data.experimental.*)
 
 INFINITE_CARDINALITY = INFINITE
 UNKNOWN_CARDINALITY = UNKNOWN

@@ -21,7 +21,10 @@ class SignatureInfo:
         self.concrete_function = cf
         params = cf.graph.data_params
         names = list(signature._arg_names)
-        self.nested = len(names) != len(params)
+        self._structure = None
+        if len(names) != len(params) or len(set(names)) != len(names):   # nested (a dict)
+            self._structure, names = _structured_names(cf, signature._arg_names)
+        self.nested = len(names) != len(params) or len(set(names)) != len(names)
         self.inputs = [(n, p.type.dtype, _dims(p.type.shape)) for n, p in zip(names, params)]
         it = iter(cf.graph.data_results)
         typed = nest.map_structure(lambda x: next(it).type if x is _LEAF else None,
@@ -35,6 +38,43 @@ class SignatureInfo:
 
     def input_names(self):
         return [n for n, _, _ in self.inputs]
+
+    def call(self, *tensors):
+        """Run the signature on its flat input tensors (in `inputs` order); a dict of outputs."""
+        if self._structure is None:
+            return self.signature(*tensors)
+        args = nest.pack_sequence_as(self._structure, list(tensors))
+        out = self.concrete_function(*args)
+        if isinstance(out, dict):
+            return out
+        return {f"output_{i}": t for i, t in enumerate(nest.flatten(out))}
+
+
+def _structured_names(cf, arg_names):
+    """(argument structure, flat input names) of a signature taking nested arguments: a single
+    dict argument's inputs are named by its keys (as TF names them); deeper or several nested
+    arguments by their paths joined with "_" (`feats_a`, `pair_0`)."""
+    spec_args = list(cf.structured_input_signature[0])
+    arg_names = list(dict.fromkeys(arg_names))
+    if len(arg_names) != len(spec_args):
+        arg_names = [f"arg_{i}" for i in range(len(spec_args))]
+    names = []
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for k in sorted(value):
+                walk(value[k], path + [str(k)])
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, path + [str(i)])
+        else:
+            names.append("_".join(path))
+    if len(spec_args) == 1 and isinstance(spec_args[0], dict):
+        walk(spec_args[0], [])
+    else:
+        for name, value in zip(arg_names, spec_args):
+            walk(value, [name])
+    return spec_args, names
 
 
 def _dims(shape):
@@ -93,7 +133,7 @@ class Servable:
         """Run a signature on a dict name -> NumPy array; returns a dict name -> NumPy array."""
         info = self.signature(signature_name)
         args = [convert_to_tensor(inputs[n], d) for n, d, _ in info.inputs]
-        out = info.signature(*args)
+        out = info.call(*args)
         return {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v) for k, v in out.items()}
 
     def metadata(self):

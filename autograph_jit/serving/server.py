@@ -82,7 +82,9 @@ class ModelServer:
     `host:port` (port 0: a free port, read back from `.port`), `stop()` shuts down.
 
     Args: model_name, model_base_path (with `<version>/` folders), host, port, batching (a
-    BatchingParameters, or None for no batching), poll_seconds, max_body_bytes.
+    BatchingParameters, or None for no batching), poll_seconds, max_body_bytes, grpc_port
+    (TF Serving's gRPC API on this port too, 0 for a free one, read back from `.grpc_port`;
+    None: REST only).
 
     Example:
         server = ModelServer("mlp", "/models/mlp", port=0).start()
@@ -91,12 +93,25 @@ class ModelServer:
     """
 
     def __init__(self, model_name, model_base_path, host="127.0.0.1", port=8501, batching=None,
-                 poll_seconds=1.0, max_body_bytes=DEFAULT_MAX_BODY_BYTES):
+                 poll_seconds=1.0, max_body_bytes=DEFAULT_MAX_BODY_BYTES, grpc_port=None):
         self.app = RestApp(model_name, model_base_path, batching=batching,
                            poll_seconds=poll_seconds, max_body_bytes=max_body_bytes)
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.app = self.app
         self._thread = None
+        self._grpc = None
+        if grpc_port is not None:
+            from .grpc_server import GrpcServer
+            try:
+                self._grpc = GrpcServer(self.app, host, grpc_port)
+            except BaseException:
+                self._httpd.server_close()
+                raise
+
+    @property
+    def grpc_port(self):
+        """The gRPC API's port (None when gRPC is not served)."""
+        return None if self._grpc is None else self._grpc.port
 
     @property
     def models(self):
@@ -113,6 +128,8 @@ class ModelServer:
     def start(self):
         """Serve in a background thread; returns self."""
         self.app.start_polling()
+        if self._grpc is not None:
+            self._grpc.start()
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         name="rest-server",
                                         daemon=True)
@@ -122,6 +139,8 @@ class ModelServer:
     def serve_forever(self):
         """Serve in this thread until interrupted (the command line's mode)."""
         self.app.start_polling()
+        if self._grpc is not None:
+            self._grpc.start()
         try:
             self._httpd.serve_forever()
         finally:
@@ -136,6 +155,8 @@ class ModelServer:
         self._shutdown_rest()
 
     def _shutdown_rest(self):
+        if self._grpc is not None:
+            self._grpc.stop()
         self._httpd.server_close()
         self.app.close()
 

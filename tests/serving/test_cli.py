@@ -47,7 +47,7 @@ def test_command_line_server_serves_predict_with_batching(model_root, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "autograph_jit.serving", "--model_name=linear",
          f"--model_base_path={model_root / 'linear'}", f"--rest_api_port={port}",
-         "--rest_api_host=127.0.0.1", "--enable_batching=true",
+         "--rest_api_host=127.0.0.1", f"--port={_free_port()}", "--enable_batching=true",
          f"--batching_parameters_file={params}"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -31,6 +31,10 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
             arrays, validation_split)
     data = data_adapter.make_data(x, y, sample_weight, batch_size, shuffle, class_weight,
                                   steps_per_epoch)
+    strategy = model._multi_worker_strategy()
+    if strategy is not None:   # tf.distribute: each worker trains on its rows of each batch
+        from ...distribute import keras_support
+        data = keras_support.shard_fit_data(strategy, data)
     val_data = None
     if validation_data is not None:
         if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
@@ -61,6 +65,8 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
         if logs is None:
             break
         epoch_logs = pythonify_logs(_metrics_or_logs(model, logs))
+        if strategy is not None:
+            epoch_logs = keras_support.mean_logs(strategy, data, epoch_logs)
         if val_data is not None and _should_eval(epoch, validation_freq):
             val_logs = run_evaluate(model, batch_size=validation_batch_size or batch_size,
                                     verbose=0, return_dict=True, _data=val_data)

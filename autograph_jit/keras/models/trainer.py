@@ -38,6 +38,8 @@ class Trainer:
         self.jit_compile = "auto"
         self._functions = {}
         self._output_names_cache = None
+        from ...distribute.distribute_lib import model_strategy
+        self._distribute_strategy = model_strategy()   # made under a tf.distribute scope
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -72,6 +74,19 @@ class Trainer:
         self._functions = {}
         self.compiled = True
         self.stop_training = False
+        from ...distribute.distribute_lib import model_strategy
+        self._distribute_strategy = model_strategy() or getattr(self, "_distribute_strategy", None)
+
+    @property
+    def distribute_strategy(self):
+        """The tf.distribute strategy the model was made (or compiled) under, else the
+        default one."""
+        from ...distribute.distribute_lib import get_strategy
+        return self._distribute_strategy or get_strategy()
+
+    def _multi_worker_strategy(self):
+        strategy = getattr(self, "_distribute_strategy", None)
+        return strategy if strategy is not None and strategy.num_replicas_in_sync > 1 else None
 
     @property
     def run_eagerly(self):
@@ -195,6 +210,10 @@ class Trainer:
         trainable = self.trainable_weights
         if trainable:
             grads = tape.gradient(loss, trainable)
+            strategy = self._multi_worker_strategy()
+            if strategy is not None:   # tf.distribute: the global batch's gradient
+                from ...distribute.keras_support import all_reduce_gradients
+                grads = all_reduce_gradients(strategy, grads, _batch_size(x))
             self._apply_optimizer(grads, trainable)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
