@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak install clean examples wheel-smoke
+.PHONY: demo test soak install clean examples wheel-smoke graphviz docs
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m autograph_jit.demo
 
-test: $(STAMP)
+test: $(STAMP) graphviz
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 -m "not soak" tests
+
+# Graphviz's `dot` program draws the graph pictures (cf.render_graph, plot_model, the docs): apt-get
+# installs it where it is missing and may (CI runs as root); elsewhere install it by hand.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; } || \
+	  echo "make: Graphviz's dot is missing and apt-get could not install it: install graphviz by hand"
 
 soak: $(STAMP)
 	$(PY) -m pytest -n 2 -m soak tests
