@@ -28,6 +28,13 @@ graphviz:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; } || \
 	  echo "make: Graphviz's dot is missing and apt-get could not install it: install graphviz by hand"
 
+# The documentation: the generated pages (API reference from the docstrings, the pages whose code
+# blocks are real output, the pictures), then the site with mkdocs into site/, offline, warnings as
+# errors. tests/test_docs_build.py does the same into a temporary folder in `make test`.
+docs: $(STAMP) graphviz
+	$(PY) -m tools.docgen
+	$(PY) -m mkdocs build --strict
+
 soak: $(STAMP)
 	$(PY) -m pytest -n 2 -m soak tests
 
