@@ -97,21 +97,26 @@ def plot(rows, header, path):
     if not rows or not present:
         raise ValueError("--plot: no row has a graph time and another column to compare it with")
 
-    bar_h = 0.8 / len(present)
-    fig_h = 1.2 + 0.32 * len(rows) * max(1, len(present)) * 0.55 + 0.9
-    fig, ax = plt.subplots(figsize=(10, max(3.5, fig_h)))
-    for k, c in enumerate(present):
-        ys, xs = [], []
-        for i, v in enumerate(ratios[c]):
-            if v is not None and v > 0:
-                ys.append(i + (k - (len(present) - 1) / 2) * bar_h)
-                xs.append(v)
+    # Each row gets a slot only for the bars it has, so a row with one peer is one bar tall.
+    bar_h, gap = 1.0, 0.8
+    y, centers, bars = 0.0, [], []      # bars: (y, ratio, column)
+    for i in range(len(rows)):
+        mine = [(c, ratios[c][i]) for c in present if ratios[c][i]]
+        for k, (c, v) in enumerate(mine):
+            bars.append((y + k * bar_h, v, c))
+        centers.append(y + (len(mine) - 1) * bar_h / 2)
+        y += len(mine) * bar_h + gap
+    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.16 * y))
+    for c in present:
+        mine = [(by, v) for by, v, col in bars if col == c]
+        ys, xs = [by for by, _ in mine], [v for _, v in mine]
         # bars grow from the line at 1: leftwards where ours is faster, rightwards where slower
-        ax.barh(ys, [x - 1.0 for x in xs], height=bar_h * 0.9, left=1.0,
+        ax.barh(ys, [x - 1.0 for x in xs], height=bar_h * 0.85, left=1.0,
                 color=_COLORS.get(c, None), label=table.LABELS.get(c, c))
-        for y, x in zip(ys, xs):
-            ax.text(x * 1.08 if x >= 1 else x / 1.08, y, table.fmt_ratio(x), va="center",
+        for yy, x in mine:
+            ax.text(x * 1.08 if x >= 1 else x / 1.08, yy, table.fmt_ratio(x), va="center",
                     ha="left" if x >= 1 else "right", fontsize=7, color="#333333")
+    ax.set_ylim(y - gap + 0.2, -0.8)
     ax.set_xscale("log")
     values = [v for c in present for v in ratios[c] if v]
     lo, hi = min(values), max(values)
@@ -122,9 +127,8 @@ def plot(rows, header, path):
     ax.text(1 / 1.15, 1.0, "◀ ours faster", transform=ax.get_xaxis_transform(), ha="right",
             va="bottom", fontsize=8)
     ax.axvline(1.0, color="black", linewidth=1)
-    ax.set_yticks(range(len(rows)))
+    ax.set_yticks(centers)
     ax.set_yticklabels(labels, fontsize=8)
-    ax.invert_yaxis()
     ax.set_xlabel("our graph time / that column's time  (log scale; < 1: ours is faster)")
     ax.grid(axis="x", which="major", color="#dddddd")
     ax.set_axisbelow(True)
