@@ -110,6 +110,15 @@ class threading:
 
     @staticmethod
     def get_inter_op_parallelism_threads():
+        """Get number of threads used for parallelism between independent operations.
+
+        Returns:
+          The value given to `set_inter_op_parallelism_threads` (0: the default). Ops run one at a
+          time here whatever it is.
+
+        >>> tf.config.threading.get_inter_op_parallelism_threads()
+        0
+        """
         return threading._inter_op[0]
 
 
@@ -126,6 +135,20 @@ class experimental:
 
     @staticmethod
     def set_memory_growth(device, enable):
+        """Set if memory growth should be enabled for a PhysicalDevice.
+
+        Kept for tutorial code: there is no GPU memory to manage here, so it does nothing.
+
+        Args:
+          device: a `PhysicalDevice` (from `tf.config.list_physical_devices`).
+          enable: whether to grow memory as needed.
+
+        Returns:
+          None.
+
+        >>> for gpu in tf.config.list_physical_devices("GPU"):
+        ...     tf.config.experimental.set_memory_growth(gpu, True)
+        """
         return None
 
     @staticmethod
@@ -166,6 +189,24 @@ class optimizer:
 
     @staticmethod
     def set_experimental_options(options):
+        """Set experimental optimizer options for every tf.function optimized afterwards.
+
+        Args:
+          options: a dict of option name to bool: TF's Grappler names where this optimizer has the
+            same pass (`constant_folding`, `remapping`, ...), this project's pass names otherwise
+            (passes/pipeline.py lists them).
+
+        Returns:
+          None.
+
+        Raises:
+          ValueError: an unknown option name or a non-bool value.
+
+        >>> tf.config.optimizer.set_experimental_options({"constant_folding": False})
+        >>> tf.config.optimizer.get_experimental_options()["constant_folding"]
+        False
+        >>> tf.config.optimizer.set_experimental_options({"constant_folding": True})
+        """
         _pipeline.check_options(options)
         optimizer._options.update(dict(options))
 

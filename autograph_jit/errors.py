@@ -238,7 +238,7 @@ _CODE_TO_CLASS = {cls.error_code: cls for cls in (
 def exception_type_from_error_code(error_code):
     """TF's `tf.errors.exception_type_from_error_code`: the OpError subclass for a status code.
 
-    >>> exception_type_from_error_code(3).__name__
+    >>> tf.errors.exception_type_from_error_code(3).__name__
     'InvalidArgumentError'
     """
     return _CODE_TO_CLASS[error_code]
@@ -247,7 +247,7 @@ def exception_type_from_error_code(error_code):
 def error_code_from_exception_type(cls):
     """TF's `tf.errors.error_code_from_exception_type`: the status code of an OpError subclass.
 
-    >>> error_code_from_exception_type(OutOfRangeError)
+    >>> tf.errors.error_code_from_exception_type(tf.errors.OutOfRangeError)
     11
     """
     if not (isinstance(cls, type) and issubclass(cls, OpError)):

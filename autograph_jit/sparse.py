@@ -25,7 +25,9 @@ class SparseTensor:
     `values` [N], int64 `dense_shape` [rank].
 
     >>> sp = tf.sparse.SparseTensor(indices=[[0, 1]], values=[5], dense_shape=[2, 3])
-    >>> tf.sparse.to_dense(sp)   # [[0 5 0] [0 0 0]]
+    >>> tf.sparse.to_dense(sp).numpy()
+    array([[0, 5, 0],
+           [0, 0, 0]], dtype=int32)
     """
 
     def __init__(self, indices, values, dense_shape):

@@ -99,7 +99,12 @@ class TextLineDataset(_FileDataset):
     """TF's `tf.data.TextLineDataset(filenames)`: the lines of text files as scalar tf.string
     tensors, without their line ending (\\n or \\r\\n).
 
-    >>> for line in tf.data.TextLineDataset("a.txt"): print(line.numpy())
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> _ = open(path, "w").write("one\\ntwo\\n")
+    >>> for line in tf.data.TextLineDataset(path): print(line.numpy())
+    b'one'
+    b'two'
     """
 
     _tf_name = "TextLineDatasetV2"

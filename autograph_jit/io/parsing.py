@@ -131,7 +131,11 @@ def _wrap(arr, dtype):
 def parse_single_example(serialized, features, name=None, example_names=None):
     """TF's `tf.io.parse_single_example`: a dict of tensors (SparseTensor for VarLenFeature).
 
+    >>> example = tf.train.Example(features=tf.train.Features(feature={
+    ...     "x": tf.train.Feature(float_list=tf.train.FloatList(value=[1.0, 2.0]))}))
+    >>> record = example.SerializeToString()
     >>> tf.io.parse_single_example(record, {"x": tf.io.FixedLenFeature([2], tf.float32)})
+    {'x': <tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>}
     """
     arr = _records(serialized, "parse_single_example")
     if arr.ndim != 0:

@@ -76,8 +76,12 @@ class TFRecordWriter:
     """TF's `tf.io.TFRecordWriter(path, options=None)`: `write(record)`, `flush()`, `close()`,
     usable as a context manager.
 
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.tfrecord")
     >>> with tf.io.TFRecordWriter(path) as w:
-    ...     w.write(example.SerializeToString())
+    ...     w.write(b"first record")
+    >>> [r.numpy() for r in tf.data.TFRecordDataset(path)]
+    [b'first record']
     """
 
     def __init__(self, path, options=None):

@@ -29,6 +29,19 @@ def epsilon():
 
 
 def set_epsilon(value):
+    """Set the value of the fuzz factor used in numeric expressions.
+
+    Args:
+      value: a float (the default is 1e-7).
+
+    Returns:
+      None.
+
+    >>> tf.keras.backend.set_epsilon(1e-5)
+    >>> tf.keras.backend.epsilon()
+    1e-05
+    >>> tf.keras.backend.set_epsilon(1e-7)
+    """
     _SETTINGS["epsilon"] = float(value)
 
 
@@ -38,6 +51,22 @@ def image_data_format():
 
 
 def set_image_data_format(data_format):
+    """Set the value of the image data format convention.
+
+    Args:
+      data_format: 'channels_last' (the default: NHWC) or 'channels_first'.
+
+    Returns:
+      None.
+
+    Raises:
+      ValueError: any other value.
+
+    >>> tf.keras.backend.set_image_data_format("channels_first")
+    >>> tf.keras.backend.image_data_format()
+    'channels_first'
+    >>> tf.keras.backend.set_image_data_format("channels_last")
+    """
     data_format = str(data_format).lower()
     if data_format not in {"channels_first", "channels_last"}:
         raise ValueError("The `data_format` argument must be one of {'channels_first', "
@@ -80,15 +109,55 @@ def set_value(x, value):
 
 
 def get_keras_mask(x):
+    """Gets the Keras mask attribute from a tensor (the `_keras_mask` a masking layer set).
+
+    Args:
+      x: a tensor.
+
+    Returns:
+      The mask tensor, or None.
+
+    >>> masked = tf.keras.layers.Masking(mask_value=0.0)(tf.constant([[[1.0], [0.0]]]))
+    >>> tf.keras.backend.get_keras_mask(masked).numpy()
+    array([[ True, False]])
+    """
     from .layers.layer import get_keras_mask as get
     return get(x)
 
 
 def set_keras_mask(x, mask):
+    """Sets the Keras mask attribute for a tensor.
+
+    Args:
+      x: a tensor.
+      mask: a bool tensor (or None to remove the mask).
+
+    Returns:
+      None.
+
+    >>> x = tf.constant([[1.0, 2.0]])
+    >>> tf.keras.backend.set_keras_mask(x, tf.constant([[True, False]]))
+    >>> tf.keras.backend.get_keras_mask(x).numpy()
+    array([[ True, False]])
+    """
     from .layers.layer import set_keras_mask as put
     put(x, mask)
 
 
 def is_keras_tensor(x):
+    """Returns whether `x` is a symbolic Keras tensor (the output of `tf.keras.Input` or of a layer
+    called on one).
+
+    Args:
+      x: any value.
+
+    Returns:
+      True for a KerasTensor.
+
+    >>> tf.keras.backend.is_keras_tensor(tf.keras.Input((3,)))
+    True
+    >>> tf.keras.backend.is_keras_tensor(tf.constant([1.0]))
+    False
+    """
     from .layers.keras_tensor import KerasTensor
     return isinstance(x, KerasTensor)

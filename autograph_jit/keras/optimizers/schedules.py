@@ -140,12 +140,42 @@ _ALL = {c.__name__: c for c in (ExponentialDecay, InverseTimeDecay, PiecewiseCon
 
 
 def serialize(learning_rate_schedule):
+    """Serializes a `LearningRateSchedule` into a JSON-compatible dict.
+
+    Args:
+      learning_rate_schedule: a schedule (ExponentialDecay, InverseTimeDecay,
+        PiecewiseConstantDecay, CosineDecay, ...).
+
+    Returns:
+      A dict with `module`, `class_name`, `config` and `registered_name`, as Keras 3.
+
+    >>> s = tf.keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> tf.keras.optimizers.schedules.serialize(s)["class_name"]
+    'ExponentialDecay'
+    """
     return {"module": "keras.optimizers.schedules",
             "class_name": type(learning_rate_schedule).__name__,
             "config": learning_rate_schedule.get_config(), "registered_name": None}
 
 
 def deserialize(config, custom_objects=None):
+    """Instantiates a `LearningRateSchedule` object from a serialized form.
+
+    Args:
+      config: a dict written by `serialize`.
+      custom_objects: a dict of name to schedule class for schedules of your own.
+
+    Returns:
+      The schedule.
+
+    Raises:
+      ValueError: an unknown class name.
+
+    >>> s = tf.keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> config = tf.keras.optimizers.schedules.serialize(s)
+    >>> round(float(tf.keras.optimizers.schedules.deserialize(config)(10)), 6)
+    0.05
+    """
     classes = dict(_ALL, **(custom_objects or {}))
     name = config["class_name"]
     if name not in classes:

@@ -21,6 +21,26 @@ def register_keras_serializable(package="Custom", name=None):
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
+    """Returns the class associated with `name` if it is registered with Keras.
+
+    Looks in the active `custom_object_scope`s, then `custom_objects`, then the classes registered
+    with `register_keras_serializable` (under "package>Name"), then `module_objects`.
+
+    Args:
+      name: the registered name.
+      custom_objects: a dict of name to object, searched too.
+      module_objects: a dict of name to object, searched last.
+
+    Returns:
+      The object, or None when `name` is not found.
+
+    >>> @tf.keras.utils.register_keras_serializable(package="docs")
+    ... class Twice(tf.keras.layers.Layer):
+    ...     def call(self, x):
+    ...         return 2 * x
+    >>> tf.keras.saving.get_registered_object("docs>Twice") is Twice
+    True
+    """
     for scope in reversed(_SCOPES):
         if name in scope:
             return scope[name]
