@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
-from . import type_rules as tr
+from . import op_docs, type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
@@ -200,7 +200,7 @@ def _binary_fn(op):
         x, y = match_dtypes(x, y)
         return apply(op, x, y)
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
-    fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
+    fn.__doc__ = op_docs.binary_doc(op.name)
     return fn
 
 
@@ -368,7 +368,7 @@ def _unary_fn(op):
     def fn(x, name=None):
         return apply(op, to_tensor(x))
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
-    fn.__doc__ = f"Elementwise `{op.name}` (TF's tf.math.{op.name})."
+    fn.__doc__ = op_docs.unary_doc(op.name)
     return fn
 
 
@@ -730,7 +730,7 @@ def _reduce_fn(op):
         x = to_tensor(input_tensor)
         return apply(op, x, axis=_axis_attr(axis), keepdims=bool(keepdims))
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
-    fn.__doc__ = f"TF's tf.math.{op.name}(input_tensor, axis=None, keepdims=False)."
+    fn.__doc__ = op_docs.reduce_doc(op.name)
     return fn
 
 
