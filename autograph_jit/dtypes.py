@@ -111,7 +111,15 @@ _BY_NP = {d.np_dtype: d for d in ALL}
 
 
 def as_dtype(value):
-    """The DType for a DType, a NumPy dtype or type, or a name ("float32", "double")."""
+    """The DType for a DType, a NumPy dtype or type, or a name ("float32", "double").
+
+    >>> tf.as_dtype('float32')
+    tf.float32
+    >>> tf.as_dtype(np.int64)
+    tf.int64
+    >>> tf.as_dtype(tf.bool).name
+    'bool'
+    """
     if isinstance(value, DType):
         return value
     if isinstance(value, str):

@@ -13,7 +13,13 @@ def current_name_scope():
 
 
 class name_scope:
-    """`with tf.name_scope("dense"):` prefixes names of variables created inside."""
+    """`with tf.name_scope("dense"):` prefixes names of variables created inside.
+
+    >>> with tf.name_scope('dense'):
+    ...     v = tf.Variable(1.0, name='kernel')
+    >>> v.name
+    'dense/kernel:0'
+    """
 
     def __init__(self, name, *args, **kwargs):
         self.name = name

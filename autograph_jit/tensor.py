@@ -251,7 +251,13 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
     """TF's `tf.convert_to_tensor`.
 
     `dtype` is a requirement (a tensor of another dtype is an error); `dtype_hint` is a preference
-    used only when the value has no dtype of its own (Python scalars and lists)."""
+    used only when the value has no dtype of its own (Python scalars and lists).
+
+    >>> tf.convert_to_tensor([[1.0, 2.0]])
+    <tf.Tensor: shape=(1, 2), dtype=float32, numpy=array([[1., 2.]], dtype=float32)>
+    >>> tf.convert_to_tensor(3, dtype=tf.float64).dtype
+    tf.float64
+    """
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype)
     if isinstance(value, Tensor):

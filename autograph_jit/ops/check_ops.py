@@ -78,7 +78,16 @@ def assert_that(condition, data=(), message="assertion failed", summarize=3, err
 
 
 def Assert(condition, data, summarize=None, name=None):  # noqa: N802 (TF's name)
-    """TF's tf.debugging.Assert(condition, data, summarize=None)."""
+    """TF's tf.debugging.Assert(condition, data, summarize=None).
+
+    >>> x = tf.constant([1.0, -1.0])
+    >>> tf.debugging.Assert(tf.reduce_all(x > -2.0), [x])
+    >>> tf.debugging.Assert(tf.reduce_all(x > 0.0), [x])
+    Traceback (most recent call last):
+    ...
+    autograph_jit.errors.AssertionFailedError: assertion failed
+    [ 1. -1.]
+    """
     return assert_that(condition, list(data), "assertion failed",
                        3 if summarize is None else summarize)
 

@@ -220,7 +220,13 @@ _TRUEDIV_FLOAT = {"int8": dtypes.float32, "int16": dtypes.float32, "uint8": dtyp
 
 
 def truediv(x, y, name=None):
-    """Python 3 division: integers are cast to float first (int32 -> float64, as TF)."""
+    """Python 3 division: integers are cast to float first (int32 -> float64, as TF).
+
+    >>> tf.truediv([1, 2], 4).numpy()
+    array([0.25, 0.5 ])
+    >>> (tf.constant([1.0]) / 4).numpy()
+    array([0.25], dtype=float32)
+    """
     x, y = match_dtypes(x, y)
     target = _TRUEDIV_FLOAT.get(x.dtype.name)
     if target is not None:
@@ -483,7 +489,14 @@ _select = defop("select", _select_infer, np.where, vjp=_select_vjp, elementwise=
 
 
 def where(condition, x=None, y=None, name=None):
-    """tf.where: elementwise select with broadcasting, or the indices of true elements."""
+    """tf.where: elementwise select with broadcasting, or the indices of true elements.
+
+    >>> tf.where([True, False, True], [1, 2, 3], [10, 20, 30]).numpy()
+    array([ 1, 20,  3], dtype=int32)
+    >>> tf.where([[False, True], [True, False]]).numpy()
+    array([[0, 1],
+           [1, 0]])
+    """
     if x is None and y is None:
         from . import array_ops
         return array_ops.where_indices(condition)
@@ -944,7 +957,15 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 def tensordot(a, b, axes, name=None):
     """Contraction over `axes` via transpose + reshape + matmul; dims unknown when traced are
-    read at run time (tf.shape), as in TF. Inputs need a known rank."""
+    read at run time (tf.shape), as in TF. Inputs need a known rank.
+
+    >>> a = tf.ones([2, 3])
+    >>> b = tf.ones([3, 4])
+    >>> tf.tensordot(a, b, axes=1).shape
+    TensorShape([2, 4])
+    >>> print(tf.tensordot([1.0, 2.0], [3.0, 4.0], axes=1))
+    tf.Tensor(11.0, shape=(), dtype=float32)
+    """
     from . import array_ops
     a, b = match_dtypes(a, b)
     if a.shape.rank is None or b.shape.rank is None:
