@@ -12,6 +12,10 @@ class InputLayer(Layer):
 
     Usually made through `keras.Input(shape=(4,))`; a Sequential model makes one from its first
     layer's `input_shape=`.
+
+    >>> model = tf.keras.Sequential([tf.keras.layers.InputLayer(shape=(4,)), tf.keras.layers.Dense(2)])
+    >>> model.output_shape
+    (None, 2)
     """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
