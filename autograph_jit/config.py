@@ -10,7 +10,11 @@ _state = {"run_eagerly": False,
 
 def default_backend():
     """The backend of tf.function(backend=None): "cpu", or $AUTOGRAPH_JIT_BACKEND ("cpu",
-    "eager", "gpu") — e.g. to run a whole program on the interpreter for comparison."""
+    "eager", "gpu") — e.g. to run a whole program on the interpreter for comparison.
+
+    >>> tf.config.default_backend()
+    'cpu'
+    """
     name = os.environ.get("AUTOGRAPH_JIT_BACKEND", "") or "cpu"
     if name not in ("cpu", "eager", "gpu"):
         raise ValueError(f"AUTOGRAPH_JIT_BACKEND must be cpu, eager or gpu, got {name!r}")
@@ -18,7 +22,13 @@ def default_backend():
 
 
 def run_functions_eagerly(run_eagerly):
-    """When True, tf.function calls the Python function itself, untraced, op by op."""
+    """When True, tf.function calls the Python function itself, untraced, op by op.
+
+    >>> tf.config.run_functions_eagerly(True)
+    >>> tf.config.functions_run_eagerly()
+    True
+    >>> tf.config.run_functions_eagerly(False)
+    """
     _state["run_eagerly"] = bool(run_eagerly)
 
 
@@ -83,7 +93,13 @@ class threading:
 
     @staticmethod
     def set_intra_op_parallelism_threads(num_threads):
-        """Threads one op may use; 0: the library's default."""
+        """Threads one op may use; 0: the library's default.
+
+        >>> tf.config.threading.set_intra_op_parallelism_threads(1)
+        >>> tf.config.threading.get_intra_op_parallelism_threads()
+        1
+        >>> tf.config.threading.set_intra_op_parallelism_threads(0)
+        """
         _check_threads("set_intra_op_parallelism_threads", num_threads)
         from .codegen.llvm import parallel
         from .runtime import blas
@@ -92,7 +108,11 @@ class threading:
 
     @staticmethod
     def get_intra_op_parallelism_threads():
-        """The value set (0 when unset: the library picks, see `intra_op_threads_in_use`)."""
+        """The value set (0 when unset: the library picks, see `intra_op_threads_in_use`).
+
+        >>> tf.config.threading.get_intra_op_parallelism_threads()
+        0
+        """
         from .codegen.llvm import parallel
         return parallel._chosen[0] if parallel._chosen else 0
 
@@ -104,7 +124,13 @@ class threading:
 
     @staticmethod
     def set_inter_op_parallelism_threads(num_threads):
-        """Kept and returned by the getter; ops run one at a time whatever it is."""
+        """Kept and returned by the getter; ops run one at a time whatever it is.
+
+        >>> tf.config.threading.set_inter_op_parallelism_threads(2)
+        >>> tf.config.threading.get_inter_op_parallelism_threads()
+        2
+        >>> tf.config.threading.set_inter_op_parallelism_threads(0)
+        """
         _check_threads("set_inter_op_parallelism_threads", num_threads)
         threading._inter_op[0] = int(num_threads)
 
@@ -157,12 +183,22 @@ class experimental:
         dropped first (beyond TF, whose cache is unbounded). Default 64, or
         $AUTOGRAPH_JIT_TRACE_CACHE_SIZE; a function's `experimental_trace_cache_size=` wins.
 
-        Example: `tf.config.experimental.set_trace_cache_size(16)`."""
+        Example: `tf.config.experimental.set_trace_cache_size(16)`.
+
+        >>> tf.config.experimental.set_trace_cache_size(16)
+        >>> tf.config.experimental.get_trace_cache_size()
+        16
+        >>> tf.config.experimental.set_trace_cache_size(64)
+        """
         _state["trace_cache_size"] = _positive_size(size, "set_trace_cache_size")
 
     @staticmethod
     def get_trace_cache_size():
-        """The number of traces each tf.function keeps (set_trace_cache_size)."""
+        """The number of traces each tf.function keeps (set_trace_cache_size).
+
+        >>> tf.config.experimental.get_trace_cache_size()
+        64
+        """
         return _state["trace_cache_size"]
 
 
@@ -205,17 +241,30 @@ class optimizer:
         >>> tf.config.optimizer.set_experimental_options({"constant_folding": False})
         >>> tf.config.optimizer.get_experimental_options()["constant_folding"]
         False
-        >>> tf.config.optimizer.set_experimental_options({"constant_folding": True})
+        >>> tf.config.optimizer.reset()
         """
         _pipeline.check_options(options)
         optimizer._options.update(dict(options))
 
     @staticmethod
     def get_experimental_options():
-        """The options set so far (as TF: only the ones set)."""
+        """The options set so far (as TF: only the ones set).
+
+        >>> tf.config.optimizer.reset()
+        >>> tf.config.optimizer.set_experimental_options({'loop_optimization': False})
+        >>> tf.config.optimizer.get_experimental_options()
+        {'loop_optimization': False}
+        >>> tf.config.optimizer.reset()
+        """
         return dict(optimizer._options)
 
     @staticmethod
     def reset():
-        """Back to every pass on (this project's addition, handy in tests and notebooks)."""
+        """Back to every pass on (this project's addition, handy in tests and notebooks).
+
+        >>> tf.config.optimizer.set_experimental_options({'loop_optimization': False})
+        >>> tf.config.optimizer.reset()
+        >>> tf.config.optimizer.get_experimental_options()
+        {}
+        """
         optimizer._options.clear()

@@ -14,7 +14,15 @@ __all__ = [
 
 
 class DType:
-    """One element type; use the module constants (`float32`, ...) rather than building one."""
+    """One element type; use the module constants (`float32`, ...) rather than building one.
+
+    >>> tf.float32.name, tf.float32.size, tf.float32.is_floating
+    ('float32', 4, True)
+    >>> tf.int32.max
+    2147483647
+    >>> tf.as_dtype('int64') == tf.int64
+    True
+    """
 
     __slots__ = ("name", "np_dtype", "short")
 

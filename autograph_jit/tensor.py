@@ -26,7 +26,16 @@ __all__ = ["Tensor", "EagerTensor", "convert_to_tensor", "is_tensor", "constant_
 
 
 class Tensor:
-    """Base of eager and symbolic tensors."""
+    """Base of eager and symbolic tensors.
+
+    >>> t = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    >>> t.shape, t.dtype, t.ndim
+    (TensorShape([2, 2]), tf.float32, 2)
+    >>> (t * 2 + 1)[0].numpy()
+    array([3., 5.], dtype=float32)
+    >>> float(t.numpy().sum())
+    10.0
+    """
 
     __slots__ = ("__weakref__",)
     # Makes `ndarray + tensor` defer to `Tensor.__radd__` while np.exp(tensor) still works.

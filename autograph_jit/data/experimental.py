@@ -55,7 +55,14 @@ def _cardinality_error(expected, qualifier, got):
 
 def assert_cardinality(expected_cardinality):
     """A transformation asserting the dataset has `expected_cardinality` elements (and
-    declaring it, so `len()` works): FailedPreconditionError when iteration disagrees."""
+    declaring it, so `len()` works): FailedPreconditionError when iteration disagrees.
+
+    >>> ds = tf.data.Dataset.range(5).filter(lambda x: x < 10)
+    >>> int(ds.cardinality())
+    -2
+    >>> int(ds.apply(tf.data.experimental.assert_cardinality(5)).cardinality())
+    5
+    """
     expected = int(expected_cardinality)
     return lambda ds: _AssertCardinality(ds, expected)
 

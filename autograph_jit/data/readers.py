@@ -126,7 +126,16 @@ class TextLineDataset(_FileDataset):
 class TFRecordDataset(_FileDataset):
     """TF's `tf.data.TFRecordDataset(filenames, compression_type=None)`: the records of
     TFRecord files as scalar tf.string tensors; a corrupted file raises DataLossError naming
-    the file and offset."""
+    the file and offset.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'r.tfrecord')
+    >>> with tf.io.TFRecordWriter(path) as w:
+    ...     for text in (b'a', b'bc'):
+    ...         w.write(text)
+    >>> [r.numpy() for r in tf.data.TFRecordDataset(path)]
+    [b'a', b'bc']
+    """
 
     _tf_name = "TFRecordDatasetV2"
 
@@ -144,7 +153,14 @@ class TFRecordDataset(_FileDataset):
 
 class FixedLengthRecordDataset(_FileDataset):
     """TF's `tf.data.FixedLengthRecordDataset(filenames, record_bytes, header_bytes,
-    footer_bytes)`: fixed-size records as tf.string."""
+    footer_bytes)`: fixed-size records as tf.string.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'r.bin')
+    >>> _ = open(path, 'wb').write(b'aabbcc')
+    >>> [r.numpy() for r in tf.data.FixedLengthRecordDataset(path, record_bytes=2)]
+    [b'aa', b'bb', b'cc']
+    """
 
     _tf_name = "FixedLengthRecordDatasetV2"
 

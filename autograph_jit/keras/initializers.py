@@ -345,26 +345,52 @@ class Identity(Initializer):
 
 
 class zeros_initializer(Zeros):  # noqa: N801
-    """`tf.zeros_initializer()`: called as `init(shape, dtype=tf.float32)`."""
+    """`tf.zeros_initializer()`: called as `init(shape, dtype=tf.float32)`.
+
+    >>> tf.zeros_initializer()(shape=[3]).numpy()
+    array([0., 0., 0.], dtype=float32)
+    """
 
 
 class ones_initializer(Ones):  # noqa: N801
-    """`tf.ones_initializer()`."""
+    """`tf.ones_initializer()`.
+
+    >>> tf.ones_initializer()(shape=[2, 2]).numpy()
+    array([[1., 1.],
+           [1., 1.]], dtype=float32)
+    """
 
 
 class constant_initializer(Constant):  # noqa: N801
-    """`tf.constant_initializer(value=0)`."""
+    """`tf.constant_initializer(value=0)`.
+
+    >>> init = tf.constant_initializer(3.0)
+    >>> init(shape=[2], dtype=tf.float32).numpy()
+    array([3., 3.], dtype=float32)
+    """
 
     def __init__(self, value=0):
         super().__init__(value)
 
 
 class random_normal_initializer(RandomNormal):  # noqa: N801
-    """`tf.random_normal_initializer(mean=0.0, stddev=0.05, seed=None)`."""
+    """`tf.random_normal_initializer(mean=0.0, stddev=0.05, seed=None)`.
+
+    >>> init = tf.random_normal_initializer(mean=0.0, stddev=0.1, seed=1)
+    >>> x = init(shape=[2, 3])
+    >>> x.shape, x.dtype
+    (TensorShape([2, 3]), tf.float32)
+    """
 
 
 class random_uniform_initializer(RandomUniform):  # noqa: N801
-    """`tf.random_uniform_initializer(minval=-0.05, maxval=0.05, seed=None)`."""
+    """`tf.random_uniform_initializer(minval=-0.05, maxval=0.05, seed=None)`.
+
+    >>> init = tf.random_uniform_initializer(minval=-1.0, maxval=1.0, seed=1)
+    >>> x = init(shape=[1000])
+    >>> bool(tf.reduce_min(x) >= -1.0), bool(tf.reduce_max(x) < 1.0)
+    (True, True)
+    """
 
 
 _CLASSES = {c.__name__: c for c in (

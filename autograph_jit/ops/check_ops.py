@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import AssertionFailedError
 from ..tensor import convert_to_tensor
-from . import math_ops
+from . import check_examples, math_ops
 from .opdef import IO, apply, defop
 
 __all__ = ["AssertionFailedError", "Assert", "assert_that", "ASSERTS"]
@@ -145,3 +145,4 @@ ASSERTS = {
 }
 for _name, _check in ASSERTS.items():
     _check.__name__ = _check.__qualname__ = _name
+    _check.__doc__ += "\n" + check_examples.EXAMPLES.get(_name, "")
