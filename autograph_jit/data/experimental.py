@@ -254,7 +254,14 @@ def unique():
 
 class TFRecordWriter:
     """TF's `tf.data.experimental.TFRecordWriter(filename, compression_type=None)`: `write(ds)`
-    writes every scalar tf.string element of `ds` as one record."""
+    writes every scalar tf.string element of `ds` as one record.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'r.tfrecord')
+    >>> tf.data.experimental.TFRecordWriter(path).write(tf.data.Dataset.from_tensor_slices([b'a', b'b']))
+    >>> [r.numpy() for r in tf.data.TFRecordDataset(path)]
+    [b'a', b'b']
+    """
 
     def __init__(self, filename, compression_type=None):
         self._filename, self._compression = filename, compression_type
@@ -327,6 +334,14 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     """TF's `tf.data.experimental.make_csv_dataset`: batches of (OrderedDict of columns, label)
     read from CSV files, column types inferred from the first rows (int32, int64, float32,
     float64, string), repeated `num_epochs` times (forever when None) and shuffled by default.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'data.csv')
+    >>> _ = open(path, 'w').write('x,label\\n1,0\\n2,1\\n3,0\\n')
+    >>> ds = tf.data.experimental.make_csv_dataset(path, batch_size=3, label_name='label', num_epochs=1, shuffle=False)
+    >>> features, labels = next(iter(ds))
+    >>> [features['x'].numpy(), labels.numpy()]
+    [array([1, 2, 3], dtype=int32), array([0, 1, 0], dtype=int32)]
     """
     patterns = [file_pattern] if isinstance(file_pattern, (str, os.PathLike)) else \
         list(file_pattern)

@@ -210,7 +210,15 @@ def list_files(file_pattern, shuffle=None, seed=None):
 class CsvDataset(_FileDataset):
     """TF's `tf.data.experimental.CsvDataset(filenames, record_defaults, header=False, ...)`:
     each CSV record as a tuple of scalars; `record_defaults` gives each column's dtype
-    (a dtype: required; a value: its default for empty fields)."""
+    (a dtype: required; a value: its default for empty fields).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'data.csv')
+    >>> _ = open(path, 'w').write('x,y\\n1,2.5\\n3,4.5\\n')
+    >>> ds = tf.data.experimental.CsvDataset(path, [tf.int32, tf.float32], header=True)
+    >>> [(int(x), float(y)) for x, y in ds]
+    [(1, 2.5), (3, 4.5)]
+    """
 
     _tf_name = "CsvDatasetV2"
 
