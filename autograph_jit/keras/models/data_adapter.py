@@ -16,7 +16,11 @@ __all__ = ["unpack_x_y_sample_weight", "pack_x_y_sample_weight", "ArrayData", "I
 
 
 def unpack_x_y_sample_weight(data):
-    """Keras's `keras.utils.unpack_x_y_sample_weight`: `(x, y, sample_weight)` of a batch."""
+    """Keras's `keras.utils.unpack_x_y_sample_weight`: `(x, y, sample_weight)` of a batch.
+
+    >>> tf.keras.utils.unpack_x_y_sample_weight(([1, 2], [0, 1]))
+    ([1, 2], [0, 1], None)
+    """
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):

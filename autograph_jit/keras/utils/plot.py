@@ -45,6 +45,11 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
     """The DOT source (a string) of `model`'s layer graph.
 
     Example: `print(tf.keras.utils.model_to_dot(model, show_shapes=True))`
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> dot = tf.keras.utils.model_to_dot(model, show_shapes=True)
+    >>> dot.startswith('digraph'), 'output: (None, 1)' in dot
+    (True, True)
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR'. Received: rankdir={rankdir}")
