@@ -42,7 +42,11 @@ def functions_run_eagerly():
 
 
 def debug_tracebacks():
-    """True keeps this library's frames in tracebacks (AUTOGRAPH_JIT_FULL_TRACEBACKS=1)."""
+    """True keeps this library's frames in tracebacks (AUTOGRAPH_JIT_FULL_TRACEBACKS=1).
+
+    >>> tf.config.debug_tracebacks()
+    False
+    """
     return _state["debug_tracebacks"]
 
 
@@ -54,6 +58,11 @@ def set_debug_tracebacks(flag):
 
     Args:
       flag: bool.
+
+    >>> tf.config.set_debug_tracebacks(True)
+    >>> tf.config.debug_tracebacks()
+    True
+    >>> tf.config.set_debug_tracebacks(False)
     """
     _state["debug_tracebacks"] = bool(flag)
 
@@ -118,7 +127,11 @@ class threading:
 
     @staticmethod
     def intra_op_threads_in_use():
-        """The thread count parallel loops use now (this project's addition)."""
+        """The thread count parallel loops use now (this project's addition).
+
+        >>> tf.config.threading.intra_op_threads_in_use() >= 1
+        True
+        """
         from .codegen.llvm import parallel
         return parallel.host_threads()
 

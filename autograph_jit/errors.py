@@ -350,11 +350,18 @@ class ConversionError(Exception):
 
     Fix: define the function in a file (not in a REPL or `exec`), or decorate it with
     `tf.autograph.experimental.do_not_convert` to silence the warning.
+
+    >>> issubclass(tf.errors.NotConverted, tf.errors.ConversionError)
+    True
     """
 
 
 class NotConverted(ConversionError):
-    """A function AutoGraph leaves as written by design (generators, coroutines); no warning."""
+    """A function AutoGraph leaves as written by design (generators, coroutines); no warning.
+
+    >>> issubclass(tf.errors.NotConverted, tf.errors.ConversionError)
+    True
+    """
 
 
 class VerificationError(Exception):
@@ -362,12 +369,18 @@ class VerificationError(Exception):
 
     After tracing or after a pass this is a bug in that pass, and the message names it; switch the
     pass off with `tf.config.optimizer.set_experimental_options({name: False})` and report it.
+
+    >>> issubclass(tf.errors.VerificationError, Exception)
+    True
     """
 
 
 class OptimizerError(RuntimeError):
     """A graph pass raised: the message names the pass, the function, and the option that switches
     the pass off (`tf.config.optimizer.set_experimental_options({name: False})`).
+
+    >>> issubclass(tf.errors.OptimizerError, RuntimeError)
+    True
     """
 
 
@@ -395,6 +408,9 @@ class SaveError(ValueError):
 
     Fix: the message names the object or op attribute; give the tf.function an `input_signature`
     or keep the value in a tf.Variable.
+
+    >>> issubclass(tf.errors.SaveError, ValueError)
+    True
     """
 
 
@@ -405,6 +421,15 @@ class SymbolicValueError(AttributeError, TypeError):
     An AttributeError as in TF (a graph tensor has no `numpy`: `hasattr(t, "numpy")` is False),
     and a TypeError for code written against this library's earlier error. Fix: return the
     tensor from the tf.function, or tf.print it to see its value at run time.
+
+    >>> @tf.function
+    ... def f(x):
+    ...     return float(x.numpy())
+    >>> try:
+    ...     f(tf.constant(1.0))
+    ... except tf.errors.SymbolicValueError as e:
+    ...     print(type(e).__name__, isinstance(e, AttributeError))
+    SymbolicValueError True
     """
 
 
@@ -414,6 +439,9 @@ class HostOnlyError(TypeError):
 
     Inside `Dataset.map` (and filter, scan, ...) it switches the function to eager execution;
     elsewhere, fix: call the function eagerly, or inside a `Dataset.map`.
+
+    >>> issubclass(tf.errors.HostOnlyError, TypeError)
+    True
     """
 
 

@@ -109,7 +109,15 @@ def set_verbosity(level, alsologtostdout=False):
 
 
 def trace(*args):
-    """TF's tf.autograph.trace: print the arguments while tracing (at trace time)."""
+    """TF's tf.autograph.trace: print the arguments while tracing (at trace time).
+
+    >>> @tf.function
+    ... def f(x):
+    ...     tf.autograph.trace('tracing with', x)
+    ...     return x + 1
+    >>> _ = f(tf.constant(1))
+    tracing with Tensor("x:0", shape=(), dtype=int32)
+    """
     print(*args)
 
 

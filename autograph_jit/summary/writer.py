@@ -186,7 +186,14 @@ def get_default_writer():
 
 
 def flush(writer=None, name=None):
-    """Flush `writer` (default: the default writer)."""
+    """Flush `writer` (default: the default writer).
+
+    >>> import os, tempfile
+    >>> writer = tf.summary.create_file_writer(tempfile.mkdtemp())
+    >>> with writer.as_default():
+    ...     _ = tf.summary.scalar('loss', 0.5, step=0)
+    ...     tf.summary.flush()
+    """
     writer = writer if writer is not None else _state.writer
     if writer is not None:
         writer.flush()
@@ -200,6 +207,11 @@ def record_if(condition):
     Example:
       with tf.summary.record_if(lambda: step % 100 == 0):
           tf.summary.scalar("loss", loss, step=step)
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default(), tf.summary.record_if(False):
+    ...     print(tf.summary.scalar('skipped', 1.0, step=0))
+    tf.Tensor(False, shape=(), dtype=bool)
     """
     old = _state.condition
     _state.condition = condition
