@@ -116,7 +116,7 @@ def test_saved_models_are_json_and_npz_not_protobuf(tmp_path):
 
 # --- gaps ----------------------------------------------------------------------------------------
 
-def test_string_and_complex_tensors_do_not_exist():
+def test_string_and_complex_constants_are_refused():
     for value in ("text", 1 + 2j):
         with pytest.raises(TypeError, match="Cannot convert"):
             tf.constant(value)
