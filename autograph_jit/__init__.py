@@ -2,7 +2,7 @@
 
     import autograph_jit as tf
 
-Public names follow TF2 (see ../shared/API.md); this module only gathers them.
+Public names follow TF2 (docs/api lists them); this module only gathers them.
 """
 import importlib.util as _ilu
 import os as _os

@@ -10,7 +10,11 @@ _state = {"run_eagerly": False,
 
 def default_backend():
     """The backend of tf.function(backend=None): "cpu", or $AUTOGRAPH_JIT_BACKEND ("cpu",
-    "eager", "gpu") — e.g. to run a whole program on the interpreter for comparison."""
+    "eager", "gpu") — e.g. to run a whole program on the interpreter for comparison.
+
+    >>> tf.config.default_backend()
+    'cpu'
+    """
     name = os.environ.get("AUTOGRAPH_JIT_BACKEND", "") or "cpu"
     if name not in ("cpu", "eager", "gpu"):
         raise ValueError(f"AUTOGRAPH_JIT_BACKEND must be cpu, eager or gpu, got {name!r}")
@@ -18,7 +22,13 @@ def default_backend():
 
 
 def run_functions_eagerly(run_eagerly):
-    """When True, tf.function calls the Python function itself, untraced, op by op."""
+    """When True, tf.function calls the Python function itself, untraced, op by op.
+
+    >>> tf.config.run_functions_eagerly(True)
+    >>> tf.config.functions_run_eagerly()
+    True
+    >>> tf.config.run_functions_eagerly(False)
+    """
     _state["run_eagerly"] = bool(run_eagerly)
 
 
@@ -32,7 +42,11 @@ def functions_run_eagerly():
 
 
 def debug_tracebacks():
-    """True keeps this library's frames in tracebacks (AUTOGRAPH_JIT_FULL_TRACEBACKS=1)."""
+    """True keeps this library's frames in tracebacks (AUTOGRAPH_JIT_FULL_TRACEBACKS=1).
+
+    >>> tf.config.debug_tracebacks()
+    False
+    """
     return _state["debug_tracebacks"]
 
 
@@ -44,6 +58,11 @@ def set_debug_tracebacks(flag):
 
     Args:
       flag: bool.
+
+    >>> tf.config.set_debug_tracebacks(True)
+    >>> tf.config.debug_tracebacks()
+    True
+    >>> tf.config.set_debug_tracebacks(False)
     """
     _state["debug_tracebacks"] = bool(flag)
 
@@ -83,7 +102,13 @@ class threading:
 
     @staticmethod
     def set_intra_op_parallelism_threads(num_threads):
-        """Threads one op may use; 0: the library's default."""
+        """Threads one op may use; 0: the library's default.
+
+        >>> tf.config.threading.set_intra_op_parallelism_threads(1)
+        >>> tf.config.threading.get_intra_op_parallelism_threads()
+        1
+        >>> tf.config.threading.set_intra_op_parallelism_threads(0)
+        """
         _check_threads("set_intra_op_parallelism_threads", num_threads)
         from .codegen.llvm import parallel
         from .runtime import blas
@@ -92,24 +117,47 @@ class threading:
 
     @staticmethod
     def get_intra_op_parallelism_threads():
-        """The value set (0 when unset: the library picks, see `intra_op_threads_in_use`)."""
+        """The value set (0 when unset: the library picks, see `intra_op_threads_in_use`).
+
+        >>> tf.config.threading.get_intra_op_parallelism_threads()
+        0
+        """
         from .codegen.llvm import parallel
         return parallel._chosen[0] if parallel._chosen else 0
 
     @staticmethod
     def intra_op_threads_in_use():
-        """The thread count parallel loops use now (this project's addition)."""
+        """The thread count parallel loops use now (this project's addition).
+
+        >>> tf.config.threading.intra_op_threads_in_use() >= 1
+        True
+        """
         from .codegen.llvm import parallel
         return parallel.host_threads()
 
     @staticmethod
     def set_inter_op_parallelism_threads(num_threads):
-        """Kept and returned by the getter; ops run one at a time whatever it is."""
+        """Kept and returned by the getter; ops run one at a time whatever it is.
+
+        >>> tf.config.threading.set_inter_op_parallelism_threads(2)
+        >>> tf.config.threading.get_inter_op_parallelism_threads()
+        2
+        >>> tf.config.threading.set_inter_op_parallelism_threads(0)
+        """
         _check_threads("set_inter_op_parallelism_threads", num_threads)
         threading._inter_op[0] = int(num_threads)
 
     @staticmethod
     def get_inter_op_parallelism_threads():
+        """Get number of threads used for parallelism between independent operations.
+
+        Returns:
+          The value given to `set_inter_op_parallelism_threads` (0: the default). Ops run one at a
+          time here whatever it is.
+
+        >>> tf.config.threading.get_inter_op_parallelism_threads()
+        0
+        """
         return threading._inter_op[0]
 
 
@@ -126,6 +174,20 @@ class experimental:
 
     @staticmethod
     def set_memory_growth(device, enable):
+        """Set if memory growth should be enabled for a PhysicalDevice.
+
+        Kept for tutorial code: there is no GPU memory to manage here, so it does nothing.
+
+        Args:
+          device: a `PhysicalDevice` (from `tf.config.list_physical_devices`).
+          enable: whether to grow memory as needed.
+
+        Returns:
+          None.
+
+        >>> for gpu in tf.config.list_physical_devices("GPU"):
+        ...     tf.config.experimental.set_memory_growth(gpu, True)
+        """
         return None
 
     @staticmethod
@@ -134,12 +196,22 @@ class experimental:
         dropped first (beyond TF, whose cache is unbounded). Default 64, or
         $AUTOGRAPH_JIT_TRACE_CACHE_SIZE; a function's `experimental_trace_cache_size=` wins.
 
-        Example: `tf.config.experimental.set_trace_cache_size(16)`."""
+        Example: `tf.config.experimental.set_trace_cache_size(16)`.
+
+        >>> tf.config.experimental.set_trace_cache_size(16)
+        >>> tf.config.experimental.get_trace_cache_size()
+        16
+        >>> tf.config.experimental.set_trace_cache_size(64)
+        """
         _state["trace_cache_size"] = _positive_size(size, "set_trace_cache_size")
 
     @staticmethod
     def get_trace_cache_size():
-        """The number of traces each tf.function keeps (set_trace_cache_size)."""
+        """The number of traces each tf.function keeps (set_trace_cache_size).
+
+        >>> tf.config.experimental.get_trace_cache_size()
+        64
+        """
         return _state["trace_cache_size"]
 
 
@@ -166,15 +238,46 @@ class optimizer:
 
     @staticmethod
     def set_experimental_options(options):
+        """Set experimental optimizer options for every tf.function optimized afterwards.
+
+        Args:
+          options: a dict of option name to bool: TF's Grappler names where this optimizer has the
+            same pass (`constant_folding`, `remapping`, ...), this project's pass names otherwise
+            (passes/pipeline.py lists them).
+
+        Returns:
+          None.
+
+        Raises:
+          ValueError: an unknown option name or a non-bool value.
+
+        >>> tf.config.optimizer.set_experimental_options({"constant_folding": False})
+        >>> tf.config.optimizer.get_experimental_options()["constant_folding"]
+        False
+        >>> tf.config.optimizer.reset()
+        """
         _pipeline.check_options(options)
         optimizer._options.update(dict(options))
 
     @staticmethod
     def get_experimental_options():
-        """The options set so far (as TF: only the ones set)."""
+        """The options set so far (as TF: only the ones set).
+
+        >>> tf.config.optimizer.reset()
+        >>> tf.config.optimizer.set_experimental_options({'loop_optimization': False})
+        >>> tf.config.optimizer.get_experimental_options()
+        {'loop_optimization': False}
+        >>> tf.config.optimizer.reset()
+        """
         return dict(optimizer._options)
 
     @staticmethod
     def reset():
-        """Back to every pass on (this project's addition, handy in tests and notebooks)."""
+        """Back to every pass on (this project's addition, handy in tests and notebooks).
+
+        >>> tf.config.optimizer.set_experimental_options({'loop_optimization': False})
+        >>> tf.config.optimizer.reset()
+        >>> tf.config.optimizer.get_experimental_options()
+        {}
+        """
         optimizer._options.clear()

@@ -14,7 +14,15 @@ __all__ = [
 
 
 class DType:
-    """One element type; use the module constants (`float32`, ...) rather than building one."""
+    """One element type; use the module constants (`float32`, ...) rather than building one.
+
+    >>> tf.float32.name, tf.float32.size, tf.float32.is_floating
+    ('float32', 4, True)
+    >>> tf.int32.max
+    2147483647
+    >>> tf.as_dtype('int64') == tf.int64
+    True
+    """
 
     __slots__ = ("name", "np_dtype", "short")
 
@@ -125,7 +133,15 @@ _BY_NP = {d.np_dtype: d for d in ALL + COMPLEX + (string,)}
 
 
 def as_dtype(value):
-    """The DType for a DType, a NumPy dtype or type, or a name ("float32", "double")."""
+    """The DType for a DType, a NumPy dtype or type, or a name ("float32", "double").
+
+    >>> tf.as_dtype('float32')
+    tf.float32
+    >>> tf.as_dtype(np.int64)
+    tf.int64
+    >>> tf.as_dtype(tf.bool).name
+    'bool'
+    """
     if isinstance(value, DType):
         return value
     if isinstance(value, str):

@@ -57,6 +57,12 @@ class OpError(Exception):
 
     Raise it as this package does, `InvalidArgumentError("message", "op_name")`, or as TF code does,
     `InvalidArgumentError(node_def, op, message)`; both work.
+
+    >>> try:
+    ...     tf.debugging.assert_positive(tf.constant([-1.0]))
+    ... except tf.errors.OpError as e:
+    ...     print(type(e).__name__, e.error_code)
+    AssertionFailedError 3
     """
 
     error_code = UNKNOWN
@@ -85,6 +91,9 @@ class CancelledError(OpError):
     """An operation was cancelled, usually because another part of the program stopped it.
 
     Fix: nothing in this package cancels ops today; it exists so TF code catching it ports as is.
+
+    >>> issubclass(tf.errors.CancelledError, tf.errors.OpError), tf.errors.CancelledError.error_code
+    (True, 1)
     """
 
     error_code = CANCELLED
@@ -94,6 +103,9 @@ class UnknownError(OpError):
     """An error with no better category, typically one raised inside user Python code run by an op.
 
     Fix: read the chained exception (`__cause__`) for the original error.
+
+    >>> issubclass(tf.errors.UnknownError, tf.errors.OpError), tf.errors.UnknownError.error_code
+    (True, 2)
     """
 
     error_code = UNKNOWN
@@ -105,6 +117,12 @@ class InvalidArgumentError(OpError, ValueError):
 
     Also a ValueError, which is what TF raises for the same problem while tracing. Fix: the message
     names the op and the argument; cast (`tf.cast`), reshape or clip the input it names.
+
+    >>> try:
+    ...     tf.reshape(tf.ones([6]), [4])
+    ... except tf.errors.InvalidArgumentError as e:
+    ...     print(type(e).__name__, isinstance(e, ValueError))
+    InvalidArgumentError True
     """
 
     error_code = INVALID_ARGUMENT
@@ -114,6 +132,9 @@ class DeadlineExceededError(OpError):
     """An operation ran past its deadline (TF: a timeout on an RPC or a queue).
 
     Fix: raise the timeout or make the work smaller.
+
+    >>> issubclass(tf.errors.DeadlineExceededError, tf.errors.OpError), tf.errors.DeadlineExceededError.error_code
+    (True, 4)
     """
 
     error_code = DEADLINE_EXCEEDED
@@ -123,6 +144,12 @@ class NotFoundError(OpError):
     """A file or resource named by the program does not exist (TF: `tf.io.read_file`, checkpoints).
 
     Fix: check the path; a relative path is resolved from the current directory.
+
+    >>> try:
+    ...     tf.io.read_file('/no/such/file')
+    ... except tf.errors.NotFoundError as e:
+    ...     print(type(e).__name__, e.error_code)
+    NotFoundError 5
     """
 
     error_code = NOT_FOUND
@@ -132,6 +159,9 @@ class AlreadyExistsError(OpError):
     """An entity the program tries to create already exists (TF: a file or a resource).
 
     Fix: choose another name or remove the old entity first.
+
+    >>> issubclass(tf.errors.AlreadyExistsError, tf.errors.OpError), tf.errors.AlreadyExistsError.error_code
+    (True, 6)
     """
 
     error_code = ALREADY_EXISTS
@@ -141,6 +171,9 @@ class PermissionDeniedError(OpError):
     """The program may not do this operation (TF: a file the process cannot read or write).
 
     Fix: check the file's permissions or write somewhere else (e.g. a temporary directory).
+
+    >>> issubclass(tf.errors.PermissionDeniedError, tf.errors.OpError), tf.errors.PermissionDeniedError.error_code
+    (True, 7)
     """
 
     error_code = PERMISSION_DENIED
@@ -150,6 +183,9 @@ class ResourceExhaustedError(OpError):
     """A resource ran out: memory for a tensor, disk space, a quota.
 
     Fix: use smaller batches or shapes, or free memory held by other tensors.
+
+    >>> issubclass(tf.errors.ResourceExhaustedError, tf.errors.OpError), tf.errors.ResourceExhaustedError.error_code
+    (True, 8)
     """
 
     error_code = RESOURCE_EXHAUSTED
@@ -160,6 +196,9 @@ class FailedPreconditionError(OpError):
     restoring into an object of another structure).
 
     Fix: initialize or build the state before the operation that reads it.
+
+    >>> issubclass(tf.errors.FailedPreconditionError, tf.errors.OpError), tf.errors.FailedPreconditionError.error_code
+    (True, 9)
     """
 
     error_code = FAILED_PRECONDITION
@@ -169,6 +208,9 @@ class AbortedError(OpError):
     """An operation was aborted, typically by a concurrency conflict (TF: a transaction abort).
 
     Fix: retry the operation.
+
+    >>> issubclass(tf.errors.AbortedError, tf.errors.OpError), tf.errors.AbortedError.error_code
+    (True, 10)
     """
 
     error_code = ABORTED
@@ -179,6 +221,14 @@ class OutOfRangeError(OpError, IndexError):
 
     Also an IndexError. Fix: stop at the end (a `for` loop over the dataset does), or `.repeat()`
     the dataset.
+
+    >>> it = iter(tf.data.Dataset.range(1))
+    >>> _ = next(it)
+    >>> try:
+    ...     it.get_next()
+    ... except tf.errors.OutOfRangeError as e:
+    ...     print(type(e).__name__, e.error_code)
+    OutOfRangeError 11
     """
 
     error_code = OUT_OF_RANGE
@@ -188,6 +238,9 @@ class UnimplementedError(OpError):
     """The operation is not implemented for these inputs (a dtype or mode the op does not support).
 
     Fix: the message names what is supported; cast the input or use the op it suggests.
+
+    >>> issubclass(tf.errors.UnimplementedError, tf.errors.OpError), tf.errors.UnimplementedError.error_code
+    (True, 12)
     """
 
     error_code = UNIMPLEMENTED
@@ -197,6 +250,9 @@ class InternalError(OpError):
     """An invariant of the library itself broke: a bug here, not in the user's program.
 
     Fix: report it with the smallest program that shows it.
+
+    >>> issubclass(tf.errors.InternalError, tf.errors.OpError), tf.errors.InternalError.error_code
+    (True, 13)
     """
 
     error_code = INTERNAL
@@ -206,6 +262,13 @@ class UnavailableError(OpError):
     """A service or device the program needs is not available right now (TF: a remote worker).
 
     Fix: retry later, or run on another device.
+
+    >>> try:
+    ...     with tf.device('GPU:0'):
+    ...         tf.constant(1.0)
+    ... except tf.errors.UnavailableError as e:
+    ...     print(type(e).__name__, e.error_code)
+    UnavailableError 14
     """
 
     error_code = UNAVAILABLE
@@ -215,6 +278,9 @@ class DataLossError(OpError):
     """Data is unrecoverably lost or corrupted (TF: a truncated checkpoint or record file).
 
     Fix: write the file again; check that it was copied completely.
+
+    >>> issubclass(tf.errors.DataLossError, tf.errors.OpError), tf.errors.DataLossError.error_code
+    (True, 15)
     """
 
     error_code = DATA_LOSS
@@ -224,6 +290,9 @@ class UnauthenticatedError(OpError):
     """The request has no valid credentials (TF: a remote file system).
 
     Fix: provide credentials for the service.
+
+    >>> issubclass(tf.errors.UnauthenticatedError, tf.errors.OpError), tf.errors.UnauthenticatedError.error_code
+    (True, 16)
     """
 
     error_code = UNAUTHENTICATED
@@ -239,7 +308,7 @@ _CODE_TO_CLASS = {cls.error_code: cls for cls in (
 def exception_type_from_error_code(error_code):
     """TF's `tf.errors.exception_type_from_error_code`: the OpError subclass for a status code.
 
-    >>> exception_type_from_error_code(3).__name__
+    >>> tf.errors.exception_type_from_error_code(3).__name__
     'InvalidArgumentError'
     """
     return _CODE_TO_CLASS[error_code]
@@ -248,7 +317,7 @@ def exception_type_from_error_code(error_code):
 def error_code_from_exception_type(cls):
     """TF's `tf.errors.error_code_from_exception_type`: the status code of an OpError subclass.
 
-    >>> error_code_from_exception_type(OutOfRangeError)
+    >>> tf.errors.error_code_from_exception_type(tf.errors.OutOfRangeError)
     11
     """
     if not (isinstance(cls, type) and issubclass(cls, OpError)):
@@ -267,6 +336,12 @@ class AssertionFailedError(InvalidArgumentError, AssertionError):
     Both TF's InvalidArgumentError and Python's AssertionError, so code written for either catches
     it. In a compiled function it is raised when the graph runs, not when it is traced. Fix: the
     message holds the check's message and the data it was given.
+
+    >>> try:
+    ...     tf.debugging.Assert(tf.constant(False), [tf.constant(0)])
+    ... except tf.errors.AssertionFailedError as e:
+    ...     print(type(e).__name__, isinstance(e, tf.errors.InvalidArgumentError))
+    AssertionFailedError True
     """
 
 
@@ -276,11 +351,18 @@ class ConversionError(Exception):
 
     Fix: define the function in a file (not in a REPL or `exec`), or decorate it with
     `tf.autograph.experimental.do_not_convert` to silence the warning.
+
+    >>> issubclass(tf.errors.NotConverted, tf.errors.ConversionError)
+    True
     """
 
 
 class NotConverted(ConversionError):
-    """A function AutoGraph leaves as written by design (generators, coroutines); no warning."""
+    """A function AutoGraph leaves as written by design (generators, coroutines); no warning.
+
+    >>> issubclass(tf.errors.NotConverted, tf.errors.ConversionError)
+    True
+    """
 
 
 class VerificationError(Exception):
@@ -288,12 +370,18 @@ class VerificationError(Exception):
 
     After tracing or after a pass this is a bug in that pass, and the message names it; switch the
     pass off with `tf.config.optimizer.set_experimental_options({name: False})` and report it.
+
+    >>> issubclass(tf.errors.VerificationError, Exception)
+    True
     """
 
 
 class OptimizerError(RuntimeError):
     """A graph pass raised: the message names the pass, the function, and the option that switches
     the pass off (`tf.config.optimizer.set_experimental_options({name: False})`).
+
+    >>> issubclass(tf.errors.OptimizerError, RuntimeError)
+    True
     """
 
 
@@ -303,6 +391,15 @@ class FallbackError(RuntimeError):
 
     Fix: the message lists each op and why it cannot be compiled; rewrite it with supported ops,
     or drop `strict=True` to accept the interpreter for those ops.
+
+    >>> @tf.function(strict=True)
+    ... def positives(x):
+    ...     return tf.boolean_mask(x, x > 0)
+    >>> try:
+    ...     positives(tf.constant([1.0, -1.0]))
+    ... except tf.errors.FallbackError as e:
+    ...     print(type(e).__name__)
+    FallbackError
     """
 
 
@@ -312,6 +409,9 @@ class SaveError(ValueError):
 
     Fix: the message names the object or op attribute; give the tf.function an `input_signature`
     or keep the value in a tf.Variable.
+
+    >>> issubclass(tf.errors.SaveError, ValueError)
+    True
     """
 
 
@@ -322,6 +422,15 @@ class SymbolicValueError(AttributeError, TypeError):
     An AttributeError as in TF (a graph tensor has no `numpy`: `hasattr(t, "numpy")` is False),
     and a TypeError for code written against this library's earlier error. Fix: return the
     tensor from the tf.function, or tf.print it to see its value at run time.
+
+    >>> @tf.function
+    ... def f(x):
+    ...     return float(x.numpy())
+    >>> try:
+    ...     f(tf.constant(1.0))
+    ... except tf.errors.SymbolicValueError as e:
+    ...     print(type(e).__name__, isinstance(e, AttributeError))
+    SymbolicValueError True
     """
 
 
@@ -331,6 +440,9 @@ class HostOnlyError(TypeError):
 
     Inside `Dataset.map` (and filter, scan, ...) it switches the function to eager execution;
     elsewhere, fix: call the function eagerly, or inside a `Dataset.map`.
+
+    >>> issubclass(tf.errors.HostOnlyError, TypeError)
+    True
     """
 
 

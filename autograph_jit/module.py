@@ -13,7 +13,13 @@ def current_name_scope():
 
 
 class name_scope:
-    """`with tf.name_scope("dense"):` prefixes names of variables created inside."""
+    """`with tf.name_scope("dense"):` prefixes names of variables created inside.
+
+    >>> with tf.name_scope('dense'):
+    ...     v = tf.Variable(1.0, name='kernel')
+    >>> v.name
+    'dense/kernel:0'
+    """
 
     def __init__(self, name, *args, **kwargs):
         self.name = name
@@ -56,7 +62,21 @@ class AutoTrackable:
 
 class Module(AutoTrackable):
     """TF's tf.Module: a named container whose attributes are walked for variables and
-    submodules (`variables`, `trainable_variables`, `submodules`)."""
+    submodules (`variables`, `trainable_variables`, `submodules`).
+
+    >>> class Dense(tf.Module):
+    ...     def __init__(self, n_in, n_out, name=None):
+    ...         super().__init__(name=name)
+    ...         self.w = tf.Variable(tf.ones([n_in, n_out]), name='w')
+    ...         self.b = tf.Variable(tf.zeros([n_out]), name='b')
+    ...     def __call__(self, x):
+    ...         return x @ self.w + self.b
+    >>> layer = Dense(3, 2, name='dense')
+    >>> layer(tf.ones([1, 3])).numpy()
+    array([[3., 3.]], dtype=float32)
+    >>> [v.name for v in layer.trainable_variables]
+    ['b:0', 'w:0']
+    """
 
     def __init__(self, name=None):
         if name is None:

@@ -7,6 +7,17 @@ __all__ = ["flatten", "pack_sequence_as", "map_structure", "is_nested", "assert_
 
 
 def is_nested(x):
+    """Returns true if its input is a nested structure (a list, tuple, namedtuple or dict).
+
+    Args:
+      x: any value.
+
+    Returns:
+      True for a list, tuple or dict (of anything), False for a leaf (a tensor, a number, None).
+
+    >>> tf.nest.is_nested([1, (2, 3)]), tf.nest.is_nested(tf.constant(1))
+    (True, False)
+    """
     return isinstance(x, (list, tuple, dict))
 
 
@@ -24,6 +35,20 @@ def _sorted_keys(d):
 
 
 def flatten(structure, expand_composites=False):
+    """Returns a flat list from a given nested structure.
+
+    Dicts are walked in sorted key order, as in TF; a leaf alone gives a list of one.
+
+    Args:
+      structure: a nested structure of lists, tuples, namedtuples and dicts, or a leaf.
+      expand_composites: accepted for TF compatibility (composite tensors are leaves here).
+
+    Returns:
+      The leaves, depth first, in a Python list.
+
+    >>> tf.nest.flatten({"b": [2, 3], "a": 1})
+    [1, 2, 3]
+    """
     if not is_nested(structure):
         return [structure]
     out = []
@@ -51,6 +76,24 @@ def _rebuild(template, children):
 
 
 def pack_sequence_as(structure, flat_sequence):
+    """Returns a given flattened sequence packed into a given structure.
+
+    The inverse of `flatten`: the leaves of `flat_sequence` are placed into the shape of
+    `structure`.
+
+    Args:
+      structure: the nested structure to rebuild.
+      flat_sequence: as many leaves as `structure` has.
+
+    Returns:
+      A structure like `structure` holding the values of `flat_sequence`.
+
+    Raises:
+      ValueError: the numbers of leaves differ.
+
+    >>> tf.nest.pack_sequence_as({"a": 0, "b": (0, 0)}, [1, 2, 3])
+    {'a': 1, 'b': (2, 3)}
+    """
     flat_sequence = list(flat_sequence)
     if not is_nested(structure):
         if len(flat_sequence) != 1:
@@ -72,6 +115,26 @@ def _pack(t, leaves):
 
 
 def assert_same_structure(a, b, check_types=True):
+    """Asserts that two structures are nested in the same way.
+
+    Args:
+      a: a nested structure.
+      b: another nested structure.
+      check_types: also require the same sequence types (list vs tuple) at each level.
+
+    Returns:
+      None.
+
+    Raises:
+      ValueError: the nesting, the number of elements or the dict keys differ.
+      TypeError: the sequence types differ and `check_types` is True.
+
+    >>> tf.nest.assert_same_structure([1, (2, 3)], [4, (5, 6)])
+    >>> tf.nest.assert_same_structure([1, 2], [1, [2]])
+    Traceback (most recent call last):
+    ...
+    ValueError: The two structures don't have the same nested structure at [1]: 2 vs [2]
+    """
     def walk(x, y, path):
         if is_nested(x) != is_nested(y):
             raise ValueError(f"The two structures don't have the same nested structure at "
@@ -95,6 +158,21 @@ def assert_same_structure(a, b, check_types=True):
 
 
 def map_structure(func, *structures):
+    """Creates a new structure by applying `func` to each leaf of the given structures.
+
+    Args:
+      func: a callable taking as many arguments as there are structures.
+      *structures: structures of the same nesting (sequence types may differ).
+
+    Returns:
+      A structure like the first one, with `func(*leaves)` at each leaf.
+
+    Raises:
+      ValueError: no structure, or structures nested differently.
+
+    >>> tf.nest.map_structure(lambda x, y: x + y, {"a": 1, "b": (2, 3)}, {"a": 10, "b": (20, 30)})
+    {'a': 11, 'b': (22, 33)}
+    """
     if not structures:
         raise ValueError("map_structure needs at least one structure")
     for s in structures[1:]:

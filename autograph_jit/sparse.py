@@ -25,7 +25,9 @@ class SparseTensor:
     `values` [N], int64 `dense_shape` [rank].
 
     >>> sp = tf.sparse.SparseTensor(indices=[[0, 1]], values=[5], dense_shape=[2, 3])
-    >>> tf.sparse.to_dense(sp)   # [[0 5 0] [0 0 0]]
+    >>> tf.sparse.to_dense(sp).numpy()
+    array([[0, 5, 0],
+           [0, 0, 0]], dtype=int32)
     """
 
     def __init__(self, indices, values, dense_shape):
@@ -56,7 +58,13 @@ class SparseTensor:
 
 
 def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
-    """TF's `tf.sparse.to_dense`: the dense tensor, `default_value` (0 / b"") elsewhere."""
+    """TF's `tf.sparse.to_dense`: the dense tensor, `default_value` (0 / b"") elsewhere.
+
+    >>> sp = tf.sparse.SparseTensor(indices=[[0, 0], [1, 2]], values=[1.0, 2.0], dense_shape=[2, 3])
+    >>> tf.sparse.to_dense(sp).numpy()
+    array([[1., 0., 0.],
+           [0., 0., 2.]], dtype=float32)
+    """
     if not isinstance(sp_input, SparseTensor):
         raise TypeError(f"tf.sparse.to_dense expects a SparseTensor, got "
                         f"{type(sp_input).__name__}")
@@ -76,7 +84,12 @@ def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
 
 
 def from_dense(tensor, name=None):
-    """TF's `tf.sparse.from_dense`: the non-zero (non-empty) entries of `tensor`."""
+    """TF's `tf.sparse.from_dense`: the non-zero (non-empty) entries of `tensor`.
+
+    >>> sp = tf.sparse.from_dense([[0, 5], [3, 0]])
+    >>> sp.indices.numpy().tolist(), sp.values.numpy().tolist(), sp.dense_shape.numpy().tolist()
+    ([[0, 1], [1, 0]], [5, 3], [2, 2])
+    """
     t = _eager(tensor)
     arr = t._value
     mask = arr != (b"" if arr.dtype == object else 0)

@@ -26,7 +26,16 @@ __all__ = ["Tensor", "EagerTensor", "convert_to_tensor", "is_tensor", "constant_
 
 
 class Tensor:
-    """Base of eager and symbolic tensors."""
+    """Base of eager and symbolic tensors.
+
+    >>> t = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    >>> t.shape, t.dtype, t.ndim
+    (TensorShape([2, 2]), tf.float32, 2)
+    >>> (t * 2 + 1)[0].numpy()
+    array([3., 5.], dtype=float32)
+    >>> float(t.numpy().sum())
+    10.0
+    """
 
     __slots__ = ("__weakref__",)
     # Makes `ndarray + tensor` defer to `Tensor.__radd__` while np.exp(tensor) still works.
@@ -266,7 +275,13 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
     """TF's `tf.convert_to_tensor`.
 
     `dtype` is a requirement (a tensor of another dtype is an error); `dtype_hint` is a preference
-    used only when the value has no dtype of its own (Python scalars and lists)."""
+    used only when the value has no dtype of its own (Python scalars and lists).
+
+    >>> tf.convert_to_tensor([[1.0, 2.0]])
+    <tf.Tensor: shape=(1, 2), dtype=float32, numpy=array([[1., 2.]], dtype=float32)>
+    >>> tf.convert_to_tensor(3, dtype=tf.float64).dtype
+    tf.float64
+    """
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype)
     if isinstance(value, Tensor):

@@ -27,7 +27,16 @@ def _current_name_scope():
 
 
 class Variable:
-    """TF's `tf.Variable(initial_value, trainable=True, name=None, dtype=None, shape=None)`."""
+    """TF's `tf.Variable(initial_value, trainable=True, name=None, dtype=None, shape=None)`.
+
+    >>> v = tf.Variable([1.0, 2.0], name='v')
+    >>> v.assign_add([1.0, 1.0]).numpy()
+    array([2., 3.], dtype=float32)
+    >>> v.assign(v * 10).numpy()
+    array([20., 30.], dtype=float32)
+    >>> v.trainable, v.name
+    (True, 'v:0')
+    """
 
     __array_priority__ = 100
 

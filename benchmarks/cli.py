@@ -1,5 +1,7 @@
 """Command line shared by `python -m benchmarks` and each `python -m benchmarks.<workload>`:
---quick, --only, --peers; a header naming the machine, the versions and our backend; the table."""
+--quick, --only, --peers; a header naming the machine, the versions and our backend; the table.
+--save-json FILE keeps the run, --from-json FILE reads a kept run instead of running, and
+--plot FILE draws the ratios with matplotlib (benchmarks/plot.py)."""
 import argparse
 import os
 import platform
@@ -20,6 +22,12 @@ def parser(prog, description, workloads=None):
     p.add_argument("--threads", type=int, metavar="N",
                    help="pin every library to N threads (BLAS, OpenMP, ours, TensorFlow, XLA, "
                         "torch): steadier numbers on a loaded machine; default: their own")
+    p.add_argument("--save-json", metavar="FILE",
+                   help="also write the results (rows and machine header) to this JSON file")
+    p.add_argument("--from-json", metavar="FILE",
+                   help="run nothing: print (and --plot) the results saved in this JSON file")
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw the ratio table into FILE (.png, .svg, .pdf; needs matplotlib)")
     if workloads:
         p.add_argument("--only", action="append", metavar="NAME", choices=list(workloads),
                        help="run only this workload (repeatable): " + ", ".join(workloads))
@@ -99,11 +107,21 @@ def run_and_print(prog, description, workloads, argv=None):
         enabled = peers.parse(args.peers)
     except ValueError as e:
         p.error(str(e))
+    if args.from_json:
+        from . import plot
+        rows, head = plot.load_json(args.from_json)
+        print(head)
+        print()
+        print(table.render(rows))
+        if args.plot:
+            print(f"plot: {plot.plot(rows, head, args.plot)}")
+        return 0 if all(r.equal is not False for r in rows) else 1
     if args.threads is not None and argv is None:
         _pin_threads(args.threads)
     settings = harness.QUICK if args.quick else harness.FULL
     chosen = getattr(args, "only", None) or list(workloads)
-    print(header(enabled), flush=True)
+    head = header(enabled)
+    print(head, flush=True)
     rows = []
     for name in chosen:
         t0 = time.perf_counter()
@@ -113,4 +131,11 @@ def run_and_print(prog, description, workloads, argv=None):
               flush=True)
     print()
     print(table.render(rows))
+    if args.save_json or args.plot:
+        from . import plot
+        if args.save_json:
+            plot.save_json(rows, head, args.save_json)
+            print(f"results: {args.save_json}")
+        if args.plot:
+            print(f"plot: {plot.plot(rows, head, args.plot)}")
     return 0 if all(r.equal is not False for r in rows) else 1

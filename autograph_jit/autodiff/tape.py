@@ -41,7 +41,20 @@ class UnconnectedGradients:
 
 
 class GradientTape:
-    """TF's `tf.GradientTape(persistent=False, watch_accessed_variables=True)`."""
+    """TF's `tf.GradientTape(persistent=False, watch_accessed_variables=True)`.
+
+    >>> x = tf.Variable(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     y = x * x
+    >>> print(tape.gradient(y, x))
+    tf.Tensor(6.0, shape=(), dtype=float32)
+    >>> with tf.GradientTape() as outer:
+    ...     with tf.GradientTape() as inner:
+    ...         y = x ** 3
+    ...     dy = inner.gradient(y, x)
+    >>> print(outer.gradient(dy, x))
+    tf.Tensor(18.0, shape=(), dtype=float32)
+    """
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
         self._persistent = persistent

@@ -10,7 +10,14 @@ _DO_NOT_CONVERT = calls.DO_NOT_CONVERT
 
 def do_not_convert(func=None):
     """Mark `func` so AutoGraph leaves it as written (TF's
-    tf.autograph.experimental.do_not_convert)."""
+    tf.autograph.experimental.do_not_convert).
+
+    >>> @tf.autograph.experimental.do_not_convert
+    ... def plain(x):
+    ...     return x + 1
+    >>> print(tf.function(plain)(tf.constant(1)))
+    tf.Tensor(2, shape=(), dtype=int32)
+    """
     if func is None:
         return do_not_convert
 
@@ -51,7 +58,16 @@ def convert_for_tracing(func):
 
 def to_graph(entity, recursive=True, experimental_optional_features=None):
     """TF's tf.autograph.to_graph: the converted Python function (callable eagerly or inside a
-    tf.function)."""
+    tf.function).
+
+    >>> def double_if_positive(x):
+    ...     if x > 0:
+    ...         x = x * 2
+    ...     return x
+    >>> converted = tf.autograph.to_graph(double_if_positive)
+    >>> print(tf.function(converted)(tf.constant(3)))
+    tf.Tensor(6, shape=(), dtype=int32)
+    """
     fn = getattr(entity, "python_function", entity)
     converted = calls.convert_callable(fn)
     if converted is None:
@@ -62,7 +78,15 @@ def to_graph(entity, recursive=True, experimental_optional_features=None):
 
 def to_code(entity, recursive=True, experimental_optional_features=None):
     """TF's tf.autograph.to_code: the converted source, each line commented with the original
-    file and line it comes from."""
+    file and line it comes from.
+
+    >>> def halve_until_one(x):
+    ...     while x > 1:
+    ...         x = x // 2
+    ...     return x
+    >>> "ag__.while_stmt" in tf.autograph.to_code(halve_until_one)
+    True
+    """
     fn = _plain(entity)
     if not isinstance(fn, types.FunctionType):
         call = getattr(type(fn), "__call__", None)
@@ -77,12 +101,23 @@ _verbosity = {"level": 0}
 
 def set_verbosity(level, alsologtostdout=False):
     """TF's tf.autograph.set_verbosity: at level >= 1 each converted function's code is printed
-    when it is first converted for tracing."""
+    when it is first converted for tracing.
+
+    >>> tf.autograph.set_verbosity(0)
+    """
     _verbosity["level"] = int(level)
 
 
 def trace(*args):
-    """TF's tf.autograph.trace: print the arguments while tracing (at trace time)."""
+    """TF's tf.autograph.trace: print the arguments while tracing (at trace time).
+
+    >>> @tf.function
+    ... def f(x):
+    ...     tf.autograph.trace('tracing with', x)
+    ...     return x + 1
+    >>> _ = f(tf.constant(1))
+    tracing with Tensor("x:0", shape=(), dtype=int32)
+    """
     print(*args)
 
 

@@ -20,7 +20,8 @@ class Dataset:
     """TF's `tf.data.Dataset`: a sequence of elements (nested structures of tensors).
 
     >>> ds = tf.data.Dataset.from_tensor_slices(([1, 2, 3], [4, 5, 6])).map(lambda x, y: x + y)
-    >>> [int(v) for v in ds]   # [5, 7, 9]
+    >>> [int(v) for v in ds]
+    [5, 7, 9]
     """
 
     _options = None

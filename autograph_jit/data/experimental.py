@@ -56,24 +56,91 @@ def _cardinality_error(expected, qualifier, got):
 
 def assert_cardinality(expected_cardinality):
     """A transformation asserting the dataset has `expected_cardinality` elements (and
-    declaring it, so `len()` works): FailedPreconditionError when iteration disagrees."""
+    declaring it, so `len()` works): FailedPreconditionError when iteration disagrees.
+
+    >>> ds = tf.data.Dataset.range(5).filter(lambda x: x < 10)
+    >>> int(ds.cardinality())
+    -2
+    >>> int(ds.apply(tf.data.experimental.assert_cardinality(5)).cardinality())
+    5
+    """
     expected = int(expected_cardinality)
     return lambda ds: _AssertCardinality(ds, expected)
 
 
 def cardinality(dataset):
+    """Returns the cardinality of `dataset`, if known.
+
+    Args:
+      dataset: a `tf.data.Dataset`.
+
+    Returns:
+      A scalar int64 tensor: the number of elements, or `tf.data.INFINITE_CARDINALITY` (-1) or
+      `tf.data.UNKNOWN_CARDINALITY` (-2).
+
+    >>> int(tf.data.experimental.cardinality(tf.data.Dataset.range(5).batch(2)))
+    3
+    """
     return dataset.cardinality()
 
 
 def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False):
+    """Samples elements at random from the datasets in `datasets`.
+
+    Args:
+      datasets: a list of datasets with the same element structure.
+      weights: the probability of picking each dataset (default: uniform).
+      seed: the random seed.
+      stop_on_empty_dataset: stop when any dataset is exhausted (default: go on with the others).
+
+    Returns:
+      A dataset interleaving the elements of `datasets` at random.
+
+    >>> ds = tf.data.experimental.sample_from_datasets(
+    ...     [tf.data.Dataset.range(3), tf.data.Dataset.range(10, 13)], seed=1)
+    >>> sorted(int(x) for x in ds)
+    [0, 1, 2, 10, 11, 12]
+    """
     return Dataset.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
 
 
 def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+    """Creates a dataset that deterministically chooses elements from `datasets`.
+
+    Args:
+      datasets: a list of datasets with the same element structure.
+      choice_dataset: a dataset of int64 scalars, the index of the dataset to take each element
+        from.
+      stop_on_empty_dataset: stop when a chosen dataset is exhausted.
+
+    Returns:
+      A dataset of the chosen elements.
+
+    >>> letters = [tf.data.Dataset.range(0, 3), tf.data.Dataset.range(10, 13)]
+    >>> choice = tf.data.Dataset.from_tensor_slices(tf.constant([0, 1, 1, 0], tf.int64))
+    >>> [int(x) for x in tf.data.experimental.choose_from_datasets(letters, choice)]
+    [0, 10, 11, 1]
+    """
     return Dataset.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
 
 
 def group_by_window(key_func, reduce_func, window_size=None, window_size_func=None):
+    """A transformation that groups windows of elements by key and reduces them.
+
+    Args:
+      key_func: maps an element to an int64 key.
+      reduce_func: maps (key, a dataset of up to `window_size` elements of that key) to a dataset.
+      window_size: the number of elements a window holds.
+      window_size_func: maps a key to its window size (instead of `window_size`).
+
+    Returns:
+      A function for `Dataset.apply`.
+
+    >>> ds = tf.data.Dataset.range(6).apply(tf.data.experimental.group_by_window(
+    ...     key_func=lambda x: x % 2, reduce_func=lambda key, w: w.batch(3), window_size=3))
+    >>> [x.numpy().tolist() for x in ds]
+    [[0, 2, 4], [1, 3, 5]]
+    """
     return lambda ds: ds.group_by_window(key_func, reduce_func, window_size, window_size_func)
 
 
@@ -81,34 +148,121 @@ def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_bat
                               padded_shapes=None, padding_values=None,
                               pad_to_bucket_boundary=False, no_padding=False,
                               drop_remainder=False):
+    """A transformation that buckets elements in a Dataset by length and pads each batch.
+
+    Args:
+      element_length_func: maps an element to its int32 length.
+      bucket_boundaries: the upper length bounds of the buckets (exclusive), ascending.
+      bucket_batch_sizes: the batch size of each bucket (one more than the boundaries).
+      padded_shapes, padding_values: as `Dataset.padded_batch`.
+      pad_to_bucket_boundary: pad to the bucket's boundary - 1 rather than the batch's longest.
+      no_padding: batch without padding (elements of a bucket must have equal shapes).
+      drop_remainder: drop each bucket's last, smaller batch.
+
+    Returns:
+      A function for `Dataset.apply`.
+
+    >>> ds = tf.data.Dataset.from_generator(lambda: ([1] * n for n in (1, 3, 2, 4)),
+    ...     output_signature=tf.TensorSpec([None], tf.int32))
+    >>> ds = ds.apply(tf.data.experimental.bucket_by_sequence_length(
+    ...     lambda x: tf.shape(x)[0], bucket_boundaries=[3], bucket_batch_sizes=[2, 2]))
+    >>> [b.shape.as_list() for b in ds]
+    [[2, 2], [2, 4]]
+    """
     return lambda ds: ds.bucket_by_sequence_length(
         element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes,
         padding_values, pad_to_bucket_boundary, no_padding, drop_remainder)
 
 
 def unbatch():
+    """Splits elements of a dataset into multiple elements on the batch dimension.
+
+    Returns:
+      A function for `Dataset.apply` (the same as `Dataset.unbatch()`).
+
+    >>> ds = tf.data.Dataset.from_tensor_slices([[1, 2], [3, 4]]).apply(
+    ...     tf.data.experimental.unbatch())
+    >>> [int(x) for x in ds]
+    [1, 2, 3, 4]
+    """
     return lambda ds: ds.unbatch()
 
 
 def enumerate_dataset(start=0):
+    """A transformation that enumerates the elements of a dataset: `(index, element)` pairs.
+
+    Args:
+      start: the first index.
+
+    Returns:
+      A function for `Dataset.apply` (the same as `Dataset.enumerate(start)`).
+
+    >>> ds = tf.data.Dataset.from_tensor_slices([7, 8]).apply(
+    ...     tf.data.experimental.enumerate_dataset(start=1))
+    >>> [(int(i), int(x)) for i, x in ds]
+    [(1, 7), (2, 8)]
+    """
     return lambda ds: ds.enumerate(start)
 
 
 def scan(initial_state, scan_func):
+    """A transformation that scans a function across an input dataset, carrying a state.
+
+    Args:
+      initial_state: the first state (a nested structure of tensors).
+      scan_func: maps (state, element) to (new state, output element).
+
+    Returns:
+      A function for `Dataset.apply` (the same as `Dataset.scan`).
+
+    >>> ds = tf.data.Dataset.range(5).apply(tf.data.experimental.scan(
+    ...     tf.constant(0, tf.int64), lambda total, x: (total + x, total + x)))
+    >>> [int(x) for x in ds]
+    [0, 1, 3, 6, 10]
+    """
     return lambda ds: ds.scan(initial_state, scan_func)
 
 
 def take_while(predicate):
+    """A transformation that stops dataset iteration based on a predicate.
+
+    Args:
+      predicate: maps an element to a scalar bool tensor; iteration stops at the first False.
+
+    Returns:
+      A function for `Dataset.apply` (the same as `Dataset.take_while`).
+
+    >>> ds = tf.data.Dataset.range(10).apply(tf.data.experimental.take_while(lambda x: x < 3))
+    >>> [int(x) for x in ds]
+    [0, 1, 2]
+    """
     return lambda ds: ds.take_while(predicate)
 
 
 def unique():
+    """Creates a Dataset from another Dataset, discarding duplicates.
+
+    Returns:
+      A function for `Dataset.apply` (the same as `Dataset.unique()`); the first occurrence of
+      each element is kept, in order.
+
+    >>> ds = tf.data.Dataset.from_tensor_slices([1, 3, 1, 2, 3]).apply(tf.data.experimental.unique())
+    >>> [int(x) for x in ds]
+    [1, 3, 2]
+    """
     return lambda ds: ds.unique()
 
 
 class TFRecordWriter:
     """TF's `tf.data.experimental.TFRecordWriter(filename, compression_type=None)`: `write(ds)`
-    writes every scalar tf.string element of `ds` as one record."""
+    writes every scalar tf.string element of `ds` as one record.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'r.tfrecord')
+    >>> tf.data.experimental.TFRecordWriter(path).write(tf.data.Dataset.from_tensor_slices([b'a', b'b']))
+    >>> [r.numpy() for r in tf.data.TFRecordDataset(path)]
+    [b'a', b'b']
+    """
 
     def __init__(self, filename, compression_type=None):
         self._filename, self._compression = filename, compression_type
@@ -181,6 +335,14 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     """TF's `tf.data.experimental.make_csv_dataset`: batches of (OrderedDict of columns, label)
     read from CSV files, column types inferred from the first rows (int32, int64, float32,
     float64, string), repeated `num_epochs` times (forever when None) and shuffled by default.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'data.csv')
+    >>> _ = open(path, 'w').write('x,label\\n1,0\\n2,1\\n3,0\\n')
+    >>> ds = tf.data.experimental.make_csv_dataset(path, batch_size=3, label_name='label', num_epochs=1, shuffle=False)
+    >>> features, labels = next(iter(ds))
+    >>> [features['x'].numpy(), labels.numpy()]
+    [array([1, 2, 3], dtype=int32), array([0, 1, 0], dtype=int32)]
     """
     patterns = [file_pattern] if isinstance(file_pattern, (str, os.PathLike)) else \
         list(file_pattern)

@@ -8,7 +8,8 @@ class OwnedIterator:
     `it.get_next_as_optional()`, `it.element_spec`.
 
     >>> it = iter(tf.data.Dataset.range(2))
-    >>> next(it), next(it)   # (<tf.Tensor: ... 0>, <tf.Tensor: ... 1>)
+    >>> int(next(it)), int(next(it))
+    (0, 1)
     """
 
     def __init__(self, dataset):

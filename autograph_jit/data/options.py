@@ -30,6 +30,15 @@ class _Group:
 
 
 class ThreadingOptions(_Group):
+    """Represents options for dataset threading (`tf.data.Options().threading`).
+
+    Fields: `private_threadpool_size` and `max_intra_op_parallelism` (None: the default).
+
+    >>> options = tf.data.Options()
+    >>> options.threading.private_threadpool_size = 2
+    >>> options.threading.private_threadpool_size
+    2
+    """
     def __init__(self):
         super().__init__(private_threadpool_size=None, max_intra_op_parallelism=None)
 
@@ -51,7 +60,9 @@ class Options(_Group):
     """TF's `tf.data.Options()`; set fields, then `ds.with_options(options)`.
 
     >>> options = tf.data.Options(); options.deterministic = False
-    >>> ds = ds.with_options(options)
+    >>> ds = tf.data.Dataset.range(3).with_options(options)
+    >>> ds.options().deterministic
+    False
     """
 
     def __init__(self):
@@ -76,4 +87,12 @@ class Options(_Group):
 
 
 class AutoShardPolicy:
+    """Represents the type of auto-sharding for distributed input pipelines.
+
+    Constants `OFF` (-1), `AUTO` (0), `FILE` (1), `DATA` (2), `HINT` (3), as in TF, for
+    `options.experimental_distribute.auto_shard_policy`.
+
+    >>> tf.data.AutoShardPolicy.DATA
+    2
+    """
     OFF, AUTO, FILE, DATA, HINT = -1, 0, 1, 2, 3

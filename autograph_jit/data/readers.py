@@ -99,7 +99,12 @@ class TextLineDataset(_FileDataset):
     """TF's `tf.data.TextLineDataset(filenames)`: the lines of text files as scalar tf.string
     tensors, without their line ending (\\n or \\r\\n).
 
-    >>> for line in tf.data.TextLineDataset("a.txt"): print(line.numpy())
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> _ = open(path, "w").write("one\\ntwo\\n")
+    >>> for line in tf.data.TextLineDataset(path): print(line.numpy())
+    b'one'
+    b'two'
     """
 
     _tf_name = "TextLineDatasetV2"
@@ -121,7 +126,16 @@ class TextLineDataset(_FileDataset):
 class TFRecordDataset(_FileDataset):
     """TF's `tf.data.TFRecordDataset(filenames, compression_type=None)`: the records of
     TFRecord files as scalar tf.string tensors; a corrupted file raises DataLossError naming
-    the file and offset."""
+    the file and offset.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'r.tfrecord')
+    >>> with tf.io.TFRecordWriter(path) as w:
+    ...     for text in (b'a', b'bc'):
+    ...         w.write(text)
+    >>> [r.numpy() for r in tf.data.TFRecordDataset(path)]
+    [b'a', b'bc']
+    """
 
     _tf_name = "TFRecordDatasetV2"
 
@@ -139,7 +153,14 @@ class TFRecordDataset(_FileDataset):
 
 class FixedLengthRecordDataset(_FileDataset):
     """TF's `tf.data.FixedLengthRecordDataset(filenames, record_bytes, header_bytes,
-    footer_bytes)`: fixed-size records as tf.string."""
+    footer_bytes)`: fixed-size records as tf.string.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'r.bin')
+    >>> _ = open(path, 'wb').write(b'aabbcc')
+    >>> [r.numpy() for r in tf.data.FixedLengthRecordDataset(path, record_bytes=2)]
+    [b'aa', b'bb', b'cc']
+    """
 
     _tf_name = "FixedLengthRecordDatasetV2"
 
@@ -189,7 +210,15 @@ def list_files(file_pattern, shuffle=None, seed=None):
 class CsvDataset(_FileDataset):
     """TF's `tf.data.experimental.CsvDataset(filenames, record_defaults, header=False, ...)`:
     each CSV record as a tuple of scalars; `record_defaults` gives each column's dtype
-    (a dtype: required; a value: its default for empty fields)."""
+    (a dtype: required; a value: its default for empty fields).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'data.csv')
+    >>> _ = open(path, 'w').write('x,y\\n1,2.5\\n3,4.5\\n')
+    >>> ds = tf.data.experimental.CsvDataset(path, [tf.int32, tf.float32], header=True)
+    >>> [(int(x), float(y)) for x, y in ds]
+    [(1, 2.5), (3, 4.5)]
+    """
 
     _tf_name = "CsvDatasetV2"
 

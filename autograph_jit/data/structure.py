@@ -175,7 +175,13 @@ def wrap(arr, dtype):
 
 
 class DatasetSpec:
-    """TF's `tf.data.DatasetSpec`: a component that is itself a dataset (`window`)."""
+    """TF's `tf.data.DatasetSpec`: a component that is itself a dataset (`window`).
+
+    >>> ds = tf.data.Dataset.range(3)
+    >>> spec = tf.data.DatasetSpec(ds.element_spec)
+    >>> spec.element_spec
+    TensorSpec(shape=(), dtype=tf.int64, name=None)
+    """
 
     def __init__(self, element_spec):
         self.element_spec = element_spec

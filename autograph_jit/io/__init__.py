@@ -14,7 +14,14 @@ __all__ = ["TFRecordWriter", "TFRecordOptions", "tf_record_iterator", "FixedLenF
 
 
 def read_file(filename, name=None):
-    """The bytes of a file as a scalar tf.string tensor."""
+    """The bytes of a file as a scalar tf.string tensor.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'hello.txt')
+    >>> tf.io.write_file(path, 'hello')
+    >>> tf.io.read_file(path).numpy()
+    b'hello'
+    """
     import os
     import numpy as np
     from ..data.structure import StringTensor
@@ -29,7 +36,14 @@ def read_file(filename, name=None):
 
 
 def write_file(filename, contents, name=None):
-    """Write `contents` (bytes / a string tensor) to `filename`."""
+    """Write `contents` (bytes / a string tensor) to `filename`.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'out.bin')
+    >>> tf.io.write_file(path, b'abc')
+    >>> open(path, 'rb').read()
+    b'abc'
+    """
     import os
     path = os.fsdecode(filename.numpy() if hasattr(filename, "numpy") else filename)
     data = contents.numpy() if hasattr(contents, "numpy") else contents

@@ -22,14 +22,27 @@ _KIND_NAME = {"float_list": "float", "int64_list": "int64", "bytes_list": "strin
 class FixedLenFeature(collections.namedtuple("FixedLenFeature",
                                              ["shape", "dtype", "default_value"])):
     """TF's `tf.io.FixedLenFeature(shape, dtype, default_value=None)`: a dense feature of a
-    known shape (dtype float32, int64 or string)."""
+    known shape (dtype float32, int64 or string).
+
+    >>> spec = {'x': tf.io.FixedLenFeature([2], tf.float32), 'y': tf.io.FixedLenFeature([], tf.int64, default_value=0)}
+    >>> ex = tf.train.Example(features=tf.train.Features(feature={'x': tf.train.Feature(float_list=tf.train.FloatList(value=[1.0, 2.0]))}))
+    >>> parsed = tf.io.parse_single_example(ex.SerializeToString(), spec)
+    >>> parsed['x'].numpy(), int(parsed['y'])
+    (array([1., 2.], dtype=float32), 0)
+    """
 
     def __new__(cls, shape, dtype, default_value=None):
         return super().__new__(cls, shape, dtypes.as_dtype(dtype), default_value)
 
 
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
-    """TF's `tf.io.VarLenFeature(dtype)`: a variable-length feature, parsed to a SparseTensor."""
+    """TF's `tf.io.VarLenFeature(dtype)`: a variable-length feature, parsed to a SparseTensor.
+
+    >>> ex = tf.train.Example(features=tf.train.Features(feature={'ids': tf.train.Feature(int64_list=tf.train.Int64List(value=[3, 1, 4]))}))
+    >>> parsed = tf.io.parse_single_example(ex.SerializeToString(), {'ids': tf.io.VarLenFeature(tf.int64)})
+    >>> tf.sparse.to_dense(parsed['ids']).numpy()
+    array([3, 1, 4])
+    """
 
     def __new__(cls, dtype):
         return super().__new__(cls, dtypes.as_dtype(dtype))
@@ -38,7 +51,12 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
 class FixedLenSequenceFeature(collections.namedtuple(
         "FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])):
     """TF's `tf.io.FixedLenSequenceFeature(shape, dtype, allow_missing=False)`: a
-    [None] + shape dense feature (padded to the longest in a batch)."""
+    [None] + shape dense feature (padded to the longest in a batch).
+
+    >>> spec = tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True)
+    >>> spec.shape, spec.dtype, spec.allow_missing
+    ([], tf.int64, True)
+    """
 
     def __new__(cls, shape, dtype, allow_missing=False, default_value=None):
         return super().__new__(cls, shape, dtypes.as_dtype(dtype), allow_missing, default_value)
@@ -131,7 +149,11 @@ def _wrap(arr, dtype):
 def parse_single_example(serialized, features, name=None, example_names=None):
     """TF's `tf.io.parse_single_example`: a dict of tensors (SparseTensor for VarLenFeature).
 
+    >>> example = tf.train.Example(features=tf.train.Features(feature={
+    ...     "x": tf.train.Feature(float_list=tf.train.FloatList(value=[1.0, 2.0]))}))
+    >>> record = example.SerializeToString()
     >>> tf.io.parse_single_example(record, {"x": tf.io.FixedLenFeature([2], tf.float32)})
+    {'x': <tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>}
     """
     arr = _records(serialized, "parse_single_example")
     if arr.ndim != 0:
@@ -161,7 +183,14 @@ def parse_single_example(serialized, features, name=None, example_names=None):
 
 def parse_example(serialized, features, name=None, example_names=None):
     """TF's `tf.io.parse_example` on a vector of serialized Examples: FixedLen features gain
-    a leading batch dimension; VarLen ones are [batch, longest] SparseTensors."""
+    a leading batch dimension; VarLen ones are [batch, longest] SparseTensors.
+
+    >>> make = lambda v: tf.train.Example(features=tf.train.Features(feature={'x': tf.train.Feature(float_list=tf.train.FloatList(value=[v]))})).SerializeToString()
+    >>> batch = tf.io.parse_example([make(1.0), make(2.0)], {'x': tf.io.FixedLenFeature([1], tf.float32)})
+    >>> batch['x'].numpy()
+    array([[1.],
+           [2.]], dtype=float32)
+    """
     arr = _records(serialized, "parse_example")
     if arr.ndim != 1:
         raise InvalidArgumentError(f"parse_example: serialized must be a vector, got shape "

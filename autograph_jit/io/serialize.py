@@ -23,7 +23,12 @@ def _eager(tensor):
 
 
 def serialize_tensor(tensor, name=None):
-    """The serialized TensorProto of `tensor`, as a scalar tf.string tensor."""
+    """The serialized TensorProto of `tensor`, as a scalar tf.string tensor.
+
+    >>> data = tf.io.serialize_tensor(tf.constant([1.0, 2.0]))
+    >>> tf.io.parse_tensor(data, tf.float32).numpy()
+    array([1., 2.], dtype=float32)
+    """
     from .protos import DT, TensorProto
     from ..data.structure import StringTensor
     t = _eager(tensor) if not isinstance(tensor, (int, float, list)) else convert_to_tensor(
@@ -41,7 +46,12 @@ def serialize_tensor(tensor, name=None):
 
 
 def parse_tensor(serialized, out_type, name=None):
-    """The tensor in a serialized TensorProto; `out_type` must be its dtype."""
+    """The tensor in a serialized TensorProto; `out_type` must be its dtype.
+
+    >>> data = tf.io.serialize_tensor(tf.constant([[1, 2]]))
+    >>> tf.io.parse_tensor(data, out_type=tf.int32).numpy()
+    array([[1, 2]], dtype=int32)
+    """
     from .protos import DT, TensorProto
     from ..data.structure import wrap
     out_type = dtypes.as_dtype(out_type)

@@ -48,7 +48,16 @@ def masked_crc32c(data):
 
 
 class TFRecordOptions:
-    """TF's `tf.io.TFRecordOptions(compression_type=None | "" | "ZLIB" | "GZIP", ...)`."""
+    """TF's `tf.io.TFRecordOptions(compression_type=None | "" | "ZLIB" | "GZIP", ...)`.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'data.tfrecord.gz')
+    >>> options = tf.io.TFRecordOptions(compression_type='GZIP')
+    >>> with tf.io.TFRecordWriter(path, options) as w:
+    ...     w.write(b'compressed')
+    >>> [r.numpy() for r in tf.data.TFRecordDataset(path, compression_type='GZIP')]
+    [b'compressed']
+    """
 
     def __init__(self, compression_type=None, flush_mode=None, input_buffer_size=None,
                  output_buffer_size=None, window_bits=None, compression_level=None,
@@ -76,8 +85,12 @@ class TFRecordWriter:
     """TF's `tf.io.TFRecordWriter(path, options=None)`: `write(record)`, `flush()`, `close()`,
     usable as a context manager.
 
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.tfrecord")
     >>> with tf.io.TFRecordWriter(path) as w:
-    ...     w.write(example.SerializeToString())
+    ...     w.write(b"first record")
+    >>> [r.numpy() for r in tf.data.TFRecordDataset(path)]
+    [b'first record']
     """
 
     def __init__(self, path, options=None):
@@ -161,7 +174,16 @@ def _open(path, kind):
 
 
 def tf_record_iterator(path, compression_type="", check_crc=True):
-    """The records of one TFRecord file, as bytes; DataLossError on corruption."""
+    """The records of one TFRecord file, as bytes; DataLossError on corruption.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = os.path.join(d, 'r.tfrecord')
+    >>> with tf.io.TFRecordWriter(path) as w:
+    ...     w.write(b'one')
+    ...     w.write(b'two')
+    >>> list(tf.io.tf_record_iterator(path))
+    [b'one', b'two']
+    """
     from ..errors import DataLossError
     kind = _compression(compression_type)
     path = os.fspath(path)

@@ -35,7 +35,13 @@ def _remember_logits(out, x, op_name):
 
 
 def logits_of(y, op_name):
-    """The logits `keras.activations.softmax`/`sigmoid` (op_name) computed `y` from, or None."""
+    """The logits `keras.activations.softmax`/`sigmoid` (op_name) computed `y` from, or None.
+
+    >>> logits = tf.constant([[1.0, 2.0]])
+    >>> y = tf.keras.activations.softmax(logits)
+    >>> tf.keras.activations.logits_of(y, 'softmax') is logits
+    True
+    """
     entry = _LOGITS.get(id(y))
     if entry is not None and entry[0]() is y and entry[1] == op_name:
         return entry[2]
@@ -46,6 +52,10 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit: `max(x, 0)`, with Keras's optional slope, ceiling and threshold.
 
     Example: `relu([-1., 2.], max_value=1.)` is `[0., 1.]`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.relu(x).numpy(), 4)
+    array([0., 0., 2.], dtype=float32)
     """
     x = _t(x)
     if negative_slope == 0 and max_value is None and threshold == 0:
@@ -63,17 +73,32 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def leaky_relu(x, negative_slope=0.2):
-    """`x` where positive, `negative_slope * x` elsewhere."""
+    """`x` where positive, `negative_slope * x` elsewhere.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.leaky_relu(x, negative_slope=0.1).numpy(), 4)
+    array([-0.2,  0. ,  2. ], dtype=float32)
+    """
     return N.leaky_relu(_t(x), alpha=negative_slope)
 
 
 def relu6(x):
-    """`min(max(x, 0), 6)`."""
+    """`min(max(x, 0), 6)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.relu6(x).numpy(), 4)
+    array([0., 0., 2.], dtype=float32)
+    """
     return N.relu6(_t(x))
 
 
 def elu(x, alpha=1.0):
-    """Exponential linear unit: `x` if positive else `alpha * (exp(x) - 1)`."""
+    """Exponential linear unit: `x` if positive else `alpha * (exp(x) - 1)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.elu(x).numpy(), 4)
+    array([-0.8647,  0.    ,  2.    ], dtype=float32)
+    """
     x = _t(x)
     y = N.elu(x)
     if alpha == 1.0:
@@ -82,29 +107,54 @@ def elu(x, alpha=1.0):
 
 
 def selu(x):
-    """Scaled ELU (scale 1.0507..., alpha 1.6732...)."""
+    """Scaled ELU (scale 1.0507..., alpha 1.6732...).
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.selu(x).numpy(), 4)
+    array([-1.5202,  0.    ,  2.1014], dtype=float32)
+    """
     return N.selu(_t(x))
 
 
 def gelu(x, approximate=False):
-    """Gaussian error linear unit, exact (erf) or the tanh approximation."""
+    """Gaussian error linear unit, exact (erf) or the tanh approximation.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.gelu(x).numpy(), 4)
+    array([-0.0455,  0.    ,  1.9545], dtype=float32)
+    """
     return N.gelu(_t(x), approximate=approximate)
 
 
 def sigmoid(x):
-    """`1 / (1 + exp(-x))`."""
+    """`1 / (1 + exp(-x))`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.sigmoid(x).numpy(), 4)
+    array([0.1192, 0.5   , 0.8808], dtype=float32)
+    """
     x = _t(x)
     return _remember_logits(M.sigmoid(x), x, "sigmoid")
 
 
 def hard_sigmoid(x):
-    """Keras 3's piecewise-linear sigmoid: `relu6(x + 3) / 6`."""
+    """Keras 3's piecewise-linear sigmoid: `relu6(x + 3) / 6`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.hard_sigmoid(x).numpy(), 4)
+    array([0.1667, 0.5   , 0.8333], dtype=float32)
+    """
     x = _t(x)
     return M.divide(N.relu6(M.add(x, 3.0)), 6.0)
 
 
 def hard_silu(x):
-    """`x * hard_sigmoid(x)`."""
+    """`x * hard_sigmoid(x)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.hard_silu(x).numpy(), 4)
+    array([-0.3333,  0.    ,  1.6667], dtype=float32)
+    """
     x = _t(x)
     return M.multiply(x, hard_sigmoid(x))
 
@@ -113,12 +163,21 @@ hard_swish = hard_silu
 
 
 def tanh(x):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.tanh(x).numpy(), 4)
+    array([-0.964,  0.   ,  0.964], dtype=float32)
+    """
     return M.tanh(_t(x))
 
 
 def softmax(x, axis=-1):
-    """`exp(x) / sum(exp(x))` along `axis` (the last by default)."""
+    """`exp(x) / sum(exp(x))` along `axis` (the last by default).
+
+    >>> np.round(tf.keras.activations.softmax(tf.constant([[1.0, 2.0, 3.0]])).numpy(), 4)
+    array([[0.09  , 0.2447, 0.6652]], dtype=float32)
+    """
     x = _t(x)
     out = N.softmax(x, axis=axis)
     if axis == -1 or (x.shape.rank is not None and axis == x.shape.rank - 1):
@@ -127,22 +186,41 @@ def softmax(x, axis=-1):
 
 
 def log_softmax(x, axis=-1):
-    """`x - logsumexp(x)` along `axis`."""
+    """`x - logsumexp(x)` along `axis`.
+
+    >>> np.round(tf.keras.activations.log_softmax(tf.constant([[1.0, 2.0, 3.0]])).numpy(), 4)
+    array([[-2.4076, -1.4076, -0.4076]], dtype=float32)
+    """
     return N.log_softmax(_t(x), axis=axis)
 
 
 def softplus(x):
-    """`log(exp(x) + 1)`."""
+    """`log(exp(x) + 1)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.softplus(x).numpy(), 4)
+    array([0.1269, 0.6931, 2.1269], dtype=float32)
+    """
     return N.softplus(_t(x))
 
 
 def softsign(x):
-    """`x / (abs(x) + 1)`."""
+    """`x / (abs(x) + 1)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.softsign(x).numpy(), 4)
+    array([-0.6667,  0.    ,  0.6667], dtype=float32)
+    """
     return N.softsign(_t(x))
 
 
 def silu(x):
-    """Swish / SiLU: `x * sigmoid(x)`."""
+    """Swish / SiLU: `x * sigmoid(x)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.silu(x).numpy(), 4)
+    array([-0.2384,  0.    ,  1.7616], dtype=float32)
+    """
     return N.silu(_t(x))
 
 
@@ -150,18 +228,33 @@ swish = silu
 
 
 def mish(x):
-    """`x * tanh(softplus(x))`."""
+    """`x * tanh(softplus(x))`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.mish(x).numpy(), 4)
+    array([-0.2525,  0.    ,  1.944 ], dtype=float32)
+    """
     x = _t(x)
     return M.multiply(x, M.tanh(N.softplus(x)))
 
 
 def exponential(x):
-    """`exp(x)`."""
+    """`exp(x)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.exponential(x).numpy(), 4)
+    array([0.1353, 1.    , 7.3891], dtype=float32)
+    """
     return M.exp(_t(x))
 
 
 def linear(x):
-    """The identity: returns `x` unchanged."""
+    """The identity: returns `x` unchanged.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.linear(x).numpy(), 4)
+    array([-2.,  0.,  2.], dtype=float32)
+    """
     return x
 
 
@@ -178,7 +271,11 @@ _NAME_OF = {fn: name for name, fn in _BY_NAME.items()
 
 
 def serialize(activation):
-    """The name Keras 3 stores for a built-in activation (a custom callable keeps its `__name__`)."""
+    """The name Keras 3 stores for a built-in activation (a custom callable keeps its `__name__`).
+
+    >>> tf.keras.activations.serialize(tf.keras.activations.relu)
+    'relu'
+    """
     if activation is None:
         return "linear"
     if activation in _NAME_OF:
@@ -193,7 +290,11 @@ def serialize(activation):
 
 
 def deserialize(config, custom_objects=None):
-    """The activation function a name (or `{'class_name': ...}` dict) stands for."""
+    """The activation function a name (or `{'class_name': ...}` dict) stands for.
+
+    >>> tf.keras.activations.deserialize('tanh') is tf.keras.activations.tanh
+    True
+    """
     if isinstance(config, dict):
         config = config.get("config", config.get("class_name"))
         if isinstance(config, dict):
@@ -210,6 +311,11 @@ def get(identifier):
     """Resolve a layer's `activation=`: None -> linear, a name -> the function, a callable -> itself.
 
     Example: `get("swish") is silu`.
+
+    >>> tf.keras.activations.get('relu') is tf.keras.activations.relu
+    True
+    >>> tf.keras.activations.get(None) is tf.keras.activations.linear
+    True
     """
     if identifier is None:
         return linear

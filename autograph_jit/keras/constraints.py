@@ -22,7 +22,14 @@ def _norms(w, axis):
 
 
 class Constraint:
-    """Base class: `__call__(w)` returns the constrained weight; the default leaves it unchanged."""
+    """Base class: `__call__(w)` returns the constrained weight; the default leaves it unchanged.
+
+    >>> class Clip(tf.keras.constraints.Constraint):
+    ...     def __call__(self, w):
+    ...         return tf.clip_by_value(w, -1.0, 1.0)
+    >>> Clip()(tf.constant([-3.0, 0.5])).numpy()
+    array([-1. ,  0.5], dtype=float32)
+    """
 
     def __call__(self, w):
         return w
@@ -36,7 +43,13 @@ class Constraint:
 
 
 class MaxNorm(Constraint):
-    """Rescales each slice along `axis` whose L2 norm exceeds `max_value` (default 2)."""
+    """Rescales each slice along `axis` whose L2 norm exceeds `max_value` (default 2).
+
+    >>> w = tf.constant([[3.0], [4.0]])
+    >>> tf.keras.constraints.MaxNorm(max_value=1.0)(w).numpy()
+    array([[0.6],
+           [0.8]], dtype=float32)
+    """
 
     def __init__(self, max_value=2, axis=0):
         self.max_value, self.axis = max_value, axis
@@ -52,7 +65,11 @@ class MaxNorm(Constraint):
 
 
 class NonNeg(Constraint):
-    """Zeroes negative weights."""
+    """Zeroes negative weights.
+
+    >>> tf.keras.constraints.NonNeg()(tf.constant([-1.0, 2.0])).numpy()
+    array([-0.,  2.], dtype=float32)
+    """
 
     def __call__(self, w):
         w = convert_to_tensor(w)
@@ -60,7 +77,12 @@ class NonNeg(Constraint):
 
 
 class UnitNorm(Constraint):
-    """Scales each slice along `axis` to unit L2 norm."""
+    """Scales each slice along `axis` to unit L2 norm.
+
+    >>> tf.keras.constraints.UnitNorm()(tf.constant([[3.0], [4.0]])).numpy()
+    array([[0.6],
+           [0.8]], dtype=float32)
+    """
 
     def __init__(self, axis=0):
         self.axis = axis
@@ -74,7 +96,13 @@ class UnitNorm(Constraint):
 
 
 class MinMaxNorm(Constraint):
-    """Keeps each slice's norm in [min_value, max_value], moving it there at `rate` (1 = fully)."""
+    """Keeps each slice's norm in [min_value, max_value], moving it there at `rate` (1 = fully).
+
+    >>> w = tf.constant([[3.0], [4.0]])
+    >>> np.round(tf.keras.constraints.MinMaxNorm(min_value=0.0, max_value=2.0)(w).numpy(), 4)
+    array([[1.2],
+           [1.6]], dtype=float32)
+    """
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
@@ -99,15 +127,28 @@ _CLASSES = {"MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxN
 
 
 def serialize(constraint):
-    """Keras 3's dict for a constraint object."""
+    """Keras 3's dict for a constraint object.
+
+    >>> tf.keras.constraints.serialize(tf.keras.constraints.MaxNorm(2.0))['class_name']
+    'MaxNorm'
+    """
     return identifiers.serialize(constraint, "keras.constraints")
 
 
 def deserialize(config, custom_objects=None):
-    """The constraint a name or serialized dict stands for."""
+    """The constraint a name or serialized dict stands for.
+
+    >>> config = tf.keras.constraints.serialize(tf.keras.constraints.MaxNorm(2.0))
+    >>> tf.keras.constraints.deserialize(config).get_config()['max_value']
+    2.0
+    """
     return identifiers.deserialize(config, _CLASSES, "constraint", "or pass a callable(weight) -> weight", custom_objects)
 
 
 def get(identifier):
-    """Resolve a `kernel_constraint=`-style argument: None, a name, a dict, or a callable."""
+    """Resolve a `kernel_constraint=`-style argument: None, a name, a dict, or a callable.
+
+    >>> type(tf.keras.constraints.get('non_neg')).__name__
+    'NonNeg'
+    """
     return identifiers.get(identifier, deserialize, "constraint")

@@ -26,7 +26,18 @@ from .math_ops import (add, broadcast_like, cast, equal, greater, logical_and, m
 
 
 def constant(value, dtype=None, shape=None, name=None):
-    """tf.constant: NumPy arrays keep their dtype; Python floats -> float32, ints -> int32."""
+    """tf.constant: NumPy arrays keep their dtype; Python floats -> float32, ints -> int32.
+
+    >>> tf.constant([1, 2, 3])
+    <tf.Tensor: shape=(3,), dtype=int32, numpy=array([1, 2, 3], dtype=int32)>
+    >>> tf.constant(1.5).dtype
+    tf.float32
+    >>> tf.constant(0.0, shape=[2, 2]).numpy()
+    array([[0., 0.],
+           [0., 0.]], dtype=float32)
+    >>> tf.constant(np.array([1.0, 2.0])).dtype
+    tf.float64
+    """
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
     if isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
@@ -247,7 +258,13 @@ _range = defop("range", _range_infer, _range_kernel)
 
 
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
-    """tf.range: dtype inferred from the arguments (float32 if any is a float) or given."""
+    """tf.range: dtype inferred from the arguments (float32 if any is a float) or given.
+
+    >>> tf.range(5).numpy()
+    array([0, 1, 2, 3, 4], dtype=int32)
+    >>> tf.range(1.0, 2.0, 0.25).numpy()
+    array([1.  , 1.25, 1.5 , 1.75], dtype=float32)
+    """
     if limit is None:
         start, limit = 0, start
     args = [start, limit, delta]

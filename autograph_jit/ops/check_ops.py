@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import AssertionFailedError
 from ..tensor import convert_to_tensor
-from . import math_ops
+from . import check_examples, math_ops
 from .opdef import IO, apply, defop
 
 __all__ = ["AssertionFailedError", "Assert", "assert_that", "ASSERTS"]
@@ -78,7 +78,16 @@ def assert_that(condition, data=(), message="assertion failed", summarize=3, err
 
 
 def Assert(condition, data, summarize=None, name=None):  # noqa: N802 (TF's name)
-    """TF's tf.debugging.Assert(condition, data, summarize=None)."""
+    """TF's tf.debugging.Assert(condition, data, summarize=None).
+
+    >>> x = tf.constant([1.0, -1.0])
+    >>> tf.debugging.Assert(tf.reduce_all(x > -2.0), [x])
+    >>> tf.debugging.Assert(tf.reduce_all(x > 0.0), [x])
+    Traceback (most recent call last):
+    ...
+    autograph_jit.errors.AssertionFailedError: assertion failed
+    [ 1. -1.]
+    """
     return assert_that(condition, list(data), "assertion failed",
                        3 if summarize is None else summarize)
 
@@ -136,3 +145,4 @@ ASSERTS = {
 }
 for _name, _check in ASSERTS.items():
     _check.__name__ = _check.__qualname__ = _name
+    _check.__doc__ += "\n" + check_examples.EXAMPLES.get(_name, "")

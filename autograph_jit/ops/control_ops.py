@@ -122,7 +122,12 @@ cond_op = defop("cond", _cond_infer, None, vjp=_cond_vjp, num_outputs=None,
 
 
 def cond(pred, true_fn=None, false_fn=None, name=None):
-    """TF's tf.cond. Eagerly, or with a predicate known while tracing, runs one branch only."""
+    """TF's tf.cond. Eagerly, or with a predicate known while tracing, runs one branch only.
+
+    >>> x, y = tf.constant(2), tf.constant(5)
+    >>> print(tf.cond(x < y, lambda: tf.add(x, y), lambda: tf.square(y)))
+    tf.Tensor(7, shape=(), dtype=int32)
+    """
     if true_fn is None or false_fn is None:
         raise TypeError("tf.cond requires both true_fn and false_fn")
     builder = context.current_builder()
@@ -218,7 +223,12 @@ while_op = defop("while_loop", _while_infer, None, vjp=_while_vjp, num_outputs=N
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
                back_prop=True, swap_memory=False, maximum_iterations=None, name=None):
-    """TF's tf.while_loop. Eagerly a Python loop; while tracing, a `while_loop` node."""
+    """TF's tf.while_loop. Eagerly a Python loop; while tracing, a `while_loop` node.
+
+    >>> i = tf.constant(0)
+    >>> print(tf.while_loop(lambda i: i < 10, lambda i: i + 3, [i]))
+    [<tf.Tensor: shape=(), dtype=int32, numpy=12>]
+    """
     if not callable(cond) or not callable(body):
         raise TypeError("tf.while_loop: cond and body must be callable")
     builder = context.current_builder()

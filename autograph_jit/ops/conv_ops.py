@@ -285,7 +285,14 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
                      data_format="NHWC", dilations=None, name=None):
-    """The gradient of conv2d w.r.t. its input; filters are [h, w, out_channels, in_channels]."""
+    """The gradient of conv2d w.r.t. its input; filters are [h, w, out_channels, in_channels].
+
+    >>> x = tf.ones([1, 2, 2, 1])
+    >>> filters = tf.ones([3, 3, 1, 1])
+    >>> y = tf.nn.conv2d_transpose(x, filters, output_shape=[1, 4, 4, 1], strides=2, padding='SAME')
+    >>> y.shape
+    TensorShape([1, 4, 4, 1])
+    """
     data_format = data_format or "NHWC"
     _check_format(data_format, "Conv2DBackpropInput")
     x, f = match_dtypes(input, filters)
@@ -451,6 +458,11 @@ def _rank_of(input, name):  # noqa: A002
 
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
     """Performs max pooling (`tf.nn.max_pool`; 4-D NHWC input here, as max_pool2d).
+
+    >>> x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
+    >>> tf.nn.max_pool(x, ksize=2, strides=2, padding='VALID').numpy()[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
     """
     _rank_of(input, "max_pool")
     return max_pool2d(input, ksize, strides, padding, data_format or "NHWC")
@@ -458,6 +470,11 @@ def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # no
 
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
     """Performs average pooling (`tf.nn.avg_pool`; 4-D NHWC input here, as avg_pool2d).
+
+    >>> x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
+    >>> tf.nn.avg_pool(x, ksize=2, strides=2, padding='VALID').numpy()[0, :, :, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
     """
     _rank_of(input, "avg_pool")
     return avg_pool2d(input, ksize, strides, padding, data_format or "NHWC")

@@ -136,7 +136,17 @@ _gather_grad = defop(
 
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
-    """tf.gather: out[pre..., i..., post...] = params[pre..., indices[i...], post...]."""
+    """tf.gather: out[pre..., i..., post...] = params[pre..., indices[i...], post...].
+
+    >>> params = tf.constant([[0, 1], [2, 3], [4, 5]])
+    >>> tf.gather(params, [2, 0]).numpy()
+    array([[4, 5],
+           [0, 1]], dtype=int32)
+    >>> tf.gather(params, [1], axis=1).numpy()
+    array([[1],
+           [3],
+           [5]], dtype=int32)
+    """
     p = to_tensor(params)
     i = indices if isinstance(indices, Tensor) else to_tensor(indices, dtype_hint=dtypes.int32)
     if axis is not None:
@@ -273,7 +283,12 @@ _one_hot = defop("one_hot", _one_hot_infer, _one_hot_kernel)
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    """tf.one_hot: float32 unless on/off values or `dtype` say otherwise."""
+    """tf.one_hot: float32 unless on/off values or `dtype` say otherwise.
+
+    >>> tf.one_hot([0, 2], depth=3).numpy()
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
     idx = indices if isinstance(indices, Tensor) else to_tensor(indices, dtype_hint=dtypes.int32)
     if isinstance(idx, Tensor) and idx.dtype is dtypes.uint8:
         from .math_ops import cast
@@ -326,7 +341,14 @@ def where_indices(condition, name=None):
 
 
 def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
-    """tf.boolean_mask: keep the entries (or slices along axis...) where mask is True."""
+    """tf.boolean_mask: keep the entries (or slices along axis...) where mask is True.
+
+    >>> tf.boolean_mask([1, 2, 3, 4], [True, False, True, False]).numpy()
+    array([1, 3], dtype=int32)
+    >>> tf.boolean_mask(tf.constant([[1, 2], [3, 4], [5, 6]]), [True, False, True]).numpy()
+    array([[1, 2],
+           [5, 6]], dtype=int32)
+    """
     x = to_tensor(tensor)
     m = mask if isinstance(mask, Tensor) else to_tensor(mask, dtype=dtypes.bool)
     if m.dtype is not dtypes.bool:
@@ -418,7 +440,13 @@ def _take_along(x, idx, axis):
 
 
 def sort(values, axis=-1, direction="ASCENDING", name=None):
-    """tf.sort (differentiable through the gather it is built from)."""
+    """tf.sort (differentiable through the gather it is built from).
+
+    >>> tf.sort([3.0, 1.0, 2.0]).numpy()
+    array([1., 2., 3.], dtype=float32)
+    >>> tf.sort([3, 1, 2], direction='DESCENDING').numpy()
+    array([3, 2, 1], dtype=int32)
+    """
     x = to_tensor(values)
     if x.shape.rank is None:
         raise ValueError("tf.sort needs a tensor of known rank")

@@ -72,7 +72,12 @@ def _template(value, tensors, top):
 
 
 def tf_print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
-    """TF's `tf.print(*inputs, output_stream=sys.stderr, summarize=3, sep=' ', end='\\n')`."""
+    """TF's `tf.print(*inputs, output_stream=sys.stderr, summarize=3, sep=' ', end='\\n')`.
+
+    >>> import sys
+    >>> tf.print('x =', tf.constant([1, 2]), output_stream=sys.stdout)
+    x = [1 2]
+    """
     if output_stream is None or output_stream is sys.stderr:
         stream = "stderr"
     elif output_stream is sys.stdout:

@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtypes
 from ..ir.types import TensorType
 from ..tensor_shape import TensorShape
-from . import type_rules as tr
+from . import op_docs, type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
@@ -202,7 +202,7 @@ def _binary_fn(op):
         x, y = match_dtypes(x, y)
         return apply(op, x, y)
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
-    fn.__doc__ = f"Elementwise `{op.name}` with broadcasting (TF's tf.math.{op.name})."
+    fn.__doc__ = op_docs.binary_doc(op.name)
     return fn
 
 
@@ -222,7 +222,13 @@ _TRUEDIV_FLOAT = {"int8": dtypes.float32, "int16": dtypes.float32, "uint8": dtyp
 
 
 def truediv(x, y, name=None):
-    """Python 3 division: integers are cast to float first (int32 -> float64, as TF)."""
+    """Python 3 division: integers are cast to float first (int32 -> float64, as TF).
+
+    >>> tf.truediv([1, 2], 4).numpy()
+    array([0.25, 0.5 ])
+    >>> (tf.constant([1.0]) / 4).numpy()
+    array([0.25], dtype=float32)
+    """
     x, y = match_dtypes(x, y)
     target = _TRUEDIV_FLOAT.get(x.dtype.name)
     if target is not None:
@@ -374,7 +380,7 @@ def _unary_fn(op):
     def fn(x, name=None):
         return apply(op, to_tensor(x))
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
-    fn.__doc__ = f"Elementwise `{op.name}` (TF's tf.math.{op.name})."
+    fn.__doc__ = op_docs.unary_doc(op.name)
     return fn
 
 
@@ -512,7 +518,14 @@ _select = defop("select", _select_infer, np.where, vjp=_select_vjp, elementwise=
 
 
 def where(condition, x=None, y=None, name=None):
-    """tf.where: elementwise select with broadcasting, or the indices of true elements."""
+    """tf.where: elementwise select with broadcasting, or the indices of true elements.
+
+    >>> tf.where([True, False, True], [1, 2, 3], [10, 20, 30]).numpy()
+    array([ 1, 20,  3], dtype=int32)
+    >>> tf.where([[False, True], [True, False]]).numpy()
+    array([[0, 1],
+           [1, 0]])
+    """
     if x is None and y is None:
         from . import array_ops
         return array_ops.where_indices(condition)
@@ -766,7 +779,7 @@ def _reduce_fn(op):
         x = to_tensor(input_tensor)
         return apply(op, x, axis=_axis_attr(axis), keepdims=bool(keepdims))
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
-    fn.__doc__ = f"TF's tf.math.{op.name}(input_tensor, axis=None, keepdims=False)."
+    fn.__doc__ = op_docs.reduce_doc(op.name)
     return fn
 
 
@@ -980,7 +993,15 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 def tensordot(a, b, axes, name=None):
     """Contraction over `axes` via transpose + reshape + matmul; dims unknown when traced are
-    read at run time (tf.shape), as in TF. Inputs need a known rank."""
+    read at run time (tf.shape), as in TF. Inputs need a known rank.
+
+    >>> a = tf.ones([2, 3])
+    >>> b = tf.ones([3, 4])
+    >>> tf.tensordot(a, b, axes=1).shape
+    TensorShape([2, 4])
+    >>> print(tf.tensordot([1.0, 2.0], [3.0, 4.0], axes=1))
+    tf.Tensor(11.0, shape=(), dtype=float32)
+    """
     from . import array_ops
     a, b = match_dtypes(a, b)
     if a.shape.rank is None or b.shape.rank is None:

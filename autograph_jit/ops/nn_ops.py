@@ -143,7 +143,11 @@ def softsign(features, name=None):
 
 
 def silu(features, beta=1.0, name=None):
-    """x * sigmoid(beta * x) (TF's tf.nn.silu / tf.nn.swish)."""
+    """x * sigmoid(beta * x) (TF's tf.nn.silu / tf.nn.swish).
+
+    >>> np.round(tf.nn.silu(tf.constant([-1.0, 0.0, 2.0])).numpy(), 4)
+    array([-0.2689,  0.    ,  1.7616], dtype=float32)
+    """
     x = to_tensor(features)
     return M.multiply(x, M.sigmoid(M.multiply(x, beta)))
 
@@ -379,7 +383,13 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
 
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
-    """max(x, 0) - x * z + log(1 + exp(-|x|)): never exp() of a positive number."""
+    """max(x, 0) - x * z + log(1 + exp(-|x|)): never exp() of a positive number.
+
+    >>> logits = tf.constant([0.0, 2.0])
+    >>> labels = tf.constant([1.0, 0.0])
+    >>> np.round(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits).numpy(), 4)
+    array([0.6931, 2.1269], dtype=float32)
+    """
     if labels is None or logits is None:
         raise ValueError("Both labels and logits must be provided.")
     logits, labels = match_dtypes(logits, labels)
@@ -435,7 +445,12 @@ _bias_add = defop("bias_add", _bias_infer, _bias_kernel, vjp=_bias_vjp)
 
 
 def bias_add(value, bias, data_format=None, name=None):
-    """Adds a 1-D bias along the channel dim: last for None/'N...C'/'NHWC', 1 for 'NC...'."""
+    """Adds a 1-D bias along the channel dim: last for None/'N...C'/'NHWC', 1 for 'NC...'.
+
+    >>> tf.nn.bias_add(tf.zeros([2, 3]), [1.0, 2.0, 3.0]).numpy()
+    array([[1., 2., 3.],
+           [1., 2., 3.]], dtype=float32)
+    """
     value, bias = match_dtypes(value, bias)
     if data_format is None or (data_format.startswith("N") and data_format.endswith("C")):
         axis = -1
@@ -453,7 +468,13 @@ def bias_add(value, bias, data_format=None, name=None):
 
 
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
-    """Zeroes each element with probability `rate` and scales the rest by 1 / (1 - rate)."""
+    """Zeroes each element with probability `rate` and scales the rest by 1 / (1 - rate).
+
+    >>> x = tf.ones([1, 1000])
+    >>> y = tf.nn.dropout(x, rate=0.5, seed=1)
+    >>> sorted(set(y.numpy().ravel().tolist()))
+    [0.0, 2.0]
+    """
     x = to_tensor(x)
     if not x.dtype.is_floating:
         raise ValueError(f"x has to be a floating point tensor since it's going to be scaled. "
@@ -489,13 +510,22 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 
 
 def l2_loss(t, name=None):
-    """sum(t ** 2) / 2."""
+    """sum(t ** 2) / 2.
+
+    >>> print(tf.nn.l2_loss(tf.constant([1.0, 2.0, 3.0])))
+    tf.Tensor(7.0, shape=(), dtype=float32)
+    """
     t = to_tensor(t)
     return M.multiply(M.reduce_sum(M.square(t)), 0.5)
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None):
-    """Mean and variance over `axes` (float16 is computed in float32, as TF)."""
+    """Mean and variance over `axes` (float16 is computed in float32, as TF).
+
+    >>> mean, variance = tf.nn.moments(tf.constant([1.0, 2.0, 3.0, 4.0]), axes=[0])
+    >>> float(mean), float(variance)
+    (2.5, 1.25)
+    """
     x = to_tensor(x)
     y = M.cast(x, dtypes.float32) if x.dtype is dtypes.float16 else x
     mean = M.reduce_mean(y, axes, keepdims=True)

@@ -26,7 +26,14 @@ _global = {"seed": None, "op_counter": 0}
 
 
 def set_seed(seed):
-    """tf.random.set_seed: reproducible draws from here on (also resets every stream)."""
+    """tf.random.set_seed: reproducible draws from here on (also resets every stream).
+
+    >>> tf.random.set_seed(42)
+    >>> a = tf.random.uniform([2])
+    >>> tf.random.set_seed(42)
+    >>> bool(tf.reduce_all(a == tf.random.uniform([2])))
+    True
+    """
     _global["seed"] = None if seed is None else int(seed)
     _global["op_counter"] = 0
     _rng.reset_streams()
@@ -149,7 +156,14 @@ def _scale_shift(z, scale, shift, dtype):
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
-    """Uniform in [minval, maxval); integer dtypes need an explicit maxval, as in TF."""
+    """Uniform in [minval, maxval); integer dtypes need an explicit maxval, as in TF.
+
+    >>> x = tf.random.uniform([3, 2], minval=0, maxval=10, dtype=tf.int32, seed=1)
+    >>> x.shape, x.dtype
+    (TensorShape([3, 2]), tf.int32)
+    >>> bool(tf.reduce_all((x >= 0) & (x < 10)))
+    True
+    """
     dtype = dtypes.as_dtype(dtype)
     g, o = get_seed(seed)
     shape_t = _shape_tensor(shape)

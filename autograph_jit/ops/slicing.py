@@ -421,7 +421,15 @@ _slice = defop("slice", _slice_infer, _slice_kernel, vjp=_slice_vjp)
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001
-    """tf.slice: `size[i] == -1` takes the rest of dimension i."""
+    """tf.slice: `size[i] == -1` takes the rest of dimension i.
+
+    >>> t = tf.constant([[1, 2, 3], [4, 5, 6]])
+    >>> tf.slice(t, [0, 1], [2, 2]).numpy()
+    array([[2, 3],
+           [5, 6]], dtype=int32)
+    >>> tf.slice(t, [1, 0], [1, -1]).numpy()
+    array([[4, 5, 6]], dtype=int32)
+    """
     b = _shape_tensor(begin, "begin")
     s = _shape_tensor(size, "size")
     if b.dtype is not s.dtype:
@@ -481,7 +489,14 @@ _split = defop("split", _split_infer, _split_kernel, num_outputs=None,
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
-    """tf.split: an int (equal parts) or a list of sizes (one may be -1)."""
+    """tf.split: an int (equal parts) or a list of sizes (one may be -1).
+
+    >>> a, b = tf.split(tf.range(6), 2)
+    >>> a.numpy(), b.numpy()
+    (array([0, 1, 2], dtype=int32), array([3, 4, 5], dtype=int32))
+    >>> [p.shape.as_list() for p in tf.split(tf.zeros([5, 2]), [1, -1])]
+    [[1, 2], [4, 2]]
+    """
     x = to_tensor(value)
     axis = static_ints(axis, "axis")
     if axis is None:

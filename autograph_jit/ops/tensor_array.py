@@ -190,7 +190,16 @@ def read(buffer, index):
 class TensorArray:
     """TF's `tf.TensorArray(dtype, size=None, dynamic_size=None, clear_after_read=None,
     tensor_array_name=None, handle=None, flow=None, infer_shape=True, element_shape=None,
-    colocate_with_first_write_call=True, name=None)`."""
+    colocate_with_first_write_call=True, name=None)`.
+
+    >>> ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    >>> for i in range(3):
+    ...     ta = ta.write(i, tf.cast(i, tf.float32) * 10)
+    >>> ta.stack().numpy()
+    array([ 0., 10., 20.], dtype=float32)
+    >>> print(ta.read(1))
+    tf.Tensor(10.0, shape=(), dtype=float32)
+    """
 
     def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None,
                  tensor_array_name=None, handle=None, flow=None, infer_shape=True,

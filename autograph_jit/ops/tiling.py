@@ -122,7 +122,13 @@ _mirror_pad_grad = defop(
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
-    """tf.pad: paddings is [rank, 2] ints (before, after) per dim."""
+    """tf.pad: paddings is [rank, 2] ints (before, after) per dim.
+
+    >>> tf.pad(tf.constant([[1, 2], [3, 4]]), [[1, 0], [0, 2]]).numpy()
+    array([[0, 0, 0, 0],
+           [1, 2, 0, 0],
+           [3, 4, 0, 0]], dtype=int32)
+    """
     x = to_tensor(tensor)
     mode = str(mode).upper()
     if mode not in ("CONSTANT", "REFLECT", "SYMMETRIC"):

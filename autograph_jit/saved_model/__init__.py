@@ -168,7 +168,16 @@ def _is_encoded_leaf(d):
 
 
 def save(obj, export_dir, signatures=None, options=None):
-    """TF's `tf.saved_model.save(obj, export_dir, signatures=None, options=None)`."""
+    """TF's `tf.saved_model.save(obj, export_dir, signatures=None, options=None)`.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> module = tf.Module()
+    >>> module.v = tf.Variable(2.0)
+    >>> module.f = tf.function(lambda x: x * module.v, input_signature=[tf.TensorSpec([], tf.float32)])
+    >>> tf.saved_model.save(module, d)
+    >>> sorted(os.listdir(d))
+    ['saved_model.json', 'variables.npz']
+    """
     saver = _Saver()
     root = saver.tree(obj, "", set())
     if root is None:
@@ -334,7 +343,19 @@ def _restore_concrete(name, d, variables):
 
 def load(export_dir, tags=None, options=None):
     """TF's `tf.saved_model.load(export_dir)`. A damaged folder raises one clear error naming
-    the file and what is wrong in it (reading.py)."""
+    the file and what is wrong in it (reading.py).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> module = tf.Module()
+    >>> module.v = tf.Variable(2.0)
+    >>> module.f = tf.function(lambda x: x * module.v, input_signature=[tf.TensorSpec([], tf.float32)])
+    >>> tf.saved_model.save(module, d)
+    >>> loaded = tf.saved_model.load(d)
+    >>> print(loaded.f(tf.constant(3.0)))
+    tf.Tensor(6.0, shape=(), dtype=float32)
+    >>> print(loaded.signatures['serving_default'](x=tf.constant(1.0)))
+    {'output_0': <tf.Tensor: shape=(), dtype=float32, numpy=2.0>}
+    """
     from ..variables import Variable
     from . import reading
     export_dir = os.fspath(export_dir)

@@ -70,6 +70,11 @@ def scalar(name, data, step=None, description=None):
     Example:
       with writer.as_default():
           tf.summary.scalar("loss", loss, step=epoch)
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default():
+    ...     print(tf.summary.scalar('loss', 0.25, step=3))
+    tf.Tensor(True, shape=(), dtype=bool)
     """
     data = convert_to_tensor(data)
     if data.shape.rank not in (0, None):
@@ -82,7 +87,13 @@ def scalar(name, data, step=None, description=None):
 
 
 def histogram(name, data, step=None, buckets=None, description=None):
-    """Write a histogram of `data` (any shape, numeric) in `buckets` buckets (default 30)."""
+    """Write a histogram of `data` (any shape, numeric) in `buckets` buckets (default 30).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default():
+    ...     print(tf.summary.histogram('weights', tf.random.normal([100], seed=1), step=0))
+    tf.Tensor(True, shape=(), dtype=bool)
+    """
     data = convert_to_tensor(data)
     if buckets is not None and (not isinstance(buckets, (int, np.integer)) or buckets < 0):
         raise ValueError(f"tf.summary.histogram {name!r}: `buckets` must be a non-negative "
@@ -93,7 +104,13 @@ def histogram(name, data, step=None, buckets=None, description=None):
 
 def image(name, data, step=None, max_outputs=3, description=None):
     """Write up to `max_outputs` images from `data` of shape [k, height, width, channels]
-    (channels 1, 3 or 4; floats in [0, 1] or uint8) as PNGs."""
+    (channels 1, 3 or 4; floats in [0, 1] or uint8) as PNGs.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default():
+    ...     print(tf.summary.image('digits', tf.zeros([2, 8, 8, 1]), step=0, max_outputs=2))
+    tf.Tensor(True, shape=(), dtype=bool)
+    """
     data = convert_to_tensor(data)
     shape = data.shape
     if shape.rank is not None and (shape.rank != 4 or shape[3] not in (1, 3, 4, None)):
@@ -104,7 +121,13 @@ def image(name, data, step=None, max_outputs=3, description=None):
 
 
 def text(name, data, step=None, description=None):
-    """Write a text summary (a string, or a string tensor; Markdown is rendered)."""
+    """Write a text summary (a string, or a string tensor; Markdown is rendered).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default():
+    ...     print(tf.summary.text('note', 'hello', step=0))
+    tf.Tensor(True, shape=(), dtype=bool)
+    """
     if isinstance(data, (str, bytes)):
         raw = data.encode() if isinstance(data, str) else data
         return _emit("text", name, None, step, {"description": description}, text=raw)

@@ -29,7 +29,16 @@ def _listener(cf):
 
 
 def trace_on(graph=True, profiler=False, profiler_outdir=None):
-    """Start recording the graphs of functions traced from now on."""
+    """Start recording the graphs of functions traced from now on.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> writer = tf.summary.create_file_writer(d)
+    >>> f = tf.function(lambda x: x * 2)
+    >>> tf.summary.trace_on(graph=True)
+    >>> _ = f(tf.constant(1.0))
+    >>> with writer.as_default():
+    ...     tf.summary.trace_export('double', step=0)
+    """
     if profiler:
         raise ValueError("tf.summary.trace_on(profiler=True): autograph_jit has no TF profiler. "
                          "Use graph=True, and ConcreteFunction.explain() for per-stage timings.")
@@ -41,7 +50,11 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
 
 
 def trace_off():
-    """Stop recording and drop what was recorded."""
+    """Stop recording and drop what was recorded.
+
+    >>> tf.summary.trace_on(graph=True)
+    >>> tf.summary.trace_off()
+    """
     _active[0] = False
     if _listener in _function.TRACE_LISTENERS:
         _function.TRACE_LISTENERS.remove(_listener)
@@ -114,7 +127,15 @@ def graph_def_of(graph, scope=""):
 
 
 def trace_export(name, step=None, profiler_outdir=None):
-    """Write the recorded graphs to the default writer under tag `name`, then stop tracing."""
+    """Write the recorded graphs to the default writer under tag `name`, then stop tracing.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> writer = tf.summary.create_file_writer(d)
+    >>> tf.summary.trace_on(graph=True)
+    >>> _ = tf.function(lambda x: x + 1)(tf.constant(1.0))
+    >>> with writer.as_default():
+    ...     tf.summary.trace_export('plus_one', step=0)
+    """
     from tensorboard.compat.proto import config_pb2, event_pb2, graph_pb2
     writer = _w.get_default_writer()
     if step is None:
@@ -150,6 +171,12 @@ def graph(graph_data):
     `graph_data`: a `tf.function` (its traced concrete functions), a `ConcreteFunction`, one of
     our IR graphs, or a `GraphDef`. Returns True if written (a default writer exists and
     recording is on), else False.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> cf = tf.function(lambda x: x * 2).get_concrete_function(tf.constant(1.0))
+    >>> with tf.summary.create_file_writer(d).as_default():
+    ...     print(tf.summary.graph(cf.graph))
+    True
     """
     from tensorboard.compat.proto import event_pb2, graph_pb2
     writer = _w.get_default_writer()

@@ -35,6 +35,11 @@ class SummaryWriter:
       writer = tf.summary.create_file_writer("/tmp/logs")
       with writer.as_default(step=0):
           tf.summary.scalar("loss", 0.5)
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> writer = tf.summary.create_file_writer(d)
+    >>> isinstance(writer, tf.summary.SummaryWriter)
+    True
     """
 
     def set_as_default(self, step=None):
@@ -72,7 +77,13 @@ class SummaryWriter:
 
 
 class _NoopWriter(SummaryWriter):
-    """A writer that records nothing (`tf.summary.create_noop_writer()`)."""
+    """A writer that records nothing (`tf.summary.create_noop_writer()`).
+
+        >>> import os, tempfile; d = tempfile.mkdtemp()
+        >>> with tf.summary.create_file_writer(d).as_default():
+        ...     _ = tf.summary.scalar('x', 1.0, step=0)
+        ...     tf.summary.flush()
+        """
 
 
 class _FileWriter(SummaryWriter):
@@ -143,6 +154,14 @@ def create_file_writer(logdir, max_queue=None, flush_millis=None, filename_suffi
       writer = tf.summary.create_file_writer("/tmp/logs")
       with writer.as_default():
           tf.summary.scalar("loss", 0.25, step=1)
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> writer = tf.summary.create_file_writer(d)
+    >>> with writer.as_default():
+    ...     _ = tf.summary.scalar('loss', 0.5, step=1)
+    >>> writer.flush()
+    >>> any(f.startswith('events.out.tfevents') for f in os.listdir(d))
+    True
     """
     if logdir is None:
         raise ValueError("Argument `logdir` cannot be None.")
@@ -152,7 +171,13 @@ def create_file_writer(logdir, max_queue=None, flush_millis=None, filename_suffi
 
 
 def create_noop_writer():
-    """A writer that records nothing (summaries in its `as_default()` are no-ops)."""
+    """A writer that records nothing (summaries in its `as_default()` are no-ops).
+
+    >>> writer = tf.summary.create_noop_writer()
+    >>> with writer.as_default():
+    ...     print(tf.summary.scalar('loss', 0.5, step=1))
+    tf.Tensor(False, shape=(), dtype=bool)
+    """
     return _NoopWriter()
 
 
@@ -161,7 +186,14 @@ def get_default_writer():
 
 
 def flush(writer=None, name=None):
-    """Flush `writer` (default: the default writer)."""
+    """Flush `writer` (default: the default writer).
+
+    >>> import os, tempfile
+    >>> writer = tf.summary.create_file_writer(tempfile.mkdtemp())
+    >>> with writer.as_default():
+    ...     _ = tf.summary.scalar('loss', 0.5, step=0)
+    ...     tf.summary.flush()
+    """
     writer = writer if writer is not None else _state.writer
     if writer is not None:
         writer.flush()
@@ -175,6 +207,11 @@ def record_if(condition):
     Example:
       with tf.summary.record_if(lambda: step % 100 == 0):
           tf.summary.scalar("loss", loss, step=step)
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default(), tf.summary.record_if(False):
+    ...     print(tf.summary.scalar('skipped', 1.0, step=0))
+    tf.Tensor(False, shape=(), dtype=bool)
     """
     old = _state.condition
     _state.condition = condition
@@ -193,7 +230,13 @@ def _condition_value():
 
 def should_record_summaries():
     """Whether summaries would be recorded now: a default writer exists and the record_if
-    condition holds (a bool tensor)."""
+    condition holds (a bool tensor).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default():
+    ...     print(tf.summary.should_record_summaries())
+    tf.Tensor(True, shape=(), dtype=bool)
+    """
     if _state.writer is None or isinstance(_state.writer, _NoopWriter):
         return constant(False)
     cond = _condition_value()
@@ -205,10 +248,22 @@ def should_record_summaries():
 
 def set_step(step):
     """Set the default step for summaries (an int, a tensor or a Variable, read when each summary
-    is written)."""
+    is written).
+
+    >>> tf.summary.set_step(3)
+    >>> tf.summary.get_step()
+    3
+    >>> tf.summary.set_step(None)
+    """
     _state.step = step
 
 
 def get_step():
-    """The default step set by `set_step` (or `as_default(step=...)`), or None."""
+    """The default step set by `set_step` (or `as_default(step=...)`), or None.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> with tf.summary.create_file_writer(d).as_default(step=7):
+    ...     print(tf.summary.get_step())
+    7
+    """
     return _state.step

@@ -83,7 +83,8 @@ class ConcreteFunction:
 
     Get one with `f.get_concrete_function(*args_or_specs)`. Besides calling it, read every
     stage: `graph` (as traced), `optimized_graph`, `llvm_ir()`, `asm()`, `explain()`,
-    `to_dot()`, `structured_input_signature`, `inputs`, `outputs`.
+    `to_dot()`, `render_graph()` (a picture; Jupyter shows it by itself),
+    `structured_input_signature`, `inputs`, `outputs`.
 
     >>> f = tf.function(lambda x: x * 2)
     >>> cf = f.get_concrete_function(tf.TensorSpec([None], tf.float32))
@@ -137,6 +138,37 @@ class ConcreteFunction:
         if stage not in ("traced", "optimized"):
             raise ValueError(f"to_dot: stage must be 'traced' or 'optimized', got {stage!r}")
         return to_dot(self.graph if stage == "traced" else self.optimized_graph)
+
+    def render_graph(self, stage="optimized", format="svg", path=None):  # noqa: A002
+        """Draw the graph as a picture with Graphviz (`dot`): `to_dot(stage)` rendered.
+
+        Args:
+          stage: "optimized" (default; each fusion kernel a shaded cluster of its ops) or
+            "traced".
+          format: "svg" (default), "png", "pdf", "jpg", "gif", "ps" or "eps".
+          path: when given, the picture is also written to this file.
+
+        Returns:
+          The image as bytes (SVG text encoded as UTF-8 for "svg").
+
+        Raises:
+          GraphvizUnavailableError (an `UnavailableError` and `ImportError`): Graphviz is not
+          installed; the message says how to install it.
+
+        In Jupyter a ConcreteFunction shows this picture by itself (`_repr_svg_`).
+
+        >>> f = tf.function(lambda x: tf.nn.relu(x * 2.0 + 1.0))
+        >>> cf = f.get_concrete_function(tf.TensorSpec([None], tf.float32))
+        >>> cf.render_graph(format="svg")[:5]
+        b'<?xml'
+        """
+        from ..ir.render import render_dot
+        return render_dot(self.to_dot(stage), format=format, path=path,
+                          what=f"the {stage} graph of {self.name!r}")
+
+    def _repr_svg_(self):
+        """Jupyter's rich display: the optimized graph as SVG (see `render_graph`)."""
+        return self.render_graph("optimized", "svg").decode("utf-8")
 
     def explain(self, verbose=False):
         """How this function is compiled, as text that prints itself in a REPL.

@@ -46,7 +46,14 @@ TRACE_LISTENERS = []
 
 
 class Function:
-    """What `@tf.function` returns (TF's `tf.types.experimental.GenericFunction`)."""
+    """What `@tf.function` returns (TF's `tf.types.experimental.GenericFunction`).
+
+    >>> f = tf.function(lambda x: x * 2)
+    >>> print(f(tf.constant(2)))
+    tf.Tensor(4, shape=(), dtype=int32)
+    >>> f.experimental_get_tracing_count()
+    1
+    """
 
     def __init__(self, python_function, name=None, input_signature=None, autograph=True,
                  reduce_retracing=False, jit_compile=None, backend=None, strict=False,
@@ -636,7 +643,20 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
     `optimizer_options=` (a dict switching optimizer passes, with the keys of
     `tf.config.optimizer.set_experimental_options`; it wins over the global options) and
     `experimental_trace_cache_size=` (how many traces to keep, least recently used dropped
-    first; default tf.config.experimental.get_trace_cache_size(), 64)."""
+    first; default tf.config.experimental.get_trace_cache_size(), 64).
+
+    >>> @tf.function
+    ... def f(x):
+    ...     if tf.reduce_sum(x) > 0:   # a tensor condition: AutoGraph makes it a tf.cond
+    ...         return x * x
+    ...     return -x
+    >>> f(tf.constant([1.0, 2.0])).numpy()
+    array([1., 4.], dtype=float32)
+    >>> f(tf.constant([-3.0])).numpy()
+    array([3.], dtype=float32)
+    >>> f.experimental_get_tracing_count()   # one trace per input signature
+    2
+    """
     if backend not in (None, "cpu", "gpu", "eager"):
         raise ValueError(f"backend must be 'cpu', 'gpu' or 'eager', got {backend!r}")
 

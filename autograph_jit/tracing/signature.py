@@ -15,7 +15,16 @@ __all__ = ["TensorSpec", "call_key", "describe_change", "relax", "spec_of_key"]
 
 
 class TensorSpec:
-    """TF's `tf.TensorSpec(shape, dtype=tf.float32, name=None)`; None dims accept any size."""
+    """TF's `tf.TensorSpec(shape, dtype=tf.float32, name=None)`; None dims accept any size.
+
+    >>> spec = tf.TensorSpec([None, 3], tf.float32, name='x')
+    >>> spec
+    TensorSpec(shape=(None, 3), dtype=tf.float32, name='x')
+    >>> spec.is_compatible_with(tf.ones([5, 3]))
+    True
+    >>> spec.is_compatible_with(tf.ones([5, 4]))
+    False
+    """
 
     def __init__(self, shape, dtype="float32", name=None):
         from .. import dtypes

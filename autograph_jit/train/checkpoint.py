@@ -39,6 +39,10 @@ class CheckpointOptions:
 
     Example:
       ckpt.save(prefix, options=tf.train.CheckpointOptions(experimental_fsync=False))
+
+    >>> options = tf.train.CheckpointOptions()
+    >>> type(options).__name__
+    'CheckpointOptions'
     """
 
     def __init__(self, experimental_io_device=None, experimental_enable_async_checkpoint=False,
@@ -121,6 +125,17 @@ class Checkpoint:
       ckpt = tf.train.Checkpoint(model=model, optimizer=opt)
       ckpt.save("/tmp/ckpts/ckpt")                 # -> "/tmp/ckpts/ckpt-1"
       ckpt.restore("/tmp/ckpts/ckpt-1").assert_consumed()
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> v = tf.Variable(1.0)
+    >>> ckpt = tf.train.Checkpoint(v=v)
+    >>> path = ckpt.save(os.path.join(d, 'ckpt'))
+    >>> os.path.basename(path)
+    'ckpt-1'
+    >>> _ = v.assign(5.0)
+    >>> _ = ckpt.restore(path)
+    >>> float(v.numpy())
+    1.0
     """
 
     def __init__(self, root=None, **kwargs):

@@ -59,7 +59,14 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
 
 
 def get_checkpoint_state(checkpoint_dir, latest_filename=None):
-    """The directory's `CheckpointState` (paths made absolute), or None if it has none."""
+    """The directory's `CheckpointState` (paths made absolute), or None if it has none.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> _ = tf.train.Checkpoint(v=tf.Variable(1.0)).save(os.path.join(d, 'model'))
+    >>> state = tf.train.get_checkpoint_state(d)
+    >>> os.path.basename(state.model_checkpoint_path)
+    'model-1'
+    """
     path = os.path.join(os.fspath(checkpoint_dir), latest_filename or _STATE_FILE)
     try:
         with open(path, encoding="utf-8") as fh:
@@ -95,7 +102,15 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
     `checkpoint` file names, or None (no directory, no state file, or its files are gone).
 
     Example:
-      ckpt.restore(tf.train.latest_checkpoint("/tmp/run"))"""
+      ckpt.restore(tf.train.latest_checkpoint("/tmp/run"))
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> ckpt = tf.train.Checkpoint(v=tf.Variable(1.0))
+    >>> _ = ckpt.save(os.path.join(d, 'model'))
+    >>> _ = ckpt.save(os.path.join(d, 'model'))
+    >>> os.path.basename(tf.train.latest_checkpoint(d))
+    'model-2'
+    """
     state = get_checkpoint_state(checkpoint_dir, latest_filename)
     if state and checkpoint_exists(state.model_checkpoint_path):
         return state.model_checkpoint_path
@@ -131,6 +146,16 @@ class CheckpointManager:
           train_step()
           if step % 10 == 0:
               manager.save()
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> v = tf.Variable(1.0)
+    >>> manager = tf.train.CheckpointManager(tf.train.Checkpoint(v=v), d, max_to_keep=2)
+    >>> for _ in range(3):
+    ...     _ = manager.save()
+    >>> [os.path.basename(p) for p in manager.checkpoints]
+    ['ckpt-2', 'ckpt-3']
+    >>> os.path.basename(manager.latest_checkpoint)
+    'ckpt-3'
     """
 
     def __init__(self, checkpoint, directory, max_to_keep, keep_checkpoint_every_n_hours=None,
@@ -264,7 +289,13 @@ class CheckpointManager:
 def checkpoints_iterator(checkpoint_dir, min_interval_secs=0, timeout=None, timeout_fn=None):
     """Yield each new checkpoint path of `checkpoint_dir` as it appears (polling every second).
 
-    Stops after `timeout` seconds without a new checkpoint, unless `timeout_fn()` returns False."""
+    Stops after `timeout` seconds without a new checkpoint, unless `timeout_fn()` returns False.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> _ = tf.train.Checkpoint(v=tf.Variable(1.0)).save(os.path.join(d, 'model'))
+    >>> [os.path.basename(p) for p in tf.train.checkpoints_iterator(d, timeout=0)]
+    ['model-1']
+    """
     checkpoint_path = None
     while True:
         deadline = None if timeout is None else time.time() + timeout

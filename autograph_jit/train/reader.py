@@ -21,7 +21,14 @@ def _checkpoint_filename(ckpt_dir_or_file):
 
 
 class CheckpointReader:
-    """TF's checkpoint reader (`tf.train.load_checkpoint(path)`): tensors by key."""
+    """TF's checkpoint reader (`tf.train.load_checkpoint(path)`): tensors by key.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = tf.train.Checkpoint(v=tf.Variable(3.0)).save(os.path.join(d, 'model'))
+    >>> reader = tf.train.CheckpointReader(path)
+    >>> reader.has_tensor('v/.ATTRIBUTES/VARIABLE_VALUE')
+    True
+    """
 
     def __init__(self, prefix):
         self._bundle = BundleReader(prefix)
@@ -49,18 +56,37 @@ def load_checkpoint(ckpt_dir_or_file):
 
     Example:
       reader = tf.train.load_checkpoint("/tmp/run")
-      reader.get_tensor("model/w/.ATTRIBUTES/VARIABLE_VALUE")"""
+      reader.get_tensor("model/w/.ATTRIBUTES/VARIABLE_VALUE")
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = tf.train.Checkpoint(v=tf.Variable([1.0, 2.0])).save(os.path.join(d, 'model'))
+    >>> reader = tf.train.load_checkpoint(path)
+    >>> reader.get_tensor('v/.ATTRIBUTES/VARIABLE_VALUE')
+    array([1., 2.], dtype=float32)
+    """
     return CheckpointReader(_checkpoint_filename(ckpt_dir_or_file))
 
 
 def list_variables(ckpt_dir_or_file):
-    """TF's `tf.train.list_variables`: sorted (key, shape) pairs of a checkpoint."""
+    """TF's `tf.train.list_variables`: sorted (key, shape) pairs of a checkpoint.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = tf.train.Checkpoint(v=tf.Variable([1.0, 2.0])).save(os.path.join(d, 'model'))
+    >>> [(n, s) for n, s in tf.train.list_variables(path) if n.startswith('v/')]
+    [('v/.ATTRIBUTES/VARIABLE_VALUE', [2])]
+    """
     reader = load_checkpoint(ckpt_dir_or_file)
     return sorted(reader.get_variable_to_shape_map().items())
 
 
 def load_variable(ckpt_dir_or_file, name):
-    """The value under key `name` (a trailing ':0' is dropped, as TF)."""
+    """The value under key `name` (a trailing ':0' is dropped, as TF).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> path = tf.train.Checkpoint(v=tf.Variable([1.0, 2.0])).save(os.path.join(d, 'model'))
+    >>> tf.train.load_variable(path, 'v/.ATTRIBUTES/VARIABLE_VALUE')
+    array([1., 2.], dtype=float32)
+    """
     if name.endswith(":0"):
         name = name[:-2]
     return load_checkpoint(ckpt_dir_or_file).get_tensor(name)

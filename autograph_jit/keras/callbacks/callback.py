@@ -11,6 +11,17 @@ class Callback:
         class Print(tf.keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
                 print(epoch, logs["loss"])
+
+    >>> class Count(tf.keras.callbacks.Callback):
+    ...     epochs = 0
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         Count.epochs += 1
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> _ = model.fit(x, y, epochs=3, verbose=0, callbacks=[Count()])
+    >>> Count.epochs
+    3
     """
 
     def __init__(self):
@@ -83,7 +94,14 @@ def _python_logs(logs):
 
 class CallbackList(Callback):
     """A container forwarding every hook to its callbacks (`History` appended, `ProgbarLogger`
-    first, when asked)."""
+    first, when asked).
+
+    >>> seen = []
+    >>> cbs = tf.keras.callbacks.CallbackList([tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))])
+    >>> cbs.on_epoch_end(0, {})
+    >>> seen
+    [0]
+    """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
                  **params):

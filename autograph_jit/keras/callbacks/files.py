@@ -19,6 +19,16 @@ class ModelCheckpoint(Callback):
     `save_freq` batches; `save_best_only` keeps only improvements of `monitor`.
 
     `filepath` may hold format fields: `"ckpt-{epoch:02d}-{val_loss:.2f}.keras"`.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> path = os.path.join(d, 'best.weights.h5')
+    >>> cb = tf.keras.callbacks.ModelCheckpoint(path, save_weights_only=True, monitor='loss')
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    >>> os.path.exists(path)
+    True
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -122,6 +132,15 @@ class BackupAndRestore(Callback):
     ends normally (`delete_checkpoint=True`).
 
     Example: `model.fit(x, y, epochs=10, callbacks=[BackupAndRestore("/tmp/backup")])`.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> cb = tf.keras.callbacks.BackupAndRestore(backup_dir=d)
+    >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    >>> len(history.history['loss'])
+    2
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
@@ -184,7 +203,17 @@ class BackupAndRestore(Callback):
 
 
 class CSVLogger(Callback):
-    """Stream each epoch's logs to a CSV file (`epoch` column first, then the sorted keys)."""
+    """Stream each epoch's logs to a CSV file (`epoch` column first, then the sorted keys).
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> path = os.path.join(d, 'log.csv')
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[tf.keras.callbacks.CSVLogger(path)])
+    >>> 'loss' in open(path).read().splitlines()[0].split(',')
+    True
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -244,7 +273,17 @@ class CSVLogger(Callback):
 class LambdaCallback(Callback):
     """A callback made of functions: `LambdaCallback(on_epoch_end=lambda epoch, logs: ...)`
     (any hook name; batch/epoch hooks take `(index, logs)`, train/test/predict begin/end take
-    `(logs)`)."""
+    `(logs)`).
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> ends = []
+    >>> cb = tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(epoch))
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    >>> ends
+    [0, 1]
+    """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
                  on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,

@@ -43,6 +43,14 @@ class EarlyStopping(Callback):
     Args: `monitor="val_loss"`, `min_delta=0`, `patience=0`, `verbose=0`, `mode="auto"`,
     `baseline=None`, `restore_best_weights=False`, `start_from_epoch=0`.
     Example: `model.fit(x, y, callbacks=[EarlyStopping(monitor="loss", patience=3)])`.
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer=tf.keras.optimizers.SGD(0.0), loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> stop = tf.keras.callbacks.EarlyStopping(monitor='loss', patience=2)
+    >>> history = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop])
+    >>> len(history.history['loss'])
+    3
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
@@ -135,6 +143,14 @@ class ReduceLROnPlateau(Callback):
     epochs (down to `min_lr`).
 
     Example: `ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5, min_lr=0.001)`.
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer=tf.keras.optimizers.SGD(0.0), loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> cb = tf.keras.callbacks.ReduceLROnPlateau(monitor='loss', factor=0.5, patience=1, min_lr=0.0)
+    >>> _ = model.fit(x, y, epochs=3, verbose=0, callbacks=[cb])
+    >>> type(cb).__name__
+    'ReduceLROnPlateau'
     """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
@@ -212,6 +228,14 @@ class LearningRateScheduler(Callback):
     `schedule(epoch)`).
 
     Example: `LearningRateScheduler(lambda epoch, lr: lr * 0.9)`.
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> cb = tf.keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2)
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    >>> round(float(model.optimizer.learning_rate), 4)
+    0.025
     """
 
     def __init__(self, schedule, verbose=0):
@@ -242,7 +266,16 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as a batch's loss is NaN or infinite."""
+    """Stop training as soon as a batch's loss is NaN or infinite.
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.full((8, 1), np.nan, np.float32)
+    >>> history = model.fit(x, y, epochs=5, verbose=0, callbacks=[tf.keras.callbacks.TerminateOnNaN()])
+    Batch 0: Invalid loss, terminating training
+    >>> len(history.history['loss'])
+    1
+    """
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")

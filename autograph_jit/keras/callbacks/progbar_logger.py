@@ -9,7 +9,13 @@ __all__ = ["ProgbarLogger"]
 
 
 class ProgbarLogger(Callback):
-    """Keras 3's ProgbarLogger: the progress bar of `fit`, `evaluate` and `predict`."""
+    """Keras 3's ProgbarLogger: the progress bar of `fit`, `evaluate` and `predict`.
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> _ = model.fit(x, y, epochs=1, verbose=0, callbacks=[tf.keras.callbacks.ProgbarLogger()])
+    """
 
     def __init__(self):
         super().__init__()

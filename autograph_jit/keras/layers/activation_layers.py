@@ -18,7 +18,11 @@ class _Elementwise(Layer):
 
 
 class ReLU(_Elementwise):
-    """`ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`: see `activations.relu`."""
+    """`ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`: see `activations.relu`.
+
+    >>> tf.keras.layers.ReLU(max_value=6.0)(tf.constant([-1.0, 3.0, 9.0])).numpy()
+    array([0., 3., 6.], dtype=float32)
+    """
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -45,7 +49,11 @@ class ReLU(_Elementwise):
 
 
 class LeakyReLU(_Elementwise):
-    """`x` where positive, `negative_slope * x` (default 0.3) elsewhere."""
+    """`x` where positive, `negative_slope * x` (default 0.3) elsewhere.
+
+    >>> tf.keras.layers.LeakyReLU(negative_slope=0.1)(tf.constant([-2.0, 3.0])).numpy()
+    array([-0.2,  3. ], dtype=float32)
+    """
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:  # the Keras 2 name, still accepted by Keras 3
@@ -66,7 +74,11 @@ class LeakyReLU(_Elementwise):
 
 
 class ELU(_Elementwise):
-    """`x` if positive, else `alpha * (exp(x) - 1)`."""
+    """`x` if positive, else `alpha * (exp(x) - 1)`.
+
+    >>> tf.keras.layers.ELU(alpha=1.0)(tf.constant([-1.0, 2.0])).numpy()
+    array([-0.63212055,  2.        ], dtype=float32)
+    """
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -82,7 +94,11 @@ class ELU(_Elementwise):
 
 
 class Softmax(_Elementwise):
-    """Softmax along `axis` (-1); masked positions (mask False) get probability 0."""
+    """Softmax along `axis` (-1); masked positions (mask False) get probability 0.
+
+    >>> tf.keras.layers.Softmax()(tf.constant([[1.0, 1.0]])).numpy()
+    array([[0.5, 0.5]], dtype=float32)
+    """
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -110,7 +126,12 @@ class Softmax(_Elementwise):
 
 class PReLU(Layer):
     """Leaky ReLU with a learned slope per element: `PReLU(alpha_initializer='Zeros',
-    alpha_regularizer=None, alpha_constraint=None, shared_axes=None)`; weight `alpha`."""
+    alpha_regularizer=None, alpha_constraint=None, shared_axes=None)`; weight `alpha`.
+
+    >>> layer = tf.keras.layers.PReLU(alpha_initializer=tf.keras.initializers.Constant(0.25))
+    >>> layer(tf.constant([[-4.0, 2.0]])).numpy()
+    array([[-1.,  2.]], dtype=float32)
+    """
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):

@@ -178,7 +178,12 @@ def _split(x, groups):
 
 class Conv1D(BaseConv):
     """1-D convolution over (batch, steps, channels): `Conv1D(filters, kernel_size, strides=1,
-    padding='valid'|'same'|'causal', dilation_rate=1, groups=1, activation=None, ...)`."""
+    padding='valid'|'same'|'causal', dilation_rate=1, groups=1, activation=None, ...)`.
+
+    >>> layer = tf.keras.layers.Conv1D(filters=4, kernel_size=3)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 3, 4])
+    """
     _RANK = 1
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
@@ -194,6 +199,10 @@ class Conv2D(BaseConv):
     use_bias=True, ...)`. Weights `kernel` (kh, kw, in // groups, filters) and `bias`.
 
     Example: `Conv2D(16, 3, activation="relu")(tf.ones((1, 28, 28, 1))).shape` is (1, 26, 26, 16).
+
+    >>> layer = tf.keras.layers.Conv2D(filters=8, kernel_size=3, padding='same')
+    >>> layer(tf.ones([2, 6, 6, 3])).shape
+    TensorShape([2, 6, 6, 8])
     """
     _RANK = 2
 
@@ -277,7 +286,12 @@ class _ConvTranspose(BaseConv):
 
 class Conv1DTranspose(_ConvTranspose):
     """Transposed 1-D convolution: `Conv1DTranspose(filters, kernel_size, strides=1,
-    padding='valid', output_padding=None, ...)`; kernel (k, filters, in_channels)."""
+    padding='valid', output_padding=None, ...)`; kernel (k, filters, in_channels).
+
+    >>> layer = tf.keras.layers.Conv1DTranspose(filters=4, kernel_size=3, strides=2)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 11, 4])
+    """
     _RANK = 1
 
 
@@ -285,5 +299,10 @@ class Conv2DTranspose(_ConvTranspose):
     """Transposed 2-D convolution (the gradient of Conv2D w.r.t. its input):
     `Conv2DTranspose(filters, kernel_size, strides=(1, 1), padding='valid',
     output_padding=None, data_format=None, dilation_rate=(1, 1), ...)`; kernel
-    (kh, kw, filters, in_channels)."""
+    (kh, kw, filters, in_channels).
+
+    >>> layer = tf.keras.layers.Conv2DTranspose(filters=4, kernel_size=3, strides=2)
+    >>> layer(tf.ones([2, 6, 6, 3])).shape
+    TensorShape([2, 13, 13, 4])
+    """
     _RANK = 2

@@ -18,6 +18,12 @@ class Dense(Layer):
     `kernel_constraint`, `bias_constraint`. Weights: `kernel` (in, units), `bias` (units,).
 
     Example: `tf.keras.layers.Dense(4, activation="relu")(tf.ones((2, 3))).shape` is (2, 4).
+
+    >>> layer = tf.keras.layers.Dense(3, activation='relu')
+    >>> layer(tf.ones([2, 4])).shape
+    TensorShape([2, 3])
+    >>> [w.shape for w in layer.weights]
+    [TensorShape([4, 3]), TensorShape([3])]
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -83,7 +89,12 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation function: `Activation('relu')` or `Activation(tf.nn.gelu)`."""
+    """Applies an activation function: `Activation('relu')` or `Activation(tf.nn.gelu)`.
+
+    >>> layer = tf.keras.layers.Activation('relu')
+    >>> layer(tf.constant([-1.0, 2.0])).numpy()
+    array([0., 2.], dtype=float32)
+    """
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -103,7 +114,11 @@ class Activation(Layer):
 
 
 class Identity(Layer):
-    """Returns its input unchanged."""
+    """Returns its input unchanged.
+
+    >>> tf.keras.layers.Identity()(tf.constant([1.0, 2.0])).numpy()
+    array([1., 2.], dtype=float32)
+    """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -122,6 +137,10 @@ class Lambda(Layer):
     Args: `function`, `output_shape=None` (a tuple or a function of the input shape, used when
     the function cannot be traced symbolically), `mask=None`, `arguments=None` (extra keyword
     arguments passed to the function).
+
+    >>> layer = tf.keras.layers.Lambda(lambda x: x * 2)
+    >>> layer(tf.constant([1.0, 2.0])).numpy()
+    array([2., 4.], dtype=float32)
     """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
@@ -186,7 +205,12 @@ class Lambda(Layer):
 
 class Masking(Layer):
     """Masks time steps whose features all equal `mask_value` (0.0): later layers that support
-    masking (RNNs, GlobalAveragePooling1D, ...) skip them; masked steps are zeroed."""
+    masking (RNNs, GlobalAveragePooling1D, ...) skip them; masked steps are zeroed.
+
+    >>> masked = tf.keras.layers.Masking(mask_value=0.0)(tf.constant([[[1.0], [0.0]]]))
+    >>> tf.keras.backend.get_keras_mask(masked).numpy()
+    array([[ True, False]])
+    """
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -211,7 +235,11 @@ class Masking(Layer):
 
 
 class Rescaling(Layer):
-    """`inputs * scale + offset` (e.g. `Rescaling(1. / 255)` for images)."""
+    """`inputs * scale + offset` (e.g. `Rescaling(1. / 255)` for images).
+
+    >>> tf.keras.layers.Rescaling(1 / 255)(tf.constant([0.0, 255.0])).numpy()
+    array([0., 1.], dtype=float32)
+    """
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -160,13 +160,23 @@ class _DepthwiseBase(Layer):
 
 class DepthwiseConv1D(_DepthwiseBase):
     """Depthwise 1-D convolution: `DepthwiseConv1D(kernel_size, strides=1, padding='valid',
-    depth_multiplier=1, ...)`; weight `kernel` (k, channels, depth_multiplier)."""
+    depth_multiplier=1, ...)`; weight `kernel` (k, channels, depth_multiplier).
+
+    >>> layer = tf.keras.layers.DepthwiseConv1D(kernel_size=3, depth_multiplier=2)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 3, 6])
+    """
     _RANK = 1
 
 
 class DepthwiseConv2D(_DepthwiseBase):
     """Depthwise 2-D convolution: each channel convolved with its own `depth_multiplier`
-    kernels. Weight `kernel` (kh, kw, channels, depth_multiplier), then `bias`."""
+    kernels. Weight `kernel` (kh, kw, channels, depth_multiplier), then `bias`.
+
+    >>> layer = tf.keras.layers.DepthwiseConv2D(kernel_size=3)
+    >>> layer(tf.ones([2, 6, 6, 3])).shape
+    TensorShape([2, 4, 4, 3])
+    """
     _RANK = 2
 
 
@@ -231,12 +241,22 @@ class _SeparableBase(_DepthwiseBase):
 
 class SeparableConv1D(_SeparableBase):
     """Depthwise 1-D convolution then a pointwise (1x1) one: `SeparableConv1D(filters,
-    kernel_size, ...)`; weights `depthwise_kernel`, `pointwise_kernel`, `bias`."""
+    kernel_size, ...)`; weights `depthwise_kernel`, `pointwise_kernel`, `bias`.
+
+    >>> layer = tf.keras.layers.SeparableConv1D(filters=4, kernel_size=3)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 3, 4])
+    """
     _RANK = 1
 
 
 class SeparableConv2D(_SeparableBase):
     """Depthwise 2-D convolution then a pointwise (1x1) one: `SeparableConv2D(filters,
     kernel_size, strides=(1, 1), padding='valid', depth_multiplier=1, ...)`; weights
-    `depthwise_kernel` (kh, kw, C, m), `pointwise_kernel` (1, 1, C*m, filters), `bias`."""
+    `depthwise_kernel` (kh, kw, C, m), `pointwise_kernel` (1, 1, C*m, filters), `bias`.
+
+    >>> layer = tf.keras.layers.SeparableConv2D(filters=4, kernel_size=3)
+    >>> layer(tf.ones([2, 6, 6, 3])).shape
+    TensorShape([2, 4, 4, 4])
+    """
     _RANK = 2

@@ -18,6 +18,10 @@ class Embedding(Layer):
     `mask_zero=True` index 0 is padding and the output carries a mask for later layers (RNNs).
 
     Example: `Embedding(1000, 8)(tf.constant([[4, 20]])).shape` is (1, 2, 8).
+
+    >>> layer = tf.keras.layers.Embedding(input_dim=10, output_dim=4)
+    >>> layer(tf.constant([[1, 2, 3]])).shape
+    TensorShape([1, 3, 4])
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",

@@ -12,6 +12,10 @@ class InputLayer(Layer):
 
     Usually made through `keras.Input(shape=(4,))`; a Sequential model makes one from its first
     layer's `input_shape=`.
+
+    >>> model = tf.keras.Sequential([tf.keras.layers.InputLayer(shape=(4,)), tf.keras.layers.Dense(2)])
+    >>> model.output_shape
+    (None, 2)
     """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
@@ -81,6 +85,12 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     Args: `shape` (without the batch dimension), `batch_size`, `dtype`, `sparse`, `batch_shape`
     (with it), `name`, `tensor`, `optional`.
     Example: `x = keras.Input(shape=(784,)); y = keras.layers.Dense(10)(x)`.
+
+    >>> x = tf.keras.Input(shape=(3,), name='features')
+    >>> x.shape, x.dtype
+    ((None, 3), 'float32')
+    >>> tf.keras.Model(x, tf.keras.layers.Dense(2)(x)).output_shape
+    (None, 2)
     """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
                        batch_shape=batch_shape, name=name, input_tensor=tensor,

@@ -11,6 +11,10 @@ class InputSpec:
 
     Set on a layer as `self.input_spec = InputSpec(min_ndim=2, axes={-1: 16})`; `Layer.__call__`
     then checks every call's inputs, e.g. `InputSpec(ndim=4)` rejects a rank-3 input.
+
+    >>> spec = tf.keras.InputSpec(ndim=2)
+    >>> spec.ndim
+    2
     """
 
     def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,

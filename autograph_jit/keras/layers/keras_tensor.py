@@ -15,7 +15,12 @@ __all__ = ["KerasTensor", "Node", "is_keras_tensor", "any_keras_tensor", "symbol
 
 class KerasTensor:
     """Keras 3's `keras.KerasTensor(shape, dtype="float32", sparse=False, name=None)`: a
-    placeholder of known shape and dtype, made by `keras.Input` and by layers called on it."""
+    placeholder of known shape and dtype, made by `keras.Input` and by layers called on it.
+
+    >>> x = tf.keras.Input((4,))
+    >>> isinstance(x, tf.keras.KerasTensor), x.shape
+    (True, (None, 4))
+    """
 
     def __init__(self, shape, dtype="float32", sparse=False, record_history=True, name=None):
         self._shape = tuple(None if d is None else int(d) for d in shape)
@@ -134,7 +139,11 @@ class KerasTensor:
 
 
 def is_keras_tensor(x):
-    """`keras.KerasTensor` test (`keras.utils.is_keras_tensor`)."""
+    """`keras.KerasTensor` test (`keras.utils.is_keras_tensor`).
+
+    >>> tf.keras.utils.is_keras_tensor(tf.keras.Input((2,))), tf.keras.utils.is_keras_tensor(tf.ones([2]))
+    (True, False)
+    """
     return isinstance(x, KerasTensor)
 
 

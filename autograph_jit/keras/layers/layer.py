@@ -57,7 +57,19 @@ __all__ = ["Layer", "get_keras_mask", "set_keras_mask", "unique_object_name",
 
 class Layer(WeightTracking, Module):
     """Keras 3's `keras.layers.Layer(trainable=True, name=None, dtype=None, **kwargs)` (see the
-    module docstring for the contract subclasses rely on)."""
+    module docstring for the contract subclasses rely on).
+
+    >>> class Scale(tf.keras.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer='ones')
+    ...     def call(self, x):
+    ...         return x * self.w
+    >>> layer = Scale()
+    >>> layer(tf.constant([[1.0, 2.0]])).numpy()
+    array([[1., 2.]], dtype=float32)
+    >>> [w.shape for w in layer.trainable_weights]
+    [TensorShape([2])]
+    """
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

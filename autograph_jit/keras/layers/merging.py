@@ -64,14 +64,22 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
-    """Elementwise sum of a list of inputs: `Add()([a, b])`."""
+    """Elementwise sum of a list of inputs: `Add()([a, b])`.
+
+    >>> tf.keras.layers.Add()([tf.ones([1, 2]), tf.fill([1, 2], 2.0)]).numpy()
+    array([[3., 3.]], dtype=float32)
+    """
 
     def _merge(self, inputs):
         return functools.reduce(M.add, inputs)
 
 
 class Subtract(_Merge):
-    """`inputs[0] - inputs[1]` (exactly two inputs)."""
+    """`inputs[0] - inputs[1]` (exactly two inputs).
+
+    >>> tf.keras.layers.Subtract()([tf.constant([5.0, 3.0]), tf.constant([1.0, 1.0])]).numpy()
+    array([4., 2.], dtype=float32)
+    """
 
     _MIN_INPUTS = 2
 
@@ -89,35 +97,55 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    """Elementwise product of a list of inputs."""
+    """Elementwise product of a list of inputs.
+
+    >>> tf.keras.layers.Multiply()([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+    array([ 3., 10.], dtype=float32)
+    """
 
     def _merge(self, inputs):
         return functools.reduce(M.multiply, inputs)
 
 
 class Average(_Merge):
-    """Elementwise mean of a list of inputs."""
+    """Elementwise mean of a list of inputs.
+
+    >>> tf.keras.layers.Average()([tf.ones([1, 2]), tf.fill([1, 2], 3.0)]).numpy()
+    array([[2., 2.]], dtype=float32)
+    """
 
     def _merge(self, inputs):
         return M.divide(functools.reduce(M.add, inputs), float(len(inputs)))
 
 
 class Maximum(_Merge):
-    """Elementwise maximum of a list of inputs."""
+    """Elementwise maximum of a list of inputs.
+
+    >>> tf.keras.layers.Maximum()([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+    array([3., 5.], dtype=float32)
+    """
 
     def _merge(self, inputs):
         return functools.reduce(M.maximum, inputs)
 
 
 class Minimum(_Merge):
-    """Elementwise minimum of a list of inputs."""
+    """Elementwise minimum of a list of inputs.
+
+    >>> tf.keras.layers.Minimum()([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+    array([1., 2.], dtype=float32)
+    """
 
     def _merge(self, inputs):
         return functools.reduce(M.minimum, inputs)
 
 
 class Concatenate(_Merge):
-    """Concatenates a list of inputs along `axis` (-1); other axes must match."""
+    """Concatenates a list of inputs along `axis` (-1); other axes must match.
+
+    >>> tf.keras.layers.Concatenate()([tf.ones([2, 3]), tf.zeros([2, 1])]).shape
+    TensorShape([2, 4])
+    """
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -203,7 +231,11 @@ def batch_dot(x, y, axes):
 
 class Dot(_Merge):
     """Dot product of two samples-wise inputs along `axes` (an int or a pair); with
-    `normalize=True` the cosine similarity. Inputs of rank 2 or 3."""
+    `normalize=True` the cosine similarity. Inputs of rank 2 or 3.
+
+    >>> tf.keras.layers.Dot(axes=1)([tf.constant([[1.0, 2.0]]), tf.constant([[3.0, 4.0]])]).numpy()
+    array([[11.]], dtype=float32)
+    """
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
@@ -270,19 +302,93 @@ def _functional(cls, doc):
     return fn
 
 
-add = _functional(Add, "`add([a, b, ...])`: the functional form of the Add layer.")
-subtract = _functional(Subtract, "`subtract([a, b])`: the functional form of Subtract.")
-multiply = _functional(Multiply, "`multiply([a, b, ...])`: the functional form of Multiply.")
-average = _functional(Average, "`average([a, b, ...])`: the functional form of Average.")
-maximum = _functional(Maximum, "`maximum([a, b, ...])`: the functional form of Maximum.")
-minimum = _functional(Minimum, "`minimum([a, b, ...])`: the functional form of Minimum.")
+add = _functional(Add, """Functional interface to the `tf.keras.layers.Add` layer: the sum of `inputs`.
+
+Args:
+  inputs: a list of tensors of the same shape.
+  **kwargs: the layer's arguments.
+
+Returns:
+  A tensor, the layer's output.
+
+>>> tf.keras.layers.add([tf.ones([1, 2]), tf.ones([1, 2])]).numpy()
+array([[2., 2.]], dtype=float32)
+""")
+subtract = _functional(Subtract, """Functional interface to the `tf.keras.layers.Subtract` layer: `inputs[0] - inputs[1]`.
+
+Args:
+  inputs: a list of tensors of the same shape.
+  **kwargs: the layer's arguments.
+
+Returns:
+  A tensor, the layer's output.
+
+>>> tf.keras.layers.subtract([tf.constant([5.0, 3.0]), tf.constant([1.0, 1.0])]).numpy()
+array([4., 2.], dtype=float32)
+""")
+multiply = _functional(Multiply, """Functional interface to the `tf.keras.layers.Multiply` layer: the product of `inputs`.
+
+Args:
+  inputs: a list of tensors of the same shape.
+  **kwargs: the layer's arguments.
+
+Returns:
+  A tensor, the layer's output.
+
+>>> tf.keras.layers.multiply([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+array([ 3., 10.], dtype=float32)
+""")
+average = _functional(Average, """Functional interface to the `tf.keras.layers.Average` layer: the mean of `inputs`.
+
+Args:
+  inputs: a list of tensors of the same shape.
+  **kwargs: the layer's arguments.
+
+Returns:
+  A tensor, the layer's output.
+
+>>> tf.keras.layers.average([tf.ones([1, 2]), tf.fill([1, 2], 3.0)]).numpy()
+array([[2., 2.]], dtype=float32)
+""")
+maximum = _functional(Maximum, """Functional interface to the `tf.keras.layers.Maximum` layer: the element-wise maximum.
+
+Args:
+  inputs: a list of tensors of the same shape.
+  **kwargs: the layer's arguments.
+
+Returns:
+  A tensor, the layer's output.
+
+>>> tf.keras.layers.maximum([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+array([3., 5.], dtype=float32)
+""")
+minimum = _functional(Minimum, """Functional interface to the `tf.keras.layers.Minimum` layer: the element-wise minimum.
+
+Args:
+  inputs: a list of tensors of the same shape.
+  **kwargs: the layer's arguments.
+
+Returns:
+  A tensor, the layer's output.
+
+>>> tf.keras.layers.minimum([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+array([1., 2.], dtype=float32)
+""")
 
 
 def concatenate(inputs, axis=-1, **kwargs):
-    """`concatenate([a, b, ...], axis=-1)`: the functional form of Concatenate."""
+    """`concatenate([a, b, ...], axis=-1)`: the functional form of Concatenate.
+
+    >>> tf.keras.layers.concatenate([tf.ones([2, 3]), tf.zeros([2, 1])]).shape
+    TensorShape([2, 4])
+    """
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
 def dot(inputs, axes=-1, normalize=False, **kwargs):
-    """`dot([a, b], axes, normalize=False)`: the functional form of Dot."""
+    """`dot([a, b], axes, normalize=False)`: the functional form of Dot.
+
+    >>> tf.keras.layers.dot([tf.constant([[1.0, 2.0]]), tf.constant([[3.0, 4.0]])], axes=1).numpy()
+    array([[11.]], dtype=float32)
+    """
     return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

@@ -41,6 +41,11 @@ class BatchNormalization(Layer):
     Weights, in Keras's order: `gamma`, `beta` (trainable), `moving_mean`, `moving_variance`
     (non-trainable). A frozen layer (`trainable=False`) always runs in inference mode, as in
     Keras 3.
+
+    >>> layer = tf.keras.layers.BatchNormalization()
+    >>> y = layer(tf.constant([[0.0], [2.0]]), training=True)
+    >>> np.round(y.numpy().ravel(), 3)
+    array([-1.,  1.], dtype=float32)
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -166,7 +171,12 @@ class BatchNormalization(Layer):
 
 class LayerNormalization(Layer):
     """Normalizes each sample over `axis` (-1): `LayerNormalization(axis=-1, epsilon=0.001,
-    center=True, scale=True, rms_scaling=False, ...)`; weights `gamma` then `beta`."""
+    center=True, scale=True, rms_scaling=False, ...)`; weights `gamma` then `beta`.
+
+    >>> layer = tf.keras.layers.LayerNormalization()
+    >>> np.round(layer(tf.constant([[1.0, 3.0]])).numpy(), 3)
+    array([[-1.,  1.]], dtype=float32)
+    """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

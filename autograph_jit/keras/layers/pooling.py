@@ -56,7 +56,12 @@ class _Pooling(Layer):
 
 class MaxPooling1D(_Pooling):
     """Max over windows of `pool_size` (2) steps: `MaxPooling1D(pool_size=2, strides=None,
-    padding='valid', data_format=None)`."""
+    padding='valid', data_format=None)`.
+
+    >>> x = tf.reshape(tf.range(6.0), [1, 6, 1])
+    >>> tf.keras.layers.MaxPool1D(pool_size=2)(x).numpy().ravel()
+    array([1., 3., 5.], dtype=float32)
+    """
     _RANK, _OP = 1, "max"
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
@@ -64,7 +69,12 @@ class MaxPooling1D(_Pooling):
 
 
 class AveragePooling1D(_Pooling):
-    """Mean over windows of `pool_size` (2) steps ('same' padding averages only real values)."""
+    """Mean over windows of `pool_size` (2) steps ('same' padding averages only real values).
+
+    >>> x = tf.reshape(tf.range(6.0), [1, 6, 1])
+    >>> tf.keras.layers.AveragePooling1D(pool_size=2)(x).numpy().ravel()
+    array([0.5, 2.5, 4.5], dtype=float32)
+    """
     _RANK, _OP = 1, "avg"
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
@@ -73,7 +83,13 @@ class AveragePooling1D(_Pooling):
 
 class MaxPooling2D(_Pooling):
     """Max over `pool_size` ((2, 2)) windows: `MaxPooling2D(pool_size=(2, 2), strides=None,
-    padding='valid', data_format=None)`."""
+    padding='valid', data_format=None)`.
+
+    >>> x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
+    >>> tf.keras.layers.MaxPool2D(pool_size=2)(x).numpy()[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
     _RANK, _OP = 2, "max"
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
@@ -82,7 +98,13 @@ class MaxPooling2D(_Pooling):
 
 
 class AveragePooling2D(_Pooling):
-    """Mean over `pool_size` ((2, 2)) windows ('same' padding averages only real values)."""
+    """Mean over `pool_size` ((2, 2)) windows ('same' padding averages only real values).
+
+    >>> x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
+    >>> tf.keras.layers.AveragePooling2D(pool_size=2)(x).numpy()[0, :, :, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    """
     _RANK, _OP = 2, "avg"
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
@@ -133,22 +155,38 @@ class _GlobalPooling(Layer):
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    """Max over the steps of (batch, steps, features)."""
+    """Max over the steps of (batch, steps, features).
+
+    >>> tf.keras.layers.GlobalMaxPool1D()(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 3])
+    """
     _RANK, _OP = 1, "max"
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over the steps of (batch, steps, features); masked steps are left out."""
+    """Mean over the steps of (batch, steps, features); masked steps are left out.
+
+    >>> tf.keras.layers.GlobalAveragePooling1D()(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 3])
+    """
     _RANK, _OP = 1, "avg"
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
-    """Max over the rows and columns of images."""
+    """Max over the rows and columns of images.
+
+    >>> tf.keras.layers.GlobalMaxPool2D()(tf.ones([2, 6, 6, 3])).shape
+    TensorShape([2, 3])
+    """
     _RANK, _OP = 2, "max"
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
-    """Mean over the rows and columns of images."""
+    """Mean over the rows and columns of images.
+
+    >>> tf.keras.layers.GlobalAveragePooling2D()(tf.ones([2, 6, 6, 3])).shape
+    TensorShape([2, 3])
+    """
     _RANK, _OP = 2, "avg"
 
 

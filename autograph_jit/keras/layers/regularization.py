@@ -26,6 +26,12 @@ class Dropout(Layer):
 
     Args: `rate` in [0, 1), `noise_shape=None` (None entries take the input's dims), `seed=None`
     (a seeded layer draws a reproducible sequence of masks).
+
+    >>> layer = tf.keras.layers.Dropout(0.5, seed=1)
+    >>> layer(tf.ones([1, 4]), training=False).numpy()
+    array([[1., 1., 1., 1.]], dtype=float32)
+    >>> sorted(set(layer(tf.ones([1, 100]), training=True).numpy().ravel().tolist()))
+    [0.0, 2.0]
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -57,7 +63,12 @@ class Dropout(Layer):
 
 
 class SpatialDropout1D(Dropout):
-    """Drops whole feature channels of (batch, steps, channels) inputs."""
+    """Drops whole feature channels of (batch, steps, channels) inputs.
+
+    >>> layer = tf.keras.layers.SpatialDropout1D(0.5)
+    >>> layer(tf.ones([2, 5, 3]), training=True).shape
+    TensorShape([2, 5, 3])
+    """
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
@@ -72,7 +83,12 @@ class SpatialDropout1D(Dropout):
 
 
 class SpatialDropout2D(Dropout):
-    """Drops whole feature maps of (batch, rows, cols, channels) inputs."""
+    """Drops whole feature maps of (batch, rows, cols, channels) inputs.
+
+    >>> layer = tf.keras.layers.SpatialDropout2D(0.5)
+    >>> layer(tf.ones([2, 6, 6, 3]), training=True).shape
+    TensorShape([2, 6, 6, 3])
+    """
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
@@ -90,7 +106,12 @@ class SpatialDropout2D(Dropout):
 
 
 class GaussianNoise(Layer):
-    """Adds zero-mean Gaussian noise of `stddev` when training."""
+    """Adds zero-mean Gaussian noise of `stddev` when training.
+
+    >>> layer = tf.keras.layers.GaussianNoise(0.1)
+    >>> layer(tf.ones([1, 3]), training=False).numpy()
+    array([[1., 1., 1.]], dtype=float32)
+    """
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -114,7 +135,12 @@ class GaussianNoise(Layer):
 
 
 class ActivityRegularization(Layer):
-    """The identity, adding `l1 * sum(|x|) + l2 * sum(x^2)` of its input to the losses."""
+    """The identity, adding `l1 * sum(|x|) + l2 * sum(x^2)` of its input to the losses.
+
+    >>> layer = tf.keras.layers.ActivityRegularization(l1=0.1)
+    >>> layer(tf.constant([[1.0, -2.0]])).numpy()
+    array([[ 1., -2.]], dtype=float32)
+    """
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)

@@ -51,7 +51,11 @@ def repeat_axis(x, n, axis):
 
 
 class Flatten(Layer):
-    """Flattens every axis but the batch: (batch, ...) -> (batch, prod(...))."""
+    """Flattens every axis but the batch: (batch, ...) -> (batch, prod(...)).
+
+    >>> tf.keras.layers.Flatten()(tf.ones([2, 3, 4])).shape
+    TensorShape([2, 12])
+    """
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -79,7 +83,11 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Reshapes the non-batch axes to `target_shape` (one entry may be -1)."""
+    """Reshapes the non-batch axes to `target_shape` (one entry may be -1).
+
+    >>> tf.keras.layers.Reshape((3, 4))(tf.ones([2, 12])).shape
+    TensorShape([2, 3, 4])
+    """
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -126,7 +134,11 @@ class Reshape(Layer):
 
 
 class Permute(Layer):
-    """Permutes the non-batch axes: `Permute((2, 1))` swaps axes 1 and 2 (1-based, as Keras)."""
+    """Permutes the non-batch axes: `Permute((2, 1))` swaps axes 1 and 2 (1-based, as Keras).
+
+    >>> tf.keras.layers.Permute((2, 1))(tf.ones([2, 3, 5])).shape
+    TensorShape([2, 5, 3])
+    """
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
@@ -150,7 +162,11 @@ class Permute(Layer):
 
 
 class RepeatVector(Layer):
-    """(batch, features) -> (batch, n, features)."""
+    """(batch, features) -> (batch, n, features).
+
+    >>> tf.keras.layers.RepeatVector(3)(tf.ones([2, 4])).shape
+    TensorShape([2, 3, 4])
+    """
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
@@ -225,12 +241,20 @@ class _Padding(Layer):
 
 
 class ZeroPadding1D(_Padding):
-    """Zeros before and after axis 1 of (batch, steps, features): `ZeroPadding1D(padding=1)`."""
+    """Zeros before and after axis 1 of (batch, steps, features): `ZeroPadding1D(padding=1)`.
+
+    >>> tf.keras.layers.ZeroPadding1D(padding=2)(tf.ones([1, 3, 2])).shape
+    TensorShape([1, 7, 2])
+    """
     _RANK = 1
 
 
 class ZeroPadding2D(_Padding):
-    """Zeros around the rows and columns of images: `ZeroPadding2D(padding=((1, 1), (2, 2)))`."""
+    """Zeros around the rows and columns of images: `ZeroPadding2D(padding=((1, 1), (2, 2)))`.
+
+    >>> tf.keras.layers.ZeroPadding2D(padding=1)(tf.ones([1, 3, 3, 2])).shape
+    TensorShape([1, 5, 5, 2])
+    """
     _RANK = 2
 
 
@@ -270,17 +294,29 @@ class _Cropping(Layer):
 
 
 class Cropping1D(_Cropping):
-    """Crops axis 1 of (batch, steps, features): `Cropping1D(cropping=(1, 2))`."""
+    """Crops axis 1 of (batch, steps, features): `Cropping1D(cropping=(1, 2))`.
+
+    >>> tf.keras.layers.Cropping1D(cropping=(1, 2))(tf.ones([1, 6, 2])).shape
+    TensorShape([1, 3, 2])
+    """
     _RANK = 1
 
 
 class Cropping2D(_Cropping):
-    """Crops rows and columns of images: `Cropping2D(cropping=((1, 1), (2, 2)))`."""
+    """Crops rows and columns of images: `Cropping2D(cropping=((1, 1), (2, 2)))`.
+
+    >>> tf.keras.layers.Cropping2D(cropping=((1, 1), (2, 0)))(tf.ones([1, 6, 6, 3])).shape
+    TensorShape([1, 4, 4, 3])
+    """
     _RANK = 2
 
 
 class UpSampling1D(Layer):
-    """Repeats each step `size` (2) times along axis 1."""
+    """Repeats each step `size` (2) times along axis 1.
+
+    >>> tf.keras.layers.UpSampling1D(size=2)(tf.ones([1, 3, 2])).shape
+    TensorShape([1, 6, 2])
+    """
 
     def __init__(self, size=2, **kwargs):
         super().__init__(**kwargs)
@@ -319,7 +355,11 @@ def _linear_resize_axis(x, factor, axis):
 
 class UpSampling2D(Layer):
     """Repeats rows and columns `size` ((2, 2)) times: `interpolation='nearest'` (default) or
-    'bilinear' (half-pixel centres, as `tf.image.resize`)."""
+    'bilinear' (half-pixel centres, as `tf.image.resize`).
+
+    >>> tf.keras.layers.UpSampling2D(size=2)(tf.ones([1, 3, 3, 2])).shape
+    TensorShape([1, 6, 6, 2])
+    """
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)

@@ -28,7 +28,12 @@ def _sizes(cell):
 
 
 class RNN(Layer):
-    """Base class for recurrent layers: runs `cell` over the time axis (see module docstring)."""
+    """Base class for recurrent layers: runs `cell` over the time axis (see module docstring).
+
+    >>> layer = tf.keras.layers.RNN(tf.keras.layers.SimpleRNNCell(4), return_sequences=True)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 5, 4])
+    """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
@@ -267,17 +272,37 @@ class SimpleRNN(_CellLayer):
     """Fully-connected RNN: `SimpleRNN(units, activation='tanh', use_bias=True, ...,
     dropout=0.0, recurrent_dropout=0.0, return_sequences=False, return_state=False,
     go_backwards=False, stateful=False, unroll=False)`; weights `kernel`, `recurrent_kernel`,
-    `bias` of its `simple_rnn_cell`."""
+    `bias` of its `simple_rnn_cell`.
+
+    >>> layer = tf.keras.layers.SimpleRNN(4)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 4])
+    """
     _CELL, _CELL_NAME = SimpleRNNCell, "simple_rnn_cell"
 
 
 class LSTM(_CellLayer):
     """Long Short-Term Memory: `LSTM(units, activation='tanh', recurrent_activation='sigmoid',
-    unit_forget_bias=True, ...)`; `return_state=True` adds the final [h, c]."""
+    unit_forget_bias=True, ...)`; `return_state=True` adds the final [h, c].
+
+    >>> layer = tf.keras.layers.LSTM(4)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 4])
+    >>> seq, h, c = tf.keras.layers.LSTM(4, return_sequences=True, return_state=True)(tf.ones([2, 5, 3]))
+    >>> seq.shape, h.shape, c.shape
+    (TensorShape([2, 5, 4]), TensorShape([2, 4]), TensorShape([2, 4]))
+    """
     _CELL, _CELL_NAME = LSTMCell, "lstm_cell"
 
 
 class GRU(_CellLayer):
     """Gated Recurrent Unit: `GRU(units, activation='tanh', recurrent_activation='sigmoid',
-    reset_after=True, ...)`."""
+    reset_after=True, ...)`.
+
+    >>> layer = tf.keras.layers.GRU(4)
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 4])
+    >>> tf.keras.layers.GRU(4, return_sequences=True)(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 5, 4])
+    """
     _CELL, _CELL_NAME = GRUCell, "gru_cell"

@@ -123,7 +123,12 @@ def _states(states):
 
 
 class SimpleRNNCell(_Cell):
-    """`h = activation(x @ kernel + h_prev @ recurrent_kernel + bias)`."""
+    """`h = activation(x @ kernel + h_prev @ recurrent_kernel + bias)`.
+
+    >>> cell = tf.keras.layers.SimpleRNNCell(4)
+    >>> tf.keras.layers.RNN(cell)(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 4])
+    """
 
     def call(self, inputs, states, training=None):
         h_tm1 = _states(states)[0]
@@ -150,7 +155,12 @@ class _ForgetBias:
 
 
 class LSTMCell(_Cell):
-    """One LSTM step; states [h, c]; gates i, f, c, o in the kernels' columns."""
+    """One LSTM step; states [h, c]; gates i, f, c, o in the kernels' columns.
+
+    >>> layer = tf.keras.layers.RNN(tf.keras.layers.LSTMCell(4))
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 4])
+    """
 
     _GATES = 4
 
@@ -192,7 +202,12 @@ class LSTMCell(_Cell):
 
 class GRUCell(_Cell):
     """One GRU step; gates z, r, h; `reset_after=True` (Keras 3's default) applies the reset gate
-    after the recurrent matmul, with separate input and recurrent biases."""
+    after the recurrent matmul, with separate input and recurrent biases.
+
+    >>> layer = tf.keras.layers.RNN(tf.keras.layers.GRUCell(4))
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 4])
+    """
 
     _GATES = 3
 
@@ -241,7 +256,12 @@ class GRUCell(_Cell):
 
 
 class StackedRNNCells(Layer):
-    """Several cells run as one: each step feeds the output of a cell to the next."""
+    """Several cells run as one: each step feeds the output of a cell to the next.
+
+    >>> cells = [tf.keras.layers.SimpleRNNCell(4), tf.keras.layers.SimpleRNNCell(2)]
+    >>> tf.keras.layers.RNN(tf.keras.layers.StackedRNNCells(cells))(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 2])
+    """
 
     def __init__(self, cells, **kwargs):
         super().__init__(**kwargs)

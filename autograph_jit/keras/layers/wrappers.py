@@ -30,7 +30,11 @@ def _deserialize(spec, custom_objects=None):
 
 
 class Wrapper(Layer):
-    """Base class of layers that wrap another layer (`self.layer`)."""
+    """Base class of layers that wrap another layer (`self.layer`).
+
+    >>> isinstance(tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2)), tf.keras.layers.Wrapper)
+    True
+    """
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
@@ -53,7 +57,12 @@ class Wrapper(Layer):
 
 class TimeDistributed(Wrapper):
     """Applies `layer` to every time step of (batch, time, ...) inputs, sharing its weights:
-    `TimeDistributed(Dense(8))` maps (batch, 10, 16) to (batch, 10, 8)."""
+    `TimeDistributed(Dense(8))` maps (batch, 10, 16) to (batch, 10, 8).
+
+    >>> layer = tf.keras.layers.TimeDistributed(tf.keras.layers.Dense(2))
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 5, 2])
+    """
 
     def __init__(self, layer, **kwargs):
         super().__init__(layer, **kwargs)
@@ -98,7 +107,12 @@ class Bidirectional(Wrapper):
     """Runs a recurrent `layer` forwards and a copy backwards and merges their outputs:
     `Bidirectional(LSTM(8), merge_mode='concat')` (also 'sum', 'mul', 'ave', None for a list).
     Weights: the forward layer's, then the backward layer's (named `forward_<name>`,
-    `backward_<name>` as in Keras)."""
+    `backward_<name>` as in Keras).
+
+    >>> layer = tf.keras.layers.Bidirectional(tf.keras.layers.SimpleRNN(4))
+    >>> layer(tf.ones([2, 5, 3])).shape
+    TensorShape([2, 8])
+    """
 
     _MODES = ("sum", "mul", "ave", "concat", None)
 

@@ -47,7 +47,11 @@ _FUNCTIONS = {
 
 
 def serialize(loss):
-    """Keras 3's dict for a Loss object (a function form serializes to its name)."""
+    """Keras 3's dict for a Loss object (a function form serializes to its name).
+
+    >>> tf.keras.losses.serialize(tf.keras.losses.Huber(delta=2.0))['config']['delta']
+    2.0
+    """
     if isinstance(loss, Loss):
         config = loss.get_config()
         return {"module": "keras.losses", "class_name": type(loss).__name__, "config": config,
@@ -56,7 +60,12 @@ def serialize(loss):
 
 
 def deserialize(config, custom_objects=None):
-    """The loss a name (function form or class name) or serialized dict stands for."""
+    """The loss a name (function form or class name) or serialized dict stands for.
+
+    >>> config = tf.keras.losses.serialize(tf.keras.losses.Huber(delta=2.0))
+    >>> tf.keras.losses.deserialize(config).get_config()['delta']
+    2.0
+    """
     if isinstance(config, dict):
         name, kwargs = config["class_name"], dict(config.get("config") or {})
         if custom_objects and name in custom_objects:
@@ -82,6 +91,11 @@ def get(identifier):
     """Resolve `compile(loss=...)`-style arguments: None, a name, a dict, a Loss or a callable.
 
     Example: `get("mse") is mean_squared_error`; `get("MeanSquaredError")` is an instance.
+
+    >>> tf.keras.losses.get('mse').__name__
+    'mean_squared_error'
+    >>> type(tf.keras.losses.get('binary_crossentropy')).__name__
+    'function'
     """
     if identifier is None:
         return None

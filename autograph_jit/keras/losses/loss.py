@@ -5,6 +5,7 @@ from ... import dtypes as _dtypes
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...tensor import convert_to_tensor
+from .doc_examples import with_example
 from .functions import (
     EPSILON, binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity,
     hinge, huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
@@ -75,6 +76,12 @@ class Loss:
         class MyLoss(tf.keras.losses.Loss):
             def call(self, y_true, y_pred):
                 return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)
+
+    >>> class Mae(tf.keras.losses.Loss):
+    ...     def call(self, y_true, y_pred):
+    ...         return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)
+    >>> round(float(Mae()([[1.0, 2.0]], [[2.0, 4.0]])), 4)
+    1.5
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -126,7 +133,12 @@ def _snake(name):
 
 
 class LossFunctionWrapper(Loss):
-    """A `Loss` around a function form `fn(y_true, y_pred, **kwargs)`."""
+    """A `Loss` around a function form `fn(y_true, y_pred, **kwargs)`.
+
+    >>> loss = tf.keras.losses.LossFunctionWrapper(lambda t, p: tf.abs(t - p), name='abs')
+    >>> round(float(loss([1.0, 2.0], [2.0, 4.0])), 4)
+    1.5
+    """
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
         super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction,
@@ -175,7 +187,8 @@ def _loss_class(cls_name, fn, default_name, doc, params=()):
         return cls(**config)
 
     return type(cls_name, (LossFunctionWrapper,), {
-        "__init__": __init__, "__doc__": doc, "from_config": classmethod(from_config),
+        "__init__": __init__, "__doc__": with_example(cls_name, doc),
+        "from_config": classmethod(from_config),
         "__module__": __name__})
 
 

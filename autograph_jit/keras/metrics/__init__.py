@@ -71,13 +71,22 @@ def _valid_names():
 
 
 def serialize(metric):
-    """Keras 3's dict for a Metric object."""
+    """Keras 3's dict for a Metric object.
+
+    >>> tf.keras.metrics.serialize(tf.keras.metrics.AUC(num_thresholds=50))['config']['num_thresholds']
+    50
+    """
     return {"module": "keras.metrics", "class_name": type(metric).__name__,
             "config": metric.get_config(), "registered_name": None}
 
 
 def deserialize(config, custom_objects=None):
-    """The metric class instance or function a name or serialized dict stands for."""
+    """The metric class instance or function a name or serialized dict stands for.
+
+    >>> config = tf.keras.metrics.serialize(tf.keras.metrics.AUC(num_thresholds=50))
+    >>> tf.keras.metrics.deserialize(config).num_thresholds
+    50
+    """
     if isinstance(config, dict):
         name, kwargs = config["class_name"], dict(config.get("config") or {})
         cls = (custom_objects or {}).get(name) or _CLASSES.get(name)
@@ -99,7 +108,13 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """A metric class name -> an instance; a function name ('mae') -> the function; a Metric or
     callable -> itself. 'accuracy' alone resolves to the exact-match function; `compile` calls
-    `resolve_metric` instead, which picks the accuracy that fits the labels."""
+    `resolve_metric` instead, which picks the accuracy that fits the labels.
+
+    >>> type(tf.keras.metrics.get('accuracy')).__name__
+    'function'
+    >>> tf.keras.metrics.get('mae').__name__
+    'mean_absolute_error'
+    """
     if identifier is None:
         return None
     if isinstance(identifier, (str, dict)):

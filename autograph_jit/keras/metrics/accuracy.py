@@ -20,14 +20,23 @@ def _f32(x):
 
 
 def accuracy(y_true, y_pred):
-    """1.0 where y_pred equals y_true exactly, else 0.0 (per element)."""
+    """1.0 where y_pred equals y_true exactly, else 0.0 (per element).
+
+    >>> tf.keras.metrics.accuracy([[1], [2]], [[1], [3]]).numpy()
+    array([[1.],
+           [0.]], dtype=float32)
+    """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return _f32(M.equal(M.cast(y_true, y_pred.dtype), y_pred))
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """mean(y_true == (y_pred > threshold)) over the last axis."""
+    """mean(y_true == (y_pred > threshold)) over the last axis.
+
+    >>> tf.keras.metrics.binary_accuracy([[1], [0]], [[0.9], [0.7]]).numpy()
+    array([1., 0.], dtype=float32)
+    """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     predicted = M.cast(M.greater(y_pred, M.cast(threshold, y_pred.dtype)), y_true.dtype)
@@ -35,7 +44,11 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 
 def categorical_accuracy(y_true, y_pred):
-    """1.0 where argmax(y_pred) equals argmax(one-hot y_true)."""
+    """1.0 where argmax(y_pred) equals argmax(one-hot y_true).
+
+    >>> tf.keras.metrics.categorical_accuracy([[0, 1], [1, 0]], [[0.2, 0.8], [0.3, 0.7]]).numpy()
+    array([1., 0.], dtype=float32)
+    """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
     return _f32(M.equal(M.argmax(y_true, axis=-1), M.argmax(y_pred, axis=-1)))
 
@@ -48,7 +61,11 @@ def _labels(y_true, y_pred):
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    """1.0 where argmax(y_pred) equals the integer label y_true."""
+    """1.0 where argmax(y_pred) equals the integer label y_true.
+
+    >>> tf.keras.metrics.sparse_categorical_accuracy([1, 0], [[0.2, 0.8], [0.3, 0.7]]).numpy()
+    array([1., 0.], dtype=float32)
+    """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
     y_true = _labels(y_true, y_pred)
     predicted = M.argmax(y_pred, axis=-1)
@@ -68,26 +85,46 @@ def _in_top_k(scores, labels, k):
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1.0 where the one-hot label's class is among the k highest predictions."""
+    """1.0 where the one-hot label's class is among the k highest predictions.
+
+    >>> tf.keras.metrics.top_k_categorical_accuracy([[0, 0, 1], [1, 0, 0]], [[0.1, 0.5, 0.4], [0.2, 0.3, 0.5]], k=2).numpy()
+    array([1., 0.], dtype=float32)
+    """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
     return _in_top_k(y_pred, M.argmax(y_true, axis=-1), k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1.0 where the integer label is among the k highest predictions."""
+    """1.0 where the integer label is among the k highest predictions.
+
+    >>> tf.keras.metrics.sparse_top_k_categorical_accuracy([2, 0], [[0.1, 0.5, 0.4], [0.2, 0.3, 0.5]], k=2).numpy()
+    array([1., 0.], dtype=float32)
+    """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
     return _in_top_k(y_pred, _labels(y_true, y_pred), k)
 
 
 class Accuracy(MeanMetricWrapper):
-    """How often predictions equal labels exactly."""
+    """How often predictions equal labels exactly.
+
+    >>> m = tf.keras.metrics.Accuracy()
+    >>> m.update_state([[1], [2], [3], [4]], [[0], [2], [3], [4]])
+    >>> round(float(m.result()), 4)
+    0.75
+    """
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
-    """How often `y_pred > threshold` matches binary labels: `BinaryAccuracy(threshold=0.5)`."""
+    """How often `y_pred > threshold` matches binary labels: `BinaryAccuracy(threshold=0.5)`.
+
+    >>> m = tf.keras.metrics.BinaryAccuracy()
+    >>> m.update_state([[1], [1], [0], [0]], [[0.98], [1.0], [0.0], [0.6]])
+    >>> round(float(m.result()), 4)
+    0.75
+    """
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
@@ -95,21 +132,39 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
-    """How often argmax(y_pred) matches one-hot labels."""
+    """How often argmax(y_pred) matches one-hot labels.
+
+    >>> m = tf.keras.metrics.CategoricalAccuracy()
+    >>> m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
-    """How often argmax(y_pred, -1) equals the integer label y_true."""
+    """How often argmax(y_pred, -1) equals the integer label y_true.
+
+    >>> m = tf.keras.metrics.SparseCategoricalAccuracy()
+    >>> m.update_state([[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0.0]])
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
-    """How often the one-hot label is in the top `k` (5) predictions."""
+    """How often the one-hot label is in the top `k` (5) predictions.
+
+    >>> m = tf.keras.metrics.TopKCategoricalAccuracy(k=1)
+    >>> m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
@@ -117,7 +172,13 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
-    """How often the integer label is in the top `k` (5) predictions."""
+    """How often the integer label is in the top `k` (5) predictions.
+
+    >>> m = tf.keras.metrics.SparseTopKCategoricalAccuracy(k=1)
+    >>> m.update_state([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0.0]])
+    >>> round(float(m.result()), 4)
+    0.5
+    """
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)

@@ -18,7 +18,21 @@ _INITIALIZERS = {"zeros": array_ops.zeros, "ones": array_ops.ones}
 
 
 class Metric(Module):
-    """Keras 3's `keras.metrics.Metric(dtype=None, name=None)`."""
+    """Keras 3's `keras.metrics.Metric(dtype=None, name=None)`.
+
+    >>> class Count(tf.keras.metrics.Metric):
+    ...     def __init__(self, name='count', **kwargs):
+    ...         super().__init__(name=name, **kwargs)
+    ...         self.n = self.add_weight(shape=(), initializer='zeros', name='n')
+    ...     def update_state(self, values):
+    ...         self.n.assign_add(tf.cast(tf.size(values), 'float32'))
+    ...     def result(self):
+    ...         return self.n
+    >>> c = Count()
+    >>> c.update_state([1, 2, 3])
+    >>> float(c.result())
+    3.0
+    """
 
     def __init__(self, dtype=None, name=None):
         super().__init__(name=name or _snake(type(self).__name__))
@@ -75,7 +89,16 @@ class Metric(Module):
 
 
 class Mean(Metric):
-    """The weighted mean of every value passed to `update_state(values, sample_weight=None)`."""
+    """The weighted mean of every value passed to `update_state(values, sample_weight=None)`.
+
+    >>> m = tf.keras.metrics.Mean()
+    >>> m.update_state([1.0, 3.0, 5.0, 7.0])
+    >>> float(m.result())
+    4.0
+    >>> m.update_state([1.0], sample_weight=[4.0])
+    >>> round(float(m.result()), 4)
+    2.5
+    """
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(dtype=dtype, name=name)
@@ -96,7 +119,13 @@ class Mean(Metric):
 
 
 class Sum(Metric):
-    """The (weighted) sum of every value passed to `update_state(values, sample_weight=None)`."""
+    """The (weighted) sum of every value passed to `update_state(values, sample_weight=None)`.
+
+    >>> m = tf.keras.metrics.Sum()
+    >>> m.update_state([1.0, 3.0, 5.0, 7.0])
+    >>> float(m.result())
+    16.0
+    """
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(dtype=dtype, name=name)
@@ -126,7 +155,13 @@ def _broadcast_weights(sample_weight, values, dtype):
 
 class MeanMetricWrapper(Mean):
     """The weighted mean of `fn(y_true, y_pred, **kwargs)`: Keras's wrapper for per-sample metric
-    functions (`MeanMetricWrapper(tf.keras.losses.mae, name="mae")`)."""
+    functions (`MeanMetricWrapper(tf.keras.losses.mae, name="mae")`).
+
+    >>> m = tf.keras.metrics.MeanMetricWrapper(lambda t, p: tf.abs(t - p), name='abs_error')
+    >>> m.update_state([1.0, 2.0], [2.0, 4.0])
+    >>> float(m.result())
+    1.5
+    """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"),

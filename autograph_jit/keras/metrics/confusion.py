@@ -9,6 +9,7 @@ from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...tensor import convert_to_tensor
 from .base import Metric
+from .doc_examples import with_example
 
 __all__ = ["TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision",
            "Recall", "AUC"]
@@ -132,7 +133,8 @@ def _single_count(cls_name, count, doc):
         return self._shaped(getattr(self, count).read_value())
 
     return type(cls_name, (_Counts,), {"_USES": (count,), "__init__": __init__,
-                                       "result": result, "__doc__": doc,
+                                       "result": result,
+                                       "__doc__": with_example(cls_name, doc),
                                        "__module__": __name__})
 
 
@@ -151,6 +153,11 @@ class Precision(_Counts):
 
     With `top_k`, only each row's k highest predictions may count as positive (threshold 0 by
     default, as in Keras); `class_id` restricts the metric to one class column.
+
+    >>> m = tf.keras.metrics.Precision()
+    >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    >>> round(float(m.result()), 4)
+    0.6667
     """
 
     _USES = ("true_positives", "false_positives")
@@ -174,7 +181,13 @@ class Precision(_Counts):
 
 
 class Recall(Precision):
-    """TP / (TP + FN): `Recall(thresholds=None, top_k=None, class_id=None)`."""
+    """TP / (TP + FN): `Recall(thresholds=None, top_k=None, class_id=None)`.
+
+    >>> m = tf.keras.metrics.Recall()
+    >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    >>> round(float(m.result()), 4)
+    0.6667
+    """
 
     _USES = ("true_positives", "false_negatives")
 
@@ -188,7 +201,13 @@ class AUC(_Counts):
     thresholds: `AUC(num_thresholds=200, curve='ROC', summation_method='interpolation',
     thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False)`.
     Multi-column inputs are flattened (multi_label=False), or with `multi_label=True` scored per
-    column (the last axis) and averaged, weighted by `label_weights` when given."""
+    column (the last axis) and averaged, weighted by `label_weights` when given.
+
+    >>> m = tf.keras.metrics.AUC()
+    >>> m.update_state([0, 0, 1, 1], [0.0, 0.5, 0.3, 0.9])
+    >>> round(float(m.result()), 4)
+    0.75
+    """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,

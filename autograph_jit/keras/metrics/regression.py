@@ -6,6 +6,7 @@ from ...ops import math_ops as M
 from ...tensor import convert_to_tensor
 from .. import losses as L
 from .base import Mean, MeanMetricWrapper
+from .doc_examples import with_example
 
 __all__ = ["MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
            "MeanSquaredLogarithmicError", "RootMeanSquaredError", "LogCoshError",
@@ -28,7 +29,8 @@ def _wrapper(cls_name, fn, default_name, doc, params=()):
         for p, v in values.items():
             setattr(self, p, v)
 
-    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc,
+    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__,
+                                                 "__doc__": with_example(cls_name, doc),
                                                  "__module__": __name__})
 
 
@@ -69,7 +71,13 @@ Poisson = _wrapper("Poisson", L.poisson, "poisson", "The mean Poisson loss.")
 
 
 class RootMeanSquaredError(Mean):
-    """sqrt of the (weighted) mean of squared errors over every element."""
+    """sqrt of the (weighted) mean of squared errors over every element.
+
+    >>> m = tf.keras.metrics.RootMeanSquaredError()
+    >>> m.update_state([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+    >>> round(float(m.result()), 4)
+    0.7071
+    """
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)

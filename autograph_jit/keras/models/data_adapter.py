@@ -16,7 +16,11 @@ __all__ = ["unpack_x_y_sample_weight", "pack_x_y_sample_weight", "ArrayData", "I
 
 
 def unpack_x_y_sample_weight(data):
-    """Keras's `keras.utils.unpack_x_y_sample_weight`: `(x, y, sample_weight)` of a batch."""
+    """Keras's `keras.utils.unpack_x_y_sample_weight`: `(x, y, sample_weight)` of a batch.
+
+    >>> tf.keras.utils.unpack_x_y_sample_weight(([1, 2], [0, 1]))
+    ([1, 2], [0, 1], None)
+    """
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):
@@ -32,6 +36,21 @@ def unpack_x_y_sample_weight(data):
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs user-provided data into a tuple: `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
+
+    Args:
+      x: the features.
+      y: the targets, or None.
+      sample_weight: the sample weights, or None.
+
+    Returns:
+      The shortest tuple holding the values given (the inverse of `unpack_x_y_sample_weight`).
+
+    >>> tf.keras.utils.pack_x_y_sample_weight([1, 2], [0, 1])
+    ([1, 2], [0, 1])
+    >>> tf.keras.utils.pack_x_y_sample_weight("x")
+    ('x',)
+    """
     if y is None:
         return (x,) if not isinstance(x, (list, tuple)) else (x,)
     if sample_weight is None:

@@ -16,7 +16,13 @@ __all__ = ["Functional", "functional_from_config"]
 
 class Functional(Model):
     """A Model defined by a graph of layers from `inputs` (KerasTensors from `keras.Input`) to
-    `outputs` (KerasTensors, possibly in a list or dict)."""
+    `outputs` (KerasTensors, possibly in a list or dict).
+
+    >>> inputs = tf.keras.Input((3,))
+    >>> model = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(inputs))
+    >>> isinstance(model, tf.keras.models.Functional)
+    True
+    """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         if isinstance(inputs, dict):

@@ -30,7 +30,19 @@ def _is_functional_args(args, kwargs):
 
 class Model(Trainer, Layer):
     """Keras 3's `keras.Model`: `Model(inputs, outputs, name=None)` (functional) or a subclass
-    defining `call` (see the module docstring)."""
+    defining `call` (see the module docstring).
+
+    >>> inputs = tf.keras.Input((2,))
+    >>> outputs = tf.keras.layers.Dense(1, kernel_initializer='ones')(inputs)
+    >>> model = tf.keras.Model(inputs, outputs)
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    >>> history = model.fit(x, y, epochs=2, verbose=0)
+    >>> len(history.history['loss'])
+    2
+    >>> model.predict(np.ones((1, 2), np.float32), verbose=0).shape
+    (1, 1)
+    """
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and _is_functional_args(args, kwargs):

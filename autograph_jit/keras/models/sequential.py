@@ -15,7 +15,14 @@ __all__ = ["Sequential"]
 
 
 class Sequential(Model):
-    """Keras 3's `keras.Sequential(layers=None, trainable=True, name=None)`."""
+    """Keras 3's `keras.Sequential(layers=None, trainable=True, name=None)`.
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(8, activation='relu'), tf.keras.layers.Dense(1)])
+    >>> model.output_shape
+    (None, 1)
+    >>> model.count_params()
+    49
+    """
 
     def __init__(self, layers=None, trainable=True, name=None, **kwargs):
         super().__init__(trainable=trainable, name=name, **kwargs)

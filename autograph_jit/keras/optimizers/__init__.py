@@ -20,7 +20,11 @@ _ALL_OBJECTS.update({name.lower(): cls for name, cls in list(_ALL_OBJECTS.items(
 
 
 def serialize(optimizer):
-    """Keras 3's dict form: `{"module", "class_name", "config", "registered_name"}`."""
+    """Keras 3's dict form: `{"module", "class_name", "config", "registered_name"}`.
+
+    >>> tf.keras.optimizers.serialize(tf.keras.optimizers.SGD(0.5))['class_name']
+    'SGD'
+    """
     if optimizer is None:
         return None
     if not isinstance(optimizer, Optimizer):
@@ -31,7 +35,12 @@ def serialize(optimizer):
 
 
 def deserialize(config, custom_objects=None, **kwargs):
-    """Build an optimizer from `serialize`'s dict (class names are matched case-insensitively)."""
+    """Build an optimizer from `serialize`'s dict (class names are matched case-insensitively).
+
+    >>> config = tf.keras.optimizers.serialize(tf.keras.optimizers.SGD(0.5))
+    >>> float(tf.keras.optimizers.deserialize(config).learning_rate)
+    0.5
+    """
     classes = dict(_ALL_OBJECTS, **(custom_objects or {}))
     name = config["class_name"]
     cls = classes.get(name, classes.get(name.lower()))
@@ -42,7 +51,11 @@ def deserialize(config, custom_objects=None, **kwargs):
 
 
 def get(identifier):
-    """An optimizer from an instance, a name ('sgd', 'adam', ...) or a config dict."""
+    """An optimizer from an instance, a name ('sgd', 'adam', ...) or a config dict.
+
+    >>> type(tf.keras.optimizers.get('adam')).__name__
+    'Adam'
+    """
     if identifier is None:
         return None
     if isinstance(identifier, dict):

@@ -12,6 +12,12 @@ class Adadelta(Optimizer):
     `delta = -sqrt(acc_d + eps) * g / sqrt(acc_g + eps)`,
     `acc_d = rho * acc_d + (1 - rho) * delta**2`, `var += lr * delta`.
     Example: `tf.keras.optimizers.Adadelta(learning_rate=1.0)`.
+
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> opt = tf.keras.optimizers.Adadelta(learning_rate=1.0)
+    >>> _ = opt.apply_gradients([(tf.constant([0.5, -0.5]), v)])
+    >>> np.round(v.numpy(), 4)
+    array([0.9986, 2.0014], dtype=float32)
     """
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta",

@@ -7,7 +7,14 @@ __all__ = ["Adagrad"]
 
 class Adagrad(Optimizer):
     """`tf.keras.optimizers.Adagrad(learning_rate=0.001, initial_accumulator_value=0.1,
-    epsilon=1e-7)`: `acc += g**2; var -= lr * g / sqrt(acc + epsilon)`."""
+    epsilon=1e-7)`: `acc += g**2; var -= lr * g / sqrt(acc + epsilon)`.
+
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> opt = tf.keras.optimizers.Adagrad(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(tf.constant([0.5, -0.5]), v)])
+    >>> np.round(v.numpy(), 4)
+    array([0.9155, 2.0845], dtype=float32)
+    """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name="adagrad", **kwargs):
         # weight_decay, clipnorm, clipvalue, ... are the base Optimizer's keywords

@@ -11,7 +11,14 @@ class Adam(Optimizer):
 
     With `t = iterations + 1`: `alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`,
     `m += (g - m) * (1 - beta_1)`, `v += (g**2 - v) * (1 - beta_2)`,
-    `var -= alpha * m / (sqrt(v) + epsilon)` (AMSGrad uses the running max of `v`)."""
+    `var -= alpha * m / (sqrt(v) + epsilon)` (AMSGrad uses the running max of `v`).
+
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> opt = tf.keras.optimizers.Adam(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(tf.constant([0.5, -0.5]), v)])
+    >>> np.round(v.numpy(), 4)
+    array([0.9, 2.1], dtype=float32)
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, name="adam", **kwargs):

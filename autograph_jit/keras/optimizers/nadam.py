@@ -15,6 +15,12 @@ class Nadam(Optimizer):
     `m_hat = u_{t+1} * m / (1 - u_prod * u_{t+1}) + (1 - u_t) * g / (1 - u_prod)`,
     `v_hat = v / (1 - beta_2**t)`, `var -= lr * m_hat / (sqrt(v_hat) + epsilon)`.
     Example: `model.compile(optimizer="nadam", loss="mse")`.
+
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> opt = tf.keras.optimizers.Nadam(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(tf.constant([0.5, -0.5]), v)])
+    >>> np.round(v.numpy(), 4)
+    array([0.8937, 2.1063], dtype=float32)
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,

@@ -29,6 +29,14 @@ class Optimizer(AutoTrackable):
 
     Subclasses implement `build(var_list)` (call `super().build(var_list)`, then create slots with
     `add_variable_from_reference`) and `update_step(gradient, variable, learning_rate)`.
+
+    >>> opt = tf.keras.optimizers.SGD(learning_rate=0.1)
+    >>> isinstance(opt, tf.keras.optimizers.Optimizer)
+    True
+    >>> v = tf.Variable(1.0)
+    >>> _ = opt.minimize(lambda: v * v, [v])
+    >>> round(float(v.numpy()), 4), int(opt.iterations)
+    (0.8, 1)
     """
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,

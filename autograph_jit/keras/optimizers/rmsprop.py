@@ -11,7 +11,14 @@ class RMSprop(Optimizer):
 
     `v = rho * v + (1 - rho) * g**2`; centered also tracks `a = rho * a + (1 - rho) * g` and uses
     `v - a**2`; `step = lr * g / sqrt(denominator + epsilon)`; with momentum
-    `m = momentum * m + step; var -= m`, else `var -= step`."""
+    `m = momentum * m + step; var -= m`, else `var -= step`.
+
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> opt = tf.keras.optimizers.RMSprop(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(tf.constant([0.5, -0.5]), v)])
+    >>> np.round(v.numpy(), 4)
+    array([0.6838, 2.3162], dtype=float32)
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name="rmsprop", **kwargs):

@@ -16,7 +16,15 @@ def _progress(step, decay_steps, staircase, dtype):
 
 
 class LearningRateSchedule:
-    """Base class: `schedule(step)` returns the learning rate as a scalar tensor."""
+    """Base class: `schedule(step)` returns the learning rate as a scalar tensor.
+
+    >>> class Halve(tf.keras.optimizers.schedules.LearningRateSchedule):
+    ...     def __call__(self, step):
+    ...         return 0.1 / (1.0 + tf.cast(step, tf.float32))
+    >>> opt = tf.keras.optimizers.SGD(learning_rate=Halve())
+    >>> round(float(Halve()(1)), 4)
+    0.05
+    """
 
     def __call__(self, step):
         raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must "
@@ -32,7 +40,12 @@ class LearningRateSchedule:
 
 
 class ExponentialDecay(LearningRateSchedule):
-    """`initial_learning_rate * decay_rate ** (step / decay_steps)` (floored if staircase)."""
+    """`initial_learning_rate * decay_rate ** (step / decay_steps)` (floored if staircase).
+
+    >>> s = tf.keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> [round(float(s(step)), 4) for step in (0, 10, 20)]
+    [0.1, 0.05, 0.025]
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
@@ -58,7 +71,12 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class InverseTimeDecay(LearningRateSchedule):
-    """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`."""
+    """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
+
+    >>> s = tf.keras.optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
+    >>> [round(float(s(step)), 4) for step in (0, 10, 30)]
+    [0.1, 0.05, 0.025]
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
@@ -81,7 +99,12 @@ class InverseTimeDecay(LearningRateSchedule):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """`values[i]` while `boundaries[i-1] < step <= boundaries[i]`."""
+    """`values[i]` while `boundaries[i-1] < step <= boundaries[i]`.
+
+    >>> s = tf.keras.optimizers.schedules.PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001])
+    >>> [round(float(s(step)), 4) for step in (5, 15, 25)]
+    [0.1, 0.01, 0.001]
+    """
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
@@ -107,7 +130,12 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    """Cosine decay from `initial_learning_rate` to `alpha * initial_learning_rate`."""
+    """Cosine decay from `initial_learning_rate` to `alpha * initial_learning_rate`.
+
+    >>> s = tf.keras.optimizers.schedules.CosineDecay(0.1, decay_steps=100)
+    >>> [round(float(s(step)), 4) for step in (0, 50, 100)]
+    [0.1, 0.05, 0.0]
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -140,12 +168,42 @@ _ALL = {c.__name__: c for c in (ExponentialDecay, InverseTimeDecay, PiecewiseCon
 
 
 def serialize(learning_rate_schedule):
+    """Serializes a `LearningRateSchedule` into a JSON-compatible dict.
+
+    Args:
+      learning_rate_schedule: a schedule (ExponentialDecay, InverseTimeDecay,
+        PiecewiseConstantDecay, CosineDecay, ...).
+
+    Returns:
+      A dict with `module`, `class_name`, `config` and `registered_name`, as Keras 3.
+
+    >>> s = tf.keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> tf.keras.optimizers.schedules.serialize(s)["class_name"]
+    'ExponentialDecay'
+    """
     return {"module": "keras.optimizers.schedules",
             "class_name": type(learning_rate_schedule).__name__,
             "config": learning_rate_schedule.get_config(), "registered_name": None}
 
 
 def deserialize(config, custom_objects=None):
+    """Instantiates a `LearningRateSchedule` object from a serialized form.
+
+    Args:
+      config: a dict written by `serialize`.
+      custom_objects: a dict of name to schedule class for schedules of your own.
+
+    Returns:
+      The schedule.
+
+    Raises:
+      ValueError: an unknown class name.
+
+    >>> s = tf.keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> config = tf.keras.optimizers.schedules.serialize(s)
+    >>> round(float(tf.keras.optimizers.schedules.deserialize(config)(10)), 6)
+    0.05
+    """
     classes = dict(_ALL, **(custom_objects or {}))
     name = config["class_name"]
     if name not in classes:

@@ -9,7 +9,14 @@ class SGD(Optimizer):
     """`tf.keras.optimizers.SGD(learning_rate=0.01, momentum=0.0, nesterov=False)`.
 
     Without momentum: `var -= lr * g`. With it: `m = momentum * m - lr * g`, then `var += m`
-    (Nesterov: `var += momentum * m - lr * g`)."""
+    (Nesterov: `var += momentum * m - lr * g`).
+
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> opt = tf.keras.optimizers.SGD(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(tf.constant([0.5, -0.5]), v)])
+    >>> np.round(v.numpy(), 4)
+    array([0.95, 2.05], dtype=float32)
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
         # weight_decay, clipnorm, clipvalue, ... are the base Optimizer's keywords

@@ -9,5 +9,13 @@ from ..models.saving_api import load_model  # noqa: F401
 
 
 def save_model(model, filepath, overwrite=True, **kwargs):
-    """`keras.saving.save_model(model, "m.keras")`: same as `model.save(filepath)`."""
+    """`keras.saving.save_model(model, "m.keras")`: same as `model.save(filepath)`.
+
+    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> path = os.path.join(d, 'model.keras')
+    >>> tf.keras.saving.save_model(model, path)
+    >>> tf.keras.saving.load_model(path).output_shape
+    (None, 1)
+    """
     model.save(filepath, overwrite=overwrite, **kwargs)

@@ -9,6 +9,11 @@ def to_categorical(x, num_classes=None):
     (a trailing dimension of 1 is dropped first, as Keras does).
 
     Example: `to_categorical([0, 2], num_classes=3)` -> `[[1, 0, 0], [0, 0, 1]]`.
+
+    >>> tf.keras.utils.to_categorical([0, 2, 1], num_classes=3)
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]], dtype=float32)
     """
     if hasattr(x, "numpy"):
         x = x.numpy()
@@ -28,7 +33,11 @@ def to_categorical(x, num_classes=None):
 
 
 def normalize(x, axis=-1, order=2):
-    """Scale `x` to unit `order`-norm along `axis` (zero vectors stay zero)."""
+    """Scale `x` to unit `order`-norm along `axis` (zero vectors stay zero).
+
+    >>> np.round(tf.keras.utils.normalize(np.array([[3.0, 4.0]])), 4)
+    array([[0.6, 0.8]])
+    """
     x = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1

@@ -1,8 +1,7 @@
 """`tf.keras.utils.plot_model` / `model_to_dot`: a model's layer graph as Graphviz DOT source,
-rendered to an image by Graphviz's `dot` program (an optional system dependency)."""
+rendered to an image by Graphviz's `dot` program (an optional system dependency) through the
+package's one renderer, `ir/render.py` (the same that draws `cf.render_graph()`)."""
 import os
-import shutil
-import subprocess
 
 __all__ = ["model_to_dot", "plot_model"]
 
@@ -46,6 +45,11 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
     """The DOT source (a string) of `model`'s layer graph.
 
     Example: `print(tf.keras.utils.model_to_dot(model, show_shapes=True))`
+
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> dot = tf.keras.utils.model_to_dot(model, show_shapes=True)
+    >>> dot.startswith('digraph'), 'output: (None, 1)' in dot
+    (True, True)
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR'. Received: rankdir={rankdir}")
@@ -68,10 +72,33 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
 
 def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
                show_layer_names=True, rankdir="TB", dpi=200, **kwargs):
-    """Draw `model`'s layer graph into `to_file` (`.png`, `.svg`, `.pdf`, ... via Graphviz's
-    `dot`; `.dot` writes the source and needs nothing).
+    """Converts a Keras model to dot format and saves it to a file.
 
-    Example: `tf.keras.utils.plot_model(model, "model.png", show_shapes=True)`
+    Draws `model`'s layer graph into `to_file` with Graphviz (`.png`, `.svg`, `.pdf`, ...);
+    a `.dot` or `.gv` name writes the DOT source and needs nothing installed.
+
+    Args:
+      model: a built `tf.keras.Model` (Sequential or functional).
+      to_file: the file to write; its extension picks the format (default "model.png").
+      show_shapes: show each layer's output shape.
+      show_dtype: show each layer's dtype.
+      show_layer_names: show each layer's name next to its class.
+      rankdir: "TB" (top to bottom, default) or "LR" (left to right).
+      dpi: the picture's resolution.
+
+    Returns:
+      An `IPython.display.Image` of the picture when IPython is installed and the format is a
+      bitmap (so a notebook cell shows it), else None.
+
+    Raises:
+      GraphvizUnavailableError (an ImportError): Graphviz is not installed.
+
+    >>> import tempfile, os
+    >>> model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.svg")
+    >>> tf.keras.utils.plot_model(model, to_file=path, show_shapes=True)
+    >>> open(path).read().count("<svg")
+    1
     """
     source = model_to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype,
                           show_layer_names=show_layer_names, rankdir=rankdir, dpi=dpi)
@@ -81,12 +108,12 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
         with open(to_file, "w") as f:
             f.write(source)
         return None
-    dot = shutil.which("dot")
-    if dot is None:
-        raise ImportError("plot_model needs Graphviz's `dot` program to draw "
-                          f"'{to_file}': install Graphviz (`apt install graphviz`, "
-                          "`brew install graphviz`, or `conda install graphviz`), or save the "
-                          "DOT source with a `.dot` file name.")
-    subprocess.run([dot, f"-T{ext}", "-o", to_file], input=source.encode(), check=True,
-                   capture_output=True)
+    from ...ir.render import render_dot
+    render_dot(source, format=ext, path=to_file, what=f"model {model.name!r}")
+    if ext in ("png", "jpg", "jpeg", "gif"):
+        try:  # as Keras does: in IPython/Jupyter, the picture is the cell's result
+            from IPython import display
+        except ImportError:
+            return None
+        return display.Image(filename=to_file)
     return None

@@ -33,6 +33,13 @@ class Progbar:
     `update(current, values)` shows `values` (name, value) pairs; names in `stateful_metrics`
     are shown as given, others averaged over the steps seen.
     Example: `bar = Progbar(10); bar.update(5, [("loss", 0.3)])`.
+
+    >>> import sys
+    >>> bar = tf.keras.utils.Progbar(target=3, verbose=0)
+    >>> for step in range(3):
+    ...     bar.update(step + 1, values=[('loss', 1.0 / (step + 1))])
+    >>> bar.target
+    3
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,

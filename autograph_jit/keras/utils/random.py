@@ -10,6 +10,12 @@ def set_random_seed(seed):
     """Seed `random`, `numpy.random` and `tf.random` at once (reproducible fits/initializers).
 
     Example: `tf.keras.utils.set_random_seed(42)`.
+
+    >>> tf.keras.utils.set_random_seed(7)
+    >>> a = tf.random.uniform([2])
+    >>> tf.keras.utils.set_random_seed(7)
+    >>> bool(tf.reduce_all(a == tf.random.uniform([2])))
+    True
     """
     if not isinstance(seed, int):
         raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed} "

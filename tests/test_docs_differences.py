@@ -1,0 +1,142 @@
+"""Each claim of docs/differences.md ("Differences from TensorFlow"), one test a claim, named as
+the page names it. A claim that stops being true fails here, and the page must change with it."""
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import autograph_jit as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_every_claim_on_the_page_names_a_test_that_exists():
+    import re
+    text = open(os.path.join(ROOT, "docs", "differences.md")).read()
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", text))
+    defined = {n for n in globals() if n.startswith("test_")}
+    assert named, "the page names no tests"
+    assert named <= defined, f"the page names tests that do not exist: {sorted(named - defined)}"
+    assert defined - named <= {"test_every_claim_on_the_page_names_a_test_that_exists"}, \
+        f"tests no claim names: {sorted(defined - named)}"
+
+
+# --- deliberate deviations -----------------------------------------------------------------------
+
+def test_every_function_is_compiled_to_native_code_by_default():
+    f = tf.function(lambda x: x * 2.0 + 1.0)
+    cf = f.get_concrete_function(tf.TensorSpec([None], tf.float32))
+    assert cf.backend == "cpu"
+    cf(tf.ones([3]))
+    assert len(cf.native_executables) == 1
+
+
+def test_jit_compile_is_accepted_and_changes_nothing():
+    f = tf.function(lambda x: x * 2.0, jit_compile=True)
+    g = tf.function(lambda x: x * 2.0, jit_compile=False)
+    x = tf.constant([1.0, 2.0])
+    np.testing.assert_array_equal(f(x).numpy(), g(x).numpy())
+    assert f.get_concrete_function(x).backend == g.get_concrete_function(x).backend == "cpu"
+
+
+def test_backend_eager_runs_the_graph_on_the_interpreter():
+    f = tf.function(lambda x: tf.tanh(x) * 3.0, backend="eager")
+    x = tf.constant([0.5, -1.0])
+    cf = f.get_concrete_function(x)
+    assert cf.backend == "eager"
+    np.testing.assert_allclose(f(x).numpy(), np.tanh(x.numpy()) * 3.0, rtol=1e-6)
+
+
+def test_strict_turns_an_interpreter_fallback_into_an_error():
+    @tf.function(strict=True)
+    def positives(x):
+        return tf.boolean_mask(x, x > 0)
+    with pytest.raises(tf.errors.FallbackError):
+        positives(tf.constant([1.0, -1.0]))
+
+
+def test_one_native_variant_per_input_shape():
+    cf = tf.function(lambda x: x + 1.0).get_concrete_function(tf.TensorSpec([None], tf.float32))
+    cf(tf.ones([2]))
+    cf(tf.ones([3]))
+    assert len(cf.native_executables) == 2
+
+
+def test_concrete_functions_show_every_stage():
+    cf = tf.function(lambda x: x * 2.0).get_concrete_function(tf.constant([1.0]))
+    cf(tf.constant([1.0]))
+    for name in ("optimized_graph", "llvm_ir", "asm", "explain", "to_dot", "render_graph",
+                 "stages", "lower", "backend_report"):
+        assert hasattr(cf, name), name
+    assert "define" in cf.llvm_ir() and "digraph" in cf.to_dot()
+
+
+def test_invalid_argument_error_is_also_a_value_error():
+    assert issubclass(tf.errors.InvalidArgumentError, ValueError)
+    with pytest.raises(ValueError):
+        tf.reshape(tf.ones([6]), [4])
+
+
+def test_python_print_in_a_function_warns():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tf.function(lambda x: print("traced", x) or x)(tf.constant(1))
+    assert any("tf.print" in str(w.message) for w in caught)
+
+
+def test_random_numbers_are_the_same_eagerly_and_in_a_function_but_not_tfs():
+    tf.random.set_seed(3)
+    eager = tf.random.normal([3]).numpy()
+    tf.random.set_seed(3)
+    graph = tf.function(lambda: tf.random.normal([3]))().numpy()
+    np.testing.assert_array_equal(eager, graph)
+    # TensorFlow 2.21 prints these for the same two lines (tf.random.set_seed(3); normal([3]))
+    tf_values = np.array([-0.8296372294425964, -1.8266271352767944, 0.12519359588623047])
+    assert not np.allclose(eager, tf_values)
+
+
+def test_a_gpu_device_scope_without_a_gpu_raises():
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(tf.errors.UnavailableError, match="no GPU"):
+        with tf.device("GPU:0"):
+            tf.constant(1.0)
+
+
+def test_saved_models_are_json_and_npz_not_protobuf(tmp_path):
+    m = tf.Module()
+    m.v = tf.Variable(2.0)
+    m.f = tf.function(lambda x: x * m.v, input_signature=[tf.TensorSpec([], tf.float32)])
+    tf.saved_model.save(m, str(tmp_path / "m"))
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert "saved_model.json" in files and "saved_model.pb" not in files
+    assert tf.saved_model.load(str(tmp_path / "m")).f(tf.constant(3.0)).numpy() == 6.0
+
+
+# --- gaps ----------------------------------------------------------------------------------------
+
+def test_string_and_complex_constants_are_refused():
+    for value in ("text", 1 + 2j):
+        with pytest.raises(TypeError, match="Cannot convert"):
+            tf.constant(value)
+
+
+def test_tf_savedmodels_do_not_load(tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01")
+    with pytest.raises(OSError, match="saved_model.json"):
+        tf.saved_model.load(str(tmp_path))
+
+
+def test_namespaces_not_written_yet_are_absent():
+    for name in ("ragged", "strings", "image", "signal", "lite", "compat", "estimator"):
+        assert not hasattr(tf, name), name
+
+
+def test_gpu_backend_refuses_to_run_on_this_machine():
+    from autograph_jit.runtime import cuda_probe
+    f = tf.function(lambda x: x + 1.0, backend="gpu")
+    available, _ = cuda_probe.probe()
+    expected = tf.errors.UnimplementedError if available else tf.errors.UnavailableError
+    with pytest.raises(expected, match="backend='gpu'"):
+        f(tf.constant(1.0))
