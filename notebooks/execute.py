@@ -29,7 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 KERNEL_NAME = "autograph_jit_notebooks"
 # Per-notebook limit (seconds) for the whole top-to-bottom run; a notebook may name its own in
-# its metadata ("autograph_jit": {"timeout_s": N}).
+# its metadata ("autograph_jit": {"timeout_s": N}), and the programs it needs on PATH besides
+# Python ("needs": ["dot"]; the test skips it, naming the program, where one is missing).
 DEFAULT_TIMEOUT_S = 120
 TIMING_TAG = "timing"
 RTOL, ATOL = 2e-3, 1e-5
