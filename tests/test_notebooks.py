@@ -37,6 +37,7 @@ def test_there_are_at_least_six_numbered_notebooks_each_listed_in_the_readme():
         assert os.path.basename(path) in readme
 
 
+@pytest.mark.notebooks
 @pytest.mark.parametrize("path", PATHS, ids=[os.path.basename(p)[:2] for p in PATHS])
 def test_notebook_runs_top_to_bottom_and_matches_its_stored_outputs(path):
     import nbformat
