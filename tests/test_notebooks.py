@@ -1,6 +1,6 @@
 """The notebooks in notebooks/ run top to bottom in a fresh Jupyter kernel and print what their
 stored outputs show (notebooks/execute.py: numbers within rtol 2e-3, addresses and times masked,
-cells tagged `timing` only checked for the kinds of their outputs).
+cells tagged `timing` or `machine` only checked for the kinds of their outputs).
 
 Each notebook is one test, so `pytest -n 2` runs two at a time; each has its own time limit (its
 metadata's `timeout_s`, else 120 s). Regenerate the stored outputs with `make notebooks`."""
