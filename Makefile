@@ -48,6 +48,11 @@ wheel-smoke: $(STAMP)
 examples: $(STAMP)
 	$(PY) tests/examples/check.py -j 2
 
+# Execute every notebook in notebooks/ top to bottom and store its outputs (what GitHub shows).
+.PHONY: notebooks
+notebooks: $(STAMP)
+	$(PY) notebooks/execute.py --write
+
 clean:
 	rm -rf $(VENV) build *.egg-info
 

@@ -289,7 +289,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if y_true.shape.rank is not None and y_pred.shape.rank is not None and \
             y_true.shape.rank == y_pred.shape.rank:
         y_true = A.squeeze(y_true, [-1])
-    labels = M.cast(y_true, _dtypes.int64) if y_true.dtype.is_floating else y_true
+    labels = y_true if y_true.dtype in (_dtypes.int32, _dtypes.int64) else \
+        M.cast(y_true, _dtypes.int64)   # float or uint8 labels (MNIST's) as Keras casts them
     valid = None
     if ignore_class is not None:
         valid = M.not_equal(labels, M.cast(convert_to_tensor(ignore_class), labels.dtype))
