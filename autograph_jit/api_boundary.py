@@ -22,10 +22,6 @@ def _is_library(filename):
         filename.startswith("<autograph")
 
 
-_NOTE = ("(autograph_jit removed its internal frames from this traceback; "
-         "tf.config.set_debug_tracebacks(True) or AUTOGRAPH_JIT_FULL_TRACEBACKS=1 shows them)")
-
-
 def user_traceback(tb):
     """`tb` (the frames from a boundary inward) without this library's frames: None when only
     library frames are left, so the user's own frames around the boundary are what shows."""
@@ -51,8 +47,6 @@ def boundary(fn):
         except Exception as e:
             if _config.debug_tracebacks():
                 raise
-            if _NOTE not in getattr(e, "__notes__", ()):
-                e.add_note(_NOTE)
             raise e.with_traceback(user_traceback(e.__traceback__))
     api_call._api_boundary = True
     return api_call

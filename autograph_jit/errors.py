@@ -455,4 +455,18 @@ class DeletedInBothBranchesError(ValueError, UnboundLocalError):
     the read, so this error is both.
 
     Fix: do not `del` a variable used after the `if`, or give it a new value on both paths.
+
+    >>> @tf.function
+    ... def f(x):
+    ...     y = x
+    ...     if x > 0:
+    ...         del y
+    ...     else:
+    ...         del y
+    ...     return y
+    >>> try:
+    ...     f(tf.constant(1))
+    ... except ValueError as e:
+    ...     print(type(e).__name__, isinstance(e, UnboundLocalError))
+    DeletedInBothBranchesError True
     """

@@ -17,11 +17,11 @@ def _library(files):
             or "/runtime/" in f]
 
 
-def test_an_eager_op_error_shows_no_library_frames_and_says_so():
+def test_an_eager_op_error_shows_no_library_frames():
     with pytest.raises(tf.errors.InvalidArgumentError) as e:
         tf.reduce_sum(tf.constant([1.0, 2.0]), axis=3)
     assert _library(_frames(e.value)) == []
-    assert any("removed its internal frames" in n for n in e.value.__notes__)
+    assert not getattr(e.value, "__notes__", None)  # the message is the op's own
 
 
 def test_user_frames_inside_a_library_call_stay_visible():

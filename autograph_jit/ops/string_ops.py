@@ -224,7 +224,7 @@ def length(input, unit="BYTE", name=None):  # noqa: A002 - TF's name
 
     >>> tf.strings.length(tf.constant(["a", "héllo"])).numpy()
     array([1, 6], dtype=int32)
-    >>> tf.strings.length("héllo", unit="UTF8_CHAR").numpy()
+    >>> int(tf.strings.length("héllo", unit="UTF8_CHAR"))
     5
     """
     return apply(_length, to_tensor(input), unit=_unit(unit))

@@ -167,7 +167,8 @@ class Model(Trainer, Layer):
         """
         from ..saving import tf_checkpoint
         if tf_checkpoint.is_checkpoint_path(filepath):
-            return tf_checkpoint.save_weights(self, filepath, overwrite=overwrite)
+            tf_checkpoint.save_weights(self, filepath, overwrite=overwrite)
+            return
         from ..saving.weights_h5 import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 

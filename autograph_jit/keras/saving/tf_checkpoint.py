@@ -26,7 +26,7 @@ def save_weights(model, filepath, overwrite=True):
         raise FileExistsError(f"{prefix}.index exists and overwrite=False.")
     if os.path.dirname(prefix):
         os.makedirs(os.path.dirname(prefix), exist_ok=True)
-    return _checkpoint(model).write(prefix)
+    _checkpoint(model).write(prefix)
 
 
 def load_weights(model, filepath):
