@@ -116,10 +116,59 @@ def test_saved_models_are_json_and_npz_not_protobuf(tmp_path):
 
 # --- gaps ----------------------------------------------------------------------------------------
 
-def test_string_and_complex_constants_are_refused():
-    for value in ("text", 1 + 2j):
-        with pytest.raises(TypeError, match="Cannot convert"):
-            tf.constant(value)
+def test_for_else_over_a_tensor_loop_runs_as_python():
+    @tf.function
+    def f(n):
+        s = tf.constant(0)
+        for i in tf.range(n):
+            s += i
+            if i == 2:
+                break
+        else:
+            s += 100
+        return s
+    assert int(f(tf.constant(2))) == 101 and int(f(tf.constant(5))) == 3
+
+
+def test_return_after_a_zero_trip_loop_follows_python():
+    @tf.function
+    def f(n):
+        for i in tf.range(n):
+            return i
+        return tf.constant(-1)
+    assert int(f(tf.constant(0))) == -1
+
+
+def test_a_loop_variable_whose_shape_changes_is_relaxed_and_named():
+    @tf.function
+    def f(n):
+        x = tf.zeros([1])
+        for i in tf.range(n):
+            x = tf.concat([x, [1.0]], 0)
+        return x
+    with pytest.warns(RuntimeWarning, match="'x' enters with shape"):
+        assert f(tf.constant(2)).shape == [3]
+
+
+def test_strings_in_a_function_run_as_a_reported_host_graph():
+    f = tf.function(lambda s: tf.strings.upper(s))
+    assert f(tf.constant("a")).numpy() == b"A"
+    assert "host: all of" in f.get_concrete_function(tf.constant("a")).explain()
+
+
+def test_ragged_tensors_are_eager_only():
+    f = tf.function(lambda r: r + 1)
+    with pytest.raises(TypeError, match="RaggedTensor"):
+        f(tf.ragged.constant([[1], [2, 3]]))
+
+
+def test_tracebacks_show_the_users_frames():
+    import traceback
+    try:
+        tf.reduce_sum(tf.constant([1.0]), axis=4)
+    except tf.errors.InvalidArgumentError as e:
+        files = [f.filename for f in traceback.extract_tb(e.__traceback__)]
+    assert not [f for f in files if "/autograph_jit/" in f and "api_boundary" not in f]
 
 
 def test_tf_savedmodels_do_not_load(tmp_path):
@@ -129,8 +178,20 @@ def test_tf_savedmodels_do_not_load(tmp_path):
 
 
 def test_namespaces_not_written_yet_are_absent():
-    for name in ("ragged", "strings", "image", "signal", "lite", "compat", "estimator"):
+    for name in ("image", "signal", "lite", "compat", "estimator"):
         assert not hasattr(tf, name), name
+
+
+def test_complex_ops_have_no_gradient_yet():
+    x = tf.Variable(1.0)
+    with tf.GradientTape() as tape:
+        y = tf.math.real(tf.complex(x, 2.0) * tf.complex(x, 0.0))
+    assert tape.gradient(y, x) is None
+
+
+def test_less_common_string_ops_are_absent():
+    for name in ("unicode_split", "format", "ngrams", "bytes_split", "to_hash_bucket_fast"):
+        assert not hasattr(tf.strings, name), name
 
 
 def test_gpu_backend_refuses_to_run_on_this_machine():

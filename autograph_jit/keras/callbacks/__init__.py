@@ -11,3 +11,4 @@ from .files import BackupAndRestore  # noqa: F401
 from .files import CSVLogger  # noqa: F401
 from .files import LambdaCallback  # noqa: F401
 from .files import ModelCheckpoint  # noqa: F401
+from .tensorboard import TensorBoard  # noqa: F401
