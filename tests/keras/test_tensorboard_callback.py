@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tensorboard")
-from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
-from tensorboard.util import tensor_util  # noqa: E402
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.util import tensor_util
 
-from autograph_jit import keras  # noqa: E402
+from autograph_jit import keras
 
 
 def _run(path):
