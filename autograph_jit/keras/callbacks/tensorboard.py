@@ -30,7 +30,7 @@ class TensorBoard(Callback):
       profile_batch, embeddings_freq, embeddings_metadata: accepted for Keras compatibility;
         profiling and the embedding projector are not available here (a nonzero value warns).
 
-    >>> import tempfile
+    >>> import os, tempfile
     >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
