@@ -19,6 +19,10 @@ class ClusterSpec:
 
     Example:
         ClusterSpec({"worker": ["127.0.0.1:20000", "127.0.0.1:20001"]}).num_tasks("worker")  # 2
+
+    >>> spec = tf.distribute.ClusterSpec({"worker": ["127.0.0.1:2222", "127.0.0.1:2223"]})
+    >>> spec.num_tasks("worker")
+    2
     """
 
     def __init__(self, cluster):

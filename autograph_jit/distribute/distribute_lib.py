@@ -25,7 +25,11 @@ def _stack():
 
 
 class StrategyExtended:
-    """TF's `strategy.extended`: facts about the workers (who checkpoints, the devices)."""
+    """TF's `strategy.extended`: facts about the workers (who checkpoints, the devices).
+
+    >>> tf.distribute.MirroredStrategy().extended is not None
+    True
+    """
 
     def __init__(self, strategy):
         self._strategy = strategy
@@ -57,6 +61,9 @@ class Strategy:
         strategy = tf.distribute.MirroredStrategy()
         with strategy.scope():
             model = tf.keras.Sequential([tf.keras.layers.Dense(1)])
+
+    >>> isinstance(tf.distribute.get_strategy(), tf.distribute.Strategy)
+    True
     """
 
     def __init__(self, group=None):
@@ -177,6 +184,13 @@ class ReplicaContext:
 
     Example:
         grads = tf.distribute.get_replica_context().all_reduce("MEAN", grads)
+
+    >>> strategy = tf.distribute.MirroredStrategy()
+    >>> def step():
+    ...     ctx = tf.distribute.get_replica_context()
+    ...     return ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.constant(3.0))
+    >>> float(strategy.run(step))
+    3.0
     """
 
     def __init__(self, strategy):
@@ -216,6 +230,10 @@ class InputContext:
         def dataset_fn(ctx):
             batch = ctx.get_per_replica_batch_size(64)
             return ds.shard(ctx.num_input_pipelines, ctx.input_pipeline_id).batch(batch)
+
+    >>> ctx = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=1)
+    >>> ctx.get_per_replica_batch_size(8)
+    8
     """
 
     def __init__(self, num_input_pipelines=1, input_pipeline_id=0, num_replicas_in_sync=1):
@@ -236,7 +254,11 @@ class InputContext:
 
 
 class InputOptions:
-    """TF's `tf.distribute.InputOptions` (accepted; prefetching is the dataset's own)."""
+    """TF's `tf.distribute.InputOptions` (accepted; prefetching is the dataset's own).
+
+    >>> tf.distribute.InputOptions(experimental_fetch_to_device=False).experimental_fetch_to_device
+    False
+    """
 
     def __init__(self, experimental_fetch_to_device=None, experimental_replication_mode=None,
                  experimental_place_dataset_on_device=False,
@@ -254,26 +276,47 @@ def get_strategy():
     Example:
         with strategy.scope():
             assert tf.distribute.get_strategy() is strategy
+
+    >>> strategy = tf.distribute.MirroredStrategy()
+    >>> with strategy.scope():
+    ...     print(tf.distribute.get_strategy() is strategy)
+    True
     """
     state = _stack()
     return state.scopes[-1] if state.scopes else _default()
 
 
 def has_strategy():
-    """True inside a non-default strategy's scope."""
+    """True inside a non-default strategy's scope.
+
+    >>> tf.distribute.has_strategy()
+    False
+    >>> with tf.distribute.MirroredStrategy().scope():
+    ...     print(tf.distribute.has_strategy())
+    True
+    """
     state = _stack()
     return bool(state.scopes) and not isinstance(state.scopes[-1], _DefaultStrategy)
 
 
 def in_cross_replica_context():
-    """True inside a strategy's scope but outside `strategy.run`."""
+    """True inside a strategy's scope but outside `strategy.run`.
+
+    >>> with tf.distribute.MirroredStrategy().scope():
+    ...     print(tf.distribute.in_cross_replica_context())
+    True
+    """
     state = _stack()
     return bool(state.scopes) and not state.replica
 
 
 def get_replica_context():
     """The ReplicaContext inside `strategy.run`; None in a scope outside it (cross-replica);
-    the default strategy's replica context outside any scope."""
+    the default strategy's replica context outside any scope.
+
+    >>> tf.distribute.get_replica_context() is not None   # the default replica context
+    True
+    """
     state = _stack()
     if state.replica:
         return state.replica[-1]
@@ -283,7 +326,13 @@ def get_replica_context():
 
 
 def get_cross_replica_context():
-    """The current strategy in cross-replica context, else None."""
+    """The current strategy in cross-replica context, else None.
+
+    >>> strategy = tf.distribute.MirroredStrategy()
+    >>> with strategy.scope():
+    ...     print(tf.distribute.get_cross_replica_context() is strategy)
+    True
+    """
     state = _stack()
     if state.replica:
         return None

@@ -27,6 +27,11 @@ class DistributedDataset(Dataset):
     Example:
         for batch in strategy.experimental_distribute_dataset(ds):
             strategy.run(step, args=(batch,))
+
+    >>> strategy = tf.distribute.MirroredStrategy()
+    >>> dist = strategy.experimental_distribute_dataset(tf.data.Dataset.range(4).batch(2))
+    >>> [int(tf.reduce_sum(b)) for b in dist]
+    [1, 5]
     """
 
     _tf_name = "DistributedDataset"

@@ -24,7 +24,11 @@ _DEFAULT_TIMEOUT = 300.0
 
 class CommunicationImplementation(enum.Enum):
     """TF's `tf.distribute.experimental.CommunicationImplementation`: AUTO (shared memory on
-    one machine, gloo across machines), RING (gloo), NCCL (GPUs: not available here)."""
+    one machine, gloo across machines), RING (gloo), NCCL (GPUs: not available here).
+
+    >>> tf.distribute.experimental.CommunicationImplementation.AUTO.name
+    'AUTO'
+    """
 
     AUTO = "AUTO"
     RING = "RING"
@@ -43,6 +47,10 @@ class CommunicationOptions:
     Example:
         options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=60)
         strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+
+    >>> opts = tf.distribute.experimental.CommunicationOptions(timeout_seconds=30)
+    >>> opts.timeout_seconds
+    30
     """
 
     def __init__(self, bytes_per_pack=0, timeout_seconds=None,
@@ -75,6 +83,14 @@ class MirroredStrategy(Strategy):
         with strategy.scope():
             model = make_model(); model.compile("sgd", "mse")
         model.fit(x, y)
+
+    >>> strategy = tf.distribute.MirroredStrategy()
+    >>> strategy.num_replicas_in_sync
+    1
+    >>> with strategy.scope():
+    ...     v = tf.Variable(1.0)
+    >>> float(strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: v * 2), axis=None))
+    2.0
     """
 
     def __init__(self, devices=None, cross_device_ops=None):
@@ -102,6 +118,10 @@ class MultiWorkerMirroredStrategy(Strategy):
         with strategy.scope():
             model = make_model(); model.compile("sgd", "mse")
         model.fit(x, y, batch_size=64)   # 64 per step across all workers
+
+    >>> strategy = tf.distribute.MultiWorkerMirroredStrategy()  # no TF_CONFIG: one worker
+    >>> strategy.num_replicas_in_sync
+    1
     """
 
     def __init__(self, cluster_resolver=None, communication_options=None):

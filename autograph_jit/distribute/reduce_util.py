@@ -9,6 +9,9 @@ class ReduceOp(enum.Enum):
 
     Example:
         strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica_loss, axis=None)
+
+    >>> tf.distribute.ReduceOp.MEAN.value
+    'MEAN'
     """
 
     SUM = "SUM"
