@@ -22,7 +22,8 @@ __all__ = [
     "OpError", "CancelledError", "UnknownError", "InvalidArgumentError", "DeadlineExceededError",
     "NotFoundError", "AlreadyExistsError", "PermissionDeniedError", "ResourceExhaustedError",
     "FailedPreconditionError", "AbortedError", "OutOfRangeError", "UnimplementedError",
-    "InternalError", "UnavailableError", "DataLossError", "UnauthenticatedError",
+    "InternalError", "UnavailableError", "GraphvizUnavailableError", "DataLossError",
+    "UnauthenticatedError",
     "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
     "OptimizerError", "FallbackError", "SaveError", "HostOnlyError", "SymbolicValueError",
     "DeletedInBothBranchesError",
@@ -272,6 +273,20 @@ class UnavailableError(OpError):
     """
 
     error_code = UNAVAILABLE
+
+
+class GraphvizUnavailableError(UnavailableError, ImportError):
+    """Graphviz (its `dot` program or its Python package) is not installed, so a graph cannot be
+    drawn as a picture (`cf.render_graph()`, Jupyter's display, `tf.keras.utils.plot_model`).
+    Also an ImportError, as Keras raises for `plot_model` without Graphviz.
+
+    Fix: install it as the message says (`apt-get install graphviz`, `brew install graphviz` or
+    `conda install graphviz`, and `pip install 'autograph_jit[plot]'`), or keep the DOT text
+    (`cf.to_dot()`, a `.dot` file).
+
+    >>> issubclass(tf.errors.GraphvizUnavailableError, (tf.errors.UnavailableError, ImportError))
+    True
+    """
 
 
 class DataLossError(OpError):

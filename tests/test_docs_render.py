@@ -80,14 +80,14 @@ def test_render_graph_rejects_an_unknown_format_and_stage():
 
 def test_without_the_dot_program_rendering_names_what_to_install(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(render.GraphvizUnavailableError, match="apt-get install graphviz") as e:
+    with pytest.raises(tf.errors.GraphvizUnavailableError, match="apt-get install graphviz") as e:
         _mlp_step().render_graph()
     assert isinstance(e.value, tf.errors.UnavailableError) and isinstance(e.value, ImportError)
 
 
 def test_without_the_graphviz_package_rendering_names_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)
-    with pytest.raises(render.GraphvizUnavailableError, match=r"autograph_jit\[plot\]"):
+    with pytest.raises(tf.errors.GraphvizUnavailableError, match=r"autograph_jit\[plot\]"):
         _mlp_step().render_graph(format="png")
 
 

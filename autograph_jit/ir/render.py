@@ -5,18 +5,19 @@ One renderer for every picture the package draws: `cf.render_graph()` (a traced 
 graph, also what a ConcreteFunction shows in Jupyter) and `tf.keras.utils.plot_model`. Graphviz is
 an optional dependency: `pip install 'autograph_jit[plot]'` brings the Python package, and the
 `dot` program comes from the system (`apt-get install graphviz`, `brew install graphviz`,
-`conda install graphviz`); `make test` and `make docs` install it where apt-get can. Without it,
-rendering raises `GraphvizUnavailableError` naming what to install: there is no pure-Python layout
-engine of the same quality to fall back to, and a silently different picture would be worse.
+`conda install graphviz`); `make test` and `make docs` install it where apt-get can. Without
+it, rendering raises `tf.errors.GraphvizUnavailableError` naming what to install: there is no
+pure-Python layout engine of the same quality to fall back to, and a silently different picture
+would be worse.
 `cf.to_dot()` needs nothing.
 """
 import os
 import shutil
 import subprocess
 
-from ..errors import UnavailableError
+from ..errors import GraphvizUnavailableError
 
-__all__ = ["FORMATS", "GraphvizUnavailableError", "render_dot"]
+__all__ = ["FORMATS", "render_dot"]
 
 # The output formats offered (Graphviz has more; these are the ones a reader opens directly).
 FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif", "ps", "eps")
@@ -24,13 +25,6 @@ FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif", "ps", "eps")
 _INSTALL = ("install Graphviz: the `dot` program (`apt-get install graphviz`, `brew install "
             "graphviz` or `conda install graphviz`) and the Python package "
             "(`pip install 'autograph_jit[plot]'` or `pip install graphviz`)")
-
-
-class GraphvizUnavailableError(UnavailableError, ImportError):
-    """Graphviz (its `dot` program or its Python package) is not installed, so a graph cannot be
-    drawn as a picture. Also an ImportError, as Keras raises for `plot_model` without Graphviz.
-
-    Fix: install it as the message says, or keep the DOT text (`cf.to_dot()`, a `.dot` file)."""
 
 
 def _check_format(format):  # noqa: A002 (the name TF and Graphviz use)

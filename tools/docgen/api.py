@@ -25,6 +25,8 @@ def _signature(qualname, obj):
 def _summary(obj):
     doc = inspect.getdoc(obj) or ""
     first = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
+    if "|" in first:  # a table cell: `\|` is only an escape outside code spans
+        first = first.replace("`", "")
     return first.replace("|", "\\|")
 
 

@@ -37,7 +37,8 @@ def blocks(images_dir):
 
     out = {}
     source = inspect.getsource(examples)
-    out["source"] = _code(source.split('"""', 2)[2].strip(), "python")
+    out["source"] = _code("# tools/docgen/examples.py\n" + source.split('"""', 2)[2].strip(),
+                          "python")
 
     # AutoGraph
     out["collatz_converted"] = _code(tf.autograph.to_code(examples.collatz.python_function),
