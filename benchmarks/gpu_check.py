@@ -16,8 +16,9 @@ notes).
 
 `--dry-run` runs the same code on the emulator at tiny sizes (tests/runtime_gpu/
 test_gpu_check.py does, to keep the table code working); its numbers mean nothing.
-The GPU machine has no network and no astunparse: see benchmarks/README.md ("GPU device
-check") for carrying the wheels (`make gpu-check-bundle`).
+The GPU machine has no network and no astunparse: carry build/gpu-check/ (`make
+gpu-check-bundle`); where astunparse is missing the script imports it from the carried wheel,
+so it runs even where pip may not install (see benchmarks/README.md, "GPU device check").
 """
 import argparse
 import os
@@ -31,6 +32,23 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+WHEELS = os.path.join(ROOT, "build", "gpu-check", "wheels")
+
+
+def use_carried_wheels():
+    """Put the carried pure-Python wheels (astunparse, six) on sys.path where the modules are
+    missing (a wheel is a zip archive Python imports from); returns the paths added, which the
+    pytest subprocess gets through PYTHONPATH. Works where pip may not install (PEP 668)."""
+    import glob
+    import importlib.util
+    added = []
+    for module in ("six", "astunparse"):
+        if importlib.util.find_spec(module) is not None:
+            continue
+        for wheel in sorted(glob.glob(os.path.join(WHEELS, f"{module}-*.whl"))):
+            sys.path.append(wheel)
+            added.append(wheel)
+    return added
 
 FULL = {"elementwise": 64 * 2 ** 20, "copy": 256 * 2 ** 20, "rows": (8192, 8192),
         "matmul": 4096, "mlp": ((784, 100, 10), 50)}
@@ -343,11 +361,12 @@ def describe(dev_kind):
     return dev, lines
 
 
-def run_tests(kind, timeout):
+def run_tests(kind, timeout, extra_paths=()):
     """pytest -m gpu over the GPU test folders with AUTOGRAPH_JIT_GPU=kind; its exit status."""
     paths = [p for p in ("tests/runtime_gpu", "tests/codegen/gpu")
              if os.path.isdir(os.path.join(ROOT, p))]
-    env = dict(os.environ, AUTOGRAPH_JIT_GPU=kind, PYTHONPATH=ROOT)
+    env = dict(os.environ, AUTOGRAPH_JIT_GPU=kind,
+               PYTHONPATH=os.pathsep.join([ROOT, *extra_paths]))
     cmd = [sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-p", "no:cacheprovider",
            "-m", "gpu", *paths]
     print("$ AUTOGRAPH_JIT_GPU=" + kind + " " + " ".join(cmd[1:]), flush=True)
@@ -368,11 +387,14 @@ def main(argv=None):
     kind = "emulator" if args.dry_run else (os.environ.get("AUTOGRAPH_JIT_GPU") or "cuda")
     os.environ["AUTOGRAPH_JIT_GPU"] = kind
     t0 = time.perf_counter()
+    carried = use_carried_wheels()
+    if carried:
+        print("using carried wheels: " + ", ".join(os.path.basename(w) for w in carried))
     dev, lines = describe(kind)
     print("\n".join(lines), flush=True)
     status = 0
     if not args.skip_tests:
-        status = run_tests(kind, args.test_timeout)
+        status = run_tests(kind, args.test_timeout, carried)
         print(f"GPU tests: {'passed' if status == 0 else f'FAILED (exit {status})'}", flush=True)
     sizes = TINY if args.dry_run else FULL
     timing = (0.0, 1, 0.0) if args.dry_run else (0.05, 5, 3.0)

@@ -526,8 +526,8 @@ def settle_ir():
     thread of the block at the same barrier), 3 when it cannot tell (Python's `_resolve` decides
     or names the error). `i32 @__emu_run_block(ptr %L)` alternates rounds and settling until the
     answer is not 0."""
-    S = f"""
-define i32 @__emu_settle(ptr %L) {{
+    S = """
+define i32 @__emu_settle(ptr %L) {
 entry:
   %i.a = alloca i64
   %ne.a = alloca i64
@@ -619,7 +619,7 @@ chk.body:
   %csp = getelementptr i32, ptr %state.ptr, i64 %ct
   %cs = load i32, ptr %csp
   %ok1 = icmp eq i32 %cs, {STATE_SHUFFLE}
-""" + _rec("%ct", REC_MASK, "cm") + _rec("%ct", REC_MODE, "cmd") + f"""
+""" + _rec("%ct", REC_MASK, "cm") + _rec("%ct", REC_MODE, "cmd") + """
   %ok2 = icmp eq i32 %cm, %full
   %ok3 = icmp eq i32 %cmd, %mode0
   %ok12 = and i1 %ok1, %ok2
@@ -705,7 +705,7 @@ check.bar:
 ret3:
   ret i32 3
 bar.entry:
-""" + _rec("0", REC_SITE, "site0") + _rec("0", REC_BARRIER_ID, "bid0") + f"""
+""" + _rec("0", REC_SITE, "site0") + _rec("0", REC_BARRIER_ID, "bid0") + """
   store i64 0, ptr %i.a
   br label %bar.head
 bar.head:

@@ -214,7 +214,6 @@ class EmulatedModule:
         self.name = module.name
         self._lock = threading.Lock()
         self._broken = None
-        self._fibers = {}
         try:
             text, kernels, sync, _ = emu_ir.prepare(module.llvm_ir)
         except emu_ir.Unsupported as e:
@@ -345,10 +344,8 @@ class EmulatedModule:
         L[SLOT["errors"]] = errors.ctypes.data
         self._tramp_slot.value = self._tramp_addr[k.name]
         fibers = None
-        if k.sync:  # (reused by the next launches of this module with as many threads)
-            fibers = self._fibers.get(nthreads)
-            if fibers is None:
-                fibers = self._fibers[nthreads] = _Fibers(nthreads)
+        if k.sync:
+            fibers = _fibers_for(nthreads)
             fibers.fill(L)
         outcome = {}
         deadline = time.monotonic() + _timeout()
@@ -413,6 +410,24 @@ class EmulatedModule:
 
 
 _LEAKED = []
+_FIBER_POOL = {}       # nthreads -> _Fibers, shared by all modules (launches take turns)
+_FIBER_POOL_SIZES = 4  # block sizes kept
+
+
+def _fibers_for(nthreads):
+    """Fiber storage for blocks of `nthreads`, reused across launches and modules (the fault
+    lock lets one launch run at a time); the least recently used sizes are dropped."""
+    with _pool_lock:
+        fibers = _FIBER_POOL.pop(nthreads, None)
+        if fibers is None:
+            fibers = _Fibers(nthreads)
+        _FIBER_POOL[nthreads] = fibers
+        while len(_FIBER_POOL) > _FIBER_POOL_SIZES:
+            _FIBER_POOL.pop(next(iter(_FIBER_POOL)))
+        return fibers
+
+
+_pool_lock = threading.Lock()
 _fault_lock = threading.Lock()  # the fault handlers serve one launch at a time
 _SA_SIGINFO, _SA_ONSTACK, _SA_NODEFER = 4, 0x08000000, 0x40000000
 _ALT_STACK_BYTES = 256 * 1024

@@ -274,9 +274,6 @@ entry:
 ''' + _annotate("hog")
 
 
-ALL = {"grid_stride_add": grid_stride_add(), "planted_swap": grid_stride_add(swap=True),
-       "unguarded_store": unguarded_store(), "block_sum": block_sum(), "warp_sum": warp_sum(),
-       "diverging_barrier": diverging_barrier(), "trapping": trapping(), "index_2d": index_2d()}
 
 
 def wild_load(sync=False):
@@ -312,3 +309,33 @@ entry:
   ret void
 }
 ''' + _annotate("div")
+
+
+def reverse_in_shared():
+    """Each block reverses its slice through dynamic (extern) shared memory and a barrier."""
+    return HEAD + '''declare void @llvm.nvvm.barrier0()
+@dyn = external addrspace(3) global [0 x float], align 4
+
+define void @rev(ptr addrspace(1) %x, ptr addrspace(1) %out) {
+''' + _start() + '''  %i64 = zext i32 %i0 to i64
+  %px = getelementptr float, ptr addrspace(1) %x, i64 %i64
+  %v = load float, ptr addrspace(1) %px
+  %t64 = zext i32 %t to i64
+  %ps = getelementptr float, ptr addrspace(3) @dyn, i64 %t64
+  store float %v, ptr addrspace(3) %ps
+  call void @llvm.nvvm.barrier0()
+  %last = sub i32 %nt, 1
+  %o = sub i32 %last, %t
+  %o64 = zext i32 %o to i64
+  %po = getelementptr float, ptr addrspace(3) @dyn, i64 %o64
+  %w = load float, ptr addrspace(3) %po
+  %pout = getelementptr float, ptr addrspace(1) %out, i64 %i64
+  store float %w, ptr addrspace(1) %pout
+  ret void
+}
+''' + _annotate("rev")
+
+ALL = {"grid_stride_add": grid_stride_add(), "planted_swap": grid_stride_add(swap=True),
+       "unguarded_store": unguarded_store(), "block_sum": block_sum(), "warp_sum": warp_sum(),
+       "diverging_barrier": diverging_barrier(), "trapping": trapping(), "index_2d": index_2d(),
+       "reverse_in_shared": reverse_in_shared()}

@@ -78,3 +78,13 @@ def test_libdevice_exp(dev):
     _run(dev, "exp", link_libdevice(kernels.libdevice_exp()), "expk", (17,), (256,),
          [dev.to_device(x), out, np.int32(x.size)])
     np.testing.assert_allclose(dev.to_host(out, x.shape, np.float32), np.exp(x), rtol=2e-6)
+
+
+def test_dynamic_shared_memory(dev):
+    x = np.arange(7 * 64, dtype=np.float32)
+    out = dev.alloc(x.nbytes)
+    mod = dev.load_module(KernelModule("rev", kernels.reverse_in_shared()))
+    mod.launch("rev", grid=(7,), block=(64,), args=[dev.to_device(x), out], shared_bytes=64 * 4)
+    dev.synchronize()
+    np.testing.assert_array_equal(dev.to_host(out, x.shape, np.float32),
+                                  x.reshape(7, 64)[:, ::-1].reshape(-1))

@@ -190,3 +190,16 @@ def test_integer_division_by_zero_raises(dev):
     mod = dev.load_module(KernelModule("div", kernels.divide()))
     with pytest.raises(errors.InternalError, match=r"SIGFPE.*thread \(3, 0, 0\)"):
         mod.launch("div", grid=(1,), block=(8,), args=[dev.alloc(4)])
+
+
+def test_a_launch_past_the_timeout_raises_deadline_exceeded(dev, monkeypatch):
+    mod = dev.load_module(KernelModule("slow", kernels.block_sum()))
+    monkeypatch.setenv("AUTOGRAPH_JIT_EMULATOR_TIMEOUT", "0.001")
+    x = dev.to_device(np.ones(100_000, np.float32))
+    with pytest.raises(errors.DeadlineExceededError, match="AUTOGRAPH_JIT_EMULATOR_TIMEOUT"):
+        mod.launch("block_sum", grid=(400,), block=(256,), args=[x, dev.alloc(1600),
+                                                                 np.int32(100_000)])
+    monkeypatch.delenv("AUTOGRAPH_JIT_EMULATOR_TIMEOUT")
+    time.sleep(0.5)  # (the stopped launch finishes its block and lets go of the fault handlers)
+    fresh = _load(dev, "grid_stride_add")  # other modules still launch
+    fresh.launch("axpy", grid=1, block=1, args=[x, x, np.float32(0), np.int32(1)])
