@@ -81,12 +81,11 @@ def plot(rows, header, path):
     """Draw the ratio table (our graph time / each column's time, log scale) into `path` (.png,
     .svg, .pdf: matplotlib picks the format from the name). Returns `path`."""
     try:
-        import matplotlib
+        from matplotlib.figure import Figure
     except ImportError as e:
         raise ImportError("--plot needs matplotlib: pip install 'autograph_jit[plot]' "
                           "(or pip install matplotlib)") from e
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # a Figure without pyplot: no backend is switched (a notebook keeps its inline plots)
 
     columns = [c for c in table.used_columns(rows) if c != "graph"]
     skipped = [r for r in rows if all(r.ratio(c) is None for c in columns)]
@@ -106,7 +105,8 @@ def plot(rows, header, path):
             bars.append((y + k * bar_h, v, c))
         centers.append(y + (len(mine) - 1) * bar_h / 2)
         y += len(mine) * bar_h + gap
-    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.16 * y))
+    fig = Figure(figsize=(10, 1.6 + 0.16 * y))
+    ax = fig.subplots()
     for c in present:
         mine = [(by, v) for by, v, col in bars if col == c]
         ys, xs = [by for by, _ in mine], [v for _, v in mine]
@@ -140,7 +140,6 @@ def plot(rows, header, path):
         fig.text(0.01, 0.005, note, fontsize=6, va="bottom")
     fig.tight_layout(rect=(0, 0.03 if skipped else 0, 1, 1))
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 

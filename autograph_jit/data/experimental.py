@@ -12,6 +12,7 @@ from .. import dtypes
 from ..ops.opdef import InvalidArgumentError
 from .dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
 from .readers import CsvDataset, _open
+from . import transforms as _transforms
 from .transforms import _Unary
 from .options import AutoShardPolicy, DistributeOptions  # noqa: F401  (TF: tf.data.experimental.*)
 
@@ -281,21 +282,46 @@ class TFRecordWriter:
 
 
 class _IgnoreErrors(_Unary):
+    """Iterates its input with errors skipped: map and filter stages drop an element whose
+    function raised InvalidArgumentError and go on (transforms.skipping_errors); an error
+    raised by any other stage is raised again (its generator cannot resume after raising).
+    `log_warning`: warn for each dropped element."""
+
+    def __init__(self, input_dataset, log_warning=False):
+        super().__init__(input_dataset)
+        self._log_warning = log_warning
+
     def _iter_flat(self):
-        it = self._input._iter_flat()
+        it = None
         while True:
+            _transforms._SKIP_ERRORS.depth = getattr(_transforms._SKIP_ERRORS, "depth", 0) + 1
+            _transforms._SKIP_ERRORS.log_warning = self._log_warning
             try:
+                if it is None:
+                    it = iter(self._input._iter_flat())
                 flat = next(it)
             except StopIteration:
                 return
-            except InvalidArgumentError:
-                continue
+            except InvalidArgumentError as e:
+                # raised by a stage that cannot go on after an error (not map/filter): say so
+                # rather than end the dataset early without a word
+                raise InvalidArgumentError(
+                    f"ignore_errors: an element failed outside a map or filter function, and "
+                    f"that stage cannot continue after an error: {e}") from e
+            finally:
+                _transforms._SKIP_ERRORS.depth -= 1
             yield flat
 
 
 def ignore_errors(log_warning=False):
-    """Drops elements whose production raised InvalidArgumentError."""
-    return lambda ds: _IgnoreErrors(ds)
+    """Drops elements whose map or filter function raised InvalidArgumentError.
+
+    >>> ds = tf.data.Dataset.from_tensor_slices([1., 2., 0., 4.])
+    >>> ds = ds.map(lambda x: tf.debugging.check_numerics(1. / x, "error"))
+    >>> [float(x) for x in ds.apply(tf.data.experimental.ignore_errors())]
+    [1.0, 0.5, 0.25]
+    """
+    return lambda ds: _IgnoreErrors(ds, log_warning)
 
 
 # -- make_csv_dataset ---------------------------------------------------------------------------

@@ -30,6 +30,38 @@ class _Unary(Dataset):
         return self._input._cardinality()
 
 
+# ignore_errors() (experimental.py) iterates its input with this set: then map and filter drop
+# an element whose function raised InvalidArgumentError and go on with the next one (a
+# generator that raised cannot resume, so they must catch it themselves).
+_SKIP_ERRORS = threading.local()
+
+
+def skipping_errors():
+    return getattr(_SKIP_ERRORS, "depth", 0) > 0
+
+
+class _Dropped:
+    """What a function call that raised gives while errors are skipped."""
+
+
+_DROPPED = _Dropped()
+
+
+def _skipping(fn):
+    log = getattr(_SKIP_ERRORS, "log_warning", False)
+
+    def call(flat):
+        try:
+            return fn(flat)
+        except InvalidArgumentError as e:
+            if log:
+                import warnings
+                warnings.warn(f"ignore_errors: dropped an element: {e}", RuntimeWarning,
+                              stacklevel=2)
+            return _DROPPED
+    return call
+
+
 class IdentityDataset(_Unary):
     """The input unchanged (carries options)."""
 
@@ -82,11 +114,17 @@ class MapDataset(_Unary):
 
     def _iter_flat(self):
         fn = self._fn
+        if skipping_errors():
+            fn = _skipping(fn)
         if self._parallel == 1:
             for flat in self._input._iter_flat():
-                yield fn(flat)
+                out = fn(flat)
+                if out is not _DROPPED:
+                    yield out
             return
-        yield from _ordered_parallel(fn, self._input._iter_flat(), self._parallel)
+        for out in _ordered_parallel(fn, self._input._iter_flat(), self._parallel):
+            if out is not _DROPPED:
+                yield out
 
     def _iter_batches(self, n, drop_remainder):
         if not self._fn.is_rowwise():
@@ -125,8 +163,11 @@ class FilterDataset(_Unary):
 
     def _iter_flat(self):
         fn = self._fn
+        call = _skipping(fn) if skipping_errors() else fn
         for flat in self._input._iter_flat():
-            out = fn(flat)
+            out = call(flat)
+            if out is _DROPPED:
+                continue
             if not fn.eager or len(out) == 1:
                 if bool(out[0]):
                     yield flat

@@ -58,6 +58,22 @@ class Metric(Module):
         self._metric_variables.append(var)
         return var
 
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Keras 3's `Metric.add_variable`: `add_weight` with `initializer` required and an
+        `aggregation` ("sum", "mean", "only_first_replica", "none"; how replicas combine it).
+
+        >>> m = tf.keras.metrics.Mean()
+        >>> v = m.add_variable(shape=(2,), initializer="ones", name="extra")
+        >>> v.numpy()
+        array([1., 1.], dtype=float32)
+        """
+        if aggregation not in ("sum", "mean", "only_first_replica", "none"):
+            raise ValueError(f"add_variable: aggregation must be 'sum', 'mean', "
+                             f"'only_first_replica' or 'none', got {aggregation!r}")
+        var = self.add_weight(shape=shape, initializer=initializer, dtype=dtype, name=name)
+        var.aggregation = aggregation
+        return var
+
     @property
     def variables(self):
         return tuple(self._metric_variables)
