@@ -13,17 +13,15 @@ import numpy as np
 from llvmlite import ir
 
 from ...dtypes import as_dtype
+from ..llvm.dispatch import HOST_BY_DESIGN
 from ..llvm.emit import View
 from ..llvm.k_array import VIEW_OPS, NotLowerable, lower_view
 from ..llvm.lower import Lowerer
-from ..llvm.scalar import SCALAR_OPS, ErrorTable
+from ..llvm.scalar import ErrorTable
 from .kernel import LAUNCH
 from .mathlib import math_provider
 from .plan import Buf, Cond, Host, Launch, Plan, While
 from .target import TRIPLE, data_layout
-
-# host callbacks that are the op's implementation, not a fallback (as on the CPU backend)
-from ..llvm.dispatch import HOST_BY_DESIGN  # noqa: E402
 
 
 class GpuLowerer:
@@ -133,7 +131,6 @@ class GpuLowerer:
         return self.depth > 0 or id(var) in self._written_after[self.top_index]
 
     def lower_node(self, node):
-        name = node.op.name
         outs = node.data_outputs
         if (node.op.is_pure and not node.regions and outs
                 and all(self.spec(v).value is not None for v in outs)):
@@ -202,10 +199,6 @@ def lower_view_gpu(lw, node):
             node.op.name not in ("broadcast_like",):
         raise NotLowerable(f"{node.op.name} with run-time bounds")
     lower_view(lw, node)
-
-
-def host_only_scalar(name):
-    return name not in SCALAR_OPS
 
 
 __all__ = ["GpuLowerer", "NotImplementedHere", "VIEW_OPS", "lower_view_gpu", "Cond", "While"]
