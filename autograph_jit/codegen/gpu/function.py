@@ -219,7 +219,9 @@ def _annotate(text, annotations, pattern, comment):
     for line in text.splitlines():
         m = re.search(pattern, line)
         if m and m.group(1) in annotations:
-            out.append(f"{comment} {annotations[m.group(1)]}")
+            note = annotations[m.group(1)].replace("\u2192", "->").replace("\u2026", "...")
+            # (ptxas accepts only ASCII: the annotated text stays assemblable)
+            out.append(f"{comment} " + note.encode("ascii", "replace").decode("ascii"))
         out.append(line)
     return "\n".join(out)
 

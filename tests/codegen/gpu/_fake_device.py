@@ -65,10 +65,39 @@ def _install():
         llvm.add_symbol(name, ctypes.cast(cb, ctypes.c_void_p).value)
 
 
+_NVVM_MATH = {   # the few NVVM intrinsics libdevice's functions use here, as host IR
+    "add.rn.f": ("float", "fadd float %a, %b", 2), "add.rn.d": ("double", "fadd double %a, %b", 2),
+    "mul.rn.f": ("float", "fmul float %a, %b", 2), "mul.rn.d": ("double", "fmul double %a, %b", 2),
+    "fabs.f32": ("float", "call float @llvm.fabs.f32(float %a)", 1),
+    "fabs.f64": ("double", "call double @llvm.fabs.f64(double %a)", 1),
+    "fabs.f": ("float", "call float @llvm.fabs.f32(float %a)", 1),
+    "fabs.d": ("double", "call double @llvm.fabs.f64(double %a)", 1),
+    "round.f": ("float", "call float @llvm.round.f32(float %a)", 1),
+    "round.d": ("double", "call double @llvm.round.f64(double %a)", 1),
+    "fma.rn.f": ("float", "call float @llvm.fma.f32(float %a, float %b, float %c)", 3),
+    "fma.rn.d": ("double", "call double @llvm.fma.f64(double %a, double %b, double %c)", 3),
+}
+
+
+def _nvvm_math(text):
+    used = set(re.findall(r"@llvm\.nvvm\.([\w.]+)\(", text)) & set(_NVVM_MATH)
+    for name in used:
+        ty, expr, n = _NVVM_MATH[name]
+        emu = "emu_" + name.replace(".", "_")
+        text = re.sub(r"^declare .*@llvm\.nvvm\." + re.escape(name) + r"\(.*$", "", text,
+                      flags=re.M)
+        text = text.replace(f"@llvm.nvvm.{name}(", f"@{emu}(")
+        args = ", ".join(f"{ty} %{c}" for c in "abc"[:n])
+        text += f"\ndefine internal {ty} @{emu}({args}) alwaysinline {{\n  %r = {expr}\n" \
+                f"  ret {ty} %r\n}}\n"
+    return text
+
+
 def host_ir(text):
     """The NVPTX module text made compilable for the host."""
     text = re.sub(r'^target (triple|datalayout) = .*$', "", text, flags=re.M)
     text = re.sub(r"\s*addrspace\(\d+\)", "", text)
+    text = re.sub(r'"target-(cpu|features)"="[^"]*"', "", text)
     text = _SREG.sub(lambda m: f"@emu_sreg_{m.group(1)}_{m.group(2)}", text)
     text = text.replace("@llvm.nvvm.barrier0", "@emu_barrier")
     # LLVM 22 upgrades barrier0 to barrier.cta.sync.aligned.all(i32 0)
@@ -77,6 +106,11 @@ def host_ir(text):
     text = text.replace("@llvm.nvvm.shfl.sync.down.i32", "@emu_shfl_i32")
     text = text.replace("@llvm.nvvm.shfl.sync.down.f32", "@emu_shfl_f32")
     text = re.sub(r"^!nvvm\.annotations.*$", "", text, flags=re.M)
+    text = _nvvm_math(text)
+    # libdevice's one inline PTX here: an approximate reciprocal
+    text = re.sub(r'(?:tail )?call (float|double) asm "rcp\.approx\.(?:ftz\.)?f(?:32|64) '
+                  r'\$0,\$1;", "=[fd],[fd]"\(\w+ (%[\w.]+)\)(?: #\d+)?',
+                  r"fdiv \1 1.0, \2", text)
     left = re.findall(r"@(llvm\.nvvm\.[\w.]+|__nv_\w+)", text)
     if left:
         raise NotImplementedError(f"the test emulator does not run {sorted(set(left))}")
