@@ -39,7 +39,7 @@ def get_device(kind=None):
         return _gpu.get_device(kind)
     except UnavailableError as e:
         msg = str(e.message if hasattr(e, "message") else e)
-        if "backend='cpu'" not in msg:
+        if "backend='cpu'" not in msg or "AUTOGRAPH_JIT_GPU" not in msg:
             msg += " " + EMULATOR_HINT
         raise UnavailableError(None, None, f"backend='gpu': {msg}") from None
 
