@@ -5,7 +5,6 @@ error instead of aborting LLVM; backend='gpu' without a device is a clear Unavai
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,10 +13,9 @@ import autograph_jit as tf
 from autograph_jit.codegen.gpu.function import GpuFunction
 from autograph_jit.codegen.gpu.target import compile_ptx, toolkit
 
+from ...tracing.test_training_step import _model_and_data, _step_fn
 from .conftest import SM_TARGETS, assemble_all
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tracing"))
-from test_training_step import _model_and_data, _step_fn  # noqa: E402
 
 needs_ptxas = pytest.mark.skipif(toolkit()["ptxas"] is None, reason="ptxas (CUDA) not installed")
 

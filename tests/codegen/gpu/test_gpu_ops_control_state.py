@@ -1,18 +1,15 @@
 """backend='gpu' on the grid emulator: host-driven cond and while_loop (predicates read back),
 variables as device mirrors written back after each call, and the MLP Adam training step
 (test_training_step.py's model) equal to eager step by step."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import autograph_jit as tf
 
+from ...tracing.test_training_step import _model_and_data, _step_fn
 from .conftest import assemble_all, run_both
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tracing"))
-from test_training_step import _model_and_data, _step_fn  # noqa: E402
 
 
 def collatz(n):
