@@ -1,35 +1,32 @@
 """Fixtures of the GPU backend's tests: a device to run on without a GPU (runtime/gpu's grid
-emulator when it is installed, else the tests' own stand-in, _fake_device.py), odd launch sizes,
-and ptxas on every kernel module a test compiles (sm_75, sm_80, sm_90; skipped without ptxas)."""
+emulator), odd launch sizes, and ptxas on every kernel module a test compiles (sm_75, sm_80,
+sm_90; skipped without ptxas)."""
 import numpy as np
 import pytest
 
 import autograph_jit as tf
 from autograph_jit.codegen.gpu import function as gpu_function
 from autograph_jit.codegen.gpu import kernel as gpu_kernel
-from autograph_jit.codegen.gpu.target import ptxas, toolkit
+from autograph_jit.codegen.gpu.target import compile_ptx, ptxas, toolkit
 
 SM_TARGETS = (75, 80, 90)
 _assembled = set()
 
 
 def emulator_device():
-    """runtime/gpu's emulator, or the tests' stand-in when the runtime layer is absent."""
-    try:
-        from autograph_jit.runtime.gpu import get_device
-    except ImportError:
-        from ._fake_device import FakeDevice
-        return FakeDevice()
+    """runtime/gpu's grid emulator."""
+    from autograph_jit.runtime.gpu import get_device
     return get_device("emulator")
 
 
-def assemble_all(ptx):
-    """ptxas accepts the module for every target (skipped without ptxas)."""
-    if toolkit()["ptxas"] is None or ptx in _assembled:
+def assemble_all(plan):
+    """The plan's kernel module compiled to PTX for every target, and ptxas accepts each
+    (skipped without ptxas)."""
+    if toolkit()["ptxas"] is None or plan.ir_text in _assembled:
         return
     for sm in SM_TARGETS:
-        ptxas(ptx, sm)
-    _assembled.add(ptx)
+        ptxas(compile_ptx(plan.ir_text, sm)[1], sm)
+    _assembled.add(plan.ir_text)
 
 
 @pytest.fixture
@@ -45,8 +42,10 @@ def device(monkeypatch):
 
 
 def run_both(fn, *args, rtol=1e-5, atol=1e-6, **kwargs):
-    """fn on backend='gpu' (then its PTX through ptxas) and eagerly; assert they agree."""
-    gpu = tf.function(fn, backend="gpu", autograph=kwargs.pop("autograph", True), **kwargs)
+    """fn on backend='gpu' (then its PTX through ptxas) and eagerly; assert they agree.
+    strict=True by default: every op must run on the (emulated) GPU."""
+    kwargs.setdefault("strict", True)
+    gpu = tf.function(fn, backend="gpu", **kwargs)
     got = gpu(*args)
     want = fn(*args)
     got_l = got if isinstance(got, (tuple, list)) else [got]
@@ -60,5 +59,5 @@ def run_both(fn, *args, rtol=1e-5, atol=1e-6, **kwargs):
         else:
             np.testing.assert_array_equal(g, w)
     cf = gpu.get_concrete_function(*args)
-    assemble_all(cf._gpu.last_plan().kernel_module.ptx)
+    assemble_all(cf._gpu.last_plan())
     return gpu, cf

@@ -34,7 +34,7 @@ def test_mlp_adam_training_step_compiles_to_ptx_ptxas_accepts_with_no_host_op():
     gf, plan = _plan(_step_fn(params, opt), x, labels)
     assert plan.host_steps() == []
     assert len(plan.annotations) >= 10
-    assemble_all(plan.kernel_module.ptx)
+    assemble_all(plan)
 
 
 @needs_ptxas
@@ -44,7 +44,7 @@ def test_collatz_loop_compiles_to_ptx_with_host_driven_control_flow():
     assert plan.host_steps() == []
     text = "\n".join(gf.report_lines())
     assert "kernels (sm_75)" in text
-    assemble_all(plan.kernel_module.ptx)
+    assemble_all(plan)
 
 
 def test_ptx_and_llvm_ir_name_the_users_source_line_above_each_kernel():
@@ -67,7 +67,7 @@ def test_libdevice_is_linked_only_when_referenced_and_internalized():
     ptx = trig.kernel_module.ptx
     assert "__nv_sinf" not in ptx and ".extern" not in ptx    # inlined, nothing left to resolve
     assert len(ptx.splitlines()) < 2000                       # not all 21,000 lines of it
-    assemble_all(ptx)
+    assemble_all(trig)
 
 
 _FORBIDDEN = """

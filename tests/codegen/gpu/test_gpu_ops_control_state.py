@@ -85,4 +85,5 @@ def test_mlp_adam_step_matches_eager_step_by_step_with_no_host_op(device):
         np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-4, atol=1e-5)
     cf = gpu_step.get_concrete_function(x, labels)
     assert cf._gpu.last_plan().host_steps() == []
-    assemble_all(cf.ptx())
+    assemble_all(cf._gpu.last_plan())
+    assert cf.ptx().isascii()
