@@ -7,8 +7,9 @@ its predicate is read back, then the body's steps, whose results are copied back
 temporaries, so a swap of two variables is right).
 
 Variables: each has a device buffer (its mirror, plan.py keeps it between calls). A read aliases
-the mirror unless the variable is written later (then it copies, so the read keeps the old
-value); an assignment copies the value into the mirror, which plan.py writes back after the call.
+the mirror when placement.py allows it (or nothing writes the variable later), else copies, so it
+keeps the old value; an assignment copies the value into the mirror unless it was computed there
+(placement.py); plan.py writes written mirrors back after the call.
 """
 from ..llvm.k_array import NotLowerable
 from ..llvm.emit import View
@@ -99,7 +100,8 @@ def lower_read_variable(lw, node):
     spec = lw.spec(node.data_outputs[0])
     buf = lw.var_bufs[id(var)]
     src = View(buf, spec.dtype, spec.shape)
-    if lw.written_later(var) and spec.size:
+    aliased = lw.depth == 0 and node.data_outputs[0].id in lw.alias_reads
+    if not aliased and lw.written_later(var) and spec.size:
         dst = lw.alloc_for(node.data_outputs[0])
         emit_copy(lw, dst, src, annotation=f"read {var.name}")
         src = dst
