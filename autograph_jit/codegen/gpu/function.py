@@ -188,6 +188,8 @@ class GpuFunction:
                 f"(sm_{plan.sm}), {len(plan.launches())} launches a call; copies each call: "
                 f"{n_in} B inputs to the device, {n_out} B results and {written} B of "
                 f"written variables to the host")
+            for loaded in plan.loaded.values():
+                lines.extend(_load_lines(loaded))
             for step in plan.host_steps():
                 down, up = step.bytes_moved()
                 node = step.node
@@ -196,6 +198,24 @@ class GpuFunction:
                 lines.append(f"host: {node.op.name}{where}{why}; copies {down} B to the host "
                              f"and {up} B to the device each time it runs")
         return lines
+
+
+def _load_lines(loaded):
+    """What the device did with the module: how it loaded (cubin from the cache or ptxas, or the
+    driver's JIT) and the cubin's resources per kernel (registers, shared memory, spills)."""
+    lines = []
+    how = getattr(loaded, "load_report", None)
+    if how:
+        lines.append(f"gpu module: {how}")
+    usage = getattr(loaded, "usage", None) or {}
+    if usage:
+        top = sorted(usage.items(), key=lambda kv: -kv[1].get("registers", 0))
+        parts = [f"{k} {u.get('registers', 0)} regs, {u.get('shared_bytes', 0)} B shared"
+                 + (f", {u['spill_stores']} B spilled" if u.get("spill_stores") else "")
+                 for k, u in top[:8]]
+        lines.append("gpu resources (most registers first): " + "; ".join(parts)
+                     + (f"; ... {len(top) - 8} more" if len(top) > 8 else ""))
+    return lines
 
 
 class _KernelModule:
