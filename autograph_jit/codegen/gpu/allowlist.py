@@ -31,7 +31,12 @@ def intrinsic_base(name):
 
 
 def allowed(name):
-    """Can an NVPTX kernel module declare (call) a function of this name?"""
+    """Can an NVPTX kernel module declare (call) a function of this name?
+
+    Example:
+        allowed("llvm.sqrt.f32"), allowed("__nv_sinf"), allowed("llvm.sin.f32")
+        # (True, True, False)
+    """
     if name.startswith("llvm.nvvm.") or name.startswith("__nv_"):
         return True
     if name.startswith("llvm."):

@@ -68,6 +68,15 @@ class _Whole:
 
 
 class GpuFunction:
+    """A graph compiled for the GPU: `fn(arrays) -> arrays` runs it on the device (compiling on
+    the first call with new shapes), `prepare(arrays)` only compiles (no device needed).
+
+    Example:
+        gf = GpuFunction(cf.optimized_graph, "step")
+        plan = gf.prepare([x, labels])      # no device needed
+        print(gf.ptx()); print("\\n".join(gf.report_lines()))
+    """
+
     def __init__(self, graph, name="f", strict=False, device_kind=None):
         self.graph = graph
         self.name = name

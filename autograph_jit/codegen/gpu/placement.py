@@ -26,7 +26,17 @@ def _is_map(node):
 
 
 def plan_placement(graph):
-    """(alias_reads: set of value ids, into_var: {value id: Variable})."""
+    """Decides where variable values live (see the module docstring).
+
+    Args:
+      graph: the optimized graph (its top-level nodes are examined).
+    Returns:
+      (alias_reads: set of value ids, into_var: {value id: Variable}).
+
+    Example:
+        alias, into = plan_placement(cf.optimized_graph)   # Adam: every read aliased,
+                                                           # every update in place
+    """
     nodes = graph.nodes
     last = {}
     for i, n in enumerate(nodes):

@@ -30,7 +30,13 @@ _lock = threading.Lock()
 
 @functools.lru_cache(maxsize=None)
 def toolkit():
-    """{'ptxas': path or None, 'libdevice': path or None, 'root': path or None}."""
+    """Where the CUDA toolkit is: {'ptxas': path or None, 'libdevice': path or None,
+    'root': path or None} (cached for the process).
+
+    Example:
+        if toolkit()["ptxas"] is None:
+            pytest.skip("no ptxas")
+    """
     candidates = []
     if os.environ.get("CUDA_HOME"):
         candidates.append(os.environ["CUDA_HOME"])
@@ -121,7 +127,20 @@ def _libdevice_bitcode():
 
 
 def compile_ptx(ir_text, sm=75):
-    """(optimized linked IR text, PTX text) of a kernel module for target sm_`sm`."""
+    """Compiles a kernel module's LLVM IR to PTX for target sm_`sm`.
+
+    Args:
+      ir_text: the module (NVPTX triple; kernels listed in !nvvm.annotations).
+      sm: the target, 75 or newer (PTX_VERSION's keys).
+    Returns:
+      (the optimized IR with libdevice linked if referenced, the PTX text).
+    Raises:
+      UnimplementedError: a declared function NVPTX cannot compile (allowlist.py).
+
+    Example:
+        ir, ptx = compile_ptx(plan.ir_text, 80)
+        ptxas(ptx, 80)["registers"]     # {'k_fusion_0': 22, ...}
+    """
     llvm = _llvm()
     with _lock:
         mod = llvm.parse_assembly(ir_text)

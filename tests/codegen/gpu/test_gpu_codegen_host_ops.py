@@ -41,3 +41,17 @@ def test_print_is_a_host_op_by_design_not_a_fallback(device, capsys):
     g = tf.function(f, backend="gpu", strict=True)
     np.testing.assert_array_equal(g(np.ones(3, np.float32)).numpy(), np.full(3, 2.0))
     assert "value 3" in capsys.readouterr().err   # (tf.print writes to stderr)
+
+
+def test_explain_shows_how_the_driver_loaded_the_module_and_its_resources():
+    from autograph_jit.codegen.gpu.function import _load_lines
+
+    class Loaded:   # what runtime/gpu's CUDA module reports after ptxas
+        load_report = "cubin from ptxas 13.0 for sm_90"
+        usage = {"k_fusion_0": {"registers": 22, "shared_bytes": 0},
+                 "k_matmul_0": {"registers": 40, "shared_bytes": 2048, "spill_stores": 8}}
+    lines = _load_lines(Loaded())
+    assert lines[0] == "gpu module: cubin from ptxas 13.0 for sm_90"
+    assert lines[1].startswith("gpu resources (most registers first): k_matmul_0 40 regs, "
+                               "2048 B shared, 8 B spilled; k_fusion_0 22 regs")
+    assert _load_lines(object()) == []
