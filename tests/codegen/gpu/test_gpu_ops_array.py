@@ -48,3 +48,16 @@ def test_bias_add_one_hot_and_broadcast_gradient(device):
             y = tf.reduce_sum(tf.nn.bias_add(v, c) * tf.one_hot(lab, 5))
         return y, tape.gradient(y, c), tf.one_hot(lab, 5, on_value=2.0, off_value=-1.0)
     run_both(f, tf.constant(x), tf.constant(bias), tf.constant(labels))
+
+
+def test_cumsum_and_argmax_argmin_walk_each_line_in_order(device):
+    x = RNG.normal(size=(5, 7, 3)).astype(np.float32)
+    x[1, 2, 0] = np.nan
+    i = RNG.integers(-4, 4, size=(6, 9)).astype(np.int32)
+
+    def f(a, b):
+        return (tf.math.cumsum(a, axis=1), tf.math.cumsum(a, axis=0, exclusive=True,
+                                                          reverse=True),
+                tf.math.cumsum(b, axis=1), tf.argmax(a, axis=1), tf.argmin(a, axis=2),
+                tf.argmax(b, axis=0), tf.argmin(b, axis=1, output_type=tf.int32))
+    run_both(f, x, i)
