@@ -1,5 +1,5 @@
 """The GPU lowering table: op name -> lowering function (keyed by registered op names, checked
-by tests/ops/test_op_tables.py like the CPU tables), and the choice for one node.
+by tests/codegen/gpu/test_gpu_codegen_ptx.py), and the choice for one node.
 
 Elementwise ops with a scalar lowering (codegen/llvm/scalar.py) become map kernels; fusion
 nodes by kind; anything else runs as a host step and is reported (`strict=True`: an error).

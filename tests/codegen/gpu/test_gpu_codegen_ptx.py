@@ -156,3 +156,10 @@ def test_gpu_backend_without_a_device_names_what_is_missing_and_the_alternatives
     else:  # a machine with a CUDA GPU: the call ran on it
         from autograph_jit.runtime.cuda_probe import probe
         assert probe()[0]
+
+
+def test_gpu_lowering_tables_name_registered_ops():
+    from autograph_jit.codegen.gpu import dispatch, k_array, k_rows, k_scan
+    from autograph_jit.ops.opdef import REGISTRY
+    for table in (dispatch.LOWERINGS, k_array.LOWERINGS, k_rows.LOWERINGS, k_scan.LOWERINGS):
+        assert sorted(set(table) - set(REGISTRY)) == []
