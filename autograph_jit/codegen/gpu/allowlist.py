@@ -12,7 +12,7 @@ from ...errors import UnimplementedError
 ALLOWED_INTRINSICS = frozenset({
     "sqrt", "fabs", "floor", "ceil", "trunc", "rint", "nearbyint", "roundeven", "round",
     "minnum", "maxnum", "minimum", "maximum", "copysign", "fma", "fmuladd",
-    "abs", "smax", "smin", "umax", "umin", "ctpop", "ctlz", "cttz", "bswap", "bitreverse",
+    "abs", "smax", "smin", "umax", "umin", "scmp", "ucmp", "ctpop", "ctlz", "cttz", "bswap", "bitreverse",
     "fshl", "fshr", "sadd.with.overflow", "uadd.with.overflow", "ssub.with.overflow",
     "usub.with.overflow", "smul.with.overflow", "umul.with.overflow",
     "memcpy", "memmove", "memset", "lifetime.start", "lifetime.end", "assume", "expect",

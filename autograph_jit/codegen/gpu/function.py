@@ -109,8 +109,9 @@ class GpuFunction:
             outs = run_graph(self.graph, args)
             return [o for o, r in zip(outs, self.graph.results) if not r.is_token]
         loaded = plan.loaded.get(id(device))
-        if loaded is None:
-            loaded = plan.loaded[id(device)] = device.load_module(plan.kernel_module)
+        if loaded is None and plan.launches():   # (a plan of constants and host steps only
+            loaded = plan.loaded[id(device)] = device.load_module(plan.kernel_module)  # loads
+        # nothing: a module without kernels is no module to the driver)
         from .plan import run
         return run(plan, loaded, device, arrays)
 

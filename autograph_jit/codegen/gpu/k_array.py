@@ -14,15 +14,29 @@ from ..llvm.k_array import NotLowerable
 from ..llvm.scalar import ScalarEmitter, cast_value
 from .kernel import GpuKernel
 from .k_map import emit_copy, emit_map, unravel
+from .k_reduce import emit_reduce
 
 
 def _on_gpu(fn):
-    """The CPU lowering `fn` with emit_copy/emit_map and its relative imports (.k_reduce)
-    resolved in this package: the same code, GPU kernels."""
+    """The CPU lowering `fn` with the GPU emit_copy/emit_map in its namespace: the same code,
+    GPU kernels (its relative imports, e.g. `.scalar`, still reach codegen/llvm)."""
     env = dict(_cpu.__dict__)
-    env.update(emit_copy=emit_copy, emit_map=emit_map, __package__=__package__,
-               __name__=__name__)
+    env.update(emit_copy=emit_copy, emit_map=emit_map)
     return types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+def lower_sum_to(lw, node):
+    """sum_to (the gradient of a broadcast): a reduction over the broadcast axes."""
+    g = lw.view(node.data_inputs[0])
+    g_spec = lw.spec(node.data_inputs[0])
+    like = lw.spec(node.data_inputs[1]).shape
+    lead = len(g.shape) - len(like)
+    axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(like)
+                                      if d == 1 and g.shape[i + lead] != 1)
+    out = lw.alloc_for(node.outputs[0])
+    emit_reduce(lw, node, "reduce_sum", g_spec, axes, out, [g], lambda s, vals: vals[0],
+                lw.annotate(node))
+    lw.bind(node.outputs[0], out)
 
 
 def lower_gather(lw, node):
@@ -65,10 +79,9 @@ def lower_gather(lw, node):
 
 
 LOWERINGS = {name: _on_gpu(_cpu.LOWERINGS[name])
-             for name in ("concat", "stack", "tile", "pad", "fill", "bias_add", "sum_to",
-                          "one_hot")}
+             for name in ("concat", "stack", "tile", "pad", "fill", "bias_add", "one_hot")}
 LOWERINGS.update({"zeros_like": _on_gpu(_cpu._const_fill)(0),
                   "ones_like": _on_gpu(_cpu._const_fill)(1),
-                  "gather": lower_gather})
+                  "gather": lower_gather, "sum_to": lower_sum_to})
 
 __all__ = ["LOWERINGS"]

@@ -13,9 +13,16 @@ Launch sizes are in LAUNCH (tests set odd ones).
 """
 from llvmlite import ir
 
-from ..llvm.emit import F32, F64, I1, I32, I64, PTR, Kernel, Loops, i32, i64
+from ..llvm.emit import F32, F64, I1, I8, I32, I64, PTR, Kernel, Loops, i32, i64
 
 SHARED = 3   # NVPTX address space of __shared__ memory
+SHARED_POOL = "agj_shared"
+
+
+def _byte_size(ty):
+    if isinstance(ty, ir.IntType):
+        return max(ty.width // 8, 1) if ty.width > 1 else 4
+    return {"half": 2, "float": 4, "double": 8}[str(ty)]
 
 
 class LaunchConfig:
@@ -62,6 +69,7 @@ class GpuKernel:
         self.b = ir.IRBuilder(start)
         self.loops = Loops(self.b)
         self.annotation = annotation
+        self._smem_used = 0
         mark_kernel(module, self.fn)
 
     def alloca(self, ty):
@@ -145,8 +153,11 @@ class GpuKernel:
             return b.bitcast(out, F64) if ty == F64 else out
         if ty == I32:
             return self._shfl32(value, offset, "i32")
-        wide = self._shfl32(b.zext(value, I32), offset, "i32")
-        return b.trunc(wide, ty)
+        width = 16 if ty == ir.HalfType() else ty.width
+        bits = b.bitcast(value, ir.IntType(16)) if ty == ir.HalfType() else value
+        wide = self._shfl32(b.zext(bits, I32), offset, "i32")
+        back = b.trunc(wide, ir.IntType(width))
+        return b.bitcast(back, ty) if ty == ir.HalfType() else back
 
     def _shfl32(self, value, offset, suffix):
         module = self.fn.module
@@ -157,21 +168,32 @@ class GpuKernel:
         return self.b.call(fn, [i32(-1), value, i32(offset), i32(0x1f)])
 
     def shared_array(self, ty, count, base="smem"):
+        """`count` elements of `ty` in shared memory, a slice of the module's one pool
+        (`@agj_shared`, sized for the kernel that needs most: static shared memory is per
+        kernel, so every kernel's slices start at 0)."""
         module = self.fn.module
-        k = 0
-        while f"{self.fn.name}_{base}{k}" in module.globals:
-            k += 1
-        arr = ir.ArrayType(ty, count)
-        gv = ir.GlobalVariable(module, arr, name=f"{self.fn.name}_{base}{k}", addrspace=SHARED)
-        gv.type = ir.PointerType(addrspace=SHARED)   # an opaque `ptr addrspace(3)`
-        gv.linkage = "internal"
-        gv.initializer = ir.Constant(arr, ir.Undefined)
-        gv.align = 16
-        return gv, arr
+        pool = module.globals.get(SHARED_POOL)
+        if pool is None:
+            pool = ir.GlobalVariable(module, ir.ArrayType(I8, 16), name=SHARED_POOL,
+                                     addrspace=SHARED)
+            pool.type = ir.PointerType(addrspace=SHARED)   # an opaque `ptr addrspace(3)`
+            pool.linkage = "internal"
+            pool.align = 16
+            pool.initializer = ir.Constant(ir.ArrayType(I8, 16), ir.Undefined)
+        size = _byte_size(ty) * count
+        offset = self._smem_used
+        self._smem_used += (size + 15) // 16 * 16
+        need = max(self._smem_used, pool.value_type.count)
+        if need != pool.value_type.count:
+            pool.value_type = ir.ArrayType(I8, need)
+            pool.initializer = ir.Constant(pool.value_type, ir.Undefined)
+        return pool, (offset, ty)
 
-    def shared_ptr(self, gv, arr, index):
-        return self.b.gep(gv, [index if index.type == I64 else self.b.zext(index, I64)],
-                          inbounds=True, source_etype=arr.element)
+    def shared_ptr(self, pool, slot, index):
+        offset, ty = slot
+        base = self.b.gep(pool, [i64(offset)], inbounds=True, source_etype=I8)
+        return self.b.gep(base, [index if index.type == I64 else self.b.zext(index, I64)],
+                          inbounds=True, source_etype=ty)
 
     def block_reduce(self, value, combine, identity):
         """Every thread's `value` combined in a fixed order (deterministic); the result is
@@ -180,10 +202,10 @@ class GpuKernel:
         for off in (16, 8, 4, 2, 1):
             value = combine(value, self.shfl_down(value, off))
         gv, arr = self.shared_array(value.type if value.type != I1 else I32, 32, "red")
+        store_ty = arr[1]
         tid = self.sreg("tid")
         lane = b.and_(tid, i32(31))
         warp = b.lshr(tid, i32(5))
-        store_ty = arr.element
         with b.if_then(b.icmp_unsigned("==", lane, i32(0))):
             v = b.zext(value, I32) if value.type == I1 else value
             b.store(v, self.shared_ptr(gv, arr, warp))

@@ -173,6 +173,8 @@ def to_host(device, dev, view):
     """The values of a (possibly strided) view, as a fresh C-contiguous array."""
     buf = view.ptr
     np_dt = view.dtype.np_dtype
+    if view.size == 0:
+        return np.empty(view.shape, np_dt)
     count = buf.nbytes // np_dt.itemsize
     base = device.to_host(dev[buf.index], (count,), np_dt)
     strided = np.lib.stride_tricks.as_strided(

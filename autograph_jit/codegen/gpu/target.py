@@ -158,6 +158,8 @@ def compile_ptx(ir_text, sm=75):
         mod.triple = TRIPLE
         mod.data_layout = str(tm.target_data)
         pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = False   # SIMT code: vector reductions (llvm.vector.reduce.*)
+        pto.slp_vectorization = False    # only add intrinsics NVPTX may not select
         pb = llvm.create_pass_builder(tm, pto)
         pb.getModulePassManager().run(mod, pb)
         check_declarations(mod)   # O3 may introduce calls (never one that aborts codegen)
