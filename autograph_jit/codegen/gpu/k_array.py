@@ -48,6 +48,9 @@ def lower_gather(lw, node):
     axis = node.attrs["axis"] % len(p.shape)
     n = p.shape[axis]
     ir_ = len(idx.shape)
+    lw.bind(node.outputs[0], out)
+    if not out.size and not idx.size:
+        return
     code = lw.errors.code(f"indices[{{1}}] = {{2}} is not in [0, {n}) [Op:gather]",
                           lw.where(node))
     k = GpuKernel(lw.module, lw.fresh_name("gather"), 3, lw.annotate(node))
@@ -75,7 +78,6 @@ def lower_gather(lw, node):
         k.grid_stride(idx.size, lambda i: check(k.linear(idx.offset, idx.strides,
                                                           unravel(b, i, idx.shape))))
         lw.launch(k, n_threads=idx.size, views=[out, p, idx])
-    lw.bind(node.outputs[0], out)
 
 
 LOWERINGS = {name: _on_gpu(_cpu.LOWERINGS[name])
