@@ -304,6 +304,8 @@ class ConcreteFunction:
         else:
             if self.backend == "cpu":
                 return self._call_cpu(tensors)
+            if self.backend == "gpu":
+                return self._call_gpu(tensors)
             args = [t._value for t in tensors]
             if self._has_token:
                 args.append(None)
@@ -341,6 +343,22 @@ class ConcreteFunction:
         return nest.map_structure(lambda x: next(it) if x is _LEAF else x,
                                   self._output_structure)
 
+    # -- the GPU backend (codegen/gpu/backend.py) -------------------------------------------------
+    _gpu = None
+
+    def _call_gpu(self, tensors):
+        from ..codegen.gpu.backend import call_gpu
+        outs = call_gpu(self, [t._value for t in tensors])
+        it = iter([_wrap_output(o, r.type.dtype) for o, r in zip(outs, self.graph.data_results)])
+        return nest.map_structure(lambda x: next(it) if x is _LEAF else x,
+                                  self._output_structure)
+
+    def ptx(self):
+        """The PTX of the GPU kernels (backend="gpu"), each kernel annotated with the user's
+        source line; compiled for the shapes of the last call."""
+        from ..codegen.gpu.backend import ptx
+        return ptx(self)
+
     @property
     def backend_report(self):
         """The CPU backend's report lines: each compile with its time, each op left to the
@@ -376,6 +394,9 @@ class ConcreteFunction:
     def llvm_ir(self, optimized=False):
         """The LLVM IR of the native code (each kernel annotated with the user's source line);
         optimized=True: after LLVM's O3 pipeline."""
+        if self.backend == "gpu":
+            from ..codegen.gpu.backend import llvm_ir as gpu_llvm_ir
+            return gpu_llvm_ir(self, optimized)
         from ..codegen.llvm.backend import llvm_ir
         return llvm_ir(self, optimized)
 

@@ -19,8 +19,8 @@ import numpy as np
 from .. import config as _config
 from ..ir.types import TensorType
 from ..ir.verifier import verify
-from ..errors import UnavailableError, UnimplementedError
-from ..runtime import cuda_probe, forksafe
+from ..errors import UnavailableError
+from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from . import context
 from .builder import GraphBuilder, is_library_file
@@ -579,15 +579,14 @@ def _rebuild_call(signature, names, values):
 
 
 def _refuse_gpu(name):
-    """backend="gpu" must never run silently on the interpreter: say what is missing."""
-    available, why = cuda_probe.probe()
-    if not available:
-        raise UnavailableError(
-            None, None, f"tf.function {name}: backend='gpu' needs an NVIDIA GPU, but {why}. Use "
-            "backend='cpu' (the default: native code) or backend='eager' (the interpreter).")
-    raise UnimplementedError(
-        None, None, f"tf.function {name}: backend='gpu': a CUDA device is present ({why}), but "
-        "this version has no GPU code generator yet. Use backend='cpu'.")
+    """backend="gpu" runs only where a device is at hand (a CUDA GPU, or the host grid emulator
+    with AUTOGRAPH_JIT_GPU=emulator); otherwise a clear UnavailableError naming what is missing
+    and the alternatives, never a silent interpreter run."""
+    from ..codegen.gpu.function import get_device
+    try:
+        get_device()
+    except UnavailableError as e:
+        raise UnavailableError(None, None, f"tf.function {name}: {e.message}") from None
 
 
 def _spec_of(v):

@@ -1,0 +1,218 @@
+"""What a compiled GPU function does at run time, as data: buffers and steps.
+
+A Plan holds one kernel module (KernelModule: NVPTX LLVM IR and PTX), the device buffers it
+needs (inputs, temporaries, constants, variable mirrors, the error record) and a list of steps:
+
+- `Launch`: one kernel over a grid, its arguments the buffers of its views;
+- `Host`: a node run by the interpreter's NumPy kernel, its inputs copied to the host and its
+  outputs back (the bytes are counted, explain() shows them);
+- `Cond` / `While`: host-driven control flow: the predicate (one element) is read back, then
+  the steps of the branch, or of the loop body, run.
+
+`run(plan, loaded, device, arrays, variables)` executes it: inputs are copied to the device,
+variables live on the device between calls (a mirror is reused while the variable still holds
+the array written back by the last call), results are copied back, written variables are
+written back, and a kernel's error record (integer division by zero, index bounds) becomes the
+same InvalidArgumentError as on the CPU backend.
+"""
+import threading
+
+import numpy as np
+
+from ...errors import InvalidArgumentError
+from ...runtime.interpreter import run_node
+
+
+class Buf:
+    """One device allocation: kind 'param' | 'temp' | 'const' | 'var' | 'err'."""
+    __slots__ = ("index", "nbytes", "kind", "value", "var", "dtype", "shape")
+
+    def __init__(self, index, nbytes, kind, dtype=None, shape=(), value=None, var=None):
+        self.index, self.nbytes, self.kind = index, max(int(nbytes), 1), kind
+        self.dtype, self.shape, self.value, self.var = dtype, tuple(shape), value, var
+
+    def __repr__(self):
+        return f"Buf({self.index}, {self.kind}, {self.nbytes} B)"
+
+
+class Launch:
+    __slots__ = ("kernel", "grid", "block", "bufs")
+
+    def __init__(self, kernel, grid, block, bufs):
+        self.kernel, self.grid, self.block, self.bufs = kernel, grid, block, bufs
+
+
+class Host:
+    __slots__ = ("node", "ins", "outs", "reason")
+
+    def __init__(self, node, ins, outs, reason):
+        self.node, self.ins, self.outs, self.reason = node, ins, outs, reason
+
+    def bytes_moved(self):
+        down = sum(v.ptr.nbytes for v in self.ins if v is not None)
+        up = sum(v.ptr.nbytes for v in self.outs)
+        return down, up
+
+
+class Cond:
+    __slots__ = ("pred", "then_steps", "else_steps")
+
+    def __init__(self, pred, then_steps, else_steps):
+        self.pred, self.then_steps, self.else_steps = pred, then_steps, else_steps
+
+
+class While:
+    __slots__ = ("cond_steps", "pred", "body_steps")
+
+    def __init__(self, cond_steps, pred, body_steps):
+        self.cond_steps, self.pred, self.body_steps = cond_steps, pred, body_steps
+
+
+class Plan:
+    """The compiled form of one graph for one tuple of input shapes."""
+
+    def __init__(self, buffers, steps, params, results, variables, written, err, errors,
+                 kernel_module, annotations, fallbacks):
+        self.buffers = buffers          # [Buf]
+        self.steps = steps
+        self.params = params            # [View] of the data params
+        self.results = results          # [View] of the data results
+        self.variables = variables      # [(Variable, Buf)]
+        self.written = written          # [(Variable, Buf)]
+        self.err = err                  # Buf of the error record, or None
+        self.errors = errors            # ErrorTable
+        self.kernel_module = kernel_module
+        self.annotations = annotations  # kernel name -> source annotation
+        self.fallbacks = fallbacks      # [(node, reason)]
+        self.lock = threading.Lock()
+        self.mirrors = {}               # id(var) -> host array the mirror holds
+
+    def host_steps(self):
+        out = []
+
+        def walk(steps):
+            for s in steps:
+                if isinstance(s, Host):
+                    out.append(s)
+                elif isinstance(s, Cond):
+                    walk(s.then_steps)
+                    walk(s.else_steps)
+                elif isinstance(s, While):
+                    walk(s.cond_steps)
+                    walk(s.body_steps)
+        walk(self.steps)
+        return out
+
+    def launches(self):
+        out = []
+
+        def walk(steps):
+            for s in steps:
+                if isinstance(s, Launch):
+                    out.append(s)
+                elif isinstance(s, Cond):
+                    walk(s.then_steps)
+                    walk(s.else_steps)
+                elif isinstance(s, While):
+                    walk(s.cond_steps)
+                    walk(s.body_steps)
+        walk(self.steps)
+        return out
+
+
+class _State:
+    """Device buffers of one plan on one device (allocated once, reused by every call)."""
+
+    def __init__(self, plan, device):
+        self.device = device
+        self.dev = [None] * len(plan.buffers)
+        for b in plan.buffers:
+            if b.kind == "const":
+                self.dev[b.index] = device.to_device(np.ascontiguousarray(b.value))
+            elif b.kind != "param":
+                self.dev[b.index] = device.alloc(b.nbytes)
+
+
+def run(plan, loaded, device, arrays):
+    """Run `plan` on `device` (`loaded`: its LoadedModule) for input arrays -> result arrays."""
+    with plan.lock:
+        state = getattr(plan, "_state", None)
+        if state is None or state.device is not device:
+            state = plan._state = _State(plan, device)
+        dev = state.dev
+        for view, arr in zip(plan.params, arrays):
+            dev[view.ptr.index] = device.to_device(np.ascontiguousarray(arr))
+        for var, buf in plan.variables:
+            if plan.mirrors.get(id(var)) is not var._value:
+                value = np.ascontiguousarray(var._value)
+                device.copy_htod(dev[buf.index], value)
+                plan.mirrors[id(var)] = var._value
+        if plan.err is not None:
+            device.copy_htod(dev[plan.err.index], np.zeros(8, np.int64))
+        _run_steps(plan, plan.steps, loaded, device, dev)
+        device.synchronize()
+        if plan.err is not None:
+            err = device.to_host(dev[plan.err.index], (8,), np.int64)
+            if err[0]:
+                message, location = plan.errors.entries[int(err[0]) - 1]
+                text = message.format(None, *[int(x) for x in err[1:]])
+                raise InvalidArgumentError(text + (f" (at {location})" if location else ""))
+        outs = [to_host(device, dev, v) for v in plan.results]
+        for var, buf in plan.written:
+            value = device.to_host(dev[buf.index], np.shape(var._value), var.dtype.np_dtype)
+            value.setflags(write=False)
+            var._value = value
+            plan.mirrors[id(var)] = value
+        for view in plan.params:
+            dev[view.ptr.index].free()
+            dev[view.ptr.index] = None
+        return outs
+
+
+def to_host(device, dev, view):
+    """The values of a (possibly strided) view, as a fresh C-contiguous array."""
+    buf = view.ptr
+    np_dt = view.dtype.np_dtype
+    if view.size == 0:
+        return np.empty(view.shape, np_dt)
+    count = buf.nbytes // np_dt.itemsize
+    base = device.to_host(dev[buf.index], (count,), np_dt)
+    strided = np.lib.stride_tricks.as_strided(
+        base[view.offset:], shape=view.shape,
+        strides=[s * np_dt.itemsize for s in view.strides])
+    return np.array(strided, order="C")
+
+
+def _run_steps(plan, steps, loaded, device, dev):
+    for step in steps:
+        if isinstance(step, Launch):
+            loaded.launch(step.kernel, grid=step.grid, block=step.block,
+                          args=[dev[b.index] for b in step.bufs])
+        elif isinstance(step, Host):
+            _run_host(step, device, dev)
+        elif isinstance(step, Cond):
+            device.synchronize()
+            pred = bool(to_host(device, dev, step.pred).reshape(-1)[0])
+            _run_steps(plan, step.then_steps if pred else step.else_steps, loaded, device, dev)
+        elif isinstance(step, While):
+            while True:
+                _run_steps(plan, step.cond_steps, loaded, device, dev)
+                device.synchronize()
+                if not bool(to_host(device, dev, step.pred).reshape(-1)[0]):
+                    break
+                _run_steps(plan, step.body_steps, loaded, device, dev)
+
+
+def _run_host(step, device, dev):
+    device.synchronize()
+    it = iter([None if v is None else to_host(device, dev, v) for v in step.ins])
+    args = [None if v.is_token else next(it) for v in step.node.inputs]
+    results = run_node(step.node, args)
+    data = [r for r, v in zip(results, step.node.outputs) if not v.is_token]
+    for view, value in zip(step.outs, data):
+        arr = np.ascontiguousarray(np.asarray(value, view.dtype.np_dtype).reshape(view.shape))
+        if arr.size:
+            device.copy_htod(dev[view.ptr.index], arr)
+
+
+__all__ = ["Buf", "Launch", "Host", "Cond", "While", "Plan", "run", "to_host"]

@@ -1,0 +1,205 @@
+"""The NVPTX target: the CUDA toolkit on this machine, LLVM IR -> PTX, and ptxas.
+
+- `toolkit()`: where `ptxas` and libdevice live. `$CUDA_HOME` when set, else the toolkit that
+  `ptxas` on the PATH belongs to (a wrapper script that execs the real ptxas is followed), else
+  the `nvidia-cuda-nvcc` wheel. Nothing here needs a GPU.
+- `compile_ptx(ir_text, sm)`: parse, check every declared function against the allowlist
+  (allowlist.py: some intrinsics make LLVM's NVPTX backend abort the process), link libdevice
+  only when a `__nv_*` function is referenced (its functions made internal once linked, so O3 drops the
+  unused ones: ~100 PTX lines instead of 21,000), run O3 and emit PTX. Returns the linked,
+  optimized IR (what the grid emulator runs) and the PTX text.
+- `ptxas(ptx, sm)`: assemble with the toolkit's ptxas (`-v`): the cubin's registers and shared
+  memory, or a ResourceExhaustedError/InternalError carrying ptxas's message and the command.
+"""
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+
+from ...errors import InternalError, ResourceExhaustedError, UnavailableError
+from .allowlist import check_declarations
+
+TRIPLE = "nvptx64-nvidia-cuda"
+# PTX ISA version per target (LLVM feature "+ptxNN"): the lowest that has the target
+PTX_VERSION = {75: 64, 80: 70, 86: 71, 87: 74, 89: 78, 90: 78}
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
+def toolkit():
+    """Where the CUDA toolkit is: {'ptxas': path or None, 'libdevice': path or None,
+    'root': path or None} (cached for the process).
+
+    Example:
+        if toolkit()["ptxas"] is None:
+            pytest.skip("no ptxas")
+    """
+    candidates = []
+    if os.environ.get("CUDA_HOME"):
+        candidates.append(os.environ["CUDA_HOME"])
+    exe = shutil.which("ptxas")
+    if exe:
+        real = _follow_wrapper(exe)
+        candidates.append(os.path.dirname(os.path.dirname(real)))
+    try:  # the nvidia-cuda-nvcc wheel
+        import nvidia.cuda_nvcc as _wheel  # type: ignore
+        candidates.append(os.path.dirname(_wheel.__file__))
+    except Exception:
+        pass
+    for root in candidates:
+        ptxas = os.path.join(root, "bin", "ptxas")
+        libdevice = os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")
+        if os.path.exists(ptxas) or os.path.exists(libdevice):
+            return {"root": root, "ptxas": ptxas if os.path.exists(ptxas) else exe,
+                    "libdevice": libdevice if os.path.exists(libdevice) else None}
+    return {"root": None, "ptxas": exe, "libdevice": None}
+
+
+def _follow_wrapper(path):
+    """The real ptxas behind a small `exec /path/ptxas "$@"` shell wrapper."""
+    real = os.path.realpath(path)
+    try:
+        with open(real, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return real
+    if head.startswith(b"#!"):
+        m = re.search(rb"exec\s+(\S+ptxas)\b", head)
+        if m:
+            return os.path.realpath(m.group(1).decode())
+    return real
+
+
+@functools.lru_cache(maxsize=None)
+def ptxas_version():
+    """ptxas's version line (part of the cubin cache key), or None without ptxas."""
+    path = toolkit()["ptxas"]
+    if not path:
+        return None
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60)
+    lines = [ln for ln in out.stdout.splitlines() if ln.strip()]
+    return lines[-1] if lines else None
+
+
+def _llvm():
+    import llvmlite.binding as llvm
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+    return llvm
+
+
+@functools.lru_cache(maxsize=None)
+def _target_machine(sm):
+    llvm = _llvm()
+    target = llvm.Target.from_triple(TRIPLE)
+    return target.create_target_machine(cpu=f"sm_{sm}", features=f"+ptx{PTX_VERSION[sm]}",
+                                        opt=3)
+
+
+def data_layout():
+    return str(_target_machine(75).target_data)
+
+
+def supported_sm(major, minor):
+    """The newest target LLVM is asked for that a device of compute capability (major, minor)
+    runs (PTX for sm_XY runs on every later device through the driver's JIT)."""
+    cc = major * 10 + minor
+    ok = [sm for sm in PTX_VERSION if sm <= cc]
+    if not ok:
+        raise UnavailableError(None, None, f"the GPU has compute capability {major}.{minor}; "
+                               "the GPU backend needs 7.5 or newer. Use backend='cpu'.")
+    return max(ok)
+
+
+@functools.lru_cache(maxsize=1)
+def _libdevice_bitcode():
+    path = toolkit()["libdevice"]
+    if path is None:
+        raise UnavailableError(
+            None, None, "the kernel calls a libdevice function (__nv_*), but libdevice.10.bc "
+            "was not found (looked in $CUDA_HOME, the toolkit of ptxas on the PATH and the "
+            "nvidia-cuda-nvcc wheel). Install the CUDA toolkit or set CUDA_HOME.")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def compile_ptx(ir_text, sm=75):
+    """Compiles a kernel module's LLVM IR to PTX for target sm_`sm`.
+
+    Args:
+      ir_text: the module (NVPTX triple; kernels listed in !nvvm.annotations).
+      sm: the target, 75 or newer (PTX_VERSION's keys).
+    Returns:
+      (the optimized IR with libdevice linked if referenced, the PTX text).
+    Raises:
+      UnimplementedError: a declared function NVPTX cannot compile (allowlist.py).
+
+    Example:
+        ir, ptx = compile_ptx(plan.ir_text, 80)
+        ptxas(ptx, 80)["registers"]     # {'k_fusion_0': 22, ...}
+    """
+    llvm = _llvm()
+    with _lock:
+        mod = llvm.parse_assembly(ir_text)
+        mod.verify()
+        check_declarations(mod)
+        if any(f.is_declaration and f.name.startswith("__nv_") for f in mod.functions):
+            lib = llvm.parse_bitcode(_libdevice_bitcode())
+            names = {f.name for f in lib.functions if not f.is_declaration}
+            lib.triple = TRIPLE
+            mod.link_in(lib)
+            for f in mod.functions:   # internal after linking: O3 drops the unused ones
+                if f.name in names and not f.is_declaration:
+                    f.linkage = "internal"
+        tm = _target_machine(sm)
+        mod.triple = TRIPLE
+        mod.data_layout = str(tm.target_data)
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto.loop_vectorization = False   # SIMT code: vector reductions (llvm.vector.reduce.*)
+        pto.slp_vectorization = False    # only add intrinsics NVPTX may not select
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+        check_declarations(mod)   # O3 may introduce calls (never one that aborts codegen)
+        optimized = str(mod)
+        ptx = tm.emit_assembly(mod)
+    return optimized, ptx
+
+
+def ptxas(ptx, sm=75):
+    """Assemble `ptx` for sm_`sm` with ptxas -v: {'registers': {kernel: n}, 'shared': {...},
+    'log': text}. Raises UnavailableError without ptxas, ResourceExhaustedError when a kernel
+    needs more than the target has, InternalError for any other ptxas error."""
+    path = toolkit()["ptxas"]
+    if not path:
+        raise UnavailableError(None, None, "ptxas was not found (CUDA toolkit): install it or "
+                                           "set CUDA_HOME")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "k.ptx")
+        with open(src, "w") as f:
+            f.write(ptx)
+        cmd = [path, f"-arch=sm_{sm}", "-v", src, "-o", os.path.join(tmp, "k.cubin")]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    log = out.stdout + out.stderr
+    if out.returncode != 0:
+        shown = " ".join(cmd[:-3] + ["kernel.ptx"])
+        cls = ResourceExhaustedError if ("too much" in log or "exceeds" in log) else InternalError
+        raise cls(None, None, f"ptxas rejected the generated PTX for sm_{sm}:\n{log.strip()}\n"
+                              f"(reproduce: save cf.ptx() as kernel.ptx and run `{shown}`)")
+    regs, shared, current = {}, {}, None
+    for line in log.splitlines():
+        m = re.search(r"Compiling entry function '(\w+)'", line)
+        if m:
+            current = m.group(1)
+        m = re.search(r"Used (\d+) registers", line)
+        if m and current:
+            regs[current] = int(m.group(1))
+            m2 = re.search(r"(\d+) bytes smem", line)
+            shared[current] = int(m2.group(1)) if m2 else 0
+    return {"registers": regs, "shared": shared, "log": log}
+
+
+__all__ = ["toolkit", "ptxas_version", "compile_ptx", "ptxas", "supported_sm", "TRIPLE",
+           "data_layout"]
