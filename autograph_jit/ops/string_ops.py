@@ -3,8 +3,8 @@
 A string tensor's value is an object array of `bytes` (what TF's `.numpy()` returns); the ops
 below are ordinary OpDefs, so they run eagerly and inside `tf.function` graphs. They have no
 native lowering: a graph holding string values runs on the interpreter, reported by
-`explain()` (codegen/llvm/backend.py). `tf.strings.split` returns a RaggedTensor and is
-eager-only, as RaggedTensors are here.
+`explain()` (codegen/llvm/backend.py). `tf.strings.split` returns a RaggedTensor, so it lives
+in the api layer (autograph_jit/strings.py), eager only.
 """
 import re
 
@@ -331,38 +331,3 @@ def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TF's names
     b'ell'
     """
     return apply(_substr, to_tensor(input), to_tensor(pos), to_tensor(len), unit=_unit(unit))
-
-
-def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
-    """Splits each string at `sep` (runs of whitespace when None): a 1-D tensor for a scalar
-    input, a RaggedTensor (one row per string) for a vector. Eager only.
-
-    >>> tf.strings.split("a b  c").numpy()
-    array([b'a', b'b', b'c'], dtype=object)
-    >>> tf.strings.split(tf.constant(["a,b", "c"]), sep=",").to_list()
-    [[b'a', b'b'], [b'c']]
-    """
-    x = to_tensor(input)
-    if getattr(x, "_is_symbolic", False):
-        raise TypeError("tf.strings.split returns a RaggedTensor, and RaggedTensors are eager "
-                        "only here: call it outside tf.function (e.g. in a tf.data map run "
-                        "eagerly) or use tf.strings.regex_replace/substr in the graph.")
-    tr.check_dtype("split", x.type, _STRING)
-    s = None if sep is None else (sep.encode() if isinstance(sep, str) else bytes(sep))
-    if s == b"":
-        raise ValueError("tf.strings.split: sep must not be empty")
-
-    def parts(b):
-        return b.split(s, maxsplit) if s is not None else b.split(None, maxsplit)
-    arr = x.numpy()
-    from ..tensor import convert_to_tensor
-    if np.ndim(arr) == 0:
-        return convert_to_tensor(np.array(parts(arr), dtype=object), dtype=dtypes.string)
-    if np.ndim(arr) != 1:
-        raise ValueError(f"tf.strings.split: input must be a scalar or a vector, got rank "
-                         f"{np.ndim(arr)}")
-    rows = [parts(b) for b in arr]
-    from ..ragged.ragged_tensor import RaggedTensor
-    values = np.array([p for r in rows for p in r], dtype=object)
-    return RaggedTensor.from_row_lengths(convert_to_tensor(values, dtype=dtypes.string),
-                                         [len(r) for r in rows])
