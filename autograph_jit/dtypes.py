@@ -16,36 +16,25 @@ __all__ = [
 class DType:
     """One element type; use the module constants (`float32`, ...) rather than building one."""
 
-    __slots__ = ("name", "np_dtype", "short")
+    # The kind flags are plain attributes set once (not properties): the eager op path reads them
+    # on every op, and an attribute is several times cheaper than a property call.
+    __slots__ = ("name", "np_dtype", "short", "is_floating", "is_integer", "is_unsigned",
+                 "is_bool", "is_numeric")
 
     def __init__(self, name, np_dtype, short):
         self.name = name
         self.np_dtype = np.dtype(np_dtype) if np_dtype is not None else None
         self.short = short  # the IR printer's spelling: f32, i64, bool
+        kind = self.np_dtype.kind if self.np_dtype is not None else ""
+        self.is_floating = kind == "f"
+        self.is_integer = kind in ("i", "u")
+        self.is_unsigned = kind == "u"
+        self.is_bool = name == "bool"
+        self.is_numeric = self.is_floating or self.is_integer
 
     @property
     def as_numpy_dtype(self):
         return self.np_dtype.type
-
-    @property
-    def is_floating(self):
-        return self.np_dtype is not None and self.np_dtype.kind == "f"
-
-    @property
-    def is_integer(self):
-        return self.np_dtype is not None and self.np_dtype.kind in "iu"
-
-    @property
-    def is_unsigned(self):
-        return self.np_dtype is not None and self.np_dtype.kind == "u"
-
-    @property
-    def is_bool(self):
-        return self.name == "bool"
-
-    @property
-    def is_numeric(self):
-        return self.is_floating or self.is_integer
 
     @property
     def is_numpy_compatible(self):

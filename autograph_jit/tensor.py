@@ -296,6 +296,39 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
     return _constant(arr, dt)
 
 
+_INT_RANGES = {d.np_dtype: (int(np.iinfo(d.np_dtype).min), int(np.iinfo(d.np_dtype).max))
+               for d in _dtypes.ALL if d.is_integer}
+_new = object.__new__
+_array = np.array
+
+
+def eager_scalar(value, dtype):
+    """`convert_to_tensor(value, dtype=dtype)` for a Python scalar in eager mode (no graph being
+    built), the operand of `x + 1`: a Python float or int made a tensor of `dtype` with the same
+    checks, in a few steps where they cannot fail. Other values, and values the checks may
+    refuse, take `convert_to_tensor` itself, so results, warnings and errors are the same.
+    """
+    t = type(value)
+    np_dtype = dtype.np_dtype
+    if dtype.is_floating and (t is float or t is int):
+        try:
+            arr = _array(value, np_dtype)
+        except OverflowError:   # an int too large for a float: convert_to_tensor's error
+            return convert_to_tensor(value, dtype=dtype)
+    elif t is int and dtype.is_integer:
+        lo, hi = _INT_RANGES[np_dtype]
+        if not lo <= value <= hi:
+            return convert_to_tensor(value, dtype=dtype)
+        arr = _array(value, np_dtype)
+    else:
+        return convert_to_tensor(value, dtype=dtype)
+    arr.setflags(False)
+    out = _new(EagerTensor)
+    out._value = arr
+    out.dtype = dtype
+    return out
+
+
 def private_array(value, np_dtype=None):
     """A copy of a NumPy value that no caller holds: a base-class, C-contiguous ndarray (np.matrix
     gives its 2-D array, np.memmap its values) of `np_dtype` (default: the value's)."""

@@ -9,7 +9,11 @@ import sys
 
 import numpy as np
 
-from ..tensor import Tensor, convert_to_tensor
+from ..tensor import EagerTensor, Tensor, convert_to_tensor, eager_scalar
+from ..tracing import context as _context
+
+_LOCAL = _context._local
+_SCALARS = (float, int)
 
 
 def _dtype_of(v):
@@ -23,6 +27,17 @@ def _dtype_of(v):
 
 def match_dtypes(*values, dtype_hint=None):
     """Convert values to tensors of one dtype: the first tensor's, else the first value's."""
+    if len(values) == 2 and dtype_hint is None:
+        # eager `x + y` and `x + 1`: the common cases, without the general loop
+        a, b = values
+        ta, tb = type(a), type(b)
+        if ta is EagerTensor:
+            if tb is EagerTensor:
+                return [a, b]
+            if tb in _SCALARS and _LOCAL.builder is None:
+                return [a, eager_scalar(b, a.dtype)]
+        elif tb is EagerTensor and ta in _SCALARS and _LOCAL.builder is None:
+            return [eager_scalar(a, b.dtype), b]
     dtype = None
     for v in values:
         dtype = _dtype_of(v)
