@@ -163,6 +163,9 @@ class GradientTape:
                              for o, g in zip(call.outputs, out_grads)]
             # (ops holding regions get None for an unused output: their VJPs leave it out
             # instead of multiplying a zero into partials that may be inf, as eagerly)
+            watched = self._watched
+            call.skip_input_indices = tuple(i for i, x in enumerate(call.inputs)
+                                            if _key(x) not in watched)
             in_grads = call.op.vjp(call, *out_grads)
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)

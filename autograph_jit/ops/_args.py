@@ -25,19 +25,32 @@ def _dtype_of(v):
     return None
 
 
+# Types whose values are read into a tensor by `_as_tensor()` (tf.Variable registers itself).
+VARIABLE_TYPES = set()
+
+
 def match_dtypes(*values, dtype_hint=None):
     """Convert values to tensors of one dtype: the first tensor's, else the first value's."""
-    if len(values) == 2 and dtype_hint is None:
-        # eager `x + y` and `x + 1`: the common cases, without the general loop
+    if len(values) == 2 and dtype_hint is None and _LOCAL.builder is None:
+        # eager `x + y`, `x + 1`, `v - g` (a Variable): the common cases, without the loop below
         a, b = values
+        if type(a) in VARIABLE_TYPES:
+            a = a._as_tensor()   # (read first, as the loop below does)
         ta, tb = type(a), type(b)
         if ta is EagerTensor:
             if tb is EagerTensor:
                 return [a, b]
-            if tb in _SCALARS and _LOCAL.builder is None:
+            if tb in _SCALARS:
                 return [a, eager_scalar(b, a.dtype)]
-        elif tb is EagerTensor and ta in _SCALARS and _LOCAL.builder is None:
-            return [eager_scalar(a, b.dtype), b]
+            if tb in VARIABLE_TYPES:
+                return [a, b._as_tensor()]
+        elif ta in _SCALARS:
+            if tb in VARIABLE_TYPES:
+                b = b._as_tensor()
+                tb = type(b)
+            if tb is EagerTensor:
+                return [eager_scalar(a, b.dtype), b]
+        values = (a, b)
     dtype = None
     for v in values:
         dtype = _dtype_of(v)

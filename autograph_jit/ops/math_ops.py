@@ -909,19 +909,23 @@ def _matmul_kernel(a, b, transpose_a, transpose_b):
 def _matmul_vjp(c, g):
     a, b = c.inputs
     ta, tb = c.attrs["transpose_a"], c.attrs["transpose_b"]
-    if not ta and not tb:
-        ga = matmul(g, b, transpose_b=True)
-        gb = matmul(a, g, transpose_a=True)
-    elif not ta and tb:
-        ga = matmul(g, b)
-        gb = matmul(g, a, transpose_a=True)
-    elif ta and not tb:
-        ga = matmul(b, g, transpose_b=True)
-        gb = matmul(a, g)
-    else:
-        ga = matmul(b, g, transpose_a=True, transpose_b=True)
-        gb = matmul(g, a, transpose_a=True, transpose_b=True)
-    return unbroadcast(ga, a), unbroadcast(gb, b)
+    skip = c.skip_input_indices   # (an input no tape asks about: its product is not computed)
+    ga = gb = None
+    if 0 not in skip:
+        if not ta:
+            ga = matmul(g, b) if tb else matmul(g, b, transpose_b=True)
+        else:
+            ga = matmul(b, g, transpose_a=True, transpose_b=True) if tb \
+                else matmul(b, g, transpose_b=True)
+        ga = unbroadcast(ga, a)
+    if 1 not in skip:
+        if not tb:
+            gb = matmul(a, g, transpose_a=True) if not ta else matmul(a, g)
+        else:
+            gb = matmul(g, a, transpose_a=True, transpose_b=True) if ta \
+                else matmul(g, a, transpose_a=True)
+        gb = unbroadcast(gb, b)
+    return ga, gb
 
 
 _matmul = defop("matmul", _matmul_infer, _shape_checked(_matmul_infer, _matmul_kernel),

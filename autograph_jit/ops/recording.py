@@ -11,6 +11,7 @@ an op that reads a variable (`OpDef.reads_variable`) is recorded as an edge from
 the tensor read.
 """
 from ..ir.graph import Graph
+from ..tensor import EagerTensor
 
 __all__ = ["ACTIVE_TAPES", "Call", "key", "record", "trainable_dtype", "variables_read"]
 
@@ -18,20 +19,27 @@ ACTIVE_TAPES = []  # the GradientTapes recording now, innermost last
 
 
 class Call:
-    """One recorded op application: what a VJP needs (`op`, `inputs`, `outputs`, `attrs`)."""
+    """One recorded op application: what a VJP needs (`op`, `inputs`, `outputs`, `attrs`).
 
-    __slots__ = ("op", "inputs", "outputs", "attrs")
+    `skip_input_indices`: the inputs whose gradient nobody asks for (not watched by the tape
+    running the VJP), as TF's `op.skip_input_indices`: a VJP may return None for them instead of
+    computing a gradient that would be thrown away (matmul's VJP does: one product fewer)."""
+
+    __slots__ = ("op", "inputs", "outputs", "attrs", "skip_input_indices")
 
     def __init__(self, op, inputs, outputs, attrs):
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
+        self.skip_input_indices = ()
 
 
 def key(x):
     """Identity of a tensor for the tape: the graph Value for symbolic tensors (several Python
     wrappers may stand for one Value), the object itself otherwise."""
+    if type(x) is EagerTensor:   # (the common case, without a failing attribute lookup)
+        return id(x)
     val = getattr(x, "_val", None)
     return id(val) if val is not None else id(x)
 
@@ -85,8 +93,12 @@ def record(op, inputs, outputs, attrs):
         if not tape._recording:
             continue
         watched = tape._watched
-        if any(key(x) in watched for x in inputs):
-            tape._records.append(Call(op, inputs, outputs, attrs))
-            for o in outputs:
-                if trainable_dtype(o.dtype):
-                    watched[key(o)] = o
+        for x in inputs:
+            if (id(x) if type(x) is EagerTensor else key(x)) in watched:
+                break
+        else:
+            continue
+        tape._records.append(Call(op, inputs, outputs, attrs))
+        for o in outputs:
+            if o.dtype.is_floating:   # (trainable_dtype)
+                watched[id(o) if type(o) is EagerTensor else key(o)] = o
