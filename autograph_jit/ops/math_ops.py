@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ir.types import TensorType
+from ..tensor import EagerTensor
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
@@ -58,13 +59,19 @@ _broadcast_like = defop(
 
 def unbroadcast(g, x):
     """The gradient `g` (of a broadcast result) reduced to `x`'s shape; no op when they match."""
-    if g.shape.is_fully_defined() and g.shape == x.shape:
+    if type(g) is EagerTensor and type(x) is EagerTensor:
+        if g._value.shape == x._value.shape:
+            return g
+    elif g.shape.is_fully_defined() and g.shape == x.shape:
         return g
     return apply(_sum_to, g, x)
 
 
 def broadcast_like(x, like):
-    if x.shape.is_fully_defined() and x.shape == like.shape:
+    if type(x) is EagerTensor and type(like) is EagerTensor:
+        if x._value.shape == like._value.shape:
+            return x
+    elif x.shape.is_fully_defined() and x.shape == like.shape:
         return x
     return apply(_broadcast_like, x, like)
 

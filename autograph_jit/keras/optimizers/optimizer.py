@@ -179,8 +179,14 @@ class Optimizer(AutoTrackable):
         grads = self._clip_gradients(grads)
         self._apply_weight_decay(trainable_variables)
         learning_rate = self.learning_rate
-        for grad, var in zip(grads, trainable_variables):
-            self.update_step(grad, var, learning_rate)
+        # Values every variable's update of this step shares (Adam's bias-corrected step size):
+        # a subclass may keep them here, by dtype, instead of recomputing them per variable.
+        self._per_step = {}
+        try:
+            for grad, var in zip(grads, trainable_variables):
+                self.update_step(grad, var, learning_rate)
+        finally:
+            self._per_step = None
         self._iterations.assign_add(1)
         for var in trainable_variables:
             if getattr(var, "constraint", None) is not None:
