@@ -51,7 +51,7 @@ class Target:
         return f"≤{self.bound:g}× {(labels or {}).get(self.column, self.column)}"
 
     def judge(self, row):
-        graph = row.cells.get("graph")
+        graph = row.cells.get(row.base)
         if graph is None or graph.seconds is None:
             return None
         if self.column is None:
@@ -70,10 +70,12 @@ class Row:
     targets: tuple = ()
     equal: bool = None                          # graph result equals eager (None: not compared)
     notes: list = field(default_factory=list)   # backend fallbacks, stage times, skipped peers
+    base: str = "graph"                         # the column ratios and targets divide (eager rows:
+    #                                             "eager", see eager_ops.py)
 
     def ratio(self, column):
-        """Our graph time / this column's time (below 1: ours is faster)."""
-        graph, other = self.cells.get("graph"), self.cells.get(column)
+        """Our graph time (the `base` column's) / this column's time (below 1: ours is faster)."""
+        graph, other = self.cells.get(self.base), self.cells.get(column)
         if graph is None or other is None or graph.seconds is None or not other.seconds:
             return None
         return graph.seconds / other.seconds

@@ -216,7 +216,10 @@ def _single(op, arrays, dtype, inputs):
     t._value = value
     t.dtype = dtype
     if _TAPES:
-        _recording.record(op, inputs, (t,), {})
+        if op.reads_variable or op.interpret is not None:
+            _recording.record(op, inputs, (t,), {})
+        else:
+            _recording.record_one(op, inputs, t)
     return t
 
 

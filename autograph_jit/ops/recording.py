@@ -8,12 +8,14 @@ the imports run one way: autodiff -> ops -> ops.recording. JAX's `ad_util` plays
 A tape records an op when one of its inputs is watched (directly, or as the output of an op it
 recorded); the op's floating outputs then become watched. Variables are watched by identity;
 an op that reads a variable (`OpDef.reads_variable`) is recorded as an edge from the Variable to
-the tensor read.
+the tensor read. A record is a plain `(op, inputs, outputs, attrs)` tuple (cheap to make on every
+op); the backward pass wraps the ones it differentiates in a `Call` for the VJP.
 """
 from ..ir.graph import Graph
 from ..tensor import EagerTensor
 
-__all__ = ["ACTIVE_TAPES", "Call", "key", "record", "trainable_dtype", "variables_read"]
+__all__ = ["ACTIVE_TAPES", "Call", "key", "record", "record_one", "trainable_dtype",
+           "variables_read"]
 
 ACTIVE_TAPES = []  # the GradientTapes recording now, innermost last
 
@@ -98,7 +100,26 @@ def record(op, inputs, outputs, attrs):
                 break
         else:
             continue
-        tape._records.append(Call(op, inputs, outputs, attrs))
+        tape._records.append((op, inputs, outputs, attrs))   # (a Call when differentiated)
         for o in outputs:
             if o.dtype.is_floating:   # (trainable_dtype)
                 watched[id(o) if type(o) is EagerTensor else key(o)] = o
+
+
+def record_one(op, inputs, output):
+    """`record(op, inputs, (output,), {})` for the eager fast path of `apply` (ops/opdef.py): an
+    op of EagerTensor inputs, one output and no attributes, so no variable read and no region."""
+    if op.vjp is None:
+        return
+    for tape in ACTIVE_TAPES:
+        if not tape._recording:
+            continue
+        watched = tape._watched
+        for x in inputs:
+            if id(x) in watched:
+                break
+        else:
+            continue
+        tape._records.append((op, inputs, (output,), {}))
+        if output.dtype.is_floating:
+            watched[id(output)] = output
