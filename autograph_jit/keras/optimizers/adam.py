@@ -1,5 +1,6 @@
 """Adam (with optional AMSGrad), Keras 3's update rule."""
 from ...ops.math_ops import cast, maximum, pow, sqrt, square  # noqa: A004
+from ...ops.training_ops import try_apply_adam
 from .optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -56,6 +57,9 @@ class Adam(Optimizer):
         index = self._get_variable_index(variable)
         m = self._momentums[index]
         v = self._velocities[index]
+        if not self.amsgrad and try_apply_adam(variable, m, v, gradient, alpha, self.beta_1,
+                                               self.beta_2, self.epsilon):
+            return   # eagerly: the update below as one fused op, bit for bit
         m.assign_add((gradient - m) * (1 - self.beta_1))
         v.assign_add((square(gradient) - v) * (1 - self.beta_2))
         if self.amsgrad:
