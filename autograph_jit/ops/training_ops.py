@@ -11,6 +11,9 @@ provably the same computation (eager mode, no GradientTape recording — reads o
 be visible to it —, Python-number hyperparameters, gradient and slots of the variable's floating
 dtype and shape) and otherwise returns False, and the optimizer runs its op-by-op update.
 """
+import sys
+import threading
+
 import numpy as np
 
 from ..errors import InvalidArgumentError
@@ -51,26 +54,57 @@ def _frozen(a):
     return a
 
 
+def _output_for(variable):
+    """Where the variable's new value goes: its current buffer when nothing but the variable
+    holds it (no tensor read earlier aliases it: CPython's reference count says so; a view's
+    `base` or an exported buffer counts too), made writable again and updated in place; else a
+    new buffer. In-place updates spare the fresh pages a new buffer costs on every step."""
+    a = variable._value
+    # the references: the variable's attribute, `a`, and getrefcount's argument
+    if a.base is None and a.flags.owndata and sys.getrefcount(a) == 3:
+        a.setflags(write=True)
+        return a
+    return np.empty(a.shape, a.dtype)
+
+
+_SCRATCH = threading.local()
+SCRATCH_LIMIT = 1 << 25   # bytes a thread keeps for the kernel's two temporaries, at most
+
+
+def _scratch(shape, dtype):
+    """Two temporaries of `shape` (arrays also for rank 0), views of one buffer this thread
+    keeps between calls (up to SCRATCH_LIMIT bytes): fresh pages for large temporaries on every
+    update cost more than the arithmetic (page faults), and the kernel overwrites them first."""
+    n = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if 2 * n > SCRATCH_LIMIT:
+        return np.empty(shape, dtype), np.empty(shape, dtype)
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.nbytes < 2 * n:
+        buf = _SCRATCH.buf = np.empty(max(2 * n, 64), np.uint8)
+    return (buf[:n].view(dtype).reshape(shape), buf[n:2 * n].view(dtype).reshape(shape))
+
+
 def _apply_adam_kernel(g, alpha, var, m, v, beta_1, beta_2, epsilon):
     """`m += (g - m) * (1 - beta_1)`, `v += (g**2 - v) * (1 - beta_2)`,
     `var -= (m * alpha) / (sqrt(v) + epsilon)`: each step the op-by-op update's operation on
-    the same operands (Python numbers converted to the dtype first, as `x * 0.1` does), written
-    into new buffers (the old ones stay unchanged: tensors read earlier alias them)."""
+    the same operands (Python numbers converted to the dtype first, as `x * 0.1` does). A slot
+    or variable buffer another tensor may alias is never written: it gets a new buffer."""
     dt = var.dtype.np_dtype
     c1, c2, eps = (np.array(c, dt) for c in (1 - beta_1, 1 - beta_2, epsilon))
-    t, s, u, d = (np.empty(g.shape, dt) for _ in range(4))   # (arrays also for rank 0)
+    t, s = _scratch(g.shape, dt)
     np.subtract(g, m._value, out=t)
     np.multiply(t, c1, out=t)
-    m_new = np.add(m._value, t, out=t)
+    m_new = np.add(m._value, t, out=_output_for(m))
     np.square(g, out=s)
     np.subtract(s, v._value, out=s)
     np.multiply(s, c2, out=s)
-    v_new = np.add(v._value, s, out=s)
+    v_new = np.add(v._value, s, out=_output_for(v))
+    u, d = t, s   # (the temporaries again)
     np.multiply(m_new, alpha, out=u)
     np.sqrt(v_new, out=d)
     np.add(d, eps, out=d)
     np.true_divide(u, d, out=u)
-    var_new = np.subtract(var._value, u, out=u)
+    var_new = np.subtract(var._value, u, out=_output_for(var))
     m._value, v._value, var._value = _frozen(m_new), _frozen(v_new), _frozen(var_new)
     return ()
 
