@@ -141,6 +141,8 @@ def _pow_kernel(x, y):
     if x.dtype.kind == "f" and np.size(y) == 1:
         # NumPy computes x ** 0.5 as sqrt(x) when the exponent is one value (sqrt(-inf) is nan,
         # C's pow(-inf, 0.5) is inf, as in TF and the compiled code): a full exponent array
+        if x.ndim == 0 and np.ndim(y) == 0:   # (scalars: the same, without broadcast_shapes)
+            return np.power(x.reshape(1), np.reshape(y, 1)).reshape(())
         shape = np.broadcast_shapes(np.shape(x), np.shape(y))
         return np.power(x, np.full(shape or (1,), y, np.result_type(y))).reshape(shape)
     return np.power(x, y)
