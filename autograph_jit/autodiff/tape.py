@@ -19,7 +19,7 @@ from ..ops import array_ops, math_ops
 from ..ops.linalg_ops import diag_part
 from ..ops.recording import (ACTIVE_TAPES, Call, key as _key, record,
                              trainable_dtype as _trainable_dtype)
-from ..tensor import convert_to_tensor
+from ..tensor import EagerTensor, convert_to_tensor
 from ..variables import Variable
 
 __all__ = ["GradientTape", "ACTIVE_TAPES", "record", "stop_recording", "UnconnectedGradients"]
@@ -154,7 +154,7 @@ class GradientTape:
     def _backprop(self, grads):
         # (records are (op, inputs, outputs, attrs) tuples: ops/recording.py `record`)
         for op, inputs, outputs, attrs in reversed(self._records):
-            out_grads = [grads.get(_key(o)) for o in outputs]
+            out_grads = [grads.get(id(o) if type(o) is EagerTensor else _key(o)) for o in outputs]
             if all(g is None for g in out_grads):
                 continue
             if op.reads_variable:

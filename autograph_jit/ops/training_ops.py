@@ -11,6 +11,7 @@ provably the same computation (eager mode, no GradientTape recording — reads o
 be visible to it —, Python-number hyperparameters, gradient and slots of the variable's floating
 dtype and shape) and otherwise returns False, and the optimizer runs its op-by-op update.
 """
+import math
 import sys
 import threading
 
@@ -75,7 +76,7 @@ def _scratch(shape, dtype):
     """Two temporaries of `shape` (arrays also for rank 0), views of one buffer this thread
     keeps between calls (up to SCRATCH_LIMIT bytes): fresh pages for large temporaries on every
     update cost more than the arithmetic (page faults), and the kernel overwrites them first."""
-    n = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    n = math.prod(shape) * dtype.itemsize
     if 2 * n > SCRATCH_LIMIT:
         return np.empty(shape, dtype), np.empty(shape, dtype)
     buf = getattr(_SCRATCH, "buf", None)
