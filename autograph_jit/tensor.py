@@ -331,6 +331,28 @@ def eager_scalar(value, dtype):
     return out
 
 
+_OPERANDS = {}        # (type, value, dtype name) -> EagerTensor: Python scalars as op operands
+OPERAND_LIMIT = 256
+
+
+def scalar_operand(value, dtype):
+    """`eager_scalar(value, dtype)` for a Python float or int that only an op will see (the
+    `1` of `x + 1` inside a binary op function; never handed back to the caller, so sharing
+    one tensor between calls cannot be observed — a tape cannot watch it). Kept per
+    (type, value, dtype), at most OPERAND_LIMIT of them; zeros, NaNs and values that overflow
+    the dtype are not kept (0.0 and -0.0 are equal keys; NaN never equals itself; an overflowing
+    conversion warns on every call, as convert_to_tensor does)."""
+    key = (type(value), value, dtype.name)   # (a str hashes faster than a DType)
+    t = _OPERANDS.get(key)
+    if t is None:
+        t = eager_scalar(value, dtype)
+        if value and value == value and np.isfinite(t._value):   # (an overflow warns: again)
+            if len(_OPERANDS) >= OPERAND_LIMIT:
+                del _OPERANDS[next(iter(_OPERANDS))]
+            _OPERANDS[key] = t
+    return t
+
+
 def private_array(value, np_dtype=None):
     """A copy of a NumPy value that no caller holds: a base-class, C-contiguous ndarray (np.matrix
     gives its 2-D array, np.memmap its values) of `np_dtype` (default: the value's)."""

@@ -7,12 +7,15 @@ import numpy as np
 
 from .. import dtypes
 from ..ir.types import TensorType
-from ..tensor import EagerTensor
+from ..tensor import EagerTensor, scalar_operand
+from ..tracing import context as _context
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
+
+_LOCAL = _context._local
 
 # ----------------------------------------------------------------------------------------------
 # broadcasting helpers (ops of their own, so shapes unknown until run time work in graphs)
@@ -207,6 +210,12 @@ _minimum = _binary("minimum", np.minimum, _maxmin_vjp(lambda x, y: less_equal(x,
 
 def _binary_fn(op):
     def fn(x, y, name=None):
+        if type(x) is EagerTensor:   # eager `x + y`, `x + 1`: match_dtypes's cases, inline
+            ty = type(y)
+            if ty is EagerTensor:
+                return apply(op, x, y)
+            if (ty is float or ty is int) and _LOCAL.builder is None:
+                return apply(op, x, scalar_operand(y, x.dtype))
         x, y = match_dtypes(x, y)
         return apply(op, x, y)
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function

@@ -74,10 +74,11 @@ def test_python_scalars_convert_as_convert_to_tensor_does(fresh_cache):
     with pytest.raises(ValueError, match="Cannot convert 200 to EagerTensor of dtype int8"):
         tf.ones([2], tf.int8) + 200
     half = tf.ones([2], tf.float16)
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        assert np.isinf((half * 1e10).numpy()).all()   # the cast overflows, NumPy warns
-    assert [str(w.message) for w in seen] == ["overflow encountered in cast"]
+    for _ in range(2):   # every time, as convert_to_tensor does
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            assert np.isinf((half * 1e10).numpy()).all()   # the cast overflows, NumPy warns
+        assert [str(w.message) for w in seen] == ["overflow encountered in cast"]
 
 
 def test_negative_zero_and_int_float_attributes_key_apart():
@@ -167,3 +168,16 @@ def test_ops_record_on_a_tape_only_when_an_input_is_watched():
 def test_symbolic_and_foreign_inputs_keep_their_errors():
     with pytest.raises(TypeError, match="expected tensors as inputs, got list"):
         apply(math_ops._add, [1.0], tf.constant(1.0))
+
+
+def test_python_scalar_operands_keep_sign_nan_and_gradients():
+    x = tf.constant([1.0, 2.0])
+    for _ in range(2):
+        assert np.signbit((x * -0.0).numpy()).all() and not np.signbit((x * 0.0).numpy()).any()
+        assert np.isnan((x + float("nan")).numpy()).all()
+        assert (x + 1).numpy().tolist() == [2.0, 3.0] and (x + 1.0) is not (x + 1.0)
+        assert (tf.constant([1, 2]) + 1).dtype is tf.int32
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * 3.0 + x * 3.0
+    assert tape.gradient(y, x).numpy().tolist() == [6.0, 6.0]
