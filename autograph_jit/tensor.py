@@ -347,8 +347,11 @@ def scalar_operand(value, dtype):
     if t is None:
         t = eager_scalar(value, dtype)
         if value and value == value and np.isfinite(t._value):   # (an overflow warns: again)
-            if len(_OPERANDS) >= OPERAND_LIMIT:
-                del _OPERANDS[next(iter(_OPERANDS))]
+            while len(_OPERANDS) >= OPERAND_LIMIT:
+                try:   # the oldest (another thread may be evicting too)
+                    _OPERANDS.pop(next(iter(_OPERANDS)), None)
+                except (StopIteration, RuntimeError):
+                    break
             _OPERANDS[key] = t
     return t
 

@@ -82,8 +82,12 @@ def attrs_key(attrs):
 
 
 def store(key, out_dtypes):
-    if len(CACHE) >= LIMIT:
-        del CACHE[next(iter(CACHE))]   # the oldest entry (dicts keep insertion order)
+    """Keep `out_dtypes` under `key`, dropping the oldest entries past LIMIT."""
+    while len(CACHE) >= LIMIT:
+        try:   # the oldest entry (dicts keep insertion order); another thread may be evicting
+            CACHE.pop(next(iter(CACHE)), None)
+        except (StopIteration, RuntimeError):
+            break
     CACHE[key] = out_dtypes
 
 

@@ -181,3 +181,23 @@ def test_python_scalar_operands_keep_sign_nan_and_gradients():
         tape.watch(x)
         y = x * 3.0 + x * 3.0
     assert tape.gradient(y, x).numpy().tolist() == [6.0, 6.0]
+
+
+def test_threads_filling_a_small_cache_at_once_get_right_results(monkeypatch, fresh_cache):
+    import threading
+    monkeypatch.setattr(eager_cache, "LIMIT", 4)
+    errors = []
+
+    def work(k):
+        try:
+            for n in range(1, 60):
+                out = tf.ones([n + k]) * 2.0 + 1.0
+                assert out.numpy().tolist() == [3.0] * (n + k)
+        except Exception as e:   # (reported below)
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(fresh_cache) <= 4 + len(threads)
