@@ -24,45 +24,31 @@ class DType:
     True
     """
 
-    __slots__ = ("name", "np_dtype", "short")
+    # The kind flags are plain attributes set once (not properties): the eager op path reads them
+    # on every op, and an attribute is several times cheaper than a property call.
+    __slots__ = ("name", "np_dtype", "short", "is_floating", "is_integer", "is_unsigned",
+                 "is_bool", "is_numeric", "is_complex")
 
     def __init__(self, name, np_dtype, short):
         self.name = name
         self.np_dtype = np.dtype(np_dtype) if np_dtype is not None else None
         self.short = short  # the IR printer's spelling: f32, i64, bool
+        kind = self.np_dtype.kind if self.np_dtype is not None else ""
+        self.is_floating = kind == "f"
+        self.is_integer = kind in ("i", "u")
+        self.is_unsigned = kind == "u"
+        self.is_bool = name == "bool"
+        self.is_numeric = self.is_floating or self.is_integer
+        self.is_complex = kind == "c"
 
     @property
     def as_numpy_dtype(self):
         return self.np_dtype.type
 
     @property
-    def is_floating(self):
-        return self.np_dtype is not None and self.np_dtype.kind == "f"
-
-    @property
-    def is_integer(self):
-        return self.np_dtype is not None and self.np_dtype.kind in "iu"
-
-    @property
-    def is_unsigned(self):
-        return self.np_dtype is not None and self.np_dtype.kind == "u"
-
-    @property
-    def is_complex(self):
-        return self.np_dtype is not None and self.np_dtype.kind == "c"
-
-    @property
     def real_dtype(self):
         """float32 for complex64, float64 for complex128, the dtype itself otherwise."""
         return {"complex64": float32, "complex128": float64}.get(self.name, self)
-
-    @property
-    def is_bool(self):
-        return self.name == "bool"
-
-    @property
-    def is_numeric(self):
-        return self.is_floating or self.is_integer
 
     @property
     def is_numpy_compatible(self):

@@ -106,7 +106,9 @@ class EagerTensor(Tensor):
 
     @property
     def shape(self):
-        return TensorShape(self._value.shape)
+        s = _new(TensorShape)   # (a NumPy shape needs none of TensorShape's checks)
+        s._dims = self._value.shape
+        return s
 
     @property
     def type(self):
@@ -340,6 +342,64 @@ def string_array(value):
             raise TypeError(f"Cannot convert {value!r} to a string tensor: it holds "
                             f"{type(v).__name__} {v!r}")
     return flat.reshape(arr.shape)
+
+
+_INT_RANGES = {d.np_dtype: (int(np.iinfo(d.np_dtype).min), int(np.iinfo(d.np_dtype).max))
+               for d in _dtypes.ALL if d.is_integer}
+_new = object.__new__
+_array = np.array
+
+
+def eager_scalar(value, dtype):
+    """`convert_to_tensor(value, dtype=dtype)` for a Python scalar in eager mode (no graph being
+    built), the operand of `x + 1`: a Python float or int made a tensor of `dtype` with the same
+    checks, in a few steps where they cannot fail. Other values, and values the checks may
+    refuse, take `convert_to_tensor` itself, so results, warnings and errors are the same.
+    """
+    t = type(value)
+    np_dtype = dtype.np_dtype
+    if dtype.is_floating and (t is float or t is int):
+        try:
+            arr = _array(value, np_dtype)
+        except OverflowError:   # an int too large for a float: convert_to_tensor's error
+            return convert_to_tensor(value, dtype=dtype)
+    elif t is int and dtype.is_integer:
+        lo, hi = _INT_RANGES[np_dtype]
+        if not lo <= value <= hi:
+            return convert_to_tensor(value, dtype=dtype)
+        arr = _array(value, np_dtype)
+    else:
+        return convert_to_tensor(value, dtype=dtype)
+    arr.setflags(False)
+    out = _new(EagerTensor)
+    out._value = arr
+    out.dtype = dtype
+    return out
+
+
+_OPERANDS = {}        # (type, value, dtype name) -> EagerTensor: Python scalars as op operands
+OPERAND_LIMIT = 256
+
+
+def scalar_operand(value, dtype):
+    """`eager_scalar(value, dtype)` for a Python float or int that only an op will see (the
+    `1` of `x + 1` inside a binary op function; never handed back to the caller, so sharing
+    one tensor between calls cannot be observed — a tape cannot watch it). Kept per
+    (type, value, dtype), at most OPERAND_LIMIT of them; zeros, NaNs and values that overflow
+    the dtype are not kept (0.0 and -0.0 are equal keys; NaN never equals itself; an overflowing
+    conversion warns on every call, as convert_to_tensor does)."""
+    key = (type(value), value, dtype.name)   # (a str hashes faster than a DType)
+    t = _OPERANDS.get(key)
+    if t is None:
+        t = eager_scalar(value, dtype)
+        if value and value == value and np.isfinite(t._value):   # (an overflow warns: again)
+            while len(_OPERANDS) >= OPERAND_LIMIT:
+                try:   # the oldest (another thread may be evicting too)
+                    _OPERANDS.pop(next(iter(_OPERANDS)), None)
+                except (StopIteration, RuntimeError):
+                    break
+            _OPERANDS[key] = t
+    return t
 
 
 def private_array(value, np_dtype=None):

@@ -5,7 +5,10 @@ import itertools
 import numpy as np
 
 from . import dtypes as _dtypes
+from .ops import eager_cache as _eager_cache
 from .ops import operators as _operators
+from .ops import recording as _recording
+from .ops._args import VARIABLE_TYPES
 from .ops.opdef import apply
 from .ops.state_ops import assign_variable, read_variable
 from .tensor import EagerTensor, Tensor, _python_to_array, convert_to_tensor, numpy_text
@@ -15,6 +18,9 @@ from .tracing import context as _context
 __all__ = ["Variable"]
 
 _uid = itertools.count()
+_LOCAL = _context._local
+_TAPES = _recording.ACTIVE_TAPES
+_new = object.__new__
 
 # Functions called with each new Variable once it is made (tf.distribute's scope mirrors the
 # variables created under it: their initial values are broadcast from the first worker).
@@ -105,6 +111,16 @@ class Variable:
 
     # -- reading --------------------------------------------------------------------------------
     def read_value(self):
+        value = self._value
+        if _LOCAL.builder is None and value.dtype is self.dtype.np_dtype:
+            # Eagerly, `apply(read_variable, var=self)` in short: the kernel returns the (frozen)
+            # buffer, the type rule says self.dtype; tapes still record the read.
+            t = _new(EagerTensor)
+            t._value = value
+            t.dtype = self.dtype
+            if _TAPES:
+                _recording.record(read_variable, (), (t,), {"var": self})
+            return t
         return apply(read_variable, var=self)
 
     value = read_value
@@ -143,6 +159,18 @@ class Variable:
 
     # -- writing --------------------------------------------------------------------------------
     def assign(self, value, use_locking=None, name=None, read_value=True):
+        if type(value) is EagerTensor and _LOCAL.builder is None:
+            arr = value._value
+            if (value.dtype is self.dtype and arr.base is None and not arr.flags.writeable
+                    and arr.shape == self._value.shape):
+                # Eagerly, `apply(assign_variable, value, var=self)` in short where its type rule
+                # and shape check cannot fail (same dtype, same shape): the kernel's private copy
+                # is not needed either, as the tensor's frozen array owns its memory and nothing
+                # can write it.
+                self._value = arr
+                if _TAPES:
+                    _recording.record(assign_variable, (value,), (), {"var": self})
+                return self if read_value else None
         value = convert_to_tensor(value, dtype=self.dtype) if not isinstance(value, Tensor) \
             and not hasattr(value, "_as_tensor") else convert_to_tensor(value)
         apply(assign_variable, value, var=self)
@@ -213,3 +241,8 @@ def _initial_array(initial_value, dtype):
 
 
 _operators.install_on(Variable, getitem=False)
+VARIABLE_TYPES.add(Variable)
+# A Variable attribute (`read_variable`, `assign_variable`) keys the eager type cache by what the
+# type rules read from it: its dtype and shape, and its identity (never reused: a counter).
+_eager_cache.register_attr_key(
+    Variable, lambda v: (v._unique_id, v.dtype.name, v._shape.as_tuple()))

@@ -88,7 +88,9 @@ def header(enabled):
     lines = [f"autograph_jit benchmarks — {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
              f"machine: {_cpu_name()}, {os.cpu_count()} cores; Python {platform.python_version()}, "
              f"NumPy {np.__version__}, llvmlite {llvmlite.__version__}",
-             f"load average {os.getloadavg()[0]:.1f}; threads: {_threads_text()}",
+             f"load average {os.getloadavg()[0]:.1f}; threads: {_threads_text()}"
+             + ("; clock: process CPU time" if os.environ.get(harness.CLOCK_VAR) == "process"
+                else ""),
              f"ours: backend {our_backend()}"]
     found = []
     for name in enabled:

@@ -8,6 +8,7 @@ the same machine load, and reports the median time per call.
 """
 import gc
 import math
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class Target:
         return f"≤{self.bound:g}× {(labels or {}).get(self.column, self.column)}"
 
     def judge(self, row):
-        graph = row.cells.get("graph")
+        graph = row.cells.get(row.base)
         if graph is None or graph.seconds is None:
             return None
         if self.column is None:
@@ -70,10 +71,12 @@ class Row:
     targets: tuple = ()
     equal: bool = None                          # graph result equals eager (None: not compared)
     notes: list = field(default_factory=list)   # backend fallbacks, stage times, skipped peers
+    base: str = "graph"                         # the column ratios and targets divide (eager rows:
+    #                                             "eager", see eager_ops.py)
 
     def ratio(self, column):
-        """Our graph time / this column's time (below 1: ours is faster)."""
-        graph, other = self.cells.get("graph"), self.cells.get(column)
+        """Our graph time (the `base` column's) / this column's time (below 1: ours is faster)."""
+        graph, other = self.cells.get(self.base), self.cells.get(column)
         if graph is None or other is None or graph.seconds is None or not other.seconds:
             return None
         return graph.seconds / other.seconds
@@ -110,10 +113,17 @@ def close(a, b, rtol, atol):
 UNCOMPILED = ("eager", "numpy", "torch")
 
 
+# The clock: wall time; with AUTOGRAPH_JIT_BENCH_CLOCK=process, this process's CPU time (every
+# thread's): on a loaded machine it leaves out the time spent waiting for a core (use it with
+# --threads 1, where no library's pool adds CPU time of other threads).
+CLOCK_VAR = "AUTOGRAPH_JIT_BENCH_CLOCK"
+_clock = time.process_time if os.environ.get(CLOCK_VAR) == "process" else time.perf_counter
+
+
 def _one(fn):
-    t0 = time.perf_counter()
+    t0 = _clock()
     out = fn()
-    return time.perf_counter() - t0, out
+    return _clock() - t0, out
 
 
 def _round(fn, calls):
@@ -121,10 +131,10 @@ def _round(fn, calls):
     full collection costs ~0.4 s once TensorFlow, JAX and torch are loaded."""
     gc.disable()
     try:
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(calls):
             fn()
-        return (time.perf_counter() - t0) / calls
+        return (_clock() - t0) / calls
     finally:
         gc.enable()
 

@@ -1,14 +1,16 @@
 """The printed table: one line a Row, aligned columns, times with units, ratios vs our graph time.
 
 Every ratio is *our graph time / that column's time*: below 1 means our compiled function is
-faster. The target column restates the issue's goals for the row and whether this run met them.
+faster (rows comparing eager modes, `Row.base == "eager"`: *our eager time / that time*). The
+"TF eager" column is TensorFlow without tf.function. The target column restates the issue's goals for the row and whether this run met them.
 """
 import numpy as np
 
 from . import peers as _peers
 
-COLUMNS = ("eager", "graph", "numpy") + _peers.ORDER
-LABELS = {"eager": "ours eager", "graph": "ours graph", "numpy": "numpy", **_peers.LABELS}
+COLUMNS = ("eager", "graph", "numpy") + _peers.ORDER + ("tf_eager",)
+LABELS = {"eager": "ours eager", "graph": "ours graph", "numpy": "numpy", **_peers.LABELS,
+          "tf_eager": "TF eager"}
 _MARK = {True: "✓", False: "✗", None: "n/a"}
 
 
@@ -37,7 +39,7 @@ def _cell(row, column):
     if m.seconds is None:
         return "failed"
     text = fmt_time(m.seconds)
-    if column != "graph":
+    if column != row.base:
         text += f" {fmt_ratio(row.ratio(column))}"
     return text + (" ≠" if m.error else "")
 
@@ -68,6 +70,9 @@ def render(rows, title=None):
     lines.append("")
     lines.append("Times are medians per call. N× after a time = our graph time / that time "
                  "(below 1: ours is faster). ≠: result differs from our eager result.")
+    if any(r.base != "graph" for r in rows):
+        lines.append("Rows named 'eager: ...' compare eager modes: there N× = our eager time / "
+                     "that time.")
     notes = [(r, n) for r in rows for n in r.notes]
     notes += [(r, f"{LABELS.get(c, c)}: {m.error}") for r in rows for c, m in r.cells.items()
               if m.seconds is None and m.error]

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from benchmarks import (collatz, elementwise, harness, linreg_sgd, matmul, mlp_step, table,
-                        warm_call)
+from benchmarks import (collatz, eager_ops, elementwise, harness, linreg_sgd, matmul, mlp_step,
+                        table, warm_call)
 from benchmarks.harness import Measurement, Row, Target
 
 # Each workload with sizes small enough for a test (seconds at most).
@@ -16,6 +16,7 @@ TINY_RUNS = {
     "mlp": lambda s, p: mlp_step.run(s, p, n=5, sizes=(16, 8, 4), first_call=False),
     "linreg": lambda s, p: linreg_sgd.run(s, p, epochs=5, n_samples=8, n_features=2),
     "matmul": lambda s, p: matmul.run(s, p, sizes=(8, 33)),
+    "eager_ops": lambda s, p: eager_ops.run(s, p, shape=(3, 4), n=5, sizes=(16, 8, 4), k=3),
 }
 
 
@@ -24,7 +25,7 @@ def _assert_measured(row, column):
     assert cell.seconds is not None and cell.seconds > 0, (row.workload, column, cell.error)
 
 
-@pytest.mark.parametrize("name", sorted(set(TINY_RUNS) - {"collatz"}))  # collatz: below
+@pytest.mark.parametrize("name", sorted(set(TINY_RUNS) - {"collatz", "eager_ops"}))  # below
 def test_workload_yields_rows_with_times_and_graph_equal_to_eager(name):
     rows = TINY_RUNS[name](harness.TINY, ())
     assert rows
@@ -47,6 +48,25 @@ def test_collatz_of_27_takes_111_steps_with_while_loop_and_with_autograph():
         assert int(row.cells["graph"].value) == 111
 
 
+def test_eager_ops_rows_time_our_eager_mode_with_numpy_computing_the_same():
+    rows = eager_ops.run(harness.TINY, (), shape=(3, 4), n=5, sizes=(16, 8, 4), k=3)
+    assert [r.workload for r in rows] == ["eager: x + 1", "eager: relu", "eager: x + 1 on a tape",
+                                          "eager: MLP 16-8-4 Adam step"]
+    for row in rows:
+        assert row.base == "eager" and "graph" not in row.cells
+        _assert_measured(row, "eager")
+        assert set(row.cells) <= {"eager", "numpy"}   # no peers were asked for
+        for cell in row.cells.values():
+            assert not cell.error, (row.workload, cell.error)   # numpy equals our eager result
+    assert float(rows[0].cells["eager"].value) == 2.0
+    assert set(rows[1].cells) == {"eager", "numpy"}
+    tape = rows[2]
+    assert "ours eager" in tape.notes[0] and "recorded" in tape.notes[0]
+    assert tape.targets[0].judge(tape) is not None   # the unrecorded time was measured
+    text = table.render(rows)
+    assert "our eager time / that time" in text and "graph" not in text.splitlines()[0]
+
+
 def test_mlp_first_call_rows_come_from_new_processes_with_a_shared_cache():
     rows = mlp_step._first_calls((16, 8, 4), mlp_step.batch((16, 8, 4), 5), enabled=())
     assert [r.size for r in rows] == ["cold compile cache", "warm disk cache"]
@@ -59,7 +79,8 @@ def test_mlp_first_call_rows_come_from_new_processes_with_a_shared_cache():
 # Peer imports and compiles take ~45 s in all: opt in with AUTOGRAPH_JIT_BENCH_PEERS=1.
 @pytest.mark.skipif(os.environ.get("AUTOGRAPH_JIT_BENCH_PEERS", "0") in ("", "0"),
                     reason="peer agreement is opt-in: AUTOGRAPH_JIT_BENCH_PEERS=1")
-@pytest.mark.parametrize("name", ["elementwise", "collatz", "warm_call", "linreg", "matmul", "mlp"])
+@pytest.mark.parametrize("name", ["elementwise", "collatz", "warm_call", "linreg", "matmul", "mlp",
+                                  "eager_ops"])
 def test_installed_peers_compute_the_same_result_as_our_eager_mode(name):
     enabled = tuple(p for p in ("jax", "torch", "numba") if _importable(p))
     if not enabled:
@@ -104,6 +125,8 @@ def test_targets_judge_graph_time_against_a_column_or_a_bound():
     assert Target("numba", 5.0).judge(row) is None     # peer not installed: not judged
     assert Target(None, 1.5).judge(row) is False
     assert row.ratio("jax") == 0.5
+    row.base = "eager"   # rows comparing eager modes: ratios and targets against our eager time
+    assert row.ratio("jax") == 2.5 and Target("jax", 1.0).judge(row) is False
 
 
 def test_table_aligns_columns_and_shows_units_ratios_and_verdicts():

@@ -17,8 +17,9 @@ import numpy as np
 from .. import nest
 from ..ops import array_ops, math_ops
 from ..ops.linalg_ops import diag_part
-from ..ops.recording import ACTIVE_TAPES, key as _key, record, trainable_dtype as _trainable_dtype
-from ..tensor import convert_to_tensor
+from ..ops.recording import (ACTIVE_TAPES, Call, key as _key, record,
+                             trainable_dtype as _trainable_dtype)
+from ..tensor import EagerTensor, convert_to_tensor
 from ..variables import Variable
 
 __all__ = ["GradientTape", "ACTIVE_TAPES", "record", "stop_recording", "UnconnectedGradients"]
@@ -164,18 +165,23 @@ class GradientTape:
         return nest.pack_sequence_as(sources, result)
 
     def _backprop(self, grads):
-        for call in reversed(self._records):
-            out_grads = [grads.get(_key(o)) for o in call.outputs]
+        # (records are (op, inputs, outputs, attrs) tuples: ops/recording.py `record`)
+        for op, inputs, outputs, attrs in reversed(self._records):
+            out_grads = [grads.get(id(o) if type(o) is EagerTensor else _key(o)) for o in outputs]
             if all(g is None for g in out_grads):
                 continue
-            if call.op.reads_variable:
-                _accumulate(grads, call.inputs[0], out_grads[0])
+            if op.reads_variable:
+                _accumulate(grads, inputs[0], out_grads[0])
                 continue
+            call = Call(op, inputs, outputs, attrs)
             if call.op.interpret is None:
                 out_grads = [array_ops.zeros_like(o) if g is None else g
                              for o, g in zip(call.outputs, out_grads)]
             # (ops holding regions get None for an unused output: their VJPs leave it out
             # instead of multiplying a zero into partials that may be inf, as eagerly)
+            watched = self._watched
+            call.skip_input_indices = tuple(i for i, x in enumerate(call.inputs)
+                                            if _key(x) not in watched)
             in_grads = call.op.vjp(call, *out_grads)
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)

@@ -9,7 +9,11 @@ import sys
 
 import numpy as np
 
-from ..tensor import Tensor, convert_to_tensor
+from ..tensor import EagerTensor, Tensor, convert_to_tensor, eager_scalar
+from ..tracing import context as _context
+
+_LOCAL = _context._local
+_SCALARS = (float, int)
 
 
 def _dtype_of(v):
@@ -21,8 +25,32 @@ def _dtype_of(v):
     return None
 
 
+# Types whose values are read into a tensor by `_as_tensor()` (tf.Variable registers itself).
+VARIABLE_TYPES = set()
+
+
 def match_dtypes(*values, dtype_hint=None):
     """Convert values to tensors of one dtype: the first tensor's, else the first value's."""
+    if len(values) == 2 and dtype_hint is None and _LOCAL.builder is None:
+        # eager `x + y`, `x + 1`, `v - g` (a Variable): the common cases, without the loop below
+        a, b = values
+        if type(a) in VARIABLE_TYPES:
+            a = a._as_tensor()   # (read first, as the loop below does)
+        ta, tb = type(a), type(b)
+        if ta is EagerTensor:
+            if tb is EagerTensor:
+                return [a, b]
+            if tb in _SCALARS:
+                return [a, eager_scalar(b, a.dtype)]
+            if tb in VARIABLE_TYPES:
+                return [a, b._as_tensor()]
+        elif ta in _SCALARS:
+            if tb in VARIABLE_TYPES:
+                b = b._as_tensor()
+                tb = type(b)
+            if tb is EagerTensor:
+                return [eager_scalar(a, b.dtype), b]
+        values = (a, b)
     dtype = None
     for v in values:
         dtype = _dtype_of(v)

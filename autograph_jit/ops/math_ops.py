@@ -7,11 +7,15 @@ import numpy as np
 
 from .. import dtypes
 from ..ir.types import TensorType
+from ..tensor import EagerTensor, scalar_operand
+from ..tracing import context as _context
 from ..tensor_shape import TensorShape
 from . import op_docs, type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
+
+_LOCAL = _context._local
 
 # ----------------------------------------------------------------------------------------------
 # broadcasting helpers (ops of their own, so shapes unknown until run time work in graphs)
@@ -58,13 +62,19 @@ _broadcast_like = defop(
 
 def unbroadcast(g, x):
     """The gradient `g` (of a broadcast result) reduced to `x`'s shape; no op when they match."""
-    if g.shape.is_fully_defined() and g.shape == x.shape:
+    if type(g) is EagerTensor and type(x) is EagerTensor:
+        if g._value.shape == x._value.shape:
+            return g
+    elif g.shape.is_fully_defined() and g.shape == x.shape:
         return g
     return apply(_sum_to, g, x)
 
 
 def broadcast_like(x, like):
-    if x.shape.is_fully_defined() and x.shape == like.shape:
+    if type(x) is EagerTensor and type(like) is EagerTensor:
+        if x._value.shape == like._value.shape:
+            return x
+    elif x.shape.is_fully_defined() and x.shape == like.shape:
         return x
     return apply(_broadcast_like, x, like)
 
@@ -88,6 +98,7 @@ def _shape_checked(infer, kernel):
                    for a in arrays], **attrs)
             raise
     run.__name__ = getattr(kernel, "__name__", "kernel")
+    run.without_shape_check = kernel   # (OpDef.checked_kernel: for shapes the rule accepted)
     return run
 
 
@@ -133,6 +144,8 @@ def _pow_kernel(x, y):
     if x.dtype.kind == "f" and np.size(y) == 1:
         # NumPy computes x ** 0.5 as sqrt(x) when the exponent is one value (sqrt(-inf) is nan,
         # C's pow(-inf, 0.5) is inf, as in TF and the compiled code): a full exponent array
+        if x.ndim == 0 and np.ndim(y) == 0:   # (scalars: the same, without broadcast_shapes)
+            return np.power(x.reshape(1), np.reshape(y, 1)).reshape(())
         shape = np.broadcast_shapes(np.shape(x), np.shape(y))
         return np.power(x, np.full(shape or (1,), y, np.result_type(y))).reshape(shape)
     return np.power(x, y)
@@ -199,6 +212,12 @@ _minimum = _binary("minimum", np.minimum, _maxmin_vjp(lambda x, y: less_equal(x,
 
 def _binary_fn(op):
     def fn(x, y, name=None):
+        if type(x) is EagerTensor:   # eager `x + y`, `x + 1`: match_dtypes's cases, inline
+            ty = type(y)
+            if ty is EagerTensor:
+                return apply(op, x, y)
+            if (ty is float or ty is int) and _LOCAL.builder is None:
+                return apply(op, x, scalar_operand(y, x.dtype))
         x, y = match_dtypes(x, y)
         return apply(op, x, y)
     fn.__name__ = fn.__qualname__ = op.name  # errors name the public function
@@ -957,19 +976,23 @@ def _matmul_kernel(a, b, transpose_a, transpose_b):
 def _matmul_vjp(c, g):
     a, b = c.inputs
     ta, tb = c.attrs["transpose_a"], c.attrs["transpose_b"]
-    if not ta and not tb:
-        ga = matmul(g, b, transpose_b=True)
-        gb = matmul(a, g, transpose_a=True)
-    elif not ta and tb:
-        ga = matmul(g, b)
-        gb = matmul(g, a, transpose_a=True)
-    elif ta and not tb:
-        ga = matmul(b, g, transpose_b=True)
-        gb = matmul(a, g)
-    else:
-        ga = matmul(b, g, transpose_a=True, transpose_b=True)
-        gb = matmul(g, a, transpose_a=True, transpose_b=True)
-    return unbroadcast(ga, a), unbroadcast(gb, b)
+    skip = c.skip_input_indices   # (an input no tape asks about: its product is not computed)
+    ga = gb = None
+    if 0 not in skip:
+        if not ta:
+            ga = matmul(g, b) if tb else matmul(g, b, transpose_b=True)
+        else:
+            ga = matmul(b, g, transpose_a=True, transpose_b=True) if tb \
+                else matmul(b, g, transpose_b=True)
+        ga = unbroadcast(ga, a)
+    if 1 not in skip:
+        if not tb:
+            gb = matmul(a, g, transpose_a=True) if not ta else matmul(a, g)
+        else:
+            gb = matmul(g, a, transpose_a=True, transpose_b=True) if ta \
+                else matmul(g, a, transpose_a=True)
+        gb = unbroadcast(gb, b)
+    return ga, gb
 
 
 _matmul = defop("matmul", _matmul_infer, _shape_checked(_matmul_infer, _matmul_kernel),

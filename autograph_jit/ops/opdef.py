@@ -23,6 +23,12 @@ An op is defined once (../shared/DESIGN.md "One op, one definition"):
 
 `apply(opdef, *inputs, **attrs)` runs the kernel when every input is concrete and no graph is being
 built; otherwise it hands the op to the graph builder. Either way active GradientTapes record it.
+
+The eager path is the one users meet op by op, so it is kept short: the output dtypes of a
+repeated op come from the eager type cache (ops/eager_cache.py: the type rule runs once per op,
+input dtypes/shapes and attributes), NumPy's floating-point error state is switched with one
+context-variable set instead of an `np.errstate` block, and results are wrapped without
+re-checking what the kernel returned.
 """
 import numpy as np
 
@@ -31,6 +37,7 @@ from ..runtime import kernel_errors as _kernel_errors
 from ..runtime.kernel_errors import as_op_error, leaked
 from ..tensor import EagerTensor, Tensor
 from ..tracing import context as _context
+from . import eager_cache as _cache
 from . import recording as _recording
 
 _kernel_errors.use_error_classes(OpError, InvalidArgumentError, ResourceExhaustedError)
@@ -48,7 +55,8 @@ IO = frozenset({"io"})
 class OpDef:
     __slots__ = ("name", "infer", "kernel", "vjp", "effects", "elementwise", "num_outputs",
                  "doc", "differentiable", "interpret", "replay", "speculatable",
-                 "traps_on_integers", "heavy")
+                 "traps_on_integers", "heavy", "reads_variable", "eager_cacheable",
+                 "checked_kernel")
 
     def __init__(self, name, infer, kernel, vjp=None, effects=PURE, elementwise=False,
                  num_outputs=1, differentiable=None, doc="", interpret=None, replay=None,
@@ -70,6 +78,13 @@ class OpDef:
         self.speculatable = elementwise if speculatable is None else speculatable
         self.traps_on_integers = traps_on_integers
         self.heavy = heavy
+        # The op reads the tf.Variable named by its `var` attribute (a GradientTape source).
+        self.reads_variable = READS_VARIABLE <= self.effects
+        # False once its type rule was seen reading an input's value (ops/eager_cache.py).
+        self.eager_cacheable = True
+        # The kernel to run once the type rule accepted these very input shapes (a cache hit):
+        # a kernel wrapped to re-check shapes on a NumPy error (`without_shape_check`) need not.
+        self.checked_kernel = getattr(kernel, "without_shape_check", kernel)
 
     @property
     def is_pure(self):
@@ -94,11 +109,6 @@ class OpDef:
                     f"do not exist in autograph_jit yet. [Op:{self.name}]", self.name)
         return out
 
-    @property
-    def reads_variable(self):
-        """The op reads the tf.Variable named by its `var` attribute (a GradientTape source)."""
-        return READS_VARIABLE <= self.effects
-
     def __repr__(self):
         return f"<OpDef {self.name}>"
 
@@ -122,21 +132,116 @@ def defop(name, infer, kernel, **kw):
     return register(OpDef(name, infer, kernel, **kw))
 
 
+_LOCAL = _context._local          # per-thread: the graph builder, when one is tracing
+_TAPES = _recording.ACTIVE_TAPES   # the list object itself (tapes push and pop in place)
+_CACHE = _cache.CACHE
+_new = object.__new__
+_ET = EagerTensor
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+
+def _fp_errors_ignored():
+    """(set, reset, value) switching NumPy's floating-point error handling to "ignore" for the
+    current context, as `np.errstate(all="ignore")` does, at a fraction of its cost; None on a
+    NumPy without the context variable (1.x), where `np.errstate` is used."""
+    try:
+        from numpy._core import _ufunc_config as cfg
+        var = cfg._extobj_contextvar
+        ignore = cfg._make_extobj(all="ignore")
+    except (ImportError, AttributeError):
+        return None
+    return var.set, var.reset, ignore
+
+
+_FP = _fp_errors_ignored()
+
+
 def apply(op, *inputs, **attrs):
     """Run or trace one op. Returns one tensor, or a tuple when the op has several outputs."""
-    builder = _context.current_builder()
+    builder = _LOCAL.builder
     if builder is not None:
         outputs = builder.add_node(op, inputs, attrs)
     else:
+        n = len(inputs)
+        if n <= 2 and not attrs and op.eager_cacheable and op.num_outputs == 1:
+            # The common eager op (one or two tensors in, one out, no attributes), inline.
+            a = inputs[0] if n else None
+            if n == 2:
+                b = inputs[1]
+                if type(a) is _ET and type(b) is _ET:
+                    va, vb = a._value, b._value
+                    out_dtypes = _CACHE.get((op, va.dtype, va.shape, vb.dtype, vb.shape))
+                    if out_dtypes is not None:
+                        return _single(op, (va, vb), out_dtypes[0], inputs)
+            elif n == 1 and type(a) is _ET:
+                va = a._value
+                out_dtypes = _CACHE.get((op, va.dtype, va.shape))
+                if out_dtypes is not None:
+                    return _single(op, (va,), out_dtypes[0], inputs)
         outputs = _run_eagerly(op, inputs, attrs)
-    if _recording.ACTIVE_TAPES:
+    if _TAPES:
         _recording.record(op, inputs, outputs, attrs)
-    if op.num_outputs == 1:
+    n = op.num_outputs
+    if n == 1:
         return outputs[0]
-    return None if op.num_outputs == 0 else outputs
+    return None if n == 0 else outputs
 
 
-def _run_eagerly(op, inputs, attrs):
+def _single(op, arrays, dtype, inputs):
+    """The rest of `apply` for a cached one-output op without attributes: kernel, wrap, record."""
+    try:
+        if _FP is None:
+            with np.errstate(all="ignore"):
+                value = op.checked_kernel(*arrays)
+        else:
+            token = _FP[0](_FP[2])
+            try:
+                value = op.checked_kernel(*arrays)
+            finally:
+                _FP[1](token)
+    except Exception as e:
+        if not leaked(e):
+            raise
+        raise as_op_error(op.name, e, [t.type for t in inputs], {}) from None
+    if isinstance(value, tuple):
+        value = value[0]
+    if type(value) is not _ndarray:
+        value = _asarray(value)
+    np_dtype = dtype.np_dtype
+    if value.dtype != np_dtype:
+        value = value.astype(np_dtype)
+    value.setflags(False)   # kernels may return views of inputs: every tensor is immutable
+    t = _new(_ET)
+    t._value = value
+    t.dtype = dtype
+    if _TAPES:
+        if op.reads_variable or op.interpret is not None:
+            _recording.record(op, inputs, (t,), {})
+        else:
+            _recording.record_one(op, inputs, t)
+    return t
+
+
+def _cache_key(op, inputs, attrs):
+    """The eager type cache's key for this call, or None (not every input an EagerTensor, or an
+    attribute that is not plain data)."""
+    key = [op]
+    for t in inputs:
+        if type(t) is not EagerTensor:
+            return None
+        v = t._value
+        key.append(v.dtype)
+        key.append(v.shape)
+    if attrs:
+        a = _cache.attrs_key(attrs)
+        if a is None:
+            return None
+        key.append(a)
+    return tuple(key)
+
+
+def _check_eager_inputs(op, inputs):
     for t in inputs:
         if not isinstance(t, EagerTensor):
             if isinstance(t, Tensor):
@@ -145,10 +250,51 @@ def _run_eagerly(op, inputs, attrs):
                     "traced it. Return it from the tf.function instead of keeping it in a Python "
                     "variable.")
             raise TypeError(f"{op.name}: expected tensors as inputs, got {type(t).__name__}")
-    out_types = infer_types(op, [t.type for t in inputs], attrs)
+
+
+def _infer_eager(op, inputs, attrs, key):
+    """Output dtypes from the type rule (which validates the inputs), cached under `key`."""
+    if key is None:
+        _check_eager_inputs(op, inputs)
+        return tuple(t.dtype for t in op.output_types([t.type for t in inputs], attrs))
+    types, read = _cache.probe_types(inputs)
+    out = tuple(t.dtype for t in op.output_types(types, attrs))
+    if read[0]:
+        op.eager_cacheable = False   # its rule reads values: the dtypes are not the key's alone
+    else:
+        _cache.store(key, out)
+    return out
+
+
+def _run_eagerly(op, inputs, attrs):
+    out_dtypes = None
+    key = None
+    if op.eager_cacheable:
+        if len(inputs) == 2 and not attrs:   # the common binary op: its key built inline
+            a, b = inputs
+            if type(a) is EagerTensor and type(b) is EagerTensor:
+                va, vb = a._value, b._value
+                key = (op, va.dtype, va.shape, vb.dtype, vb.shape)
+        else:
+            key = _cache_key(op, inputs, attrs)
+        if key is not None:
+            out_dtypes = _CACHE.get(key)
+    if out_dtypes is None:
+        out_dtypes = _infer_eager(op, inputs, attrs, key)
+        kernel = op.kernel
+    else:
+        kernel = op.checked_kernel
+    arrays = [t._value for t in inputs]
     try:
-        with np.errstate(all="ignore"):
-            result = op.kernel(*[t._value for t in inputs], **attrs)
+        if _FP is None:
+            with np.errstate(all="ignore"):
+                result = kernel(*arrays, **attrs)
+        else:
+            token = _FP[0](_FP[2])
+            try:
+                result = kernel(*arrays, **attrs)
+            finally:
+                _FP[1](token)
     except Exception as e:
         if not leaked(e):  # (runtime/kernel_errors.py: NumPy's and Python's own errors)
             raise
@@ -156,11 +302,18 @@ def _run_eagerly(op, inputs, attrs):
     if not isinstance(result, tuple):
         result = (result,)
     outputs = []
-    for value, ty in zip(result, out_types):
-        value = np.asarray(value)
-        if value.dtype != ty.dtype.np_dtype:
-            value = value.astype(ty.dtype.np_dtype)
-        outputs.append(EagerTensor(value, ty.dtype))
+    for value, dt in zip(result, out_dtypes):
+        if type(value) is not _ndarray:
+            value = _asarray(value)
+        np_dtype = dt.np_dtype
+        if value.dtype != np_dtype:
+            value = value.astype(np_dtype)
+        # Kernels may return views of inputs; freezing keeps every tensor immutable.
+        value.setflags(False)
+        t = _new(EagerTensor)
+        t._value = value
+        t.dtype = dt
+        outputs.append(t)
     return tuple(outputs)
 
 

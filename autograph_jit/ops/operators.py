@@ -14,12 +14,6 @@ _COMPARE = {"lt": m.less, "le": m.less_equal, "gt": m.greater, "ge": m.greater_e
 _LOGICAL = {"and": m.logical_and, "or": m.logical_or, "xor": m.logical_xor}
 
 
-def _forward(fn):
-    def op(self, other):
-        return fn(self, other)
-    return op
-
-
 def _reflected(fn):
     def op(self, other):
         self_t, other_t = match_dtypes(self, other)
@@ -48,12 +42,12 @@ def _ne(self, other):
 
 def install_on(cls, getitem=True):
     for name, fn in _BINARY.items():
-        setattr(cls, f"__{name}__", _forward(fn))
+        setattr(cls, f"__{name}__", fn)   # the op function itself: `x + y` is add(x, y)
         setattr(cls, f"__r{name}__", _reflected(fn))
     for name, fn in _COMPARE.items():
-        setattr(cls, f"__{name}__", _forward(fn))
+        setattr(cls, f"__{name}__", fn)
     for name, fn in _LOGICAL.items():
-        setattr(cls, f"__{name}__", _forward(fn))
+        setattr(cls, f"__{name}__", fn)
         setattr(cls, f"__r{name}__", _reflected(fn))
     cls.__eq__ = _eq
     cls.__ne__ = _ne

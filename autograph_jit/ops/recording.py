@@ -8,30 +8,40 @@ the imports run one way: autodiff -> ops -> ops.recording. JAX's `ad_util` plays
 A tape records an op when one of its inputs is watched (directly, or as the output of an op it
 recorded); the op's floating outputs then become watched. Variables are watched by identity;
 an op that reads a variable (`OpDef.reads_variable`) is recorded as an edge from the Variable to
-the tensor read.
+the tensor read. A record is a plain `(op, inputs, outputs, attrs)` tuple (cheap to make on every
+op); the backward pass wraps the ones it differentiates in a `Call` for the VJP.
 """
 from ..ir.graph import Graph
+from ..tensor import EagerTensor
 
-__all__ = ["ACTIVE_TAPES", "Call", "key", "record", "trainable_dtype", "variables_read"]
+__all__ = ["ACTIVE_TAPES", "Call", "key", "record", "record_one", "trainable_dtype",
+           "variables_read"]
 
 ACTIVE_TAPES = []  # the GradientTapes recording now, innermost last
 
 
 class Call:
-    """One recorded op application: what a VJP needs (`op`, `inputs`, `outputs`, `attrs`)."""
+    """One recorded op application: what a VJP needs (`op`, `inputs`, `outputs`, `attrs`).
 
-    __slots__ = ("op", "inputs", "outputs", "attrs")
+    `skip_input_indices`: the inputs whose gradient nobody asks for (not watched by the tape
+    running the VJP), as TF's `op.skip_input_indices`: a VJP may return None for them instead of
+    computing a gradient that would be thrown away (matmul's VJP does: one product fewer)."""
+
+    __slots__ = ("op", "inputs", "outputs", "attrs", "skip_input_indices")
 
     def __init__(self, op, inputs, outputs, attrs):
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
+        self.skip_input_indices = ()
 
 
 def key(x):
     """Identity of a tensor for the tape: the graph Value for symbolic tensors (several Python
     wrappers may stand for one Value), the object itself otherwise."""
+    if type(x) is EagerTensor:   # (the common case, without a failing attribute lookup)
+        return id(x)
     val = getattr(x, "_val", None)
     return id(val) if val is not None else id(x)
 
@@ -85,8 +95,31 @@ def record(op, inputs, outputs, attrs):
         if not tape._recording:
             continue
         watched = tape._watched
-        if any(key(x) in watched for x in inputs):
-            tape._records.append(Call(op, inputs, outputs, attrs))
-            for o in outputs:
-                if trainable_dtype(o.dtype):
-                    watched[key(o)] = o
+        for x in inputs:
+            if (id(x) if type(x) is EagerTensor else key(x)) in watched:
+                break
+        else:
+            continue
+        tape._records.append((op, inputs, outputs, attrs))   # (a Call when differentiated)
+        for o in outputs:
+            if o.dtype.is_floating:   # (trainable_dtype)
+                watched[id(o) if type(o) is EagerTensor else key(o)] = o
+
+
+def record_one(op, inputs, output):
+    """`record(op, inputs, (output,), {})` for the eager fast path of `apply` (ops/opdef.py): an
+    op of EagerTensor inputs, one output and no attributes, so no variable read and no region."""
+    if op.vjp is None:
+        return
+    for tape in ACTIVE_TAPES:
+        if not tape._recording:
+            continue
+        watched = tape._watched
+        for x in inputs:
+            if id(x) in watched:
+                break
+        else:
+            continue
+        tape._records.append((op, inputs, (output,), {}))
+        if output.dtype.is_floating:
+            watched[id(output)] = output

@@ -1,5 +1,6 @@
 """Adam (with optional AMSGrad), Keras 3's update rule."""
 from ...ops.math_ops import cast, maximum, pow, sqrt, square  # noqa: A004
+from ...ops.training_ops import try_apply_adam
 from .optimizer import Optimizer
 
 __all__ = ["Adam"]
@@ -40,18 +41,32 @@ class Adam(Optimizer):
             self._velocity_hats = [self.add_variable_from_reference(v, "velocity_hat")
                                    for v in var_list]
 
-    def update_step(self, gradient, variable, learning_rate):
-        dtype = variable.dtype
+    def _alpha(self, learning_rate, dtype):
+        """`lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`, once per step and dtype (Optimizer.apply
+        keeps it in `_per_step`; a direct update_step call computes it afresh)."""
+        memo = getattr(self, "_per_step", None)
+        if memo is not None and dtype in memo:
+            return memo[dtype]
         lr = cast(learning_rate, dtype)
-        gradient = cast(gradient, dtype)
         # The step is read from the Variable so a compiled step sees the current count.
         local_step = cast(self.iterations + 1, dtype)
         beta_1_power = pow(cast(self.beta_1, dtype), local_step)
         beta_2_power = pow(cast(self.beta_2, dtype), local_step)
+        alpha = lr * sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        if memo is not None:
+            memo[dtype] = alpha
+        return alpha
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        gradient = cast(gradient, dtype)
+        alpha = self._alpha(learning_rate, dtype)
         index = self._get_variable_index(variable)
         m = self._momentums[index]
         v = self._velocities[index]
-        alpha = lr * sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        if not self.amsgrad and try_apply_adam(variable, m, v, gradient, alpha, self.beta_1,
+                                               self.beta_2, self.epsilon):
+            return   # eagerly: the update below as one fused op, bit for bit
         m.assign_add((gradient - m) * (1 - self.beta_1))
         v.assign_add((square(gradient) - v) * (1 - self.beta_2))
         if self.amsgrad:

@@ -14,6 +14,7 @@ from ...ops.array_ops import ones_like
 from ...ops.math_ops import (
     cast, clip_by_value, maximum, minimum, reduce_sum, sqrt, square, where)
 from ...tensor import convert_to_tensor
+from ...tracing.context import current_builder
 from ...variables import Variable
 from . import schedules as _schedules
 
@@ -187,8 +188,15 @@ class Optimizer(AutoTrackable):
         grads = self._clip_gradients(grads)
         self._apply_weight_decay(trainable_variables)
         learning_rate = self.learning_rate
-        for grad, var in zip(grads, trainable_variables):
-            self.update_step(grad, var, learning_rate)
+        # Values every variable's update of this step shares (Adam's bias-corrected step size):
+        # eagerly, a subclass may keep them here, by dtype, instead of recomputing them per
+        # variable (traced, the graph keeps one computation per variable, as Keras writes it).
+        self._per_step = {} if current_builder() is None else None
+        try:
+            for grad, var in zip(grads, trainable_variables):
+                self.update_step(grad, var, learning_rate)
+        finally:
+            self._per_step = None
         self._iterations.assign_add(1)
         for var in trainable_variables:
             if getattr(var, "constraint", None) is not None:
