@@ -6,7 +6,8 @@ batch run many steps per native call: one `tf.function` holds a `tf.while_loop` 
 slices (rows gathered through the epoch's permutation), so Python runs once per chunk (once per
 progress-bar update on a terminal, once per epoch otherwise). The arrays are packed once per fit
 with their rows padded up to a bucket (at most 1/8 more; the padding is never gathered), so fits
-on different sample counts in one bucket share one trace and one compiled variant. The final
+on different sample counts in one bucket share one trace and one compiled variant; the model keeps
+the padded buffers for its next fit (refilled in place, no fresh allocation). The final
 partial batch, if any, runs through the ordinary compiled step, traced once with an unknown batch
 dimension whatever its size. Results equal the step-by-step path.
 """
