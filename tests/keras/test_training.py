@@ -286,6 +286,48 @@ def test_repeated_fit_calls_reuse_the_compiled_steps():
     assert loop.experimental_get_tracing_count() == traces
 
 
+def test_fit_on_new_sample_counts_reuses_one_loop_and_one_partial_batch_trace():
+    # 65..71 samples: one row bucket for the looped steps, partial batches of 1..7 rows
+    x, y = _data(n=71)
+    model, stepped = _bn_model(), _bn_model()
+
+    class EveryBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            pass   # a batch hook forces one step per call
+
+    for n in (65, 68, 71):
+        h1 = model.fit(x[:n], y[:n], batch_size=16, epochs=1, shuffle=False, verbose=0)
+        h2 = stepped.fit(x[:n], y[:n], batch_size=16, epochs=1, shuffle=False, verbose=0,
+                         callbacks=[EveryBatch()])
+        np.testing.assert_allclose(h1.history["loss"], h2.history["loss"], rtol=1e-5)
+    assert model._functions[("train_loop", 16)].experimental_get_tracing_count() == 1
+    assert model.train_function.experimental_get_tracing_count() == 1
+    for a, b in zip(model.get_weights(), stepped.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_repeated_fits_see_new_and_mutated_data_through_reused_buffers():
+    x, y = _data(n=70)
+    x2, y2 = _data(n=70, seed=3)
+    looped, stepped = _bn_model(), _bn_model()
+
+    class EveryBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            pass   # a batch hook forces one step per call
+
+    losses = []
+    for model, callbacks in ((looped, []), (stepped, [EveryBatch()])):
+        xs, ys = x.copy(), y.copy()
+        h = [model.fit(xs, ys, batch_size=16, shuffle=False, verbose=0, callbacks=callbacks)]
+        h.append(model.fit(x2, y2, batch_size=16, shuffle=False, verbose=0, callbacks=callbacks))
+        xs[:] = x2[::-1]   # the caller's arrays changed in place between fits
+        ys[:] = y2[::-1]
+        h.append(model.fit(xs, ys, batch_size=16, shuffle=False, verbose=0, callbacks=callbacks))
+        losses.append([r.history["loss"][0] for r in h])
+    assert len(set(losses[0])) == 3
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+
+
 def test_predict_does_not_retrace_for_new_batch_sizes():
     model = _model()
     for n in (5, 7, 33, 64, 100):

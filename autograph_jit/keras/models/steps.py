@@ -4,13 +4,17 @@ batch hooks, and stop early when a callback sets `model.stop_training`.
 In-memory data with the default `train_step`, compiled steps and no callback that reads every
 batch run many steps per native call: one `tf.function` holds a `tf.while_loop` over batch
 slices (rows gathered through the epoch's permutation), so Python runs once per chunk (once per
-progress-bar update on a terminal, once per epoch otherwise). The final partial batch, if any,
-runs through the ordinary compiled step (its own trace). Results equal the step-by-step path.
+progress-bar update on a terminal, once per epoch otherwise). The arrays are packed once per fit
+with their rows padded up to a bucket (at most 1/8 more; the padding is never gathered), so fits
+on different sample counts in one bucket share one trace and one compiled variant; the model keeps
+the padded buffers for its next fit (refilled in place, no fresh allocation). The final
+partial batch, if any, runs through the ordinary compiled step, traced once with an unknown batch
+dimension whatever its size. Results equal the step-by-step path.
 """
 import numpy as np
 
 from ... import nest
-from ...tensor import convert_to_tensor
+from ...tensor import EagerTensor, convert_to_tensor
 from .data_adapter import ArrayData
 
 __all__ = ["StepRunner"]
@@ -26,6 +30,7 @@ class StepRunner:
         self.built = False
         self._loop = None
         self._arrays = None
+        self._partial_traced = False
 
     def run_epoch(self):
         """Train one epoch; returns the last step's logs ({} when there was no batch)."""
@@ -68,9 +73,10 @@ class StepRunner:
         # sample counts, run step by step (fixed batch shapes) rather than let a new count run
         # a whole epoch on the interpreter
         seen = model._functions.setdefault(("train_loop_sizes", data.batch_size), set())
-        if data.num_samples not in seen and len(seen) >= 6:
+        rows = _bucket(data.num_samples)
+        if rows not in seen and len(seen) >= 6:
             return False
-        seen.add(data.num_samples)
+        seen.add(rows)
         return True
 
     def _chunk_size(self, full_steps):
@@ -106,14 +112,16 @@ class StepRunner:
         n, bs = data.num_samples, data.batch_size
         full_steps, rest = divmod(n, bs)
         if self._arrays is None:
-            self._arrays = _pack(data)
+            self._arrays = _pack(data, model._functions.setdefault("train_loop_buffers", {}))
             key = ("train_loop", bs)
             self._loop = model._functions.get(key)
             if self._loop is None:  # kept with the model's steps: later fits reuse its traces
                 self._loop = model._functions[key] = self._make_loop(bs)
         # the same draw as the step-by-step path (ArrayData.epoch_batches), so both agree
         order = np.random.permutation(n) if data.shuffle else np.arange(n)
-        perm = convert_to_tensor(order.astype(np.int32))
+        padded = np.zeros(_bucket(n), np.int32)  # (the loop's shapes depend on the bucket only)
+        padded[:n] = order
+        perm = convert_to_tensor(padded)
         first = data._slice(order[:bs])
         self._build(first)
         chunk = self._chunk_size(full_steps)
@@ -130,19 +138,73 @@ class StepRunner:
                 return logs
         if rest:
             callbacks.on_train_batch_begin(full_steps)
-            logs = model.train_function(data._slice(order[full_steps * bs:]))
+            batch = data._slice(order[full_steps * bs:])
+            if not self._partial_traced:
+                _trace_unknown_batch(model.train_function, batch)
+                self._partial_traced = True
+            logs = model.train_function(batch)
             callbacks.on_train_batch_end(full_steps, logs)
         return logs
 
 
-def _pack(data):
-    """The epoch's arrays as tensors (converted once per fit): (x,), (x, y) or (x, y, w)."""
+def _bucket(n):
+    """`n` rounded up to a multiple of 2**(bits(n) - 4): at most 1/8 more, 8 buckets an octave."""
+    unit = 1 << max(0, n.bit_length() - 4)
+    return -(-n // unit) * unit
+
+
+def _trace_unknown_batch(train_function, batch):
+    """Trace the step for `batch`'s structure with an unknown batch dimension (once): a partial
+    batch of any size then reuses that trace instead of tracing its own size."""
+    from ...tracing.signature import TensorSpec
+
+    def spec(a):
+        if a is None:
+            return None
+        a = np.asarray(a)
+        shape = (None,) + a.shape[1:] if a.ndim else ()
+        return TensorSpec(shape, dtype=_dtype_of(a))
+    train_function.get_concrete_function(nest.map_structure(spec, batch))
+
+
+def _dtype_of(a):
+    return convert_to_tensor(a[:0] if a.ndim else a).dtype
+
+
+def _pack(data, buffers):
+    """The epoch's arrays as tensors (converted once per fit): (x,), (x, y) or (x, y, w), their
+    rows padded with zeros up to `_bucket(num_samples)`.
+
+    Numeric arrays are copied into buffers kept in `buffers` (a dict the model keeps with its
+    compiled steps) and reused by the next fit with the same shapes and dtypes: a fresh buffer of
+    the data's size costs page faults, often more than the copy itself (tens to hundreds of ms
+    for 40 MB on a loaded machine). Only this fit's tensors view a buffer while it runs."""
+    rows = _bucket(data.num_samples)
+    leaves = nest.flatten((data.x, data.y, data.sample_weight))
+    key = tuple(None if a is None else (np.shape(a)[1:], str(np.asarray(a).dtype))
+                for a in leaves) + (rows,)
+    kept = buffers.get(key)
+    fresh = []
+
     def conv(a):
-        return None if a is None else convert_to_tensor(a)
+        if a is None:
+            return None
+        a = np.asarray(a)
+        if not a.ndim or a.dtype.kind not in "biuf":
+            return convert_to_tensor(a)
+        dtype = _dtype_of(a)
+        buf = kept.pop(0) if kept else np.empty((rows,) + a.shape[1:], dtype.np_dtype)
+        buf[:a.shape[0]] = a
+        buf[a.shape[0]:] = 0
+        fresh.append(buf)
+        return EagerTensor(buf.view(), dtype)  # (read-only view; the buffer is ours)
     x = nest.map_structure(conv, data.x)
     if data.y is None:
-        return (x,)
-    y = nest.map_structure(conv, data.y)
-    if data.sample_weight is None:
-        return (x, y)
-    return (x, y, nest.map_structure(conv, data.sample_weight))
+        out = (x,)
+    else:
+        y = nest.map_structure(conv, data.y)
+        out = (x, y) if data.sample_weight is None else \
+            (x, y, nest.map_structure(conv, data.sample_weight))
+    buffers.clear()  # (one set of buffers per model: the last fit's data shapes)
+    buffers[key] = fresh
+    return out
