@@ -73,17 +73,18 @@ def check_abi():
 
 
 class Executable:
-    def __init__(self, graph, in_specs, math_provider=None, use_cache=True):
+    def __init__(self, graph, in_specs, math_provider=None, use_cache=True, specs=None):
         check_abi()
         t0 = time.perf_counter()
         self.graph = graph
         self.variables, self.written = variables_of(graph)
         tok = iter(in_specs)
         param_specs = [None if p.is_token else next(tok) for p in graph.params]
-        self.specs = specialize(graph, param_specs)
+        # (specs given: symbolic shapes, symdim.py; they skip the lowering cache)
+        self.specs = specialize(graph, param_specs) if specs is None else specs
         # the IR and what goes with it: built by the Lowerer, or read from the lowering cache
         lw = lowering_cache.lower(graph, self.specs, in_specs, self.variables, self.written,
-                                  math_provider, use_cache=use_cache)
+                                  math_provider, use_cache=use_cache and specs is None)
         self.lowering_from_cache = lw.cached
         self.ir_text = lw.ir_text
         self.annotations = lw.annotations
@@ -114,6 +115,7 @@ class Executable:
         self._host_addr = ctypes.cast(self._host_cb, ctypes.c_void_p).value
         self.param_specs = [self.specs[p.id] for p in graph.data_params]
         self.workspace_bytes = lw.ws_size
+        self.ws_per_n = getattr(lw, "ws_per_n", 0)
         self._ws = np.empty(max(lw.ws_size, 1), np.uint8)
         self._err = self._new_err()
         self._flags = np.zeros(max(len(self.written), 1), np.uint8)
@@ -256,3 +258,54 @@ def _wrap(ptr, dtype, shape, strides):
                                            strides=[s * item for s in strides], writeable=False)
     return view
 
+
+
+class SymbolicExecutable(Executable):
+    """An Executable whose graph has a symbolic leading dim (symdim.py): one compiled module for
+    every size n of it. Each call reads n from the first symbolic input (CpuFunction checked that
+    every symbolic input has the same n and that the static dims match), allocates the outputs
+    at n, grows the workspace to its static size + ws_per_n * n, and hands n to the kernels in
+    err[SYMBOLIC_SLOT]. Only graphs that read variables (never write them) get one."""
+
+    def __init__(self, graph, specs, in_specs, sym, math_provider=None):
+        super().__init__(graph, in_specs, math_provider=math_provider, specs=specs)
+        self.sym = sym  # indices of the data params whose leading dim is n
+
+    def _workspace(self, n):
+        return max(self.workspace_bytes + self.ws_per_n * n, 1)
+
+    def __call__(self, arrays):
+        from .symdim import SYMBOLIC_SLOT, concrete
+        n = arrays[self.sym[0]].shape[0]
+        shapes = [concrete(s, n) for s, _ in self._outs]
+        try:
+            outs = [np.empty(s, d) for s, (_, d) in zip(shapes, self._outs)]
+        except (MemoryError, ValueError) as e:  # (NumPy: "array is too big")
+            raise ResourceExhaustedError(
+                None, None, f"OOM when allocating the compiled function's outputs of shapes "
+                f"{[list(s) for s in shapes]}: {e}. Fix: use smaller shapes or batches."
+            ) from None
+        olds = [v._value for v in self.variables]
+        for v, shape in zip(olds, self._var_shapes):
+            if v.shape != shape:
+                raise ValueError("a variable changed shape since this function was compiled")
+        if not self._lock.acquire():  # another thread, or re-entered: private scratch
+            err = self._new_err()
+            err[SYMBOLIC_SLOT] = n
+            status = self._entry((*arrays, *outs, *olds, np.zeros_like(self._flags),
+                                  np.empty(self._workspace(n), np.uint8), err))
+            if status and status != NOT_CONTIGUOUS:
+                self._raise(status, err)
+        else:
+            try:
+                if self._ws.size < self._workspace(n):
+                    self._ws = np.empty(self._workspace(n), np.uint8)
+                self._err[SYMBOLIC_SLOT] = n
+                status = self._entry((*arrays, *outs, *olds, self._flags, self._ws, self._err))
+                if status and status != NOT_CONTIGUOUS:
+                    self._raise(status, self._err)
+            finally:
+                self._lock.release()
+        if status == NOT_CONTIGUOUS:
+            return self([np.array(a, order="C") for a in arrays])
+        return outs
