@@ -17,6 +17,7 @@ from ...runtime.interpreter import run_node
 from . import lowering_cache, native_call, pycall
 from .lower import ERR_CALLBACK_SLOT
 from .specialize import specialize
+from .symdim import SYMBOLIC_SLOT as _SYMBOLIC_SLOT
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.py_object)
 NOT_CONTIGUOUS = -2  # entry status: an input array is not C-contiguous (copied, then retried)
@@ -268,39 +269,48 @@ class SymbolicExecutable(Executable):
     err[SYMBOLIC_SLOT]. Only graphs that read variables (never write them) get one."""
 
     def __init__(self, graph, specs, in_specs, sym, math_provider=None):
+        from .symdim import Dim
         super().__init__(graph, in_specs, math_provider=math_provider, specs=specs)
         self.sym = sym  # indices of the data params whose leading dim is n
+        self._sym0 = sym[0]
+        # per output: (coef of n in its leading dim or 0, the other dims, static shape, dtype)
+        self._out_plan = [(s[0].coef if s and isinstance(s[0], Dim) else 0, tuple(s[1:]),
+                           s, d) for s, d in self._outs]
 
     def _workspace(self, n):
         return max(self.workspace_bytes + self.ws_per_n * n, 1)
 
     def __call__(self, arrays):
-        from .symdim import SYMBOLIC_SLOT, concrete
-        n = arrays[self.sym[0]].shape[0]
-        shapes = [concrete(s, n) for s, _ in self._outs]
+        n = arrays[self._sym0].shape[0]
         try:
-            outs = [np.empty(s, d) for s, (_, d) in zip(shapes, self._outs)]
+            outs = [np.empty((c * n, *tail) if c else shape, d)
+                    for c, tail, shape, d in self._out_plan]
         except (MemoryError, ValueError) as e:  # (NumPy: "array is too big")
+            shapes = [[c * n, *tail] if c else list(shape)
+                      for c, tail, shape, _ in self._out_plan]
             raise ResourceExhaustedError(
                 None, None, f"OOM when allocating the compiled function's outputs of shapes "
-                f"{[list(s) for s in shapes]}: {e}. Fix: use smaller shapes or batches."
-            ) from None
-        olds = [v._value for v in self.variables]
-        for v, shape in zip(olds, self._var_shapes):
-            if v.shape != shape:
-                raise ValueError("a variable changed shape since this function was compiled")
+                f"{shapes}: {e}. Fix: use smaller shapes or batches.") from None
+        olds = []
+        if self.variables:
+            olds = [v._value for v in self.variables]
+            for v, shape in zip(olds, self._var_shapes):
+                if v.shape != shape:
+                    raise ValueError("a variable changed shape since this function was "
+                                     "compiled")
+        need = self.workspace_bytes + self.ws_per_n * n
         if not self._lock.acquire():  # another thread, or re-entered: private scratch
             err = self._new_err()
-            err[SYMBOLIC_SLOT] = n
+            err[_SYMBOLIC_SLOT] = n
             status = self._entry((*arrays, *outs, *olds, np.zeros_like(self._flags),
-                                  np.empty(self._workspace(n), np.uint8), err))
+                                  np.empty(max(need, 1), np.uint8), err))
             if status and status != NOT_CONTIGUOUS:
                 self._raise(status, err)
         else:
             try:
-                if self._ws.size < self._workspace(n):
-                    self._ws = np.empty(self._workspace(n), np.uint8)
-                self._err[SYMBOLIC_SLOT] = n
+                if self._ws.size < need:
+                    self._ws = np.empty(need, np.uint8)
+                self._err[_SYMBOLIC_SLOT] = n
                 status = self._entry((*arrays, *outs, *olds, self._flags, self._ws, self._err))
                 if status and status != NOT_CONTIGUOUS:
                     self._raise(status, self._err)

@@ -88,10 +88,17 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=Fal
         for j, o in enumerate(outs):
             k.store(results[j], k.ptrs[j], o.dtype, k.linear(0, cstrides[j], idx))
     size = numel(shape)
-    if isinstance(size, Dim):  # a run-time size: ag_parallel_for runs small ones serially
+    if isinstance(size, Dim):  # a run-time size: the static choice below, made per call
         if cshape and all(v.dtype.is_floating for v in list(outs) + list(ins)):
-            _emit_parallel(lw, k, cshape, len(outs) + len(ins), body,
-                           (HEAVY_PARALLEL_MIN if heavy else PARALLEL_MIN) // 2)
+            big = k.b.icmp_signed(">=", k.dim(size),
+                                  ir.Constant(ir.IntType(64), HEAVY_PARALLEL_MIN if heavy
+                                              else PARALLEL_MIN))
+            with k.b.if_else(big, likely=False) as (parallel, serial):
+                with parallel:
+                    _emit_parallel(lw, k, cshape, len(outs) + len(ins), body,
+                                   HEAVY_MIN_CHUNK if heavy else None)
+                with serial:
+                    k.loops.nest(cshape, body)
         else:
             k.loops.nest(cshape, body)
     elif size and _parallel_ok(outs, ins, size, cshape, heavy):
