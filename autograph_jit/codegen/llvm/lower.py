@@ -24,7 +24,7 @@ from llvmlite import ir
 from ...runtime import cpu_engine
 from .emit import I8, I32, I64, PTR, View, i32, i64, storage_type
 from .scalar import ErrorTable
-from .symdim import SYMBOLIC_SLOT, Dim, numel
+from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, numel
 
 SMALL_BYTES = 64
 ERR_CALLBACK_SLOT = 7  # err[0..3]: error code and values; err[7]: host callback address
@@ -300,7 +300,10 @@ class Lowerer:
 
     def lower_node(self, node):
         from .dispatch import lower_node
-        lower_node(self, node)
+        try:
+            lower_node(self, node)
+        except SymbolicUnsupported as e:  # (say which op, for explain())
+            raise SymbolicUnsupported(f"{node.op.name}: {e}") from None
 
 
 def _is_view_like(value):

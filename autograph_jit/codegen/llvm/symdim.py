@@ -92,11 +92,14 @@ def concrete(shape, n):
 
 
 # ops whose lowering handles a symbolic leading dim (views, maps, row kernels, BLAS products)
+# (squeeze is left out: without axes it drops axis 0 exactly when n == 1)
 SYMBOLIC_OPS = frozenset({
-    "constant", "identity", "stop_gradient", "cast", "reshape", "expand_dims", "bias_add",
-    "matmul", "softmax", "log_softmax",
-    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
-    "argmax", "argmin",
+    "constant", "identity", "stop_gradient", "cast", "reshape", "expand_dims", "transpose",
+    "slice", "strided_slice", "split", "unstack", "concat", "bias_add",
+    "matmul", "softmax", "log_softmax", "sparse_softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits",
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
+    "reduce_all", "argmax", "argmin", "read_variable",
 })
 
 
@@ -105,7 +108,7 @@ def _op_supported(node):
     name = node.op.name
     if name == "fusion":
         kind = node.attrs.get("kind")
-        return kind in ("elementwise", "matmul")
+        return kind in ("elementwise", "matmul", "reduction")
     if name in SYMBOLIC_OPS:
         return True
     return node.op.elementwise and name in SCALAR_OPS
