@@ -7,8 +7,9 @@ import numpy as np
 
 from . import peers as _peers
 
-COLUMNS = ("eager", "graph", "numpy") + _peers.ORDER
-LABELS = {"eager": "ours eager", "graph": "ours graph", "numpy": "numpy", **_peers.LABELS}
+COLUMNS = ("eager", "graph", "specialized", "numpy") + _peers.ORDER
+LABELS = {"eager": "ours eager", "graph": "ours graph", "specialized": "ours per-shape",
+          "numpy": "numpy", **_peers.LABELS}
 _MARK = {True: "✓", False: "✗", None: "n/a"}
 
 

@@ -170,3 +170,16 @@ def test_two_unknown_batch_dims_are_not_assumed_equal_by_fusion():
     b = np.ones((1, 3), np.float32)
     np.testing.assert_array_equal(f(tf.constant(b), tf.constant(a)).numpy(), (b * 2) * (a + 1))
     np.testing.assert_array_equal(f(tf.constant(a), tf.constant(b)).numpy(), (a * 2) * (b + 1))
+
+
+def test_ragged_benchmark_rows_run_and_agree_with_eager_at_tiny_sizes():
+    from benchmarks import harness, ragged
+    rows = ragged.run(harness.TINY, (), sizes=[3, 1, 5])
+    assert [r.workload for r in rows] == ["ragged MLP forward", "ragged MLP forward first pass",
+                                          "ragged elementwise chain",
+                                          "ragged elementwise chain first pass"]
+    for row in rows[::2]:
+        assert row.equal is True and not row.cells["specialized"].error
+        assert "executables compiled: symbolic 1, per-shape 3" in " ".join(row.notes)
+    for row in rows[1::2]:
+        assert row.cells["graph"].seconds > 0 and row.cells["specialized"].seconds > 0

@@ -54,6 +54,7 @@ class CpuFunction:
         self._compiled = 0                # per-shape plans compiled
         self._sym = None                  # symbolic data params (symdim.py), [] if none
         self._sym_exe = None              # the SymbolicExecutable, once compiled
+        self._cuts = {}                   # (how, node index) -> plan of a segmented graph
         self.symbolic_reason = None       # why a graph with a None dim is compiled per shape
         self._plan_lock = forksafe.RLock()
         from .executable import variables_of
@@ -175,10 +176,10 @@ class CpuFunction:
                 specialize_node(node, env)
             except NeedsConcrete as e:
                 if i == 0:  # (a growable never enters a graph: this is a defensive guard)
-                    return self._segmented(i, node, e)
-                return self._split(i, node, e)
+                    return self._cut(i, node, e, self._segmented)
+                return self._cut(i, node, e, self._split)
             except Unspecializable as e:
-                return self._segmented(i, node, e)
+                return self._cut(i, node, e, self._segmented)
         grows = any(env[r.id] is not None and env[r.id].growable for r in self.graph.results)
         return self._compile(self.graph, specs, DynamicExecutable if grows else Executable)
 
@@ -213,6 +214,16 @@ class CpuFunction:
                 f"{self.name}: op {node.op.name}{loc} would run on the interpreter ({reason}), "
                 "and strict=True forbids fallbacks. Fix: use ops with a static output shape "
                 "here, or drop strict=True.")
+
+    def _cut(self, index, node, error, how):
+        """The plan cutting the graph at node `index`, shared by every input shape cut there:
+        its segments keep their own plans (a symbolic prefix compiles once for every batch
+        size; the segment after a data-dependent shape applies the variant policy)."""
+        key = (how.__name__, index)
+        plan = self._cuts.get(key)
+        if plan is None:
+            plan = self._cuts[key] = how(index, node, error)
+        return plan
 
     def _split(self, index, node, error):
         """Nodes before `index` compiled, returning the TensorArrays they grew natively to Python

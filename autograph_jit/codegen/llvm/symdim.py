@@ -23,6 +23,8 @@ to per-shape specialization rather than miscompiling.
 import numpy as np
 
 SYMBOLIC_SLOT = 6      # err[6]: the run-time size n of the symbolic dim
+ENABLED = True         # False: graphs first called while it is False compile per shape
+                       # (benchmarks/ragged.py compares the two)
 PROBES = (1009, 1013)  # two distinct primes: dims proportional to n tell themselves apart
 
 
@@ -117,6 +119,8 @@ def _op_supported(node):
 def symbolic_params(graph):
     """Indices of data params whose traced leading dim is unknown (None), or [] when a param
     has an unknown dim elsewhere or an unknown rank (those keep per-shape specialization)."""
+    if not ENABLED:
+        return []
     out = []
     for k, p in enumerate(graph.data_params):
         shape = p.type.shape
