@@ -9,8 +9,9 @@ preference:
   wraps the results, all in machine code — it steps aside (MISS) for tracing, active tapes, a
   busy executable and any argument it was not made for;
 - else a Python closure doing the same steps (when the native pieces are unavailable);
-- for a symbolic-batch executable (codegen/llvm/symdim.py), a Python closure calling it (it
-  allocates the outputs for the batch size, which the native warm call cannot yet);
+- for a symbolic-batch executable (codegen/llvm/symdim.py): the native warm call made for the
+  key's batch size (a view with its own error record holding n and its own workspace), else a
+  Python closure calling the executable;
 - the ConcreteFunction's ordinary call for graphs with variables, segmented plans and the eager
   backend (still skipping Function's lookup).
 The checks that protect native memory stay: dtypes, shapes and contiguity are checked before
@@ -58,8 +59,10 @@ def fast_caller(cf, tensors):
         return cf._call_flat
     from ..codegen.llvm.executable import Executable, SymbolicExecutable
     exe = cpu._plans.get(cpu._key([t._value for t in tensors]))
-    if type(exe) is SymbolicExecutable:
-        return _symbolic_caller(cf, exe)
+    if type(exe) is SymbolicExecutable:  # native at this batch size, else Python
+        view = exe.at_batch(tensors[exe.sym[0]]._value.shape[0])
+        return (view is not None and _machine_code_caller(cf, view)) \
+            or _symbolic_caller(cf, exe)
     if type(exe) is not Executable:
         return cf._call_flat
     if exe.variables:

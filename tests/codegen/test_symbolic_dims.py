@@ -183,3 +183,30 @@ def test_ragged_benchmark_rows_run_and_agree_with_eager_at_tiny_sizes():
         assert "executables compiled: symbolic 1, per-shape 3" in " ".join(row.notes)
     for row in rows[1::2]:
         assert row.cells["graph"].seconds > 0 and row.cells["specialized"].seconds > 0
+
+
+def test_warm_calls_of_a_relaxed_signature_run_natively_per_batch_size_with_errors():
+    def loss(logits, labels):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+    f = tf.function(loss, backend="cpu", autograph=False, reduce_retracing=True)
+    data = {n: (RNG.standard_normal((n, 5)).astype(np.float32),
+                RNG.integers(0, 5, n).astype(np.int32)) for n in (2, 3, 4, 6)}
+    for _ in range(2):  # the second round takes the warm-call fast path
+        for n, (logits, labels) in data.items():
+            got = f(tf.constant(logits), tf.constant(labels)).numpy()
+            want = loss(tf.constant(logits), tf.constant(labels)).numpy()
+            np.testing.assert_allclose(got, want, rtol=1e-5, err_msg=f"batch {n}")
+    cf = f.get_concrete_function(tf.constant(data[4][0]), tf.constant(data[4][1]))
+    assert isinstance(cf._cpu._sym_exe, SymbolicExecutable)
+    natives = [k for k, (_, c) in f._fast_cache.items() if type(c).__name__ ==
+               "builtin_function_or_method"]
+    assert len(natives) >= 3
+    bad = data[4][1].copy()
+    bad[2] = 9
+    for _ in range(2):
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            f(tf.constant(data[4][0]), tf.constant(bad))
+    np.testing.assert_allclose(f(tf.constant(data[4][0]), tf.constant(data[4][1])).numpy(),
+                               loss(tf.constant(data[4][0]), tf.constant(data[4][1])).numpy(),
+                               rtol=1e-5)

@@ -319,3 +319,42 @@ class SymbolicExecutable(Executable):
         if status == NOT_CONTIGUOUS:
             return self([np.array(a, order="C") for a in arrays])
         return outs
+
+    # -- the native warm call (native_call.py) at one batch size ------------------------------
+    NATIVE_WS_LIMIT = 1 << 22  # private workspace bytes a batch view may hold
+
+    def at_batch(self, n):
+        """What native_call.native_caller needs to call this executable at batch size n: the
+        concrete shapes, and a private error record (holding n) and workspace, so the machine
+        code needs no per-call setup; None when the workspace would be large."""
+        if self.host_nodes or self.workspace_bytes + self.ws_per_n * n > self.NATIVE_WS_LIMIT:
+            return None
+        return _BatchView(self, n)
+
+
+class _BatchView:
+    """A SymbolicExecutable seen at one batch size n (at_batch)."""
+
+    def __init__(self, exe, n):
+        from types import SimpleNamespace
+
+        from .specialize import Spec
+        from .symdim import concrete
+        self.exe = exe
+        self.graph = exe.graph
+        self.host_nodes = exe.host_nodes
+        self.variables, self.written = exe.variables, exe.written
+        self._var_shapes = exe._var_shapes
+        self.param_specs = [Spec(s.dtype, concrete(s.shape, n)) for s in exe.param_specs]
+        self._outs = [(concrete(s, n), d) for s, d in exe._outs]
+        self.specs = {k: SimpleNamespace(shape=concrete(s.shape, n))
+                      for k, s in exe.specs.items() if getattr(s, "shape", None) is not None}
+        self.entry_address = exe.entry_address
+        self._lock = exe._lock  # (it guards the executable; this view's scratch is its own)
+        self._flags = np.zeros_like(exe._flags)
+        self._ws = np.empty(max(exe.workspace_bytes + exe.ws_per_n * n, 1), np.uint8)
+        self._err = exe._new_err()
+        self._err[_SYMBOLIC_SLOT] = n
+
+    def _raise(self, status, err):
+        self.exe._raise(status, err)
