@@ -49,6 +49,7 @@ def test_mlp_forward_with_50_batch_sizes_compiles_once_and_matches_eager():
     assert "interpreter" not in text
 
 
+@pytest.mark.filterwarnings("ignore:.*run on the interpreter")
 def test_two_inputs_with_different_batch_sizes_raise_the_eager_error():
     f = tf.function(lambda a, b: a * 2.0 + b, backend="cpu", autograph=False,
                     input_signature=[tf.TensorSpec([None, 4], tf.float32)] * 2)
@@ -210,3 +211,21 @@ def test_warm_calls_of_a_relaxed_signature_run_natively_per_batch_size_with_erro
     np.testing.assert_allclose(f(tf.constant(data[4][0]), tf.constant(data[4][1])).numpy(),
                                loss(tf.constant(data[4][0]), tf.constant(data[4][1])).numpy(),
                                rtol=1e-5)
+
+
+def test_a_training_step_with_a_symbolic_batch_updates_variables_like_eager():
+    from benchmarks.mlp_step import batch, make_step
+    sizes = (12, 8, 3)
+    eager_step, tf_step = make_step(tf, sizes), make_step(tf, sizes)
+    f = tf.function(tf_step, backend="cpu", autograph=False,
+                    input_signature=[tf.TensorSpec([None, 12], tf.float32),
+                                     tf.TensorSpec([None], tf.int32)])
+    # each loss depends on the weights every earlier step wrote
+    for n in (50, 17, 1, 50, 3, 64, 2):
+        x, y = batch(sizes, n)
+        want = float(eager_step(tf.constant(x), tf.constant(y)))
+        got = float(f(tf.constant(x), tf.constant(y)))
+        np.testing.assert_allclose(got, want, rtol=2e-5, err_msg=f"loss at batch {n}")
+    cpu = _cpu(f)
+    assert isinstance(cpu._sym_exe, SymbolicExecutable), cpu.symbolic_reason
+    assert cpu.executables == [cpu._sym_exe] and cpu.fallbacks == []

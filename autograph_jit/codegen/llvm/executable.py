@@ -266,7 +266,8 @@ class SymbolicExecutable(Executable):
     every size n of it. Each call reads n from the first symbolic input (CpuFunction checked that
     every symbolic input has the same n and that the static dims match), allocates the outputs
     at n, grows the workspace to its static size + ws_per_n * n, and hands n to the kernels in
-    err[SYMBOLIC_SLOT]. Only graphs that read variables (never write them) get one."""
+    err[SYMBOLIC_SLOT]. Variables are read and written as by Executable (the graph's
+    variables have static shapes)."""
 
     def __init__(self, graph, specs, in_specs, sym, math_provider=None):
         from .symdim import Dim
@@ -291,6 +292,8 @@ class SymbolicExecutable(Executable):
             raise ResourceExhaustedError(
                 None, None, f"OOM when allocating the compiled function's outputs of shapes "
                 f"{shapes}: {e}. Fix: use smaller shapes or batches.") from None
+        if self.written:
+            return self._call_writing(arrays, outs, n)
         olds = []
         if self.variables:
             olds = [v._value for v in self.variables]
@@ -315,6 +318,43 @@ class SymbolicExecutable(Executable):
                 if status and status != NOT_CONTIGUOUS:
                     self._raise(status, self._err)
             finally:
+                self._lock.release()
+        if status == NOT_CONTIGUOUS:
+            return self([np.array(a, order="C") for a in arrays])
+        return outs
+
+    def _call_writing(self, arrays, outs, n):
+        """A graph that writes variables: as Executable._call_stateful (variables read,
+        updated and installed under the scratch lock), with n and the workspace for it."""
+        private = not self._acquire_for_state()
+        need = max(self.workspace_bytes + self.ws_per_n * n, 1)
+        if private:
+            flags, ws, err = np.zeros_like(self._flags), np.empty(need, np.uint8), \
+                self._new_err()
+        else:
+            if self._ws.size < need:
+                self._ws = np.empty(need, np.uint8)
+            flags, ws, err = self._flags, self._ws, self._err
+        try:
+            err[_SYMBOLIC_SLOT] = n
+            olds = [v._value for v in self.variables]
+            for v, shape in zip(olds, self._var_shapes):
+                if v.shape != shape:
+                    raise ValueError("a variable changed shape since this function was "
+                                     "compiled")
+            news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
+            flags[:] = 0
+            status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
+            if status and status != NOT_CONTIGUOUS:
+                self._raise(status, err)
+            if status != NOT_CONTIGUOUS:
+                for k, (v, buf) in enumerate(zip(self.written, news)):
+                    if flags[k]:
+                        buf.setflags(write=False)
+                        v._value = buf
+        finally:
+            if not private:
+                self._owner = None
                 self._lock.release()
         if status == NOT_CONTIGUOUS:
             return self([np.array(a, order="C") for a in arrays])

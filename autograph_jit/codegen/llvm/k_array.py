@@ -94,9 +94,12 @@ def _lower_symbolic_view(lw, node, x):
         args = [_offsets(xc)]
         for v in node.data_inputs[1:]:
             spec = lw.spec(v)
-            if spec.value is None:
+            if node.op.name in _SHAPE_ARGS:
+                args.append(np.empty(concrete(spec.shape, n), spec.dtype.np_dtype))
+            elif spec.value is None:
                 raise SymbolicUnsupported(f"{node.op.name} with run-time arguments")
-            args.append(spec.value)
+            else:
+                args.append(spec.value)
         result = node.op.kernel(*args, **node.attrs)
         results = result if isinstance(result, (tuple, list)) else (result,)
         got = []
@@ -110,6 +113,28 @@ def _lower_symbolic_view(lw, node, x):
         raise SymbolicUnsupported(f"{node.op.name}'s layout depends on the batch size")
     for v, (offset, strides) in zip(node.data_outputs, layouts.pop()):
         lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
+
+
+def lower_runtime_shape(lw, node):
+    """tf.shape / tf.size of a value with a symbolic dim (symdim.py): computed from n at run
+    time, in the entry function."""
+    from .emit import storage_type
+    out = lw.alloc_for(node.outputs[0])
+    dims = lw.spec(node.data_inputs[0]).shape
+    if node.op.name == "size":
+        total = 1
+        for d in dims:
+            total = total * d
+        dims = [total]
+    b = lw.b
+    ty = storage_type(out.dtype)
+    base = b.bitcast(out.ptr, ty.as_pointer())
+    for i, d in enumerate(dims):
+        value = lw.dim(d)
+        if ty != value.type:
+            value = b.trunc(value, ty)
+        b.store(value, b.gep(base, [i64(out.offset + i)], source_etype=ty))
+    lw.bind(node.outputs[0], out)
 
 
 def lower_dynamic_index(lw, node, x):

@@ -101,10 +101,10 @@ def emit_matmul(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=None, ann
             if epilogue:
                 _epilogue_row(k, s, epilogue, out, crow, n, batch, bidx, i)
         k.loops.range(m, row, name="i")
-    if isinstance(kdim, Dim) or isinstance(n, Dim):
-        raise SymbolicUnsupported("a matmul contracting over (or with columns of) the batch dim")
-    if isinstance(m, Dim):
-        return _emit_symbolic_rows(lw, k, s, node, dt, m, n, kdim, (a_r, a_c), (b_r, b_c), o_st,
+    if isinstance(n, Dim) or (isinstance(m, Dim) and isinstance(kdim, Dim)):
+        raise SymbolicUnsupported("a matmul with columns of the batch dim")
+    if isinstance(m, Dim) or isinstance(kdim, Dim):
+        return _emit_symbolic(lw, k, s, node, dt, m, n, kdim, (a_r, a_c), (b_r, b_c), o_st,
                                    batch, epilogue, out, batch_body, [out, a, b_] + list(ep_ins))
     blas = _blas_form(dt, m, n, kdim, (a_r, a_c), (b_r, b_c))
     if blas is not None:
@@ -115,24 +115,28 @@ def emit_matmul(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=None, ann
 
 
 BLAS_MIN_FLOPS = 4096  # below this a loop nest beats the call overhead
-_ROWS_GUESS = 1 << 20   # a symbolic row count, for choosing a BLAS form valid for any count
+_DIM_GUESS = 1 << 20   # a symbolic dim, for choosing a BLAS form valid for any size
 
 
-def _emit_symbolic_rows(lw, k, s, node, dt, m, n, kdim, a_st, b_st, o_st, batch, epilogue,
-                        out, batch_body, views):
-    """[n_rows, kdim] @ [kdim, n] with a run-time row count (symdim.py): the choice the static
-    path makes at compile time is made at run time, per call: a loop nest below
-    BLAS_MIN_FLOPS (a zero row count included), thin products above OPENBLAS_THREADED_MACS as
-    claimed one-thread slices of rows, else one BLAS call (OpenBLAS picks its threads)."""
+def _guess(d):
+    return _DIM_GUESS if isinstance(d, Dim) else d
+
+
+def _emit_symbolic(lw, k, s, node, dt, m, n, kdim, a_st, b_st, o_st, batch, epilogue, out,
+                   batch_body, views):
+    """A product whose row count m or inner dim kdim is the run-time batch size (symdim.py,
+    e.g. x @ w forward and x^T @ dy backward): the choice the static path makes at compile
+    time is made per call: a loop nest below BLAS_MIN_FLOPS (a zero size included), thin
+    products above OPENBLAS_THREADED_MACS as claimed one-thread slices, else one BLAS call
+    (OpenBLAS picks its threads)."""
     from ...runtime import blas as blas_rt
-    form = _blas_form(dt, _ROWS_GUESS, n, kdim, a_st, b_st)
+    form = _blas_form(dt, _guess(m), n, _guess(kdim), a_st, b_st)
     if form is None or batch:
         batch_body([])
         lw.call_kernel(k, views)
         return
     bld = k.b
-    rows = k.dim(m)
-    macs = bld.mul(rows, i64(n * max(kdim, 1)))
+    macs = bld.mul(bld.mul(k.dim(m), i64(n)), k.dim(kdim))
     small = bld.icmp_signed("<", macs, i64(BLAS_MIN_FLOPS))
     ta, lda, tb, ldb = form
     sfx = "f32" if dt.name == "float32" else "f64"
@@ -140,15 +144,20 @@ def _emit_symbolic_rows(lw, k, s, node, dt, m, n, kdim, a_st, b_st, o_st, batch,
         with loops:
             batch_body([])
         with products:
-            thin = bld.icmp_signed("<", rows, i64(THIN_DIM))
-            if min(n, kdim) < THIN_DIM:
+            static = [d for d in (m, n, kdim) if not isinstance(d, Dim)]
+            thin = bld.icmp_signed("<", k.dim(m if isinstance(m, Dim) else kdim), i64(THIN_DIM))
+            if min(static) < THIN_DIM:
                 thin = ir.Constant(ir.IntType(1), 1)
             serial = bld.and_(bld.icmp_signed(">", macs, i64(OPENBLAS_THREADED_MACS)), thin)
             with bld.if_else(serial) as (sliced, whole):
                 with sliced:
                     fn = blas_rt.declare(k.fn.module, f"ag_matmul_serial_{sfx}")
-                    _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch,
-                                    epilogue, out, by_rows=True)
+                    if isinstance(kdim, Dim):  # (slices would read n in outlined code)
+                        _emit_blas(k, s, form, dt, m, n, kdim, [], [], [], o_st, batch,
+                                   epilogue, out, serial=True)
+                    else:
+                        _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st,
+                                        batch, epilogue, out, by_rows=True)
                 with whole:
                     _emit_blas(k, s, form, dt, m, n, kdim, [], [], [], o_st, batch, epilogue,
                                out, threaded=True)
@@ -201,13 +210,14 @@ def _serial(m, n, kdim):
 
 
 def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue, out,
-               threaded=False):
+               threaded=False, serial=False):
+    """threaded / serial: force the wrapper (symbolic sizes, decided at run time)."""
     from ...runtime import blas
     ta, lda, tb, ldb = form
     bld = k.b
     sfx = "f32" if dt.name == "float32" else "f64"
-    fn = blas.declare(k.fn.module, f"ag_matmul_serial_{sfx}"
-                      if not threaded and _serial(m, n, kdim) else f"ag_matmul_{sfx}")
+    serial = serial or (not threaded and _serial(m, n, kdim))
+    fn = blas.declare(k.fn.module, f"ag_matmul_serial_{sfx}" if serial else f"ag_matmul_{sfx}")
     ty = reg_type(dt)
     from .emit import I1, storage_type
 
@@ -217,7 +227,7 @@ def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue,
         c0 = k.linear(0, o_b, bidx)
         pc = bld.gep(k.ptrs[0], [c0], source_etype=storage_type(dt))
         bld.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), k.dim(m), i64(n),
-                      i64(kdim), ir.Constant(ty, 1.0), pa, i64(lda), pb, i64(ldb),
+                      k.dim(kdim), ir.Constant(ty, 1.0), pa, i64(lda), pb, i64(ldb),
                       ir.Constant(ty, 0.0), pc, i64(o_st[-2] if len(o_st) >= 2 else n)])
         if epilogue:
             def row(i):
@@ -227,7 +237,7 @@ def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue,
     batches = 1
     for d in batch:
         batches *= d
-    if not threaded and batches == 1 and _serial(m, n, kdim):
+    if not threaded and serial and batches == 1 and not isinstance(kdim, Dim):
         _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epilogue, out)
         return
     k.loops.nest(batch, gemm, name="b")
@@ -247,7 +257,7 @@ def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epi
     ldc = o_st[-2]
     by_rows = m >= n if by_rows is None else by_rows
     total, other = (m, n) if by_rows else (n, m)
-    min_chunk = -(-max(1, -(-SLICE_MACS // max(other * kdim, 1))) // 16) * 16
+    min_chunk = -(-max(1, -(-SLICE_MACS // max(other * _guess(kdim), 1))) // 16) * 16
 
     def part(begin, end):
         b = k.b
@@ -261,8 +271,8 @@ def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epi
         else:
             pb = b.gep(pb, [b.mul(begin, i64(ldb if tb else 1))], source_etype=st)
             pc = b.gep(pc, [begin], source_etype=st)
-            mm, nn = i64(m), cnt
-        b.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), mm, nn, i64(kdim),
+            mm, nn = k.dim(m), cnt
+        b.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), mm, nn, k.dim(kdim),
                     ir.Constant(ty, 1.0), pa, i64(lda), pb, i64(ldb), ir.Constant(ty, 0.0), pc,
                     i64(ldc)])
     parallel_chunks(k, total, min_chunk, part)

@@ -300,6 +300,9 @@ class Lowerer:
 
     def lower_node(self, node):
         from .dispatch import lower_node
+        if node.op.name in ("shape", "size") and self.spec(node.outputs[0]).value is None:
+            from .k_array import lower_runtime_shape  # (of a symbolic dim: symdim.py)
+            return lower_runtime_shape(self, node)
         try:
             lower_node(self, node)
         except SymbolicUnsupported as e:  # (say which op, for explain())

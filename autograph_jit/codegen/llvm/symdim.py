@@ -101,7 +101,9 @@ SYMBOLIC_OPS = frozenset({
     "matmul", "softmax", "log_softmax", "sparse_softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits",
     "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
-    "reduce_all", "argmax", "argmin", "read_variable",
+    "reduce_all", "argmax", "argmin", "read_variable", "assign_variable",
+    "shape", "size", "zeros_like", "ones_like", "broadcast_like", "sum_to",
+    "sparse_softmax_cross_entropy_grad",
 })
 
 
@@ -154,14 +156,41 @@ def specialize_symbolic(graph, dtypes_shapes, sym):
             raise SymbolicUnsupported(f"its shapes do not follow the batch size ({e.reason})") \
                 from None
         envs.append(env)
-    merged = {}
+    merged, seeds = {}, set()
     for vid, a in envs[0].items():
         if not isinstance(vid, int):
             continue
         b = envs[1].get(vid)
         merged[vid] = None if a is None else _merge(a, b)
+        if a is not None and a.value is not None and merged[vid].value is None:
+            seeds.add(vid)
+    _unfold(graph, merged, seeds)
     in_specs = [merged[p.id] for p in graph.data_params]
     return merged, in_specs
+
+
+def _unfold(graph, merged, runtime):
+    """Values computed from one that depends on n are computed at run time too, even where
+    both probes folded them to the same value (`tf.size(x) > 0` is False only at n = 0)."""
+    def mark(vid):
+        runtime.add(vid)
+        spec = merged.get(vid)
+        if spec is not None:
+            spec.value = None
+
+    for node in graph.nodes:
+        if node.op.name == "fusion":
+            body = node.attrs["body"]
+            for p, v in zip(body.data_params, node.data_inputs):
+                if v.id in runtime:
+                    mark(p.id)
+            _unfold(body, merged, runtime)
+            for r, o in zip(body.data_results, node.data_outputs):
+                if r.id in runtime:
+                    mark(o.id)
+        elif any(v.id in runtime for v in node.inputs):
+            for o in node.outputs:
+                mark(o.id)
 
 
 def _merge(a, b):
@@ -180,11 +209,12 @@ def _merge(a, b):
         raise SymbolicUnsupported(f"a shape {list(a.shape)} depends on the batch size other "
                                   "than through its leading dim")
     sym = is_symbolic(dims)
-    if a.value is not None or b.value is not None:
-        if sym or a.value is None or b.value is None or not np.array_equal(a.value, b.value):
-            raise SymbolicUnsupported("a value computed at compile time depends on the batch "
-                                      "size (tf.shape of a batched tensor)")
+    if a.value is not None and b.value is not None and not sym \
+            and np.array_equal(a.value, b.value):
         return Spec(a.dtype, tuple(dims), a.value)
+    # a value that depends on n (tf.size(x), 1 / n in a mean's gradient) is computed at run
+    # time; a consumer that needs it at compile time (a reshape target) fails to lower and the
+    # graph compiles per shape
     return Spec(a.dtype, tuple(dims))
 
 
