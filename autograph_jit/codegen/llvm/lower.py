@@ -24,7 +24,7 @@ from llvmlite import ir
 from ...runtime import cpu_engine
 from .emit import I8, I32, I64, PTR, View, i32, i64, storage_type
 from .scalar import ErrorTable
-from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, numel
+from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, is_symbolic, numel
 
 SMALL_BYTES = 64
 ERR_CALLBACK_SLOT = 7  # err[0..3]: error code and values; err[7]: host callback address
@@ -300,7 +300,7 @@ class Lowerer:
 
     def lower_node(self, node):
         from .dispatch import lower_node
-        if node.op.name in ("shape", "size") and self.spec(node.outputs[0]).value is None:
+        if node.op.name in ("shape", "size") and is_symbolic(self.spec(node.inputs[0]).shape):
             from .k_array import lower_runtime_shape  # (of a symbolic dim: symdim.py)
             return lower_runtime_shape(self, node)
         try:
