@@ -229,3 +229,14 @@ def test_a_training_step_with_a_symbolic_batch_updates_variables_like_eager():
     cpu = _cpu(f)
     assert isinstance(cpu._sym_exe, SymbolicExecutable), cpu.symbolic_reason
     assert cpu.executables == [cpu._sym_exe] and cpu.fallbacks == []
+
+
+def test_an_unknown_inner_dim_compiles_per_shape_and_explain_says_why():
+    f = tf.function(lambda x: tf.reduce_sum(x, axis=1), backend="cpu", autograph=False,
+                    input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    for shape in ((2, 3), (2, 4), (5, 3)):
+        x = np.ones(shape, np.float32)
+        np.testing.assert_array_equal(f(tf.constant(x)).numpy(), x.sum(axis=1))
+    cpu = _cpu(f)
+    assert "past its leading one" in cpu.symbolic_reason and len(cpu.executables) == 3
+    assert "per-shape:" in f.get_concrete_function().explain()

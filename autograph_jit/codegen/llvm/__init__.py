@@ -102,7 +102,8 @@ class CpuFunction:
         do not fit it (symbolic inputs of different sizes: the per-shape path then raises the
         error eager raises, or broadcasts a size 1 as eager does)."""
         if self._sym is None:
-            self._sym = [] if self._data_dependent else symbolic_params(self.graph)
+            self._sym, why = ([], None) if self._data_dependent else symbolic_params(self.graph)
+            self.symbolic_reason = self.symbolic_reason or why
         if not self._sym or self.symbolic_reason is not None:
             return None
         n = arrays[self._sym[0]].shape[0] if arrays[self._sym[0]].ndim else None
@@ -311,7 +312,8 @@ def _symbolic_note(graph, exe):
     names = [p.name or f"input {k}" for k, p in enumerate(graph.data_params) if k in exe.sym]
     return (f"symbolic: the leading dim n of {', '.join(names)} is a run-time size: one "
             f"executable serves every n (kernels read n at run time; workspace "
-            f"{exe.workspace_bytes} B + {exe.ws_per_n} B per n)")
+            f"{exe.workspace_bytes} B + {exe.ws_per_n} B per n; no per-shape variants: "
+            f"codegen/llvm/variants.py)")
 
 
 def _grown_notes(exe):

@@ -119,21 +119,23 @@ def _op_supported(node):
 
 
 def symbolic_params(graph):
-    """Indices of data params whose traced leading dim is unknown (None), or [] when a param
-    has an unknown dim elsewhere or an unknown rank (those keep per-shape specialization)."""
+    """(indices of data params whose traced leading dim is unknown (None), None), or ([], why)
+    when a param has an unknown dim elsewhere or an unknown rank (those keep per-shape
+    specialization); ([], None) when no dim is unknown."""
     if not ENABLED:
-        return []
+        return [], None
     out = []
     for k, p in enumerate(graph.data_params):
         shape = p.type.shape
         if shape.rank is None:
-            return []
+            return [], f"input {k} has an unknown rank"
         dims = shape.as_list()
         if any(d is None for d in dims[1:]):
-            return []
+            return [], (f"input {k} has an unknown dim past its leading one (only a leading "
+                        "batch dim is symbolic)")
         if dims and dims[0] is None:
             out.append(k)
-    return out
+    return out, None
 
 
 def specialize_symbolic(graph, dtypes_shapes, sym):
