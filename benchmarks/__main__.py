@@ -3,11 +3,11 @@
 Workloads in the order of issue 6; each is also a script of its own (`python -m benchmarks.matmul`).
 """
 from . import (checkpoint, collatz, data_pipeline, eager_ops, elementwise, keras_fit, linreg_sgd,
-               matmul, mlp_step, warm_call)
+               matmul, mlp_step, ragged, warm_call)
 from .cli import run_and_print
 
 WORKLOADS = {m.NAME: m.run for m in (elementwise, collatz, warm_call, mlp_step, linreg_sgd, matmul,
-                                      data_pipeline, keras_fit, checkpoint, eager_ops)}
+                                      data_pipeline, keras_fit, checkpoint, eager_ops, ragged)}
 
 
 def main(argv=None):

@@ -8,9 +8,9 @@ import numpy as np
 
 from . import peers as _peers
 
-COLUMNS = ("eager", "graph", "numpy") + _peers.ORDER + ("tf_eager",)
-LABELS = {"eager": "ours eager", "graph": "ours graph", "numpy": "numpy", **_peers.LABELS,
-          "tf_eager": "TF eager"}
+COLUMNS = ("eager", "graph", "specialized", "numpy") + _peers.ORDER + ("tf_eager",)
+LABELS = {"eager": "ours eager", "graph": "ours graph", "specialized": "ours per-shape",
+          "numpy": "numpy", **_peers.LABELS, "tf_eager": "TF eager"}
 _MARK = {True: "✓", False: "✗", None: "n/a"}
 
 

@@ -43,13 +43,15 @@ def _fuse(graph):
     def shape_of(n):
         return n.outputs[0].type.shape
 
+    dims = _symbolic_dims(graph)
+
     for i, n in enumerate(nodes):
         if id(n) not in st.group:
             continue
         for v in n.inputs:
             p = producer.get(v.id)
             if p is None or id(p) not in st.group or shape_of(p) != shape_of(n) \
-                    or not _never_broadcast(v, n):
+                    or not _never_broadcast(v, n, dims):
                 continue
             a, b = st.group[id(p)], st.group[id(n)]
             if a == b or st.weight[a] + st.weight[b] > MAX_FUSED_OPS \
@@ -175,28 +177,80 @@ class _Groups:
 run = elementwise_fusion
 
 
-def _never_broadcast(v, node):
+class _Unknown:
+    """One unknown dim: values whose dim is the same _Unknown have equal sizes at run time."""
+    __slots__ = ()
+
+
+def _symbolic_dims(graph):
+    """{value id: list of dims} where an unknown dim is an _Unknown object, shared by values
+    that provably have the same size there: an elementwise node's output takes an input's
+    unknown dim when every other input has that same unknown dim, a 1, or no dim there
+    (`x[?, 784] * 0.5 + 1` keeps x's batch dim throughout). Any other unknown dim is new."""
+    dims = {}
+
+    def of(v):
+        got = dims.get(v.id)
+        if got is None:
+            shape = v.type.shape
+            got = None if shape.rank is None else [
+                _Unknown() if d is None else d for d in shape.as_list()]
+            dims[v.id] = got
+        return got
+
+    for n in graph.nodes:
+        if not is_elementwise_node(n):
+            continue
+        ins = [of(v) for v in n.inputs if not v.is_token]
+        for out in n.outputs:
+            shape = out.type.shape
+            if shape.rank is None or any(x is None for x in ins):
+                continue
+            got = []
+            for k, d in enumerate(shape.as_list()):
+                back = shape.rank - k
+                if d is not None:
+                    got.append(d)
+                    continue
+                at = [x[len(x) - back] for x in ins if len(x) >= back]
+                unknown = [u for u in at if isinstance(u, _Unknown)]
+                same = unknown and all(u is unknown[0] for u in unknown) and all(
+                    u is unknown[0] or u == 1 for u in at)
+                got.append(unknown[0] if same else _Unknown())
+            dims[out.id] = got
+    return dims
+
+
+def _never_broadcast(v, node, dims=None):
     """Whether `node` provably uses `v` at its own output shape, so both can share one loop.
 
     Equal printed shapes are not enough when a dim is unknown: in `a[3, ?] * b[?]` the `?`s may
     be 1 and 4 at run time, and `a` is then broadcast (fusing its producer would compute it at
     the wrong shape). An unknown dim of `v` is safe only where every other input of `node` has a
-    known 1 there, or no such dim."""
+    known 1 there, no such dim, or provably the same unknown dim (`dims`: _symbolic_dims)."""
     shape = v.type.shape
     if shape.rank is None:
         return False
     if shape.is_fully_defined():
         return True
+    dims = dims or {}
+    mine = dims.get(v.id)
     for k, d in enumerate(shape.as_list()):
         if d is not None:
             continue
         back = shape.rank - k  # this dim, counted from the right (broadcasting aligns there)
+        sym = mine[k] if mine is not None else None
         for u in node.inputs:
             if u is v or u.is_token:
                 continue
             other = u.type.shape
             if other.rank is None:
                 return False
-            if other.rank >= back and other.as_list()[other.rank - back] != 1:
+            if other.rank < back:
+                continue
+            theirs = dims.get(u.id)
+            if sym is not None and theirs is not None and theirs[other.rank - back] is sym:
+                continue
+            if other.as_list()[other.rank - back] != 1:
                 return False
     return True

@@ -176,7 +176,8 @@ class Function:
             guards = self._guard_values()
             cf, tensors = self._lookup(args, kwargs)
             result = cf._call_flat(tensors)
-            if fast is not None and self.input_signature is None and len(tensors) == len(args) \
+            # (with an input_signature too: the key's exact dtypes and shapes passed its checks)
+            if fast is not None and len(tensors) == len(args) \
                     and len(guards) == len(self._guards) and guards == self._guard_values() \
                     and len(self._fast_cache) < FAST_CACHE_LIMIT:
                 caller = fast_caller(cf, tensors)

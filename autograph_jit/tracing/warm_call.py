@@ -9,6 +9,9 @@ preference:
   wraps the results, all in machine code — it steps aside (MISS) for tracing, active tapes, a
   busy executable and any argument it was not made for;
 - else a Python closure doing the same steps (when the native pieces are unavailable);
+- for a symbolic-batch executable (codegen/llvm/symdim.py): the native warm call made for the
+  key's batch size (a view with its own error record holding n and its own workspace), else a
+  Python closure calling the executable;
 - the ConcreteFunction's ordinary call for graphs with variables, segmented plans and the eager
   backend (still skipping Function's lookup).
 The checks that protect native memory stay: dtypes, shapes and contiguity are checked before
@@ -54,8 +57,12 @@ def fast_caller(cf, tensors):
     cpu = cf._cpu
     if cf.backend != "cpu" or cpu is None:
         return cf._call_flat
-    from ..codegen.llvm.executable import Executable
+    from ..codegen.llvm.executable import Executable, SymbolicExecutable
     exe = cpu._plans.get(cpu._key([t._value for t in tensors]))
+    if type(exe) is SymbolicExecutable:  # native at this batch size, else Python
+        view = exe.at_batch(tensors[exe.sym[0]]._value.shape[0])
+        return (view is not None and _machine_code_caller(cf, view)) \
+            or _symbolic_caller(cf, exe)
     if type(exe) is not Executable:
         return cf._call_flat
     if exe.variables:
@@ -91,6 +98,35 @@ def _machine_code_caller(cf, exe):
         if r is MISS:
             return MISS
         it = iter(r)
+        return nest.map_structure(lambda x: next(it) if x is _LEAF else x, structure)
+    return call
+
+
+def _symbolic_caller(cf, exe):
+    """Call a SymbolicExecutable (the key matched these exact shapes, which CpuFunction
+    checked when it chose the executable) and wrap its arrays."""
+    slow = cf._call_flat
+    dtypes = list(cf._out_dtypes)
+    tapes = _tape.ACTIVE_TAPES
+    local = context._local
+    new = EagerTensor.__new__
+    structure = cf._output_structure
+    single = cf._single
+
+    def call(args):
+        if tapes or getattr(local, "builder", None) is not None:
+            return slow(args)
+        outs = exe([a._value for a in args])
+        results = []
+        for out, dtype in zip(outs, dtypes):
+            out.setflags(write=False)
+            t = new(EagerTensor)
+            t._value = out
+            t.dtype = dtype
+            results.append(t)
+        if single:
+            return results[0]
+        it = iter(results)
         return nest.map_structure(lambda x: next(it) if x is _LEAF else x, structure)
     return call
 

@@ -143,10 +143,19 @@ def test_non_contiguous_and_negative_stride_inputs_are_accepted():
         np.testing.assert_array_equal(f(t).numpy(), arr * 2.0 + 1.0)
 
 
-def test_new_input_shapes_specialize_again():
+def test_new_input_shapes_reuse_the_symbolic_batch_executable():
     f = cpu(lambda x: tf.reduce_sum(x * x), input_signature=[tf.TensorSpec([None], tf.float32)])
     assert float(f(tf.constant([1.0, 2.0]))) == 5.0
     assert float(f(tf.constant([1.0, 2.0, 3.0]))) == 14.0
+    cf = f.get_concrete_function()
+    assert len(cf.native_executables) == 1  # (codegen/llvm/symdim.py)
+
+
+def test_new_input_shapes_specialize_again_when_the_graph_needs_static_shapes():
+    f = cpu(lambda x: tf.reduce_sum(tf.squeeze(x) ** 2),
+            input_signature=[tf.TensorSpec([None, 1], tf.float32)])
+    assert float(f(tf.constant([[1.0], [2.0]]))) == 5.0
+    assert float(f(tf.constant([[1.0], [2.0], [3.0]]))) == 14.0
     cf = f.get_concrete_function()
     assert len(cf.native_executables) == 2
 

@@ -1,8 +1,10 @@
 """The LLVM CPU backend: `CpuFunction(graph)` runs a graph as native code.
 
-Each distinct tuple of input shapes (and variable shapes) gets its own Executable (one LLVM
-module; see executable.py), as far as the variant policy (variants.py) allows: a shape it does
-not compile runs on the interpreter. When a top-level node's output shape depends on data (boolean_mask,
+A graph whose inputs have an unknown leading (batch) dim gets one SymbolicExecutable for every
+size of that dim (symdim.py: kernels read it at run time), when all its ops support that;
+otherwise each distinct tuple of input shapes (and variable shapes) gets its own Executable (one
+LLVM module; see executable.py), as the variant policy (variants.py) says: a top-level graph
+compiles every shape; a segment after a data-dependent shape may run a shape on the interpreter. When a top-level node's output shape depends on data (boolean_mask,
 a loop whose variables change shape), the partitioner compiles the nodes before it, runs that
 node on the interpreter, and compiles the rest for the shapes it produced: a Plan of segments.
 A TensorArray grown natively (specialize.py: growable) ends a segment without any interpreter
@@ -15,9 +17,10 @@ from ...runtime import forksafe
 from ...runtime.interpreter import run_graph, run_node
 from .dispatch import HOST_BY_DESIGN
 from .dynamic_exe import DynamicExecutable
-from .executable import Executable
+from .executable import Executable, SymbolicExecutable
 from .specialize import NeedsConcrete, Spec, Unspecializable, specialize
-from .variants import MAX_VARIANTS, VariantPolicy
+from .symdim import SymbolicUnsupported, specialize_symbolic, symbolic_params
+from .variants import MAX_VARIANTS, PLAN_CACHE, VariantPolicy
 
 
 MAX_SPECIALIZATIONS = MAX_VARIANTS  # compiled shape variants per graph (or graph segment)
@@ -59,7 +62,7 @@ def host_only_values(graph):
 
 class CpuFunction:
     def __init__(self, graph, name="f", strict=False, math_provider=None, on_compile=None,
-                 on_fallback=None, notes=()):
+                 on_fallback=None, notes=(), data_dependent=False):
         self.graph = graph
         self.notes = list(notes)          # report lines for what returns grown TensorArrays
         self.name = name
@@ -72,7 +75,13 @@ class CpuFunction:
         self.fallbacks = []               # (node, reason), deduplicated by node
         self._fallback_ids = set()
         self._interpreting = False
-        self._variants = VariantPolicy()
+        self._variants = VariantPolicy(data_dependent)
+        self._data_dependent = data_dependent  # a segment after a data-dependent shape
+        self._compiled = 0                # per-shape plans compiled
+        self._sym = None                  # symbolic data params (symdim.py), [] if none
+        self._sym_exe = None              # the SymbolicExecutable, once compiled
+        self._cuts = {}                   # (how, node index) -> plan of a segmented graph
+        self.symbolic_reason = None       # why a graph with a None dim is compiled per shape
         self._plan_lock = forksafe.RLock()
         from .executable import variables_of
         self._variables = variables_of(graph)[0]
@@ -95,14 +104,68 @@ class CpuFunction:
             with self._plan_lock:  # threads must share one executable (its lock guards state)
                 plan = self._plans.get(key)
                 if plan is None:
-                    compiled = len(self._plans)
+                    plan = self._symbolic(arrays)
+                if plan is None:
+                    compiled = self._compiled
                     # strict=True compiles every shape it may (its alternative is an error)
                     if not (self._variants.should_compile(key, compiled)
                             or (self.strict and compiled < MAX_VARIANTS)):
                         plan = self._interpret
                     else:
-                        plan = self._plans[key] = self._plan(arrays)
+                        plan = self._plan(arrays)
+                        self._compiled += 1
+                        self._remember(key, plan)
+                else:
+                    self._remember(key, plan)
         return plan(arrays)
+
+    def _remember(self, key, plan):
+        if len(self._plans) >= PLAN_CACHE:  # forget the oldest plan (recompiled if it recurs)
+            del self._plans[next(iter(self._plans))]
+        self._plans[key] = plan
+
+    def _symbolic(self, arrays):
+        """The SymbolicExecutable for these arrays (compiled on first use), or None when the
+        graph has no symbolic dim, cannot take one (symbolic_reason says why), or the arrays
+        do not fit it (symbolic inputs of different sizes: the per-shape path then raises the
+        error eager raises, or broadcasts a size 1 as eager does)."""
+        if self._sym is None:
+            self._sym, why = ([], None) if self._data_dependent else symbolic_params(self.graph)
+            self.symbolic_reason = self.symbolic_reason or why
+        if not self._sym or self.symbolic_reason is not None:
+            return None
+        n = arrays[self._sym[0]].shape[0] if arrays[self._sym[0]].ndim else None
+        if any(arrays[k].ndim == 0 or arrays[k].shape[0] != n for k in self._sym):
+            return None
+        exe = self._sym_exe
+        if exe is None:
+            params = self.graph.data_params
+            try:
+                specs, in_specs = specialize_symbolic(
+                    self.graph, [(p.type.dtype, a.shape) for p, a in zip(params, arrays)],
+                    self._sym)
+                exe = SymbolicExecutable(self.graph, specs, in_specs, self._sym,
+                                         math_provider=self.math_provider)
+            except SymbolicUnsupported as e:
+                self.symbolic_reason = str(e)
+                return None
+            except Exception as e:  # a backend gap: compile per shape instead
+                self.symbolic_reason = (f"the CPU backend could not compile it with a symbolic "
+                                        f"dim: {type(e).__name__}: {e}"[:300])
+                return None
+            if exe.fallbacks:  # host callbacks see static shapes: compile per shape instead
+                self.symbolic_reason = "an op runs through a host callback"
+                return None
+            exe.notes = [_symbolic_note(self.graph, exe)]
+            self._sym_exe = exe
+            self.executables.append(exe)
+            if self.on_compile is not None:
+                self.on_compile(exe)
+        for k, (a, s) in enumerate(zip(arrays, exe.param_specs)):
+            if a.ndim != len(s.shape) or any(d != e for d, e in zip(a.shape[1:], s.shape[1:])) \
+                    or (k not in self._sym and a.shape[:1] != s.shape[:1]):
+                return None
+        return exe
 
     def _interpret(self, arrays):
         """A shape the variant policy (variants.py) does not compile (yet) runs on the
@@ -121,7 +184,11 @@ class CpuFunction:
         key = self._key(arrays)
         with self._plan_lock:
             if key not in self._plans:
-                self._plans[key] = self._plan(arrays)
+                plan = self._symbolic(arrays)
+                if plan is None:
+                    plan = self._plan(arrays)
+                    self._compiled += 1
+                self._remember(key, plan)
 
     def _plan(self, arrays):
         host = host_only_values(self.graph)
@@ -141,10 +208,10 @@ class CpuFunction:
                 specialize_node(node, env)
             except NeedsConcrete as e:
                 if i == 0:  # (a growable never enters a graph: this is a defensive guard)
-                    return self._segmented(i, node, e)
-                return self._split(i, node, e)
+                    return self._cut(i, node, e, self._segmented)
+                return self._cut(i, node, e, self._split)
             except Unspecializable as e:
-                return self._segmented(i, node, e)
+                return self._cut(i, node, e, self._segmented)
         grows = any(env[r.id] is not None and env[r.id].growable for r in self.graph.results)
         return self._compile(self.graph, specs, DynamicExecutable if grows else Executable)
 
@@ -173,6 +240,9 @@ class CpuFunction:
                                                     f"{type(e).__name__}: {e}"[:300])
             return self._interpret
         exe.notes = _grown_notes(exe) + self.notes if kind is DynamicExecutable else []
+        if self.symbolic_reason is not None and self._compiled == 0 and graph is self.graph:
+            exe.notes.append(f"per-shape: {self.graph.name} has an unknown batch dim but is "
+                             f"compiled once per input shape: {self.symbolic_reason}")
         self.executables.append(exe)
         for node, reason in exe.fallbacks:
             self._note_fallback(node, reason)
@@ -194,6 +264,16 @@ class CpuFunction:
                 "and strict=True forbids fallbacks. Fix: use ops with a static output shape "
                 "here, or drop strict=True.")
 
+    def _cut(self, index, node, error, how):
+        """The plan cutting the graph at node `index`, shared by every input shape cut there:
+        its segments keep their own plans (a symbolic prefix compiles once for every batch
+        size; the segment after a data-dependent shape applies the variant policy)."""
+        key = (how.__name__, index)
+        plan = self._cuts.get(key)
+        if plan is None:
+            plan = self._cuts[key] = how(index, node, error)
+        return plan
+
     def _split(self, index, node, error):
         """Nodes before `index` compiled, returning the TensorArrays they grew natively to Python
         as arrays of the size they reached; the rest compiled for those shapes. Not a fallback:
@@ -210,7 +290,7 @@ class CpuFunction:
         prefix_fn = CpuFunction(prefix, self.name, self.strict, self.math_provider,
                                 self.on_compile, notes=[note])
         suffix_fn = CpuFunction(suffix, self.name, self.strict, self.math_provider,
-                                self.on_compile, notes=self.notes)
+                                self.on_compile, notes=self.notes, data_dependent=True)
         parent = self
 
         class Plan:
@@ -245,7 +325,8 @@ class CpuFunction:
         prefix_fn = CpuFunction(prefix, self.name, self.strict, self.math_provider,
                                 self.on_compile)
         suffix_fn = CpuFunction(suffix, self.name, self.strict, self.math_provider,
-                                self.on_compile, notes=self.notes)  # fallbacks: see Plan
+                                self.on_compile, notes=self.notes,  # fallbacks: see Plan
+                                data_dependent=True)
         parent = self
 
         class Plan:
@@ -272,6 +353,15 @@ class CpuFunction:
             loc = f" ({node.location.short()})" if node.location is not None else ""
             lines.append(f"fallback: {node.op.name}{loc} runs on the interpreter: {reason}")
         return lines
+
+
+def _symbolic_note(graph, exe):
+    """The report line of a SymbolicExecutable: which dims are symbolic."""
+    names = [p.name or f"input {k}" for k, p in enumerate(graph.data_params) if k in exe.sym]
+    return (f"symbolic: the leading dim n of {', '.join(names)} is a run-time size: one "
+            f"executable serves every n (kernels read n at run time; workspace "
+            f"{exe.workspace_bytes} B + {exe.ws_per_n} B per n; no per-shape variants: "
+            f"codegen/llvm/variants.py)")
 
 
 def _grown_notes(exe):

@@ -2,7 +2,8 @@
 kernel functions.
 
 - `View`: a tensor in memory as the generated code sees it: a base pointer, an element offset,
-  element strides and a static shape. Reshape/transpose/slice/broadcast results are views of their
+  element strides and a shape (ints; the leading entry may be a symbolic `Dim`, symdim.py, whose
+  size the kernel reads at run time: `Kernel.dim`). Reshape/transpose/slice/broadcast results are views of their
   input (no copy); every kernel reads through strides.
 - `Kernel`: one internal LLVM function `i32 k(ptr noalias out..., ptr noalias in..., ptr err)`;
   noalias lets LLVM vectorize without run-time alias checks, and a kernel called once is inlined
@@ -11,6 +12,8 @@ kernel functions.
 """
 import numpy as np
 from llvmlite import ir
+
+from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, numel
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -45,10 +48,15 @@ def i32(v):
 
 def contiguous_strides(shape):
     strides, acc = [], 1
-    for d in reversed(shape):
+    for k in range(len(shape) - 1, -1, -1):
         strides.append(acc)
-        acc *= max(int(d), 1)
+        if k:  # (the outermost dim, maybe symbolic, never scales a stride)
+            acc *= max(int(shape[k]), 1)
     return tuple(reversed(strides))
+
+
+def _dim(d):
+    return d if isinstance(d, Dim) else int(d)
 
 
 class View:
@@ -59,18 +67,20 @@ class View:
     def __init__(self, ptr, dtype, shape, strides=None, offset=0, root=None):
         self.ptr = ptr
         self.dtype = dtype
-        self.shape = tuple(int(d) for d in shape)
+        self.shape = tuple(_dim(d) for d in shape)
         self.strides = tuple(strides) if strides is not None else contiguous_strides(self.shape)
         self.offset = int(offset)
         self.root = root if root is not None else id(self)  # the storage it lives in
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        """Elements: an int, or a Dim for a symbolic shape."""
+        return numel(self.shape)
 
     @property
     def is_contiguous(self):
-        return self.strides == contiguous_strides(self.shape) or self.size <= 1
+        return self.strides == contiguous_strides(self.shape) or (
+            not isinstance(self.size, Dim) and self.size <= 1)
 
     def with_layout(self, shape, strides, offset):
         return View(self.ptr, self.dtype, shape, strides, offset, self.root)
@@ -86,7 +96,7 @@ class View:
 
 def collapse(shape, stride_lists):
     """Merge adjacent dimensions that are contiguous for every operand (fewer, longer loops)."""
-    dims = [(int(d), [s[i] for s in stride_lists]) for i, d in enumerate(shape) if d != 1]
+    dims = [(_dim(d), [s[i] for s in stride_lists]) for i, d in enumerate(shape) if d != 1]
     if not dims:
         return (), [() for _ in stride_lists]
     merged = [dims[0]]
@@ -104,13 +114,19 @@ def collapse(shape, stride_lists):
 class Loops:
     """Counted loops on an IRBuilder: bottom-tested, so LLVM sees rotated loops it vectorizes."""
 
-    def __init__(self, builder):
+    def __init__(self, builder, dim=None):
         self.b = builder
+        self.dim = dim  # Dim -> i64 value (Kernel.dim); None where no symbolic dim may appear
 
     def range(self, n, body, name="i"):
-        """for i in range(n): body(i). `n` is an int or an i64 value."""
+        """for i in range(n): body(i). `n` is an int, a Dim, or an i64 value."""
         b = self.b
-        if isinstance(n, int):
+        if isinstance(n, Dim):
+            if self.dim is None:
+                raise SymbolicUnsupported("a symbolic loop bound in an outlined function")
+            n = self.dim(n)
+        if isinstance(n, (int, np.integer)):
+            n = int(n)
             if n <= 0:
                 return
             count = i64(n)
@@ -145,7 +161,7 @@ class Loops:
                 idx.append(i)
                 level(k + 1)
                 idx.pop()
-            self.range(int(shape[k]), inner, name=f"{name}{k}")
+            self.range(_dim(shape[k]), inner, name=f"{name}{k}")
         level(0)
 
 
@@ -165,8 +181,18 @@ class Kernel:
         self._ab = ir.IRBuilder(entry)
         self._ab.position_before(self._ab.branch(start))  # stack slots go before this branch
         self.b = ir.IRBuilder(start)
-        self.loops = Loops(self.b)
+        self.loops = Loops(self.b, self.dim)
         self.annotation = annotation
+        self._n = None
+
+    def dim(self, d):
+        """An i64 value for an int or a Dim (n read from err[SYMBOLIC_SLOT] at entry)."""
+        if not isinstance(d, Dim):
+            return i64(d)
+        if self._n is None:
+            self._n = self._ab.load(self._ab.gep(self.err, [i64(SYMBOLIC_SLOT)],
+                                                 source_etype=I64), typ=I64)
+        return self._n if d.coef == 1 else self._ab.mul(self._n, i64(d.coef), flags=["nsw"])
 
     def alloca(self, ty):
         """A stack slot in the entry block (never inside a loop)."""

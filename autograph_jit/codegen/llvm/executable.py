@@ -17,6 +17,7 @@ from ...runtime.interpreter import run_node
 from . import lowering_cache, native_call, pycall
 from .lower import ERR_CALLBACK_SLOT
 from .specialize import specialize
+from .symdim import SYMBOLIC_SLOT as _SYMBOLIC_SLOT
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.py_object)
 NOT_CONTIGUOUS = -2  # entry status: an input array is not C-contiguous (copied, then retried)
@@ -73,17 +74,18 @@ def check_abi():
 
 
 class Executable:
-    def __init__(self, graph, in_specs, math_provider=None, use_cache=True):
+    def __init__(self, graph, in_specs, math_provider=None, use_cache=True, specs=None):
         check_abi()
         t0 = time.perf_counter()
         self.graph = graph
         self.variables, self.written = variables_of(graph)
         tok = iter(in_specs)
         param_specs = [None if p.is_token else next(tok) for p in graph.params]
-        self.specs = specialize(graph, param_specs)
+        # (specs given: symbolic shapes, symdim.py; they skip the lowering cache)
+        self.specs = specialize(graph, param_specs) if specs is None else specs
         # the IR and what goes with it: built by the Lowerer, or read from the lowering cache
         lw = lowering_cache.lower(graph, self.specs, in_specs, self.variables, self.written,
-                                  math_provider, use_cache=use_cache)
+                                  math_provider, use_cache=use_cache and specs is None)
         self.lowering_from_cache = lw.cached
         self.ir_text = lw.ir_text
         self.annotations = lw.annotations
@@ -114,6 +116,7 @@ class Executable:
         self._host_addr = ctypes.cast(self._host_cb, ctypes.c_void_p).value
         self.param_specs = [self.specs[p.id] for p in graph.data_params]
         self.workspace_bytes = lw.ws_size
+        self.ws_per_n = getattr(lw, "ws_per_n", 0)
         self._ws = np.empty(max(lw.ws_size, 1), np.uint8)
         self._err = self._new_err()
         self._flags = np.zeros(max(len(self.written), 1), np.uint8)
@@ -256,3 +259,142 @@ def _wrap(ptr, dtype, shape, strides):
                                            strides=[s * item for s in strides], writeable=False)
     return view
 
+
+
+class SymbolicExecutable(Executable):
+    """An Executable whose graph has a symbolic leading dim (symdim.py): one compiled module for
+    every size n of it. Each call reads n from the first symbolic input (CpuFunction checked that
+    every symbolic input has the same n and that the static dims match), allocates the outputs
+    at n, grows the workspace to its static size + ws_per_n * n, and hands n to the kernels in
+    err[SYMBOLIC_SLOT]. Variables are read and written as by Executable (the graph's
+    variables have static shapes)."""
+
+    def __init__(self, graph, specs, in_specs, sym, math_provider=None):
+        from .symdim import Dim
+        super().__init__(graph, in_specs, math_provider=math_provider, specs=specs)
+        self.sym = sym  # indices of the data params whose leading dim is n
+        self._sym0 = sym[0]
+        # per output: (coef of n in its leading dim or 0, the other dims, static shape, dtype)
+        self._out_plan = [(s[0].coef if s and isinstance(s[0], Dim) else 0, tuple(s[1:]),
+                           s, d) for s, d in self._outs]
+
+    def _workspace(self, n):
+        return max(self.workspace_bytes + self.ws_per_n * n, 1)
+
+    def __call__(self, arrays):
+        n = arrays[self._sym0].shape[0]
+        try:
+            outs = [np.empty((c * n, *tail) if c else shape, d)
+                    for c, tail, shape, d in self._out_plan]
+        except (MemoryError, ValueError) as e:  # (NumPy: "array is too big")
+            shapes = [[c * n, *tail] if c else list(shape)
+                      for c, tail, shape, _ in self._out_plan]
+            raise ResourceExhaustedError(
+                None, None, f"OOM when allocating the compiled function's outputs of shapes "
+                f"{shapes}: {e}. Fix: use smaller shapes or batches.") from None
+        if self.written:
+            return self._call_writing(arrays, outs, n)
+        olds = []
+        if self.variables:
+            olds = [v._value for v in self.variables]
+            for v, shape in zip(olds, self._var_shapes):
+                if v.shape != shape:
+                    raise ValueError("a variable changed shape since this function was "
+                                     "compiled")
+        need = self.workspace_bytes + self.ws_per_n * n
+        if not self._lock.acquire():  # another thread, or re-entered: private scratch
+            err = self._new_err()
+            err[_SYMBOLIC_SLOT] = n
+            status = self._entry((*arrays, *outs, *olds, np.zeros_like(self._flags),
+                                  np.empty(max(need, 1), np.uint8), err))
+            if status and status != NOT_CONTIGUOUS:
+                self._raise(status, err)
+        else:
+            try:
+                if self._ws.size < need:
+                    self._ws = np.empty(need, np.uint8)
+                self._err[_SYMBOLIC_SLOT] = n
+                status = self._entry((*arrays, *outs, *olds, self._flags, self._ws, self._err))
+                if status and status != NOT_CONTIGUOUS:
+                    self._raise(status, self._err)
+            finally:
+                self._lock.release()
+        if status == NOT_CONTIGUOUS:
+            return self([np.array(a, order="C") for a in arrays])
+        return outs
+
+    def _call_writing(self, arrays, outs, n):
+        """A graph that writes variables: as Executable._call_stateful (variables read,
+        updated and installed under the scratch lock), with n and the workspace for it."""
+        private = not self._acquire_for_state()
+        need = max(self.workspace_bytes + self.ws_per_n * n, 1)
+        if private:
+            flags, ws, err = np.zeros_like(self._flags), np.empty(need, np.uint8), \
+                self._new_err()
+        else:
+            if self._ws.size < need:
+                self._ws = np.empty(need, np.uint8)
+            flags, ws, err = self._flags, self._ws, self._err
+        try:
+            err[_SYMBOLIC_SLOT] = n
+            olds = [v._value for v in self.variables]
+            for v, shape in zip(olds, self._var_shapes):
+                if v.shape != shape:
+                    raise ValueError("a variable changed shape since this function was "
+                                     "compiled")
+            news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
+            flags[:] = 0
+            status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
+            if status and status != NOT_CONTIGUOUS:
+                self._raise(status, err)
+            if status != NOT_CONTIGUOUS:
+                for k, (v, buf) in enumerate(zip(self.written, news)):
+                    if flags[k]:
+                        buf.setflags(write=False)
+                        v._value = buf
+        finally:
+            if not private:
+                self._owner = None
+                self._lock.release()
+        if status == NOT_CONTIGUOUS:
+            return self([np.array(a, order="C") for a in arrays])
+        return outs
+
+    # -- the native warm call (native_call.py) at one batch size ------------------------------
+    NATIVE_WS_LIMIT = 1 << 22  # private workspace bytes a batch view may hold
+
+    def at_batch(self, n):
+        """What native_call.native_caller needs to call this executable at batch size n: the
+        concrete shapes, and a private error record (holding n) and workspace, so the machine
+        code needs no per-call setup; None when the workspace would be large."""
+        if self.host_nodes or self.workspace_bytes + self.ws_per_n * n > self.NATIVE_WS_LIMIT:
+            return None
+        return _BatchView(self, n)
+
+
+class _BatchView:
+    """A SymbolicExecutable seen at one batch size n (at_batch)."""
+
+    def __init__(self, exe, n):
+        from types import SimpleNamespace
+
+        from .specialize import Spec
+        from .symdim import concrete
+        self.exe = exe
+        self.graph = exe.graph
+        self.host_nodes = exe.host_nodes
+        self.variables, self.written = exe.variables, exe.written
+        self._var_shapes = exe._var_shapes
+        self.param_specs = [Spec(s.dtype, concrete(s.shape, n)) for s in exe.param_specs]
+        self._outs = [(concrete(s, n), d) for s, d in exe._outs]
+        self.specs = {k: SimpleNamespace(shape=concrete(s.shape, n))
+                      for k, s in exe.specs.items() if getattr(s, "shape", None) is not None}
+        self.entry_address = exe.entry_address
+        self._lock = exe._lock  # (it guards the executable; this view's scratch is its own)
+        self._flags = np.zeros_like(exe._flags)
+        self._ws = np.empty(max(exe.workspace_bytes + exe.ws_per_n * n, 1), np.uint8)
+        self._err = exe._new_err()
+        self._err[_SYMBOLIC_SLOT] = n
+
+    def _raise(self, status, err):
+        self.exe._raise(status, err)

@@ -13,6 +13,7 @@ import numpy as np
 from .emit import Kernel, View, i64
 from .k_map import emit_copy, emit_map
 from .scalar import ScalarEmitter, cast_value
+from .symdim import SymbolicUnsupported, concrete, is_symbolic
 
 VIEW_OPS = {"identity", "stop_gradient", "reshape", "expand_dims", "squeeze", "transpose",
             "reverse", "slice", "strided_slice", "broadcast_to", "broadcast_like", "unstack",
@@ -58,6 +59,8 @@ def _affine(arr):
 
 def lower_view(lw, node):
     x = lw.view(node.data_inputs[0])
+    if any(is_symbolic(lw.spec(v).shape) for v in node.data_inputs[:1] + node.data_outputs):
+        return _lower_symbolic_view(lw, node, x)
     args = [_offsets(x)]
     for v in node.data_inputs[1:]:
         spec = lw.spec(v)
@@ -77,6 +80,61 @@ def lower_view(lw, node):
             raise NotLowerable(f"{node.op.name} is not a strided view here")
         offset, strides = aff
         lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
+
+
+_VIEW_PROBES = (2, 3, 5)  # sizes of a symbolic dim the layout of a view is probed at
+
+
+def _lower_symbolic_view(lw, node, x):
+    """A view op on a value with a symbolic leading dim (symdim.py): probe the op's kernel at
+    several sizes n; it is a view for every n when each gives the same offset and strides."""
+    layouts = set()
+    for n in _VIEW_PROBES:
+        xc = x.with_layout(concrete(x.shape, n), x.strides, x.offset)
+        args = [_offsets(xc)]
+        for v in node.data_inputs[1:]:
+            spec = lw.spec(v)
+            if node.op.name in _SHAPE_ARGS:
+                args.append(np.empty(concrete(spec.shape, n), spec.dtype.np_dtype))
+            elif spec.value is None:
+                raise SymbolicUnsupported(f"{node.op.name} with run-time arguments")
+            else:
+                args.append(spec.value)
+        result = node.op.kernel(*args, **node.attrs)
+        results = result if isinstance(result, (tuple, list)) else (result,)
+        got = []
+        for v, arr in zip(node.data_outputs, results):
+            aff = _affine(arr) if np.shape(arr) == concrete(lw.spec(v).shape, n) else None
+            if aff is None:
+                raise SymbolicUnsupported(f"{node.op.name} is not a strided view for every n")
+            got.append(aff)
+        layouts.add(tuple(got))
+    if len(layouts) != 1:
+        raise SymbolicUnsupported(f"{node.op.name}'s layout depends on the batch size")
+    for v, (offset, strides) in zip(node.data_outputs, layouts.pop()):
+        lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
+
+
+def lower_runtime_shape(lw, node):
+    """tf.shape / tf.size of a value with a symbolic dim (symdim.py): computed from n at run
+    time, in the entry function."""
+    from .emit import storage_type
+    out = lw.alloc_for(node.outputs[0])
+    dims = lw.spec(node.data_inputs[0]).shape
+    if node.op.name == "size":
+        total = 1
+        for d in dims:
+            total = total * d
+        dims = [total]
+    b = lw.b
+    ty = storage_type(out.dtype)
+    base = b.bitcast(out.ptr, ty.as_pointer())
+    for i, d in enumerate(dims):
+        value = lw.dim(d)
+        if ty != value.type:
+            value = b.trunc(value, ty)
+        b.store(value, b.gep(base, [i64(out.offset + i)], source_etype=ty))
+    lw.bind(node.outputs[0], out)
 
 
 def lower_dynamic_index(lw, node, x):

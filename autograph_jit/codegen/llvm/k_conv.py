@@ -173,10 +173,11 @@ def parallel_chunks(k, n, min_chunk, body):
     it is available; the chunk function sees the kernel's pointers through a context array.
     (Also k_matmul's, for thin products cut into slices.)"""
     from . import parallel
+    count = k.dim(n)  # (an int or a symbolic Dim: symdim.py)
     try:
         parallel.install()
     except Exception:  # no threads on this platform: stay serial
-        body(i64(0), i64(n))
+        body(i64(0), count)
         return
     module = k.fn.module
     chunk = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, I64, I64]),
@@ -198,7 +199,7 @@ def parallel_chunks(k, n, min_chunk, body):
         k.b.store(p, k.b.gep(arr, [i64(0), i64(j)]))
     fn = module.globals.get("ag_parallel_for") or ir.Function(
         module, ir.FunctionType(ir.VoidType(), [PTR, PTR, I64, I64]), name="ag_parallel_for")
-    k.b.call(fn, [chunk, arr, i64(n), i64(min_chunk)])
+    k.b.call(fn, [chunk, arr, count, i64(min_chunk)])
 
 
 def lower_conv2d(lw, node):

@@ -18,6 +18,7 @@ import numpy as np
 from llvmlite import ir
 
 from .emit import Kernel, Loops, collapse
+from .symdim import Dim, numel
 from .scalar import ScalarEmitter, emit_scalar, uniform_value
 
 HEAVY_INTERLEAVE = 4   # vectors in flight per iteration of a vector-math loop
@@ -42,8 +43,8 @@ def interleave_loop_id(module, count=HEAVY_INTERLEAVE):
 class _TaggedLoops(Loops):
     """Loops whose innermost loops' back edges carry `loop_id` as !llvm.loop."""
 
-    def __init__(self, builder, loop_id):
-        super().__init__(builder)
+    def __init__(self, builder, loop_id, dim=None):
+        super().__init__(builder, dim)
         self.loop_id = loop_id
         self._nested = False
 
@@ -74,7 +75,7 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=Fal
     cshape, cstrides = collapse(shape, strides)
     k = Kernel(lw.module, lw.fresh_name(name), len(outs) + len(ins), annotation)
     if heavy:
-        k.loops = _TaggedLoops(k.b, interleave_loop_id(lw.module))
+        k.loops = _TaggedLoops(k.b, interleave_loop_id(lw.module), k.dim)
     s = ScalarEmitter(k, lw.errors, location)
     s.math = lw.math_provider
 
@@ -86,10 +87,21 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=Fal
         results = compute(s, vals)
         for j, o in enumerate(outs):
             k.store(results[j], k.ptrs[j], o.dtype, k.linear(0, cstrides[j], idx))
-    size = 1
-    for d in shape:
-        size *= d
-    if size and _parallel_ok(outs, ins, size, cshape, heavy):
+    size = numel(shape)
+    if isinstance(size, Dim):  # a run-time size: the static choice below, made per call
+        if cshape and all(v.dtype.is_floating for v in list(outs) + list(ins)):
+            big = k.b.icmp_signed(">=", k.dim(size),
+                                  ir.Constant(ir.IntType(64), HEAVY_PARALLEL_MIN if heavy
+                                              else PARALLEL_MIN))
+            with k.b.if_else(big, likely=False) as (parallel, serial):
+                with parallel:
+                    _emit_parallel(lw, k, cshape, len(outs) + len(ins), body,
+                                   HEAVY_MIN_CHUNK if heavy else None)
+                with serial:
+                    k.loops.nest(cshape, body)
+        else:
+            k.loops.nest(cshape, body)
+    elif size and _parallel_ok(outs, ins, size, cshape, heavy):
         _emit_parallel(lw, k, cshape, len(outs) + len(ins), body,
                        HEAVY_MIN_CHUNK if heavy else None)
     elif size:
@@ -163,7 +175,7 @@ def _emit_parallel(lw, k, cshape, n_ptrs, body, min_chunk=None):
     for d in inner:
         inner_size *= d
     min_rows = max(1, (min_chunk or parallel.DEFAULT_MIN_CHUNK) // max(inner_size, 1))
-    outer_b.call(fn, [chunk, arr, i64(cshape[0]), i64(min_rows)])
+    outer_b.call(fn, [chunk, arr, k.dim(cshape[0]), i64(min_rows)])
 
 
 def lower_elementwise(lw, node):

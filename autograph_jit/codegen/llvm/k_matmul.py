@@ -21,6 +21,7 @@ from llvmlite import ir
 
 from .emit import Kernel, i64, reg_type
 from .scalar import ScalarEmitter
+from .symdim import Dim, SymbolicUnsupported
 
 
 def _mat_views(view, shape, transpose, batch_shape):
@@ -100,6 +101,11 @@ def emit_matmul(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=None, ann
             if epilogue:
                 _epilogue_row(k, s, epilogue, out, crow, n, batch, bidx, i)
         k.loops.range(m, row, name="i")
+    if isinstance(n, Dim) or (isinstance(m, Dim) and isinstance(kdim, Dim)):
+        raise SymbolicUnsupported("a matmul with columns of the batch dim")
+    if isinstance(m, Dim) or isinstance(kdim, Dim):
+        return _emit_symbolic(lw, k, s, node, dt, m, n, kdim, (a_r, a_c), (b_r, b_c), o_st,
+                                   batch, epilogue, out, batch_body, [out, a, b_] + list(ep_ins))
     blas = _blas_form(dt, m, n, kdim, (a_r, a_c), (b_r, b_c))
     if blas is not None:
         _emit_blas(k, s, blas, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue, out)
@@ -109,6 +115,53 @@ def emit_matmul(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=None, ann
 
 
 BLAS_MIN_FLOPS = 4096  # below this a loop nest beats the call overhead
+_DIM_GUESS = 1 << 20   # a symbolic dim, for choosing a BLAS form valid for any size
+
+
+def _guess(d):
+    return _DIM_GUESS if isinstance(d, Dim) else d
+
+
+def _emit_symbolic(lw, k, s, node, dt, m, n, kdim, a_st, b_st, o_st, batch, epilogue, out,
+                   batch_body, views):
+    """A product whose row count m or inner dim kdim is the run-time batch size (symdim.py,
+    e.g. x @ w forward and x^T @ dy backward): the choice the static path makes at compile
+    time is made per call: a loop nest below BLAS_MIN_FLOPS (a zero size included), thin
+    products above OPENBLAS_THREADED_MACS as claimed one-thread slices, else one BLAS call
+    (OpenBLAS picks its threads)."""
+    from ...runtime import blas as blas_rt
+    form = _blas_form(dt, _guess(m), n, _guess(kdim), a_st, b_st)
+    if form is None or batch:
+        batch_body([])
+        lw.call_kernel(k, views)
+        return
+    bld = k.b
+    macs = bld.mul(bld.mul(k.dim(m), i64(n)), k.dim(kdim))
+    small = bld.icmp_signed("<", macs, i64(BLAS_MIN_FLOPS))
+    ta, lda, tb, ldb = form
+    sfx = "f32" if dt.name == "float32" else "f64"
+    with bld.if_else(small) as (loops, products):
+        with loops:
+            batch_body([])
+        with products:
+            static = [d for d in (m, n, kdim) if not isinstance(d, Dim)]
+            thin = bld.icmp_signed("<", k.dim(m if isinstance(m, Dim) else kdim), i64(THIN_DIM))
+            if min(static) < THIN_DIM:
+                thin = ir.Constant(ir.IntType(1), 1)
+            serial = bld.and_(bld.icmp_signed(">", macs, i64(OPENBLAS_THREADED_MACS)), thin)
+            with bld.if_else(serial) as (sliced, whole):
+                with sliced:
+                    fn = blas_rt.declare(k.fn.module, f"ag_matmul_serial_{sfx}")
+                    if isinstance(kdim, Dim):  # (slices would read n in outlined code)
+                        _emit_blas(k, s, form, dt, m, n, kdim, [], [], [], o_st, batch,
+                                   epilogue, out, serial=True)
+                    else:
+                        _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st,
+                                        batch, epilogue, out, by_rows=True)
+                with whole:
+                    _emit_blas(k, s, form, dt, m, n, kdim, [], [], [], o_st, batch, epilogue,
+                               out, threaded=True)
+    lw.call_kernel(k, views)
 
 
 def _blas_form(dt, m, n, kdim, a_st, b_st):
@@ -156,13 +209,15 @@ def _serial(m, n, kdim):
     return min(m, n, kdim) < THIN_DIM and m * n * kdim > OPENBLAS_THREADED_MACS
 
 
-def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue, out):
+def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue, out,
+               threaded=False, serial=False):
+    """threaded / serial: force the wrapper (symbolic sizes, decided at run time)."""
     from ...runtime import blas
     ta, lda, tb, ldb = form
     bld = k.b
     sfx = "f32" if dt.name == "float32" else "f64"
-    fn = blas.declare(k.fn.module, f"ag_matmul_serial_{sfx}" if _serial(m, n, kdim)
-                      else f"ag_matmul_{sfx}")
+    serial = serial or (not threaded and _serial(m, n, kdim))
+    fn = blas.declare(k.fn.module, f"ag_matmul_serial_{sfx}" if serial else f"ag_matmul_{sfx}")
     ty = reg_type(dt)
     from .emit import I1, storage_type
 
@@ -171,8 +226,8 @@ def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue,
         pb = bld.gep(k.ptrs[2], [k.linear(0, b_b, bidx)], source_etype=storage_type(dt))
         c0 = k.linear(0, o_b, bidx)
         pc = bld.gep(k.ptrs[0], [c0], source_etype=storage_type(dt))
-        bld.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), i64(m), i64(n),
-                      i64(kdim), ir.Constant(ty, 1.0), pa, i64(lda), pb, i64(ldb),
+        bld.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), k.dim(m), i64(n),
+                      k.dim(kdim), ir.Constant(ty, 1.0), pa, i64(lda), pb, i64(ldb),
                       ir.Constant(ty, 0.0), pc, i64(o_st[-2] if len(o_st) >= 2 else n)])
         if epilogue:
             def row(i):
@@ -182,7 +237,7 @@ def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue,
     batches = 1
     for d in batch:
         batches *= d
-    if batches == 1 and _serial(m, n, kdim):
+    if not threaded and serial and batches == 1 and not isinstance(kdim, Dim):
         _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epilogue, out)
         return
     k.loops.nest(batch, gemm, name="b")
@@ -191,7 +246,8 @@ def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue,
 SLICE_MACS = 1 << 19  # multiply-adds of one claimed slice, at least (then whole 16-row tiles)
 
 
-def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epilogue, out):
+def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epilogue, out,
+                    by_rows=None):
     """One serial product cut into slices of rows of C (of columns when C is wider than tall:
     each slice re-packs the operand it does not cut, so cut the larger side), which the threads
     of ag_parallel_for claim one at a time; then the epilogue, row by row."""
@@ -199,9 +255,9 @@ def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epi
     from .k_conv import parallel_chunks
     ty = reg_type(dt)
     ldc = o_st[-2]
-    by_rows = m >= n
+    by_rows = m >= n if by_rows is None else by_rows
     total, other = (m, n) if by_rows else (n, m)
-    min_chunk = -(-max(1, -(-SLICE_MACS // max(other * kdim, 1))) // 16) * 16
+    min_chunk = -(-max(1, -(-SLICE_MACS // max(other * _guess(kdim), 1))) // 16) * 16
 
     def part(begin, end):
         b = k.b
@@ -215,8 +271,8 @@ def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epi
         else:
             pb = b.gep(pb, [b.mul(begin, i64(ldb if tb else 1))], source_etype=st)
             pc = b.gep(pc, [begin], source_etype=st)
-            mm, nn = i64(m), cnt
-        b.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), mm, nn, i64(kdim),
+            mm, nn = k.dim(m), cnt
+        b.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), mm, nn, k.dim(kdim),
                     ir.Constant(ty, 1.0), pa, i64(lda), pb, i64(ldb), ir.Constant(ty, 0.0), pc,
                     i64(ldc)])
     parallel_chunks(k, total, min_chunk, part)

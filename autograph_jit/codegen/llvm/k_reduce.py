@@ -17,6 +17,7 @@ from llvmlite import ir
 
 from .emit import F32, F64, I1, Kernel, View, collapse, i64
 from .scalar import ScalarEmitter, cast_value
+from .symdim import Dim
 
 _FLOAT_ACC = {"float16": F32, "float32": F64, "float64": F64}
 
@@ -115,7 +116,7 @@ def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
                 x = b.fpext(x, acc_ty) if dt.is_floating else b.sext(x, acc_ty) if \
                     not dt.is_unsigned else b.zext(x, acc_ty)
             b.store(_combine(s, op, dt, b.load(slot), x), slot)
-        if all(d > 0 for d in r_shape):
+        if all(_positive(d) for d in r_shape):
             k.loops.nest(r_shape, inner, name="r")
         acc = b.load(slot)
         if op == "reduce_mean":
@@ -123,7 +124,7 @@ def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
         if acc.type != (I1 if out.dtype.name == "bool" else None):
             acc = _narrow(s, acc, dt, out.dtype)
         k.store(acc, k.ptrs[0], out.dtype, k.linear(0, k_str[0], oidx))
-    if all(d > 0 for d in k_shape):
+    if all(_positive(d) for d in k_shape):
         k.loops.nest(k_shape, outer, name="k")
     lw.call_kernel(k, [out] + list(ins))
 
@@ -139,7 +140,8 @@ def _columns_ok(op, shape, axes, k_shape, k_str, r_shape):
     scalar loop per column."""
     if op not in _COLUMN_OPS or not shape or (len(shape) - 1) in axes:
         return False
-    if not k_shape or not r_shape or any(d <= 0 for d in r_shape) or k_shape[-1] < 8:
+    if not k_shape or not r_shape or not all(_positive(d) for d in r_shape) \
+            or isinstance(k_shape[-1], Dim) or k_shape[-1] < 8:
         return False
     return all(st[-1] in (0, 1) for st in k_str)
 
@@ -198,8 +200,19 @@ def _widen(b, x, dt, acc_ty):
     return b.zext(x, acc_ty) if dt.is_unsigned else b.sext(x, acc_ty)
 
 
+def _positive(d):
+    """A dim that may be > 0 (a symbolic one: its loop tests it at run time)."""
+    return isinstance(d, Dim) or d > 0
+
+
 def _mean(s, dt, acc, n):
     b = s.b
+    if isinstance(n, Dim):  # a run-time count: 0/0 is NaN for floats; ints divide by max(n, 1)
+        count = s.k.dim(n)
+        if dt.is_floating:
+            return b.fdiv(acc, b.sitofp(count, acc.type))
+        count = b.select(b.icmp_signed("==", count, i64(0)), i64(1), count)
+        return b.sdiv(acc, b.trunc(count, acc.type) if acc.type.width < 64 else count)
     if dt.is_floating:
         if n == 0:
             return ir.Constant(acc.type, float("nan"))
@@ -267,7 +280,9 @@ def lower_arg(lw, node):
     k = Kernel(lw.module, lw.fresh_name(node.op.name), 2, lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))
     b = k.b
-    if n == 0:
+    if isinstance(n, Dim):
+        k.fail(b.icmp_signed("==", k.dim(n), i64(0)), code)
+    elif n == 0:
         k.b.store(i64(code), k.err)
         k.b.ret(ir.Constant(ir.IntType(32), code))
         lw.call_kernel(k, [out, x])

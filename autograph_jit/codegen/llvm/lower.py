@@ -24,6 +24,7 @@ from llvmlite import ir
 from ...runtime import cpu_engine
 from .emit import I8, I32, I64, PTR, View, i32, i64, storage_type
 from .scalar import ErrorTable
+from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, is_symbolic, numel
 
 SMALL_BYTES = 64
 ERR_CALLBACK_SLOT = 7  # err[0..3]: error code and values; err[7]: host callback address
@@ -47,6 +48,7 @@ class Lowerer:
         self._names = {}
         self.depth = 0             # region nesting (0: top level)
         self.ws_size = 0
+        self.ws_per_n = 0          # workspace bytes per unit of the symbolic dim (symdim.py)
         self.variables = variables  # [Variable]
         self.written = written      # [Variable] written anywhere
         self.records = []           # growable TensorArray records (k_grow.py), freed on exit
@@ -88,6 +90,8 @@ class Lowerer:
         self.cb = self.b.load(self.b.gep(self.err_ptr, [i64(ERR_CALLBACK_SLOT)],
                                          source_etype=I64), typ=PTR)
         self.flags_ptr = self._ptrs[self.slot_flags]
+        self._n = None
+        self._ws_static = None  # global holding the final static workspace size (symbolic)
         self._alloca_anchor = self.b.branch(self.fn.append_basic_block("body"))
         self.ab = ir.IRBuilder(entry)
         self.ab.position_before(self._alloca_anchor)
@@ -97,6 +101,15 @@ class Lowerer:
             slot = self.ab.alloca(PTR)
             self.ab.store(self._ptrs[self.slot_var[id(v)]], slot)
             self.var_slots[id(v)] = slot
+
+    def dim(self, d):
+        """An i64 value (valid anywhere in the entry function) for an int or a Dim."""
+        if not isinstance(d, Dim):
+            return i64(d)
+        if self._n is None:
+            self._n = self.ab.load(self.ab.gep(self.err_ptr, [i64(SYMBOLIC_SLOT)],
+                                               source_etype=I64), typ=I64)
+        return self._n if d.coef == 1 else self.ab.mul(self._n, i64(d.coef), flags=["nsw"])
 
     def slot_ptr(self, slot):
         return self._ptrs[slot]
@@ -131,7 +144,20 @@ class Lowerer:
         self.views[value.id] = view
 
     def alloc_spec(self, dtype, shape):
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.size
+        count = numel(shape)
+        if isinstance(count, Dim):
+            # after every static buffer: offset = (final static size) + ws_per_n so far * n;
+            # the static size is a constant global filled in by lower_function
+            if self._ws_static is None:
+                self._ws_static = ir.GlobalVariable(self.module, I64, name="agj_ws_static")
+                self._ws_static.global_constant = True
+                self._ws_static.linkage = "internal"
+            base = self.ab.load(self._ws_static, typ=I64)
+            per_n = (count.coef * dtype.size + ALIGN - 1) // ALIGN * ALIGN
+            at = self.ab.add(base, self.ab.mul(self.dim(Dim(1)), i64(self.ws_per_n)))
+            self.ws_per_n += per_n
+            return View(self.ab.gep(self.ws_ptr, [at], source_etype=I8), dtype, shape)
+        nbytes = int(count) * dtype.size
         if nbytes <= SMALL_BYTES:
             slot = self.ab.alloca(ir.ArrayType(I8, max(nbytes, 1)))
             slot.align = 16
@@ -235,9 +261,11 @@ class Lowerer:
             if self._direct_done.get(k) == v.root and v.ptr is self._ptrs[self.slot_out[k]]:
                 continue
             spec = self.spec(r)
-            if spec.size:
+            if isinstance(numel(spec.shape), Dim) or spec.size:
                 emit_copy(self, View(self._ptrs[self.slot_out[k]], spec.dtype, spec.shape), v)
         hand_over(self, [(self._ptrs[self.slot_out[k]], v) for k, v in grown])
+        if self._ws_static is not None:
+            self._ws_static.initializer = ir.Constant(I64, self.ws_size)
         self._free_records(self.b)
         self.b.ret(i32(0))
         if self._fail_block is not None:
@@ -272,7 +300,13 @@ class Lowerer:
 
     def lower_node(self, node):
         from .dispatch import lower_node
-        lower_node(self, node)
+        if node.op.name in ("shape", "size") and is_symbolic(self.spec(node.inputs[0]).shape):
+            from .k_array import lower_runtime_shape  # (of a symbolic dim: symdim.py)
+            return lower_runtime_shape(self, node)
+        try:
+            lower_node(self, node)
+        except SymbolicUnsupported as e:  # (say which op, for explain())
+            raise SymbolicUnsupported(f"{node.op.name}: {e}") from None
 
 
 def _is_view_like(value):

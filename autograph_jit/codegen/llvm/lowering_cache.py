@@ -329,8 +329,10 @@ def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=T
         meta = meta_of(graph, lw, ir_text)
         if meta is not None:
             store(key, meta, ir_text)
-    return Lowered(ir_text, lw.annotations, lw.fallbacks, lw.errors, lw.host_nodes, lw.ws_size,
-                   False)
+    out = Lowered(ir_text, lw.annotations, lw.fallbacks, lw.errors, lw.host_nodes, lw.ws_size,
+                  False)
+    out.ws_per_n = lw.ws_per_n  # workspace bytes per unit of a symbolic dim (never cached)
+    return out
 
 
 __all__ = ["lower", "Lowered", "key_for", "load", "store", "discard", "meta_of", "rebuild",

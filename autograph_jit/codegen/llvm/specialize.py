@@ -23,6 +23,7 @@ import numpy as np
 from ...ir.types import TensorType
 from ...runtime.interpreter import run_node
 from ...tensor_shape import TensorShape
+from .symdim import Dim, numel
 
 FOLD_LIMIT = 4096          # fold values up to this many elements at compile time
 SHAPE_ONLY = {"shape", "size"}  # ops whose result depends only on their input's shape
@@ -56,7 +57,7 @@ class Spec:
     def __init__(self, dtype, shape, value=None, record=None, placeholder=False,
                  borrowed=False):
         self.dtype = dtype
-        self.shape = tuple(int(d) for d in shape)
+        self.shape = tuple(d if isinstance(d, Dim) else int(d) for d in shape)
         self.value = value
         self.record = record
         self.placeholder = placeholder
@@ -72,7 +73,8 @@ class Spec:
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        """Elements: an int, or a Dim for a symbolic shape (symdim.py)."""
+        return numel(self.shape)
 
     @property
     def nbytes(self):
