@@ -3,7 +3,7 @@ the user's own frames, as JAX's traceback filtering does.
 
 `install(*namespaces)` wraps every public function of the TF-compatible namespaces (tf.*,
 tf.math, tf.nn, ...) once: on an exception the wrapper drops this library's frames from the
-traceback (keeping them all when nothing else is left) and re-raises. The wrapper's own frame
+traceback (tracebacks.py) and re-raises. The wrapper's own frame
 stays, marked `__tracebackhide__` (pytest and IPython hide it). `tf.config.set_debug_tracebacks
 (True)` or AUTOGRAPH_JIT_FULL_TRACEBACKS=1 keeps every frame. The fast path is one extra call.
 """
@@ -11,30 +11,7 @@ import functools
 import os
 import types
 
-from . import config as _config
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_RUNTIME_DIR = os.path.join(os.path.dirname(_PACKAGE_DIR.rstrip(os.sep)), "runtime") + os.sep
-
-
-def _is_library(filename):
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith(_RUNTIME_DIR) or \
-        filename.startswith("<autograph")
-
-
-def user_traceback(tb):
-    """`tb` (the frames from a boundary inward) without this library's frames: None when only
-    library frames are left, so the user's own frames around the boundary are what shows."""
-    kept = []
-    t = tb
-    while t is not None:
-        if not _is_library(t.tb_frame.f_code.co_filename):
-            kept.append(t)
-        t = t.tb_next
-    new = None
-    for t in reversed(kept):
-        new = types.TracebackType(new, t.tb_frame, t.tb_lasti, t.tb_lineno)
-    return new
+from . import tracebacks as _tracebacks
 
 
 def boundary(fn):
@@ -45,9 +22,7 @@ def boundary(fn):
         try:
             return fn(*args, **kwargs)
         except Exception as e:
-            if _config.debug_tracebacks():
-                raise
-            raise e.with_traceback(user_traceback(e.__traceback__))
+            raise e.with_traceback(_tracebacks.filtered(e.__traceback__))
     api_call._api_boundary = True
     return api_call
 
@@ -68,7 +43,7 @@ def install(*namespaces):
             if getattr(value, "_api_boundary", False):
                 continue
             code = getattr(getattr(value, "__wrapped__", value), "__code__", value.__code__)
-            if not _is_library(os.path.abspath(code.co_filename)):
+            if not _tracebacks.is_library(os.path.abspath(code.co_filename)):
                 continue
             new = made.get(id(value))
             if new is None:

@@ -4,8 +4,9 @@ import os
 
 from .passes import pipeline as _pipeline
 
-_state = {"run_eagerly": False,
-          "debug_tracebacks": os.environ.get("AUTOGRAPH_JIT_FULL_TRACEBACKS", "") not in ("", "0")}
+from . import tracebacks as _tracebacks
+
+_state = {"run_eagerly": False}
 
 
 def default_backend():
@@ -47,7 +48,7 @@ def debug_tracebacks():
     >>> tf.config.debug_tracebacks()
     False
     """
-    return _state["debug_tracebacks"]
+    return _tracebacks.full()
 
 
 def set_debug_tracebacks(flag):
@@ -64,7 +65,7 @@ def set_debug_tracebacks(flag):
     True
     >>> tf.config.set_debug_tracebacks(False)
     """
-    _state["debug_tracebacks"] = bool(flag)
+    _tracebacks.set_full(flag)
 
 
 def list_physical_devices(device_type=None):

@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Lowest first. Keep in step with docs/architecture.md.
 LAYERS = [
     ("base", ["errors", "dtypes", "tensor_shape", "nest", "runtime", "tracing.context",
-              "tracing.structure"]),
+              "tracing.structure", "tracebacks"]),
     ("ir", ["ir", "autograph.origin"]),
     ("tensor", ["tensor", "tracing.symbolic"]),
     ("ops", ["ops", "tracing.builder", "tracing.replay"]),

@@ -51,3 +51,12 @@ def test_wrapped_public_functions_keep_name_doc_signature_and_pickle_by_referenc
     for f in (tf.add, tf.nn.relu, tf.math.exp, tf.linalg.inv, tf.strings.upper):
         assert pickle.loads(pickle.dumps(f)) is f
     assert tf.add is tf.math.add
+
+
+def test_an_operator_error_shows_the_users_line_not_the_ops():
+    a, b = tf.constant([1.0, 2.0]), tf.constant([1.0, 2.0, 3.0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes") as e:
+        a + b
+    files = _frames(e.value)
+    assert files[0].endswith("test_traceback_filtering.py")
+    assert [f for f in files if "/autograph_jit/" in f and not f.endswith("operators.py")] == []

@@ -3,6 +3,7 @@
 Installed on `Tensor` (and, through `install_on`, on Variable) so every operator goes through
 the op registry. Reflected operators convert the Python/NumPy operand to the tensor's dtype.
 """
+from .. import tracebacks as _tracebacks
 from . import math_ops as m
 from ._args import match_dtypes
 
@@ -16,8 +17,23 @@ _LOGICAL = {"and": m.logical_and, "or": m.logical_or, "xor": m.logical_xor}
 
 def _reflected(fn):
     def op(self, other):
-        self_t, other_t = match_dtypes(self, other)
-        return fn(other_t, self_t)
+        try:
+            self_t, other_t = match_dtypes(self, other)
+            return fn(other_t, self_t)
+        except Exception as e:
+            raise e.with_traceback(_tracebacks.filtered(e.__traceback__))
+    return op
+
+
+def _forward(fn):
+    """`x + y` as `fn(x, y)`, its errors showing the user's frames (tracebacks.py); the try
+    costs nothing when nothing is raised."""
+    def op(self, other):
+        try:
+            return fn(self, other)
+        except Exception as e:
+            raise e.with_traceback(_tracebacks.filtered(e.__traceback__))
+    op.__name__ = op.__qualname__ = getattr(fn, "__name__", "op")
     return op
 
 
@@ -42,12 +58,12 @@ def _ne(self, other):
 
 def install_on(cls, getitem=True):
     for name, fn in _BINARY.items():
-        setattr(cls, f"__{name}__", fn)   # the op function itself: `x + y` is add(x, y)
+        setattr(cls, f"__{name}__", _forward(fn))   # `x + y` is add(x, y)
         setattr(cls, f"__r{name}__", _reflected(fn))
     for name, fn in _COMPARE.items():
-        setattr(cls, f"__{name}__", fn)
+        setattr(cls, f"__{name}__", _forward(fn))
     for name, fn in _LOGICAL.items():
-        setattr(cls, f"__{name}__", fn)
+        setattr(cls, f"__{name}__", _forward(fn))
         setattr(cls, f"__r{name}__", _reflected(fn))
     cls.__eq__ = _eq
     cls.__ne__ = _ne
