@@ -19,7 +19,9 @@ An op is defined once (../shared/DESIGN.md "One op, one definition"):
   then guarantees it cannot fail; elementwise ops are by default), `traps_on_integers` (with
   integer inputs the kernel can raise — division by zero, a negative integer power — so it is never
   speculated on integers), `heavy` (each element costs a vector-math call: exp, tanh, ...; the CPU
-  backend interleaves and parallelizes such loops sooner).
+  backend interleaves and parallelizes such loops sooner), `host` (runs on the host by design —
+  Python, stdout, LAPACK: a compiled backend calls its kernel through a host callback and does not
+  report that as a fallback).
 
 `apply(opdef, *inputs, **attrs)` runs the kernel when every input is concrete and no graph is being
 built; otherwise it hands the op to the graph builder. Either way active GradientTapes record it.
@@ -48,11 +50,11 @@ IO = frozenset({"io"})
 class OpDef:
     __slots__ = ("name", "infer", "kernel", "vjp", "effects", "elementwise", "num_outputs",
                  "doc", "differentiable", "interpret", "replay", "speculatable",
-                 "traps_on_integers", "heavy")
+                 "traps_on_integers", "heavy", "host")
 
     def __init__(self, name, infer, kernel, vjp=None, effects=PURE, elementwise=False,
                  num_outputs=1, differentiable=None, doc="", interpret=None, replay=None,
-                 speculatable=None, traps_on_integers=False, heavy=False):
+                 speculatable=None, traps_on_integers=False, heavy=False, host=False):
         self.name = name
         self.infer = infer
         self.kernel = kernel
@@ -70,6 +72,7 @@ class OpDef:
         self.speculatable = elementwise if speculatable is None else speculatable
         self.traps_on_integers = traps_on_integers
         self.heavy = heavy
+        self.host = host
 
     @property
     def is_pure(self):
