@@ -158,6 +158,9 @@ def serve(inp, out):
 
 
 if __name__ == "__main__":
+    import signal
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides, not the worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # the pipes are ours alone: nothing else may write to stdout
     _out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr

@@ -252,8 +252,12 @@ def describe():
 
 
 def shutdown():
-    """Ask the current worker to exit (at interpreter exit; a later compile starts a new one)."""
-    with _lock:
+    """Ask the current worker to exit (at interpreter exit; a later compile starts a new one).
+    A thread still compiling keeps its worker; the worker exits when this process's end closes
+    its pipe."""
+    if not _lock.acquire(timeout=1.0):
+        return
+    try:
         w = _state["worker"]
         _state["worker"] = None
         if w is not None:
@@ -263,6 +267,8 @@ def shutdown():
             _reap()
             if _retired:
                 time.sleep(0.01)
+    finally:
+        _lock.release()
 
 
 @forksafe.in_child

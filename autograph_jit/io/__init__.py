@@ -3,6 +3,12 @@
 `VarLenFeature`, `FixedLenSequenceFeature`), `serialize_tensor` / `parse_tensor`,
 `read_file` / `write_file`. The protobuf messages need the `protobuf` package (extra `data`).
 """
+import os
+
+import numpy as np
+
+from ..errors import NotFoundError
+from ..string_tensor import StringTensor
 from .parsing import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,
                       parse_single_example)
 from .serialize import parse_tensor, serialize_tensor
@@ -15,22 +21,17 @@ __all__ = ["TFRecordWriter", "TFRecordOptions", "tf_record_iterator", "FixedLenF
 
 def read_file(filename, name=None):
     """The bytes of a file as a scalar tf.string tensor."""
-    import os
-    import numpy as np
-    from ..data.structure import StringTensor
     path = filename.numpy() if hasattr(filename, "numpy") else filename
     path = os.fsdecode(path)
     try:
         with open(path, "rb") as fh:
             return StringTensor(np.array(fh.read(), dtype=object))
     except FileNotFoundError:
-        from ..errors import NotFoundError
         raise NotFoundError(f"{path}; No such file or directory") from None
 
 
 def write_file(filename, contents, name=None):
     """Write `contents` (bytes / a string tensor) to `filename`."""
-    import os
     path = os.fsdecode(filename.numpy() if hasattr(filename, "numpy") else filename)
     data = contents.numpy() if hasattr(contents, "numpy") else contents
     with open(path, "wb") as fh:
