@@ -26,7 +26,7 @@ def test_new_shapes_past_the_limit_drop_the_least_recently_used_trace_and_warn_o
     assert len(messages) == 1
     assert "more than 3 traces" in messages[0] and "argument x" in messages[0]
     assert "experimental_trace_cache_size" in messages[0]
-    assert len({id(cf) for cf in fn._cache.values()}) == 3
+    assert len(fn.cached_concrete_functions()) == 3
     count = fn.experimental_get_tracing_count()
     fn(tf.ones([7]))  # recently used: still cached
     assert fn.experimental_get_tracing_count() == count
@@ -66,7 +66,7 @@ def test_the_limit_comes_from_tf_config_by_default():
         fn = tf.function(lambda x, k: x * k)
         assert fn.trace_cache_size() == 2
         assert len(_calls(fn, [(tf.ones([2]), k) for k in range(4)])) == 1
-        assert len({id(cf) for cf in fn._cache.values()}) == 2
+        assert len(fn.cached_concrete_functions()) == 2
     finally:
         tf.config.experimental.set_trace_cache_size(old)
     assert old == 64
