@@ -99,3 +99,15 @@ def test_the_test_session_caches_outside_the_home_directory():
     directory = cpu_engine.cache_dir()
     home_cache = os.path.join(os.path.expanduser("~"), ".cache")
     assert directory is None or not os.path.abspath(directory).startswith(home_cache)
+
+
+def test_a_concrete_function_lists_the_shapes_it_compiled_in_order():
+    fn = tf.function(lambda x: x * 2.0, backend="cpu",
+                     input_signature=[tf.TensorSpec([None], tf.float32)])
+    cf = fn.get_concrete_function()
+    assert cf.compiled_shapes == ()
+    for n in (3, 5, 3):
+        fn(tf.ones([n]))
+    assert cf.compiled_shapes == (((3,),), ((5,),))
+    assert len(cf.native_executables) == 2
+    assert fn.cached_concrete_functions() == (cf,)
