@@ -234,8 +234,9 @@ class CompiledModule:
         skipped that pipeline, so it runs here, once, when someone asks to read the result."""
         if self._optimized_ir is None:
             s = _init()
-            self._optimized_ir = llvm_worker.compile_object(self.ir_text, self.opt_level,
-                                                            s["cpu"], s["features"])[1]
+            with llvm_lock:  # (in-process, LLVM's global context is not thread-safe)
+                self._optimized_ir = llvm_worker.compile_object(self.ir_text, self.opt_level,
+                                                                s["cpu"], s["features"])[1]
         return self._optimized_ir
 
     def address(self, name):
