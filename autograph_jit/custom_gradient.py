@@ -14,6 +14,7 @@ import inspect
 from . import nest
 from .autodiff.tape import GradientTape, stop_recording
 from .ops.opdef import apply, defop
+from .passes.algebra_rules import forward_last_inputs, register_rules
 from .tensor import Tensor, convert_to_tensor
 from .tracing import context
 
@@ -76,6 +77,8 @@ def _as_grad(g, x):
 _custom_gradient = defop(
     "custom_gradient", _infer, _kernel, vjp=_vjp, num_outputs=None,
     doc="Forwards its last inputs; its gradient is the user's grad_fn (tf.custom_gradient).")
+# gradients were taken when tracing: before lowering the op is its forwarded inputs
+register_rules(_custom_gradient, forward_last_inputs)
 
 
 def _accepts_variables(fn):

@@ -81,7 +81,7 @@ def _grad_kernel(*arrays, func, Tout, n_in):
 
 
 _py_function_grad = defop(
-    "py_function_grad", _grad_infer, _grad_kernel, effects=IO, num_outputs=None,
+    "py_function_grad", _grad_infer, _grad_kernel, effects=IO, num_outputs=None, host=True,
     doc="Gradient of a py_function: re-runs it eagerly under a tape.")
 
 
@@ -98,6 +98,7 @@ def _vjp(c, *upstream):
 
 
 _py_function = defop("py_function", _infer, _kernel, vjp=_vjp, effects=IO, num_outputs=None,
+                     host=True,
                      doc="Call a Python function on the host (tf.py_function / numpy_function).")
 
 

@@ -3,7 +3,10 @@ for `tf.io.VarLenFeature` results."""
 import numpy as np
 
 from . import dtypes
+from .errors import HostOnlyError, InvalidArgumentError
+from .string_tensor import StringTensor
 from .tensor import EagerTensor, Tensor, convert_to_tensor
+from .tensor_shape import TensorShape
 
 __all__ = ["SparseTensor", "to_dense", "from_dense"]
 
@@ -12,10 +15,8 @@ def _eager(x, dtype=None):
     if isinstance(x, EagerTensor):
         return x
     if isinstance(x, Tensor):
-        from .errors import HostOnlyError
         raise HostOnlyError("tf.sparse here works on eager values only; got a symbolic tensor.")
     if dtype is dtypes.string or (isinstance(x, np.ndarray) and x.dtype == object):
-        from .data.structure import StringTensor
         return StringTensor(x)
     return convert_to_tensor(x, dtype=dtype)
 
@@ -39,7 +40,6 @@ class SparseTensor:
                                   dtypes.int64)
         n = self.indices.shape[0]
         if self.values.shape.rank != 1 or self.values.shape[0] != n:
-            from .ops.opdef import InvalidArgumentError
             raise InvalidArgumentError(f"SparseTensor: values must be a vector of {n} entries "
                                        f"(one per index row), got shape {self.values.shape}")
 
@@ -49,7 +49,6 @@ class SparseTensor:
 
     @property
     def shape(self):
-        from .tensor_shape import TensorShape
         return TensorShape([int(d) for d in self.dense_shape.numpy()])
 
     def __repr__(self):

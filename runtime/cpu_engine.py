@@ -9,6 +9,11 @@ name and features, and the llvmlite/LLVM versions. Entries carry a header (magic
 checksum): a corrupted, truncated or foreign file is ignored and recompiled, never loaded. An
 object whose ELF structure is malformed is deleted with a warning before LLVM sees it, and the
 directory stays under $AUTOGRAPH_JIT_CACHE_MAX_MB, least recently used first (cache_files.py).
+
+Compiling: LLVM optimizes the IR and emits object code (runtime/llvm_opt.py), in a recycled
+worker process after the first few modules of a process (runtime/llvm_worker.py: the optimizer
+keeps ~70 KB per module in the process that runs it); this process then loads the object code
+into an MCJIT engine built from an empty module, the same path as a disk-cache hit.
 """
 import ctypes
 import ctypes.util
@@ -21,9 +26,7 @@ import time
 import llvmlite
 import llvmlite.binding as llvm
 
-from . import cache_files
-
-from . import forksafe
+from . import cache_files, forksafe, llvm_opt, llvm_worker
 
 _lock = forksafe.Lock()
 _state = {}
@@ -84,8 +87,7 @@ def _init():
 
 
 def _new_target_machine(target, cpu, features, opt=3):
-    return target.create_target_machine(cpu=cpu, features=features, opt=opt, reloc="default",
-                                        codemodel="jitdefault")
+    return llvm_opt.new_target_machine(cpu, features, opt)
 
 
 def host_info():
@@ -158,19 +160,7 @@ def write_entry(path, key, obj, magic):
 
 def _parse(ir_text):
     """Parse and verify; an error quotes the offending lines (a backend bug, never user input)."""
-    import re
-    try:
-        mod = llvm.parse_assembly(ir_text)
-        mod.verify()
-        return mod
-    except RuntimeError as e:
-        m = re.search(r"<string>:(\d+):", str(e))
-        if m:
-            lines = ir_text.splitlines()
-            k = int(m.group(1))
-            context = "\n".join(lines[max(0, k - 8):k + 1])
-            raise RuntimeError(f"{e}\n--- generated IR near line {k} ---\n{context}") from None
-        raise
+    return llvm_opt.parse(ir_text)
 
 
 def _empty_module(s):
@@ -184,8 +174,10 @@ def _empty_module(s):
 class CompiledModule:
     """One LLVM module compiled for the host. Keeps the engine alive as long as it lives.
 
-    `timings`: [("llvm optimize", s), ("machine code", s)]; `from_cache` says whether the object
-    code came from the disk cache (then "llvm optimize" is 0: LLVM was skipped)."""
+    `timings`: [("llvm optimize", s), ("machine code", s)] (machine code: emitting the object,
+    moving it from the worker, loading it); `from_cache` says whether the object code came from
+    the disk cache (then "llvm optimize" is 0: LLVM was skipped); `compiled_in` says where the
+    object was made: "worker", "in-process" or "disk cache" (runtime/llvm_worker.py)."""
 
     def __init__(self, ir_text, opt_level=3, use_cache=True):
         s = _init()
@@ -199,24 +191,32 @@ class CompiledModule:
             cache_files.discard(path, problem)
             cached = None
         self.from_cache = cached is not None
-        t0 = time.perf_counter()
         self.opt_level = opt_level
-        if cached is None or "@llvm.global_ctors" in ir_text:
+        self._optimized_ir = None
+        t_opt = 0.0
+        self.compiled_in = "disk cache"
+        t0 = time.perf_counter()
+        if cached is None:  # optimize and emit the object (in the worker, or here)
+            obj, self._optimized_ir, t_opt, _, where = llvm_worker.compile_object(
+                ir_text, opt_level, s["cpu"], s["features"])
+            problem = cache_files.object_problem(obj)
+            if problem is not None:  # (never hand LLVM a damaged object: it aborts)
+                raise RuntimeError(f"the LLVM compile worker returned a damaged object: {problem}")
+            self.compiled_in = where
+            cached = obj
+            if path:
+                _write_cached(path, self.key, obj)
+        if "@llvm.global_ctors" in ir_text:  # the engine must see the constructors to run them
             mod = _parse(ir_text)
-        else:  # MCJIT loads the cached object instead: a module with no code stands for it
+        else:  # MCJIT loads the object instead: a module with no code stands for it
             mod = _empty_module(s)
-        if cached is None:
-            _optimize(mod, opt_level)
-        self._optimized_ir = str(mod) if cached is None else None
-        t1 = time.perf_counter()
         # an engine owns (and frees) its target machine: give each its own
         engine = llvm.create_mcjit_compiler(
             mod, _new_target_machine(s["target"], s["cpu"], s["features"],
                                      opt=max(0, min(int(opt_level), 3))))
-        emitted = []
 
         def notify(module, buffer):
-            emitted.append(bytes(buffer))
+            pass
 
         def get_buffer(module):
             return cached
@@ -224,21 +224,19 @@ class CompiledModule:
         engine.set_object_cache(notify, get_buffer)
         engine.finalize_object()
         engine.run_static_constructors()
-        t2 = time.perf_counter()
-        if cached is None and path and emitted:
-            _write_cached(path, self.key, emitted[0])
         self.engine = engine
-        self.timings = [("llvm optimize", t1 - t0), ("machine code", t2 - t1)]
+        self.timings = [("llvm optimize", t_opt),
+                        ("machine code", time.perf_counter() - t0 - t_opt)]
 
     @property
     def optimized_ir(self):
         """The IR after LLVM's optimization pipeline. Object code loaded from the disk cache
         skipped that pipeline, so it runs here, once, when someone asks to read the result."""
         if self._optimized_ir is None:
-            with llvm_lock:
-                mod = _parse(self.ir_text)
-                _optimize(mod, self.opt_level)
-                self._optimized_ir = str(mod)
+            s = _init()
+            with llvm_lock:  # (in-process, LLVM's global context is not thread-safe)
+                self._optimized_ir = llvm_worker.compile_object(self.ir_text, self.opt_level,
+                                                                s["cpu"], s["features"])[1]
         return self._optimized_ir
 
     def address(self, name):
@@ -252,19 +250,6 @@ class CompiledModule:
         with llvm_lock:
             mod = llvm.parse_assembly(self.optimized_ir or self.ir_text)
             return _init()["tm"].emit_assembly(mod)
-
-
-def _optimize(mod, opt_level):
-    """LLVM's new-pass-manager pipeline at `opt_level`, vectorizers on, for the host."""
-    if opt_level <= 0:
-        return
-    pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
-    pto.loop_vectorization = True
-    pto.slp_vectorization = True
-    pto.loop_unrolling = False  # costs ~30% of compile time, gains little after vectorization
-    pto.loop_interleaving = True
-    pb = llvm.create_pass_builder(_init()["tm"], pto)
-    pb.getModulePassManager().run(mod, pb)
 
 
 def compile_ir(ir_text, opt_level=None, use_cache=True):

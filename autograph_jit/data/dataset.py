@@ -9,6 +9,8 @@ whole batches faster than stacking rows (slices of `from_tensor_slices`, fused m
 import numpy as np
 
 from .. import nest
+from ..errors import InvalidArgumentError
+from ..tensor import EagerTensor
 from . import structure
 
 INFINITE = -1
@@ -76,7 +78,6 @@ class Dataset:
     def cardinality(self):
         """The number of elements as an int64 scalar tensor, or tf.data.INFINITE_CARDINALITY
         (-1) / tf.data.UNKNOWN_CARDINALITY (-2)."""
-        from ..tensor import EagerTensor
         return EagerTensor(np.int64(self._cardinality()))
 
     _tf_name = None  # TF's class name in repr, when it is not "_" + ours
@@ -313,7 +314,6 @@ class Dataset:
 
     def get_single_element(self, name=None):
         """The only element; InvalidArgumentError if there are none or several."""
-        from ..ops.opdef import InvalidArgumentError
         it = self._iter_flat()
         try:
             first = next(it)

@@ -9,7 +9,10 @@ import os
 import numpy as np
 
 from .. import dtypes
+from ..errors import FailedPreconditionError
+from ..io.tfrecord import TFRecordOptions, TFRecordWriter as _Writer
 from ..ops.opdef import InvalidArgumentError
+from ..tracing.signature import TensorSpec
 from .dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
 from .readers import CsvDataset, _open
 from . import transforms as _transforms
@@ -46,7 +49,6 @@ class _AssertCardinality(_Unary):
 
 
 def _cardinality_error(expected, qualifier, got):
-    from ..errors import FailedPreconditionError
     want = "infinite" if expected == INFINITE else str(expected)
     sep = " " if qualifier else ""
     return FailedPreconditionError(f"Input dataset was expected to contain {want} elements but "
@@ -269,8 +271,6 @@ class TFRecordWriter:
         self._filename, self._compression = filename, compression_type
 
     def write(self, dataset):
-        from ..io.tfrecord import TFRecordOptions, TFRecordWriter as _Writer
-        from ..tracing.signature import TensorSpec
         spec = dataset.element_spec
         if not isinstance(spec, TensorSpec) or spec.dtype is not dtypes.string or \
                 spec.shape.rank != 0:

@@ -19,9 +19,13 @@ end of the data raises tf.errors.OutOfRangeError, as TF.
 import numpy as np
 
 from .. import dtypes, nest
+from ..errors import OutOfRangeError
 from ..ir.types import TensorType
+from ..ops import array_ops
 from ..ops.opdef import IO, apply, defop
+from ..ops.slicing import slice as slice_op
 from ..tensor_shape import TensorShape
+from ..tracing import context
 from ..tracing.signature import TensorSpec
 from .dataset import INFINITE, Dataset
 
@@ -86,7 +90,6 @@ dataset_elements = defop(
 
 def claims(x):
     """True when `for` over `x` becomes a dataset graph loop (a dataset, while tracing)."""
-    from ..tracing import context
     return isinstance(x, Dataset) and context.current_builder() is not None
 
 
@@ -107,7 +110,6 @@ def dataset_plan(x):
     if x._cardinality() == INFINITE:
         raise ValueError("A `for` loop over an infinite dataset inside tf.function never ends "
                          "here (the epoch is read on the host); use take(n) first.")
-    from ..ops import array_ops
     comps = apply(dataset_elements, dataset=_DatasetRef(x), specs=tuple(specs))
     comps = list(comps) if isinstance(comps, (tuple, list)) else [comps]
     count = array_ops.shape(comps[0])[0]
@@ -118,7 +120,6 @@ def dataset_plan(x):
     def row(c, k, i):
         if size_of[k] is None:
             return c[i]
-        from ..ops.slicing import slice as slice_op
         rank = specs[k].shape.rank
         return slice_op(c[i], [0] * rank, size_of[k][i])
 
@@ -139,7 +140,6 @@ def _next_infer(in_types, iterator, specs):
 
 
 def _next_kernel(iterator, specs):
-    from ..errors import OutOfRangeError
     try:
         flat = next(iterator.dataset._flat)
     except StopIteration:

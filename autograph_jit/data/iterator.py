@@ -1,6 +1,12 @@
 """Iterators over datasets: `iter(ds)` in Python (StopIteration at the end) and
 `get_next()` (tf.errors.OutOfRangeError at the end, as TF)."""
+import numpy as np
+
+from ..errors import InvalidArgumentError, OutOfRangeError
+from ..tensor import EagerTensor
+from ..tracing import context
 from . import structure
+from .graph_loop import traced_next
 
 
 class OwnedIterator:
@@ -13,7 +19,6 @@ class OwnedIterator:
     """
 
     def __init__(self, dataset):
-        from ..tracing import context
         self._dataset = dataset
         self._spec = dataset.element_spec
         self._flat = iter(dataset._iter_flat())
@@ -28,13 +33,11 @@ class OwnedIterator:
         return self
 
     def __next__(self):
-        from ..tracing import context
         if context.current_builder() is not None:
             if self._traced:
                 raise TypeError("This dataset iterator was made while tracing a tf.function; "
                                 "make it outside the function (it = iter(ds)) and pass it in, "
                                 "or loop with `for x in ds:` inside the function.")
-            from .graph_loop import traced_next
             return traced_next(self)
         if self._done:
             raise StopIteration
@@ -47,7 +50,6 @@ class OwnedIterator:
 
     def get_next(self):
         """The next element; tf.errors.OutOfRangeError at the end of the sequence."""
-        from ..errors import OutOfRangeError
         try:
             return self.__next__()
         except StopIteration:
@@ -68,12 +70,9 @@ class Optional:
         self._value, self._has = value, has
 
     def has_value(self):
-        from ..tensor import EagerTensor
-        import numpy as np
         return EagerTensor(np.bool_(self._has))
 
     def get_value(self):
         if not self._has:
-            from ..ops.opdef import InvalidArgumentError
             raise InvalidArgumentError("The Optional has no value.")
         return self._value

@@ -15,10 +15,14 @@ share the output's shape (rank-0 constants broadcast), no effects and no variabl
 `f(stack(rows)) == stack(f(row) for row in rows)` exactly. The batched trace must hold the same
 ops in the same order, or the pipeline stays per element.
 """
+import warnings
+
 import numpy as np
 
 from .. import dtypes, nest
+from ..autograph import api as _ag
 from ..tensor import Tensor, convert_to_tensor
+from ..tracing.function import function
 from ..tracing.signature import TensorSpec
 from . import structure
 
@@ -57,7 +61,6 @@ class DatasetFunction:
 
     # -- tracing -----------------------------------------------------------------------------------
     def _trace(self):
-        from ..tracing.function import function
         # the closure holds no Python scalars: tf.function would guard on them and skip its
         # warm-call fast path
         ctx = _TraceContext(self.input_spec, _convert(self.func), self)
@@ -147,10 +150,8 @@ def _convert(func):
     """The AutoGraph-converted function. A lambda AutoGraph cannot locate (several on one
     line, as pipelines are often written) runs as written without a warning: it holds no
     statements, and a tensor condition in it still fails loudly while tracing."""
-    from ..autograph import api as _ag
     if getattr(func, "__name__", "") != "<lambda>":
         return _ag.convert_for_tracing(func)
-    import warnings
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="AutoGraph could not convert")
         return _ag.convert_for_tracing(func)

@@ -10,6 +10,8 @@ import zlib
 import numpy as np
 
 from .. import dtypes
+from ..errors import DataLossError, NotFoundError
+from ..io.tfrecord import tf_record_iterator
 from ..ops.opdef import InvalidArgumentError
 from ..tracing.signature import TensorSpec
 from . import structure
@@ -91,7 +93,6 @@ def _open(path, compression_type):
             raise ValueError(f"compression_type must be '', 'ZLIB' or 'GZIP', got {kind!r}")
         return open(path, "rb")
     except FileNotFoundError:
-        from ..errors import NotFoundError
         raise NotFoundError(f"{path}; No such file or directory") from None
 
 
@@ -146,7 +147,6 @@ class TFRecordDataset(_FileDataset):
         self._spec = _STRING
 
     def _read(self, path):
-        from ..io.tfrecord import tf_record_iterator
         for record in tf_record_iterator(path, self._compression):
             yield (_scalar_bytes(record),)
 
@@ -177,7 +177,6 @@ class FixedLengthRecordDataset(_FileDataset):
             data = fh.read()
         body = data[self._header:len(data) - self._footer]
         if len(body) % self._record:
-            from ..errors import DataLossError
             raise DataLossError(f"Excluding the header ({self._header} bytes) and footer "
                                 f"({self._footer} bytes), input file \"{path}\" has body "
                                 f"length {len(body)} bytes, which is not an exact multiple of "

@@ -8,6 +8,7 @@ from ..tensor_shape import TensorShape
 from ..tracing.signature import TensorSpec
 from . import structure
 from .dataset import INFINITE, UNKNOWN, Dataset
+from .transforms import base_seed, make_rng
 
 
 class TensorSliceDataset(Dataset):
@@ -274,14 +275,12 @@ class SampleDataset(Dataset):
         w = np.ones(len(self._datasets)) if weights is None else np.asarray(
             [float(x) for x in weights], dtype=np.float64)
         self._weights = w / w.sum()
-        from .transforms import base_seed
         self._seed, self._stop = base_seed(seed), stop_on_empty
 
     def _inputs(self):
         return list(self._datasets)
 
     def _iter_flat(self):
-        from .transforms import make_rng
         rng = make_rng(self._seed, 0)
         its = [d._iter_flat() for d in self._datasets]
         w = self._weights.copy()

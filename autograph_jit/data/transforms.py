@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes, nest
 from ..ops.opdef import InvalidArgumentError
+from ..ops.random_ops import get_seed
 from ..tracing.signature import TensorSpec
 from . import structure
 from .dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset
@@ -192,7 +193,6 @@ def make_rng(seed, epoch):
 def base_seed(seed):
     """The seed a random transformation uses, from (global seed, op seed) as TF's random ops
     derive theirs: deterministic when `seed` or tf.random.set_seed is given, else random."""
-    from ..ops.random_ops import get_seed
     g, op = get_seed(seed)
     return (int(g) << 32) | int(op)
 

@@ -3,6 +3,12 @@
 `VarLenFeature`, `FixedLenSequenceFeature`), `serialize_tensor` / `parse_tensor`,
 `read_file` / `write_file`. The protobuf messages need the `protobuf` package (extra `data`).
 """
+import os
+
+import numpy as np
+
+from ..errors import NotFoundError
+from ..string_tensor import StringTensor
 from .parsing import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,
                       parse_single_example)
 from .serialize import parse_tensor, serialize_tensor
@@ -22,16 +28,12 @@ def read_file(filename, name=None):
     >>> tf.io.read_file(path).numpy()
     b'hello'
     """
-    import os
-    import numpy as np
-    from ..data.structure import StringTensor
     path = filename.numpy() if hasattr(filename, "numpy") else filename
     path = os.fsdecode(path)
     try:
         with open(path, "rb") as fh:
             return StringTensor(np.array(fh.read(), dtype=object))
     except FileNotFoundError:
-        from ..errors import NotFoundError
         raise NotFoundError(f"{path}; No such file or directory") from None
 
 
@@ -44,7 +46,6 @@ def write_file(filename, contents, name=None):
     >>> open(path, 'rb').read()
     b'abc'
     """
-    import os
     path = os.fsdecode(filename.numpy() if hasattr(filename, "numpy") else filename)
     data = contents.numpy() if hasattr(contents, "numpy") else contents
     with open(path, "wb") as fh:

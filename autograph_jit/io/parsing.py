@@ -9,7 +9,9 @@ import collections
 import numpy as np
 
 from .. import dtypes
-from ..ops.opdef import InvalidArgumentError
+from ..errors import HostOnlyError, InvalidArgumentError
+from ..sparse import SparseTensor
+from ..string_tensor import as_array, wrap
 from ..tensor import EagerTensor, Tensor
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature",
@@ -64,7 +66,6 @@ class FixedLenSequenceFeature(collections.namedtuple(
 
 def _records(serialized, what):
     if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
-        from ..errors import HostOnlyError
         raise HostOnlyError(f"{what}: a symbolic string tensor cannot be parsed inside a traced "
                             "function here; parse in Dataset.map (which runs string functions "
                             "eagerly) or eagerly.")
@@ -113,7 +114,6 @@ def _fixed(example, name, spec, index):
         if spec.default_value is None:
             raise InvalidArgumentError(f"Feature: {name} (data type: {spec.dtype.name}) is "
                                        f"required but could not be found (example {index}).")
-        from ..data.structure import as_array
         arr, _ = as_array(spec.default_value, spec.dtype)
         return np.broadcast_to(arr, shape).copy() if arr.shape != shape else arr
     size = int(np.prod(shape)) if shape else 1
@@ -142,7 +142,6 @@ def _sequence(example, name, spec, index):
 
 
 def _wrap(arr, dtype):
-    from ..data.structure import wrap
     return wrap(np.array(arr, order="C") if arr.dtype != object else arr, dtype)
 
 
@@ -160,7 +159,6 @@ def parse_single_example(serialized, features, name=None, example_names=None):
         raise InvalidArgumentError(f"parse_single_example: serialized must be a scalar, got "
                                    f"shape {arr.shape}; use tf.io.parse_example for a batch.")
     example = _example(arr[()], 0)
-    from ..sparse import SparseTensor
     out = {}
     for key, spec in features.items():
         _check_dtype(key, spec)
@@ -196,7 +194,6 @@ def parse_example(serialized, features, name=None, example_names=None):
         raise InvalidArgumentError(f"parse_example: serialized must be a vector, got shape "
                                    f"{arr.shape}")
     examples = [_example(v, i) for i, v in enumerate(arr)]
-    from ..sparse import SparseTensor
     out = {}
     for key, spec in features.items():
         _check_dtype(key, spec)

@@ -4,7 +4,8 @@ strings), the bytes TF writes."""
 import numpy as np
 
 from .. import dtypes
-from ..ops.opdef import InvalidArgumentError
+from ..errors import HostOnlyError, InvalidArgumentError
+from ..string_tensor import StringTensor, as_array, wrap
 from ..tensor import EagerTensor, Tensor, convert_to_tensor
 
 __all__ = ["serialize_tensor", "parse_tensor"]
@@ -14,10 +15,8 @@ def _eager(tensor):
     if isinstance(tensor, EagerTensor):
         return tensor
     if isinstance(tensor, Tensor):
-        from ..errors import HostOnlyError
         raise HostOnlyError("tf.io.serialize_tensor works on eager tensors here; call it in "
                             "Dataset.map (which then runs eagerly) or outside tf.function.")
-    from ..data.structure import as_array, wrap
     arr, dt = as_array(tensor)
     return wrap(arr, dt)
 
@@ -30,7 +29,6 @@ def serialize_tensor(tensor, name=None):
     array([1., 2.], dtype=float32)
     """
     from .protos import DT, TensorProto
-    from ..data.structure import StringTensor
     t = _eager(tensor) if not isinstance(tensor, (int, float, list)) else convert_to_tensor(
         tensor)
     arr = t._value
@@ -53,10 +51,8 @@ def parse_tensor(serialized, out_type, name=None):
     array([[1, 2]], dtype=int32)
     """
     from .protos import DT, TensorProto
-    from ..data.structure import wrap
     out_type = dtypes.as_dtype(out_type)
     if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
-        from ..errors import HostOnlyError
         raise HostOnlyError("tf.io.parse_tensor works on eager string tensors here; call it in "
                             "Dataset.map (which then runs eagerly) or outside tf.function.")
     data = serialized._value[()] if isinstance(serialized, EagerTensor) else serialized

@@ -13,6 +13,8 @@ import os
 import struct
 import zlib
 
+from ..errors import DataLossError, FailedPreconditionError, NotFoundError
+
 __all__ = ["TFRecordWriter", "TFRecordOptions", "tf_record_iterator", "masked_crc32c",
            "crc32c"]
 
@@ -111,7 +113,6 @@ class TFRecordWriter:
     def write(self, record):
         """Append one record (bytes)."""
         if self._fh is None:
-            from ..errors import FailedPreconditionError
             raise FailedPreconditionError(f"TFRecordWriter for {self._path} is closed.")
         if isinstance(record, str):
             record = record.encode("utf-8")
@@ -184,13 +185,11 @@ def tf_record_iterator(path, compression_type="", check_crc=True):
     >>> list(tf.io.tf_record_iterator(path))
     [b'one', b'two']
     """
-    from ..errors import DataLossError
     kind = _compression(compression_type)
     path = os.fspath(path)
     try:
         fh = _open(path, kind)
     except FileNotFoundError:
-        from ..errors import NotFoundError
         raise NotFoundError(f"{path}; No such file or directory") from None
     with fh:
         offset = 0

@@ -41,7 +41,7 @@ def _write(stream, text):
 
 
 print_op = defop("print", lambda in_types, **attrs: (), _print_kernel, effects=IO, num_outputs=0,
-                 doc="Write the formatted message; `parts` holds literal text and input indices.")
+                 host=True, doc="Write the formatted message; `parts` holds literal text and input indices.")
 
 
 def _is_tensor_like(x):

@@ -80,7 +80,7 @@ def _inv_vjp(c, g):
 
 
 _inverse = defop("matrix_inverse", lambda t, adjoint: _matrix_type("matrix_inverse", t[0], True),
-                 _inv_kernel, vjp=_inv_vjp, doc="Inverse of square matrices.")
+                 _inv_kernel, vjp=_inv_vjp, host=True, doc="Inverse of square matrices.")
 
 
 def inv(input, adjoint=False, name=None):  # noqa: A002 (TF's argument name)
@@ -113,7 +113,7 @@ def _det_vjp(c, g):
 
 _det = defop("matrix_determinant", _det_infer,
              lambda a: _run_lapack("matrix_determinant", np.linalg.det, a).astype(a.dtype),
-             vjp=_det_vjp, doc="Determinant of square matrices.")
+             vjp=_det_vjp, host=True, doc="Determinant of square matrices.")
 
 
 def det(input, name=None):  # noqa: A002 (TF's argument name)
@@ -144,7 +144,7 @@ def _slogdet_vjp(c, g_sign, g_logdet):
 
 
 _slogdet = defop("log_matrix_determinant", _slogdet_infer, _slogdet_kernel, vjp=_slogdet_vjp,
-                 num_outputs=2, doc="Sign and log of the absolute determinant.")
+                 num_outputs=2, host=True, doc="Sign and log of the absolute determinant.")
 
 
 def slogdet(input, name=None):  # noqa: A002 (TF's argument name)
@@ -198,7 +198,7 @@ def _solve_vjp(c, g):
     return ga, gb
 
 
-_solve = defop("matrix_solve", _solve_infer, _solve_kernel, vjp=_solve_vjp,
+_solve = defop("matrix_solve", _solve_infer, _solve_kernel, vjp=_solve_vjp, host=True,
                doc="Solve a @ x = b for x.")
 
 
@@ -247,7 +247,7 @@ def _tri_solve_vjp(c, g):
 _tri_solve = defop(
     "matrix_triangular_solve",
     lambda t, lower, adjoint: _solve_infer(t, False), _tri_solve_kernel, vjp=_tri_solve_vjp,
-    doc="Solve a triangular system.")
+    host=True, doc="Solve a triangular system.")
 
 
 def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
@@ -432,7 +432,7 @@ def _cholesky_kernel(a):
             "symmetric positive definite. [Op:Cholesky]", "cholesky") from None
 
 
-_cholesky = defop("cholesky", _same_type("cholesky"), _cholesky_kernel, vjp=_cholesky_vjp,
+_cholesky = defop("cholesky", _same_type("cholesky"), _cholesky_kernel, vjp=_cholesky_vjp, host=True,
                   doc="Lower Cholesky factor of symmetric positive definite matrices.")
 
 
@@ -477,7 +477,7 @@ def _eigh_vjp(c, ge, gv):
     return (set_diag(ga, multiply(0.5, diag_part(ga))),)
 
 
-_eigh = defop("self_adjoint_eig", _eigh_infer, _eigh_kernel, vjp=_eigh_vjp, num_outputs=2,
+_eigh = defop("self_adjoint_eig", _eigh_infer, _eigh_kernel, vjp=_eigh_vjp, num_outputs=2, host=True,
               doc="Eigen-decomposition of symmetric matrices (lower triangle read).")
 
 
@@ -589,7 +589,7 @@ def _qr_vjp(c, gq, gr):
     return (grad_a + grad_b,)
 
 
-_qr = defop("qr", _qr_infer, _qr_kernel, vjp=_qr_vjp, num_outputs=2,
+_qr = defop("qr", _qr_infer, _qr_kernel, vjp=_qr_vjp, num_outputs=2, host=True,
             doc="QR decomposition.")
 
 
@@ -665,7 +665,7 @@ def _svd_vjp(c, gs, gu, gv):
     return (matrix_transpose(ga) if m < n else ga,)
 
 
-_svd = defop("svd", _svd_infer, _svd_kernel, vjp=_svd_vjp, num_outputs=3,
+_svd = defop("svd", _svd_infer, _svd_kernel, vjp=_svd_vjp, num_outputs=3, host=True,
              doc="Singular value decomposition.")
 
 

@@ -19,7 +19,9 @@ An op is defined once (../shared/DESIGN.md "One op, one definition"):
   then guarantees it cannot fail; elementwise ops are by default), `traps_on_integers` (with
   integer inputs the kernel can raise — division by zero, a negative integer power — so it is never
   speculated on integers), `heavy` (each element costs a vector-math call: exp, tanh, ...; the CPU
-  backend interleaves and parallelizes such loops sooner).
+  backend interleaves and parallelizes such loops sooner), `host` (runs on the host by design —
+  Python, stdout, LAPACK: a compiled backend calls its kernel through a host callback and does not
+  report that as a fallback).
 
 `apply(opdef, *inputs, **attrs)` runs the kernel when every input is concrete and no graph is being
 built; otherwise it hands the op to the graph builder. Either way active GradientTapes record it.
@@ -56,11 +58,11 @@ class OpDef:
     __slots__ = ("name", "infer", "kernel", "vjp", "effects", "elementwise", "num_outputs",
                  "doc", "differentiable", "interpret", "replay", "speculatable",
                  "traps_on_integers", "heavy", "reads_variable", "eager_cacheable",
-                 "checked_kernel")
+                 "checked_kernel", "host")
 
     def __init__(self, name, infer, kernel, vjp=None, effects=PURE, elementwise=False,
                  num_outputs=1, differentiable=None, doc="", interpret=None, replay=None,
-                 speculatable=None, traps_on_integers=False, heavy=False):
+                 speculatable=None, traps_on_integers=False, heavy=False, host=False):
         self.name = name
         self.infer = infer
         self.kernel = kernel
@@ -85,6 +87,7 @@ class OpDef:
         # The kernel to run once the type rule accepted these very input shapes (a cache hit):
         # a kernel wrapped to re-check shapes on a NumPy error (`without_shape_check`) need not.
         self.checked_kernel = getattr(kernel, "without_shape_check", kernel)
+        self.host = host
 
     @property
     def is_pure(self):

@@ -37,6 +37,6 @@ def _kernel(step, cond, *data, writer, kind, tag, meta, text=None):
     return np.array(True)
 
 
-write_summary = defop("write_summary", _infer, _kernel, effects=IO, differentiable=False,
+write_summary = defop("write_summary", _infer, _kernel, effects=IO, differentiable=False, host=True,
                       doc="Write one summary (kind, tag, data) at `step` to attribute `writer` "
                           "when input 1 is true; returns whether it wrote.")

@@ -1,4 +1,8 @@
-"""The algebraic simplification rules, as a table: op name -> rules tried on each such node.
+"""The algebraic simplification rules, as a table: OpDef -> rules tried on each such node.
+
+The table is written with op names and keyed by OpDef (ops/op_keys.py: an unregistered name fails
+at import); an op defined above the compiler registers its rules with `register_rules` from its
+own module (tf.custom_gradient's `forward_last_inputs`).
 
 A rule is `rule(node, ctx) -> list of replacement Values, or None when it does not apply`. It may
 build new nodes with `ctx.emit(...)` (they are placed before `node`). Every rule keeps the value
@@ -16,9 +20,11 @@ although it turns `-0.0 + 0.0` (which is `+0.0`) into `-0.0`: equal values, diff
 """
 import numpy as np
 
+from ..ops import control_ops  # noqa: F401 - registers cond, named below
+from ..ops.op_keys import by_op
 from .rewrite import constant_value
 
-__all__ = ["RULES", "ELEMENTWISE_RULES", "rule_names"]
+__all__ = ["RULES", "ELEMENTWISE_RULES", "rule_names", "register_rules", "forward_last_inputs"]
 
 
 # -- predicates ----------------------------------------------------------------------------------
@@ -66,8 +72,9 @@ def _passthrough(node, ctx):
     return [node.inputs[0]] if _keeps(node, node.inputs[0]) else None
 
 
-def _custom_gradient_passthrough(node, ctx):
-    """custom_gradient forwards its last inputs (its gradient was taken when tracing)."""
+def forward_last_inputs(node, ctx):
+    """A rule for ops that forward their last inputs, such as custom_gradient (its gradient was
+    taken when tracing): the outputs become those inputs when their types agree."""
     outs = node.inputs[len(node.inputs) - len(node.outputs):]
     same = all(_same_type(o.type, v.type) for o, v in zip(node.outputs, outs))
     return list(outs) if same else None
@@ -294,7 +301,7 @@ def _shrink_splats(node, ctx):
 
 ELEMENTWISE_RULES = (_shrink_splats,)
 
-RULES = {
+RULES = by_op({
     "multiply": [_binary_identity("x_times_one", 1, commutative=True)],
     "add": [_binary_identity("x_plus_zero", 0, commutative=True)],
     "subtract": [_binary_identity("x_minus_zero", 0, commutative=False)],
@@ -303,7 +310,6 @@ RULES = {
     "logical_not": [_unary_involution],
     "identity": [_passthrough],
     "stop_gradient": [_passthrough],
-    "custom_gradient": [_custom_gradient_passthrough],
     "cast": [_same_dtype_cast],
     "reshape": [_noop_reshape],
     "transpose": [_transpose_of_transpose],
@@ -316,9 +322,20 @@ RULES = {
     "cond": [_cond_to_select],
     "greater": [_relu_mask_from_output],
     "bias_add": [_bias_add_as_add],
-}
+})
+
+
+def register_rules(op, *rules):
+    """Add rewrite rules for `op`, as the module defining an op above the compiler does.
+
+    Args:
+      op: the OpDef.
+      *rules: functions `rule(node, ctx) -> list of Values or None`, tried after existing ones.
+    Example: `register_rules(_custom_gradient, forward_last_inputs)`.
+    """
+    RULES.setdefault(op, []).extend(rules)
 
 
 def rule_names():
-    """op -> the names of its rules (for documentation and explain())."""
-    return {op: [r.__name__.strip("_") for r in rules] for op, rules in RULES.items()}
+    """op name -> the names of its rules (for documentation and explain())."""
+    return {op.name: [r.__name__.strip("_") for r in rules] for op, rules in RULES.items()}

@@ -17,12 +17,13 @@ overwritten: a caller keeps them after the call.
 The pass changes no node: it attaches a MemoryPlan to the graph (`graph.memory_plan`, and to each
 cond/while region's graph) for the backends to use.
 """
+from ..ops.op_keys import op_set
 from .rewrite import control_regions, graph_pass
 
 NAME = "buffer_plan"
 SUMMARY = "liveness-based buffer reuse and in-place updates (a memory plan for the backends)"
 
-VIEW_OPS = frozenset({"reshape", "expand_dims", "squeeze", "identity", "stop_gradient"})
+VIEW_OPS = op_set({"reshape", "expand_dims", "squeeze", "identity", "stop_gradient"})
 
 
 class MemoryPlan:
@@ -140,7 +141,7 @@ def _plan(graph):
                 continue
             plan.naive_bytes += nbytes
             src = node.inputs[0] if node.inputs else None
-            if node.op.name in VIEW_OPS and src is not None and src.id in plan.buffer_of:
+            if node.op in VIEW_OPS and src is not None and src.id in plan.buffer_of:
                 b = plan.buffer_of[src.id]
                 plan.buffer_of[v.id] = b
                 plan.kind[v.id] = "view"

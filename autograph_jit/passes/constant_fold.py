@@ -17,6 +17,7 @@ where eager mode raises it too.
 """
 import numpy as np
 
+from ..ops.op_keys import by_op, op_set
 from ..ir.clone import clone_node
 from .rewrite import constant_value, constant_node, control_regions, graph_pass, replace_uses
 
@@ -26,16 +27,16 @@ SUMMARY = "compute nodes whose inputs are all constants now, with the eager kern
 MAX_FOLD_ELEMENTS = 1 << 16
 
 # op -> input positions whose values the kernel ignores (only their shapes matter)
-SHAPE_ONLY_INPUTS = {
+SHAPE_ONLY_INPUTS = by_op({
     "zeros_like": (0,),
     "ones_like": (0,),
     "shape": (0,),
     "size": (0,),
     "broadcast_like": (1,),
     "sum_to": (1,),
-}
+})
 
-_NEVER = {"constant", "fusion"}
+_NEVER = op_set({"constant", "fusion"})
 
 
 @graph_pass
@@ -82,10 +83,10 @@ def _inline_taken_branch(node, mapping):
 
 def _try_fold(node):
     op = node.op
-    if (op.name in _NEVER or op.effects or node.regions or op.kernel is None
+    if (op in _NEVER or op.effects or node.regions or op.kernel is None
             or any(v.is_token for v in node.inputs)):
         return None
-    shape_only = SHAPE_ONLY_INPUTS.get(op.name, ())
+    shape_only = SHAPE_ONLY_INPUTS.get(op, ())
     args = []
     for i, v in enumerate(node.inputs):
         value = constant_value(v)

@@ -6,6 +6,7 @@ traced graph, then for each pass what it is for, the node count before and after
 added or removed, and the graph it produced (when it changed anything), then the memory plan and
 whatever the backend reports (fallbacks and why).
 """
+from ..runtime import llvm_worker
 from .stats import count_nodes, describe_change
 
 _RULE = "─" * 78
@@ -73,7 +74,7 @@ def explain(cf, verbose=False):
     disabled = _disabled(steps)
     if disabled:
         out += ["", f"Passes switched off: {', '.join(disabled)}"]
-    report = list(getattr(cf, "_backend_report", None) or ())
+    report = _report(cf)
     if report:
         out += ["", _RULE, "backend", _RULE] + [f"  {line}" for line in report]
     ratio = f" ({traced / final:.1f}x fewer)" if final else ""
@@ -102,7 +103,7 @@ def _short(cf, graph):
     disabled = _disabled(steps)
     if disabled:
         out.append(f"Passes switched off: {', '.join(disabled)}")
-    report = list(getattr(cf, "_backend_report", None) or ())
+    report = _report(cf)
     if report:
         out += ["", "Backend"] + [f"  {line}" for line in report]
     elif cf.backend == "cpu":
@@ -110,6 +111,14 @@ def _short(cf, graph):
     out += ["", "cf.explain(verbose=True) adds the graph after every pass and what each pass "
                 "does."]
     return Explanation("\n".join(out))
+
+
+def _report(cf):
+    """The backend's report, and for native code where LLVM optimized it (runtime/llvm_worker)."""
+    report = list(getattr(cf, "_backend_report", None) or ())
+    if report and cf.backend == "cpu":
+        report.append(llvm_worker.describe())
+    return report
 
 
 def _plan_text(graph):

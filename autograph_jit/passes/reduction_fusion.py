@@ -6,14 +6,15 @@ elementwise node or an elementwise fusion made by the previous pass) joins the r
 reduction is its only user: if the producer's value were needed elsewhere too it would have to be
 written to memory anyway (the contract keeps a reduction fusion to a single result).
 """
+from ..ops.op_keys import op_set
 from .fusion_build import build_fusion, is_elementwise_node
 from .rewrite import control_regions, graph_pass, replace_uses, use_lists
 
 NAME = "reduction_fusion"
 SUMMARY = "fold elementwise producers into the reduce_* that consumes them"
 
-REDUCTIONS = frozenset({"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
-                        "reduce_any", "reduce_all"})
+REDUCTIONS = op_set({"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
+                     "reduce_any", "reduce_all"})
 
 
 @graph_pass
@@ -46,7 +47,7 @@ def _fuse(graph):
 
 
 def _fusable_producer(node, users):
-    if node.op.name not in REDUCTIONS or node.has_effects:
+    if node.op not in REDUCTIONS or node.has_effects:
         return None
     x = node.inputs[0]
     p = x.node

@@ -70,7 +70,7 @@ def _simplify(graph):
         replacement = None
         if not node.has_effects and rewrites.get(id(node), 0) < _MAX_REWRITES_PER_NODE:
             ctx.current = node
-            rules = tuple(RULES.get(node.op.name, ()))
+            rules = tuple(RULES.get(node.op, ()))
             if node.op.elementwise:
                 rules += ELEMENTWISE_RULES
             for rule in rules:

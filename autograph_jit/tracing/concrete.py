@@ -372,6 +372,13 @@ class ConcreteFunction:
         return tuple(self._cpu.executables) if self._cpu is not None else ()
 
     @property
+    def compiled_shapes(self):
+        """The input-shape variants compiled to native code so far on the cpu backend, in the
+        order they compiled: one tuple of shapes (inputs, then variables) per variant
+        (codegen/llvm/variants.py decides which shapes compile); empty before the first call."""
+        return tuple(self._cpu._plans) if self._cpu is not None else ()
+
+    @property
     def fallbacks(self):
         """(node, reason) for each op the native code leaves to the interpreter."""
         return tuple(self._cpu.fallbacks) if self._cpu is not None else ()

@@ -260,6 +260,19 @@ class Function:
         self._evict()
         return cf
 
+    def cached_concrete_functions(self):
+        """The traces this function keeps now, least recently used first (each once).
+
+        Returns:
+          A tuple of ConcreteFunctions; at most `trace_cache_size()` of them.
+
+        Example: `len(f.cached_concrete_functions())` after calls with three new shapes is 3.
+        """
+        out = {}
+        for cf in self._cache.values():
+            out.setdefault(id(cf), cf)
+        return tuple(out.values())
+
     def trace_cache_size(self):
         """How many traces this function keeps (experimental_trace_cache_size, else
         tf.config.experimental.get_trace_cache_size())."""

@@ -6,13 +6,8 @@ attributes, in assignment order), an optimizer, a list/tuple (children "0", "1",
 `_trackable_children(save_type="checkpoint")` -> {name: child} (Keras layers and models override
 it to choose their names, e.g. `layer_with_weights-0`).
 
-Optimizers follow TF 2.21 with Keras 3 (what `tf.train.Checkpoint(optimizer=keras.optimizers.Adam())`
-writes there): children `_iterations`, `_learning_rate` and one list per slot kind, named by the
-optimizer's attribute (`_momentums`, `_velocities`, ...), so an Adam slot's key is
-`optimizer/_momentums/0/.ATTRIBUTES/VARIABLE_VALUE`. The aliasing lists `_variables` and
-`_trainable_variables` are left out (TF also writes them; restoring a TF checkpoint matches slots
-through the per-kind lists, which do not depend on the order slots were created in). Keras 2's
-`.OPTIMIZER_SLOT` slot variables are not used.
+Keras optimizers name their children through `_trackable_children` too, as TF 2.21 with Keras 3
+does (keras/optimizers/optimizer.py): this module knows nothing of Keras.
 
 `gather(root)` walks the graph breadth first, as TF does, so an object reachable by several paths
 is stored once, under its shortest path; each name on a path is escaped as TF escapes it
@@ -26,16 +21,10 @@ __all__ = ["children_of", "is_trackable", "gather", "escape", "VALUE_SUFFIX", "O
 
 VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
-_OPTIMIZER_ALIASES = ("_variables", "_trainable_variables")
 
 
 def escape(name):
     return name.replace(".", "..").replace("/", ".S")
-
-
-def _is_optimizer(obj):
-    from ..keras.optimizers.optimizer import Optimizer
-    return isinstance(obj, Optimizer)
 
 
 def is_trackable(obj):
@@ -46,22 +35,7 @@ def is_trackable(obj):
         return any(is_trackable(v) for v in obj)
     if isinstance(obj, dict):
         return any(is_trackable(v) for v in obj.values())
-    return _is_optimizer(obj)
-
-
-def _optimizer_children(opt):
-    out = {}
-    attrs = vars(opt)
-    for name in ("_iterations", "_learning_rate"):
-        value = attrs.get(name)
-        if isinstance(value, Variable):
-            out[name] = value
-    for name, value in attrs.items():
-        if name in out or name in _OPTIMIZER_ALIASES or not isinstance(value, list):
-            continue
-        if value and all(isinstance(v, Variable) for v in value):
-            out[name] = value
-    return out
+    return False
 
 
 def children_of(obj):
@@ -71,8 +45,6 @@ def children_of(obj):
         return {k: v for k, v in custom(save_type="checkpoint").items() if is_trackable(v)}
     if isinstance(obj, Variable):
         return {}
-    if _is_optimizer(obj):
-        return _optimizer_children(obj)
     if isinstance(obj, (list, tuple)):
         return {str(i): v for i, v in enumerate(obj) if is_trackable(v)}
     if isinstance(obj, dict):

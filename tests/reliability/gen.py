@@ -80,6 +80,9 @@ class Program:
     grad_outside: bool = False   # run under a tape around the call; differentiate wrt inputs
     variables: list = field(default_factory=list)
     features: set = field(default_factory=set)
+    # every dtype a value of the program has (inputs, variables, each defined value): a float
+    # result may carry the rounding of any float dtype it was computed in before a cast
+    dtypes: frozenset = frozenset()
 
 
 def family(dtype):
@@ -143,6 +146,7 @@ class Gen:
         self.indent = 1
         self.grad = False
         self.features = set()
+        self.dtypes = set()        # of every value defined (see Program.dtypes)
 
     # -- helpers -------------------------------------------------------------------------
     def emit(self, text):
@@ -154,6 +158,7 @@ class Gen:
 
     def define(self, expr, dtype, shape):
         v = Val(self.fresh(), dtype, tuple(shape))
+        self.dtypes.add(dtype)
         self.emit(f"{v.name} = {expr}")
         self.pool.append(v)
         return v
@@ -634,4 +639,5 @@ def generate(seed):
     return Program(seed, source, inputs, inputs2, signature, mode == "grad_outside",
                    [v.name for v in variables],
                    g.features | {f"dtype_{dtype}"} | ({"special_values"} if special else set())
-                   | ({"zero_size"} if any(0 in s for s in shapes) else set()))
+                   | ({"zero_size"} if any(0 in s for s in shapes) else set()),
+                   frozenset(g.dtypes | set(dtypes)))

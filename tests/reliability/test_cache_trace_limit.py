@@ -26,7 +26,7 @@ def test_new_shapes_past_the_limit_drop_the_least_recently_used_trace_and_warn_o
     assert len(messages) == 1
     assert "more than 3 traces" in messages[0] and "argument x" in messages[0]
     assert "experimental_trace_cache_size" in messages[0]
-    assert len({id(cf) for cf in fn._cache.values()}) == 3
+    assert len(fn.cached_concrete_functions()) == 3
     count = fn.experimental_get_tracing_count()
     fn(tf.ones([7]))  # recently used: still cached
     assert fn.experimental_get_tracing_count() == count
@@ -66,7 +66,7 @@ def test_the_limit_comes_from_tf_config_by_default():
         fn = tf.function(lambda x, k: x * k)
         assert fn.trace_cache_size() == 2
         assert len(_calls(fn, [(tf.ones([2]), k) for k in range(4)])) == 1
-        assert len({id(cf) for cf in fn._cache.values()}) == 2
+        assert len(fn.cached_concrete_functions()) == 2
     finally:
         tf.config.experimental.set_trace_cache_size(old)
     assert old == 64
@@ -99,3 +99,15 @@ def test_the_test_session_caches_outside_the_home_directory():
     directory = cpu_engine.cache_dir()
     home_cache = os.path.join(os.path.expanduser("~"), ".cache")
     assert directory is None or not os.path.abspath(directory).startswith(home_cache)
+
+
+def test_a_concrete_function_lists_the_shapes_it_compiled_in_order():
+    fn = tf.function(lambda x: x * 2.0, backend="cpu",
+                     input_signature=[tf.TensorSpec([None], tf.float32)])
+    cf = fn.get_concrete_function()
+    assert cf.compiled_shapes == ()
+    for n in (3, 5, 3):
+        fn(tf.ones([n]))
+    assert cf.compiled_shapes == (((3,),), ((5,),))
+    assert len(cf.native_executables) == 2
+    assert fn.cached_concrete_functions() == (cf,)

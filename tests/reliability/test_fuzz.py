@@ -58,3 +58,21 @@ def test_soak_random_programs_agree(block):
     start = SOAK_START + block * SOAK_BLOCK
     reports = [v for v in map(_verdict, range(start, start + SOAK_BLOCK)) if v not in (None, "known")]
     assert not reports, "\n\n".join(reports)
+
+
+def test_a_float_result_is_held_to_the_least_precise_float_dtype_it_was_computed_in():
+    # seed 104215 computes in float16 and returns the values cast to float64: a 1-ulp float16
+    # difference (2**-12 at 0.26) is agreement, where float64's own tolerance would flag it
+    import numpy as np
+    program = generate(104215)
+    assert "float16" in program.dtypes
+    assert fuzz.tolerance(program) == fuzz.RTOL["float16"]
+    want = np.array([0.26123047, 0.8125])
+    got = np.array([0.26098633, 0.8125])
+    assert fuzz._close(want, got) is not None
+    assert fuzz._close(want, got, fuzz.tolerance(program)) is None
+    assert fuzz._close(want, got + 0.05, fuzz.tolerance(program)) is not None
+    # a program only in float64 keeps float64's tolerance
+    only64 = next(p for p in map(generate, range(100000, 100200))
+                  if p.dtypes and set(p.dtypes) <= {"float64", "int32", "int64", "bool"})
+    assert fuzz.tolerance(only64) == fuzz.RTOL["float64"]

@@ -166,3 +166,27 @@ def test_a_fusion_with_a_known_filled_array_compiles_natively():
         warnings.simplefilter("error")
         got = tf.function(f, backend="cpu")(b)
     np.testing.assert_allclose(got.numpy(), -np.sin(b.numpy()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2])
+def test_a_grown_arrays_stack_written_into_a_fixed_array_in_a_loop_compiles_without_error(rows):
+    # fuzz seed 101699: the CPU backend failed on it (AttributeError: 'GrowView' object has no
+    # attribute 'shape') and the whole function fell back to the interpreter
+    def f(a):
+        grown = tf.TensorArray(tf.float64, size=0, dynamic_size=True)
+        for i in tf.range(3):
+            grown = grown.write(i, a * tf.cast(i, tf.float64))
+        stacked = grown.stack()
+        fixed = tf.TensorArray(tf.float64, size=rows, element_shape=[3, 1])
+        for i in tf.range(rows):
+            fixed = fixed.write(i, stacked)
+        return fixed.stack()
+    a = tf.constant(np.array([1.5], np.float64))
+    want = f(a).numpy()
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = tf.function(f, backend="cpu")(a).numpy()
+    assert [str(w.message) for w in caught if "could not compile it" in str(w.message)] == []
+    assert got.shape == want.shape == (rows, 3, 1)
+    np.testing.assert_array_equal(got, want)

@@ -101,8 +101,7 @@ def test_child_forked_while_a_thread_holds_every_lock_can_compile_and_run(tmp_pa
             return v.read_value()
         x = tf.constant(np.ones(4, np.float32))
         step(x)
-        exe_locks = [p._lock for p in step.get_concrete_function(x)._cpu._plans.values()
-                     if hasattr(p, "_lock")]
+        exe_locks = [e._lock for e in step.get_concrete_function(x).native_executables]
         traced = tf.function(lambda a: a * 2.0)
         holding, release = threading.Event(), threading.Event()
 

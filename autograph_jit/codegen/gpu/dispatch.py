@@ -4,7 +4,7 @@ by tests/codegen/gpu/test_gpu_codegen_ptx.py), and the choice for one node.
 Elementwise ops with a scalar lowering (codegen/llvm/scalar.py) become map kernels; fusion
 nodes by kind; anything else runs as a host step and is reported (`strict=True`: an error).
 """
-from ..llvm.dispatch import HOST_BY_DESIGN, _fusion_ok
+from ..llvm.dispatch import _fusion_ok
 from ..llvm.scalar import SCALAR_OPS
 from . import control, k_array, k_map, k_matmul, k_reduce, k_rows, k_scan
 from .lower import VIEW_OPS, lower_view_gpu
@@ -46,7 +46,7 @@ def lowering_for(node):
     if fn is None and node.op.elementwise and name in SCALAR_OPS:
         fn = k_map.lower_elementwise
     if fn is None:
-        return None, None if name in HOST_BY_DESIGN else f"no GPU kernel for {name}"
+        return None, None if node.op.host else f"no GPU kernel for {name}"
     return fn, None
 
 

@@ -13,7 +13,6 @@ import numpy as np
 from llvmlite import ir
 
 from ...dtypes import as_dtype
-from ..llvm.dispatch import HOST_BY_DESIGN
 from ..llvm.emit import View
 from ..llvm.k_array import VIEW_OPS, NotLowerable, lower_view
 from ..llvm.lower import Lowerer
@@ -158,7 +157,7 @@ class GpuLowerer:
             raise NotImplementedHere(node, reason)
         ins = [self.view(v) for v in node.data_inputs]
         outs = [self.alloc_for(v) for v in node.data_outputs]
-        by_design = node.op.name in HOST_BY_DESIGN
+        by_design = node.op.host
         step = Host(node, ins, outs, None if by_design else reason)
         self.steps.append(step)
         if not by_design:

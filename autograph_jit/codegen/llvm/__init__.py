@@ -15,7 +15,6 @@ from ...errors import FallbackError
 from ...ir.graph import Graph
 from ...runtime import forksafe
 from ...runtime.interpreter import run_graph, run_node
-from .dispatch import HOST_BY_DESIGN
 from .dynamic_exe import DynamicExecutable
 from .executable import Executable, SymbolicExecutable
 from .specialize import NeedsConcrete, Spec, Unspecializable, specialize
@@ -307,7 +306,7 @@ class CpuFunction:
             self.executables.extend(e for e in f.executables if e not in self.executables)
 
     def _segmented(self, index, node, error):
-        if node.op.name in HOST_BY_DESIGN:  # a host op by design, not a fallback
+        if node.op.host:  # a host op by design, not a fallback
             loc = f" ({node.location.short()})" if node.location is not None else ""
             self.notes.append(f"host: {node.op.name}{loc} runs in Python between two native "
                               f"segments ({error.reason})")

@@ -1,16 +1,23 @@
-"""The CPU lowering table: op name -> lowering function, and the per-node dispatch.
+"""The CPU lowering table: OpDef -> lowering function, and the per-node dispatch.
+
+The table is keyed by OpDef (ops/op_keys.py): the kernel modules' `LOWERINGS` are written
+with op names and resolved when gathered, so a name that is not a registered op fails at import.
 
 A node whose outputs are known at compile time (folded by specialize.py) becomes a constant.
 Elementwise ops with a scalar lowering become map kernels; the table covers the rest. Anything
 else runs through the host callback (in program order, inside the compiled code) and is reported
-as a fallback, except tf.print whose callback is its lowering.
+as a fallback, except the ops that run on the host by design (`OpDef.host`: tf.print, summaries,
+tf.py_function, the LAPACK-backed tf.linalg ops) whose callback is their lowering.
 """
+from ...ops import control_ops  # noqa: F401 - registers cond and while_loop, named below
+from ...ops.op_keys import by_op, op_of
+from ...passes.reduction_fusion import REDUCTIONS
 from . import (control, effects, k_array, k_conv, k_gather, k_index, k_map, k_matmul,
                k_random, k_reduce, k_rowscan, rowops)
 from .scalar import SCALAR_OPS
 
-LOWERINGS = dict(k_array.LOWERINGS)
-LOWERINGS.update({
+LOWERINGS = by_op(k_array.LOWERINGS)
+LOWERINGS.update(by_op({
     "reduce_sum": k_reduce.lower_reduce, "reduce_mean": k_reduce.lower_reduce,
     "reduce_max": k_reduce.lower_reduce, "reduce_min": k_reduce.lower_reduce,
     "reduce_prod": k_reduce.lower_reduce, "reduce_any": k_reduce.lower_reduce,
@@ -23,22 +30,13 @@ LOWERINGS.update({
     "read_variable": effects.lower_read_variable,
     "assign_variable": effects.lower_assign_variable,
     "assert": effects.lower_assert,
-})
-LOWERINGS.update(rowops.LOWERINGS)
-LOWERINGS.update(k_conv.LOWERINGS)
-LOWERINGS.update(k_random.LOWERINGS)
-LOWERINGS.update(k_index.LOWERINGS)
-LOWERINGS.update(k_gather.LOWERINGS)
-LOWERINGS.update(k_rowscan.LOWERINGS)
-
-# host callbacks that are the op's implementation, not a fallback
-HOST_BY_DESIGN = {"print", "write_summary",
-                  # Python called from compiled code (tf.py_function / tf.numpy_function)
-                  "py_function", "py_function_grad",
-                  # LAPACK through NumPy/SciPy (tf.linalg)
-                  "matrix_inverse", "matrix_determinant", "log_matrix_determinant",
-                  "matrix_solve", "matrix_triangular_solve", "cholesky", "self_adjoint_eig",
-                  "qr", "svd"}
+}))
+for _table in (rowops.LOWERINGS, k_conv.LOWERINGS, k_random.LOWERINGS, k_index.LOWERINGS,
+               k_gather.LOWERINGS, k_rowscan.LOWERINGS):
+    LOWERINGS.update(by_op(_table))
+del _table
+_FUSION = op_of("fusion")
+_CONSTANT = op_of("constant")
 
 
 def _fusion_ok(node):
@@ -48,8 +46,8 @@ def _fusion_ok(node):
     if kind == "matmul":
         nodes = nodes[1:]
     elif kind == "reduction":
-        nodes = [n for n in nodes if not n.op.name.startswith("reduce_")]
-    bad = [n.op.name for n in nodes if n.op.name not in SCALAR_OPS and n.op.name != "constant"]
+        nodes = [n for n in nodes if n.op not in REDUCTIONS]
+    bad = [n.op.name for n in nodes if n.op.name not in SCALAR_OPS and n.op is not _CONSTANT]
     return bad
 
 
@@ -61,7 +59,7 @@ def lower_node(lw, node):
         for v in outs:
             lw.bind(v, lw.constant_view(lw.spec(v).value))
         return
-    if name == "fusion":
+    if node.op is _FUSION:
         bad = _fusion_ok(node)
         if bad:
             return effects.lower_host(lw, node, f"fusion body has ops without a scalar lowering: "
@@ -73,11 +71,11 @@ def lower_node(lw, node):
         if lower is None:
             return effects.lower_host(lw, node, f"unknown fusion kind {kind!r}")
         return lower(lw, node)
-    fn = LOWERINGS.get(name)
+    fn = LOWERINGS.get(node.op)
     if fn is None and node.op.elementwise and name in SCALAR_OPS:
         fn = k_map.lower_elementwise
     if fn is None:
-        reason = None if name in HOST_BY_DESIGN else f"no native lowering for {name}"
+        reason = None if node.op.host else f"no native lowering for {name}"
         return effects.lower_host(lw, node, reason)
     try:
         fn(lw, node)

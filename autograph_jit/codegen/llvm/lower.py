@@ -21,14 +21,19 @@ registers), else an offset in the per-executable workspace. View ops alias their
 import numpy as np
 from llvmlite import ir
 
+from ...ops.op_keys import op_of, op_set
 from ...runtime import cpu_engine
 from .emit import I8, I32, I64, PTR, View, i32, i64, storage_type
+from .k_array import VIEW_OPS
 from .scalar import ErrorTable
 from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, is_symbolic, numel
 
 SMALL_BYTES = 64
 ERR_CALLBACK_SLOT = 7  # err[0..3]: error code and values; err[7]: host callback address
 ALIGN = 64
+# ops whose output aliases existing storage (a view, a variable's buffer, a constant)
+_VIEW_LIKE = op_set(VIEW_OPS | {"read_variable", "constant"})
+_ASSIGN_VARIABLE = op_of("assign_variable")
 
 
 class Lowerer:
@@ -310,10 +315,8 @@ class Lowerer:
 
 
 def _is_view_like(value):
-    from .k_array import VIEW_OPS
     node = value.node
-    return node is None or node.op.name in VIEW_OPS or node.op.name in (
-        "read_variable", "constant")
+    return node is None or node.op in _VIEW_LIKE
 
 
 def _assigned_in_place(graph, direct):
@@ -322,12 +325,12 @@ def _assigned_in_place(graph, direct):
     is made by a top-level node (not a view, parameter or result) and assigned nowhere else."""
     writes = {}
     for n in graph.walk():
-        if n.op.name == "assign_variable":
+        if n.op is _ASSIGN_VARIABLE:
             writes[id(n.attrs["var"])] = writes.get(id(n.attrs["var"]), 0) + 1
     top = {v.id for n in graph.nodes for v in n.outputs}
     out, seen = {}, set()
     for n in graph.nodes:
-        if n.op.name != "assign_variable":
+        if n.op is not _ASSIGN_VARIABLE:
             continue
         var, value = n.attrs["var"], n.data_inputs[0]
         if (writes[id(var)] == 1 and value.id in top and value.id not in direct
@@ -345,7 +348,7 @@ def _written_after(nodes):
     for i in range(len(nodes) - 1, -1, -1):
         out[i] = frozenset(acc)
         for n in _walk(nodes[i]):
-            if n.op.name == "assign_variable":
+            if n.op is _ASSIGN_VARIABLE:
                 acc.add(id(n.attrs["var"]))
     return out
 
@@ -356,7 +359,7 @@ def _written_before(nodes):
     for node in nodes:
         out.append(frozenset(acc))
         for n in _walk(node):
-            if n.op.name == "assign_variable":
+            if n.op is _ASSIGN_VARIABLE:
                 acc.add(id(n.attrs["var"]))
     return out
 

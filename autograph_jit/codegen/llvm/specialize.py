@@ -193,7 +193,8 @@ def specialize_node(node, env):
         body = node.attrs["body"]
         specialize(body, data, env)
         outs = [env[r.id] for r in body.results]
-    elif name == "tensor_array_write" and (node.attrs["dynamic_size"] or data[0].growable):
+    elif name == "tensor_array_write" and (node.attrs["dynamic_size"] or data[0].growable
+                                           or data[2].growable):  # (fuzz seed 101699)
         outs = _specialize_write(node, data, env)
     elif name == "read_variable":  # its current shape, which is part of every plan's key
         var = node.attrs["var"]

@@ -80,6 +80,33 @@ class Optimizer(AutoTrackable):
             self._variables.append(self._iterations)
             self._learning_rate = self._build_learning_rate(learning_rate)
 
+    def _trackable_children(self, save_type="checkpoint", **kwargs):
+        """The optimizer's checkpoint dependencies, as TF 2.21 with Keras 3 writes them
+        (`tf.train.Checkpoint(optimizer=keras.optimizers.Adam())`): `_iterations`,
+        `_learning_rate` and one list per slot kind, named by the optimizer's attribute
+        (`_momentums`, `_velocities`, ...), so an Adam slot's key is
+        `optimizer/_momentums/0/.ATTRIBUTES/VARIABLE_VALUE`. The aliasing lists `_variables` and
+        `_trainable_variables` are left out (TF also writes them; restoring a TF checkpoint
+        matches slots through the per-kind lists, which do not depend on the order slots were
+        created in). Keras 2's `.OPTIMIZER_SLOT` slot variables are not used.
+
+        Returns:
+          {name: Variable or list of Variables}, in attribute order.
+        """
+        out = {}
+        attrs = vars(self)
+        for name in ("_iterations", "_learning_rate"):
+            value = attrs.get(name)
+            if isinstance(value, Variable):
+                out[name] = value
+        for name, value in attrs.items():
+            if name in out or name in ("_variables", "_trainable_variables") or \
+                    not isinstance(value, list):
+                continue
+            if value and all(isinstance(v, Variable) for v in value):
+                out[name] = value
+        return out
+
     def _build_learning_rate(self, learning_rate):
         if isinstance(learning_rate, _schedules.LearningRateSchedule) or callable(learning_rate):
             return learning_rate

@@ -1,0 +1,167 @@
+"""LLVM optimization and object emission: IR text in, object code out — and, run as a script, the
+compile worker's main loop (runtime/llvm_worker.py starts it).
+
+LLVM's optimizer (through llvmlite's new pass manager) keeps about 70 KB of memory per module it
+optimizes, and nothing frees it short of the process exiting. So the CPU engine optimizes and
+emits object code in a worker process, recycled now and then, and only loads the object in its
+own process (MCJIT's object-cache path, which does not grow). The same two functions run
+in-process when no worker can run (runtime/llvm_worker.py says why).
+
+Standalone on purpose: it imports only the standard library and llvmlite, so the worker starts
+without importing autograph_jit (NumPy, the compiler) and a forked or spawned copy inherits no
+state of ours.
+
+Protocol (over the worker's stdin/stdout): frames of an 8-byte little-endian length and a pickle.
+A request is `(ir_text, opt_level, cpu, features)`; the reply is `("ok", object_bytes,
+optimized_ir, optimize_seconds, emit_seconds, worker_rss_bytes)` or `("error", message)`.
+`None` asks the worker to exit.
+"""
+import os
+import pickle
+import re
+import struct
+import sys
+import time
+
+import llvmlite.binding as llvm
+
+_HEADER = struct.Struct("<Q")
+_targets = {}  # (cpu, features, opt) -> TargetMachine (in this process)
+
+
+def target_machine(cpu, features, opt_level):
+    """The host TargetMachine for `cpu`/`features` at `opt_level` (cached per process).
+
+    Args:
+      cpu: LLVM's host CPU name (llvm.get_host_cpu_name()).
+      features: the CPU feature string (llvm.get_host_cpu_features().flatten()).
+      opt_level: 0..3, the code generator's optimization level.
+    Returns:
+      An llvmlite TargetMachine, built as the CPU engine's MCJIT engines build theirs, so the
+      object it emits is the object MCJIT itself would emit.
+    """
+    key = (cpu, features, opt_level)
+    tm = _targets.get(key)
+    if tm is None:
+        tm = new_target_machine(cpu, features, opt_level)
+        _targets[key] = tm
+    return tm
+
+
+def new_target_machine(cpu, features, opt_level):
+    """A fresh host TargetMachine (an MCJIT engine owns and frees the one it is given)."""
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(cpu=cpu, features=features,
+                                        opt=max(0, min(int(opt_level), 3)), reloc="default",
+                                        codemodel="jitdefault")
+
+
+def parse(ir_text):
+    """Parse and verify; an error quotes the offending lines (a backend bug, never user input)."""
+    try:
+        mod = llvm.parse_assembly(ir_text)
+        mod.verify()
+        return mod
+    except RuntimeError as e:
+        m = re.search(r"<string>:(\d+):", str(e))
+        if m:
+            lines = ir_text.splitlines()
+            k = int(m.group(1))
+            context = "\n".join(lines[max(0, k - 8):k + 1])
+            raise RuntimeError(f"{e}\n--- generated IR near line {k} ---\n{context}") from None
+        raise
+
+
+def optimize(mod, tm, opt_level):
+    """LLVM's new-pass-manager pipeline at `opt_level`, vectorizers on, for the host `tm`."""
+    if opt_level <= 0:
+        return
+    pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pto.loop_unrolling = False  # costs ~30% of compile time, gains little after vectorization
+    pto.loop_interleaving = True
+    pb = llvm.create_pass_builder(tm, pto)
+    pb.getModulePassManager().run(mod, pb)
+
+
+def compile_object(ir_text, opt_level, cpu, features):
+    """Parse, verify, optimize and emit object code for the host.
+
+    Args:
+      ir_text: LLVM IR text of one module.
+      opt_level: 0..3.
+      cpu, features: the host target (see target_machine).
+    Returns:
+      (object bytes, optimized IR text, optimize seconds, emit seconds).
+    Raises:
+      RuntimeError: LLVM rejects the IR (the message quotes the lines near the error).
+    """
+    t0 = time.perf_counter()
+    mod = parse(ir_text)
+    # (as the CPU engine always did: the pipeline tuned for the -O3 host machine, the code
+    # generated at `opt_level`)
+    optimize(mod, target_machine(cpu, features, 3), opt_level)
+    optimized = str(mod)
+    t1 = time.perf_counter()
+    obj = target_machine(cpu, features, opt_level).emit_object(mod)
+    return obj, optimized, t1 - t0, time.perf_counter() - t1
+
+
+def rss_bytes():
+    """This process's resident set size in bytes (0 where /proc is unavailable)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def read_frame(stream):
+    """One pickled message from `stream`, or EOFError when the other side closed it."""
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise EOFError("the other side closed the pipe")
+    (n,) = _HEADER.unpack(head)
+    body = stream.read(n)
+    if len(body) < n:
+        raise EOFError("the other side closed the pipe mid-message")
+    return pickle.loads(body)
+
+
+def write_frame(stream, message):
+    """Write one pickled message to `stream` and flush it."""
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def serve(inp, out):
+    """The worker's loop: answer requests from `inp` on `out` until `None` or EOF."""
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    write_frame(out, ("ready", os.getpid()))
+    while True:
+        try:
+            request = read_frame(inp)
+        except EOFError:
+            return
+        if request is None:
+            return
+        ir_text, opt_level, cpu, features = request
+        try:
+            obj, optimized, t_opt, t_emit = compile_object(ir_text, opt_level, cpu, features)
+            reply = ("ok", obj, optimized, t_opt, t_emit, rss_bytes())
+        except Exception as e:  # noqa: BLE001 - every error goes back to the parent, typed there
+            reply = ("error", f"{type(e).__name__}: {e}")
+        write_frame(out, reply)
+
+
+if __name__ == "__main__":
+    import signal
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides, not the worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the pipes are ours alone: nothing else may write to stdout
+    _out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, _out)
