@@ -57,10 +57,16 @@ def test_strict_turns_an_interpreter_fallback_into_an_error():
 
 
 def test_one_native_variant_per_input_shape():
-    cf = tf.function(lambda x: x + 1.0).get_concrete_function(tf.TensorSpec([None], tf.float32))
-    cf(tf.ones([2]))
-    cf(tf.ones([3]))
-    assert len(cf.native_executables) == 2
+    batch = tf.function(lambda x: x + 1.0).get_concrete_function(
+        tf.TensorSpec([None, 3], tf.float32))
+    for n in (2, 3, 7):
+        batch(tf.ones([n, 3]))
+    assert len(batch.native_executables) == 1      # the batch size is a run-time value
+    inner = tf.function(lambda x: x + 1.0).get_concrete_function(
+        tf.TensorSpec([2, None], tf.float32))
+    inner(tf.ones([2, 2]))
+    inner(tf.ones([2, 3]))
+    assert len(inner.native_executables) == 2      # an inner unknown dim: one per shape
 
 
 def test_concrete_functions_show_every_stage():

@@ -15,7 +15,7 @@ from ..tensor_shape import TensorShape
 from . import staged_lists
 from . import type_rules as tr
 from ._args import caller_op, match_dtypes, static_axis, static_ints, to_tensor
-from ..errors import InvalidArgumentError, UnimplementedError
+from ..errors import InvalidArgumentError
 from .opdef import apply, defop
 from .math_ops import (add, broadcast_like, cast, equal, greater, logical_and, maximum, multiply,
                        subtract, truediv, where)
@@ -89,12 +89,21 @@ def _shape_tensor(shape, what="shape", op=None):
 
 
 def _numeric_dtype(dtype, op):
-    """`dtype` as a DType that tensors can hold (tf.string is named but has no tensors yet)."""
-    dtype = dtypes.as_dtype(dtype)
-    if dtype.np_dtype is None:
-        raise UnimplementedError(f"{op}: dtype tf.{dtype.name} is not supported: string tensors "
-                                 "do not exist in autograph_jit yet. Use a numeric dtype.", op)
-    return dtype
+    """`dtype` as a DType that tensors can hold."""
+    return dtypes.as_dtype(dtype)
+
+
+def _zero_array(shape, dtype):
+    """Zeros of `dtype`; for tf.string the empty string, as TF's zeros."""
+    if dtype.name == "string":
+        return np.full(shape, b"", dtype=object)
+    return np.zeros(shape, dtype.np_dtype)
+
+
+def _one_array(shape, dtype):
+    if dtype.name == "string":
+        raise TypeError("Cannot convert 1 to EagerTensor of dtype string")
+    return np.ones(shape, dtype.np_dtype)
 
 
 def _dims_from(ty, what):
@@ -154,7 +163,7 @@ def zeros(shape, dtype=dtypes.float32, name=None):
     """
     dtype = _numeric_dtype(dtype, "zeros")
     return apply(_fill, _shape_tensor(shape, "shape", "zeros"),
-                 convert_to_tensor(np.zeros((), dtype.np_dtype)))
+                 convert_to_tensor(_zero_array((), dtype), dtype=dtype))
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
@@ -165,7 +174,7 @@ def ones(shape, dtype=dtypes.float32, name=None):
     """
     dtype = _numeric_dtype(dtype, "ones")
     return apply(_fill, _shape_tensor(shape, "shape", "ones"),
-                 convert_to_tensor(np.ones((), dtype.np_dtype)))
+                 convert_to_tensor(_one_array((), dtype), dtype=dtype))
 
 
 def _like_infer(in_types, dtype):
@@ -173,10 +182,10 @@ def _like_infer(in_types, dtype):
 
 
 _zeros_like = defop("zeros_like", _like_infer,
-                    lambda x, dtype: np.zeros(x.shape, (dtype or dtypes.as_dtype(x.dtype)).np_dtype),
+                    lambda x, dtype: _zero_array(x.shape, dtype or dtypes.as_dtype(x.dtype)),
                     speculatable=True)
 _ones_like = defop("ones_like", _like_infer,
-                   lambda x, dtype: np.ones(x.shape, (dtype or dtypes.as_dtype(x.dtype)).np_dtype),
+                   lambda x, dtype: _one_array(x.shape, dtype or dtypes.as_dtype(x.dtype)),
                    speculatable=True)
 
 

@@ -37,7 +37,9 @@ NOT_OP_TABLES = {"autograph_jit.keras.activations._BY_NAME",
                  "autograph_jit.keras.layers.tensor_ops._OPS",
                  # public function names (tf.add, tf.nn.relu) that take RaggedTensors
                  "autograph_jit.ragged.dispatch.ELEMENTWISE",
-                 "autograph_jit.ragged.dispatch.REDUCTIONS"}
+                 "autograph_jit.ragged.dispatch.REDUCTIONS",
+                 # public names the api boundary leaves unwrapped (tf.function, tf.print, ...)
+                 "autograph_jit.api_boundary._SKIP"}
 
 
 def _module_tables():

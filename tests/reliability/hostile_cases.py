@@ -175,6 +175,11 @@ def unsupported_numpy_dtypes_are_clear_errors():
             t = tf.constant(arr)
         except (TypeError, ValueError):
             continue
+        if arr.dtype.kind in "SUO":  # text arrays are tf.string tensors of the same bytes
+            want = [x.encode() if isinstance(x, str) else bytes(x) for x in arr.ravel()]
+            if t.dtype != tf.string or list(t.numpy().ravel()) != want:
+                raise Bad(f"{arr.dtype} array became {t!r}")
+            continue
         if np.asarray(t).dtype != arr.dtype and arr.dtype != np.longdouble:
             raise Bad(f"{arr.dtype} array silently became {t.dtype}")
 
