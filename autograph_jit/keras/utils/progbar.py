@@ -18,8 +18,20 @@ __all__ = ["Progbar"]
 
 def _is_dynamic():
     stream = sys.stdout
-    return ((hasattr(stream, "isatty") and stream.isatty()) or "ipykernel" in sys.modules
-            or "PYCHARM_HOSTED" in os.environ)
+    if hasattr(stream, "isatty") and stream.isatty():
+        return True
+    return _in_notebook_kernel()
+
+
+def _in_notebook_kernel():
+    """Running inside a Jupyter kernel (not merely with ipykernel imported, as a test runner
+    that executes notebooks has): IPython's current shell is a kernel's ZMQ shell."""
+    if "ipykernel" not in sys.modules:
+        return False
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if get is not None else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _format_value(avg):
