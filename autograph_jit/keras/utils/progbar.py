@@ -20,7 +20,7 @@ def _is_dynamic():
     stream = sys.stdout
     if hasattr(stream, "isatty") and stream.isatty():
         return True
-    return _in_notebook_kernel()
+    return "PYCHARM_HOSTED" in os.environ or _in_notebook_kernel()
 
 
 def _in_notebook_kernel():
