@@ -97,6 +97,11 @@ class threading:
     (one inter-op thread, whatever is set); the setting is kept and returned as TF does.
 
         tf.config.threading.set_intra_op_parallelism_threads(1)   # e.g. in a Spark worker
+
+    >>> tf.config.threading.set_inter_op_parallelism_threads(2)
+    >>> tf.config.threading.get_inter_op_parallelism_threads()
+    2
+    >>> tf.config.threading.set_inter_op_parallelism_threads(0)
     """
 
     _inter_op = [0]
@@ -171,7 +176,12 @@ def _check_threads(name, num_threads):
 
 
 class experimental:
-    """`tf.config.experimental` (names kept for tutorial compatibility)."""
+    """`tf.config.experimental` (names kept for tutorial compatibility).
+
+    >>> tf.config.experimental.set_memory_growth(tf.config.list_physical_devices("CPU")[0], True)
+    >>> tf.config.experimental.get_trace_cache_size() > 0
+    True
+    """
 
     @staticmethod
     def set_memory_growth(device, enable):
@@ -233,7 +243,13 @@ class optimizer:
     `set_experimental_options({"constant_folding": False, "remapping": False})` uses TF's Grappler
     option names where this optimizer has the same pass, and this project's pass names otherwise;
     the mapping is in passes/pipeline.py. A function's own `optimizer_options=` wins over these.
-    Options apply to graphs optimized afterwards (each concrete function optimizes once)."""
+    Options apply to graphs optimized afterwards (each concrete function optimizes once).
+
+    >>> tf.config.optimizer.set_experimental_options({"constant_folding": False})
+    >>> tf.config.optimizer.get_experimental_options()["constant_folding"]
+    False
+    >>> tf.config.optimizer.set_experimental_options({"constant_folding": True})
+    """
 
     _options = _pipeline.GLOBAL_OPTIONS
 

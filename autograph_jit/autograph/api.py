@@ -156,7 +156,14 @@ def set_loop_options(parallel_iterations=None, swap_memory=None, maximum_iterati
 
 
 class experimental:
-    """`tf.autograph.experimental`."""
+    """`tf.autograph.experimental`.
+
+    >>> @tf.autograph.experimental.do_not_convert
+    ... def plain(x):
+    ...     return x * 2
+    >>> int(tf.function(plain)(tf.constant(3)))
+    6
+    """
 
     do_not_convert = staticmethod(do_not_convert)
     set_loop_options = staticmethod(set_loop_options)

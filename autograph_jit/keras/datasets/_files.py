@@ -16,7 +16,16 @@ def datasets_dir():
 
 def locate(path, what, url=None):
     """The full path of a data set file (`path` may be absolute); FileNotFoundError naming
-    the file, the folder and where to get it when it is absent."""
+    the file, the folder and where to get it when it is absent.
+
+    >>> import os, tempfile
+    >>> try:
+    ...     tf.keras.datasets.boston_housing.locate(
+    ...         os.path.join(tempfile.mkdtemp(), "missing.npz"), "example")
+    ... except FileNotFoundError as e:
+    ...     print("not found" in str(e))
+    True
+    """
     full = os.path.join(datasets_dir(), os.fspath(path))
     if not os.path.exists(full):
         source = url or _BASE_URL + os.path.basename(os.fspath(path))

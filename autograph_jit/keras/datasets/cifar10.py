@@ -20,7 +20,19 @@ def _load_batch(path):
 
 def load_data():
     """((x_train, y_train), (x_test, y_test)): uint8 (50000, 32, 32, 3), (50000, 1), (10000,
-    32, 32, 3), (10000, 1) — channels last, as Keras' default image_data_format."""
+    32, 32, 3), (10000, 1) — channels last, as Keras' default image_data_format.
+
+    The files are never downloaded here; without them the error says where to put them:
+
+    >>> import os, tempfile
+    >>> os.environ["KERAS_HOME"] = tempfile.mkdtemp()
+    >>> try:
+    ...     tf.keras.datasets.cifar10.load_data()
+    ... except FileNotFoundError as e:
+    ...     print("cifar-10-batches-py" in str(e))
+    True
+    >>> del os.environ["KERAS_HOME"]
+    """
     where = "cifar-10-batches-py"
     xs, ys = [], []
     for i in range(1, 6):

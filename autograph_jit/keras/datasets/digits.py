@@ -6,7 +6,12 @@ import numpy as np
 
 def load_data(test_split=0.2, seed=113):
     """((x_train, y_train), (x_test, y_test)): uint8 images (N, 8, 8) in 0..16 and uint8
-    labels, shuffled with `seed` and split like boston_housing."""
+    labels, shuffled with `seed` and split like boston_housing.
+
+    >>> (x_train, y_train), (x_test, y_test) = tf.keras.datasets.digits.load_data()
+    >>> x_train.shape[1:], x_train.dtype, int(x_train.max())
+    ((8, 8), dtype('uint8'), 16)
+    """
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:

@@ -14,7 +14,19 @@ _URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 def load_data():
     """((x_train, y_train), (x_test, y_test)): uint8 (60000, 28, 28), (60000,), (10000, 28,
-    28), (10000,)."""
+    28), (10000,).
+
+    The files are never downloaded here; without them the error says where to put them:
+
+    >>> import os, tempfile
+    >>> os.environ["KERAS_HOME"] = tempfile.mkdtemp()
+    >>> try:
+    ...     tf.keras.datasets.fashion_mnist.load_data()
+    ... except FileNotFoundError as e:
+    ...     print("fashion-mnist" in str(e))
+    True
+    >>> del os.environ["KERAS_HOME"]
+    """
     paths = [locate(os.path.join("fashion-mnist", f), "fashion_mnist.load_data", _URL + f)
              for f in _FILES]
     with gzip.open(paths[0], "rb") as f:

@@ -11,7 +11,19 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
 
     Train and test are shuffled with `seed`; each review starts with `start_char`; word
     indices shift by `index_from`; words outside [skip_top, num_words) become `oov_char`
-    (dropped when it is None); reviews longer than `maxlen` are dropped."""
+    (dropped when it is None); reviews longer than `maxlen` are dropped.
+
+    The example reads a tiny file of the same layout (word-index lists and labels):
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "imdb.npz")
+    >>> reviews = np.empty(2, dtype=object); reviews[0] = [1, 5, 9]; reviews[1] = [1, 4]
+    >>> np.savez(path, x_train=reviews, y_train=np.array([1, 0]), x_test=reviews,
+    ...          y_test=np.array([0, 1]))
+    >>> (x_train, y_train), _ = tf.keras.datasets.imdb.load_data(path)
+    >>> sorted(len(r) for r in x_train)   # each review gains start_char
+    [3, 4]
+    """
     with np.load(locate(path, "imdb.load_data"), allow_pickle=True) as f:
         x_train, labels_train = f["x_train"], f["y_train"]
         x_test, labels_test = f["x_test"], f["y_test"]
@@ -59,7 +71,15 @@ def _objects(lists):
 
 
 def get_word_index(path="imdb_word_index.json"):
-    """The word -> index dictionary (from `imdb_word_index.json`)."""
+    """The word -> index dictionary (from `imdb_word_index.json`).
+
+    >>> import json, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "imdb_word_index.json")
+    >>> with open(path, "w") as f:
+    ...     json.dump({"the": 1, "movie": 17}, f)
+    >>> tf.keras.datasets.imdb.get_word_index(path)["movie"]
+    17
+    """
     import json
     with open(locate(path, "imdb.get_word_index")) as f:
         return json.load(f)

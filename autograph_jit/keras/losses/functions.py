@@ -41,7 +41,12 @@ def _dims(t):
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
-    """Keras's rank matching: a trailing size-1 axis is squeezed (or a rank-1 tensor expanded)."""
+    """Keras's rank matching: a trailing size-1 axis is squeezed (or a rank-1 tensor expanded).
+
+    >>> a, b = tf.keras.losses.squeeze_or_expand_to_same_rank(tf.ones([4, 1]), tf.ones([4]))
+    >>> a.shape, b.shape
+    (TensorShape([4, 1]), TensorShape([4, 1]))
+    """
     r1, r2 = x1.shape.rank, x2.shape.rank
     if r1 is None or r2 is None or r1 == r2:
         return x1, x2

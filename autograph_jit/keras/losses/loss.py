@@ -48,7 +48,11 @@ def _apply_mask(values, sample_weight, mask, reduction):
 
 def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size", mask=None):
     """Keras 3's weighting (sample weights and an optional mask) and reduction of per-sample
-    loss values."""
+    loss values.
+
+    >>> float(tf.keras.losses.reduce_values(tf.constant([1.0, 2.0, 3.0]), reduction="sum"))
+    6.0
+    """
     if reduction not in REDUCTIONS:
         raise ValueError(f"Invalid value for argument `reduction`: {reduction!r}. Expected one "
                          f"of {list(REDUCTIONS)}")

@@ -169,6 +169,10 @@ def resolve_metric(identifier, loss=None, y_true=None, y_pred=None):
 
     Example: `resolve_metric('accuracy', loss='sparse_categorical_crossentropy')` is a
     SparseCategoricalAccuracy named 'accuracy'.
+
+    >>> m = tf.keras.metrics.resolve_metric("accuracy", loss="sparse_categorical_crossentropy")
+    >>> type(m).__name__
+    'SparseCategoricalAccuracy'
     """
     if isinstance(identifier, Metric):
         return identifier
