@@ -4,10 +4,12 @@ from benchmarks import harness, keras_fit
 
 
 def test_keras_fit_rows_measure_and_agree_with_run_eagerly():
-    rows = keras_fit.run(harness.TINY, (), sizes=(32,), n=100)
+    rows = keras_fit.run(harness.TINY, (), sizes=(32,), n=100, cnn_n=64)
     assert [r.workload for r in rows] == ["Keras fit epoch MLP 784-128-10",
-                                          "Keras predict MLP 784-128-10"]
-    for row in rows:
+                                          "Keras predict MLP 784-128-10",
+                                          "Keras fit epoch CNN (2 conv + 2 pool + dense)"]
+    assert rows[2].cells["graph"].seconds > 0, rows[2].cells["graph"].error
+    for row in rows[:2]:
         for column in ("eager", "graph"):
             assert row.cells[column].seconds > 0, (row.workload, row.cells[column].error)
         assert row.equal is True, (row.workload, row.cells["graph"].error)
