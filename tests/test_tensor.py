@@ -273,3 +273,12 @@ def test_ndarray_plus_tensor_gives_tensor():
 def test_tensor_in_numpy_array_constructor():
     arr = np.array(tf.constant([[1, 2]]))
     assert arr.shape == (1, 2) and arr.dtype == np.int32
+
+
+def test_one_hot_takes_the_dtype_of_python_on_off_values_as_tf():
+    # TF 2.x: on_value=5, off_value=0 give int32; a float on_value gives float32
+    assert tf.one_hot([0, 2], 3, on_value=5, off_value=0).dtype == tf.int32
+    assert tf.one_hot([0, 2], 3, on_value=5, off_value=0).numpy().tolist() == [[5, 0, 0],
+                                                                                [0, 0, 5]]
+    assert tf.one_hot([0, 2], 3, on_value=5.0).dtype == tf.float32
+    assert tf.one_hot([1], 2).dtype == tf.float32

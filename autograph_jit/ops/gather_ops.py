@@ -300,6 +300,9 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
             if isinstance(v, Tensor) or isinstance(v, (np.ndarray, np.generic)):
                 dtype = dtypes.as_dtype(v.dtype)
                 break
+            if v is not None:  # a Python number: its tensor dtype, as TF (5 → int32)
+                dtype = convert_to_tensor(v).dtype
+                break
         else:
             dtype = dtypes.float32
 
