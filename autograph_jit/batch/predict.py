@@ -2,9 +2,11 @@
 Spark, Ray workers): the model is loaded once per process, its native code compiled once per
 bucketed shape, and ragged input stays on native code by padding.
 
-The CPU backend compiles one executable per input shape and, past 8 distinct shapes, runs new
-ones on the interpreter (codegen/llvm/variants.py). Engines hand over partitions of any length
-and rows of any length, so a predictor splits the rows into chunks of `batch_size`, pads a
+A signature with an unknown batch dim compiles to one executable for every batch size where the
+graph allows it (codegen/llvm/symdim.py); otherwise the CPU backend compiles one executable per
+input shape (codegen/llvm/variants.py). Engines hand over partitions of any length and rows of
+any length, so a predictor bounds the shapes it compiles: it splits the rows into chunks of
+`batch_size`, pads a
 shorter last chunk up to one of at most 7 bucket sizes (`batch_size`, `batch_size/2`, ...), pads
 variable-length rows to the signature's fixed length or to the next power of two, and slices the
 padding off the outputs. Padding copies the chunk's first row, as TF Serving's batching does;
