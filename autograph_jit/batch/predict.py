@@ -7,8 +7,8 @@ graph allows it (codegen/llvm/symdim.py); otherwise the CPU backend compiles one
 input shape (codegen/llvm/variants.py). Engines hand over partitions of any length and rows of
 any length, so a predictor bounds the shapes it compiles: it splits the rows into chunks of
 `batch_size`, pads a shorter last chunk up to one of at most 7 bucket sizes (`batch_size`,
-`batch_size/2`, ...), pads variable-length rows to the signature's fixed length or to the next power of two, and slices the
-padding off the outputs. Padding copies the chunk's first row, as TF Serving's batching does;
+`batch_size/2`, ...), pads variable-length rows to the signature's fixed length or to the next
+power of two, and slices the padding off the outputs. Padding copies the chunk's first row, as TF Serving's batching does;
 models must treat rows independently (any per-row model does).
 """
 import os
