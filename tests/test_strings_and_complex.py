@@ -1,4 +1,4 @@
-"""String and complex tensors as TF 2.x has them (expected values printed by TF 2.20 on this
+"""String and complex tensors as TF 2.x has them (expected values printed by TF 2.21 on this
 machine): creation, .numpy(), repr, tf.strings, complex math, and both flowing through
 tf.function as host ops that explain() reports."""
 import warnings

@@ -1,4 +1,4 @@
-"""AutoGraph behaviours checked against TensorFlow 2.x (run with real TF 2.20 on this machine,
+"""AutoGraph behaviours checked against TensorFlow 2.x (run with real TF 2.21 on this machine,
 /work/scratch/ag_cases.py): set_loop_options, the error types for undefined/deleted variables
 and zero-trip loops, loop variables named in messages, and lambdas read inside a loop."""
 import warnings

@@ -1,4 +1,4 @@
-"""tf.ragged / tf.RaggedTensor, eagerly; expected values are what TF 2.20 prints for the same
+"""tf.ragged / tf.RaggedTensor, eagerly; expected values are what TF 2.21 prints for the same
 calls (run on this machine with the peers venv)."""
 import numpy as np
 import pytest
