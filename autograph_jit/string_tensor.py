@@ -14,7 +14,7 @@ scalar); `tf.io.parse_*` and the readers accept it.
 import numpy as np
 
 from . import dtypes
-from .tensor import EagerTensor, Tensor, convert_to_tensor, numpy_text
+from .tensor import string_array, EagerTensor, Tensor, convert_to_tensor, numpy_text
 
 __all__ = ["StringTensor", "as_array", "wrap"]
 
@@ -49,21 +49,8 @@ class StringTensor(EagerTensor):
 
 
 def _bytes_array(value):
-    """An object array of bytes (str is UTF-8 encoded, as TF does)."""
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        arr = value
-    else:
-        arr = np.array(value, dtype=object)
-    flat = arr.reshape(-1)
-    for i, v in enumerate(flat):
-        if isinstance(v, str):
-            flat[i] = v.encode("utf-8")
-        elif isinstance(v, np.bytes_):
-            flat[i] = bytes(v)
-        elif not isinstance(v, bytes):
-            raise TypeError(f"A tf.string value must hold bytes or str, got {type(v).__name__} "
-                            f"({v!r})")
-    return arr
+    """An object array of bytes (str is UTF-8 encoded, as TF does): tensor.string_array."""
+    return string_array(value)
 
 
 def _is_string_value(v):
@@ -100,8 +87,7 @@ def as_array(value, dtype=None):
         raise TypeError(f"A dataset element must be an eager value, got the symbolic {value!r}")
     elif (dtype is not None and dtypes.as_dtype(dtype) is dtypes.string) or \
             _is_string_value(value):
-        arr = _bytes_array(np.asarray(value).astype(object) if isinstance(value, np.ndarray)
-                           else value)
+        arr = string_array(value)
         return arr, dtypes.string
     elif hasattr(value, "_as_tensor"):
         t = value._as_tensor()

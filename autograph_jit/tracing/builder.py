@@ -6,11 +6,11 @@ parameters (captures), threads the effect token through effectful ops, and repor
 the user's file, line and source text.
 """
 import linecache
-import os
 import sys
 
 import numpy as np
 
+from .. import tracebacks as _tracebacks
 from ..ir.graph import TOKEN, Graph, Node, SourceLocation, Value
 from ..ir.types import TensorType
 from ..tensor import EagerTensor, Tensor
@@ -19,13 +19,8 @@ from ..ops.array_ops import constant_op
 from ..ops.opdef import infer_types
 from ..runtime.interpreter import run_node
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_RUNTIME_DIR = os.path.join(os.path.dirname(_PACKAGE_DIR), "runtime")
-
-
-def is_library_file(filename):
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith(_RUNTIME_DIR) or \
-        filename.startswith("<autograph")
+# (the one rule for "a frame of this library": tracebacks.py)
+is_library_file = _tracebacks.is_library
 
 
 def user_location(skip=1):

@@ -17,13 +17,14 @@ import weakref
 import numpy as np
 
 from .. import config as _config
+from .. import tracebacks as _tracebacks
 from ..ir.types import TensorType
 from ..ir.verifier import verify
 from ..errors import UnavailableError
 from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from . import context
-from .builder import GraphBuilder, is_library_file
+from .builder import GraphBuilder
 from .concrete import _LEAF, ConcreteFunction
 from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller
 from .warm_call import fast_key as _fast_key
@@ -631,19 +632,12 @@ def _collect_outputs(outputs, builder):
 
 
 def _user_traceback(tb):
-    """The traceback without this library's frames (all of it if nothing else is left)."""
-    frames = []
-    t = tb
-    while t is not None:
-        if not is_library_file(t.tb_frame.f_code.co_filename):
-            frames.append(t)
-        t = t.tb_next
-    if not frames or _config.debug_tracebacks():
+    """The traceback without this library's frames (all of it if nothing else is left, or with
+    tf.config.set_debug_tracebacks(True)); the frame rule is tracebacks.py's."""
+    if _tracebacks.full():
         return tb
-    new = None
-    for t in reversed(frames):
-        new = types.TracebackType(new, t.tb_frame, t.tb_lasti, t.tb_lineno)
-    return new
+    kept = _tracebacks.user_traceback(tb)
+    return tb if kept is None else kept
 
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None,
