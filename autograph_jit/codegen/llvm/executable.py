@@ -180,20 +180,7 @@ class Executable:
         ws = np.empty_like(self._ws) if private else self._ws
         err = self._new_err() if private else self._err
         try:
-            olds = [v._value for v in self.variables]
-            for v, shape in zip(olds, self._var_shapes):
-                if v.shape != shape:
-                    raise ValueError("a variable changed shape since this function was compiled")
-            news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
-            flags[:] = 0
-            status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
-            if status and status != NOT_CONTIGUOUS:
-                self._raise(status, err)
-            if status != NOT_CONTIGUOUS:
-                for k, (v, buf) in enumerate(zip(self.written, news)):
-                    if flags[k]:
-                        buf.setflags(write=False)
-                        v._value = buf
+            status = self._run_with_variables(arrays, outs, flags, ws, err)
         finally:
             if not private:
                 self._owner = None
@@ -201,6 +188,26 @@ class Executable:
         if status == NOT_CONTIGUOUS:
             return self([np.array(a, order="C") for a in arrays])
         return outs
+
+    def _run_with_variables(self, arrays, outs, flags, ws, err):
+        """One native call of a graph with variables, the caller holding the scratch it passes:
+        reads the variables' buffers, gives each written variable a fresh one, raises a
+        non-zero status's error, installs the buffers the code wrote. Returns the status."""
+        olds = [v._value for v in self.variables]
+        for v, shape in zip(olds, self._var_shapes):
+            if v.shape != shape:
+                raise ValueError("a variable changed shape since this function was compiled")
+        news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
+        flags[:] = 0
+        status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
+        if status and status != NOT_CONTIGUOUS:
+            self._raise(status, err)
+        if status != NOT_CONTIGUOUS:
+            for k, (v, buf) in enumerate(zip(self.written, news)):
+                if flags[k]:
+                    buf.setflags(write=False)
+                    v._value = buf
+        return status
 
     def _acquire_for_state(self):
         """Take the scratch lock, waiting (GIL released) while another thread holds it; False
@@ -337,21 +344,7 @@ class SymbolicExecutable(Executable):
             flags, ws, err = self._flags, self._ws, self._err
         try:
             err[_SYMBOLIC_SLOT] = n
-            olds = [v._value for v in self.variables]
-            for v, shape in zip(olds, self._var_shapes):
-                if v.shape != shape:
-                    raise ValueError("a variable changed shape since this function was "
-                                     "compiled")
-            news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
-            flags[:] = 0
-            status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
-            if status and status != NOT_CONTIGUOUS:
-                self._raise(status, err)
-            if status != NOT_CONTIGUOUS:
-                for k, (v, buf) in enumerate(zip(self.written, news)):
-                    if flags[k]:
-                        buf.setflags(write=False)
-                        v._value = buf
+            status = self._run_with_variables(arrays, outs, flags, ws, err)
         finally:
             if not private:
                 self._owner = None
