@@ -81,8 +81,6 @@ def _as_string_infer(in_types, **_):
 
 def _as_string_kernel(x, precision, scientific, shortest, width, fill):
     kind = x.dtype.kind
-    pad = ">" if fill != "0" else "0>"
-
     def fmt(v):
         if kind == "b":
             text = "true" if v else "false"
@@ -93,8 +91,7 @@ def _as_string_kernel(x, precision, scientific, shortest, width, fill):
         else:
             text = fmt_float(v)
         if width > 0:
-            text = format(text, (fill or " ") + ">" + str(width)) if pad == ">" else \
-                text.rjust(width, "0")
+            text = text.rjust(width, fill or " ")
         return text.encode()
 
     def fmt_float(v):

@@ -467,18 +467,18 @@ def _getitem(rt, key):
             raise InvalidArgumentError(f"RaggedTensor index {i} is out of bounds for "
                                        f"{n} rows", "ragged_getitem")
         i %= n
-        row = _slice_values(rt.values, int(s[i]), int(s[i + 1]))
+        row = rt.values[int(s[i]):int(s[i + 1])]
         return _index_rest(row, rest)
     if isinstance(first, slice):
         idx = range(n)[first]
         if idx.step != 1:
-            rows = [_slice_values(rt.values, int(s[i]), int(s[i + 1])) for i in idx]
+            rows = [rt.values[int(s[i]):int(s[i + 1])] for i in idx]
             return _stack_rows(rows, rt)
         lo = int(s[idx.start]) if len(idx) else 0
         hi = int(s[idx.stop]) if len(idx) else 0
         new_splits = s[idx.start:idx.stop + 1] - (s[idx.start] if len(idx) else 0) \
             if len(idx) else np.zeros(1, np.int64)
-        sliced = RaggedTensor.from_row_splits(_slice_values(rt.values, lo, hi), new_splits)
+        sliced = RaggedTensor.from_row_splits(rt.values[lo:hi], new_splits)
         if not rest:
             return sliced
         if rest[0] is Ellipsis or (isinstance(rest[0], slice) and rest[0] == slice(None)):
@@ -487,12 +487,6 @@ def _getitem(rt, key):
     if first is Ellipsis:
         return rt if not rest else _map_rows(rt, rest)
     raise TypeError(f"RaggedTensor indices must be ints or slices, got {first!r}")
-
-
-def _slice_values(values, lo, hi):
-    if isinstance(values, RaggedTensor):
-        return values[lo:hi]
-    return values[lo:hi]
 
 
 def _index_rest(row, rest):
