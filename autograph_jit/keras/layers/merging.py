@@ -294,86 +294,42 @@ class Dot(_Merge):
         return config
 
 
-def _functional(cls, doc):
+def _functional(cls, summary, example):
+    """The functional form of a merging layer: `fn(inputs, **kwargs)` builds `cls(**kwargs)` and
+    calls it on `inputs`; the docstring is `summary`, the shared Args/Returns and `example`."""
     def fn(inputs, **kwargs):
         return cls(**kwargs)(inputs)
     fn.__name__ = cls.__name__.lower()
-    fn.__doc__ = doc
+    fn.__doc__ = (f"{summary}\n\nArgs:\n  inputs: a list of tensors of the same shape.\n"
+                  "  **kwargs: the layer's arguments.\n\nReturns:\n  A tensor, the layer's output.\n\n"
+                  f"{example}\n")
     return fn
 
 
-add = _functional(Add, """Functional interface to the `tf.keras.layers.Add` layer: the sum of `inputs`.
-
-Args:
-  inputs: a list of tensors of the same shape.
-  **kwargs: the layer's arguments.
-
-Returns:
-  A tensor, the layer's output.
-
->>> tf.keras.layers.add([tf.ones([1, 2]), tf.ones([1, 2])]).numpy()
-array([[2., 2.]], dtype=float32)
-""")
-subtract = _functional(Subtract, """Functional interface to the `tf.keras.layers.Subtract` layer: `inputs[0] - inputs[1]`.
-
-Args:
-  inputs: a list of tensors of the same shape.
-  **kwargs: the layer's arguments.
-
-Returns:
-  A tensor, the layer's output.
-
->>> tf.keras.layers.subtract([tf.constant([5.0, 3.0]), tf.constant([1.0, 1.0])]).numpy()
-array([4., 2.], dtype=float32)
-""")
-multiply = _functional(Multiply, """Functional interface to the `tf.keras.layers.Multiply` layer: the product of `inputs`.
-
-Args:
-  inputs: a list of tensors of the same shape.
-  **kwargs: the layer's arguments.
-
-Returns:
-  A tensor, the layer's output.
-
->>> tf.keras.layers.multiply([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
-array([ 3., 10.], dtype=float32)
-""")
-average = _functional(Average, """Functional interface to the `tf.keras.layers.Average` layer: the mean of `inputs`.
-
-Args:
-  inputs: a list of tensors of the same shape.
-  **kwargs: the layer's arguments.
-
-Returns:
-  A tensor, the layer's output.
-
->>> tf.keras.layers.average([tf.ones([1, 2]), tf.fill([1, 2], 3.0)]).numpy()
-array([[2., 2.]], dtype=float32)
-""")
-maximum = _functional(Maximum, """Functional interface to the `tf.keras.layers.Maximum` layer: the element-wise maximum.
-
-Args:
-  inputs: a list of tensors of the same shape.
-  **kwargs: the layer's arguments.
-
-Returns:
-  A tensor, the layer's output.
-
->>> tf.keras.layers.maximum([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
-array([3., 5.], dtype=float32)
-""")
-minimum = _functional(Minimum, """Functional interface to the `tf.keras.layers.Minimum` layer: the element-wise minimum.
-
-Args:
-  inputs: a list of tensors of the same shape.
-  **kwargs: the layer's arguments.
-
-Returns:
-  A tensor, the layer's output.
-
->>> tf.keras.layers.minimum([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
-array([1., 2.], dtype=float32)
-""")
+add = _functional(
+    Add, """Functional interface to the `tf.keras.layers.Add` layer: the sum of `inputs`.""",
+    """>>> tf.keras.layers.add([tf.ones([1, 2]), tf.ones([1, 2])]).numpy()
+array([[2., 2.]], dtype=float32)""")
+subtract = _functional(
+    Subtract, """Functional interface to the `tf.keras.layers.Subtract` layer: `inputs[0] - inputs[1]`.""",
+    """>>> tf.keras.layers.subtract([tf.constant([5.0, 3.0]), tf.constant([1.0, 1.0])]).numpy()
+array([4., 2.], dtype=float32)""")
+multiply = _functional(
+    Multiply, """Functional interface to the `tf.keras.layers.Multiply` layer: the product of `inputs`.""",
+    """>>> tf.keras.layers.multiply([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+array([ 3., 10.], dtype=float32)""")
+average = _functional(
+    Average, """Functional interface to the `tf.keras.layers.Average` layer: the mean of `inputs`.""",
+    """>>> tf.keras.layers.average([tf.ones([1, 2]), tf.fill([1, 2], 3.0)]).numpy()
+array([[2., 2.]], dtype=float32)""")
+maximum = _functional(
+    Maximum, """Functional interface to the `tf.keras.layers.Maximum` layer: the element-wise maximum.""",
+    """>>> tf.keras.layers.maximum([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+array([3., 5.], dtype=float32)""")
+minimum = _functional(
+    Minimum, """Functional interface to the `tf.keras.layers.Minimum` layer: the element-wise minimum.""",
+    """>>> tf.keras.layers.minimum([tf.constant([1.0, 5.0]), tf.constant([3.0, 2.0])]).numpy()
+array([1., 2.], dtype=float32)""")
 
 
 def concatenate(inputs, axis=-1, **kwargs):

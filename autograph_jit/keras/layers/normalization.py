@@ -33,7 +33,57 @@ def _broadcast(param, rank, axes):
     return A.reshape(param, shape)
 
 
-class BatchNormalization(Layer):
+class _Normalization(Layer):
+    """What BatchNormalization and LayerNormalization share: `axis`, `epsilon`, the affine
+    weights `gamma` (scale) and `beta` (center) with their initializers, regularizers and
+    constraints, and their config entries."""
+
+    def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                 beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis) if isinstance(axis, int) else list(axis)
+        self.epsilon = float(epsilon)
+        self.center, self.scale = center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def _axes(self, rank):
+        axes = [self.axis] if isinstance(self.axis, int) else self.axis
+        return sorted(a % rank for a in axes)
+
+    def _add_affine(self, shape, scale, center):
+        """Create `gamma` (when `scale`) and `beta` (when `center`) of `shape`; None otherwise."""
+        self.gamma = self.add_weight(shape=shape, name="gamma",
+                                     initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if scale else None
+        self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if center else None
+
+    def _affine_config(self, *more_initializers):
+        """The weights' config entries in Keras's order (`more_initializers`, attribute names,
+        follow the gamma initializer)."""
+        return {
+            "beta_initializer": ser("initializer", self.beta_initializer),
+            "gamma_initializer": ser("initializer", self.gamma_initializer),
+            **{name: ser("initializer", getattr(self, name)) for name in more_initializers},
+            "beta_regularizer": ser("regularizer", self.beta_regularizer),
+            "gamma_regularizer": ser("regularizer", self.gamma_regularizer),
+            "beta_constraint": ser("constraint", self.beta_constraint),
+            "gamma_constraint": ser("constraint", self.gamma_constraint)}
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class BatchNormalization(_Normalization):
     """Normalizes with batch statistics when training (updating `moving_mean` and
     `moving_variance` with `momentum`), with the moving statistics otherwise:
     `BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True, ...)`.
@@ -53,36 +103,19 @@ class BatchNormalization(Layer):
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, synchronized=False, **kwargs):
-        super().__init__(**kwargs)
-        self.axis = int(axis) if isinstance(axis, int) else list(axis)
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
-        self.center, self.scale = center, scale
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint,
+                         **kwargs)
+        self.momentum = float(momentum)
         self.synchronized = synchronized
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
-        self.supports_masking = True
-
-    def _axes(self, rank):
-        axes = [self.axis] if isinstance(self.axis, int) else self.axis
-        return sorted(a % rank for a in axes)
 
     def build(self, input_shape):
         rank = len(input_shape)
         axes = self._axes(rank)
         shape = _param_shape(input_shape, axes, self.name)
-        self.gamma = self.add_weight(shape=shape, name="gamma",
-                                     initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) if self.scale else None
-        self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) if self.center else None
+        self._add_affine(shape, self.scale, self.center)
         self.moving_mean = self.add_weight(shape=shape, name="moving_mean",
                                            initializer=self.moving_mean_initializer,
                                            trainable=False)
@@ -149,27 +182,17 @@ class BatchNormalization(Layer):
             out = M.cast(out, inputs.dtype)
         return out
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         config = super().get_config()
         config.update({
             "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale,
-            "beta_initializer": ser("initializer", self.beta_initializer),
-            "gamma_initializer": ser("initializer", self.gamma_initializer),
-            "moving_mean_initializer": ser("initializer", self.moving_mean_initializer),
-            "moving_variance_initializer": ser("initializer", self.moving_variance_initializer),
-            "beta_regularizer": ser("regularizer", self.beta_regularizer),
-            "gamma_regularizer": ser("regularizer", self.gamma_regularizer),
-            "beta_constraint": ser("constraint", self.beta_constraint),
-            "gamma_constraint": ser("constraint", self.gamma_constraint),
+            **self._affine_config("moving_mean_initializer", "moving_variance_initializer"),
             "synchronized": self.synchronized})
         return config
 
 
-class LayerNormalization(Layer):
+class LayerNormalization(_Normalization):
     """Normalizes each sample over `axis` (-1): `LayerNormalization(axis=-1, epsilon=0.001,
     center=True, scale=True, rms_scaling=False, ...)`; weights `gamma` then `beta`.
 
@@ -181,34 +204,16 @@ class LayerNormalization(Layer):
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.axis = int(axis) if isinstance(axis, int) else list(axis)
-        self.epsilon = float(epsilon)
-        self.center, self.scale, self.rms_scaling = center, scale, rms_scaling
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
-        self.supports_masking = True
-
-    def _axes(self, rank):
-        axes = [self.axis] if isinstance(self.axis, int) else self.axis
-        return sorted(a % rank for a in axes)
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint,
+                         **kwargs)
+        self.rms_scaling = rms_scaling
 
     def build(self, input_shape):
         axes = self._axes(len(input_shape))
         shape = _param_shape(input_shape, axes, self.name)
-        self.gamma = self.add_weight(shape=shape, name="gamma",
-                                     initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) \
-            if self.scale or self.rms_scaling else None
-        self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) \
-            if self.center and not self.rms_scaling else None
+        self._add_affine(shape, self.scale or self.rms_scaling,
+                         self.center and not self.rms_scaling)
 
     def call(self, inputs):
         rank = inputs.shape.rank
@@ -230,18 +235,10 @@ class LayerNormalization(Layer):
                 out = M.add(out, _broadcast(M.cast(self.beta, x.dtype), rank, axes))
         return M.cast(out, inputs.dtype) if out.dtype != inputs.dtype else out
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         config = super().get_config()
         config.update({
             "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
             "scale": self.scale, "rms_scaling": self.rms_scaling,
-            "beta_initializer": ser("initializer", self.beta_initializer),
-            "gamma_initializer": ser("initializer", self.gamma_initializer),
-            "beta_regularizer": ser("regularizer", self.beta_regularizer),
-            "gamma_regularizer": ser("regularizer", self.gamma_regularizer),
-            "beta_constraint": ser("constraint", self.beta_constraint),
-            "gamma_constraint": ser("constraint", self.gamma_constraint)})
+            **self._affine_config()})
         return config
