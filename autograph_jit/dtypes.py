@@ -12,6 +12,22 @@ __all__ = [
     "int32", "int64", "uint8", "bool", "string", "complex64", "complex128",
 ]
 
+# TF's DataType enum (tensorflow/core/framework/types.proto): number -> enum name. The one table
+# of these numbers: checkpoints, TensorProtos, TF Serving and SavedModel signatures read it.
+DATATYPE_ENUM_NAMES = {
+    0: "DT_INVALID", 1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16",
+    6: "DT_INT8", 7: "DT_STRING", 8: "DT_COMPLEX64", 9: "DT_INT64", 10: "DT_BOOL",
+    11: "DT_QINT8", 12: "DT_QUINT8", 13: "DT_QINT32", 14: "DT_BFLOAT16", 15: "DT_QINT16",
+    16: "DT_QUINT16", 17: "DT_UINT16", 18: "DT_COMPLEX128", 19: "DT_HALF", 20: "DT_RESOURCE",
+    21: "DT_VARIANT", 22: "DT_UINT32", 23: "DT_UINT64",
+}
+# element type name (NumPy's, or "string") -> DataType number, for the types with a NumPy twin
+DATATYPE_NUMBERS = {
+    "float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6, "string": 7,
+    "complex64": 8, "int64": 9, "bool": 10, "uint16": 17, "complex128": 18, "float16": 19,
+    "uint32": 22, "uint64": 23,
+}
+
 
 class DType:
     """One element type; use the module constants (`float32`, ...) rather than building one.
@@ -40,6 +56,11 @@ class DType:
         self.is_bool = name == "bool"
         self.is_numeric = self.is_floating or self.is_integer
         self.is_complex = kind == "c"
+
+    @property
+    def as_datatype_enum(self):
+        """TF's DataType enum number of this type (`tf.float32.as_datatype_enum == 1`)."""
+        return DATATYPE_NUMBERS[self.name]
 
     @property
     def as_numpy_dtype(self):
@@ -118,6 +139,15 @@ _BY_NAME.update(half=float16, double=float64, float=float32, cfloat=complex64,
 _BY_NP = {d.np_dtype: d for d in ALL + COMPLEX + (string,)}
 
 
+def _by_enum(number):
+    for name, n in DATATYPE_NUMBERS.items():
+        if n == number and name in _BY_NAME:
+            return _BY_NAME[name]
+    raise TypeError(f"Cannot convert DataType enum {number} "
+                    f"({DATATYPE_ENUM_NAMES.get(number, 'unknown')}) to a dtype: it is not "
+                    f"supported here")
+
+
 def as_dtype(value):
     """The DType for a DType, a NumPy dtype or type, or a name ("float32", "double").
 
@@ -127,9 +157,13 @@ def as_dtype(value):
     tf.int64
     >>> tf.as_dtype(tf.bool).name
     'bool'
+    >>> tf.as_dtype(1)  # TF's DataType enum number (DT_FLOAT)
+    tf.float32
     """
     if isinstance(value, DType):
         return value
+    if type(value) is int:
+        return _by_enum(value)
     if isinstance(value, str):
         try:
             return _BY_NAME[value]

@@ -187,3 +187,21 @@ def test_tensor_shape_from_tensor_attribute():
     assert t.shape.as_list() == [1, 3]
     assert t.get_shape() == t.shape
     assert t.ndim == 2
+
+
+# TF 2.21's DType.as_datatype_enum (types.proto numbers)
+_TF_DATATYPE_ENUMS = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
+                      "string": 7, "complex64": 8, "int64": 9, "bool": 10, "complex128": 18,
+                      "float16": 19}
+
+
+@pytest.mark.parametrize("name", sorted(_TF_DATATYPE_ENUMS))
+def test_as_datatype_enum_is_tfs_number_and_as_dtype_reads_it_back(name):
+    dtype = tf.as_dtype(name)
+    assert dtype.as_datatype_enum == _TF_DATATYPE_ENUMS[name]
+    assert tf.as_dtype(dtype.as_datatype_enum) is dtype
+
+
+def test_as_dtype_of_an_unsupported_datatype_enum_names_it():
+    with pytest.raises(TypeError, match="DT_BFLOAT16"):
+        tf.as_dtype(14)

@@ -28,11 +28,11 @@ def serialize_tensor(tensor, name=None):
     >>> tf.io.parse_tensor(data, tf.float32).numpy()
     array([1., 2.], dtype=float32)
     """
-    from .protos import DT, TensorProto
+    from .protos import TensorProto
     t = _eager(tensor) if not isinstance(tensor, (int, float, list)) else convert_to_tensor(
         tensor)
     arr = t._value
-    proto = TensorProto(dtype=DT[t.dtype.name])
+    proto = TensorProto(dtype=t.dtype.as_datatype_enum)
     for d in arr.shape:
         proto.tensor_shape.dim.add(size=int(d))
     if t.dtype is dtypes.string:
@@ -50,7 +50,7 @@ def parse_tensor(serialized, out_type, name=None):
     >>> tf.io.parse_tensor(data, out_type=tf.int32).numpy()
     array([[1, 2]], dtype=int32)
     """
-    from .protos import DT, TensorProto
+    from .protos import TensorProto
     out_type = dtypes.as_dtype(out_type)
     if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
         raise HostOnlyError("tf.io.parse_tensor works on eager string tensors here; call it in "
@@ -62,8 +62,10 @@ def parse_tensor(serialized, out_type, name=None):
         proto = TensorProto.FromString(bytes(data))
     except Exception as e:  # protobuf's DecodeError
         raise InvalidArgumentError(f"parse_tensor: could not parse a TensorProto ({e})") from None
-    names = {v: k for k, v in DT.items()}
-    actual = names.get(proto.dtype)
+    try:
+        actual = dtypes.as_dtype(proto.dtype).name
+    except TypeError:
+        actual = dtypes.DATATYPE_ENUM_NAMES.get(proto.dtype, proto.dtype)
     if actual != out_type.name:
         raise InvalidArgumentError(f"Type mismatch between parsed tensor ({actual}) and dtype "
                                    f"({out_type.name})")

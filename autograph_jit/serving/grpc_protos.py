@@ -10,8 +10,11 @@ clients such as TF's `make_tensor_proto` write small tensors). Needs `protobuf`.
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, wrappers_pb2
 
+from ..dtypes import DATATYPE_NUMBERS
 from ..errors import InvalidArgumentError
 from ..io import protos as _tf_protos
+from ..io.protos import add_field as _field
+from ..io.protos import add_map_entry
 
 __all__ = ["ModelSpec", "PredictRequest", "PredictResponse", "GetModelStatusRequest",
            "GetModelStatusResponse", "TensorProto", "to_ndarray", "from_ndarray", "STATES"]
@@ -21,18 +24,8 @@ _REP = _F.LABEL_REPEATED
 STATES = {"UNKNOWN": 0, "START": 10, "LOADING": 20, "AVAILABLE": 30, "UNLOADING": 40, "END": 50}
 
 
-def _field(msg, name, number, kind, label=_F.LABEL_OPTIONAL, type_name=None):
-    f = msg.field.add(name=name, number=number, type=kind, label=label)
-    if type_name:
-        f.type_name = type_name
-    return f
-
-
 def _tensor_map(msg, field_name, number, entry_name):
-    entry = msg.nested_type.add(name=entry_name)
-    entry.options.map_entry = True
-    _field(entry, "key", 1, _F.TYPE_STRING)
-    _field(entry, "value", 2, _F.TYPE_MESSAGE, type_name=".tensorflow.TensorProto")
+    add_map_entry(msg, entry_name, ".tensorflow.TensorProto")
     _field(msg, field_name, number, _F.TYPE_MESSAGE, _REP,
            type_name=f".tensorflow.serving.{msg.name}.{entry_name}")
 
@@ -92,11 +85,13 @@ GetModelStatusRequest = _CLASSES["GetModelStatusRequest"]
 GetModelStatusResponse = _CLASSES["GetModelStatusResponse"]
 TensorProto = _CLASSES["TensorProto"]
 
+# the TensorProto field of typed values, by element type
+_VALUE_FIELDS = {"float32": "float_val", "float64": "double_val", "int32": "int_val",
+                 "uint8": "int_val", "int16": "int_val", "int8": "int_val",
+                 "int64": "int64_val", "bool": "bool_val", "float16": "half_val"}
 # TF's DataType number -> (NumPy dtype, the TensorProto field of typed values)
-_DTYPES = {1: (np.float32, "float_val"), 2: (np.float64, "double_val"),
-           3: (np.int32, "int_val"), 4: (np.uint8, "int_val"), 5: (np.int16, "int_val"),
-           6: (np.int8, "int_val"), 9: (np.int64, "int64_val"), 10: (np.bool_, "bool_val"),
-           19: (np.float16, "half_val")}
+_DTYPES = {DATATYPE_NUMBERS[name]: (np.dtype(name).type, field)
+           for name, field in _VALUE_FIELDS.items()}
 _NUMBERS = {np.dtype(t): n for n, (t, _) in _DTYPES.items()}
 
 

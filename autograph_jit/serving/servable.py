@@ -3,6 +3,7 @@ metadata JSON of `GET /v1/models/<name>/metadata`, and running a signature on Nu
 import numpy as np
 
 from .. import nest
+from ..dtypes import DATATYPE_ENUM_NAMES
 from ..errors import FailedPreconditionError, InvalidArgumentError
 from ..tensor import convert_to_tensor
 from ..tracing.concrete import _LEAF
@@ -81,12 +82,9 @@ def _dims(shape):
     return None if shape.rank is None else list(shape.as_tuple())
 
 
-_DT = {"float32": "DT_FLOAT", "float64": "DT_DOUBLE", "float16": "DT_HALF"}
-
-
 def dt_name(dtype):
     """TF's DataType enum name of a dtype (`tf.float32` -> "DT_FLOAT")."""
-    return _DT.get(dtype.name, "DT_" + dtype.name.upper())
+    return DATATYPE_ENUM_NAMES[dtype.as_datatype_enum]
 
 
 def _tensor_info(sig_name, name, dtype, dims, is_input):

@@ -22,25 +22,20 @@ import uuid
 
 import numpy as np
 
+from ..dtypes import DATATYPE_ENUM_NAMES, DATATYPE_NUMBERS
 from ..errors import DataLossError, NotFoundError, UnimplementedError
 from . import crc as _crc
-from .protos import BundleEntryProto, BundleHeaderProto, DATA_TYPES
+from .protos import BundleEntryProto, BundleHeaderProto
 from .table import read_table, write_table
 
 __all__ = ["write_bundle", "BundleReader", "data_filename", "index_filename", "atomic_write"]
 
 TENSOR_BUNDLE_VERSION = 1       # TF's kTensorBundleVersion
-_STRING = 7
+_STRING = DATATYPE_NUMBERS["string"]
 
-_NP_TO_DT = {
-    np.dtype("float32"): 1, np.dtype("float64"): 2, np.dtype("int32"): 3, np.dtype("uint8"): 4,
-    np.dtype("int16"): 5, np.dtype("int8"): 6, np.dtype("complex64"): 8, np.dtype("int64"): 9,
-    np.dtype("bool"): 10, np.dtype("uint16"): 17, np.dtype("complex128"): 18,
-    np.dtype("float16"): 19, np.dtype("uint32"): 22, np.dtype("uint64"): 23,
-}
+_NP_TO_DT = {np.dtype(name): n for name, n in DATATYPE_NUMBERS.items() if n != _STRING}
 _DT_TO_NP = {v: k for k, v in _NP_TO_DT.items()}
-_DT_TO_NAME = {v: k.name for k, v in _NP_TO_DT.items()}
-_DT_TO_NAME[_STRING] = "string"
+_DT_TO_NAME = {n: name for name, n in DATATYPE_NUMBERS.items()}
 
 
 def index_filename(prefix):
@@ -55,7 +50,7 @@ def dtype_name(dt_enum):
     """Our dtype name for a TF DataType number ('float32', 'string', ...)."""
     name = _DT_TO_NAME.get(dt_enum)
     if name is None:
-        raise UnimplementedError(f"checkpoint tensors of type {DATA_TYPES.get(dt_enum, dt_enum)} "
+        raise UnimplementedError(f"checkpoint tensors of type {DATATYPE_ENUM_NAMES.get(dt_enum, dt_enum)} "
                                  "are not supported")
     return name
 

@@ -17,21 +17,14 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("tf.train checkpoints need the `protobuf` and `google-crc32c` packages: "
                       "pip install 'autograph_jit[checkpoint]'") from e
 
+from ..dtypes import DATATYPE_ENUM_NAMES
+
 __all__ = ["BundleHeaderProto", "BundleEntryProto", "TensorShapeProto", "TensorSliceProto",
-           "VersionDef", "TrackableObjectGraph", "CheckpointState", "DT_FLOAT", "DATA_TYPES"]
+           "VersionDef", "TrackableObjectGraph", "CheckpointState"]
 
 _F = descriptor_pb2.FieldDescriptorProto
 _OPT, _REP = _F.LABEL_OPTIONAL, _F.LABEL_REPEATED
 
-# TF's DataType enum (tensorflow/core/framework/types.proto): number -> name.
-DATA_TYPES = {
-    0: "DT_INVALID", 1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16",
-    6: "DT_INT8", 7: "DT_STRING", 8: "DT_COMPLEX64", 9: "DT_INT64", 10: "DT_BOOL",
-    11: "DT_QINT8", 12: "DT_QUINT8", 13: "DT_QINT32", 14: "DT_BFLOAT16", 15: "DT_QINT16",
-    16: "DT_QUINT16", 17: "DT_UINT16", 18: "DT_COMPLEX128", 19: "DT_HALF", 20: "DT_RESOURCE",
-    21: "DT_VARIANT", 22: "DT_UINT32", 23: "DT_UINT64",
-}
-DT_FLOAT = 1
 
 
 def _field(name, number, ftype, label=_OPT, type_name=None, oneof=None):
@@ -64,7 +57,7 @@ def _build_file():
     T = _F
     fp = descriptor_pb2.FileDescriptorProto(name="autograph_jit/train/checkpoint.proto",
                                             package="tensorflow", syntax="proto3")
-    fp.enum_type.append(_enum("DataType", [(v, k) for k, v in sorted(DATA_TYPES.items())]))
+    fp.enum_type.append(_enum("DataType", [(v, k) for k, v in sorted(DATATYPE_ENUM_NAMES.items())]))
     dim = _message("Dim", [_field("size", 1, T.TYPE_INT64), _field("name", 2, T.TYPE_STRING)])
     fp.message_type.append(_message("TensorShapeProto", [
         _field("dim", 2, T.TYPE_MESSAGE, _REP, ".tensorflow.TensorShapeProto.Dim"),
