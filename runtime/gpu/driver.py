@@ -23,12 +23,12 @@ import os
 import re
 import threading
 
-import numpy as np
 
 from autograph_jit import errors
 from autograph_jit.errors import InvalidArgumentError, NotFoundError, UnavailableError
 
 from . import launch_args, ptx_version
+from .device import Device
 
 # CUDA status codes -> names (the driver's cuGetErrorName gives the same; this table serves
 # where the driver itself failed to load a name)
@@ -253,7 +253,7 @@ class CudaBuffer:
         return f"<CudaBuffer {self.label} at 0x{self.ptr:x}>"
 
 
-class CudaDevice:
+class CudaDevice(Device):
     """One NVIDIA GPU in its primary context (see the module docstring)."""
 
     kind = "cuda"
@@ -309,39 +309,16 @@ class CudaDevice:
         """A DeviceBuffer of `nbytes` (contents undefined)."""
         return CudaBuffer(self, nbytes, label)
 
-    def to_device(self, array, label=None):
-        """A new DeviceBuffer holding a copy of `array` (C order)."""
-        a = np.ascontiguousarray(array)
-        buf = self.alloc(a.nbytes, label)
-        self.copy_htod(buf, a)
-        return buf
-
-    def to_host(self, buf, shape, dtype):
-        """A new ndarray of `shape` and `dtype` copied from `buf`."""
-        out = np.empty(shape, np.dtype(dtype))
-        self.copy_dtoh(out, buf)
-        return out
-
-    def copy_htod(self, buf, array):
-        """Copy the host array into `buf` (synchronous)."""
-        a = np.ascontiguousarray(array)
-        _check_copy(buf, a.nbytes, "copy_htod")
+    def _htod(self, buf, a):
         self._make_current()
         check(_lib.cuMemcpyHtoD_v2(buf.ptr, a.ctypes.data, a.nbytes), "cuMemcpyHtoD_v2")
 
-    def copy_dtoh(self, array, buf):
-        """Copy `buf` into the C-contiguous host array `array` (synchronous)."""
-        if not array.flags.c_contiguous:
-            raise InvalidArgumentError("copy_dtoh: the host array must be C-contiguous")
-        _check_copy(buf, array.nbytes, "copy_dtoh")
+    def _dtoh(self, array, buf):
         self._make_current()
         check(_lib.cuMemcpyDtoH_v2(array.ctypes.data, buf.ptr, array.nbytes), "cuMemcpyDtoH_v2")
 
-    def copy_dtod(self, dst, src, nbytes=None):
-        """Copy `nbytes` (default: all of src) between device buffers (asynchronous)."""
-        n = src.nbytes if nbytes is None else int(nbytes)
-        _check_copy(src, n, "copy_dtod")
-        _check_copy(dst, n, "copy_dtod")
+    def _dtod(self, dst, src, n):
+        # asynchronous on the device, as cuMemcpyDtoD is
         self._make_current()
         check(_lib.cuMemcpyDtoD_v2(dst.ptr, src.ptr, n), "cuMemcpyDtoD_v2")
 
@@ -357,14 +334,6 @@ class CudaDevice:
     def __repr__(self):
         return (f"<CudaDevice {self.ordinal}: {self.name}, sm_{self.compute_capability[0]}"
                 f"{self.compute_capability[1]}, driver {self.driver_version}>")
-
-
-def _check_copy(buf, nbytes, what):
-    if getattr(buf, "freed", False):
-        raise InvalidArgumentError(f"{what}: the device buffer was freed")
-    if nbytes > buf.nbytes:
-        raise InvalidArgumentError(f"{what}: {nbytes} bytes do not fit in the device buffer of "
-                                   f"{buf.nbytes} bytes")
 
 
 def prepare_ptx(module, driver_version, capability, ptxas_max=None):

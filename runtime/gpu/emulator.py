@@ -36,6 +36,7 @@ from autograph_jit.errors import (
     ResourceExhaustedError, UnimplementedError)
 
 from . import emu_intrinsics, emu_ir, emu_runtime, launch_args
+from .device import Device
 from .emu_runtime import SLOT
 
 CANARY = 1024
@@ -101,7 +102,7 @@ class EmulatorBuffer:
         return f"<EmulatorBuffer {self.label} at 0x{self.ptr:x}>"
 
 
-class EmulatorDevice:
+class EmulatorDevice(Device):
     """A Device whose kernels run on the host (see the module docstring)."""
 
     kind = "emulator"
@@ -122,38 +123,13 @@ class EmulatorDevice:
         """A DeviceBuffer of `nbytes` (filled with 0xFF: uninitialised memory reads as NaN)."""
         return EmulatorBuffer(self, nbytes, label)
 
-    def to_device(self, array, label=None):
-        """A new DeviceBuffer holding a copy of `array` (C order)."""
-        a = np.ascontiguousarray(array)
-        buf = self.alloc(a.nbytes, label)
-        self.copy_htod(buf, a)
-        return buf
-
-    def to_host(self, buf, shape, dtype):
-        """A new ndarray of `shape` and `dtype` copied from `buf`."""
-        dtype = np.dtype(dtype)
-        out = np.empty(shape, dtype)
-        self.copy_dtoh(out, buf)
-        return out
-
-    def copy_htod(self, buf, array):
-        """Copy the host array (C-contiguous) into `buf` (at most buf.nbytes)."""
-        a = np.ascontiguousarray(array)
-        _check_copy(buf, a.nbytes, "copy_htod")
+    def _htod(self, buf, a):
         buf.view()[:a.nbytes] = a.reshape(-1).view(np.uint8)
 
-    def copy_dtoh(self, array, buf):
-        """Copy `buf` into the host array `array` (C-contiguous, written in place)."""
-        if not array.flags.c_contiguous:
-            raise InvalidArgumentError("copy_dtoh: the host array must be C-contiguous")
-        _check_copy(buf, array.nbytes, "copy_dtoh")
+    def _dtoh(self, array, buf):
         array.reshape(-1).view(np.uint8)[:] = buf.view()[:array.nbytes]
 
-    def copy_dtod(self, dst, src, nbytes=None):
-        """Copy `nbytes` (default: all of src) from device buffer `src` to `dst`."""
-        n = src.nbytes if nbytes is None else int(nbytes)
-        _check_copy(src, n, "copy_dtod")
-        _check_copy(dst, n, "copy_dtod")
+    def _dtod(self, dst, src, n):
         dst.view()[:n] = src.view()[:n]
 
     def load_module(self, module):
@@ -176,14 +152,6 @@ class EmulatorDevice:
 
     def __repr__(self):
         return "<EmulatorDevice>"
-
-
-def _check_copy(buf, nbytes, what):
-    if getattr(buf, "freed", False):
-        raise InvalidArgumentError(f"{what}: the device buffer was freed")
-    if nbytes > buf.nbytes:
-        raise InvalidArgumentError(f"{what}: {nbytes} bytes do not fit in the device buffer of "
-                                   f"{buf.nbytes} bytes")
 
 
 class _Kernel:
