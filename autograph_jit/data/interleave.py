@@ -25,12 +25,13 @@ def _first_spec(ds, make):
                      "map_func returns is unknown")
 
 
-class FlatMapDataset(_Unary):
-    """`ds.flat_map(f)`: the elements of `f(x)` for every x, in order."""
+class _DatasetOfDatasets(_Unary):
+    """A dataset whose elements come from the datasets `map_func` makes of its input's
+    elements: their element spec (from the first one) and an unknown cardinality."""
 
-    def __init__(self, input_dataset, map_func):
+    def __init__(self, input_dataset, map_func, what):
         super().__init__(input_dataset)
-        self._make = _dataset_fn(map_func, input_dataset.element_spec, "flat_map")
+        self._make = _dataset_fn(map_func, input_dataset.element_spec, what)
         self._spec = None
 
     @property
@@ -42,19 +43,25 @@ class FlatMapDataset(_Unary):
     def _cardinality(self):
         return UNKNOWN
 
+
+class FlatMapDataset(_DatasetOfDatasets):
+    """`ds.flat_map(f)`: the elements of `f(x)` for every x, in order."""
+
+    def __init__(self, input_dataset, map_func):
+        super().__init__(input_dataset, map_func, "flat_map")
+
     def _iter_flat(self):
         for flat in self._input._iter_flat():
             yield from self._make(flat)._iter_flat()
 
 
-class InterleaveDataset(_Unary):
+class InterleaveDataset(_DatasetOfDatasets):
     """`ds.interleave(f, cycle_length, block_length)`: TF's cycle — `cycle_length` open
     datasets visited in turn, `block_length` elements from each; an exhausted one is closed
     and its slot takes the next input element when the cycle comes back to it."""
 
     def __init__(self, input_dataset, map_func, cycle_length, block_length, num_parallel_calls):
-        super().__init__(input_dataset)
-        self._make = _dataset_fn(map_func, input_dataset.element_spec, "interleave")
+        super().__init__(input_dataset, map_func, "interleave")
         if cycle_length is None or int(cycle_length) == AUTOTUNE:
             cycle_length = os.cpu_count() or 1
         self._cycle = int(cycle_length)
@@ -62,16 +69,6 @@ class InterleaveDataset(_Unary):
         if self._cycle < 1 or self._block < 1:
             raise ValueError("interleave: cycle_length and block_length must be positive")
         self._parallel = num_parallel_calls is not None
-        self._spec = None
-
-    @property
-    def element_spec(self):
-        if self._spec is None:
-            self._spec = _first_spec(self._input, self._make)
-        return self._spec
-
-    def _cardinality(self):
-        return UNKNOWN
 
     def _open(self, flat):
         it = self._make(flat)._iter_flat()

@@ -18,7 +18,7 @@ The pass changes no node: it attaches a MemoryPlan to the graph (`graph.memory_p
 cond/while region's graph) for the backends to use.
 """
 from ..ops.op_keys import op_set
-from .rewrite import control_regions, graph_pass
+from .rewrite import graph_pass, regions_first
 
 NAME = "buffer_plan"
 SUMMARY = "liveness-based buffer reuse and in-place updates (a memory plan for the backends)"
@@ -101,10 +101,8 @@ def buffer_plan(graph):
     _plan(graph)
 
 
+@regions_first
 def _plan(graph):
-    for node in graph.nodes:
-        for region in control_regions(node).values():
-            _plan(region)
     plan = MemoryPlan(graph.name)
     end = len(graph.nodes)
     last_use = {}

@@ -17,7 +17,7 @@ would have to run both before and after that outside node. Effect nodes sit on s
 fusion never moves work across an effect it depends on.
 """
 from .fusion_build import build_fusion, is_elementwise_node, schedule
-from .rewrite import control_regions, graph_pass, replace_uses, use_lists
+from .rewrite import graph_pass, regions_first, replace_uses, use_lists
 
 NAME = "elementwise_fusion"
 SUMMARY = "fuse chains of same-shape elementwise ops (with broadcast inputs) into one loop"
@@ -28,10 +28,8 @@ def elementwise_fusion(graph):
     _fuse(graph)
 
 
+@regions_first
 def _fuse(graph):
-    for node in graph.nodes:
-        for region in control_regions(node).values():
-            _fuse(region)
     nodes = graph.nodes
     producer = {v.id: n for n in nodes for v in n.outputs}
     users = use_lists(graph)

@@ -9,7 +9,7 @@ used elsewhere would have to be stored anyway, and the contract keeps one result
 fusion. A chain of length one (a lone matmul) is left alone.
 """
 from .fusion_build import build_fusion
-from .rewrite import control_regions, graph_pass, replace_uses, use_lists
+from .rewrite import graph_pass, regions_first, replace_uses, use_lists
 
 NAME = "matmul_fusion"
 SUMMARY = "fuse a matmul with its bias add / activation epilogue"
@@ -20,10 +20,8 @@ def matmul_fusion(graph):
     _fuse(graph)
 
 
+@regions_first
 def _fuse(graph):
-    for node in graph.nodes:
-        for region in control_regions(node).values():
-            _fuse(region)
     users = use_lists(graph)
     chains = {}  # id(last node of a chain) -> chain
     in_chain = set()

@@ -8,7 +8,7 @@ written to memory anyway (the contract keeps a reduction fusion to a single resu
 """
 from ..ops.op_keys import op_set
 from .fusion_build import build_fusion, is_elementwise_node
-from .rewrite import control_regions, graph_pass, replace_uses, use_lists
+from .rewrite import graph_pass, regions_first, replace_uses, use_lists
 
 NAME = "reduction_fusion"
 SUMMARY = "fold elementwise producers into the reduce_* that consumes them"
@@ -22,10 +22,8 @@ def reduction_fusion(graph):
     _fuse(graph)
 
 
+@regions_first
 def _fuse(graph):
-    for node in graph.nodes:
-        for region in control_regions(node).values():
-            _fuse(region)
     users = use_lists(graph)
     mapping = {}
     drop = set()

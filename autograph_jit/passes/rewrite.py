@@ -27,6 +27,21 @@ def graph_pass(transform):
     return run
 
 
+def regions_first(transform):
+    """Make `transform(graph)` run on every control-flow region of `graph` (branches, loop
+    bodies, recursively, innermost first) before it runs on `graph` itself.
+
+    Example: `@regions_first` on a fusion that rewrites one graph level at a time.
+    """
+    @functools.wraps(transform)
+    def run(graph):
+        for node in graph.nodes:
+            for region in control_regions(node).values():
+                run(region)
+        return transform(graph)
+    return run
+
+
 def use_lists(graph):
     """value id -> list of nodes of `graph` reading it (a node once per input position);
     results count as uses by `None`."""
