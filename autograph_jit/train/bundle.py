@@ -26,7 +26,7 @@ from ..dtypes import DATATYPE_ENUM_NAMES, DATATYPE_NUMBERS
 from ..errors import DataLossError, NotFoundError, UnimplementedError
 from . import crc as _crc
 from .protos import BundleEntryProto, BundleHeaderProto
-from .table import read_table, write_table
+from .table import read_table, varint, write_table
 
 __all__ = ["write_bundle", "BundleReader", "data_filename", "index_filename", "atomic_write"]
 
@@ -89,18 +89,9 @@ def fsync_dir(directory):
         os.close(fd)
 
 
-def _varint(n):
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _string_tensor_bytes(values):
     """(bytes, masked crc) of a string tensor in TF's on-disk layout."""
-    lengths = b"".join(_varint(len(v)) for v in values)
+    lengths = b"".join(varint(len(v)) for v in values)
     crc = 0
     for v in values:
         n = len(v)

@@ -13,7 +13,7 @@ import struct
 from ..errors import DataLossError
 from .crc import masked_crc32c
 
-__all__ = ["write_table", "read_table"]
+__all__ = ["write_table", "read_table", "varint"]
 
 MAGIC = 0xdb4775248b80fb57
 FOOTER_SIZE = 48
@@ -21,7 +21,8 @@ BLOCK_SIZE = 262144      # TF's default table block size
 RESTART_INTERVAL = 16
 
 
-def _varint(n):
+def varint(n):
+    """`n` (>= 0) as a base-128 varint (protobuf's and LevelDB's encoding)."""
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -56,7 +57,7 @@ def _build_block(entries):
             limit = min(len(prev), len(key))
             while shared < limit and prev[shared] == key[shared]:
                 shared += 1
-        out += _varint(shared) + _varint(len(key) - shared) + _varint(len(value))
+        out += varint(shared) + varint(len(key) - shared) + varint(len(value))
         out += key[shared:] + value
         prev = key
     if not restarts:
@@ -81,15 +82,15 @@ def write_table(entries):
             end += 1
         chunk = entries[start:end]
         block = _build_block(chunk)
-        handle = _varint(len(out)) + _varint(len(block))
+        handle = varint(len(out)) + varint(len(block))
         out += _framed(block)
         index.append((chunk[-1][0], handle))
         start = end
     meta = _build_block([])
-    meta_handle = _varint(len(out)) + _varint(len(meta))
+    meta_handle = varint(len(out)) + varint(len(meta))
     out += _framed(meta)
     index_block = _build_block(index)
-    index_handle = _varint(len(out)) + _varint(len(index_block))
+    index_handle = varint(len(out)) + varint(len(index_block))
     out += _framed(index_block)
     handles = meta_handle + index_handle
     out += handles + b"\x00" * (40 - len(handles)) + struct.pack("<Q", MAGIC)
