@@ -81,3 +81,36 @@ def last_axis_matmul(x, kernel):
         y = M.matmul(A.reshape(x, [-1, kernel.shape[0]]), kernel)
         return A.reshape(y, [-1 if d is None else d for d in outer] + [kernel.shape[-1]])
     return M.matmul(x, kernel)  # batch dims broadcast; keeps the static dims
+
+
+_OPTION_KINDS = (("initializer", initializers), ("regularizer", regularizers),
+                 ("constraint", constraints))
+
+
+def set_weight_options(layer, **weights):
+    """Store each weight's `(initializer, regularizer, constraint)` arguments on `layer`,
+    resolved, as `<weight>_initializer`, `<weight>_regularizer`, `<weight>_constraint`.
+
+    Example: `set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer,
+    kernel_constraint))`.
+    """
+    for weight, options in weights.items():
+        for (kind, module), value in zip(_OPTION_KINDS, options, strict=True):
+            setattr(layer, f"{weight}_{kind}", module.get(value))
+
+
+def weight_options_config(layer, *weights):
+    """Keras 3's config entries for the options `set_weight_options` stored, in Keras's order:
+    every weight's initializer, then the regularizers, then the constraints."""
+    return {f"{weight}_{kind}": ser(kind, getattr(layer, f"{weight}_{kind}"))
+            for kind, _ in _OPTION_KINDS for weight in weights}
+
+
+def add_optioned_weight(layer, weight, shape, name=None, **kwargs):
+    """`layer.add_weight` with the options `set_weight_options` stored for `weight`, named
+    `name` (default: `weight`)."""
+    return layer.add_weight(shape=shape, name=name or weight,
+                            initializer=getattr(layer, f"{weight}_initializer"),
+                            regularizer=getattr(layer, f"{weight}_regularizer"),
+                            constraint=getattr(layer, f"{weight}_constraint"), **kwargs)
+

@@ -1,8 +1,8 @@
 """Activation layers (Keras 3): ReLU, LeakyReLU, Softmax, ELU, PReLU."""
 from ...ops import math_ops as M
 from ...ops import nn_ops as N
-from .. import activations, constraints, initializers, regularizers
-from ._args import ser
+from .. import activations
+from ._args import add_optioned_weight, ser, set_weight_options
 from .layer import Layer
 
 __all__ = ["ReLU", "LeakyReLU", "Softmax", "ELU", "PReLU"]
@@ -137,9 +137,7 @@ class PReLU(Layer):
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = constraints.get(alpha_constraint)
+        set_weight_options(self, alpha=(alpha_initializer, alpha_regularizer, alpha_constraint))
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, int):
@@ -155,10 +153,7 @@ class PReLU(Layer):
             raise ValueError(f"PReLU layer {self.name}: every non-batch axis must be known or "
                              f"shared, got input shape {tuple(input_shape)}; pass "
                              f"shared_axes for the unknown axes")
-        self.alpha = self.add_weight(shape=param_shape, name="alpha",
-                                     initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer,
-                                     constraint=self.alpha_constraint)
+        self.alpha = add_optioned_weight(self, "alpha", param_shape)
 
     def call(self, inputs):
         pos = N.relu(inputs)

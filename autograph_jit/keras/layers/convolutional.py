@@ -7,9 +7,10 @@ transposed kernels are (*kernel_size, filters, in_channels), as in Keras.
 from ...ops import array_ops as A
 from ...ops import conv_ops as C
 from ...ops import nn_ops as N
-from .. import activations, constraints, initializers, regularizers
-from ._args import (conv_output_length, normalize_data_format, normalize_padding,
-                    normalize_tuple, ser)
+from .. import activations
+from ._args import (add_optioned_weight, conv_output_length, normalize_data_format,
+                    normalize_padding, normalize_tuple, ser, set_weight_options,
+                    weight_options_config)
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -63,12 +64,9 @@ class BaseConv(Layer):
         self.data_format = normalize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=rank + 2)
         if filters is not None and filters % self.groups:
             raise ValueError(f"The number of filters must be evenly divisible by the number of "
@@ -99,14 +97,9 @@ class BaseConv(Layer):
             raise ValueError(f"The number of input channels must be evenly divisible by the "
                              f"number of groups. Received groups={self.groups}, but the input "
                              f"has {c} channels (full input shape is {tuple(input_shape)}).")
-        self.kernel = self.add_weight(name="kernel", shape=self._kernel_shape(c),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight(name="bias", shape=(self.filters,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.kernel = add_optioned_weight(self, "kernel", self._kernel_shape(c))
+        self.bias = add_optioned_weight(self, "bias", (self.filters,)) \
+            if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=self._RANK + 2,
                                     axes={self._channel_axis(): c})
 
@@ -161,12 +154,7 @@ class BaseConv(Layer):
             "padding": self.padding, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate, "groups": self.groups,
             "activation": ser("activation", self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": ser("initializer", self.kernel_initializer),
-            "bias_initializer": ser("initializer", self.bias_initializer),
-            "kernel_regularizer": ser("regularizer", self.kernel_regularizer),
-            "bias_regularizer": ser("regularizer", self.bias_regularizer),
-            "kernel_constraint": ser("constraint", self.kernel_constraint),
-            "bias_constraint": ser("constraint", self.bias_constraint)})
+            **weight_options_config(self, "kernel", "bias")})
         return config
 
 

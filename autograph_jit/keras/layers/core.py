@@ -2,8 +2,9 @@
 from ... import nest
 from ...ops import math_ops as M
 from ...ops import nn_ops as N
-from .. import activations, constraints, initializers, regularizers
-from ._args import last_axis_matmul, ser
+from .. import activations
+from ._args import (
+    add_optioned_weight, last_axis_matmul, ser, set_weight_options, weight_options_config)
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -41,12 +42,9 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -55,14 +53,8 @@ class Dense(Layer):
         if input_dim is None:
             raise ValueError(f"Dense layer {self.name}: the last dimension of the inputs must be "
                              f"known, got input shape {tuple(input_shape)}")
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.kernel = add_optioned_weight(self, "kernel", (input_dim, self.units))
+        self.bias = add_optioned_weight(self, "bias", (self.units,)) if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):
@@ -79,12 +71,7 @@ class Dense(Layer):
         config.update({
             "units": self.units, "activation": ser("activation", self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": ser("initializer", self.kernel_initializer),
-            "bias_initializer": ser("initializer", self.bias_initializer),
-            "kernel_regularizer": ser("regularizer", self.kernel_regularizer),
-            "bias_regularizer": ser("regularizer", self.bias_regularizer),
-            "kernel_constraint": ser("constraint", self.kernel_constraint),
-            "bias_constraint": ser("constraint", self.bias_constraint)})
+            **weight_options_config(self, "kernel", "bias")})
         return config
 
 

@@ -10,9 +10,10 @@ from ...ops import array_ops as A
 from ...ops import conv_ops as C
 from ...ops import math_ops as M
 from ...ops import tiling as T
-from .. import activations, constraints, initializers, regularizers
-from ._args import conv_output_length, normalize_data_format, normalize_padding, \
-    normalize_tuple, ser
+from .. import activations
+from ._args import (add_optioned_weight, conv_output_length, normalize_data_format,
+                    normalize_padding, normalize_tuple, ser, set_weight_options,
+                    weight_options_config)
 from .convolutional import from_nhwc, to_nhwc
 from .input_spec import InputSpec
 from .layer import Layer
@@ -74,12 +75,9 @@ class _DepthwiseBase(Layer):
         self.depth_multiplier = depth_multiplier
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(ndim=rank + 2)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"`strides > 1` not supported in conjunction with "
@@ -98,18 +96,13 @@ class _DepthwiseBase(Layer):
             raise ValueError(f"Layer {self.name}: the channel dimension of the inputs must be "
                              f"known, got input shape {tuple(input_shape)}")
         self._build_kernels(c)
-        self.bias = self.add_weight(name="bias", shape=(self._out_channels(c),),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.bias = add_optioned_weight(self, "bias", (self._out_channels(c),)) \
+            if self.use_bias else None
         self.input_spec = InputSpec(ndim=self._RANK + 2, axes={self._channel_axis(): c})
 
     def _build_kernels(self, channels):
-        self.kernel = self.add_weight(name="kernel",
-                                      shape=self.kernel_size + (channels, self.depth_multiplier),
-                                      initializer=self.depthwise_initializer,
-                                      regularizer=self.depthwise_regularizer,
-                                      constraint=self.depthwise_constraint)
+        self.kernel = add_optioned_weight(
+            self, "depthwise", self.kernel_size + (channels, self.depth_multiplier), name="kernel")
 
     def _depthwise(self, x, kernel):
         strides, dilations = self.strides, self.dilation_rate
@@ -149,12 +142,7 @@ class _DepthwiseBase(Layer):
             "depth_multiplier": self.depth_multiplier, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "activation": ser("activation", self.activation), "use_bias": self.use_bias,
-            "depthwise_initializer": ser("initializer", self.depthwise_initializer),
-            "bias_initializer": ser("initializer", self.bias_initializer),
-            "depthwise_regularizer": ser("regularizer", self.depthwise_regularizer),
-            "bias_regularizer": ser("regularizer", self.bias_regularizer),
-            "depthwise_constraint": ser("constraint", self.depthwise_constraint),
-            "bias_constraint": ser("constraint", self.bias_constraint)})
+            **weight_options_config(self, "depthwise", "bias")})
         return config
 
 
@@ -202,23 +190,19 @@ class _SeparableBase(_DepthwiseBase):
             raise ValueError(f"Invalid value for argument `filters`. Expected a strictly "
                              f"positive value. Received filters={filters}.")
         self.filters = filters
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        set_weight_options(
+            self, pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint))
 
     def _out_channels(self, channels):
         return self.filters
 
     def _build_kernels(self, channels):
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel",
-            shape=(1,) * self._RANK + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
+        self.depthwise_kernel = add_optioned_weight(
+            self, "depthwise", self.kernel_size + (channels, self.depth_multiplier),
+            name="depthwise_kernel")
+        self.pointwise_kernel = add_optioned_weight(
+            self, "pointwise", (1,) * self._RANK + (channels * self.depth_multiplier, self.filters),
+            name="pointwise_kernel")
 
     def _depthwise_kernel(self):
         return self.depthwise_kernel
@@ -233,9 +217,7 @@ class _SeparableBase(_DepthwiseBase):
         config = super().get_config()
         config.update({
             "filters": self.filters,
-            "pointwise_initializer": ser("initializer", self.pointwise_initializer),
-            "pointwise_regularizer": ser("regularizer", self.pointwise_regularizer),
-            "pointwise_constraint": ser("constraint", self.pointwise_constraint)})
+            **weight_options_config(self, "pointwise")})
         return config
 
 

@@ -3,8 +3,7 @@ optional padding mask (`mask_zero=True`)."""
 from ... import dtypes as _dtypes
 from ...ops import gather_ops as G
 from ...ops import math_ops as M
-from .. import constraints, initializers, regularizers
-from ._args import ser
+from ._args import add_optioned_weight, set_weight_options, weight_options_config
 from .layer import Layer
 
 __all__ = ["Embedding"]
@@ -40,20 +39,15 @@ class Embedding(Layer):
         if lora_rank is not None:
             raise ValueError("Embedding(lora_rank=...) is not supported; leave lora_rank=None")
         self.input_dim, self.output_dim = input_dim, output_dim
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        set_weight_options(
+            self, embeddings=(embeddings_initializer, embeddings_regularizer, embeddings_constraint))
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
         self.autocast = False
         self._initial_embeddings = weights
 
     def build(self, input_shape=None):
-        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
-                                          name="embeddings",
-                                          initializer=self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint)
+        self.embeddings = add_optioned_weight(self, "embeddings", (self.input_dim, self.output_dim))
         if self._initial_embeddings is not None:
             self.set_weights(self._initial_embeddings)
             self._initial_embeddings = None
@@ -75,8 +69,6 @@ class Embedding(Layer):
         config = super().get_config()
         config.update({
             "input_dim": self.input_dim, "output_dim": self.output_dim,
-            "embeddings_initializer": ser("initializer", self.embeddings_initializer),
-            "embeddings_regularizer": ser("regularizer", self.embeddings_regularizer),
-            "embeddings_constraint": ser("constraint", self.embeddings_constraint),
+            **weight_options_config(self, "embeddings"),
             "mask_zero": self.mask_zero})
         return config

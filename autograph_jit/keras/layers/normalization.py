@@ -4,8 +4,8 @@ scaling)."""
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...tensor import Tensor
-from .. import constraints, initializers, regularizers
-from ._args import ser
+from .. import initializers
+from ._args import add_optioned_weight, ser, set_weight_options
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -45,12 +45,9 @@ class _Normalization(Layer):
         self.axis = int(axis) if isinstance(axis, int) else list(axis)
         self.epsilon = float(epsilon)
         self.center, self.scale = center, scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_weight_options(
+            self, beta=(beta_initializer, beta_regularizer, beta_constraint),
+            gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
         self.supports_masking = True
 
     def _axes(self, rank):
@@ -59,13 +56,8 @@ class _Normalization(Layer):
 
     def _add_affine(self, shape, scale, center):
         """Create `gamma` (when `scale`) and `beta` (when `center`) of `shape`; None otherwise."""
-        self.gamma = self.add_weight(shape=shape, name="gamma",
-                                     initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) if scale else None
-        self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) if center else None
+        self.gamma = add_optioned_weight(self, "gamma", shape) if scale else None
+        self.beta = add_optioned_weight(self, "beta", shape) if center else None
 
     def _affine_config(self, *more_initializers):
         """The weights' config entries in Keras's order (`more_initializers`, attribute names,

@@ -10,8 +10,8 @@ Dropout masks are drawn once per sequence by the RNN layer (`set_dropout_masks`)
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...ops import nn_ops as N
-from .. import activations, constraints, initializers, regularizers
-from ._args import ser
+from .. import activations, initializers
+from ._args import add_optioned_weight, ser, set_weight_options, weight_options_config
 from .layer import Layer
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells"]
@@ -34,15 +34,10 @@ class _Cell(Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -54,14 +49,9 @@ class _Cell(Layer):
     def build(self, input_shape):
         input_dim = input_shape[-1]
         n = self._GATES * self.units
-        self.kernel = self.add_weight(shape=(input_dim, n), name="kernel",
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(shape=(self.units, n), name="recurrent_kernel",
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self.kernel = add_optioned_weight(self, "kernel", (input_dim, n))
+        self.recurrent_kernel = add_optioned_weight(self, "recurrent", (self.units, n),
+                                                    name="recurrent_kernel")
         self.bias = self.add_weight(shape=self._bias_shape(), name="bias",
                                     initializer=self._bias_init(),
                                     regularizer=self.bias_regularizer,
@@ -104,15 +94,7 @@ class _Cell(Layer):
         config.update({
             "units": self.units, "activation": ser("activation", self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": ser("initializer", self.kernel_initializer),
-            "recurrent_initializer": ser("initializer", self.recurrent_initializer),
-            "bias_initializer": ser("initializer", self.bias_initializer),
-            "kernel_regularizer": ser("regularizer", self.kernel_regularizer),
-            "recurrent_regularizer": ser("regularizer", self.recurrent_regularizer),
-            "bias_regularizer": ser("regularizer", self.bias_regularizer),
-            "kernel_constraint": ser("constraint", self.kernel_constraint),
-            "recurrent_constraint": ser("constraint", self.recurrent_constraint),
-            "bias_constraint": ser("constraint", self.bias_constraint),
+            **weight_options_config(self, "kernel", "recurrent", "bias"),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed})
         return config
