@@ -27,7 +27,8 @@ def _trace_region(parent, name, fn, param_types):
     with context.building(rb):
         params = [rb.symbolic(rb.add_param(t)) for t in param_types]
         out = fn(*params)
-        flat = nest.flatten(to_buffers(out))
+        # None outputs (a branch run for its side effects) stay Python Nones, as in TF
+        flat = [x for x in nest.flatten(to_buffers(out)) if x is not None]
         tensors = [convert_to_tensor(x) for x in flat]
         values = [rb.value_of(t) for t in tensors]
     graph = rb.finish(values)
@@ -140,6 +141,9 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     e_rb, e_g, e_out = _trace_region(builder, "else", false_fn, [])
     try:
         nest.assert_same_structure(t_out, e_out, check_types=False)
+        t_none = [x is None for x in nest.flatten(t_out)]
+        if t_none != [x is None for x in nest.flatten(e_out)]:
+            raise ValueError("one branch returns None where the other returns a value")
     except (TypeError, ValueError) as e:
         raise builder.located(ValueError(
             f"tf.cond: true_fn and false_fn must return the same structure: {e}")) from None
@@ -157,9 +161,9 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         _ensure_token(e_g)
     cap_tensors = [builder.symbolic(v) for v in captures]
     outs = apply(cond_op, pred, *cap_tensors, then_branch=t_g, else_branch=e_g)
-    outs = list(outs) if isinstance(outs, tuple) else [outs]
-    packed = nest.pack_sequence_as(t_out, outs) if nest.is_nested(t_out) else (
-        outs[0] if outs else None)
+    outs = iter(list(outs) if isinstance(outs, tuple) else [outs])
+    filled = [None if none else next(outs) for none in t_none]
+    packed = nest.pack_sequence_as(t_out, filled) if nest.is_nested(t_out) else filled[0]
     return from_buffers(t_out, packed)
 
 

@@ -287,3 +287,37 @@ def test_gradient_tape_around_a_function_with_while_loop_matches_eager():
         grads.append(_np(tape.gradient(y, x)))
     np.testing.assert_allclose(grads[0], 12.0)
     np.testing.assert_allclose(grads[1], grads[0])
+
+
+def test_cond_branches_run_for_their_effects_may_return_none_as_in_tf():
+    v = tf.Variable(0.0)
+    step = tf.Variable(0, dtype=tf.int64)
+
+    @tf.function
+    def f(g):
+        def add():
+            v.assign(v + g)
+
+        def reset():
+            v.assign(0.0)
+        out = tf.cond(tf.equal((step + 1) % 3, 0), add, reset)
+        step.assign_add(1)
+        return out
+    got = [(f(tf.constant(2.0)), float(v.numpy())) for _ in range(4)]
+    assert got == [(None, 0.0), (None, 0.0), (None, 2.0), (None, 0.0)]
+
+
+def test_cond_keeps_none_leaves_in_the_output_structure():
+    @tf.function
+    def f(x):
+        return tf.cond(x > 0, lambda: (x, None), lambda: (-x, None))
+    value, none = f(tf.constant(-3.0))
+    assert none is None and float(value.numpy()) == 3.0
+
+
+def test_cond_with_none_in_one_branch_only_is_a_clear_error():
+    @tf.function
+    def f(x):
+        return tf.cond(x > 0, lambda: x, lambda: None)
+    with pytest.raises(ValueError, match="returns None where the other returns a value"):
+        f(tf.constant(1.0))
