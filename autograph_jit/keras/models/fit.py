@@ -75,6 +75,9 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
         training_logs = epoch_logs
         if model.stop_training:
             break
+    optimizer = getattr(model, "optimizer", None)
+    if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):
+        optimizer.finalize_variable_values(model.trainable_weights)   # use_ema: the averages
     callback_list.on_train_end(logs=training_logs)
     return model.history
 

@@ -40,17 +40,13 @@ class Nadam(Optimizer):
         self._u_product = self.add_variable((), initializer="ones", dtype=dtype,
                                             name="u_product")
 
-    def apply(self, grads, trainable_variables=None):
-        grads = list(grads)
-        if not grads:
-            return
-        if not self.built and trainable_variables is not None:
-            self.build(list(trainable_variables))
+    def _update_variables(self, grads, trainable_variables, learning_rate):
+        # the momentum-schedule product advances once per update (not per accumulated step)
         dtype = self._u_product.dtype
         step = cast(self.iterations + 1, dtype)
         self._u_product.assign(self._u_product * cast(self.beta_1, dtype) *
                                (1.0 - 0.5 * pow(cast(np.float32(0.96), dtype), step)))
-        super().apply(grads, trainable_variables)
+        super()._update_variables(grads, trainable_variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype

@@ -10,15 +10,24 @@ import warnings
 import numpy as np
 
 from ...module import AutoTrackable, name_scope
-from ...ops.array_ops import ones_like
+from ...ops.array_ops import ones_like, zeros_like
+from ...ops.control_ops import cond
 from ...ops.math_ops import (
-    cast, clip_by_value, maximum, minimum, reduce_sum, sqrt, square, where)
+    cast, clip_by_value, equal, maximum, minimum, not_equal, reduce_sum, sqrt, square, where)
 from ...tensor import convert_to_tensor
 from ...tracing.context import current_builder
 from ...variables import Variable
 from . import schedules as _schedules
 
 __all__ = ["Optimizer"]
+
+
+def _branch(pred, true_fn, false_fn=lambda: None):
+    """Run `true_fn` or `false_fn` for its effects: a Python branch eagerly, a tf.cond traced."""
+    if current_builder() is None:
+        (true_fn if bool(pred) else false_fn)()
+    else:
+        cond(pred, true_fn, false_fn)
 
 _CONFIG_KEYS = ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema",
                 "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
@@ -51,9 +60,18 @@ class Optimizer(AutoTrackable):
                              "or use the legacy optimizer, e.g.,tf.keras.optimizers.legacy.SGD.")
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if use_ema or gradient_accumulation_steps:
-            raise NotImplementedError("use_ema and gradient_accumulation_steps are not supported "
-                                      "by autograph_jit's optimizers yet; leave them unset.")
+        if gradient_accumulation_steps is not None and (
+                not isinstance(gradient_accumulation_steps, int) or
+                gradient_accumulation_steps < 2):
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema and not 0 <= ema_momentum <= 1:
+            raise ValueError("`ema_momentum` must be in the range [0, 1]. Received: "
+                             f"ema_momentum={ema_momentum}")
+        if use_ema and ema_overwrite_frequency is not None and (
+                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1):
+            raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                             f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
         if sum(x is not None for x in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
                              f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
@@ -117,6 +135,10 @@ class Optimizer(AutoTrackable):
     # -- state ----------------------------------------------------------------------------------
     @property
     def iterations(self):
+        """The number of updates applied: with `gradient_accumulation_steps`, the number of
+        accumulated-gradient updates (calls // steps), as Keras 3."""
+        if self.gradient_accumulation_steps:
+            return self._iterations // self.gradient_accumulation_steps
         return self._iterations
 
     @property
@@ -151,9 +173,17 @@ class Optimizer(AutoTrackable):
         return lr
 
     def build(self, var_list):
-        """Remember the model variables; subclasses then create one slot per variable."""
+        """Remember the model variables (and create the moving averages of `use_ema` and the
+        accumulators of `gradient_accumulation_steps`); subclasses then create one slot per
+        variable."""
         self._trainable_variables = list(var_list)
         self._var_index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        if self.use_ema:
+            self._model_variables_moving_average = [
+                self.add_variable_from_reference(v, "average") for v in var_list]
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = [
+                self.add_variable_from_reference(v, "gradient_accumulator") for v in var_list]
         self.built = True
 
     def _get_variable_index(self, variable):
@@ -212,9 +242,28 @@ class Optimizer(AutoTrackable):
         grads = [convert_to_tensor(g) for g in grads]
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
+        if self.gradient_accumulation_steps:
+            self._accumulate_or_update(grads, trainable_variables)
+        else:
+            self._clip_decay_and_update(grads, trainable_variables)
+        if self.use_ema:
+            self._update_model_variables_moving_average(self._trainable_variables)
+            if self.ema_overwrite_frequency:
+                _branch(equal((self.iterations + 1) % self.ema_overwrite_frequency, 0),
+                        lambda: self._overwrite_model_variables_with_average_value(
+                            self._trainable_variables))
+        for var in trainable_variables:
+            if getattr(var, "constraint", None) is not None:
+                var.assign(var.constraint(var))
+        self._iterations.assign_add(1)
+
+    def _clip_decay_and_update(self, grads, trainable_variables):
         grads = self._clip_gradients(grads)
         self._apply_weight_decay(trainable_variables)
-        learning_rate = self.learning_rate
+        self._update_variables(grads, trainable_variables, self.learning_rate)
+
+    def _update_variables(self, grads, trainable_variables, learning_rate):
+        """`update_step` for every (gradient, variable): Keras's `_backend_update_step`."""
         # Values every variable's update of this step shares (Adam's bias-corrected step size):
         # eagerly, a subclass may keep them here, by dtype, instead of recomputing them per
         # variable (traced, the graph keeps one computation per variable, as Keras writes it).
@@ -224,10 +273,59 @@ class Optimizer(AutoTrackable):
                 self.update_step(grad, var, learning_rate)
         finally:
             self._per_step = None
-        self._iterations.assign_add(1)
-        for var in trainable_variables:
-            if getattr(var, "constraint", None) is not None:
-                var.assign(var.constraint(var))
+
+    def _accumulate_or_update(self, grads, trainable_variables):
+        """`gradient_accumulation_steps`: add the gradients to the accumulators, and every
+        that-many steps update with their mean (clipped, with weight decay) and reset them."""
+        steps = self.gradient_accumulation_steps
+        accumulators = [self._accumulated_gradients[self._get_variable_index(v)]
+                        for v in trainable_variables]
+
+        def update():
+            mean = [(g + a) / steps for g, a in zip(grads, accumulators)]
+            self._clip_decay_and_update(mean, trainable_variables)
+            for a in self._accumulated_gradients:
+                a.assign(zeros_like(a))
+
+        def accumulate():
+            for g, a in zip(grads, accumulators):
+                a.assign(a + g)
+        _branch(equal((self._iterations + 1) % steps, 0), update, accumulate)
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        """`use_ema`: average = m * average + (1 - m) * variable, with m = ema_momentum after the
+        first step and 0 on it (the average starts at the variable's value)."""
+        for var, average in zip(trainable_variables, self._model_variables_moving_average):
+            momentum = cast(not_equal(self.iterations, 0), var.dtype) * self.ema_momentum
+            average.assign(momentum * average + (1 - momentum) * var)
+
+    def _overwrite_model_variables_with_average_value(self, trainable_variables):
+        if len(trainable_variables) != len(self._model_variables_moving_average):
+            raise ValueError(
+                f"The length of model variables ({len(trainable_variables)}) to override does "
+                "not match the length of model variables stored in the optimizer "
+                f"({len(self._model_variables_moving_average)}). Please check if the optimizer "
+                "was called on your model.")
+        for var, average in zip(trainable_variables, self._model_variables_moving_average):
+            var.assign(average)
+
+    def finalize_variable_values(self, var_list):
+        """Set the final values of the model's variables: with `use_ema`, their moving averages
+        (Keras's `fit` calls this at the end of training).
+
+        Args:
+          var_list: the model's trainable variables, in the order the optimizer was built with.
+
+        >>> opt = tf.keras.optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5)
+        >>> v = tf.Variable(4.0)
+        >>> for _ in range(2):
+        ...     _ = opt.apply_gradients([(tf.constant(1.0), v)])
+        >>> opt.finalize_variable_values([v])
+        >>> float(v.numpy())  # the average of 3.0 (step 1) and 2.0 (step 2)
+        2.5
+        """
+        if self.use_ema:
+            self._overwrite_model_variables_with_average_value(var_list)
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
