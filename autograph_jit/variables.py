@@ -12,6 +12,7 @@ from .ops._args import VARIABLE_TYPES
 from .ops.opdef import apply
 from .ops.state_ops import assign_variable, read_variable
 from .tensor import EagerTensor, Tensor, _python_to_array, convert_to_tensor, numpy_text
+from .name_scopes import current_name_scope
 from .tensor_shape import TensorShape
 from .tracing import context as _context
 
@@ -25,11 +26,6 @@ _new = object.__new__
 # Functions called with each new Variable once it is made (tf.distribute's scope mirrors the
 # variables created under it: their initial values are broadcast from the first worker).
 CREATION_HOOKS = []
-
-
-def _current_name_scope():
-    from .module import current_name_scope
-    return current_name_scope()
 
 
 class Variable:
@@ -69,7 +65,7 @@ class Variable:
                              f"({self._shape}).")
         self.trainable = bool(trainable)
         base = name if name is not None else "Variable"
-        scope = _current_name_scope()
+        scope = current_name_scope()
         self._name = f"{scope}{base}:0"
         self._unique_id = next(_uid)
         self.constraint = constraint

@@ -18,10 +18,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Lowest first. Keep in step with docs/architecture.md.
 LAYERS = [
     ("base", ["errors", "dtypes", "tensor_shape", "nest", "runtime", "tracing.context",
-              "tracing.structure", "tracebacks"]),
+              "tracing.structure", "tracebacks", "name_scopes"]),
     ("ir", ["ir", "autograph.origin"]),
     ("tensor", ["tensor", "tracing.symbolic"]),
-    ("ops", ["ops", "tracing.builder", "tracing.replay"]),
+    ("ops", ["ops", "tracing.builder"]),
     ("state", ["variables", "module"]),
     ("autodiff", ["autodiff"]),
     ("control", ["ops.control_ops", "ops.while_grad"]),
@@ -31,13 +31,6 @@ LAYERS = [
     ("api", ["", "debugging", "linalg", "math", "nn", "random", "demo", "keras",
              "saved_model", "data", "io", "sparse", "summary", "train", "train_example"]),
 ]
-
-# Upward imports that remain, each with the reason; remove an entry when its import goes away.
-KNOWN_UPWARD = {
-    # convert_to_tensor turns a list holding tensors into a `stack` op.
-    ("tensor", "ops.array_ops"),
-}
-
 
 def _module_name(path):
     if path.is_relative_to(ROOT / "runtime"):
@@ -128,18 +121,6 @@ def _upward_imports():
     return found
 
 
-# Cycles between packages that remain, each with the reason; remove an entry when it is untied.
-KNOWN_CYCLES = {
-    # convert_to_tensor stacks a list holding tensors (KNOWN_UPWARD); fusion ops replay their
-    # body graph op by op (tracing.replay), which applies ops
-    frozenset({"ops", "tensor", "tracing.replay"}),
-    # Variable names come from the current name scope, which module.py keeps
-    frozenset({"module", "variables"}),
-    # the while_loop VJP builds while_loops and conds; while_loop's VJP is that module
-    frozenset({"ops.control_ops", "ops.while_grad"}),
-}
-
-
 def _unit(module):
     """The package a module belongs to for the cycle check: its LAYERS prefix, or in the api
     layer its top-level package or module."""
@@ -157,15 +138,11 @@ def _package_cycles():
 
 
 def test_no_import_cycle_between_packages():
-    new = _package_cycles() - KNOWN_CYCLES
+    # (the last three, inside the core, were untied as docs/architecture.md "Layering" says)
+    new = _package_cycles()
     assert new == set(), "packages import each other (move the shared piece into a module " \
         "below both, as string_tensor.py is for data, io and sparse): " + "; ".join(
             " <-> ".join(sorted(c)) for c in new)
-
-
-def test_the_known_package_cycles_still_exist():
-    # a cycle that was untied is stale: delete it from KNOWN_CYCLES
-    assert KNOWN_CYCLES - _package_cycles() == set()
 
 
 def test_every_module_is_in_a_layer():
@@ -173,15 +150,9 @@ def test_every_module_is_in_a_layer():
 
 
 def test_imports_only_go_down_the_layers():
-    found = _upward_imports()
-    new = {k: v for k, v in found.items() if k not in KNOWN_UPWARD}
+    new = _upward_imports()
     assert new == {}, "an import goes up the layering (docs/architecture.md): " + "; ".join(
         line for lines in new.values() for line in lines)
-
-
-def test_the_known_upward_imports_still_exist():
-    # an entry whose import was removed is stale: delete it from KNOWN_UPWARD (and the doc)
-    assert KNOWN_UPWARD - set(_upward_imports()) == set()
 
 
 def test_the_runtime_never_imports_the_compiler():

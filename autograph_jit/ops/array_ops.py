@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ir.types import TensorType
-from ..tensor import Tensor, convert_to_tensor
+from ..tensor import Tensor, convert_to_tensor, set_list_packer
 from ..tensor_shape import TensorShape
 from . import staged_lists
 from . import type_rules as tr
@@ -650,6 +650,9 @@ def stack(values, axis=0, name="stack"):
         return staged if int(axis) == 0 else staged_lists.move_first_axis(staged, int(axis))
     values = match_dtypes(*values) if values else []
     return apply(_stack, *values, axis=int(axis))
+
+
+set_list_packer(stack)   # convert_to_tensor([t1, t2]) stacks: tensor.py cannot import this module
 
 
 def _unstack_infer(in_types, num, axis):

@@ -124,24 +124,6 @@ class _DTypePolicy:
         return f'<DTypePolicy "{self.name}">'
 
 
-class _absolute_scope:
-    def __init__(self, scope):
-        self.scope = scope
-
-    def __enter__(self):
-        from ...module import _local as mlocal
-        stack = getattr(mlocal, "stack", None)
-        if stack is None:
-            stack = mlocal.stack = []
-        self.saved = list(stack)
-        stack[:] = [self.scope]
-
-    def __exit__(self, *exc):
-        from ...module import _local as mlocal
-        mlocal.stack[:] = self.saved
-        return False
-
-
 class _eager_build_context:
     """Builds run with the call stack cleared, so a nested first call builds normally."""
 

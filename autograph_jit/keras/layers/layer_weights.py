@@ -5,7 +5,8 @@ import numpy as np
 
 from ... import dtypes as _dtypes
 from ...variables import Variable
-from .layer_utils import _UNTRACKED, _absolute_scope, _eager_scope, _resolve_dtype_name
+from ...name_scopes import absolute_scope
+from .layer_utils import _UNTRACKED, _eager_scope, _resolve_dtype_name
 
 __all__ = ["WeightTracking"]
 
@@ -160,7 +161,7 @@ class WeightTracking:
                 value = np.broadcast_to(value, shape).copy()
             return value
         value = initial_value()
-        with _absolute_scope(self._scope_name):
+        with absolute_scope(self._scope_name):
             var = Variable(value, trainable=trainable, name=name or "variable", dtype=dtype)
         var._keras_initial_value = initial_value
         var.path = f"{self._scope_name}{name or 'variable'}"  # Keras 3's `variable.path`
