@@ -8,6 +8,8 @@ import logging
 from concurrent import futures
 
 from ..errors import InvalidArgumentError, NotFoundError, OpError
+from . import grpc_protos as P
+from .. import errors
 
 __all__ = ["GrpcServer"]
 
@@ -25,7 +27,6 @@ class GrpcServer:
 
     def __init__(self, app, host="127.0.0.1", port=8500, max_workers=8):
         import grpc
-        from . import grpc_protos as P
         self._grpc, self._p, self.app = grpc, P, app
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
                                    options=[("grpc.so_reuseport", 0)])
@@ -125,7 +126,6 @@ class GrpcServer:
         manager, version = self._manager(request.model_spec)
         doc = manager.status(version)
         response = P.GetModelStatusResponse()
-        from .. import errors
         for entry in doc["model_version_status"]:
             item = response.model_version_status.add(version=int(entry["version"]),
                                                      state=P.STATES[entry["state"]])

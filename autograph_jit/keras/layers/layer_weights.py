@@ -7,6 +7,7 @@ from ... import dtypes as _dtypes
 from ...variables import Variable
 from ...name_scopes import absolute_scope
 from .layer_utils import _UNTRACKED, _eager_scope, _resolve_dtype_name
+from .. import constraints, initializers, regularizers
 
 __all__ = ["WeightTracking"]
 
@@ -144,7 +145,6 @@ class WeightTracking:
         (default the layer's), `trainable`, `regularizer`, `constraint`, `name`.
         Example: `self.w = self.add_weight(shape=(4, 2), initializer="zeros", name="w")`.
         """
-        from .. import constraints, initializers, regularizers
         shape = () if shape is None else tuple(int(d) for d in shape)
         dtype = _resolve_dtype_name(dtype or self._dtype_name)
         if initializer is None:

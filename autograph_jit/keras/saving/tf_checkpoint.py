@@ -5,6 +5,8 @@ variables not built yet, e.g. the optimizer's slots before the first step) and r
 restore status. BackupAndRestore keeps its backups this way too.
 """
 import os
+from ...errors import NotFoundError
+from ...train import Checkpoint, latest_checkpoint
 
 _FILE_SUFFIXES = (".h5", ".hdf5", ".keras")
 
@@ -15,7 +17,6 @@ def is_checkpoint_path(filepath):
 
 
 def _checkpoint(model):
-    from ...train import Checkpoint
     return Checkpoint(model)
 
 
@@ -31,8 +32,6 @@ def save_weights(model, filepath, overwrite=True):
 
 def load_weights(model, filepath):
     """Restore `model` from the checkpoint prefix (or the latest checkpoint of a directory)."""
-    from ...errors import NotFoundError
-    from ...train import latest_checkpoint
     prefix = str(filepath)
     if os.path.isdir(prefix):
         found = latest_checkpoint(prefix)
