@@ -234,7 +234,9 @@ def _import_time_graph(modules, extra=()):
 # An import inside a function hides the dependency from a reader and runs on every call; it belongs
 # at the top of its module unless it must wait. Those that wait are listed here, by file and by
 # the module imported (as written: ".sources", "h5py"), each with its reason:
-OPTIONAL = "optional dependency (an extra in pyproject.toml): importing the module must not need it"
+OPTIONAL = ("optional dependency (an extra in pyproject.toml), directly or through a module of the "
+            "package needing one (io/protos.py, tf.train's checkpoints: protobuf): importing the "
+            "module must not need it")
 IMPORT_TIME = ("import time: not loaded by `import autograph_jit` (<= 0.5 s); loads on first use "
                "(LLVM, SciPy, protobuf, tf.distribute's transports, ...)")
 VERSION_PROBE = "probes a private attribute of one NumPy/llvmlite version, inside try/except"
@@ -342,6 +344,12 @@ LAZY_IMPORTS = {
         ".comm_shm": IMPORT_TIME,
         ".mesh": IMPORT_TIME,
     },
+    "autograph_jit/io/parsing.py": {
+        ".protos": OPTIONAL,
+    },
+    "autograph_jit/io/serialize.py": {
+        ".protos": OPTIONAL,
+    },
     "autograph_jit/ir/graph.py": {
         ".printer": IMPORT_TIME,
     },
@@ -355,6 +363,9 @@ LAZY_IMPORTS = {
     "autograph_jit/keras/callbacks/callback.py": {
         ".history": "cycle: keras.callbacks.history > keras.callbacks.callback",
         ".progbar_logger": "cycle: keras.callbacks.progbar_logger > keras.callbacks.callback",
+    },
+    "autograph_jit/keras/callbacks/files.py": {
+        "...train": OPTIONAL,
     },
     "autograph_jit/keras/datasets/digits.py": {
         "sklearn.datasets": OPTIONAL,
@@ -428,6 +439,9 @@ LAZY_IMPORTS = {
         ".fit": OTHER_SESSION,
         ".step_function": OTHER_SESSION,
     },
+    "autograph_jit/keras/saving/tf_checkpoint.py": {
+        "...train": OPTIONAL,
+    },
     "autograph_jit/keras/saving/weights_h5.py": {
         ".keras_file": "cycle: keras.saving.keras_file > keras.saving.weights_h5",
         "h5py": OPTIONAL,
@@ -470,6 +484,7 @@ LAZY_IMPORTS = {
         ".load": "cycle: saved_model > saved_model.reload",
     },
     "autograph_jit/serving/grpc_server.py": {
+        ".grpc_protos": OPTIONAL,
         "grpc": OPTIONAL,
     },
     "autograph_jit/summary/trace.py": {

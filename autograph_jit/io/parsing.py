@@ -13,7 +13,6 @@ from ..errors import HostOnlyError, InvalidArgumentError
 from ..sparse import SparseTensor
 from ..string_tensor import as_array, wrap
 from ..tensor import EagerTensor, Tensor
-from .protos import Example
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature",
            "parse_single_example", "parse_example"]
@@ -76,6 +75,7 @@ def _records(serialized, what):
 
 
 def _example(data, index):
+    from .protos import Example
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:

@@ -7,7 +7,6 @@ from .. import dtypes
 from ..errors import HostOnlyError, InvalidArgumentError
 from ..string_tensor import as_array, string_tensor, wrap
 from ..tensor import EagerTensor, Tensor, convert_to_tensor
-from .protos import DT, TensorProto
 
 __all__ = ["serialize_tensor", "parse_tensor"]
 
@@ -29,6 +28,7 @@ def serialize_tensor(tensor, name=None):
     >>> tf.io.parse_tensor(data, tf.float32).numpy()
     array([1., 2.], dtype=float32)
     """
+    from .protos import DT, TensorProto
     t = _eager(tensor) if not isinstance(tensor, (int, float, list)) else convert_to_tensor(
         tensor)
     arr = t._value
@@ -50,6 +50,7 @@ def parse_tensor(serialized, out_type, name=None):
     >>> tf.io.parse_tensor(data, out_type=tf.int32).numpy()
     array([[1, 2]], dtype=int32)
     """
+    from .protos import DT, TensorProto
     out_type = dtypes.as_dtype(out_type)
     if isinstance(serialized, Tensor) and not isinstance(serialized, EagerTensor):
         raise HostOnlyError("tf.io.parse_tensor works on eager string tensors here; call it in "

@@ -8,7 +8,6 @@ import logging
 from concurrent import futures
 
 from ..errors import InvalidArgumentError, NotFoundError, OpError
-from . import grpc_protos as P
 from .. import errors
 
 __all__ = ["GrpcServer"]
@@ -27,6 +26,7 @@ class GrpcServer:
 
     def __init__(self, app, host="127.0.0.1", port=8500, max_workers=8):
         import grpc
+        from . import grpc_protos as P
         self._grpc, self._p, self.app = grpc, P, app
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
                                    options=[("grpc.so_reuseport", 0)])

@@ -10,7 +10,6 @@ import numpy as np
 
 from .callback import Callback
 from .monitors import monitor_direction
-from ...train import Checkpoint, CheckpointManager
 from ...variables import Variable
 from ..models.trainer import pythonify_logs
 
@@ -162,6 +161,7 @@ class BackupAndRestore(Callback):
 
     def _checkpoint_manager(self):
         if self._manager is None:
+            from ...train import Checkpoint, CheckpointManager  # (needs protobuf)
             self._epoch = Variable(0, dtype="int64", trainable=False, name="epoch")
             ckpt = Checkpoint(model=self.model, epoch=self._epoch)
             self._manager = CheckpointManager(ckpt, os.path.join(self.backup_dir, "chief"),

@@ -5,8 +5,8 @@ variables not built yet, e.g. the optimizer's slots before the first step) and r
 restore status. BackupAndRestore keeps its backups this way too.
 """
 import os
+
 from ...errors import NotFoundError
-from ...train import Checkpoint, latest_checkpoint
 
 _FILE_SUFFIXES = (".h5", ".hdf5", ".keras")
 
@@ -17,6 +17,7 @@ def is_checkpoint_path(filepath):
 
 
 def _checkpoint(model):
+    from ...train import Checkpoint  # (tf.train's checkpoints need protobuf)
     return Checkpoint(model)
 
 
@@ -32,6 +33,7 @@ def save_weights(model, filepath, overwrite=True):
 
 def load_weights(model, filepath):
     """Restore `model` from the checkpoint prefix (or the latest checkpoint of a directory)."""
+    from ...train import latest_checkpoint
     prefix = str(filepath)
     if os.path.isdir(prefix):
         found = latest_checkpoint(prefix)
