@@ -79,6 +79,7 @@ from .tracing.function import Function, function  # noqa: E402,F401
 from .tracing.signature import TensorSpec  # noqa: E402,F401
 from .tracing.concrete import ConcreteFunction  # noqa: E402,F401
 from .ops.control_ops import cond, while_loop  # noqa: E402,F401
+from .ops import while_grad as _while_grad  # noqa: E402,F401  (sets while_loop's VJP)
 from .ops import fusion_ops as _fusion_ops  # noqa: E402,F401  (registers the optimizer's op)
 from .ops.tensor_array import TensorArray  # noqa: E402,F401
 from . import autograph, debugging  # noqa: E402,F401

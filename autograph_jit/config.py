@@ -1,5 +1,7 @@
 """`tf.config`: run functions eagerly (debugging), threads (`tf.config.threading`), and
 library-wide switches."""
+import collections
+import numbers
 import os
 
 from .passes import pipeline as _pipeline
@@ -79,8 +81,7 @@ def list_physical_devices(device_type=None):
     >>> tf.config.list_physical_devices("GPU")
     []
     """
-    from collections import namedtuple
-    Device = namedtuple("PhysicalDevice", ["name", "device_type"])
+    Device = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
     devices = [Device("/physical_device:CPU:0", "CPU")]
     return [d for d in devices if device_type is None or d.device_type == device_type]
 
@@ -168,7 +169,6 @@ class threading:
 
 
 def _check_threads(name, num_threads):
-    import numbers
     if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral) \
             or num_threads < 0:
         raise ValueError(f"tf.config.threading.{name}: num_threads must be a non-negative "

@@ -1,7 +1,12 @@
 """`tf.debugging`: run-time checks (see ops/check_ops.py)."""
+import numpy as np
+
 from .ops.check_ops import ASSERTS as _ASSERTS
 from .errors import AssertionFailedError  # noqa: F401
 from .ops.check_ops import Assert
+from .errors import InvalidArgumentError
+from .ops import array_ops, check_ops, math_ops
+from .tensor import convert_to_tensor
 
 globals().update(_ASSERTS)
 __all__ = ["Assert", *_ASSERTS]
@@ -20,10 +25,6 @@ def check_numerics(tensor, message, name=None):
     ...     print(e.message)
     bad x : Tensor had Inf values
     """
-    import numpy as np
-    from .errors import InvalidArgumentError
-    from .ops import array_ops, check_ops, math_ops
-    from .tensor import convert_to_tensor
     x = convert_to_tensor(tensor)
     if not (x.dtype.is_floating or x.dtype.is_complex):
         raise TypeError(f"check_numerics: the tensor must be floating-point, got {x.dtype.name}")

@@ -1,40 +1,9 @@
-"""tf.Module and name scopes: variable names like `dense/kernel:0` and the module tree."""
-import threading
+"""tf.Module: the module tree (variables, submodules) and its name scope; the name-scope stack
+itself lives in name_scopes.py (re-exported here as `name_scope`, `current_name_scope`)."""
+from .name_scopes import absolute_scope, current_name_scope, name_scope
 from .variables import Variable
 
 __all__ = ["Module", "AutoTrackable", "name_scope", "current_name_scope"]
-
-_local = threading.local()
-
-
-def current_name_scope():
-    """The active scope prefix, e.g. 'outer/inner/' ('' at top level)."""
-    return "".join(getattr(_local, "stack", ()))
-
-
-class name_scope:
-    """`with tf.name_scope("dense"):` prefixes names of variables created inside.
-
-    >>> with tf.name_scope('dense'):
-    ...     v = tf.Variable(1.0, name='kernel')
-    >>> v.name
-    'dense/kernel:0'
-    """
-
-    def __init__(self, name, *args, **kwargs):
-        self.name = name
-
-    def __enter__(self):
-        stack = getattr(_local, "stack", None)
-        if stack is None:
-            stack = _local.stack = []
-        entry = "" if not self.name else (self.name if self.name.endswith("/") else self.name + "/")
-        stack.append(entry)
-        return current_name_scope()
-
-    def __exit__(self, *exc):
-        _local.stack.pop()
-        return False
 
 
 def _camel_to_snake(name):
@@ -97,7 +66,7 @@ class Module(AutoTrackable):
 
     @property
     def name_scope(self):
-        return _ModuleScope(self._scope_name)
+        return absolute_scope(self._scope_name)
 
     @property
     def variables(self):
@@ -159,25 +128,6 @@ class Module(AutoTrackable):
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} object at {hex(id(self))}>"
-
-
-class _ModuleScope:
-    """Re-enters a module's scope (absolute, so nesting does not double the prefix)."""
-
-    def __init__(self, scope):
-        self.scope = scope
-
-    def __enter__(self):
-        stack = getattr(_local, "stack", None)
-        if stack is None:
-            stack = _local.stack = []
-        self._saved = list(stack)
-        stack[:] = [self.scope]
-        return self.scope
-
-    def __exit__(self, *exc):
-        _local.stack[:] = self._saved
-        return False
 
 
 def _is_variable(x):

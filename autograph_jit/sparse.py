@@ -4,7 +4,7 @@ import numpy as np
 
 from . import dtypes
 from .errors import HostOnlyError, InvalidArgumentError
-from .string_tensor import StringTensor
+from .string_tensor import string_tensor
 from .tensor import EagerTensor, Tensor, convert_to_tensor
 from .tensor_shape import TensorShape
 
@@ -17,7 +17,7 @@ def _eager(x, dtype=None):
     if isinstance(x, Tensor):
         raise HostOnlyError("tf.sparse here works on eager values only; got a symbolic tensor.")
     if dtype is dtypes.string or (isinstance(x, np.ndarray) and x.dtype == object):
-        return StringTensor(x)
+        return string_tensor(x)
     return convert_to_tensor(x, dtype=dtype)
 
 

@@ -1,56 +1,37 @@
-"""String tensors and host components: `StringTensor` (an eager `tf.string` tensor over a NumPy
-object array of bytes) and the conversion of one value to and from a NumPy component array
-(`as_array`, `wrap`).
+"""String tensors and host components: `string_tensor` (an eager `tf.string` tensor from bytes)
+and the conversion of one value to and from a NumPy component array (`as_array`, `wrap`).
 
 Shared by tf.data (dataset elements), tf.io (parsing, serialization) and tf.sparse, which sit
 beside each other in the api layer: keeping it in none of them keeps imports one way
 (data -> io -> sparse -> here).
 
-Strings: autograph_jit has no string ops, so a `tf.string` value is held as a NumPy object array
-of `bytes` (text lines, TFRecord payloads, serialized `tf.train.Example`s). `StringTensor` wraps
-it with TF's printing (`tf.Tensor(b'a', shape=(), dtype=string)`) and `.numpy()` (bytes for a
-scalar); `tf.io.parse_*` and the readers accept it.
+Strings: a `tf.string` value is an ordinary EagerTensor of dtype tf.string over a NumPy object
+array of `bytes` (text lines, TFRecord payloads, serialized `tf.train.Example`s), the same type
+`tf.constant("a")` makes: TF's printing (`tf.Tensor(b'a', shape=(), dtype=string)`), `.numpy()`
+(bytes for a scalar), tf.strings ops; `tf.io.parse_*` and the readers accept it.
 """
 import numpy as np
 
 from . import dtypes
-from .tensor import string_array, EagerTensor, Tensor, convert_to_tensor, numpy_text
+from .tensor import EagerTensor, Tensor, convert_to_tensor, string_array
 
-__all__ = ["StringTensor", "as_array", "wrap"]
+__all__ = ["string_tensor", "as_array", "wrap"]
 
 
-class StringTensor(EagerTensor):
-    """An eager `tf.string` tensor: a read-only NumPy object array of `bytes`.
+def string_tensor(value):
+    """An eager `tf.string` tensor (an EagerTensor of dtype tf.string) over `value`'s bytes.
 
-    >>> ds = tf.data.Dataset.from_tensor_slices([b"a", b"b"])
-    >>> next(iter(ds))   # tf.Tensor(b'a', shape=(), dtype=string)
+    Args:
+      value: bytes or str (UTF-8 encoded), nested lists of them, or a NumPy str/bytes/object
+        array.
+    Returns:
+      An EagerTensor of dtype tf.string holding a read-only NumPy object array of bytes; made
+      eagerly even while a function is traced (tf.data and tf.io values are host values).
+
+    >>> string_tensor([b"a", "b"])
+    <tf.Tensor: shape=(2,), dtype=string, numpy=array([b'a', b'b'], dtype=object)>
     """
-
-    __slots__ = ()
-
-    def __init__(self, value, dtype=None):
-        arr = _bytes_array(value)
-        arr.flags.writeable = False
-        self._value = arr
-        self.dtype = dtypes.string
-
-    def __str__(self):
-        return "tf.Tensor(%s, shape=%s, dtype=string)" % (numpy_text(self._value), self.shape)
-
-    def __repr__(self):
-        return "<tf.Tensor: shape=%s, dtype=string, numpy=%s>" % (
-            self.shape, numpy_text(self._value, is_repr=True))
-
-    def __bool__(self):
-        raise TypeError("The truth value of a string tensor is ambiguous.")
-
-    def __reduce__(self):
-        return StringTensor, (self._value,)
-
-
-def _bytes_array(value):
-    """An object array of bytes (str is UTF-8 encoded, as TF does): tensor.string_array."""
-    return string_array(value)
+    return EagerTensor(string_array(value), dtypes.string)
 
 
 def _is_string_value(v):
@@ -76,8 +57,6 @@ def _flatten_list(v):
 def as_array(value, dtype=None):
     """One component as a NumPy array with TF's conversion rules (Python float -> float32,
     int -> int32, NumPy keeps its dtype, str/bytes -> tf.string object array)."""
-    if isinstance(value, StringTensor):
-        return value._value, dtypes.string
     if type(value).__name__ == "SparseTensor":
         raise TypeError("A dataset element cannot hold a tf.sparse.SparseTensor here; convert "
                         "it inside the map function with tf.sparse.to_dense(...).")
@@ -102,12 +81,9 @@ def wrap(arr, dtype):
     """A user-facing tensor over a component array (no copy)."""
     if type(arr) is not np.ndarray:
         arr = np.asarray(arr)
-    if dtype is dtypes.string:
-        t = StringTensor.__new__(StringTensor)
-    else:
-        t = EagerTensor.__new__(EagerTensor)
-        if arr.dtype != dtype.np_dtype:
-            arr = arr.astype(dtype.np_dtype)
+    t = EagerTensor.__new__(EagerTensor)
+    if arr.dtype != dtype.np_dtype:
+        arr = arr.astype(dtype.np_dtype)
     if arr.flags.writeable:
         arr.flags.writeable = False
     t._value = arr

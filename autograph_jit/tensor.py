@@ -300,8 +300,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, strict=True
         return t
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         # a list holding tensors (maybe symbolic) becomes a `stack` op
-        from .ops import array_ops
-        return array_ops.stack([convert_to_tensor(v, dtype=dtype, dtype_hint=dtype_hint)
+        return _LIST_PACKER[0]([convert_to_tensor(v, dtype=dtype, dtype_hint=dtype_hint)
                                 for v in value])
     if isinstance(value, TensorShape):
         value = value.as_list()
@@ -413,6 +412,32 @@ def _constant(arr, dtype):
     if builder is None:
         return EagerTensor(arr, dtype)
     return builder.constant(arr, dtype)
+
+
+def _no_list_packer(values):
+    raise RuntimeError("convert_to_tensor: a list holding tensors needs the `stack` op, which "
+                       "ops/array_ops.py registers when it is imported; import autograph_jit "
+                       "(not autograph_jit.tensor alone) before converting such a list")
+
+
+# How convert_to_tensor turns a list holding tensors into one tensor: the `stack` op, which
+# ops/array_ops.py (a layer above) registers with set_list_packer when it is imported, so that
+# this module imports nothing of the ops (as JAX's leaf ad_util is filled in from above).
+_LIST_PACKER = [_no_list_packer]
+
+
+def set_list_packer(stack):
+    """Registers `stack(list_of_tensors) -> tensor`, the op convert_to_tensor packs a list
+    holding tensors with (ops/array_ops.py calls it with its `stack`).
+
+    Args:
+      stack: a function taking a list of tensors of one dtype and returning their stack.
+    Returns:
+      None.
+
+    Example: `set_list_packer(array_ops.stack)`; then `convert_to_tensor([t, t])` stacks.
+    """
+    _LIST_PACKER[0] = stack
 
 
 def _contains_tensor(value):

@@ -11,9 +11,13 @@ from .ops import recording as _recording
 from .ops._args import VARIABLE_TYPES
 from .ops.opdef import apply
 from .ops.state_ops import assign_variable, read_variable
-from .tensor import EagerTensor, Tensor, _python_to_array, convert_to_tensor, numpy_text
+from .tensor import (EagerTensor, Tensor, _python_to_array, convert_to_tensor, numpy_text,
+                     _TensorRef, constant_value)
+from .name_scopes import current_name_scope
 from .tensor_shape import TensorShape
 from .tracing import context as _context
+from .ops.math_ops import add, subtract
+from .ops.slicing import variable_getitem
 
 __all__ = ["Variable"]
 
@@ -25,11 +29,6 @@ _new = object.__new__
 # Functions called with each new Variable once it is made (tf.distribute's scope mirrors the
 # variables created under it: their initial values are broadcast from the first worker).
 CREATION_HOOKS = []
-
-
-def _current_name_scope():
-    from .module import current_name_scope
-    return current_name_scope()
 
 
 class Variable:
@@ -69,7 +68,7 @@ class Variable:
                              f"({self._shape}).")
         self.trainable = bool(trainable)
         base = name if name is not None else "Variable"
-        scope = _current_name_scope()
+        scope = current_name_scope()
         self._name = f"{scope}{base}:0"
         self._unique_id = next(_uid)
         self.constraint = constraint
@@ -104,7 +103,6 @@ class Variable:
         raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
 
     def ref(self):
-        from .tensor import _TensorRef
         return _TensorRef(self)
 
     experimental_ref = ref
@@ -154,7 +152,6 @@ class Variable:
         return iter(self.read_value())
 
     def __getitem__(self, key):
-        from .ops.slicing import variable_getitem
         return variable_getitem(self, key)
 
     # -- writing --------------------------------------------------------------------------------
@@ -177,11 +174,9 @@ class Variable:
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        from .ops.math_ops import add
         return self.assign(add(self.read_value(), delta), read_value=read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        from .ops.math_ops import subtract
         return self.assign(subtract(self.read_value(), delta), read_value=read_value)
 
     # -- printing -------------------------------------------------------------------------------
@@ -216,7 +211,6 @@ def _initial_array(initial_value, dtype):
         initial_value = conv()
     if isinstance(initial_value, Tensor):
         t = initial_value
-        from .tensor import constant_value
         value = constant_value(t)
         if value is None:
             raise ValueError("A tf.Variable's initial value must be computable now; it was a "

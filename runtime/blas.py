@@ -54,6 +54,14 @@ for empty matrices, and NumPy gives empty arrays zero strides). The caller guara
 m, n, k, ld* < 2^31 (SciPy's BLAS is LP64) and buffers of the stated sizes.
 """
 import ctypes
+import glob
+import importlib.util
+import os
+import sys
+
+import llvmlite.binding as llvm
+import numpy
+from llvmlite import ir
 
 from . import forksafe, resident
 
@@ -95,9 +103,6 @@ def _cython_blas():
     """scipy.linalg.cython_blas without running scipy/linalg/__init__.py, which imports most of
     SciPy (about 0.3 s; this extension alone takes a few ms). It is registered in sys.modules
     under its own name, so a later `import scipy.linalg` uses this very module."""
-    import importlib.util
-    import os
-    import sys
     name = "scipy.linalg.cython_blas"
     if name in sys.modules:
         return sys.modules[name]
@@ -118,10 +123,6 @@ def _cython_blas():
 
 def _numpy_openblas_paths():
     """The OpenBLAS libraries a NumPy wheel ships (numpy.libs/ on Linux, numpy/.dylibs/ on mac)."""
-    import glob
-    import os
-
-    import numpy
     site = os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__)))
     paths = []
     for folder, pattern in _NUMPY_LIB_GLOBS:
@@ -163,7 +164,6 @@ def provider():
 def register():
     """Register every routine found with llvmlite under its `ag_` name; returns {symbol: address}:
     SciPy's (SYMBOLS) always, NumPy's CBLAS (CBLAS_SYMBOLS) when NumPy ships it."""
-    import llvmlite.binding as llvm
     table = {SYMBOLS[r]: addr for r, addr in addresses().items()}
     table.update({CBLAS_SYMBOLS[r]: addr for r, addr in numpy_cblas()[0].items()})
     for name, addr in table.items():
@@ -179,8 +179,6 @@ def pin_serial_threads():
     with _lock:
         if _serial_pinned:
             return
-        import glob
-        import os
 
         import scipy
         libs = os.path.join(os.path.dirname(os.path.dirname(scipy.__file__)), "scipy.libs")
@@ -382,7 +380,6 @@ def declarations():
 def declare(module, name):
     """The llvmlite.ir Function of wrapper `name` (e.g. "ag_matmul_f32") in `module`, declared
     on first use; the call then resolves to the resident copy (install())."""
-    from llvmlite import ir
     if name in module.globals:
         return module.globals[name]
     types = {"void": ir.VoidType(), "i1": ir.IntType(1), "i64": ir.IntType(64),

@@ -5,7 +5,10 @@ For runtime support code shared by every compiled function (the BLAS wrappers, t
 and its threads): one copy per process instead of one per module, and code that stays mapped
 for as long as any thread might still run it.
 """
+import llvmlite.binding as llvm
+
 from . import forksafe
+from .cpu_engine import compile_ir, llvm_lock
 
 _lock = forksafe.Lock()
 _engines = {}   # key -> {symbol: address}; the engines themselves are kept in _keep
@@ -17,8 +20,6 @@ def install(key, ir_text, symbols):
     name; returns {symbol: address}. Later modules call them after a plain `declare`."""
     if key in _engines:
         return dict(_engines[key])
-    import llvmlite.binding as llvm
-    from .cpu_engine import compile_ir, llvm_lock  # one compiling thread at a time
     with llvm_lock, _lock:
         if key not in _engines:
             # through the disk object cache: a new process loads the code instead of compiling

@@ -17,6 +17,10 @@ import threading
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from ..config import threading as tf_threading
+from ..saved_model import load
+from ..serving.servable import SignatureInfo
+from ..tensor import convert_to_tensor
 
 __all__ = ["predict_fn", "BatchPredictor"]
 
@@ -38,8 +42,6 @@ class BatchPredictor:
     """
 
     def __init__(self, export_dir, signature="serving_default", batch_size=1024, pad_value=0):
-        from ..saved_model import load
-        from ..serving.servable import SignatureInfo
         self.export_dir = export_dir
         loaded = load(export_dir)
         if signature not in loaded.signatures:
@@ -105,7 +107,6 @@ class BatchPredictor:
             if target > rows:
                 arr = np.concatenate([arr, np.repeat(arr[:1], target - rows, axis=0)])
             arrays.append(arr)
-        from ..tensor import convert_to_tensor
         tensors = [convert_to_tensor(a, d) for a, (_, d, _) in zip(arrays, self.info.inputs)]
         out = self.info.call(*tensors)
         result = {}
@@ -204,7 +205,6 @@ def predict_fn(export_dir, signature="serving_default", batch_size=1024, num_thr
     if num_threads is None and os.environ.get("OMP_NUM_THREADS", "").isdigit():
         num_threads = int(os.environ["OMP_NUM_THREADS"])
     if num_threads is not None:
-        from ..config import threading as tf_threading
         tf_threading.set_intra_op_parallelism_threads(int(num_threads))
     key = (os.getpid(), os.path.realpath(export_dir), signature, batch_size, pad_value)
     with _CACHE_LOCK:

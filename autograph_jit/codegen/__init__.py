@@ -1,6 +1,9 @@
 """Backends that lower optimized graphs to native code (llvm: CPU; ptx: NVIDIA GPUs)."""
 
 import threading
+from ..runtime import cpu_engine
+from .llvm import executable, native_call, parallel
+import atexit
 
 _prewarm = []
 
@@ -13,7 +16,6 @@ def prewarm():
     t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
     _prewarm.append(t)
     t.start()
-    import atexit
     atexit.register(wait_prewarm)  # never leave it mid-import while the interpreter shuts down
 
 
@@ -24,7 +26,6 @@ def wait_prewarm():
 
 
 def _setup():
-    from ..runtime import cpu_engine
     with cpu_engine.llvm_lock:
         _setup_locked(cpu_engine)
 
@@ -32,7 +33,6 @@ def _setup():
 def _setup_locked(cpu_engine):
     try:
         cpu_engine.host_info()
-        from .llvm import executable, native_call, parallel
         executable.check_abi()
         parallel.install()
         native_call.prepare()

@@ -6,7 +6,8 @@ tf.function and run compiled, with map-batch fusion and background prefetch.
 
 How it runs (see each module):
 - elements move through the pipeline as flat tuples of NumPy arrays (structure.py); users see
-  tensors. `tf.string` components are NumPy object arrays of bytes (`StringTensor`).
+  tensors. `tf.string` components are NumPy object arrays of bytes (users see EagerTensors of
+  dtype tf.string).
 - `map`/`filter`/`scan`/... functions are traced once with tf.function and called compiled per
   element (mapfn.py); functions over string components run eagerly (no string graph tensors).
 - `map(f).batch(n)` runs `f` once per batch when its graph is provably row-wise (mapfn.py);

@@ -12,6 +12,7 @@ from .. import nest
 from ..errors import InvalidArgumentError
 from ..tensor import EagerTensor
 from . import structure
+from .options import Options
 
 INFINITE = -1
 UNKNOWN = -2
@@ -294,7 +295,6 @@ class Dataset:
 
     def options(self):
         """The tf.data.Options in effect for this dataset."""
-        from .options import Options
         for ds in self._chain():
             if ds._options is not None:
                 return ds._options

@@ -13,6 +13,7 @@ from .. import dtypes
 from ..errors import DataLossError, NotFoundError
 from ..io.tfrecord import tf_record_iterator
 from ..ops.opdef import InvalidArgumentError
+from ..string_tensor import string_tensor
 from ..tracing.signature import TensorSpec
 from . import structure
 from .dataset import UNKNOWN, Dataset
@@ -43,7 +44,7 @@ def _filenames(filenames, what):
         if hasattr(f, "_value"):
             f = f._value[()]
         names.append(os.fsencode(f))
-    return Dataset.from_tensor_slices(structure.StringTensor(np.array(names, dtype=object)))
+    return Dataset.from_tensor_slices(string_tensor(np.array(names, dtype=object)))
 
 
 class _FileDataset(Dataset):
@@ -199,7 +200,7 @@ def list_files(file_pattern, shuffle=None, seed=None):
         raise InvalidArgumentError(f"Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be "
                                    f"true. Summarized data: b'No files matched pattern: "
                                    f"{', '.join(os.fsdecode(p) for p in patterns)}'")
-    ds = Dataset.from_tensor_slices(structure.StringTensor(np.array(
+    ds = Dataset.from_tensor_slices(string_tensor(np.array(
         [n.encode() for n in names], dtype=object)))
     if shuffle is None or shuffle:
         ds = ds.shuffle(len(names), seed=seed)

@@ -2,23 +2,22 @@
 
 Inside a pipeline an element is a *flat tuple of NumPy arrays* (one per component, in
 `tf.nest.flatten` order); `element_spec` is the same nesting with a `tf.TensorSpec` per
-component. Users see `tf.Tensor`s: numeric components become EagerTensors, bytes components
-become `StringTensor`s.
+component. Users see `tf.Tensor`s: every component becomes an EagerTensor, bytes components
+one of dtype tf.string (as `tf.constant("a")` makes).
 
-Strings: autograph_jit has no string ops, so a `tf.string` component is held as a NumPy object
-array of `bytes` (text lines, TFRecord payloads, serialized `tf.train.Example`s). `StringTensor`
-wraps it with TF's printing (`tf.Tensor(b'a', shape=(), dtype=string)`) and `.numpy()`
-(bytes for a scalar); `tf.io.parse_*` and the readers accept it.
+Strings: a `tf.string` component is held as a NumPy object array of `bytes` (text lines, TFRecord
+payloads, serialized `tf.train.Example`s); its tensor prints as TF's
+(`tf.Tensor(b'a', shape=(), dtype=string)`) and `.numpy()` gives bytes for a scalar.
 """
 
 from .. import nest
 from ..errors import HostOnlyError, InvalidArgumentError
 # (string tensors and component conversion live one level down, shared with tf.io and tf.sparse)
-from ..string_tensor import StringTensor, as_array, wrap
+from ..string_tensor import as_array, wrap
 from ..tensor_shape import TensorShape
 from ..tracing.signature import TensorSpec
 
-__all__ = ["StringTensor", "HostOnlyError", "normalize", "spec_of", "to_user", "flat_specs",
+__all__ = ["HostOnlyError", "normalize", "spec_of", "to_user", "flat_specs",
            "as_array", "wrap", "check_compatible", "most_specific"]
 
 

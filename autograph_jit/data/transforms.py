@@ -5,6 +5,7 @@ import pickle
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
+import warnings
 
 import numpy as np
 
@@ -56,7 +57,6 @@ def _skipping(fn):
             return fn(flat)
         except InvalidArgumentError as e:
             if log:
-                import warnings
                 warnings.warn(f"ignore_errors: dropped an element: {e}", RuntimeWarning,
                               stacklevel=2)
             return _DROPPED

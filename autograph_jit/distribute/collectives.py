@@ -13,6 +13,8 @@ from ..ops.array_ops import reshape, shape as tf_shape
 from ..py_function import numpy_function
 from ..tensor import convert_to_tensor
 from .reduce_util import ReduceOp, as_reduce_op
+from ..errors import InvalidArgumentError
+from ..ops.math_ops import cast, reduce_sum
 
 __all__ = ["CollectiveGroup"]
 
@@ -93,7 +95,6 @@ class CollectiveGroup:
             body = part[8 * (ndim + 1):].view(array.dtype).reshape(tuple(int(d) for d in dims))
             if ndim != array.ndim or any(d != s for k, (d, s) in
                                          enumerate(zip(body.shape, array.shape)) if k != axis):
-                from ..errors import InvalidArgumentError
                 raise InvalidArgumentError(
                     f"{what}: worker {rank} gathers shape {list(body.shape)} and worker "
                     f"{self.rank} {list(array.shape)}; they may differ only in axis {axis}. Fix: "
@@ -130,10 +131,8 @@ class CollectiveGroup:
                                          what)
             total = float(out[-1][0])
             if total <= 0:
-                from ..errors import InvalidArgumentError
                 raise InvalidArgumentError(f"{what}: every worker's batch was empty")
             return [(o / o.dtype.type(total)).astype(o.dtype) for o in out[:-1]]
-        from ..ops.math_ops import cast
         outs = numpy_function(reduce, [cast(weight, "float64")] + flat, dtypes)
         return [reshape(o, tf_shape(t)) for o, t in zip(outs, flat)]
 
@@ -143,7 +142,6 @@ class CollectiveGroup:
         op = as_reduce_op(reduce_op)
         if axis is None:
             return self.all_reduce(op, value, what)
-        from ..ops.math_ops import cast, reduce_sum
 
         def one(v):
             v = convert_to_tensor(v)

@@ -10,6 +10,9 @@ import contextlib
 import threading
 
 from .collectives import CollectiveGroup
+from .. import variables
+from ..tensor import convert_to_tensor
+from .input_lib import distribute_dataset, DistributedDataset
 
 __all__ = ["Strategy", "ReplicaContext", "get_strategy", "has_strategy", "get_replica_context",
            "in_cross_replica_context", "InputContext", "InputOptions"]
@@ -81,7 +84,6 @@ class Strategy:
     def scope(self):
         """Make this strategy current: `tf.distribute.get_strategy()` returns it, and variables
         created inside are mirrored across the workers (broadcast from the first worker)."""
-        from .. import variables
         state = _stack()
         if state.scopes and state.scopes[-1] is not self and \
                 not isinstance(state.scopes[-1], _DefaultStrategy):
@@ -144,12 +146,10 @@ class Strategy:
     def experimental_distribute_dataset(self, dataset, options=None):
         """This worker's part of `dataset` (batched with the global batch size): see
         `input_lib.distribute_dataset` for the sharding (TF's AutoShardPolicy)."""
-        from .input_lib import distribute_dataset
         return distribute_dataset(dataset, self._group.rank, self._group.size, options)
 
     def distribute_datasets_from_function(self, dataset_fn, options=None):
         """`dataset_fn(InputContext)`: the function builds this worker's dataset itself."""
-        from .input_lib import DistributedDataset
         context = InputContext(self._group.size, self._group.rank, self._group.size)
         return DistributedDataset(dataset_fn(context))
 
@@ -202,7 +202,6 @@ class ReplicaContext:
 
     @property
     def replica_id_in_sync_group(self):
-        from ..tensor import convert_to_tensor
         return convert_to_tensor(self.strategy._group.rank)
 
     def all_reduce(self, reduce_op, value, options=None):

@@ -16,6 +16,7 @@ import numpy as np
 from ..data.dataset import UNKNOWN, Dataset
 from ..data.options import AutoShardPolicy
 from ..errors import InvalidArgumentError
+from ..data.readers import _FileDataset
 
 __all__ = ["DistributedDataset", "distribute_dataset", "split_rows"]
 
@@ -97,7 +98,6 @@ def _batched(dataset):
 
 
 def _file_sources(dataset):
-    from ..data.readers import _FileDataset
     return [ds for ds in dataset._chain() if isinstance(ds, _FileDataset)]
 
 
@@ -123,8 +123,6 @@ def _rewrite(dataset, replace):
 
 
 def _shard_files(dataset, parts, index):
-    from ..data.readers import _FileDataset
-
     def replace(node):
         if isinstance(node, _FileDataset):
             out = copy.copy(node)

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from ..errors import NotFoundError
-from ..string_tensor import StringTensor
+from ..string_tensor import string_tensor
 from .parsing import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature, parse_example,
                       parse_single_example)
 from .serialize import parse_tensor, serialize_tensor
@@ -32,7 +32,7 @@ def read_file(filename, name=None):
     path = os.fsdecode(path)
     try:
         with open(path, "rb") as fh:
-            return StringTensor(np.array(fh.read(), dtype=object))
+            return string_tensor(np.array(fh.read(), dtype=object))
     except FileNotFoundError:
         raise NotFoundError(f"{path}; No such file or directory") from None
 

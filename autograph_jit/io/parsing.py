@@ -1,7 +1,7 @@
 """`tf.io.parse_single_example` / `parse_example` with `FixedLenFeature`, `VarLenFeature` and
 `FixedLenSequenceFeature`: serialized `tf.train.Example`s (protobuf) to tensors.
 
-Runs on eager string values (bytes, `StringTensor`s from TFRecordDataset/TextLineDataset);
+Runs on eager string values (bytes, tf.string tensors from TFRecordDataset/TextLineDataset);
 inside `Dataset.map` a function over string elements runs eagerly (see data/mapfn.py).
 """
 import collections

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import HostOnlyError, InvalidArgumentError
-from ..string_tensor import StringTensor, as_array, wrap
+from ..string_tensor import as_array, string_tensor, wrap
 from ..tensor import EagerTensor, Tensor, convert_to_tensor
 
 __all__ = ["serialize_tensor", "parse_tensor"]
@@ -40,7 +40,7 @@ def serialize_tensor(tensor, name=None):
     else:
         proto.tensor_content = np.ascontiguousarray(arr).astype(
             arr.dtype.newbyteorder("<"), copy=False).tobytes()
-    return StringTensor(np.array(proto.SerializeToString(), dtype=object))
+    return string_tensor(np.array(proto.SerializeToString(), dtype=object))
 
 
 def parse_tensor(serialized, out_type, name=None):

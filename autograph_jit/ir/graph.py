@@ -10,6 +10,7 @@
   order of effects is data flow that every pass respects.
 """
 import itertools
+import os
 
 __all__ = ["Value", "Node", "Graph", "TOKEN", "EffectType", "SourceLocation"]
 
@@ -41,7 +42,6 @@ class SourceLocation:
         self.function = function
 
     def short(self):
-        import os
         return f"{os.path.basename(self.filename)}:{self.lineno}"
 
     def __repr__(self):

@@ -5,6 +5,7 @@ user names kept where known, the user's file:line on the right, regions indented
 explicit parameters, the effect token visible (`%t0:!effect`).
 """
 import numpy as np
+from ..dtypes import DType
 
 _COMMENT_COLUMN = 72
 
@@ -70,7 +71,6 @@ def _decl(namer, value):
 
 
 def format_attr(key, value):
-    from ..dtypes import DType
     if key == "var":
         return f'var="{value.name.rsplit(":", 1)[0]}"'
     if isinstance(value, DType):

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from ..tensor import EagerTensor, Tensor, convert_to_tensor, eager_scalar
+from ..tensor import EagerTensor, Tensor, convert_to_tensor, eager_scalar, constant_value
 from ..tracing import context as _context
 
 _LOCAL = _context._local
@@ -84,7 +84,6 @@ def static_ints(value, what):
     and so is anything else that is not an integer, with a TypeError naming the op and `what`."""
     original = value
     if isinstance(value, Tensor):
-        from ..tensor import constant_value
         v = constant_value(value)
         if v is None:
             return None
@@ -98,7 +97,6 @@ def static_ints(value, what):
         out = []
         for v in value:
             if isinstance(v, Tensor) or hasattr(v, "_as_tensor"):
-                from ..tensor import constant_value
                 cv = constant_value(v if isinstance(v, Tensor) else v._as_tensor())
                 if cv is None:
                     return None

@@ -10,9 +10,9 @@ import numpy as np
 
 from .. import dtypes
 from ..ir.types import TensorType
-from ..tensor import Tensor, convert_to_tensor
+from ..tensor import Tensor, convert_to_tensor, set_list_packer
 from ..tensor_shape import TensorShape
-from . import staged_lists
+from . import staged_lists, math_ops as m
 from . import type_rules as tr
 from ._args import caller_op, match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError
@@ -43,7 +43,6 @@ def constant(value, dtype=None, shape=None, name=None):
     if isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
         t = convert_to_tensor(value)
         if dtype is not None and t.dtype is not dtype:
-            from .math_ops import cast
             t = cast(t, dtype)
     elif isinstance(value, (np.ndarray, np.generic)):
         t = convert_to_tensor(value, dtype=dtype)  # a private copy, cast to `dtype` if given
@@ -283,14 +282,12 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
                             f"{v.dtype.name} tensor")
     if dtype is not None:
         dtype = _numeric_dtype(dtype, "range")
-        from .math_ops import cast
         ts = [cast(to_tensor(a), dtype) if isinstance(a, Tensor) else
               convert_to_tensor(a, dtype=dtype, strict=False) for a in args]
     else:
         inferred = [to_tensor(a) for a in args]
         order = [dtypes.int32, dtypes.int64, dtypes.float16, dtypes.float32, dtypes.float64]
         best = max((t.dtype for t in inferred), key=lambda d: order.index(d) if d in order else 0)
-        from .math_ops import cast
         ts = [cast(t, best) for t in inferred]
     return apply(_range, *ts)
 
@@ -307,7 +304,6 @@ def linspace(start, stop, num, name=None, axis=0):
                         f"tensor), got {num!r}. Fix: int(num) or tf.cast(num, tf.int32).")
     start, stop = match_dtypes(start, stop, dtype_hint=dtypes.float32)
     if not start.dtype.is_floating:
-        from .math_ops import cast
         start, stop = cast(start, dtypes.float32), cast(stop, dtypes.float32)
     if static_ints(num, "num") is None:  # a count computed at run time
         return _linspace_dynamic(start, stop, to_tensor(num))
@@ -652,6 +648,9 @@ def stack(values, axis=0, name="stack"):
     return apply(_stack, *values, axis=int(axis))
 
 
+set_list_packer(stack)   # convert_to_tensor([t1, t2]) stacks: tensor.py cannot import this module
+
+
 def _unstack_infer(in_types, num, axis):
     x = in_types[0]
     if x.shape.rank is None:
@@ -769,7 +768,6 @@ def concat(values, axis, name="concat"):
 
 
 def math_ops():
-    from . import math_ops as m
     return m
 
 

@@ -5,6 +5,8 @@ Eagerly a failing check raises at once; in a graph it raises when the graph runs
 `AssertionFailedError`, both TF's InvalidArgumentError and Python's AssertionError, so code
 written for either (or for a converted `assert` statement) catches it.
 """
+import builtins
+
 import numpy as np
 
 from ..errors import AssertionFailedError
@@ -33,7 +35,6 @@ def error_class(name):
         return AssertionFailedError
     cls = _ERROR_CLASSES.get(name)
     if cls is None:
-        import builtins
         base = getattr(builtins, name, None)
         cls = AssertionFailedError
         if isinstance(base, type) and issubclass(base, Exception) and \

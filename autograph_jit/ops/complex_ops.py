@@ -11,6 +11,7 @@ from ..ir.types import TensorType
 from . import type_rules as tr
 from ._args import to_tensor
 from .opdef import apply, defop
+from .. import dtypes
 
 
 def _to_real_infer(name):
@@ -35,7 +36,6 @@ def _complex_infer(in_types):
     tr.same_dtype("complex", in_types)
     tr.check_dtype("complex", re, (tr.FLOATS[1], tr.FLOATS[2]))
     out = "complex64" if re.dtype.name == "float32" else "complex128"
-    from .. import dtypes
     return TensorType(dtypes.as_dtype(out), tr.broadcast_shapes("complex", re.shape, im.shape))
 
 

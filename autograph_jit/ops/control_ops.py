@@ -12,7 +12,13 @@ from ..ir.types import TensorType
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
 from ..tracing import context
+from ..autodiff.tape import GradientTape
+from ..tracing.builder import GraphBuilder
+from . import array_ops
+from .array_ops import zeros_like
+from .math_ops import add, cast, less, logical_and
 from .opdef import apply, defop
+from .replay import replay
 from .tensor_array import from_buffers, to_buffers
 
 
@@ -22,7 +28,6 @@ from .tensor_array import from_buffers, to_buffers
 
 
 def _trace_region(parent, name, fn, param_types):
-    from ..tracing.builder import GraphBuilder
     rb = GraphBuilder(name, parent=parent)
     with context.building(rb):
         params = [rb.symbolic(rb.add_param(t)) for t in param_types]
@@ -83,15 +88,11 @@ def _cond_interpret(node, inputs, run_graph):
 
 
 def _cond_replay(attrs, args):
-    from ..tracing.replay import replay
     g = attrs["then_branch"] if bool(args[0]) else attrs["else_branch"]
     return tuple(replay(g, args[1:]))
 
 
 def _cond_vjp(c, *grads):
-    from ..autodiff.tape import GradientTape
-    from ..tracing.replay import replay
-    from .array_ops import zeros_like
     then_g, else_g = c.attrs["then_branch"], c.attrs["else_branch"]
     n_caps = len(then_g.data_params)
     pred, caps, variables = c.inputs[0], list(c.inputs[1:1 + n_caps]), list(c.inputs[1 + n_caps:])
@@ -206,7 +207,6 @@ def _while_interpret(node, inputs, run_graph):
 
 
 def _while_replay(attrs, args):
-    from ..tracing.replay import replay
     cond_g, body_g, n = attrs["cond_graph"], attrs["body"], attrs["n_vars"]
     nc = len(cond_g.data_params) - n
     vars_, ccaps, bcaps = list(args[:n]), list(args[n:n + nc]), list(args[n + nc:])
@@ -215,12 +215,9 @@ def _while_replay(attrs, args):
     return tuple(vars_)
 
 
-def _while_vjp(c, *grads):
-    from .while_grad import while_vjp
-    return while_vjp(c, *grads)
-
-
-while_op = defop("while_loop", _while_infer, None, vjp=_while_vjp, num_outputs=None,
+# Its VJP (`vjp=`) is set by ops/while_grad.py when that module is imported (the package's
+# __init__ imports it): the gradient builds while_loops and conds, so it imports this module.
+while_op = defop("while_loop", _while_infer, None, num_outputs=None,
                  interpret=_while_interpret, replay=_while_replay,
                  doc="Loop: while region cond_graph(vars) is true, vars = region body(vars).")
 
@@ -260,8 +257,6 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         types = [TensorType(t.dtype, t.shape) for t in flat]
     counter = maximum_iterations is not None
     if counter:
-        from .math_ops import cast
-        from . import array_ops
         max_it = cast(convert_to_tensor(maximum_iterations), "int32")
         flat = [array_ops.constant(0)] + flat
         types = [TensorType("int32", ())] + types
@@ -272,13 +267,11 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         return from_buffers(structure, nest.pack_sequence_as(structure, list(vals)))
 
     def cond_fn(*params):
-        from .math_ops import less, logical_and
         r = cond(*unpack(params))
         r = convert_to_tensor(r)
         return logical_and(less(params[0], max_it), r) if counter else r
 
     def body_fn(*params):
-        from .math_ops import add
         out = body(*unpack(params))
         n_user = len(params) - counter
         out = [out] if not isinstance(out, (list, tuple)) and n_user == 1 else out

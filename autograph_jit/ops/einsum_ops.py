@@ -17,6 +17,9 @@ from . import type_rules as tr
 from ._args import match_dtypes, to_tensor
 from .opdef import apply, defop
 from ..tracing import context
+from .array_ops import expand_dims, reshape, shape, transpose
+from .math_ops import matmul, reduce_sum, unbroadcast
+from .tiling import broadcast_to
 
 _SPARE = string.ascii_uppercase  # letters for ellipsis dimensions (users write lower case)
 
@@ -99,9 +102,6 @@ def _einsum_kernel(*arrays, equation):
 
 
 def _einsum_vjp(c, g):
-    from .array_ops import expand_dims, shape
-    from .tiling import broadcast_to
-    from .math_ops import unbroadcast
     ins, out = normalize(c.attrs["equation"], [x.shape.rank for x in c.inputs])
     grads = []
     for i, (sub, x) in enumerate(zip(ins, c.inputs)):
@@ -158,7 +158,6 @@ def einsum(equation, *inputs, **kwargs):
 
 def _sum_own_letters(sub, x, keep):
     """Sum away the letters of `sub` that no other operand and not the output use."""
-    from .math_ops import reduce_sum
     axes = [k for k, ch in enumerate(sub) if ch not in keep]
     if not axes:
         return sub, x
@@ -169,8 +168,6 @@ def _as_native_ops(ins, out, xs):
     """While tracing: one or two operands, no repeated letter, equal sizes for shared letters ->
     reduce_sum / transpose / reshape / matmul, which the CPU backend compiles natively (and
     whose gradients are the usual ones). None when the equation needs the general op."""
-    from .array_ops import reshape, transpose
-    from .math_ops import matmul
     if len(xs) > 2 or any(len(set(s)) != len(s) for s in ins):
         return None
     sizes = {}

@@ -16,7 +16,7 @@ the body as one loop nest.
 from ..ir.graph import Graph
 from ..errors import InvalidArgumentError
 from .opdef import defop
-from ..tracing.replay import replay
+from .replay import replay
 
 KINDS = ("elementwise", "reduction", "matmul")
 

@@ -19,6 +19,7 @@ from ._args import static_axis, static_ints, to_tensor
 from .array_ops import _dims_from, concat, reshape, shape, transpose
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
+from .math_ops import cast
 
 __all__ = ["gather", "gather_nd", "one_hot", "boolean_mask", "where_indices", "sort", "argsort"]
 
@@ -291,7 +292,6 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     """
     idx = indices if isinstance(indices, Tensor) else to_tensor(indices, dtype_hint=dtypes.int32)
     if isinstance(idx, Tensor) and idx.dtype is dtypes.uint8:
-        from .math_ops import cast
         idx = cast(idx, dtypes.int32)
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)

@@ -18,6 +18,9 @@ from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import to_tensor
 from .opdef import apply, defop
+from .array_ops import expand_dims, eye, squeeze, transpose, zeros_like
+from .math_ops import (abs as _abs, add, divide, log, matmul, multiply, negative, not_equal,
+                       pow as _pow, reduce_max, reduce_sum, sqrt, square, subtract, where)
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):
@@ -26,7 +29,6 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     >>> tf.linalg.matrix_transpose(tf.ones([2, 3, 4])).shape
     TensorShape([2, 4, 3])
     """
-    from .array_ops import transpose
     a = to_tensor(a)
     rank = a.shape.rank
     return transpose(a, list(range(rank - 2)) + [rank - 1, rank - 2])
@@ -73,7 +75,6 @@ def _inv_kernel(a, adjoint):
 
 
 def _inv_vjp(c, g):
-    from .math_ops import matmul, negative
     inv = c.outputs[0]
     ga = negative(matmul(matmul(inv, g, transpose_a=True), inv, transpose_b=True))
     return (matrix_transpose(ga) if c.attrs["adjoint"] else ga,)
@@ -103,8 +104,6 @@ def _det_infer(in_types):
 
 
 def _det_vjp(c, g):
-    from .array_ops import expand_dims
-    from .math_ops import multiply
     a, = c.inputs
     d = c.outputs[0]
     scale = expand_dims(expand_dims(multiply(g, d), -1), -1)
@@ -136,7 +135,6 @@ def _slogdet_kernel(a):
 
 
 def _slogdet_vjp(c, g_sign, g_logdet):
-    from .array_ops import expand_dims
     if g_logdet is None:
         return (None,)
     a, = c.inputs
@@ -165,7 +163,6 @@ def logdet(matrix, name=None):
     >>> round(float(tf.linalg.logdet(tf.constant([[4.0, 0.0], [0.0, 9.0]]))), 4)
     3.5835
     """
-    from .math_ops import log, multiply, reduce_sum
     chol = cholesky(matrix)
     return multiply(2.0, reduce_sum(log(diag_part(chol)), axis=-1))
 
@@ -189,7 +186,6 @@ def _solve_kernel(a, b, adjoint):
 
 
 def _solve_vjp(c, g):
-    from .math_ops import matmul, negative
     a, _ = c.inputs
     x = c.outputs[0]
     adjoint = c.attrs["adjoint"]
@@ -234,7 +230,6 @@ def _tri_solve_kernel(a, b, lower, adjoint):
 
 
 def _tri_solve_vjp(c, g):
-    from .math_ops import matmul, negative
     a, _ = c.inputs
     x = c.outputs[0]
     lower, adjoint = c.attrs["lower"], c.attrs["adjoint"]
@@ -393,7 +388,6 @@ def set_diag(input, diagonal, name=None):  # noqa: A002 (TF's argument name)
     array([[1., 0.],
            [0., 2.]], dtype=float32)
     """
-    from .math_ops import add, subtract
     x = to_tensor(input)
     if isinstance(diagonal, Tensor) and diagonal.dtype is not x.dtype:
         raise InvalidArgumentError(
@@ -410,8 +404,6 @@ def set_diag(input, diagonal, name=None):  # noqa: A002 (TF's argument name)
 
 
 def _cholesky_vjp(c, g):
-    from .math_ops import matmul, multiply
-    from .array_ops import eye
     chol = c.outputs[0]
     n = chol.shape[-1]
     l_inv = triangular_solve(chol, eye(n, batch_shape=chol.shape[:-2].as_list(),
@@ -460,8 +452,6 @@ def _eigh_kernel(a):
 
 
 def _eigh_vjp(c, ge, gv):
-    from .array_ops import expand_dims, zeros_like
-    from .math_ops import divide, matmul, multiply, not_equal, subtract, where
     e, v = c.outputs
     inner = diag(ge) if ge is not None else None
     if gv is not None:
@@ -566,8 +556,6 @@ def _qr_kernel(a, full_matrices):
 
 
 def _qr_vjp(c, gq, gr):
-    from .array_ops import zeros_like
-    from .math_ops import matmul, subtract
     a, = c.inputs
     q, r = c.outputs
     m, n = a.shape[-2], a.shape[-1]
@@ -625,8 +613,6 @@ def _svd_kernel(a, full_matrices, compute_uv):
 
 
 def _svd_vjp(c, gs, gu, gv):
-    from .array_ops import expand_dims, eye, zeros_like
-    from .math_ops import divide, matmul, multiply, not_equal, square, subtract, where
     a, = c.inputs
     s, u, v = c.outputs
     m, n = a.shape[-2], a.shape[-1]
@@ -700,7 +686,6 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     >>> float(tf.norm(tf.constant([3.0, 4.0])))
     5.0
     """
-    from .math_ops import (abs as _abs, pow as _pow, reduce_max, reduce_sum, sqrt, square)
     x = to_tensor(tensor)
     keep = bool(keepdims)
     is_matrix = isinstance(axis, (list, tuple)) and len(axis) == 2
@@ -721,7 +706,6 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
         elif ord == np.inf:
             out = reduce_max(reduce_sum(_abs(x), axis=a1, keepdims=True), axis=a0, keepdims=True)
         elif ord == 2:
-            from .array_ops import expand_dims, transpose
             perm = [d for d in range(x.shape.rank) if d not in (a0, a1)] + [a0, a1]
             smax = reduce_max(svd(transpose(x, perm), compute_uv=False), axis=-1)
             out = expand_dims(expand_dims(smax, -1), -1)
@@ -731,7 +715,6 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
             raise ValueError(f"'ord' must be a supported matrix norm in ['euclidean', 'fro', 1, 2, "
                              f"np.inf], got {ord!r}")
         if not keep:
-            from .array_ops import squeeze
             out = squeeze(out, axis=sorted((a0, a1)))
         return out
     if ord == 1:

@@ -3,6 +3,8 @@
 Each op: an OpDef (type rule, NumPy kernel, VJP, effects) and the public TF function(s) using it.
 VJPs use the public functions, so they run eagerly and trace into graphs alike.
 """
+import math
+
 import numpy as np
 
 from .. import dtypes
@@ -12,7 +14,7 @@ from ..tracing import context as _context
 from ..tensor_shape import TensorShape
 from . import op_docs, type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, UnimplementedError
 from .opdef import apply, defop
 
 _LOCAL = _context._local
@@ -386,7 +388,6 @@ _ceil = _unary("ceil", np.ceil, lambda c, g: None, allowed=tr.FLOATS)
 
 def _erf_kernel(x):
     # Abramowitz-Stegun 7.1.26 is too coarse; use math.erf elementwise (exact to 1 ulp).
-    import math
     return np.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
 
 
@@ -559,7 +560,6 @@ def where(condition, x=None, y=None, name=None):
 def _cast_infer(in_types, dtype):
     src = in_types[0].dtype
     if (src.name == "string") != (dtype.name == "string"):
-        from ..errors import UnimplementedError
         raise UnimplementedError(f"Cast {src.name} to {dtype.name} is not supported. Fix: use "
                                  "tf.strings.to_number / tf.strings.as_string.", "cast")
     return TensorType(dtype, in_types[0].shape)

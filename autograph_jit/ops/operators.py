@@ -5,6 +5,7 @@ the op registry. Reflected operators convert the Python/NumPy operand to the ten
 """
 from .. import tracebacks as _tracebacks
 from . import math_ops as m
+from . import slicing
 from ._args import match_dtypes
 
 _BINARY = {
@@ -74,6 +75,5 @@ def install_on(cls, getitem=True):
 
     if getitem:
         def getitem_(self, key):
-            from .slicing import getitem
-            return getitem(self, key)
+            return slicing.getitem(self, key)
         cls.__getitem__ = getitem_

@@ -29,11 +29,12 @@ from ..tensor import EagerTensor, Tensor, constant_value, convert_to_tensor
 from ..tensor_shape import TensorShape
 from . import type_rules as tr
 from ._args import static_ints, to_tensor
-from .array_ops import _dims_from, _shape_tensor, concat, shape, stack, zeros_like
+from .array_ops import _dims_from, _shape_tensor, concat, shape, stack, zeros_like, fill
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
-from .math_ops import cast, subtract, unbroadcast
+from .math_ops import cast, subtract, unbroadcast, floordiv
 from .tiling import pad
+from .gather_ops import boolean_mask
 
 __all__ = ["getitem", "variable_getitem", "strided_slice", "strided_slice_update", "slice",
            "split", "newaxis"]
@@ -76,7 +77,6 @@ def _normalize_key(key):
         if cv is not None:
             return int(cv)
         if t.dtype not in (dtypes.int32, dtypes.int64):
-            from .math_ops import cast
             t = cast(t, dtypes.int32)
         dyn.append(t)
         return (_ARG, len(dyn) - 1)
@@ -297,7 +297,6 @@ def getitem(tensor, key):
     """TF's `Tensor.__getitem__`."""
     tensor = to_tensor(tensor)
     if _is_bool_mask(key):
-        from .gather_ops import boolean_mask
         return boolean_mask(tensor, key)
     spec, dyn = _normalize_key(key)
     return apply(_strided_slice, tensor, *dyn, spec=spec)
@@ -433,7 +432,6 @@ def slice(input_, begin, size, name=None):  # noqa: A001
     b = _shape_tensor(begin, "begin")
     s = _shape_tensor(size, "size")
     if b.dtype is not s.dtype:
-        from .math_ops import cast
         b, s = cast(b, dtypes.int64), cast(s, dtypes.int64)
     return apply(_slice, to_tensor(input_), b, s)
 
@@ -519,8 +517,6 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
                     f"list of sizes instead, e.g. [{d // n + 1}, ..., -1].", "split")
             sizes = convert_to_tensor(np.full([n], d // n, np.int32))
         else:
-            from .math_ops import floordiv
-            from .array_ops import fill
             sizes = fill([n], floordiv(shape(x)[axis], n))
     else:
         sizes = _shape_tensor(n, "num_or_size_splits")

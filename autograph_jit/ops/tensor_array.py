@@ -23,13 +23,14 @@ import weakref
 
 import numpy as np
 
-from .. import dtypes as _dtypes
+from .. import dtypes as _dtypes, nest
 from ..ir.types import TensorType
 from ..runtime import forksafe
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape, as_shape
 from ..errors import InvalidArgumentError
 from .opdef import apply, defop
+from ..tracing import context
 
 __all__ = ["TensorArray", "to_buffers", "from_buffers"]
 
@@ -333,7 +334,6 @@ class TensorArray:
         (or both are eager): then a discarded `write` result is not lost. A TensorArray from an
         enclosing graph (used inside a tf.cond branch or loop body) is left alone, so one branch's
         writes never leak into the other: the caller must use the returned TensorArray."""
-        from ..tracing import context
         builder = context.current_builder()
         owner = getattr(self._buffer, "_builder", None)
         if owner is builder:
@@ -349,14 +349,12 @@ class TensorArray:
 
 def to_buffers(structure):
     """`structure` with every TensorArray replaced by its buffer tensor."""
-    from .. import nest
     return nest.map_structure(lambda x: x._buffer if isinstance(x, TensorArray) else x, structure)
 
 
 def from_buffers(template, values):
     """`values` (a structure like `template`'s buffers) with TensorArrays rewrapped where
     `template` has them."""
-    from .. import nest
     flat_t = nest.flatten(template)
     flat_v = nest.flatten(values) if nest.is_nested(values) else [values]
     if not any(isinstance(t, TensorArray) for t in flat_t):

@@ -79,7 +79,6 @@ def _pad_vjp(c, g):
     x, paddings, _ = c.inputs
     mode = c.attrs["mode"]
     if mode == "CONSTANT":
-        from .math_ops import cast
         from . import slicing
         begin = reshape(slicing.slice(cast(paddings, dtypes.int32), [0, 0], [-1, 1]), [-1])
         return slicing.slice(g, begin, shape(x)), None, None

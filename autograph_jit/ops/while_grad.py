@@ -19,7 +19,12 @@ out the body's `tf.print` calls, so printing happens once per forward iteration,
 that assigns variables or draws random numbers cannot be re-run faithfully, and its gradient raises
 a TypeError that says so.
 """
+from ..autodiff.tape import GradientTape
 from ..tensor import convert_to_tensor
+from . import array_ops, control_ops, math_ops
+from .control_ops import cond, while_loop
+from .gather_ops import gather
+from .replay import replay
 from .tensor_array import TensorArray
 
 _SKIPPED_EFFECTS = frozenset({"io"})
@@ -27,10 +32,6 @@ _UNREPLAYABLE = frozenset({"write_variable", "rng"})
 
 
 def while_vjp(c, *grads):
-    from ..autodiff.tape import GradientTape
-    from ..tracing.replay import replay
-    from . import array_ops, math_ops
-    from .control_ops import while_loop
 
     cond_g, body_g, n = c.attrs["cond_graph"], c.attrs["body"], c.attrs["n_vars"]
     _check_replayable(body_g)
@@ -116,6 +117,9 @@ def while_vjp(c, *grads):
     return tuple(result)
 
 
+control_ops.while_op.vjp = while_vjp   # control_ops cannot import this module: it imports that one
+
+
 def _check_replayable(body):
     for node in body.walk():
         bad = node.op.effects & _UNREPLAYABLE
@@ -168,8 +172,6 @@ def _live_schedule(body, n, fl_vars, live0):
 
 def _schedule_index(schedule, t):
     """The index into the live sets for reverse step `t` (a scalar int32 tensor)."""
-    from . import array_ops, math_ops
-    from .gather_ops import gather
     prefix, cycle = schedule
     m = len(prefix)
     in_cycle = gather(array_ops.constant(cycle, dtype="int32"),
@@ -183,8 +185,6 @@ def _schedule_index(schedule, t):
 
 def _switch(index, branches):
     """branches[index]() through nested tf.cond."""
-    from . import math_ops
-    from .control_ops import cond
     if len(branches) == 1:
         return branches[0]()
     return list(cond(math_ops.equal(index, 0), branches[0],

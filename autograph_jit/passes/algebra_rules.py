@@ -23,6 +23,7 @@ import numpy as np
 from ..ops import control_ops  # noqa: F401 - registers cond, named below
 from ..ops.op_keys import by_op
 from .rewrite import constant_value
+from ..ops.opdef import infer_types
 
 __all__ = ["RULES", "ELEMENTWISE_RULES", "rule_names", "register_rules", "forward_last_inputs"]
 
@@ -278,7 +279,6 @@ def _shrink_splats(node, ctx):
     """An elementwise op reading a constant whose elements are all equal (what folding
     `zeros_like(x)` or a broadcast scalar leaves) reads that one scalar instead, when the result's
     type stays the same: fused loops then broadcast a register, not a materialized buffer."""
-    from ..ops.opdef import infer_types
     inputs = list(node.inputs)
     changed = False
     for i, v in enumerate(inputs):

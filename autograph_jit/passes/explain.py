@@ -8,6 +8,8 @@ whatever the backend reports (fallbacks and why).
 """
 from ..runtime import llvm_worker
 from .stats import count_nodes, describe_change
+from ..ir.printer import value_names
+from .pipeline import PASS_NAMES
 
 _RULE = "─" * 78
 
@@ -122,11 +124,9 @@ def _report(cf):
 
 
 def _plan_text(graph):
-    from ..ir.printer import value_names
     return graph.memory_plan.describe(value_names(graph))
 
 
 def _disabled(steps):
-    from .pipeline import PASS_NAMES
     ran = {s.name for s in steps}
     return [n for n in PASS_NAMES if n not in ran]

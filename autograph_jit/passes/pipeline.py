@@ -45,7 +45,7 @@ TF_OPTIONS = {
 # Accepted for compatibility with TF programs; they name Grappler passes with no counterpart
 # here (layouts, host pinning, mixed precision, ...), so they change nothing. Function inlining
 # (function_optimization) has nothing to do: tracing replays a nested tf.function's graph into the
-# caller's (tracing/replay.py), so no call node ever reaches the optimizer.
+# caller's (ops/replay.py), so no call node ever reaches the optimizer.
 TF_IGNORED = ("function_optimization", "layout_optimizer", "shape_optimization", "debug_stripper",
               "scoped_allocator_optimization", "pin_to_host_optimization",
               "implementation_selector", "auto_mixed_precision", "min_graph_nodes")

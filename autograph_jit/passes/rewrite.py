@@ -12,6 +12,7 @@ import numpy as np
 from ..ir.clone import clone_graph
 from ..ir.graph import Node
 from ..ir.types import TensorType
+from ..ops.array_ops import constant_op
 
 __all__ = ["graph_pass", "use_lists", "replace_uses", "constant_value", "is_constant",
            "constant_node", "control_regions", "effect_token_in", "effect_token_out"]
@@ -82,7 +83,6 @@ def constant_value(value):
 
 def constant_node(array, dtype, location=None, name="constant"):
     """A new `constant` node holding `array` (converted to `dtype`, made read-only)."""
-    from ..ops.array_ops import constant_op
     arr = np.array(array, dtype=dtype.np_dtype)
     arr.flags.writeable = False
     return Node(constant_op, [], {"value": arr, "dtype": dtype},

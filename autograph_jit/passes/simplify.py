@@ -10,6 +10,7 @@ from ..ir.graph import Node
 from ..ops.opdef import get, infer_types
 from .algebra_rules import ELEMENTWISE_RULES, RULES
 from .rewrite import constant_node, control_regions, graph_pass, replace_uses
+from ..dtypes import as_dtype
 
 NAME = "simplify"
 SUMMARY = ("algebraic identities from a rule table (x*1, x+0, --x, transpose∘transpose, ...; "
@@ -41,7 +42,6 @@ class _Context:
         return list(made.outputs)
 
     def constant(self, array):
-        from ..dtypes import as_dtype
         node = constant_node(array, as_dtype(array.dtype), self.current.location)
         self._pending.append(node)
         return node.outputs[0]

@@ -7,6 +7,9 @@ import numpy as np
 
 from ..tensor import Tensor, convert_to_tensor
 from .ragged_tensor import RaggedTensor
+from .. import dtypes
+from ..errors import InvalidArgumentError
+from .dispatch import concat_ragged, elementwise
 
 __all__ = ["RaggedTensor", "constant", "map_flat_values", "range",
            "row_splits_to_segment_ids", "segment_ids_to_row_splits", "stack"]
@@ -71,7 +74,6 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None,
     else:
         inner = tuple(inner_shape) if inner_shape is not None else \
             (0,) * max(0, depth - 1 - ragged_rank)
-        from .. import dtypes
         dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.float32
         flat = convert_to_tensor(np.zeros((0,) + inner, dt.np_dtype), dtype=dt)
     if inner_shape is not None and tuple(flat.shape[1:]) != tuple(inner_shape):
@@ -110,7 +112,6 @@ def map_flat_values(op, *args, **kwargs):
     >>> tf.ragged.map_flat_values(tf.ones_like, tf.ragged.constant([[1, 2], [3]])).to_list()
     [[1, 1], [1]]
     """
-    from .dispatch import elementwise
     return elementwise(op)(*args, **kwargs)
 
 
@@ -129,11 +130,9 @@ def range(starts, limits=None, deltas=1, dtype=None, name=None,  # noqa: A001 - 
     s, lim, d = (np.asarray(convert_to_tensor(v).numpy()) for v in (starts, limits, deltas))
     s, lim, d = np.broadcast_arrays(s, lim, d)
     if np.any(d == 0):
-        from ..errors import InvalidArgumentError
         raise InvalidArgumentError("Requires delta != 0", "RaggedRange")
     rows = [np.arange(a, b, c) for a, b, c in zip(s.ravel(), lim.ravel(), d.ravel())]
     out_dt = dtype or convert_to_tensor(starts).dtype
-    from .. import dtypes
     out_dt = dtypes.as_dtype(out_dt)
     values = np.concatenate(rows).astype(out_dt.np_dtype) if rows else \
         np.zeros(0, out_dt.np_dtype)
@@ -149,7 +148,6 @@ def stack(values, axis=0, name=None):
     """
     if axis != 0:
         raise ValueError("tf.ragged.stack: only axis=0 is supported here")
-    from .dispatch import concat_ragged
     parts = [v if isinstance(v, RaggedTensor) else RaggedTensor.from_tensor(v) for v in values]
     return RaggedTensor.from_row_lengths(concat_ragged(parts), [p.nrows_int() for p in parts])
 

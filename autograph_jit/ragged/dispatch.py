@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InvalidArgumentError
 from ..tensor import Tensor, convert_to_tensor
 from .ragged_tensor import RaggedTensor
+from ..ops import array_ops, math_ops
 
 
 def _is_ragged(x):
@@ -218,7 +219,6 @@ def concat_ragged(items):
     values = [it.values for it in items]
     lengths = [int(x) for it in items for x in it.row_lengths().numpy()]
     if all(not _is_ragged(v) for v in values):
-        from ..ops import array_ops
         vals = array_ops.concat(values, 0)
     else:
         vals = concat_ragged(values)
@@ -270,7 +270,6 @@ def install(*namespaces):
                 new._takes_ragged = True
                 wrapped[id(fn)] = new
             setattr(ns, name, new)
-    from ..ops import math_ops
     for dunder, (name, reverse) in _OPERATORS.items():
         op = elementwise(getattr(math_ops, name))
         setattr(RaggedTensor, dunder, _operator(op, reverse, dunder))

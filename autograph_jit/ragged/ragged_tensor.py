@@ -15,6 +15,8 @@ import numpy as np
 from .. import dtypes as _dtypes
 from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
+from ..errors import InvalidArgumentError
+from ..ops import array_ops
 
 
 def _eager_array(t, what):
@@ -433,7 +435,6 @@ def _merge_one(rt, axis):
         if isinstance(rt, RaggedTensor):
             return rt.values
         shape = rt.shape.as_list()
-        from ..ops import array_ops
         return array_ops.reshape(rt, [-1] + shape[2:])
     if isinstance(rt, RaggedTensor):
         inner = _merge_one(rt.values, axis - 1)
@@ -445,7 +446,6 @@ def _merge_one(rt, axis):
             s_outer, s_inner = rt.row_splits.numpy(), rt.values.row_splits.numpy()
             return RaggedTensor.from_row_splits(inner, s_inner[s_outer])
         return rt.with_values(inner)
-    from ..ops import array_ops
     shape = rt.shape.as_list()
     return array_ops.reshape(rt, shape[:axis] + [-1] + shape[axis + 2:])
 
@@ -463,7 +463,6 @@ def _getitem(rt, key):
     if isinstance(first, (int, np.integer)):
         i = int(first)
         if i < -n or i >= n:
-            from ..errors import InvalidArgumentError
             raise InvalidArgumentError(f"RaggedTensor index {i} is out of bounds for "
                                        f"{n} rows", "ragged_getitem")
         i %= n
@@ -502,7 +501,6 @@ def _map_rows(rt, rest):
 
 
 def _stack_rows(rows, like):
-    from ..ops import array_ops
     if all(not isinstance(r, RaggedTensor) and r.shape.rank == 0 for r in rows):
         return array_ops.stack(rows) if rows else convert_to_tensor(
             np.zeros(0, like.dtype.np_dtype))

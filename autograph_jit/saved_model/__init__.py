@@ -32,6 +32,10 @@ from ..tracing.signature import TensorSpec
 from ..errors import SaveError
 from .reload import reduce_loaded, remember
 from .serialize import decode_graph, decode_value, encode_graph, encode_value
+from ..module import Module
+from ..tensor import convert_to_tensor, Tensor
+from ..tracing.builder import GraphBuilder
+from ..variables import Variable
 
 __all__ = ["save", "load", "SaveError"]
 
@@ -85,7 +89,6 @@ class _Saver:
         return name
 
     def tree(self, obj, path, seen):
-        from ..variables import Variable
         if isinstance(obj, Variable):
             return {"variable": self.var_key(obj)}
         if isinstance(obj, (Function, ConcreteFunction)):
@@ -109,7 +112,6 @@ class _Saver:
 
 
 def _trackable(obj):
-    from ..module import Module
     return isinstance(obj, Module) or type(obj).__module__ == "autograph_jit.saved_model"
 
 
@@ -288,7 +290,6 @@ class _Signature:
 
 
 def _match(cf, args, kwargs):
-    from ..tensor import Tensor, convert_to_tensor
     spec_args, spec_kwargs = cf.structured_input_signature
     try:
         nest.assert_same_structure(list(spec_args), list(args), check_types=False)
@@ -327,7 +328,6 @@ def _decode_structure(d, variables):
 
 
 def _restore_concrete(name, d, variables):
-    from ..tracing.builder import GraphBuilder
     graph = decode_graph(d["graph"], variables)
     sig = d["input_signature"]
     structured = (tuple(_decode_structure(a, variables) for a in sig["args"]),
@@ -356,7 +356,6 @@ def load(export_dir, tags=None, options=None):
     >>> print(loaded.signatures['serving_default'](x=tf.constant(1.0)))
     {'output_0': <tf.Tensor: shape=(), dtype=float32, numpy=2.0>}
     """
-    from ..variables import Variable
     from . import reading
     export_dir = os.fspath(export_dir)
     meta = reading.read_meta(export_dir, FORMAT, VERSION)

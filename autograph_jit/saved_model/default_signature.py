@@ -11,6 +11,7 @@ once, is the default even when other functions are exportable.
 from .. import nest
 from ..tracing.concrete import ConcreteFunction
 from ..tracing.function import Function
+from ..keras.layers.layer import Layer
 from ..tracing.signature import TensorSpec
 
 __all__ = ["default_signature"]
@@ -65,10 +66,6 @@ def _exportable_call(obj):
 
 
 def _keras_signature(obj):
-    try:
-        from ..keras.layers.layer import Layer
-    except ImportError:  # pragma: no cover - keras is part of the package
-        return None
     if not isinstance(obj, Layer) or not obj.built:
         return None
     specs = _keras_input_specs(obj)

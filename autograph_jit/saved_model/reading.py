@@ -22,6 +22,8 @@ import zlib
 import numpy as np
 
 from ..errors import DataLossError, InvalidArgumentError, NotFoundError, VerificationError
+from ..ir.verifier import verify
+from ..ops.opdef import REGISTRY
 
 JSON_NAME = "saved_model.json"
 NPZ_NAME = "variables.npz"
@@ -107,7 +109,6 @@ def variable_records(meta, arrays, export_dir):
 def decode_function(export_dir, name, k, record, decode):
     """decode(record) for concrete function `k` of saved function `name`, with what can go
     wrong turned into errors naming the place; its graph is verified."""
-    from ..ops.opdef import REGISTRY
     where = f"{os.path.join(export_dir, JSON_NAME)}: function {name!r} (concrete function {k})"
     unknown = _unknown_op(record, REGISTRY)
     if unknown is not None:
@@ -121,7 +122,6 @@ def decode_function(export_dir, name, k, record, decode):
     except _MALFORMED as e:
         raise DataLossError(f"{where} is malformed ({_describe(e)}); the file is "
                             "damaged.") from None
-    from ..ir.verifier import verify
     try:
         verify(cf.graph)
     except VerificationError as e:

@@ -24,6 +24,7 @@ from ..ir.graph import TOKEN, Graph, Node, SourceLocation, Value
 from ..ir.types import TensorType
 from ..ops import opdef
 from ..tensor_shape import TensorShape
+from ..variables import Variable
 
 __all__ = ["encode_graph", "decode_graph", "encode_value", "decode_value", "SaveError"]
 
@@ -48,7 +49,6 @@ def _decode_type(d):
 
 def encode_value(x, var_key, where="value"):
     """JSON for one attribute value; `var_key(variable)` names a Variable."""
-    from ..variables import Variable
     if x is None or isinstance(x, (bool, str)):
         return x
     if isinstance(x, (int, np.integer)) and not isinstance(x, np.bool_):

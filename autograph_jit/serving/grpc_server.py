@@ -8,6 +8,7 @@ import logging
 from concurrent import futures
 
 from ..errors import InvalidArgumentError, NotFoundError, OpError
+from .. import errors
 
 __all__ = ["GrpcServer"]
 
@@ -125,7 +126,6 @@ class GrpcServer:
         manager, version = self._manager(request.model_spec)
         doc = manager.status(version)
         response = P.GetModelStatusResponse()
-        from .. import errors
         for entry in doc["model_version_status"]:
             item = response.model_version_status.add(version=int(entry["version"]),
                                                      state=P.STATES[entry["state"]])

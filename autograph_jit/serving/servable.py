@@ -2,7 +2,7 @@
 metadata JSON of `GET /v1/models/<name>/metadata`, and running a signature on NumPy inputs."""
 import numpy as np
 
-from .. import nest
+from .. import nest, saved_model
 from ..dtypes import DATATYPE_ENUM_NAMES
 from ..errors import FailedPreconditionError, InvalidArgumentError
 from ..tensor import convert_to_tensor
@@ -106,7 +106,6 @@ class Servable:
     """
 
     def __init__(self, name, version, path):
-        from .. import saved_model
         self.name = name
         self.version = int(version)
         self.path = path

@@ -11,6 +11,7 @@ import threading
 from ..errors import InvalidArgumentError
 from .app import DEFAULT_MAX_BODY_BYTES, RestApp
 from .status import error_body, http_status, payload_too_large
+from .grpc_server import GrpcServer
 
 __all__ = ["ModelServer", "DEFAULT_MAX_BODY_BYTES"]
 
@@ -101,7 +102,6 @@ class ModelServer:
         self._thread = None
         self._grpc = None
         if grpc_port is not None:
-            from .grpc_server import GrpcServer
             try:
                 self._grpc = GrpcServer(self.app, host, grpc_port)
             except BaseException:

@@ -17,6 +17,7 @@ import time
 
 from ..tracing import function as _function
 from . import writer as _w
+from ..tracing.concrete import ConcreteFunction
 
 __all__ = ["trace_on", "trace_off", "trace_export", "graph_def_of", "graph"]
 
@@ -202,7 +203,6 @@ def _recording():
 
 
 def _concrete_functions(obj):
-    from ..tracing.concrete import ConcreteFunction
     if isinstance(obj, ConcreteFunction):
         return [obj]
     if isinstance(obj, _function.Function):

@@ -13,6 +13,7 @@ import time
 
 from ..ops.array_ops import constant
 from ..tensor import Tensor
+from ..ops.math_ops import cast
 
 __all__ = ["SummaryWriter", "create_file_writer", "create_noop_writer", "record_if",
            "should_record_summaries", "flush", "set_step", "get_step", "get_default_writer"]
@@ -241,7 +242,6 @@ def should_record_summaries():
         return constant(False)
     cond = _condition_value()
     if isinstance(cond, Tensor) or hasattr(cond, "_as_tensor"):
-        from ..ops.math_ops import cast
         return cast(cond, "bool")
     return constant(bool(cond))
 

@@ -17,7 +17,7 @@ from . import context
 from . import stages as _stages
 from ..ops.recording import variables_read
 from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
-from .replay import replay
+from ..ops.replay import replay
 from .structure import LEAF as _LEAF
 
 _CPU_SETUP = forksafe.RLock()

@@ -17,6 +17,7 @@ receiver traces again on its first call, exactly as the sender did. So a `Functi
 """
 import sys
 import types
+from .function import Function
 
 _BY_VALUE_PICKLERS = ("cloudpickle", "dill")
 
@@ -31,7 +32,6 @@ def function_options(fn):
 
 def rebuild_function(python_function, options):
     """A fresh Function (no traces) for an unpickled one."""
-    from .function import Function
     return Function(python_function, **options)
 
 

@@ -7,9 +7,10 @@ first argument that differs (JAX-style miss explanation).
 """
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, convert_to_tensor
 from ..tensor_shape import TensorShape
 from ..variables import Variable
+from .. import dtypes
 
 __all__ = ["TensorSpec", "call_key", "describe_change", "relax", "spec_of_key"]
 
@@ -27,7 +28,6 @@ class TensorSpec:
     """
 
     def __init__(self, shape, dtype="float32", name=None):
-        from .. import dtypes
         self.shape = TensorShape(shape)
         self.dtype = dtypes.as_dtype(dtype)
         self.name = name
@@ -67,7 +67,6 @@ def call_key(value, tensors, holders):
         tensors.append(value)
         return _tensor_key(value.dtype, value.shape)
     if isinstance(value, np.ndarray):
-        from ..tensor import convert_to_tensor
         t = convert_to_tensor(value)
         tensors.append(t)
         return _tensor_key(t.dtype, t.shape)
@@ -102,7 +101,6 @@ def call_key(value, tensors, holders):
 
 def spec_of_key(key):
     """A TensorSpec for a tensor key (used to create graph parameters)."""
-    from .. import dtypes
     _, dtype, dims = key
     return TensorSpec(dims, dtypes.as_dtype(dtype))
 

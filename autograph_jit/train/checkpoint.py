@@ -9,6 +9,7 @@ The files are TF's: `ckpt-1.index` (object graph and tensor table) and
 (checkpoint_management.py); checkpoints written here load in TF and TF's load here.
 """
 import os
+import inspect
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from .object_graph import OBJECT_GRAPH_KEY, VALUE_SUFFIX, children_of, gather, i
     variable_full_name
 from .protos import TrackableObjectGraph
 from .restore import CheckpointLoadStatus, InitializationOnlyStatus, Restoration, notify_child
+from ..errors import NotFoundError
 
 __all__ = ["Checkpoint", "CheckpointOptions", "serialize_object_graph"]
 
@@ -66,7 +68,6 @@ class CheckpointOptions:
 
 
 def _run_write_callbacks(options, path):
-    import inspect
     for cb in getattr(options, "experimental_write_callbacks", ()) or ():
         try:
             takes_path = bool(inspect.signature(cb).parameters)
@@ -232,7 +233,6 @@ class Checkpoint:
         try:
             reader = BundleReader(save_path)
         except Exception as e:
-            from ..errors import NotFoundError
             if isinstance(e, NotFoundError):
                 raise NotFoundError(
                     f"Error when restoring from checkpoint at {save_path}: {e.message}\nPlease "

@@ -23,6 +23,7 @@ import ast
 
 from .. import anno
 from ..transformer import ScopedTransformer, template
+from ..analysis import _walk_scope
 
 
 def _loop_options_call(stmt):
@@ -118,7 +119,6 @@ class _ControlFlow(ScopedTransformer):
     def _watch(self, node, bodies):
         """`, watch=lambda: (('a', a), ...)` for the receivers of the calls in `bodies` (see
         operators/side_effects.py), or ''."""
-        from ..analysis import _walk_scope
         names = set()
         for root in bodies:
             for n in _walk_scope(root):

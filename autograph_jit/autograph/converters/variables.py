@@ -7,6 +7,7 @@ import ast
 
 from .. import anno
 from ..transformer import template
+from ..analysis import stores
 
 
 def transform(func_node, ctx):
@@ -65,7 +66,6 @@ def _replace_deletes(stmts):
 
 def _assigned_first(func_node):
     """Names the function assigns at top level before any generated code can read them."""
-    from ..analysis import stores
     out = set()
     for stmt in func_node.body:
         if isinstance(stmt, ast.FunctionDef) and anno.getanno(stmt, anno.Basic.GENERATED, False):

@@ -17,6 +17,8 @@ from . import side_effects, staging
 from .variables import Undefined, UndefinedReturnValue
 from .calls import staged_region
 from ...tracing.builder import GraphBuilder
+from ...ops.array_ops import zeros
+from ...ops.math_ops import cast
 
 BRANCHES = ("if branch", "else branch")
 
@@ -233,7 +235,6 @@ def _leaves_of(m, value, other):
             out += _leaves_of(p, v, o)
         return out
     if isinstance(value, UndefinedReturnValue):  # never read: the function returned first
-        from ...ops.array_ops import zeros
         return [zeros([d if d is not None else 0 for d in t.shape.as_list()], dtype=d_)
                 if isinstance(t, Tensor) else convert_to_tensor(0, dtype=d_)
                 for t, d_ in zip(staging.leaves(other), m.dtypes)]
@@ -266,7 +267,6 @@ def staged_cond(pred, body, orelse, get_state, set_state, symbol_names, temp_nam
     builder = context.current_builder()
     pred = convert_to_tensor(pred)
     if pred.dtype.name != "bool":
-        from ...ops.math_ops import cast
         pred = cast(pred, "bool")
     init = tuple(get_state())
     n = len(symbol_names)

@@ -13,13 +13,13 @@ from .variables import Undefined, UndefinedReturnValue
 from .calls import staged_region
 from ...ops.array_ops import zeros
 from ...tracing.builder import GraphBuilder
+from ...ops.math_ops import cast
 
 _WIDER = {"int32": "int64", "float32": "float64"}
 
 
 def _widen(value, dtype):
     if isinstance(value, Tensor):
-        from ...ops.math_ops import cast
         return cast(value, dtype)
     return convert_to_tensor(value, dtype=dtype)
 

@@ -27,7 +27,7 @@ import itertools
 import warnings
 
 from ...ops import array_ops, check_ops, control_ops, math_ops
-from ...ops.tensor_array import TensorArray
+from ...ops.tensor_array import TensorArray, to_buffers
 from ...tensor import Tensor, convert_to_tensor
 from ...tracing import context
 from . import side_effects, staging
@@ -37,6 +37,8 @@ from .loop_state import (_INVARIANT, _WIDER, _carries_as_is, _carry, _probe, _sa
 from .variables import Undefined
 from .calls import staged_region
 from ...tracing.builder import user_location
+from ... import nest
+from ...tensor_shape import TensorShape
 
 UNROLL_WARNING = 1000
 _warned_sites = set()
@@ -318,7 +320,6 @@ def _shape_invariants(pairs, state, carried, hidden, loop_vars, names):
     other loop variable gets None (its shape may relax)."""
     if not pairs:
         return None
-    from ...tensor_shape import TensorShape
     fixed = {}
     for pair in pairs:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -335,8 +336,6 @@ def _shape_invariants(pairs, state, carried, hidden, loop_vars, names):
         if not isinstance(shape, TensorShape):
             shape = TensorShape(shape)
         fixed[len(hidden) + k] = shape
-    from ...ops.tensor_array import to_buffers
-    from ... import nest
     return [fixed[j] if j in fixed else nest.map_structure(lambda _: None, to_buffers(v))
             for j, v in enumerate(loop_vars)]
 
@@ -345,8 +344,6 @@ def _name_loop_variables(outs, nh, names, loop_vars, counter):
     """Name the body's parameters after the user's variables, so that messages about a loop
     variable (a shape that changes, see codegen/llvm/specialize.py) say 'x', not 'loop
     variable 3'."""
-    from ...ops.tensor_array import to_buffers
-    from ... import nest
     node = None
     for o in nest.flatten(outs):
         val = getattr(o, "_val", None) or getattr(getattr(o, "_buffer", None), "_val", None)

@@ -13,6 +13,7 @@ from ...ops.tensor_array import TensorArray
 from ...tensor import Tensor
 from ...tracing import context
 from . import staging
+from ...tracing.builder import user_location
 
 _noted_sites = set()
 
@@ -21,7 +22,6 @@ def _print(*args, **kwargs):
     if context.current_builder() is not None:
         if staging.is_probing():
             return None
-        from ...tracing.builder import user_location
         loc = user_location(2)
         site = (loc.filename, loc.lineno) if loc is not None else None
         if site not in _noted_sites:

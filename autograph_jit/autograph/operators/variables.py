@@ -1,5 +1,7 @@
 """Sentinels for names without a value: `Undefined` (a variable not assigned on this path) and
 `UndefinedReturnValue` (the function has not returned yet), and `retval`."""
+from ...ops import check_ops
+from ...tracing.builder import user_location
 
 
 class Undefined:
@@ -64,8 +66,6 @@ def retval(value, returned=True):
     if isinstance(value, UndefinedReturnValue):
         return None
     if returned is not True and _is_symbolic(returned) and _static(returned) is not True:
-        from ...ops import check_ops
-        from ...tracing.builder import user_location
         loc = user_location(2)
         where = f" [{loc.filename}:{loc.lineno}]" if loc is not None else ""
         check_ops.assert_that(

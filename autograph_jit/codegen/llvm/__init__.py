@@ -16,8 +16,9 @@ from ...ir.graph import Graph
 from ...runtime import forksafe
 from ...runtime.interpreter import run_graph, run_node
 from .dynamic_exe import DynamicExecutable
-from .executable import Executable, SymbolicExecutable
-from .specialize import NeedsConcrete, Spec, Unspecializable, specialize
+from .executable import Executable, SymbolicExecutable, variables_of
+from .specialize import (NeedsConcrete, Spec, Unspecializable, specialize, at_node, last_uses,
+                         specialize_node)
 from .symdim import SymbolicUnsupported, specialize_symbolic, symbolic_params
 from .variants import MAX_VARIANTS, PLAN_CACHE, VariantPolicy
 
@@ -82,7 +83,6 @@ class CpuFunction:
         self._cuts = {}                   # (how, node index) -> plan of a segmented graph
         self.symbolic_reason = None       # why a graph with a None dim is compiled per shape
         self._plan_lock = forksafe.RLock()
-        from .executable import variables_of
         self._variables = variables_of(graph)[0]
         self.host_lines = []              # report lines for a graph that runs on the host
         self.on_host_note = None          # callback(line) when one is added
@@ -199,7 +199,6 @@ class CpuFunction:
         env = {}
         for p, s in zip(self.graph.params, param_specs):
             env[p.id] = s
-        from .specialize import at_node, last_uses, specialize_node
         last = last_uses(self.graph)
         for i, node in enumerate(self.graph.nodes):
             at_node(env, last, i, self.graph)

@@ -6,22 +6,23 @@ concrete function says so; `tf.function(..., strict=True)` raises FallbackError 
 """
 import functools
 import re
+import os
+import sys
 import warnings
 
-from . import CpuFunction
+import numpy as np
+from llvmlite import ir
+
+from . import CpuFunction, vecmath
+from .. import wait_prewarm
+from .emit import F32, F64
 
 
 def math_provider():
     """Vector math (codegen/llvm/vecmath.py) for float32/float64 exp, log, tanh, ... ."""
-    try:
-        from . import vecmath
-    except Exception:  # pragma: no cover - the library is optional while it is being written
-        return None
-    names = getattr(vecmath, "FUNCTIONS", {})
+    names = vecmath.FUNCTIONS
 
     def provide(s, name, args):
-        from llvmlite import ir
-        from .emit import F32, F64
         ty = args[0].type
         dname = {F32: "float32", F64: "float64"}.get(ty)
         if dname is None or name not in names or len(args) != 1:
@@ -57,12 +58,10 @@ def finish_ir(module):
 
 @functools.lru_cache(maxsize=64)
 def _vecmath_text(used):
-    from . import vecmath
     return "\n".join(vecmath.definition(op, d) for op, d in used)
 
 
 def make_cpu_function(cf):
-    from .. import wait_prewarm
     graph = cf.optimized_graph
     wait_prewarm()
     if not hasattr(cf, "_backend_report"):
@@ -107,8 +106,6 @@ def _refresh_report(cf):
 
 def _user_stacklevel():
     """warnings.warn's stacklevel pointing at the first frame outside this library."""
-    import os
-    import sys
     here = os.path.abspath(__file__)
     pkg = here[:here.rindex(os.sep + "codegen" + os.sep)]
     lib_dirs = (pkg + os.sep, os.path.join(os.path.dirname(pkg), "runtime") + os.sep)
@@ -149,7 +146,6 @@ def _last_executable(cf):
             raise ValueError(
                 f"{cf.name}: llvm_ir()/asm() need the function compiled for concrete shapes; "
                 "call it once first (the CPU backend specializes on the input shapes).")
-        import numpy as np
         fn.prepare([np.empty(p.type.shape.as_tuple(), p.type.dtype.np_dtype) for p in params])
     if not fn.executables:
         raise ValueError(f"{cf.name}: nothing compiled yet; call the function once first.")

@@ -10,10 +10,13 @@ gather checks every index against its bound and raises InvalidArgumentError.
 """
 import numpy as np
 
-from .emit import Kernel, View, i64
+from .emit import Kernel, View, i64, storage_type
 from .k_map import emit_copy, emit_map
-from .scalar import ScalarEmitter, cast_value
+from .scalar import ScalarEmitter, cast_value, emit_scalar
 from .symdim import SymbolicUnsupported, concrete, is_symbolic
+from ... import dtypes
+from ...ops.slicing import _expand
+from .k_reduce import emit_reduce
 
 VIEW_OPS = {"identity", "stop_gradient", "reshape", "expand_dims", "squeeze", "transpose",
             "reverse", "slice", "strided_slice", "broadcast_to", "broadcast_like", "unstack",
@@ -118,7 +121,6 @@ def _lower_symbolic_view(lw, node, x):
 def lower_runtime_shape(lw, node):
     """tf.shape / tf.size of a value with a symbolic dim (symdim.py): computed from n at run
     time, in the entry function."""
-    from .emit import storage_type
     out = lw.alloc_for(node.outputs[0])
     dims = lw.spec(node.data_inputs[0]).shape
     if node.op.name == "size":
@@ -141,7 +143,6 @@ def lower_dynamic_index(lw, node, x):
     """x[..., i, ...] with run-time scalar indices i (AutoGraph's `for row in tensor`): the
     static part of the spec is probed as for views (with every run-time index 0); each index is
     bounds-checked and adds i * stride to the offset of a strided copy."""
-    from ...ops.slicing import _expand
     spec = node.attrs["spec"]
     dims = lw.spec(node.data_inputs[0]).shape
     dyn_dims = {}
@@ -174,7 +175,6 @@ def lower_dynamic_index(lw, node, x):
     k = Kernel(lw.module, lw.fresh_name("index"), 2 + len(dyn), lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))
     b = k.b
-    from ... import dtypes
     extra = i64(0)
     for j, v in enumerate(idx_views):
         d = dyn_dims[j]
@@ -286,7 +286,6 @@ def lower_bias_add(lw, node):
     strides = [0] * len(x.shape)
     strides[ch] = bias.strides[0]
     bview = bias.with_layout(x.shape, strides, bias.offset)
-    from .scalar import emit_scalar
     dt = x.dtype
     emit_map(lw, "bias_add", [out], [x, bview],
              lambda s, vals: [emit_scalar(s, "add", [dt, dt], dt, vals, {})], lw.annotate(node))
@@ -294,7 +293,6 @@ def lower_bias_add(lw, node):
 
 
 def lower_sum_to(lw, node):
-    from .k_reduce import emit_reduce
     g = lw.view(node.data_inputs[0])
     g_spec = lw.spec(node.data_inputs[0])
     like = lw.spec(node.data_inputs[1]).shape
@@ -324,7 +322,6 @@ def lower_one_hot(lw, node):
     iota_b = iota.with_layout(out.shape, iota_strides, 0)
     on, off = lw.view(on_v), lw.view(off_v)
     idt = idx.dtype
-    from ... import dtypes
 
     def compute(s, vals):
         i, j, on_x, off_x = vals
@@ -348,7 +345,6 @@ def lower_gather(lw, node):
     k = Kernel(lw.module, lw.fresh_name("gather"), 3, lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))
     b = k.b
-    from ... import dtypes
 
     def body(oidx):
         pre_i, j_i, post_i = oidx[:axis], oidx[axis:axis + ir_], oidx[axis + ir_:]

@@ -25,6 +25,10 @@ from .emit import I1, I64, PTR, Kernel, Loops, i64, reg_type, storage_type
 from .k_array import NotLowerable
 from .k_pool import LOWERINGS as _POOL_LOWERINGS
 from .k_window import Geo, outputs, pixel, taps, taps_outermost, zero
+from . import parallel
+from ... import dtypes
+from ...runtime import blas
+from .k_map import emit_copy
 
 # the serial wrappers: products run inside parallel chunks
 _BLAS = {"float32": "ag_matmul_serial_f32", "float64": "ag_matmul_serial_f64"}
@@ -36,12 +40,10 @@ ROWS_MIN = 16  # filter-gradient rows per parallel chunk
 
 def compute_dtype(dt):
     """The dtype a convolution of `dt` computes in: float32 for float16, else dt itself."""
-    from ... import dtypes
     return dtypes.float32 if dt.name == "float16" else dt
 
 
 def _blas_fn(k, dt):
-    from ...runtime import blas
     return blas.declare(k.fn.module, _BLAS[compute_dtype(dt).name])
 
 
@@ -52,7 +54,6 @@ def _check_blas(dt, *dims):
     if max(dims) >= _LIMIT:
         raise NotLowerable("convolution too large for 32-bit BLAS indices")
     try:
-        from ...runtime import blas
         blas.install()
     except Exception as e:  # SciPy missing or unusable
         raise NotLowerable(f"BLAS unavailable: {type(e).__name__}: {e}") from e
@@ -65,7 +66,6 @@ def _dense(lw, view):
     if view.is_contiguous and cdt == view.dtype:
         return view
     if cdt == view.dtype:
-        from .k_map import emit_copy
         dst = lw.alloc_spec(view.dtype, view.shape)
         emit_copy(lw, dst, view, annotation="contiguous copy for BLAS")
         return dst
@@ -172,7 +172,6 @@ def parallel_chunks(k, n, min_chunk, body):
     """body(begin, end) over [0, n), split across cores by ag_parallel_for (parallel.py) when
     it is available; the chunk function sees the kernel's pointers through a context array.
     (Also k_matmul's, for thin products cut into slices.)"""
-    from . import parallel
     count = k.dim(n)  # (an int or a symbolic Dim: symdim.py)
     try:
         parallel.install()

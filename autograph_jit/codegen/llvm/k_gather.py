@@ -12,9 +12,10 @@ Batched forms (batch_dims > 0, e.g. tf.sort of a matrix) are native too.
 import numpy as np
 
 from ... import dtypes
-from .emit import Kernel, i64
-from .k_array import NotLowerable
-from .k_map import emit_map
+from .emit import Kernel, i64, contiguous_strides
+from .k_array import (NotLowerable, lower_gather as lower_plain_gather,
+                      lower_pad as lower_constant_pad)
+from .k_map import emit_map, emit_copy
 from .scalar import ScalarEmitter, cast_value
 
 
@@ -46,7 +47,6 @@ def _nd_emit(lw, node, op, p_shape, p_strides, idx, visit, nb=0):
     row = ", ".join(f"{{{t + 2}}}" for t in range(kdim))
     code = lw.errors.code(f"indices[{{1}}] = [{row}] does not index into param shape "
                           f"[{shape_txt}] [Op:{op}]", lw.where(node))
-    from .emit import contiguous_strides
     k = Kernel(lw.module, lw.fresh_name(op), 3, lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))
     b = k.b
@@ -159,7 +159,6 @@ def lower_gather(lw, node):
     """batch_dims == 0 is k_array's gather; batched gathers (tf.sort of a matrix) here."""
     nb = node.attrs["batch_dims"]
     if not nb:
-        from .k_array import lower_gather as lower_plain_gather
         return lower_plain_gather(lw, node)
     p_v, i_v = node.data_inputs
     p, idx = lw.view(p_v), lw.view(i_v)
@@ -223,7 +222,6 @@ def _mirror_operands(lw, node, x_v, p_v, what):
     x = lw.view(x_v)
     out = lw.alloc_for(node.outputs[0])
     if not x.shape:
-        from .k_map import emit_copy
         emit_copy(lw, out, x)
         lw.bind(node.outputs[0], out)
         return x, out, None
@@ -264,7 +262,6 @@ def lower_mirror_pad_grad(lw, node):
 def lower_pad(lw, node):
     """CONSTANT pads are strided copies (k_array); REFLECT / SYMMETRIC use tables."""
     if node.attrs["mode"] == "CONSTANT":
-        from .k_array import lower_pad as lower_constant_pad
         return lower_constant_pad(lw, node)
     return lower_mirror_pad(lw, node)
 

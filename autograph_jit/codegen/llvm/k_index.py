@@ -20,6 +20,7 @@ from .emit import Kernel, i64
 from .k_array import NotLowerable
 from .k_map import emit_copy, emit_map
 from .scalar import ScalarEmitter, cast_value
+from ...ops.slicing import _expand
 
 
 def _index_value(k, s, view):
@@ -55,7 +56,6 @@ def _emit_spec_write(lw, node, op, out, src_view, dyn_inputs, spec, in_shape, ex
     bounds-checked (eager's message) and move the base. Run-time slice bounds (static step)
     are allowed when `exact`: the region then has the source's shape (strided_slice_grad, whose
     source is the slice itself), and the length the bounds give is checked against it."""
-    from ...ops.slicing import _expand
     dyn_views = [lw.view(v) for v in dyn_inputs]
     k = Kernel(lw.module, lw.fresh_name(op), 2 + len(dyn_views), lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))

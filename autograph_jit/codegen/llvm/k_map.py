@@ -17,9 +17,10 @@ positive calls exp_nonpositive (no overflow clamp, a cheaper exact 2^n scaling; 
 import numpy as np
 from llvmlite import ir
 
-from .emit import Kernel, Loops, collapse
+from .emit import Kernel, Loops, collapse, I64, i64, PTR, storage_type
 from .symdim import Dim, numel
 from .scalar import ScalarEmitter, emit_scalar, uniform_value
+from . import parallel
 
 HEAVY_INTERLEAVE = 4   # vectors in flight per iteration of a vector-math loop
 
@@ -126,8 +127,6 @@ def _parallel_ok(outs, ins, size, cshape, heavy=False):
 def _emit_parallel(lw, k, cshape, n_ptrs, body, min_chunk=None):
     """Outline the loop nest into chunk(ctx, begin, end) over the outer dimension and hand it
     to ag_parallel_for (codegen/llvm/parallel.py) with the kernel's pointers as ctx."""
-    from . import parallel
-    from .emit import I64, PTR, i64
     try:
         parallel.install()
     except Exception:  # no threads on this platform: stay serial
@@ -291,8 +290,6 @@ def emit_copy(lw, dst, src, annotation="copy"):
 def scalar_view_value(lw, view):
     """Load element 0 of `view` in the entry function (as a register value)."""
     b = lw.b
-    from .emit import i64, storage_type
-    from llvmlite import ir
     p = b.gep(view.ptr, [i64(view.offset)], source_etype=storage_type(view.dtype))
     v = b.load(p, typ=storage_type(view.dtype))
     if view.dtype.name == "bool":

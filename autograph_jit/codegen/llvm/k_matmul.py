@@ -19,9 +19,11 @@ on each finished row while it is still in cache.
 """
 from llvmlite import ir
 
-from .emit import Kernel, i64, reg_type
-from .scalar import ScalarEmitter
+from .emit import Kernel, i64, reg_type, I1, storage_type
+from .scalar import ScalarEmitter, emit_scalar
 from .symdim import Dim, SymbolicUnsupported
+from ...runtime import blas, blas as blas_rt
+from .k_conv import parallel_chunks
 
 
 def _mat_views(view, shape, transpose, batch_shape):
@@ -129,7 +131,6 @@ def _emit_symbolic(lw, k, s, node, dt, m, n, kdim, a_st, b_st, o_st, batch, epil
     time is made per call: a loop nest below BLAS_MIN_FLOPS (a zero size included), thin
     products above OPENBLAS_THREADED_MACS as claimed one-thread slices, else one BLAS call
     (OpenBLAS picks its threads)."""
-    from ...runtime import blas as blas_rt
     form = _blas_form(dt, _guess(m), n, _guess(kdim), a_st, b_st)
     if form is None or batch:
         batch_body([])
@@ -169,7 +170,6 @@ def _blas_form(dt, m, n, kdim, a_st, b_st):
     if dt.name not in ("float32", "float64") or m * n * max(kdim, 1) < BLAS_MIN_FLOPS:
         return None
     try:
-        from ...runtime import blas
         blas.install()
     except Exception:  # no usable BLAS: the loop nest is always correct
         return None
@@ -212,14 +212,12 @@ def _serial(m, n, kdim):
 def _emit_blas(k, s, form, dt, m, n, kdim, a_b, b_b, o_b, o_st, batch, epilogue, out,
                threaded=False, serial=False):
     """threaded / serial: force the wrapper (symbolic sizes, decided at run time)."""
-    from ...runtime import blas
     ta, lda, tb, ldb = form
     bld = k.b
     sfx = "f32" if dt.name == "float32" else "f64"
     serial = serial or (not threaded and _serial(m, n, kdim))
     fn = blas.declare(k.fn.module, f"ag_matmul_serial_{sfx}" if serial else f"ag_matmul_{sfx}")
     ty = reg_type(dt)
-    from .emit import I1, storage_type
 
     def gemm(bidx):
         pa = bld.gep(k.ptrs[1], [k.linear(0, a_b, bidx)], source_etype=storage_type(dt))
@@ -251,8 +249,6 @@ def _claimed_slices(k, s, fn, ta, tb, lda, ldb, dt, m, n, kdim, o_st, batch, epi
     """One serial product cut into slices of rows of C (of columns when C is wider than tall:
     each slice re-packs the operand it does not cut, so cut the larger side), which the threads
     of ag_parallel_for claim one at a time; then the epilogue, row by row."""
-    from .emit import I1, storage_type
-    from .k_conv import parallel_chunks
     ty = reg_type(dt)
     ldc = o_st[-2]
     by_rows = m >= n if by_rows is None else by_rows
@@ -311,7 +307,6 @@ def lower_matmul(lw, node):
 
 def lower_fusion_matmul(lw, node):
     """Fusion kind "matmul": body = matmul on two params, then elementwise epilogue nodes."""
-    from .scalar import emit_scalar
     body = node.attrs["body"]
     mm = body.nodes[0]
     params = {p.id: k for k, p in enumerate(body.data_params)}

@@ -11,6 +11,7 @@ from llvmlite import ir
 from .emit import I1, I8, Kernel, i64, reg_type
 from .k_array import NotLowerable
 from .k_window import Geo, outputs, pixel, taps, taps_outermost, zero
+from ... import dtypes
 
 _POOL_FLOATS = ("float16", "float32", "float64")
 
@@ -177,7 +178,6 @@ def lower_max_pool_grad(lw, node):
     the maximum, as NumPy's argmax); a first maximum on padding is dropped, as the interpreter's
     crop. Two passes a window, channels innermost: the max of every channel, then each tap adds
     g (or 0, as the interpreter's where) where it is the first tap equal to that max."""
-    from ... import dtypes
     xv, gv = node.data_inputs
     x, gr = lw.view(xv), lw.view(gv)
     dt = x.dtype

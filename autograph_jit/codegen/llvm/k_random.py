@@ -23,10 +23,12 @@ import math
 
 import numpy as np
 from llvmlite import ir
+import llvmlite.binding as llvm
 
-from ...runtime import rng as _rng
+from ...runtime import rng as _rng, cpu_engine
 from .emit import F32, F64, I32, I64, Kernel, i64
 from .k_array import NotLowerable
+from ... import dtypes
 
 _M0, _M1 = 0xD2511F53, 0xCD9E8D57
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
@@ -51,8 +53,6 @@ def _check_seeds(node):
 
 def _register():
     """Make `agj_rng_take` and libm's log/cos/sin resolvable by the JIT (idempotent)."""
-    import llvmlite.binding as llvm
-    from ...runtime import cpu_engine
     cpu_engine.host_info()  # loads libm into the JIT's symbol space
     llvm.add_symbol(_TAKE_NAME, ctypes.cast(_take_cb, ctypes.c_void_p).value)
     if not all(llvm.address_of_symbol(n) for n in _LIBM):
@@ -199,7 +199,6 @@ def _float_lowering(kind):
         n = int(spec.size)
         scratch = None
         if kind == "truncated" and dt.name != "float64" and n:
-            from ... import dtypes
             scratch = lw.alloc_spec(dtypes.float64, (n,))
         out = lw.alloc_for(node.data_outputs[0])
         if n:
@@ -221,7 +220,6 @@ def _float_lowering(kind):
 
 def _truncated(lw, gen, k, dt, n):
     """Normals in float64 (the output, or scratch for float32), then redraw |z| > 2 in rounds."""
-    from ... import dtypes
     b = k.b
     f64 = dtypes.float64
     buf = k.ptrs[1] if dt.name != "float64" else k.ptrs[0]
@@ -333,7 +331,6 @@ def lower_shuffle(lw, node):
     """x[permutation] along axis 0, the permutation being the stable argsort of one 64-bit random
     key per row (as rng.permutation): an LSD radix sort, 8 passes of 8 bits (stable, so equal
     keys keep index order exactly as NumPy's stable argsort), then a gather of rows."""
-    from ... import dtypes
     _check_seeds(node)
     x = lw.view(node.data_inputs[0])
     if not x.shape:
@@ -377,7 +374,6 @@ def lower_shuffle(lw, node):
 
 def _radix_pass(k, kp, ip, cp, src, dst, n, shift):
     """One stable counting-sort pass on byte `shift // 8` of the keys: src half -> dst half."""
-    from ... import dtypes
     b = k.b
     t = dtypes.int64
 

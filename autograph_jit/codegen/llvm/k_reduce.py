@@ -14,10 +14,13 @@ into a stack block of column accumulators (`_emit_columns`), a unit-stride loop 
 with the same per-column order and accumulator types.
 """
 from llvmlite import ir
+import numpy as np
 
-from .emit import F32, F64, I1, Kernel, View, collapse, i64
+from .emit import F32, F64, I1, Kernel, View, collapse, i64, reg_type
 from .scalar import ScalarEmitter, cast_value
 from .symdim import Dim
+from ... import dtypes
+from .k_map import emit_copy, fusion_compute
 
 _FLOAT_ACC = {"float16": F32, "float32": F64, "float64": F64}
 
@@ -34,7 +37,6 @@ def _identity(op, dt, acc_ty):
     big = op == "reduce_min"
     if dt.is_floating:
         return ir.Constant(acc_ty, float("inf") if big else float("-inf"))
-    import numpy as np
     info = np.iinfo(dt.np_dtype)
     return ir.Constant(acc_ty, int(info.max if big else info.min))
 
@@ -59,7 +61,6 @@ def _combine(s, op, dt, acc, x):
 
 
 def _acc_type(op, dt):
-    from .emit import reg_type
     if dt.is_floating and op in ("reduce_sum", "reduce_mean", "reduce_prod"):
         return _FLOAT_ACC[dt.name]
     if op == "reduce_mean" and dt.is_integer:
@@ -224,7 +225,6 @@ def _mean(s, dt, acc, n):
 
 def _narrow(s, acc, dt, out_dt):
     b = s.b
-    from .emit import reg_type
     ty = reg_type(out_dt)
     if acc.type == ty:
         return acc
@@ -244,7 +244,6 @@ def lower_reduce(lw, node):
 
 
 def lower_fusion_reduction(lw, node):
-    from .k_map import fusion_compute
     body = node.attrs["body"]
     red = [n for n in body.nodes if n.op.name.startswith("reduce_")][-1]
     x_val = red.data_inputs[0]
@@ -288,7 +287,6 @@ def lower_arg(lw, node):
         lw.call_kernel(k, [out, x])
         lw.bind(node.outputs[0], out)
         return
-    from .emit import reg_type
     best = k.alloca(reg_type(spec.dtype))
     best_i = k.alloca(ir.IntType(64))
     pred = ">" if node.op.name == "argmax" else "<"
@@ -322,7 +320,6 @@ def lower_arg(lw, node):
 
 
 def _i64_dtype():
-    from ... import dtypes
     return dtypes.int64
 
 
@@ -332,7 +329,6 @@ def lower_cumsum(lw, node):
     out = lw.alloc_for(node.outputs[0])
     lw.bind(node.outputs[0], out)
     if len(spec.shape) == 0 or spec.size == 0:
-        from .k_map import emit_copy
         emit_copy(lw, out, x)
         return
     axis = node.attrs["axis"] % len(spec.shape)
@@ -342,7 +338,6 @@ def lower_cumsum(lw, node):
     kept = [d for d in range(len(shape)) if d != axis]
     k = Kernel(lw.module, lw.fresh_name("cumsum"), 2, lw.annotate(node))
     b = k.b
-    from .emit import reg_type
     ty = reg_type(spec.dtype)
     acc = k.alloca(ty)
     zero = ir.Constant(ty, 0.0 if spec.dtype.is_floating else 0)

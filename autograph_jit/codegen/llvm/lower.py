@@ -24,9 +24,13 @@ from llvmlite import ir
 from ...ops.op_keys import op_of, op_set
 from ...runtime import cpu_engine
 from .emit import I8, I32, I64, PTR, View, i32, i64, storage_type
-from .k_array import VIEW_OPS
+from .k_array import VIEW_OPS, lower_runtime_shape
 from .scalar import ErrorTable
 from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, is_symbolic, numel
+from ...dtypes import as_dtype
+from .dispatch import lower_node
+from .k_grow import free_records, GrowView, hand_over
+from .k_map import emit_copy
 
 SMALL_BYTES = 64
 ERR_CALLBACK_SLOT = 7  # err[0..3]: error code and values; err[7]: host callback address
@@ -194,7 +198,6 @@ class Lowerer:
         gv.linkage = "internal"
         gv.align = 64
         gv.initializer = ir.Constant(ir.ArrayType(I8, len(data)), data)
-        from ...dtypes import as_dtype
         return View(gv, as_dtype(arr.dtype), arr.shape)
 
     # -- kernels -------------------------------------------------------------------------------
@@ -255,8 +258,6 @@ class Lowerer:
         for i, node in enumerate(g.nodes):
             self.top_index = i
             self.lower_node(node)
-        from .k_map import emit_copy
-        from .k_grow import GrowView, hand_over
         grown = [(k, self.view(r)) for k, r in enumerate(g.data_results)
                  if isinstance(self.view(r), GrowView)]
         for k, r in enumerate(g.data_results):
@@ -281,7 +282,6 @@ class Lowerer:
 
     def _free_records(self, b):
         if self.records:
-            from .k_grow import free_records
             free_records(self, b)
 
     def lower_region(self, graph, args):
@@ -304,9 +304,7 @@ class Lowerer:
         return id(var) in self._written_after[self.top_index]
 
     def lower_node(self, node):
-        from .dispatch import lower_node
         if node.op.name in ("shape", "size") and is_symbolic(self.spec(node.inputs[0]).shape):
-            from .k_array import lower_runtime_shape  # (of a symbolic dim: symdim.py)
             return lower_runtime_shape(self, node)
         try:
             lower_node(self, node)

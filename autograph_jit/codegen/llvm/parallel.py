@@ -52,6 +52,8 @@ import os
 import platform
 import sys
 
+import llvmlite.binding as llvm
+
 from ...runtime import forksafe, resident
 
 DEFAULT_MIN_CHUNK = 1 << 15   # elements; below ~2 chunks of this a thread costs more than it saves
@@ -593,7 +595,6 @@ done:
 def register_symbols():
     """{name: address} of the libc functions ag_parallel_for calls, registered with llvmlite so
     MCJIT resolves them even where the process's own symbols are not searched."""
-    import llvmlite.binding as llvm
     libc = ctypes.CDLL(None)
     table = {name: ctypes.cast(getattr(libc, name), ctypes.c_void_p).value for name in _LIBC}
     for name, addr in table.items():

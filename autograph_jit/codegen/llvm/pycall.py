@@ -13,6 +13,8 @@ the ctypes entry.
 import ctypes
 
 import numpy as np
+from ...runtime import resident
+import llvmlite.binding as llvm
 
 _TRAMPOLINE_IR = """
 declare ptr @PyEval_SaveThread()
@@ -48,8 +50,6 @@ def _setup():
     if _state:
         return _state[0]
     try:
-        import llvmlite.binding as llvm
-        from ...runtime import resident
         api = ctypes.pythonapi
         for name in _API:
             llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)

@@ -12,6 +12,7 @@ from llvmlite import ir
 from .emit import F32, F64, Kernel, i64, reg_type
 from .k_array import NotLowerable
 from .scalar import ScalarEmitter, cast_value
+from ... import dtypes
 
 _ACC = {"float16": F32, "float32": F64, "float64": F64}
 
@@ -99,7 +100,6 @@ _LABEL_MSG = ("Received a label value of {1} which is outside the valid range of
 
 def _sparse(grad):
     def lower(lw, node):
-        from ... import dtypes
         lab_v, x_v = node.data_inputs
         lab, x = lw.view(lab_v), lw.view(x_v)
         dt = x.dtype

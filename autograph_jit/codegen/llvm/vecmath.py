@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from numpy.polynomial import Chebyshev, Polynomial
 
 FUNCTIONS = {op: "ag_vm_%s_{suffix}" % op
              for op in ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf",
@@ -286,7 +287,6 @@ def _expm1_poly(t):
     degree-4 Chebyshev interpolant of (expm1(r) - r)/r^2 (relative error 2.5e-8 of expm1, 1/5
     ULP; two FMAs fewer than the degree-8 Taylor series), float64 Taylor to expm1_degree."""
     if t is _F32:
-        from numpy.polynomial import Chebyshev, Polynomial
         half = math.log(2) / 2 * 1.001   # the FMA-rounded n may leave |r| an ulp past ln2/2
 
         def g(r):
@@ -305,7 +305,6 @@ def _exp_poly(t):
     interpolant (relative error 2.5e-9, 1/50 ULP; one FMA fewer than Taylor for the same
     accuracy), float64 the Taylor series of degree exp_degree."""
     if t is _F32:
-        from numpy.polynomial import Chebyshev, Polynomial
         half = math.log(2) / 2
         fit = Chebyshev.interpolate(np.exp, 6, domain=[-half, half])
         return [float(c) for c in fit.convert(kind=Polynomial).coef]

@@ -1,5 +1,6 @@
 """`keras.callbacks.Callback` (every hook `fit`/`evaluate`/`predict` call) and `CallbackList`,
 which adds the default History and ProgbarLogger and forwards each hook to every callback."""
+from ..models.trainer import pythonify_logs
 __all__ = ["Callback", "CallbackList"]
 
 
@@ -88,7 +89,6 @@ class Callback:
 
 
 def _python_logs(logs):
-    from ..models.trainer import pythonify_logs
     return pythonify_logs(logs)
 
 

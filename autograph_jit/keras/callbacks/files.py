@@ -10,6 +10,8 @@ import numpy as np
 
 from .callback import Callback
 from .monitors import monitor_direction
+from ...variables import Variable
+from ..models.trainer import pythonify_logs
 
 __all__ = ["ModelCheckpoint", "BackupAndRestore", "CSVLogger", "LambdaCallback"]
 
@@ -81,7 +83,6 @@ class ModelCheckpoint(Callback):
             self._save_model(epoch, None, logs)
 
     def _save_model(self, epoch, batch, logs):
-        from ..models.trainer import pythonify_logs
         logs = pythonify_logs(logs or {})
         filepath = self._get_file_path(epoch, batch, logs)
         directory = os.path.dirname(filepath)
@@ -160,8 +161,7 @@ class BackupAndRestore(Callback):
 
     def _checkpoint_manager(self):
         if self._manager is None:
-            from ...train import Checkpoint, CheckpointManager
-            from ...variables import Variable
+            from ...train import Checkpoint, CheckpointManager  # (needs protobuf)
             self._epoch = Variable(0, dtype="int64", trainable=False, name="epoch")
             ckpt = Checkpoint(model=self.model, epoch=self._epoch)
             self._manager = CheckpointManager(ckpt, os.path.join(self.backup_dir, "chief"),

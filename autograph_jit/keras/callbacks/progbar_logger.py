@@ -4,6 +4,7 @@ import time
 
 from ..utils.progbar import Progbar
 from .callback import Callback
+from ..models.trainer import pythonify_logs
 
 __all__ = ["ProgbarLogger"]
 
@@ -102,5 +103,4 @@ class ProgbarLogger(Callback):
 
 
 def _listed(logs):
-    from ..models.trainer import pythonify_logs
     return list(pythonify_logs(logs or {}).items())

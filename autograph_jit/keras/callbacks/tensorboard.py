@@ -13,7 +13,10 @@ import os
 import time
 import warnings
 
+import numpy as np
+
 from .callback import Callback
+from ... import summary
 
 
 class TensorBoard(Callback):
@@ -69,7 +72,6 @@ class TensorBoard(Callback):
 
     def _writer(self, run):
         if run not in self._writers:
-            from ... import summary
             self._writers[run] = summary.create_file_writer(os.path.join(self.log_dir, run))
         return self._writers[run]
 
@@ -88,13 +90,11 @@ class TensorBoard(Callback):
         self._epoch_batches += 1
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
             return
-        from ... import summary
         with self._writer("train").as_default(step=self._global_train_batch):
             for name, value in (logs or {}).items():
                 summary.scalar("batch_" + name, float(value))
 
     def on_epoch_end(self, epoch, logs=None):
-        from ... import summary
         logs = dict(logs or {})
         train = {k: v for k, v in logs.items() if not k.startswith("val_")}
         val = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
@@ -123,8 +123,6 @@ class TensorBoard(Callback):
 
     # -- what is written ------------------------------------------------------------------------
     def _write_weights(self, epoch):
-        import numpy as np
-        from ... import summary
         for layer in self.model.layers:
             for weight in layer.weights:
                 name = f"{layer.name}/{weight.name.split('/')[-1].split(':')[0]}"
@@ -136,7 +134,6 @@ class TensorBoard(Callback):
                     summary.image(name + "/image", scaled[None, :, :, None], step=epoch)
 
     def _write_keras_model_summary(self):
-        from ... import summary
         with self._writer("train").as_default(step=0):
             try:
                 config = json.dumps(self.model.get_config(), default=str)

@@ -1,5 +1,7 @@
 """`tf.keras.datasets.imdb`: movie reviews as lists of word indices, from `imdb.npz`, with
 Keras' shuffling, index offsets and vocabulary cuts."""
+import json
+
 import numpy as np
 
 from ._files import locate
@@ -80,6 +82,5 @@ def get_word_index(path="imdb_word_index.json"):
     >>> tf.keras.datasets.imdb.get_word_index(path)["movie"]
     17
     """
-    import json
     with open(locate(path, "imdb.get_word_index")) as f:
         return json.load(f)

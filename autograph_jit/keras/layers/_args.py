@@ -2,7 +2,7 @@
 `standardize_padding`, `standardize_data_format`) and config serialization helpers."""
 from ...ops import array_ops as A
 from ...ops import math_ops as M
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers, backend
 
 
 def normalize_tuple(value, n, name, allow_zero=False):
@@ -37,7 +37,6 @@ def normalize_padding(value, allowed=("valid", "same")):
 def normalize_data_format(value):
     """None -> keras.backend.image_data_format(); else 'channels_first' or 'channels_last'."""
     if value is None:
-        from .. import backend
         value = backend.image_data_format()
     data_format = str(value).lower()
     if data_format not in ("channels_first", "channels_last"):

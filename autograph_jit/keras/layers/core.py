@@ -1,4 +1,6 @@
 """Core layers (Keras 3): Dense, Activation, Lambda, Identity, Masking, Rescaling."""
+import inspect
+
 from ... import nest
 from ...ops import math_ops as M
 from ...ops import nn_ops as N
@@ -7,6 +9,7 @@ from ._args import (
     add_optioned_weight, last_axis_matmul, ser, set_weight_options, weight_options_config)
 from .input_spec import InputSpec
 from .layer import Layer
+from ...ops.array_ops import expand_dims
 
 __all__ = ["Dense", "Activation", "Lambda", "Identity", "Masking", "Rescaling"]
 
@@ -141,7 +144,6 @@ class Lambda(Layer):
         self.supports_masking = mask is not None
 
     def call(self, inputs, mask=None, training=None):
-        import inspect
         kwargs = dict(self.arguments)
         try:
             params = inspect.signature(self.function).parameters
@@ -209,7 +211,6 @@ class Masking(Layer):
 
     def call(self, inputs):
         keep = M.cast(self.compute_mask(inputs), inputs.dtype)
-        from ...ops.array_ops import expand_dims
         return M.multiply(inputs, expand_dims(keep, -1))
 
     def compute_output_shape(self, input_shape):

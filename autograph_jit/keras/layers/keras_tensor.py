@@ -9,6 +9,9 @@ from ... import dtypes as _dtypes
 from ... import nest
 from ...tensor import Tensor
 from ...tensor_shape import TensorShape
+from ...ir.types import TensorType
+from ...tracing import context
+from ...tracing.builder import GraphBuilder
 
 __all__ = ["KerasTensor", "Node", "is_keras_tensor", "any_keras_tensor", "symbolic_call"]
 
@@ -195,10 +198,6 @@ def _as_shape_tuple(shape):
 def symbolic_call(fn, args, kwargs, name=None):
     """Run `fn(*args, **kwargs)` with every KerasTensor replaced by a traced placeholder of the
     same (partly unknown) shape; return the outputs as KerasTensors (same structure)."""
-    from ...ir.types import TensorType
-    from ...tracing import context
-    from ...tracing.builder import GraphBuilder
-
     builder = GraphBuilder(f"keras_symbolic_{name or 'call'}")
 
     def placeholder(x):

@@ -50,6 +50,7 @@ from .layer_utils import (  # noqa: F401  (get/set_keras_mask, ... are re-export
     _is_shape, _local, _resolve_dtype_name, _shape_tuple, _shapes_of, current_training,
     get_keras_mask, reset_object_names, set_keras_mask, to_snake_case, unique_object_name)
 from .layer_weights import WeightTracking
+from .. import regularizers
 
 __all__ = ["Layer", "get_keras_mask", "set_keras_mask", "unique_object_name",
            "reset_object_names", "current_training"]
@@ -133,7 +134,6 @@ class Layer(WeightTracking, Module):
         self._call_signature_cache = None
         self._initial_weights = initial_weights
         if activity_regularizer is not None:
-            from .. import regularizers
             activity_regularizer = regularizers.get(activity_regularizer)
         self.activity_regularizer = activity_regularizer
         if input_dim is not None and input_shape is None:

@@ -13,6 +13,8 @@ from ...tensor import Tensor, convert_to_tensor
 from ...tracing import context as _context
 from ...variables import Variable
 from .keras_tensor import KerasTensor
+from .. import backend
+from ...ops.math_ops import cast
 
 __all__ = ["to_snake_case", "unique_object_name", "reset_object_names", "get_keras_mask", "set_keras_mask",
            "current_training"]
@@ -124,24 +126,6 @@ class _DTypePolicy:
         return f'<DTypePolicy "{self.name}">'
 
 
-class _absolute_scope:
-    def __init__(self, scope):
-        self.scope = scope
-
-    def __enter__(self):
-        from ...module import _local as mlocal
-        stack = getattr(mlocal, "stack", None)
-        if stack is None:
-            stack = mlocal.stack = []
-        self.saved = list(stack)
-        stack[:] = [self.scope]
-
-    def __exit__(self, *exc):
-        from ...module import _local as mlocal
-        mlocal.stack[:] = self.saved
-        return False
-
-
 class _eager_build_context:
     """Builds run with the call stack cleared, so a nested first call builds normally."""
 
@@ -156,7 +140,6 @@ class _eager_build_context:
 
 def _resolve_dtype_name(dtype):
     if dtype is None:
-        from .. import backend
         return backend.floatx()
     if isinstance(dtype, _DTypePolicy):
         return dtype.name
@@ -179,7 +162,6 @@ def _convert_inputs(x, layer):
             v = convert_to_tensor(v)
         if layer.autocast and isinstance(v, Tensor) and v.dtype.is_floating and \
                 v.dtype != target and target.is_floating:
-            from ...ops.math_ops import cast
             v2 = cast(v, target)
             mask = get_keras_mask(v)
             if mask is not None:

@@ -5,7 +5,9 @@ import numpy as np
 
 from ... import dtypes as _dtypes
 from ...variables import Variable
-from .layer_utils import _UNTRACKED, _absolute_scope, _eager_scope, _resolve_dtype_name
+from ...name_scopes import absolute_scope
+from .layer_utils import _UNTRACKED, _eager_scope, _resolve_dtype_name
+from .. import constraints, initializers, regularizers
 
 __all__ = ["WeightTracking"]
 
@@ -143,7 +145,6 @@ class WeightTracking:
         (default the layer's), `trainable`, `regularizer`, `constraint`, `name`.
         Example: `self.w = self.add_weight(shape=(4, 2), initializer="zeros", name="w")`.
         """
-        from .. import constraints, initializers, regularizers
         shape = () if shape is None else tuple(int(d) for d in shape)
         dtype = _resolve_dtype_name(dtype or self._dtype_name)
         if initializer is None:
@@ -160,7 +161,7 @@ class WeightTracking:
                 value = np.broadcast_to(value, shape).copy()
             return value
         value = initial_value()
-        with _absolute_scope(self._scope_name):
+        with absolute_scope(self._scope_name):
             var = Variable(value, trainable=trainable, name=name or "variable", dtype=dtype)
         var._keras_initial_value = initial_value
         var.path = f"{self._scope_name}{name or 'variable'}"  # Keras 3's `variable.path`

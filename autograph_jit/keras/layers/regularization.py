@@ -6,6 +6,7 @@ from ...ops import random_ops as R
 from ...tensor import Tensor
 from .. import regularizers
 from .layer import Layer
+from ._args import normalize_data_format
 
 __all__ = ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
            "ActivityRegularization"]
@@ -92,7 +93,6 @@ class SpatialDropout2D(Dropout):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        from ._args import normalize_data_format
         self.data_format = normalize_data_format(data_format)
 
     def _noise_shape(self, inputs):

@@ -7,6 +7,8 @@ the sequence, compiled natively inside `tf.function`); `unroll=True` unrolls it 
 a known length. A mask (from `Embedding(mask_zero=True)` or `mask=`) keeps the previous state
 (and output) at masked steps.
 """
+import inspect
+
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...ops import tiling as T
@@ -94,7 +96,6 @@ class RNN(Layer):
         return out, _states(new)
 
     def _cell_takes_training(self):
-        import inspect
         try:
             return "training" in inspect.signature(self.cell.call).parameters
         except (TypeError, ValueError):

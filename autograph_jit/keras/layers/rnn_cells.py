@@ -13,6 +13,7 @@ from ...ops import nn_ops as N
 from .. import activations, initializers
 from ._args import add_optioned_weight, ser, set_weight_options, weight_options_config
 from .layer import Layer
+from ...ops.array_ops import concat
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells"]
 
@@ -129,7 +130,6 @@ class _ForgetBias:
         self.cell = cell
 
     def __call__(self, shape, dtype=None):
-        from ...ops.array_ops import concat
         u = self.cell.units
         init = self.cell.bias_initializer
         return concat([init((u,), dtype=dtype), initializers.Ones()((u,), dtype=dtype),

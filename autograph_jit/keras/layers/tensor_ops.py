@@ -4,6 +4,7 @@ ops), so `keras.Model(inputs, layers.Dense(1)(x) * 2)` builds, runs, prints and 
 import operator
 
 from .layer import Layer
+from ..saving.serialization import _REGISTERED
 
 __all__ = ["symbolic_op", "OP_CLASSES"]
 
@@ -55,7 +56,6 @@ OP_CLASSES = {name: _make(name) for name in _OPS}
 
 
 def _register():
-    from ..saving.serialization import _REGISTERED
     for cls in OP_CLASSES.values():
         _REGISTERED[cls._registered_name] = cls
 

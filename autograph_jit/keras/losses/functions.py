@@ -10,6 +10,7 @@ from ...ops import math_ops as M
 from ...ops import nn_ops as N
 from ...tensor import convert_to_tensor
 from .. import activations as _activations
+from ...tracing.symbolic import SymbolicTensor
 
 __all__ = [
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
@@ -137,7 +138,6 @@ def _logits_behind(y_pred, op_name):
         axis = node.attrs.get("axis", -1)
         if rank is None or axis not in (-1, rank - 1):
             return None
-    from ...tracing.symbolic import SymbolicTensor
     return SymbolicTensor(node.inputs[0], y_pred._builder)
 
 

@@ -11,6 +11,7 @@ from .functions import (
     hinge, huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
     squared_hinge, squeeze_or_expand_to_same_rank)
+from ..backend import get_keras_mask
 
 __all__ = [
     "Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
@@ -101,7 +102,6 @@ class Loss:
         return self._dtype.name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        from ..backend import get_keras_mask
         mask = get_keras_mask(y_pred)
         y_pred = convert_to_tensor(y_pred)
         if y_pred.dtype.is_floating and y_pred.dtype != self._dtype:

@@ -11,6 +11,7 @@ from ...ops import array_ops, math_ops
 from ...tensor import convert_to_tensor
 from ...variables import Variable
 from ..losses.loss import _snake
+from ..backend import get_keras_mask
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper"]
 
@@ -189,7 +190,6 @@ class MeanMetricWrapper(Mean):
         return self._fn(y_true, y_pred, **self._fn_kwargs)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        from ..backend import get_keras_mask
         mask = get_keras_mask(y_pred)
         y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
         values = self.per_sample(y_true, y_pred)

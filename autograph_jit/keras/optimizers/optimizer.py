@@ -18,6 +18,7 @@ from ...tensor import convert_to_tensor
 from ...tracing.context import current_builder
 from ...variables import Variable
 from . import schedules as _schedules
+from ...autodiff.tape import GradientTape
 
 __all__ = ["Optimizer"]
 
@@ -333,7 +334,6 @@ class Optimizer(AutoTrackable):
     def minimize(self, loss, var_list, tape=None):
         """Compute gradients of `loss` (a tensor with `tape`, or a callable of no arguments) with
         respect to `var_list` (a list, or a callable returning one) and apply them."""
-        from ...autodiff.tape import GradientTape
         if not callable(loss) and tape is None:
             raise ValueError("`tape` is required when a `Tensor` loss is passed. "
                              f"Received: loss={loss}, tape={tape}.")

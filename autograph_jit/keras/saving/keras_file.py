@@ -7,8 +7,10 @@ import json
 import os
 import zipfile
 
-from .serialization import deserialize_keras_object, normalize_config, serialize_keras_object
+from .serialization import (deserialize_keras_object, normalize_config, serialize_keras_object,
+                            _tuples)
 from .weights_h5 import _h5py, read_groups, read_optimizer, write_groups
+from ..models.model import _json_default
 
 __all__ = ["save_model", "load_model", "load_weights_from_keras_file"]
 
@@ -31,7 +33,6 @@ def save_model(model, filepath, overwrite=True, **kwargs):
                          "weights only, use `model.save_weights(\"name.weights.h5\")`.")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False.")
-    from ..models.model import _json_default
     config = json.dumps(serialize_keras_object(model), default=_json_default)
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
@@ -79,7 +80,6 @@ def _build_from_config(model, config):
     build = config.get("build_config") or {}
     shape = build.get("input_shape")
     if shape is not None:
-        from .serialization import _tuples
         model.build(_tuples(shape))
 
 

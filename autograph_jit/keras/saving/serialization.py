@@ -2,6 +2,13 @@
 dicts for layers, models, losses, metrics, optimizers and the like, and `custom_objects`
 lookup (`keras.saving.serialize_keras_object` / `deserialize_keras_object`)."""
 import inspect
+from .. import layers, losses, metrics, models, optimizers
+from ..layers.layer import Layer
+from ..models.functional import Functional
+from ..models.sequential import Sequential
+import importlib
+
+import numpy as np
 
 __all__ = ["serialize_keras_object", "deserialize_keras_object", "register_keras_serializable",
            "get_registered_object", "CustomObjectScope", "custom_object_scope"]
@@ -120,7 +127,6 @@ def serialize_keras_object(obj):
         if type(obj).__name__ == "Functional" and out["module"] == "keras":
             # Keras 3 writes its Functional class by its private module path
             out["module"], out["registered_name"] = "keras.src.models.functional", "Functional"
-        from ..layers.layer import Layer
         if isinstance(obj, Layer):
             build = _build_config(obj)
             if build is not None:
@@ -132,7 +138,6 @@ def serialize_keras_object(obj):
 
 
 def _plain(value):
-    import numpy as np
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, list):
@@ -154,8 +159,6 @@ def _build_config(layer):
         return None
     shape = getattr(layer, "_build_input_shape", None)
     if shape is None:
-        from ..models.functional import Functional
-        from ..models.sequential import Sequential
         inputs = getattr(layer, "inputs", None) if isinstance(layer, (Sequential, Functional)) \
             else None
         if not inputs:
@@ -168,14 +171,12 @@ def _build_config(layer):
 
 
 def _all_classes():
-    from .. import layers, losses, metrics, models, optimizers
     table = {}
     for module in (optimizers, losses, metrics, layers, models):
         for name in dir(module):
             obj = getattr(module, name)
             if inspect.isclass(obj):
                 table.setdefault(name, obj)
-    from ..models.functional import Functional
     table["Functional"] = Functional
     for extra in ("initializers", "regularizers", "constraints", "activations"):
         try:
@@ -190,7 +191,6 @@ def _all_classes():
 
 
 def _function(module_name, name):
-    import importlib
     candidates = [module_name, "autograph_jit." + module_name if module_name else None,
                   "autograph_jit.keras.losses", "autograph_jit.keras.metrics",
                   "autograph_jit.keras.activations"]
@@ -266,7 +266,6 @@ def deserialize_keras_object(config, custom_objects=None, **kwargs):
                             "and functions are passed in `custom_objects`.")
         return fn
     if class_name == "__tensor__" or class_name == "__numpy__":
-        import numpy as np
         return np.asarray(inner["value"], dtype=inner.get("dtype"))
     cls = get_registered_object(registered, custom_objects) if registered else None
     if cls is None:

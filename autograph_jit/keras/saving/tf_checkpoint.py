@@ -6,6 +6,8 @@ restore status. BackupAndRestore keeps its backups this way too.
 """
 import os
 
+from ...errors import NotFoundError
+
 _FILE_SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
@@ -15,7 +17,7 @@ def is_checkpoint_path(filepath):
 
 
 def _checkpoint(model):
-    from ...train import Checkpoint
+    from ...train import Checkpoint  # (tf.train's checkpoints need protobuf)
     return Checkpoint(model)
 
 
@@ -31,7 +33,6 @@ def save_weights(model, filepath, overwrite=True):
 
 def load_weights(model, filepath):
     """Restore `model` from the checkpoint prefix (or the latest checkpoint of a directory)."""
-    from ...errors import NotFoundError
     from ...train import latest_checkpoint
     prefix = str(filepath)
     if os.path.isdir(prefix):

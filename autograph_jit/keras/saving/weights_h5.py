@@ -12,11 +12,14 @@ Loading checks every layer's count and shapes before assigning anything, so a fa
 the model unchanged.
 """
 import os
+import warnings
 
 import numpy as np
 
 from ..layers.layer import Layer
 from ..layers.layer_utils import to_snake_case
+from ..models.functional import Functional
+from ..models.sequential import Sequential
 
 __all__ = ["save_weights", "load_weights", "walk_weights"]
 
@@ -44,8 +47,6 @@ def _own_vars(layer):
 
 def _children(layer):
     """(path component, child layer) pairs, as Keras 3 walks a model."""
-    from ..models.functional import Functional
-    from ..models.sequential import Sequential
     if isinstance(layer, (Sequential, Functional)):
         return [(f"layers/{name}", child) for name, child in _unique_names(layer.layers)]
     out = []
@@ -149,7 +150,6 @@ def read_optimizer(f, model):
     values = [np.asarray(stored[str(i)]) for i in range(len(stored))]
     if len(values) != len(variables) or any(
             tuple(v.shape.as_list()) != value.shape for v, value in zip(variables, values)):
-        import warnings
         warnings.warn(f"Skipping variable loading for optimizer '{optimizer.name}', because it "
                       f"has {len(variables)} variables whereas the saved optimizer has "
                       f"{len(values)} variables.", stacklevel=3)

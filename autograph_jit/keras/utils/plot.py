@@ -3,6 +3,8 @@ rendered to an image by Graphviz's `dot` program (an optional system dependency)
 package's one renderer, `ir/render.py` (the same that draws `cf.render_graph()`)."""
 import os
 
+from ...ir import render
+
 __all__ = ["model_to_dot", "plot_model"]
 
 
@@ -108,8 +110,7 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
         with open(to_file, "w") as f:
             f.write(source)
         return None
-    from ...ir.render import render_dot
-    render_dot(source, format=ext, path=to_file, what=f"model {model.name!r}")
+    render.render_dot(source, format=ext, path=to_file, what=f"model {model.name!r}")
     if ext in ("png", "jpg", "jpeg", "gif"):
         try:  # as Keras does: in IPython/Jupyter, the picture is the cell's result
             from IPython import display

@@ -10,6 +10,7 @@ import math
 import os
 import sys
 import time
+import re
 
 import numpy as np
 
@@ -184,5 +185,4 @@ class Progbar:
 
 
 def _strip_ansi(text):
-    import re
     return re.sub(r"\x1b\[[0-9;]*m", "", text)

@@ -2,6 +2,7 @@
 import random as _random
 
 import numpy as np
+from ... import random as tf_random
 
 __all__ = ["set_random_seed"]
 
@@ -22,5 +23,4 @@ def set_random_seed(seed):
                          f"(of type {type(seed)})")
     _random.seed(seed)
     np.random.seed(seed)
-    from ... import random as tf_random
     tf_random.set_seed(seed)

@@ -2,13 +2,14 @@
 
 Used to inline a concrete function called while another function is traced (its nodes go into
 the outer graph, so gradients and passes see through it), and to run a concrete function under an
-active GradientTape (every op is recorded, so gradients flow through tf.function calls).
+active GradientTape (every op is recorded, so gradients flow through tf.function calls), and by
+the ops holding region graphs (cond, while_loop, fusion) to run their regions op by op. It sits
+in `ops/` because it is an ops-layer concept (it only calls `apply`): fusion_ops and control_ops
+import it at top level, and tracing/concrete.py imports it from here.
 """
-from ..ir.graph import Graph
-from ..ops.opdef import apply
-from ..ops.recording import variables_read
 from ..tensor import EagerTensor
 from ..tracing import context
+from .opdef import apply
 
 
 def replay(graph, inputs, skip_effects=frozenset()):
@@ -48,5 +49,3 @@ def replay(graph, inputs, skip_effects=frozenset()):
             env[v.id] = t
     return [env[r.id] for r in graph.data_results]
 
-
-__all__ = ["replay", "variables_read", "Graph"]
