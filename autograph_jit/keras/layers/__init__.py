@@ -28,3 +28,4 @@ from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa
 from .rnn import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from .core import Masking, Rescaling  # noqa: F401
+from .preprocessing import CategoryEncoding, Discretization, Hashing, Normalization  # noqa: F401

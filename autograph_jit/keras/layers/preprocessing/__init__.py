@@ -1,0 +1,5 @@
+"""Keras 3's preprocessing layers: numeric (Normalization, Discretization), categorical
+(CategoryEncoding, Hashing, StringLookup, IntegerLookup), text (TextVectorization) and image
+(Resizing, CenterCrop and the Random* augmentations, active only when training)."""
+from .normalization import Discretization, Normalization  # noqa: F401
+from .encoding import CategoryEncoding, Hashing  # noqa: F401
