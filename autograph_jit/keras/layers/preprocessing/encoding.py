@@ -1,26 +1,22 @@
 """Categorical encodings (Keras 3): `CategoryEncoding` (integer ids to one-hot / multi-hot /
-count vectors), `Hashing` (values to `num_bins` buckets with TF's string hashes), and the
-`encode_categorical` helper the lookup, discretization and text layers share.
-
-Hashing matches TF exactly: unsalted values hash with FarmHash's Fingerprint64 (TF's
-`to_hash_bucket_fast`, through the `pyfarmhash` package: the `hash` extra), salted values with
-SipHash-2-4 keyed by the two salt words (TF's `to_hash_bucket_strong`), written here from the
-SipHash paper's definition."""
+count vectors), `Hashing` (values to `num_bins` buckets with TF's string hashes: the
+`hash_bucket` host op of ops/hash_ops.py, same bucket numbers as TF), and the
+`encode_categorical` helper the lookup, discretization and text layers share."""
 import numpy as np
 
-from ....errors import FailedPreconditionError
+from .... import dtypes
 from ....ops import array_ops as A
+from ....ops._args import to_tensor
 from ....ops import check_ops as C
 from ....ops import gather_ops as G
 from ....ops import math_ops as M
+from ....ops.hash_ops import hash_bucket
+from ....ops.opdef import apply
 from ....tensor import EagerTensor
 from ..layer import Layer
-from ._host import host_map
 
 __all__ = ["CategoryEncoding", "Hashing", "encode_categorical", "check_output_mode",
-           "fingerprint64", "siphash24"]
-
-_MASK = (1 << 64) - 1
+           "hash_values"]
 
 
 def check_output_mode(mode, allowed):
@@ -40,9 +36,11 @@ def _check_range(indices, depth):
                 f"num_tokens={depth}; got values in [{v.min()}, {v.max()}]. Fix: raise "
                 f"num_tokens, or map the values first (IntegerLookup, Hashing)")
         return
-    C.assert_non_negative(indices, message="CategoryEncoding: input values must be >= 0")
-    C.assert_less(indices, M.cast(depth, indices.dtype),
-                  message=f"CategoryEncoding: input values must be < num_tokens={depth}")
+    inside = M.logical_and(M.greater_equal(indices, M.cast(0, indices.dtype)),
+                           M.less(indices, M.cast(depth, indices.dtype)))
+    C.assert_that(M.reduce_all(inside), [indices],
+                  f"Input values must be in the range 0 <= values < num_tokens with "
+                  f"num_tokens={depth}")
 
 
 def encode_categorical(indices, output_mode, depth, dtype, count_weights=None,
@@ -126,85 +124,6 @@ class CategoryEncoding(Layer):
         return config
 
 
-# -- TF's string hashes -------------------------------------------------------------------------
-
-def fingerprint64(data):
-    """FarmHash Fingerprint64 of `data` (bytes), TF's `to_hash_bucket_fast` hash.
-
-    Needs the `pyfarmhash` package (`pip install autograph_jit[hash]`)."""
-    try:
-        import farmhash
-    except ImportError:
-        raise FailedPreconditionError(
-            "Hashing without a salt needs FarmHash's Fingerprint64 (TF's hash): install it with "
-            "`pip install pyfarmhash` (the autograph_jit[hash] extra), or pass `salt=` to use "
-            "SipHash, which needs no extra package") from None
-    return farmhash.fingerprint64(data)
-
-
-def _rotl(x, b):
-    return ((x << b) | (x >> (64 - b))) & _MASK
-
-
-def _sipround(v0, v1, v2, v3):
-    v0 = (v0 + v1) & _MASK
-    v1 = _rotl(v1, 13) ^ v0
-    v0 = _rotl(v0, 32)
-    v2 = (v2 + v3) & _MASK
-    v3 = _rotl(v3, 16) ^ v2
-    v0 = (v0 + v3) & _MASK
-    v3 = _rotl(v3, 21) ^ v0
-    v2 = (v2 + v1) & _MASK
-    v1 = _rotl(v1, 17) ^ v2
-    v2 = _rotl(v2, 32)
-    return v0, v1, v2, v3
-
-
-def siphash24(key, data):
-    """SipHash-2-4 of `data` (bytes) under the 128-bit key `(k0, k1)` (two uint64 words), TF's
-    `to_hash_bucket_strong` hash."""
-    k0, k1 = int(key[0]) & _MASK, int(key[1]) & _MASK
-    v0, v1 = k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D
-    v2, v3 = k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573
-    n = len(data)
-    tail = n - n % 8
-    for i in range(0, tail, 8):
-        m = int.from_bytes(data[i:i + 8], "little")
-        v3 ^= m
-        v0, v1, v2, v3 = _sipround(*_sipround(v0, v1, v2, v3))
-        v0 ^= m
-    m = ((n & 0xFF) << 56) | int.from_bytes(data[tail:], "little")
-    v3 ^= m
-    v0, v1, v2, v3 = _sipround(*_sipround(v0, v1, v2, v3))
-    v0 ^= m
-    v2 ^= 0xFF
-    for _ in range(4):
-        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-    return v0 ^ v1 ^ v2 ^ v3
-
-
-def _as_text(value):
-    """A value as the bytes TF hashes: strings as is, numbers as `tf.as_string` writes ints."""
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    return str(int(value)).encode()
-
-
-def hash_buckets(values, num_buckets, salt=None):
-    """NumPy int64 bucket of each value: `hash(value) % num_buckets`."""
-    values = np.asarray(values)
-    if values.dtype.kind == "f":
-        values = values.astype(np.int64)   # TF's Hashing casts floats to int64 first
-    flat = values.ravel()
-    if salt is None:
-        out = [fingerprint64(_as_text(v)) % num_buckets for v in flat]
-    else:
-        out = [siphash24(salt, _as_text(v)) % num_buckets for v in flat]
-    return np.asarray(out, np.int64).reshape(values.shape)
-
-
 class Hashing(Layer):
     """Hashes strings or integers into `num_bins` buckets, as TF does (same bucket numbers).
 
@@ -249,21 +168,8 @@ class Hashing(Layer):
         self.num_bins, self.mask_value, self.salt = num_bins, mask_value, salt
         self.output_mode, self.sparse = output_mode, sparse
 
-    def _hash(self, values):
-        bins = self.num_bins
-        mask = None
-        if self.mask_value is not None and bins > 1:
-            bins -= 1
-            mv = self.mask_value
-            mv = mv.encode("utf-8") if isinstance(mv, str) else mv
-            mask = values == mv
-        out = hash_buckets(values, bins, self._key)
-        if mask is not None:
-            out = np.where(mask, 0, out + 1)
-        return out
-
     def call(self, inputs):
-        ids = host_map(self._hash, inputs, "int64")
+        ids = hash_values(inputs, self.num_bins, self._key, self.mask_value)
         if self.output_mode == "int":
             return ids
         return encode_categorical(ids, self.output_mode, self.num_bins, self.compute_dtype,
@@ -281,3 +187,23 @@ class Hashing(Layer):
         config.update(num_bins=self.num_bins, salt=self.salt, mask_value=self.mask_value,
                       output_mode=self.output_mode, sparse=self.sparse)
         return config
+
+
+def hash_values(values, num_bins, key=None, mask_value=None):
+    """Keras's Hashing of `values` (strings, integers, or floats cast to int64) into
+    `num_bins` int64 buckets; with `mask_value`, that value gets bucket 0 and the others
+    hash into [1, num_bins)."""
+    values = to_tensor(values)
+    bins = num_bins
+    mask = None
+    if mask_value is not None and bins > 1:
+        bins -= 1
+        mask = M.equal(values, mask_value)
+    if values.dtype.is_floating:
+        values = M.cast(values, "int64")
+    if values.dtype is not dtypes.string and not values.dtype.is_integer:
+        raise ValueError(f"Hashing: inputs must be strings or numbers, got {values.dtype.name}")
+    ids = apply(hash_bucket, values, num_buckets=bins, key=key)
+    if mask is not None:
+        ids = M.where(mask, A.zeros_like(ids), M.add(ids, M.cast(1, "int64")))
+    return ids
