@@ -32,3 +32,4 @@ from .preprocessing import CategoryEncoding, Discretization, Hashing, Normalizat
 from .preprocessing import CenterCrop, RandomBrightness, RandomContrast, RandomCrop  # noqa: F401
 from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom  # noqa: F401
 from .preprocessing import Resizing  # noqa: F401
+from .preprocessing import IntegerLookup, StringLookup  # noqa: F401
