@@ -33,3 +33,4 @@ from .preprocessing import CenterCrop, RandomBrightness, RandomContrast, RandomC
 from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom  # noqa: F401
 from .preprocessing import Resizing  # noqa: F401
 from .preprocessing import IntegerLookup, StringLookup  # noqa: F401
+from .preprocessing import TextVectorization  # noqa: F401

@@ -6,3 +6,4 @@ from .encoding import CategoryEncoding, Hashing  # noqa: F401
 from .image import CenterCrop, RandomBrightness, RandomContrast, RandomCrop, RandomFlip  # noqa: F401
 from .image import RandomRotation, RandomTranslation, RandomZoom, Resizing  # noqa: F401
 from .lookup import IntegerLookup, StringLookup  # noqa: F401
+from .text_vectorization import TextVectorization  # noqa: F401

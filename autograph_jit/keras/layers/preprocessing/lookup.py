@@ -288,20 +288,28 @@ class IndexLookup(Layer):
                              f"vocabulary via `vocabulary` argument or `set_vocabulary()` "
                              f"method.")
         from ....data.dataset import Dataset
+
+        def rows():
+            for batch in adapt_batches(data, batch_size, steps):
+                batch = np.asarray(batch)
+                if batch.ndim == 0 or (batch.ndim == 1 and isinstance(data, Dataset)):
+                    batch = batch.reshape(1, -1)       # one document
+                elif batch.ndim == 1:
+                    batch = batch.reshape(-1, 1)       # a plain list: as many documents
+                for row in batch.reshape(batch.shape[0], -1):
+                    yield row.tolist()
+        self._learn(rows())
+
+    def _learn(self, documents):
+        """Learn the vocabulary (and idf weights) from an iterable of token lists."""
         counts, doc_counts, num_docs = {}, {}, 0
-        for batch in adapt_batches(data, batch_size, steps):
-            batch = np.asarray(batch)
-            if batch.ndim == 0 or (batch.ndim == 1 and isinstance(data, Dataset)):
-                batch = batch.reshape(1, -1)       # one document
-            elif batch.ndim == 1:
-                batch = batch.reshape(-1, 1)       # a plain list: as many documents
-            for row in batch.reshape(batch.shape[0], -1):
-                keys = [_key(t, self._strings) for t in row.tolist()]
-                for k in keys:
-                    counts[k] = counts.get(k, 0) + 1
-                for k in set(keys):
-                    doc_counts[k] = doc_counts.get(k, 0) + 1
-                num_docs += 1
+        for row in documents:
+            keys = [_key(t, self._strings) for t in row]
+            for k in keys:
+                counts[k] = counts.get(k, 0) + 1
+            for k in set(keys):
+                doc_counts[k] = doc_counts.get(k, 0) + 1
+            num_docs += 1
         for special in (self.mask_token, self.oov_token):
             if special is not None:
                 counts.pop(_key(special, self._strings), None)
