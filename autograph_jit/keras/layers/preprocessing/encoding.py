@@ -102,6 +102,7 @@ class CategoryEncoding(Layer):
         self.num_tokens, self.output_mode, self.sparse = num_tokens, output_mode, sparse
 
     def call(self, inputs, count_weights=None):
+        inputs = to_tensor(inputs)
         if inputs.dtype.is_floating:
             inputs = M.cast(inputs, "int64")
         if count_weights is not None and self.output_mode != "count":

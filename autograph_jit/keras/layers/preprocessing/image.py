@@ -408,9 +408,9 @@ class RandomContrast(_ImageLayer):
     as `(0, f)`, or a pair `(lower, upper)`), then clips to `value_range=(0, 255)`;
     `seed=None`.
 
-    >>> images = np.array([[[[0.0], [100.0]]]], dtype="float32")
+    >>> images = np.array([[[[25.0], [75.0]]]], dtype="float32")
     >>> tf.keras.layers.RandomContrast(0.5)(images, training=False).numpy().ravel()
-    array([  0., 100.], dtype=float32)
+    array([25., 75.], dtype=float32)
     >>> out = tf.keras.layers.RandomContrast(0.5, seed=1)(images).numpy().ravel()
     >>> bool(abs(out.mean() - 50.0) < 1e-4)
     True

@@ -197,7 +197,7 @@ class Discretization(Layer):
     ...     np.array([[-0.5, 0.0, 0.5, 2.0]])).numpy()
     array([[0, 1, 1, 2]], dtype=int32)
     >>> layer = tf.keras.layers.Discretization(num_bins=2)
-    >>> layer.adapt(np.array([1.0, 2.0, 3.0, 4.0]))
+    >>> layer.adapt(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
     >>> layer.bin_boundaries
     [2.5]
     """
