@@ -206,3 +206,27 @@ def test_augmentation_layers_train_in_a_compiled_cnn_fit():
                                  layers.Resizing(8, 8)] + model.layers[-3:])
     np.testing.assert_allclose(model.predict(x[:5], verbose=0), plain.predict(x[:5], verbose=0),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_a_keras_3_model_with_preprocessing_layers_loads_and_predicts_as_keras():
+    here = os.path.join(os.path.dirname(__file__), "fixtures")
+    model = tf.keras.models.load_model(os.path.join(here, "preprocessing.keras"))
+    want = np.load(os.path.join(here, "preprocessing_model.npz"))
+    assert [type(layer).__name__ for layer in model.layers][:3] == [
+        "Normalization", "Rescaling", "RandomFlip"]
+    np.testing.assert_allclose(model.predict(want["x"], verbose=0), want["y"], rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_a_model_with_preprocessing_layers_saves_and_loads(tmp_path):
+    x = IMAGES[:, :, :, :1] / 255.0
+    norm = layers.Normalization()
+    norm.adapt(x)
+    model = tf.keras.Sequential([tf.keras.Input((6, 5, 1)), norm, layers.RandomFlip(seed=1),
+                                 layers.RandomTranslation(0.1, 0.1), layers.Resizing(4, 4),
+                                 layers.Flatten(), layers.Dense(2)])
+    model.save(str(tmp_path / "m.keras"))
+    loaded = tf.keras.models.load_model(str(tmp_path / "m.keras"))
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-6)
+    assert loaded.layers[2].get_config() == model.layers[2].get_config()

@@ -117,6 +117,8 @@ def test_discretization_adapt_from_dataset_compiled_and_config():
     counts = np.bincount(layer(data).numpy(), minlength=5)
     assert np.all(np.abs(counts - 200) <= 10)
     check_compiled(layer, data[:10])
+    clone = layers.Discretization.from_config(layer.get_config())   # adapted boundaries kept
+    assert clone.bin_boundaries == layer.bin_boundaries and clone.num_bins == 5
     with pytest.raises(ValueError, match="bin_boundaries"):
         layers.Discretization(bin_boundaries=[0.]).adapt(data)
     fixed = layers.Discretization(bin_boundaries=[0.0, 1.0], output_mode="multi_hot")

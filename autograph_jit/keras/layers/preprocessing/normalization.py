@@ -253,8 +253,7 @@ class Discretization(Layer):
                                   self.compute_dtype, check_range=False)
 
     def get_config(self):
-        config = {"bin_boundaries": self.bin_boundaries if self.input_bin_boundaries is not None
-                  else None, "num_bins": self.num_bins, "epsilon": self.epsilon,
+        config = {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins, "epsilon": self.epsilon,
                   "output_mode": self.output_mode, "sparse": self.sparse, "name": self.name,
                   "dtype": self.dtype}
         return config
@@ -265,4 +264,11 @@ class Discretization(Layer):
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = config["dtype"].get("config", {}).get("name")
         config.pop("trainable", None)
+        boundaries = config.get("bin_boundaries")
+        if boundaries is not None and config.get("num_bins") is not None:
+            # adapted: Keras stores both; the boundaries are set after creation
+            config.pop("bin_boundaries")
+            layer = cls(**config)
+            layer.bin_boundaries = list(boundaries)
+            return layer
         return cls(**config)
