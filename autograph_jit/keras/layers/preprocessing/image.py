@@ -8,6 +8,8 @@ seed after `tf.random.set_seed` (or in a fresh process) gives the same images. I
 'channels_first'` is accepted. Outputs are the layer's compute dtype (float32)."""
 import math
 
+import numpy as np
+
 from ....ops import array_ops as A
 from ....ops import math_ops as M
 from ....ops import random_ops as R
@@ -81,6 +83,17 @@ class _ImageLayer(Layer):
         return config
 
 
+def _crop(images, hs, ws, height, width):
+    """images[:, hs:hs + height, ws:ws + width, :] as two gathers of constant rows and columns
+    (a new array, so a following Flatten's reshape stays in native code)."""
+    h, w = images.shape[1], images.shape[2]
+    if (hs, ws, height, width) == (0, 0, h, w):
+        return images
+    rows = A.constant(np.arange(hs, hs + height, dtype=np.int32))
+    cols = A.constant(np.arange(ws, ws + width, dtype=np.int32))
+    return G.gather(G.gather(images, rows, axis=1), cols, axis=2)
+
+
 def _is_training(training):
     if training is None:
         return False
@@ -139,7 +152,7 @@ class Resizing(_ImageLayer):
         h, w = static_hw(images, self.name)
         if self.crop_to_aspect_ratio:
             hs, ws, ch, cw = crop_box_for_aspect(h, w, self.height, self.width)
-            images = images[:, hs:hs + ch, ws:ws + cw, :]
+            images = _crop(images, hs, ws, ch, cw)
         elif self.pad_to_aspect_ratio:
             ph = max(h, int(w * self.height / self.width))
             pw = max(w, int(h * self.width / self.height))
@@ -184,9 +197,9 @@ class CenterCrop(_ImageLayer):
         h, w = static_hw(images, self.name)
         if h >= self.height and w >= self.width:
             hs, ws = (h - self.height) // 2, (w - self.width) // 2
-            return images[:, hs:hs + self.height, ws:ws + self.width, :]
+            return _crop(images, hs, ws, self.height, self.width)
         hs, ws, ch, cw = crop_box_for_aspect(h, w, self.height, self.width)
-        return resize(images[:, hs:hs + ch, ws:ws + cw, :], self.height, self.width)
+        return resize(_crop(images, hs, ws, ch, cw), self.height, self.width)
 
     _out_hw = Resizing._out_hw
     compute_output_shape = Resizing.compute_output_shape
@@ -496,7 +509,7 @@ class RandomCrop(_ImageLayer):
             cols = M.add(A.range(self.width, dtype="int32"), ws)
             return G.gather(G.gather(images, rows, axis=1), cols, axis=2)
         hs, ws, ch, cw = crop_box_for_aspect(h, w, self.height, self.width)
-        out = images[:, hs:hs + ch, ws:ws + cw, :]
+        out = _crop(images, hs, ws, ch, cw)
         if (ch, cw) != (self.height, self.width):
             out = resize(out, self.height, self.width)
         return out
