@@ -6,12 +6,14 @@ input), `find(array)` maps a NumPy array (an object array of bytes for strings).
 StringLookup / IntegerLookup / TextVectorization build their vocabularies as tables. The op
 runs on the host by design (`OpDef.host`): a compiled function calls it through a host
 callback and `explain()` counts it there; it has no gradient (its outputs are ids)."""
+import abc
+
 from .opdef import apply, defop
 
 __all__ = ["HostTable", "lookup_table_find", "find"]
 
 
-class HostTable:
+class HostTable(abc.ABC):
     """A host-side mapping used as the `table` attribute of `lookup_table_find`.
 
     Subclasses define `output_type(in_type)` and `find(array)`; identity is the object's
@@ -19,11 +21,13 @@ class HostTable:
 
     name = "table"
 
+    @abc.abstractmethod
     def output_type(self, in_type):
-        raise NotImplementedError(f"{type(self).__name__} must define output_type(in_type)")
+        """The result's TensorType for inputs of `in_type` (raise on inputs it refuses)."""
 
+    @abc.abstractmethod
     def find(self, array):
-        raise NotImplementedError(f"{type(self).__name__} must define find(array)")
+        """The values for a NumPy array of keys."""
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name}>"

@@ -180,8 +180,7 @@ class Hashing(Layer):
         if self.output_mode == "int":
             return tuple(input_shape)
         return CategoryEncoding(self.num_bins, self.output_mode).compute_output_shape(
-            input_shape) if self.output_mode != "one_hot" else tuple(input_shape) + (
-            self.num_bins,)
+            input_shape)
 
     def get_config(self):
         config = super().get_config()

@@ -230,10 +230,9 @@ class IndexLookup(Layer):
                 vocabulary = [line.rstrip("\n") for line in f]
             if not self._strings:
                 vocabulary = [int(v) for v in vocabulary]
-        tokens = [_key(t, self._strings) for t in np.asarray(as_numpy(vocabulary)).ravel()] \
-            if isinstance(vocabulary, Tensor) else [_key(t, self._strings) for t in
-                                                    (vocabulary.tolist() if isinstance(
-                                                        vocabulary, np.ndarray) else vocabulary)]
+        if isinstance(vocabulary, (Tensor, np.ndarray)):
+            vocabulary = np.asarray(as_numpy(vocabulary)).ravel().tolist()
+        tokens = [_key(t, self._strings) for t in vocabulary]
         specials = [_key(t, self._strings) for t in self._special_tokens()]
         found_specials = len(specials) > 0 and tokens[:len(specials)] == specials
         if found_specials:

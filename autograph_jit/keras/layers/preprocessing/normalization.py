@@ -98,6 +98,9 @@ class Normalization(Layer):
     def adapt(self, data, batch_size=None, steps=None):
         """Compute the mean and variance of `data` (array, tensor or Dataset of batches) over
         every axis but the kept ones."""
+        if self.input_mean is not None:
+            raise ValueError("Normalization.adapt: this layer was given `mean` and `variance`; "
+                             "create it without them to adapt")
         total = mean = m2 = None
         for batch in adapt_batches(data, batch_size, steps):
             batch = np.asarray(batch, "float64")
@@ -122,9 +125,6 @@ class Normalization(Layer):
                 total = new_total
         if total is None:
             raise ValueError("Normalization.adapt: the data holds no values")
-        if self.input_mean is not None:
-            raise ValueError("Normalization.adapt: this layer was given `mean` and `variance`; "
-                             "create it without them to adapt")
         self.adapt_mean.assign(np.asarray(mean, self.adapt_mean.dtype.np_dtype).reshape(
             self.adapt_mean.shape))
         self.adapt_variance.assign(np.asarray(m2 / total, self.adapt_variance.dtype.np_dtype)
