@@ -230,3 +230,39 @@ def test_a_model_with_preprocessing_layers_saves_and_loads(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-6, atol=1e-6)
     assert loaded.layers[2].get_config() == model.layers[2].get_config()
+
+
+def test_fixed_translation_brightness_and_zoom_match_numpy_references():
+    shift = layers.RandomTranslation((0.5, 0.5), (-0.4, -0.4), fill_mode="constant")
+    want = np.zeros_like(IMAGES)
+    want[:, 3:, :3] = IMAGES[:, :3, 2:]          # down by 3 rows, left by 2 columns
+    np.testing.assert_allclose(shift(IMAGES).numpy(), want, atol=1e-4)
+    bright = layers.RandomBrightness((0.1, 0.1))
+    np.testing.assert_allclose(bright(IMAGES).numpy(), np.clip(IMAGES + 25.5, 0, 255),
+                               rtol=1e-6)
+    same = layers.RandomZoom((0.0, 0.0))
+    np.testing.assert_allclose(same(IMAGES).numpy(), IMAGES, rtol=1e-6)
+    unchanged = layers.RandomContrast((0.0, 0.0))   # factor 1: the images themselves
+    np.testing.assert_allclose(unchanged(IMAGES).numpy(), IMAGES, rtol=1e-5, atol=1e-3)
+
+
+def test_more_augmentation_layers_train_in_a_compiled_fit_and_a_dataset_map():
+    rng = np.random.RandomState(1)
+    x = rng.rand(32, 6, 6, 1).astype(np.float32)
+    y = rng.rand(32, 1).astype(np.float32)
+    tf.random.set_seed(2)
+    augment = [layers.RandomZoom(0.2, seed=1), layers.RandomTranslation(0.1, 0.2, seed=2),
+               layers.RandomContrast(0.3, value_range=(0, 1), seed=3),
+               layers.RandomBrightness(0.1, value_range=(0, 1), seed=4), layers.CenterCrop(4, 4)]
+    model = tf.keras.Sequential([tf.keras.Input((6, 6, 1))] + augment +
+                                [layers.Flatten(), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    pipeline = tf.keras.Sequential(augment)
+    out = [b.numpy() for b in tf.data.Dataset.from_tensor_slices(x).batch(8).map(
+        lambda v: pipeline(v, training=True))]
+    assert [o.shape for o in out] == [(8, 4, 4, 1)] * 4
+    assert all(o.min() >= 0.0 and o.max() <= 1.0 for o in out)

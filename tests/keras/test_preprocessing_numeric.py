@@ -208,3 +208,19 @@ def test_hashing_in_dataset_map_and_compiled_fit_runs_on_the_host():
     assert np.isfinite(history.history["loss"]).all()
     check_config_round_trip(layers.Hashing(5, salt=[1, 2], mask_value=0), np.array([[0, 1]]))
     assert layers.Hashing(3).get_config()["dtype"]["config"]["name"] == "int64"
+
+
+def test_discretization_and_category_encoding_train_in_a_compiled_fit_and_map():
+    rng = np.random.RandomState(3)
+    x = rng.uniform(-2, 2, size=(64, 1)).astype(np.float32)
+    y = (x > 0).astype(np.float32)
+    model = tf.keras.Sequential([
+        tf.keras.Input((1,)), layers.Discretization(bin_boundaries=[-1.0, 0.0, 1.0]),
+        layers.CategoryEncoding(num_tokens=4, output_mode="one_hot"), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(x, y, batch_size=16, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    bucket = layers.Discretization(bin_boundaries=[0.0])
+    got = [b.numpy().tolist() for b in tf.data.Dataset.from_tensor_slices(
+        np.array([-1.0, 1.0, 2.0, -3.0])).batch(2).map(bucket)]
+    assert got == [[0, 1], [1, 0]]

@@ -252,3 +252,19 @@ def test_text_vectorization_in_dataset_map_and_in_a_model_fit():
     batch = (tf.constant(texts[:8]), tf.constant(y[:8]))
     report = _explain_after_call(model.train_function, batch)
     assert "runs on the interpreter: it holds tf.string values" in report
+
+
+def test_string_lookup_model_trains_in_fit_and_integer_lookup_maps_a_dataset():
+    words = np.array([["a"], ["b"], ["c"], ["a"]] * 8)
+    y = np.array([1, 0, 0, 1] * 8, "float32")
+    model = tf.keras.Sequential([tf.keras.Input((1,), dtype="string"),
+                                 layers.StringLookup(vocabulary=["a", "b", "c"],
+                                                     output_mode="one_hot"),
+                                 layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(words, y, batch_size=8, epochs=4, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    lookup = layers.IntegerLookup(vocabulary=[7, 9])
+    got = [b.numpy().tolist() for b in tf.data.Dataset.from_tensor_slices(
+        np.array([9, 7, 3, 9])).batch(2).map(lookup)]
+    assert got == [[2, 1], [0, 2]]
