@@ -37,6 +37,16 @@ def test_normalization_adapt_from_a_dataset_of_batches_axis_none():
     np.testing.assert_allclose(layer(X).numpy(), (X - X.mean()) / X.std(), rtol=1e-5)
 
 
+def test_normalization_of_rank_1_data_as_keras():
+    per_element = layers.Normalization()          # axis=-1 keeps the only axis (TF: mean [1 2 3 5])
+    per_element.adapt(np.array([1., 2., 3., 5.]))
+    np.testing.assert_allclose(per_element.mean.numpy(), [1., 2., 3., 5.])
+    scalar = layers.Normalization(axis=None)      # the TF regression tutorial's horsepower layer
+    scalar.adapt(np.array([1., 2., 3., 5.]))
+    np.testing.assert_allclose(scalar(np.array([[1.], [2.]])).numpy().ravel(),
+                               [-1.1832159, -0.50709254], rtol=1e-6)   # TF 2.21
+
+
 def test_normalization_keeps_several_axes():
     x = np.arange(24.0).reshape(2, 3, 4) ** 1.5
     layer = layers.Normalization(axis=(1, 2))

@@ -104,8 +104,10 @@ class Normalization(Layer):
         total = mean = m2 = None
         for batch in adapt_batches(data, batch_size, steps):
             batch = np.asarray(batch, "float64")
-            if not self.built:
-                self._run_build((None,) + batch.shape[1:] if batch.ndim else ())
+            if not self.built:  # as Keras: the data's shape (a kept batch axis keeps its size)
+                keep = {a % batch.ndim for a in self.axis} if batch.ndim else set()
+                self._run_build(tuple(None if d == 0 and 0 not in keep else n
+                                      for d, n in enumerate(batch.shape)))
             if batch.ndim != len(self._broadcast_shape):
                 raise ValueError(f"Normalization.adapt: data of rank {batch.ndim} given to a "
                                  f"layer built for rank {len(self._broadcast_shape)}")
