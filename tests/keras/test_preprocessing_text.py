@@ -268,3 +268,46 @@ def test_string_lookup_model_trains_in_fit_and_integer_lookup_maps_a_dataset():
     got = [b.numpy().tolist() for b in tf.data.Dataset.from_tensor_slices(
         np.array([9, 7, 3, 9])).batch(2).map(lookup)]
     assert got == [[2, 1], [0, 2]]
+
+
+def test_a_keras_3_text_model_loads_with_its_learned_vocabulary():
+    import os
+    from .fixtures.make_preprocessing_fixtures import TEXTS
+    here = os.path.join(os.path.dirname(__file__), "fixtures")
+    model = tf.keras.models.load_model(os.path.join(here, "text.keras"))
+    assert model.layers[0].get_vocabulary()[:4] == ["", "[UNK]", "the", "and"]
+    x = np.array([[t] for t in TEXTS + ["an unknown word"]])
+    want = np.load(os.path.join(here, "text_model.npz"))["y"]
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+def test_adapted_lookups_save_their_vocabulary_as_keras_assets(tmp_path):
+    import zipfile
+    vectorize = layers.TextVectorization(output_sequence_length=5)
+    vectorize.adapt(DOCS)
+    words = layers.IntegerLookup()
+    words.adapt(np.array([5, 3, 3, 7]))
+    model = tf.keras.Sequential([tf.keras.Input((1,), dtype="string"), vectorize,
+                                 words, layers.Embedding(30, 2), layers.Flatten(),
+                                 layers.Dense(1)])
+    path = str(tmp_path / "text.keras")
+    model.save(path)
+    names = zipfile.ZipFile(path).namelist()
+    assert "assets/layers/text_vectorization/vocabulary.txt" in names
+    assert "assets/layers/integer_lookup/vocabulary.txt" in names
+    # Keras 3 also reads the inner lookup's copy (checked by loading such a file in TF 2.21)
+    assert "assets/layers/text_vectorization/_lookup_layer/vocabulary.txt" in names
+    loaded = tf.keras.models.load_model(path)
+    assert loaded.layers[0].get_vocabulary() == vectorize.get_vocabulary()
+    assert loaded.layers[1].get_vocabulary() == [-1, 3, 7, 5]
+    x = np.array([[d] for d in DOCS])
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    tfidf = layers.StringLookup(output_mode="tf_idf")
+    tfidf.adapt([["a", "b", "a"], ["c", "c", "b"]])
+    folder = tmp_path / "assets"
+    folder.mkdir()
+    tfidf.save_assets(str(folder))
+    again = layers.StringLookup(output_mode="tf_idf")
+    again.load_assets(str(folder))
+    np.testing.assert_allclose(again([["a", "c"]]).numpy(), tfidf([["a", "c"]]).numpy())

@@ -323,6 +323,38 @@ class IndexLookup(Layer):
             mean = float(np.mean(idf)) if len(idf) else 0.0
             self._set_idf(np.concatenate([np.full(self._token_start_index(), mean), idf]))
 
+    # -- saving (Keras 3's `.keras` assets) -----------------------------------------------------
+    def save_assets(self, dir_path):
+        """Write a learned vocabulary to `dir_path/vocabulary.txt` (one token a line, special
+        tokens first, as Keras); in tf_idf mode also `idf_weights.npy`. A vocabulary given to
+        the constructor is in the config instead."""
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(str(w) for w in self.get_vocabulary()))
+        if self.output_mode == "tf_idf" and self.idf_weights is not None:
+            np.save(os.path.join(dir_path, "idf_weights.npy"), self.idf_weights.numpy())
+
+    def load_assets(self, dir_path):
+        """Read what `save_assets` wrote (Keras 3's `vocabulary.txt`)."""
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, "vocabulary.txt"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "" and len(lines) > self._oov_start_index():
+            lines.pop()
+        values = lines if self._strings else [int(v) for v in lines]
+        idf = None
+        if self.output_mode == "tf_idf":
+            idf_path = os.path.join(dir_path, "idf_weights.npy")
+            if not os.path.exists(idf_path):
+                raise ValueError(f"{self.name}: the saved tf_idf layer has no idf_weights.npy "
+                                 f"asset (Keras 3 keeps them in the weights file, which "
+                                 f"autograph_jit does not read for lookups); adapt it again")
+            idf = np.load(idf_path)
+        self._has_input_vocabulary = False
+        self.set_vocabulary(values, idf)
+
     # -- call ---------------------------------------------------------------------------------
     def _lookup_table(self):
         if self._table is None:

@@ -46,7 +46,7 @@ class TextTable(HostTable):
     def __init__(self, layer):
         self.name = layer.name
         self.layer = layer
-        self.vocab = layer._lookup._lookup_table()
+        self.vocab = layer._lookup_layer._lookup_table()
 
     def output_type(self, in_type):
         if in_type.dtype is not dtypes.string:
@@ -158,7 +158,7 @@ class TextVectorization(Layer):
         self.pad_to_max_tokens, self.sparse, self.ragged = pad_to_max_tokens, sparse, ragged
         self.encoding = encoding
         self._input_vocabulary, self._input_idf = vocabulary, idf_weights
-        self._lookup = StringLookup(max_tokens=max_tokens, mask_token="",
+        self._lookup_layer = StringLookup(max_tokens=max_tokens, mask_token="",
                                     vocabulary=vocabulary, idf_weights=idf_weights,
                                     output_mode=output_mode,
                                     pad_to_max_tokens=pad_to_max_tokens,
@@ -212,25 +212,34 @@ class TextVectorization(Layer):
             for batch in adapt_batches(data, batch_size, steps):
                 batch = np.asarray(batch, dtype=object).reshape(-1)
                 yield from self._tokenize(batch)
-        self._lookup._learn(documents())
+        self._lookup_layer._learn(documents())
         self._table = None
 
     def get_vocabulary(self, include_special_tokens=True):
         """The vocabulary by index ('' and '[UNK]' first in int mode)."""
-        return self._lookup.get_vocabulary(include_special_tokens)
+        return self._lookup_layer.get_vocabulary(include_special_tokens)
 
     def vocabulary_size(self):
         """The number of indices, the padding and OOV tokens included."""
-        return self._lookup.vocabulary_size()
+        return self._lookup_layer.vocabulary_size()
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
         """Set the vocabulary (and idf weights in tf_idf mode) directly."""
-        self._lookup.set_vocabulary(vocabulary, idf_weights)
+        self._lookup_layer.set_vocabulary(vocabulary, idf_weights)
+        self._table = None
+
+    def save_assets(self, dir_path):
+        """The learned vocabulary as Keras 3 saves it (`vocabulary.txt`)."""
+        self._lookup_layer.save_assets(dir_path)
+
+    def load_assets(self, dir_path):
+        """Read the vocabulary `save_assets` wrote."""
+        self._lookup_layer.load_assets(dir_path)
         self._table = None
 
     @property
     def idf_weights(self):
-        return self._lookup.idf_weights
+        return self._lookup_layer.idf_weights
 
     def _depth(self):
         return self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
@@ -260,7 +269,7 @@ class TextVectorization(Layer):
                                  f"be saved in a config; register it and pass it by name")
         vocabulary = self._input_vocabulary
         if vocabulary is not None and not isinstance(vocabulary, str):
-            vocabulary = self._lookup.get_config()["vocabulary"]
+            vocabulary = self._lookup_layer.get_config()["vocabulary"]
         idf = self._input_idf
         config.update(
             max_tokens=self.max_tokens, standardize=self.standardize, split=self.split,
