@@ -8,6 +8,7 @@ from .ops._args import to_tensor as _to_tensor
 from .ops.string_ops import (  # noqa: F401
     as_string, join, length, lower, reduce_join, regex_full_match, regex_replace, strip, substr,
     to_number, upper)
+from .ops.hash_ops import to_hash_bucket_fast, to_hash_bucket_strong  # noqa: F401
 from .ragged.ragged_tensor import RaggedTensor as _RaggedTensor
 from .tensor import convert_to_tensor as _convert_to_tensor
 

@@ -177,6 +177,38 @@ def test_tracebacks_show_the_users_frames():
     assert not [f for f in files if "/autograph_jit/" in f and "api_boundary" not in f]
 
 
+def test_category_encoding_rejects_out_of_range_ids():
+    layer = tf.keras.layers.CategoryEncoding(num_tokens=3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_tokens=3"):
+        layer([[0, 3]])
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.function(lambda v: layer(v))(tf.constant([[0, 3]]))
+
+
+def test_string_preprocessing_runs_on_the_host_and_says_so():
+    lookup = tf.keras.layers.IntegerLookup(vocabulary=[1, 2])
+    f = tf.function(lambda v: lookup(v))
+    cf = f.get_concrete_function(tf.TensorSpec([None], tf.int64))
+    cf(tf.constant([1, 5], tf.int64))
+    assert "1 host callbacks" in cf.explain()
+    words = tf.keras.layers.StringLookup(vocabulary=["a"])
+    g = tf.function(lambda v: words(v))
+    cg = g.get_concrete_function(tf.TensorSpec([None], tf.string))
+    cg(tf.constant(["a", "b"]))
+    assert "runs on the interpreter: it holds tf.string values" in cg.explain()
+
+
+def test_preprocessing_sparse_ragged_and_other_interpolations_are_refused():
+    layers = tf.keras.layers
+    for make in (lambda: layers.CategoryEncoding(3, sparse=True),
+                 lambda: layers.StringLookup(sparse=True),
+                 lambda: layers.TextVectorization(ragged=True),
+                 lambda: layers.Resizing(2, 2, interpolation="bicubic"),
+                 lambda: layers.Resizing(2, 2, antialias=True)):
+        with pytest.raises(ValueError):
+            make()
+
+
 def test_tf_savedmodels_do_not_load(tmp_path):
     (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01")
     with pytest.raises(OSError, match="saved_model.json"):
@@ -196,7 +228,7 @@ def test_complex_ops_have_no_gradient_yet():
 
 
 def test_less_common_string_ops_are_absent():
-    for name in ("unicode_split", "format", "ngrams", "bytes_split", "to_hash_bucket_fast"):
+    for name in ("unicode_split", "format", "ngrams", "bytes_split"):
         assert not hasattr(tf.strings, name), name
 
 

@@ -125,7 +125,8 @@ def test_host_ops_by_design_are_the_python_stdout_and_lapack_ones():
     assert {n for n, op in REGISTRY.items() if op.host} == {
         "print", "write_summary", "py_function", "py_function_grad", "matrix_inverse",
         "matrix_determinant", "log_matrix_determinant", "matrix_solve", "matrix_triangular_solve",
-        "cholesky", "self_adjoint_eig", "qr", "svd"}
+        "cholesky", "self_adjoint_eig", "qr", "svd",
+        "hash_bucket", "lookup_table_find"}   # TF's string hashes, host tables (Keras lookups)
 
 
 def test_speculatable_defaults_to_elementwise_and_integer_division_traps():

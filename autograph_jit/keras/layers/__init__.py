@@ -28,3 +28,9 @@ from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa
 from .rnn import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from .core import Masking, Rescaling  # noqa: F401
+from .preprocessing import CategoryEncoding, Discretization, Hashing, Normalization  # noqa: F401
+from .preprocessing import CenterCrop, RandomBrightness, RandomContrast, RandomCrop  # noqa: F401
+from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom  # noqa: F401
+from .preprocessing import Resizing  # noqa: F401
+from .preprocessing import IntegerLookup, StringLookup  # noqa: F401
+from .preprocessing import TextVectorization  # noqa: F401

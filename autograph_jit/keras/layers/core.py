@@ -61,6 +61,8 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):
+        if not inputs.dtype.is_floating:  # Keras 3 promotes int inputs (multi_hot counts)
+            inputs = M.cast(inputs, self.compute_dtype)
         x = last_axis_matmul(inputs, self.kernel)
         if self.bias is not None:
             x = N.bias_add(x, self.bias)

@@ -397,6 +397,8 @@ class Trainer:
 
 
 def _float_default(np_dtype):
+    if np.dtype(np_dtype).kind in "USO":  # text arrays: string inputs (TextVectorization)
+        return "string"
     return str(np.dtype(np_dtype)) if np.dtype(np_dtype) != np.float64 else "float64"
 
 

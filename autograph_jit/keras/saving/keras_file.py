@@ -1,15 +1,18 @@
 """`.keras` model files (Keras 3's format): a zip holding `config.json` (the serialized model
 with its compile config), `metadata.json` (versions, date) and `model.weights.h5` (the weights
-in the `.weights.h5` layout, plus the optimizer's variables under `optimizer/vars`)."""
+in the `.weights.h5` layout, plus the optimizer's variables under `optimizer/vars`), and
+`assets/<layer path>/...` for layers with `save_assets(dir)` / `load_assets(dir)` (the learned
+vocabularies of StringLookup, IntegerLookup, TextVectorization: `vocabulary.txt`)."""
 import datetime
 import io
 import json
 import os
+import tempfile
 import zipfile
 
 from .serialization import (deserialize_keras_object, normalize_config, serialize_keras_object,
                             _tuples)
-from .weights_h5 import _h5py, read_groups, read_optimizer, write_groups
+from .weights_h5 import _h5py, read_groups, read_optimizer, walk_weights, write_groups
 from ..models.model import _json_default
 
 __all__ = ["save_model", "load_model", "load_weights_from_keras_file"]
@@ -44,6 +47,33 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         z.writestr(_METADATA, metadata)
         z.writestr(_CONFIG, config)
         z.writestr(_WEIGHTS, buffer.getvalue())
+        _write_assets(z, model)
+
+
+def _write_assets(z, model):
+    """Each layer's `save_assets(dir)` files as `assets/<layer path>/<file>` (Keras 3's)."""
+    for path, _, layer in walk_weights(model):
+        if not hasattr(layer, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            layer.save_assets(folder)
+            for name in sorted(os.listdir(folder)):
+                z.write(os.path.join(folder, name), f"assets/{path}/{name}")
+
+
+def _read_assets(z, model):
+    """Hand each layer with `load_assets(dir)` the files stored under its assets path."""
+    names = z.namelist()
+    for path, _, layer in walk_weights(model):
+        prefix = f"assets/{path}/"
+        files = [n for n in names if n.startswith(prefix) and "/" not in n[len(prefix):]]
+        if not files or not hasattr(layer, "load_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            for name in files:
+                with open(os.path.join(folder, name[len(prefix):]), "wb") as f:
+                    f.write(z.read(name))
+            layer.load_assets(folder)
 
 
 def _open(filepath):
@@ -63,9 +93,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     with _open(filepath) as z:
         config = normalize_config(json.loads(z.read(_CONFIG)))
         weights = z.read(_WEIGHTS)
-    if not compile:
-        config.pop("compile_config", None)
-    model = deserialize_keras_object(config, custom_objects=custom_objects, compile=compile)
+        if not compile:
+            config.pop("compile_config", None)
+        model = deserialize_keras_object(config, custom_objects=custom_objects, compile=compile)
+        _read_assets(z, model)
     h5py = _h5py()
     with h5py.File(io.BytesIO(weights), "r") as f:
         if not model.built:

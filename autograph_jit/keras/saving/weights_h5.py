@@ -51,7 +51,7 @@ def _children(layer):
         return [(f"layers/{name}", child) for name, child in _unique_names(layer.layers)]
     out = []
     for key in sorted(vars(layer)):
-        if key in _SKIP or key.startswith("_") and key not in ("_layers",):
+        if key in _SKIP or key.startswith("_") and key not in ("_layers", "_lookup_layer"):
             continue
         value = vars(layer)[key]
         if isinstance(value, Layer):
