@@ -449,6 +449,10 @@ LAZY_IMPORTS = {
     "autograph_jit/keras/utils/plot.py": {
         "IPython": OPTIONAL,
     },
+    "autograph_jit/ops/hash_ops.py": {
+        "farmhash": OPTIONAL,
+        "siphashc": OPTIONAL,
+    },
     "autograph_jit/ops/array_ops.py": {
         ".gather_ops": "cycle: ops.gather_ops > ops.array_ops",
         ".slicing": "cycle: ops.slicing > ops.array_ops",

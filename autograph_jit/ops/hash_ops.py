@@ -3,8 +3,8 @@ op, `hash_bucket` (values -> int64 bucket `hash(value) % num_buckets`).
 
 * fast (no key): FarmHash Fingerprint64 of the bytes, through the `pyfarmhash` package (the
   `hash` extra: `pip install autograph_jit[hash]`);
-* strong (`key=(k0, k1)`): SipHash-2-4 keyed by the two uint64 words, written here from the
-  SipHash paper's definition (Aumasson & Bernstein, 2012).
+* strong (`key=(k0, k1)`): SipHash-2-4 keyed by the two uint64 words, through the `siphashc`
+  package (the same extra).
 
 Besides strings the op takes integers, hashed as their decimal text (what `tf.as_string` would
 give: Keras's Hashing and lookup layers hash integers so), which keeps a numeric graph free of
@@ -36,45 +36,18 @@ def fingerprint64(data):
     return farmhash.fingerprint64(data)
 
 
-def _rotl(x, b):
-    return ((x << b) | (x >> (64 - b))) & _MASK
-
-
-def _sipround(v0, v1, v2, v3):
-    v0 = (v0 + v1) & _MASK
-    v1 = _rotl(v1, 13) ^ v0
-    v0 = _rotl(v0, 32)
-    v2 = (v2 + v3) & _MASK
-    v3 = _rotl(v3, 16) ^ v2
-    v0 = (v0 + v3) & _MASK
-    v3 = _rotl(v3, 21) ^ v0
-    v2 = (v2 + v1) & _MASK
-    v1 = _rotl(v1, 17) ^ v2
-    v2 = _rotl(v2, 32)
-    return v0, v1, v2, v3
-
-
 def siphash24(key, data):
     """SipHash-2-4 of `data` (bytes) under the key `(k0, k1)` (two uint64 words): TF's
-    `to_hash_bucket_strong` hash."""
+    `to_hash_bucket_strong` hash, through the `siphashc` package."""
+    try:
+        import siphashc
+    except ImportError:
+        raise FailedPreconditionError(
+            None, "hash_bucket",
+            "hashing with a key needs SipHash-2-4 (TF's strong hash): install it with "
+            "`pip install siphashc` (the autograph_jit[hash] extra)") from None
     k0, k1 = int(key[0]) & _MASK, int(key[1]) & _MASK
-    v0, v1 = k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D
-    v2, v3 = k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573
-    n = len(data)
-    tail = n - n % 8
-    for i in range(0, tail, 8):
-        m = int.from_bytes(data[i:i + 8], "little")
-        v3 ^= m
-        v0, v1, v2, v3 = _sipround(*_sipround(v0, v1, v2, v3))
-        v0 ^= m
-    m = ((n & 0xFF) << 56) | int.from_bytes(data[tail:], "little")
-    v3 ^= m
-    v0, v1, v2, v3 = _sipround(*_sipround(v0, v1, v2, v3))
-    v0 ^= m
-    v2 ^= 0xFF
-    for _ in range(4):
-        v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-    return v0 ^ v1 ^ v2 ^ v3
+    return siphashc.siphash(k0.to_bytes(8, "little") + k1.to_bytes(8, "little"), data)
 
 
 def _as_bytes(value):

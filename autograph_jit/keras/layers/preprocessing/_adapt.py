@@ -2,6 +2,7 @@
 `tf.data.Dataset`s, as NumPy batches (Keras 3's `PreprocessingLayer.adapt` input rules)."""
 import numpy as np
 
+from ....data.dataset import Dataset
 from ....tensor import Tensor
 
 __all__ = ["adapt_batches", "as_numpy"]
@@ -24,7 +25,6 @@ def adapt_batches(data, batch_size=None, steps=None):
     an array or tensor in slices of `batch_size` (all of it when None).
 
     Raises ValueError for a Dataset of tuples (adapt takes features only, as Keras)."""
-    from ....data.dataset import Dataset
     if isinstance(data, Dataset):
         if batch_size is not None:
             data = data.batch(batch_size)

@@ -5,6 +5,7 @@ count vectors), `Hashing` (values to `num_bins` buckets with TF's string hashes:
 import numpy as np
 
 from .... import dtypes
+from ....errors import InvalidArgumentError
 from ....ops import array_ops as A
 from ....ops._args import to_tensor
 from ....ops import check_ops as C
@@ -30,7 +31,6 @@ def _check_range(indices, depth):
     if isinstance(indices, EagerTensor):
         v = np.asarray(indices.numpy())
         if v.size and (v.min() < 0 or v.max() >= depth):
-            from ....errors import InvalidArgumentError
             raise InvalidArgumentError(
                 f"Input values must be in the range 0 <= values < num_tokens with "
                 f"num_tokens={depth}; got values in [{v.min()}, {v.max()}]. Fix: raise "

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ....ops import array_ops as A
+from ....tensor import EagerTensor
 from ....ops import math_ops as M
 from ....ops import random_ops as R
 from ....ops import gather_ops as G
@@ -99,7 +100,6 @@ def _is_training(training):
         return False
     if isinstance(training, bool):
         return training
-    from ....tensor import EagerTensor
     if isinstance(training, EagerTensor):
         return bool(training.numpy())
     raise ValueError("image augmentation layers need a Python bool `training` (or a concrete "

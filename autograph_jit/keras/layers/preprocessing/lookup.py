@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from .... import dtypes
+from ....data.dataset import Dataset
 from ....errors import InvalidArgumentError
 from ....ir.types import TensorType
 from ....ops import array_ops as A
@@ -286,8 +287,6 @@ class IndexLookup(Layer):
             raise ValueError(f"Cannot adapt layer '{self.name}' after setting a static "
                              f"vocabulary via `vocabulary` argument or `set_vocabulary()` "
                              f"method.")
-        from ....data.dataset import Dataset
-
         def rows():
             for batch in adapt_batches(data, batch_size, steps):
                 batch = np.asarray(batch)

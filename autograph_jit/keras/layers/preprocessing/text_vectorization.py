@@ -16,6 +16,7 @@ from ....ir.types import TensorType
 from ....ops import math_ops as M
 from ....ops._args import to_tensor
 from ....ops.lookup_ops import HostTable, find
+from ....string_tensor import string_tensor
 from ....tensor import Tensor
 from ... import backend
 from ..layer import Layer
@@ -171,8 +172,7 @@ class TextVectorization(Layer):
         if self.standardize is None:
             return texts
         if callable(self.standardize):
-            from ....string_tensor import StringTensor
-            out = _to_text_list(self.standardize(StringTensor(np.asarray(texts, object))))
+            out = _to_text_list(self.standardize(string_tensor(np.asarray(texts, object))))
             return [t.encode("utf-8") if isinstance(t, str) else t for t in out]
         if self.standardize in ("lower", "lower_and_strip_punctuation"):
             texts = [t.lower() for t in texts]        # ASCII only, as tf.strings.lower
@@ -184,8 +184,7 @@ class TextVectorization(Layer):
         if self.split is None:
             return [[t] for t in texts]
         if callable(self.split):
-            from ....string_tensor import StringTensor
-            out = _to_text_list(self.split(StringTensor(np.asarray(texts, object))))
+            out = _to_text_list(self.split(string_tensor(np.asarray(texts, object))))
             return [[w.encode("utf-8") if isinstance(w, str) else w for w in row] for row in out]
         if self.split == "whitespace":
             return [t.split() for t in texts]
