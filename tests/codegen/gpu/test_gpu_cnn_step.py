@@ -59,8 +59,7 @@ def test_seed_cnn_adam_step_runs_strict_on_the_gpu_and_matches_eager_step_by_ste
     assert plan.host_steps() == []
     assert CONV_POOL_OPS <= {n.op.name for n in cf.optimized_graph.walk()}
     assert gpu_step.experimental_get_tracing_count() == 1
-    assemble_all(plan)
-    ptx = cf.ptx()
+    ptx = cf.ptx()   # (the MNIST-size test below runs ptxas on these kernels)
     assert "conv2d_backprop_filter" in ptx and "max_pool_argmax" in ptx
 
 
