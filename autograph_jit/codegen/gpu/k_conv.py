@@ -19,10 +19,10 @@ each tap's channel sum and adds the taps in float16.
 """
 from llvmlite import ir
 
-from ..llvm.emit import i64, reg_type
+from ..llvm.emit import I64, i64, reg_type
 from ..llvm.k_conv import compute_dtype
 from .kernel import GpuKernel
-from .k_map import unravel
+from .k_map import emit_map, unravel
 from .k_window import Geo, at, input_taps, taps
 
 # threads the filter gradient's first pass aims for (filter elements x chunks); chunks never
@@ -151,6 +151,10 @@ def lower_backprop_filter(lw, node):
     if not out.size:
         return
     dt = out.dtype
+    if not g.n * g.p:   # no positions (an empty batch or image): the gradient is zero
+        zero = ir.Constant(reg_type(dt), 0.0)
+        emit_map(lw, "zeros", [out], [], lambda s, vals: [zero], lw.annotate(node, "zeros"))
+        return
     elements = out.size
     pos_shape = (g.n, g.oh, g.ow)
     length, chunks = filter_chunks(g.n * g.p, elements)
@@ -169,8 +173,19 @@ def lower_backprop_filter(lw, node):
         end = b.add(start, i64(length))
         end = b.select(b.icmp_signed("<", end, i64(g.n * g.p)), end, i64(g.n * g.p))
 
+        # (n, oh, ow) of the chunk's first position, then stepped without a division
+        cursor = [k.alloca(I64) for _ in pos_shape]
+        for slot, v in zip(cursor, unravel(b, start, pos_shape)):
+            b.store(v, slot)
+
         def position(r):
-            n, oh, ow = unravel(b, r, pos_shape)
+            n, oh, ow = (b.load(slot, typ=I64) for slot in cursor)
+            wrap_w = b.icmp_signed("==", b.add(ow, i64(1)), i64(g.ow))
+            b.store(b.select(wrap_w, i64(0), b.add(ow, i64(1))), cursor[2])
+            oh1 = b.select(wrap_w, b.add(oh, i64(1)), oh)
+            wrap_h = b.icmp_signed("==", oh1, i64(g.oh))
+            b.store(b.select(wrap_h, i64(0), oh1), cursor[1])
+            b.store(b.select(wrap_h, b.add(n, i64(1)), n), cursor[0])
             ih = b.add(b.sub(b.mul(oh, i64(g.sh)), i64(g.pt)), b.mul(i, i64(g.dh)))
             iw = b.add(b.sub(b.mul(ow, i64(g.sw)), i64(g.pl)), b.mul(j, i64(g.dw)))
             inside = b.and_(b.icmp_unsigned("<", ih, i64(g.h)),

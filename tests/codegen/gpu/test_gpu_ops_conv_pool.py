@@ -57,6 +57,11 @@ def test_conv2d_of_strided_operands_and_conv2d_transpose_match_eager(device):
     run_both(f, x, w, autograph=False, **TOL[np.float32])
 
 
+def test_conv2d_gradients_of_an_empty_batch_are_zeros(device):
+    x, w = _data(12, (0, 5, 4, 2), np.float32), _data(13, (3, 3, 2, 3), np.float32)
+    run_both(_conv_and_grads(1, "SAME", 1), x, w, autograph=False)
+
+
 def test_float16_conv2d_and_gradients_round_like_eager(device):
     x, w = _data(5, (2, 7, 6, 3), np.float16), _data(6, (3, 2, 3, 4), np.float16)
     f = _conv_and_grads(2, "SAME", 1)
