@@ -57,6 +57,19 @@ def test_conv2d_of_strided_operands_and_conv2d_transpose_match_eager(device):
     run_both(f, x, w, autograph=False, **TOL[np.float32])
 
 
+def test_nchw_conv_and_pool_and_their_gradients_run_through_transposed_views(device):
+    x, w = _data(14, (2, 3, 7, 6), np.float32), _data(15, (3, 3, 3, 4), np.float32)
+
+    def f(x, w):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            y = tf.nn.conv2d(x, w, 2, "SAME", data_format="NCHW")
+            p = tf.nn.max_pool2d(y, 2, 1, "VALID", data_format="NCHW")
+            loss = tf.reduce_sum(p * p)
+        return [y, p] + tape.gradient(loss, [x, w])
+    run_both(f, x, w, autograph=False, **TOL[np.float32])
+
+
 def test_conv2d_gradients_of_an_empty_batch_are_zeros(device):
     x, w = _data(12, (0, 5, 4, 2), np.float32), _data(13, (3, 3, 2, 3), np.float32)
     run_both(_conv_and_grads(1, "SAME", 1), x, w, autograph=False)
@@ -81,7 +94,7 @@ def test_float16_products_accumulate_in_float32_like_eager(device):
     x[0, 0, 0, 0] = 2048
     w = np.ones((1, 65, 1, 1), np.float16)
     got = tf.function(lambda x, w: tf.nn.conv2d(x, w, 1, "VALID"), backend="gpu",
-                      strict=True)(x, w)
+                      strict=True, autograph=False)(x, w)
     assert float(np.asarray(got).reshape(-1)[0]) == 2112.0
 
 
