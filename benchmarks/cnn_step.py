@@ -29,6 +29,7 @@ def initial_params(image):
 
 
 def batch(image, n, seed=6):
+    """(images [n, H, W, C] float32 in [0, 1), labels [n] int32)."""
     r = np.random.default_rng(seed)
     return (r.random((n,) + tuple(image), dtype=np.float32),
             r.integers(0, CLASSES, n).astype(np.int32))

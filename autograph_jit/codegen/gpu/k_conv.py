@@ -64,6 +64,7 @@ class _Math:
 
 
 def lower_conv2d(lw, node):
+    """conv2d: one thread per output element (see the module docstring)."""
     xv, fv = node.data_inputs
     x, f = lw.view(xv), lw.view(fv)
     g = _geo("Conv2D", node, x.shape, f.shape)
@@ -93,6 +94,7 @@ def lower_conv2d(lw, node):
 
 
 def lower_backprop_input(lw, node):
+    """conv2d_backprop_input: one thread per input element, gathering its windows' taps."""
     _, fv, dyv = node.data_inputs
     f, dy = lw.view(fv), lw.view(dyv)
     out_spec = lw.spec(node.outputs[0])
@@ -130,7 +132,9 @@ def lower_backprop_input(lw, node):
 
 def filter_chunks(positions, elements):
     """(chunk length, chunk count) of the filter gradient's sum over `positions`: enough chunks
-    that elements x chunks reaches FILTER_THREADS, none shorter than CHUNK_MIN; shapes only."""
+    that elements x chunks reaches FILTER_THREADS, none shorter than CHUNK_MIN; shapes only.
+
+    Example: filter_chunks(64 * 26 * 26, 3 * 3 * 1 * 16) == (96, 451)."""
     if positions <= 0:
         return 0, 0
     want = max(1, FILTER_THREADS // max(elements, 1))
@@ -139,6 +143,7 @@ def filter_chunks(positions, elements):
 
 
 def lower_backprop_filter(lw, node):
+    """conv2d_backprop_filter: chunked sums over positions, then the chunks added in order."""
     xv, _, dyv = node.data_inputs
     x, dy = lw.view(xv), lw.view(dyv)
     out_spec = lw.spec(node.outputs[0])

@@ -53,6 +53,7 @@ def _per_element(lw, node, name, label, out, views, body):
 
 
 def lower_max_pool(lw, node):
+    """max_pool2d: one thread per output element."""
     x = lw.view(node.data_inputs[0])
     dt = x.dtype
     _numeric(dt, "max_pool2d")
@@ -80,6 +81,7 @@ def lower_max_pool(lw, node):
 
 
 def lower_avg_pool(lw, node):
+    """avg_pool2d: one thread per output element, sum over the taps inside."""
     x = lw.view(node.data_inputs[0])
     dt = x.dtype
     _float(dt, "avg_pool2d")
@@ -104,6 +106,7 @@ def lower_avg_pool(lw, node):
 
 
 def lower_avg_pool_grad(lw, node):
+    """avg_pool_grad: one thread per input element, g / count of each window."""
     gr = lw.view(node.data_inputs[1])
     out_spec = lw.spec(node.outputs[0])
     dt = out_spec.dtype
@@ -129,6 +132,7 @@ def lower_avg_pool_grad(lw, node):
 
 
 def lower_max_pool_grad(lw, node):
+    """max_pool_grad: each window's first maximum, then a gather per input element."""
     xv, gv = node.data_inputs
     x, gr = lw.view(xv), lw.view(gv)
     dt = x.dtype
