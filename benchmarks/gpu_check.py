@@ -51,9 +51,9 @@ def use_carried_wheels():
     return added
 
 FULL = {"elementwise": 64 * 2 ** 20, "copy": 256 * 2 ** 20, "rows": (8192, 8192),
-        "matmul": 4096, "mlp": ((784, 100, 10), 50)}
+        "matmul": 4096, "mlp": ((784, 100, 10), 50), "cnn": ((28, 28, 1), 64)}
 TINY = {"elementwise": 4096, "copy": 2 ** 16, "rows": (64, 96), "matmul": 32,
-        "mlp": ((20, 8, 4), 6)}
+        "mlp": ((20, 8, 4), 6), "cnn": ((12, 12, 1), 2)}
 COLUMNS = ("autograph_jit", "jax.jit", "torch")
 
 
@@ -279,6 +279,7 @@ def run_table(sizes, peers, timing, dev):
     rows.append(row)
 
     rows.append(_mlp_row(tf, peers, sizes, timing))
+    rows.append(_cnn_row(tf, peers, sizes, timing))
 
     # warm-call overhead
     row = Row("warm call f(x)=x+1", "f32 scalar", "µs", 1, "one launch, result read back")
@@ -339,6 +340,28 @@ def _mlp_row(tf, peers, sizes, timing):
             return loss.detach()
         return call, peers.torch_sync()
     row.cells["torch"] = _peer(peers, "torch", torch_build, timing)
+    return row
+
+
+def _cnn_row(tf, peers, sizes, timing):
+    """The seed CNN's Adam step (benchmarks/cnn_step.py), strict: every op a GPU kernel."""
+    from benchmarks import cnn_step
+    image, n = sizes["cnn"]
+    data = cnn_step.batch(image, n)
+    row = Row("CNN Adam step", f"{'x'.join(map(str, image))}, batch {n}", "µs", 1,
+              "benchmarks/cnn_step.py: 2 conv + 2 max-pool + dense; ours: direct conv kernels, "
+              "incl. host copies of x, y; torch NCHW")
+
+    def ours():
+        step = tf.function(cnn_step.make_step(tf, image)[0], backend="gpu", strict=True)
+        x, y = tf.constant(data[0]), tf.constant(data[1])
+        return lambda: step(x, y).numpy()
+    row.cells["autograph_jit"] = _ours(ours, timing)
+    row.cells["jax.jit"] = _peer(peers, "jax.jit", lambda: cnn_step.jax_step(image, data)(
+        peers.jax), timing)
+    row.cells["torch"] = _peer(peers, "torch", lambda: (
+        cnn_step.torch_step(image, data, peers.torch_dev)(peers.torch), peers.torch_sync()),
+        timing)
     return row
 
 

@@ -19,7 +19,7 @@ def test_dry_run_prints_every_row_with_a_number_or_a_reason():
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ")][1:]
     names = [r.split("|")[1].strip() for r in rows]
     assert names == ["device copy (d2d)", "elementwise chain", "row reduction", "matmul",
-                     "MLP Adam step", "warm call f(x)=x+1"]
+                     "MLP Adam step", "CNN Adam step", "warm call f(x)=x+1"]
     for r in rows:
         for cell in r.split("|")[3:6]:
             cell = cell.strip()

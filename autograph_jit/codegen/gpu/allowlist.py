@@ -17,6 +17,7 @@ ALLOWED_INTRINSICS = frozenset({
     "usub.with.overflow", "smul.with.overflow", "umul.with.overflow",
     "memcpy", "memmove", "memset", "lifetime.start", "lifetime.end", "assume", "expect",
     "is.fpclass", "vector.reduce.add", "vector.reduce.fadd",
+    "usub.sat", "uadd.sat", "ssub.sat", "sadd.sat",   # O3 forms them from clamps (k_pool)
 })
 
 

@@ -7,6 +7,7 @@ nodes by kind; anything else runs as a host step and is reported (`strict=True`:
 from ..llvm.dispatch import _fusion_ok
 from ..llvm.scalar import SCALAR_OPS
 from . import control, k_array, k_map, k_matmul, k_reduce, k_rows, k_scan
+from . import k_conv, k_pool
 from .lower import VIEW_OPS, lower_view_gpu
 
 LOWERINGS = {name: lower_view_gpu for name in VIEW_OPS}
@@ -24,6 +25,8 @@ LOWERINGS.update({
 LOWERINGS.update(k_rows.LOWERINGS)
 LOWERINGS.update(k_array.LOWERINGS)
 LOWERINGS.update(k_scan.LOWERINGS)
+LOWERINGS.update(k_conv.LOWERINGS)
+LOWERINGS.update(k_pool.LOWERINGS)
 
 FUSIONS = {"elementwise": k_map.lower_fusion_elementwise,
            "reduction": k_reduce.lower_fusion_reduction,
