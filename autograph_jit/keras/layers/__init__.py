@@ -28,3 +28,5 @@ from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa
 from .rnn import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
 from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from .core import Masking, Rescaling  # noqa: F401
+from .einsum_dense import EinsumDense  # noqa: F401
+from .multi_head_attention import MultiHeadAttention  # noqa: F401
