@@ -30,3 +30,6 @@ from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from .core import Masking, Rescaling  # noqa: F401
 from .einsum_dense import EinsumDense  # noqa: F401
 from .multi_head_attention import MultiHeadAttention  # noqa: F401
+from .attention import AdditiveAttention, Attention  # noqa: F401
+from .group_normalization import GroupNormalization, UnitNormalization  # noqa: F401
+from .noise_dropout import AlphaDropout, GaussianDropout  # noqa: F401
