@@ -145,7 +145,7 @@ class AdditiveAttention(Attention):
     >>> layer = tf.keras.layers.AdditiveAttention(use_scale=False)
     >>> out, scores = layer([q, v], return_attention_scores=True)
     >>> np.round(scores.numpy(), 4)
-    array([[[0.5954, 0.4046]]], dtype=float32)
+    array([[[0.3637, 0.6363]]], dtype=float32)
     """
 
     def __init__(self, use_scale=True, dropout=0.0, **kwargs):

@@ -7,6 +7,7 @@ written as einsums, a masked softmax (Keras masks of the inputs, `attention_mask
 import math
 import string
 
+from ...module import name_scope
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...ops.einsum_ops import einsum
@@ -190,6 +191,10 @@ class MultiHeadAttention(Layer):
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         """Create the four projections for inputs of these shapes (key defaults to value)."""
+        with name_scope(self.name):  # weights under Keras 3's path: <mha>/query/kernel
+            self._build_projections(query_shape, value_shape, key_shape)
+
+    def _build_projections(self, query_shape, value_shape, key_shape):
         if value_shape is None:
             raise ValueError(f"MultiHeadAttention layer {self.name}: build needs `query_shape` "
                              "and `value_shape`")
