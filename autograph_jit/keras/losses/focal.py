@@ -76,10 +76,10 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
                       "'binary_crossentropy' if you only have 2 classes.", SyntaxWarning,
                       stacklevel=2)
     if label_smoothing:
-        classes = float(y_true.shape[-1]) if y_true.shape[-1] is not None else \
-            M.cast(A.shape(y_true)[-1], y_pred.dtype)
-        y_true = M.add(M.multiply(y_true, 1.0 - label_smoothing),
-                       M.divide(label_smoothing, classes))
+        classes = y_true.shape[-1]
+        share = label_smoothing / classes if classes is not None else M.divide(
+            label_smoothing, M.cast(A.shape(y_true)[-1], y_pred.dtype))
+        y_true = M.add(M.multiply(y_true, 1.0 - label_smoothing), share)
     if from_logits:
         y_pred = N.softmax(y_pred, axis=axis)
     output = M.divide(y_pred, M.reduce_sum(y_pred, axis=axis, keepdims=True))
