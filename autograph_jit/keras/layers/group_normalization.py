@@ -19,7 +19,7 @@ class GroupNormalization(Layer):
 
     >>> layer = tf.keras.layers.GroupNormalization(groups=2)
     >>> np.round(layer(tf.constant([[1.0, 3.0, 10.0, 30.0]])).numpy(), 3)
-    array([[-0.999,  0.999, -1.   ,  1.   ]], dtype=float32)
+    array([[-1.,  1., -1.,  1.]], dtype=float32)
     """
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,

@@ -63,7 +63,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
 
     >>> y_true, y_pred = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]
     >>> np.round(tf.keras.losses.categorical_focal_crossentropy(y_true, y_pred).numpy(), 4)
-    array([0.    , 0.3809], dtype=float32)
+    array([0.    , 0.4663], dtype=float32)
     """
     if isinstance(axis, bool):
         raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type "

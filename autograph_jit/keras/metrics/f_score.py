@@ -39,7 +39,7 @@ class FBetaScore(Metric):
     >>> m.update_state(np.array([[1, 1, 1], [1, 0, 0], [1, 1, 0]], np.int32),
     ...                np.array([[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]], np.float32))
     >>> np.round(m.result().numpy(), 4)
-    array([0.3846, 0.9091, 0.5556], dtype=float32)
+    array([0.3846, 0.9091, 0.8333], dtype=float32)
     """
 
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):

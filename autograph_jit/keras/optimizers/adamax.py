@@ -1,5 +1,5 @@
 """Adamax (Adam with the infinity norm), Keras 3's update rule."""
-from ...ops.math_ops import abs as _abs  # noqa: A004
+from ...ops.math_ops import abs as _abs
 from ...ops.math_ops import cast, maximum, pow  # noqa: A004
 from .optimizer import Optimizer
 

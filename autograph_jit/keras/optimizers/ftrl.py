@@ -18,7 +18,7 @@ class Ftrl(Optimizer):
     >>> opt = tf.keras.optimizers.Ftrl(learning_rate=0.1)
     >>> _ = opt.apply_gradients([(tf.constant([0.5, -0.5]), v)])
     >>> np.round(v.numpy(), 4)
-    array([0.9041, 2.0959], dtype=float32)
+    array([0.381 , 1.0155], dtype=float32)
     """
 
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
