@@ -186,3 +186,74 @@ def test_lion_trains_a_model_with_compiled_fit():
     model.optimizer.learning_rate = 0.05
     h = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0] * 0.5
+
+
+# --- LossScaleOptimizer -----------------------------------------------------------------------
+
+LSO_GRADS = [[4.0, 8.0], [np.inf, 1.0], [2.0, -2.0], [1.0, 1.0], [np.nan, 0.0], [3.0, 3.0],
+             [0.5, 0.5]]
+# recorded from TF 2.21: LossScaleOptimizer(Adam(0.1), initial_scale=4, dynamic_growth_steps=2)
+# on w = [1, -2]: (w, dynamic_scale, step_counter, iterations) after each step
+TF_LSO = [([0.900001, -2.099999], 4.0, 1, 1), ([0.900001, -2.099999], 2.0, 0, 1),
+          ([0.800002, -2.126633], 2.0, 1, 2), ([0.705821, -2.160676], 4.0, 0, 3),
+          ([0.705821, -2.160676], 2.0, 0, 3), ([0.610187, -2.215856], 2.0, 1, 4),
+          ([0.523519, -2.267269], 4.0, 0, 5)]
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_loss_scale_optimizer_skips_non_finite_steps_and_rescales_as_tf(traced):
+    opt = optimizers.LossScaleOptimizer(optimizers.Adam(0.1), initial_scale=4.0,
+                                        dynamic_growth_steps=2)
+    w = tf.Variable(np.array([1.0, -2.0], np.float32))
+
+    def apply(g):
+        opt.apply_gradients([(g, w)])
+    if traced:
+        opt.build([w])
+        apply = tf.function(apply)
+    inner = optimizers.Adam(0.1)
+    ref = tf.Variable(np.array([1.0, -2.0], np.float32))
+    scale = 4.0
+    for g, (tf_w, tf_scale, tf_counter, tf_iters) in zip(LSO_GRADS, TF_LSO):
+        apply(tf.constant(np.array(g, np.float32)))
+        if np.all(np.isfinite(g)):     # the reference: the inner optimizer on g / scale
+            inner.apply_gradients([(tf.constant(np.array(g, np.float32) / scale), ref)])
+        np.testing.assert_allclose(w.numpy(), ref.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(w.numpy(), tf_w, atol=2e-6)
+        assert (float(opt.dynamic_scale.numpy()), int(opt.step_counter.numpy()),
+                int(opt.iterations)) == (tf_scale, tf_counter, tf_iters)
+        scale = tf_scale
+
+
+def test_loss_scale_optimizer_config_delegation_and_fit():
+    opt = optimizers.LossScaleOptimizer(optimizers.SGD(0.25), initial_scale=8.0)
+    assert float(opt.scale_loss(tf.constant(2.0))) == 16.0
+    assert abs(float(opt.learning_rate) - 0.25) < 1e-7
+    opt.learning_rate = 0.5
+    assert abs(float(opt.inner_optimizer.learning_rate) - 0.5) < 1e-7
+    config = opt.get_config()
+    assert config["inner_optimizer"]["class_name"] == "SGD"
+    assert {k: config[k] for k in ("name", "initial_scale", "dynamic_growth_steps")} == {
+        "name": "loss_scale_optimizer", "initial_scale": 8.0, "dynamic_growth_steps": 2000}
+    clone = optimizers.deserialize(optimizers.serialize(opt))
+    assert isinstance(clone.inner_optimizer, optimizers.SGD) and clone.initial_scale == 8.0
+    with pytest.raises(ValueError, match="does not support `clipnorm`"):
+        optimizers.LossScaleOptimizer(optimizers.SGD(), clipnorm=1.0)
+    with pytest.raises(ValueError, match="dynamic=False"):
+        optimizers.LossScaleOptimizer(optimizers.SGD(), dynamic=False)
+    # fit differentiates the scaled loss and the optimizer unscales: same as the inner alone
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-1.0], [0.5]], np.float32)
+    weights = []
+    for make in (lambda: optimizers.SGD(0.1),
+                 lambda: optimizers.LossScaleOptimizer(optimizers.SGD(0.1), initial_scale=64.0),
+                 lambda: optimizers.SGD(0.1, loss_scale_factor=16.0)):
+        tf.keras.backend.clear_session()
+        tf.keras.utils.set_random_seed(2)
+        model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)])
+        model.compile(optimizer=make(), loss="mse")
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+        weights.append(model.get_weights())
+    for other in weights[1:]:
+        for a, b in zip(weights[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
