@@ -1,6 +1,7 @@
 """SwapEMAWeights (evaluate/predict on the optimizer's moving averages, the trained weights
 back afterwards; `swap_on_epoch`) and OrthogonalRegularizer (NumPy reference of Keras 3's
-formula, numbers recorded once from TF 2.21, as a kernel regularizer)."""
+formula, numbers recorded once from TF 2.21, as a kernel regularizer) and RemoteMonitor
+(posting to a 127.0.0.1 server that stops with the test)."""
 import numpy as np
 import pytest
 
@@ -124,3 +125,69 @@ def test_orthogonal_regularizer_as_kernel_regularizer_and_errors():
         regularizers.OrthogonalRegularizer()(tf.ones([2, 2, 2]))
     with pytest.raises(ValueError, match="mode"):
         regularizers.OrthogonalRegularizer(mode="diagonal")
+
+
+# --- RemoteMonitor ------------------------------------------------------------------------------
+
+def _serve(received):
+    """A 127.0.0.1 HTTP server recording each POST (path, headers, body), in a daemon thread."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, dict(self.headers), body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    server.timeout = 5
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("send_as_json", [False, True])
+def test_remote_monitor_posts_each_epochs_logs(send_as_json):
+    import json
+    import urllib.parse
+    received = []
+    server = _serve(received)
+    try:
+        root = f"http://127.0.0.1:{server.server_address[1]}"
+        monitor = callbacks.RemoteMonitor(root=root, path="/publish/", field="payload",
+                                          headers={"X-Run": "7"}, send_as_json=send_as_json)
+        tf.keras.backend.clear_session()
+        model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        x = np.ones((8, 2), np.float32)
+        history = model.fit(x, np.ones((8, 1), np.float32), epochs=2, verbose=0,
+                            callbacks=[monitor])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [path for path, _, _ in received] == ["/publish/", "/publish/"]
+    sent = []
+    for _, headers, body in received:
+        assert headers["X-Run"] == "7"
+        if send_as_json:
+            assert headers["Content-Type"] == "application/json"
+            sent.append(json.loads(body))
+        else:
+            form = urllib.parse.parse_qs(body.decode())
+            sent.append(json.loads(form["payload"][0]))
+    assert [s["epoch"] for s in sent] == [0, 1]
+    np.testing.assert_allclose([s["loss"] for s in sent], history.history["loss"], rtol=1e-6)
+
+
+def test_remote_monitor_warns_when_the_server_is_unreachable():
+    import socket
+    with socket.socket() as s:      # a port with no server behind it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monitor = callbacks.RemoteMonitor(root=f"http://127.0.0.1:{port}")
+    with pytest.warns(UserWarning, match="Could not reach RemoteMonitor"):
+        monitor.on_epoch_end(0, {"loss": np.float32(0.5)})
