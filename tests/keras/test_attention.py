@@ -399,3 +399,46 @@ def test_transformer_encoder_block_trains_with_compiled_fit_as_eager():
     assert loss_c[-1] < loss_c[0]
     for a, b in zip(w_c, w_e):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+# recorded from TF 2.21: MultiHeadAttention(2, 3, use_gate=True, sliding_window=2) on
+# rng(0).normal((2, 5, 6)) with weights rng.normal * 0.5, causal: output[1], scores[0, 1]
+TF_GATED_OUT = [[-0.026344, 1.278688, -0.255071, -0.040069, -1.169606, -0.334279],
+                [-0.026978, 1.274621, -0.178515, -0.109357, -0.49725, -0.239836],
+                [-0.174345, 1.526372, -0.566211, -1.460749, -0.29609, -0.56532],
+                [0.113089, -0.251097, -0.355461, -0.687532, -0.516414, -0.740889],
+                [0.325002, 0.856778, 0.129489, -0.01319, 0.18878, -0.090226]]
+TF_BAND_SCORES = [[1.0, 0.0, 0.0, 0.0, 0.0], [0.613083, 0.386917, 0.0, 0.0, 0.0],
+                  [0.0, 0.241663, 0.758337, 0.0, 0.0], [0.0, 0.0, 0.026681, 0.973319, 0.0],
+                  [0.0, 0.0, 0.0, 0.618846, 0.381154]]
+
+
+def test_mha_gate_and_sliding_window_match_tf():
+    tf.keras.backend.clear_session()
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(2, 5, 6)).astype(np.float32)
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=3, use_gate=True, sliding_window=2)
+    mha(q, q)
+    assert [w.path for w in mha.weights][4:6] == ["multi_head_attention/gate/kernel",
+                                                 "multi_head_attention/gate/bias"]
+    ws = [(rng.normal(size=w.shape) * 0.5).astype(np.float32) for w in mha.get_weights()]
+    mha.set_weights(ws)
+    out, scores = mha(q, q, return_attention_scores=True, use_causal_mask=True)
+    np.testing.assert_allclose(out.numpy()[1], TF_GATED_OUT, atol=2e-6)
+    np.testing.assert_allclose(scores.numpy()[0, 1], TF_BAND_SCORES, atol=2e-6)
+    wq, bq, wk, bk, wg, bg, wv, bv, wo, bo = [w.astype(np.float64) for w in ws]
+    band = np.abs(np.arange(5)[:, None] - np.arange(5)[None]) < 2
+    mask = (band & np.tril(np.ones((5, 5), bool)))[None].repeat(2, 0)
+    gate = 1 / (1 + np.exp(-(np.einsum("btd,dnh->btnh", q, wg) + bg)))
+    qp = (np.einsum("btd,dnh->btnh", q, wq) + bq) / np.sqrt(3)
+    kp = np.einsum("bsd,dnh->bsnh", q, wk) + bk
+    vp = np.einsum("bsd,dnh->bsnh", q, wv) + bv
+    p = _softmax(np.einsum("bsnh,btnh->bnts", kp, qp), mask[:, None].astype(np.float64))
+    want = np.einsum("btnh,nhe->bte", np.einsum("bnts,bsnh->btnh", p, vp) * gate, wo) + bo
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-4, atol=1e-5)
+    config = mha.get_config()
+    assert (config["use_gate"], config["sliding_window"]) == (True, 2)
+    with pytest.raises(ValueError, match="sliding_window"):
+        layers.MultiHeadAttention(1, 2, sliding_window=0)
+    with pytest.raises(ValueError, match="flash_attention"):
+        layers.MultiHeadAttention(1, 2, flash_attention=True)

@@ -73,7 +73,8 @@ class MultiHeadAttention(Layer):
     key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
     attention_axes=None, kernel_initializer='glorot_uniform', bias_initializer='zeros',
     kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-    kernel_constraint=None, bias_constraint=None, seed=None)`.
+    kernel_constraint=None, bias_constraint=None, use_gate=False, sliding_window=None,
+    seed=None)`.
 
     Called as `layer(query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
     attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False)`:
@@ -81,7 +82,9 @@ class MultiHeadAttention(Layer):
     `return_attention_scores` also the attention probabilities (B, num_heads, T, S). A boolean
     `attention_mask` (B, T, S) and the Keras masks of the inputs say which positions may attend
     where; `attention_axes` (default: every axis between the batch and the features) generalizes
-    the attention to several axes. Weights, in Keras's order: query kernel (dim, heads, key_dim)
+    the attention to several axes. `sliding_window=w` lets each query step attend only to key
+    steps less than `w` away; `use_gate` multiplies the attention output by a sigmoid gate
+    projected from the query (an EinsumDense named `gate`, created after `key`). Weights, in Keras's order: query kernel (dim, heads, key_dim)
     and bias, key kernel and bias, value kernel (dim, heads, value_dim) and bias, output kernel
     (heads, value_dim, dim) and bias.
 
@@ -95,10 +98,11 @@ class MultiHeadAttention(Layer):
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
-                 output_shape=None, attention_axes=None, flash_attention=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, seed=None, **kwargs):
+                 output_shape=None, attention_axes=None, sliding_window=None,
+                 flash_attention=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 use_gate=False, seed=None, **kwargs):
         if not isinstance(num_heads, int) or num_heads <= 0:
             raise ValueError("Received an invalid value for argument `num_heads`, expected a "
                              f"positive integer. Received: num_heads={num_heads}")
@@ -138,6 +142,12 @@ class MultiHeadAttention(Layer):
             raise ValueError("`attention_axes` must be an int, list, or tuple."
                              f"Received: attention_axes={attention_axes}")
         self._attention_axes = attention_axes
+        if sliding_window is not None and (not isinstance(sliding_window, int) or
+                                           sliding_window <= 0):
+            raise ValueError("`sliding_window` must be `None` or a positive integer. "
+                             f"Received: sliding_window={sliding_window}")
+        self._sliding_window = sliding_window
+        self._use_gate = use_gate
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
 
@@ -157,8 +167,9 @@ class MultiHeadAttention(Layer):
         config.update({
             "num_heads": self._num_heads, "key_dim": self._key_dim,
             "value_dim": self._value_dim, "dropout": self._dropout,
-            "use_bias": self._use_bias, "output_shape": self._output_shape,
-            "attention_axes": self._attention_axes,
+            "use_bias": self._use_bias, "use_gate": self._use_gate,
+            "output_shape": self._output_shape, "attention_axes": self._attention_axes,
+            "sliding_window": self._sliding_window,
             "kernel_initializer": ser("initializer", self._kernel_initializer),
             "bias_initializer": ser("initializer", self._bias_initializer),
             "kernel_regularizer": ser("regularizer", self._kernel_regularizer),
@@ -183,11 +194,11 @@ class MultiHeadAttention(Layer):
                     kernel_constraint=self._kernel_constraint,
                     bias_constraint=self._bias_constraint, dtype=self.dtype)
 
-    def _projection(self, rank, size, name):
+    def _projection(self, rank, size, name, activation=None):
         equation, bias_axes, out_rank = _projection_equation(rank - 1, 1, 2)
         return EinsumDense(equation, output_shape=[None] * (out_rank - 3) + [self._num_heads, size],
                            bias_axes=bias_axes if self._use_bias else None, name=name,
-                           **self._sublayer_kwargs())
+                           activation=activation, **self._sublayer_kwargs())
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         """Create the four projections for inputs of these shapes (key defaults to value)."""
@@ -208,6 +219,10 @@ class MultiHeadAttention(Layer):
         self._query_dense.build(query_shape)
         self._key_dense = self._projection(len(key_shape), self._key_dim, "key")
         self._key_dense.build(key_shape)
+        if self._use_gate:
+            self._gate_dense = self._projection(len(query_shape), self._value_dim, "gate",
+                                                activation="sigmoid")
+            self._gate_dense.build(query_shape)
         self._value_dense = self._projection(len(value_shape), self._value_dim, "value")
         self._value_dense.build(value_shape)
         rank = len(value_shape) + 1
@@ -264,6 +279,9 @@ class MultiHeadAttention(Layer):
         if use_causal_mask:
             m = self._compute_causal_mask(query, value)
             auto = m if auto is None else M.logical_and(auto, m)
+        if self._sliding_window is not None:
+            m = self._compute_sliding_window_mask(query, value)
+            auto = m if auto is None else M.logical_and(auto, m)
         if attention_mask is not None:
             attention_mask = M.cast(attention_mask, "bool")
         if auto is not None:
@@ -278,6 +296,15 @@ class MultiHeadAttention(Layer):
         rows = A.reshape(A.range(t), [1, -1, 1])
         cols = A.reshape(A.range(s), [1, 1, -1])
         return M.greater_equal(rows, cols)
+
+    def _compute_sliding_window_mask(self, query, value=None):
+        """A (1, T, S) band: query step i attends to key steps j with |i - j| <
+        `sliding_window`."""
+        t = A.shape(query)[1]
+        s = t if value is None else A.shape(value)[1]
+        rows = A.reshape(A.range(t), [1, -1, 1])
+        cols = A.reshape(A.range(s), [1, 1, -1])
+        return M.less(M.abs(M.subtract(rows, cols)), self._sliding_window)
 
     def _masked_softmax(self, scores, attention_mask=None):
         if attention_mask is not None:
@@ -310,10 +337,13 @@ class MultiHeadAttention(Layer):
         attention_mask = self._compute_attention_mask(
             query, value, query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
             attention_mask=attention_mask, use_causal_mask=use_causal_mask)
+        gate = self._gate_dense(query) if self._use_gate else None
         q = self._query_dense(query)
         k = self._key_dense(key)
         v = self._value_dense(value)
         output, scores = self._compute_attention(q, k, v, attention_mask, training)
+        if gate is not None:
+            output = M.multiply(output, gate)
         output = self._output_dense(output)
         if return_attention_scores:
             return output, scores
