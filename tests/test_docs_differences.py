@@ -110,6 +110,26 @@ def test_a_gpu_device_scope_without_a_gpu_raises():
             tf.constant(1.0)
 
 
+def test_swap_ema_weights_restores_the_trained_weights_after_predict():
+    keras = tf.keras
+    keras.backend.clear_session()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5),
+                  loss="mse")
+    x = np.random.default_rng(1).normal(size=(8, 2)).astype(np.float32)
+    for _ in range(3):
+        model.train_on_batch(x, x.sum(1, keepdims=True))
+    trained = model.get_weights()[0].copy()
+    assert not np.allclose(trained, model.optimizer._model_variables_moving_average[0].numpy())
+    model.predict(x, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()])
+    np.testing.assert_array_equal(model.get_weights()[0], trained)
+
+
+def test_multi_head_attention_refuses_flash_attention():
+    with pytest.raises(ValueError, match="flash_attention"):
+        tf.keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, flash_attention=True)
+
+
 def test_saved_models_are_json_and_npz_not_protobuf(tmp_path):
     m = tf.Module()
     m.v = tf.Variable(2.0)

@@ -191,3 +191,29 @@ def test_remote_monitor_warns_when_the_server_is_unreachable():
     monitor = callbacks.RemoteMonitor(root=f"http://127.0.0.1:{port}")
     with pytest.warns(UserWarning, match="Could not reach RemoteMonitor"):
         monitor.on_epoch_end(0, {"loss": np.float32(0.5)})
+
+
+def test_fit_validation_runs_on_the_averages_with_swap_ema_weights():
+    model, x, y = _model_with_ema()
+
+    class Spy(callbacks.Callback):
+        seen = {}
+
+        def on_test_begin(self, logs=None):    # after SwapEMAWeights' swap
+            Spy.seen["in_model"] = [w.copy() for w in self.model.get_weights()]
+            Spy.seen["in_slots"] = _averages(self.model)
+
+        def on_epoch_end(self, epoch, logs=None):
+            Spy.seen["after"] = [w.copy() for w in self.model.get_weights()]
+            Spy.seen["after_slots"] = _averages(self.model)
+            Spy.seen["val_loss"] = logs["val_loss"]
+    model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y),
+              callbacks=[callbacks.SwapEMAWeights(), Spy()])
+    seen = Spy.seen
+    assert not np.allclose(seen["in_model"][0], seen["in_slots"][0])
+    # validation ran on the averages; afterwards the trained weights are back in the model
+    kernel, bias = seen["in_model"]
+    np.testing.assert_allclose(seen["val_loss"], np.mean((x @ kernel + bias - y) ** 2),
+                               rtol=1e-5)
+    np.testing.assert_allclose(seen["after"][0], seen["in_slots"][0])
+    np.testing.assert_allclose(seen["after_slots"][0], seen["in_model"][0])
