@@ -5,7 +5,6 @@ masks), `use_causal_mask` and `return_attention_scores`."""
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...ops import nn_ops as N
-from ...ops import random_ops as R
 from .layer import Layer
 
 __all__ = ["Attention", "AdditiveAttention"]

@@ -24,7 +24,7 @@ from .loss import (  # noqa: F401
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
     SparseCategoricalCrossentropy, SquaredHinge, _snake, reduce_values)
 
-from .focal import (  # noqa: F401
+from .focal import (
     BinaryFocalCrossentropy, CategoricalFocalCrossentropy, binary_focal_crossentropy,
     categorical_focal_crossentropy)
 
