@@ -442,3 +442,43 @@ def test_mha_gate_and_sliding_window_match_tf():
         layers.MultiHeadAttention(1, 2, sliding_window=0)
     with pytest.raises(ValueError, match="flash_attention"):
         layers.MultiHeadAttention(1, 2, flash_attention=True)
+
+
+# --- Keras 3 files ------------------------------------------------------------------------------
+
+def _datasets(f):
+    out = {}
+    f.visititems(lambda path, obj: out.__setitem__(path, obj.shape)
+                 if hasattr(obj, "shape") else None)
+    return out
+
+
+def test_a_keras3_file_with_attention_layers_loads_and_ours_has_its_weight_layout(tmp_path):
+    """tests/keras/fixtures/attention.keras was written by real Keras 3.15 (TF 2.21) with
+    make_attention_fixture.py; real Keras 3 loads the file we write back (checked with its
+    `--check-ours`: the predictions agree)."""
+    import io
+    import os
+    import zipfile
+    h5py = pytest.importorskip("h5py")
+    fixtures = os.path.join(os.path.dirname(__file__), "fixtures")
+    data = np.load(os.path.join(fixtures, "attention.npz"))
+    model = tf.keras.models.load_model(os.path.join(fixtures, "attention.keras"))
+    np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["y"], rtol=1e-5,
+                               atol=1e-6)
+    ours = tmp_path / "ours.keras"
+    model.save(ours)
+    with zipfile.ZipFile(ours) as zo, zipfile.ZipFile(
+            os.path.join(fixtures, "attention.keras")) as zk:
+        with h5py.File(io.BytesIO(zo.read("model.weights.h5")), "r") as o, \
+                h5py.File(io.BytesIO(zk.read("model.weights.h5")), "r") as k:
+            assert _datasets(o) == _datasets(k)
+            assert "layers/multi_head_attention/query_dense/vars/0" in _datasets(o)
+        import json
+        layers_config = json.loads(zo.read("config.json"))["config"]["layers"]
+    mha = next(lc for lc in layers_config if lc["class_name"] == "MultiHeadAttention")
+    assert mha["build_config"] == {"shapes_dict": {"query_shape": [None, 5, 8],
+                                                   "value_shape": [None, 5, 8]}}
+    again = tf.keras.models.load_model(ours)
+    np.testing.assert_allclose(again.predict(data["x"], verbose=0), data["y"], rtol=1e-5,
+                               atol=1e-6)

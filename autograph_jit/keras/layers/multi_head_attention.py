@@ -157,10 +157,13 @@ class MultiHeadAttention(Layer):
     dropout = property(lambda self: self._dropout)
     use_bias = property(lambda self: self._use_bias)
     attention_axes = property(lambda self: self._attention_axes)
-    query_dense = property(lambda self: self._query_dense)
-    key_dense = property(lambda self: self._key_dense)
-    value_dense = property(lambda self: self._value_dense)
-    output_dense = property(lambda self: self._output_dense)
+    # the projections live in public attributes, the names Keras 3's weight files use
+    # (`layers/multi_head_attention/query_dense/vars/0`); the private names alias them
+    _query_dense = property(lambda self: self.query_dense)
+    _key_dense = property(lambda self: self.key_dense)
+    _value_dense = property(lambda self: self.value_dense)
+    _output_dense = property(lambda self: self.output_dense)
+    _gate_dense = property(lambda self: self.gate_dense)
 
     def get_config(self):
         config = super().get_config()
@@ -204,6 +207,11 @@ class MultiHeadAttention(Layer):
         """Create the four projections for inputs of these shapes (key defaults to value)."""
         with name_scope(self.name):  # weights under Keras 3's path: <mha>/query/kernel
             self._build_projections(query_shape, value_shape, key_shape)
+        # Keras 3's build_config for a build taking several shapes
+        self._build_shapes_dict = {"query_shape": tuple(query_shape),
+                                   "value_shape": tuple(value_shape)}
+        if key_shape is not None:
+            self._build_shapes_dict["key_shape"] = tuple(key_shape)
 
     def _build_projections(self, query_shape, value_shape, key_shape):
         if value_shape is None:
@@ -215,16 +223,16 @@ class MultiHeadAttention(Layer):
             raise ValueError("All dimensions of `value` and `key`, except the last one, must be "
                              f"equal. Received: value_shape={value_shape} and "
                              f"key_shape={key_shape}")
-        self._query_dense = self._projection(len(query_shape), self._key_dim, "query")
-        self._query_dense.build(query_shape)
-        self._key_dense = self._projection(len(key_shape), self._key_dim, "key")
-        self._key_dense.build(key_shape)
+        self.query_dense = self._projection(len(query_shape), self._key_dim, "query")
+        self.query_dense.build(query_shape)
+        self.key_dense = self._projection(len(key_shape), self._key_dim, "key")
+        self.key_dense.build(key_shape)
         if self._use_gate:
-            self._gate_dense = self._projection(len(query_shape), self._value_dim, "gate",
+            self.gate_dense = self._projection(len(query_shape), self._value_dim, "gate",
                                                 activation="sigmoid")
-            self._gate_dense.build(query_shape)
-        self._value_dense = self._projection(len(value_shape), self._value_dim, "value")
-        self._value_dense.build(value_shape)
+            self.gate_dense.build(query_shape)
+        self.value_dense = self._projection(len(value_shape), self._value_dim, "value")
+        self.value_dense.build(value_shape)
         rank = len(value_shape) + 1
         if self._attention_axes is None:
             self._attention_axes = tuple(range(1, rank - 2))
@@ -240,13 +248,13 @@ class MultiHeadAttention(Layer):
         out_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes, out_rank = _projection_equation(len(query_shape) - 1, 2,
                                                              len(out_shape))
-        self._output_dense = EinsumDense(
+        self.output_dense = EinsumDense(
             equation, output_shape=[None] * (out_rank - 1 - len(out_shape)) + list(out_shape),
             bias_axes=bias_axes if self._use_bias else None, name="attention_output",
             **self._sublayer_kwargs())
-        dense_in = list(self._query_dense.compute_output_shape(query_shape))
+        dense_in = list(self.query_dense.compute_output_shape(query_shape))
         dense_in[-1] = self._value_dim
-        self._output_dense.build(tuple(dense_in))
+        self.output_dense.build(tuple(dense_in))
 
     def __call__(self, query, value=None, key=None, **kwargs):
         if value is None:
@@ -337,14 +345,14 @@ class MultiHeadAttention(Layer):
         attention_mask = self._compute_attention_mask(
             query, value, query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
             attention_mask=attention_mask, use_causal_mask=use_causal_mask)
-        gate = self._gate_dense(query) if self._use_gate else None
-        q = self._query_dense(query)
-        k = self._key_dense(key)
-        v = self._value_dense(value)
+        gate = self.gate_dense(query) if self._use_gate else None
+        q = self.query_dense(query)
+        k = self.key_dense(key)
+        v = self.value_dense(value)
         output, scores = self._compute_attention(q, k, v, attention_mask, training)
         if gate is not None:
             output = M.multiply(output, gate)
-        output = self._output_dense(output)
+        output = self.output_dense(output)
         if return_attention_scores:
             return output, scores
         return output
