@@ -482,3 +482,38 @@ def test_a_keras3_file_with_attention_layers_loads_and_ours_has_its_weight_layou
     again = tf.keras.models.load_model(ours)
     np.testing.assert_allclose(again.predict(data["x"], verbose=0), data["y"], rtol=1e-5,
                                atol=1e-6)
+
+
+# recorded from TF 2.21 (Keras 3.15): Embedding(10, 8, mask_zero=True) -> MultiHeadAttention(2, 4)
+# with weights rng(0).normal * 0.5; sample 0 has 3 real steps. Output rows 0 and 3 of predict
+# (fused path: a padded query step attends uniformly), row 3 with return_attention_scores
+# (Softmax path: zeros, so the output bias), and the scores of head 1, query steps 2 and 3.
+TF_MASKED_ROW0 = [-0.80481, 0.75941, 1.29494, -1.17092, -0.79288, -0.18244, -0.27108, 0.62636]
+TF_MASKED_ROW3_FUSED = [-1.14625, 0.90686, 1.77494, -1.12464, -1.10353, -0.28333, 0.47242,
+                        0.5763]
+TF_MASKED_ROW3_SCORES = [-0.6876, 0.99924, 0.47343, -0.1896, -0.40933, -0.48451, 0.06169,
+                         -0.32401]
+TF_MASKED_PROBS = [[0.37634, 0.34512, 0.27853, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
+
+
+def test_mha_with_embedding_masks_matches_tf_in_both_keras_paths():
+    tf.keras.backend.clear_session()
+    rng = np.random.default_rng(0)
+    inp = tf.keras.Input((6,), dtype="int32")
+    emb = layers.Embedding(10, 8, mask_zero=True)
+    mha = layers.MultiHeadAttention(2, 4)
+    e = emb(inp)
+    model = tf.keras.Model(inp, mha(e, e))
+    model.set_weights([rng.normal(size=w.shape).astype(np.float32) * 0.5
+                       for w in model.get_weights()])
+    x = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 0]])
+    out = model.predict(x, verbose=0)
+    np.testing.assert_allclose(out[0, 0], TF_MASKED_ROW0, atol=2e-5)
+    np.testing.assert_allclose(out[0, 3:], [TF_MASKED_ROW3_FUSED] * 3, atol=2e-5)
+    np.testing.assert_allclose(model(x).numpy(), out, atol=1e-5)
+    ee = emb(x)
+    o, s = mha(ee, ee, return_attention_scores=True)
+    np.testing.assert_allclose(o.numpy()[0, 3:5], [TF_MASKED_ROW3_SCORES] * 2, atol=2e-5)
+    np.testing.assert_allclose(s.numpy()[0, 1, 2:4], TF_MASKED_PROBS, atol=2e-5)
+    np.testing.assert_allclose(o.numpy()[0, 3], mha.output_dense.bias.numpy(), atol=1e-6)
+    np.testing.assert_array_equal(tf.keras.backend.get_keras_mask(o).numpy(), x != 0)

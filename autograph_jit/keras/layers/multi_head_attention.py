@@ -314,18 +314,32 @@ class MultiHeadAttention(Layer):
         cols = A.reshape(A.range(s), [1, 1, -1])
         return M.less(M.abs(M.subtract(rows, cols)), self._sliding_window)
 
-    def _masked_softmax(self, scores, attention_mask=None):
+    def _masked_softmax(self, scores, attention_mask=None, zero_masked_rows=True):
+        """The attention probabilities. A query step whose keys are all masked gets zeros
+        (`zero_masked_rows`, Keras's Softmax layer) or, as Keras 3's fused
+        `dot_product_attention` path gives, the uniform distribution."""
         if attention_mask is not None:
             axis = -len(self._attention_axes) * 2 - 1
             for _ in range(scores.shape.rank - attention_mask.shape.rank):
                 attention_mask = A.expand_dims(attention_mask, axis)
-        return self._softmax(scores, mask=attention_mask)
+        if zero_masked_rows or attention_mask is None:
+            return self._softmax(scores, mask=attention_mask)
+        big = -3e4 if scores.dtype.name == "float16" else -1e9
+        scores = M.where(M.cast(attention_mask, "bool"), scores,
+                         M.add(A.zeros_like(scores), big))
+        return self._softmax(scores)
 
-    def _compute_attention(self, query, key, value, attention_mask=None, training=None):
-        """Scaled dot-product attention on projected (B, T, N, H) tensors: (output, scores)."""
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None,
+                           return_attention_scores=False):
+        """Scaled dot-product attention on projected (B, T, N, H) tensors: (output, scores).
+
+        Keras 3 computes rank-4 attention without dropout or returned scores with its fused
+        `dot_product_attention`, where a query step with every key masked attends uniformly;
+        otherwise through its Softmax layer, which gives such a step zeros. Both are kept."""
+        fused = not (self._dropout > 0.0 or return_attention_scores or query.shape.rank != 4)
         query = M.multiply(query, M.cast(self._inverse_sqrt_key_dim, query.dtype))
         scores = einsum(self._dot_product_equation, key, query)
-        scores = self._masked_softmax(scores, attention_mask)
+        scores = self._masked_softmax(scores, attention_mask, zero_masked_rows=not fused)
         dropped = self._dropout_layer(scores, training=training) if self._dropout else scores
         return einsum(self._combine_equation, dropped, value), scores
 
@@ -349,7 +363,8 @@ class MultiHeadAttention(Layer):
         q = self.query_dense(query)
         k = self.key_dense(key)
         v = self.value_dense(value)
-        output, scores = self._compute_attention(q, k, v, attention_mask, training)
+        output, scores = self._compute_attention(q, k, v, attention_mask, training,
+                                                 return_attention_scores)
         if gate is not None:
             output = M.multiply(output, gate)
         output = self.output_dense(output)
