@@ -197,6 +197,19 @@ def test_tracebacks_show_the_users_frames():
     assert not [f for f in files if "/autograph_jit/" in f and "api_boundary" not in f]
 
 
+def test_keras_weight_files_of_gated_attention_do_not_load(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    inp = tf.keras.Input((5, 8))
+    model = tf.keras.Model(inp, tf.keras.layers.MultiHeadAttention(2, 4, use_gate=True)(inp, inp))
+    path = str(tmp_path / "gated.weights.h5")
+    model.save_weights(path)
+    with h5py.File(path, "r+") as f:    # the group name Keras 3.15 writes
+        f.move("layers/multi_head_attention/gate_dense",
+               "layers/multi_head_attention/_gate_dense")
+    with pytest.raises(ValueError, match="gate_dense"):
+        model.load_weights(path)
+
+
 def test_tf_savedmodels_do_not_load(tmp_path):
     (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01")
     with pytest.raises(OSError, match="saved_model.json"):
