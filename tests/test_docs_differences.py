@@ -110,6 +110,26 @@ def test_a_gpu_device_scope_without_a_gpu_raises():
             tf.constant(1.0)
 
 
+def test_swap_ema_weights_restores_the_trained_weights_after_predict():
+    keras = tf.keras
+    keras.backend.clear_session()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5),
+                  loss="mse")
+    x = np.random.default_rng(1).normal(size=(8, 2)).astype(np.float32)
+    for _ in range(3):
+        model.train_on_batch(x, x.sum(1, keepdims=True))
+    trained = model.get_weights()[0].copy()
+    assert not np.allclose(trained, model.optimizer._model_variables_moving_average[0].numpy())
+    model.predict(x, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()])
+    np.testing.assert_array_equal(model.get_weights()[0], trained)
+
+
+def test_multi_head_attention_refuses_flash_attention():
+    with pytest.raises(ValueError, match="flash_attention"):
+        tf.keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, flash_attention=True)
+
+
 def test_saved_models_are_json_and_npz_not_protobuf(tmp_path):
     m = tf.Module()
     m.v = tf.Variable(2.0)
@@ -207,6 +227,19 @@ def test_preprocessing_sparse_ragged_and_other_interpolations_are_refused():
                  lambda: layers.Resizing(2, 2, antialias=True)):
         with pytest.raises(ValueError):
             make()
+
+
+def test_keras_weight_files_of_gated_attention_do_not_load(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    inp = tf.keras.Input((5, 8))
+    model = tf.keras.Model(inp, tf.keras.layers.MultiHeadAttention(2, 4, use_gate=True)(inp, inp))
+    path = str(tmp_path / "gated.weights.h5")
+    model.save_weights(path)
+    with h5py.File(path, "r+") as f:    # the group name Keras 3.15 writes
+        f.move("layers/multi_head_attention/gate_dense",
+               "layers/multi_head_attention/_gate_dense")
+    with pytest.raises(ValueError, match="gate_dense"):
+        model.load_weights(path)
 
 
 def test_tf_savedmodels_do_not_load(tmp_path):

@@ -10,8 +10,8 @@ from ..ops import math_ops as M
 from ..tensor import convert_to_tensor
 from . import identifiers
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
-           "deserialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "OrthogonalRegularizer",
+           "orthogonal_regularizer", "get", "serialize", "deserialize"]
 
 
 def _factor(value, name, who):
@@ -102,8 +102,49 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+class OrthogonalRegularizer(Regularizer):
+    """Penalizes non-orthogonal rows (`mode='rows'`) or columns (`'columns'`) of a rank-2
+    weight: `factor * 0.5 * sum(|off-diagonal of X X^T|) / (n * (n - 1) / 2)` with the rows
+    (columns) of X L2-normalized. `OrthogonalRegularizer(factor=0.01, mode='rows')`.
+
+    >>> reg = tf.keras.regularizers.OrthogonalRegularizer(factor=1.0)
+    >>> round(float(reg(tf.constant([[1.0, 0.0], [1.0, 1.0]]))), 4)
+    0.7071
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _factor(factor, "factor", "OrthogonalRegularizer")
+        if mode not in ("rows", "columns"):
+            raise ValueError('Invalid value for argument `mode`. Expected one of {"rows", '
+                             f'"columns"}}. Received: mode={mode}')
+        self.mode = mode
+
+    def __call__(self, x):
+        from ..ops import array_ops as A
+        x = convert_to_tensor(x)
+        if x.shape.rank != 2:
+            raise ValueError("Inputs to OrthogonalRegularizer must have rank 2. Received: "
+                             f"inputs.shape={tuple(x.shape.as_list())}")
+        axis = 1 if self.mode == "rows" else 0
+        x = M.multiply(x, M.minimum(M.rsqrt(M.reduce_sum(M.square(x), axis=axis,
+                                                         keepdims=True)), 1e7))
+        if self.mode == "rows":
+            product, size = M.matmul(x, x, transpose_b=True), x.shape[0]
+        else:
+            product, size = M.matmul(x, x, transpose_a=True), x.shape[1]
+        off = M.multiply(product, M.subtract(1.0, A.eye(size, dtype=x.dtype)))
+        pairs = size * (size - 1.0) / 2.0
+        return M.divide(M.multiply(M.reduce_sum(M.abs(off)), self.factor * 0.5), pairs)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
 l1, l2, l1_l2 = L1, L2, L1L2
-_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2}
+orthogonal_regularizer = OrthogonalRegularizer
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2, "l1_l2": L1L2,
+            "OrthogonalRegularizer": OrthogonalRegularizer,
+            "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def serialize(regularizer):

@@ -12,3 +12,5 @@ from .files import CSVLogger  # noqa: F401
 from .files import LambdaCallback  # noqa: F401
 from .files import ModelCheckpoint  # noqa: F401
 from .tensorboard import TensorBoard  # noqa: F401
+from .swap_ema_weights import SwapEMAWeights  # noqa: F401
+from .remote_monitor import RemoteMonitor  # noqa: F401

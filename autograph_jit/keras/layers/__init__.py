@@ -34,3 +34,8 @@ from .preprocessing import RandomFlip, RandomRotation, RandomTranslation, Random
 from .preprocessing import Resizing  # noqa: F401
 from .preprocessing import IntegerLookup, StringLookup  # noqa: F401
 from .preprocessing import TextVectorization  # noqa: F401
+from .einsum_dense import EinsumDense  # noqa: F401
+from .multi_head_attention import MultiHeadAttention  # noqa: F401
+from .attention import AdditiveAttention, Attention  # noqa: F401
+from .group_normalization import GroupNormalization, UnitNormalization  # noqa: F401
+from .noise_dropout import AlphaDropout, GaussianDropout  # noqa: F401

@@ -24,7 +24,12 @@ from .loss import (  # noqa: F401
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
     SparseCategoricalCrossentropy, SquaredHinge, _snake, reduce_values)
 
+from .focal import (
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, binary_focal_crossentropy,
+    categorical_focal_crossentropy)
+
 _CLASSES = {c.__name__: c for c in (
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, Huber, LogCosh, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
@@ -43,7 +48,9 @@ _FUNCTIONS = {
     "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
     "kl_divergence": kl_divergence, "kld": kl_divergence, "KLD": kl_divergence,
     "kullback_leibler_divergence": kl_divergence, "poisson": poisson,
-    "cosine_similarity": cosine_similarity}
+    "cosine_similarity": cosine_similarity,
+    "binary_focal_crossentropy": binary_focal_crossentropy,
+    "categorical_focal_crossentropy": categorical_focal_crossentropy}
 
 
 def serialize(loss):

@@ -21,6 +21,11 @@ from .regression import (
     MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
     SparseCategoricalCrossentropy, SquaredHinge)
 
+from .f_score import F1Score, FBetaScore, R2Score
+from .iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from .at_thresholds import (
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity)
+
 # the per-sample functions Keras 3 exports from keras.metrics
 from ..losses import (
     binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge, kl_divergence,
@@ -39,7 +44,9 @@ _CLASSES = {c.__name__: c for c in (
     MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
     RootMeanSquaredError, LogCoshError, CosineSimilarity, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy, Hinge, SquaredHinge,
-    CategoricalHinge, KLDivergence, Poisson)}
+    CategoricalHinge, KLDivergence, Poisson, F1Score, FBetaScore, R2Score, IoU, MeanIoU,
+    BinaryIoU, OneHotIoU, OneHotMeanIoU, PrecisionAtRecall, RecallAtPrecision,
+    SensitivityAtSpecificity, SpecificityAtSensitivity)}
 _FUNCTIONS = {
     "accuracy": accuracy, "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy,
@@ -63,7 +70,8 @@ _SNAKE_CLASSES = {"auc": AUC, "precision": Precision, "recall": Recall,
                   "root_mean_squared_error": RootMeanSquaredError,
                   "true_positives": TruePositives, "false_positives": FalsePositives,
                   "true_negatives": TrueNegatives, "false_negatives": FalseNegatives,
-                  "cosine_similarity": CosineSimilarity}
+                  "cosine_similarity": CosineSimilarity, "f1_score": F1Score,
+                  "fbeta_score": FBetaScore, "r2_score": R2Score}
 
 
 def _valid_names():

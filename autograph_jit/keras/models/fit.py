@@ -68,8 +68,10 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
         if strategy is not None:
             epoch_logs = keras_support.mean_logs(strategy, data, epoch_logs)
         if val_data is not None and _should_eval(epoch, validation_freq):
+            callback_list.on_test_begin()   # as Keras's evaluate in fit (SwapEMAWeights)
             val_logs = run_evaluate(model, batch_size=validation_batch_size or batch_size,
                                     verbose=0, return_dict=True, _data=val_data)
+            callback_list.on_test_end(val_logs)
             epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
         callback_list.on_epoch_end(epoch, epoch_logs)
         training_logs = epoch_logs

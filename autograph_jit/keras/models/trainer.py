@@ -206,10 +206,13 @@ class Trainer:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
+            # loss_scale_factor / LossScaleOptimizer: differentiate the scaled loss (Keras 3)
+            scaled = self.optimizer.scale_loss(loss) \
+                if hasattr(self.optimizer, "scale_loss") else loss
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         trainable = self.trainable_weights
         if trainable:
-            grads = tape.gradient(loss, trainable)
+            grads = tape.gradient(scaled, trainable)
             strategy = self._multi_worker_strategy()
             if strategy is not None:   # tf.distribute: the global batch's gradient
                 from ...distribute.keras_support import all_reduce_gradients

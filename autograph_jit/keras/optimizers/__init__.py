@@ -1,21 +1,29 @@
-"""`tf.keras.optimizers`: SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, the base
+"""`tf.keras.optimizers`: SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta, Adamax, Ftrl,
+Lion, Adafactor, LossScaleOptimizer, the base
 `Optimizer`, schedules, and
 `get`/`serialize`/`deserialize` by name or config."""
 from . import schedules
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
+from .adamax import Adamax
 from .adamw import AdamW
+from .ftrl import Ftrl
+from .lion import Lion
+from .loss_scale_optimizer import LossScaleOptimizer
 from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "Adadelta",
+           "Adamax", "Ftrl", "Lion", "Adafactor", "LossScaleOptimizer",
            "schedules", "get", "serialize", "deserialize"]
 
 _ALL_OBJECTS = {cls.__name__: cls for cls in (Optimizer, SGD, Adam, AdamW, Nadam, RMSprop,
-                                              Adagrad, Adadelta)}
+                                              Adagrad, Adadelta, Adamax, Ftrl, Lion,
+                                              Adafactor, LossScaleOptimizer)}
 _ALL_OBJECTS.update({name.lower(): cls for name, cls in list(_ALL_OBJECTS.items())})
 
 

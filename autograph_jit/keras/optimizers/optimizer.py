@@ -328,6 +328,18 @@ class Optimizer(AutoTrackable):
         if self.use_ema:
             self._overwrite_model_variables_with_average_value(var_list)
 
+    def scale_loss(self, loss):
+        """The loss to differentiate: times `loss_scale_factor` when one is set (the gradients
+        are divided by it again in `apply`); LossScaleOptimizer scales dynamically.
+
+        >>> opt = tf.keras.optimizers.SGD(loss_scale_factor=8.0)
+        >>> float(opt.scale_loss(tf.constant(0.5)))
+        4.0
+        """
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
+
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
 

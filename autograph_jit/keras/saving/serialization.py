@@ -157,6 +157,9 @@ def _plain(value):
 def _build_config(layer):
     if not layer.built:
         return None
+    shapes = getattr(layer, "_build_shapes_dict", None)
+    if shapes is not None:   # Keras 3: a build taking several shapes (MultiHeadAttention)
+        return {"shapes_dict": {k: _plain(v) for k, v in shapes.items()}}
     shape = getattr(layer, "_build_input_shape", None)
     if shape is None:
         inputs = getattr(layer, "inputs", None) if isinstance(layer, (Sequential, Functional)) \
@@ -283,7 +286,9 @@ def deserialize_keras_object(config, custom_objects=None, **kwargs):
         with CustomObjectScope(custom_objects or {}):
             obj = cls.from_config(inner)
     build = config.get("build_config")
-    if build and hasattr(obj, "built") and not obj.built and build.get("input_shape"):
+    if build and hasattr(obj, "built") and not obj.built and build.get("shapes_dict"):
+        obj.build(**{k: _tuples(v) for k, v in build["shapes_dict"].items()})
+    elif build and hasattr(obj, "built") and not obj.built and build.get("input_shape"):
         try:
             obj.build(_tuples(build["input_shape"]))
         except Exception:  # a layer whose build needs more than a shape builds on first call
