@@ -449,6 +449,10 @@ LAZY_IMPORTS = {
     "autograph_jit/keras/utils/plot.py": {
         "IPython": OPTIONAL,
     },
+    "autograph_jit/keras/optimizers/loss_scale_optimizer.py": {
+        ".serialize": "cycle: keras.optimizers > keras.optimizers.loss_scale_optimizer",
+        ".deserialize": "cycle: keras.optimizers > keras.optimizers.loss_scale_optimizer",
+    },
     "autograph_jit/ops/hash_ops.py": {
         "farmhash": OPTIONAL,
         "siphashc": OPTIONAL,

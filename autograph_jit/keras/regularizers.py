@@ -6,6 +6,7 @@ losses (`Layer.add_weight(regularizer=...)`).
     >>> tf.keras.regularizers.L2(0.1)(tf.constant([1.0, 2.0])).numpy()
     0.5
 """
+from ..ops import array_ops as A
 from ..ops import math_ops as M
 from ..tensor import convert_to_tensor
 from . import identifiers
@@ -120,7 +121,6 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def __call__(self, x):
-        from ..ops import array_ops as A
         x = convert_to_tensor(x)
         if x.shape.rank != 2:
             raise ValueError("Inputs to OrthogonalRegularizer must have rank 2. Received: "
