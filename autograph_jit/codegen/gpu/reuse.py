@@ -8,7 +8,9 @@ loops over their flattened index space: every thread runs the code before them, 
 checks, and one iteration's inner loops serially), `emit_map`/`emit_copy` are the GPU map
 kernels, and the lowering sees a `lw` whose `view()` gives views at element offset 0 (the CPU
 kernels index from 0; a GPU kernel gets base buffers, so an offset view is copied first) and
-whose `call_kernel` launches the kernel (one thread when it has no outer loop).
+whose `call_kernel` launches the kernel (one thread when it has no outer loop); a view the
+lowering itself offsets (a probed base) moves the kernel's pointer argument
+(`ParallelKernel.set_offset`).
 
 Only lowerings whose outermost loop iterations are independent and write distinct elements
 may be rebound (gathers, sliced writes, row-wise scans): scatter-adds are not (k_scatter.py).
@@ -16,8 +18,9 @@ may be rebound (gathers, sliced writes, row-wise scans): scatter-adds are not (k
 import types
 
 import numpy as np
+from llvmlite import ir
 
-from ..llvm.emit import Loops
+from ..llvm.emit import I8, I64, Loops, i64
 from .k_map import emit_copy, emit_map, unravel
 from .kernel import GpuKernel
 
@@ -53,12 +56,29 @@ class _ParallelLoops:
 
 
 class ParallelKernel(GpuKernel):
-    """A GpuKernel with the CPU Kernel's constructor and parallel outermost loops."""
+    """A GpuKernel with the CPU Kernel's constructor and parallel outermost loops.
+
+    A CPU lowering may hand `call_kernel` a view with an element offset (its pointer argument
+    then starts there). A GPU kernel gets base buffers, so each pointer argument is the base
+    plus a byte offset read from an internal constant global, set by `set_offset` when the
+    launch's views are known (0 otherwise; O3 folds the constant away)."""
 
     def __init__(self, module, name, n_ptrs, annotation=""):
         super().__init__(module, name, n_ptrs, annotation)
         self.parallel_n = None
         self.loops = _ParallelLoops(self)
+        self._offsets = []
+        bases, self.ptrs = self.ptrs, []
+        for i, arg in enumerate(bases):
+            g = ir.GlobalVariable(module, I64, name=f"{name}.offset{i}")
+            g.linkage = "internal"
+            g.global_constant = True
+            g.initializer = i64(0)
+            self._offsets.append(g)
+            self.ptrs.append(self._ab.gep(arg, [self._ab.load(g, typ=I64)], source_etype=I8))
+
+    def set_offset(self, i, nbytes):
+        self._offsets[i].initializer = i64(int(nbytes))
 
 
 class ZeroOffsetLowerer:
@@ -80,6 +100,9 @@ class ZeroOffsetLowerer:
         return tmp
 
     def call_kernel(self, kernel, views):
+        for i, v in enumerate(views):
+            if v is not None and v.offset:
+                kernel.set_offset(i, v.offset * v.dtype.size)
         n = kernel.parallel_n
         if n:
             self._lw.launch(kernel, n_threads=n, views=views)
@@ -102,8 +125,9 @@ def rebind(cpu_module, names, **extra):
     env.update(extra)
 
     def entry(fn):
-        def lower(lw, node):
-            return fn(ZeroOffsetLowerer(lw), node)
+        def lower(lw, node, *args):
+            return fn(lw if isinstance(lw, ZeroOffsetLowerer) else ZeroOffsetLowerer(lw), node,
+                      *args)
         lower.__name__ = lower.__qualname__ = f"gpu_{fn.__name__}"
         lower.__doc__ = fn.__doc__
         return lower

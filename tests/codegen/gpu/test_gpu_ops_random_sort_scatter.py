@@ -182,3 +182,17 @@ def test_assert_passes_on_the_gpu_and_a_failing_one_raises_eagers_error(device):
     g = tf.function(f, backend="gpu", strict=True)
     with pytest.raises(tf.errors.InvalidArgumentError):
         g(np.array([1.0, -1.0, 2.0], np.float32))
+
+
+def test_indexing_with_a_run_time_index_in_a_loop_and_its_bounds_check(device):
+    x = RNG.normal(size=(6, 4, 3)).astype(np.float32)
+
+    def f(p, j):
+        acc = tf.zeros([3])
+        for i in tf.range(6):
+            acc = acc + p[i, 1] * tf.cast(i, tf.float32)
+        return acc, p[j], p[-1, j]
+    run_both(f, tf.constant(x), tf.constant(-2))
+    g = tf.function(lambda p, j: p[j], backend="gpu")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out of bounds"):
+        g(tf.constant(x), tf.constant(6))
