@@ -121,7 +121,11 @@ def get_soft_device_placement():
 
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
-PhysicalDevice.__doc__ = "A physical device: `name` ('/physical_device:GPU:0'), `device_type`."
+PhysicalDevice.__doc__ = """A physical device: `name` ('/physical_device:GPU:0') and `device_type`.
+
+    >>> tf.config.list_physical_devices("CPU")[0].device_type
+    'CPU'
+    """
 
 
 class threading:
