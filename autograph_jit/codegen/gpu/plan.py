@@ -114,6 +114,23 @@ class Plan:
         walk(self.steps)
         return out
 
+    def host_calls(self):
+        """The HostCall steps (host actions between kernels, e.g. random-stream counters)."""
+        out = []
+
+        def walk(steps):
+            for s in steps:
+                if isinstance(s, HostCall):
+                    out.append(s)
+                elif isinstance(s, Cond):
+                    walk(s.then_steps)
+                    walk(s.else_steps)
+                elif isinstance(s, While):
+                    walk(s.cond_steps)
+                    walk(s.body_steps)
+        walk(self.steps)
+        return out
+
     def launches(self):
         out = []
 

@@ -58,6 +58,13 @@ def test_random_normal_truncated_normal_and_shuffle_follow_eagers_stream(device)
     assert np.abs(np.asarray(got[2])).max() <= 2.0
 
 
+def test_explain_lists_the_host_calls_that_reserve_random_counters(device):
+    f = tf.function(lambda: tf.random.uniform([10], seed=3) + 1.0, backend="gpu", strict=True)
+    f()
+    text = str(f.get_concrete_function().explain())
+    assert "host call between kernels: reserve 3 Philox counters of stream" in text
+
+
 def test_random_uniform_int_with_empty_range_raises_like_eager(device):
     f = tf.function(lambda lo, hi: tf.random.uniform([4], minval=lo, maxval=hi, dtype=tf.int32),
                     backend="gpu")
