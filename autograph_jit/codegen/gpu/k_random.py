@@ -143,7 +143,7 @@ def _truncated(lw, node, out, n):
     two = ir.Constant(F64, 2.0)
 
     def bad_at(k, i):
-        v = k.load(k.ptrs[0], f64, b_add(k, i, buf.offset))
+        v = k.load(k.ptrs[0], f64, _at(k, i, buf.offset))
         return k.b.fcmp_ordered(">", k.b.call(_cpu._fabs(k.fn.module), [v]), two)
 
     kc = GpuKernel(lw.module, lw.fresh_name("trunc_count"), 2, lw.annotate(node, "count"))
@@ -166,7 +166,7 @@ def _truncated(lw, node, out, n):
             jj = b.load(j, typ=I64)
             z0, z1 = gen.normal_pair(gen.block(b.add(first, b.udiv(jj, i64(2)))))
             z = b.select(b.icmp_unsigned("==", b.urem(jj, i64(2)), i64(0)), z0, z1)
-            kf.store(z, kf.ptrs[0], f64, b_add(kf, i, buf.offset))
+            kf.store(z, kf.ptrs[0], f64, _at(kf, i, buf.offset))
             b.store(b.add(jj, i64(1)), j)
     kf.loops.range(n, fix, name="f")
     fix_name = _finish(lw, kf)
@@ -191,7 +191,8 @@ def _truncated(lw, node, out, n):
                  lambda s, vals: [cast_value(s, vals[0], f64, out.dtype)], lw.annotate(node))
 
 
-def b_add(k, i, offset):
+def _at(k, i, offset):
+    """Element index i of a view at element `offset` (an i64 value)."""
     return k.b.add(i, i64(offset)) if offset else i
 
 
