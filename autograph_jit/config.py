@@ -73,17 +73,60 @@ def set_debug_tracebacks(flag):
 def list_physical_devices(device_type=None):
     """Returns the physical devices visible to this process, as TF does.
 
+    The GPUs are the CUDA driver's devices (runtime/cuda_probe.py asks the driver the first
+    time this is called, never at import); the host grid emulator is not a physical device.
+
     Args:
       device_type: "CPU", "GPU" or None (all).
 
     >>> tf.config.list_physical_devices("CPU")
     [PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')]
-    >>> tf.config.list_physical_devices("GPU")
-    []
+    >>> isinstance(tf.config.list_physical_devices("GPU"), list)
+    True
     """
-    Device = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
-    devices = [Device("/physical_device:CPU:0", "CPU")]
-    return [d for d in devices if device_type is None or d.device_type == device_type]
+    devices = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
+    if device_type is None or str(device_type).upper() == "GPU":
+        from .runtime import cuda_probe
+        devices += [PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
+                    for i in range(cuda_probe.device_count())]
+    return [d for d in devices if device_type is None or d.device_type == str(device_type)
+            .upper()]
+
+
+def set_soft_device_placement(enabled):
+    """Enable or disable soft device placement.
+
+    If enabled, `tf.device("/gpu:0")` on a machine without a GPU places its work on the CPU
+    (tf.functions called there compile for the CPU; tensors report the CPU device), as TF
+    does. Disabled by default here (TF enables it in eager mode): a GPU scope without a GPU
+    raises UnavailableError instead of running on the CPU silently.
+
+    Args:
+      enabled: bool.
+
+    >>> tf.config.set_soft_device_placement(True)
+    >>> tf.config.get_soft_device_placement()
+    True
+    >>> tf.config.set_soft_device_placement(False)
+    """
+    _state["soft_placement"] = bool(enabled)
+
+
+def get_soft_device_placement():
+    """Whether soft device placement is enabled (see `set_soft_device_placement`).
+
+    >>> tf.config.get_soft_device_placement()
+    False
+    """
+    return _state.get("soft_placement", False)
+
+
+PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
+PhysicalDevice.__doc__ = """A physical device: `name` ('/physical_device:GPU:0') and `device_type`.
+
+    >>> tf.config.list_physical_devices("CPU")[0].device_type
+    'CPU'
+    """
 
 
 class threading:

@@ -2,9 +2,10 @@
 
 Ops run eagerly unless a `tf.function` is tracing in this thread; `init_scope` steps out of the
 trace (TF uses it to create variables and read Python state on a function's first call). Devices:
-this machine has the CPU; `tf.device` accepts TF's CPU device strings and checks the name, and
-refuses GPU names with a clear error instead of TF's silent CPU placement (use
-`tf.function(backend="gpu")` where the GPU backend is available).
+`tf.device` accepts TF's device strings and checks the name. Inside a GPU scope, tf.functions
+without an explicit backend compile for the GPU backend (tracing/function.py reads the scope
+from tracing/context.py); eager ops run on the CPU and report it. Without a GPU a GPU name is a
+clear UnavailableError unless soft placement is on (then: the CPU, as TF).
 """
 import re
 
@@ -50,7 +51,15 @@ class device:
 
     Args:
       device_name: a TF device string: `"/cpu:0"`, `"/CPU:0"`, `"/device:CPU:0"`,
-        `"/job:localhost/replica:0/task:0/device:CPU:0"`, `"cpu"`, or None/"" (no change).
+        `"/job:localhost/replica:0/task:0/device:CPU:0"`, `"cpu"`, `"/gpu:0"`, `"GPU:0"`, or
+        None/"" (no change).
+
+    A `tf.function` created without `backend=` and called (or traced) inside
+    `tf.device("/gpu:0")` compiles for the GPU backend (`backend="gpu"`; one trace cache per
+    device). Eager ops inside run on the host CPU, as everywhere here, and say so: their
+    `.device` names the CPU. Without a GPU (no CUDA device, and AUTOGRAPH_JIT_GPU is not
+    `emulator`) a GPU name raises UnavailableError, unless
+    `tf.config.set_soft_device_placement(True)`: then the scope means the CPU, as in TF.
 
     >>> with tf.device("/cpu:0"):
     ...     x = tf.constant(1.0) + 1
@@ -63,6 +72,7 @@ class device:
             raise RuntimeError("tf.device does not support functions when eager execution is "
                                "enabled.")
         self.name = device_name or ""
+        self.kind = None
         if self.name:
             m = _DEVICE.match(self.name.strip())
             if m is None:
@@ -70,15 +80,42 @@ class device:
                     f"Could not parse device name {device_name!r}. Use e.g. '/cpu:0' or "
                     "'/device:CPU:0'.", "device")
             kind = m.group("type").upper().replace("XLA_", "")
-            if kind != "CPU":
+            index = m.group("index")
+            self.kind = "CPU"
+            if kind == "GPU":
+                self.kind = _gpu_scope(device_name, index)
+            elif kind != "CPU":
                 raise UnavailableError(
                     None, None,
-                    f"tf.device({device_name!r}): no {kind} is available to this process "
-                    "(tf.config.list_physical_devices('GPU') is empty). Ops run on the CPU: "
-                    "drop the tf.device block, or use tf.device('/cpu:0').")
+                    f"tf.device({device_name!r}): no {kind} is available to this process. Ops "
+                    "run on the CPU: drop the tf.device block, or use tf.device('/cpu:0').")
+        self._scope = context.device_scope(self.kind)
 
     def __enter__(self):
+        self._scope.__enter__()
         return self
 
     def __exit__(self, *exc):
-        return False
+        return self._scope.__exit__(*exc)
+
+
+def _gpu_scope(device_name, index):
+    """'GPU' when the GPU backend has a device for `index`; else 'CPU' under soft placement,
+    or the UnavailableError naming what is missing."""
+    from . import config
+    from .codegen.gpu import function as gpu_function
+    try:
+        if index not in (None, "*", "0"):
+            raise UnavailableError(None, None, f"only GPU 0 is used by the GPU backend (asked "
+                                               f"for GPU {index})")
+        gpu_function.get_device()
+        return "GPU"
+    except UnavailableError as e:
+        if config.get_soft_device_placement():
+            return "CPU"
+        raise UnavailableError(
+            None, None,
+            f"tf.device({device_name!r}): no GPU is available to this process "
+            f"(tf.config.list_physical_devices('GPU') is empty, or the device is missing): "
+            f"{e.message} Alternatives: tf.config.set_soft_device_placement(True) places the "
+            "work on the CPU, as TF does; or drop the tf.device block.") from None

@@ -7,6 +7,7 @@ import ctypes
 import sys
 
 _answer = None
+_count = [None]
 
 
 def probe():
@@ -15,6 +16,15 @@ def probe():
     if _answer is None:
         _answer = _probe()
     return _answer
+
+
+def device_count():
+    """How many CUDA devices the driver sees (0 without a driver); asked once, remembered."""
+    if _count[0] is None:
+        probe()
+        if _count[0] is None:
+            _count[0] = 0
+    return _count[0]
 
 
 def _probe():
@@ -30,4 +40,5 @@ def _probe():
     status = lib.cuDeviceGetCount(ctypes.byref(count))
     if status != 0 or count.value == 0:
         return False, "the CUDA driver sees no device"
+    _count[0] = int(count.value)
     return True, f"{count.value} CUDA device(s)"

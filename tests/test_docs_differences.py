@@ -130,6 +130,18 @@ def test_multi_head_attention_refuses_flash_attention():
         tf.keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, flash_attention=True)
 
 
+def test_eager_ops_in_a_gpu_scope_run_on_the_cpu_and_say_so(monkeypatch):
+    from autograph_jit.codegen.gpu import function as gpu_function
+    from autograph_jit.runtime.gpu import get_device
+    emulator = get_device("emulator")   # a GPU for the GPU backend, on the host
+    monkeypatch.setattr(gpu_function, "get_device", lambda kind=None: emulator)
+    f = tf.function(lambda x: x * 2.0)
+    with tf.device("GPU:0"):
+        y = tf.constant([1.0, 2.0]) + 1.0
+        assert f.get_concrete_function(y).backend == "gpu"
+    assert y.device.endswith("device:CPU:0")
+
+
 def test_saved_models_are_json_and_npz_not_protobuf(tmp_path):
     m = tf.Module()
     m.v = tf.Variable(2.0)

@@ -16,6 +16,7 @@ class _Local(threading.local):
     # A class-level default: reading `builder` in a thread that never set it finds None without
     # raising and catching an AttributeError inside getattr (~1 µs, on every eager op).
     builder = None
+    device = None   # "CPU" / "GPU" inside a tf.device scope (eager_context.device)
 
 
 _local = _Local()
@@ -62,6 +63,28 @@ class lifted:
 
     def __exit__(self, *exc):
         _local.builder = self.prev
+        return False
+
+
+def current_device():
+    """The device kind ("CPU" or "GPU") of the innermost tf.device scope of this thread, or
+    None outside any (tf.function picks its backend from it, tracing/function.py)."""
+    return _local.device
+
+
+class device_scope:
+    """Context manager: `kind` ("CPU", "GPU", or None: no change) is this thread's device."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __enter__(self):
+        self.prev = _local.device
+        if self.kind is not None:
+            _local.device = self.kind
+
+    def __exit__(self, *exc):
+        _local.device = self.prev
         return False
 
 

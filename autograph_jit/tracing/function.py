@@ -70,6 +70,8 @@ class Function:
         self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
         self.jit_compile = jit_compile
         self.backend = backend or _config.default_backend()
+        self._explicit_backend = backend    # None: a tf.device scope picks (_for_device)
+        self._by_device = {}                # backend -> this function's twin for a tf.device
         if self.backend == "cpu":  # LLVM/BLAS setup overlaps the first trace
             from ..codegen import prewarm
             prewarm()
@@ -122,7 +124,7 @@ class Function:
             bound = Function(types.MethodType(self.python_function, instance), name=self._name,
                              input_signature=self.input_signature, autograph=self._autograph,
                              reduce_retracing=self._reduce_retracing,
-                             jit_compile=self.jit_compile, backend=self.backend,
+                             jit_compile=self.jit_compile, backend=self._explicit_backend,
                              strict=self.strict, optimizer_options=self.optimizer_options,
                              experimental_trace_cache_size=self._cache_size)
             try:
@@ -147,15 +149,51 @@ class Function:
         """The ConcreteFunction for these arguments (values or TensorSpecs), tracing if needed."""
         if self.input_signature is not None and not args and not kwargs:
             args = self.input_signature
+        if self._explicit_backend is None and context.current_device() is not None:
+            twin = self._for_device()
+            if twin is not self:
+                return twin.get_concrete_function(*args, **kwargs)
         args = tuple(_spec_placeholder(a) for a in args)
         kwargs = {k: _spec_placeholder(v) for k, v in kwargs.items()}
         cf, _ = self._lookup(args, kwargs, for_concrete=True)
         return cf
 
+    def _for_device(self):
+        """This function, or its twin for the backend of the enclosing tf.device scope ("GPU":
+        backend="gpu"; "CPU": the default backend, "cpu" when that is "gpu"): a function
+        without an explicit backend keeps one trace cache per device. Inside a trace the outer
+        function's backend decides."""
+        if context.current_builder() is not None:
+            return self
+        kind = context.current_device()
+        default = _config.default_backend()
+        backend = "gpu" if kind == "GPU" else ("cpu" if default == "gpu" else default)
+        if backend == self.backend:
+            return self
+        twin = self._by_device.get(backend)
+        if twin is None:
+            with self._trace_lock:
+                twin = self._by_device.get(backend)
+                if twin is None:
+                    twin = Function(self.python_function, name=self._name,
+                                    input_signature=self.input_signature,
+                                    autograph=self._autograph,
+                                    reduce_retracing=self._reduce_retracing,
+                                    jit_compile=self.jit_compile, backend=backend,
+                                    strict=self.strict, optimizer_options=self.optimizer_options,
+                                    experimental_trace_cache_size=self._cache_size)
+                    twin._first_trace_done = self._first_trace_done
+                    self._by_device[backend] = twin
+        return twin
+
     def __call__(self, *args, **kwargs):
         __tracebackhide__ = True  # pytest and IPython hide this frame
         if _CONFIG["run_eagerly"]:  # (tf.config.functions_run_eagerly(), without a call)
             return self.python_function(*args, **kwargs)
+        if context._local.device is not None and self._explicit_backend is None:
+            twin = self._for_device()   # inside tf.device: that device's backend
+            if twin is not self:
+                return twin(*args, **kwargs)
         try:
             if not kwargs:
                 # warm-call fast path (warm_call.py): the newest native caller first, then any

@@ -2,7 +2,7 @@
 
 `find()` looks at $AUTOGRAPH_JIT_PTXAS, the PATH, $CUDA_HOME/bin, /usr/local/cuda/bin and the
 `nvidia-cuda-nvcc` wheel (pip's CUDA toolkit, present where JAX-CUDA is). `assemble(ptx, sm)`
-runs it with `-v` and returns the cubin with its resource usage (registers, shared memory,
+runs it with `-v` (and `--split-compile` on machines with 4+ CPUs) and returns the cubin with its resource usage (registers, shared memory,
 spills) parsed from the report. A failure raises `PtxasError` (an InvalidArgumentError) with
 ptxas' message and a command that repeats it (the PTX is kept in a file for that).
 
@@ -116,6 +116,19 @@ def version(path=None):
     return int(m.group(1)), int(m.group(2))
 
 
+@functools.lru_cache(maxsize=None)
+def split_compile_args(path=None):
+    """["--split-compile", "N"] where ptxas has the option (it optimizes a module's kernels on
+    N threads; "minimal (if any) impact" on the code, says its help) and this machine has 4 or
+    more CPUs to give it; [] otherwise (on 2 shared cores it only adds overhead)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not cpus or cpus < 4:
+        return []
+    out = subprocess.run([path or require(), "--help"], capture_output=True, text=True,
+                         timeout=60).stdout
+    return ["--split-compile", str(min(cpus, 16))] if "--split-compile" in out else []
+
+
 def max_ptx_isa(ptxas_version):
     """The newest PTX ISA a ptxas of this release accepts."""
     from .ptx_version import DRIVER_PTX, max_ptx_for_driver
@@ -166,7 +179,8 @@ def assemble(ptx, sm, extra_args=(), timeout=120):
     out = os.path.join(keep, "kernel.cubin")
     with open(src, "w") as fh:
         fh.write(ptx)
-    cmd = [exe, f"-arch={sm}", "-v", "-O3", *extra_args, src, "-o", out]
+    cmd = [exe, f"-arch={sm}", "-v", "-O3", *split_compile_args(exe), *extra_args, src, "-o",
+           out]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

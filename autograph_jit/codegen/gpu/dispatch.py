@@ -1,16 +1,40 @@
-"""The GPU lowering table: op name -> lowering function (keyed by registered op names, checked
-by tests/codegen/gpu/test_gpu_codegen_ptx.py), and the choice for one node.
+"""The GPU lowering table: OpDef -> lowering function, and the choice for one node.
 
-Elementwise ops with a scalar lowering (codegen/llvm/scalar.py) become map kernels; fusion
-nodes by kind; anything else runs as a host step and is reported (`strict=True`: an error).
+`LOWERINGS` is keyed by OpDef like the CPU table (ops/op_keys.py): the kernel modules'
+`LOWERINGS` are written with op names and resolved as they are added (`LOWERINGS.update(
+k_x.LOWERINGS)` or `LOWERINGS["name"] = fn`), so a name that is not a registered op fails at
+import. Elementwise ops with a scalar lowering (codegen/llvm/scalar.py) become map kernels;
+fusion nodes by kind; anything else runs as a host step and is reported (`strict=True`: an
+error).
 """
+from ...ops import control_ops  # noqa: F401 - registers cond and while_loop, named below
+from ...ops.op_keys import op_of
 from ..llvm.dispatch import _fusion_ok
 from ..llvm.scalar import SCALAR_OPS
-from . import control, k_array, k_map, k_matmul, k_reduce, k_rows, k_scan
-from . import k_conv, k_pool
+from . import (control, k_array, k_assert, k_conv, k_index, k_map, k_matmul, k_pool, k_random,
+               k_reduce, k_rows, k_rowscan, k_scan, k_scatter)
 from .lower import VIEW_OPS, lower_view_gpu
 
-LOWERINGS = {name: lower_view_gpu for name in VIEW_OPS}
+
+class OpTable(dict):
+    """A dict keyed by OpDef that also takes op names: `table["matmul"] = fn` and
+    `table.update({"matmul": fn})` store under op_of("matmul") (KeyError for an unregistered
+    name, at import); lookups use the node's OpDef (`table.get(node.op)`).
+
+    Example: `LOWERINGS.update(k_conv.LOWERINGS)` with a name-keyed `k_conv.LOWERINGS`.
+    """
+
+    def __setitem__(self, key, value):
+        super().__setitem__(op_of(key) if isinstance(key, str) else key, value)
+
+    def update(self, *tables, **named):
+        for table in tables + (named,):
+            for k, v in dict(table).items():
+                self[k] = v
+
+
+LOWERINGS = OpTable()
+LOWERINGS.update({name: lower_view_gpu for name in VIEW_OPS})
 LOWERINGS.update({
     "reduce_sum": k_reduce.lower_reduce, "reduce_mean": k_reduce.lower_reduce,
     "reduce_max": k_reduce.lower_reduce, "reduce_min": k_reduce.lower_reduce,
@@ -27,6 +51,11 @@ LOWERINGS.update(k_array.LOWERINGS)
 LOWERINGS.update(k_scan.LOWERINGS)
 LOWERINGS.update(k_conv.LOWERINGS)
 LOWERINGS.update(k_pool.LOWERINGS)
+LOWERINGS.update(k_index.LOWERINGS)
+LOWERINGS.update(k_scatter.LOWERINGS)
+LOWERINGS.update(k_rowscan.LOWERINGS)
+LOWERINGS.update(k_random.LOWERINGS)
+LOWERINGS.update(k_assert.LOWERINGS)
 
 FUSIONS = {"elementwise": k_map.lower_fusion_elementwise,
            "reduction": k_reduce.lower_fusion_reduction,
@@ -45,7 +74,7 @@ def lowering_for(node):
         kind = node.attrs.get("kind")
         fn = FUSIONS.get(kind)
         return (fn, None) if fn else (None, f"no GPU kernel for fusion kind {kind!r}")
-    fn = LOWERINGS.get(name)
+    fn = LOWERINGS.get(node.op)
     if fn is None and node.op.elementwise and name in SCALAR_OPS:
         fn = k_map.lower_elementwise
     if fn is None:
@@ -53,4 +82,4 @@ def lowering_for(node):
     return fn, None
 
 
-__all__ = ["LOWERINGS", "FUSIONS", "lowering_for"]
+__all__ = ["LOWERINGS", "FUSIONS", "OpTable", "lowering_for"]

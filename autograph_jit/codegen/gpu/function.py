@@ -200,6 +200,8 @@ class GpuFunction:
                 f"written variables to the host")
             for loaded in plan.loaded.values():
                 lines.extend(_load_lines(loaded))
+            for call in plan.host_calls():
+                lines.append(f"host call between kernels: {call.what}")
             for step in plan.host_steps():
                 down, up = step.bytes_moved()
                 node = step.node

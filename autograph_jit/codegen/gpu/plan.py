@@ -6,6 +6,7 @@ needs (inputs, temporaries, constants, variable mirrors, the error record) and a
 - `Launch`: one kernel over a grid, its arguments the buffers of its views;
 - `Host`: a node run by the interpreter's NumPy kernel, its inputs copied to the host and its
   outputs back (the bytes are counted, explain() shows them);
+- `HostCall`: a host-side action between kernels (reserving random-stream counters);
 - `Cond` / `While`: host-driven control flow: the predicate (one element) is read back, then
   the steps of the branch, or of the loop body, run.
 
@@ -68,6 +69,16 @@ class While:
         self.cond_steps, self.pred, self.body_steps = cond_steps, pred, body_steps
 
 
+class HostCall:
+    """A host-side action between kernels, e.g. reserving counters of a random stream
+    (k_random.py): `run(loaded, device, dev)` gets the loaded module, the device and the
+    plan's device buffers; `what` says what it does (explain())."""
+    __slots__ = ("run", "what")
+
+    def __init__(self, run, what):
+        self.run, self.what = run, what
+
+
 class Plan:
     """The compiled form of one graph for one tuple of input shapes."""
 
@@ -93,6 +104,23 @@ class Plan:
         def walk(steps):
             for s in steps:
                 if isinstance(s, Host):
+                    out.append(s)
+                elif isinstance(s, Cond):
+                    walk(s.then_steps)
+                    walk(s.else_steps)
+                elif isinstance(s, While):
+                    walk(s.cond_steps)
+                    walk(s.body_steps)
+        walk(self.steps)
+        return out
+
+    def host_calls(self):
+        """The HostCall steps (host actions between kernels, e.g. random-stream counters)."""
+        out = []
+
+        def walk(steps):
+            for s in steps:
+                if isinstance(s, HostCall):
                     out.append(s)
                 elif isinstance(s, Cond):
                     walk(s.then_steps)
@@ -190,6 +218,8 @@ def _run_steps(plan, steps, loaded, device, dev):
                           args=[dev[b.index] for b in step.bufs])
         elif isinstance(step, Host):
             _run_host(step, device, dev)
+        elif isinstance(step, HostCall):
+            step.run(loaded, device, dev)
         elif isinstance(step, Cond):
             device.synchronize()
             pred = bool(to_host(device, dev, step.pred).reshape(-1)[0])
@@ -215,4 +245,4 @@ def _run_host(step, device, dev):
             device.copy_htod(dev[view.ptr.index], arr)
 
 
-__all__ = ["Buf", "Launch", "Host", "Cond", "While", "Plan", "run", "to_host"]
+__all__ = ["Buf", "Launch", "Host", "HostCall", "Cond", "While", "Plan", "run", "to_host"]

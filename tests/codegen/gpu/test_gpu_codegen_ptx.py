@@ -160,6 +160,28 @@ def test_gpu_backend_without_a_device_names_what_is_missing_and_the_alternatives
 
 def test_gpu_lowering_tables_name_registered_ops():
     from autograph_jit.codegen.gpu import dispatch, k_array, k_rows, k_scan
-    from autograph_jit.ops.opdef import REGISTRY
-    for table in (dispatch.LOWERINGS, k_array.LOWERINGS, k_rows.LOWERINGS, k_scan.LOWERINGS):
+    from autograph_jit.ops.opdef import REGISTRY, OpDef
+    assert all(isinstance(k, OpDef) and REGISTRY[k.name] is k for k in dispatch.LOWERINGS)
+    for table in (k_array.LOWERINGS, k_rows.LOWERINGS, k_scan.LOWERINGS):
         assert sorted(set(table) - set(REGISTRY)) == []
+
+
+def test_gpu_lowering_table_is_keyed_by_opdef_and_refuses_an_unregistered_name():
+    from autograph_jit.codegen.gpu.dispatch import LOWERINGS, OpTable
+    from autograph_jit.ops.op_keys import op_of
+    assert LOWERINGS.get(op_of("argsort")) is not None
+    assert "argsort" not in LOWERINGS
+    table = OpTable()
+    table.update({"matmul": len})
+    assert list(table) == [op_of("matmul")]
+    with pytest.raises(KeyError, match="not a registered op"):
+        table.update({"matmull": len})
+
+
+def test_gpu_table_covers_every_op_the_cpu_backend_lowers_but_conv_pool_and_grown_arrays():
+    from autograph_jit.codegen.gpu.dispatch import LOWERINGS as GPU
+    from autograph_jit.codegen.llvm.dispatch import LOWERINGS as CPU
+    missing = {k.name for k in CPU} - {k.name for k in GPU}
+    conv_pool = {"conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "max_pool2d",
+                 "max_pool_grad", "avg_pool2d", "avg_pool_grad"}
+    assert missing - conv_pool <= {"shape", "size"}   # shape/size of a grown TensorArray

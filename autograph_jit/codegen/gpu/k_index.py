@@ -1,0 +1,54 @@
+"""GPU sliced writes and TensorArray rows: `strided_slice_update`, `strided_slice_grad`,
+`tensor_array_read`, `tensor_array_write` and `strided_slice` with run-time indices are the CPU
+backend's lowerings
+(codegen/llvm/k_index.py: run-time indices checked with eager's messages, run-time slice
+bounds clamped as slice.indices()) rebound to GPU kernels (reuse.py): one thread per element
+of the written region or row.
+
+TensorArrays whose buffer has a static shape (a `size=` array, or a `dynamic_size` one whose
+writes are at known indices) live in device buffers; `cond`/`while_loop` around them are
+host-driven (control.py). An array that grows by a run-time amount (the CPU backend's
+growable record, codegen/llvm/k_grow.py) has no GPU form: it runs on the host, reported.
+"""
+from ..llvm import k_array as _cpu_array
+from ..llvm import k_index as _cpu
+from ..llvm.k_array import NotLowerable
+from .lower import lower_view_gpu
+from .reuse import ZeroOffsetLowerer, rebind
+
+_REBOUND = rebind(_cpu, ["lower_strided_slice_update", "lower_strided_slice_grad",
+                         "lower_tensor_array_read", "lower_tensor_array_write"])
+
+_DYNAMIC_INDEX = rebind(_cpu_array, ["lower_dynamic_index"])["lower_dynamic_index"]
+
+
+def lower_strided_slice(lw, node):
+    """A view (strides) when every bound is known; `x[i]` with run-time indices i (AutoGraph's
+    `for row in tensor`, `x[i]` in a loop): the CPU lowering's checked strided copy."""
+    if all(lw.spec(v).value is not None for v in node.data_inputs[1:]):
+        return lower_view_gpu(lw, node)
+    zl = ZeroOffsetLowerer(lw)
+    return _DYNAMIC_INDEX(zl, node, zl.view(node.data_inputs[0]))
+
+
+def _static_only(fn):
+    def lower(lw, node):
+        if any(lw.spec(v) is not None and lw.spec(v).growable
+               for v in list(node.data_inputs) + list(node.data_outputs)):
+            raise NotLowerable(f"{node.op.name} of a TensorArray that grows by a run-time "
+                               "amount (no GPU form: a host step)")
+        return fn(lw, node)
+    lower.__name__ = fn.__name__
+    lower.__doc__ = fn.__doc__
+    return lower
+
+
+LOWERINGS = {
+    "strided_slice": lower_strided_slice,
+    "strided_slice_update": _REBOUND["lower_strided_slice_update"],
+    "strided_slice_grad": _REBOUND["lower_strided_slice_grad"],
+    "tensor_array_read": _static_only(_REBOUND["lower_tensor_array_read"]),
+    "tensor_array_write": _static_only(_REBOUND["lower_tensor_array_write"]),
+}
+
+__all__ = ["LOWERINGS"]
