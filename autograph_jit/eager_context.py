@@ -9,6 +9,7 @@ clear UnavailableError unless soft placement is on (then: the CPU, as TF).
 """
 import re
 
+from . import config
 from .errors import InvalidArgumentError, UnavailableError
 from .tracing import context
 
@@ -102,7 +103,6 @@ class device:
 def _gpu_scope(device_name, index):
     """'GPU' when the GPU backend has a device for `index`; else 'CPU' under soft placement,
     or the UnavailableError naming what is missing."""
-    from . import config
     from .codegen.gpu import function as gpu_function
     try:
         if index not in (None, "*", "0"):

@@ -284,7 +284,11 @@ LAZY_IMPORTS = {
         ".dispatch": OTHER_SESSION,
         ".placement": OTHER_SESSION,
     },
+    "autograph_jit/eager_context.py": {
+        ".codegen.gpu": IMPORT_TIME,
+    },
     "autograph_jit/codegen/gpu/target.py": {
+        "llvmlite": IMPORT_TIME,
         "llvmlite.binding": OTHER_SESSION,
         "nvidia.cuda_nvcc": OTHER_SESSION,
     },

@@ -20,6 +20,7 @@ import tempfile
 import threading
 
 from ...errors import InternalError, ResourceExhaustedError, UnavailableError
+from ...runtime.gpu import ptx_cache
 from .allowlist import check_declarations
 
 TRIPLE = "nvptx64-nvidia-cuda"
@@ -161,10 +162,6 @@ def compile_ptx(ir_text, sm=75):
         ptxas(ptx, 80)["registers"]     # {'k_fusion_0': 22, ...}
     """
     parts = (ir_text, f"sm_{sm}", f"+ptx{PTX_VERSION[sm]}", _toolchain_tag())
-    try:
-        from ...runtime.gpu import ptx_cache
-    except ImportError:   # the runtime layer is not installed: compile every time
-        return _compile_ptx(ir_text, sm)
     return ptx_cache.get_or_compile(parts, lambda: _compile_ptx(ir_text, sm))
 
 
