@@ -22,8 +22,8 @@ package (a user's layer, loss, activation, subclassed model, `Lambda`), a set, a
 the step uncacheable: it is traced as usual and nothing is stored (a miss, never a guess). A
 graph holding RNG ops or an object the graph format cannot write is not stored either.
 
-Entries live in the disk cache directory (`$AUTOGRAPH_JIT_CACHE_DIR`, `AUTOGRAPH_JIT_CACHE=0`
-switches them off) as `<key[:2]>/<key>.graph`: magic, key, length, sha256 of the body, then the
+Entries live in the disk cache directory (`$AUTOGRAPH_JIT_CACHE_DIR`; `AUTOGRAPH_JIT_CACHE=0`
+switches every disk cache off, `AUTOGRAPH_JIT_GRAPH_CACHE=0` this one alone) as `<key[:2]>/<key>.graph`: magic, key, length, sha256 of the body, then the
 zlib-compressed JSON body; they count towards `$AUTOGRAPH_JIT_CACHE_MAX_MB`
 (runtime/cache_files.py). An entry whose header, checksum or contents do not fit (truncated,
 corrupted, from a process whose variables differ) is deleted with a warning and the step is
@@ -46,6 +46,7 @@ import numpy as np
 __all__ = ["attach", "STATS", "Uncacheable"]
 
 MAGIC = b"AGJITGRAPH1\n"
+_OFF = ("0", "false", "off", "")
 _FORMAT = 1
 # attributes that hold what the steps made, not what they are made of
 _SKIP_ATTRS = frozenset({"_functions", "history", "_fast_cache", "_native", "_cache",
@@ -84,15 +85,20 @@ def package_digest():
     roots = [pkg, os.path.dirname(os.path.abspath(cpu_engine.__file__))]
     h = hashlib.sha256()
     for root in dict.fromkeys(roots):
-        for dirpath, dirnames, names in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for n in sorted(names):
-                if n.endswith(".py"):
-                    path = os.path.join(dirpath, n)
-                    st = os.stat(path)
-                    h.update(f"{os.path.relpath(path, root)}\0{st.st_size}\0"
-                             f"{st.st_mtime_ns}\n".encode())
+        h.update(b"\1")
+        _digest_tree(root, "", h)
     return h.hexdigest()
+
+
+def _digest_tree(folder, rel, h):
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        if e.name.endswith(".py") and e.is_file():
+            st = e.stat()
+            h.update(f"{rel}{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        elif e.is_dir() and e.name != "__pycache__" and not e.name.startswith("."):
+            _digest_tree(e.path, f"{rel}{e.name}/", h)
 
 
 def _ours(module):
@@ -371,8 +377,9 @@ class StepGraphCache:
         self._pending = None
         t0 = time.perf_counter()
         from ...tracing.function import TRACE_LISTENERS
-        if _path("0" * 64) is None or TRACE_LISTENERS:  # (graph tracing wants a real trace)
-            return None
+        if _path("0" * 64) is None or TRACE_LISTENERS or \
+                os.environ.get("AUTOGRAPH_JIT_GRAPH_CACHE", "1") in _OFF:
+            return None  # (off; or tf.summary's graph tracing, which wants a real trace)
         try:
             key, variables, keep = _fingerprint(fn, arg_key)
             signature = (tuple(_specs_like(values, iter(_tensor_leaf_keys(arg_key)))), {})
