@@ -79,9 +79,9 @@ def _count(name):
 @functools.lru_cache(maxsize=1)
 def package_digest():
     """sha256 over every .py file of the package and its runtime: relative path, size, mtime."""
-    from ... import __file__ as pkg_init
     from ...runtime import cpu_engine
-    pkg = os.path.dirname(os.path.abspath(pkg_init))
+    here = os.path.abspath(__file__)   # autograph_jit/keras/models/graph_cache.py
+    pkg = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     roots = [pkg, os.path.dirname(os.path.abspath(cpu_engine.__file__))]
     h = hashlib.sha256()
     for root in dict.fromkeys(roots):
@@ -413,7 +413,7 @@ class StepGraphCache:
         if getattr(cf, "_created_variables", None) or _has_rng(cf.graph):
             _uncacheable("the trace created variables or holds RNG ops")
             return
-        from ...saved_model.serialize import SaveError, encode_graph
+        from ...tracing.graph_json import SaveError, encode_graph
         index = {id(v): k for k, v in enumerate(variables)}
 
         def var_key(v):
@@ -455,7 +455,7 @@ def _tensor_leaf_keys(arg_key):
 def _rebuild(fn, data, variables, signature):
     """The ConcreteFunction of an entry, its graphs' variables mapped to this process's."""
     from ...passes import buffer_plan
-    from ...saved_model.serialize import decode_graph
+    from ...tracing.graph_json import decode_graph
     from ...tracing.builder import GraphBuilder
     from ...tracing.concrete import ConcreteFunction
     from ...tracing.symbolic import SymbolicTensor
