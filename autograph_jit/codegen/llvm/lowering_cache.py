@@ -9,7 +9,8 @@ the workspace size, the error table, the kernel annotations, the host-callback n
 fallbacks (as positions in graph.walk() order), and the external symbols the IR declares.
 
 Key: a hash of the graph's whole structure (ops, node and value names, attrs with constants'
-bytes, value types, source locations, region bodies), the input specs, the variables' dtypes
+bytes, value types, source locations, region bodies; or the `structure_key` digest a graph
+cache gave the graph, see key_for), the input specs, the variables' dtypes
 and shapes, the math provider, the host CPU and LLVM version (via cpu_engine.cache_key), the
 relevant environment, and the source files of the compiler and runtime, so any code change
 misses. An attr of a type not listed here makes a graph uncacheable (a miss, never a guess).
@@ -137,14 +138,22 @@ class _Writer:
 
 
 def key_for(graph, in_specs, variables, math_tag):
-    """The cache key (64 hex), or None when the graph cannot be described exactly."""
+    """The cache key (64 hex), or None when the graph cannot be described exactly.
+
+    A graph carrying `structure_key` (a hex digest that determines the whole graph, set by the
+    cache that stored or rebuilt it: keras/models/graph_cache.py) is keyed by that digest and
+    its variables' dtypes and shapes instead of a walk over its nodes."""
     if cpu_engine.cache_dir() is None:
         return None
     w = _Writer(variables)
-    try:
-        w.graph(graph)
-    except Uncacheable:
-        return None
+    known = getattr(graph, "structure_key", None)
+    if isinstance(known, str) and len(known) == 64:
+        w.put("graph key", known, [(v.dtype.name, np.shape(v._value)) for v in variables])
+    else:
+        try:
+            w.graph(graph)
+        except Uncacheable:
+            return None
     w.put("specs", [(s.dtype.name, tuple(s.shape)) for s in in_specs])
     w.put("env", [os.environ.get(k) for k in _ENV], _cpus(), np.__version__, sys.version,
           math_tag)

@@ -394,6 +394,7 @@ class StepGraphCache:
             return None
         try:
             cf = _rebuild(fn, data, variables, signature)
+            cf._optimized.structure_key = key  # (lowering_cache.key_for: no walk over nodes)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
             _discard(path, f"it does not fit this process ({type(e).__name__}: {e})")
             _count("misses")
@@ -433,6 +434,7 @@ class StepGraphCache:
             _uncacheable(str(e))
             return
         _write(_path(key), key, data)
+        optimized.structure_key = key  # (the lowering cache keys this graph by it, as on a hit)
         _count("stores")
 
 
