@@ -197,3 +197,19 @@ def test_description_of_a_model_is_the_same_for_an_identical_model():
     da, db = graph_cache._Describer(), graph_cache._Describer()
     assert da.describe(a) == db.describe(b)
     assert graph_cache._Describer().describe(_model(units=9)) != da.describe(a)
+
+
+def test_source_stamp_changes_with_an_edit_an_added_or_a_removed_file(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    mod = tmp_path / "pkg" / "a.py"
+    mod.write_text("x = 1\n")
+    first = cache_files.source_stamp([str(tmp_path / "pkg")])
+    assert cache_files.source_stamp([str(tmp_path / "pkg")]) == first
+    mod.write_text("x = 22\n")
+    edited = cache_files.source_stamp([str(tmp_path / "pkg")])
+    (tmp_path / "pkg" / "b.py").write_text("")
+    added = cache_files.source_stamp([str(tmp_path / "pkg")])
+    (tmp_path / "pkg" / "b.py").unlink()
+    (tmp_path / "pkg" / "notes.txt").write_text("not source")
+    assert len({first, edited, added}) == 3
+    assert cache_files.source_stamp([str(tmp_path / "pkg")]) == edited

@@ -12,8 +12,8 @@ Key: a hash of the graph's whole structure (ops, node and value names, attrs wit
 bytes, value types, source locations, region bodies; or the `structure_key` digest a graph
 cache gave the graph, see key_for), the input specs, the variables' dtypes
 and shapes, the math provider, the host CPU and LLVM version (via cpu_engine.cache_key), the
-relevant environment, and the source files of the compiler and runtime, so any code change
-misses. An attr of a type not listed here makes a graph uncacheable (a miss, never a guess).
+relevant environment, and the source files of the compiler and runtime (by path, size and
+mtime), so any code change misses. An attr of a type not listed here makes a graph uncacheable (a miss, never a guess).
 
 Entries: MAGIC + key (64 hex) + length (u64) + sha256 of the body + body; a corrupted,
 truncated or foreign file is ignored. Follows AUTOGRAPH_JIT_CACHE / AUTOGRAPH_JIT_CACHE_DIR.
@@ -43,22 +43,13 @@ class Uncacheable(Exception):
 # -- the key ---------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def source_digest():
-    """sha256 of the compiler's and runtime's source files (names and bytes)."""
+    """A digest of the compiler's and runtime's source files (path, size, mtime:
+    runtime/cache_files.py `source_stamp`)."""
+    from ...runtime import cache_files
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     roots = [os.path.join(pkg, d) for d in _SOURCE_DIRS if d != "runtime"]
     roots.append(os.path.dirname(os.path.abspath(cpu_engine.__file__)))
-    files = [os.path.join(pkg, f) for f in _SOURCE_FILES]
-    for root in roots:
-        for dirpath, dirnames, names in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            files.extend(os.path.join(dirpath, n) for n in names if n.endswith(".py"))
-    h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(os.path.relpath(path, pkg).encode())
-        with open(path, "rb") as fh:
-            h.update(fh.read())
-        h.update(b"\0")
-    return h.hexdigest()
+    return cache_files.source_stamp(roots, [os.path.join(pkg, f) for f in _SOURCE_FILES])
 
 
 class _Writer:

@@ -78,27 +78,12 @@ def _count(name):
 # -- the package ----------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def package_digest():
-    """sha256 over every .py file of the package and its runtime: relative path, size, mtime."""
-    from ...runtime import cpu_engine
+    """A digest of every .py file of the package and its runtime (path, size, mtime)."""
+    from ...runtime import cache_files, cpu_engine
     here = os.path.abspath(__file__)   # autograph_jit/keras/models/graph_cache.py
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    roots = [pkg, os.path.dirname(os.path.abspath(cpu_engine.__file__))]
-    h = hashlib.sha256()
-    for root in dict.fromkeys(roots):
-        h.update(b"\1")
-        _digest_tree(root, "", h)
-    return h.hexdigest()
-
-
-def _digest_tree(folder, rel, h):
-    with os.scandir(folder) as it:
-        entries = sorted(it, key=lambda e: e.name)
-    for e in entries:
-        if e.name.endswith(".py") and e.is_file():
-            st = e.stat()
-            h.update(f"{rel}{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        elif e.is_dir() and e.name != "__pycache__" and not e.name.startswith("."):
-            _digest_tree(e.path, f"{rel}{e.name}/", h)
+    runtime = os.path.dirname(os.path.abspath(cpu_engine.__file__))
+    return cache_files.source_stamp(list(dict.fromkeys([pkg, runtime])))
 
 
 def _ours(module):
