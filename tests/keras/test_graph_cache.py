@@ -213,3 +213,42 @@ def test_source_stamp_changes_with_an_edit_an_added_or_a_removed_file(tmp_path):
     (tmp_path / "pkg" / "notes.txt").write_text("not source")
     assert len({first, edited, added}) == 3
     assert cache_files.source_stamp([str(tmp_path / "pkg")]) == edited
+
+
+_NEW_PROCESS = """
+import hashlib, json, sys
+sys.path.insert(0, sys.argv[1])
+from test_graph_cache import _model, _data
+from autograph_jit.keras.models import graph_cache
+x, y = _data()
+m = _model()
+h = m.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False,
+          validation_data=(x[:50], y[:50]))
+ev = m.evaluate(x, y, verbose=0, batch_size=32)
+pr = m.predict(x[:37], verbose=0, batch_size=16)
+state = json.dumps(graph_cache._Describer().describe(m))
+print(json.dumps({"stats": graph_cache.STATS, "history": h.history, "evaluate": ev,
+                  "predict": pr.tolist(), "weights": [w.tolist() for w in m.get_weights()],
+                  "state": hashlib.sha256(state.encode()).hexdigest()}))
+"""
+
+
+def test_a_new_process_with_a_warm_cache_fits_evaluates_and_predicts_as_the_first(cache_dir):
+    import json
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, AUTOGRAPH_JIT_CACHE_DIR=str(cache_dir), AUTOGRAPH_JIT_CACHE="1",
+               PYTHONPATH=root)
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", _NEW_PROCESS, os.path.dirname(__file__)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    first, second = runs
+    assert first["stats"]["stores"] >= 3 and first["stats"]["hits"] == 0, first["stats"]
+    assert second["stats"]["hits"] == first["stats"]["stores"], second["stats"]
+    assert second["stats"]["misses"] == 0 and second["stats"]["stores"] == 0
+    for part in ("history", "evaluate", "predict", "weights", "state"):
+        assert first[part] == second[part], part  # bit for bit; the model's Python state too
