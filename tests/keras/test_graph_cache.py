@@ -252,3 +252,30 @@ def test_a_new_process_with_a_warm_cache_fits_evaluates_and_predicts_as_the_firs
     assert second["stats"]["misses"] == 0 and second["stats"]["stores"] == 0
     for part in ("history", "evaluate", "predict", "weights", "state"):
         assert first[part] == second[part], part  # bit for bit; the model's Python state too
+
+
+@pytest.mark.parametrize("damage", ["unknown_op", "dangling_input", "not_a_graph"])
+def test_a_well_checksummed_entry_with_a_broken_graph_is_discarded(cache_dir, damage):
+    import json
+    import zlib
+    data = _data()
+    reference = _fit(_model(), data)
+    entries = [os.path.join(r, f) for r, _, fs in os.walk(cache_dir) for f in fs
+               if f.endswith(".graph")]
+    for path in entries:
+        key = os.path.basename(path)[:-len(".graph")]
+        blob = open(path, "rb").read()
+        body = json.loads(zlib.decompress(blob[len(graph_cache.MAGIC) + 104:]))
+        node = body["optimized"]["nodes"][-1]
+        if damage == "unknown_op":
+            node["op"] = "no_such_op"
+        elif damage == "dangling_input":
+            node["inputs"] = [10 ** 6]
+        else:
+            body["traced"] = [1, 2, 3]
+        graph_cache._write(path, key, body)  # (a valid header and checksum)
+    before = _stats()
+    with pytest.warns(RuntimeWarning, match="does not fit this process"):
+        again = _fit(_model(), data)
+    assert _delta(before)["discarded"] == len(entries) and _delta(before)["hits"] == 0
+    _same(again, reference)

@@ -372,6 +372,7 @@ class StepGraphCache:
             _uncacheable(str(e))
             return None
         self._pending = (fn, arg_key, key, variables, keep, signature)
+        from ...errors import VerificationError
         path = _path(key)
         data = _read(path, key)
         if data is None:
@@ -380,7 +381,8 @@ class StepGraphCache:
         try:
             cf = _rebuild(fn, data, variables, signature)
             cf._optimized.structure_key = key  # (lowering_cache.key_for: no walk over nodes)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError,
+                VerificationError) as e:
             _discard(path, f"it does not fit this process ({type(e).__name__}: {e})")
             _count("misses")
             return None
@@ -441,6 +443,7 @@ def _tensor_leaf_keys(arg_key):
 
 def _rebuild(fn, data, variables, signature):
     """The ConcreteFunction of an entry, its graphs' variables mapped to this process's."""
+    from ...ir.verifier import verify
     from ...passes import buffer_plan
     from ...tracing.graph_json import decode_graph
     from ...tracing.builder import GraphBuilder
@@ -451,8 +454,8 @@ def _rebuild(fn, data, variables, signature):
     for (name, dtype, shape), v in zip(data["variables"], variables):
         if name != v.name or dtype != v.dtype.name or list(shape) != list(v.shape.as_tuple()):
             raise ValueError(f"variable {v.name!r} differs")
-    traced = decode_graph(data["traced"], variables)
-    optimized = decode_graph(data["optimized"], variables)
+    traced = verify(decode_graph(data["traced"], variables))  # (a damaged entry: an error here,
+    optimized = verify(decode_graph(data["optimized"], variables))  # not in the backend)
     buffer_plan.run.__wrapped__(optimized)  # (the memory plan, in place: as the pipeline left it)
     builder = GraphBuilder(fn._name)
     builder.graph = traced
