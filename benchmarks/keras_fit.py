@@ -11,10 +11,21 @@ batch 64) compares compiled fit with TF Keras only.
 Targets (issue 14): batch 32 ≤ 0.25× TF Keras fit; batch 256 ≤ 0.5×; CNN ≤ 0.7×; run_eagerly
 ≤ 0.5× Keras run_eagerly (compare the eager column with TF by hand); predict ≤ 0.25× Keras
 predict.
+First-fit rows (`first_fit_rows`): each in a new process (import, data and model made first, not
+timed), the time of the MLP batch-32 `model.fit(...)` call until its first step is done (a
+callback on the first batch end stops the epoch there) and until its first epoch is done (plain
+`fit`, verbose=0), with an empty compile cache ("cold") and with the cache those runs left
+("warm"); TF Keras in a new process beside them. Targets: first step ≤ 0.25 s cold, ≤ 0.05 s warm.
 """
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
 import numpy as np
 
-from .harness import Target, compare, peer_candidates
+from .harness import Measurement, Row, Target, compare, peer_candidates
 
 NAME = "keras_fit"
 N, FEATURES, HIDDEN, CLASSES = 12000, 784, 128, 10
@@ -133,7 +144,108 @@ def _cnn_row(settings, enabled, n):
     return row
 
 
-def run(settings, enabled, sizes=(32, 256), n=N, cnn_n=CNN_N):
+def _first_fit_child():
+    """In a new process: make the data and the compiled MLP model (this library's, or TF Keras's
+    with "tf"), then time `fit` to its first step or its first epoch; prints JSON."""
+    import time
+    lib, mode, n = json.loads(sys.argv[1])
+    if lib == "tf":
+        from . import peers
+        tf = peers.load("tf")
+    else:
+        import autograph_jit as tf
+    x, y = data(n)
+    model = keras_model(tf.keras)
+    marks = {}
+
+    class FirstStep(tf.keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if "step" not in marks:
+                marks["step"] = time.perf_counter()
+                marks["cpu"] = time.process_time()
+                self.model.stop_training = True
+    callbacks = [FirstStep()] if mode == "step" else []
+    t0, c0 = time.perf_counter(), time.process_time()
+    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False,
+                        callbacks=callbacks)
+    seconds = marks.get("step", time.perf_counter()) - t0
+    cpu = marks.get("cpu", time.process_time()) - c0   # (every thread of this process)
+    out = {"seconds": seconds, "cpu": cpu, "loss": float(history.history["loss"][0])}
+    if lib != "tf":
+        from autograph_jit.keras.models import graph_cache
+        out["graph_cache"] = dict(graph_cache.STATS)
+    print(json.dumps(out))
+
+
+def _fit_in_new_process(lib, mode, n, cache_dir):
+    env = dict(os.environ, AUTOGRAPH_JIT_CACHE_DIR=cache_dir)
+    env.pop("AUTOGRAPH_JIT_CACHE", None)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = "from benchmarks.keras_fit import _first_fit_child; _first_fit_child()"
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps([lib, mode, n])], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"child failed: {tail[:100]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1]), ""
+
+
+def first_fit_rows(settings, enabled, n=N):
+    """Rows: fresh process, `fit` call -> first step / first epoch, cold and warm compile cache,
+    with TF Keras (also a fresh process) beside them; each cell the median of a few processes."""
+    import statistics
+    from . import peers
+    reps = max(1, min(3, settings.repeats))
+    with_tf = "tf" in enabled and peers.load("tf") is not None
+    rows = []
+    for mode, what, bounds in (("step", "Keras fit call → first step done, new process",
+                                (0.25, 0.05)),
+                               ("epoch", "Keras fit call → first epoch done, new process",
+                                (None, None))):
+        times = {"cold": [], "warm": [], "tf": []}
+        cpu = {"cold": [], "warm": [], "tf": []}
+        losses, stats, errors = {}, {}, {}
+        for _ in range(reps):
+            with tempfile.TemporaryDirectory(prefix="agjit-bench-fit-") as cache_dir:
+                for label in ("cold", "warm"):
+                    out, error = _fit_in_new_process("ours", mode, n, cache_dir)
+                    if out is None:
+                        errors[label] = error
+                        continue
+                    times[label].append(out["seconds"])
+                    cpu[label].append(out["cpu"])
+                    losses.setdefault(label, out["loss"])
+                    stats[label] = out["graph_cache"]
+            if with_tf:
+                out, error = _fit_in_new_process("tf", mode, n, tempfile.gettempdir())
+                if out is None:
+                    errors["tf"] = error
+                else:
+                    times["tf"].append(out["seconds"])
+                    cpu["tf"].append(out["cpu"])
+                    losses.setdefault("tf", out["loss"])
+        for label, bound in zip(("cold", "warm"), bounds):
+            graph = Measurement(seconds=statistics.median(times[label]) if times[label] else None,
+                                value=np.float32(losses.get(label, np.nan)),
+                                error=errors.get(label, ""))
+            if label == "warm" and "cold" in losses and losses.get("warm") != losses["cold"]:
+                graph.error = "loss ≠ cold run's"   # (a cache hit must not change training)
+            cells = {"graph": graph}
+            if with_tf:
+                cells["tf"] = Measurement(
+                    seconds=statistics.median(times["tf"]) if times["tf"] else None,
+                    value=np.float32(losses.get("tf", np.nan)), error=errors.get("tf", ""))
+            targets = (Target(None, bound),) if bound is not None else ()
+            row = Row(what, f"{label} compile cache, {n}x784, batch 32", cells, targets)
+            cpu_text = ", ".join(f"{k} {statistics.median(v) * 1e3:.0f} ms"
+                                 for k, v in (("ours", cpu[label]), ("tf", cpu["tf"])) if v)
+            row.notes.append(f"median of {len(times[label])} new processes; CPU time (all "
+                             f"threads): {cpu_text}; graph cache {stats.get(label)}")
+            rows.append(row)
+    return rows
+
+
+def run(settings, enabled, sizes=(32, 256), n=N, cnn_n=CNN_N, first_fit=True):
     import autograph_jit as tf
     x, y = data(n)
     rows = []
@@ -156,6 +268,8 @@ def run(settings, enabled, sizes=(32, 256), n=N, cnn_n=CNN_N):
         rows.append(row)
     rows.append(_predict_rows(settings, enabled, x[:min(n, 10000)]))
     rows.append(_cnn_row(settings, enabled, cnn_n))
+    if first_fit:
+        rows += first_fit_rows(settings, enabled, n)
     return rows
 
 

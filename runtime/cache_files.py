@@ -7,10 +7,15 @@ LLVM, a body that is not a well-formed object file aborts the process (`LLVM ERR
 type, and that the section and program header tables, every section's bytes and the section name
 table lie inside the file. A bad entry is deleted with a warning (`discard`) and recompiled.
 
+Keys: `source_stamp` digests a set of source files by path, size and modification time (what
+CPython's own bytecode cache checks), so a key that names the code it depends on costs a few
+stat calls per process, not a read of every file.
+
 Size: the cache directory is kept under $AUTOGRAPH_JIT_CACHE_MAX_MB (default 256 MB). Reading an
 entry refreshes its modification time (`touch`), so eviction (`enforce_limit`, run by the write
 that would pass the cap) removes the least recently used entries first, down to 80% of the cap.
 """
+import hashlib
 import os
 import platform
 import struct
@@ -18,13 +23,38 @@ import threading
 import warnings
 
 DEFAULT_MAX_MB = 256
-_SUFFIXES = (".o", ".lower", ".cubin")
+_SUFFIXES = (".o", ".lower", ".cubin", ".graph")
 _lock = threading.Lock()
 _sizes = {}  # directory -> its size in bytes as last measured plus what this process wrote
 
 # ELF e_machine of the host, by platform.machine()
 _MACHINES = {"x86_64": 62, "amd64": 62, "aarch64": 183, "arm64": 183, "ppc64le": 21,
              "s390x": 22, "riscv64": 243}
+
+
+def source_stamp(roots, files=()):
+    """sha256 (hex) of every `.py` file under the folders `roots` (`__pycache__` and hidden
+    folders skipped) and of the `files`, each by its path relative to its root, size and
+    mtime_ns. Any edit, added or removed file changes it."""
+    h = hashlib.sha256()
+    for root in roots:
+        h.update(b"\1" + os.path.basename(root).encode())
+        _stamp_tree(root, "", h)
+    for path in files:
+        st = os.stat(path)
+        h.update(f"\2{os.path.basename(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _stamp_tree(folder, rel, h):
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        if e.name.endswith(".py") and e.is_file():
+            st = e.stat()
+            h.update(f"{rel}{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        elif e.is_dir() and e.name != "__pycache__" and not e.name.startswith("."):
+            _stamp_tree(e.path, f"{rel}{e.name}/", h)
 
 
 def max_bytes():

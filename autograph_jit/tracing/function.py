@@ -446,8 +446,18 @@ class Function:
         return None
 
     # -- tracing ----------------------------------------------------------------------------------
+    # a persistent cache of traced graphs (keras/models/graph_cache.py attaches one to Keras's
+    # steps): `load` before tracing, `save` after
+    _graph_cache = None
+
     def _trace(self, names, values, arg_key, key):
         start = time.perf_counter()
+        store = self._graph_cache
+        cf = store.load(self, values, arg_key) if store is not None else None
+        if cf is not None:
+            self._first_trace_done = True
+            self._record_guards()
+            return cf
         fn = self._converted()
         converted = time.perf_counter()
         cf = self._trace_once(fn, names, values, arg_key, allow_variables=True)
@@ -462,6 +472,8 @@ class Function:
         cf.stage_times[:0] = [("autograph convert", converted - start),
                               ("trace", cf.trace_seconds - (converted - start))]
         self._record_guards()
+        if store is not None:
+            store.save(self, cf, arg_key)
         return cf
 
     def _converted(self):

@@ -60,7 +60,7 @@ def check_abi():
     """The entry reads CPython tuples and NumPy arrays directly: verify the offsets once."""
     if _abi_checked:
         return
-    mod = cpu_engine.compile_ir(_ABI_IR, use_cache=False)
+    mod = cpu_engine.compile_ir(_ABI_IR)  # (a cached object still runs the probe below)
     probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
         mod.address("probe"))
     a = np.zeros(3)

@@ -9,10 +9,11 @@ the workspace size, the error table, the kernel annotations, the host-callback n
 fallbacks (as positions in graph.walk() order), and the external symbols the IR declares.
 
 Key: a hash of the graph's whole structure (ops, node and value names, attrs with constants'
-bytes, value types, source locations, region bodies), the input specs, the variables' dtypes
+bytes, value types, source locations, region bodies; or the `structure_key` digest a graph
+cache gave the graph, see key_for), the input specs, the variables' dtypes
 and shapes, the math provider, the host CPU and LLVM version (via cpu_engine.cache_key), the
-relevant environment, and the source files of the compiler and runtime, so any code change
-misses. An attr of a type not listed here makes a graph uncacheable (a miss, never a guess).
+relevant environment, and the source files of the compiler and runtime (by path, size and
+mtime), so any code change misses. An attr of a type not listed here makes a graph uncacheable (a miss, never a guess).
 
 Entries: MAGIC + key (64 hex) + length (u64) + sha256 of the body + body; a corrupted,
 truncated or foreign file is ignored. Follows AUTOGRAPH_JIT_CACHE / AUTOGRAPH_JIT_CACHE_DIR.
@@ -42,22 +43,13 @@ class Uncacheable(Exception):
 # -- the key ---------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def source_digest():
-    """sha256 of the compiler's and runtime's source files (names and bytes)."""
+    """A digest of the compiler's and runtime's source files (path, size, mtime:
+    runtime/cache_files.py `source_stamp`)."""
+    from ...runtime import cache_files
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     roots = [os.path.join(pkg, d) for d in _SOURCE_DIRS if d != "runtime"]
     roots.append(os.path.dirname(os.path.abspath(cpu_engine.__file__)))
-    files = [os.path.join(pkg, f) for f in _SOURCE_FILES]
-    for root in roots:
-        for dirpath, dirnames, names in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            files.extend(os.path.join(dirpath, n) for n in names if n.endswith(".py"))
-    h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(os.path.relpath(path, pkg).encode())
-        with open(path, "rb") as fh:
-            h.update(fh.read())
-        h.update(b"\0")
-    return h.hexdigest()
+    return cache_files.source_stamp(roots, [os.path.join(pkg, f) for f in _SOURCE_FILES])
 
 
 class _Writer:
@@ -137,14 +129,22 @@ class _Writer:
 
 
 def key_for(graph, in_specs, variables, math_tag):
-    """The cache key (64 hex), or None when the graph cannot be described exactly."""
+    """The cache key (64 hex), or None when the graph cannot be described exactly.
+
+    A graph carrying `structure_key` (a hex digest that determines the whole graph, set by the
+    cache that stored or rebuilt it: keras/models/graph_cache.py) is keyed by that digest and
+    its variables' dtypes and shapes instead of a walk over its nodes."""
     if cpu_engine.cache_dir() is None:
         return None
     w = _Writer(variables)
-    try:
-        w.graph(graph)
-    except Uncacheable:
-        return None
+    known = getattr(graph, "structure_key", None)
+    if isinstance(known, str) and len(known) == 64:
+        w.put("graph key", known, [(v.dtype.name, np.shape(v._value)) for v in variables])
+    else:
+        try:
+            w.graph(graph)
+        except Uncacheable:
+            return None
     w.put("specs", [(s.dtype.name, tuple(s.shape)) for s in in_specs])
     w.put("env", [os.environ.get(k) for k in _ENV], _cpus(), np.__version__, sys.version,
           math_tag)

@@ -20,6 +20,7 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
             validation_batch_size=None, validation_freq=1):
     from ..callbacks import CallbackList
     model._assert_compile_called("fit")
+    _prewarm(model)
     verbose = _verbose(verbose)
     if validation_split and validation_data is None:
         if not data_adapter._is_array_data((x, y, sample_weight)) and not \
@@ -82,6 +83,17 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
         optimizer.finalize_variable_values(model.trainable_weights)   # use_ema: the averages
     callback_list.on_train_end(logs=training_logs)
     return model.history
+
+
+def _prewarm(model):
+    """Start the CPU backend's one-time setup (LLVM, the native warm call) now, beside fit's
+    data preparation, rather than when the first step's tf.function is made."""
+    if model.run_eagerly:
+        return
+    from ...config import default_backend
+    if default_backend() == "cpu":
+        from ...codegen import prewarm
+        prewarm()
 
 
 def _metrics_or_logs(model, logs):

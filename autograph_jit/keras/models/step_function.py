@@ -3,6 +3,7 @@
 so each call takes the tf.function warm path (native argument checks, no structure walk);
 one trace per batch structure, unknown batch sizes after the second size."""
 from ... import nest
+from . import graph_cache
 
 __all__ = ["FlatStepFunction"]
 
@@ -36,7 +37,8 @@ class FlatStepFunction:
                 full[position] = tensor
             return step(nest.pack_sequence_as(template, full))
         run.__name__ = self._name
-        return Function(run, name=self._name, reduce_retracing=True)
+        # a new process with a warm disk cache skips tracing (graph_cache.py)
+        return graph_cache.attach(Function(run, name=self._name, reduce_retracing=True))
 
     def __call__(self, data):
         key = _structure_key(data)

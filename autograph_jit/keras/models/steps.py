@@ -105,7 +105,8 @@ class StepRunner:
                 return (i + 1,)
             while_loop(lambda i: i < count, body, (convert_to_tensor(0),))
             return model.get_metrics_result()
-        return Function(loop, name="train_loop_function", reduce_retracing=True)
+        from .graph_cache import attach  # (a warm disk cache skips the trace)
+        return attach(Function(loop, name="train_loop_function", reduce_retracing=True))
 
     def _run_looped(self):
         model, data, callbacks = self.model, self.data, self.callbacks
