@@ -391,11 +391,6 @@ LAZY_IMPORTS = {
         "..losses": OTHER_SESSION,
         "..metrics": OTHER_SESSION,
     },
-    "autograph_jit/keras/models/fit.py": {
-        "...distribute": OTHER_SESSION,
-        "..callbacks": OTHER_SESSION,
-        ".steps": OTHER_SESSION,
-    },
     "autograph_jit/keras/models/functional.py": {
         "..layers.layer": OTHER_SESSION,
         "..saving.serialization": OTHER_SESSION,
@@ -418,14 +413,6 @@ LAZY_IMPORTS = {
     },
     "autograph_jit/keras/models/step_function.py": {
         "...tracing.function": OTHER_SESSION,
-    },
-    "autograph_jit/keras/models/steps.py": {
-        "...ops.array_ops": OTHER_SESSION,
-        "...ops.control_ops": OTHER_SESSION,
-        "...ops.gather_ops": OTHER_SESSION,
-        "...tracing.function": OTHER_SESSION,
-        "...tracing.signature": OTHER_SESSION,
-        ".trainer": OTHER_SESSION,
     },
     "autograph_jit/keras/models/summary.py": {
         ".functional": OTHER_SESSION,

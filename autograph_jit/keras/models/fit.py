@@ -6,6 +6,11 @@ import numpy as np
 from ... import nest
 from . import data_adapter
 from .trainer import _finish_logs, pythonify_logs
+from ..callbacks import CallbackList
+from ...distribute import keras_support
+from .steps import StepRunner
+from ...config import default_backend
+from ...codegen import prewarm
 
 __all__ = ["run_fit", "run_evaluate", "run_predict"]
 
@@ -18,7 +23,6 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-    from ..callbacks import CallbackList
     model._assert_compile_called("fit")
     _prewarm(model)
     verbose = _verbose(verbose)
@@ -34,7 +38,6 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
                                   steps_per_epoch)
     strategy = model._multi_worker_strategy()
     if strategy is not None:   # tf.distribute: each worker trains on its rows of each batch
-        from ...distribute import keras_support
         data = keras_support.shard_fit_data(strategy, data)
     val_data = None
     if validation_data is not None:
@@ -60,7 +63,6 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
         model.reset_metrics()
         callback_list.on_epoch_begin(epoch)
         if runner is None:
-            from .steps import StepRunner
             runner = StepRunner(model, data, callback_list)
         logs = runner.run_epoch()
         if logs is None:
@@ -90,9 +92,7 @@ def _prewarm(model):
     data preparation, rather than when the first step's tf.function is made."""
     if model.run_eagerly:
         return
-    from ...config import default_backend
     if default_backend() == "cpu":
-        from ...codegen import prewarm
         prewarm()
 
 
@@ -115,7 +115,6 @@ def _should_eval(epoch, validation_freq):
 
 def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, _data=None, **kwargs):
-    from ..callbacks import CallbackList
     if kwargs:
         raise ValueError(f"Arguments not recognized: {kwargs}")
     model._assert_compile_called("evaluate")
@@ -146,7 +145,6 @@ def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_
 
 
 def run_predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-    from ..callbacks import CallbackList
     verbose = _verbose(verbose)
     data = data_adapter.make_data(x, batch_size=batch_size, shuffle=False, steps=steps)
     callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=model,

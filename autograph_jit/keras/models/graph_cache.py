@@ -43,6 +43,23 @@ import zlib
 
 import numpy as np
 
+from ...dtypes import DType
+from ...errors import VerificationError
+from ...ir.verifier import verify
+from ...passes import buffer_plan, pipeline
+from ...runtime import cache_files, cpu_engine
+from ...tensor import EagerTensor, Tensor
+from ...tensor_shape import TensorShape
+from ...tracing.builder import GraphBuilder
+from ...tracing.concrete import ConcreteFunction
+from ...tracing.function import TRACE_LISTENERS
+from ...tracing.graph_json import SaveError, decode_graph, encode_graph
+from ...tracing.signature import TensorSpec, spec_of_key
+from ...tracing.structure import LEAF
+from ...tracing.symbolic import SymbolicTensor
+from ...variables import Variable
+from .. import backend as keras_backend
+
 __all__ = ["attach", "STATS", "Uncacheable"]
 
 MAGIC = b"AGJITGRAPH1\n"
@@ -79,7 +96,6 @@ def _count(name):
 @functools.lru_cache(maxsize=1)
 def package_digest():
     """A digest of every .py file of the package and its runtime (path, size, mtime)."""
-    from ...runtime import cache_files, cpu_engine
     here = os.path.abspath(__file__)   # autograph_jit/keras/models/graph_cache.py
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     runtime = os.path.dirname(os.path.abspath(cpu_engine.__file__))
@@ -104,10 +120,6 @@ class _Describer:
         return self.describe(x)
 
     def describe(self, x):
-        from ...dtypes import DType
-        from ...tensor import EagerTensor
-        from ...tensor_shape import TensorShape
-        from ...variables import Variable
         if x is None or isinstance(x, (bool, int, str)):
             return [type(x).__name__, x]
         if isinstance(x, float):
@@ -233,8 +245,6 @@ def _arg_key_text(arg_key):
 
 def _fingerprint(fn, arg_key):
     """(key, variables in the description's order) for tracing `fn` with `arg_key`."""
-    from ...passes import pipeline
-    from .. import backend as keras_backend
     d = _Describer()
     desc = d.describe(fn.python_function)
     material = json.dumps([
@@ -248,13 +258,11 @@ def _fingerprint(fn, arg_key):
 
 # -- entries ----------------------------------------------------------------------------------------
 def _path(key):
-    from ...runtime import cpu_engine
     directory = cpu_engine.cache_dir()
     return os.path.join(directory, key[:2], key + ".graph") if directory else None
 
 
 def _discard(path, problem):
-    from ...runtime import cache_files
     _count("discarded")
     cache_files.discard(path, problem)
 
@@ -284,20 +292,17 @@ def _read(path, key):
     except (ValueError, zlib.error, UnicodeDecodeError) as e:
         _discard(path, f"unreadable ({type(e).__name__})")
         return None
-    from ...runtime import cache_files
     cache_files.touch(path)
     return data
 
 
 def _write(path, key, data):
-    from ...runtime import cpu_engine
     body = zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
     cpu_engine.write_entry(path, key, body, MAGIC)
 
 
 # -- output structures ------------------------------------------------------------------------------
 def _encode_structure(s):
-    from ...tracing.structure import LEAF
     if s is LEAF:
         return {"leaf": 1}
     if s is None or isinstance(s, (bool, int, str)):
@@ -312,7 +317,6 @@ def _encode_structure(s):
 
 
 def _decode_structure(d):
-    from ...tracing.structure import LEAF
     if not isinstance(d, dict):
         return d
     (tag, body), = d.items()
@@ -332,8 +336,6 @@ def _decode_structure(d):
 def _specs_like(values, keys):
     """`values` with each tensor leaf replaced by the TensorSpec of the next tensor key (the
     trace's signature: relaxed dims stay None)."""
-    from ...tensor import Tensor
-    from ...tracing.signature import TensorSpec, spec_of_key
 
     def walk(v):
         if isinstance(v, (Tensor, TensorSpec, np.ndarray)):
@@ -361,7 +363,6 @@ class StepGraphCache:
         """A ConcreteFunction rebuilt from the disk cache, or None (then the caller traces)."""
         self._pending = None
         t0 = time.perf_counter()
-        from ...tracing.function import TRACE_LISTENERS
         if _path("0" * 64) is None or TRACE_LISTENERS or \
                 os.environ.get("AUTOGRAPH_JIT_GRAPH_CACHE", "1") in _OFF:
             return None  # (off; or tf.summary's graph tracing, which wants a real trace)
@@ -372,7 +373,6 @@ class StepGraphCache:
             _uncacheable(str(e))
             return None
         self._pending = (fn, arg_key, key, variables, keep, signature)
-        from ...errors import VerificationError
         path = _path(key)
         data = _read(path, key)
         if data is None:
@@ -401,7 +401,6 @@ class StepGraphCache:
         if getattr(cf, "_created_variables", None) or _has_rng(cf.graph):
             _uncacheable("the trace created variables or holds RNG ops")
             return
-        from ...tracing.graph_json import SaveError, encode_graph
         index = {id(v): k for k, v in enumerate(variables)}
 
         def var_key(v):
@@ -443,12 +442,6 @@ def _tensor_leaf_keys(arg_key):
 
 def _rebuild(fn, data, variables, signature):
     """The ConcreteFunction of an entry, its graphs' variables mapped to this process's."""
-    from ...ir.verifier import verify
-    from ...passes import buffer_plan
-    from ...tracing.graph_json import decode_graph
-    from ...tracing.builder import GraphBuilder
-    from ...tracing.concrete import ConcreteFunction
-    from ...tracing.symbolic import SymbolicTensor
     if data["format"] != _FORMAT or len(data["variables"]) != len(variables):
         raise ValueError("a different variable list")
     for (name, dtype, shape), v in zip(data["variables"], variables):

@@ -16,6 +16,13 @@ import numpy as np
 from ... import nest
 from ...tensor import EagerTensor, convert_to_tensor
 from .data_adapter import ArrayData
+from ...tracing.signature import TensorSpec
+from .trainer import Trainer
+from ...ops.array_ops import range as tf_range
+from ...ops.control_ops import while_loop
+from ...ops.gather_ops import gather
+from ...tracing.function import Function
+from .graph_cache import attach
 
 __all__ = ["StepRunner"]
 
@@ -57,7 +64,6 @@ class StepRunner:
 
     # -- many steps per native call -------------------------------------------------------------
     def _can_loop(self):
-        from .trainer import Trainer
         model, data = self.model, self.data
         if not isinstance(data, ArrayData) or model.run_eagerly:
             return False
@@ -90,10 +96,6 @@ class StepRunner:
         return full_steps
 
     def _make_loop(self, batch_size):
-        from ...ops.array_ops import range as tf_range
-        from ...ops.control_ops import while_loop
-        from ...ops.gather_ops import gather
-        from ...tracing.function import Function
         model = self.model
 
         def loop(arrays, perm, start, count):
@@ -105,7 +107,6 @@ class StepRunner:
                 return (i + 1,)
             while_loop(lambda i: i < count, body, (convert_to_tensor(0),))
             return model.get_metrics_result()
-        from .graph_cache import attach  # (a warm disk cache skips the trace)
         return attach(Function(loop, name="train_loop_function", reduce_retracing=True))
 
     def _run_looped(self):
@@ -157,7 +158,6 @@ def _bucket(n):
 def _trace_unknown_batch(train_function, batch):
     """Trace the step for `batch`'s structure with an unknown batch dimension (once): a partial
     batch of any size then reuses that trace instead of tracing its own size."""
-    from ...tracing.signature import TensorSpec
 
     def spec(a):
         if a is None:
