@@ -4,7 +4,8 @@ cond: the predicate is loaded, each branch's region is lowered into its own basi
 copies its results into the node's output storage. while_loop: the loop variables live in the
 node's output storage; the cond region runs in the loop header, the body region in the loop body,
 and the body's results are copied back (through temporaries when a result still reads a loop
-variable, e.g. a swap). No Python runs per iteration.
+variable, e.g. a swap). No Python runs per iteration. A variable the body assigns once is
+double-buffered (effects.plan_swaps): no copy per iteration.
 
 A TensorArray the loop grows (specialize.py: growable) is a record (k_grow.py) instead: made
 from the initial array on entry, or taken over from the enclosing code, written in place by the
@@ -12,7 +13,7 @@ body, so nothing is copied per iteration. A cond passes such a record on when bo
 return it; otherwise the cond's output gets a record of its own that each branch moves its array
 into (a buffer changes hands; a static array is copied in).
 """
-from . import k_grow
+from . import effects, k_grow
 from .k_array import NotLowerable
 from .k_map import emit_copy, scalar_view_value
 
@@ -92,6 +93,8 @@ def lower_while(lw, node):
         else:  # a static array starts growing here
             dst = k_grow.create(lw, node, src, spec.elem, len(src.shape) != len(spec.elem) + 1)
         vars_.append(dst)
+    swaps = effects.plan_swaps(lw, node)
+    effects.enter_swaps(lw, swaps)
     header = b.append_basic_block("while.cond")
     loop = b.append_basic_block("while.body")
     done = b.append_basic_block("while.end")
@@ -101,6 +104,7 @@ def lower_while(lw, node):
     pred = scalar_view_value(lw, lw.view(cond_g.data_results[0]))
     b.cbranch(pred, loop, done)
     b.position_at_end(loop)
+    effects.begin_iteration(lw, swaps)
     lw.lower_region(body, _region_args(body, vars_ + bcaps))
     roots = {v.root for v in vars_ if not isinstance(v, k_grow.GrowView)}
     results = [lw.view(r) for r in body.data_results]
@@ -123,4 +127,5 @@ def lower_while(lw, node):
             emit_copy(lw, v, src)
     b.branch(header)
     b.position_at_end(done)
+    effects.leave_swaps(lw, swaps)
     _bind_outputs(lw, node, vars_)
