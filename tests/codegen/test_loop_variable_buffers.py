@@ -248,3 +248,77 @@ def test_error_in_a_later_iteration_leaves_the_variable_unchanged():
         f(tf.constant([0, 1, 2, 99]))
     np.testing.assert_array_equal(v.numpy(), start)
     np.testing.assert_allclose(f(tf.constant([0, 1, 2, 3])).numpy(), start * 16 + 15, rtol=1e-6)
+
+
+# -- loop-carried tensors (control._plan_pairs) -----------------------------------------------
+def _carried(fn, *args):
+    """fn's compiled results equal its eager ones (bit for bit: the same kernels run)."""
+    compiled = tf.function(fn, backend="cpu", autograph=False)
+    for _ in range(2):
+        want = tf.nest.flatten(fn(*args))
+        got = tf.nest.flatten(compiled(*args))
+        for a, b in zip(want, got):
+            np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-6)
+    return compiled
+
+
+def _recurrence(x, w, n):
+    def body(i, h, acc):
+        h = tf.tanh(tf.matmul(h, w) + x)
+        return i + 1, h, acc + h * 0.5
+    return tf.while_loop(lambda i, h, a: i < n, body, (tf.constant(0), x, tf.zeros_like(x)))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 6])
+def test_recurrent_state_carried_through_any_trip_count(n):
+    f = _carried(_recurrence, tf.constant(_mat((16, 32), 20)),
+                 tf.constant(_mat((32, 32), 21) * 0.2), tf.constant(n))
+    text = f.get_concrete_function(tf.constant(_mat((16, 32), 20)),
+                                   tf.constant(_mat((32, 32), 21)), tf.constant(n)).llvm_ir()
+    assert text.count("; loop variable result") == 2
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_large_tensors_exchanged_each_iteration(n):
+    def fib(a, b, n):
+        return tf.while_loop(lambda i, a, b: i < n, lambda i, a, b: (i + 1, b, a + b * 0.5),
+                             (tf.constant(0), a, b))
+    _carried(fib, tf.constant(_mat((20, 20), 22)), tf.constant(_mat((20, 20), 23)),
+             tf.constant(n))
+
+
+def test_next_value_and_a_view_of_it_carried_as_two_variables():
+    def run(x, n):
+        def body(i, a, flat):
+            nxt = a * 1.5 - 0.25
+            return i + 1, nxt, tf.reshape(nxt, [-1])
+        return tf.while_loop(lambda i, a, f: i < n, body,
+                             (tf.constant(0), x, tf.reshape(x, [-1])))
+    for n in (1, 2, 3):
+        _carried(run, tf.constant(_mat((6, 9), 24)), tf.constant(n))
+
+
+def test_next_state_made_by_a_cond_or_an_inner_loop():
+    def run(x, n, k):
+        def inner(h):
+            return tf.while_loop(lambda j, g: j < k, lambda j, g: (j + 1, g * 0.5 + h),
+                                 (tf.constant(0), h))[1]
+
+        def body(i, h, g):
+            h = tf.cond(i % 2 == 0, lambda: h * 2.0, lambda: h - g)
+            return i + 1, h, inner(h)
+        return tf.while_loop(lambda i, h, g: i < n, body, (tf.constant(0), x, x * 0.1))
+    for n, k in ((1, 1), (2, 3), (3, 0), (4, 2)):
+        _carried(run, tf.constant(_mat((10, 10), 25)), tf.constant(n), tf.constant(k))
+
+
+def test_state_with_a_symbolic_batch_dim_is_carried():
+    def run(x):
+        def body(i, h):
+            return i + 1, tf.sin(h) + x
+        return tf.while_loop(lambda i, h: i < 3, body, (tf.constant(0), x))[1]
+    f = tf.function(run, backend="cpu", autograph=False,
+                    input_signature=[tf.TensorSpec([None, 8], tf.float32)])
+    for rows in (2, 5, 16, 1):
+        x = tf.constant(_mat((rows, 8), rows))
+        np.testing.assert_allclose(f(x).numpy(), run(x).numpy(), rtol=1e-6, atol=1e-6)

@@ -29,7 +29,7 @@ from .k_map import emit_copy
 from .symdim import Dim, numel
 
 _ASSIGN = op_of("assign_variable")
-_VIEW_LIKE = op_set(VIEW_OPS | {"read_variable", "constant"})
+VIEW_LIKE = op_set(VIEW_OPS | {"read_variable", "constant"})
 
 
 def lower_read_variable(lw, node):
@@ -98,7 +98,7 @@ def plan_swaps(lw, node):
         var, value = n.attrs["var"], n.data_inputs[0]
         maker = made.get(value.id)
         if (counts["var"].get(id(var)) != 1 or counts["value"].get(value.id) != 1
-                or maker is None or maker.op in _VIEW_LIKE or id(var) in lw.swaps):
+                or maker is None or maker.op in VIEW_LIKE or id(var) in lw.swaps):
             continue
         spec = lw.spec(value)
         if spec.growable or spec.dtype is not var.dtype or isinstance(numel(spec.shape), Dim):
