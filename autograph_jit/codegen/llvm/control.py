@@ -143,26 +143,47 @@ def lower_while(lw, node):
         vars_.append(dst)
     swaps = effects.plan_swaps(lw, node)
     effects.enter_swaps(lw, swaps)
-    pairs = _plan_pairs(lw, node, vars_, swaps)
-    for pair in pairs.values():
-        b.store(pair.a.ptr, pair.slot)
-    header = b.append_basic_block("while.cond")
-    loop = b.append_basic_block("while.body")
-    done = b.append_basic_block("while.end")
-    b.branch(header)
-    b.position_at_end(header)
-    lw.lower_region(cond_g, _region_args(cond_g, _current(lw, vars_, pairs) + ccaps))
-    pred = scalar_view_value(lw, lw.view(cond_g.data_results[0]))
-    b.cbranch(pred, loop, done)
-    b.position_at_end(loop)
-    effects.begin_iteration(lw, swaps)
-    current = _current(lw, vars_, pairs)
-    for k, pair in pairs.items():  # the body computes this variable's next value into `other`
-        pair.other = View(b.select(b.icmp_unsigned("==", current[k].ptr, pair.a.ptr),
-                                   pair.b.ptr, pair.a.ptr), pair.a.dtype, pair.a.shape)
-        lw.into_buffer[pair.value_id] = pair.other
-    lw.lower_region(body, _region_args(body, current + bcaps))
-    results = [lw.view(r) for r in body.data_results]
+    pairs = {}
+    try:
+        pairs.update(_plan_pairs(lw, node, vars_, swaps))
+        for pair in pairs.values():
+            b.store(pair.a.ptr, pair.slot)
+        header = b.append_basic_block("while.cond")
+        loop = b.append_basic_block("while.body")
+        done = b.append_basic_block("while.end")
+        b.branch(header)
+        b.position_at_end(header)
+        lw.lower_region(cond_g, _region_args(cond_g, _current(lw, vars_, pairs) + ccaps))
+        pred = scalar_view_value(lw, lw.view(cond_g.data_results[0]))
+        b.cbranch(pred, loop, done)
+        b.position_at_end(loop)
+        effects.begin_iteration(lw, swaps)
+        current = _current(lw, vars_, pairs)
+        for k, pair in pairs.items():  # the body computes this variable's next value into `other`
+            pair.other = View(b.select(b.icmp_unsigned("==", current[k].ptr, pair.a.ptr),
+                                       pair.b.ptr, pair.a.ptr), pair.a.dtype, pair.a.shape)
+            lw.into_buffer[pair.value_id] = pair.other
+        lw.lower_region(body, _region_args(body, current + bcaps))
+        _write_back(lw, [lw.view(r) for r in body.data_results], vars_, pairs)
+        for pair in pairs.values():
+            b.store(pair.other.ptr, pair.slot)
+        b.branch(header)
+        b.position_at_end(done)
+        effects.leave_swaps(lw, swaps)
+        for pair in pairs.values():  # the final value moves to the output storage if it is in `b`
+            with b.if_then(b.icmp_unsigned("==", b.load(pair.slot, typ=PTR), pair.b.ptr)):
+                emit_copy(lw, pair.a, pair.b, annotation="loop variable result")
+    finally:  # (also when a NotLowerable leaves: no later node may see these buffers)
+        effects.forget_swaps(lw, swaps)
+        for pair in pairs.values():
+            lw.into_buffer.pop(pair.value_id, None)
+    _bind_outputs(lw, node, vars_)
+
+
+def _write_back(lw, results, vars_, pairs):
+    """End of an iteration: each loop variable takes the body's result. A pair's result is in its
+    free buffer already (else copied there first); the others are copied into their storage,
+    through temporaries when a result reads a variable a copy overwrites (e.g. a swap)."""
     for k, pair in pairs.items():
         lw.into_buffer.pop(pair.value_id, None)
         r = results[k]
@@ -189,12 +210,3 @@ def lower_while(lw, node):
     for src, v in zip(staged, vars_):
         if src is not None and v.size:
             emit_copy(lw, v, src)
-    for pair in pairs.values():
-        b.store(pair.other.ptr, pair.slot)
-    b.branch(header)
-    b.position_at_end(done)
-    effects.leave_swaps(lw, swaps)
-    for pair in pairs.values():  # the final value moves to the output storage if it is in `b`
-        with b.if_then(b.icmp_unsigned("==", b.load(pair.slot, typ=PTR), pair.b.ptr)):
-            emit_copy(lw, pair.a, pair.b, annotation="loop variable result")
-    _bind_outputs(lw, node, vars_)

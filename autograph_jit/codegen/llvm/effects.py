@@ -144,15 +144,21 @@ def leave_swaps(lw, swaps):
     """After the loop: a value left in the second buffer moves to the new buffer (the one the
     executable installs), and the slot points there again."""
     b = lw.b
+    forget_swaps(lw, swaps)
     for s in swaps:
-        lw.swaps.pop(id(s.var), None)
-        lw.into_buffer.pop(s.value_id, None)
         in_alt = b.icmp_unsigned("==", b.load(s.slot, typ=PTR), s.alt)
         with b.if_then(in_alt):
             if numel(s.shape):
                 emit_copy(lw, View(s.new, s.dtype, s.shape), View(s.alt, s.dtype, s.shape),
                           annotation=f"loop result of {s.var.name}")
             b.store(s.new, s.slot)
+
+
+def forget_swaps(lw, swaps):
+    """Reads and assigns of `swaps`' variables go back to the snapshot-and-copy scheme."""
+    for s in swaps:
+        lw.swaps.pop(id(s.var), None)
+        lw.into_buffer.pop(s.value_id, None)
 
 
 def _pass_token(lw, node):
