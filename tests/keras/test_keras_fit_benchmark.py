@@ -6,7 +6,7 @@ from benchmarks import harness, keras_fit
 def test_keras_fit_rows_measure_and_agree_with_run_eagerly():
     rows = keras_fit.run(harness.TINY, (), sizes=(32,), n=100, cnn_n=64)
     assert [r.workload for r in rows] == ["Keras fit epoch MLP 784-128-10",
-                                          "Keras fit epoch MLP run_eagerly",
+                                          "eager: Keras fit epoch MLP run_eagerly",
                                           "Keras predict MLP 784-128-10",
                                           "Keras fit epoch CNN (2 conv + 2 pool + dense)"]
     assert rows[3].cells["graph"].seconds > 0, rows[3].cells["graph"].error
