@@ -8,9 +8,10 @@ over the same batches ("torch", when installed). Every column starts from the sa
 runs unshuffled, so the first epoch's loss must agree.
 A CNN row (Conv2D(16,3)→MaxPool→Conv2D(32,3)→MaxPool→Flatten→Dense(10) on 4,096 × 28×28×1,
 batch 64) compares compiled fit with TF Keras only.
+A row per batch size ("eager: ...") sets our `fit(run_eagerly=True)` beside TF Keras's
+`run_eagerly=True` ("TF eager"; ratios there are our eager time / TF's, `Row.base = "eager"`).
 Targets (issue 14): batch 32 ≤ 0.25× TF Keras fit; batch 256 ≤ 0.5×; CNN ≤ 0.7×; run_eagerly
-≤ 0.5× Keras run_eagerly (compare the eager column with TF by hand); predict ≤ 0.25× Keras
-predict.
+≤ 0.5× Keras run_eagerly; predict ≤ 0.25× Keras predict.
 First-fit rows (`first_fit_rows`): each in a new process (import, data and model made first, not
 timed), the time of the MLP batch-32 `model.fit(...)` call until its first step is done (a
 callback on the first batch end stops the epoch there) and until its first epoch is done (plain
@@ -87,10 +88,26 @@ def _torch(x, y, batch_size):
     return build
 
 
-def _tf_fit(x, y, batch_size):
+def _tf_fit(x, y, batch_size, run_eagerly=False):
     def build(tf):
-        return _fit_epoch(keras_model(tf.keras), x, y, batch_size)
+        return _fit_epoch(keras_model(tf.keras, run_eagerly), x, y, batch_size)
     return build
+
+
+def _eager_row(settings, enabled, x, y, batch_size):
+    """Our fit(run_eagerly=True) against TF Keras's ("TF eager"), same weights, unshuffled."""
+    import autograph_jit as tf
+    candidates = {"eager": _fit_epoch(keras_model(tf.keras, True), x, y, batch_size)}
+    notes = []
+    tf_fit = peer_candidates({"tf": _tf_fit(x, y, batch_size, run_eagerly=True)}, enabled,
+                             notes).get("tf")
+    if tf_fit is not None:
+        candidates["tf_eager"] = tf_fit
+    row = compare("eager: Keras fit epoch MLP run_eagerly", f"{len(x)}x784, batch {batch_size}",
+                  candidates, settings, (Target("tf_eager", 0.5),), rtol=1e-3, atol=1e-4)
+    row.base = "eager"
+    row.notes += notes
+    return row
 
 
 def _predict(model, x):
@@ -266,6 +283,7 @@ def run(settings, enabled, sizes=(32, 256), n=N, cnn_n=CNN_N, first_fit=True):
                              f"({steps} steps/epoch)")
         row.notes += notes
         rows.append(row)
+        rows.append(_eager_row(settings, enabled, x, y, batch_size))
     rows.append(_predict_rows(settings, enabled, x[:min(n, 10000)]))
     rows.append(_cnn_row(settings, enabled, cnn_n))
     if first_fit:

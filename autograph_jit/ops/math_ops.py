@@ -170,9 +170,11 @@ def _mul_vjp(c, g):
 
 def _div_vjp(c, g):
     x, y = c.inputs
-    gx = divide_(g, y)
+    gx = unbroadcast(divide_(g, y), x) if 0 not in c.skip_input_indices else None
+    if 1 in c.skip_input_indices:   # (a divisor no tape asks about: `x / n`)
+        return gx, None
     gy = negative(multiply(g, divide_(divide_(x, y), y)))
-    return unbroadcast(gx, x), unbroadcast(gy, y)
+    return gx, unbroadcast(gy, y)
 
 
 def _pow_vjp(c, g):
@@ -304,6 +306,9 @@ def divide_no_nan(x, y, name=None):
     array([0. , 0.5], dtype=float32)
     """
     x, y = match_dtypes(x, y)
+    if (x.dtype.is_floating and type(x) is EagerTensor and type(y) is EagerTensor
+            and _context.current_builder() is None and np.all(y._value != 0)):
+        return truediv(x, y)  # eager, no zero divisor: the same values and gradients, one op
     zero = zeros_like_(y)
     safe = where(equal(y, zero), ones_like_(y), y)
     return where(equal(y, zero), zeros_like_(divide_(x, safe)), truediv(x, safe))

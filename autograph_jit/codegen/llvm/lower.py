@@ -62,6 +62,8 @@ class Lowerer:
         self.written = written      # [Variable] written anywhere
         self.records = []           # growable TensorArray records (k_grow.py), freed on exit
         self._fail_block = None     # every error exit goes through it (frees the records)
+        self.into_buffer = {}       # value id -> View it is computed into (effects.py swaps)
+        self.swaps = {}             # id(variable) -> its double buffer in the loop being lowered
         self._build_entry()
 
     # -- entry function and argument slots -----------------------------------------------------
@@ -178,6 +180,9 @@ class Lowerer:
 
     def alloc_for(self, value):
         """Fresh storage for a node output; the caller's output array for a function result."""
+        into = self.into_buffer.pop(value.id, None)
+        if into is not None:  # a loop's double-buffered variable (effects.py)
+            return into
         spec = self.spec(value)
         var = self._into_var.pop(value.id, None) if self.depth == 0 else None
         if var is not None:  # the value's only destination is a variable's new buffer

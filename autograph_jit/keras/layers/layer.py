@@ -378,9 +378,10 @@ class Layer(WeightTracking, Module):
     def losses(self):
         """Losses added in the last call, then the weight regularization penalties."""
         out = []
-        for layer in self._flatten_layers():
+        layers = self._flatten_layers()
+        for layer in layers:
             out.extend(layer._losses)
-        for layer in self._flatten_layers():
+        for layer in layers:
             for var, reg in layer._regularizers:
                 out.append(reg(var))
         return out

@@ -11,6 +11,8 @@ from .. import constraints, initializers, regularizers
 
 __all__ = ["WeightTracking"]
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})  # attribute values holding no weights
+
 
 class WeightTracking:
     """The weight-related half of `keras.layers.Layer` (see layer.py for the contract)."""
@@ -37,7 +39,7 @@ class WeightTracking:
                     visit(v, depth + 1)
 
         for key, value in vars(self).items():
-            if key in _UNTRACKED or key == "_self_setattr_tracking":
+            if type(value) in _ATOMS or key in _UNTRACKED or key == "_self_setattr_tracking":
                 continue
             visit(value)
         return layers, variables
