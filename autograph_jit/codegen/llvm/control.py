@@ -17,10 +17,9 @@ return it; otherwise the cond's output gets a record of its own that each branch
 into (a buffer changes hands; a static array is copied in).
 """
 from . import effects, k_grow
-from .emit import PTR, View
+from .emit import PTR, SMALL_BYTES, View
 from .k_array import NotLowerable
 from .k_map import emit_copy, scalar_view_value
-from .lower import SMALL_BYTES
 from .symdim import Dim, numel
 
 

@@ -20,6 +20,8 @@ I8 = ir.IntType(8)
 I32 = ir.IntType(32)
 I64 = ir.IntType(64)
 PTR = ir.PointerType()
+# values of this many bytes or fewer live in registers (allocas), not in the workspace
+SMALL_BYTES = 64
 F32 = ir.FloatType()
 F64 = ir.DoubleType()
 F16 = ir.HalfType()
