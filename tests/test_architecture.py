@@ -270,32 +270,21 @@ LAZY_IMPORTS = {
         "pyspark.sql": OPTIONAL,
     },
     "autograph_jit/codegen/gpu/backend.py": {
-        "numpy": OTHER_SESSION,
+        "numpy": IMPORT_TIME,
     },
     "autograph_jit/codegen/gpu/function.py": {
-        "...runtime": OTHER_SESSION,
         "...runtime.gpu": OTHER_SESSION,
-        ".plan": OTHER_SESSION,
-    },
-    "autograph_jit/codegen/gpu/k_rows.py": {
-        "...dtypes": OTHER_SESSION,
     },
     "autograph_jit/codegen/gpu/lower.py": {
-        ".dispatch": OTHER_SESSION,
-        ".placement": OTHER_SESSION,
+        ".dispatch": "cycle: codegen.gpu.dispatch > codegen.gpu.k_index > codegen.gpu.lower",
     },
     "autograph_jit/eager_context.py": {
         ".codegen.gpu": IMPORT_TIME,
     },
     "autograph_jit/codegen/gpu/target.py": {
         "llvmlite": IMPORT_TIME,
-        "llvmlite.binding": OTHER_SESSION,
-        "nvidia.cuda_nvcc": OTHER_SESSION,
-    },
-    "autograph_jit/codegen/llvm/effects.py": {
-        "...dtypes": OTHER_SESSION,
-        ".k_map": OTHER_SESSION,
-        ".k_reduce": OTHER_SESSION,
+        "llvmlite.binding": IMPORT_TIME,
+        "nvidia.cuda_nvcc": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/executable.py": {
         ".specialize": OTHER_SESSION,
@@ -303,16 +292,10 @@ LAZY_IMPORTS = {
         "types": OTHER_SESSION,
     },
     "autograph_jit/codegen/llvm/lowering_cache.py": {
-        "...dtypes": OTHER_SESSION,
-        "...ir.graph": OTHER_SESSION,
         "...runtime": OTHER_SESSION,
-        "...tensor_shape": OTHER_SESSION,
-        "...variables": OTHER_SESSION,
-        ".backend": OTHER_SESSION,
-        ".lower": OTHER_SESSION,
-        ".scalar": OTHER_SESSION,
-        "importlib": OTHER_SESSION,
-        "llvmlite.binding": OTHER_SESSION,
+        ".backend": "cycle: codegen > codegen.llvm > codegen.llvm.backend > codegen.llvm.dynamic_exe > ...",
+        "importlib": IMPORT_TIME,
+        "llvmlite.binding": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/native_call.py": {
         "...runtime": OTHER_SESSION,
@@ -387,48 +370,29 @@ LAZY_IMPORTS = {
     "autograph_jit/keras/layers/wrappers.py": {
         "..layers": "cycle: keras.layers > keras.layers.wrappers",
     },
-    "autograph_jit/keras/models/compile_utils.py": {
-        "..losses": OTHER_SESSION,
-        "..metrics": OTHER_SESSION,
-    },
     "autograph_jit/keras/models/functional.py": {
-        "..layers.layer": OTHER_SESSION,
-        "..saving.serialization": OTHER_SESSION,
+        "..saving.serialization": "cycle: keras.models > keras.models.functional > keras.saving > keras.saving.serialization",
     },
     "autograph_jit/keras/models/model.py": {
-        "..saving": OTHER_SESSION,
-        "..saving.keras_file": OTHER_SESSION,
-        "..saving.serialization": OTHER_SESSION,
-        "..saving.weights_h5": OTHER_SESSION,
-        ".functional": OTHER_SESSION,
-        ".summary": OTHER_SESSION,
-        "numpy": OTHER_SESSION,
+        "..saving": "cycle: keras.models > keras.models.functional > keras.models.model > keras.models.sequential > ...",
+        "..saving.keras_file": "cycle: keras.models > keras.models.functional > keras.models.model > keras.models.sequential > ...",
+        "..saving.serialization": "cycle: keras.models > keras.models.functional > keras.models.model > keras.models.sequential > ...",
+        "..saving.weights_h5": "cycle: keras.models > keras.models.functional > keras.models.model > keras.models.sequential > ...",
+        ".functional": "cycle: keras.models.functional > keras.models.model",
+        ".summary": "cycle: keras.models.functional > keras.models.model > keras.models.sequential > keras.models.summary",
+        "numpy": IMPORT_TIME,
     },
     "autograph_jit/keras/models/saving_api.py": {
-        "..saving.keras_file": OTHER_SESSION,
-        "..saving.serialization": OTHER_SESSION,
+        "..saving.keras_file": "cycle: keras.models > keras.models.saving_api > keras.saving > keras.saving.keras_file > ...",
+        "..saving.serialization": "cycle: keras.models > keras.models.saving_api > keras.saving > keras.saving.serialization",
     },
     "autograph_jit/keras/models/sequential.py": {
-        "..saving.serialization": OTHER_SESSION,
-    },
-    "autograph_jit/keras/models/step_function.py": {
-        "...tracing.function": OTHER_SESSION,
-    },
-    "autograph_jit/keras/models/summary.py": {
-        ".functional": OTHER_SESSION,
-        ".sequential": OTHER_SESSION,
+        "..saving.serialization": "cycle: keras.models > keras.models.sequential > keras.saving > keras.saving.serialization",
     },
     "autograph_jit/keras/models/trainer.py": {
         "...distribute.distribute_lib": OTHER_SESSION,
-        "...distribute.keras_support": OTHER_SESSION,
-        "...ops.array_ops": OTHER_SESSION,
-        "...tracing": OTHER_SESSION,
-        "...tracing.function": OTHER_SESSION,
-        "..layers.keras_tensor": OTHER_SESSION,
         "..metrics": OTHER_SESSION,
-        "..optimizers": OTHER_SESSION,
-        ".fit": OTHER_SESSION,
-        ".step_function": OTHER_SESSION,
+        ".fit": "cycle: keras.callbacks > keras.callbacks.callback > keras.callbacks.files > keras.callbacks.history > ...",
     },
     "autograph_jit/keras/saving/tf_checkpoint.py": {
         "...train": OPTIONAL,
@@ -525,31 +489,17 @@ LAZY_IMPORTS = {
     "runtime/cpu_engine.py": {
         "llvmlite.binding": VERSION_PROBE,
     },
-    "runtime/gpu/__init__.py": {
-        ".driver": OTHER_SESSION,
-        ".emulator": OTHER_SESSION,
-    },
     "runtime/gpu/driver.py": {
-        ".cubin_cache": OTHER_SESSION,
-        ".nvptx": OTHER_SESSION,
-        ".ptxas": OTHER_SESSION,
-        "sys": OTHER_SESSION,
+        "sys": IMPORT_TIME,
     },
     "runtime/gpu/emu_intrinsics.py": {
-        "re": OTHER_SESSION,
+        "re": IMPORT_TIME,
     },
     "runtime/gpu/emulator.py": {
-        "..cpu_engine": OTHER_SESSION,
-        "llvmlite.binding": OTHER_SESSION,
-    },
-    "runtime/gpu/kernel_module.py": {
-        ".emu_ir": OTHER_SESSION,
+        "llvmlite.binding": IMPORT_TIME,
     },
     "runtime/gpu/nvptx.py": {
-        "llvmlite.binding": OTHER_SESSION,
-    },
-    "runtime/gpu/ptxas.py": {
-        ".ptx_version": OTHER_SESSION,
+        "llvmlite.binding": IMPORT_TIME,
     },
 }
 

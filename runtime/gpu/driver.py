@@ -29,6 +29,8 @@ from autograph_jit.errors import InvalidArgumentError, NotFoundError, Unavailabl
 
 from . import launch_args, ptx_version
 from .device import Device
+from . import nvptx
+from . import cubin_cache, ptxas
 
 # CUDA status codes -> names (the driver's cuGetErrorName gives the same; this table serves
 # where the driver itself failed to load a name)
@@ -338,7 +340,6 @@ class CudaDevice(Device):
 
 def prepare_ptx(module, driver_version, capability, ptxas_max=None):
     """(PTX text with its header set for this driver and device, ptx version, target)."""
-    from . import nvptx
     ptx = module.ptx
     target = ptx_version.target_for(capability)
     if ptx is None:
@@ -353,7 +354,6 @@ class CudaModule:
     """A module loaded into the device's context; `launch` runs one of its kernels."""
 
     def __init__(self, device, module):
-        from . import cubin_cache, ptxas
         self.device = device
         self.name = module.name
         self.usage = {}

@@ -38,6 +38,7 @@ from autograph_jit.errors import (
 from . import emu_intrinsics, emu_ir, emu_runtime, launch_args
 from .device import Device
 from .emu_runtime import SLOT
+from .. import cpu_engine
 
 CANARY = 1024
 ALIGN = 256
@@ -176,7 +177,6 @@ class EmulatedModule:
     """A kernel module compiled for the host: `launch` runs one kernel over a grid."""
 
     def __init__(self, device, module):
-        from .. import cpu_engine
         import llvmlite.binding as llvm
         self.device = device
         self.name = module.name

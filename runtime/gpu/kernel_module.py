@@ -8,6 +8,7 @@ and the cubin cache); the grid emulator compiles `llvm_ir` for the host: both ru
 generated code.
 """
 import dataclasses
+from .emu_ir import kernel_names
 
 
 @dataclasses.dataclass
@@ -25,5 +26,4 @@ class KernelModule:
 
     def kernel_names(self):
         """The kernels the module defines, in order."""
-        from .emu_ir import kernel_names
         return kernel_names(self.llvm_ir)

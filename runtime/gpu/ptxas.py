@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 
 from autograph_jit.errors import InvalidArgumentError, UnavailableError
+from .ptx_version import DRIVER_PTX, max_ptx_for_driver
 
 
 class PtxasError(InvalidArgumentError):
@@ -131,7 +132,6 @@ def split_compile_args(path=None):
 
 def max_ptx_isa(ptxas_version):
     """The newest PTX ISA a ptxas of this release accepts."""
-    from .ptx_version import DRIVER_PTX, max_ptx_for_driver
     if ptxas_version in DRIVER_PTX:
         return DRIVER_PTX[ptxas_version]
     return max_ptx_for_driver(ptxas_version[0] * 1000 + ptxas_version[1] * 10)

@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from ...runtime import gpu as _gpu
 from ...errors import FallbackError, UnavailableError
 from ...runtime.interpreter import run_graph
 from ..llvm.executable import variables_of
@@ -22,6 +23,7 @@ from ..llvm.specialize import Spec, Unspecializable, specialize
 from .lower import GpuLowerer, NotImplementedHere
 from .mathlib import module_text
 from .target import compile_ptx, supported_sm
+from .plan import run
 
 EMULATOR_HINT = ("Use backend='cpu' (native CPU code), or set AUTOGRAPH_JIT_GPU=emulator to run "
                  "the GPU kernels on the host grid emulator (slow; for tests).")
@@ -29,12 +31,6 @@ EMULATOR_HINT = ("Use backend='cpu' (native CPU code), or set AUTOGRAPH_JIT_GPU=
 
 def get_device(kind=None):
     """The device the GPU backend runs on (runtime/gpu), or a clear UnavailableError."""
-    try:
-        from ...runtime import gpu as _gpu
-    except ImportError as e:
-        raise UnavailableError(None, None, f"backend='gpu': the GPU runtime layer "
-                                           f"(autograph_jit.runtime.gpu) is missing ({e}). "
-                                           f"{EMULATOR_HINT}") from None
     try:
         return _gpu.get_device(kind)
     except UnavailableError as e:
@@ -112,7 +108,6 @@ class GpuFunction:
         if loaded is None and plan.launches():   # (a plan of constants and host steps only
             loaded = plan.loaded[id(device)] = device.load_module(plan.kernel_module)  # loads
         # nothing: a module without kernels is no module to the driver)
-        from .plan import run
         return run(plan, loaded, device, arrays)
 
     def prepare(self, arrays, device=None):

@@ -14,6 +14,7 @@ from ..llvm.k_array import NotLowerable
 from ..llvm.scalar import ScalarEmitter, cast_value
 from .kernel import GpuKernel
 from .k_map import unravel
+from ... import dtypes
 
 _ACC = {"float16": ir.FloatType(), "float32": ir.DoubleType(), "float64": ir.DoubleType()}
 _LABEL_MSG = ("Received a label value of {1} which is outside the valid range of [0, {2}). "
@@ -130,7 +131,6 @@ def _softmax(log):
 
 def _sparse(grad):
     def lower(lw, node):
-        from ... import dtypes
         lab_v, x_v = node.data_inputs
         lab, x = lw.view(lab_v), lw.view(x_v)
         dt = x.dtype

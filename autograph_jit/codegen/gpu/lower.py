@@ -21,6 +21,7 @@ from .kernel import LAUNCH
 from .mathlib import math_provider
 from .plan import Buf, Cond, Host, Launch, Plan, While
 from .target import TRIPLE, data_layout
+from .placement import plan_placement
 
 
 class GpuLowerer:
@@ -111,7 +112,6 @@ class GpuLowerer:
             if p.is_token:
                 self.views[p.id] = None
         self._written_after = _written_after(g.nodes)
-        from .placement import plan_placement
         self.alias_reads, self.into_var = plan_placement(g)
         for i, node in enumerate(g.nodes):
             self.top_index = i

@@ -27,6 +27,9 @@ from .emit import I8, I32, I64, PTR, View, contiguous_strides, i64
 from .k_array import VIEW_OPS
 from .k_map import emit_copy
 from .symdim import Dim, numel
+from ... import dtypes
+from .k_map import scalar_view_value
+from .k_reduce import emit_reduce
 
 _ASSIGN = op_of("assign_variable")
 VIEW_LIKE = op_set(VIEW_OPS | {"read_variable", "constant"})
@@ -213,9 +216,6 @@ class _Callee:
 def lower_assert(lw, node):
     """tf.debugging asserts / AutoGraph `assert`: all(cond) natively; only a failing check
     calls the host (the op's kernel builds the exact error with its data)."""
-    from ... import dtypes
-    from .k_map import scalar_view_value
-    from .k_reduce import emit_reduce
     cond_v = node.data_inputs[0]
     spec = lw.spec(cond_v)
     ok = lw.alloc_spec(dtypes.bool, ())

@@ -29,6 +29,14 @@ import zlib
 import numpy as np
 
 from ...runtime import cpu_engine
+from ...runtime import cache_files
+from ...dtypes import as_dtype
+from .lower import Lowerer
+from .scalar import ErrorTable
+from ...dtypes import DType
+from ...ir.graph import Graph
+from ...tensor_shape import TensorShape
+from ...variables import Variable
 
 MAGIC = b"AGJITLOW1\n"
 _ENV = ("AUTOGRAPH_JIT_NUM_THREADS", "AUTOGRAPH_JIT_OPT_LEVEL")
@@ -45,7 +53,6 @@ class Uncacheable(Exception):
 def source_digest():
     """A digest of the compiler's and runtime's source files (path, size, mtime:
     runtime/cache_files.py `source_stamp`)."""
-    from ...runtime import cache_files
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     roots = [os.path.join(pkg, d) for d in _SOURCE_DIRS if d != "runtime"]
     roots.append(os.path.dirname(os.path.abspath(cpu_engine.__file__)))
@@ -90,10 +97,6 @@ class _Writer:
         self.put("results", [self.ref(v) for v in g.results])
 
     def attr(self, a):
-        from ...dtypes import DType
-        from ...ir.graph import Graph
-        from ...tensor_shape import TensorShape
-        from ...variables import Variable
         if a is None or isinstance(a, (bool, int, float, str, bytes)):
             self.put(type(a).__name__, repr(a))
         elif isinstance(a, (tuple, list)):
@@ -269,7 +272,6 @@ def resolve_symbols(names):
 
 def rebuild(graph, meta):
     """(fallbacks, host_nodes, errors entries) with nodes of `graph`; None if they do not fit."""
-    from ...dtypes import as_dtype
     nodes = list(graph.walk())
     try:
         fallbacks = [(nodes[k], reason) for k, reason in meta["fallbacks"]]
@@ -308,8 +310,6 @@ def math_tag(math_provider):
 def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=True):
     """Lower `graph` (specialized as `specs`) to IR, or take a cached lowering of it."""
     from .backend import finish_ir
-    from .lower import Lowerer
-    from .scalar import ErrorTable
     tag = math_tag(math_provider)
     key = key_for(graph, in_specs, variables, tag) if use_cache and tag else None
     entry = load(key) if key else None

@@ -8,6 +8,8 @@ exist before the train step is traced).
 from ... import nest
 from ...ops import math_ops
 from ...tensor import convert_to_tensor
+from .. import losses as losses_module
+from .. import metrics as metrics_module
 
 __all__ = ["CompileLoss", "CompileMetrics", "flat_outputs"]
 
@@ -57,7 +59,6 @@ class CompileLoss:
         self.names = []
 
     def build(self, output_names):
-        from .. import losses as losses_module
         specs = _per_output(self._loss, output_names, "loss")
         weights = self._loss_weights
         if weights is None:
@@ -114,7 +115,6 @@ class CompileMetrics:
         self._per_output = []          # per output: [(metric, weighted)]
 
     def build(self, output_names, y_true, y_pred, loss=None):
-        from .. import metrics as metrics_module
         n = len(output_names)
         per_output = [[] for _ in range(n)]
         seen_names = set()

@@ -10,6 +10,7 @@ from ... import nest
 from ..layers.input_layer import InputLayer
 from ..layers.keras_tensor import KerasTensor
 from .model import Model
+from ..layers.layer import unique_object_name
 
 __all__ = ["Functional", "functional_from_config"]
 
@@ -193,7 +194,6 @@ _FUNCTIONAL_COUNT = [0]
 
 
 def _unique_functional_name():
-    from ..layers.layer import unique_object_name
     return unique_object_name("functional")
 
 

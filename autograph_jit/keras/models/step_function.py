@@ -4,6 +4,7 @@ so each call takes the tf.function warm path (native argument checks, no structu
 one trace per batch structure, unknown batch sizes after the second size."""
 from ... import nest
 from . import graph_cache
+from ...tracing.function import Function
 
 __all__ = ["FlatStepFunction"]
 
@@ -25,7 +26,6 @@ class FlatStepFunction:
         self._compiled = {}
 
     def _make(self, data):
-        from ...tracing.function import Function
         template = nest.map_structure(lambda v: None if v is None else 0, data)
         leaves = nest.flatten(template)
         positions = [i for i, v in enumerate(leaves) if v is not None]

@@ -18,6 +18,8 @@ import shutil
 import numpy as np
 
 from ... import nest
+from .functional import Functional
+from .sequential import Sequential
 
 __all__ = ["print_summary", "readable_memory_size"]
 
@@ -48,8 +50,6 @@ def _format_shape(shape):
 
 
 def _output_shape(model, layer):
-    from .functional import Functional
-    from .sequential import Sequential
     if isinstance(model, Sequential):
         shape = model._output_shapes.get(id(layer))
         if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], tuple):
@@ -67,7 +67,6 @@ def _output_shape(model, layer):
 
 
 def _sequential_like(model):
-    from .functional import Functional
     if not isinstance(model, Functional):
         return True
     if len(model._inputs) > 1 or len(model._outputs) > 1:
@@ -113,7 +112,6 @@ def _table(widths, header, rows, align):
 def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
                   show_trainable=False):
     """Print (or pass to `print_fn` line by line) Keras 3's summary table of `model`."""
-    from .functional import Functional
     sequential_like = _sequential_like(model)
     if sequential_like:
         default_length, default_positions = 88, [0.45, 0.84, 1.0]

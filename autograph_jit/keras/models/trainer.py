@@ -16,6 +16,16 @@ from ...autodiff.tape import GradientTape
 from ...tensor import Tensor, convert_to_tensor
 from . import data_adapter
 from .compile_utils import CompileLoss, CompileMetrics, flat_outputs
+from ...ops.array_ops import shape as tf_shape
+from ...distribute.distribute_lib import model_strategy
+from .. import metrics as metrics_module
+from .. import optimizers
+from ...distribute.distribute_lib import get_strategy
+from ...distribute.keras_support import all_reduce_gradients
+from ...tracing import context
+from ...tracing.function import Function
+from .step_function import FlatStepFunction
+from ..layers.keras_tensor import KerasTensor, symbolic_call
 
 __all__ = ["Trainer"]
 
@@ -38,7 +48,6 @@ class Trainer:
         self.jit_compile = "auto"
         self._functions = {}
         self._output_names_cache = None
-        from ...distribute.distribute_lib import model_strategy
         self._distribute_strategy = model_strategy()   # made under a tf.distribute scope
 
     # -- compile --------------------------------------------------------------------------------
@@ -56,8 +65,6 @@ class Trainer:
         stays one compiled call.
         Example: `model.compile(optimizer="adam", loss="mse", metrics=["mae"])`.
         """
-        from .. import metrics as metrics_module
-        from .. import optimizers
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
@@ -81,7 +88,6 @@ class Trainer:
     def distribute_strategy(self):
         """The tf.distribute strategy the model was made (or compiled) under, else the
         default one."""
-        from ...distribute.distribute_lib import get_strategy
         return self._distribute_strategy or get_strategy()
 
     def _multi_worker_strategy(self):
@@ -215,7 +221,6 @@ class Trainer:
             grads = tape.gradient(scaled, trainable)
             strategy = self._multi_worker_strategy()
             if strategy is not None:   # tf.distribute: the global batch's gradient
-                from ...distribute.keras_support import all_reduce_gradients
                 grads = all_reduce_gradients(strategy, grads, _batch_size(x))
             self._apply_optimizer(grads, trainable)
         else:
@@ -226,7 +231,6 @@ class Trainer:
         """`optimizer.apply`; with `run_eagerly` (outside any trace) as one compiled call per
         set of variables: the model's Python stays eager, the optimizer's dozens of small
         updates per variable do not pay eager dispatch one op at a time."""
-        from ...tracing import context
         if not self._run_eagerly or context.current_builder() is not None or \
                 any(g is None for g in grads):
             self.optimizer.apply(grads, trainable)
@@ -234,7 +238,6 @@ class Trainer:
         key = ("apply_gradients", tuple(id(v) for v in trainable))
         fn = self._functions.get(key)
         if fn is None:
-            from ...tracing.function import Function
             optimizer = self.optimizer
             fn = self._functions[key] = Function(
                 lambda g: optimizer.apply(g, trainable), name="apply_gradients")
@@ -266,7 +269,6 @@ class Trainer:
             def fn(data):
                 return step(_tensors(data))
         else:
-            from .step_function import FlatStepFunction
             fn = FlatStepFunction(step, name=f"{kind}_function")
         self._functions[kind] = fn
         return fn
@@ -302,7 +304,6 @@ class Trainer:
         """Build the model, compiled loss and metrics eagerly from a first batch, so that no
         variable is created while a step is traced."""
         x, y, _ = data_adapter.unpack_x_y_sample_weight(batch)
-        from ..layers.keras_tensor import KerasTensor, symbolic_call
 
         def spec(v):
             if v is None:
@@ -410,7 +411,6 @@ def _batch_size(x):
     shape = first.shape
     dim = shape[0] if len(shape) else 1
     if dim is None:
-        from ...ops.array_ops import shape as tf_shape
         return tf_shape(first)[0]
     return int(dim)
 
