@@ -42,7 +42,8 @@ from ...runtime import forksafe
 # header slots
 (_ENTRY, _LOCK, _TRACING, _TAPES, _TENSOR_TYPE, _NAME_VALUE, _NAME_DTYPE, _MISS, _EMPTY, _N_IN,
  _N_OUT, _NDARRAY, _ON_STATUS, _SINGLE, _N_EXTRA, _STATUS, _IN_TABLE, _OUT_TABLE, _EXTRA_TABLE,
- _N_VARS, _VAR_TABLE, _N_WRITTEN, _WRITTEN_TABLE, _RELEASE_GIL, _HEADER) = range(25)
+ _N_VARS, _VAR_TABLE, _N_WRITTEN, _WRITTEN_TABLE, _RELEASE_GIL, _VALUE_AT, _DTYPE_AT,
+ _HEADER) = range(27)
 # table rows: an array's (descr, rank, dims slot) [+ DType | variable]
 _IN_ROW, _OUT_ROW, _VAR_ROW = 3, 4, 4
 _C_CONTIGUOUS, _ALIGNED, _WRITEABLE = 0x1, 0x100, 0x400
@@ -52,7 +53,16 @@ _OB_TYPE, _OB_SIZE, _TUPLE_ITEMS = 8, 16, 24
 _ARR_DATA, _ARR_ND, _ARR_DIMS, _ARR_DESCR, _ARR_FLAGS = 16, 24, 32, 56, 64
 _PY_API = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyTuple_New", "PyObject_GetAttr",
            "PyObject_SetAttr", "PyErr_Clear", "Py_IncRef", "Py_DecRef", "PyType_GenericAlloc",
-           "PyObject_CallNoArgs", "PyBool_FromLong")
+           "PyObject_CallNoArgs", "PyBool_FromLong", "PyObject_Vectorcall", "PyDict_GetItem",
+           "PyMem_Malloc", "PyMem_Free", "PyErr_NoMemory")
+# the dispatcher's process-wide words (agj_globals): the offset of Function's `_native` slot,
+# PyCFunction's type, agj_fast's method definition, the Python call, the miss sentinel, the
+# config dict, its "run_eagerly" key, False, the tuple type
+(_G_SLOT, _G_CFUNCTION, _G_FAST_DEF, _G_SLOW, _G_MISS, _G_STATE, _G_KEY, _G_FALSE, _G_TUPLE,
+ _G_SIZE) = range(10)
+_STACK_ARGS = 16  # the dispatcher's Python call passes up to this many arguments from the stack
+# a builtin function object: its method definition and self
+_CF_ML, _CF_SELF = 16, 24
 
 
 class _Config(np.ndarray):
@@ -75,7 +85,12 @@ class _Emitter:
                         ("PyObject_SetAttr", i32, [ptr, ptr, ptr]), ("PyErr_Clear", void, []),
                         ("Py_IncRef", void, [ptr]), ("Py_DecRef", void, [ptr]),
                         ("PyType_GenericAlloc", ptr, [ptr, i64]),
-                        ("PyObject_CallNoArgs", ptr, [ptr]), ("PyBool_FromLong", ptr, [i64])]}
+                        ("PyObject_CallNoArgs", ptr, [ptr]), ("PyBool_FromLong", ptr, [i64]),
+                        ("PyObject_Vectorcall", ptr, [ptr, ptr, i64, ptr]),
+                        ("PyDict_GetItem", ptr, [ptr, ptr]), ("PyMem_Malloc", ptr, [i64]),
+                        ("PyMem_Free", void, [ptr]), ("PyErr_NoMemory", ptr, [])]}
+        self.globals = ir.GlobalVariable(self.mod, ir.ArrayType(i64, _G_SIZE), "agj_globals")
+        self.globals.initializer = ir.Constant(ir.ArrayType(i64, _G_SIZE), None)
 
     # -- small pieces ----------------------------------------------------------------------------
     def call(self, name, *args):
@@ -85,7 +100,9 @@ class _Emitter:
         """load ty (default ptr) from base + offset bytes"""
         ty = ty or self.ptr
         b = self.b
-        return b.load(b.bitcast(b.gep(base, [self.i64(offset)]), ty.as_pointer()))
+        if not isinstance(offset, ir.Value):
+            offset = self.i64(offset)
+        return b.load(b.bitcast(b.gep(base, [offset]), ty.as_pointer()))
 
     def slot_addr(self, index):
         if not isinstance(index, ir.Value):
@@ -171,28 +188,28 @@ class _Emitter:
         b.store(b.and_(b.load(addr), self.i32(~_WRITEABLE & 0xFFFFFFFF)), addr)
 
     def wrap(self, array, dtype, fail):
-        """An EagerTensor over `array` (made read-only); branches to `fail` on an error."""
+        """An EagerTensor over `array` (made read-only); branches to `fail` on an error. The
+        tensor's two slots are written directly (their offsets were checked on a live one)."""
         b = self.b
         self.read_only(array)
         tensor = self.call("PyType_GenericAlloc", self.slot(_TENSOR_TYPE, True), self.i64(0))
         made = self.block("wrap_made")
         b.cbranch(self.is_null(tensor), fail, made)
         b.position_at_end(made)
-        r1 = self.call("PyObject_SetAttr", tensor, self.slot(_NAME_VALUE, True), array)
-        r2 = self.call("PyObject_SetAttr", tensor, self.slot(_NAME_DTYPE, True), dtype)
-        ok_block, bad_block = self.block("wrap_ok"), self.block("wrap_bad")
-        b.cbranch(b.icmp_signed("==", b.or_(r1, r2), self.i32(0)), ok_block, bad_block)
-        b.position_at_end(bad_block)
-        self.call("Py_DecRef", tensor)
-        b.branch(fail)
-        b.position_at_end(ok_block)
+        for value, at in ((array, _VALUE_AT), (dtype, _DTYPE_AT)):
+            self.call("Py_IncRef", value)
+            b.store(value, b.bitcast(b.gep(tensor, [self.slot(at)]), self.ptr.as_pointer()))
         return tensor
 
     # -- the warm call ---------------------------------------------------------------------------
-    def emit_fast(self):
+    def emit_core(self):
+        """agj_core(config, items, n): the warm call on the n argument pointers at `items`."""
         i32, i64, ptr = self.i32, self.i64, self.ptr
-        self.fn = fn = ir.Function(self.mod, ir.FunctionType(ptr, [ptr, ptr]), name="agj_fast")
-        self_, args = fn.args
+        self.fn = fn = ir.Function(self.mod, ir.FunctionType(ptr, [ptr, ptr, i64]),
+                                   name="agj_core")
+        fn.linkage = "internal"
+        self_, items, nargs = fn.args
+        self.core = fn
         self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
         miss, miss_locked = self.block("miss"), self.block("miss_locked")
         error_locked, fail_tup = self.block("error_locked"), self.block("fail_tup")
@@ -201,7 +218,7 @@ class _Emitter:
         n_in, n_out = self.slot(_N_IN), self.slot(_N_OUT)
         n_vars, n_written = self.slot(_N_VARS), self.slot(_N_WRITTEN)
         go = self.block("state")
-        b.cbranch(b.icmp_signed("==", self.at(args, _OB_SIZE, i64), n_in), go, miss)
+        b.cbranch(b.icmp_signed("==", nargs, n_in), go, miss)
         b.position_at_end(go)
         tracing = b.load(b.bitcast(self.slot(_TRACING, True), i64.as_pointer()))
         tapes = self.at(self.slot(_TAPES, True), _OB_SIZE, i64)
@@ -223,26 +240,35 @@ class _Emitter:
         b.cbranch(self.is_null(tup), error_locked, go)
         b.position_at_end(go)
 
-        def take(owner, into, descr, rank, dims_slot):
-            """`owner._value` into tuple slot `into`, checked; a miss if absent or unfit."""
-            value = self.call("PyObject_GetAttr", owner, self.slot(_NAME_VALUE, True))
-            got_it, none = self.block("got_value"), self.block("no_value")
-            b.cbranch(self.is_null(value), none, got_it)
-            b.position_at_end(none)
-            self.call("PyErr_Clear")
-            b.branch(miss_locked)
-            b.position_at_end(got_it)
+        def take(owner, into, descr, rank, dims_slot, tensor=False):
+            """`owner._value` into tuple slot `into`, checked; a miss if absent or unfit. An
+            EagerTensor's slot is read directly (a new reference, as GetAttr's)."""
+            if tensor:
+                value = b.load(b.bitcast(b.gep(owner, [self.slot(_VALUE_AT)]),
+                                         ptr.as_pointer()))
+                got_it = self.block("got_value")
+                b.cbranch(self.is_null(value), miss_locked, got_it)
+                b.position_at_end(got_it)
+                self.call("Py_IncRef", value)
+            else:
+                value = self.call("PyObject_GetAttr", owner, self.slot(_NAME_VALUE, True))
+                got_it, none = self.block("got_value"), self.block("no_value")
+                b.cbranch(self.is_null(value), none, got_it)
+                b.position_at_end(none)
+                self.call("PyErr_Clear")
+                b.branch(miss_locked)
+                b.position_at_end(got_it)
             b.store(value, self.item_addr(tup, into))  # the tuple owns it now
             self.check_array(value, descr, rank, dims_slot, miss_locked)
 
         def one_input(k):
-            arg = b.load(self.item_addr(args, k))
+            arg = b.load(b.gep(b.bitcast(items, ptr.as_pointer()), [k]))
             go = self.block("is_tensor")
             b.cbranch(b.icmp_unsigned("==", self.at(arg, _OB_TYPE), self.slot(_TENSOR_TYPE, True)),
                       go, miss_locked)
             b.position_at_end(go)
             take(arg, k, self.row(_IN_TABLE, k, _IN_ROW, 0, True),
-                 self.row(_IN_TABLE, k, _IN_ROW, 1), self.row(_IN_TABLE, k, _IN_ROW, 2))
+                 self.row(_IN_TABLE, k, _IN_ROW, 1), self.row(_IN_TABLE, k, _IN_ROW, 2), True)
         self.loop("input", n_in, one_input)
 
         def one_variable(k):
@@ -358,6 +384,112 @@ class _Emitter:
         self.call("Py_IncRef", sentinel)
         b.ret(sentinel)
 
+    def glob(self, index, as_ptr=True):
+        """Word `index` of agj_globals."""
+        v = self.b.load(self.b.gep(self.globals, [self.i32(0), self.i32(index)]))
+        return self.b.inttoptr(v, self.ptr) if as_ptr else v
+
+    def emit_fast(self):
+        """agj_fast(config, args) (METH_O): the warm call on a tuple of arguments."""
+        ptr = self.ptr
+        self.fn = fn = ir.Function(self.mod, ir.FunctionType(ptr, [ptr, ptr]), name="agj_fast")
+        self_, args = fn.args
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        go, miss = self.block("tuple"), self.block("miss")
+        b.cbranch(b.icmp_unsigned("==", self.at(args, _OB_TYPE), self.glob(_G_TUPLE)), go, miss)
+        b.position_at_end(go)
+        b.ret(b.call(self.core, [self_, b.gep(args, [self.i64(_TUPLE_ITEMS)]),
+                                 self.at(args, _OB_SIZE, self.i64)]))
+        b.position_at_end(miss)
+        sentinel = self.glob(_G_MISS)
+        self.call("Py_IncRef", sentinel)
+        b.ret(sentinel)
+
+    def emit_dispatch(self):
+        """agj_dispatch(function, args, nargs, kwnames) (METH_FASTCALL | METH_KEYWORDS), the
+        `__call__` of tf.function's class: the warm call of the builtin in the function's
+        `_native` slot, when there is one, no keyword is given and functions do not run
+        eagerly; otherwise, or when it misses, the Python call `slow(function, *args, **kw)`."""
+        i64, ptr = self.i64, self.ptr
+        self.fn = fn = ir.Function(self.mod, ir.FunctionType(ptr, [ptr, ptr, i64, ptr]),
+                                   name="agj_dispatch")
+        function, args, nargs, kwnames = fn.args
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        slow = self.block("slow")
+
+        def require(cond, name):
+            go = self.block(name)
+            b.cbranch(cond, go, slow)
+            b.position_at_end(go)
+        require(self.is_null(kwnames), "no_keywords")
+        eager = self.call("PyDict_GetItem", self.glob(_G_STATE), self.glob(_G_KEY))
+        require(b.icmp_unsigned("==", eager, self.glob(_G_FALSE)), "compiled")
+        native = self.at(function, self.glob(_G_SLOT, False))
+        require(b.icmp_unsigned("!=", native, ptr(None)), "has_native")
+        require(b.icmp_unsigned("==", self.at(native, _OB_TYPE), self.glob(_G_CFUNCTION)),
+                "is_builtin")
+        require(b.icmp_unsigned("==", self.at(native, _CF_ML), self.glob(_G_FAST_DEF)),
+                "is_warm_call")
+        self.call("Py_IncRef", native)  # (Python code run by the call may replace the slot)
+        result = b.call(self.core, [self.at(native, _CF_SELF), args, nargs])
+        self.call("Py_DecRef", native)
+        done, missed = self.block("done"), self.block("missed")
+        b.cbranch(b.icmp_unsigned("==", result, self.glob(_G_MISS)), missed, done)
+        b.position_at_end(done)
+        b.ret(result)
+        b.position_at_end(missed)
+        self.call("Py_DecRef", result)
+        b.branch(slow)
+
+        b.position_at_end(slow)  # slow(function, *args, **dict(zip(kwnames, args[nargs:])))
+        with_kw, count = self.block("with_keywords"), self.block("count")
+        b.cbranch(self.is_null(kwnames), count, with_kw)
+        b.position_at_end(with_kw)
+        with_n_kw = b.add(nargs, self.at(kwnames, _OB_SIZE, i64))
+        b.branch(count)
+        b.position_at_end(count)
+        total = b.phi(i64)
+        total.add_incoming(nargs, slow)
+        total.add_incoming(with_n_kw, with_kw)
+        # [function, *args, *keyword values]: on the stack, or the heap for many arguments
+        with self.b.goto_entry_block():
+            small = b.alloca(ptr, i64(_STACK_ARGS + 1))
+        heap, have = self.block("heap"), self.block("have_array")
+        few = b.icmp_unsigned("<=", total, i64(_STACK_ARGS))
+        b.cbranch(few, have, heap)
+        b.position_at_end(heap)
+        big = self.call("PyMem_Malloc", b.mul(b.add(total, i64(1)), i64(8)))
+        no_memory, got_memory = self.block("no_memory"), self.block("got_memory")
+        b.cbranch(self.is_null(big), no_memory, got_memory)
+        b.position_at_end(no_memory)
+        b.ret(self.call("PyErr_NoMemory"))
+        b.position_at_end(got_memory)
+        big = b.bitcast(big, ptr.as_pointer())
+        b.branch(have)
+        b.position_at_end(have)
+        stack = b.phi(ptr.as_pointer())
+        stack.add_incoming(small, count)
+        stack.add_incoming(big, got_memory)
+        b.store(function, stack)
+        items = b.bitcast(args, ptr.as_pointer())
+        self.loop("copy_arg", total, lambda k: b.store(b.load(b.gep(items, [k])),
+                                                       b.gep(stack, [b.add(k, i64(1))])))
+        result = self.call("PyObject_Vectorcall", self.glob(_G_SLOW), b.bitcast(stack, ptr),
+                           b.add(nargs, i64(1)), kwnames)
+        free, done = self.block("free"), self.block("called")
+        b.cbranch(few, done, free)
+        b.position_at_end(free)
+        self.call("PyMem_Free", b.bitcast(stack, ptr))
+        b.branch(done)
+        b.position_at_end(done)
+        b.ret(result)
+
+    def emit_globals_getter(self):
+        """agj_globals_at() -> the address of agj_globals (filled in by _Setup)."""
+        fn = ir.Function(self.mod, ir.FunctionType(self.ptr, []), name="agj_globals_at")
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        b.ret(b.bitcast(self.globals, self.ptr))
+
     def emit_trylock(self):
         """agj_trylock(word array, NULL) -> bool: the Python side of the same lock."""
         i64 = self.i64
@@ -371,12 +503,15 @@ class _Emitter:
 
 def _trampoline_ir():
     e = _Emitter()
+    e.emit_core()
     e.emit_fast()
+    e.emit_dispatch()
+    e.emit_globals_getter()
     e.emit_trylock()
     return e.mod
 
 
-METH_NOARGS = 0x0004
+METH_NOARGS, METH_FASTCALL, METH_KEYWORDS = 0x0004, 0x0080, 0x0002
 
 
 class _Setup:
@@ -392,15 +527,35 @@ class _Setup:
             llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
         self.empty = _array_empty_address()
         table = resident.install("native warm call", str(_trampoline_ir()),
-                                 ["agj_fast", "agj_trylock"])
+                                 ["agj_fast", "agj_trylock", "agj_dispatch", "agj_globals_at"])
         # method definitions live as long as the process (builtins point at them)
         self.method = _MethodDef(b"agj_fast", table["agj_fast"], METH_O, None)
+        self.dispatch_method = _MethodDef(b"__call__", table["agj_dispatch"],
+                                          METH_FASTCALL | METH_KEYWORDS, None)
+        at = ctypes.CFUNCTYPE(ctypes.c_void_p)(table["agj_globals_at"])()
+        self.globals = (ctypes.c_int64 * _G_SIZE).from_address(at)
+        self.keep = []  # the objects whose addresses the globals hold
+        self.set_global(_G_CFUNCTION, type(len))
+        self.set_global(_G_TUPLE, tuple)
+        self.set_global(_G_FALSE, False)
+        self.globals[_G_FAST_DEF] = ctypes.addressof(self.method)
         self.trylock_method = _MethodDef(b"agj_trylock", table["agj_trylock"], METH_NOARGS,
                                          None)
         new = api.PyCFunction_NewEx
         new.restype = ctypes.py_object
         new.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p]
         self.new = new
+
+    def set_global(self, index, obj):
+        self.keep.append(obj)
+        self.globals[index] = id(obj)
+
+    def use_miss(self, miss):
+        """The miss sentinel (one per process: the first caller's)."""
+        if not self.globals[_G_MISS]:
+            self.set_global(_G_MISS, miss)
+        if self.globals[_G_MISS] != id(miss):
+            raise RuntimeError("the native warm call has another miss sentinel")
 
 
 _setup_state = []
@@ -499,6 +654,53 @@ class ScratchLock:
         self.word[0] = 0
 
 
+def install_dispatcher(cls, slot, slow, miss, state, key):
+    """Make `cls.__call__` the native dispatcher (agj_dispatch); True when done, False when the
+    native pieces are unavailable (`cls.__call__` then stays as it is).
+
+    cls: a class whose instances hold their warm call (a builtin from `native_caller`, or
+    anything else, which the dispatcher ignores) in the `__slots__` entry `slot`; slow: the
+    Python call, `slow(instance, *args, **kwargs)`, for every call the warm call does not
+    finish; state, key: `state[key] is False` lets the warm call run (the config dict and its
+    "run_eagerly" key: functions run eagerly take the Python call)."""
+    setup = _setup()
+    if setup is None:
+        return False
+    with _setup_lock:
+        if getattr(cls, "__call__", None).__class__.__name__ == "method_descriptor":
+            return True
+        try:
+            offset = _slot_offset(cls, slot)
+        except Exception:
+            return False
+        setup.use_miss(miss)
+        setup.globals[_G_SLOT] = offset
+        setup.set_global(_G_SLOW, slow)
+        setup.set_global(_G_STATE, state)
+        setup.set_global(_G_KEY, key)
+        make = ctypes.pythonapi.PyDescr_NewMethod
+        make.restype, make.argtypes = ctypes.py_object, [ctypes.py_object, ctypes.c_void_p]
+        cls.__call__ = make(cls, ctypes.addressof(setup.dispatch_method))
+    return True
+
+
+def _slot_offset(cls, name):
+    """The byte offset of `cls`'s `__slots__` entry `name` in its instances (from the member
+    descriptor), checked on a live instance."""
+    member = cls.__dict__[name]
+    if type(member).__name__ != "member_descriptor":
+        raise RuntimeError(f"{cls.__name__}.{name} is not a slot")
+    # PyMemberDescrObject: PyDescr_COMMON (40 bytes), then PyMemberDef *; its offset at 16
+    definition = ctypes.c_void_p.from_address(id(member) + 40).value
+    offset = ctypes.c_int64.from_address(definition + 16).value
+    probe, marker = cls.__new__(cls), object()
+    member.__set__(probe, marker)
+    if not 16 <= offset < type(probe).__basicsize__ or \
+            ctypes.c_void_p.from_address(id(probe) + offset).value != id(marker):
+        raise RuntimeError(f"cannot locate the slot {cls.__name__}.{name}")
+    return offset
+
+
 def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_status, miss):
     """A builtin `call(args) -> EagerTensor | tuple | miss` for `exe` (an Executable) and its
     input and variable shapes, or None when the native warm call is unavailable.
@@ -510,6 +712,8 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
     setup = _setup()
     if setup is None or exe._lock.word is None:
         return None
+    setup.use_miss(miss)
+    value_at, dtype_at = _slot_offset(tensor_type, "_value"), _slot_offset(tensor_type, "dtype")
     ins = [(np.dtype(s.dtype.np_dtype), tuple(s.shape)) for s in exe.param_specs]
     outs = [(np.dtype(dt), tuple(shape)) for shape, dt in exe._outs]
     shapes = {id(v): tuple(shape) for v, shape in zip(exe.variables, exe._var_shapes)}
@@ -530,7 +734,7 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
               _EMPTY: setup.empty, _NDARRAY: id(np.ndarray), _ON_STATUS: id(on_status),
               _SINGLE: int(bool(single)), _N_IN: len(ins), _N_OUT: len(outs),
               _N_VARS: len(variables), _N_WRITTEN: len(written), _N_EXTRA: len(extras),
-              _RELEASE_GIL: int(not is_brief(exe))}
+              _RELEASE_GIL: int(not is_brief(exe)), _VALUE_AT: value_at, _DTYPE_AT: dtype_at}
     at = _HEADER
     tables = [(_IN_TABLE, _IN_ROW, [(d, s, ()) for d, s in ins]),
               (_OUT_TABLE, _OUT_ROW, [(d, s, (id(t),)) for (d, s), t in zip(outs, out_dtypes)]),
