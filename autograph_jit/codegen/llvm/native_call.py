@@ -32,6 +32,7 @@ and the dims themselves. The entry's tuple is (inputs, outputs, variable values,
 extras), as lower.py documents.
 """
 import ctypes
+import sys
 import weakref
 
 import numpy as np
@@ -42,14 +43,22 @@ from ...runtime import forksafe
 # header slots
 (_ENTRY, _LOCK, _TRACING, _TAPES, _TENSOR_TYPE, _NAME_VALUE, _NAME_DTYPE, _MISS, _EMPTY, _N_IN,
  _N_OUT, _NDARRAY, _ON_STATUS, _SINGLE, _N_EXTRA, _STATUS, _IN_TABLE, _OUT_TABLE, _EXTRA_TABLE,
- _N_VARS, _VAR_TABLE, _N_WRITTEN, _WRITTEN_TABLE, _RELEASE_GIL, _VALUE_AT, _DTYPE_AT,
- _HEADER) = range(27)
-# table rows: an array's (descr, rank, dims slot) [+ DType | variable]
-_IN_ROW, _OUT_ROW, _VAR_ROW = 3, 4, 4
-_C_CONTIGUOUS, _ALIGNED, _WRITEABLE = 0x1, 0x100, 0x400
+ _N_VARS, _VAR_TABLE, _N_WRITTEN, _WRITTEN_TABLE, _RELEASE_GIL, _VALUE_AT, _DTYPE_AT, _WEAK_AT,
+ _POOL, _LAST_TICKS, _NONE, _HEADER) = range(31)
+# _RELEASE_GIL: what a call does with the GIL (see gil_mode)
+HOLD_GIL, RELEASE_GIL, ADAPTIVE_GIL = 0, 1, 2
+# ADAPTIVE_GIL: a call keeps the GIL while the previous one ran fewer time-stamp ticks than this
+# (~10-25 us at this CPU generation's 2-5 GHz)
+SHORT_TICKS = 50_000
+# table rows: an array's (descr, rank, dims slot) [+ DType, pooled | variable]
+_IN_ROW, _OUT_ROW, _VAR_ROW = 3, 5, 4
+_C_CONTIGUOUS, _OWNDATA, _ALIGNED, _WRITEABLE = 0x1, 0x4, 0x100, 0x400
+# results of at most this many bytes are recycled (see native_caller)
+POOL_BYTES = 4096
+_POOL_DEPTH = 2
 
 # object layout (CPython 3.11 on 64-bit, NumPy 1.x/2.x), verified by _check_layout
-_OB_TYPE, _OB_SIZE, _TUPLE_ITEMS = 8, 16, 24
+_OB_REFCNT, _OB_TYPE, _OB_SIZE, _TUPLE_ITEMS, _LIST_ITEMS = 0, 8, 16, 24, 24
 _ARR_DATA, _ARR_ND, _ARR_DIMS, _ARR_DESCR, _ARR_FLAGS = 16, 24, 32, 56, 64
 _PY_API = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyTuple_New", "PyObject_GetAttr",
            "PyObject_SetAttr", "PyErr_Clear", "Py_IncRef", "Py_DecRef", "PyType_GenericAlloc",
@@ -201,6 +210,112 @@ class _Emitter:
             b.store(value, b.bitcast(b.gep(tensor, [self.slot(at)]), self.ptr.as_pointer()))
         return tensor
 
+    def item_addr_of(self, items, index):
+        """&items[index] for a PyObject ** array."""
+        return self.b.gep(self.b.bitcast(items, self.ptr.as_pointer()), [index])
+
+    def refcount(self, obj):
+        return self.at(obj, _OB_REFCNT, self.i64)
+
+    def reuse(self, entry, descr, rank, dims_slot, tup, out_item, pool_item):
+        """Put the tensor at `entry` (a pool list item) to use when no earlier entry was and it
+        is a recycled result: an EagerTensor only the pool holds, with no weak reference, over
+        an array only it holds, owning its data, still of the output's descr, rank and shape
+        (its array then goes into tuple item `out_item`, itself into `pool_item`). A tensor
+        only the pool holds but unfit (weakly referenced, changed) leaves the pool (and dies)."""
+        b, i64, i32 = self.b, self.i64, self.i32
+        tensor = b.load(entry)
+        nope, check_value, take = self.block("not_free"), self.block("check_value"), \
+            self.block("take")
+        evict, unclaimed, claimed = self.block("evict"), self.block("unclaimed"), \
+            self.block("claimed")
+        free = b.and_(b.icmp_unsigned("==", self.at(tensor, _OB_TYPE),
+                                      self.slot(_TENSOR_TYPE, True)),
+                      b.icmp_signed("==", self.refcount(tensor), i64(1)))
+        b.cbranch(free, check_value, nope)
+        b.position_at_end(check_value)
+        no_weak = self.is_null(self.at(tensor, self.slot(_WEAK_AT)))
+        b.cbranch(self.is_null(b.load(self.item_addr(tup, pool_item))), unclaimed, claimed)
+        b.position_at_end(claimed)
+        b.cbranch(no_weak, nope, evict)
+        b.position_at_end(unclaimed)
+        value = self.at(tensor, self.slot(_VALUE_AT))
+        go = self.block("check_array")
+        b.cbranch(b.and_(no_weak, b.icmp_unsigned("!=", value, self.ptr(None))), go, evict)
+        b.position_at_end(go)
+        go = self.block("only_ours")
+        b.cbranch(b.and_(b.icmp_signed("==", self.refcount(value), i64(1)),
+                         b.icmp_unsigned("==", self.at(value, _OB_TYPE),
+                                         self.slot(_NDARRAY, True))), go, evict)
+        b.position_at_end(go)
+        go = self.block("owns_data")
+        owns = b.and_(self.at(value, _ARR_FLAGS, i32), i32(_OWNDATA))
+        b.cbranch(b.icmp_unsigned("!=", owns, i32(0)), go, evict)
+        b.position_at_end(go)
+        self.check_array(value, descr, rank, dims_slot, evict)
+        b.branch(take)
+        b.position_at_end(evict)
+        none = self.slot(_NONE, True)
+        self.call("Py_IncRef", none)
+        b.store(none, entry)
+        self.call("Py_DecRef", tensor)
+        b.branch(nope)
+        b.position_at_end(take)
+        self.call("Py_IncRef", value)
+        b.store(value, self.item_addr(tup, out_item))
+        self.call("Py_IncRef", tensor)
+        b.store(tensor, self.item_addr(tup, pool_item))
+        b.branch(nope)
+        b.position_at_end(nope)
+
+    def result(self, tup, at_out, at_pool, k, pool, fail):
+        """Output k as an EagerTensor (a new reference): the pooled tensor, its dtype slot set
+        again, or a new one, which then enters the pool (the oldest entry leaves)."""
+        b, i64 = self.b, self.i64
+        array = b.load(self.item_addr(tup, b.add(at_out, k)))
+        dtype = self.row(_OUT_TABLE, k, _OUT_ROW, 3, True)
+        pooled = b.load(self.item_addr(tup, b.add(at_pool, k)))
+        old_block, new_block, after = self.block("reused"), self.block("new"), self.block("have")
+        b.cbranch(self.is_null(pooled), new_block, old_block)
+        b.position_at_end(old_block)
+        self.read_only(array)
+        self.call("Py_IncRef", pooled)
+        self.call("Py_IncRef", dtype)
+        dtype_addr = b.bitcast(b.gep(pooled, [self.slot(_DTYPE_AT)]), self.ptr.as_pointer())
+        old_dtype = b.load(dtype_addr)
+        b.store(dtype, dtype_addr)
+        have_old, no_old = self.block("old_dtype"), self.block("dtype_set")
+        b.cbranch(self.is_null(old_dtype), no_old, have_old)
+        b.position_at_end(have_old)
+        self.call("Py_DecRef", old_dtype)
+        b.branch(no_old)
+        b.position_at_end(no_old)
+        b.branch(after)
+        reused_end = b.block
+        b.position_at_end(new_block)
+        tensor = self.wrap(array, dtype, fail)
+        enter, entered = self.block("enter_pool"), self.block("entered")
+        b.cbranch(b.icmp_signed("!=", self.row(_OUT_TABLE, k, _OUT_ROW, 4), i64(0)), enter,
+                  entered)
+        b.position_at_end(enter)
+        first = b.mul(k, i64(_POOL_DEPTH))
+        oldest = b.load(self.item_addr_of(pool, b.add(first, i64(_POOL_DEPTH - 1))))
+        for j in range(_POOL_DEPTH - 1, 0, -1):
+            b.store(b.load(self.item_addr_of(pool, b.add(first, i64(j - 1)))),
+                    self.item_addr_of(pool, b.add(first, i64(j))))
+        self.call("Py_IncRef", tensor)
+        b.store(tensor, self.item_addr_of(pool, first))
+        self.call("Py_DecRef", oldest)
+        b.branch(entered)
+        b.position_at_end(entered)
+        b.branch(after)
+        new_end = b.block
+        b.position_at_end(after)
+        out = b.phi(self.ptr)
+        out.add_incoming(pooled, reused_end)
+        out.add_incoming(tensor, new_end)
+        return out
+
     # -- the warm call ---------------------------------------------------------------------------
     def emit_core(self):
         """agj_core(config, items, n): the warm call on the n argument pointers at `items`."""
@@ -235,9 +350,15 @@ class _Emitter:
         at_var = b.add(at_out, n_out)
         at_new = b.add(at_var, n_vars)
         at_extra = b.add(at_new, n_written)
-        tup = self.call("PyTuple_New", b.add(at_extra, self.slot(_N_EXTRA)))
+        at_pool = b.add(at_extra, self.slot(_N_EXTRA))  # (past what the entry reads)
+        tup = self.call("PyTuple_New", b.add(at_pool, n_out))
         go = self.block("inputs")
         b.cbranch(self.is_null(tup), error_locked, go)
+        b.position_at_end(go)
+        pool_size = self.at(self.slot(_POOL, True), _OB_SIZE, i64)
+        go = self.block("pool_ok")
+        b.cbranch(b.icmp_signed("==", pool_size, b.mul(n_out, i64(_POOL_DEPTH))), go,
+                  miss_locked)
         b.position_at_end(go)
 
         def take(owner, into, descr, rank, dims_slot, tensor=False):
@@ -285,7 +406,29 @@ class _Emitter:
                                      self.row(table, k, width, 2), error_locked)
                 b.store(out, self.item_addr(tup, b.add(first_item, k)))
             self.loop(name, count, one)
-        fresh_arrays("output", _OUT_TABLE, _OUT_ROW, n_out, at_out)
+
+        pool = self.at(self.slot(_POOL, True), _LIST_ITEMS)  # its ob_size was checked above
+
+        def one_output(k):
+            """A recycled result (its tensor into tuple item at_pool + k), else a new array."""
+            descr = self.row(_OUT_TABLE, k, _OUT_ROW, 0, True)
+            rank, dims = self.row(_OUT_TABLE, k, _OUT_ROW, 1), self.row(_OUT_TABLE, k, _OUT_ROW, 2)
+            fresh, stored = self.block("fresh"), self.block("stored")
+            go = self.block("pooled")
+            b.cbranch(b.icmp_signed("!=", self.row(_OUT_TABLE, k, _OUT_ROW, 4), i64(0)), go,
+                      fresh)
+            b.position_at_end(go)
+            for j in range(_POOL_DEPTH):
+                self.reuse(self.item_addr_of(pool, b.add(b.mul(k, i64(_POOL_DEPTH)), i64(j))),
+                           descr, rank, dims, tup, b.add(at_out, k), b.add(at_pool, k))
+            b.cbranch(self.is_null(b.load(self.item_addr(tup, b.add(at_pool, k)))), fresh,
+                      stored)
+            b.position_at_end(fresh)
+            out = self.new_array(descr, rank, dims, error_locked)
+            b.store(out, self.item_addr(tup, b.add(at_out, k)))
+            b.branch(stored)
+            b.position_at_end(stored)
+        self.loop("output", n_out, one_output)
         fresh_arrays("new_buffer", _WRITTEN_TABLE, _VAR_ROW, n_written, at_new)
 
         def one_extra(k):
@@ -301,19 +444,28 @@ class _Emitter:
 
         entry = b.bitcast(self.slot(_ENTRY, True), ir.FunctionType(i32, [ptr]).as_pointer())
         released, held, ran = self.block("released"), self.block("held"), self.block("ran")
-        b.cbranch(b.icmp_signed("!=", self.slot(_RELEASE_GIL), i64(0)), released, held)
+        mode = self.slot(_RELEASE_GIL)
+        short = b.icmp_unsigned("<", self.slot(_LAST_TICKS), i64(SHORT_TICKS))
+        hold = b.or_(b.icmp_signed("==", mode, i64(HOLD_GIL)),
+                     b.and_(b.icmp_signed("==", mode, i64(ADAPTIVE_GIL)), short))
+        clock = ir.Function(self.mod, ir.FunctionType(i64, []), name="llvm.readcyclecounter") \
+            if "llvm.readcyclecounter" not in self.mod.globals \
+            else self.mod.globals["llvm.readcyclecounter"]
+        start = b.call(clock, [])
+        b.cbranch(hold, held, released)
         b.position_at_end(released)
         state = self.call("PyEval_SaveThread")
         status_released = b.call(entry, [tup])
         self.call("PyEval_RestoreThread", state)
         b.branch(ran)
-        b.position_at_end(held)  # a brief executable: releasing the GIL would cost more
+        b.position_at_end(held)  # a brief call: releasing the GIL would cost more
         status_held = b.call(entry, [tup])
         b.branch(ran)
         b.position_at_end(ran)
         status = b.phi(i32)
         status.add_incoming(status_released, released)
         status.add_incoming(status_held, held)
+        b.store(b.sub(b.call(clock, []), start), self.slot_addr(_LAST_TICKS))
         done, failed = self.block("done"), self.block("failed")
         b.cbranch(b.icmp_signed("==", status, i32(0)), done, failed)
 
@@ -347,8 +499,7 @@ class _Emitter:
         b.cbranch(b.icmp_signed("!=", self.slot(_SINGLE), i64(0)), single, multi)
 
         b.position_at_end(single)
-        result = self.wrap(b.load(self.item_addr(tup, at_out)),
-                           self.row(_OUT_TABLE, i64(0), _OUT_ROW, 3, True), fail_tup)
+        result = self.result(tup, at_out, at_pool, i64(0), pool, fail_tup)
         self.call("Py_DecRef", tup)
         b.ret(result)
 
@@ -359,8 +510,7 @@ class _Emitter:
         b.position_at_end(go)
 
         def one_result(k):
-            tensor = self.wrap(b.load(self.item_addr(tup, b.add(at_out, k))),
-                               self.row(_OUT_TABLE, k, _OUT_ROW, 3, True), fail_res)
+            tensor = self.result(tup, at_out, at_pool, k, pool, fail_res)
             b.store(tensor, self.item_addr(res, k))
         self.loop("result", n_out, one_result)
         self.call("Py_DecRef", tup)
@@ -590,7 +740,12 @@ def _check_layout():
         read_i64(read_i64(id(a) + _ARR_DIMS) + 8) == 2, read_i64(id(a) + _ARR_DESCR) == id(a.dtype),
         read_i32(id(a) + _ARR_FLAGS) & _C_CONTIGUOUS == 0,
         read_i32(id(a.base) + _ARR_FLAGS) & (_C_CONTIGUOUS | _ALIGNED | _WRITEABLE) ==
-        (_C_CONTIGUOUS | _ALIGNED | _WRITEABLE)]
+        (_C_CONTIGUOUS | _ALIGNED | _WRITEABLE),
+        read_i32(id(a.base) + _ARR_FLAGS) & _OWNDATA == _OWNDATA,
+        read_i32(id(a) + _ARR_FLAGS) & _OWNDATA == 0,
+        read_i64(read_i64(id(lst) + _LIST_ITEMS) + 8) == id(lst[1]),
+        read_i64(id(lst) + _OB_REFCNT) == sys.getrefcount(lst) - 1,
+        read_i64(id(len) + _CF_SELF) == id(len.__self__)]
     if not all(checks):
         raise RuntimeError("unexpected CPython/NumPy object layout")
 
@@ -714,6 +869,8 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
         return None
     setup.use_miss(miss)
     value_at, dtype_at = _slot_offset(tensor_type, "_value"), _slot_offset(tensor_type, "dtype")
+    if not 0 < tensor_type.__weakrefoffset__ < tensor_type.__basicsize__:
+        return None
     ins = [(np.dtype(s.dtype.np_dtype), tuple(s.shape)) for s in exe.param_specs]
     outs = [(np.dtype(dt), tuple(shape)) for shape, dt in exe._outs]
     shapes = {id(v): tuple(shape) for v, shape in zip(exe.variables, exe._var_shapes)}
@@ -726,18 +883,21 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
             + sum(len(shape) for _, shape in arrays))
     cfg = np.zeros(size, np.int64).view(_Config)
     names = ("_value", "dtype")
+    pool = [None] * (_POOL_DEPTH * len(outs))  # recycled results, newest first per output
     cfg.keep = [exe, arrays, list(out_dtypes), variables, written, extras, tensor_type, tapes,
-                tracing, on_status, names, miss]
+                tracing, on_status, names, miss, pool]
     header = {_ENTRY: exe.entry_address, _LOCK: exe._lock.word.ctypes.data,
               _TRACING: tracing.ctypes.data, _TAPES: id(tapes), _TENSOR_TYPE: id(tensor_type),
               _NAME_VALUE: id(names[0]), _NAME_DTYPE: id(names[1]), _MISS: id(miss),
               _EMPTY: setup.empty, _NDARRAY: id(np.ndarray), _ON_STATUS: id(on_status),
               _SINGLE: int(bool(single)), _N_IN: len(ins), _N_OUT: len(outs),
               _N_VARS: len(variables), _N_WRITTEN: len(written), _N_EXTRA: len(extras),
-              _RELEASE_GIL: int(not is_brief(exe)), _VALUE_AT: value_at, _DTYPE_AT: dtype_at}
+              _RELEASE_GIL: gil_mode(exe), _LAST_TICKS: SHORT_TICKS, _VALUE_AT: value_at, _DTYPE_AT: dtype_at,
+              _WEAK_AT: tensor_type.__weakrefoffset__, _POOL: id(pool), _NONE: id(None)}
     at = _HEADER
     tables = [(_IN_TABLE, _IN_ROW, [(d, s, ()) for d, s in ins]),
-              (_OUT_TABLE, _OUT_ROW, [(d, s, (id(t),)) for (d, s), t in zip(outs, out_dtypes)]),
+              (_OUT_TABLE, _OUT_ROW, [(d, s, (id(t), int(_poolable(d, s))))
+                                      for (d, s), t in zip(outs, out_dtypes)]),
               (_VAR_TABLE, _VAR_ROW, [(d, s, (id(v),)) for d, s, v in variables]),
               (_WRITTEN_TABLE, _VAR_ROW, [(d, s, (id(v),)) for d, s, v in written])]
     for key, width, rows in tables:
@@ -758,6 +918,13 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
     return setup.new(ctypes.addressof(setup.method), cfg, None)
 
 
+def _poolable(descr, shape):
+    """Whether results of this dtype and shape are recycled: small ones (allocating them costs
+    more than computing them), of a plain numeric dtype."""
+    return descr.kind in "biufc" and \
+        int(np.prod(shape, dtype=np.int64)) * descr.itemsize <= POOL_BYTES
+
+
 BRIEF_ELEMENTS = 1 << 15
 
 
@@ -774,6 +941,17 @@ def is_brief(exe):
         if shape is not None:
             total += int(np.prod(shape, dtype=np.int64))
     return total <= BRIEF_ELEMENTS
+
+
+def gil_mode(exe):
+    """HOLD_GIL for a brief executable (`is_brief`); RELEASE_GIL when it has host callbacks
+    (Python runs in them); else ADAPTIVE_GIL: the first call releases the GIL, later ones keep
+    it while the previous call took under SHORT_TICKS time-stamp ticks (a short loop, such as
+    Collatz(27)'s 111 steps, costs less than releasing and retaking it), so a long call always
+    lets other Python threads run, a short one at most for those microseconds."""
+    if is_brief(exe):
+        return HOLD_GIL
+    return RELEASE_GIL if exe.host_nodes else ADAPTIVE_GIL
 
 
 def config_status(builtin):
