@@ -284,12 +284,7 @@ class _Emitter:
         dtype_addr = b.bitcast(b.gep(pooled, [self.slot(_DTYPE_AT)]), self.ptr.as_pointer())
         old_dtype = b.load(dtype_addr)
         b.store(dtype, dtype_addr)
-        have_old, no_old = self.block("old_dtype"), self.block("dtype_set")
-        b.cbranch(self.is_null(old_dtype), no_old, have_old)
-        b.position_at_end(have_old)
-        self.call("Py_DecRef", old_dtype)
-        b.branch(no_old)
-        b.position_at_end(no_old)
+        self.call("Py_DecRef", old_dtype)  # (Py_XDECREF: a deleted slot is NULL)
         b.branch(after)
         reused_end = b.block
         b.position_at_end(new_block)
