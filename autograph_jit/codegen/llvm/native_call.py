@@ -68,7 +68,9 @@ _PY_API = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyTuple_New", "PyObject
 # PyCFunction's type, agj_fast's method definition, the Python call, the miss sentinel, the
 # config dict, its "run_eagerly" key, False, the tuple type
 (_G_SLOT, _G_CFUNCTION, _G_FAST_DEF, _G_SLOW, _G_MISS, _G_STATE, _G_KEY, _G_FALSE, _G_TUPLE,
- _G_SIZE) = range(10)
+ _G_STATE_VERSION, _G_SIZE) = range(11)
+# a dict's version tag (changed by every change to the dict; CPython 3.11-3.12)
+_DICT_VERSION = 24
 _STACK_ARGS = 16  # the dispatcher's Python call passes up to this many arguments from the stack
 # a builtin function object: its method definition and self
 _CF_ML, _CF_SELF = 16, 24
@@ -567,8 +569,17 @@ class _Emitter:
             b.cbranch(cond, go, slow)
             b.position_at_end(go)
         require(self.is_null(kwnames), "no_keywords")
+        # state[key] is False: known while the config dict has the version it had when it was
+        version = self.at(self.glob(_G_STATE), _DICT_VERSION, i64)
+        known, look = self.block("known"), self.block("look")
+        b.cbranch(b.icmp_unsigned("==", version, self.glob(_G_STATE_VERSION, False)), known,
+                  look)
+        b.position_at_end(look)
         eager = self.call("PyDict_GetItem", self.glob(_G_STATE), self.glob(_G_KEY))
         require(b.icmp_unsigned("==", eager, self.glob(_G_FALSE)), "compiled")
+        b.store(version, b.gep(self.globals, [self.i32(0), self.i32(_G_STATE_VERSION)]))
+        b.branch(known)
+        b.position_at_end(known)
         native = self.at(function, self.glob(_G_SLOT, False))
         require(b.icmp_unsigned("!=", native, ptr(None)), "has_native")
         require(b.icmp_unsigned("==", self.at(native, _OB_TYPE), self.glob(_G_CFUNCTION)),
@@ -740,9 +751,20 @@ def _check_layout():
         read_i32(id(a) + _ARR_FLAGS) & _OWNDATA == 0,
         read_i64(read_i64(id(lst) + _LIST_ITEMS) + 8) == id(lst[1]),
         read_i64(id(lst) + _OB_REFCNT) == sys.getrefcount(lst) - 1,
-        read_i64(id(len) + _CF_SELF) == id(len.__self__)]
+        read_i64(id(len) + _CF_SELF) == id(len.__self__), _dict_version_changes()]
     if not all(checks):
         raise RuntimeError("unexpected CPython/NumPy object layout")
+
+
+def _dict_version_changes():
+    """Whether a dict's version tag (at _DICT_VERSION) changes with every change to it."""
+    d = {"k": False}
+    seen = [ctypes.c_uint64.from_address(id(d) + _DICT_VERSION).value]
+    for change in (lambda: d.__setitem__("k", True), lambda: d.__setitem__("k", False),
+                   lambda: d.update(j=1), lambda: d.pop("j")):
+        change()
+        seen.append(ctypes.c_uint64.from_address(id(d) + _DICT_VERSION).value)
+    return len(set(seen)) == len(seen) and 0 not in seen
 
 
 def _array_empty_address():
