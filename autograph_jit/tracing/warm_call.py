@@ -2,16 +2,17 @@
 
 `Function.__call__` (and `ConcreteFunction.__call__`) key a fast cache by the dtypes and shapes
 of positional eager tensors; a hit calls the caller made here. A caller returns the result, or
-`MISS` when it does not apply (the ordinary path then runs). The caller is, in order of
-preference:
+`MISS` when it does not apply (the ordinary path then runs). The newest native caller of a
+Function also sits in its `_native` slot, where the native dispatcher (tf.function's `__call__`
+in machine code) runs it before any Python. The caller is, in order of preference:
 - the native warm call (codegen/llvm/native_call.py): one builtin that checks the arguments, takes
-  the scratch lock, allocates the outputs, calls the compiled entry with the GIL released and
-  wraps the results, all in machine code — it steps aside (MISS) for tracing, active tapes, a
-  busy executable and any argument it was not made for;
-- else a Python closure doing the same steps (when the native pieces are unavailable);
-- for a symbolic-batch executable (codegen/llvm/symdim.py): the native warm call made for the
-  key's batch size (a view with its own error record holding n and its own workspace), else a
-  Python closure calling the executable;
+  the scratch lock, allocates (or recycles) the outputs, calls the compiled entry and wraps the
+  results, all in machine code — it steps aside (MISS) for tracing, active tapes, a busy
+  executable and any argument it was not made for;
+- else `_python_caller`, one Python closure for both executable kinds: `run(args)` gives the
+  output arrays (an Executable's entry called directly, or a symbolic-batch executable,
+  codegen/llvm/symdim.py, whose native warm call is made per batch size when it can be), which
+  it wraps;
 - the ConcreteFunction's ordinary call for graphs with variables, segmented plans and the eager
   backend (still skipping Function's lookup).
 The checks that protect native memory stay: dtypes, shapes and contiguity are checked before

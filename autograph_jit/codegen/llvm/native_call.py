@@ -13,13 +13,27 @@ whenever it does not apply, and the ordinary path then runs with every check and
   changed shape);
 - another call holds this executable's scratch memory (the ordinary path then waits for it, or
   uses private scratch when the call is re-entrant).
-The GIL is released around the entry unless the executable is brief (`is_brief`).
+The GIL is kept around the entry for a brief executable (`is_brief`), released for one with host
+callbacks, and otherwise kept while the previous call was short (`gil_mode`).
 A non-zero status from the entry calls back into Python (`on_status`) with the lock still held;
 it raises the error the status stands for.
 
+Results of at most POOL_BYTES are recycled: each builtin keeps its last _POOL_DEPTH tensors per
+output in a list; a call reuses one that only the list still holds (no weak reference), whose
+array only that tensor holds, owns its data and still has the output's descr and shape, and
+evicts one the list alone holds that fails those checks. A result the caller keeps is never
+touched again.
+
+The dispatcher (`install_dispatcher`, `agj_dispatch`) is tf.function's `__call__` as a
+METH_FASTCALL | METH_KEYWORDS method descriptor: it runs the builtin found in the Function's
+`_native` slot (only a builtin of `agj_fast`; anything else is ignored), and calls the Python
+`Function._call` with the same arguments when there is none, a keyword is given, functions run
+eagerly, or the builtin misses.
+
 What the machine code relies on, and `_check_layout()` verifies once per process before any
-builtin is made: CPython object, tuple and list headers; ndarray fields (data, nd, dimensions,
-descr, flags); NumPy's C API table (`PyArray_Empty`, entry 184, and `PyArray_Type`, entry 2).
+builtin is made: CPython object, tuple and list headers, builtin function objects, dict version
+tags; ndarray fields (data, nd, dimensions, descr, flags); NumPy's C API table (`PyArray_Empty`,
+entry 184, and `PyArray_Type`, entry 2); `_slot_offset` checks each `__slots__` offset it reads.
 When a check fails, or the C API is not reachable, `native_caller` returns None and calls keep
 the Python fast path (tracing/warm_call.py).
 
