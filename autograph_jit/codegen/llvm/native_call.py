@@ -77,7 +77,10 @@ _ARR_DATA, _ARR_ND, _ARR_DIMS, _ARR_DESCR, _ARR_FLAGS = 16, 24, 32, 56, 64
 _PY_API = ("PyEval_SaveThread", "PyEval_RestoreThread", "PyTuple_New", "PyObject_GetAttr",
            "PyObject_SetAttr", "PyErr_Clear", "Py_IncRef", "Py_DecRef", "PyType_GenericAlloc",
            "PyObject_CallNoArgs", "PyBool_FromLong", "PyObject_Vectorcall", "PyDict_GetItem",
-           "PyMem_Malloc", "PyMem_Free", "PyErr_NoMemory")
+           "PyMem_Malloc", "PyMem_Free", "PyErr_NoMemory", "_Py_Dealloc")
+# reference counts changed in place: CPython 3.11's plain 64-bit count (3.12 has immortal
+# objects, a debug build counts references globally: those call Py_IncRef/Py_DecRef)
+_INLINE_REFCOUNTS = sys.version_info[:2] == (3, 11) and not hasattr(sys, "gettotalrefcount")
 # the dispatcher's process-wide words (agj_globals): the offset of Function's `_native` slot,
 # PyCFunction's type, agj_fast's method definition, the Python call, the miss sentinel, the
 # config dict, its "run_eagerly" key, False, the tuple type
@@ -113,13 +116,39 @@ class _Emitter:
                         ("PyObject_CallNoArgs", ptr, [ptr]), ("PyBool_FromLong", ptr, [i64]),
                         ("PyObject_Vectorcall", ptr, [ptr, ptr, i64, ptr]),
                         ("PyDict_GetItem", ptr, [ptr, ptr]), ("PyMem_Malloc", ptr, [i64]),
-                        ("PyMem_Free", void, [ptr]), ("PyErr_NoMemory", ptr, [])]}
+                        ("PyMem_Free", void, [ptr]), ("PyErr_NoMemory", ptr, []),
+                        ("_Py_Dealloc", void, [ptr])]}
         self.globals = ir.GlobalVariable(self.mod, ir.ArrayType(i64, _G_SIZE), "agj_globals")
         self.globals.initializer = ir.Constant(ir.ArrayType(i64, _G_SIZE), None)
 
     # -- small pieces ----------------------------------------------------------------------------
     def call(self, name, *args):
         return self.b.call(self.api[name], list(args))
+
+    def incref(self, obj):
+        """Py_INCREF of a non-NULL object (inline on CPython 3.11, else Py_IncRef)."""
+        if not _INLINE_REFCOUNTS:
+            self.call("Py_IncRef", obj)
+            return
+        b = self.b
+        addr = b.bitcast(obj, self.i64.as_pointer())
+        b.store(b.add(b.load(addr), self.i64(1)), addr)
+
+    def decref(self, obj):
+        """Py_DECREF of a non-NULL object (inline on CPython 3.11, else Py_DecRef)."""
+        if not _INLINE_REFCOUNTS:
+            self.call("Py_DecRef", obj)
+            return
+        b = self.b
+        addr = b.bitcast(obj, self.i64.as_pointer())
+        count = b.sub(b.load(addr), self.i64(1))
+        b.store(count, addr)
+        dealloc, after = self.block("dealloc"), self.block("decrefed")
+        b.cbranch(b.icmp_signed("==", count, self.i64(0)), dealloc, after)
+        b.position_at_end(dealloc)
+        self.call("_Py_Dealloc", obj)
+        b.branch(after)
+        b.position_at_end(after)
 
     def at(self, base, offset, ty=None):
         """load ty (default ptr) from base + offset bytes"""
@@ -197,7 +226,7 @@ class _Emitter:
     def new_array(self, descr, rank, dims_slot, error):
         """PyArray_Empty(rank, dims, descr) (it steals a descr reference); `error` on NULL."""
         b, i32 = self.b, self.i32
-        self.call("Py_IncRef", descr)
+        self.incref(descr)
         empty = b.bitcast(self.slot(_EMPTY, True),
                           ir.FunctionType(self.ptr, [i32, self.ptr, self.ptr, i32]).as_pointer())
         out = b.call(empty, [b.trunc(rank, i32), b.bitcast(self.slot_addr(dims_slot), self.ptr),
@@ -222,7 +251,7 @@ class _Emitter:
         b.cbranch(self.is_null(tensor), fail, made)
         b.position_at_end(made)
         for value, at in ((array, _VALUE_AT), (dtype, _DTYPE_AT)):
-            self.call("Py_IncRef", value)
+            self.incref(value)
             b.store(value, b.bitcast(b.gep(tensor, [self.slot(at)]), self.ptr.as_pointer()))
         return tensor
 
@@ -272,14 +301,14 @@ class _Emitter:
         b.branch(take)
         b.position_at_end(evict)
         none = self.slot(_NONE, True)
-        self.call("Py_IncRef", none)
+        self.incref(none)
         b.store(none, entry)
-        self.call("Py_DecRef", tensor)
+        self.decref(tensor)
         b.branch(nope)
         b.position_at_end(take)
-        self.call("Py_IncRef", value)
+        self.incref(value)
         b.store(value, self.item_addr(tup, out_item))
-        self.call("Py_IncRef", tensor)
+        self.incref(tensor)
         b.store(tensor, self.item_addr(tup, pool_item))
         b.branch(nope)
         b.position_at_end(nope)
@@ -295,8 +324,8 @@ class _Emitter:
         b.cbranch(self.is_null(pooled), new_block, old_block)
         b.position_at_end(old_block)
         self.read_only(array)
-        self.call("Py_IncRef", pooled)
-        self.call("Py_IncRef", dtype)
+        self.incref(pooled)
+        self.incref(dtype)
         dtype_addr = b.bitcast(b.gep(pooled, [self.slot(_DTYPE_AT)]), self.ptr.as_pointer())
         old_dtype = b.load(dtype_addr)
         b.store(dtype, dtype_addr)
@@ -314,9 +343,9 @@ class _Emitter:
         for j in range(_POOL_DEPTH - 1, 0, -1):
             b.store(b.load(self.item_addr_of(pool, b.add(first, i64(j - 1)))),
                     self.item_addr_of(pool, b.add(first, i64(j))))
-        self.call("Py_IncRef", tensor)
+        self.incref(tensor)
         b.store(tensor, self.item_addr_of(pool, first))
-        self.call("Py_DecRef", oldest)
+        self.decref(oldest)
         b.branch(entered)
         b.position_at_end(entered)
         b.branch(after)
@@ -381,7 +410,7 @@ class _Emitter:
                 got_it = self.block("got_value")
                 b.cbranch(self.is_null(value), miss_locked, got_it)
                 b.position_at_end(got_it)
-                self.call("Py_IncRef", value)
+                self.incref(value)
             else:
                 value = self.call("PyObject_GetAttr", owner, self.slot(_NAME_VALUE, True))
                 got_it, none = self.block("got_value"), self.block("no_value")
@@ -444,7 +473,7 @@ class _Emitter:
 
         def one_extra(k):
             extra = self.slot(b.add(self.slot(_EXTRA_TABLE), k), True)
-            self.call("Py_IncRef", extra)
+            self.incref(extra)
             b.store(extra, self.item_addr(tup, b.add(at_extra, k)))
         self.loop("extra", self.slot(_N_EXTRA), one_extra)
 
@@ -487,7 +516,7 @@ class _Emitter:
         retry = self.block("retry")
         b.cbranch(self.is_null(answer), error_locked, retry)
         b.position_at_end(retry)
-        self.call("Py_DecRef", answer)
+        self.decref(answer)
         b.branch(miss_locked)
 
         # success: install the written variables' new buffers, then unlock and wrap
@@ -511,7 +540,7 @@ class _Emitter:
 
         b.position_at_end(single)
         result = self.result(tup, at_out, at_pool, i64(0), pool, fail_tup)
-        self.call("Py_DecRef", tup)
+        self.decref(tup)
         b.ret(result)
 
         b.position_at_end(multi)
@@ -524,10 +553,10 @@ class _Emitter:
             tensor = self.result(tup, at_out, at_pool, k, pool, fail_res)
             b.store(tensor, self.item_addr(res, k))
         self.loop("result", n_out, one_result)
-        self.call("Py_DecRef", tup)
+        self.decref(tup)
         b.ret(res)
         b.position_at_end(fail_res)
-        self.call("Py_DecRef", res)
+        self.decref(res)
         b.branch(fail_tup)
 
         b.position_at_end(fail_tup)  # unlocked, an exception set: drop the tuple (or NULL)
@@ -538,11 +567,11 @@ class _Emitter:
         b.branch(fail_tup)
         b.position_at_end(miss_locked)
         b.store_atomic(i64(0), lock, "release", 8)
-        self.call("Py_DecRef", tup)
+        self.decref(tup)
         b.branch(miss)
         b.position_at_end(miss)
         sentinel = self.slot(_MISS, True)
-        self.call("Py_IncRef", sentinel)
+        self.incref(sentinel)
         b.ret(sentinel)
 
     def glob(self, index, as_ptr=True):
@@ -563,7 +592,7 @@ class _Emitter:
                                  self.at(args, _OB_SIZE, self.i64)]))
         b.position_at_end(miss)
         sentinel = self.glob(_G_MISS)
-        self.call("Py_IncRef", sentinel)
+        self.incref(sentinel)
         b.ret(sentinel)
 
     def emit_dispatch(self):
@@ -600,15 +629,15 @@ class _Emitter:
                 "is_builtin")
         require(b.icmp_unsigned("==", self.at(native, _CF_ML), self.glob(_G_FAST_DEF)),
                 "is_warm_call")
-        self.call("Py_IncRef", native)  # (Python code run by the call may replace the slot)
+        self.incref(native)  # (Python code run by the call may replace the slot)
         result = b.call(self.core, [self.at(native, _CF_SELF), args, nargs])
-        self.call("Py_DecRef", native)
+        self.decref(native)
         done, missed = self.block("done"), self.block("missed")
         b.cbranch(b.icmp_unsigned("==", result, self.glob(_G_MISS)), missed, done)
         b.position_at_end(done)
         b.ret(result)
         b.position_at_end(missed)
-        self.call("Py_DecRef", result)
+        self.decref(result)
         b.branch(slow)
 
         b.position_at_end(slow)  # slow(function, *args, **dict(zip(kwnames, args[nargs:])))
