@@ -56,6 +56,9 @@ class Function:
     1
     """
 
+    # `_native` is a slot: the native dispatcher reads it at a fixed offset
+    __slots__ = ("_native", "__dict__", "__weakref__")
+
     def __init__(self, python_function, name=None, input_signature=None, autograph=True,
                  reduce_retracing=False, jit_compile=None, backend=None, strict=False,
                  experimental_autograph_options=None, experimental_relax_shapes=None,
@@ -187,6 +190,10 @@ class Function:
         return twin
 
     def __call__(self, *args, **kwargs):
+        """The call in Python, also `Function._call`: what `f(...)` runs when the native
+        dispatcher (codegen/llvm/native_call.py `install_dispatcher`, which becomes
+        `Function.__call__` once a native warm call exists) did not finish it, having tried the
+        builtin in `self._native`."""
         __tracebackhide__ = True  # pytest and IPython hide this frame
         if _CONFIG["run_eagerly"]:  # (tf.config.functions_run_eagerly(), without a call)
             return self.python_function(*args, **kwargs)
@@ -196,14 +203,15 @@ class Function:
                 return twin(*args, **kwargs)
         try:
             if not kwargs:
-                # warm-call fast path (warm_call.py): the newest native caller first, then any
-                # caller for these dtypes and shapes, valid while the guarded Python values are
-                # those it was made under; MISS: the caller did not apply (and the newest
-                # native caller, having just missed, is not asked again)
+                # warm-call fast path (warm_call.py): any caller for these dtypes and shapes,
+                # valid while the guarded Python values are those it was made under; MISS: the
+                # caller did not apply (the newest native caller, `self._native`, was tried
+                # first by the dispatcher, or just below without it, and is not asked again)
                 native = self._native
-                result = native(args)
-                if result is not MISS:
-                    return result
+                if not _DISPATCHER:
+                    result = native(args)
+                    if result is not MISS:
+                        return result
                 hit = self._fast_cache.get(_fast_key(args))
                 if hit is not None and hit[1] is not native and (
                         not self._guards or hit[0] == self._guard_values()):
@@ -223,9 +231,13 @@ class Function:
                 self._fast_cache[fast] = (guards, caller)
                 if not self._guards and type(caller) is _BUILTIN:
                     self._native = caller
+                    if not _DISPATCHER:
+                        _install_dispatcher()
             return result
         except Exception as e:
             raise e.with_traceback(_user_traceback(e.__traceback__))
+
+    _call = __call__  # (the native dispatcher replaces __call__; see _install_dispatcher)
 
     def __repr__(self):
         return f"<autograph_jit.Function {self._name}>"
@@ -679,6 +691,17 @@ def _collect_outputs(outputs, builder):
             structure_leaves.append(leaf)
     structure = nest.pack_sequence_as(outputs, structure_leaves)
     return values, structure, tensors
+
+
+_DISPATCHER = []  # [True] once Function.__call__ is the native dispatcher
+
+
+def _install_dispatcher():
+    """Make `Function.__call__` the native dispatcher (once; it needs the native warm call's
+    setup, done by then): a warm call then runs no Python frame at all."""
+    from ..codegen.llvm.native_call import install_dispatcher
+    if install_dispatcher(Function, "_native", Function._call, MISS, _CONFIG, "run_eagerly"):
+        _DISPATCHER.append(True)
 
 
 def _user_traceback(tb):

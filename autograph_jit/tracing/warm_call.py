@@ -2,16 +2,17 @@
 
 `Function.__call__` (and `ConcreteFunction.__call__`) key a fast cache by the dtypes and shapes
 of positional eager tensors; a hit calls the caller made here. A caller returns the result, or
-`MISS` when it does not apply (the ordinary path then runs). The caller is, in order of
-preference:
+`MISS` when it does not apply (the ordinary path then runs). The newest native caller of a
+Function also sits in its `_native` slot, where the native dispatcher (tf.function's `__call__`
+in machine code) runs it before any Python. The caller is, in order of preference:
 - the native warm call (codegen/llvm/native_call.py): one builtin that checks the arguments, takes
-  the scratch lock, allocates the outputs, calls the compiled entry with the GIL released and
-  wraps the results, all in machine code — it steps aside (MISS) for tracing, active tapes, a
-  busy executable and any argument it was not made for;
-- else a Python closure doing the same steps (when the native pieces are unavailable);
-- for a symbolic-batch executable (codegen/llvm/symdim.py): the native warm call made for the
-  key's batch size (a view with its own error record holding n and its own workspace), else a
-  Python closure calling the executable;
+  the scratch lock, allocates (or recycles) the outputs, calls the compiled entry and wraps the
+  results, all in machine code — it steps aside (MISS) for tracing, active tapes, a busy
+  executable and any argument it was not made for;
+- else `_python_caller`, one Python closure for both executable kinds: `run(args)` gives the
+  output arrays (an Executable's entry called directly, or a symbolic-batch executable,
+  codegen/llvm/symdim.py, whose native warm call is made per batch size when it can be), which
+  it wraps;
 - the ConcreteFunction's ordinary call for graphs with variables, segmented plans and the eager
   backend (still skipping Function's lookup).
 The checks that protect native memory stay: dtypes, shapes and contiguity are checked before
@@ -67,12 +68,13 @@ def fast_caller(cf, tensors):
         return cf._call_flat
     if exe.variables:
         return _machine_code_caller(cf, exe) or cf._call_flat
-    return _machine_code_caller(cf, exe) or _python_caller(cf, exe)
+    return _machine_code_caller(cf, exe) or _executable_caller(cf, exe)
 
 
 def _machine_code_caller(cf, exe):
     """The native warm call for `exe`, or None when it is unavailable."""
     from ..codegen.llvm import native_call
+    from ..codegen.llvm.executable import NOT_CONTIGUOUS
     structure = cf._output_structure
     flat = cf._single or (type(structure) is tuple and all(x is _LEAF for x in structure))
     box = []
@@ -84,108 +86,78 @@ def _machine_code_caller(cf, exe):
         if status != NOT_CONTIGUOUS:
             exe._raise(status, exe._err)
 
-    from ..codegen.llvm.executable import NOT_CONTIGUOUS
     native = native_call.native_caller(exe, cf._out_dtypes, cf._single, EagerTensor,
-                                    _tape.ACTIVE_TAPES, context.TRACING, on_status, MISS)
+                                       _tape.ACTIVE_TAPES, context.TRACING, on_status, MISS)
     if native is None:
         return None
     box.append(native)
     if flat:
         return native
+    rebuild = _restructure(cf)
 
     def call(args):
         r = native(args)
-        if r is MISS:
-            return MISS
-        it = iter(r)
-        return nest.map_structure(lambda x: next(it) if x is _LEAF else x, structure)
+        return MISS if r is MISS else rebuild(r)
     return call
+
+
+def _restructure(cf):
+    """results(flat tensors) -> the function's result in its output structure."""
+    structure = cf._output_structure
+
+    def rebuild(results):
+        it = iter(results)
+        return nest.map_structure(lambda x: next(it) if x is _LEAF else x, structure)
+    return rebuild
 
 
 def _symbolic_caller(cf, exe):
     """Call a SymbolicExecutable (the key matched these exact shapes, which CpuFunction
-    checked when it chose the executable) and wrap its arrays."""
+    checked when it chose the executable)."""
+    return _python_caller(cf, lambda args: exe([a._value for a in args]))
+
+
+def _executable_caller(cf, exe):
+    """Call an Executable's entry directly (its scratch lock taken, without waiting: a busy
+    executable takes the ordinary path)."""
+    from ..codegen.llvm.executable import NOT_CONTIGUOUS
+    entry, lock, flags, ws, err = exe._entry, exe._lock, exe._flags, exe._ws, exe._err
+    acquire, release = lock.acquire, lock.release
+    out_specs = exe._outs
+    empty = np.empty
+
+    def run(args):
+        if not acquire():
+            return None
+        try:
+            outs = [empty(s, d) for s, d in out_specs]
+            status = entry((*[a._value for a in args], *outs, flags, ws, err))
+            if status and status != NOT_CONTIGUOUS:
+                exe._raise(status, err)
+        finally:
+            release()
+        # (an input that is not C-contiguous: the ordinary path copies it)
+        return None if status else outs
+    return _python_caller(cf, run)
+
+
+def _python_caller(cf, run):
+    """The Python warm call: `run(args)` gives the output arrays (None: take the ordinary path,
+    as tracing and active tapes do), wrapped here as read-only EagerTensors in the function's
+    output structure."""
     slow = cf._call_flat
     dtypes = list(cf._out_dtypes)
     tapes = _tape.ACTIVE_TAPES
     local = context._local
     new = EagerTensor.__new__
-    structure = cf._output_structure
     single = cf._single
+    rebuild = _restructure(cf)
 
     def call(args):
         if tapes or getattr(local, "builder", None) is not None:
             return slow(args)
-        outs = exe([a._value for a in args])
-        results = []
-        for out, dtype in zip(outs, dtypes):
-            out.setflags(write=False)
-            t = new(EagerTensor)
-            t._value = out
-            t.dtype = dtype
-            results.append(t)
-        if single:
-            return results[0]
-        it = iter(results)
-        return nest.map_structure(lambda x: next(it) if x is _LEAF else x, structure)
-    return call
-
-
-def _python_caller(cf, exe):
-    from ..codegen.llvm.executable import NOT_CONTIGUOUS
-    slow = cf._call_flat
-    entry, lock, flags, ws, err = exe._entry, exe._lock, exe._flags, exe._ws, exe._err
-    acquire, release = lock.acquire, lock.release
-    out_specs = exe._outs
-    dtypes = list(cf._out_dtypes)
-    tapes = _tape.ACTIVE_TAPES
-    local = context._local
-    empty = np.empty
-    new = EagerTensor.__new__
-    structure = cf._output_structure
-    n_in = len(exe.param_specs)
-
-    def failed(status):
-        """A non-zero status, with the lock held: raise its error; an input that is not
-        C-contiguous returns, and the caller retries on the slow path (which copies it)."""
-        if status != NOT_CONTIGUOUS:
-            exe._raise(status, err)
-
-    if len(out_specs) == 1 and n_in == 1 and cf._single:
-        (shape, np_dtype), dtype = out_specs[0], dtypes[0]
-
-        def call(args):
-            if tapes or getattr(local, "builder", None) is not None or not acquire():
-                return slow(args)
-            try:
-                out = empty(shape, np_dtype)
-                status = entry((args[0]._value, out, flags, ws, err))
-                if status:
-                    failed(status)
-            finally:
-                release()
-            if status:
-                return slow(args)
-            out.setflags(write=False)
-            t = new(EagerTensor)
-            t._value = out
-            t.dtype = dtype
-            return t
-        return call
-
-    single = cf._single
-
-    def call(args):
-        if tapes or getattr(local, "builder", None) is not None or not acquire():
-            return slow(args)
-        try:
-            outs = [empty(s, d) for s, d in out_specs]
-            status = entry((*[a._value for a in args], *outs, flags, ws, err))
-            if status:
-                failed(status)
-        finally:
-            release()
-        if status:
+        outs = run(args)
+        if outs is None:
             return slow(args)
         results = []
         for out, dtype in zip(outs, dtypes):
@@ -194,8 +166,5 @@ def _python_caller(cf, exe):
             t._value = out
             t.dtype = dtype
             results.append(t)
-        if single:
-            return results[0]
-        it = iter(results)
-        return nest.map_structure(lambda x: next(it) if x is _LEAF else x, structure)
+        return results[0] if single else rebuild(results)
     return call

@@ -151,6 +151,8 @@ def test_no_references_leak_across_many_calls():
     f = cpu(lambda x, y: (x + y, x * y))
     x, y = tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])
     native_of(f, x, y)
+    kept = [f(x, y) for _ in range(3)]  # (fills the result pool: new tensors each)
+    del kept
     exe = f.get_concrete_function(x, y).native_executables[0]
     watched = [x._value, y._value, exe._ws, exe._err, exe._flags, tf.float32]
     gc.collect()
@@ -162,6 +164,7 @@ def test_no_references_leak_across_many_calls():
     out = f(x, y)[0]
     ref = weakref.ref(out)
     del out
+    f(x, y)  # a dropped result that is weakly referenced leaves the pool at the next call
     gc.collect()
     assert ref() is None
 
@@ -254,3 +257,177 @@ def test_only_brief_executables_keep_the_gil_during_the_native_call():
     loop = cpu(lambda n: tf.while_loop(lambda i: i < n, lambda i: i + 1, [0]))
     assert not is_brief(exe_of(loop, tf.constant(3)))
 
+
+
+# -- the dispatcher: tf.function's __call__ in machine code -----------------------------------------
+def _dispatching(f, *args):
+    native_of(f, *args)
+    from autograph_jit.tracing.function import Function
+    assert type(Function.__dict__["__call__"]).__name__ == "method_descriptor"
+
+
+def test_a_warm_call_through_the_dispatcher_runs_no_python_frame():
+    f = cpu(lambda x: x * 2.0)
+    x = tf.constant([1.0, 2.0])
+    _dispatching(f, x)
+    frames = []
+    sys.setprofile(lambda frame, event, arg: frames.append(event) if event == "call" else None)
+    try:
+        y = f(x)
+    finally:
+        sys.setprofile(None)
+    assert frames == [] and y.numpy().tolist() == [2.0, 4.0]
+
+
+def test_calls_the_warm_call_does_not_take_reach_the_python_call_with_their_arguments():
+    def fn(x, y=None, scale=1.0):
+        return x * scale if y is None else (x + y) * scale
+    f = cpu(fn)
+    x = tf.constant([1.0, 2.0])
+    _dispatching(f, x)
+    assert f(x, scale=3.0).numpy().tolist() == [3.0, 6.0]                 # a keyword
+    assert f(x, x, 2.0).numpy().tolist() == [4.0, 8.0]                    # another signature
+    assert f.__call__(x).numpy().tolist() == [1.0, 2.0]                   # bound method
+    assert type(f).__call__(f, x, y=x).numpy().tolist() == [2.0, 4.0]     # unbound
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        f(x, x, 1.0, 4)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        f(x, bogus=1)
+
+
+def test_more_arguments_than_the_dispatcher_stack_holds_are_passed_through_the_heap():
+    f = cpu(lambda *xs: tf.add_n(list(xs)))
+    xs = [tf.constant(float(i)) for i in range(40)]
+    _dispatching(f, *xs[:1])
+    assert float(f(*xs)) == sum(range(40))
+    assert float(f(*xs)) == sum(range(40))  # (warm: a native call with 40 inputs)
+
+
+def test_functions_run_eagerly_bypass_the_warm_call():
+    seen = []
+
+    def fn(x):
+        seen.append(1)
+        return x + 1.0
+    f = cpu(fn)
+    x = tf.constant(1.0)
+    _dispatching(f, x)
+    del seen[:]
+    tf.config.run_functions_eagerly(True)
+    try:
+        assert float(f(x)) == 2.0 and seen == [1]
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert float(f(x)) == 2.0 and seen == [1]
+
+
+@pytest.mark.parametrize("junk", [None, "not callable", len, lambda args: 42])
+def test_anything_else_in_the_native_slot_is_ignored_by_the_dispatcher(junk):
+    f = cpu(lambda x: x - 1.0)
+    x = tf.constant(5.0)
+    _dispatching(f, x)
+    f._native = junk  # the dispatcher runs only its own builtins, the Python call none
+    assert float(f(x)) == 4.0 and float(f(x)) == 4.0
+
+
+def test_errors_raised_in_a_dispatched_warm_call_show_the_callers_line():
+    import traceback
+    f = cpu(lambda p, i: tf.gather(p, i))
+    p = tf.constant([1.0, 2.0, 3.0])
+    _dispatching(f, p, tf.constant([0, 2]))
+    with pytest.raises(tf.errors.InvalidArgumentError) as info:
+        f(p, tf.constant([0, 9]))  # the failing call
+    lines = [fr.line for fr in traceback.extract_tb(info.value.__traceback__)]
+    assert any("the failing call" in (line or "") for line in lines)
+
+
+# -- recycled results --------------------------------------------------------------------------------
+def test_a_held_result_is_never_reused():
+    f = cpu(lambda x: x * 10)
+    a, b = tf.constant(1), tf.constant(2)
+    native_of(f, a)
+    kept = [f(a), f(b), f(a), f(b)]
+    assert [int(t) for t in kept] == [10, 20, 10, 20]
+    assert len({id(t) for t in kept}) == 4 and len({id(t._value) for t in kept}) == 4
+
+
+def test_a_dropped_result_is_recycled_but_arrays_and_views_taken_from_it_stay_intact():
+    f = cpu(lambda x: x * 10)
+    native_of(f, tf.constant(1))
+    first = f(tf.constant(1))
+    arr = np.asarray(first)       # the tensor's own array
+    view = first._value[()]       # a NumPy scalar copy
+    del first
+    others = [int(f(tf.constant(k))) for k in range(2, 6)]
+    assert others == [20, 30, 40, 50] and int(arr) == 10 and int(view) == 10
+    assert not arr.flags.writeable
+
+
+def test_a_recycled_result_gets_its_dtype_back_and_a_changed_array_is_not_reused():
+    f = cpu(lambda x: x + 1.0)
+    x = tf.constant([1.0, 2.0])
+    native_of(f, x)
+    r = f(x)
+    r.dtype = tf.int32            # (a user assigning a slot)
+    del r
+    r = f(x)
+    r._value.shape = (2, 1)       # reshaped in place
+    del r
+    for _ in range(3):
+        s = f(x)
+        assert s.dtype is tf.float32 and s.shape == (2,) and s.numpy().tolist() == [2.0, 3.0]
+
+
+def test_large_results_are_not_pooled():
+    from autograph_jit.codegen.llvm.native_call import POOL_BYTES
+    f = cpu(lambda x: x + 1.0)
+    big = tf.zeros([POOL_BYTES // 4 + 1])
+    native = native_of(f, big)
+    r = f(big)
+    ref = weakref.ref(r)
+    del r
+    assert ref() is None and all(e is None for e in native.__self__.keep[-1])
+
+
+# -- the GIL around loops ---------------------------------------------------------------------------
+def test_a_long_loop_lets_other_threads_run_and_a_short_one_keeps_the_gil():
+    from autograph_jit.codegen.llvm import native_call as nc
+    f = cpu(lambda n: tf.while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + i % 7),
+                                    [0, 0])[1])
+    short, long_ = tf.constant(10), tf.constant(60_000_000)
+    native = native_of(f, short)
+    cfg = native.__self__
+    assert cfg[nc._RELEASE_GIL] == nc.ADAPTIVE_GIL
+    f(short)
+    assert cfg[nc._LAST_TICKS] < nc.SHORT_TICKS  # the next call keeps the GIL
+    f(long_)                                     # (kept it: now known to be long)
+    assert cfg[nc._LAST_TICKS] >= nc.SHORT_TICKS
+    ticks, stop = [], threading.Event()
+
+    def count():
+        while not stop.is_set():
+            ticks.append(1)
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        before = len(ticks)
+        f(long_)                                 # releases the GIL: the counter runs
+        during = len(ticks) - before
+    finally:
+        stop.set()
+        t.join()
+    assert during > 0
+    assert int(f(short)) == sum(i % 7 for i in range(10))
+
+
+def test_executables_with_host_callbacks_always_release_the_gil():
+    from autograph_jit.codegen.llvm import native_call as nc
+
+    def fn(x):
+        tf.print(x, output_stream=sys.stdout)
+        return x + 1
+    f = cpu(fn)
+    x = tf.constant(1)
+    f(x)
+    exe = f.get_concrete_function(x).native_executables[0]
+    assert nc.gil_mode(exe) == nc.RELEASE_GIL
