@@ -240,7 +240,6 @@ OPTIONAL = ("optional dependency (an extra in pyproject.toml), directly or throu
 IMPORT_TIME = ("import time: not loaded by `import autograph_jit` (<= 0.5 s); loads on first use "
                "(LLVM, SciPy, protobuf, tf.distribute's transports, ...)")
 VERSION_PROBE = "probes a private attribute of one NumPy/llvmlite version, inside try/except"
-OTHER_SESSION = "owned by another session this round (the coordinator moves it after merging)"
 # and "cycle: a > b > c": the imported module a already imports this one at top level (through b,
 # c); a top-level import would close the cycle at import time. Untie the cycle to move it up.
 LAZY_IMPORTS = {
@@ -272,9 +271,6 @@ LAZY_IMPORTS = {
     "autograph_jit/codegen/gpu/backend.py": {
         "numpy": IMPORT_TIME,
     },
-    "autograph_jit/codegen/gpu/function.py": {
-        "...runtime.gpu": OTHER_SESSION,
-    },
     "autograph_jit/codegen/gpu/lower.py": {
         ".dispatch": "cycle: codegen.gpu.dispatch > codegen.gpu.k_index > codegen.gpu.lower",
     },
@@ -287,20 +283,15 @@ LAZY_IMPORTS = {
         "nvidia.cuda_nvcc": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/executable.py": {
-        ".specialize": OTHER_SESSION,
-        ".symdim": OTHER_SESSION,
-        "types": OTHER_SESSION,
+        "types": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/lowering_cache.py": {
-        "...runtime": OTHER_SESSION,
         ".backend": "cycle: codegen > codegen.llvm > codegen.llvm.backend > codegen.llvm.dynamic_exe > ...",
         "importlib": IMPORT_TIME,
         "llvmlite.binding": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/native_call.py": {
-        "...runtime": OTHER_SESSION,
-        ".pycall": OTHER_SESSION,
-        "llvmlite.binding": OTHER_SESSION,
+        "llvmlite.binding": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/symdim.py": {
         ".scalar": "cycle: codegen.llvm.scalar > codegen.llvm.emit > codegen.llvm.symdim",
@@ -390,8 +381,6 @@ LAZY_IMPORTS = {
         "..saving.serialization": "cycle: keras.models > keras.models.sequential > keras.saving > keras.saving.serialization",
     },
     "autograph_jit/keras/models/trainer.py": {
-        "...distribute.distribute_lib": OTHER_SESSION,
-        "..metrics": OTHER_SESSION,
         ".fit": "cycle: keras.callbacks > keras.callbacks.callback > keras.callbacks.files > keras.callbacks.history > ...",
     },
     "autograph_jit/keras/saving/tf_checkpoint.py": {
@@ -462,25 +451,18 @@ LAZY_IMPORTS = {
         "..autograph": "cycle: autograph > autograph.api > autograph.operators > autograph.operators.exceptions > tracing.builder",
     },
     "autograph_jit/tracing/concrete.py": {
-        "..codegen.gpu.backend": OTHER_SESSION,
-        "..codegen.llvm.backend": OTHER_SESSION,
-        "..ir.dot": OTHER_SESSION,
-        "..ir.render": OTHER_SESSION,
-        "..passes.explain": OTHER_SESSION,
-        "..passes.pipeline": OTHER_SESSION,
-        ".signature": OTHER_SESSION,
+        "..codegen.gpu.backend": IMPORT_TIME,
+        "..codegen.llvm.backend": IMPORT_TIME,
     },
     "autograph_jit/tracing/function.py": {
-        "..autograph": OTHER_SESSION,
-        "..codegen": OTHER_SESSION,
-        "..codegen.gpu.function": OTHER_SESSION,
-        "..nest": OTHER_SESSION,
-        "..passes.pipeline": OTHER_SESSION,
-        ".pickling": OTHER_SESSION,
+        "..codegen.llvm.native_call": IMPORT_TIME,
+        "..codegen": IMPORT_TIME,
+        "..codegen.gpu.function": IMPORT_TIME,
+        ".pickling": "cycle: tracing.function > tracing.pickling",
     },
     "autograph_jit/tracing/warm_call.py": {
-        "..codegen.llvm": OTHER_SESSION,
-        "..codegen.llvm.executable": OTHER_SESSION,
+        "..codegen.llvm": IMPORT_TIME,
+        "..codegen.llvm.executable": IMPORT_TIME,
     },
     "runtime/blas.py": {
         "scipy": IMPORT_TIME,

@@ -19,6 +19,11 @@ from ..ops.recording import variables_read
 from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
 from ..ops.replay import replay
 from .structure import LEAF as _LEAF
+from ..passes.explain import explain as _explain
+from ..passes.pipeline import optimize_concrete_function
+from ..ir.dot import to_dot
+from ..ir.render import render_dot
+from .signature import call_key
 
 _CPU_SETUP = forksafe.RLock()
 
@@ -127,14 +132,12 @@ class ConcreteFunction:
         """The graph after the optimizer's passes (run once, on a copy; `graph` stays as traced).
         Printing it shows each fusion node with the ops it contains."""
         if self._optimized is None:
-            from ..passes.pipeline import optimize_concrete_function
             self._optimized, self._pass_steps = optimize_concrete_function(self)
         return self._optimized
 
     def to_dot(self, stage="traced"):
         """The graph as Graphviz DOT text: `stage="traced"` (`cf.graph`) or `"optimized"`
         (`cf.optimized_graph`, fusion nodes drawn as clusters of their ops). Deterministic."""
-        from ..ir.dot import to_dot
         if stage not in ("traced", "optimized"):
             raise ValueError(f"to_dot: stage must be 'traced' or 'optimized', got {stage!r}")
         return to_dot(self.graph if stage == "traced" else self.optimized_graph)
@@ -162,7 +165,6 @@ class ConcreteFunction:
         >>> cf.render_graph(format="svg")[:5]
         b'<?xml'
         """
-        from ..ir.render import render_dot
         return render_dot(self.to_dot(stage), format=format, path=path,
                           what=f"the {stage} graph of {self.name!r}")
 
@@ -177,8 +179,7 @@ class ConcreteFunction:
         backend's report (kernels, host callbacks, anything run on the interpreter and why).
         `verbose=True` adds the traced graph and the graph after every pass, with what each
         pass does (passes/explain.py)."""
-        from ..passes.explain import explain
-        return explain(self, verbose=verbose)
+        return _explain(self, verbose=verbose)
 
     def pretty_printed_signature(self, verbose=True):
         """The inputs (each parameter with its spec or Python literal), the output type and the
@@ -243,7 +244,6 @@ class ConcreteFunction:
                 result = call(args)
                 if result is not MISS:
                     return result
-        from .signature import call_key
         self._check_python_args(args, kwargs)
         tensors = []
         for a in nest.flatten((args, kwargs)):

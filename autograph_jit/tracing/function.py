@@ -30,6 +30,9 @@ from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller
 from .warm_call import fast_key as _fast_key
 from .signature import (TensorSpec, call_key, describe_change, has_unknown_dims, key_matches,
                         relax, spec_of_key)
+from .. import nest
+from ..passes.pipeline import check_options
+from ..autograph import api as _ag
 
 RETRACE_WARNING_THRESHOLD = 5
 _BUILTIN = type(len)
@@ -80,7 +83,6 @@ class Function:
             prewarm()
         self.strict = strict
         if optimizer_options is not None:
-            from ..passes.pipeline import check_options
             check_options(optimizer_options)
         self.optimizer_options = None if optimizer_options is None else dict(optimizer_options)
         if experimental_trace_cache_size is not None:
@@ -380,7 +382,6 @@ class Function:
         if len(args) != len(specs):
             raise TypeError(f"{self._name}() takes {len(specs)} argument(s) per its "
                             f"input_signature {list(specs)}, got {len(args)}")
-        from .. import nest
         tensors = []
         for value, spec in zip(nest.flatten(args), nest.flatten(specs)):
             if isinstance(value, TensorSpec):
@@ -491,7 +492,6 @@ class Function:
     def _converted(self):
         if not self._autograph:
             return self.python_function
-        from ..autograph import api as _ag
         return _ag.convert_for_tracing(self.python_function)
 
     def _trace_once(self, fn, names, values, arg_key, allow_variables):
@@ -667,7 +667,6 @@ def _refuse_gpu(name):
 
 
 def _spec_of(v):
-    from .. import nest
     return nest.map_structure(lambda x: TensorSpec(x.shape, x.dtype) if isinstance(x, Tensor)
                               else x, v)
 
@@ -677,7 +676,6 @@ def _collect_outputs(outputs, builder):
 
     Python numbers and NumPy values come back as tensors, as in TF (a function returning `3`
     returns `tf.Tensor(3)`); None and other objects are kept as they are."""
-    from .. import nest
     flat = nest.flatten(outputs)
     values, tensors, structure_leaves = [], [], []
     for leaf in flat:

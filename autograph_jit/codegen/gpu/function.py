@@ -225,20 +225,8 @@ def _load_lines(loaded):
     return lines
 
 
-class _KernelModule:
-    """The runtime's KernelModule record, when the runtime layer is not installed (compiling
-    needs no device)."""
-
-    def __init__(self, name, llvm_ir, ptx):
-        self.name, self.llvm_ir, self.ptx = name, llvm_ir, ptx
-
-
 def _kernel_module(name, llvm_ir, ptx):
-    try:
-        from ...runtime.gpu import KernelModule
-    except ImportError:
-        KernelModule = _KernelModule
-    return KernelModule(name=name, llvm_ir=llvm_ir, ptx=ptx)
+    return _gpu.KernelModule(name=name, llvm_ir=llvm_ir, ptx=ptx)
 
 
 def _annotate(text, annotations, pattern, comment):

@@ -18,6 +18,9 @@ from . import lowering_cache, native_call, pycall
 from .lower import ERR_CALLBACK_SLOT
 from .specialize import specialize
 from .symdim import SYMBOLIC_SLOT as _SYMBOLIC_SLOT
+from .symdim import Dim
+from .specialize import Spec
+from .symdim import concrete
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.py_object)
 NOT_CONTIGUOUS = -2  # entry status: an input array is not C-contiguous (copied, then retried)
@@ -277,7 +280,6 @@ class SymbolicExecutable(Executable):
     variables have static shapes)."""
 
     def __init__(self, graph, specs, in_specs, sym, math_provider=None):
-        from .symdim import Dim
         super().__init__(graph, in_specs, math_provider=math_provider, specs=specs)
         self.sym = sym  # indices of the data params whose leading dim is n
         self._sym0 = sym[0]
@@ -371,8 +373,6 @@ class _BatchView:
     def __init__(self, exe, n):
         from types import SimpleNamespace
 
-        from .specialize import Spec
-        from .symdim import concrete
         self.exe = exe
         self.graph = exe.graph
         self.host_nodes = exe.host_nodes

@@ -196,7 +196,6 @@ def load(key):
 
 def discard(lowered, problem):
     """Delete the cache entry `lowered` came from, with a warning naming what is wrong."""
-    from ...runtime import cache_files
     path = _path(lowered.key) if lowered.key else None
     if path is not None:
         cache_files.discard(path, problem)

@@ -53,6 +53,8 @@ import numpy as np
 from llvmlite import ir
 
 from ...runtime import forksafe
+from ...runtime import resident
+from .pycall import METH_O, _MethodDef
 
 # header slots
 (_ENTRY, _LOCK, _TRACING, _TAPES, _TENSOR_TYPE, _NAME_VALUE, _NAME_DTYPE, _MISS, _EMPTY, _N_IN,
@@ -718,8 +720,6 @@ class _Setup:
 
     def __init__(self):
         import llvmlite.binding as llvm
-        from ...runtime import resident
-        from .pycall import METH_O, _MethodDef
         _check_layout()
         api = ctypes.pythonapi
         for name in _PY_API:

@@ -81,7 +81,6 @@ class Trainer:
         self._functions = {}
         self.compiled = True
         self.stop_training = False
-        from ...distribute.distribute_lib import model_strategy
         self._distribute_strategy = model_strategy() or getattr(self, "_distribute_strategy", None)
 
     @property
@@ -324,7 +323,6 @@ class Trainer:
         if need_loss:
             self._compile_loss.build(names)
             if len(names) > 1:
-                from .. import metrics as metrics_module
                 self._output_loss_trackers = [metrics_module.Mean(name=n)
                                               for n in self._compile_loss.names]
         if need_metrics and y is not None:
