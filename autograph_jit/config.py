@@ -3,12 +3,29 @@ library-wide switches."""
 import collections
 import numbers
 import os
+import threading as _threading
 
 from .passes import pipeline as _pipeline
 
 from . import tracebacks as _tracebacks
 
-_state = {"run_eagerly": False}
+_state = {"run_eagerly": False, "python_calls": False}
+# "python_calls": tf.function calls must take the Python path (the native warm-call dispatcher
+# reads this key): functions run eagerly, or some thread is inside a tf.device scope (the Python
+# path picks that device's backend)
+_device_scopes = [0]
+_device_lock = _threading.Lock()
+
+
+def _update_python_calls():
+    _state["python_calls"] = _state["run_eagerly"] or _device_scopes[0] > 0
+
+
+def _device_scope_entered(delta):
+    """A tf.device scope was entered (+1) or left (-1) by some thread."""
+    with _device_lock:
+        _device_scopes[0] += delta
+        _update_python_calls()
 
 
 def default_backend():
@@ -33,6 +50,7 @@ def run_functions_eagerly(run_eagerly):
     >>> tf.config.run_functions_eagerly(False)
     """
     _state["run_eagerly"] = bool(run_eagerly)
+    _update_python_calls()
 
 
 def functions_run_eagerly():

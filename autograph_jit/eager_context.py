@@ -94,9 +94,11 @@ class device:
 
     def __enter__(self):
         self._scope.__enter__()
+        config._device_scope_entered(+1)
         return self
 
     def __exit__(self, *exc):
+        config._device_scope_entered(-1)
         return self._scope.__exit__(*exc)
 
 

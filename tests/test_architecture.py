@@ -12,6 +12,8 @@ api layer each top-level package or module (`data`, `io`, `sparse`, `keras`, `tr
 """
 import ast
 import pathlib
+import subprocess
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -451,6 +453,7 @@ LAZY_IMPORTS = {
         "..autograph": "cycle: autograph > autograph.api > autograph.operators > autograph.operators.exceptions > tracing.builder",
     },
     "autograph_jit/tracing/concrete.py": {
+        "..passes.explain": IMPORT_TIME,
         "..codegen.gpu.backend": IMPORT_TIME,
         "..codegen.llvm.backend": IMPORT_TIME,
     },
@@ -470,6 +473,10 @@ LAZY_IMPORTS = {
     },
     "runtime/cpu_engine.py": {
         "llvmlite.binding": VERSION_PROBE,
+    },
+    "runtime/gpu/__init__.py": {
+        ".driver": IMPORT_TIME,
+        ".emulator": IMPORT_TIME,
     },
     "runtime/gpu/driver.py": {
         "sys": IMPORT_TIME,
@@ -547,3 +554,16 @@ def test_lazy_imports_marked_cycle_would_close_one():
                 wrong.append(f"{rel} imports {written}")
     assert wrong == [], "no cycle any more: move these to the top of their module: " + \
         "; ".join(wrong)
+
+
+def test_import_autograph_jit_loads_no_compiler_backend():
+    """`import autograph_jit` stays light (issue 14: <= 0.5 s): LLVM, SciPy and the code
+    generators load on first use. A top-level import that pulls one in fails here; keep it in
+    its function and list it in LAZY_IMPORTS as IMPORT_TIME."""
+    code = ("import sys, autograph_jit; print(sorted(m for m in ('llvmlite', 'scipy', "
+            "'autograph_jit.codegen.llvm', 'autograph_jit.codegen.gpu', "
+            "'autograph_jit.runtime.gpu.driver', 'autograph_jit.runtime.cpu_engine') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=str(ROOT))
+    assert out.stdout.strip() == "[]"

@@ -19,7 +19,6 @@ from ..ops.recording import variables_read
 from .warm_call import FAST_CACHE_LIMIT, MISS, fast_caller, fast_key
 from ..ops.replay import replay
 from .structure import LEAF as _LEAF
-from ..passes.explain import explain as _explain
 from ..passes.pipeline import optimize_concrete_function
 from ..ir.dot import to_dot
 from ..ir.render import render_dot
@@ -179,7 +178,8 @@ class ConcreteFunction:
         backend's report (kernels, host callbacks, anything run on the interpreter and why).
         `verbose=True` adds the traced graph and the graph after every pass, with what each
         pass does (passes/explain.py)."""
-        return _explain(self, verbose=verbose)
+        from ..passes.explain import explain
+        return explain(self, verbose=verbose)
 
     def pretty_printed_signature(self, verbose=True):
         """The inputs (each parameter with its spec or Python literal), the output type and the

@@ -698,7 +698,7 @@ def _install_dispatcher():
     """Make `Function.__call__` the native dispatcher (once; it needs the native warm call's
     setup, done by then): a warm call then runs no Python frame at all."""
     from ..codegen.llvm.native_call import install_dispatcher
-    if install_dispatcher(Function, "_native", Function._call, MISS, _CONFIG, "run_eagerly"):
+    if install_dispatcher(Function, "_native", Function._call, MISS, _CONFIG, "python_calls"):
         _DISPATCHER.append(True)
 
 

@@ -19,8 +19,6 @@ import threading
 from autograph_jit.errors import InvalidArgumentError
 
 from .kernel_module import KernelModule
-from .emulator import EmulatorDevice
-from .driver import CudaDevice
 
 __all__ = ["KernelModule", "get_device", "default_kind", "KINDS"]
 
@@ -59,8 +57,10 @@ def get_device(kind=None):
         dev = _devices.get(kind)
         if dev is None:
             if kind == "emulator":
+                from .emulator import EmulatorDevice
                 dev = EmulatorDevice()
             else:
+                from .driver import CudaDevice
                 dev = CudaDevice.open(0)
             _devices[kind] = dev
         return dev

@@ -114,3 +114,16 @@ def test_importing_and_tf_device_cpu_never_touch_cuda():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "None"]
+
+
+def test_a_warm_native_call_still_follows_a_gpu_scope(emulated):
+    # the native warm-call dispatcher must not run the CPU executable inside tf.device("/gpu:0")
+    f = tf.function(lambda x: x * 3.0 + 1.0)
+    x = tf.constant(np.arange(5, dtype=np.float32))
+    for _ in range(3):          # warm: the native dispatcher now serves f's calls
+        f(x)
+    with tf.device("/gpu:0"):
+        f(x)
+        assert f.get_concrete_function(x).backend == "gpu"
+        assert f.get_concrete_function(x)._gpu.plans      # the GPU plan ran
+    assert not tf.config.functions_run_eagerly()

@@ -18,6 +18,7 @@ import numpy as np
 from ...runtime import gpu as _gpu
 from ...errors import FallbackError, UnavailableError
 from ...runtime.interpreter import run_graph
+from ..llvm import host_only_values
 from ..llvm.executable import variables_of
 from ..llvm.specialize import Spec, Unspecializable, specialize
 from .lower import GpuLowerer, NotImplementedHere
@@ -123,6 +124,9 @@ class GpuFunction:
     def _compile(self, arrays, device):
         t0 = time.perf_counter()
         g = self.graph
+        host = host_only_values(g)
+        if host is not None:     # strings, complex numbers: no native lowering, as on the CPU
+            return self._host_plan(f"it holds {host}, which have no native lowering")
         it = iter([Spec(p.type.dtype, np.shape(a)) for p, a in zip(g.data_params, arrays)])
         param_specs = [None if p.is_token else next(it) for p in g.params]
         try:
