@@ -45,6 +45,33 @@ def test_hooks_run_in_keras_order():
                       "epoch_end0:['loss']", "train_end"]
 
 
+def test_validation_in_fit_calls_the_test_hooks_per_batch_as_keras():
+    events = []
+
+    class Recorder(callbacks.Callback):
+        def on_test_begin(self, logs=None):
+            events.append("test_begin")
+
+        def on_test_batch_begin(self, batch, logs=None):
+            events.append(f"test_batch_begin{batch}")
+
+        def on_test_batch_end(self, batch, logs=None):
+            events.append(f"test_batch_end{batch}:{sorted(logs)}")
+
+        def on_test_end(self, logs=None):
+            events.append(f"test_end:{sorted(logs)}")
+
+        def on_epoch_end(self, epoch, logs=None):
+            events.append(f"epoch_end{epoch}:{sorted(logs)}")
+
+    model, x, y = _setup()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=1, validation_data=(x[:24], y[:24]),
+              callbacks=[Recorder()])
+    assert events == ["test_begin", "test_batch_begin0", "test_batch_end0:['loss']",
+                      "test_batch_begin1", "test_batch_end1:['loss']", "test_end:['loss']",
+                      "epoch_end0:['loss', 'val_loss']"]
+
+
 def test_early_stopping_stops_restores_best_and_prints(capsys):
     model, x, y = _setup(lr=0.0)
     stopper = callbacks.EarlyStopping(monitor="loss", patience=2, verbose=1,

@@ -71,10 +71,11 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
         if strategy is not None:
             epoch_logs = keras_support.mean_logs(strategy, data, epoch_logs)
         if val_data is not None and _should_eval(epoch, validation_freq):
-            callback_list.on_test_begin()   # as Keras's evaluate in fit (SwapEMAWeights)
+            # as Keras's evaluate in fit: the fit's callbacks see on_test_begin, every
+            # on_test_batch_begin/end and on_test_end (the progress bar ignores them in fit)
             val_logs = run_evaluate(model, batch_size=validation_batch_size or batch_size,
-                                    verbose=0, return_dict=True, _data=val_data)
-            callback_list.on_test_end(val_logs)
+                                    verbose=0, return_dict=True, _data=val_data,
+                                    _callbacks=callback_list)
             epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
         callback_list.on_epoch_end(epoch, epoch_logs)
         training_logs = epoch_logs
@@ -114,7 +115,8 @@ def _should_eval(epoch, validation_freq):
 
 
 def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, _data=None, **kwargs):
+                 steps=None, callbacks=None, return_dict=False, _data=None, _callbacks=None,
+                 **kwargs):
     if kwargs:
         raise ValueError(f"Arguments not recognized: {kwargs}")
     model._assert_compile_called("evaluate")
@@ -123,7 +125,7 @@ def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_
         x, y, sample_weight, batch_size, False, None, steps)
     callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=model,
                                  verbose=verbose, epochs=1, steps=data.steps) \
-        if _data is None else None
+        if _data is None else _callbacks
     if callback_list is not None:
         callback_list.on_test_begin()
     model.reset_metrics()
