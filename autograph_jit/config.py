@@ -116,16 +116,16 @@ def set_soft_device_placement(enabled):
 
     If enabled, `tf.device("/gpu:0")` on a machine without a GPU places its work on the CPU
     (tf.functions called there compile for the CPU; tensors report the CPU device), as TF
-    does. Disabled by default here (TF enables it in eager mode): a GPU scope without a GPU
-    raises UnavailableError instead of running on the CPU silently.
+    does; enabled by default, as in TF's eager mode, and never silently: the first such scope
+    warns once (RuntimeWarning). Disabled, a GPU scope without a GPU raises UnavailableError.
 
     Args:
       enabled: bool.
 
-    >>> tf.config.set_soft_device_placement(True)
-    >>> tf.config.get_soft_device_placement()
-    True
     >>> tf.config.set_soft_device_placement(False)
+    >>> tf.config.get_soft_device_placement()
+    False
+    >>> tf.config.set_soft_device_placement(True)
     """
     _state["soft_placement"] = bool(enabled)
 
@@ -134,9 +134,9 @@ def get_soft_device_placement():
     """Whether soft device placement is enabled (see `set_soft_device_placement`).
 
     >>> tf.config.get_soft_device_placement()
-    False
+    True
     """
-    return _state.get("soft_placement", False)
+    return _state.get("soft_placement", True)
 
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])

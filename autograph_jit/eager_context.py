@@ -4,10 +4,12 @@ Ops run eagerly unless a `tf.function` is tracing in this thread; `init_scope` s
 trace (TF uses it to create variables and read Python state on a function's first call). Devices:
 `tf.device` accepts TF's device strings and checks the name. Inside a GPU scope, tf.functions
 without an explicit backend compile for the GPU backend (tracing/function.py reads the scope
-from tracing/context.py); eager ops run on the CPU and report it. Without a GPU a GPU name is a
-clear UnavailableError unless soft placement is on (then: the CPU, as TF).
+from tracing/context.py); eager ops run on the CPU and report it. Without a GPU a GPU scope means
+the CPU, as TF's soft device placement (on by default), with a warning the first time; with
+`tf.config.set_soft_device_placement(False)` it is a clear UnavailableError.
 """
 import re
+import warnings
 
 from . import config
 from .errors import InvalidArgumentError, UnavailableError
@@ -59,8 +61,9 @@ class device:
     `tf.device("/gpu:0")` compiles for the GPU backend (`backend="gpu"`; one trace cache per
     device). Eager ops inside run on the host CPU, as everywhere here, and say so: their
     `.device` names the CPU. Without a GPU (no CUDA device, and AUTOGRAPH_JIT_GPU is not
-    `emulator`) a GPU name raises UnavailableError, unless
-    `tf.config.set_soft_device_placement(True)`: then the scope means the CPU, as in TF.
+    `emulator`) a GPU scope means the CPU, as TF's soft device placement (on by default), and
+    warns the first time; `tf.config.set_soft_device_placement(False)` makes it an
+    UnavailableError naming what is missing.
 
     >>> with tf.device("/cpu:0"):
     ...     x = tf.constant(1.0) + 1
@@ -102,6 +105,9 @@ class device:
         return self._scope.__exit__(*exc)
 
 
+_SOFT_PLACEMENT_WARNED = []   # the soft-placement warning is given once per process
+
+
 def _gpu_scope(device_name, index):
     """'GPU' when the GPU backend has a device for `index`; else 'CPU' under soft placement,
     or the UnavailableError naming what is missing."""
@@ -114,6 +120,13 @@ def _gpu_scope(device_name, index):
         return "GPU"
     except UnavailableError as e:
         if config.get_soft_device_placement():
+            if not _SOFT_PLACEMENT_WARNED:
+                _SOFT_PLACEMENT_WARNED.append(True)
+                warnings.warn(
+                    f"tf.device({device_name!r}): no GPU is available to this process "
+                    f"({e.message}); the work runs on the CPU (soft device placement, as TF). "
+                    "tf.config.set_soft_device_placement(False) makes this an error.",
+                    RuntimeWarning, stacklevel=3)
             return "CPU"
         raise UnavailableError(
             None, None,

@@ -265,8 +265,7 @@ class UnavailableError(OpError):
     Fix: retry later, or run on another device.
 
     >>> try:
-    ...     with tf.device('GPU:0'):
-    ...         tf.constant(1.0)
+    ...     tf.function(lambda x: x + 1, backend="gpu")(tf.constant(1.0))
     ... except tf.errors.UnavailableError as e:
     ...     print(type(e).__name__, e.error_code)
     UnavailableError 14

@@ -290,10 +290,14 @@ def test_device_accepts_tf_cpu_device_strings(name):
         assert (tf.constant(1.0) + 1).numpy() == 2.0
 
 
-def test_device_gpu_without_a_gpu_is_a_clear_unavailable_error():
-    with pytest.raises(tf.errors.UnavailableError, match="no GPU is available"):
-        with tf.device("/gpu:0"):
-            pass
+def test_device_gpu_without_a_gpu_and_soft_placement_off_is_a_clear_unavailable_error():
+    tf.config.set_soft_device_placement(False)
+    try:
+        with pytest.raises(tf.errors.UnavailableError, match="no GPU is available"):
+            with tf.device("/gpu:0"):
+                pass
+    finally:
+        tf.config.set_soft_device_placement(True)
 
 
 def test_device_with_a_malformed_name_is_invalid_argument():

@@ -1,11 +1,13 @@
 """tf.device("/gpu:0") and tf.config's device queries: a tf.function without an explicit backend
 called or traced inside a GPU scope compiles for the GPU backend (one trace cache per device);
-eager ops there run on the host and say so; without a GPU the scope is the GPU backend's clear
-UnavailableError unless soft placement is on (then the CPU, as TF);
+eager ops there run on the host and say so; without a GPU the scope means the CPU with a
+warning (soft placement, on by default as in TF), or with soft placement off the GPU backend's
+clear UnavailableError;
 list_physical_devices("GPU") is the driver probe's answer, asked on first use only."""
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -65,28 +67,41 @@ def test_eager_ops_in_a_gpu_scope_run_on_the_host_and_report_the_cpu(emulated):
     np.testing.assert_array_equal(y.numpy(), [3.0, 6.0])
 
 
-def test_a_gpu_scope_without_a_gpu_raises_the_backends_unavailable_error(no_gpu):
-    with pytest.raises(tf.errors.UnavailableError, match="no GPU is available") as e:
-        with tf.device("/gpu:0"):
-            pass
+def test_a_gpu_scope_without_a_gpu_and_without_soft_placement_raises(no_gpu):
+    tf.config.set_soft_device_placement(False)
+    try:
+        with pytest.raises(tf.errors.UnavailableError, match="no GPU is available") as e:
+            with tf.device("/gpu:0"):
+                pass
+    finally:
+        tf.config.set_soft_device_placement(True)
     assert "libcuda.so.1" in str(e.value) and "set_soft_device_placement" in str(e.value)
 
 
-def test_soft_placement_runs_a_gpu_scope_on_the_cpu_without_a_gpu(no_gpu):
+def test_soft_placement_runs_a_gpu_scope_on_the_cpu_and_warns_once(no_gpu, monkeypatch):
+    from autograph_jit import eager_context
+    monkeypatch.setattr(eager_context, "_SOFT_PLACEMENT_WARNED", [])
+    assert tf.config.get_soft_device_placement()      # on by default, as in TF
     f = tf.function(lambda x: x * 2.0)
-    tf.config.set_soft_device_placement(True)
-    try:
+    with pytest.warns(RuntimeWarning, match="runs on the CPU") as caught:
         with tf.device("/gpu:0"):
             cf = f.get_concrete_function(tf.constant(1.0))
             assert float(f(tf.constant(2.0))) == 4.0
-    finally:
-        tf.config.set_soft_device_placement(False)
+    assert caught[0].filename == __file__              # the warning names the user's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # once per process
+        with tf.device("/gpu:0"):
+            pass
     assert cf.backend == "cpu"
 
 
 def test_only_gpu_zero_is_used(emulated):
-    with pytest.raises(tf.errors.UnavailableError, match="only GPU 0"):
-        tf.device("/gpu:1")
+    tf.config.set_soft_device_placement(False)
+    try:
+        with pytest.raises(tf.errors.UnavailableError, match="only GPU 0"):
+            tf.device("/gpu:1")
+    finally:
+        tf.config.set_soft_device_placement(True)
 
 
 def test_list_physical_devices_reflects_the_driver_probe(monkeypatch):
