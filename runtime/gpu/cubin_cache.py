@@ -11,62 +11,17 @@ also keeps what it assembled in memory.
 Example:
     assembled = get_or_assemble(ptx_text, "sm_90")   # ptxas.Assembled
 """
-import hashlib
 import json
-import os
-import threading
 
-from .. import cache_files, cpu_engine
 from . import ptxas
+from .entry_cache import EntryCache, digest
 
 MAGIC = b"AGJCUBIN1"
-_memory = {}
-_lock = threading.Lock()
-stats = {"hits": 0, "disk_hits": 0, "misses": 0}
 
 
 def cache_key(ptx, sm, ptxas_version):
     """The entry's key: sha256 of the format, the ptxas version, the target and the PTX."""
-    h = hashlib.sha256()
-    for part in (MAGIC.decode(), ".".join(map(str, ptxas_version)), sm, ptx):
-        h.update(part.encode())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def _path(key):
-    directory = cpu_engine.cache_dir()
-    return None if directory is None else os.path.join(directory, key[:2], key + ".cubin")
-
-
-def get_or_assemble(ptx, sm):
-    """An Assembled (cubin, usage, log) for `ptx` on `sm`: from memory, from disk, or from ptxas
-    (then stored). Raises what ptxas.assemble raises."""
-    exe = ptxas.require()
-    key = cache_key(ptx, sm, ptxas.version(exe))
-    with _lock:
-        hit = _memory.get(key)
-    if hit is not None:
-        stats["hits"] += 1
-        return hit
-    path = _path(key)
-    if path is not None:
-        body = cpu_engine.read_entry(path, key, MAGIC)
-        if body is not None:
-            result = _decode(body)
-            if result is not None:
-                stats["disk_hits"] += 1
-                with _lock:
-                    _memory[key] = result
-                return result
-            cache_files.discard(path, "not a cubin entry")
-    stats["misses"] += 1
-    result = ptxas.assemble(ptx, sm)
-    if path is not None:
-        cpu_engine.write_entry(path, key, _encode(result), MAGIC)
-    with _lock:
-        _memory[key] = result
-    return result
+    return digest(MAGIC.decode(), ".".join(map(str, ptxas_version)), sm, ptx)
 
 
 def _encode(result):
@@ -86,7 +41,16 @@ def _decode(body):
     return ptxas.Assembled(cubin, meta["usage"], meta["log"])
 
 
-def clear_memory():
-    """Forget what this process assembled (the disk entries stay)."""
-    with _lock:
-        _memory.clear()
+_CACHE = EntryCache(".cubin", MAGIC, _encode, _decode, "cubin")
+stats = _CACHE.stats
+clear_memory = _CACHE.clear_memory
+
+
+def get_or_assemble(ptx, sm):
+    """An Assembled (cubin, usage, log) for `ptx` on `sm`: from memory, from disk, or from ptxas
+    (then stored). Raises what ptxas.assemble raises."""
+    exe = ptxas.require()
+    return _CACHE.get_or_make(cache_key(ptx, sm, ptxas.version(exe)),
+                              lambda: ptxas.assemble(ptx, sm))
+
+
