@@ -6,7 +6,9 @@ compute the same step from the same weights.
 """
 import numpy as np
 
-LR, BETA1, BETA2, EPS = 1e-3, 0.9, 0.999, 1e-7
+from . import mlp_step
+from .mlp_step import EPS, LR
+
 FILTERS, CLASSES = (16, 32), 10
 
 
@@ -75,24 +77,7 @@ def jax_step(image, data):
             logp = jax.nn.log_softmax(h.reshape(h.shape[0], -1) @ w + b)
             return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
 
-        def step(params, m, v, t, x, y):
-            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-            t = t + 1
-            alpha = LR * jnp.sqrt(1 - BETA2 ** t) / (1 - BETA1 ** t)
-            m = [mi + (g - mi) * (1 - BETA1) for mi, g in zip(m, grads)]
-            v = [vi + (g * g - vi) * (1 - BETA2) for vi, g in zip(v, grads)]
-            params = [p - alpha * mi / (jnp.sqrt(vi) + EPS) for p, mi, vi in zip(params, m, v)]
-            return loss, params, m, v, t
-        f = jax.jit(step)
-        params = [jnp.asarray(p) for p in initial_params(image)]
-        state = [params, [jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params],
-                 jnp.float32(0)]
-        x, y = jnp.asarray(data[0]), jnp.asarray(data[1])
-
-        def call():
-            loss, *state[:] = f(*state, x, y)
-            return loss.block_until_ready()
-        return call, (lambda: None)
+        return mlp_step.jax_adam_call(jax, loss_fn, initial_params(image), data), (lambda: None)
     return build
 
 

@@ -71,25 +71,34 @@ def _jax(sizes, data):
             logp = jax.nn.log_softmax(logits)
             return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
 
-        def step(params, m, v, t, x, y):
-            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-            t = t + 1
-            alpha = LR * jnp.sqrt(1 - BETA2 ** t) / (1 - BETA1 ** t)
-            m = [mi + (g - mi) * (1 - BETA1) for mi, g in zip(m, grads)]
-            v = [vi + (g * g - vi) * (1 - BETA2) for vi, g in zip(v, grads)]
-            params = [p - alpha * mi / (jnp.sqrt(vi) + EPS) for p, mi, vi in zip(params, m, v)]
-            return loss, params, m, v, t
-        f = jax.jit(step)
-        params = [jnp.asarray(p) for p in initial_params(sizes)]
-        state = [params, [jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params],
-                 jnp.float32(0)]
-        x, y = jnp.asarray(data[0]), jnp.asarray(data[1])
-
-        def call():
-            loss, *state[:] = f(*state, x, y)
-            return loss.block_until_ready()
-        return call
+        return jax_adam_call(jax, loss_fn, initial_params(sizes), data)
     return build
+
+
+def jax_adam_call(jax, loss_fn, params, data):
+    """A call running one jax.jit'ed step of Keras's Adam (LR, BETA1, BETA2, EPS) on
+    `loss_fn(params, x, y)` from NumPy `params`, on `data` = (x, y); it returns the loss, ready.
+    Also the CNN step's JAX column (cnn_step.py)."""
+    import jax.numpy as jnp
+
+    def step(params, m, v, t, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        t = t + 1
+        alpha = LR * jnp.sqrt(1 - BETA2 ** t) / (1 - BETA1 ** t)
+        m = [mi + (g - mi) * (1 - BETA1) for mi, g in zip(m, grads)]
+        v = [vi + (g * g - vi) * (1 - BETA2) for vi, g in zip(v, grads)]
+        params = [p - alpha * mi / (jnp.sqrt(vi) + EPS) for p, mi, vi in zip(params, m, v)]
+        return loss, params, m, v, t
+    f = jax.jit(step)
+    params = [jnp.asarray(p) for p in params]
+    state = [params, [jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params],
+             jnp.float32(0)]
+    x, y = jnp.asarray(data[0]), jnp.asarray(data[1])
+
+    def call():
+        loss, *state[:] = f(*state, x, y)
+        return loss.block_until_ready()
+    return call
 
 
 def _torch(sizes, data):

@@ -98,12 +98,13 @@ class Plan:
         self.lock = threading.Lock()
         self.mirrors = {}               # id(var) -> host array the mirror holds
 
-    def host_steps(self):
+    def _steps_of(self, kind):
+        """Every step of class `kind`, in program order, inside conds and loops too."""
         out = []
 
         def walk(steps):
             for s in steps:
-                if isinstance(s, Host):
+                if isinstance(s, kind):
                     out.append(s)
                 elif isinstance(s, Cond):
                     walk(s.then_steps)
@@ -113,39 +114,16 @@ class Plan:
                     walk(s.body_steps)
         walk(self.steps)
         return out
+
+    def host_steps(self):
+        return self._steps_of(Host)
 
     def host_calls(self):
         """The HostCall steps (host actions between kernels, e.g. random-stream counters)."""
-        out = []
-
-        def walk(steps):
-            for s in steps:
-                if isinstance(s, HostCall):
-                    out.append(s)
-                elif isinstance(s, Cond):
-                    walk(s.then_steps)
-                    walk(s.else_steps)
-                elif isinstance(s, While):
-                    walk(s.cond_steps)
-                    walk(s.body_steps)
-        walk(self.steps)
-        return out
+        return self._steps_of(HostCall)
 
     def launches(self):
-        out = []
-
-        def walk(steps):
-            for s in steps:
-                if isinstance(s, Launch):
-                    out.append(s)
-                elif isinstance(s, Cond):
-                    walk(s.then_steps)
-                    walk(s.else_steps)
-                elif isinstance(s, While):
-                    walk(s.cond_steps)
-                    walk(s.body_steps)
-        walk(self.steps)
-        return out
+        return self._steps_of(Launch)
 
 
 class _State:
