@@ -60,11 +60,39 @@ def _affine(arr):
     return base, tuple(strides)
 
 
-def lower_view(lw, node):
+def _view_layouts(node, x_offsets, args, out_shapes):
+    """Run the op's kernel on `x_offsets`: the (offset, strides) of each output when every
+    output is a strided view of the input's storage, else None."""
+    result = node.op.kernel(x_offsets, *args, **node.attrs)
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    layouts = []
+    for arr, shape in zip(results, out_shapes):
+        aff = _affine(arr) if np.shape(arr) == tuple(shape) else None
+        if aff is None:
+            return None
+        layouts.append(aff)
+    return layouts
+
+
+def _dense_copy(lw, node, x, copy):
+    """x copied into a fresh C-contiguous buffer (a strided gather loop: the backend's `copy`
+    kernel), for a view op whose result is no strided view of x's layout, e.g. the reshape of
+    a transpose. Every view op is a strided view of a C-contiguous input."""
+    dst = lw.alloc_spec(x.dtype, x.shape)
+    if x.size:
+        copy(lw, dst, x, annotation=lw.annotate(node, "contiguous copy: no strided view of "
+                                                     "its input's layout"))
+    return dst
+
+
+def lower_view(lw, node, copy=emit_copy):
+    """A view op: its outputs alias the input's storage through (offset, strides); when the
+    input's layout has no such view (a reshape merging transposed or sliced dims), the input
+    is first copied C-contiguous with `copy` (the backend's copy kernel) and viewed."""
     x = lw.view(node.data_inputs[0])
     if any(is_symbolic(lw.spec(v).shape) for v in node.data_inputs[:1] + node.data_outputs):
-        return _lower_symbolic_view(lw, node, x)
-    args = [_offsets(x)]
+        return _lower_symbolic_view(lw, node, x, copy)
+    args = []
     for v in node.data_inputs[1:]:
         spec = lw.spec(v)
         if spec.value is not None:
@@ -75,26 +103,25 @@ def lower_view(lw, node):
             return lower_dynamic_index(lw, node, x)
         else:
             raise NotLowerable(f"{node.op.name} with run-time bounds")
-    result = node.op.kernel(*args, **node.attrs)
-    results = result if isinstance(result, (tuple, list)) else (result,)
-    for v, arr in zip(node.data_outputs, results):
-        aff = _affine(arr)
-        if aff is None:
-            raise NotLowerable(f"{node.op.name} is not a strided view here")
-        offset, strides = aff
+    shapes = [lw.spec(v).shape for v in node.data_outputs]
+    layouts = _view_layouts(node, _offsets(x), args, shapes)
+    if layouts is None:
+        x = _dense_copy(lw, node, x, copy)
+        layouts = _view_layouts(node, _offsets(x), args, shapes)
+    for v, (offset, strides) in zip(node.data_outputs, layouts):
         lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
 
 
 _VIEW_PROBES = (2, 3, 5)  # sizes of a symbolic dim the layout of a view is probed at
 
 
-def _lower_symbolic_view(lw, node, x):
-    """A view op on a value with a symbolic leading dim (symdim.py): probe the op's kernel at
-    several sizes n; it is a view for every n when each gives the same offset and strides."""
+def _symbolic_layouts(lw, node, x):
+    """The outputs' (offset, strides), the same for every size n of the symbolic dim, or None
+    when some n gives no strided view or the layout depends on n."""
     layouts = set()
     for n in _VIEW_PROBES:
         xc = x.with_layout(concrete(x.shape, n), x.strides, x.offset)
-        args = [_offsets(xc)]
+        args = []
         for v in node.data_inputs[1:]:
             spec = lw.spec(v)
             if node.op.name in _SHAPE_ARGS:
@@ -103,18 +130,26 @@ def _lower_symbolic_view(lw, node, x):
                 raise SymbolicUnsupported(f"{node.op.name} with run-time arguments")
             else:
                 args.append(spec.value)
-        result = node.op.kernel(*args, **node.attrs)
-        results = result if isinstance(result, (tuple, list)) else (result,)
-        got = []
-        for v, arr in zip(node.data_outputs, results):
-            aff = _affine(arr) if np.shape(arr) == concrete(lw.spec(v).shape, n) else None
-            if aff is None:
-                raise SymbolicUnsupported(f"{node.op.name} is not a strided view for every n")
-            got.append(aff)
+        got = _view_layouts(node, _offsets(xc), args,
+                            [concrete(lw.spec(v).shape, n) for v in node.data_outputs])
+        if got is None:
+            return None
         layouts.add(tuple(got))
-    if len(layouts) != 1:
-        raise SymbolicUnsupported(f"{node.op.name}'s layout depends on the batch size")
-    for v, (offset, strides) in zip(node.data_outputs, layouts.pop()):
+    return layouts.pop() if len(layouts) == 1 else None
+
+
+def _lower_symbolic_view(lw, node, x, copy):
+    """A view op on a value with a symbolic leading dim (symdim.py): probe the op's kernel at
+    several sizes n; it is a view for every n when each gives the same offset and strides.
+    Otherwise the input is copied C-contiguous (its size scales with n) and probed again."""
+    layouts = _symbolic_layouts(lw, node, x)
+    if layouts is None:
+        x = _dense_copy(lw, node, x, copy)
+        layouts = _symbolic_layouts(lw, node, x)
+    if layouts is None:
+        raise SymbolicUnsupported(f"{node.op.name}'s layout depends on the batch size even on "
+                                  f"a C-contiguous copy of its input")
+    for v, (offset, strides) in zip(node.data_outputs, layouts):
         lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
 
 
@@ -167,10 +202,12 @@ def lower_dynamic_index(lw, node, x):
         base, strides = 0, (0,) * len(out.shape)
     else:
         zeros = [np.zeros((), lw.spec(v).dtype.np_dtype) for v in dyn]
-        aff = _affine(node.op.kernel(_offsets(x), *zeros, **node.attrs))
-        if aff is None:
-            raise NotLowerable("strided_slice is not a strided view here")
-        base, strides = aff
+        shapes = [lw.spec(node.outputs[0]).shape]
+        layouts = _view_layouts(node, _offsets(x), zeros, shapes)
+        if layouts is None:  # (basic indexing of a strided layout always is one)
+            x = _dense_copy(lw, node, x, emit_copy)
+            layouts = _view_layouts(node, _offsets(x), zeros, shapes)
+        base, strides = layouts[0]
     idx_views = [lw.view(v) for v in dyn]
     k = Kernel(lw.module, lw.fresh_name("index"), 2 + len(dyn), lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))
