@@ -17,6 +17,7 @@ from ..llvm.emit import View
 from ..llvm.k_array import VIEW_OPS, NotLowerable, lower_view
 from ..llvm.lower import Lowerer
 from ..llvm.scalar import ErrorTable
+from .k_map import emit_copy
 from .kernel import LAUNCH
 from .mathlib import math_provider
 from .plan import Buf, Cond, Host, Launch, Plan, While
@@ -199,11 +200,12 @@ def _written_after(nodes):
 
 
 def lower_view_gpu(lw, node):
-    """View ops alias their input (strides); bounds known only at run time: a host step."""
+    """View ops alias their input (strides); an input layout with no such view is first copied
+    C-contiguous by a GPU copy kernel; bounds known only at run time: a host step."""
     if any(lw.spec(v).value is None for v in node.data_inputs[1:]) and \
             node.op.name not in ("broadcast_like",):
         raise NotLowerable(f"{node.op.name} with run-time bounds")
-    lower_view(lw, node)
+    lower_view(lw, node, copy=emit_copy)
 
 
 __all__ = ["GpuLowerer", "NotImplementedHere", "VIEW_OPS", "lower_view_gpu", "Cond", "While"]
