@@ -5,6 +5,10 @@ are lowered by *probing the op's own NumPy kernel*: it runs once at compile time
 holding each input element's memory offset; when the result is affine in the output index
 (offset + sum(i_d * stride_d)) the output is a strided view of the input storage and costs
 nothing at run time. That keeps the index semantics in one place (the OpDef's kernel).
+When it is not (only reshape can make that: merging dims that a transpose, a reversed or stepped
+slice or a broadcast left non-mergeable), the input is copied C-contiguous by the copy kernel
+(`emit_copy`, the GPU backend's own when it lowers) and the op probed again, which then always
+gives a view: a strided gather loop, reported in explain()/llvm_ir() like every kernel.
 concat/stack/tile/pad/fill/one_hot/bias_add/sum_to become strided copies, maps or reductions;
 gather checks every index against its bound and raises InvalidArgumentError.
 """
