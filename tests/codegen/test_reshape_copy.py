@@ -203,3 +203,21 @@ def test_no_interpreter_warning_for_a_reshape_of_a_transpose():
         got = f(x)
     _assert_bitwise(got, np.reshape(np.transpose(x, [0, 2, 1, 3]), [2, 4, 15]))
     _assert_copy_reported(f.get_concrete_function(x))
+
+
+def test_a_loop_carried_reshape_of_its_own_transpose_is_copied_each_iteration():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+
+    def f(v, n):
+        y = tf.zeros([12])
+        for _ in tf.range(n):
+            v = tf.reshape(tf.transpose(v), [3, 4])
+            y = y * 0.5 + tf.reshape(tf.transpose(v), [-1])
+        return v, y
+    fn = tf.function(f, backend="cpu", strict=True)
+    for n in (0, 1, 2, 3, 6):
+        got = fn(x, tf.constant(n))
+        want = f(tf.constant(x), tf.constant(n))
+        for g, w in zip(got, want):
+            _assert_bitwise(g, w)
+    _assert_copy_reported(fn.get_concrete_function(x, tf.constant(1)))
