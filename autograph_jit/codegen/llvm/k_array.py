@@ -112,6 +112,8 @@ def lower_view(lw, node, copy=emit_copy):
     if layouts is None:
         x = _dense_copy(lw, node, x, copy)
         layouts = _view_layouts(node, _offsets(x), args, shapes)
+    if layouts is None:  # (the kernel's result disagrees with the specialized shapes)
+        raise NotLowerable(f"{node.op.name} is no strided view even of a C-contiguous copy")
     for v, (offset, strides) in zip(node.data_outputs, layouts):
         lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
 
@@ -211,6 +213,8 @@ def lower_dynamic_index(lw, node, x):
         if layouts is None:  # (basic indexing of a strided layout always is one)
             x = _dense_copy(lw, node, x, emit_copy)
             layouts = _view_layouts(node, _offsets(x), zeros, shapes)
+        if layouts is None:
+            raise NotLowerable("strided_slice is no strided view even of a C-contiguous copy")
         base, strides = layouts[0]
     idx_views = [lw.view(v) for v in dyn]
     k = Kernel(lw.module, lw.fresh_name("index"), 2 + len(dyn), lw.annotate(node))
