@@ -140,6 +140,12 @@ class EmulatorDevice(Device):
     def synchronize(self):
         """Launches finish before they return: nothing to wait for."""
 
+    def cublas_library(self):
+        """The emulated cuBLAS on this device's memory (emu_blas.py; cublas.for_device uses it
+        in place of libcublas)."""
+        from .emu_blas import EmulatedCublas
+        return EmulatedCublas(self)
+
     def check_canaries(self, kernel):
         """Raise OutOfRangeError naming the buffer whose canary a launch of `kernel` hit."""
         for buf in list(self._live):

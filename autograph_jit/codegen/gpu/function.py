@@ -134,6 +134,7 @@ class GpuFunction:
         except Unspecializable as e:
             return self._host_plan(f"{e.node.op.name}: {e.reason}")
         lw = GpuLowerer(g, env, self._variables, self._written)
+        lw.device = device      # (k_matmul.py asks it for cuBLAS; None: decided without one)
         try:
             lw._params_results = lw.lower_function()
         except NotImplementedHere as e:
@@ -154,6 +155,7 @@ class GpuFunction:
         plan.sm = sm
         plan.loaded = {}
         plan.shapes = [tuple(np.shape(a)) for a in arrays]
+        plan.notes = getattr(lw, "notes", [])   # one line a matmul: cuBLAS or kernel, and why
         self.timings = [("gpu lowering", t1 - t0), ("nvptx codegen", t2 - t1)]
         return plan
 
@@ -199,6 +201,7 @@ class GpuFunction:
                 f"written variables to the host")
             for loaded in plan.loaded.values():
                 lines.extend(_load_lines(loaded))
+            lines.extend(getattr(plan, "notes", ()))
             for call in plan.host_calls():
                 lines.append(f"host call between kernels: {call.what}")
             for step in plan.host_steps():
