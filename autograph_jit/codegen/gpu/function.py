@@ -100,6 +100,8 @@ class GpuFunction:
         arrays = [np.asarray(a) for a in arrays]
         device = self.device
         plan = self.prepare(arrays, device)
+        if hasattr(plan, "prefix"):     # segments.SegmentedPlan: GPU, one host op, GPU
+            return plan(arrays)
         if isinstance(plan, HostPlan):
             it = iter(arrays)
             args = [None if p.is_token else next(it) for p in self.graph.params]
@@ -132,7 +134,8 @@ class GpuFunction:
         try:
             env = specialize(g, param_specs)
         except Unspecializable as e:
-            return self._host_plan(f"{e.node.op.name}: {e.reason}")
+            from .segments import cut   # (segments.py builds on this module)
+            return cut(self, e) or self._host_plan(f"{e.node.op.name}: {e.reason}")
         lw = GpuLowerer(g, env, self._variables, self._written)
         lw.device = device      # (k_matmul.py asks it for cuBLAS; None: decided without one)
         try:
@@ -186,6 +189,9 @@ class GpuFunction:
     def report_lines(self):
         lines = []
         for plan in self.plans:
+            if hasattr(plan, "prefix"):     # segments.SegmentedPlan
+                lines.extend(plan.report_lines())
+                continue
             if isinstance(plan, HostPlan):
                 lines.append(f"gpu: {self.name}: the whole function runs on the host "
                              f"interpreter: {plan.reason}")
