@@ -116,3 +116,19 @@ def test_boolean_mask_between_two_gpu_segments_matches_eager(device):
         got, want = gpu(x), f(x)
         for g_, w_ in zip(got, want):
             np.testing.assert_allclose(g_.numpy(), w_.numpy(), rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:.*run on the host")
+@pytest.mark.parametrize("backend", ["gpu", "cpu"])
+def test_a_run_time_step_is_one_reported_host_op_not_a_broken_module(device, backend):
+    spec = (("slice", None, None, A),)           # neither backend has a kernel for it
+
+    def f(g, i):
+        return apply(_strided_slice_grad, g * 2.0, tf.constant(list(IN_SHAPE)), i, spec=spec)
+    g = tf.constant(np.ones((4, 6), np.float32))
+    fn = tf.function(f, backend=backend)
+    np.testing.assert_array_equal(fn(g, tf.constant(2)).numpy(), f(g, tf.constant(2)).numpy())
+    np.testing.assert_array_equal(fn(g, tf.constant(-2)).numpy(), f(g, tf.constant(-2)).numpy())
+    text = fn.get_concrete_function(g, tf.constant(2)).explain()
+    assert "strided_slice_grad with a run-time or zero step" in text
+    assert "could not compile" not in text
