@@ -194,3 +194,8 @@ def test_training_steps_with_cublas_on_and_off_match_eager(device, monkeypatch):
         np.testing.assert_allclose(losses, eager[0], rtol=1e-4)
         for got, want in zip(weights, eager[1]):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_offset_views_are_read_at_their_offset(device, monkeypatch):
+    a, b = _t(8, 9), _t(12, 5)
+    _both_paths(monkeypatch, lambda x, y: tf.matmul(x[2:6, 1:8], y[3:10]), a, b)
