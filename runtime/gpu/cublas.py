@@ -32,8 +32,12 @@ import os
 import sys
 import threading
 
+import numpy as np
+
 from autograph_jit import errors
 from autograph_jit.errors import InvalidArgumentError, UnavailableError
+
+from . import ptxas
 
 __all__ = ["mode", "MODES", "candidates", "load", "loaded", "for_device", "Blas", "Operand",
            "colmajor_args", "status_name", "ERROR_TYPES", "OP_N", "OP_T", "OP_C", "MAX_DIM"]
@@ -134,7 +138,6 @@ def _wheel_dirs():
 def _toolkit_dirs():
     roots = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
     try:
-        from . import ptxas
         roots.append(ptxas.toolkit_root())
     except Exception:  # noqa: BLE001 (a broken ptxas is no reason to miss cuBLAS elsewhere)
         pass
@@ -330,7 +333,6 @@ class Blas:
 
     @staticmethod
     def _names(dtype):
-        import numpy as np
         name = np.dtype(dtype).name
         if name not in _BY_DTYPE:
             raise InvalidArgumentError(f"cuBLAS GEMM: dtype {name} is not float32 or float64")
