@@ -40,8 +40,8 @@ class SegmentedPlan(HostPlan):
         self.policy = VariantPolicy(data_dependent=True)
         self.node, self.graph, self.name = node, g, fn.name
         self.interpreted = False
-        self.fallbacks = [] if node.op.host else [
-            (node, f"output shape depends on data: {reason}")]
+        self.own = [] if node.op.host else [(node, f"output shape depends on data: {reason}")]
+        self.fallbacks = list(self.own)
 
     def __call__(self, arrays):
         g = self.graph
@@ -60,11 +60,14 @@ class SegmentedPlan(HostPlan):
         rest = [env[v.id] for v in self.after_params if not v.is_token]
         key = self.suffix._key(rest)
         if key in self.suffix._plans or self.policy.should_compile(key, len(self.suffix._plans)):
-            return self.suffix(rest)
-        self.interpreted = True
-        args = [env[v.id] for v in self.after_params]
-        res = run_graph(self.suffix.graph, args)
-        return [o for o, r in zip(res, g.results) if not r.is_token]
+            out = self.suffix(rest)
+        else:
+            self.interpreted = True
+            res = run_graph(self.suffix.graph, [env[v.id] for v in self.after_params])
+            out = [o for o, r in zip(res, g.results) if not r.is_token]
+        self.fallbacks = self.own + [f for part in (self.prefix, self.suffix)
+                                     for plan in part.plans for f in plan.fallbacks]
+        return out
 
     def report_lines(self):
         node = self.node

@@ -132,3 +132,19 @@ def test_a_run_time_step_is_one_reported_host_op_not_a_broken_module(device, bac
     text = fn.get_concrete_function(g, tf.constant(2)).explain()
     assert "strided_slice_grad with a run-time or zero step" in text
     assert "could not compile" not in text
+
+
+@pytest.mark.filterwarnings("ignore:.*run on the host")
+def test_new_shapes_past_the_variant_limit_run_the_rest_on_the_interpreter(device, monkeypatch):
+    from autograph_jit.codegen.llvm import variants
+    monkeypatch.setattr(variants, "EAGER_VARIANTS", 1)
+    x = tf.constant(np.arange(42, dtype=np.float32).reshape(IN_SHAPE))
+    gpu = tf.function(_gradient_of_a_run_time_slice, backend="gpu")
+    for i, j in [(2, 5), (1, 6), (1, 6), (1, 6)]:
+        got = gpu(x, tf.constant(i), tf.constant(j))
+        want = _gradient_of_a_run_time_slice(x, tf.constant(i), tf.constant(j))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+    plan = gpu.get_concrete_function(x, tf.constant(2), tf.constant(5))._gpu.plans[0]
+    assert plan.interpreted                       # (1, 6): interpreted on its first two calls
+    assert len(plan.suffix.plans) == 2            # then compiled on its third
+    assert any("distinct data-dependent input shapes" in line for line in plan.report_lines())
