@@ -8,7 +8,7 @@ import pytest
 
 import autograph_jit as tf
 from autograph_jit import errors
-from autograph_jit.codegen.gpu import k_matmul
+from autograph_jit.codegen.gpu import k_gemm
 
 from .conftest import assemble_all, run_both
 
@@ -122,7 +122,7 @@ def test_auto_keeps_a_small_epilogue_fused_and_splits_a_big_one(device, monkeypa
     gpu(a, b, bias)
     (line,) = _matmul_lines(gpu, a, b, bias)
     assert "generated kernel" in line and "one fused launch costs less" in line
-    monkeypatch.setattr(k_matmul, "EPILOGUE_SPLIT_FLOPS", 1000)
+    monkeypatch.setattr(k_gemm, "EPILOGUE_SPLIT_FLOPS", 1000)
     run_both(f, a, b, bias)
     gpu = tf.function(f, backend="gpu", strict=True)
     gpu(a, b, bias)
@@ -131,7 +131,7 @@ def test_auto_keeps_a_small_epilogue_fused_and_splits_a_big_one(device, monkeypa
 
 
 def test_auto_without_cublas_uses_the_kernel_and_forced_cublas_raises(device, monkeypatch):
-    monkeypatch.setattr(k_matmul, "_library", lambda lw: (None, "libcublas: not on this test"))
+    monkeypatch.setattr(k_gemm, "_library", lambda lw: (None, "libcublas: not on this test"))
     a, b = _t(4, 5), _t(5, 3)
     monkeypatch.delenv("AUTOGRAPH_JIT_GPU_MATMUL", raising=False)
     gpu = tf.function(lambda x, y: tf.matmul(x, y), backend="gpu")
