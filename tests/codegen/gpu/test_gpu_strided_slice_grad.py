@@ -118,7 +118,7 @@ def test_boolean_mask_between_two_gpu_segments_matches_eager(device):
             np.testing.assert_allclose(g_.numpy(), w_.numpy(), rtol=1e-5)
 
 
-@pytest.mark.filterwarnings("ignore:.*run on the host")
+@pytest.mark.filterwarnings("ignore:.*run on the host", "ignore:.*run on the interpreter")
 @pytest.mark.parametrize("backend", ["gpu", "cpu"])
 def test_a_run_time_step_is_one_reported_host_op_not_a_broken_module(device, backend):
     spec = (("slice", None, None, A),)           # neither backend has a kernel for it
