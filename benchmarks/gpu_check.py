@@ -7,7 +7,8 @@ It (1) says what it found (device, driver, ptxas, libdevice, peers), (2) runs th
 subset for real (`pytest -m gpu` on tests/runtime_gpu and tests/codegen/gpu with
 AUTOGRAPH_JIT_GPU=cuda), and (3) prints one table: the elementwise chain on 64M float32 in GB/s
 against the device-to-device copy bandwidth measured in the same run, a row reduction, a 4096²
-float32 matmul in TFLOP/s, the MLP Adam step of benchmarks/mlp_step.py and the warm-call launch
+float32 matmul in TFLOP/s (two rows: the generated tiled kernel and cuBLAS, with the largest
+difference between their results), the MLP Adam step of benchmarks/mlp_step.py and the warm-call launch
 overhead, each beside jax.jit on the GPU and torch (CUDA, eager) where they import. Our column is
 `tf.function(backend="gpu")`; where the GPU code generator cannot run a row, the row says
 `missing: <the error>` — nothing is estimated or faked. Peers work on device-resident arrays;
@@ -255,28 +256,45 @@ def run_table(sizes, peers, timing, dev):
     row.cells["torch"] = _peer(peers, "torch", torch_rows, timing)
     rows.append(row)
 
-    # matmul
+    # matmul: the generated tiled kernel and cuBLAS (AUTOGRAPH_JIT_GPU_MATMUL), same operands
     k = sizes["matmul"]
     a_host = np.random.default_rng(1).standard_normal((k, k)).astype(np.float32)
     b_host = np.random.default_rng(2).standard_normal((k, k)).astype(np.float32)
-    row = Row("matmul", f"{k}² f32", "TFLOP/s", 2 * k ** 3,
-              "jax: default precision (TF32 on Ampere+); torch: allow_tf32 as set; ours incl. "
-              "host copies")
+    results = {}
+    for mode, label in (("kernel", "generated kernel"), ("cublas", "cuBLAS")):
+        row = Row(f"matmul, {label}", f"{k}² f32", "TFLOP/s", 2 * k ** 3,
+                  "jax: default precision (TF32 on Ampere+); torch: allow_tf32 as set; ours "
+                  "incl. host copies; float32 math (no TF32)")
 
-    def ours_mm():
-        f = tf.function(lambda a, b: tf.matmul(a, b), backend="gpu")
-        a, b = tf.constant(a_host), tf.constant(b_host)
-        return lambda: f(a, b)
-    row.cells["autograph_jit"] = _ours(ours_mm, timing)
-    row.cells["jax.jit"] = _peer(peers, "jax.jit", lambda: _jax_call(
-        j, j.jit(lambda a, b: a @ b), j.numpy.asarray(a_host), j.numpy.asarray(b_host)), timing)
+        def ours_mm(mode=mode):
+            f = tf.function(lambda a, b: tf.matmul(a, b), backend="gpu")
+            a, b = tf.constant(a_host), tf.constant(b_host)
+            with matmul_mode(mode):
+                results[mode] = f(a, b).numpy()       # compiles under this mode
+            results[mode + " path"] = matmul_path(f, a, b)
+            return lambda: f(a, b)
+        row.cells["autograph_jit"] = _ours(ours_mm, timing)
+        if mode + " path" in results:
+            row.notes += f"; ours: {results[mode + ' path']}"
+        if mode == "kernel":
+            row.cells["jax.jit"] = _peer(peers, "jax.jit", lambda: _jax_call(
+                j, j.jit(lambda a, b: a @ b), j.numpy.asarray(a_host),
+                j.numpy.asarray(b_host)), timing)
 
-    def torch_mm():
-        a = t.tensor(a_host, device=peers.torch_dev)
-        b = t.tensor(b_host, device=peers.torch_dev)
-        return (lambda: a @ b), peers.torch_sync()
-    row.cells["torch"] = _peer(peers, "torch", torch_mm, timing)
-    rows.append(row)
+            def torch_mm():
+                a = t.tensor(a_host, device=peers.torch_dev)
+                b = t.tensor(b_host, device=peers.torch_dev)
+                return (lambda: a @ b), peers.torch_sync()
+            row.cells["torch"] = _peer(peers, "torch", torch_mm, timing)
+            peer_cells = {c: row.cells[c] for c in ("jax.jit", "torch")}
+        else:
+            row.cells.update(peer_cells)
+            row.notes += "; peers: the row above's measurement"
+            if "kernel" in results and "cublas" in results:
+                diff = np.abs(results["cublas"] - results["kernel"]).max()
+                scale = max(np.abs(results["kernel"]).max(), 1e-30)
+                row.notes += f"; max |cuBLAS - kernel| = {diff:.3g} ({diff / scale:.3g} of max |C|)"
+        rows.append(row)
 
     rows.append(_mlp_row(tf, peers, sizes, timing))
     rows.append(_cnn_row(tf, peers, sizes, timing))
@@ -302,6 +320,33 @@ def run_table(sizes, peers, timing, dev):
     row.cells["torch"] = _peer(peers, "torch", torch_warm, timing)
     rows.append(row)
     return rows
+
+
+class matmul_mode:
+    """Set AUTOGRAPH_JIT_GPU_MATMUL ("kernel", "cublas", "auto") while a function compiles."""
+
+    NAME = "AUTOGRAPH_JIT_GPU_MATMUL"
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __enter__(self):
+        self.old = os.environ.get(self.NAME)
+        os.environ[self.NAME] = self.mode
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            os.environ.pop(self.NAME, None)
+        else:
+            os.environ[self.NAME] = self.old
+
+
+def matmul_path(f, *args):
+    """What cf.explain() says ran the function's matmul(s): cuBLAS or the generated kernel."""
+    text = f.get_concrete_function(*args).explain()
+    paths = [line.split("): ", 1)[-1].split(" (")[0] for line in text.splitlines()
+             if line.strip().startswith("gpu matmul")]
+    return ", ".join(paths) or "no matmul reported"
 
 
 def _mlp_row(tf, peers, sizes, timing):
@@ -379,9 +424,22 @@ def describe(dev_kind):
     exe = ptxas.find()
     lines.append(f"ptxas: {exe} {ptxas.version(exe) if exe else ''}; libdevice: "
                  f"{ptxas.find_libdevice()}")
+    lines.append("cublas: " + _cublas_line(dev))
     lines.append(f"python {sys.version.split()[0]}; load average "
                  f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return dev, lines
+
+
+def _cublas_line(dev):
+    """Which cuBLAS the matmul's fast path gets on `dev` (library and version), or why none."""
+    from autograph_jit.runtime.gpu import cublas
+    if dev is None:
+        return "no device"
+    try:
+        blas = cublas.for_device(dev)
+        return f"{blas.where} (version {blas.version}); tried {cublas.candidates()[:4]}"
+    except Exception as e:  # noqa: BLE001 (reported: the cuBLAS row then says missing)
+        return f"none ({_short(e)})"
 
 
 def run_tests(kind, timeout, extra_paths=()):

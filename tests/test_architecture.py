@@ -276,6 +276,9 @@ LAZY_IMPORTS = {
     "autograph_jit/codegen/gpu/lower.py": {
         ".dispatch": "cycle: codegen.gpu.dispatch > codegen.gpu.k_index > codegen.gpu.lower",
     },
+    "autograph_jit/codegen/gpu/function.py": {
+        ".segments": "cycle: codegen.gpu.segments > codegen.gpu.function",
+    },
     "autograph_jit/eager_context.py": {
         ".codegen.gpu": IMPORT_TIME,
     },

@@ -36,6 +36,7 @@ from autograph_jit.errors import (
     ResourceExhaustedError, UnimplementedError)
 
 from . import emu_intrinsics, emu_ir, emu_runtime, launch_args
+from .emu_blas import EmulatedCublas
 from .device import Device
 from .emu_runtime import SLOT
 from .. import cpu_engine
@@ -139,6 +140,11 @@ class EmulatorDevice(Device):
 
     def synchronize(self):
         """Launches finish before they return: nothing to wait for."""
+
+    def cublas_library(self):
+        """The emulated cuBLAS on this device's memory (emu_blas.py; cublas.for_device uses it
+        in place of libcublas)."""
+        return EmulatedCublas(self)
 
     def check_canaries(self, kernel):
         """Raise OutOfRangeError naming the buffer whose canary a launch of `kernel` hit."""

@@ -18,8 +18,11 @@ def test_dry_run_prints_every_row_with_a_number_or_a_reason():
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ")][1:]
     names = [r.split("|")[1].strip() for r in rows]
-    assert names == ["device copy (d2d)", "elementwise chain", "row reduction", "matmul",
-                     "MLP Adam step", "CNN Adam step", "warm call f(x)=x+1"]
+    assert names == ["device copy (d2d)", "elementwise chain", "row reduction",
+                     "matmul, generated kernel", "matmul, cuBLAS", "MLP Adam step",
+                     "CNN Adam step", "warm call f(x)=x+1"]
+    assert "ours: generated kernel" in rows[3] and "ours: cuBLAS cublasSgemm_v2" in rows[4]
+    assert re.search(r"max \|cuBLAS - kernel\| = [\d.e+-]+", rows[4]), rows[4]
     for r in rows:
         for cell in r.split("|")[3:6]:
             cell = cell.strip()

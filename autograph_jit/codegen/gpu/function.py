@@ -100,6 +100,8 @@ class GpuFunction:
         arrays = [np.asarray(a) for a in arrays]
         device = self.device
         plan = self.prepare(arrays, device)
+        if hasattr(plan, "prefix"):     # segments.SegmentedPlan: GPU, one host op, GPU
+            return plan(arrays)
         if isinstance(plan, HostPlan):
             it = iter(arrays)
             args = [None if p.is_token else next(it) for p in self.graph.params]
@@ -132,8 +134,10 @@ class GpuFunction:
         try:
             env = specialize(g, param_specs)
         except Unspecializable as e:
-            return self._host_plan(f"{e.node.op.name}: {e.reason}")
+            from .segments import cut   # (segments.py builds on this module)
+            return cut(self, e) or self._host_plan(f"{e.node.op.name}: {e.reason}")
         lw = GpuLowerer(g, env, self._variables, self._written)
+        lw.device = device      # (k_matmul.py asks it for cuBLAS; None: decided without one)
         try:
             lw._params_results = lw.lower_function()
         except NotImplementedHere as e:
@@ -154,6 +158,7 @@ class GpuFunction:
         plan.sm = sm
         plan.loaded = {}
         plan.shapes = [tuple(np.shape(a)) for a in arrays]
+        plan.notes = getattr(lw, "notes", [])   # one line a matmul: cuBLAS or kernel, and why
         self.timings = [("gpu lowering", t1 - t0), ("nvptx codegen", t2 - t1)]
         return plan
 
@@ -184,6 +189,9 @@ class GpuFunction:
     def report_lines(self):
         lines = []
         for plan in self.plans:
+            if hasattr(plan, "prefix"):     # segments.SegmentedPlan
+                lines.extend(plan.report_lines())
+                continue
             if isinstance(plan, HostPlan):
                 lines.append(f"gpu: {self.name}: the whole function runs on the host "
                              f"interpreter: {plan.reason}")
@@ -199,6 +207,7 @@ class GpuFunction:
                 f"written variables to the host")
             for loaded in plan.loaded.values():
                 lines.extend(_load_lines(loaded))
+            lines.extend(getattr(plan, "notes", ()))
             for call in plan.host_calls():
                 lines.append(f"host call between kernels: {call.what}")
             for step in plan.host_steps():

@@ -5,6 +5,13 @@ backend's lowerings
 bounds clamped as slice.indices()) rebound to GPU kernels (reuse.py): one thread per element
 of the written region or row.
 
+strided_slice_grad lowers on the GPU for every spec the CPU backend lowers: static specs (any
+steps), run-time indices, run-time slice bounds with a static step (the gradient of `x[i:j]`:
+the forward slice's data-dependent shape cuts the function into two GPU segments around it,
+segments.py, so the gradient's kernel runs on the GPU), new axes and ellipses
+(tests/codegen/gpu/test_gpu_strided_slice_grad.py). A run-time step has no kernel on either
+backend: the op is a reported host step.
+
 TensorArrays whose buffer has a static shape (a `size=` array, or a `dynamic_size` one whose
 writes are at known indices) live in device buffers; `cond`/`while_loop` around them are
 host-driven (control.py). An array that grows by a run-time amount (the CPU backend's

@@ -1,18 +1,23 @@
-"""GPU matmul: a shared-memory tiled kernel (TILE x TILE threads a block, one output element a
-thread), batched (grid z), transposes and broadcast batch dims through strides, and matmul
-fusion nodes' elementwise epilogue (bias, activation) applied to each element before its store.
+"""GPU matmul: cuBLAS where it applies and is present, else a generated shared-memory tiled
+kernel (TILE x TILE threads a block, one output element a thread), batched (grid z), transposes
+and broadcast batch dims through strides, and matmul fusion nodes' elementwise epilogue (bias,
+activation) applied to each element before its store.
 
-Each step of the K loop stages a TILE x TILE tile of A and of B in shared memory (zero-padded at
-the edges), synchronises, and accumulates TILE products (`contract`: fma); the sum over K runs in
-order, one accumulator per element, so results are deterministic.
+Each step of the generated kernel's K loop stages a TILE x TILE tile of A and of B in shared
+memory (zero-padded at the edges), synchronises, and accumulates TILE products (`contract`:
+fma); the sum over K runs in order, one accumulator per element, so results are deterministic.
+
+Which path runs a matmul is decided in k_gemm.py (cuBLAS where it applies and is present,
+$AUTOGRAPH_JIT_GPU_MATMUL to force either); cf.explain() names it for every matmul.
 """
 from llvmlite import ir
 
 from ..llvm.emit import I64, i64, reg_type
 from ..llvm.k_matmul import _mat_views
 from ..llvm.scalar import ScalarEmitter, emit_scalar
+from .k_gemm import choose, emit_cublas, new_kernels, note
 from .kernel import GpuKernel
-from .k_map import unravel
+from .k_map import emit_map, unravel
 
 TILE = 16
 
@@ -100,9 +105,16 @@ def emit_matmul(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=None, ann
 def lower_matmul(lw, node):
     a_v, b_v = node.data_inputs
     out = lw.alloc_for(node.outputs[0])
-    emit_matmul(lw, node, out, lw.view(a_v), lw.view(b_v), lw.spec(a_v), lw.spec(b_v),
-                node.attrs["transpose_a"], node.attrs["transpose_b"],
-                annotation=lw.annotate(node))
+    a, b_, a_spec, b_spec = lw.view(a_v), lw.view(b_v), lw.spec(a_v), lw.spec(b_v)
+    ta, tb = node.attrs["transpose_a"], node.attrs["transpose_b"]
+    gemm, why = choose(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=False)
+    n0 = len(lw.steps)
+    if gemm is not None:
+        emit_cublas(lw, node, gemm, out, a, b_)
+        note(lw, node, out, a_spec, ta, f"cuBLAS {gemm.call} ({why})")
+    else:
+        emit_matmul(lw, node, out, a, b_, a_spec, b_spec, ta, tb, annotation=lw.annotate(node))
+        note(lw, node, out, a_spec, ta, f"generated kernel{new_kernels(lw, n0)} ({why})")
     lw.bind(node.outputs[0], out)
 
 
@@ -132,10 +144,23 @@ def lower_fusion_matmul(lw, node):
             env[n_.outputs[0].id] = emit_scalar(s, n_.op.name, dts, od,
                                                 [env[v.id] for v in n_.data_inputs], n_.attrs)
         return env[body.data_results[0].id]
-    emit_matmul(lw, node, out, ins[a_k], ins[b_k], specs[a_k], specs[b_k],
-                mm.attrs["transpose_a"], mm.attrs["transpose_b"],
-                epilogue=(ep_ins, compute),
-                annotation=lw.annotate(node, node.attrs.get("label", "matmul")))
+    a, b_, a_spec, b_spec = ins[a_k], ins[b_k], specs[a_k], specs[b_k]
+    ta, tb = mm.attrs["transpose_a"], mm.attrs["transpose_b"]
+    annotation = lw.annotate(node, node.attrs.get("label", "matmul"))
+    gemm, why = choose(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=True)
+    n0 = len(lw.steps)
+    if gemm is not None:
+        tmp = lw.alloc_spec(out.dtype, out.shape)
+        emit_cublas(lw, node, gemm, tmp, a, b_)
+        emit_map(lw, "matmul_epilogue", [out], [tmp] + ep_ins,
+                 lambda s, vals: [compute(s, vals[0], vals[1:])], annotation, lw.where(node))
+        note(lw, node, out, a_spec, ta, f"cuBLAS {gemm.call}, then the epilogue as map "
+              f"kernel{new_kernels(lw, n0 + 1)} ({why})")
+    else:
+        emit_matmul(lw, node, out, a, b_, a_spec, b_spec, ta, tb, epilogue=(ep_ins, compute),
+                    annotation=annotation)
+        note(lw, node, out, a_spec, ta, f"generated kernel{new_kernels(lw, n0)} with the "
+              f"epilogue fused ({why})")
     lw.bind(node.data_outputs[0], out)
 
 

@@ -7,6 +7,8 @@ needs (inputs, temporaries, constants, variable mirrors, the error record) and a
 - `Host`: a node run by the interpreter's NumPy kernel, its inputs copied to the host and its
   outputs back (the bytes are counted, explain() shows them);
 - `HostCall`: a host-side action between kernels (reserving random-stream counters);
+- `LibraryCall`: a device library call between kernels, on their stream (cuBLAS GEMMs:
+  k_matmul.py);
 - `Cond` / `While`: host-driven control flow: the predicate (one element) is read back, then
   the steps of the branch, or of the loop body, run.
 
@@ -79,6 +81,16 @@ class HostCall:
         self.run, self.what = run, what
 
 
+class LibraryCall:
+    """A device library call between kernels, queued on their stream (a cuBLAS GEMM,
+    k_matmul.py): `run(device, dev)` gets the device and the plan's device buffers; `what`
+    says what it does (explain())."""
+    __slots__ = ("run", "what")
+
+    def __init__(self, run, what):
+        self.run, self.what = run, what
+
+
 class Plan:
     """The compiled form of one graph for one tuple of input shapes."""
 
@@ -124,6 +136,10 @@ class Plan:
 
     def launches(self):
         return self._steps_of(Launch)
+
+    def library_calls(self):
+        """The LibraryCall steps (cuBLAS GEMMs)."""
+        return self._steps_of(LibraryCall)
 
 
 class _State:
@@ -198,6 +214,8 @@ def _run_steps(plan, steps, loaded, device, dev):
             _run_host(step, device, dev)
         elif isinstance(step, HostCall):
             step.run(loaded, device, dev)
+        elif isinstance(step, LibraryCall):
+            step.run(device, dev)
         elif isinstance(step, Cond):
             device.synchronize()
             pred = bool(to_host(device, dev, step.pred).reshape(-1)[0])
@@ -223,4 +241,5 @@ def _run_host(step, device, dev):
             device.copy_htod(dev[view.ptr.index], arr)
 
 
-__all__ = ["Buf", "Launch", "Host", "HostCall", "Cond", "While", "Plan", "run", "to_host"]
+__all__ = ["Buf", "Launch", "Host", "HostCall", "LibraryCall", "Cond", "While", "Plan", "run",
+           "to_host"]

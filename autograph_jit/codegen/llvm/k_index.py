@@ -56,6 +56,15 @@ def _emit_spec_write(lw, node, op, out, src_view, dyn_inputs, spec, in_shape, ex
     bounds-checked (eager's message) and move the base. Run-time slice bounds (static step)
     are allowed when `exact`: the region then has the source's shape (strided_slice_grad, whose
     source is the slice itself), and the length the bounds give is checked against it."""
+    entries = _expand(spec, len(in_shape), op)
+    region_rank = sum(1 for it in entries if it[0] != "index")
+    # (what cannot be lowered is refused before the kernel exists: a half-built function
+    # would leave the whole module unparsable)
+    if any(isinstance(f, tuple) for it in entries if it[0] == "slice" for f in it[1:]):
+        if not exact or len(src_view.shape) != region_rank:
+            raise NotLowerable(f"{op} with run-time slice bounds")
+    if any(isinstance(it[3], tuple) or it[3] == 0 for it in entries if it[0] == "slice"):
+        raise NotLowerable(f"{op} with a run-time or zero step")
     dyn_views = [lw.view(v) for v in dyn_inputs]
     k = Kernel(lw.module, lw.fresh_name(op), 2 + len(dyn_views), lw.annotate(node))
     s = ScalarEmitter(k, lw.errors, lw.where(node))
@@ -66,11 +75,6 @@ def _emit_spec_write(lw, node, op, out, src_view, dyn_inputs, spec, in_shape, ex
             return _index_value(k, s, (2 + field[1], dyn_views[field[1]]))
         return None if field is None else i64(field)
 
-    entries = _expand(spec, len(in_shape), op)
-    region_rank = sum(1 for it in entries if it[0] != "index")
-    if any(isinstance(f, tuple) for it in entries if it[0] == "slice" for f in it[1:]):
-        if not exact or len(src_view.shape) != region_rank:
-            raise NotLowerable(f"{op} with run-time slice bounds")
     base, extra, shape, strides, d_i = 0, i64(0), [], [], 0
     for it in entries:
         if it[0] == "new":
