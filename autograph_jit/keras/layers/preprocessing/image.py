@@ -18,6 +18,7 @@ from ....ops import gather_ops as G
 from ....ops import tiling as T
 from .._args import normalize_data_format
 from ..layer import Layer
+from .image_ops import INTERPOLATIONS as _RESIZE_INTERPOLATIONS
 from .image_ops import affine_transform, crop_box_for_aspect, resize, static_hw
 
 __all__ = ["Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
@@ -115,7 +116,8 @@ def _hw_axes(data_format, rank):
 class Resizing(_ImageLayer):
     """Resizes images to (height, width), as `tf.image.resize` without antialias.
 
-    Args: `height`, `width`, `interpolation='bilinear'` (or 'nearest'),
+    Args: `height`, `width`, `interpolation='bilinear'` ('nearest', 'bicubic', 'lanczos3',
+    'lanczos5', 'area': TF's kernels),
     `crop_to_aspect_ratio=False` (first crop the largest centered box of the target aspect
     ratio), `pad_to_aspect_ratio=False` (first pad with `fill_value` to the target aspect
     ratio), `fill_mode='constant'`, `fill_value=0.0`, `antialias=False` (True is refused),
@@ -131,9 +133,10 @@ class Resizing(_ImageLayer):
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
                  antialias=False, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        if interpolation not in _INTERPOLATIONS:
-            raise ValueError(f"Resizing: interpolation={interpolation!r} is not supported here; "
-                             f"use one of {list(_INTERPOLATIONS)}")
+        if interpolation not in _RESIZE_INTERPOLATIONS:
+            raise ValueError(f"Invalid value for argument `interpolation`. Expected of one "
+                             f"{_RESIZE_INTERPOLATIONS}. Received: "
+                             f"interpolation={interpolation}")
         if antialias:
             raise ValueError("Resizing(antialias=True) is not supported; leave antialias=False")
         if crop_to_aspect_ratio and pad_to_aspect_ratio:

@@ -3,7 +3,8 @@ trace, compile natively and differentiate with respect to the images):
 
 * `resize(images, height, width, interpolation)`: TF's `tf.image.resize` without antialias —
   half-pixel centers; bilinear is two separable linear interpolations (gathers along H then W),
-  nearest takes `min(floor((o + 0.5) * in / out), in - 1)`.
+  nearest takes `min(floor((o + 0.5) * in / out), in - 1)`; 'bicubic', 'lanczos3',
+  'lanczos5' and 'area' are TF's kernels of those names (resize_kernels.py).
 * `affine_transform(images, transforms, interpolation, fill_mode, fill_value)`: TF's
   `ImageProjectiveTransformV3`: output pixel (x, y) reads the input at
   `((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)`, `k = c0 x + c1 y + 1`, with the
@@ -19,8 +20,12 @@ from ....errors import InvalidArgumentError
 from ....ops import array_ops as A
 from ....ops import gather_ops as G
 from ....ops import math_ops as M
+from .resize_kernels import METHODS as _KERNEL_METHODS
+from .resize_kernels import resize_2d
 
-__all__ = ["resize", "affine_transform", "crop_box_for_aspect", "static_hw"]
+INTERPOLATIONS = ("bilinear", "nearest") + _KERNEL_METHODS
+
+__all__ = ["resize", "affine_transform", "crop_box_for_aspect", "static_hw", "INTERPOLATIONS"]
 
 
 def static_hw(images, who):
@@ -69,10 +74,14 @@ def _resize_axis(x, axis, out_size, interpolation):
 
 def resize(images, height, width, interpolation="bilinear"):
     """Resize NHWC float `images` to (height, width) as `tf.image.resize` (no antialias)."""
-    if interpolation not in ("bilinear", "nearest"):
-        raise ValueError(f"Resizing: interpolation={interpolation!r} is not supported; use "
-                         f"'bilinear' or 'nearest'")
-    static_hw(images, "resize")
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected of one "
+                         f"{INTERPOLATIONS}. Received: interpolation={interpolation}")
+    h, w = static_hw(images, "resize")
+    if interpolation in _KERNEL_METHODS:
+        if (h, w) == (height, width):
+            return images
+        return resize_2d(images, 1, 2, height, width, interpolation)
     return _resize_axis(_resize_axis(images, 1, height, interpolation), 2, width, interpolation)
 
 
