@@ -19,6 +19,7 @@ from .. import dtypes, nest
 from . import structure
 from .dataset import AUTOTUNE, Dataset, UNKNOWN
 from .mapfn import call_user
+from .sources import GeneratorDataset
 from .transforms import _Unary, background
 
 
@@ -35,7 +36,6 @@ def _dataset_fn(func, input_spec, what):
 def _placeholder(spec, k):
     """One flat component for `spec` in placeholder `k` (1 or 2): see the module docstring."""
     if isinstance(spec, structure.DatasetSpec):
-        from .sources import GeneratorDataset
         return GeneratorDataset(lambda: iter(()), None, None, None, spec.element_spec)
     shape = spec.shape
     dims = [k] if shape.rank is None else [k if d is None else d for d in shape.as_list()]

@@ -11,6 +11,7 @@ from ...ops import tiling as T
 from ._args import normalize_data_format, normalize_tuple
 from .input_spec import InputSpec
 from .layer import Layer
+from .preprocessing.resize_kernels import resize_2d
 
 __all__ = ["Flatten", "Reshape", "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding2D",
            "UpSampling1D", "UpSampling2D", "Cropping1D", "Cropping2D"]
@@ -383,7 +384,6 @@ class UpSampling2D(Layer):
     def call(self, inputs):
         h_axis, w_axis = _spatial_axes(self.data_format, 2)
         if self.interpolation in _UPSAMPLING[2:]:
-            from .preprocessing.resize_kernels import resize_2d
             for axis in (h_axis, w_axis):
                 if inputs.shape[axis] is None:
                     raise ValueError(f"UpSampling2D(interpolation={self.interpolation!r}) needs "
