@@ -247,19 +247,6 @@ def test_preprocessing_sparse_ragged_outputs_are_eager_and_antialias_is_refused(
         layers.Resizing(2, 2, antialias=True)
 
 
-def test_keras_weight_files_of_gated_attention_do_not_load(tmp_path):
-    h5py = pytest.importorskip("h5py")
-    inp = tf.keras.Input((5, 8))
-    model = tf.keras.Model(inp, tf.keras.layers.MultiHeadAttention(2, 4, use_gate=True)(inp, inp))
-    path = str(tmp_path / "gated.weights.h5")
-    model.save_weights(path)
-    with h5py.File(path, "r+") as f:    # the group name Keras 3.15 writes
-        f.move("layers/multi_head_attention/gate_dense",
-               "layers/multi_head_attention/_gate_dense")
-    with pytest.raises(ValueError, match="gate_dense"):
-        model.load_weights(path)
-
-
 def test_tf_savedmodels_do_not_load(tmp_path):
     (tmp_path / "saved_model.pb").write_bytes(b"\x08\x01")
     with pytest.raises(OSError, match="saved_model.json"):
