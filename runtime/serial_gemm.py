@@ -43,6 +43,8 @@ _gemm = {}          # dtype -> ctypes function; {"none": True} when unavailable
 
 
 def _load():
+    if _gemm:
+        return _gemm
     with _lock:
         if _gemm:
             return _gemm
