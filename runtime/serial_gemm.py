@@ -62,10 +62,12 @@ def _load():
         set_threads.argtypes = [ctypes.c_int]
         set_threads(1)
         i, p = ctypes.c_int, ctypes.c_void_p
+        ready = {}
         for dt, (fn, scalar) in fns.items():
             fn.argtypes = [i, i, i, i, i, i, scalar, p, i, p, i, scalar, p, i]
             fn.restype = None
-            _gemm[dt] = fn
+            ready[dt] = fn
+        _gemm.update(ready)     # at once: a reader without the lock sees all or nothing
         return _gemm
 
 
