@@ -233,7 +233,7 @@ def test_string_preprocessing_runs_on_the_host_and_says_so():
     assert "runs on the interpreter: it holds tf.string values" in cg.explain()
 
 
-def test_preprocessing_sparse_ragged_outputs_are_eager_and_antialias_is_refused():
+def test_preprocessing_sparse_ragged_outputs_are_eager_values():
     layers = tf.keras.layers
     encode = layers.CategoryEncoding(3, sparse=True)
     assert isinstance(encode([0, 2]), tf.sparse.SparseTensor)
@@ -243,8 +243,6 @@ def test_preprocessing_sparse_ragged_outputs_are_eager_and_antialias_is_refused(
         list(tf.data.Dataset.from_tensor_slices([[0, 2]]).map(encode))
     words = layers.TextVectorization(ragged=True, vocabulary=["a"])
     assert isinstance(words(["a b", "a"]), tf.RaggedTensor)
-    with pytest.raises(ValueError):
-        layers.Resizing(2, 2, antialias=True)
 
 
 def test_tf_savedmodels_do_not_load(tmp_path):
