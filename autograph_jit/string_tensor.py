@@ -60,6 +60,11 @@ def as_array(value, dtype=None):
     if type(value).__name__ == "SparseTensor":
         raise TypeError("A dataset element cannot hold a tf.sparse.SparseTensor here; convert "
                         "it inside the map function with tf.sparse.to_dense(...).")
+    if type(value).__name__ == "RaggedTensor" and value.ragged_rank and \
+            len(set(np.diff(value.row_splits.numpy()).tolist())) > 1:
+        raise TypeError("A dataset element cannot hold a tf.RaggedTensor with rows of "
+                        "different lengths here; convert it inside the map function with "
+                        "rt.to_tensor() (padded), or map before batching (padded_batch).")
     if isinstance(value, EagerTensor):
         t = value
     elif isinstance(value, Tensor):

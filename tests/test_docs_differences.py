@@ -233,28 +233,16 @@ def test_string_preprocessing_runs_on_the_host_and_says_so():
     assert "runs on the interpreter: it holds tf.string values" in cg.explain()
 
 
-def test_preprocessing_sparse_ragged_and_other_interpolations_are_refused():
+def test_preprocessing_sparse_ragged_outputs_are_eager_values():
     layers = tf.keras.layers
-    for make in (lambda: layers.CategoryEncoding(3, sparse=True),
-                 lambda: layers.StringLookup(sparse=True),
-                 lambda: layers.TextVectorization(ragged=True),
-                 lambda: layers.Resizing(2, 2, interpolation="bicubic"),
-                 lambda: layers.Resizing(2, 2, antialias=True)):
-        with pytest.raises(ValueError):
-            make()
-
-
-def test_keras_weight_files_of_gated_attention_do_not_load(tmp_path):
-    h5py = pytest.importorskip("h5py")
-    inp = tf.keras.Input((5, 8))
-    model = tf.keras.Model(inp, tf.keras.layers.MultiHeadAttention(2, 4, use_gate=True)(inp, inp))
-    path = str(tmp_path / "gated.weights.h5")
-    model.save_weights(path)
-    with h5py.File(path, "r+") as f:    # the group name Keras 3.15 writes
-        f.move("layers/multi_head_attention/gate_dense",
-               "layers/multi_head_attention/_gate_dense")
-    with pytest.raises(ValueError, match="gate_dense"):
-        model.load_weights(path)
+    encode = layers.CategoryEncoding(3, sparse=True)
+    assert isinstance(encode([0, 2]), tf.sparse.SparseTensor)
+    with pytest.raises(tf.errors.HostOnlyError):
+        tf.function(lambda v: encode(v))(tf.constant([0, 2]))
+    with pytest.raises(TypeError, match="to_dense"):
+        list(tf.data.Dataset.from_tensor_slices([[0, 2]]).map(encode))
+    words = layers.TextVectorization(ragged=True, vocabulary=["a"])
+    assert isinstance(words(["a b", "a"]), tf.RaggedTensor)
 
 
 def test_tf_savedmodels_do_not_load(tmp_path):

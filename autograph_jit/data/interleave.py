@@ -1,10 +1,25 @@
 """flat_map and interleave: functions returning datasets, run eagerly per input element
-(their result is a dataset object, which is not a graph value here)."""
+(their result is a dataset object, which is not a graph value here).
+
+Element spec: TF traces `map_func` once with symbolic tensors of the input's element_spec, so
+the spec is known without reading an element (an empty input is fine) and a dimension that
+depends on the values is None. Here `map_func` is called on two placeholder elements of the
+input's element_spec (each unknown dimension 1, then 2; numbers all 1, then all 2; strings
+b""; a dataset component an empty dataset of its spec) and the two results' specs are
+relaxed (`most_specific`: dimensions that differ become None), which gives TF's spec for
+functions whose shapes follow from their input's shapes and values. When `map_func` raises
+on a placeholder (it reads a file named by the element, indexes a Python list with it, ...)
+the spec is the first real element's dataset's, as before; an empty input then raises the
+ValueError that names the placeholder's error."""
 import os
 
+import numpy as np
+
+from .. import dtypes, nest
 from . import structure
 from .dataset import AUTOTUNE, Dataset, UNKNOWN
 from .mapfn import call_user
+from .sources import GeneratorDataset
 from .transforms import _Unary, background
 
 
@@ -18,11 +33,40 @@ def _dataset_fn(func, input_spec, what):
     return make
 
 
+def _placeholder(spec, k):
+    """One flat component for `spec` in placeholder `k` (1 or 2): see the module docstring."""
+    if isinstance(spec, structure.DatasetSpec):
+        return GeneratorDataset(lambda: iter(()), None, None, None, spec.element_spec)
+    shape = spec.shape
+    dims = [k] if shape.rank is None else [k if d is None else d for d in shape.as_list()]
+    if spec.dtype is dtypes.string:
+        arr = np.empty(dims, dtype=object)
+        arr.fill(b"")
+        return arr
+    return np.full(dims, True if spec.dtype is dtypes.bool else k, dtype=spec.dtype.np_dtype)
+
+
+def _traced_spec(input_spec, make):
+    """The element spec of `make`'s datasets from two placeholder inputs, relaxed."""
+    specs = [make(tuple(_placeholder(s, k) for s in nest.flatten(input_spec))).element_spec
+             for k in (1, 2)]
+    nest.assert_same_structure(specs[0], specs[1])
+    if any(isinstance(s, structure.DatasetSpec) for s in nest.flatten(specs[0])):
+        return specs[0]
+    return structure.most_specific(specs[0], specs[1])
+
+
 def _first_spec(ds, make):
+    try:
+        return _traced_spec(ds.element_spec, make)
+    except Exception as e:  # map_func cannot run on a placeholder: read the first element
+        reason = f"{type(e).__name__}: {e}"
     for flat in ds._iter_flat():
         return make(flat).element_spec
-    raise ValueError("the input dataset is empty, so the element spec of the datasets "
-                     "map_func returns is unknown")
+    raise ValueError(f"the input dataset is empty, and map_func failed on a placeholder "
+                     f"element of the input's element_spec ({reason}), so the element spec of "
+                     f"the datasets it returns is unknown. Fix: make map_func work for any "
+                     f"element of that spec")
 
 
 class _DatasetOfDatasets(_Unary):

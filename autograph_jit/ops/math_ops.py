@@ -15,6 +15,7 @@ from ..tensor_shape import TensorShape
 from . import op_docs, type_rules as tr
 from ._args import match_dtypes, static_axis, static_ints, to_tensor
 from ..errors import InvalidArgumentError, UnimplementedError
+from ..runtime import serial_gemm as _serial_gemm
 from .opdef import apply, defop
 
 _LOCAL = _context._local
@@ -975,6 +976,10 @@ def _matmul_kernel(a, b, transpose_a, transpose_b):
         a = np.swapaxes(a, -1, -2)
     if transpose_b:
         b = np.swapaxes(b, -1, -2)
+    if _serial_gemm.use_serial(a, b):
+        # a thin product OpenBLAS would thread: one thread, as the compiled backend runs it
+        # (runtime/serial_gemm.py: threads that wait on a busy machine cost 40x)
+        return _serial_gemm.matmul(a, b)
     return np.matmul(a, b)
 
 

@@ -158,12 +158,16 @@ class MultiHeadAttention(Layer):
     use_bias = property(lambda self: self._use_bias)
     attention_axes = property(lambda self: self._attention_axes)
     # the projections live in public attributes, the names Keras 3's weight files use
-    # (`layers/multi_head_attention/query_dense/vars/0`); the private names alias them
+    # (`layers/multi_head_attention/query_dense/vars/0`); the private names alias them.
+    # Keras 3 has no public property for the gate, so its files hold it under the private
+    # attribute: `layers/multi_head_attention/_gate_dense/vars/0` (walked after the public
+    # ones, as Keras visits private attributes last)
     _query_dense = property(lambda self: self.query_dense)
     _key_dense = property(lambda self: self.key_dense)
     _value_dense = property(lambda self: self.value_dense)
     _output_dense = property(lambda self: self.output_dense)
-    _gate_dense = property(lambda self: self.gate_dense)
+    gate_dense = property(lambda self: self._gate_dense)
+    _saved_private_children = ("_gate_dense",)
 
     def get_config(self):
         config = super().get_config()
@@ -228,9 +232,9 @@ class MultiHeadAttention(Layer):
         self.key_dense = self._projection(len(key_shape), self._key_dim, "key")
         self.key_dense.build(key_shape)
         if self._use_gate:
-            self.gate_dense = self._projection(len(query_shape), self._value_dim, "gate",
-                                                activation="sigmoid")
-            self.gate_dense.build(query_shape)
+            self._gate_dense = self._projection(len(query_shape), self._value_dim, "gate",
+                                                 activation="sigmoid")
+            self._gate_dense.build(query_shape)
         self.value_dense = self._projection(len(value_shape), self._value_dim, "value")
         self.value_dense.build(value_shape)
         rank = len(value_shape) + 1
@@ -359,7 +363,7 @@ class MultiHeadAttention(Layer):
         attention_mask = self._compute_attention_mask(
             query, value, query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
             attention_mask=attention_mask, use_causal_mask=use_causal_mask)
-        gate = self.gate_dense(query) if self._use_gate else None
+        gate = self._gate_dense(query) if self._use_gate else None
         q = self.query_dense(query)
         k = self.key_dense(key)
         v = self.value_dense(value)

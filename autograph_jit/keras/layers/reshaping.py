@@ -11,6 +11,7 @@ from ...ops import tiling as T
 from ._args import normalize_data_format, normalize_tuple
 from .input_spec import InputSpec
 from .layer import Layer
+from .preprocessing.resize_kernels import resize_2d
 
 __all__ = ["Flatten", "Reshape", "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding2D",
            "UpSampling1D", "UpSampling2D", "Cropping1D", "Cropping2D"]
@@ -353,26 +354,42 @@ def _linear_resize_axis(x, factor, axis):
     return M.add(M.multiply(a, M.subtract(1.0, w)), M.multiply(b, w))
 
 
+_UPSAMPLING = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
+
+
 class UpSampling2D(Layer):
-    """Repeats rows and columns `size` ((2, 2)) times: `interpolation='nearest'` (default) or
-    'bilinear' (half-pixel centres, as `tf.image.resize`).
+    """Repeats rows and columns `size` ((2, 2)) times: `interpolation='nearest'` (default),
+    or resizes by that factor as `tf.image.resize` (antialias=False) with 'bilinear',
+    'bicubic', 'lanczos3', 'lanczos5' or 'area' (TF's kernels; any case, as Keras 3).
 
     >>> tf.keras.layers.UpSampling2D(size=2)(tf.ones([1, 3, 3, 2])).shape
     TensorShape([1, 6, 6, 2])
+    >>> tf.keras.layers.UpSampling2D(size=(1, 2), interpolation="bicubic")(
+    ...     tf.reshape(tf.range(3.0), [1, 1, 3, 1]))[0, 0, :, 0].numpy()
+    array([-0.0882353 ,  0.16788322,  0.7099237 ,  1.2900764 ,  1.8321168 ,
+            2.0882354 ], dtype=float32)
     """
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         self.size = normalize_tuple(size, 2, "size")
         self.data_format = normalize_data_format(data_format)
-        if interpolation not in ("nearest", "bilinear"):
-            raise ValueError(f"UpSampling2D: interpolation={interpolation!r} is not supported; "
-                             f"use 'nearest' or 'bilinear'")
+        interpolation = str(interpolation).lower()
+        if interpolation not in _UPSAMPLING:
+            raise ValueError(f"Invalid value for argument `interpolation`. Expected of one "
+                             f"{_UPSAMPLING}. Received: interpolation={interpolation}")
         self.interpolation = interpolation
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
         h_axis, w_axis = _spatial_axes(self.data_format, 2)
+        if self.interpolation in _UPSAMPLING[2:]:
+            for axis in (h_axis, w_axis):
+                if inputs.shape[axis] is None:
+                    raise ValueError(f"UpSampling2D(interpolation={self.interpolation!r}) needs "
+                                     f"known spatial sizes; got input shape {inputs.shape}")
+            return resize_2d(inputs, h_axis, w_axis, inputs.shape[h_axis] * self.size[0],
+                             inputs.shape[w_axis] * self.size[1], self.interpolation)
         if self.interpolation == "bilinear":
             return _linear_resize_axis(_linear_resize_axis(inputs, self.size[0], h_axis),
                                        self.size[1], w_axis)

@@ -50,8 +50,12 @@ def _children(layer):
     if isinstance(layer, (Sequential, Functional)):
         return [(f"layers/{name}", child) for name, child in _unique_names(layer.layers)]
     out = []
-    for key in sorted(vars(layer)):
-        if key in _SKIP or key.startswith("_") and key not in ("_layers", "_lookup_layer"):
+    # a layer may name private attributes Keras 3 saves (it visits them after the public
+    # ones: `_saved_private_children`, e.g. MultiHeadAttention's `_gate_dense`)
+    private = getattr(type(layer), "_saved_private_children", ())
+    for key in sorted(vars(layer), key=lambda k: (k in private, k)):
+        if key in _SKIP or key.startswith("_") and key not in ("_layers", "_lookup_layer") \
+                and key not in private:
             continue
         value = vars(layer)[key]
         if isinstance(value, Layer):

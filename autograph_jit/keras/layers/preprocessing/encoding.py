@@ -15,6 +15,7 @@ from ....ops.hash_ops import hash_bucket
 from ....ops.opdef import apply
 from ....tensor import EagerTensor
 from ..layer import Layer
+from .sparse_output import check_sparse_mode, require_eager, sparse_encoding
 
 __all__ = ["CategoryEncoding", "Hashing", "encode_categorical", "check_output_mode",
            "hash_values"]
@@ -44,12 +45,18 @@ def _check_range(indices, depth):
 
 
 def encode_categorical(indices, output_mode, depth, dtype, count_weights=None,
-                       idf_weights=None, check_range=True):
+                       idf_weights=None, check_range=True, sparse=False, layer_name=""):
     """Integer ids -> Keras 3's encodings over `depth` tokens: 'one_hot' adds a last axis (a
-    trailing axis of 1 is replaced), 'multi_hot' / 'count' / 'tf_idf' reduce the last axis
-    (a rank-0 or rank-1 input is one sample)."""
+    trailing axis of 1 is replaced), 'multi_hot' / 'count' / 'tf_idf' reduce axis 1 (the
+    samples' axis for a batch; a rank-0 or rank-1 input is one sample), as Keras 3 does. With `sparse=True` (not in 'int' mode) the
+    result is a `tf.sparse.SparseTensor` (sparse_output.py; eager inputs only)."""
     if output_mode == "int":
         return M.cast(indices, dtype)
+    if sparse:
+        require_eager(indices, layer_name)
+        dense = encode_categorical(indices, output_mode, depth, dtype, count_weights,
+                                   idf_weights, check_range)
+        return sparse_encoding(indices, dense, output_mode)
     if check_range:
         _check_range(indices, depth)
     rank = indices.shape.rank
@@ -59,12 +66,16 @@ def encode_categorical(indices, output_mode, depth, dtype, count_weights=None,
         return G.one_hot(indices, depth, dtype=dtype)
     if rank == 0:
         indices = A.reshape(indices, [1])
+        rank = 1
+    # Keras 3 reduces axis 1 of the one-hot codes (axis 0 for one sample): the last input
+    # axis for a batch of samples, the second one for a rank-3 input
+    axis = 1 if rank is None or rank > 1 else 0
     hot = G.one_hot(indices, depth, dtype=dtype)
     if output_mode == "multi_hot":
-        return M.reduce_max(hot, axis=-2)
+        return M.reduce_max(hot, axis=axis)
     if count_weights is not None:
         hot = M.multiply(hot, A.expand_dims(M.cast(count_weights, dtype), -1))
-    counts = M.reduce_sum(hot, axis=-2)
+    counts = M.reduce_sum(hot, axis=axis)
     if output_mode == "tf_idf":
         counts = M.multiply(counts, M.cast(idf_weights, dtype))
     return counts
@@ -75,7 +86,8 @@ class CategoryEncoding(Layer):
 
     Args: `num_tokens`, `output_mode='multi_hot'` (`'one_hot'`: one vector per id, a trailing
     axis of 1 replaced; `'multi_hot'`: 1 where an id of the sample occurs; `'count'`: how
-    often, weighted by `count_weights` passed to the call), `sparse=False`. An id outside
+    often, weighted by `count_weights` passed to the call), `sparse=False` (True: a
+    `tf.sparse.SparseTensor` with Keras's entries, eager calls only). An id outside
     [0, num_tokens) is an InvalidArgumentError.
 
     >>> tf.keras.layers.CategoryEncoding(num_tokens=4, output_mode="one_hot")(
@@ -86,6 +98,10 @@ class CategoryEncoding(Layer):
     ...     [[0, 1, 1], [3, 3, 2]]).numpy()
     array([[1., 2., 0., 0.],
            [0., 0., 1., 2.]], dtype=float32)
+    >>> sp = tf.keras.layers.CategoryEncoding(num_tokens=4, output_mode="multi_hot",
+    ...                                       sparse=True)([[0, 1, 1], [3, 3, 2]])
+    >>> sp.indices.numpy().tolist(), sp.dense_shape.numpy().tolist()
+    ([[0, 0], [0, 1], [1, 2], [1, 3]], [2, 4])
     """
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
@@ -96,9 +112,6 @@ class CategoryEncoding(Layer):
                              "is not known beforehand, use the IntegerLookup layer instead.")
         if num_tokens < 1:
             raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens}.")
-        if sparse:
-            raise ValueError("CategoryEncoding(sparse=True) is not supported: autograph_jit has "
-                             "no sparse layer outputs; leave sparse=False")
         self.num_tokens, self.output_mode, self.sparse = num_tokens, output_mode, sparse
 
     def call(self, inputs, count_weights=None):
@@ -108,8 +121,11 @@ class CategoryEncoding(Layer):
         if count_weights is not None and self.output_mode != "count":
             raise ValueError("`count_weights` is not used when `output_mode` is not `'count'`. "
                              f"Received `count_weights={count_weights}`.")
+        if count_weights is not None and self.sparse:
+            count_weights = to_tensor(count_weights)
         return encode_categorical(inputs, self.output_mode, self.num_tokens, self.compute_dtype,
-                                  count_weights=count_weights)
+                                  count_weights=count_weights, sparse=self.sparse,
+                                  layer_name=self.name)
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
@@ -121,7 +137,8 @@ class CategoryEncoding(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_tokens=self.num_tokens, output_mode=self.output_mode)
+        config.update(num_tokens=self.num_tokens, output_mode=self.output_mode,
+                      sparse=self.sparse)
         return config
 
 
@@ -131,7 +148,8 @@ class Hashing(Layer):
     Args: `num_bins`, `mask_value=None` (when set, that value goes to bucket 0 and the others
     hash into [1, num_bins)), `salt=None` (an int or a pair of ints: keyed SipHash, TF's
     `to_hash_bucket_strong`; without it FarmHash Fingerprint64, TF's `to_hash_bucket_fast`),
-    `output_mode='int'` (or 'one_hot', 'multi_hot', 'count'), `sparse=False`. Floats are cast
+    `output_mode='int'` (or 'one_hot', 'multi_hot', 'count'), `sparse=False` (True, in a
+    non-int mode: a `tf.sparse.SparseTensor`, eager calls only). Floats are cast
     to int64 first, integers hashed as their decimal text. Runs on the host (a host op inside
     compiled functions, listed by `explain()`).
 
@@ -151,9 +169,7 @@ class Hashing(Layer):
             raise ValueError(f"The `num_bins` for `Hashing` cannot be `None` or non-positive "
                              f"values. Received: num_bins={num_bins}.")
         check_output_mode(output_mode, ("int", "one_hot", "multi_hot", "count"))
-        if sparse:
-            raise ValueError("Hashing(sparse=True) is not supported: autograph_jit has no "
-                             "sparse layer outputs; leave sparse=False")
+        check_sparse_mode(sparse, output_mode, ("one_hot", "multi_hot", "count"))
         if isinstance(salt, (tuple, list)):
             if len(salt) != 2:
                 raise ValueError(f"The `salt` argument for `Hashing` can only be a tuple of size "
@@ -174,7 +190,7 @@ class Hashing(Layer):
         if self.output_mode == "int":
             return ids
         return encode_categorical(ids, self.output_mode, self.num_bins, self.compute_dtype,
-                                  check_range=False)
+                                  check_range=False, sparse=self.sparse, layer_name=self.name)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":

@@ -18,6 +18,7 @@ from ....ops import gather_ops as G
 from ....ops import tiling as T
 from .._args import normalize_data_format
 from ..layer import Layer
+from .image_ops import INTERPOLATIONS as _RESIZE_INTERPOLATIONS
 from .image_ops import affine_transform, crop_box_for_aspect, resize, static_hw
 
 __all__ = ["Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
@@ -113,12 +114,14 @@ def _hw_axes(data_format, rank):
 
 
 class Resizing(_ImageLayer):
-    """Resizes images to (height, width), as `tf.image.resize` without antialias.
+    """Resizes images to (height, width), as `tf.image.resize`.
 
-    Args: `height`, `width`, `interpolation='bilinear'` (or 'nearest'),
+    Args: `height`, `width`, `interpolation='bilinear'` ('nearest', 'bicubic', 'lanczos3',
+    'lanczos5', 'area': TF's kernels),
     `crop_to_aspect_ratio=False` (first crop the largest centered box of the target aspect
     ratio), `pad_to_aspect_ratio=False` (first pad with `fill_value` to the target aspect
-    ratio), `fill_mode='constant'`, `fill_value=0.0`, `antialias=False` (True is refused),
+    ratio), `fill_mode='constant'`, `fill_value=0.0`, `antialias=False` (True: TF's
+    antialiasing kernels when downscaling with bilinear, bicubic or lanczos),
     `data_format=None`.
 
     >>> images = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
@@ -131,11 +134,10 @@ class Resizing(_ImageLayer):
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
                  antialias=False, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        if interpolation not in _INTERPOLATIONS:
-            raise ValueError(f"Resizing: interpolation={interpolation!r} is not supported here; "
-                             f"use one of {list(_INTERPOLATIONS)}")
-        if antialias:
-            raise ValueError("Resizing(antialias=True) is not supported; leave antialias=False")
+        if interpolation not in _RESIZE_INTERPOLATIONS:
+            raise ValueError(f"Invalid value for argument `interpolation`. Expected of one "
+                             f"{_RESIZE_INTERPOLATIONS}. Received: "
+                             f"interpolation={interpolation}")
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError("Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` "
                              "can be True.")
@@ -159,7 +161,7 @@ class Resizing(_ImageLayer):
             top, left = (ph - h) // 2, (pw - w) // 2   # Keras pads `top` on both sides
             images = T.pad(images, [[0, 0], [top, top], [left, left], [0, 0]],
                            constant_values=self.fill_value)
-        return resize(images, self.height, self.width, self.interpolation)
+        return resize(images, self.height, self.width, self.interpolation, self.antialias)
 
     def _out_hw(self, h, w):
         return self.height, self.width

@@ -3,7 +3,9 @@ trace, compile natively and differentiate with respect to the images):
 
 * `resize(images, height, width, interpolation)`: TF's `tf.image.resize` without antialias —
   half-pixel centers; bilinear is two separable linear interpolations (gathers along H then W),
-  nearest takes `min(floor((o + 0.5) * in / out), in - 1)`.
+  nearest takes `min(floor((o + 0.5) * in / out), in - 1)`; 'bicubic', 'lanczos3',
+  'lanczos5' and 'area' are TF's kernels of those names, and `antialias=True` TF's
+  ScaleAndTranslate kernels (resize_kernels.py).
 * `affine_transform(images, transforms, interpolation, fill_mode, fill_value)`: TF's
   `ImageProjectiveTransformV3`: output pixel (x, y) reads the input at
   `((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)`, `k = c0 x + c1 y + 1`, with the
@@ -19,8 +21,12 @@ from ....errors import InvalidArgumentError
 from ....ops import array_ops as A
 from ....ops import gather_ops as G
 from ....ops import math_ops as M
+from .resize_kernels import METHODS as _KERNEL_METHODS
+from .resize_kernels import ANTIALIAS_KERNELS, resize_2d
 
-__all__ = ["resize", "affine_transform", "crop_box_for_aspect", "static_hw"]
+INTERPOLATIONS = ("bilinear", "nearest") + _KERNEL_METHODS
+
+__all__ = ["resize", "affine_transform", "crop_box_for_aspect", "static_hw", "INTERPOLATIONS"]
 
 
 def static_hw(images, who):
@@ -67,12 +73,17 @@ def _resize_axis(x, axis, out_size, interpolation):
     return M.add(lo, M.multiply(M.subtract(hi, lo), t))
 
 
-def resize(images, height, width, interpolation="bilinear"):
-    """Resize NHWC float `images` to (height, width) as `tf.image.resize` (no antialias)."""
-    if interpolation not in ("bilinear", "nearest"):
-        raise ValueError(f"Resizing: interpolation={interpolation!r} is not supported; use "
-                         f"'bilinear' or 'nearest'")
-    static_hw(images, "resize")
+def resize(images, height, width, interpolation="bilinear", antialias=False):
+    """Resize NHWC float `images` to (height, width) as `tf.image.resize` (`antialias`: its
+    ScaleAndTranslate kernels for bilinear, bicubic and lanczos; ignored by nearest, area)."""
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected of one "
+                         f"{INTERPOLATIONS}. Received: interpolation={interpolation}")
+    h, w = static_hw(images, "resize")
+    if interpolation in _KERNEL_METHODS or (antialias and interpolation in ANTIALIAS_KERNELS):
+        if (h, w) == (height, width):
+            return images
+        return resize_2d(images, 1, 2, height, width, interpolation, antialias)
     return _resize_axis(_resize_axis(images, 1, height, interpolation), 2, width, interpolation)
 
 

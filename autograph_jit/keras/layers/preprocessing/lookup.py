@@ -25,6 +25,7 @@ from ... import backend
 from ..layer import Layer
 from ._adapt import adapt_batches, as_numpy
 from .encoding import check_output_mode, encode_categorical
+from .sparse_output import check_sparse_mode
 
 __all__ = ["StringLookup", "IntegerLookup", "VocabularyTable", "InverseTable", "IndexLookup"]
 
@@ -163,9 +164,7 @@ class IndexLookup(Layer):
         if invert and output_mode != "int":
             raise ValueError(f"`output_mode` must be `'int'` when `invert` is true. Received: "
                              f"output_mode={output_mode}")
-        if sparse:
-            raise ValueError(f"{type(self).__name__}(sparse=True) is not supported: "
-                             f"autograph_jit has no sparse layer outputs; leave sparse=False")
+        check_sparse_mode(sparse, output_mode, ("one_hot", "multi_hot", "count", "tf_idf"))
         if idf_weights is not None and output_mode != "tf_idf":
             raise ValueError(f"`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
                              f"Received: idf_weights={idf_weights} and "
@@ -377,9 +376,10 @@ class IndexLookup(Layer):
                 raise ValueError("When `output_mode` is `'tf_idf'`, `idf_weights` must be "
                                  "provided (or call `adapt`).")
             return encode_categorical(ids, "tf_idf", depth, backend.floatx(),
-                                      idf_weights=self.idf_weights,
-                                      check_range=False)
-        return encode_categorical(ids, self.output_mode, depth, "int64", check_range=False)
+                                      idf_weights=self.idf_weights, check_range=False,
+                                      sparse=self.sparse, layer_name=self.name)
+        return encode_categorical(ids, self.output_mode, depth, "int64", check_range=False,
+                                  sparse=self.sparse, layer_name=self.name)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
@@ -423,7 +423,8 @@ class StringLookup(IndexLookup):
     Args: `max_tokens=None`, `num_oov_indices=1`, `mask_token=None`, `oov_token='[UNK]'`,
     `vocabulary=None` (a list, array, tensor or text file; else `adapt(data)`),
     `idf_weights=None`, `invert=False`, `output_mode='int'` ('one_hot', 'multi_hot',
-    'count', 'tf_idf'), `pad_to_max_tokens=False`, `sparse=False`, `encoding='utf-8'`.
+    'count', 'tf_idf'), `pad_to_max_tokens=False`, `sparse=False` (True, in a non-int mode:
+    a `tf.sparse.SparseTensor`, eager calls only), `encoding='utf-8'`.
     Index 0 is the mask (when `mask_token` is set, int mode), then the OOV indices, then the
     vocabulary. Runs on the host (the `lookup_table_find` op).
 
@@ -465,7 +466,8 @@ class IntegerLookup(IndexLookup):
 
     Args: `max_tokens=None`, `num_oov_indices=1`, `mask_token=None`, `oov_token=-1`,
     `vocabulary=None` (else `adapt(data)`), `vocabulary_dtype='int64'`, `idf_weights=None`,
-    `invert=False`, `output_mode='int'`, `sparse=False`, `pad_to_max_tokens=False`. With
+    `invert=False`, `output_mode='int'`, `sparse=False` (True, in a non-int mode: a
+    `tf.sparse.SparseTensor`, eager calls only), `pad_to_max_tokens=False`. With
     several OOV indices an OOV value `v` takes `v % num_oov_indices` (`oov_method='floormod'`)
     or its FarmHash (`'farmhash'`, `salt=`).
 

@@ -193,7 +193,7 @@ class Discretization(Layer):
     Args: `bin_boundaries=None` (sorted floats) or `num_bins` with `adapt(data)` (boundaries
     at approximate quantiles, accuracy `epsilon=0.01`), `output_mode='int'` (`'one_hot'`,
     `'multi_hot'`, `'count'`: a float vector of `len(bin_boundaries) + 1` per sample),
-    `sparse=False` (True is refused: no sparse outputs here).
+    `sparse=False` (True, in a non-int mode: a `tf.sparse.SparseTensor`, eager calls only).
 
     >>> tf.keras.layers.Discretization(bin_boundaries=[0.0, 1.0])(
     ...     np.array([[-0.5, 0.0, 0.5, 2.0]])).numpy()
@@ -207,10 +207,11 @@ class Discretization(Layer):
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
                  sparse=False, dtype=None, name=None):
         super().__init__(name=name, dtype=dtype)
-        if sparse:
-            raise ValueError("Discretization(sparse=True) is not supported: autograph_jit has no "
-                             "sparse layer outputs; leave sparse=False")
         check_output_mode(output_mode, ("int", "one_hot", "multi_hot", "count"))
+        if sparse and output_mode == "int":
+            raise ValueError(f"`sparse=True` may only be used if `output_mode` is `'one_hot'`, "
+                             f"`'multi_hot'`, or `'count'`. Received: sparse=True and "
+                             f"output_mode={output_mode}")
         if num_bins is not None and num_bins < 0:
             raise ValueError(f"`num_bins` must be greater than or equal to 0. Received: "
                              f"`num_bins={num_bins}`")
@@ -252,7 +253,8 @@ class Discretization(Layer):
         if self.output_mode == "int":
             return indices
         return encode_categorical(indices, self.output_mode, len(self.bin_boundaries) + 1,
-                                  self.compute_dtype, check_range=False)
+                                  self.compute_dtype, check_range=False, sparse=self.sparse,
+                                  layer_name=self.name)
 
     def get_config(self):
         config = {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins, "epsilon": self.epsilon,

@@ -16,6 +16,8 @@ from ....ir.types import TensorType
 from ....ops import math_ops as M
 from ....ops._args import to_tensor
 from ....ops.lookup_ops import HostTable, find
+from ....ragged.ragged_tensor import RaggedTensor
+from ....sparse import SparseTensor
 from ....string_tensor import string_tensor
 from ....tensor import Tensor
 from ... import backend
@@ -23,6 +25,7 @@ from ..layer import Layer
 from ._adapt import adapt_batches
 from .encoding import check_output_mode
 from .lookup import StringLookup
+from .sparse_output import check_sparse_mode, require_eager
 
 __all__ = ["TextVectorization", "TextTable"]
 
@@ -69,14 +72,18 @@ class TextTable(HostTable):
         batch = None if rank is None else shape[0]
         return TensorType(dtypes.int64, [batch, last])
 
+    def ids(self, array):
+        """The token ids of each document of a 1-D array of strings (int mode, not cut)."""
+        docs = self.layer._tokenize(array)
+        return [self.vocab.find(np.array(tokens, dtype=object)) if tokens else
+                np.zeros(0, np.int64) for tokens in docs]
+
     def find(self, array):
         array = np.asarray(array, dtype=object)
         scalar = array.ndim == 0
-        docs = self.layer._tokenize(array.reshape(-1))
         layer = self.layer
         if layer.output_mode == "int":
-            ids = [self.vocab.find(np.array(tokens, dtype=object)) if tokens else
-                   np.zeros(0, np.int64) for tokens in docs]
+            ids = self.ids(array.reshape(-1))
             length = layer.output_sequence_length
             if length is None:
                 length = max((len(i) for i in ids), default=0)
@@ -85,6 +92,7 @@ class TextTable(HostTable):
                 row = row[:length]
                 out[r, :len(row)] = row
         else:
+            docs = layer._tokenize(array.reshape(-1))
             depth = layer._depth()
             out = np.zeros((len(docs), depth), np.int64)
             for r, tokens in enumerate(docs):
@@ -105,8 +113,12 @@ class TextVectorization(Layer):
     those sizes), `output_mode='int'` ('multi_hot', 'count', 'tf_idf'),
     `output_sequence_length=None` (int mode: pad with 0 / cut to this length; else the
     batch's longest), `pad_to_max_tokens=False`, `vocabulary=None` (else `adapt(data)`),
-    `idf_weights=None`, `sparse=False`, `ragged=False`, `encoding='utf-8'`. Index 0 is the
-    padding token '' and 1 the OOV token '[UNK]' (int mode). Runs on the host.
+    `idf_weights=None`, `sparse=False` (True, in multi_hot / count / tf_idf mode: a
+    `tf.sparse.SparseTensor` with an entry per token present), `ragged=False` (True, in int
+    mode: a `tf.RaggedTensor` of the ids, rows not padded, cut to `output_sequence_length` when
+    set; a scalar string gives a dense vector as in Keras), `encoding='utf-8'`. Index 0 is the
+    padding token '' and 1 the OOV token '[UNK]' (int mode). Runs on the host; sparse and
+    ragged outputs are eager values (an eager call, or a tf.data map, which runs it eagerly).
 
     >>> layer = tf.keras.layers.TextVectorization(output_sequence_length=4)
     >>> layer.adapt(["The cat sat.", "The dog!"])
@@ -115,6 +127,9 @@ class TextVectorization(Layer):
     >>> layer(["the CAT ran", "dog"]).numpy()
     array([[2, 5, 1, 0],
            [4, 0, 0, 0]])
+    >>> ragged = tf.keras.layers.TextVectorization(ragged=True, vocabulary=["the", "cat"])
+    >>> ragged(["the CAT ran", "cat"])
+    <tf.RaggedTensor [[2, 3, 1], [3]]>
     """
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
@@ -144,10 +159,10 @@ class TextVectorization(Layer):
         if output_mode != "int" and output_sequence_length is not None:
             raise ValueError(f"`output_sequence_length` must not be set if `output_mode` is not "
                              f"'int'. Received output_sequence_length={output_sequence_length}.")
-        if ragged or sparse:
-            raise ValueError("TextVectorization(ragged=True / sparse=True) is not supported: "
-                             "autograph_jit returns dense outputs; use output_sequence_length "
-                             "or leave them False")
+        if ragged and output_mode != "int":
+            raise ValueError(f"`ragged` must not be true if `output_mode` is not `'int'`. "
+                             f"Received: ragged={ragged} and output_mode={output_mode}")
+        check_sparse_mode(sparse, output_mode, ("multi_hot", "count", "tf_idf"))
         if encoding not in ("utf-8", "UTF-8", "utf8"):
             raise ValueError(f"TextVectorization: only encoding='utf-8' is supported, got "
                              f"{encoding!r}")
@@ -248,13 +263,37 @@ class TextVectorization(Layer):
         x = to_tensor(inputs)
         if self._table is None:
             self._table = TextTable(self)
+        if self.ragged:
+            return self._ragged_ids(x)
         out = find(self._table, x)
+        counts = out
         if self.output_mode == "tf_idf":
             if self.idf_weights is None:
                 raise ValueError("When `output_mode` is `'tf_idf'`, `idf_weights` must be "
                                  "provided (or call `adapt`).")
-            return M.multiply(M.cast(out, backend.floatx()), self.idf_weights)
+            out = M.multiply(M.cast(out, backend.floatx()), self.idf_weights)
+        if self.sparse:
+            require_eager(x, self.name)
+            present = np.asarray(counts.numpy()) != 0
+            values = np.asarray(out.numpy())[present]
+            return SparseTensor(np.argwhere(present).astype(np.int64), values,
+                                np.asarray(present.shape, np.int64))
         return out
+
+    def _ragged_ids(self, x):
+        """ragged=True: the uncut, unpadded id rows as a RaggedTensor (int64 row splits)."""
+        require_eager(x, self.name)
+        self._table.output_type(x.type)          # the dtype and rank checks
+        array = np.asarray(x.numpy(), dtype=object)
+        length = self.output_sequence_length
+        rows = [r[:length] if length is not None else r
+                for r in self._table.ids(array.reshape(-1))]
+        if array.ndim == 0:
+            return to_tensor(np.asarray(rows[0], np.int64))
+        splits = np.zeros(len(rows) + 1, np.int64)
+        splits[1:] = np.cumsum([len(r) for r in rows])
+        values = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
+        return RaggedTensor.from_row_splits(to_tensor(values), to_tensor(splits))
 
     def compute_output_shape(self, input_shape):
         last = self.output_sequence_length if self.output_mode == "int" else self._depth()
