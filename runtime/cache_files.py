@@ -23,7 +23,7 @@ import threading
 import warnings
 
 DEFAULT_MAX_MB = 256
-_SUFFIXES = (".o", ".lower", ".cubin", ".graph")
+_SUFFIXES = (".o", ".lower", ".cubin", ".graph", ".ir")
 _lock = threading.Lock()
 _sizes = {}  # directory -> its size in bytes as last measured plus what this process wrote
 
