@@ -55,7 +55,8 @@ def source_digest():
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     roots = [os.path.join(pkg, d) for d in _SOURCE_DIRS if d != "runtime"]
     roots.append(os.path.dirname(os.path.abspath(cpu_engine.__file__)))
-    return cache_files.source_stamp(roots, [os.path.join(pkg, f) for f in _SOURCE_FILES])
+    return cache_files.source_stamp(roots, [os.path.join(pkg, f) for f in _SOURCE_FILES],
+                                    once_per_process=True)
 
 
 class _Writer:
