@@ -23,6 +23,8 @@ import struct
 import threading
 import warnings
 
+from . import forksafe
+
 DEFAULT_MAX_MB = 256
 _SUFFIXES = (".o", ".lower", ".cubin", ".graph", ".ir")
 _lock = threading.Lock()
@@ -47,8 +49,12 @@ def source_stamp(roots, files=(), once_per_process=False):
     h = hashlib.sha256()
     memo = _trees if once_per_process else None
     for root in roots:
-        h.update(b"\1" + os.path.basename(root).encode() + b"\0" + _tree_digest(root, memo)
-                 + b"\n")
+        if memo is None:
+            digest = _tree_digest(root, None)
+        else:  # (a thread walking it already, e.g. stamp_in_background's: wait, do not redo)
+            with _trees_lock:
+                digest = _tree_digest(root, memo)
+        h.update(b"\1" + os.path.basename(root).encode() + b"\0" + digest + b"\n")
     for path in files:
         st = os.stat(path)
         h.update(f"\2{os.path.basename(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -56,6 +62,18 @@ def source_stamp(roots, files=(), once_per_process=False):
 
 
 _trees = {}  # absolute folder -> its digest, as this process first saw it (source_stamp)
+_trees_lock = forksafe.RLock()
+
+
+def stamp_in_background(roots):
+    """Start computing the once-per-process digests of the folders `roots` on a thread (stat
+    calls release the GIL: they overlap the caller's work); a `source_stamp(...,
+    once_per_process=True)` covering them waits for it instead of walking again."""
+    def walk():
+        for root in roots:
+            with _trees_lock:
+                _tree_digest(root, _trees)
+    threading.Thread(target=walk, name="autograph_jit-source-stamp", daemon=True).start()
 
 
 def _tree_digest(folder, memo):

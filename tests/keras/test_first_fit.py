@@ -144,6 +144,29 @@ def test_once_per_process_stamps_share_each_folders_walk(tmp_path, monkeypatch):
     assert cache_files.source_stamp([str(pkg)], once_per_process=True) == whole
 
 
+def test_a_stamp_begun_in_the_background_is_waited_for_not_walked_again(tmp_path, monkeypatch):
+    import threading
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "a.py").write_text("")
+    (pkg / "sub" / "b.py").write_text("")
+    walked = []
+    gate = threading.Event()
+    scandir = os.scandir
+
+    def slow_scandir(path):
+        walked.append(path)
+        assert gate.wait(30)  # (the background walk is still running when the caller asks)
+        return scandir(path)
+    monkeypatch.setattr(cache_files.os, "scandir", slow_scandir)
+    monkeypatch.setattr(cache_files, "_trees", {})
+    cache_files.stamp_in_background([str(pkg)])
+    threading.Timer(0.2, gate.set).start()
+    got = cache_files.source_stamp([str(pkg)], once_per_process=True)
+    assert sorted(walked) == sorted([str(pkg), str(pkg / "sub")])  # once each, by one thread
+    assert got == cache_files.source_stamp([str(pkg)])
+
+
 def test_resident_ir_text_is_read_back_under_the_same_stamp_only(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOGRAPH_JIT_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("AUTOGRAPH_JIT_CACHE", "1")
