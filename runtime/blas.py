@@ -14,12 +14,14 @@ Two roles, each with a thread count decided once per process (never switched aro
   codegen/llvm/k_matmul.py): SciPy's OpenBLAS, set to one thread once (`install()`), so they
   never wait on a BLAS thread pool. SciPy's own functions then run single-threaded too.
 
-How it links. `register()` takes SciPy's routines from the PyCapsules in
-`scipy.linalg.cython_blas.__pyx_capi__` (ctypes `PyCapsule_GetPointer` with the capsule's own
-name) as `ag_sgemm`, `ag_dgemm`, `ag_sgemv`, `ag_dgemv`, and NumPy's CBLAS routines (ctypes on
-the library NumPy loaded) as `ag_cblas_sgemm`, ... (`numpy_cblas()`); each goes to
-`llvmlite.binding.add_symbol`, and MCJIT resolves calls to those names. Call `register()` before
-finalizing a module that uses them (idempotent and cheap after the first call).
+How it links. `register()` takes SciPy's Fortran routines from the OpenBLAS its wheel ships
+(scipy.libs/libscipy_openblas*, symbols `scipy_sgemm_`, ...: the routines
+`scipy.linalg.cython_blas` calls, by ctypes, so SciPy itself is not imported; else from the
+PyCapsules in `scipy.linalg.cython_blas.__pyx_capi__`) as `ag_sgemm`, `ag_dgemm`, `ag_sgemv`,
+`ag_dgemv`, and NumPy's CBLAS routines (ctypes on the library NumPy loaded) as
+`ag_cblas_sgemm`, ... (`numpy_cblas()`); each goes to `llvmlite.binding.add_symbol`, and MCJIT
+resolves calls to those names. Call `register()` before finalizing a module that uses them
+(idempotent and cheap after the first call). `register_numpy()` / `register_scipy()` do one half.
 
 Calling conventions. SciPy's Fortran BLAS: every argument is a pointer, matrices are
 column-major, integers are 32-bit (LP64):
@@ -35,8 +37,11 @@ n, k, float alpha, ptr a, i64 lda, ptr b, i64 ldb, float beta, ptr c, i64 ldc); 
 order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy) likewise.
 
 What the backend uses: row-major wrappers that hide the conventions. Either call `install()`
-once (compiles them into a resident engine and registers them as symbols) and only declare them
-(`declarations()` as text, `declare(module, name)` with llvmlite.ir), or paste `ir_text(dtypes)`
+once (compiles them into two resident engines, the serial wrappers over SciPy's BLAS and the
+others over NumPy's, and registers them as symbols; `install_for(names)` installs only the one
+named symbols need, so a module without a serial product never loads SciPy's BLAS) and only
+declare them (`declarations()` as text; `declare(module, name)` with llvmlite.ir installs what
+it declares), or paste `ir_text(dtypes)`
 (the BLAS declarations plus the wrapper definitions) into the module and call `register()`:
     void @ag_matmul_f32(i1 trans_a, i1 trans_b, i64 m, i64 n, i64 k, float alpha,
                         ptr A, i64 lda, ptr B, i64 ldb, float beta, ptr C, i64 ldc)
@@ -90,13 +95,44 @@ def _capsule_pointer(capsule):
 
 
 def addresses():
-    """{routine: function pointer} of SciPy's BLAS for the routines in SYMBOLS, read once."""
+    """{routine: function pointer} of SciPy's BLAS for the routines in SYMBOLS, read once: the
+    Fortran routines of the OpenBLAS SciPy's wheel ships (scipy.libs/, `scipy_sgemm_`, ...:
+    what scipy.linalg.cython_blas calls), by ctypes without importing SciPy (its __init__ costs
+    tens of ms); else the cython_blas capsules."""
     if not _addresses:
         with _lock:
             if not _addresses:
-                capi = _cython_blas().__pyx_capi__
-                _addresses.update({r: _capsule_pointer(capi[r]) for r in SYMBOLS})
+                table = _scipy_library_routines()
+                if not table:
+                    capi = _cython_blas().__pyx_capi__
+                    table = {r: _capsule_pointer(capi[r]) for r in SYMBOLS}
+                _addresses.update(table)
     return dict(_addresses)
+
+
+def _scipy_openblas_paths():
+    """The OpenBLAS libraries a SciPy wheel ships (scipy.libs/), found without importing it."""
+    spec = importlib.util.find_spec("scipy")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    libs = os.path.join(os.path.dirname(spec.submodule_search_locations[0]), "scipy.libs")
+    return sorted(glob.glob(os.path.join(libs, "libscipy_openblas*.so*")))
+
+
+def _scipy_library_routines():
+    """{routine: address} of the LP64 Fortran routines in SciPy's bundled OpenBLAS, or {}."""
+    for path in _scipy_openblas_paths():
+        if "openblas64" in os.path.basename(path):  # (ILP64: 64-bit integers, not ours)
+            continue
+        try:
+            lib = ctypes.CDLL(path)  # the very library cython_blas links: one instance
+        except OSError:
+            continue
+        for pattern in ("scipy_{}_", "{}_"):
+            fns = [getattr(lib, pattern.format(r), None) for r in SYMBOLS]
+            if all(f is not None for f in fns):
+                return {r: ctypes.cast(f, ctypes.c_void_p).value for r, f in zip(SYMBOLS, fns)}
+    return {}
 
 
 def _cython_blas():
@@ -164,8 +200,23 @@ def provider():
 def register():
     """Register every routine found with llvmlite under its `ag_` name; returns {symbol: address}:
     SciPy's (SYMBOLS) always, NumPy's CBLAS (CBLAS_SYMBOLS) when NumPy ships it."""
+    table = register_scipy()
+    table.update(register_numpy())
+    return table
+
+
+def register_scipy():
+    """Register SciPy's Fortran routines (SYMBOLS) with llvmlite; loads SciPy's OpenBLAS."""
     table = {SYMBOLS[r]: addr for r, addr in addresses().items()}
-    table.update({CBLAS_SYMBOLS[r]: addr for r, addr in numpy_cblas()[0].items()})
+    for name, addr in table.items():
+        llvm.add_symbol(name, addr)
+    return table
+
+
+def register_numpy():
+    """Register NumPy's CBLAS routines (CBLAS_SYMBOLS) with llvmlite, when NumPy ships them;
+    loads nothing NumPy has not loaded already."""
+    table = {CBLAS_SYMBOLS[r]: addr for r, addr in numpy_cblas()[0].items()}
     for name, addr in table.items():
         llvm.add_symbol(name, addr)
     return table
@@ -180,9 +231,7 @@ def pin_serial_threads():
         if _serial_pinned:
             return
 
-        import scipy
-        libs = os.path.join(os.path.dirname(os.path.dirname(scipy.__file__)), "scipy.libs")
-        for path in glob.glob(os.path.join(libs, "libscipy_openblas*.so*")):
+        for path in _scipy_openblas_paths():  # (found without running scipy/__init__.py)
             fn = getattr(ctypes.CDLL(path), "scipy_openblas_set_num_threads", None)
             if fn is not None:
                 fn(1)
@@ -379,25 +428,87 @@ def declarations():
 
 def declare(module, name):
     """The llvmlite.ir Function of wrapper `name` (e.g. "ag_matmul_f32") in `module`, declared
-    on first use; the call then resolves to the resident copy (install())."""
+    on first use; the call then resolves to the resident copy, installed here if it is not yet
+    (`install_for([name])`: a serial wrapper loads SciPy's BLAS, the others only NumPy's)."""
     if name in module.globals:
         return module.globals[name]
+    install_for([name])
     types = {"void": ir.VoidType(), "i1": ir.IntType(1), "i64": ir.IntType(64),
              "float": ir.FloatType(), "double": ir.DoubleType(), "ptr": ir.PointerType()}
     ret, args = _all_signatures()[name]
     return ir.Function(module, ir.FunctionType(types[ret], [types[a] for a in args]), name=name)
 
 
+def _general_text(which):
+    """IR of the ag_matmul_* / ag_matvec_* wrappers (both dtypes) over `which` BLAS."""
+    out = []
+    for d in _TYPES:
+        out += _declarations_of_routines(d, which)
+        if which == "numpy":
+            out += [_gemm_cblas(d, "ag_matmul"), _gemv_cblas(d)]
+        else:
+            out += [_gemm_fortran(d, "ag_matmul"), _gemv_fortran(d)]
+    return "\n".join(out)
+
+
+def _serial_text():
+    """IR of the ag_matmul_serial_* wrappers (both dtypes) over SciPy's Fortran BLAS."""
+    out = []
+    for d in _TYPES:
+        out += _declarations_of_routines(d, "scipy")[:1] + [_gemm_fortran(d, "ag_matmul_serial")]
+    return "\n".join(out)
+
+
+def install_general():
+    """The ag_matmul_* and ag_matvec_* wrappers, resident (see install()), over NumPy's CBLAS
+    when NumPy ships one: then SciPy is not loaded. Idempotent; returns {symbol: address}."""
+    which = provider()
+    if which == "numpy":
+        register_numpy()
+    else:
+        register_scipy()
+    names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" not in n]
+    return resident.install(f"blas wrappers ({which})", _general_text(which), names)
+
+
+def install_serial():
+    """The ag_matmul_serial_* wrappers, resident, over SciPy's BLAS set to one thread (loads
+    SciPy's OpenBLAS). Idempotent; returns {symbol: address}."""
+    register_scipy()
+    pin_serial_threads()
+    names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" in n]
+    return resident.install("blas serial wrappers", _serial_text(), names)
+
+
+def install_for(names):
+    """Install what the symbols `names` (wrapper or routine names a module declares) need, and
+    nothing else: SciPy's BLAS only for a serial wrapper or a SciPy routine. Returns
+    {symbol: address} of what it installed."""
+    table = {}
+    if any(n.startswith(_SERIAL_PREFIXES) for n in names):
+        table.update(install_serial())
+    if any(n.startswith(_GENERAL_PREFIXES) and not n.startswith(_SERIAL_PREFIXES)
+           for n in names):
+        table.update(install_general())
+    if any(n.startswith("ag_cblas_") for n in names):
+        table.update(register_numpy())
+    return table
+
+
+_SERIAL_PREFIXES = ("ag_matmul_serial_",) + tuple(SYMBOLS.values())
+_GENERAL_PREFIXES = ("ag_matmul_", "ag_matvec_")
+PREFIXES = _SERIAL_PREFIXES + _GENERAL_PREFIXES + ("ag_cblas_",)  # every name install_for knows
+
+
 def install():
     """Register the BLAS routines, set SciPy's to one thread, and compile every wrapper once per
-    process into a resident engine, registering ag_matmul_*, ag_matmul_serial_* and
+    process into resident engines, registering ag_matmul_*, ag_matmul_serial_* and
     ag_matvec_* as llvmlite symbols; then a module needs only their declarations. Idempotent;
-    returns {symbol: address}."""
+    returns {wrapper symbol: address}. (`install_for` installs only what named symbols need.)"""
     register()
-    pin_serial_threads()
-    which = provider()
-    return resident.install(f"blas wrappers ({which})", ir_text(which=which),
-                            list(_all_signatures()))
+    table = install_serial()
+    table.update(install_general())
+    return table
 
 
 def matmul_call_ir(dtype_name, a, b, c, m, n, k, trans_a=False, trans_b=False):

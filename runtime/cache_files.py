@@ -9,7 +9,8 @@ table lie inside the file. A bad entry is deleted with a warning (`discard`) and
 
 Keys: `source_stamp` digests a set of source files by path, size and modification time (what
 CPython's own bytecode cache checks), so a key that names the code it depends on costs a few
-stat calls per process, not a read of every file.
+stat calls per process, not a read of every file; with `once_per_process` each folder is
+statted once per process however many keys cover it.
 
 Size: the cache directory is kept under $AUTOGRAPH_JIT_CACHE_MAX_MB (default 256 MB). Reading an
 entry refreshes its modification time (`touch`), so eviction (`enforce_limit`, run by the write
@@ -22,8 +23,10 @@ import struct
 import threading
 import warnings
 
+from . import forksafe
+
 DEFAULT_MAX_MB = 256
-_SUFFIXES = (".o", ".lower", ".cubin", ".graph")
+_SUFFIXES = (".o", ".lower", ".cubin", ".graph", ".ir")
 _lock = threading.Lock()
 _sizes = {}  # directory -> its size in bytes as last measured plus what this process wrote
 
@@ -32,29 +35,67 @@ _MACHINES = {"x86_64": 62, "amd64": 62, "aarch64": 183, "arm64": 183, "ppc64le":
              "s390x": 22, "riscv64": 243}
 
 
-def source_stamp(roots, files=()):
+def source_stamp(roots, files=(), once_per_process=False):
     """sha256 (hex) of every `.py` file under the folders `roots` (`__pycache__` and hidden
     folders skipped) and of the `files`, each by its path relative to its root, size and
-    mtime_ns. Any edit, added or removed file changes it."""
+    mtime_ns. Any edit, added or removed file changes it.
+
+    once_per_process: each folder's digest is computed once per process and shared by every
+    such stamp that covers it (the graph cache stamps the whole package, the lowering cache
+    and the resident IR the compiler's folders inside it: their files are statted once). For
+    keys that name the code this process runs (imported, or to be imported, from those files
+    as they were when the process first looked): an edit made while it runs is seen by the
+    next process."""
     h = hashlib.sha256()
+    memo = _trees if once_per_process else None
     for root in roots:
-        h.update(b"\1" + os.path.basename(root).encode())
-        _stamp_tree(root, "", h)
+        if memo is None:
+            digest = _tree_digest(root, None)
+        else:  # (a thread walking it already, e.g. stamp_in_background's: wait, do not redo)
+            with _trees_lock:
+                digest = _tree_digest(root, memo)
+        h.update(b"\1" + os.path.basename(root).encode() + b"\0" + digest + b"\n")
     for path in files:
         st = os.stat(path)
         h.update(f"\2{os.path.basename(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
-def _stamp_tree(folder, rel, h):
+_trees = {}  # absolute folder -> its digest, as this process first saw it (source_stamp)
+_trees_lock = forksafe.RLock()
+
+
+def stamp_in_background(roots):
+    """Start computing the once-per-process digests of the folders `roots` on a thread (stat
+    calls release the GIL: they overlap the caller's work); a `source_stamp(...,
+    once_per_process=True)` covering them waits for it instead of walking again."""
+    def walk():
+        for root in roots:
+            with _trees_lock:
+                _tree_digest(root, _trees)
+    threading.Thread(target=walk, name="autograph_jit-source-stamp", daemon=True).start()
+
+
+def _tree_digest(folder, memo):
+    """sha256 (bytes) of `folder`'s .py files (name, size, mtime_ns) and of its subfolders'
+    digests; kept in `memo` (a dict, or None)."""
+    folder = os.path.abspath(folder)
+    known = memo.get(folder) if memo is not None else None
+    if known is not None:
+        return known
+    h = hashlib.sha256()
     with os.scandir(folder) as it:
         entries = sorted(it, key=lambda e: e.name)
     for e in entries:
         if e.name.endswith(".py") and e.is_file():
             st = e.stat()
-            h.update(f"{rel}{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            h.update(f"{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         elif e.is_dir() and e.name != "__pycache__" and not e.name.startswith("."):
-            _stamp_tree(e.path, f"{rel}{e.name}/", h)
+            h.update(b"\3" + e.name.encode() + b"\0" + _tree_digest(e.path, memo) + b"\n")
+    digest = h.digest()
+    if memo is not None:
+        memo.setdefault(folder, digest)  # (two threads may both compute it: the same value)
+    return digest
 
 
 def max_bytes():

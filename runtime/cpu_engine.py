@@ -54,6 +54,8 @@ MAGIC = b"AGJITOBJ1\n"
 _LIBCALLS = ("expf", "exp", "logf", "log", "tanhf", "powf", "pow", "fmodf", "fmod", "erff",
              "__truncdfhf2", "__truncsfhf2", "__extendhfsf2")
 _FORMAT_VERSION = "1"
+# (library, its usual sonames on glibc systems) loaded for the libcalls above
+_LIBRARIES = (("m", ("libm.so.6",)), ("c", ("libc.so.6",)), ("gcc_s", ("libgcc_s.so.1",)))
 
 
 def _init():
@@ -65,14 +67,14 @@ def _init():
             return _state
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        # libm (expf, tanhf, ...) and libgcc (half-precision conversions) for MCJIT's resolver
-        for name in ("m", "c", "gcc_s"):
-            path = ctypes.util.find_library(name)
-            if path:
-                try:
-                    llvm.load_library_permanently(path)
-                except Exception:  # pragma: no cover - the process already has them
-                    pass
+        # libm (expf, tanhf, ...) and libgcc (half-precision conversions) for MCJIT's resolver:
+        # by their usual sonames first (ctypes.util.find_library runs `ldconfig -p` and a C
+        # compiler in subprocesses: tens of ms in every process), found by name otherwise
+        for name, sonames in _LIBRARIES:
+            if not any(_load_permanently(so) for so in sonames):
+                path = ctypes.util.find_library(name)
+                if path:
+                    _load_permanently(path)
         missing = [n for n in _LIBCALLS if not llvm.address_of_symbol(n)]
         if missing:  # code calling them would jump to address 0: refuse early and clearly
             raise RuntimeError(f"autograph_jit CPU engine: runtime symbols not found: {missing}"
@@ -84,6 +86,15 @@ def _init():
         _state.update(cpu=cpu, features=features, tm=tm, triple=llvm.get_process_triple(),
                       data_layout=str(tm.target_data), target=target)
     return _state
+
+
+def _load_permanently(name):
+    """dlopen `name` into the symbols MCJIT resolves; whether it loaded."""
+    try:
+        llvm.load_library_permanently(name)
+    except Exception:  # (not found under that name)
+        return False
+    return True
 
 
 def _new_target_machine(target, cpu, features, opt=3):

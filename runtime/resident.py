@@ -4,24 +4,44 @@ with chosen functions registered as llvmlite symbols so that later modules only 
 For runtime support code shared by every compiled function (the BLAS wrappers, the parallel-for
 and its threads): one copy per process instead of one per module, and code that stays mapped
 for as long as any thread might still run it.
+
+IR built in Python (the native warm call's trampolines: tens of ms of llvmlite.ir per process)
+can be given as a function with a `stamp` (a digest of the sources that build it): the text is
+then kept in the disk cache (`<key>.ir`, keyed by the name, the stamp and the Python, NumPy and
+llvmlite versions), so a new process reads the text, finds the object by it, and never builds
+the IR. A different stamp misses; a damaged entry is not read (the header's checksum).
 """
+import hashlib
+import os
+import sys
+import zlib
+
+import llvmlite
 import llvmlite.binding as llvm
+import numpy
 
 from . import forksafe
-from .cpu_engine import compile_ir, llvm_lock
+from .cpu_engine import cache_dir, compile_ir, llvm_lock, read_entry, write_entry
 
 _lock = forksafe.Lock()
 _engines = {}   # key -> {symbol: address}; the engines themselves are kept in _keep
 _keep = []
 
 
-def install(key, ir_text, symbols):
+MAGIC = b"AGJITRESIR1\n"
+
+
+def install(key, ir_text, symbols, stamp=None):
     """Compile `ir_text` (once per `key`) and register each name in `symbols` under the same
-    name; returns {symbol: address}. Later modules call them after a plain `declare`."""
+    name; returns {symbol: address}. Later modules call them after a plain `declare`.
+    `ir_text` may be a function returning the text; with a `stamp` (hex digest of everything
+    the text depends on) the text is read from the disk cache when it holds it."""
     if key in _engines:
         return dict(_engines[key])
     with llvm_lock, _lock:
         if key not in _engines:
+            if callable(ir_text):
+                ir_text = _text(key, ir_text, stamp)
             # through the disk object cache: a new process loads the code instead of compiling
             # (exported: LLVM's optimizer would drop unused linkonce_odr definitions)
             engine = compile_ir(ir_text.replace("define linkonce_odr ", "define "))
@@ -33,3 +53,24 @@ def install(key, ir_text, symbols):
             _keep.append(engine)  # keeps its code mapped for good
             _engines[key] = table
     return dict(_engines[key])
+
+
+def _text(key, make, stamp):
+    """The IR text `make()` returns, through the disk cache when `stamp` is given."""
+    directory = cache_dir() if stamp else None
+    if directory is None:
+        return make()
+    h = hashlib.sha256()
+    for part in (key, stamp, sys.version, numpy.__version__, llvmlite.__version__):
+        h.update(part.encode() + b"\0")
+    digest = h.hexdigest()
+    path = os.path.join(directory, digest[:2], digest + ".ir")
+    body = read_entry(path, digest, MAGIC)
+    if body is not None:
+        try:
+            return zlib.decompress(body).decode()
+        except (zlib.error, UnicodeDecodeError):
+            pass  # (a checksum-valid body that does not decompress: made again, rewritten)
+    text = make()
+    write_entry(path, digest, zlib.compress(text.encode(), 1), MAGIC)
+    return text

@@ -287,12 +287,16 @@ LAZY_IMPORTS = {
         "llvmlite.binding": IMPORT_TIME,
         "nvidia.cuda_nvcc": IMPORT_TIME,
     },
+    "autograph_jit/codegen/llvm/backend.py": {
+        ".vecmath": IMPORT_TIME,
+    },
     "autograph_jit/codegen/llvm/executable.py": {
         "types": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/lowering_cache.py": {
         ".backend": "cycle: codegen > codegen.llvm > codegen.llvm.backend > codegen.llvm.dynamic_exe > ...",
         "importlib": IMPORT_TIME,
+        ".lower": IMPORT_TIME,
         "llvmlite.binding": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/native_call.py": {
@@ -471,7 +475,6 @@ LAZY_IMPORTS = {
         "..codegen.llvm.executable": IMPORT_TIME,
     },
     "runtime/blas.py": {
-        "scipy": IMPORT_TIME,
         "scipy.linalg": IMPORT_TIME,
     },
     "runtime/cpu_engine.py": {

@@ -1,11 +1,17 @@
 """Backends that lower optimized graphs to native code (llvm: CPU; ptx: NVIDIA GPUs)."""
 
 import threading
-from ..runtime import cpu_engine
+import os
+
+from ..runtime import cache_files, cpu_engine
 from .llvm import executable, native_call, parallel
 import atexit
 
 _prewarm = []
+# the folders the caches' source stamps cover (keras/models/graph_cache.py package_digest,
+# codegen/llvm/lowering_cache.py source_digest: the package and its runtime)
+_STAMPED = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            os.path.dirname(os.path.abspath(cpu_engine.__file__)))
 
 
 def prewarm():
@@ -16,6 +22,9 @@ def prewarm():
     t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
     _prewarm.append(t)
     t.start()
+    # the source stamps of the disk caches' keys (graph, lowering, resident IR: the package's
+    # and the runtime's folders), statted beside the caller's work
+    cache_files.stamp_in_background(_STAMPED)
     atexit.register(wait_prewarm)  # never leave it mid-import while the interpreter shuts down
 
 

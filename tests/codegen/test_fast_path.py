@@ -196,7 +196,21 @@ def test_tf_print_runs_on_every_warm_call_in_order(capsys):
 
 
 def test_blas_from_scipy_without_importing_scipy_linalg():
-    code = ("import sys; from autograph_jit.runtime import blas; a = blas.addresses(); "
+    # SciPy's Fortran routines come from its wheel's OpenBLAS by ctypes (what cython_blas
+    # calls): SciPy's Python package is not imported at all
+    code = ("import sys, ctypes; from autograph_jit.runtime import blas; a = blas.addresses(); "
+            "assert not [m for m in sys.modules if m.startswith('scipy')], 'scipy imported'; "
+            "lib = ctypes.CDLL(blas._scipy_openblas_paths()[0]); "
+            "assert a == {r: ctypes.cast(getattr(lib, 'scipy_' + r + '_'), ctypes.c_void_p).value"
+            " for r in blas.SYMBOLS}, a; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_blas_from_cython_blas_capsules_when_scipys_library_is_not_found():
+    code = ("import sys; from autograph_jit.runtime import blas; "
+            "blas._scipy_library_routines = lambda: {}; a = blas.addresses(); "
             "assert 'scipy.linalg._basic' not in sys.modules, 'scipy.linalg imported'; "
             "import scipy.linalg; from scipy.linalg import cython_blas; "
             "assert cython_blas is sys.modules['scipy.linalg.cython_blas']; "

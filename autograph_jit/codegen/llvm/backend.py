@@ -13,19 +13,21 @@ import warnings
 import numpy as np
 from llvmlite import ir
 
-from . import CpuFunction, vecmath
+from . import CpuFunction
 from .. import wait_prewarm
 from .emit import F32, F64
 
 
 def math_provider():
-    """Vector math (codegen/llvm/vecmath.py) for float32/float64 exp, log, tanh, ... ."""
-    names = vecmath.FUNCTIONS
+    """Vector math (codegen/llvm/vecmath.py) for float32/float64 exp, log, tanh, ... .
+    (vecmath is imported by the first lowering that asks: a function whose lowering comes from
+    the lowering cache never loads it, nor NumPy's polynomial fitting it imports.)"""
 
     def provide(s, name, args):
+        from . import vecmath
         ty = args[0].type
         dname = {F32: "float32", F64: "float64"}.get(ty)
-        if dname is None or name not in names or len(args) != 1:
+        if dname is None or name not in vecmath.FUNCTIONS or len(args) != 1:
             return None
         fname = vecmath.function_name(name, dname)
         _used(s.module).add((name, dname))
@@ -58,6 +60,7 @@ def finish_ir(module):
 
 @functools.lru_cache(maxsize=64)
 def _vecmath_text(used):
+    from . import vecmath
     return "\n".join(vecmath.definition(op, d) for op, d in used)
 
 

@@ -15,7 +15,7 @@ from ...errors import InvalidArgumentError, ResourceExhaustedError
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
 from . import lowering_cache, native_call, pycall
-from .lower import ERR_CALLBACK_SLOT
+from .scalar import ERR_CALLBACK_SLOT
 from .specialize import specialize
 from .symdim import SYMBOLIC_SLOT as _SYMBOLIC_SLOT
 from .symdim import Dim

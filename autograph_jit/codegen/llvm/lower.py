@@ -25,14 +25,13 @@ from ...ops.op_keys import op_of, op_set
 from ...runtime import cpu_engine
 from .emit import I8, I32, I64, PTR, SMALL_BYTES, View, i32, i64, storage_type
 from .k_array import VIEW_OPS, lower_runtime_shape
-from .scalar import ErrorTable
+from .scalar import ERR_CALLBACK_SLOT, ErrorTable
 from .symdim import SYMBOLIC_SLOT, Dim, SymbolicUnsupported, is_symbolic, numel
 from ...dtypes import as_dtype
 from .dispatch import lower_node
 from .k_grow import free_records, GrowView, hand_over
 from .k_map import emit_copy
 
-ERR_CALLBACK_SLOT = 7  # err[0..3]: error code and values; err[7]: host callback address
 ALIGN = 64
 # ops whose output aliases existing storage (a view, a variable's buffer, a constant)
 _VIEW_LIKE = op_set(VIEW_OPS | {"read_variable", "constant"})

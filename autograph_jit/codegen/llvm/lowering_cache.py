@@ -31,7 +31,6 @@ import numpy as np
 from ...runtime import cpu_engine
 from ...runtime import cache_files
 from ...dtypes import as_dtype
-from .lower import Lowerer
 from .scalar import ErrorTable
 from ...dtypes import DType
 from ...ir.graph import Graph
@@ -56,7 +55,8 @@ def source_digest():
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     roots = [os.path.join(pkg, d) for d in _SOURCE_DIRS if d != "runtime"]
     roots.append(os.path.dirname(os.path.abspath(cpu_engine.__file__)))
-    return cache_files.source_stamp(roots, [os.path.join(pkg, f) for f in _SOURCE_FILES])
+    return cache_files.source_stamp(roots, [os.path.join(pkg, f) for f in _SOURCE_FILES],
+                                    once_per_process=True)
 
 
 class _Writer:
@@ -242,14 +242,17 @@ def declared_symbols(ir_text):
 
 # who registers each external symbol a lowering may declare (what the kernel emitters do while
 # lowering; a hit must do it too, or MCJIT could not resolve the object): name prefixes ->
-# (module under autograph_jit, function); imported only when needed
+# (module under autograph_jit, function taking the names it matched); imported only when needed.
+# BLAS installs per symbol (runtime/blas.py install_for): SciPy's BLAS loads only for a module
+# that calls a serial wrapper or a SciPy routine.
 _INSTALLERS = (
     (("ag_matmul", "ag_matvec", "ag_sgemm", "ag_dgemm", "ag_sgemv", "ag_dgemv", "ag_cblas_"),
-     ("runtime.blas", "install")),
+     ("runtime.blas", "install_for")),
     (("ag_parallel_for",), ("codegen.llvm.parallel", "install")),
     (("realloc", "free"), ("codegen.llvm.k_grow", "install_libc")),
     (("agj_rng_take",), ("codegen.llvm.k_random", "_register")),
 )
+_TAKES_NAMES = frozenset({"install_for"})
 
 
 def resolve_symbols(names):
@@ -261,9 +264,14 @@ def resolve_symbols(names):
     if not todo:
         return True
     for prefixes, (module, function) in _INSTALLERS:
-        if any(n.startswith(prefixes) for n in todo):
+        matched = [n for n in todo if n.startswith(prefixes)]
+        if matched:
             try:
-                getattr(importlib.import_module("autograph_jit." + module), function)()
+                install = getattr(importlib.import_module("autograph_jit." + module), function)
+                if function in _TAKES_NAMES:
+                    install(matched)
+                else:
+                    install()
             except Exception:  # noqa: BLE001 - the full lowering reports it properly
                 return False
     return all(llvm.address_of_symbol(n) for n in names)
@@ -308,7 +316,6 @@ def math_tag(math_provider):
 
 def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=True):
     """Lower `graph` (specialized as `specs`) to IR, or take a cached lowering of it."""
-    from .backend import finish_ir
     tag = math_tag(math_provider)
     key = key_for(graph, in_specs, variables, tag) if use_cache and tag else None
     entry = load(key) if key else None
@@ -322,6 +329,8 @@ def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=T
             if len(errors.entries) == len(entries):  # (codes are positions: none may merge)
                 return Lowered(entry.ir_text, annotations, fallbacks, errors, host, ws_size,
                                True, key)
+    from .backend import finish_ir
+    from .lower import Lowerer  # (the lowerer and every kernel emitter: only on a miss)
     lw = Lowerer(graph, specs, variables, written, math_provider=math_provider)
     ir_text = finish_ir(lw.lower_function())
     if key:

@@ -54,6 +54,7 @@ from llvmlite import ir
 
 from ...runtime import forksafe
 from ...runtime import resident
+from . import lowering_cache
 from .pycall import METH_O, _MethodDef
 
 # header slots
@@ -725,8 +726,11 @@ class _Setup:
         for name in _PY_API:
             llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
         self.empty = _array_empty_address()
-        table = resident.install("native warm call", str(_trampoline_ir()),
-                                 ["agj_fast", "agj_trylock", "agj_dispatch", "agj_globals_at"])
+        # (the IR text is kept in the disk cache under the compiler's source stamp: building it
+        # with llvmlite.ir costs tens of ms, every process)
+        table = resident.install("native warm call", lambda: str(_trampoline_ir()),
+                                 ["agj_fast", "agj_trylock", "agj_dispatch", "agj_globals_at"],
+                                 stamp=lowering_cache.source_digest())
         # method definitions live as long as the process (builtins point at them)
         self.method = _MethodDef(b"agj_fast", table["agj_fast"], METH_O, None)
         self.dispatch_method = _MethodDef(b"__call__", table["agj_dispatch"],

@@ -86,6 +86,11 @@ class ScalarEmitter:
         self.k.fail(cond, self.errors.code(message, self.location), values)
 
 
+# err[0..3]: error code and values; err[7]: host callback address (executable.py fills it; kept
+# here, beside the error table, so loading a cached lowering need not import the lowerer)
+ERR_CALLBACK_SLOT = 7
+
+
 class ErrorTable:
     """Error codes of one executable: code k (1-based) -> (message, location)."""
 

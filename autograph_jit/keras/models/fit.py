@@ -4,7 +4,7 @@ validation, and the compiled steps (several per native call for in-memory data, 
 import numpy as np
 
 from ... import nest
-from . import data_adapter
+from . import data_adapter, graph_cache
 from .trainer import _finish_logs, pythonify_logs
 from ..callbacks import CallbackList
 from ...distribute import keras_support
@@ -85,6 +85,7 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
     if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):
         optimizer.finalize_variable_values(model.trainable_weights)   # use_ema: the averages
     callback_list.on_train_end(logs=training_logs)
+    graph_cache.flush()  # (the steps' new graph cache entries are on disk when fit returns)
     return model.history
 
 
@@ -143,6 +144,7 @@ def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_
     logs = pythonify_logs(_metrics_or_logs(model, logs))
     if callback_list is not None:
         callback_list.on_test_end(logs)
+    graph_cache.flush()
     return _finish_logs(model, logs, return_dict)
 
 
@@ -167,6 +169,7 @@ def run_predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks
             (np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t)), out))
         callback_list.on_predict_batch_end(step, {"outputs": out})
     callback_list.on_predict_end()
+    graph_cache.flush()
     if not outputs:
         raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). "
                          "Please use `Model.compile(..., run_eagerly=True)`, or "

@@ -22,6 +22,11 @@ package (a user's layer, loss, activation, subclassed model, `Lambda`), a set, a
 the step uncacheable: it is traced as usual and nothing is stored (a miss, never a guess). A
 graph holding RNG ops or an object the graph format cannot write is not stored either.
 
+Writing: a store encodes the graphs at once (into plain JSON data) and hands the compressing
+and writing to a writer thread, so the first step does not wait for the disk; `flush()` (called
+by fit, evaluate and predict before they return) and the interpreter's exit wait for it. The
+file appears atomically (a temporary file renamed): a process killed mid-write leaves none.
+
 Entries live in the disk cache directory (`$AUTOGRAPH_JIT_CACHE_DIR`; `AUTOGRAPH_JIT_CACHE=0`
 switches every disk cache off, `AUTOGRAPH_JIT_GRAPH_CACHE=0` this one alone) as `<key[:2]>/<key>.graph`: magic, key, length, sha256 of the body, then the
 zlib-compressed JSON body; they count towards `$AUTOGRAPH_JIT_CACHE_MAX_MB`
@@ -47,7 +52,7 @@ from ...dtypes import DType
 from ...errors import VerificationError
 from ...ir.verifier import verify
 from ...passes import buffer_plan, pipeline
-from ...runtime import cache_files, cpu_engine
+from ...runtime import cache_files, cpu_engine, forksafe
 from ...tensor import EagerTensor, Tensor
 from ...tensor_shape import TensorShape
 from ...tracing.builder import GraphBuilder
@@ -60,7 +65,7 @@ from ...tracing.symbolic import SymbolicTensor
 from ...variables import Variable
 from .. import backend as keras_backend
 
-__all__ = ["attach", "STATS", "Uncacheable"]
+__all__ = ["attach", "flush", "STATS", "Uncacheable"]
 
 MAGIC = b"AGJITGRAPH1\n"
 _OFF = ("0", "false", "off", "")
@@ -99,7 +104,7 @@ def package_digest():
     here = os.path.abspath(__file__)   # autograph_jit/keras/models/graph_cache.py
     pkg = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     runtime = os.path.dirname(os.path.abspath(cpu_engine.__file__))
-    return cache_files.source_stamp(list(dict.fromkeys([pkg, runtime])))
+    return cache_files.source_stamp(list(dict.fromkeys([pkg, runtime])), once_per_process=True)
 
 
 def _ours(module):
@@ -301,6 +306,49 @@ def _write(path, key, data):
     cpu_engine.write_entry(path, key, body, MAGIC)
 
 
+# -- the writer: entries are written beside the first step, not before it ---------------------
+_PENDING = []             # [(path, key, data)] encoded, not yet written
+_WRITER = []              # [the writer thread] while one runs
+_WRITE_LOCK = forksafe.Lock()
+forksafe.in_child(_WRITER.clear)  # (a forked child has no writer: its next save starts one)
+
+
+def _write_later(path, key, data):
+    """Queue an encoded entry (plain JSON data: nothing the step changes later) for the writer
+    thread. It is not a daemon: the interpreter waits for it at exit; `flush` waits for it
+    now. The write itself is atomic (cpu_engine.write_entry: a temporary file renamed), so a
+    process killed mid-write leaves no entry, never half of one."""
+    with _WRITE_LOCK:
+        _PENDING.append((path, key, data))
+        if _WRITER:
+            return
+        writer = threading.Thread(target=_drain, name="autograph_jit-graph-cache-writer")
+        _WRITER.append(writer)
+    writer.start()
+
+
+def _drain():
+    me = threading.current_thread()
+    while True:
+        with _WRITE_LOCK:
+            if not _PENDING:
+                if _WRITER and _WRITER[0] is me:
+                    _WRITER.clear()
+                return
+            path, key, data = _PENDING.pop(0)
+        _write(path, key, data)
+
+
+def flush():
+    """Write every queued graph cache entry; returns once they are on disk (fit, evaluate and
+    predict call it before they return)."""
+    with _WRITE_LOCK:
+        writer = _WRITER[0] if _WRITER else None
+    if writer is not None and writer is not threading.current_thread():
+        writer.join()
+    _drain()
+
+
 # -- output structures ------------------------------------------------------------------------------
 def _encode_structure(s):
     if s is LEAF:
@@ -419,7 +467,7 @@ class StepGraphCache:
         except (SaveError, Uncacheable) as e:
             _uncacheable(str(e))
             return
-        _write(_path(key), key, data)
+        _write_later(_path(key), key, data)  # (JSON data, encoded above: the graphs may change)
         optimized.structure_key = key  # (the lowering cache keys this graph by it, as on a hit)
         _count("stores")
 
