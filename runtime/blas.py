@@ -69,6 +69,7 @@ import numpy
 from llvmlite import ir
 
 from . import forksafe, resident
+from .serial_gemm import scipy_openblas_paths as _scipy_openblas_paths
 
 SYMBOLS = {"sgemm": "ag_sgemm", "dgemm": "ag_dgemm", "sgemv": "ag_sgemv", "dgemv": "ag_dgemv"}
 CBLAS_SYMBOLS = {"sgemm": "ag_cblas_sgemm", "dgemm": "ag_cblas_dgemm", "sgemv": "ag_cblas_sgemv",
@@ -108,15 +109,6 @@ def addresses():
                     table = {r: _capsule_pointer(capi[r]) for r in SYMBOLS}
                 _addresses.update(table)
     return dict(_addresses)
-
-
-def _scipy_openblas_paths():
-    """The OpenBLAS libraries a SciPy wheel ships (scipy.libs/), found without importing it."""
-    spec = importlib.util.find_spec("scipy")
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    libs = os.path.join(os.path.dirname(spec.submodule_search_locations[0]), "scipy.libs")
-    return sorted(glob.glob(os.path.join(libs, "libscipy_openblas*.so*")))
 
 
 def _scipy_library_routines():

@@ -5,8 +5,9 @@ between its threads, which busy-wait for each other. On a busy machine each wait
 scheduler time slice: an eager 32x784 @ 784x128 took 21 ms at load 7 on 2 cores instead of
 0.5 ms. The compiled backend runs such thin products on one thread per call
 (codegen/llvm/k_matmul.py `_serial`, SciPy's OpenBLAS set to one thread: runtime/blas.py
-`ag_matmul_serial_*`); eager products use the same rule and the same library, so an eager
-product and the compiled one give the same bits.
+`ag_matmul_serial_*`); eager products use the same rule (THIN_DIM, OPENBLAS_THREADED_MACS:
+k_matmul imports them from here) and the same library. (The compiled product cuts the work into
+slices that its threads claim, so its bits may differ from the eager product's by rounding.)
 
 The rule (`use_serial`): float32/float64 matrices, min(m, n, k) < THIN_DIM and
 OPENBLAS_THREADED_MACS < m*n*k <= MAX_SERIAL_MACS, m > 1 and n > 1 (NumPy takes gemv for a
@@ -42,6 +43,16 @@ _lock = threading.Lock()
 _gemm = {}          # dtype -> ctypes function; {"none": True} when unavailable
 
 
+def scipy_openblas_paths():
+    """The OpenBLAS libraries a SciPy wheel ships (scipy.libs/), found without importing SciPy
+    (runtime/blas.py takes SciPy's Fortran BLAS for compiled code from them too)."""
+    spec = importlib.util.find_spec("scipy")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    libs = os.path.join(os.path.dirname(spec.submodule_search_locations[0]), "scipy.libs")
+    return sorted(glob.glob(os.path.join(libs, "libscipy_openblas*.so*")))
+
+
 def _load():
     if _gemm:
         return _gemm
@@ -49,10 +60,8 @@ def _load():
         if _gemm:
             return _gemm
         try:
-            spec = importlib.util.find_spec("scipy")
-            root = os.path.dirname(spec.submodule_search_locations[0])
-            paths = sorted(glob.glob(os.path.join(root, "scipy.libs", "libscipy_openblas*.so*")))
-            lib = ctypes.CDLL(paths[0])
+            lib = ctypes.CDLL([path for path in scipy_openblas_paths()  # (LP64: 32-bit ints)
+                               if "openblas64" not in os.path.basename(path)][0])
             set_threads = lib.scipy_openblas_set_num_threads
             fns = {np.dtype(np.float32): (lib.scipy_cblas_sgemm, ctypes.c_float),
                    np.dtype(np.float64): (lib.scipy_cblas_dgemm, ctypes.c_double)}

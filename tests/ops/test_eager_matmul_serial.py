@@ -73,9 +73,3 @@ def test_eager_matmul_gradient_uses_it_too():
         y = tf.reduce_sum(tf.matmul(at, bt))
     g = tape.gradient(y, at).numpy()
     np.testing.assert_allclose(g, np.ones((32, 128), "float32") @ b.T, rtol=1e-4, atol=1e-3)
-
-
-def test_constants_agree_with_the_compiled_backend():
-    from autograph_jit.codegen.llvm import k_matmul
-    assert serial_gemm.THIN_DIM == k_matmul.THIN_DIM
-    assert serial_gemm.OPENBLAS_THREADED_MACS == k_matmul.OPENBLAS_THREADED_MACS

@@ -23,6 +23,7 @@ from .emit import Kernel, i64, reg_type, I1, storage_type
 from .scalar import ScalarEmitter, emit_scalar
 from .symdim import Dim, SymbolicUnsupported
 from ...runtime import blas, blas as blas_rt
+from ...runtime.serial_gemm import OPENBLAS_THREADED_MACS, THIN_DIM
 from .k_conv import parallel_chunks
 
 
@@ -188,10 +189,8 @@ def _blas_form(dt, m, n, kdim, a_st, b_st):
     return forms[0] + forms[1]
 
 
-# OpenBLAS runs a product of more than this many multiply-adds on several threads (its
-# SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), as NumPy's `@` does.
-OPENBLAS_THREADED_MACS = 65536 * 4
-# A product that thin in some dimension (a batch of 50 in a training step) is not left to
+# OPENBLAS_THREADED_MACS and THIN_DIM (runtime/serial_gemm.py, shared with eager matmul): a
+# product that thin in some dimension (a batch of 50 in a training step) is not left to
 # OpenBLAS's threads: it splits a product statically and its threads busy-wait for each other,
 # so on a busy machine each wait lasts a scheduler time slice. A 784-100-10 MLP Adam step at
 # batch 50 (two 3.9M multiply-add products, each thin in one dimension) took 0.5 ms with them on
@@ -201,7 +200,6 @@ OPENBLAS_THREADED_MACS = 65536 * 4
 # that is not running claims nothing (one preempted inside a slice still delays the caller once),
 # so a busy machine costs about one thread's speed (step 0.81-0.84 ms against 0.85-0.87 ms on
 # one thread, at load 2.4 on 2 cores: no core was free).
-THIN_DIM = 64
 
 
 def _serial(m, n, kdim):
