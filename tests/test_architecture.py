@@ -287,6 +287,9 @@ LAZY_IMPORTS = {
         "llvmlite.binding": IMPORT_TIME,
         "nvidia.cuda_nvcc": IMPORT_TIME,
     },
+    "autograph_jit/keras/callbacks/remote_monitor.py": {
+        "urllib": IMPORT_TIME,
+    },
     "autograph_jit/codegen/llvm/backend.py": {
         ".vecmath": IMPORT_TIME,
     },

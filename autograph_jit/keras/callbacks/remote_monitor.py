@@ -4,7 +4,6 @@ holding JSON (default) or as a JSON body. Sent with the standard library's urlli
 import json
 import urllib.error
 import urllib.parse
-import urllib.request
 import warnings
 
 import numpy as np
@@ -48,10 +47,11 @@ class RemoteMonitor(Callback):
         else:
             body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode()
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        request = urllib.request.Request(self.root + self.path, data=body, headers=headers,
+        from urllib import request as http  # (http.client, ssl: ~13 ms every `fit` would pay)
+        request = http.Request(self.root + self.path, data=body, headers=headers,
                                          method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with http.urlopen(request, timeout=10) as response:
                 response.read()
         except (urllib.error.URLError, OSError, ValueError):
             warnings.warn(f"Could not reach RemoteMonitor root server at {self.root}",
