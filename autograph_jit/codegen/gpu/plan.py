@@ -7,6 +7,8 @@ needs (inputs, temporaries, constants, variable mirrors, the error record) and a
 - `Host`: a node run by the interpreter's NumPy kernel, its inputs copied to the host and its
   outputs back (the bytes are counted, explain() shows them);
 - `HostCall`: a host-side action between kernels (reserving random-stream counters);
+- `Grow`: the host growing a TensorArray's device buffer between kernels (k_grow.py: reading
+  a write's index back, reallocating by doubling, updating the array's device record);
 - `Cond` / `While`: host-driven control flow: the predicate (one element) is read back, then
   the steps of the branch, or of the loop body, run.
 
@@ -79,6 +81,16 @@ class HostCall:
         self.run, self.what = run, what
 
 
+class Grow:
+    """The host growing (or filling, or moving) a TensorArray's device buffer between kernels
+    (k_grow.py): `run(loaded, device, state)` gets the plan's _State (its `dev` buffer table,
+    which run() may change, and `grow`, the arrays' host-side slots); `what` for explain()."""
+    __slots__ = ("run", "what", "array")
+
+    def __init__(self, run, what, array):
+        self.run, self.what, self.array = run, what, array
+
+
 class Plan:
     """The compiled form of one graph for one tuple of input shapes."""
 
@@ -97,6 +109,7 @@ class Plan:
         self.fallbacks = fallbacks      # [(node, reason)]
         self.lock = threading.Lock()
         self.mirrors = {}               # id(var) -> host array the mirror holds
+        self.grow_arrays = []           # [k_grow.GrowArray] (run-time sized TensorArrays)
 
     def _steps_of(self, kind):
         """Every step of class `kind`, in program order, inside conds and loops too."""
@@ -125,6 +138,10 @@ class Plan:
     def launches(self):
         return self._steps_of(Launch)
 
+    def grow_steps(self):
+        """The Grow steps (TensorArrays grown by the host between kernels)."""
+        return self._steps_of(Grow)
+
 
 class _State:
     """Device buffers of one plan on one device (allocated once, reused by every call)."""
@@ -132,10 +149,11 @@ class _State:
     def __init__(self, plan, device):
         self.device = device
         self.dev = [None] * len(plan.buffers)
+        self.grow = {}     # data buffer index -> k_grow.Slot ("grow" buffers: allocated there)
         for b in plan.buffers:
             if b.kind == "const":
                 self.dev[b.index] = device.to_device(np.ascontiguousarray(b.value))
-            elif b.kind != "param":
+            elif b.kind not in ("param", "grow"):
                 self.dev[b.index] = device.alloc(b.nbytes)
 
 
@@ -155,7 +173,11 @@ def run(plan, loaded, device, arrays):
                 plan.mirrors[id(var)] = var._value
         if plan.err is not None:
             device.copy_htod(dev[plan.err.index], np.zeros(8, np.int64))
-        _run_steps(plan, plan.steps, loaded, device, dev)
+        try:
+            _run_steps(plan, plan.steps, loaded, device, dev)
+        finally:
+            for g in plan.grow_arrays:
+                g.finish(state)
         device.synchronize()
         if plan.err is not None:
             err = device.to_host(dev[plan.err.index], (8,), np.int64)
@@ -163,7 +185,8 @@ def run(plan, loaded, device, arrays):
                 message, location = plan.errors.entries[int(err[0]) - 1]
                 text = message.format(None, *[int(x) for x in err[1:]])
                 raise InvalidArgumentError(text + (f" (at {location})" if location else ""))
-        outs = [to_host(device, dev, v) for v in plan.results]
+        outs = [v.to_host(device, state) if hasattr(v, "to_host") else to_host(device, dev, v)
+                for v in plan.results]   # (a grown TensorArray: its rows; k_grow.py)
         for var, buf in plan.written:
             value = device.to_host(dev[buf.index], np.shape(var._value), var.dtype.np_dtype)
             value.setflags(write=False)
@@ -198,6 +221,8 @@ def _run_steps(plan, steps, loaded, device, dev):
             _run_host(step, device, dev)
         elif isinstance(step, HostCall):
             step.run(loaded, device, dev)
+        elif isinstance(step, Grow):
+            step.run(loaded, device, plan._state)
         elif isinstance(step, Cond):
             device.synchronize()
             pred = bool(to_host(device, dev, step.pred).reshape(-1)[0])
@@ -223,4 +248,4 @@ def _run_host(step, device, dev):
             device.copy_htod(dev[view.ptr.index], arr)
 
 
-__all__ = ["Buf", "Launch", "Host", "HostCall", "Cond", "While", "Plan", "run", "to_host"]
+__all__ = ["Buf", "Launch", "Host", "HostCall", "Grow", "Cond", "While", "Plan", "run", "to_host"]
