@@ -35,7 +35,7 @@ from ..llvm.k_array import NotLowerable
 from ..llvm.scalar import ScalarEmitter, cast_value
 from .k_map import emit_copy, emit_map, unravel
 from .kernel import GpuKernel
-from .plan import Grow, to_host
+from .plan import Grow, raise_recorded, to_host
 
 COUNT, PLACEHOLDER, LO, HI = range(4)
 
@@ -296,9 +296,11 @@ def lower_write(lw, node, g, iv, val, dynamic):
         i = int(to_host(device, state.dev, iv).reshape(-1)[0])
         s.last[3] += 1
         if i < 0:
+            raise_recorded(state.plan, device, state.dev)   # an earlier kernel's error first
             raise InvalidArgumentError(f"TensorArray.write: index {i} is negative{where}")
         if i >= s.count:
             if not dynamic:
+                raise_recorded(state.plan, device, state.dev)
                 raise InvalidArgumentError(
                     f"TensorArray.write: tried to write to index {i} but the array is not "
                     f"resizeable and its size is {s.count}. Fix: tf.TensorArray(..., "

@@ -148,6 +148,7 @@ class _State:
 
     def __init__(self, plan, device):
         self.device = device
+        self.plan = plan
         self.dev = [None] * len(plan.buffers)
         self.grow = {}     # data buffer index -> k_grow.Slot ("grow" buffers: allocated there)
         for b in plan.buffers:
@@ -174,28 +175,44 @@ def run(plan, loaded, device, arrays):
         if plan.err is not None:
             device.copy_htod(dev[plan.err.index], np.zeros(8, np.int64))
         try:
-            _run_steps(plan, plan.steps, loaded, device, dev)
+            try:
+                _run_steps(plan, plan.steps, loaded, device, dev)
+            finally:
+                for g in plan.grow_arrays:
+                    g.finish(state)
+            device.synchronize()
+            raise_recorded(plan, device, dev)
+            outs = [v.to_host(device, state) if hasattr(v, "to_host")
+                    else to_host(device, dev, v)
+                    for v in plan.results]   # (a grown TensorArray: its rows; k_grow.py)
+        except BaseException:
+            # gpufit: a failed call writes no variable back (as on the CPU backend), so a
+            # mirror it may have changed must not be reused by the next call
+            for var, _ in plan.written:
+                plan.mirrors.pop(id(var), None)
+            raise
         finally:
-            for g in plan.grow_arrays:
-                g.finish(state)
-        device.synchronize()
-        if plan.err is not None:
-            err = device.to_host(dev[plan.err.index], (8,), np.int64)
-            if err[0]:
-                message, location = plan.errors.entries[int(err[0]) - 1]
-                text = message.format(None, *[int(x) for x in err[1:]])
-                raise InvalidArgumentError(text + (f" (at {location})" if location else ""))
-        outs = [v.to_host(device, state) if hasattr(v, "to_host") else to_host(device, dev, v)
-                for v in plan.results]   # (a grown TensorArray: its rows; k_grow.py)
+            for view in plan.params:
+                if dev[view.ptr.index] is not None:
+                    dev[view.ptr.index].free()
+                    dev[view.ptr.index] = None
         for var, buf in plan.written:
             value = device.to_host(dev[buf.index], np.shape(var._value), var.dtype.np_dtype)
             value.setflags(write=False)
             var._value = value
             plan.mirrors[id(var)] = value
-        for view in plan.params:
-            dev[view.ptr.index].free()
-            dev[view.ptr.index] = None
         return outs
+
+
+def raise_recorded(plan, device, dev):
+    """Raise the error a kernel recorded (the CPU backend's InvalidArgumentError), if any; the
+    device must be synchronized."""
+    if plan.err is not None:
+        err = device.to_host(dev[plan.err.index], (8,), np.int64)
+        if err[0]:
+            message, location = plan.errors.entries[int(err[0]) - 1]
+            text = message.format(None, *[int(x) for x in err[1:]])
+            raise InvalidArgumentError(text + (f" (at {location})" if location else ""))
 
 
 def to_host(device, dev, view):
@@ -233,6 +250,9 @@ def _run_steps(plan, steps, loaded, device, dev):
                 device.synchronize()
                 if not bool(to_host(device, dev, step.pred).reshape(-1)[0]):
                     break
+                if plan.err is not None and \
+                        device.to_host(dev[plan.err.index], (1,), np.int64)[0]:
+                    raise_recorded(plan, device, dev)   # stop at the first error, as the CPU
                 _run_steps(plan, step.body_steps, loaded, device, dev)
 
 
@@ -248,4 +268,5 @@ def _run_host(step, device, dev):
             device.copy_htod(dev[view.ptr.index], arr)
 
 
-__all__ = ["Buf", "Launch", "Host", "HostCall", "Grow", "Cond", "While", "Plan", "run", "to_host"]
+__all__ = ["Buf", "Launch", "Host", "HostCall", "Grow", "Cond", "While", "Plan", "run", "to_host",
+           "raise_recorded"]

@@ -25,11 +25,20 @@ def _as_list(r):
     return [np.asarray(x) for x in (r if isinstance(r, (list, tuple)) else [r])]
 
 
+_GPU = {}   # one tf.function per corpus function: cases with other values reuse its plans
+
+
+def _gpu(fn):
+    if fn not in _GPU:
+        _GPU[fn] = tf.function(fn, backend="gpu", strict=True)
+    return _GPU[fn]
+
+
 def _check(fn, *args):
     """backend='gpu' (strict) == backend='eager', bit for bit, shapes and dtypes included;
     ptxas accepts every module; returns the GPU ConcreteFunction."""
     args = [tf.constant(a) for a in args]
-    gpu = tf.function(fn, backend="gpu", strict=True)
+    gpu = _gpu(fn)
     got, want = _as_list(gpu(*args)), _as_list(_eager(fn, *args))
     assert len(got) == len(want)
     for g, w in zip(got, want):
@@ -67,17 +76,18 @@ def test_append_loop_of_scalars_grows_on_the_device_and_matches_eager(device, n)
 
 
 def test_growing_past_capacity_doubles_copies_and_explain_counts_the_bytes(device):
-    cf = _check(corpus._append_squares, 40)   # 16 -> 32 -> 64 rows of 4 B
-    st = _grown(cf)[0].stats
+    f = tf.function(corpus._append_squares, backend="gpu", strict=True)   # a fresh buffer
+    np.testing.assert_array_equal(f(tf.constant(40)), _eager(corpus._append_squares,
+                                                             tf.constant(40)))
+    cf = f.get_concrete_function(tf.constant(40))
+    st = _grown(cf)[0].stats                   # 16 -> 32 -> 64 rows of 4 B
     assert st.last[:3] == (3, (16 + 32 + 64) * 4, (16 + 32) * 4)
     assert st.last[3] == 40                    # one index read-back a write
     assert "3 reallocations, 448 B allocated, 192 B copied device-to-device" in cf.explain()
-    f = tf.function(corpus._append_squares, backend="gpu", strict=True)
-    f(tf.constant(40))
     np.testing.assert_array_equal(f(tf.constant(30)), _eager(corpus._append_squares,
                                                              tf.constant(30)))
-    again = _grown(f.get_concrete_function(tf.constant(30)))[0].stats
-    assert again.last[:3] == (0, 0, 0)         # the next call reuses the allocation
+    assert st.last[:3] == (0, 0, 0)            # the next call reuses the allocation
+    assert "last call: 0 reallocations" in cf.explain()
 
 
 @pytest.mark.parametrize("n", [0, 3, 17])
@@ -116,25 +126,31 @@ def test_code_after_the_loop_is_compiled_for_the_size_reached(device, n):
     (corpus._read_past_end, 1, "TensorArray.read: index 4 is out of range for a TensorArray "
                                "of size 4"),
     (corpus._negative_write, -2, "TensorArray.write: index -2 is negative"),
+    (corpus._fixed_size_overflow, 5, "tried to write to index 3 but the array is not "
+                                     "resizeable and its size is 3"),
 ])
 def test_errors_match_eager_and_the_function_still_works_after(device, fn, bad, text):
     gpu = tf.function(fn, backend="gpu")
+    n = tf.constant(5 if fn is corpus._fixed_size_overflow else 4)
     for f in (gpu, tf.function(fn, backend="eager"), gpu):
         with pytest.raises(InvalidArgumentError, match=text):
-            f(tf.constant(4), tf.constant(bad))
+            f(n, tf.constant(bad))
     ok = (tf.constant(3), tf.constant(0))
     np.testing.assert_array_equal(np.asarray(gpu(*ok)), np.asarray(_eager(fn, *ok)))
 
 
+def _grad(x, n):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = corpus._loss(x, n)
+    return loss, tape.gradient(loss, x)
+
+
 @pytest.mark.parametrize("n", [0, 1, 6])
 def test_while_gradient_history_arrays_grow_on_the_device(device, n):
-    def grad(x, n):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = corpus._loss(x, n)
-        return loss, tape.gradient(loss, x)
+    grad = _grad
     x = tf.constant([0.5, -0.3, 2.0])
-    gpu = tf.function(grad, backend="gpu", strict=True)
+    gpu = _gpu(grad)
     got = gpu(x, tf.constant(n))
     want = _eager(grad, x, tf.constant(n))
     for g, w in zip(got, want):   # (elementwise math is the CPU's: bit-equal to eager here)
@@ -143,3 +159,25 @@ def test_while_gradient_history_arrays_grow_on_the_device(device, n):
     assert _grown(cf)
     for plan in _plans(cf._gpu):
         assemble_all(plan)
+
+
+def _bump_then_read(v, n, extra):
+    v.assign_add(tf.ones([2]))
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    for i in tf.range(n):
+        ta = ta.write(i, tf.cast(i, tf.float32) + v[0])
+    return ta.read(n - 1 + extra)
+
+
+def test_a_failed_call_writes_no_variable_back_and_the_next_call_starts_from_it(device):
+    """As the CPU backend: the failing call's variable write is dropped (its device mirror too,
+    so the next call does not start from it)."""
+    results = {}
+    for backend in ("cpu", "gpu"):
+        v = tf.Variable([1.0, 2.0])
+        f = tf.function(lambda n, extra: _bump_then_read(v, n, extra), backend=backend)
+        np.testing.assert_array_equal(f(tf.constant(3), tf.constant(0)), 4.0)
+        with pytest.raises(InvalidArgumentError, match="index 3 is out of range"):
+            f(tf.constant(3), tf.constant(1))
+        results[backend] = (v.numpy().tolist(), float(f(tf.constant(3), tf.constant(0))))
+    assert results["gpu"] == results["cpu"] == ([2.0, 3.0], 5.0)
