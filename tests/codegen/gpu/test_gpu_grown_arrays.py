@@ -181,3 +181,18 @@ def test_a_failed_call_writes_no_variable_back_and_the_next_call_starts_from_it(
             f(tf.constant(3), tf.constant(1))
         results[backend] = (v.numpy().tolist(), float(f(tf.constant(3), tf.constant(0))))
     assert results["gpu"] == results["cpu"] == ([2.0, 3.0], 5.0)
+
+
+@pytest.mark.gpu
+def test_grown_arrays_on_the_device_match_eager(monkeypatch):
+    """On the device named by AUTOGRAPH_JIT_GPU (the emulator here; a GPU in
+    benchmarks/gpu_check.py): appends past several reallocations, gaps, reads in the loop."""
+    import os
+    monkeypatch.setenv("AUTOGRAPH_JIT_GPU", os.environ.get("AUTOGRAPH_JIT_GPU") or "emulator")
+    for fn, args in [(corpus._append_squares, (100,)), (corpus._gaps, (9,)),
+                     (corpus._fibonacci, (40,))]:
+        args = [tf.constant(a) for a in args]
+        got = _as_list(tf.function(fn, backend="gpu", strict=True)(*args))
+        for g, w in zip(got, _as_list(_eager(fn, *args))):
+            assert g.shape == w.shape and g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)

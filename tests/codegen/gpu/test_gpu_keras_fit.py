@@ -202,3 +202,25 @@ def test_fit_under_a_gpu_scope_without_a_gpu_and_without_soft_placement_raises(n
         warnings.simplefilter("error")
         model.fit(x, y, epochs=1, batch_size=8, verbose=0)   # outside the scope: the CPU
     assert _backends(model) == {"cpu"}
+
+
+@pytest.mark.gpu
+def test_mlp_fit_on_the_device_matches_the_cpu_backend(monkeypatch):
+    """On the device named by AUTOGRAPH_JIT_GPU (the emulator here; a GPU in
+    benchmarks/gpu_check.py, where other fma contractions and summation orders make rtol 1e-4
+    the bound)."""
+    import os
+    kind = os.environ.get("AUTOGRAPH_JIT_GPU") or "emulator"
+    monkeypatch.setenv("AUTOGRAPH_JIT_GPU", kind)
+    x, y = _data()
+    cpu, gpu = _mlp(), _mlp()
+    h_cpu = cpu.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    with tf.device("/GPU:0"):
+        h_gpu = gpu.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        pred = gpu.predict(x, batch_size=8, verbose=0)
+    rtol = 1e-4 if kind == "cuda" else RTOL
+    np.testing.assert_allclose(h_gpu.history["loss"], h_cpu.history["loss"], rtol=rtol,
+                               atol=1e-6)
+    np.testing.assert_allclose(pred, cpu.predict(x, batch_size=8, verbose=0), rtol=rtol * 10,
+                               atol=1e-5)
+    assert _backends(gpu) == {"gpu"}
