@@ -145,6 +145,29 @@ def test_eager_ops_in_a_gpu_scope_run_on_the_cpu_and_say_so(monkeypatch):
     assert y.device.endswith("device:CPU:0")
 
 
+def test_keras_fit_uses_the_gpu_only_under_a_gpu_scope_at_the_call_or_at_compile(monkeypatch):
+    from autograph_jit.codegen.gpu import function as gpu_function
+    from autograph_jit.keras.models.step_function import concrete_functions_of
+    from autograph_jit.runtime.gpu import get_device
+    emulator = get_device("emulator")   # a GPU for the GPU backend, on the host
+    monkeypatch.setattr(gpu_function, "get_device", lambda kind=None: emulator)
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+
+    def backends(model):
+        return {cf.backend for cf in concrete_functions_of(model._functions[("train_loop", 2)])}
+
+    def make():
+        model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+    plain = make()
+    plain.fit(x, y, batch_size=2, verbose=0)
+    with tf.device("GPU:0"):
+        made_there = make()
+    made_there.fit(x, y, batch_size=2, verbose=0)
+    assert backends(plain) == {"cpu"} and backends(made_there) == {"gpu"}
+
+
 def test_saved_models_are_json_and_npz_not_protobuf(tmp_path):
     m = tf.Module()
     m.v = tf.Variable(2.0)

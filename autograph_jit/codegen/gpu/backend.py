@@ -27,12 +27,14 @@ def call_gpu(cf, arrays):
     outs = fn(arrays)
     if len(fn.plans) != n:
         _refresh_report(cf, fn)
+    elif fn.live_report:   # gpufit: grown TensorArrays' counters change per call
+        _refresh_report(cf, fn, timings=False)
     return outs
 
 
-def _refresh_report(cf, fn):
+def _refresh_report(cf, fn, timings=True):
     cf._backend_report = fn.report_lines()
-    for name, seconds in fn.timings:
+    for name, seconds in fn.timings if timings else ():
         cf.stage_times.append((name, seconds))
     fallbacks = [f for plan in fn.plans for f in plan.fallbacks]
     if fallbacks and not getattr(cf, "_fallback_warned", False):

@@ -6,6 +6,12 @@ while_loop: the loop variables live in the node's output buffers; the cond regio
 its predicate is read back, then the body's steps, whose results are copied back (through
 temporaries, so a swap of two variables is right).
 
+TensorArrays grown at run time (k_grow.GrowArray) pass through both: a loop variable keeps its
+array (the body writes it in place; a static array entering the loop starts growing there), a
+cond output is the array both branches pass on, or an array of its own that each branch moves
+its array into (or fills from a static one), as the CPU backend's records (codegen/llvm/
+control.py).
+
 Variables: each has a device buffer (its mirror, plan.py keeps it between calls). A read aliases
 the mirror when placement.py allows it (or nothing writes the variable later), else copies, so it
 keeps the old value; an assignment copies the value into the mirror unless it was computed there
@@ -13,6 +19,8 @@ keeps the old value; an assignment copies the value into the mirror unless it wa
 """
 from ..llvm.k_array import NotLowerable
 from ..llvm.emit import View
+from . import k_grow
+from .k_grow import GrowArray
 from .k_map import emit_copy
 from .plan import Cond, While
 
@@ -30,34 +38,44 @@ def _bind_outputs(lw, node, views):
             lw.views[v.id] = None
 
 
-def _check_static(lw, node):
-    if any(lw.spec(v) is not None and lw.spec(v).growable for v in node.outputs
-           if not v.is_token):
-        raise NotLowerable(f"{node.op.name} grows a TensorArray (run-time size)")
-
-
 def lower_cond(lw, node):
-    _check_static(lw, node)
     then_g, else_g = node.attrs["then_branch"], node.attrs["else_branch"]
     pred = lw.view(node.inputs[0])
     args = [lw.views.get(v.id) for v in node.inputs[1:]]
-    outs = [lw.alloc_for(v) for v in node.data_outputs]
+    outs, shared = [], {}   # shared: outputs that are an array both branches pass on
+    for k, v in enumerate(node.data_outputs):
+        spec = lw.spec(v)
+        if not spec.growable:
+            outs.append(lw.alloc_for(v))
+            continue
+        same = [a for a, p in zip(args, then_g.params) if isinstance(a, GrowArray)
+                and lw.spec(p).record == spec.record]
+        if same:
+            shared[k] = same[0]
+            outs.append(None)
+        else:
+            outs.append(GrowArray(lw, spec.dtype, spec.elem, k_grow.label(node)))
     lists = []
     for g in (then_g, else_g):
         steps = []
         lw.lower_region(g, _region_args(g, args), steps)
         saved, lw.steps = lw.steps, steps
         for r, o in zip(g.data_results, outs):
-            if o.size:
+            if isinstance(o, GrowArray):    # the cond's own array: move or copy it in
+                got = lw.view(r)
+                if isinstance(got, GrowArray):
+                    k_grow.move(lw, node, o, got)
+                else:
+                    k_grow.fill(lw, node, o, got, len(got.shape) != len(o.elem) + 1)
+            elif o is not None and o.size:
                 emit_copy(lw, o, lw.view(r))
         lw.steps = saved
         lists.append(steps)
     lw.steps.append(Cond(pred, lists[0], lists[1]))
-    _bind_outputs(lw, node, outs)
+    _bind_outputs(lw, node, [shared.get(k, o) for k, o in enumerate(outs)])
 
 
 def lower_while(lw, node):
-    _check_static(lw, node)
     cond_g, body = node.attrs["cond_graph"], node.attrs["body"]
     n = node.attrs["n_vars"]
     data_in = [v for v in node.inputs if not v.is_token]
@@ -67,19 +85,31 @@ def lower_while(lw, node):
     bcaps = [lw.view(v) for v in data_in[n + nc:]]
     vars_ = []
     for v, src in zip(node.data_outputs, init):
-        dst = lw.alloc_for(v)
-        if dst.size:
-            emit_copy(lw, dst, src)
+        spec = lw.spec(v)
+        if not spec.growable:
+            dst = lw.alloc_for(v)
+            if dst.size:
+                emit_copy(lw, dst, src)
+        elif isinstance(src, GrowArray):
+            dst = src   # the loop takes the array over (specialize.py checked it is linear)
+        else:           # a static array starts growing here
+            dst = k_grow.create(lw, node, src, spec.elem,
+                                len(src.shape) != len(spec.elem) + 1)
         vars_.append(dst)
     cond_steps, body_steps = [], []
     lw.lower_region(cond_g, _region_args(cond_g, vars_ + ccaps), cond_steps)
     pred = lw.view(cond_g.data_results[0])
     lw.lower_region(body, _region_args(body, vars_ + bcaps), body_steps)
     saved, lw.steps = lw.steps, body_steps
-    roots = {v.root for v in vars_}
+    roots = {v.root for v in vars_ if not isinstance(v, GrowArray)}
     staged = []
     for r, v in zip([lw.view(x) for x in body.data_results], vars_):
-        if r.root == v.root and r.offset == v.offset and r.strides == v.strides:
+        if isinstance(v, GrowArray):
+            if r is not v:
+                raise NotLowerable("the loop body returns another TensorArray for a growing "
+                                   "one")
+            staged.append(None)
+        elif r.root == v.root and r.offset == v.offset and r.strides == v.strides:
             staged.append(None)
         elif r.root in roots and v.size:
             tmp = lw.alloc_spec(v.dtype, v.shape)

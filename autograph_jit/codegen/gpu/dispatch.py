@@ -11,8 +11,8 @@ from ...ops import control_ops  # noqa: F401 - registers cond and while_loop, na
 from ...ops.op_keys import op_of
 from ..llvm.dispatch import _fusion_ok
 from ..llvm.scalar import SCALAR_OPS
-from . import (control, k_array, k_assert, k_conv, k_index, k_map, k_matmul, k_pool, k_random,
-               k_reduce, k_rows, k_rowscan, k_scan, k_scatter)
+from . import (control, k_array, k_assert, k_conv, k_grow, k_index, k_map, k_matmul, k_pool,
+               k_random, k_reduce, k_rows, k_rowscan, k_scan, k_scatter)
 from .lower import VIEW_OPS, lower_view_gpu
 
 
@@ -56,6 +56,7 @@ LOWERINGS.update(k_scatter.LOWERINGS)
 LOWERINGS.update(k_rowscan.LOWERINGS)
 LOWERINGS.update(k_random.LOWERINGS)
 LOWERINGS.update(k_assert.LOWERINGS)
+LOWERINGS.update(k_grow.LOWERINGS)   # shape/size of a TensorArray grown at run time
 
 FUSIONS = {"elementwise": k_map.lower_fusion_elementwise,
            "reduction": k_reduce.lower_fusion_reduction,

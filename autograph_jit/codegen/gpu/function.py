@@ -8,6 +8,12 @@ lowered to kernels and steps (lower.py), and the kernel module goes through LLVM
 depend on data, or a loop/branch holding an op with no GPU kernel, runs whole on the host
 interpreter; either way every host op is reported (`report_lines()`, cf.explain()) with its
 bytes copied each way, and `strict=True` makes it a FallbackError.
+
+TensorArrays grown at run time live on the device (k_grow.py). The first top-level op that needs
+such an array's exact size (`stack()`, arithmetic) ends the plan there, as the CPU backend's
+partitioner does (codegen/llvm/__init__.py `_split`): a `SplitPlan` runs the nodes before it
+(their grown arrays come back to the host at the size they reached) and compiles the rest for
+that size; not a fallback (every op still runs on the GPU), reported with the bytes it copies.
 """
 import re
 import threading
@@ -17,10 +23,12 @@ import numpy as np
 
 from ...runtime import gpu as _gpu
 from ...errors import FallbackError, UnavailableError
+from ...ir.graph import Graph
 from ...runtime.interpreter import run_graph
-from ..llvm import host_only_values
+from ..llvm import _live_values, _uses, host_only_values
 from ..llvm.executable import variables_of
-from ..llvm.specialize import Spec, Unspecializable, specialize
+from ..llvm.specialize import NeedsConcrete, Spec, Unspecializable, specialize
+from .k_grow import report_lines as grow_report_lines
 from .lower import GpuLowerer, NotImplementedHere
 from .mathlib import module_text
 from .target import compile_ptx, supported_sm
@@ -64,6 +72,56 @@ class _Whole:
         self.location = None
 
 
+class SplitPlan:
+    """The graph cut before top-level node `index`, which needs the exact size of a TensorArray
+    grown on the device (see the module docstring): `prefix` (a GpuFunction of the nodes
+    before, returning what the rest needs, grown arrays as host arrays of the size they reached)
+    then `suffix` (a GpuFunction of the rest, compiled per size)."""
+
+    def __init__(self, gf, index, node, reason):
+        g = gf.graph
+        before, after = g.nodes[:index], g.nodes[index:]
+        live = _live_values(g.params, before, _uses(after) | {r.id for r in g.results})
+        kw = dict(strict=gf.strict, device_kind=gf.device_kind)
+        self.prefix = GpuFunction(Graph(f"{g.name}.part", list(g.params), before, live),
+                                  gf.name, **kw)
+        self.suffix = GpuFunction(Graph(f"{g.name}.rest", live, after, list(g.results)),
+                                  gf.name, **kw)
+        self.node, self.reason = node, reason
+        self.kernel_module = None
+        self.annotations = {}
+        self.back_bytes = 0
+
+    def __call__(self, arrays):
+        mid = self.prefix(arrays)
+        self.back_bytes = sum(np.asarray(a).nbytes for a in mid)
+        return self.suffix(mid)
+
+    def prepare(self, arrays, device):
+        self.prefix.prepare(arrays, device)
+
+    @property
+    def fallbacks(self):
+        return [f for fn in (self.prefix, self.suffix) for p in fn.plans for f in p.fallbacks]
+
+    def _all(self, what):
+        return [x for fn in (self.prefix, self.suffix) for p in fn.plans
+                for x in getattr(p, what)()]
+
+    def host_steps(self):
+        return self._all("host_steps")
+
+    def launches(self):
+        return self._all("launches")
+
+    def report_lines(self, name):
+        loc = f" at {self.node.location.short()}" if self.node.location is not None else ""
+        return ([f"gpu: {name}: the plan ends before {self.node.op.name}{loc} ({self.reason}): "
+                 f"what it needs comes back to the host ({self.back_bytes} B the last call) "
+                 f"and the rest is compiled for the size the TensorArray reached"]
+                + self.prefix.report_lines() + self.suffix.report_lines())
+
+
 class GpuFunction:
     """A graph compiled for the GPU: `fn(arrays) -> arrays` runs it on the device (compiling on
     the first call with new shapes), `prepare(arrays)` only compiles (no device needed).
@@ -100,7 +158,7 @@ class GpuFunction:
         arrays = [np.asarray(a) for a in arrays]
         device = self.device
         plan = self.prepare(arrays, device)
-        if hasattr(plan, "prefix"):     # segments.SegmentedPlan: GPU, one host op, GPU
+        if isinstance(plan, SplitPlan) or hasattr(plan, "prefix"):  # (segments.SegmentedPlan)
             return plan(arrays)
         if isinstance(plan, HostPlan):
             it = iter(arrays)
@@ -133,6 +191,13 @@ class GpuFunction:
         param_specs = [None if p.is_token else next(it) for p in g.params]
         try:
             env = specialize(g, param_specs)
+        except NeedsConcrete as e:   # a top-level op needs a grown TensorArray's size
+            index = next((i for i, n in enumerate(g.nodes) if n is e.node), 0)
+            if index == 0:
+                return self._host_plan(f"{e.node.op.name}: {e.reason}")
+            split = SplitPlan(self, index, e.node, e.reason)
+            split.prepare(arrays, device)
+            return split
         except Unspecializable as e:
             from .segments import cut   # (segments.py builds on this module)
             return cut(self, e) or self._host_plan(f"{e.node.op.name}: {e.reason}")
@@ -154,6 +219,7 @@ class GpuFunction:
         t2 = time.perf_counter()
         km = _kernel_module(g.name, optimized, ptx)
         plan = lw.plan(km)
+        plan.grow_arrays = lw.grow_arrays
         plan.ir_text = text
         plan.sm = sm
         plan.loaded = {}
@@ -169,8 +235,19 @@ class GpuFunction:
         return HostPlan(self.graph, reason)
 
     # -- inspection ----------------------------------------------------------------------------
+    @property
+    def live_report(self):
+        """Whether the report changes from call to call (grown arrays' counters, a split's
+        later compiles): backend.py then refreshes it after each call."""
+        return any(isinstance(p, SplitPlan) or getattr(p, "grow_arrays", None)
+                   for p in self.plans)
+
     def last_plan(self):
+        """The plan compiled last (a split function's: its first part's, where the loops
+        that grow TensorArrays are)."""
         for plan in reversed(self.plans):
+            if isinstance(plan, SplitPlan):
+                return plan.prefix.last_plan()
             if not isinstance(plan, HostPlan):
                 return plan
         raise ValueError(f"{self.name}: nothing compiled for the GPU yet; call the function "
@@ -196,9 +273,13 @@ class GpuFunction:
                 lines.append(f"gpu: {self.name}: the whole function runs on the host "
                              f"interpreter: {plan.reason}")
                 continue
+            if isinstance(plan, SplitPlan):
+                lines.extend(plan.report_lines(self.name))
+                continue
             shapes = ", ".join(str(list(s)) for s in plan.shapes) or "no inputs"
             n_in = sum(v.ptr.nbytes for v in plan.params)
-            n_out = sum(v.ptr.nbytes for v in plan.results)
+            n_out = sum(v.ptr.nbytes if hasattr(v, "ptr") else v.stats.rows_bytes
+                        for v in plan.results)   # (a grown TensorArray: its rows, last call)
             written = sum(b.nbytes for _, b in plan.written)
             lines.append(
                 f"gpu: {self.name} for shapes ({shapes}): {len(plan.annotations)} kernels "
@@ -210,6 +291,7 @@ class GpuFunction:
             lines.extend(getattr(plan, "notes", ()))
             for call in plan.host_calls():
                 lines.append(f"host call between kernels: {call.what}")
+            lines.extend(grow_report_lines(plan.grow_arrays))
             for step in plan.host_steps():
                 down, up = step.bytes_moved()
                 node = step.node
@@ -262,4 +344,4 @@ def _strict_message(name, fallbacks):
             "steps (cf.explain() lists them with the bytes they copy).")
 
 
-__all__ = ["GpuFunction", "HostPlan", "get_device", "EMULATOR_HINT"]
+__all__ = ["GpuFunction", "HostPlan", "SplitPlan", "get_device", "EMULATOR_HINT"]

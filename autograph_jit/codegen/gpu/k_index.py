@@ -15,11 +15,12 @@ backend: the op is a reported host step.
 TensorArrays whose buffer has a static shape (a `size=` array, or a `dynamic_size` one whose
 writes are at known indices) live in device buffers; `cond`/`while_loop` around them are
 host-driven (control.py). An array that grows by a run-time amount (the CPU backend's
-growable record, codegen/llvm/k_grow.py) has no GPU form: it runs on the host, reported.
+growable record, codegen/llvm/k_grow.py) is a GrowArray grown by the host between kernels
+(gpufit: codegen/gpu/k_grow.py; `_or_grown` below sends its reads and writes there).
 """
 from ..llvm import k_array as _cpu_array
 from ..llvm import k_index as _cpu
-from ..llvm.k_array import NotLowerable
+from . import k_grow
 from .lower import lower_view_gpu
 from .reuse import ZeroOffsetLowerer, rebind
 
@@ -38,12 +39,12 @@ def lower_strided_slice(lw, node):
     return _DYNAMIC_INDEX(zl, node, zl.view(node.data_inputs[0]))
 
 
-def _static_only(fn):
+def _or_grown(fn, grown):
+    """gpufit: `grown` (k_grow.py) for a read or write of a TensorArray grown at run time."""
     def lower(lw, node):
         if any(lw.spec(v) is not None and lw.spec(v).growable
                for v in list(node.data_inputs) + list(node.data_outputs)):
-            raise NotLowerable(f"{node.op.name} of a TensorArray that grows by a run-time "
-                               "amount (no GPU form: a host step)")
+            return grown(lw, node)
         return fn(lw, node)
     lower.__name__ = fn.__name__
     lower.__doc__ = fn.__doc__
@@ -54,8 +55,10 @@ LOWERINGS = {
     "strided_slice": lower_strided_slice,
     "strided_slice_update": _REBOUND["lower_strided_slice_update"],
     "strided_slice_grad": _REBOUND["lower_strided_slice_grad"],
-    "tensor_array_read": _static_only(_REBOUND["lower_tensor_array_read"]),
-    "tensor_array_write": _static_only(_REBOUND["lower_tensor_array_write"]),
+    "tensor_array_read": _or_grown(_REBOUND["lower_tensor_array_read"],
+                                   k_grow.lower_tensor_array_read),
+    "tensor_array_write": _or_grown(_REBOUND["lower_tensor_array_write"],
+                                    k_grow.lower_tensor_array_write),
 }
 
 __all__ = ["LOWERINGS"]

@@ -81,14 +81,20 @@ class GpuKernel:
         return self.fn
 
     def fail(self, cond, code, values=()):
-        """If `cond` (i1): write code and values into err[0..] and leave the kernel."""
+        """If `cond` (i1): write code and values into err[0..] and leave the kernel. The first
+        error of a call wins (gpufit: a compare-and-swap on err[0], so a later launch in a
+        host-driven loop, or another thread, does not overwrite it; its winner writes the
+        values), as the CPU backend stops at its first error."""
         b = self.b
         with b.if_then(cond, likely=False):
-            b.store(i64(code), b.gep(self.err, [i64(0)], source_etype=I64))
-            for k, v in enumerate(values):
-                if v.type != I64:
-                    v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else b.fptosi(v, I64)
-                b.store(v, b.gep(self.err, [i64(k + 1)], source_etype=I64))
+            pair = b.cmpxchg(b.gep(self.err, [i64(0)], source_etype=I64), i64(0), i64(code),
+                             "monotonic", "monotonic")
+            with b.if_then(b.extract_value(pair, 1)):
+                for k, v in enumerate(values):
+                    if v.type != I64:
+                        v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else \
+                            b.fptosi(v, I64)
+                    b.store(v, b.gep(self.err, [i64(k + 1)], source_etype=I64))
             b.ret_void()
 
     # -- thread indices ------------------------------------------------------------------------

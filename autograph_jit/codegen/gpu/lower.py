@@ -48,6 +48,7 @@ class GpuLowerer:
         self.launch_config = LAUNCH
         self.var_bufs = {}
         self.alias_reads, self.into_var = set(), {}
+        self.grow_arrays = []   # k_grow.GrowArray: TensorArrays grown at run time
         for v in variables:
             self.var_bufs[id(v)] = self.new_buf(np.prod(np.shape(v._value), dtype=np.int64)
                                                 * v.dtype.size, "var", v.dtype,
@@ -154,8 +155,9 @@ class GpuLowerer:
 
     def lower_host(self, node, reason):
         """Run `node` on the host (interpreter kernel): inputs copied down, outputs up."""
-        if node.regions:
-            raise NotImplementedHere(node, reason)
+        if node.regions or any(self.spec(v) is not None and self.spec(v).growable
+                               for v in list(node.data_inputs) + list(node.data_outputs)):
+            raise NotImplementedHere(node, reason)   # (a grown TensorArray lives on the device)
         ins = [self.view(v) for v in node.data_inputs]
         outs = [self.alloc_for(v) for v in node.data_outputs]
         by_design = node.op.host

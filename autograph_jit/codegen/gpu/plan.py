@@ -9,6 +9,8 @@ needs (inputs, temporaries, constants, variable mirrors, the error record) and a
 - `HostCall`: a host-side action between kernels (reserving random-stream counters);
 - `LibraryCall`: a device library call between kernels, on their stream (cuBLAS GEMMs:
   k_matmul.py);
+- `Grow`: the host growing a TensorArray's device buffer between kernels (k_grow.py: reading
+  a write's index back, reallocating by doubling, updating the array's device record);
 - `Cond` / `While`: host-driven control flow: the predicate (one element) is read back, then
   the steps of the branch, or of the loop body, run.
 
@@ -91,6 +93,16 @@ class LibraryCall:
         self.run, self.what = run, what
 
 
+class Grow:
+    """The host growing (or filling, or moving) a TensorArray's device buffer between kernels
+    (k_grow.py): `run(loaded, device, state)` gets the plan's _State (its `dev` buffer table,
+    which run() may change, and `grow`, the arrays' host-side slots); `what` for explain()."""
+    __slots__ = ("run", "what", "array")
+
+    def __init__(self, run, what, array):
+        self.run, self.what, self.array = run, what, array
+
+
 class Plan:
     """The compiled form of one graph for one tuple of input shapes."""
 
@@ -109,6 +121,7 @@ class Plan:
         self.fallbacks = fallbacks      # [(node, reason)]
         self.lock = threading.Lock()
         self.mirrors = {}               # id(var) -> host array the mirror holds
+        self.grow_arrays = []           # [k_grow.GrowArray] (run-time sized TensorArrays)
 
     def _steps_of(self, kind):
         """Every step of class `kind`, in program order, inside conds and loops too."""
@@ -141,17 +154,23 @@ class Plan:
         """The LibraryCall steps (cuBLAS GEMMs)."""
         return self._steps_of(LibraryCall)
 
+    def grow_steps(self):
+        """The Grow steps (TensorArrays grown by the host between kernels)."""
+        return self._steps_of(Grow)
+
 
 class _State:
     """Device buffers of one plan on one device (allocated once, reused by every call)."""
 
     def __init__(self, plan, device):
         self.device = device
+        self.plan = plan
         self.dev = [None] * len(plan.buffers)
+        self.grow = {}     # data buffer index -> k_grow.Slot ("grow" buffers: allocated there)
         for b in plan.buffers:
             if b.kind == "const":
                 self.dev[b.index] = device.to_device(np.ascontiguousarray(b.value))
-            elif b.kind != "param":
+            elif b.kind not in ("param", "grow"):
                 self.dev[b.index] = device.alloc(b.nbytes)
 
 
@@ -171,24 +190,45 @@ def run(plan, loaded, device, arrays):
                 plan.mirrors[id(var)] = var._value
         if plan.err is not None:
             device.copy_htod(dev[plan.err.index], np.zeros(8, np.int64))
-        _run_steps(plan, plan.steps, loaded, device, dev)
-        device.synchronize()
-        if plan.err is not None:
-            err = device.to_host(dev[plan.err.index], (8,), np.int64)
-            if err[0]:
-                message, location = plan.errors.entries[int(err[0]) - 1]
-                text = message.format(None, *[int(x) for x in err[1:]])
-                raise InvalidArgumentError(text + (f" (at {location})" if location else ""))
-        outs = [to_host(device, dev, v) for v in plan.results]
+        try:
+            try:
+                _run_steps(plan, plan.steps, loaded, device, dev)
+            finally:
+                for g in plan.grow_arrays:
+                    g.finish(state)
+            device.synchronize()
+            raise_recorded(plan, device, dev)
+            outs = [v.to_host(device, state) if hasattr(v, "to_host")
+                    else to_host(device, dev, v)
+                    for v in plan.results]   # (a grown TensorArray: its rows; k_grow.py)
+        except BaseException:
+            # gpufit: a failed call writes no variable back (as on the CPU backend), so a
+            # mirror it may have changed must not be reused by the next call
+            for var, _ in plan.written:
+                plan.mirrors.pop(id(var), None)
+            raise
+        finally:
+            for view in plan.params:
+                if dev[view.ptr.index] is not None:
+                    dev[view.ptr.index].free()
+                    dev[view.ptr.index] = None
         for var, buf in plan.written:
             value = device.to_host(dev[buf.index], np.shape(var._value), var.dtype.np_dtype)
             value.setflags(write=False)
             var._value = value
             plan.mirrors[id(var)] = value
-        for view in plan.params:
-            dev[view.ptr.index].free()
-            dev[view.ptr.index] = None
         return outs
+
+
+def raise_recorded(plan, device, dev):
+    """Raise the error a kernel recorded (the CPU backend's InvalidArgumentError), if any; the
+    device must be synchronized."""
+    if plan.err is not None:
+        err = device.to_host(dev[plan.err.index], (8,), np.int64)
+        if err[0]:
+            message, location = plan.errors.entries[int(err[0]) - 1]
+            text = message.format(None, *[int(x) for x in err[1:]])
+            raise InvalidArgumentError(text + (f" (at {location})" if location else ""))
 
 
 def to_host(device, dev, view):
@@ -216,6 +256,8 @@ def _run_steps(plan, steps, loaded, device, dev):
             step.run(loaded, device, dev)
         elif isinstance(step, LibraryCall):
             step.run(device, dev)
+        elif isinstance(step, Grow):
+            step.run(loaded, device, plan._state)
         elif isinstance(step, Cond):
             device.synchronize()
             pred = bool(to_host(device, dev, step.pred).reshape(-1)[0])
@@ -226,6 +268,9 @@ def _run_steps(plan, steps, loaded, device, dev):
                 device.synchronize()
                 if not bool(to_host(device, dev, step.pred).reshape(-1)[0]):
                     break
+                if plan.err is not None and \
+                        device.to_host(dev[plan.err.index], (1,), np.int64)[0]:
+                    raise_recorded(plan, device, dev)   # stop at the first error, as the CPU
                 _run_steps(plan, step.body_steps, loaded, device, dev)
 
 
@@ -241,5 +286,5 @@ def _run_host(step, device, dev):
             device.copy_htod(dev[view.ptr.index], arr)
 
 
-__all__ = ["Buf", "Launch", "Host", "HostCall", "LibraryCall", "Cond", "While", "Plan", "run",
-           "to_host"]
+__all__ = ["Buf", "Launch", "Host", "HostCall", "LibraryCall", "Grow", "Cond", "While", "Plan",
+           "run", "to_host", "raise_recorded"]

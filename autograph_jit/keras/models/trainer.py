@@ -6,7 +6,17 @@
 Steps run as `tf.function`s (native code on the default backend) cached across epochs and calls;
 `compile(run_eagerly=True)` runs them as plain Python. In-memory data run several steps per native
 call (`steps.py`) when nothing needs to see every step.
+
+Device (as TF, where a step runs on the device scope it is called under and variables stay where
+they were made): `fit`/`evaluate`/`predict` and the `*_on_batch` methods called inside
+`tf.device("/GPU:0")` compile their steps for the GPU backend (the tf.functions pick it from
+the scope; variables become device mirrors written back after each call). Called outside any
+scope, they run on the device the model was compiled under, else the one it was made under
+(`with tf.device("/GPU:0"): model = ...; model.compile(...)` then `model.fit(...)` trains on the
+GPU, as it would in TF); an enclosing scope at the call wins (`tf.device("/CPU:0")` runs a
+GPU-made model on the CPU).
 """
+import contextlib
 import warnings
 
 import numpy as np
@@ -24,6 +34,8 @@ from ...distribute.distribute_lib import get_strategy
 from ...distribute.keras_support import all_reduce_gradients
 from ...tracing import context
 from ...tracing.function import Function
+from ...config import default_backend
+from ...eager_context import device as tf_device
 from .step_function import FlatStepFunction
 from ..layers.keras_tensor import KerasTensor, symbolic_call
 
@@ -49,6 +61,7 @@ class Trainer:
         self._functions = {}
         self._output_names_cache = None
         self._distribute_strategy = model_strategy()   # made under a tf.distribute scope
+        self._device_kind = context.current_device()   # made under a tf.device scope
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -82,6 +95,18 @@ class Trainer:
         self.compiled = True
         self.stop_training = False
         self._distribute_strategy = model_strategy() or getattr(self, "_distribute_strategy", None)
+        self._device_kind = context.current_device() or getattr(self, "_device_kind", None)
+
+    def _on_device(self):
+        """The model's device scope for fit/evaluate/predict (module docstring): a nullcontext
+        inside an enclosing tf.device scope (that scope wins), or when the model was made and
+        compiled outside any; else `tf.device` of the model's device ("GPU", or "CPU" where the
+        default backend is the GPU; a CPU scope over the CPU default changes nothing)."""
+        kind = getattr(self, "_device_kind", None)
+        if kind is None or context.current_device() is not None or (
+                kind == "CPU" and default_backend() != "gpu"):
+            return contextlib.nullcontext()
+        return tf_device("/GPU:0" if kind == "GPU" else "/CPU:0")
 
     @property
     def distribute_strategy(self):
@@ -344,13 +369,15 @@ class Trainer:
         """The loss and metrics of the model on data (a scalar, a list in `metrics_names` order,
         or a dict with `return_dict=True`)."""
         from .fit import run_evaluate
-        return run_evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
-                            return_dict, **kwargs)
+        with self._on_device():
+            return run_evaluate(self, x, y, batch_size, verbose, sample_weight, steps,
+                                callbacks, return_dict, **kwargs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs on `x`, batch by batch, concatenated as NumPy arrays."""
         from .fit import run_predict
-        return run_predict(self, x, batch_size, verbose, steps, callbacks)
+        with self._on_device():
+            return run_predict(self, x, batch_size, verbose, steps, callbacks)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -358,14 +385,16 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Train the model for `epochs` epochs; returns a `History` (see Keras's Model.fit)."""
         from .fit import run_fit
-        return run_fit(self, x=x, y=y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                       callbacks=callbacks, validation_split=validation_split,
-                       validation_data=validation_data, shuffle=shuffle,
-                       class_weight=class_weight, sample_weight=sample_weight,
-                       initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                       validation_steps=validation_steps,
-                       validation_batch_size=validation_batch_size,
-                       validation_freq=validation_freq)
+        with self._on_device():
+            return run_fit(self, x=x, y=y, batch_size=batch_size, epochs=epochs,
+                           verbose=verbose, callbacks=callbacks,
+                           validation_split=validation_split,
+                           validation_data=validation_data, shuffle=shuffle,
+                           class_weight=class_weight, sample_weight=sample_weight,
+                           initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                           validation_steps=validation_steps,
+                           validation_batch_size=validation_batch_size,
+                           validation_freq=validation_freq)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
@@ -379,7 +408,8 @@ class Trainer:
                 data_adapter._to_array(y), class_weight)
         batch = data_adapter.pack_x_y_sample_weight(x, y, sample_weight)
         self._symbolic_build(batch)
-        logs = self.train_function(batch)
+        with self._on_device():
+            logs = self.train_function(batch)
         return _finish_logs(self, logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -388,12 +418,14 @@ class Trainer:
         batch = data_adapter.pack_x_y_sample_weight(x, y, sample_weight)
         self._symbolic_build(batch)
         self.reset_metrics()
-        logs = self.test_function(batch)
+        with self._on_device():
+            logs = self.test_function(batch)
         return _finish_logs(self, logs, return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs on one batch, as NumPy arrays."""
-        out = self.predict_function((x,))
+        with self._on_device():
+            out = self.predict_function((x,))
         return nest.map_structure(lambda t: np.asarray(t.numpy()) if hasattr(t, "numpy")
                                   else t, out)
 
