@@ -266,15 +266,15 @@ class GpuFunction:
     def report_lines(self):
         lines = []
         for plan in self.plans:
+            if isinstance(plan, SplitPlan):
+                lines.extend(plan.report_lines(self.name))
+                continue
             if hasattr(plan, "prefix"):     # segments.SegmentedPlan
                 lines.extend(plan.report_lines())
                 continue
             if isinstance(plan, HostPlan):
                 lines.append(f"gpu: {self.name}: the whole function runs on the host "
                              f"interpreter: {plan.reason}")
-                continue
-            if isinstance(plan, SplitPlan):
-                lines.extend(plan.report_lines(self.name))
                 continue
             shapes = ", ".join(str(list(s)) for s in plan.shapes) or "no inputs"
             n_in = sum(v.ptr.nbytes for v in plan.params)
