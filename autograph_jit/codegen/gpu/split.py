@@ -1,0 +1,140 @@
+"""A kernel module cut into one module per kernel, compiled apart, and its PTX put back together.
+
+The kernels of a plan share nothing but declarations, internal helpers (the vector-math
+functions, always inlined) and the shared-memory array, so each can go through O3 and NVPTX
+code generation on its own thread (llvm_pool.py) and the PTX be joined again.
+
+- `split_kernels(ir_text)`: [(kernel, module text)], one per kernel in module order; each holds
+  the header, the kernel, the non-kernel definitions, the declarations and globals the kernel
+  reaches, every metadata node but the other kernels' annotations, and an `!nvvm.annotations`
+  naming only its kernel. None when the text has fewer than two kernels or a shape this reader
+  does not know (then the module compiles whole).
+- `join_ptx(ptxs)`: one PTX text: the (equal) header once, then each part's body in order.
+  None when a part has anything at module scope besides its entry (a global, a `.func`, an
+  `.extern`): those could clash between parts, so the caller compiles the module whole.
+
+What differs from compiling the module whole (checked on the MLP and seed-CNN steps: byte-equal
+cubins from ptxas for sm_75/80/90): a kernel's basic-block labels count from 0 in every part
+(`$L__BB0_3` where the whole module says `$L__BB5_3`; PTX labels are local to their function),
+and a shared-memory array used by one kernel of a part is declared inside that kernel
+("demoted") instead of at module scope.
+
+Example:
+    parts = split_kernels(ir_text)      # [("k_fusion_0", text), ...] or None
+"""
+import re
+
+__all__ = ["split_kernels", "join_ptx"]
+
+_DEFINE = re.compile(r'^define\b[^@\n]*@("[^"]+"|[-\w.$]+)\(')
+_DECLARE = re.compile(r'^declare\b[^@\n]*@("[^"]+"|[-\w.$]+)\(')
+_GLOBAL = re.compile(r'^@("[^"]+"|[-\w.$]+)\s*=')
+_ANNOTATION = re.compile(r'^(![0-9]+)\s*=\s*!\{[^}\n]*@("[^"]+"|[-\w.$]+)\s*,\s*!"kernel"')
+_REF = re.compile(r'@("[^"]+"|[-\w.$]+)')
+_PTX_HEADER_END = ".address_size 64\n"
+_PTX_ENTRY = re.compile(r"^(?:\.visible\s+|\.weak\s+)?\.entry\s")
+
+
+def _name(token):
+    return token[1:-1] if token.startswith('"') else token
+
+
+def _items(ir_text):
+    """Top-level items: (kind, name, text); kinds define/declare/global/annotations/node/other."""
+    lines = ir_text.split("\n")
+    items, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        m = _DEFINE.match(line)
+        if m:
+            j = i
+            while j < len(lines) and lines[j] != "}":
+                j += 1
+            if j == len(lines):
+                return None
+            items.append(("define", _name(m.group(1)), "\n".join(lines[i:j + 1])))
+            i = j + 1
+            continue
+        if line.startswith("!nvvm.annotations"):
+            items.append(("annotations", None, line))
+        elif (m := _ANNOTATION.match(line)):
+            items.append(("node", (m.group(1), _name(m.group(2))), line))
+        elif (m := _DECLARE.match(line)):
+            items.append(("declare", _name(m.group(1)), line))
+        elif (m := _GLOBAL.match(line)):
+            items.append(("global", _name(m.group(1)), line))
+        else:
+            items.append(("other", None, line))
+        i += 1
+    return items
+
+
+def split_kernels(ir_text):
+    """[(kernel name, module text)] in module order, or None (see the module docstring)."""
+    items = _items(ir_text)
+    if items is None or sum(kind == "annotations" for kind, _, _ in items) != 1:
+        return None
+    node_of = {name[1]: name[0] for kind, name, _ in items if kind == "node"}
+    kernels = [name for kind, name, _ in items if kind == "define" and name in node_of]
+    if len(kernels) < 2 or any("ptx_kernel" in text for kind, _, text in items
+                               if kind == "define"):
+        return None
+    globals_ = {name: text for kind, name, text in items if kind == "global"}
+    helpers = "\n".join(text for kind, name, text in items
+                        if kind == "define" and name not in node_of)
+    parts = []
+    for kernel in kernels:
+        body = next(text for kind, name, text in items if kind == "define" and name == kernel)
+        reached, todo = set(), [body, helpers]
+        while todo:   # the names the kernel reaches, through helpers and global initializers
+            for token in _REF.findall(todo.pop()):
+                name = _name(token)
+                if name not in reached:
+                    reached.add(name)
+                    if name in globals_:
+                        todo.append(globals_[name])
+        if reached & set(kernels) - {kernel}:
+            return None   # a kernel's address taken elsewhere: the module compiles whole
+        lines = []
+        for kind, name, text in items:
+            if kind == "define" and name in node_of and name != kernel:
+                continue
+            if kind in ("declare", "global") and name not in reached:
+                continue
+            if kind == "node" and name[1] != kernel:
+                continue
+            if kind == "annotations":
+                text = f"!nvvm.annotations = !{{ {node_of[kernel]} }}"
+            lines.append(text)
+        parts.append((kernel, "\n".join(lines)))
+    return parts
+
+
+def _header_and_body(ptx):
+    at = ptx.find(_PTX_HEADER_END)
+    if at < 0:
+        return None, None
+    at += len(_PTX_HEADER_END)
+    return ptx[:at], ptx[at:]
+
+
+def _only_entries(body):
+    """True when nothing but entries (and comments) stands at module scope."""
+    depth = 0
+    for line in body.split("\n"):
+        if depth == 0 and line.startswith(".") and not _PTX_ENTRY.match(line):
+            return False
+        depth += line.count("{") - line.count("}")
+    return depth == 0
+
+
+def join_ptx(ptxs):
+    """One PTX text of the parts' PTX texts, or None (see the module docstring)."""
+    header, bodies = None, []
+    for ptx in ptxs:
+        head, body = _header_and_body(ptx)
+        if head is None or (header is not None and head != header) or not _only_entries(body):
+            return None
+        header = head
+        bodies.append(body)
+    return header + "".join(bodies)
