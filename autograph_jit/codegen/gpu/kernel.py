@@ -13,7 +13,7 @@ Launch sizes are in LAUNCH (tests set odd ones).
 """
 from llvmlite import ir
 
-from ..llvm.emit import F32, F64, I1, I8, I32, I64, PTR, Kernel, Loops, i32, i64
+from ..llvm.emit import F32, F64, I1, I8, I32, I64, PTR, Kernel, Loops, i32, i64, store_error
 
 SHARED = 3   # NVPTX address space of __shared__ memory
 SHARED_POOL = "agj_shared"
@@ -84,11 +84,7 @@ class GpuKernel:
         """If `cond` (i1): write code and values into err[0..] and leave the kernel."""
         b = self.b
         with b.if_then(cond, likely=False):
-            b.store(i64(code), b.gep(self.err, [i64(0)], source_etype=I64))
-            for k, v in enumerate(values):
-                if v.type != I64:
-                    v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else b.fptosi(v, I64)
-                b.store(v, b.gep(self.err, [i64(k + 1)], source_etype=I64))
+            store_error(b, self.err, code, values)
             b.ret_void()
 
     # -- thread indices ------------------------------------------------------------------------

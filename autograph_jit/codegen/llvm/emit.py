@@ -167,6 +167,22 @@ class Loops:
         level(0)
 
 
+def store_error(b, err, code, values=()):
+    """Write an error record: `code` into err[0], then `values` (integers or floats, as int64)
+    into err[1..]. The CPU's Kernel.fail and the GPU's GpuKernel.fail write it before leaving
+    the kernel.
+
+    Example:
+        with b.if_then(bad, likely=False):
+            store_error(b, k.err, code, [label, i64(n)]); b.ret(i32(code))
+    """
+    b.store(i64(code), b.gep(err, [i64(0)], source_etype=I64))
+    for k, v in enumerate(values):
+        if v.type != I64:
+            v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else b.fptosi(v, I64)
+        b.store(v, b.gep(err, [i64(k + 1)], source_etype=I64))
+
+
 class Kernel:
     """An internal function over pointer arguments; `ptrs[i]` is argument i inside it."""
 
@@ -235,9 +251,5 @@ class Kernel:
         """If `cond` (i1): write code and values into err[0..] and return code."""
         b = self.b
         with b.if_then(cond, likely=False):
-            b.store(i64(code), b.gep(self.err, [i64(0)], source_etype=I64))
-            for k, v in enumerate(values):
-                if v.type != I64:
-                    v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else b.fptosi(v, I64)
-                b.store(v, b.gep(self.err, [i64(k + 1)], source_etype=I64))
+            store_error(b, self.err, code, values)
             b.ret(i32(code))
