@@ -21,8 +21,11 @@ Example:
     results = map_ordered(compile_one, partitions)
 """
 import concurrent.futures
+import ctypes
 import os
 import threading
+
+from llvmlite.binding import ffi
 
 __all__ = ["map_ordered", "pool_size", "run_passes", "emit_assembly", "target_machine",
            "status"]
@@ -36,7 +39,6 @@ _pool_lock = threading.Lock()
 def _raw(name):
     """llvmlite's C function `name` without its lock, or None where llvmlite has no such
     attribute (then callers use the locked call)."""
-    from llvmlite.binding import ffi
     return getattr(getattr(ffi.lib, name), "_cfn", None)
 
 
@@ -104,8 +106,6 @@ def emit_assembly(tm, module):
     raw = _raw("LLVMPY_TargetMachineEmitToMemory")
     if raw is None:
         return tm.emit_assembly(module)
-    import ctypes
-    from llvmlite.binding import ffi
     with ffi.OutputString() as err:
         with _gate:
             buf = raw(tm, module, 0, err)
