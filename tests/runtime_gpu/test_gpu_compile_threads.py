@@ -26,14 +26,20 @@ def _many_kernels_ir():
                           tf.nn.relu(a) * 2.0), x)
 
 
-def test_a_module_of_several_kernels_is_cut_into_one_module_per_kernel():
+def test_a_module_of_several_kernels_is_cut_into_parts_holding_only_their_kernels():
     ir = _many_kernels_ir()
     parts = split.split_kernels(ir)
     kernels = re.findall(r'!"kernel"', ir)
     assert parts is not None and len(parts) == len(kernels) >= 3
-    for name, text in parts:
-        assert f'@"{name}"' in text or f"@{name}(" in text
-        assert text.count("!\"kernel\"") == 1      # only its own annotation
+    for names, text in parts:
+        assert len(names) == 1 and f'define void @"{names[0]}"' in text
+        assert text.count('!"kernel"') == 1      # only its own annotation
+    two = split.split_kernels(ir, most=2)
+    assert len(two) == 2 and sum((names for names, _ in two), ()) == \
+        sum((names for names, _ in parts), ())   # all kernels, in module order
+    for names, text in two:
+        assert text.count('!"kernel"') == len(names) == len(re.findall(r"^define void", text,
+                                                                        re.M))
 
 
 def test_ptx_does_not_depend_on_the_number_of_compile_threads(monkeypatch):
@@ -59,7 +65,7 @@ def test_the_joined_ptx_assembles_to_the_cubin_of_the_module_compiled_whole():
 def test_the_optimized_parts_link_into_one_module_with_one_shared_array():
     ir = _many_kernels_ir()
     optimized, _ = target._compile_ptx(ir, 75)
-    kernels = [name for name, _ in split.split_kernels(ir)]
+    kernels = [name for names, _ in split.split_kernels(ir) for name in names]
     for name in kernels:
         assert re.search(rf'define [^@\n]*@"?{re.escape(name)}"?\(', optimized)
     shared = re.findall(r"^@[\w.\"]+ = .*addrspace\(3\) global", optimized, re.M)

@@ -4,23 +4,24 @@ The kernels of a plan share nothing but declarations, internal helpers (the vect
 functions, always inlined) and the shared-memory array, so each can go through O3 and NVPTX
 code generation on its own thread (llvm_pool.py) and the PTX be joined again.
 
-- `split_kernels(ir_text)`: [(kernel, module text)], one per kernel in module order; each holds
-  the header, the kernel, the non-kernel definitions, the declarations and globals the kernel
-  reaches, every metadata node but the other kernels' annotations, and an `!nvvm.annotations`
-  naming only its kernel. None when the text has fewer than two kernels or a shape this reader
-  does not know (then the module compiles whole).
+- `split_kernels(ir_text)`: [(kernel names, module text)]: the kernels in module order cut
+  into at most MAX_PARTS runs of about equal IR size; each part holds the header, its kernels,
+  the non-kernel definitions, the declarations and globals its kernels reach, every metadata
+  node but the other kernels' annotations, and an `!nvvm.annotations` naming only its kernels.
+  None when the text has fewer than two kernels or a shape this reader does not know (then the
+  module compiles whole).
 - `join_ptx(ptxs)`: one PTX text: the (equal) header once, then each part's body in order.
   None when a part has anything at module scope besides its entry (a global, a `.func`, an
   `.extern`): those could clash between parts, so the caller compiles the module whole.
 
 What differs from compiling the module whole (checked on the MLP and seed-CNN steps: byte-equal
-cubins from ptxas for sm_75/80/90): a kernel's basic-block labels count from 0 in every part
+cubins from ptxas for sm_75/80/90): basic-block labels number the functions from 0 in every part
 (`$L__BB0_3` where the whole module says `$L__BB5_3`; PTX labels are local to their function),
-and a shared-memory array used by one kernel of a part is declared inside that kernel
+and a shared-memory array used by only one kernel of a part is declared inside that kernel
 ("demoted") instead of at module scope.
 
 Example:
-    parts = split_kernels(ir_text)      # [("k_fusion_0", text), ...] or None
+    parts = split_kernels(ir_text)      # [(("k_matmul_0", "k_matmul_1"), text), ...] or None
 """
 import re
 
@@ -33,6 +34,11 @@ _ANNOTATION = re.compile(r'^(![0-9]+)\s*=\s*!\{[^}\n]*@("[^"]+"|[-\w.$]+)\s*,\s*
 _REF = re.compile(r'@("[^"]+"|[-\w.$]+)')
 _PTX_HEADER_END = ".address_size 64\n"
 _PTX_ENTRY = re.compile(r"^(?:\.visible\s+|\.weak\s+)?\.entry\s")
+# Parts a module is cut into at most, on any machine (so the PTX text is the same everywhere):
+# each part's O3 run leaves ~70-150 KB in the process (llvmlite's new pass manager, as on the
+# CPU backend), so more parts would cost memory for little time (8 threads already bring a
+# training step's LLVM time near its biggest kernel's).
+MAX_PARTS = 8
 
 
 def _name(token):
@@ -69,44 +75,59 @@ def _items(ir_text):
     return items
 
 
-def split_kernels(ir_text):
-    """[(kernel name, module text)] in module order, or None (see the module docstring)."""
+def _groups(kernels, sizes, most):
+    """Kernels in module order cut into at most `most` runs of about equal IR size."""
+    total = sum(sizes)
+    groups, current, filled = [], [], 0
+    for kernel, size in zip(kernels, sizes):
+        current.append(kernel)
+        filled += size
+        left = len(kernels) - sum(map(len, groups)) - len(current)
+        if left and len(groups) < most - 1 and filled >= total * (len(groups) + 1) / most:
+            groups.append(current)
+            current = []
+    return groups + [current] if current else groups
+
+
+def split_kernels(ir_text, most=MAX_PARTS):
+    """[(kernel names, module text)]: the kernels in module order cut into at most `most`
+    parts of about equal IR size, or None (see the module docstring)."""
     items = _items(ir_text)
     if items is None or sum(kind == "annotations" for kind, _, _ in items) != 1:
         return None
     node_of = {name[1]: name[0] for kind, name, _ in items if kind == "node"}
-    kernels = [name for kind, name, _ in items if kind == "define" and name in node_of]
-    if len(kernels) < 2 or any("ptx_kernel" in text for kind, _, text in items
-                               if kind == "define"):
+    body_of = {name: text for kind, name, text in items if kind == "define" and name in node_of}
+    kernels = list(body_of)
+    if len(kernels) < 2 or most < 2 or any("ptx_kernel" in text for kind, _, text in items
+                                           if kind == "define"):
         return None
     globals_ = {name: text for kind, name, text in items if kind == "global"}
     helpers = "\n".join(text for kind, name, text in items
                         if kind == "define" and name not in node_of)
     parts = []
-    for kernel in kernels:
-        body = next(text for kind, name, text in items if kind == "define" and name == kernel)
-        reached, todo = set(), [body, helpers]
-        while todo:   # the names the kernel reaches, through helpers and global initializers
+    for group in _groups(kernels, [len(body_of[k]) for k in kernels], most):
+        reached, todo = set(), [helpers] + [body_of[k] for k in group]
+        while todo:   # the names the kernels reach, through helpers and global initializers
             for token in _REF.findall(todo.pop()):
                 name = _name(token)
                 if name not in reached:
                     reached.add(name)
                     if name in globals_:
                         todo.append(globals_[name])
-        if reached & set(kernels) - {kernel}:
+        if reached & (set(kernels) - set(group)):
             return None   # a kernel's address taken elsewhere: the module compiles whole
         lines = []
         for kind, name, text in items:
-            if kind == "define" and name in node_of and name != kernel:
+            if kind == "define" and name in node_of and name not in group:
                 continue
             if kind in ("declare", "global") and name not in reached:
                 continue
-            if kind == "node" and name[1] != kernel:
+            if kind == "node" and name[1] not in group:
                 continue
             if kind == "annotations":
-                text = f"!nvvm.annotations = !{{ {node_of[kernel]} }}"
+                text = f"!nvvm.annotations = !{{ {', '.join(node_of[k] for k in group)} }}"
             lines.append(text)
-        parts.append((kernel, "\n".join(lines)))
+        parts.append((tuple(group), "\n".join(lines)))
     return parts
 
 

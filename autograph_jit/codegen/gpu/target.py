@@ -102,6 +102,20 @@ def _new_target_machine(sm):
                                         opt=3)
 
 
+def _new_pipeline(sm):
+    """(target machine, O3 module pass manager, its pass builder) for sm_`sm`: made once per
+    compile thread and reused for every module it compiles (building the pipeline anew for each
+    module left ~70 KB behind in the process each time)."""
+    llvm = _llvm()
+    tm = _new_target_machine(sm)
+    pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    pto.loop_vectorization = False   # SIMT code: vector reductions (llvm.vector.reduce.*)
+    pto.slp_vectorization = False    # only add intrinsics NVPTX may not select
+    pb = llvm.create_pass_builder(tm, pto)
+    pb._agj_keep = pto   # (the tuning options live as long as the pass builder)
+    return tm, pb
+
+
 @functools.lru_cache(maxsize=None)
 def _target_machine(sm):
     """The process's target machine for sm_`sm` (data layout, libdevice's cut; compiles use a
@@ -186,15 +200,11 @@ def _compile_module(ir_text, sm, part=False):
     mod = llvm.parse_assembly(ir_text, context=context)
     mod.verify()
     check_declarations(mod)
-    tm = llvm_pool.target_machine(("nvptx", sm), lambda: _new_target_machine(sm))
+    tm, pb = llvm_pool.target_machine(("nvptx", sm), lambda: _new_pipeline(sm))
     libdevice.link(mod, context, libdevice.referenced(mod), llvm, toolkit, TRIPLE,
                    _target_machine(sm))
     mod.triple = TRIPLE
     mod.data_layout = str(tm.target_data)
-    pto = llvm.create_pipeline_tuning_options(speed_level=3)
-    pto.loop_vectorization = False   # SIMT code: vector reductions (llvm.vector.reduce.*)
-    pto.slp_vectorization = False    # only add intrinsics NVPTX may not select
-    pb = llvm.create_pass_builder(tm, pto)
     llvm_pool.run_passes(pb.getModulePassManager(), mod, pb)
     check_declarations(mod)   # O3 may introduce calls (never one that aborts codegen)
     if part:   # (taken before codegen: NVPTX's code generation changes the module's IR)
