@@ -7,12 +7,12 @@ No GPU needed (ptxas is). Each round, in one process: trace, graph passes, GPU l
 LLVM IR objects), the IR's text; then LLVM two ways on the same IR — `before`: the module whole
 on one thread (parse, libdevice parsed and linked whole, made internal and its unreferenced
 part dropped, O3, NVPTX codegen: the pipeline as it was), and `after`: target.compile_ptx's
-pipeline (cut into one module per kernel, compiled on the compile threads, libdevice's reached
-part cut once per process, PTX joined, optimized parts linked for the emulator), with the sum of
-its kernels' times on one thread beside it; ptxas for sm_75 (the PTX of both gives the same
+pipeline (cut into at most 8 parts of whole kernels, compiled on the compile threads,
+libdevice's reached part cut once per process, PTX joined, optimized parts linked for the
+emulator), with the sum of its parts' times on one thread and the slowest part beside it; ptxas for sm_75 (the PTX of both gives the same
 cubin: checked each round); and the warm path (PTX and cubin caches hit). Medians and the load
-average (the machine may be shared: compare rows of one run only). On a 16-core GPU machine
-the `after` row approaches the slowest kernel's time, and ptxas runs with --split-compile.
+average (the machine may be shared: compare rows of one run only). On a GPU machine (16
+cores) the `after` row approaches the slowest part's time, and ptxas runs with --split-compile.
 """
 import argparse
 import os
@@ -103,17 +103,17 @@ def _llvm_after(ir_text, sm, add):
     ptx = join_ptx([p for _, p in compiled])
     optimized = target._link_optimized(compiled)
     t3 = time.perf_counter()
-    add("  split into kernels", t1 - t0)
-    add(f"  kernels on {llvm_pool.pool_size()} threads (wall)", t2 - t1)
+    add("  split into parts", t1 - t0)
+    add(f"  {len(parts)} parts on {llvm_pool.pool_size()} threads (wall)", t2 - t1)
     add("  join PTX + link optimized parts", t3 - t2)
     add("LLVM after: split, threads, join", t3 - t0)
     times = []
-    for _, text in parts:     # each kernel alone (what one thread of a big machine does)
+    for _, text in parts:     # each part alone (what one thread of a big machine does)
         t = time.perf_counter()
         target._compile_module(text, sm, part=True)
         times.append(time.perf_counter() - t)
-    add(f"  {len(parts)} kernels one by one (sum)", sum(times))
-    add("  slowest kernel alone", max(times))
+    add(f"  {len(parts)} parts one by one (sum)", sum(times))
+    add("  slowest part alone", max(times))
     return optimized, ptx
 
 
