@@ -1,4 +1,4 @@
-"""A kernel module cut into one module per kernel, compiled apart, and its PTX put back together.
+"""A kernel module cut into parts of whole kernels, compiled apart, and its PTX put back together.
 
 The kernels of a plan share nothing but declarations, internal helpers (the vector-math
 functions, always inlined) and the shared-memory array, so each can go through O3 and NVPTX

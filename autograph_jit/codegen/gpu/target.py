@@ -3,7 +3,7 @@
 - `toolkit()`: where `ptxas` and libdevice live. `$CUDA_HOME` when set, else the toolkit that
   `ptxas` on the PATH belongs to (a wrapper script that execs the real ptxas is followed), else
   the `nvidia-cuda-nvcc` wheel. Nothing here needs a GPU.
-- `compile_ptx(ir_text, sm)`: the module cut into one module per kernel (split.py), each
+- `compile_ptx(ir_text, sm)`: the module cut into at most 8 parts of whole kernels (split.py), each
   compiled on the compile threads (llvm_pool.py: LLVM runs them concurrently): parse, check
   every declared function against the allowlist (allowlist.py: some intrinsics make LLVM's
   NVPTX backend abort the process), link the part of libdevice the `__nv_*` calls reach
@@ -177,8 +177,8 @@ def compile_ptx(ir_text, sm=75):
 
 
 def _compile_ptx(ir_text, sm):
-    """compile_ptx without the cache. A module of several kernels is cut into one module per
-    kernel (split.py), compiled on the compile threads (llvm_pool.py) and joined again: the
+    """compile_ptx without the cache. A module of several kernels is cut into parts of whole
+    kernels (split.py), compiled on the compile threads (llvm_pool.py) and joined again: the
     same cubins as the whole module compiled at once (split.py says what differs in the PTX
     text); the module compiles whole when it cannot be cut or its parts' PTX cannot be joined."""
     parts = split_kernels(ir_text)
