@@ -62,6 +62,19 @@ def test_the_joined_ptx_assembles_to_the_cubin_of_the_module_compiled_whole():
     assert ptxas.assemble(joined, "sm_75").cubin == ptxas.assemble(whole, "sm_75").cubin
 
 
+def test_parts_of_several_kernels_sharing_the_shared_array_join_to_the_same_cubin():
+    if target.toolkit()["ptxas"] is None:
+        pytest.skip("no ptxas")
+    from autograph_jit.runtime.gpu import ptxas
+    ir = _many_kernels_ir()
+    parts = split.split_kernels(ir, most=2)
+    joined = split.join_ptx([target._compile_module(text, 80, part=True)[1]
+                             for _, text in parts])
+    assert joined is not None and joined.count("agj_shared[") >= 1
+    _, whole = target._compile_module(ir, 80)
+    assert ptxas.assemble(joined, "sm_80").cubin == ptxas.assemble(whole, "sm_80").cubin
+
+
 def test_the_optimized_parts_link_into_one_module_with_one_shared_array():
     ir = _many_kernels_ir()
     optimized, _ = target._compile_ptx(ir, 75)
@@ -100,10 +113,16 @@ def test_ptx_with_module_scope_items_is_not_joined():
     entry = "\n.visible .entry k(\n)\n{\n\tret;\n\n}\n"
     assert split.join_ptx([head + entry, head + entry.replace(" k(", " j(")]) == \
         head + entry + entry.replace(" k(", " j(")
-    table = "\n.global .align 4 .b8 table[16];\n"
-    assert split.join_ptx([head + table + entry, head + entry]) is None
     other = head.replace("sm_75", "sm_80")
     assert split.join_ptx([head + entry, other + entry]) is None
+    func = "\n.func (.param .b32 r) f(\n)\n{\n\tret;\n}\n"
+    assert split.join_ptx([head + func + entry, head + entry]) is None
+    shared = ".shared .align 16 .b8 agj_shared[2048];"
+    joined = split.join_ptx([head + f"\n{shared}\n" + entry, head + f"\n{shared}\n" + entry])
+    assert joined.count(shared) == 1 and joined.index(shared) < joined.index(".entry")
+    bigger = shared.replace("2048", "4096")
+    assert split.join_ptx([head + f"\n{shared}\n" + entry, head + f"\n{bigger}\n" + entry]) \
+        is None
 
 
 def test_libdevice_is_cut_once_per_name_set_to_what_the_calls_reach():

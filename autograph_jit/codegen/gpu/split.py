@@ -10,9 +10,11 @@ code generation on its own thread (llvm_pool.py) and the PTX be joined again.
   node but the other kernels' annotations, and an `!nvvm.annotations` naming only its kernels.
   None when the text has fewer than two kernels or a shape this reader does not know (then the
   module compiles whole).
-- `join_ptx(ptxs)`: one PTX text: the (equal) header once, then each part's body in order.
-  None when a part has anything at module scope besides its entry (a global, a `.func`, an
-  `.extern`): those could clash between parts, so the caller compiles the module whole.
+- `join_ptx(ptxs)`: one PTX text: the (equal) header once, the parts' module-scope array
+  declarations (`.shared .align 16 .b8 agj_shared[2048];`: one line each, the same text for
+  the same name in every part) once, then each part's entries in order. None when a part has
+  anything else at module scope (a `.func`, an `.extern`, an initialized array) or two parts
+  declare one name differently: the caller compiles the module whole.
 
 What differs from compiling the module whole (checked on the MLP and seed-CNN steps: byte-equal
 cubins from ptxas for sm_75/80/90): basic-block labels number the functions from 0 in every part
@@ -39,6 +41,8 @@ _PTX_ENTRY = re.compile(r"^(?:\.visible\s+|\.weak\s+)?\.entry\s")
 # CPU backend), so more parts would cost memory for little time (8 threads already bring a
 # training step's LLVM time near its biggest kernel's).
 MAX_PARTS = 8
+_PTX_VARIABLE = re.compile(r"^(?:\.visible\s+|\.weak\s+)?\.(?:shared|global|const)\s[^=;{]*?"
+                           r"([\w$]+)(?:\[\d*\])*;\s*$")
 
 
 def _name(token):
@@ -139,23 +143,39 @@ def _header_and_body(ptx):
     return ptx[:at], ptx[at:]
 
 
-def _only_entries(body):
-    """True when nothing but entries (and comments) stands at module scope."""
-    depth = 0
+def _module_scope(body):
+    """(the body without its module-scope variable declarations, those declarations), or None
+    when something else stands at module scope (a `.func`, an `.extern`, an initialized or
+    multi-line declaration): only entries and one-line `.shared`/`.global`/`.const` arrays."""
+    depth, kept, declared = 0, [], []
     for line in body.split("\n"):
         if depth == 0 and line.startswith(".") and not _PTX_ENTRY.match(line):
-            return False
+            if not _PTX_VARIABLE.match(line):
+                return None
+            declared.append(line)
+            continue
         depth += line.count("{") - line.count("}")
-    return depth == 0
+        kept.append(line)
+    return ("\n".join(kept), declared) if depth == 0 else None
 
 
 def join_ptx(ptxs):
     """One PTX text of the parts' PTX texts, or None (see the module docstring)."""
-    header, bodies = None, []
+    header, bodies, declared, names = None, [], [], {}
     for ptx in ptxs:
         head, body = _header_and_body(ptx)
-        if head is None or (header is not None and head != header) or not _only_entries(body):
+        if head is None or (header is not None and head != header):
+            return None
+        scope = _module_scope(body)
+        if scope is None:
             return None
         header = head
-        bodies.append(body)
-    return header + "".join(bodies)
+        bodies.append(scope[0])
+        for line in scope[1]:
+            name = _PTX_VARIABLE.match(line).group(1)
+            if names.setdefault(name, line) != line:
+                return None     # one name, two declarations
+            if line not in declared:
+                declared.append(line)
+    top = "".join(f"{line}\n" for line in declared)
+    return header + ("\n" + top if top else "") + "".join(bodies)
