@@ -1,10 +1,10 @@
 """libdevice (the CUDA toolkit's `libdevice.10.bc`), linked into kernel modules only in the part
 they reach.
 
-libdevice holds about 350 functions (1 MB of bitcode; parsing it takes ~50 ms). A process parses
-it once; for each set of `__nv_*` functions a module calls, the functions they reach (and the
-globals those use) are cut out once — every other function made internal and dropped by global
-dead-code elimination — and kept as a small bitcode. `link(module, names, llvm)` parses that
+libdevice holds about 350 functions (1 MB of bitcode; parsing it takes ~35-50 ms). For each set
+of `__nv_*` functions a module calls, the functions they reach (and the globals those use) are
+cut out once per process — libdevice parsed, every other function made internal and dropped by
+global dead-code elimination — and kept as a small bitcode. `link(module, names, llvm)` parses that
 small bitcode into the module's context, links it in and makes its functions internal: the same
 module as linking libdevice whole, internalizing it and dropping what is unreferenced (what
 target.py did before), for a fraction of the time.
@@ -19,7 +19,7 @@ from ...errors import UnavailableError
 __all__ = ["link", "referenced"]
 
 _lock = threading.Lock()
-_full = {}      # "module": libdevice parsed once, in its own context
+_full = {}      # "bitcode": libdevice's file, read once
 _subsets = {}   # frozenset of names -> (bitcode, names of the functions it defines)
 
 
@@ -46,9 +46,10 @@ def _subset(names, llvm, toolkit, triple, target_machine):
         hit = _subsets.get(names)
         if hit is not None:
             return hit
-        if "module" not in _full:
-            _full["module"] = llvm.parse_bitcode(_bitcode(toolkit), context=llvm.create_context())
-        lib = _full["module"].clone()
+        if "bitcode" not in _full:
+            _full["bitcode"] = _bitcode(toolkit)
+        # (parsed anew for each new name set: cloning a kept parsed copy takes longer)
+        lib = llvm.parse_bitcode(_full["bitcode"], context=llvm.create_context())
         for f in lib.functions:
             if not f.is_declaration and f.name not in names:
                 f.linkage = "internal"
