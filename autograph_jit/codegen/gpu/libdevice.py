@@ -12,13 +12,12 @@ target.py did before), for a fraction of the time.
 Example:
     link(mod, ctx, {"__nv_powf"}, llvm, toolkit, TRIPLE, tm)     # mod now defines __nv_powf (internal) and its callees
 """
-import threading
-
 from ...errors import UnavailableError
+from ...runtime import forksafe
 
 __all__ = ["link", "referenced"]
 
-_lock = threading.Lock()
+_lock = forksafe.Lock()
 _full = {}      # "bitcode": libdevice's file, read once
 _subsets = {}   # frozenset of names -> (bitcode, names of the functions it defines)
 

@@ -27,13 +27,15 @@ import threading
 
 from llvmlite.binding import ffi
 
+from ...runtime import forksafe
+
 __all__ = ["map_ordered", "pool_size", "run_passes", "emit_assembly", "target_machine",
            "status"]
 
 _MAX_THREADS = 16
 _local = threading.local()
 _pool = {"executor": None, "size": 0}
-_pool_lock = threading.Lock()
+_pool_lock = forksafe.Lock()
 
 
 def _raw(name):

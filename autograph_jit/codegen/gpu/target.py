@@ -183,9 +183,13 @@ def _compile_ptx(ir_text, sm):
     text); the module compiles whole when it cannot be cut or its parts' PTX cannot be joined."""
     parts = split_kernels(ir_text)
     if parts is not None:
-        compiled = llvm_pool.map_ordered(lambda p: _compile_module(p[1], sm, part=True), parts)
-        ptx = join_ptx([p for _, p in compiled])
-        if ptx is not None:
+        try:
+            compiled = llvm_pool.map_ordered(lambda p: _compile_module(p[1], sm, part=True),
+                                             parts)
+        except RuntimeError:   # LLVM refused a part: the whole module gives LLVM's own error
+            compiled = None    # (or, for a module split.py misread, the PTX)
+        ptx = compiled and join_ptx([p for _, p in compiled])
+        if ptx:
             return _link_optimized(compiled), ptx
     return _compile_module(ir_text, sm)
 
