@@ -174,3 +174,23 @@ def test_a_forked_child_compiles_on_threads_of_its_own():
     got = os.read(r, 1)
     os.waitpid(pid, 0)
     assert got == b"1"
+
+
+def test_a_part_llvm_refuses_sends_the_module_whole_through_llvm(monkeypatch):
+    ir = _many_kernels_ir()
+    want = target._compile_module(ir, 80)
+    monkeypatch.setattr(target, "split_kernels",
+                        lambda text: [(("k",), "this is not LLVM IR"), (("j",), text)])
+    assert target._compile_ptx(ir, 80) == want
+
+
+def test_a_declaration_nvptx_cannot_compile_is_refused_in_a_part():
+    from autograph_jit.errors import UnimplementedError
+    ir = _many_kernels_ir()
+    name, text = split.split_kernels(ir)[0][0][0], ir
+    bad = text.replace(f'define void @"{name}"(', 'declare float @"llvm.sin.f32"(float)\n'
+                       f'define void @"{name}"(', 1)
+    bad = re.sub(rf'(define void @"{name}"\([^\n]*\n\{{\nentry:\n)',
+                 r'\1  %bad.sin = call float @"llvm.sin.f32"(float 1.0)\n', bad, count=1)
+    with pytest.raises(UnimplementedError, match="llvm.sin.f32"):
+        target._compile_ptx(bad, 75)

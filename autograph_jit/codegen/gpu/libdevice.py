@@ -49,16 +49,19 @@ def _subset(names, llvm, toolkit, triple, target_machine):
             _full["bitcode"] = _bitcode(toolkit)
         # (parsed anew for each new name set: cloning a kept parsed copy takes longer)
         lib = llvm.parse_bitcode(_full["bitcode"], context=llvm.create_context())
-        for f in lib.functions:
-            if not f.is_declaration and f.name not in names:
-                f.linkage = "internal"
-        pto = llvm.create_pipeline_tuning_options(speed_level=0)
-        dce = llvm.create_new_module_pass_manager()
-        dce.add_global_dead_code_eliminate_pass()
-        dce.run(lib, llvm.create_pass_builder(target_machine, pto))
-        lib.triple = triple
-        defined = tuple(f.name for f in lib.functions if not f.is_declaration)
-        hit = _subsets[names] = (lib.as_bitcode(), defined)
+        try:
+            for f in lib.functions:
+                if not f.is_declaration and f.name not in names:
+                    f.linkage = "internal"
+            pto = llvm.create_pipeline_tuning_options(speed_level=0)
+            dce = llvm.create_new_module_pass_manager()
+            dce.add_global_dead_code_eliminate_pass()
+            dce.run(lib, llvm.create_pass_builder(target_machine, pto))
+            lib.triple = triple
+            defined = tuple(f.name for f in lib.functions if not f.is_declaration)
+            hit = _subsets[names] = (lib.as_bitcode(), defined)
+        finally:
+            lib.close()   # (before its context goes)
         return hit
 
 

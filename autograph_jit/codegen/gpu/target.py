@@ -202,6 +202,13 @@ def _compile_module(ir_text, sm, part=False):
     llvm = _llvm()
     context = llvm.create_context()
     mod = llvm.parse_assembly(ir_text, context=context)
+    try:
+        return _compile_parsed(llvm, context, mod, sm, part)
+    finally:
+        mod.close()   # (before its context goes: garbage collection may take them any order)
+
+
+def _compile_parsed(llvm, context, mod, sm, part):
     mod.verify()
     check_declarations(mod)
     tm, pb = llvm_pool.target_machine(("nvptx", sm), lambda: _new_pipeline(sm))
@@ -237,9 +244,12 @@ def _link_optimized(compiled):
             mod = part
         else:
             mod.link_in(part)
-    for name in sorted(internal):
-        mod.get_global_variable(name).linkage = "internal"
-    return str(mod)
+    try:
+        for name in sorted(internal):
+            mod.get_global_variable(name).linkage = "internal"
+        return str(mod)
+    finally:
+        mod.close()
 
 
 def ptxas(ptx, sm=75):
