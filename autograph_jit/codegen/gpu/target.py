@@ -1,8 +1,7 @@
 """The NVPTX target: the CUDA toolkit on this machine, LLVM IR -> PTX, and ptxas.
 
-- `toolkit()`: where `ptxas` and libdevice live. `$CUDA_HOME` when set, else the toolkit that
-  `ptxas` on the PATH belongs to (a wrapper script that execs the real ptxas is followed), else
-  the `nvidia-cuda-nvcc` wheel. Nothing here needs a GPU.
+- `toolkit()`: where `ptxas` and libdevice live: the ones the driver path uses
+  (runtime/gpu/ptxas.py finds them). Nothing here needs a GPU.
 - `compile_ptx(ir_text, sm)`: the module cut into at most 8 parts of whole kernels (split.py), each
   compiled on the compile threads (llvm_pool.py: LLVM runs them concurrently): parse, check
   every declared function against the allowlist (allowlist.py: some intrinsics make LLVM's
@@ -11,18 +10,16 @@
   O3 and emit PTX; the PTX joined in kernel order (the same cubin as the module compiled whole)
   and the optimized parts linked into one module. Returns that optimized IR (what the grid
   emulator runs) and the PTX text.
-- `ptxas(ptx, sm)`: assemble with the toolkit's ptxas (`-v`): the cubin's registers and shared
-  memory, or a ResourceExhaustedError/InternalError carrying ptxas's message and the command.
+- `ptxas(ptx, sm)`: assemble with runtime/gpu/ptxas.py (`-v`): the cubin's registers and
+  shared memory, or a ResourceExhaustedError/InternalError carrying ptxas's message and the
+  command.
 """
 import functools
 import os
-import re
-import shutil
 import subprocess
-import tempfile
 
 from ...errors import InternalError, ResourceExhaustedError, UnavailableError
-from ...runtime.gpu import ptx_cache
+from ...runtime.gpu import ptx_cache, ptxas as _ptxas
 from . import libdevice, llvm_pool
 from .allowlist import check_declarations
 from .split import join_ptx, split_kernels
@@ -35,46 +32,18 @@ PTX_VERSION = {75: 64, 80: 70, 86: 71, 87: 74, 89: 78, 90: 78}
 @functools.lru_cache(maxsize=None)
 def toolkit():
     """Where the CUDA toolkit is: {'ptxas': path or None, 'libdevice': path or None,
-    'root': path or None} (cached for the process).
+    'root': path or None} (cached for the process): the same ptxas and libdevice the driver
+    path uses (runtime/gpu/ptxas.py: $AUTOGRAPH_JIT_PTXAS, the PATH — a wrapper script that
+    execs the toolkit's ptxas is followed —, $CUDA_HOME, /usr/local/cuda, the nvidia-cuda-nvcc
+    wheel; libdevice from ptxas's own toolkit first).
 
     Example:
         if toolkit()["ptxas"] is None:
             pytest.skip("no ptxas")
     """
-    candidates = []
-    if os.environ.get("CUDA_HOME"):
-        candidates.append(os.environ["CUDA_HOME"])
-    exe = shutil.which("ptxas")
-    if exe:
-        real = _follow_wrapper(exe)
-        candidates.append(os.path.dirname(os.path.dirname(real)))
-    try:  # the nvidia-cuda-nvcc wheel
-        import nvidia.cuda_nvcc as _wheel  # type: ignore
-        candidates.append(os.path.dirname(_wheel.__file__))
-    except Exception:
-        pass
-    for root in candidates:
-        ptxas = os.path.join(root, "bin", "ptxas")
-        libdevice = os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")
-        if os.path.exists(ptxas) or os.path.exists(libdevice):
-            return {"root": root, "ptxas": ptxas if os.path.exists(ptxas) else exe,
-                    "libdevice": libdevice if os.path.exists(libdevice) else None}
-    return {"root": None, "ptxas": exe, "libdevice": None}
-
-
-def _follow_wrapper(path):
-    """The real ptxas behind a small `exec /path/ptxas "$@"` shell wrapper."""
-    real = os.path.realpath(path)
-    try:
-        with open(real, "rb") as f:
-            head = f.read(512)
-    except OSError:
-        return real
-    if head.startswith(b"#!"):
-        m = re.search(rb"exec\s+(\S+ptxas)\b", head)
-        if m:
-            return os.path.realpath(m.group(1).decode())
-    return real
+    exe = _ptxas.find()
+    return {"root": _ptxas.toolkit_root(exe) if exe else None, "ptxas": exe,
+            "libdevice": _ptxas.find_libdevice()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -253,36 +222,21 @@ def _link_optimized(compiled):
 
 
 def ptxas(ptx, sm=75):
-    """Assemble `ptx` for sm_`sm` with ptxas -v: {'registers': {kernel: n}, 'shared': {...},
-    'log': text}. Raises UnavailableError without ptxas, ResourceExhaustedError when a kernel
-    needs more than the target has, InternalError for any other ptxas error."""
-    path = toolkit()["ptxas"]
-    if not path:
+    """Assemble `ptx` for sm_`sm` (runtime/gpu/ptxas.py, as the driver path does): {'registers':
+    {kernel: n}, 'shared': {kernel: bytes}, 'log': text}. Raises UnavailableError without
+    ptxas, ResourceExhaustedError when a kernel needs more than the target has, InternalError
+    for any other ptxas error (each with ptxas's message and a command that repeats it)."""
+    if toolkit()["ptxas"] is None:
         raise UnavailableError(None, None, "ptxas was not found (CUDA toolkit): install it or "
                                            "set CUDA_HOME")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "k.ptx")
-        with open(src, "w") as f:
-            f.write(ptx)
-        cmd = [path, f"-arch=sm_{sm}", "-v", src, "-o", os.path.join(tmp, "k.cubin")]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    log = out.stdout + out.stderr
-    if out.returncode != 0:
-        shown = " ".join(cmd[:-3] + ["kernel.ptx"])
+    try:
+        done = _ptxas.assemble(ptx, f"sm_{sm}")
+    except _ptxas.PtxasError as e:
+        log = str(e.message if hasattr(e, "message") else e)
         cls = ResourceExhaustedError if ("too much" in log or "exceeds" in log) else InternalError
-        raise cls(None, None, f"ptxas rejected the generated PTX for sm_{sm}:\n{log.strip()}\n"
-                              f"(reproduce: save cf.ptx() as kernel.ptx and run `{shown}`)")
-    regs, shared, current = {}, {}, None
-    for line in log.splitlines():
-        m = re.search(r"Compiling entry function '(\w+)'", line)
-        if m:
-            current = m.group(1)
-        m = re.search(r"Used (\d+) registers", line)
-        if m and current:
-            regs[current] = int(m.group(1))
-            m2 = re.search(r"(\d+) bytes smem", line)
-            shared[current] = int(m2.group(1)) if m2 else 0
-    return {"registers": regs, "shared": shared, "log": log}
+        raise cls(None, None, f"ptxas rejected the generated PTX for sm_{sm}: {log}") from None
+    return {"registers": {k: u["registers"] for k, u in done.usage.items()},
+            "shared": {k: u["shared_bytes"] for k, u in done.usage.items()}, "log": done.log}
 
 
 __all__ = ["toolkit", "ptxas_version", "compile_ptx", "ptxas", "supported_sm", "TRIPLE",
