@@ -10,9 +10,9 @@ and the lowerings of the nodes (`reduction_lowerings`) are the CPU backend's
 (codegen/llvm/k_reduce.py), so integer results equal the CPU's bit for bit and float sums
 differ only by summation order.
 """
-from ..llvm.emit import I64, View, collapse, i64
+from ..llvm.emit import I64, i64
 from ..llvm.k_reduce import _acc_type, _combine, _identity, accumulate, finish, \
-    reduction_lowerings
+    reduction_layout, reduction_lowerings
 from ..llvm.scalar import ScalarEmitter
 from .kernel import GpuKernel
 from .k_map import unravel
@@ -21,14 +21,7 @@ from .k_map import unravel
 def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
     """out: output View; ins: input Views (broadcast to x_spec.shape); produce(s, vals) -> x."""
     dt = x_spec.dtype
-    shape = x_spec.shape
-    kept = [d for d in range(len(shape)) if d not in axes]
-    red = list(axes)
-    in_strides = [v.broadcast_strides(shape) for v in ins]
-    out_full = View(None, out.dtype, [shape[d] for d in kept])
-    k_shape, k_str = collapse([shape[d] for d in kept],
-                              [out_full.strides] + [[st[d] for d in kept] for st in in_strides])
-    r_shape, r_str = collapse([shape[d] for d in red], [[st[d] for d in red] for st in in_strides])
+    k_shape, k_str, r_shape, r_str = reduction_layout(x_spec.shape, axes, out, ins)
     n_out = 1
     for d in k_shape:
         n_out *= d

@@ -104,10 +104,14 @@ def finish(s, op, dt, acc, n_red, out_dtype):
     return _narrow(s, acc, dt, out_dtype)
 
 
-def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
-    """out: output View; ins: input Views (broadcast to x_spec.shape); produce(s, vals) -> x."""
-    dt = x_spec.dtype
-    shape = x_spec.shape
+def reduction_layout(shape, axes, out, ins):
+    """The index spaces of a reduction, each collapsed where strides allow: (k_shape, k_str,
+    r_shape, r_str): the kept dims with k_str[0] the output's strides and k_str[1 + j] input
+    j's, the reduced dims with r_str[j] input j's (inputs broadcast to `shape`). Both backends'
+    emit_reduce start from it.
+
+    Example: shape (4, 5), axes (1,): k_shape [4], r_shape [5].
+    """
     kept = [d for d in range(len(shape)) if d not in axes]
     red = list(axes)
     in_strides = [v.broadcast_strides(shape) for v in ins]
@@ -116,8 +120,16 @@ def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
     k_shape, k_str = collapse([shape[d] for d in kept],
                               [out_full.strides] + [[st[d] for d in kept] for st in in_strides])
     r_shape, r_str = collapse([shape[d] for d in red], [[st[d] for d in red] for st in in_strides])
+    return k_shape, k_str, r_shape, r_str
+
+
+def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
+    """out: output View; ins: input Views (broadcast to x_spec.shape); produce(s, vals) -> x."""
+    dt = x_spec.dtype
+    shape = x_spec.shape
+    k_shape, k_str, r_shape, r_str = reduction_layout(shape, axes, out, ins)
     n_red = 1
-    for d in red:
+    for d in axes:
         n_red *= shape[d]
     k = Kernel(lw.module, lw.fresh_name(op), 1 + len(ins), annotation)
     s = ScalarEmitter(k, lw.errors, lw.where(node))
@@ -387,4 +399,4 @@ def lower_cumsum(lw, node):
 
 
 __all__ = ["lower_reduce", "lower_fusion_reduction", "lower_arg", "lower_cumsum", "emit_reduce",
-           "reduction_lowerings", "accumulate", "finish"]
+           "reduction_lowerings", "reduction_layout", "accumulate", "finish"]
