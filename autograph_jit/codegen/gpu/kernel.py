@@ -13,7 +13,7 @@ Launch sizes are in LAUNCH (tests set odd ones).
 """
 from llvmlite import ir
 
-from ..llvm.emit import F32, F64, I1, I8, I32, I64, PTR, Kernel, Loops, i32, i64
+from ..llvm.emit import F32, F64, I1, I8, I32, I64, PTR, Kernel, Loops, i32, i64, store_error
 
 SHARED = 3   # NVPTX address space of __shared__ memory
 SHARED_POOL = "agj_shared"
@@ -82,19 +82,12 @@ class GpuKernel:
 
     def fail(self, cond, code, values=()):
         """If `cond` (i1): write code and values into err[0..] and leave the kernel. The first
-        error of a call wins (gpufit: a compare-and-swap on err[0], so a later launch in a
+        error of a call wins (a compare-and-swap on err[0], so a later launch in a
         host-driven loop, or another thread, does not overwrite it; its winner writes the
-        values), as the CPU backend stops at its first error."""
+        values: emit.store_error), as the CPU backend stops at its first error."""
         b = self.b
         with b.if_then(cond, likely=False):
-            pair = b.cmpxchg(b.gep(self.err, [i64(0)], source_etype=I64), i64(0), i64(code),
-                             "monotonic", "monotonic")
-            with b.if_then(b.extract_value(pair, 1)):
-                for k, v in enumerate(values):
-                    if v.type != I64:
-                        v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else \
-                            b.fptosi(v, I64)
-                    b.store(v, b.gep(self.err, [i64(k + 1)], source_etype=I64))
+            store_error(b, self.err, code, values, first_wins=True)
             b.ret_void()
 
     # -- thread indices ------------------------------------------------------------------------

@@ -1,77 +1,49 @@
 """The NVPTX target: the CUDA toolkit on this machine, LLVM IR -> PTX, and ptxas.
 
-- `toolkit()`: where `ptxas` and libdevice live. `$CUDA_HOME` when set, else the toolkit that
-  `ptxas` on the PATH belongs to (a wrapper script that execs the real ptxas is followed), else
-  the `nvidia-cuda-nvcc` wheel. Nothing here needs a GPU.
-- `compile_ptx(ir_text, sm)`: parse, check every declared function against the allowlist
-  (allowlist.py: some intrinsics make LLVM's NVPTX backend abort the process), link libdevice
-  only when a `__nv_*` function is referenced (its functions made internal once linked, so O3 drops the
-  unused ones: ~100 PTX lines instead of 21,000), run O3 and emit PTX. Returns the linked,
-  optimized IR (what the grid emulator runs) and the PTX text.
-- `ptxas(ptx, sm)`: assemble with the toolkit's ptxas (`-v`): the cubin's registers and shared
-  memory, or a ResourceExhaustedError/InternalError carrying ptxas's message and the command.
+- `toolkit()`: where `ptxas` and libdevice live: the ones the driver path uses
+  (runtime/gpu/ptxas.py finds them). Nothing here needs a GPU.
+- `compile_ptx(ir_text, sm)`: the module cut into at most 8 parts of whole kernels (split.py), each
+  compiled on the compile threads (llvm_pool.py: LLVM runs them concurrently): parse, check
+  every declared function against the allowlist (allowlist.py: some intrinsics make LLVM's
+  NVPTX backend abort the process), link the part of libdevice the `__nv_*` calls reach
+  (libdevice.py: made internal, so O3 inlines and drops it: ~100 PTX lines instead of 21,000),
+  O3 and emit PTX; the PTX joined in kernel order (the same cubin as the module compiled whole)
+  and the optimized parts linked into one module. Returns that optimized IR (what the grid
+  emulator runs) and the PTX text.
+- `ptxas(ptx, sm)`: assemble with runtime/gpu/ptxas.py (`-v`): the cubin's registers and
+  shared memory, or a ResourceExhaustedError/InternalError carrying ptxas's message and the
+  command.
 """
 import functools
 import os
-import re
-import shutil
 import subprocess
-import tempfile
-import threading
 
 from ...errors import InternalError, ResourceExhaustedError, UnavailableError
-from ...runtime.gpu import ptx_cache
+from ...runtime.gpu import ptx_cache, ptxas as _ptxas
+from . import libdevice, llvm_pool
 from .allowlist import check_declarations
+from .split import join_ptx, split_kernels
 
 TRIPLE = "nvptx64-nvidia-cuda"
 # PTX ISA version per target (LLVM feature "+ptxNN"): the lowest that has the target
 PTX_VERSION = {75: 64, 80: 70, 86: 71, 87: 74, 89: 78, 90: 78}
-_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=None)
 def toolkit():
     """Where the CUDA toolkit is: {'ptxas': path or None, 'libdevice': path or None,
-    'root': path or None} (cached for the process).
+    'root': path or None} (cached for the process): the same ptxas and libdevice the driver
+    path uses (runtime/gpu/ptxas.py: $AUTOGRAPH_JIT_PTXAS, the PATH — a wrapper script that
+    execs the toolkit's ptxas is followed —, $CUDA_HOME, /usr/local/cuda, the nvidia-cuda-nvcc
+    wheel; libdevice from ptxas's own toolkit first).
 
     Example:
         if toolkit()["ptxas"] is None:
             pytest.skip("no ptxas")
     """
-    candidates = []
-    if os.environ.get("CUDA_HOME"):
-        candidates.append(os.environ["CUDA_HOME"])
-    exe = shutil.which("ptxas")
-    if exe:
-        real = _follow_wrapper(exe)
-        candidates.append(os.path.dirname(os.path.dirname(real)))
-    try:  # the nvidia-cuda-nvcc wheel
-        import nvidia.cuda_nvcc as _wheel  # type: ignore
-        candidates.append(os.path.dirname(_wheel.__file__))
-    except Exception:
-        pass
-    for root in candidates:
-        ptxas = os.path.join(root, "bin", "ptxas")
-        libdevice = os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")
-        if os.path.exists(ptxas) or os.path.exists(libdevice):
-            return {"root": root, "ptxas": ptxas if os.path.exists(ptxas) else exe,
-                    "libdevice": libdevice if os.path.exists(libdevice) else None}
-    return {"root": None, "ptxas": exe, "libdevice": None}
-
-
-def _follow_wrapper(path):
-    """The real ptxas behind a small `exec /path/ptxas "$@"` shell wrapper."""
-    real = os.path.realpath(path)
-    try:
-        with open(real, "rb") as f:
-            head = f.read(512)
-    except OSError:
-        return real
-    if head.startswith(b"#!"):
-        m = re.search(rb"exec\s+(\S+ptxas)\b", head)
-        if m:
-            return os.path.realpath(m.group(1).decode())
-    return real
+    exe = _ptxas.find()
+    return {"root": _ptxas.toolkit_root(exe) if exe else None, "ptxas": exe,
+            "libdevice": _ptxas.find_libdevice()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -92,12 +64,32 @@ def _llvm():
     return llvm
 
 
-@functools.lru_cache(maxsize=None)
-def _target_machine(sm):
+def _new_target_machine(sm):
     llvm = _llvm()
     target = llvm.Target.from_triple(TRIPLE)
     return target.create_target_machine(cpu=f"sm_{sm}", features=f"+ptx{PTX_VERSION[sm]}",
                                         opt=3)
+
+
+def _new_pipeline(sm):
+    """(target machine, O3 module pass manager, its pass builder) for sm_`sm`: made once per
+    compile thread and reused for every module it compiles (building the pipeline anew for each
+    module left ~70 KB behind in the process each time)."""
+    llvm = _llvm()
+    tm = _new_target_machine(sm)
+    pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    pto.loop_vectorization = False   # SIMT code: vector reductions (llvm.vector.reduce.*)
+    pto.slp_vectorization = False    # only add intrinsics NVPTX may not select
+    pb = llvm.create_pass_builder(tm, pto)
+    pb._agj_keep = pto   # (the tuning options live as long as the pass builder)
+    return tm, pb
+
+
+@functools.lru_cache(maxsize=None)
+def _target_machine(sm):
+    """The process's target machine for sm_`sm` (data layout, libdevice's cut; compiles use a
+    machine of their thread's own: llvm_pool.target_machine)."""
+    return _new_target_machine(sm)
 
 
 def data_layout():
@@ -115,21 +107,9 @@ def supported_sm(major, minor):
     return max(ok)
 
 
-@functools.lru_cache(maxsize=1)
-def _libdevice_bitcode():
-    path = toolkit()["libdevice"]
-    if path is None:
-        raise UnavailableError(
-            None, None, "the kernel calls a libdevice function (__nv_*), but libdevice.10.bc "
-            "was not found (looked in $CUDA_HOME, the toolkit of ptxas on the PATH and the "
-            "nvidia-cuda-nvcc wheel). Install the CUDA toolkit or set CUDA_HOME.")
-    with open(path, "rb") as f:
-        return f.read()
-
-
 # What the compiled PTX depends on besides the IR and the target: the pipeline below (bump the
 # tag when it changes), LLVM, and the libdevice file linked in.
-_PIPELINE_TAG = "O3-novec-gdce-1"
+_PIPELINE_TAG = "O3-novec-gdce-split-2"
 
 
 @functools.lru_cache(maxsize=None)
@@ -166,72 +146,97 @@ def compile_ptx(ir_text, sm=75):
 
 
 def _compile_ptx(ir_text, sm):
-    """compile_ptx without the cache: parse, check, link libdevice when referenced (internal,
-    the unreferenced part dropped at once so O3 never sees it), O3, NVPTX codegen."""
+    """compile_ptx without the cache. A module of several kernels is cut into parts of whole
+    kernels (split.py), compiled on the compile threads (llvm_pool.py) and joined again: the
+    same cubins as the whole module compiled at once (split.py says what differs in the PTX
+    text); the module compiles whole when it cannot be cut or its parts' PTX cannot be joined."""
+    parts = split_kernels(ir_text)
+    if parts is not None:
+        try:
+            compiled = llvm_pool.map_ordered(lambda p: _compile_module(p[1], sm, part=True),
+                                             parts)
+        except RuntimeError:   # LLVM refused a part: the whole module gives LLVM's own error
+            compiled = None    # (or, for a module split.py misread, the PTX)
+        ptx = compiled and join_ptx([p for _, p in compiled])
+        if ptx:
+            return _link_optimized(compiled), ptx
+    return _compile_module(ir_text, sm)
+
+
+def _compile_module(ir_text, sm, part=False):
+    """(optimized IR text, PTX) of one module: parse (in a context of its own), check, link the
+    part of libdevice it reaches (libdevice.py), O3, NVPTX codegen. Safe on any thread.
+    part: the module is one part of several: ((optimized bitcode, names of its internal
+    globals, made linkonce_odr so that linking the parts keeps one of each), PTX) instead."""
     llvm = _llvm()
-    with _lock:
-        mod = llvm.parse_assembly(ir_text)
-        mod.verify()
-        check_declarations(mod)
-        tm = _target_machine(sm)
-        if any(f.is_declaration and f.name.startswith("__nv_") for f in mod.functions):
-            lib = llvm.parse_bitcode(_libdevice_bitcode())
-            names = {f.name for f in lib.functions if not f.is_declaration}
-            lib.triple = TRIPLE
-            mod.link_in(lib)
-            for f in mod.functions:   # internal after linking: dead ones can be dropped
-                if f.name in names and not f.is_declaration:
-                    f.linkage = "internal"
-            # drop the ~350 unreferenced libdevice functions before O3 (else every pass of
-            # the pipeline visits them first: about 40% of a training step's O3 time)
-            pto0 = llvm.create_pipeline_tuning_options(speed_level=0)
-            dce = llvm.create_new_module_pass_manager()
-            dce.add_global_dead_code_eliminate_pass()
-            dce.run(mod, llvm.create_pass_builder(tm, pto0))
-        mod.triple = TRIPLE
-        mod.data_layout = str(tm.target_data)
-        pto = llvm.create_pipeline_tuning_options(speed_level=3)
-        pto.loop_vectorization = False   # SIMT code: vector reductions (llvm.vector.reduce.*)
-        pto.slp_vectorization = False    # only add intrinsics NVPTX may not select
-        pb = llvm.create_pass_builder(tm, pto)
-        pb.getModulePassManager().run(mod, pb)
-        check_declarations(mod)   # O3 may introduce calls (never one that aborts codegen)
+    context = llvm.create_context()
+    mod = llvm.parse_assembly(ir_text, context=context)
+    try:
+        return _compile_parsed(llvm, context, mod, sm, part)
+    finally:
+        mod.close()   # (before its context goes: garbage collection may take them any order)
+
+
+def _compile_parsed(llvm, context, mod, sm, part):
+    mod.verify()
+    check_declarations(mod)
+    tm, pb = llvm_pool.target_machine(("nvptx", sm), lambda: _new_pipeline(sm))
+    libdevice.link(mod, context, libdevice.referenced(mod), llvm, toolkit, TRIPLE,
+                   _target_machine(sm))
+    mod.triple = TRIPLE
+    mod.data_layout = str(tm.target_data)
+    llvm_pool.run_passes(pb.getModulePassManager(), mod, pb)
+    check_declarations(mod)   # O3 may introduce calls (never one that aborts codegen)
+    if part:   # (taken before codegen: NVPTX's code generation changes the module's IR)
+        internal = [g for g in mod.global_variables if g.linkage == llvm.Linkage.internal]
+        for g in internal:   # (the shared-memory array every part holds a copy of)
+            g.linkage = "linkonce_odr"
+        optimized = (mod.as_bitcode(), tuple(g.name for g in internal))
+        for g in internal:
+            g.linkage = "internal"
+    else:
         optimized = str(mod)
-        ptx = tm.emit_assembly(mod)
-    return optimized, ptx
+    return optimized, llvm_pool.emit_assembly(tm, mod)
+
+
+def _link_optimized(compiled):
+    """The optimized IR text of the parts (_compile_module(..., part=True)'s results) linked
+    into one module, their internal globals internal again: what the grid emulator runs and
+    cf.llvm_ir(optimized=True) shows."""
+    llvm = _llvm()
+    context = llvm.create_context()
+    mod, internal = None, set()
+    for (bitcode, names), _ in compiled:
+        part = llvm.parse_bitcode(bitcode, context=context)
+        internal.update(names)
+        if mod is None:
+            mod = part
+        else:
+            mod.link_in(part)
+    try:
+        for name in sorted(internal):
+            mod.get_global_variable(name).linkage = "internal"
+        return str(mod)
+    finally:
+        mod.close()
 
 
 def ptxas(ptx, sm=75):
-    """Assemble `ptx` for sm_`sm` with ptxas -v: {'registers': {kernel: n}, 'shared': {...},
-    'log': text}. Raises UnavailableError without ptxas, ResourceExhaustedError when a kernel
-    needs more than the target has, InternalError for any other ptxas error."""
-    path = toolkit()["ptxas"]
-    if not path:
+    """Assemble `ptx` for sm_`sm` (runtime/gpu/ptxas.py, as the driver path does): {'registers':
+    {kernel: n}, 'shared': {kernel: bytes}, 'log': text}. Raises UnavailableError without
+    ptxas, ResourceExhaustedError when a kernel needs more than the target has, InternalError
+    for any other ptxas error (each with ptxas's message and a command that repeats it)."""
+    if toolkit()["ptxas"] is None:
         raise UnavailableError(None, None, "ptxas was not found (CUDA toolkit): install it or "
                                            "set CUDA_HOME")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "k.ptx")
-        with open(src, "w") as f:
-            f.write(ptx)
-        cmd = [path, f"-arch=sm_{sm}", "-v", src, "-o", os.path.join(tmp, "k.cubin")]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    log = out.stdout + out.stderr
-    if out.returncode != 0:
-        shown = " ".join(cmd[:-3] + ["kernel.ptx"])
+    try:
+        done = _ptxas.assemble(ptx, f"sm_{sm}")
+    except _ptxas.PtxasError as e:
+        log = str(e.message if hasattr(e, "message") else e)
         cls = ResourceExhaustedError if ("too much" in log or "exceeds" in log) else InternalError
-        raise cls(None, None, f"ptxas rejected the generated PTX for sm_{sm}:\n{log.strip()}\n"
-                              f"(reproduce: save cf.ptx() as kernel.ptx and run `{shown}`)")
-    regs, shared, current = {}, {}, None
-    for line in log.splitlines():
-        m = re.search(r"Compiling entry function '(\w+)'", line)
-        if m:
-            current = m.group(1)
-        m = re.search(r"Used (\d+) registers", line)
-        if m and current:
-            regs[current] = int(m.group(1))
-            m2 = re.search(r"(\d+) bytes smem", line)
-            shared[current] = int(m2.group(1)) if m2 else 0
-    return {"registers": regs, "shared": shared, "log": log}
+        raise cls(None, None, f"ptxas rejected the generated PTX for sm_{sm}: {log}") from None
+    return {"registers": {k: u["registers"] for k, u in done.usage.items()},
+            "shared": {k: u["shared_bytes"] for k, u in done.usage.items()}, "log": done.log}
 
 
 __all__ = ["toolkit", "ptxas_version", "compile_ptx", "ptxas", "supported_sm", "TRIPLE",

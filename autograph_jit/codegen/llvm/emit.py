@@ -10,6 +10,8 @@ kernel functions.
   into the entry function. It returns 0, or an error code after filling `err` (bounds, division
   by zero), which the entry function propagates.
 """
+import contextlib
+
 import numpy as np
 from llvmlite import ir
 
@@ -167,6 +169,30 @@ class Loops:
         level(0)
 
 
+def store_error(b, err, code, values=(), first_wins=False):
+    """Write an error record: `code` into err[0], then `values` (integers or floats, as int64)
+    into err[1..]. The CPU's Kernel.fail and the GPU's GpuKernel.fail write it before leaving
+    the kernel. `first_wins` (the GPU: many threads, and later launches of a host-driven loop):
+    err[0] is set by a compare-and-swap from 0, and only its winner writes the values, so the
+    first error of a call is the one reported, as the CPU backend stops at its first.
+
+    Example:
+        with b.if_then(bad, likely=False):
+            store_error(b, k.err, code, [label, i64(n)]); b.ret(i32(code))
+    """
+    head = b.gep(err, [i64(0)], source_etype=I64)
+    if first_wins:
+        won = b.extract_value(b.cmpxchg(head, i64(0), i64(code), "monotonic", "monotonic"), 1)
+    else:
+        b.store(i64(code), head)
+        won = None
+    with (b.if_then(won) if won is not None else contextlib.nullcontext()):
+        for k, v in enumerate(values):
+            if v.type != I64:
+                v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else b.fptosi(v, I64)
+            b.store(v, b.gep(err, [i64(k + 1)], source_etype=I64))
+
+
 class Kernel:
     """An internal function over pointer arguments; `ptrs[i]` is argument i inside it."""
 
@@ -235,9 +261,5 @@ class Kernel:
         """If `cond` (i1): write code and values into err[0..] and return code."""
         b = self.b
         with b.if_then(cond, likely=False):
-            b.store(i64(code), b.gep(self.err, [i64(0)], source_etype=I64))
-            for k, v in enumerate(values):
-                if v.type != I64:
-                    v = b.sext(v, I64) if isinstance(v.type, ir.IntType) else b.fptosi(v, I64)
-                b.store(v, b.gep(self.err, [i64(k + 1)], source_etype=I64))
+            store_error(b, self.err, code, values)
             b.ret(i32(code))

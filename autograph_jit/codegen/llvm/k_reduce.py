@@ -74,10 +74,44 @@ def norm_axes(axis, rank):
     return tuple(sorted({a % rank for a in axis})) if rank else ()
 
 
-def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
-    """out: output View; ins: input Views (broadcast to x_spec.shape); produce(s, vals) -> x."""
-    dt = x_spec.dtype
-    shape = x_spec.shape
+def accumulate(s, op, dt, acc_ty, slot, ins, bases, r_str, ridx, produce):
+    """One reduced element into the accumulator: each input loaded at its base plus the reduced
+    index's offset (`r_str[j]`: input j's strides over the reduced dims), the element produced
+    from them, widened and combined into `slot`. The body both backends' reduction kernels run
+    per element (the CPU's inner loop nest, each GPU thread's strided share).
+
+    Args:
+      s: the ScalarEmitter (its kernel `s.k`: the CPU's Kernel or the GPU's GpuKernel).
+      op, dt, acc_ty: the reduction, the element dtype, the accumulator type (_acc_type).
+      slot: the accumulator's stack slot; ins: the input Views; bases: each input's linear
+        index of the output element; ridx: the reduced index (empty: nothing reduced).
+      produce: produce(s, vals) -> the element (a fusion body's elementwise prefix).
+    """
+    k, b = s.k, s.b
+    vals = []
+    for j, v in enumerate(ins):
+        lin = b.add(bases[j], k.linear(0, r_str[j], ridx)) if ridx else bases[j]
+        vals.append(k.load(k.ptrs[1 + j], v.dtype, lin))
+    x = _widen(b, produce(s, vals), dt, acc_ty)
+    b.store(_combine(s, op, dt, b.load(slot), x), slot)
+
+
+def finish(s, op, dt, acc, n_red, out_dtype):
+    """The accumulated value as the output element: divided by the count for reduce_mean,
+    narrowed to the output type (both backends, CPU and GPU, store this)."""
+    if op == "reduce_mean":
+        acc = _mean(s, dt, acc, n_red)
+    return _narrow(s, acc, dt, out_dtype)
+
+
+def reduction_layout(shape, axes, out, ins):
+    """The index spaces of a reduction, each collapsed where strides allow: (k_shape, k_str,
+    r_shape, r_str): the kept dims with k_str[0] the output's strides and k_str[1 + j] input
+    j's, the reduced dims with r_str[j] input j's (inputs broadcast to `shape`). Both backends'
+    emit_reduce start from it.
+
+    Example: shape (4, 5), axes (1,): k_shape [4], r_shape [5].
+    """
     kept = [d for d in range(len(shape)) if d not in axes]
     red = list(axes)
     in_strides = [v.broadcast_strides(shape) for v in ins]
@@ -86,8 +120,16 @@ def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
     k_shape, k_str = collapse([shape[d] for d in kept],
                               [out_full.strides] + [[st[d] for d in kept] for st in in_strides])
     r_shape, r_str = collapse([shape[d] for d in red], [[st[d] for d in red] for st in in_strides])
+    return k_shape, k_str, r_shape, r_str
+
+
+def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
+    """out: output View; ins: input Views (broadcast to x_spec.shape); produce(s, vals) -> x."""
+    dt = x_spec.dtype
+    shape = x_spec.shape
+    k_shape, k_str, r_shape, r_str = reduction_layout(shape, axes, out, ins)
     n_red = 1
-    for d in red:
+    for d in axes:
         n_red *= shape[d]
     k = Kernel(lw.module, lw.fresh_name(op), 1 + len(ins), annotation)
     s = ScalarEmitter(k, lw.errors, lw.where(node))
@@ -108,22 +150,10 @@ def emit_reduce(lw, node, op, x_spec, axes, out, ins, produce, annotation):
         b.store(_identity(op, dt, acc_ty), slot)
 
         def inner(ridx):
-            vals = []
-            for j, v in enumerate(ins):
-                lin = b.add(in_bases[j], k.linear(0, r_str[j], ridx)) if r_shape else in_bases[j]
-                vals.append(k.load(k.ptrs[1 + j], v.dtype, lin))
-            x = produce(s, vals)
-            if acc_ty != x.type:
-                x = b.fpext(x, acc_ty) if dt.is_floating else b.sext(x, acc_ty) if \
-                    not dt.is_unsigned else b.zext(x, acc_ty)
-            b.store(_combine(s, op, dt, b.load(slot), x), slot)
+            accumulate(s, op, dt, acc_ty, slot, ins, in_bases, r_str, ridx, produce)
         if all(_positive(d) for d in r_shape):
             k.loops.nest(r_shape, inner, name="r")
-        acc = b.load(slot)
-        if op == "reduce_mean":
-            acc = _mean(s, dt, acc, n_red)
-        if acc.type != (I1 if out.dtype.name == "bool" else None):
-            acc = _narrow(s, acc, dt, out.dtype)
+        acc = finish(s, op, dt, b.load(slot), n_red, out.dtype)
         k.store(acc, k.ptrs[0], out.dtype, k.linear(0, k_str[0], oidx))
     if all(_positive(d) for d in k_shape):
         k.loops.nest(k_shape, outer, name="k")
@@ -182,13 +212,10 @@ def _emit_columns(k, s, op, dt, out, ins, produce, acc_ty, k_shape, k_str, r_sha
                 k.loops.range(w, col, name="col")
             k.loops.nest(r_shape, row, name="r")
 
-            def finish(c):
-                acc = b.load(slot(c))
-                if op == "reduce_mean":
-                    acc = _mean(s, dt, acc, n_red)
-                acc = _narrow(s, acc, dt, out.dtype)
+            def store(c):
+                acc = finish(s, op, dt, b.load(slot(c)), n_red, out.dtype)
                 k.store(acc, k.ptrs[0], out.dtype, k.linear(0, k_str[0], oidx + [b.add(c0, c)]))
-            k.loops.range(w, finish, name="out")
+            k.loops.range(w, store, name="out")
         k.loops.range(-(-cols // width), block, name="blk")
     k.loops.nest(k_shape[:-1], outer, name="k")
 
@@ -233,29 +260,40 @@ def _narrow(s, acc, dt, out_dt):
     return b.trunc(acc, ty)
 
 
-def lower_reduce(lw, node):
-    x = lw.view(node.data_inputs[0])
-    spec = lw.spec(node.data_inputs[0])
-    axes = norm_axes(node.attrs["axis"], len(spec.shape))
-    out = lw.alloc_for(node.outputs[0])
-    emit_reduce(lw, node, node.op.name, spec, axes, out, [x], lambda s, vals: vals[0],
-                lw.annotate(node))
-    lw.bind(node.outputs[0], out)
+def reduction_lowerings(emit):
+    """(lower_reduce, lower_fusion_reduction) handing a reduce_* node, or a reduction fusion
+    node (its elementwise prefix as `produce`), to `emit(lw, node, op, x_spec, axes, out, ins,
+    produce, annotation)`: this backend's emit_reduce (loop nests) or the GPU backend's
+    (codegen/gpu/k_reduce.py: a block per output element).
+
+    Example:
+        lower_reduce, lower_fusion_reduction = reduction_lowerings(emit_reduce)
+    """
+    def lower_reduce(lw, node):
+        x = lw.view(node.data_inputs[0])
+        spec = lw.spec(node.data_inputs[0])
+        axes = norm_axes(node.attrs["axis"], len(spec.shape))
+        out = lw.alloc_for(node.outputs[0])
+        emit(lw, node, node.op.name, spec, axes, out, [x], lambda s, vals: vals[0],
+             lw.annotate(node))
+        lw.bind(node.outputs[0], out)
+
+    def lower_fusion_reduction(lw, node):
+        body = node.attrs["body"]
+        red = [n for n in body.nodes if n.op.name.startswith("reduce_")][-1]
+        x_val = red.data_inputs[0]
+        spec = lw.spec(x_val)
+        ins = [lw.view(v) for v in node.data_inputs]
+        compute = fusion_compute(lw, _Prefix(body, red), [x_val])
+        axes = norm_axes(red.attrs["axis"], len(spec.shape))
+        out = lw.alloc_for(node.data_outputs[0])
+        emit(lw, node, red.op.name, spec, axes, out, ins, lambda s, vals: compute(s, vals)[0],
+             lw.annotate(node, node.attrs.get("label", "fusion")))
+        lw.bind(node.data_outputs[0], out)
+    return lower_reduce, lower_fusion_reduction
 
 
-def lower_fusion_reduction(lw, node):
-    body = node.attrs["body"]
-    red = [n for n in body.nodes if n.op.name.startswith("reduce_")][-1]
-    x_val = red.data_inputs[0]
-    spec = lw.spec(x_val)
-    ins = [lw.view(v) for v in node.data_inputs]
-    compute = fusion_compute(lw, _Prefix(body, red), [x_val])
-    axes = norm_axes(red.attrs["axis"], len(spec.shape))
-    out = lw.alloc_for(node.data_outputs[0])
-    emit_reduce(lw, node, red.op.name, spec, axes, out, ins,
-                lambda s, vals: compute(s, vals)[0],
-                lw.annotate(node, node.attrs.get("label", "fusion")))
-    lw.bind(node.data_outputs[0], out)
+lower_reduce, lower_fusion_reduction = reduction_lowerings(emit_reduce)
 
 
 class _Prefix:
@@ -360,4 +398,5 @@ def lower_cumsum(lw, node):
     lw.call_kernel(k, [out, x])
 
 
-__all__ = ["lower_reduce", "lower_fusion_reduction", "lower_arg", "lower_cumsum", "emit_reduce"]
+__all__ = ["lower_reduce", "lower_fusion_reduction", "lower_arg", "lower_cumsum", "emit_reduce",
+           "reduction_lowerings", "reduction_layout", "accumulate", "finish"]

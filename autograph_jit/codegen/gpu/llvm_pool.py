@@ -1,0 +1,170 @@
+"""Compiling independent LLVM modules on several threads at once (the GPU backend's kernels).
+
+llvmlite serializes every call into LLVM behind one process-wide lock, so threads alone never run
+LLVM concurrently. LLVM itself does allow it for modules in separate `LLVMContext`s with separate
+target machines (XLA compiles its GPU modules that way). Here the two calls that take the time —
+running a pass pipeline (`run_passes`) and emitting assembly (`emit_assembly`) — call llvmlite's
+C function directly, without its lock, on a module the calling thread owns in its own context;
+everything else (parsing, linking, printing) still takes llvmlite's lock. Each pool thread keeps
+its own target machines (`target_machine`).
+
+- `pool_size()`: threads for a compile of `n` jobs: AUTOGRAPH_JIT_GPU_COMPILE_THREADS when set,
+  else the CPUs this process may use (at most 16); 1 means in the calling thread, in order.
+- `map_ordered(fn, jobs)`: fn(job) for each job on the pool, results in job order (the output
+  never depends on which thread ran what, or when).
+- `status()`: {"threads", "unlocked"}: whether llvmlite's raw calls were found (when not — a newer
+  llvmlite that changed its internals — the same jobs run one at a time, with the same results).
+- A fork waits for the unlocked calls in flight (`os.register_at_fork`), so a child never
+  inherits LLVM halfway through one, and the child starts with no pool.
+
+Example:
+    results = map_ordered(compile_one, partitions)
+"""
+import concurrent.futures
+import ctypes
+import os
+import threading
+
+from llvmlite.binding import ffi
+
+from ...runtime import forksafe
+
+__all__ = ["map_ordered", "pool_size", "run_passes", "emit_assembly", "target_machine",
+           "status"]
+
+_MAX_THREADS = 16
+_local = threading.local()
+_pool = {"executor": None, "size": 0}
+_pool_lock = forksafe.Lock()
+
+
+def _raw(name):
+    """llvmlite's C function `name` without its lock, or None where llvmlite has no such
+    attribute (then callers use the locked call)."""
+    return getattr(getattr(ffi.lib, name), "_cfn", None)
+
+
+class _Gate:
+    """Counts the unlocked LLVM calls in flight; a fork waits until there are none and holds new
+    ones back until it is done."""
+
+    def __init__(self):
+        self.cond = threading.Condition(threading.Lock())
+        self.active = 0
+        self.forking = 0
+
+    def __enter__(self):
+        with self.cond:
+            while self.forking:
+                self.cond.wait()
+            self.active += 1
+
+    def __exit__(self, *exc):
+        with self.cond:
+            self.active -= 1
+            if not self.active:
+                self.cond.notify_all()
+
+    def before_fork(self):
+        with self.cond:
+            self.forking += 1
+            self.cond.wait_for(lambda: self.active == 0, timeout=120)
+
+    def after_in_parent(self):
+        with self.cond:
+            self.forking -= 1
+            self.cond.notify_all()
+
+
+_gate = _Gate()
+
+
+def _after_in_child():
+    global _gate
+    _gate = _Gate()
+    _pool["executor"], _pool["size"] = None, 0
+    _local.__dict__.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=lambda: _gate.before_fork(),
+                        after_in_parent=lambda: _gate.after_in_parent(),
+                        after_in_child=_after_in_child)
+
+
+def run_passes(mpm, module, pb):
+    """mpm.run(module, pb) (a new-pass-manager ModulePassManager) without llvmlite's lock:
+    `module`, `pb` and pb's target machine must belong to the calling thread alone."""
+    raw = _raw("LLVMPY_RunNewModulePassManager")
+    if raw is None:
+        mpm.run(module, pb)
+        return
+    with _gate:
+        raw(mpm, module, pb)
+
+
+def emit_assembly(tm, module):
+    """tm.emit_assembly(module) without llvmlite's lock (same ownership rule as run_passes)."""
+    raw = _raw("LLVMPY_TargetMachineEmitToMemory")
+    if raw is None:
+        return tm.emit_assembly(module)
+    with ffi.OutputString() as err:
+        with _gate:
+            buf = raw(tm, module, 0, err)
+        if not buf:
+            raise RuntimeError(str(err))
+    try:
+        return ctypes.string_at(ffi.lib.LLVMPY_GetBufferStart(buf),
+                                ffi.lib.LLVMPY_GetBufferSize(buf)).decode()
+    finally:
+        ffi.lib.LLVMPY_DisposeMemoryBuffer(buf)
+
+
+def target_machine(key, make):
+    """This thread's target machine for `key`, made by `make()` the first time."""
+    cache = _local.__dict__.setdefault("machines", {})
+    tm = cache.get(key)
+    if tm is None:
+        tm = cache[key] = make()
+    return tm
+
+
+def pool_size():
+    """Threads a compile uses (see the module docstring)."""
+    env = os.environ.get("AUTOGRAPH_JIT_GPU_COMPILE_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, _MAX_THREADS))
+
+
+def _executor(size):
+    with _pool_lock:
+        if _pool["executor"] is None or _pool["size"] != size:
+            old = _pool["executor"]
+            _pool["executor"] = concurrent.futures.ThreadPoolExecutor(
+                size, thread_name_prefix="autograph_jit-nvptx")
+            _pool["size"] = size
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool["executor"]
+
+
+def map_ordered(fn, jobs):
+    """[fn(job) for job in jobs], on the pool when there are several jobs and threads; the first
+    job's exception (in job order) is raised after all jobs ended."""
+    jobs = list(jobs)
+    size = min(pool_size(), len(jobs))
+    if size <= 1 or _raw("LLVMPY_RunNewModulePassManager") is None:
+        return [fn(job) for job in jobs]
+    futures = [_executor(pool_size()).submit(fn, job) for job in jobs]
+    concurrent.futures.wait(futures)
+    return [f.result() for f in futures]
+
+
+def status():
+    """{"threads": pool_size(), "unlocked": whether LLVM runs concurrently}."""
+    return {"threads": pool_size(), "unlocked": _raw("LLVMPY_RunNewModulePassManager") is not None}
