@@ -285,7 +285,6 @@ LAZY_IMPORTS = {
     "autograph_jit/codegen/gpu/target.py": {
         "llvmlite": IMPORT_TIME,
         "llvmlite.binding": IMPORT_TIME,
-        "nvidia.cuda_nvcc": IMPORT_TIME,
     },
     "autograph_jit/keras/callbacks/remote_monitor.py": {
         "urllib": IMPORT_TIME,
