@@ -23,9 +23,9 @@ import numpy as np
 
 from ...runtime import gpu as _gpu
 from ...errors import FallbackError, UnavailableError
-from ...ir.graph import Graph
+from ...ir.graph_cut import cut_graph
 from ...runtime.interpreter import run_graph
-from ..llvm import _live_values, _uses, host_only_values
+from ..llvm import host_only_values
 from ..llvm.executable import variables_of
 from ..llvm.specialize import NeedsConcrete, Spec, Unspecializable, specialize
 from .k_grow import report_lines as grow_report_lines
@@ -79,14 +79,10 @@ class SplitPlan:
     then `suffix` (a GpuFunction of the rest, compiled per size)."""
 
     def __init__(self, gf, index, node, reason):
-        g = gf.graph
-        before, after = g.nodes[:index], g.nodes[index:]
-        live = _live_values(g.params, before, _uses(after) | {r.id for r in g.results})
+        cut = cut_graph(gf.graph, index, node_on_host=False)
         kw = dict(strict=gf.strict, device_kind=gf.device_kind)
-        self.prefix = GpuFunction(Graph(f"{g.name}.part", list(g.params), before, live),
-                                  gf.name, **kw)
-        self.suffix = GpuFunction(Graph(f"{g.name}.rest", live, after, list(g.results)),
-                                  gf.name, **kw)
+        self.prefix = GpuFunction(cut.prefix, gf.name, **kw)
+        self.suffix = GpuFunction(cut.suffix, gf.name, **kw)
         self.node, self.reason = node, reason
         self.kernel_module = None
         self.annotations = {}

@@ -12,9 +12,8 @@ run-time bounds, k_index.py) runs on the GPU as on the CPU.
 A node inside a loop or branch, or a TensorArray that grows by a run-time amount, is not cut:
 the function then runs whole on the host, reported (function.py's HostPlan).
 """
-from ...ir.graph import Graph
+from ...ir.graph_cut import cut_graph
 from ...runtime.interpreter import run_graph, run_node
-from ..llvm import _dedupe, _live_values, _uses
 from ..llvm.specialize import NeedsConcrete
 from ..llvm.variants import VariantPolicy
 from .function import HostPlan
@@ -27,16 +26,11 @@ class SegmentedPlan(HostPlan):
     def __init__(self, fn, index, node, reason):
         g = fn.graph
         super().__init__(g, reason)
-        before, after = g.nodes[:index], g.nodes[index + 1:]
-        need_later = _uses(after) | {r.id for r in g.results}
-        self.live = _live_values(g.params, before, need_later | {v.id for v in node.inputs})
-        self.after_params = _dedupe([v for v in self.live + list(node.outputs)
-                                     if v.id in need_later])
+        cut = cut_graph(g, index, node_on_host=True)
+        self.live, self.after_params = cut.live, cut.suffix_params
         make = type(fn)
-        self.prefix = make(Graph(f"{g.name}.part", list(g.params), before, self.live),
-                           fn.name, fn.strict, fn.device_kind)
-        self.suffix = make(Graph(f"{g.name}.rest", self.after_params, after, list(g.results)),
-                           fn.name, fn.strict, fn.device_kind)
+        self.prefix = make(cut.prefix, fn.name, fn.strict, fn.device_kind)
+        self.suffix = make(cut.suffix, fn.name, fn.strict, fn.device_kind)
         self.policy = VariantPolicy(data_dependent=True)
         self.node, self.graph, self.name = node, g, fn.name
         self.interpreted = False

@@ -13,6 +13,7 @@ that needs its exact shape, and the rest is compiled for the size it reached.
 """
 from ...errors import FallbackError
 from ...ir.graph import Graph
+from ...ir.graph_cut import cut_graph
 from ...runtime import forksafe
 from ...runtime.interpreter import run_graph, run_node
 from .dynamic_exe import DynamicExecutable
@@ -276,12 +277,8 @@ class CpuFunction:
         """Nodes before `index` compiled, returning the TensorArrays they grew natively to Python
         as arrays of the size they reached; the rest compiled for those shapes. Not a fallback:
         every node runs as native code."""
-        g = self.graph
-        before, after = g.nodes[:index], g.nodes[index:]
-        need_later = _uses(after) | {r.id for r in g.results}
-        live = _live_values(g.params, before, need_later)
-        prefix = Graph(f"{g.name}.part", list(g.params), before, live)
-        suffix = Graph(f"{g.name}.rest", live, after, list(g.results))
+        cut = cut_graph(self.graph, index, node_on_host=False)
+        prefix, suffix = cut.prefix, cut.suffix
         loc = f" ({node.location.short()})" if node.location is not None else ""
         note = (f"native: the segment ends before {node.op.name}{loc} ({error.reason}); "
                 f"{suffix.name} is compiled for the size the TensorArray reached")
@@ -312,14 +309,9 @@ class CpuFunction:
         else:
             self._note_fallback(node, f"output shape depends on data: {error.reason}")
         g = self.graph
-        before, after = g.nodes[:index], g.nodes[index + 1:]
-        need_later = _uses(after) | {r.id for r in g.results}
-        live = _live_values(g.params, before, need_later | {v.id for v in node.inputs})
-        prefix = Graph(f"{g.name}.part", list(g.params), before, live)
+        cut = cut_graph(g, index, node_on_host=True)
+        prefix, suffix, live, after_params = cut.prefix, cut.suffix, cut.live, cut.suffix_params
         mid_in = list(node.inputs)
-        after_params = [v for v in live + list(node.outputs) if v.id in need_later]
-        after_params = _dedupe(after_params)
-        suffix = Graph(f"{g.name}.rest", after_params, after, list(g.results))
         prefix_fn = CpuFunction(prefix, self.name, self.strict, self.math_provider,
                                 self.on_compile)
         suffix_fn = CpuFunction(suffix, self.name, self.strict, self.math_provider,
@@ -376,30 +368,6 @@ def _grown_notes(exe):
     return [f"native: {exe.graph.name} ends at a data-dependent shape: the TensorArray grown by "
             f"{', '.join(where)} is returned with the size it reached (not an interpreter "
             "fallback)"]
-
-
-def _uses(nodes):
-    out = set()
-    for n in nodes:
-        for v in n.inputs:
-            out.add(v.id)
-    return out
-
-
-def _live_values(params, nodes, needed):
-    out = [p for p in params if p.id in needed]
-    for n in nodes:
-        out.extend(v for v in n.outputs if v.id in needed)
-    return _dedupe(out)
-
-
-def _dedupe(values):
-    seen, out = set(), []
-    for v in values:
-        if v.id not in seen:
-            seen.add(v.id)
-            out.append(v)
-    return out
 
 
 __all__ = ["CpuFunction", "FallbackError", "Executable", "specialize", "MAX_SPECIALIZATIONS"]
