@@ -30,7 +30,7 @@ import numpy as np
 from ... import dtypes
 from ...errors import InvalidArgumentError, ResourceExhaustedError
 from ..llvm.emit import View, i64, I64
-from ..llvm.k_grow import MAX_BYTES, MIN_ROWS
+from ..llvm.k_grow import MAX_BYTES, MIN_ROWS, GrowRows
 from ..llvm.k_array import NotLowerable
 from ..llvm.scalar import ScalarEmitter, cast_value
 from .k_map import emit_copy, emit_map, unravel
@@ -40,7 +40,7 @@ from .plan import Grow, raise_recorded, to_host
 COUNT, PLACEHOLDER, LO, HI = range(4)
 
 
-class GrowArray:
+class GrowArray(GrowRows):
     """A growable value on the GPU: its data buffer (kind "grow"), device record, element."""
     __slots__ = ("data", "rec", "dtype", "elem", "label", "stats")
 
@@ -52,14 +52,6 @@ class GrowArray:
         self.label = label
         self.stats = GrowStats()
         lw.grow_arrays.append(self)
-
-    @property
-    def row_elems(self):
-        return int(np.prod(self.elem, dtype=np.int64))
-
-    @property
-    def row_bytes(self):
-        return self.row_elems * self.dtype.size
 
     def data_view(self, rows=1):
         return View(self.data, self.dtype, (rows, *self.elem))

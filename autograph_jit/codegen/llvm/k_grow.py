@@ -44,14 +44,9 @@ def install_libc():
     _installed.append(libc)
 
 
-class GrowView:
-    """A growable value in the entry function: its record and element type."""
-    __slots__ = ("rec", "dtype", "elem")
-
-    def __init__(self, rec, dtype, elem):
-        self.rec = rec
-        self.dtype = dtype
-        self.elem = tuple(elem)
+class GrowRows:
+    """What a growable value's rows are (its `elem` shape and `dtype`): both backends' arrays."""
+    __slots__ = ()
 
     @property
     def row_elems(self):
@@ -60,6 +55,16 @@ class GrowView:
     @property
     def row_bytes(self):
         return self.row_elems * self.dtype.size
+
+
+class GrowView(GrowRows):
+    """A growable value in the entry function: its record and element type."""
+    __slots__ = ("rec", "dtype", "elem")
+
+    def __init__(self, rec, dtype, elem):
+        self.rec = rec
+        self.dtype = dtype
+        self.elem = tuple(elem)
 
 
 def _field(b, rec, k):
