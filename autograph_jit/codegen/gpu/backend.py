@@ -27,7 +27,7 @@ def call_gpu(cf, arrays):
     outs = fn(arrays)
     if len(fn.plans) != n:
         _refresh_report(cf, fn)
-    elif fn.live_report:   # gpufit: grown TensorArrays' counters change per call
+    elif fn.live_report:   # grown TensorArrays' counters change per call
         _refresh_report(cf, fn, timings=False)
     return outs
 

@@ -16,7 +16,7 @@ TensorArrays whose buffer has a static shape (a `size=` array, or a `dynamic_siz
 writes are at known indices) live in device buffers; `cond`/`while_loop` around them are
 host-driven (control.py). An array that grows by a run-time amount (the CPU backend's
 growable record, codegen/llvm/k_grow.py) is a GrowArray grown by the host between kernels
-(gpufit: codegen/gpu/k_grow.py; `_or_grown` below sends its reads and writes there).
+(codegen/gpu/k_grow.py; `_or_grown` below sends its reads and writes there).
 """
 from ..llvm import k_array as _cpu_array
 from ..llvm import k_index as _cpu
@@ -40,7 +40,7 @@ def lower_strided_slice(lw, node):
 
 
 def _or_grown(fn, grown):
-    """gpufit: `grown` (k_grow.py) for a read or write of a TensorArray grown at run time."""
+    """`grown` (k_grow.py) for a read or write of a TensorArray grown at run time."""
     def lower(lw, node):
         if any(lw.spec(v) is not None and lw.spec(v).growable
                for v in list(node.data_inputs) + list(node.data_outputs)):

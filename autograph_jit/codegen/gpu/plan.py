@@ -202,7 +202,7 @@ def run(plan, loaded, device, arrays):
                     else to_host(device, dev, v)
                     for v in plan.results]   # (a grown TensorArray: its rows; k_grow.py)
         except BaseException:
-            # gpufit: a failed call writes no variable back (as on the CPU backend), so a
+            # a failed call writes no variable back (as on the CPU backend), so a
             # mirror it may have changed must not be reused by the next call
             for var, _ in plan.written:
                 plan.mirrors.pop(id(var), None)

@@ -6,7 +6,7 @@ one trace per batch structure, unknown batch sizes after the second size.
 Under `tf.device("/GPU:0")` (entered by the caller, or by Model.fit/evaluate/predict for a model
 made or compiled under one: trainer.py) each structure's tf.function compiles its GPU twin
 (tracing/function.py keeps one trace cache per device). `explain()` and `explain_steps(model)`
-show what every device compiled (gpufit: the GPU report lines say kernels, launches and copies).
+show what every device compiled (the GPU report lines say kernels, launches and copies).
 """
 from ... import nest
 from . import graph_cache
