@@ -16,6 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*run on the interpreter")
 BATCHES = (3, 1, 0, 5)
 CASES_PER_SPEC = 4
 _symbolic_specs = []
+_compiled_specs = []    # every spec that compiled with a symbolic batch, symbolic or per shape
 
 
 @pytest.fixture
@@ -93,6 +94,7 @@ def test_op_with_a_symbolic_batch_matches_eager(spec, quick_llvm):
         for k, (g, w) in enumerate(zip(got, want)):
             assert_agrees(g.numpy(), w, f"{spec.name} output {k} at batch {n}")
     cpu = compiled.get_concrete_function()._cpu
+    _compiled_specs.append(spec.name)
     if cpu._sym_exe is not None:  # the whole graph took the symbolic dim: one executable
         _symbolic_specs.append(spec.name)
         assert cpu.executables == [cpu._sym_exe]
@@ -100,8 +102,11 @@ def test_op_with_a_symbolic_batch_matches_eager(spec, quick_llvm):
 
 
 def test_many_ops_ran_with_a_symbolic_batch():
-    """(runs after the parametrized test above, in file order) the harness exercised symbolic
-    executables, not only the per-shape path."""
-    if not _symbolic_specs:
-        pytest.skip("run together with test_op_with_a_symbolic_batch_matches_eager")
-    assert len(_symbolic_specs) >= 30, _symbolic_specs
+    """(runs after the parametrized test above, in file order, in the same process) the harness
+    exercised symbolic executables, not only the per-shape path: at least a quarter of the specs
+    this process compiled took the symbolic dim (104 of 183 in one process today). A ratio, not
+    a count: pytest-xdist shares the specs out between its workers."""
+    if len(_compiled_specs) < 20:
+        pytest.skip("run together with test_op_with_a_symbolic_batch_matches_eager (this "
+                    f"process compiled {len(_compiled_specs)} specs)")
+    assert len(_symbolic_specs) >= len(_compiled_specs) / 4, _symbolic_specs
