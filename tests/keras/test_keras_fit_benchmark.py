@@ -22,11 +22,15 @@ def test_first_fit_rows_time_new_processes_and_warm_cache_keeps_the_loss(tmp_pat
     rows = keras_fit.first_fit_rows(harness.Settings(1, 0.0, 0.0, 1), (), n=96)
     assert [(r.workload.split(" → ")[1], r.size.split(",")[0]) for r in rows] == [
         ("first step done, new process", "cold compile cache"),
+        ("first step done, new process", "new model compile cache"),
         ("first step done, new process", "warm compile cache"),
         ("first epoch done, new process", "cold compile cache"),
+        ("first epoch done, new process", "new model compile cache"),
         ("first epoch done, new process", "warm compile cache")]
     for row in rows:
         cell = row.cells["graph"]
         assert cell.seconds > 0 and not cell.error, (row.workload, row.size, cell.error)
     # the warm processes took their steps from the graph cache the cold ones filled
-    assert "'hits': 0" not in rows[1].notes[0] and "'stores': 0" not in rows[0].notes[0]
+    assert "'hits': 0" not in rows[2].notes[0] and "'stores': 0" not in rows[0].notes[0]
+    # the new-model processes found none of the benchmark's steps in the cache
+    assert "'hits': 0" in rows[1].notes[0]
