@@ -252,38 +252,26 @@ def first_fit_rows(settings, enabled, n=N):
         times = {label: [] for label in labels + ("tf",)}
         cpu = {label: [] for label in labels + ("tf",)}
         losses, stats, errors = {}, {}, {}
+        def record(label, out, error):
+            if out is None:
+                errors[label] = error
+                return
+            times[label].append(out["seconds"])
+            cpu[label].append(out["cpu"])
+            losses.setdefault(label, out["loss"])
+            if "graph_cache" in out:
+                stats[label] = out["graph_cache"]
+
         for _ in range(reps):
             with tempfile.TemporaryDirectory(prefix="agjit-bench-fit-") as other_dir:
                 out, error = _fit_in_new_process("ours", mode, n, other_dir, "_other_model_child")
-                if out is None:
-                    errors["new model"] = error
-                else:
-                    out, error = _fit_in_new_process("ours", mode, n, other_dir)
-                    if out is None:
-                        errors["new model"] = error
-                    else:
-                        times["new model"].append(out["seconds"])
-                        cpu["new model"].append(out["cpu"])
-                        losses.setdefault("new model", out["loss"])
-                        stats["new model"] = out["graph_cache"]
+                record("new model", *(_fit_in_new_process("ours", mode, n, other_dir)
+                                      if out is not None else (None, error)))
             with tempfile.TemporaryDirectory(prefix="agjit-bench-fit-") as cache_dir:
                 for label in ("cold", "warm"):
-                    out, error = _fit_in_new_process("ours", mode, n, cache_dir)
-                    if out is None:
-                        errors[label] = error
-                        continue
-                    times[label].append(out["seconds"])
-                    cpu[label].append(out["cpu"])
-                    losses.setdefault(label, out["loss"])
-                    stats[label] = out["graph_cache"]
+                    record(label, *_fit_in_new_process("ours", mode, n, cache_dir))
             if with_tf:
-                out, error = _fit_in_new_process("tf", mode, n, tempfile.gettempdir())
-                if out is None:
-                    errors["tf"] = error
-                else:
-                    times["tf"].append(out["seconds"])
-                    cpu["tf"].append(out["cpu"])
-                    losses.setdefault("tf", out["loss"])
+                record("tf", *_fit_in_new_process("tf", mode, n, tempfile.gettempdir()))
         for label, bound in zip(labels, bounds):
             graph = Measurement(seconds=statistics.median(times[label]) if times[label] else None,
                                 value=np.float32(losses.get(label, np.nan)),
