@@ -18,7 +18,7 @@ keeps the old value; an assignment copies the value into the mirror unless it wa
 (placement.py); plan.py writes written mirrors back after the call.
 """
 from ..llvm.k_array import NotLowerable
-from ..llvm.emit import View
+from ..llvm.emit import View, bind_tokens
 from . import k_grow
 from .k_grow import GrowArray
 from .k_map import emit_copy
@@ -33,9 +33,7 @@ def _region_args(graph, args):
 def _bind_outputs(lw, node, views):
     for v, view in zip(node.data_outputs, views):
         lw.bind(v, view)
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
+    bind_tokens(lw, node)
 
 
 def lower_cond(lw, node):

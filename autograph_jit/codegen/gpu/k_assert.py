@@ -3,6 +3,7 @@ reduction; its one element is read back and only a failing check runs the op on 
 whose kernel builds eager's exact error from the data (as the CPU backend does).
 """
 from ... import dtypes
+from ..llvm.emit import bind_tokens
 from .k_reduce import emit_reduce
 from .plan import Cond, Host
 
@@ -16,9 +17,7 @@ def lower_assert(lw, node):
     report = Host(node, [lw.view(v) for v in node.data_inputs], [],
                   "runs only when the check fails, to raise eager's error")
     lw.steps.append(Cond(ok, [], [report]))
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
+    bind_tokens(lw, node)
 
 
 LOWERINGS = {"assert": lower_assert}

@@ -93,17 +93,24 @@ def lower_conv2d(lw, node):
     lw.launch(k, n_threads=out.size, views=[out, x, f])
 
 
+def _gradient_output(lw, node, op, filter_arg, x_shape, f_shape, dy):
+    """(geometry, output channels, bound output buffer) of a conv2d gradient, its filter and
+    out_backprop shapes checked against the geometry as TF checks them."""
+    g = _geo(op, node, x_shape, f_shape)
+    o = f_shape[3]
+    g.expect(filter_arg, f_shape, (g.kh, g.kw, g.c, o))
+    g.expect("out_backprop", dy.shape, (g.n, g.oh, g.ow, o))
+    out = lw.alloc_for(node.outputs[0])
+    lw.bind(node.outputs[0], out)
+    return g, o, out
+
+
 def lower_backprop_input(lw, node):
     """conv2d_backprop_input: one thread per input element, gathering its windows' taps."""
     _, fv, dyv = node.data_inputs
     f, dy = lw.view(fv), lw.view(dyv)
-    out_spec = lw.spec(node.outputs[0])
-    g = _geo("Conv2DBackpropInput", node, out_spec.shape, f.shape)
-    o = f.shape[3]
-    g.expect("filter", f.shape, (g.kh, g.kw, g.c, o))
-    g.expect("out_backprop", dy.shape, (g.n, g.oh, g.ow, o))
-    out = lw.alloc_for(node.outputs[0])
-    lw.bind(node.outputs[0], out)
+    g, o, out = _gradient_output(lw, node, "Conv2DBackpropInput", "filter",
+                                 lw.spec(node.outputs[0]).shape, f.shape, dy)
     if not out.size:
         return
     dt = out.dtype
@@ -146,13 +153,8 @@ def lower_backprop_filter(lw, node):
     """conv2d_backprop_filter: chunked sums over positions, then the chunks added in order."""
     xv, _, dyv = node.data_inputs
     x, dy = lw.view(xv), lw.view(dyv)
-    out_spec = lw.spec(node.outputs[0])
-    g = _geo("Conv2DBackpropFilter", node, x.shape, out_spec.shape)
-    o = out_spec.shape[3]
-    g.expect("filter_sizes", out_spec.shape, (g.kh, g.kw, g.c, o))
-    g.expect("out_backprop", dy.shape, (g.n, g.oh, g.ow, o))
-    out = lw.alloc_for(node.outputs[0])
-    lw.bind(node.outputs[0], out)
+    g, o, out = _gradient_output(lw, node, "Conv2DBackpropFilter", "filter_sizes", x.shape,
+                                 lw.spec(node.outputs[0]).shape, dy)
     if not out.size:
         return
     dt = out.dtype

@@ -22,7 +22,7 @@ from llvmlite import ir
 from ... import dtypes
 from ...runtime import rng as _rng
 from ..llvm import k_random as _cpu
-from ..llvm.emit import F32, F64, I64, i64
+from ..llvm.emit import F32, F64, I64, bind_tokens, i64
 from ..llvm.k_array import NotLowerable
 from ..llvm.scalar import cast_value
 from .k_map import emit_map, unravel
@@ -128,7 +128,7 @@ def _float_lowering(kind):
             else:
                 _truncated(lw, node, out, n)
         lw.bind(node.data_outputs[0], out)
-        _tokens(lw, node)
+        bind_tokens(lw, node)
     return lower
 
 
@@ -208,7 +208,7 @@ def lower_uniform_int(lw, node):
     n = int(spec.size)
     out = lw.alloc_for(node.data_outputs[0])
     lw.bind(node.data_outputs[0], out)
-    _tokens(lw, node)
+    bind_tokens(lw, node)
     known = [lw.spec(v).value for v in (lo_v, hi_v)]
     if all(v is not None for v in known) and int(np.asarray(known[1])) <= int(
             np.asarray(known[0])):
@@ -261,7 +261,7 @@ def lower_shuffle(lw, node):
     n = x.shape[0]
     out = lw.alloc_for(node.data_outputs[0])
     lw.bind(node.data_outputs[0], out)
-    _tokens(lw, node)
+    bind_tokens(lw, node)
     if not n:
         return
     i64t = dtypes.int64
@@ -301,12 +301,6 @@ def lower_shuffle(lw, node):
         kg.store(v, kg.ptrs[0], out.dtype, kg.linear(out.offset, out.strides, idx))
     kg.grid_stride(out.size, move)
     lw.launch(kg, n_threads=out.size, views=[out, x, perm])
-
-
-def _tokens(lw, node):
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
 
 
 LOWERINGS = {

@@ -17,7 +17,7 @@ return it; otherwise the cond's output gets a record of its own that each branch
 into (a buffer changes hands; a static array is copied in).
 """
 from . import effects, k_grow
-from .emit import PTR, SMALL_BYTES, View
+from .emit import PTR, SMALL_BYTES, View, bind_tokens
 from .k_array import NotLowerable
 from .k_map import emit_copy, scalar_view_value
 from .symdim import Dim, numel
@@ -114,9 +114,7 @@ def _bind_outputs(lw, node, buffers):
     """The node's data outputs live in `buffers`; its effect token carries no data."""
     for v, buf in zip(node.data_outputs, buffers):
         lw.bind(v, buf)
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
+    bind_tokens(lw, node)
 
 
 def lower_while(lw, node):

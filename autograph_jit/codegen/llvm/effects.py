@@ -23,7 +23,7 @@ the compiled function, in program order: the code passes its input and output po
 from llvmlite import ir
 
 from ...ops.op_keys import op_of, op_set
-from .emit import I8, I32, I64, PTR, View, contiguous_strides, i64
+from .emit import I8, I32, I64, PTR, View, bind_tokens, contiguous_strides, i64
 from .k_array import VIEW_OPS
 from .k_map import emit_copy
 from .symdim import Dim, numel
@@ -53,7 +53,7 @@ def lower_read_variable(lw, node):
         if spec.size:
             emit_copy(lw, dst, src, annotation=f"read {var.name}")
         lw.bind(node.data_outputs[0], dst)
-    _pass_token(lw, node)
+    bind_tokens(lw, node)
 
 
 def lower_assign_variable(lw, node):
@@ -71,7 +71,7 @@ def lower_assign_variable(lw, node):
     lw.b.store(new, lw.var_slots[id(var)])
     k = next(i for i, w in enumerate(lw.written) if w is var)
     lw.b.store(ir.Constant(I8, 1), lw.b.gep(lw.flags_ptr, [i64(k)], source_etype=I8))
-    _pass_token(lw, node)
+    bind_tokens(lw, node)
 
 
 class Swap:
@@ -164,12 +164,6 @@ def forget_swaps(lw, swaps):
         lw.into_buffer.pop(s.value_id, None)
 
 
-def _pass_token(lw, node):
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
-
-
 def lower_host(lw, node, reason=None):
     """Run `node` through the host callback; reason (text) marks it as a fallback."""
     ins = [lw.view(v) for v in node.data_inputs]
@@ -189,7 +183,7 @@ def lower_host(lw, node, reason=None):
     lw.check_status(status)
     for v, o in zip(node.data_outputs, outs):
         lw.bind(v, o)
-    _pass_token(lw, node)
+    bind_tokens(lw, node)
 
 
 def _as_callee(lw, fnty):
@@ -224,4 +218,4 @@ def lower_assert(lw, node):
     failed = lw.b.not_(scalar_view_value(lw, ok))
     with lw.b.if_then(failed, likely=False):
         lower_host(lw, node)
-    _pass_token(lw, node)
+    bind_tokens(lw, node)

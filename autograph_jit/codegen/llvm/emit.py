@@ -169,6 +169,14 @@ class Loops:
         level(0)
 
 
+def bind_tokens(lw, node):
+    """Bind `node`'s effect-token outputs (ordering only: no data, no buffer) to None in the
+    lowerer's views, as both backends' lowerings of effectful ops do after their data outputs."""
+    for v in node.outputs:
+        if v.is_token:
+            lw.views[v.id] = None
+
+
 def store_error(b, err, code, values=(), first_wins=False):
     """Write an error record: `code` into err[0], then `values` (integers or floats, as int64)
     into err[1..]. The CPU's Kernel.fail and the GPU's GpuKernel.fail write it before leaving

@@ -26,7 +26,7 @@ from llvmlite import ir
 import llvmlite.binding as llvm
 
 from ...runtime import rng as _rng, cpu_engine
-from .emit import F32, F64, I32, I64, Kernel, i64
+from .emit import F32, F64, I32, I64, Kernel, bind_tokens, i64
 from .k_array import NotLowerable
 from ... import dtypes
 
@@ -214,7 +214,7 @@ def _float_lowering(kind):
                 _truncated(lw, gen, k, dt, n)
             lw.call_kernel(k, [out] + ([scratch] if scratch else []))
         lw.bind(node.data_outputs[0], out)
-        _tokens(lw, node)
+        bind_tokens(lw, node)
     return lower
 
 
@@ -324,7 +324,7 @@ def lower_uniform_int(lw, node):
         _emit_blocks(k, gen, start, n, 2, emit)
     lw.call_kernel(k, [out, lo, hi])
     lw.bind(node.data_outputs[0], out)
-    _tokens(lw, node)
+    bind_tokens(lw, node)
 
 
 def lower_shuffle(lw, node):
@@ -369,7 +369,7 @@ def lower_shuffle(lw, node):
         k.loops.range(n, row, name="row")
     lw.call_kernel(k, [out, x, keys, idx, counts])
     lw.bind(node.data_outputs[0], out)
-    _tokens(lw, node)
+    bind_tokens(lw, node)
 
 
 def _radix_pass(k, kp, ip, cp, src, dst, n, shift):
@@ -402,12 +402,6 @@ def _radix_pass(k, kp, ip, cp, src, dst, n, shift):
         k.store(key, kp, t, b.add(i64(dst), pos))
         k.store(k.load(ip, t, b.add(i64(src), i)), ip, t, b.add(i64(dst), pos))
     k.loops.range(n, scatter, name="sc")
-
-
-def _tokens(lw, node):
-    for v in node.outputs:
-        if v.is_token:
-            lw.views[v.id] = None
 
 
 LOWERINGS = {
