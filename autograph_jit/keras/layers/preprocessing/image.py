@@ -268,13 +268,21 @@ class RandomFlip(_ImageLayer):
 class _AffineLayer(_ImageLayer):
     _random = True
 
-    def _check_modes(self, fill_mode, interpolation):
+    def _set_modes(self, fill_mode, interpolation, fill_value):
+        """Check and keep the arguments every affine layer takes (Keras's errors)."""
         if fill_mode not in _FILL_MODES:
             raise ValueError(f"Unknown `fill_mode` {fill_mode}. Expected of one of "
                              f"{list(_FILL_MODES)}.")
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f"Unknown `interpolation` {interpolation}. Expected of one of "
                              f"{list(_INTERPOLATIONS)}.")
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(fill_mode=self.fill_mode, interpolation=self.interpolation,
+                      seed=self.seed, fill_value=self.fill_value)
+        return config
 
     def _transform(self, images, transforms):
         return affine_transform(images, transforms, self.interpolation, self.fill_mode,
@@ -299,8 +307,7 @@ class RandomRotation(_AffineLayer):
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(data_format=data_format, seed=seed, **kwargs)
         self.factor = _factor_pair(factor, (-1, 1), "factor")
-        self._check_modes(fill_mode, interpolation)
-        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+        self._set_modes(fill_mode, interpolation, fill_value)
 
     def _apply(self, images, training):
         h, w = static_hw(images, self.name)
@@ -317,8 +324,7 @@ class RandomRotation(_AffineLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(factor=self.factor, fill_mode=self.fill_mode, fill_value=self.fill_value,
-                      interpolation=self.interpolation, seed=self.seed)
+        config.update(factor=self.factor)
         return config
 
 
@@ -345,8 +351,7 @@ class RandomTranslation(_AffineLayer):
             self.height_lower = -abs(height_factor)
         if isinstance(width_factor, (int, float)):
             self.width_lower = -abs(width_factor)
-        self._check_modes(fill_mode, interpolation)
-        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+        self._set_modes(fill_mode, interpolation, fill_value)
 
     def _apply(self, images, training):
         h, w = static_hw(images, self.name)
@@ -360,9 +365,7 @@ class RandomTranslation(_AffineLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(height_factor=self.height_factor, width_factor=self.width_factor,
-                      fill_mode=self.fill_mode, interpolation=self.interpolation,
-                      seed=self.seed, fill_value=self.fill_value)
+        config.update(height_factor=self.height_factor, width_factor=self.width_factor)
         return config
 
 
@@ -394,8 +397,7 @@ class RandomZoom(_AffineLayer):
                                                               "width_factor")
             if isinstance(width_factor, (int, float)):
                 self.width_lower = -abs(width_factor)
-        self._check_modes(fill_mode, interpolation)
-        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+        self._set_modes(fill_mode, interpolation, fill_value)
 
     def _apply(self, images, training):
         h, w = static_hw(images, self.name)
@@ -411,9 +413,7 @@ class RandomZoom(_AffineLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(height_factor=self.height_factor, width_factor=self.width_factor,
-                      fill_mode=self.fill_mode, interpolation=self.interpolation,
-                      seed=self.seed, fill_value=self.fill_value)
+        config.update(height_factor=self.height_factor, width_factor=self.width_factor)
         return config
 
 
