@@ -129,22 +129,29 @@ def _read_cached(path, key):
     return read_entry(path, key, MAGIC)
 
 
-def read_entry(path, key, magic):
+def read_entry(path, key, magic, on_damage=None):
     """The body of the cache file at `path` if its header holds `magic` and `key` and the
-    body's length and checksum match; else None (absent, truncated, corrupted or foreign)."""
+    body's length and checksum match; else None (absent, truncated, corrupted or foreign).
+    `on_damage(reason)`, when given, hears why a file that exists was refused."""
     try:
         with open(path, "rb") as fh:
             blob = fh.read()
     except OSError:
         return None
     head = len(magic) + 64 + 8 + 32
+    problem = None
     if len(blob) < head or not blob.startswith(magic):
-        return None
-    k = blob[len(magic):len(magic) + 64].decode("ascii", "replace")
-    (n,) = struct.unpack("<Q", blob[len(magic) + 64:len(magic) + 72])
-    digest = blob[len(magic) + 72:head]
-    body = blob[head:]
-    if k != key or n != len(body) or hashlib.sha256(body).digest() != digest:
+        problem = "not a cache entry of this kind"
+    elif blob[len(magic):len(magic) + 64].decode("ascii", "replace") != key:
+        problem = "its key differs from its file name"
+    else:
+        (n,) = struct.unpack("<Q", blob[len(magic) + 64:len(magic) + 72])
+        body = blob[head:]
+        if n != len(body) or hashlib.sha256(body).digest() != blob[len(magic) + 72:head]:
+            problem = "truncated or corrupted (length or checksum mismatch)"
+    if problem is not None:
+        if on_damage is not None:
+            on_damage(problem)
         return None
     cache_files.touch(path)  # (eviction removes the least recently used first)
     return body

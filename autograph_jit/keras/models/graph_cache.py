@@ -38,7 +38,6 @@ import functools
 import hashlib
 import json
 import os
-import struct
 import sys
 import threading
 import time
@@ -275,29 +274,15 @@ def _discard(path, problem):
 def _read(path, key):
     """The decoded JSON body stored at `path` under `key`; None when absent. A damaged entry is
     deleted with a warning (then None)."""
-    try:
-        with open(path, "rb") as fh:
-            blob = fh.read()
-    except OSError:
-        return None
-    head = len(MAGIC) + 64 + 8 + 32
-    if len(blob) < head or not blob.startswith(MAGIC):
-        _discard(path, "not a graph cache entry")
-        return None
-    if blob[len(MAGIC):len(MAGIC) + 64] != key.encode("ascii"):
-        _discard(path, "its key differs from its file name")
-        return None
-    (n,) = struct.unpack("<Q", blob[len(MAGIC) + 64:len(MAGIC) + 72])
-    body = blob[head:]
-    if n != len(body) or hashlib.sha256(body).digest() != blob[len(MAGIC) + 72:head]:
-        _discard(path, "truncated or corrupted (length or checksum mismatch)")
+    body = cpu_engine.read_entry(path, key, MAGIC,
+                                 on_damage=lambda problem: _discard(path, problem))
+    if body is None:
         return None
     try:
         data = json.loads(zlib.decompress(body).decode())
     except (ValueError, zlib.error, UnicodeDecodeError) as e:
         _discard(path, f"unreadable ({type(e).__name__})")
         return None
-    cache_files.touch(path)
     return data
 
 
