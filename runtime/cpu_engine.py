@@ -231,7 +231,7 @@ class CompiledModule:
         # an engine owns (and frees) its target machine: give each its own
         engine = llvm.create_mcjit_compiler(
             mod, _new_target_machine(s["target"], s["cpu"], s["features"],
-                                     opt=max(0, min(int(opt_level), 3))))
+                                     opt=llvm_opt.codegen_level(opt_level)))
 
         def notify(module, buffer):
             pass
@@ -271,7 +271,8 @@ class CompiledModule:
 
 
 def compile_ir(ir_text, opt_level=None, use_cache=True):
-    """Compile IR text for the host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3."""
+    """Compile IR text for the host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3;
+    llvm_opt.GLUE for runtime glue (no floating-point arithmetic: see its docstring)."""
     if opt_level is None:
         opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
     with llvm_lock:

@@ -3,7 +3,8 @@ with chosen functions registered as llvmlite symbols so that later modules only 
 
 For runtime support code shared by every compiled function (the BLAS wrappers, the parallel-for
 and its threads): one copy per process instead of one per module, and code that stays mapped
-for as long as any thread might still run it.
+for as long as any thread might still run it. It is glue — pointers, integers, calls; never
+float arithmetic — and compiles at `llvm_opt.GLUE`, LLVM's short pipeline.
 
 IR built in Python (the native warm call's trampolines: tens of ms of llvmlite.ir per process)
 can be given as a function with a `stamp` (a digest of the sources that build it): the text is
@@ -22,6 +23,7 @@ import numpy
 
 from . import forksafe
 from .cpu_engine import cache_dir, compile_ir, llvm_lock, read_entry, write_entry
+from .llvm_opt import GLUE
 
 _lock = forksafe.Lock()
 _engines = {}   # key -> {symbol: address}; the engines themselves are kept in _keep
@@ -44,7 +46,8 @@ def install(key, ir_text, symbols, stamp=None):
                 ir_text = _text(key, ir_text, stamp)
             # through the disk object cache: a new process loads the code instead of compiling
             # (exported: LLVM's optimizer would drop unused linkonce_odr definitions)
-            engine = compile_ir(ir_text.replace("define linkonce_odr ", "define "))
+            # (glue: no float arithmetic, so the short pipeline; see llvm_opt.GLUE)
+            engine = compile_ir(ir_text.replace("define linkonce_odr ", "define "), GLUE)
             table = {}
             for name in symbols:
                 address = engine.address(name)

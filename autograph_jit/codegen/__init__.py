@@ -29,7 +29,9 @@ def prewarm():
 
 
 def wait_prewarm():
-    """Block until the setup finished: LLVM must not be used from two threads at once."""
+    """Block until the setup finished. (Compiling needs no call to this: the setup holds
+    cpu_engine.llvm_lock, which every compile takes, so the first trace and lowering run beside
+    it and the first compile waits for it.)"""
     if _prewarm and _prewarm[0].is_alive():
         _prewarm[0].join()
 

@@ -14,7 +14,6 @@ import numpy as np
 from llvmlite import ir
 
 from . import CpuFunction
-from .. import wait_prewarm
 from .emit import F32, F64
 
 
@@ -65,8 +64,10 @@ def _vecmath_text(used):
 
 
 def make_cpu_function(cf):
+    # (no wait for the prewarm thread here: lowering builds IR text in Python beside it, and
+    # the first use of LLVM — a resident module, the step's compile — takes cpu_engine.llvm_lock,
+    # which the prewarm holds until its setup is done)
     graph = cf.optimized_graph
-    wait_prewarm()
     if not hasattr(cf, "_backend_report"):
         cf._backend_report = []
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from ...errors import InvalidArgumentError, ResourceExhaustedError
-from ...runtime import cpu_engine
+from ...runtime import cpu_engine, llvm_opt
 from ...runtime.interpreter import run_node
 from . import lowering_cache, native_call, pycall
 from .scalar import ERR_CALLBACK_SLOT
@@ -63,17 +63,21 @@ def check_abi():
     """The entry reads CPython tuples and NumPy arrays directly: verify the offsets once."""
     if _abi_checked:
         return
-    mod = cpu_engine.compile_ir(_ABI_IR)  # (a cached object still runs the probe below)
-    probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
-        mod.address("probe"))
-    a = np.zeros(3)
-    b = a[::2]
-    ok = (probe((a,), 0) == a.ctypes.data and probe((a,), 1) & 1 == 1
-          and probe((b,), 1) & 1 == 0)
-    if not ok:
-        raise RuntimeError("autograph_jit CPU backend: unexpected CPython/NumPy object layout; "
-                           "use backend='eager' on this platform.")
-    _abi_checked.append((mod, probe))
+    with cpu_engine.llvm_lock:  # (once, though the prewarm thread may be checking it too)
+        if _abi_checked:
+            return
+        # (a cached object still runs the probe below; glue: llvm_opt.GLUE)
+        mod = cpu_engine.compile_ir(_ABI_IR, llvm_opt.GLUE)
+        probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
+            mod.address("probe"))
+        a = np.zeros(3)
+        b = a[::2]
+        ok = (probe((a,), 0) == a.ctypes.data and probe((a,), 1) & 1 == 1
+              and probe((b,), 1) & 1 == 0)
+        if not ok:
+            raise RuntimeError("autograph_jit CPU backend: unexpected CPython/NumPy object "
+                               "layout; use backend='eager' on this platform.")
+        _abi_checked.append((mod, probe))
 
 
 class Executable:
