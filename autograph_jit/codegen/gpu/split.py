@@ -27,13 +27,11 @@ Example:
 """
 import re
 
+from ..ir_text import balanced_runs, items as ir_items, names_in
+
 __all__ = ["split_kernels", "join_ptx"]
 
-_DEFINE = re.compile(r'^define\b[^@\n]*@("[^"]+"|[-\w.$]+)\(')
-_DECLARE = re.compile(r'^declare\b[^@\n]*@("[^"]+"|[-\w.$]+)\(')
-_GLOBAL = re.compile(r'^@("[^"]+"|[-\w.$]+)\s*=')
 _ANNOTATION = re.compile(r'^(![0-9]+)\s*=\s*!\{[^}\n]*@("[^"]+"|[-\w.$]+)\s*,\s*!"kernel"')
-_REF = re.compile(r'@("[^"]+"|[-\w.$]+)')
 _PTX_HEADER_END = ".address_size 64\n"
 _PTX_ENTRY = re.compile(r"^(?:\.visible\s+|\.weak\s+)?\.entry\s")
 # Parts a module is cut into at most, on any machine (so the PTX text is the same everywhere):
@@ -50,47 +48,19 @@ def _name(token):
 
 
 def _items(ir_text):
-    """Top-level items: (kind, name, text); kinds define/declare/global/annotations/node/other."""
-    lines = ir_text.split("\n")
-    items, i = [], 0
-    while i < len(lines):
-        line = lines[i]
-        m = _DEFINE.match(line)
-        if m:
-            j = i
-            while j < len(lines) and lines[j] != "}":
-                j += 1
-            if j == len(lines):
-                return None
-            items.append(("define", _name(m.group(1)), "\n".join(lines[i:j + 1])))
-            i = j + 1
-            continue
-        if line.startswith("!nvvm.annotations"):
-            items.append(("annotations", None, line))
-        elif (m := _ANNOTATION.match(line)):
-            items.append(("node", (m.group(1), _name(m.group(2))), line))
-        elif (m := _DECLARE.match(line)):
-            items.append(("declare", _name(m.group(1)), line))
-        elif (m := _GLOBAL.match(line)):
-            items.append(("global", _name(m.group(1)), line))
-        else:
-            items.append(("other", None, line))
-        i += 1
-    return items
-
-
-def _groups(kernels, sizes, most):
-    """Kernels in module order cut into at most `most` runs of about equal IR size."""
-    total = sum(sizes)
-    groups, current, filled = [], [], 0
-    for kernel, size in zip(kernels, sizes):
-        current.append(kernel)
-        filled += size
-        left = len(kernels) - sum(map(len, groups)) - len(current)
-        if left and len(groups) < most - 1 and filled >= total * (len(groups) + 1) / most:
-            groups.append(current)
-            current = []
-    return groups + [current] if current else groups
+    """ir_text.items with the NVVM annotations told apart: the `!nvvm.annotations` line
+    ("annotations") and each kernel's annotation node ("node", name (node id, kernel))."""
+    found = ir_items(ir_text)
+    if found is None:
+        return None
+    out = []
+    for kind, name, text in found:
+        if kind == "other" and text.startswith("!nvvm.annotations"):
+            kind = "annotations"
+        elif kind == "other" and (m := _ANNOTATION.match(text)):
+            kind, name = "node", (m.group(1), _name(m.group(2)))
+        out.append((kind, name, text))
+    return out
 
 
 def split_kernels(ir_text, most=MAX_PARTS):
@@ -109,11 +79,10 @@ def split_kernels(ir_text, most=MAX_PARTS):
     helpers = "\n".join(text for kind, name, text in items
                         if kind == "define" and name not in node_of)
     parts = []
-    for group in _groups(kernels, [len(body_of[k]) for k in kernels], most):
+    for group in balanced_runs(kernels, [len(body_of[k]) for k in kernels], most):
         reached, todo = set(), [helpers] + [body_of[k] for k in group]
         while todo:   # the names the kernels reach, through helpers and global initializers
-            for token in _REF.findall(todo.pop()):
-                name = _name(token)
+            for name in names_in(todo.pop()):
                 if name not in reached:
                     reached.add(name)
                     if name in globals_:
