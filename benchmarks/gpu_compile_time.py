@@ -92,7 +92,8 @@ def _llvm_before(ir_text, sm, add):
 
 def _llvm_after(ir_text, sm, add):
     """target.compile_ptx's pipeline without its cache, phase by phase."""
-    from autograph_jit.codegen.gpu import llvm_pool, target
+    from autograph_jit.codegen.gpu import target
+    from autograph_jit.runtime import llvm_pool
     from autograph_jit.codegen.gpu.split import join_ptx, split_kernels
     t0 = time.perf_counter()
     parts = split_kernels(ir_text)
@@ -150,7 +151,7 @@ def main(argv=None):
     ap.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
     args = ap.parse_args(argv)
     os.environ["AUTOGRAPH_JIT_CACHE"] = "0"   # cold means cold: no disk entries
-    from autograph_jit.codegen.gpu import llvm_pool
+    from autograph_jit.runtime import llvm_pool
     from autograph_jit.codegen.gpu.function import GpuFunction
     from autograph_jit.codegen.gpu.lower import GpuLowerer
     from autograph_jit.codegen.gpu.mathlib import module_text

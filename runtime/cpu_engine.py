@@ -192,70 +192,113 @@ def _empty_module(s):
 class CompiledModule:
     """One LLVM module compiled for the host. Keeps the engine alive as long as it lives.
 
+    `ir_text` is one module's text, or the texts of one module's parts (codegen/llvm/
+    module_split.py): each part is its own disk-cache entry, the missing ones compile together
+    on the compile threads (llvm_worker.compile_objects), and one MCJIT engine loads every
+    part's object, so a call from one part finds its callee in another.
+
     `timings`: [("llvm optimize", s), ("machine code", s)] (machine code: emitting the object,
-    moving it from the worker, loading it); `from_cache` says whether the object code came from
-    the disk cache (then "llvm optimize" is 0: LLVM was skipped); `compiled_in` says where the
-    object was made: "worker", "in-process" or "disk cache" (runtime/llvm_worker.py)."""
+    moving it from the worker, loading it; for parts compiled on threads, "llvm optimize" is
+    the wall time of optimizing and emitting them all); `from_cache` says whether the object
+    code came from the disk cache (then "llvm optimize" is 0: LLVM was skipped); `compiled_in`
+    says where the object was made: "worker", "in-process" or "disk cache"
+    (runtime/llvm_worker.py); `parts` is the number of parts (1: compiled whole)."""
 
     def __init__(self, ir_text, opt_level=3, use_cache=True):
         s = _init()
-        self.ir_text = ir_text
-        self.key = cache_key(f"; opt {opt_level}\n" + ir_text)
+        texts = [ir_text] if isinstance(ir_text, str) else list(ir_text)
+        self.ir_text = ir_text if isinstance(ir_text, str) else "\n".join(texts)
+        self.part_texts = texts
+        self.parts = len(texts)
+        keys = [cache_key(f"; opt {opt_level}\n" + text) for text in texts]
+        self.key = keys[0] if len(keys) == 1 else cache_key("; parts\n" + "\n".join(keys))
         directory = cache_dir() if use_cache else None
-        path = os.path.join(directory, self.key[:2], self.key + ".o") if directory else None
-        cached = _read_cached(path, self.key) if path else None
-        problem = cache_files.object_problem(cached) if cached is not None else None
-        if problem is not None:  # (LLVM aborts the process on a malformed object)
-            cache_files.discard(path, problem)
-            cached = None
-        self.from_cache = cached is not None
+        paths = [os.path.join(directory, k[:2], k + ".o") if directory else None for k in keys]
+        objects = [self._read(path, key) for path, key in zip(paths, keys)]
+        self.from_cache = all(obj is not None for obj in objects)
         self.opt_level = opt_level
         self._optimized_ir = None
         t_opt = 0.0
         self.compiled_in = "disk cache"
         t0 = time.perf_counter()
-        if cached is None:  # optimize and emit the object (in the worker, or here)
-            obj, self._optimized_ir, t_opt, _, where = llvm_worker.compile_object(
-                ir_text, opt_level, s["cpu"], s["features"])
+        missing = [i for i, obj in enumerate(objects) if obj is None]
+        if len(missing) == 1:  # optimize and emit the object (in the worker, or here)
+            obj, optimized, t_opt, _, where = llvm_worker.compile_object(
+                texts[missing[0]], opt_level, s["cpu"], s["features"])
+            if len(texts) == 1:
+                self._optimized_ir = optimized
+            made = [obj]
+        elif missing:
+            t1 = time.perf_counter()
+            results, where = llvm_worker.compile_objects([texts[i] for i in missing], opt_level,
+                                                         s["cpu"], s["features"])
+            t_opt = time.perf_counter() - t1
+            made = [obj for obj, _, _ in results]
+        for i, obj in zip(missing, made if missing else ()):
             problem = cache_files.object_problem(obj)
             if problem is not None:  # (never hand LLVM a damaged object: it aborts)
                 raise RuntimeError(f"the LLVM compile worker returned a damaged object: {problem}")
             self.compiled_in = where
-            cached = obj
-            if path:
-                _write_cached(path, self.key, obj)
-        if "@llvm.global_ctors" in ir_text:  # the engine must see the constructors to run them
-            mod = _parse(ir_text)
+            objects[i] = obj
+            if paths[i]:
+                _write_cached(paths[i], keys[i], obj)
+        if "@llvm.global_ctors" in self.ir_text:  # the engine must see the constructors to run
+            mod = _parse(self.ir_text)             # them (a module with them is never cut)
         else:  # MCJIT loads the object instead: a module with no code stands for it
             mod = _empty_module(s)
         # an engine owns (and frees) its target machine: give each its own
         engine = llvm.create_mcjit_compiler(
             mod, _new_target_machine(s["target"], s["cpu"], s["features"],
                                      opt=llvm_opt.codegen_level(opt_level)))
+        if len(objects) == 1:
+            def notify(module, buffer):
+                pass
 
-        def notify(module, buffer):
-            pass
+            def get_buffer(module):
+                return objects[0]
 
-        def get_buffer(module):
-            return cached
-
-        engine.set_object_cache(notify, get_buffer)
+            engine.set_object_cache(notify, get_buffer)
+        else:
+            for obj in objects:
+                engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
         engine.run_static_constructors()
         self.engine = engine
         self.timings = [("llvm optimize", t_opt),
                         ("machine code", time.perf_counter() - t0 - t_opt)]
 
-    @property
-    def optimized_ir(self):
-        """The IR after LLVM's optimization pipeline. Object code loaded from the disk cache
-        skipped that pipeline, so it runs here, once, when someone asks to read the result."""
+    @staticmethod
+    def _read(path, key):
+        """The cached object at `path` (None: absent, damaged or malformed: then discarded)."""
+        cached = _read_cached(path, key) if path else None
+        problem = cache_files.object_problem(cached) if cached is not None else None
+        if problem is not None:  # (LLVM aborts the process on a malformed object)
+            cache_files.discard(path, problem)
+            return None
+        return cached
+
+    def _optimized_parts(self):
+        """Each part's IR after LLVM's optimization pipeline. Object code loaded from the disk
+        cache (or parts compiled on threads) skipped printing it, so the pipeline runs here,
+        once, when someone asks to read the result."""
         if self._optimized_ir is None:
             s = _init()
             with llvm_lock:  # (in-process, LLVM's global context is not thread-safe)
-                self._optimized_ir = llvm_worker.compile_object(self.ir_text, self.opt_level,
-                                                                s["cpu"], s["features"])[1]
-        return self._optimized_ir
+                self._optimized_ir = [
+                    llvm_worker.compile_object(text, self.opt_level, s["cpu"], s["features"])[1]
+                    for text in self.part_texts]
+        return self._optimized_ir if isinstance(self._optimized_ir, list) \
+            else [self._optimized_ir]
+
+    @property
+    def optimized_ir(self):
+        """The IR after LLVM's optimization pipeline (of each part, one after another, under a
+        `; ---- part i of n ----` line, when the module was compiled in parts)."""
+        texts = self._optimized_parts()
+        if len(texts) == 1:
+            return texts[0]
+        return "\n".join(f"; ---- part {i} of {len(texts)} ----\n{text}"
+                         for i, text in enumerate(texts))
 
     def address(self, name):
         addr = self.engine.get_function_address(name)
@@ -265,14 +308,19 @@ class CompiledModule:
 
     def asm(self):
         """The host assembly of the optimized module (compiled again for text; not cached)."""
+        texts = self._optimized_parts()
         with llvm_lock:
-            mod = llvm.parse_assembly(self.optimized_ir or self.ir_text)
-            return _init()["tm"].emit_assembly(mod)
+            out = [_init()["tm"].emit_assembly(llvm.parse_assembly(text)) for text in texts]
+        if len(out) == 1:
+            return out[0]
+        return "\n".join(f"# ---- part {i} of {len(out)} ----\n{text}"
+                         for i, text in enumerate(out))
 
 
 def compile_ir(ir_text, opt_level=None, use_cache=True):
-    """Compile IR text for the host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3;
-    llvm_opt.GLUE for runtime glue (no floating-point arithmetic: see its docstring)."""
+    """Compile IR text (one module's, or a list of its parts' texts: see CompiledModule) for the
+    host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3; llvm_opt.GLUE for runtime glue (no
+    floating-point arithmetic: see its docstring)."""
     if opt_level is None:
         opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
     with llvm_lock:

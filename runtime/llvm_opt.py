@@ -64,10 +64,11 @@ def new_target_machine(cpu, features, opt_level):
                                         codemodel="jitdefault")
 
 
-def parse(ir_text):
-    """Parse and verify; an error quotes the offending lines (a backend bug, never user input)."""
+def parse(ir_text, context=None):
+    """Parse and verify (into `context`, default LLVM's global one); an error quotes the
+    offending lines (a backend bug, never user input)."""
     try:
-        mod = llvm.parse_assembly(ir_text)
+        mod = llvm.parse_assembly(ir_text, context=context)
         mod.verify()
         return mod
     except RuntimeError as e:
@@ -80,26 +81,30 @@ def parse(ir_text):
         raise
 
 
-def optimize(mod, tm, opt_level):
+def optimize(mod, tm, opt_level, run=None):
     """LLVM's new-pass-manager pipeline at `opt_level`, vectorizers on, for the host `tm`
-    (GLUE: the short pipeline of the GLUE docstring)."""
+    (GLUE: the short pipeline of the GLUE docstring). `run(mpm, mod, pb)` runs it (default
+    `mpm.run(mod, pb)`; runtime/llvm_pool.py passes its call without llvmlite's lock)."""
     if opt_level == GLUE:
         pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=1))
         mpm = llvm.create_new_module_pass_manager()
         mpm.add_sroa_pass()
         mpm.add_instruction_combine_pass()
         mpm.add_simplify_cfg_pass()
+    elif opt_level <= 0:
+        return
+    else:
+        pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+        pto.loop_vectorization = True
+        pto.slp_vectorization = True
+        pto.loop_unrolling = False  # costs ~30% of compile time, gains little after vectorization
+        pto.loop_interleaving = True
+        pb = llvm.create_pass_builder(tm, pto)
+        mpm = pb.getModulePassManager()
+    if run is None:
         mpm.run(mod, pb)
-        return
-    if opt_level <= 0:
-        return
-    pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
-    pto.loop_vectorization = True
-    pto.slp_vectorization = True
-    pto.loop_unrolling = False  # costs ~30% of compile time, gains little after vectorization
-    pto.loop_interleaving = True
-    pb = llvm.create_pass_builder(tm, pto)
-    pb.getModulePassManager().run(mod, pb)
+    else:
+        run(mpm, mod, pb)
 
 
 def codegen_level(opt_level):

@@ -33,7 +33,7 @@ import sys
 import time
 import warnings
 
-from . import forksafe, llvm_opt
+from . import forksafe, llvm_opt, llvm_pool
 
 _SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "llvm_opt.py")
 _lock = forksafe.Lock()
@@ -171,6 +171,51 @@ def compile_object(ir_text, opt_level, cpu, features):
                 return (*result, "worker")
         _state["in_process"] += 1
     return (*llvm_opt.compile_object(ir_text, opt_level, cpu, features), "in-process")
+
+
+def compile_objects(ir_texts, opt_level, cpu, features):
+    """compile_object for the parts of one module (codegen/llvm/module_split.py), counted as
+    one module by the policy (its parts leave up to MAX_PARTS times a whole module's memory
+    here, so the first AFTER modules keep at most a few MB): in the worker one after another,
+    or in this process on the compile threads (runtime/llvm_pool.py), each part in its own LLVM
+    context.
+
+    Returns:
+      ([(object bytes, optimize seconds, emit seconds)] in part order, where), `where` "worker"
+      or "in-process" (threads: the optimize and emit seconds overlap).
+    Raises:
+      RuntimeError: LLVM rejects a part, or crashed on one twice in a worker.
+    """
+    with _lock:
+        _reap()
+        use_worker = _wanted(_limits()["after"])
+        _state["modules"] += 1
+        if use_worker:
+            results = []
+            for text in ir_texts:
+                result = _in_worker((text, opt_level, cpu, features))
+                if result is None:
+                    break
+                results.append((result[0], result[2], result[3]))
+            else:
+                _state["in_worker"] += 1
+                return results, "worker"
+        _state["in_process"] += 1
+    return (llvm_pool.map_ordered(lambda text: _compile_on_thread(text, opt_level, cpu, features),
+                                  ir_texts), "in-process")
+
+
+def _compile_on_thread(ir_text, opt_level, cpu, features):
+    """llvm_opt.compile_object on a compile thread: its own LLVM context and target machines,
+    and LLVM's two long calls without llvmlite's lock (runtime/llvm_pool.py)."""
+    t0 = time.perf_counter()
+    mod = llvm_opt.parse(ir_text, context=llvm_opt.llvm.create_context())
+    machine = lambda level: llvm_pool.target_machine(
+        ("cpu", cpu, features, level), lambda: llvm_opt.new_target_machine(cpu, features, level))
+    llvm_opt.optimize(mod, machine(3), opt_level, run=llvm_pool.run_passes)
+    t1 = time.perf_counter()
+    obj = llvm_pool.emit_object(machine(llvm_opt.codegen_level(opt_level)), mod)
+    return obj, t1 - t0, time.perf_counter() - t1
 
 
 def _in_worker(message):

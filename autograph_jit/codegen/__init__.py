@@ -4,7 +4,7 @@ import threading
 import os
 
 from ..runtime import cache_files, cpu_engine
-from .llvm import executable, native_call, parallel
+from .llvm import executable, native_call, parallel, pycall
 import atexit
 
 _prewarm = []
@@ -16,7 +16,7 @@ _STAMPED = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 def prewarm():
     """Start the CPU backend's one-time setup (LLVM target, the ABI probe, the parallel-for, the
-    native warm call) on a background thread, so it overlaps the first trace. Idempotent."""
+    native warm call, the entry's call trampoline) on a background thread, so it overlaps the first trace. Idempotent."""
     if _prewarm:
         return
     t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
@@ -47,6 +47,7 @@ def _setup_locked(cpu_engine):
         executable.check_abi()
         parallel.install()
         native_call.prepare()
+        pycall.prepare()
         # (SciPy's BLAS is set up on first use by a large matmul: importing SciPy costs about a
         # second of CPU, too much for every program that decorates a function)
     except Exception:  # each piece is retried (and reports) on first real use

@@ -1,5 +1,5 @@
 """The GPU compile cut into one module per kernel on several threads (codegen/gpu/split.py,
-llvm_pool.py, libdevice.py): the PTX does not depend on the number of threads or on timing,
+runtime/llvm_pool.py, libdevice.py): the PTX does not depend on the number of threads or on timing,
 ptxas makes the same cubin from it as from the module compiled whole, the optimized IR of the
 parts links back into one module the emulator runs, and modules that cannot be cut compile
 whole."""
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import autograph_jit as tf
-from autograph_jit.codegen.gpu import libdevice, llvm_pool, split, target
+from autograph_jit.codegen.gpu import libdevice, split, target
+from autograph_jit.runtime import llvm_pool
 from autograph_jit.codegen.gpu.function import GpuFunction
 
 
@@ -46,7 +47,7 @@ def test_ptx_does_not_depend_on_the_number_of_compile_threads(monkeypatch):
     ir = _many_kernels_ir()
     results = []
     for threads in ("1", "3", "8"):
-        monkeypatch.setenv("AUTOGRAPH_JIT_GPU_COMPILE_THREADS", threads)
+        monkeypatch.setenv("AUTOGRAPH_JIT_COMPILE_THREADS", threads)
         results.append(target._compile_ptx(ir, 80))
     assert results[0] == results[1] == results[2]
 
@@ -138,15 +139,15 @@ def test_libdevice_is_cut_once_per_name_set_to_what_the_calls_reach():
 
 
 def test_compile_threads_setting_and_status(monkeypatch):
-    monkeypatch.setenv("AUTOGRAPH_JIT_GPU_COMPILE_THREADS", "3")
+    monkeypatch.setenv("AUTOGRAPH_JIT_COMPILE_THREADS", "3")
     assert llvm_pool.pool_size() == 3
-    monkeypatch.delenv("AUTOGRAPH_JIT_GPU_COMPILE_THREADS")
+    monkeypatch.delenv("AUTOGRAPH_JIT_COMPILE_THREADS")
     assert 1 <= llvm_pool.pool_size() <= 16
     assert set(llvm_pool.status()) == {"threads", "unlocked"}
 
 
 def test_map_ordered_keeps_job_order_and_raises_the_first_jobs_error(monkeypatch):
-    monkeypatch.setenv("AUTOGRAPH_JIT_GPU_COMPILE_THREADS", "4")
+    monkeypatch.setenv("AUTOGRAPH_JIT_COMPILE_THREADS", "4")
     assert llvm_pool.map_ordered(lambda j: j * j, range(10)) == [j * j for j in range(10)]
 
     def job(j):

@@ -2,7 +2,7 @@
 
 The kernels of a plan share nothing but declarations, internal helpers (the vector-math
 functions, always inlined) and the shared-memory array, so each can go through O3 and NVPTX
-code generation on its own thread (llvm_pool.py) and the PTX be joined again.
+code generation on its own thread (runtime/llvm_pool.py) and the PTX be joined again.
 
 - `split_kernels(ir_text)`: [(kernel names, module text)]: the kernels in module order cut
   into at most MAX_PARTS runs of about equal IR size; each part holds the header, its kernels,

@@ -3,7 +3,7 @@
 - `toolkit()`: where `ptxas` and libdevice live: the ones the driver path uses
   (runtime/gpu/ptxas.py finds them). Nothing here needs a GPU.
 - `compile_ptx(ir_text, sm)`: the module cut into at most 8 parts of whole kernels (split.py), each
-  compiled on the compile threads (llvm_pool.py: LLVM runs them concurrently): parse, check
+  compiled on the compile threads (runtime/llvm_pool.py: LLVM runs them concurrently): parse, check
   every declared function against the allowlist (allowlist.py: some intrinsics make LLVM's
   NVPTX backend abort the process), link the part of libdevice the `__nv_*` calls reach
   (libdevice.py: made internal, so O3 inlines and drops it: ~100 PTX lines instead of 21,000),
@@ -19,8 +19,9 @@ import os
 import subprocess
 
 from ...errors import InternalError, ResourceExhaustedError, UnavailableError
+from ...runtime import llvm_pool
 from ...runtime.gpu import ptx_cache, ptxas as _ptxas
-from . import libdevice, llvm_pool
+from . import libdevice
 from .allowlist import check_declarations
 from .split import join_ptx, split_kernels
 

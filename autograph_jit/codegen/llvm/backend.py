@@ -77,6 +77,8 @@ def make_cpu_function(cf):
         shapes = ", ".join(str(list(s.shape)) for s in exe.param_specs) or "no inputs"
         where = "loaded from the disk cache" if exe.compiled.from_cache else (
             f"compiled in {sum(s for _, s in exe.timings) * 1000:.0f} ms")
+        if exe.compiled.parts > 1:
+            where += f" ({exe.compiled.parts} parts, compiled on threads)"
         if getattr(exe, "lowering_from_cache", False):
             where = "IR from the lowering cache, " + where
         cf._backend_report.append(

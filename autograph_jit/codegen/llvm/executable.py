@@ -14,7 +14,7 @@ import numpy as np
 from ...errors import InvalidArgumentError, ResourceExhaustedError
 from ...runtime import cpu_engine, llvm_opt
 from ...runtime.interpreter import run_node
-from . import lowering_cache, native_call, pycall
+from . import lowering_cache, module_split, native_call, pycall
 from .scalar import ERR_CALLBACK_SLOT
 from .specialize import specialize
 from .symdim import SYMBOLIC_SLOT as _SYMBOLIC_SLOT
@@ -80,6 +80,13 @@ def check_abi():
         _abi_checked.append((mod, probe))
 
 
+def _compile(ir_text, use_cache):
+    """The module compiled: in parts along its kernels, on the compile threads, when it is big
+    enough to gain from that (module_split.py), else whole."""
+    return cpu_engine.compile_ir(module_split.split_module(ir_text) or ir_text,
+                                 use_cache=use_cache)
+
+
 class Executable:
     def __init__(self, graph, in_specs, math_provider=None, use_cache=True, specs=None):
         check_abi()
@@ -98,7 +105,7 @@ class Executable:
         self.annotations = lw.annotations
         self.lower_seconds = time.perf_counter() - t0
         try:
-            self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
+            self.compiled = _compile(self.ir_text, use_cache)
         except RuntimeError as e:
             if not lw.cached:
                 raise
@@ -109,7 +116,7 @@ class Executable:
             self.lowering_from_cache = False
             self.ir_text = lw.ir_text
             self.annotations = lw.annotations
-            self.compiled = cpu_engine.compile_ir(self.ir_text, use_cache=use_cache)
+            self.compiled = _compile(self.ir_text, use_cache)
         stage = "llvm lower (cached)" if lw.cached else "llvm lower"
         self.timings = [(stage, self.lower_seconds)] + self.compiled.timings
         self.fallbacks = lw.fallbacks

@@ -11,6 +11,7 @@ on the interpreter) are ctypes callbacks: they take the GIL themselves, as under
 the ctypes entry.
 """
 import ctypes
+import threading
 
 import numpy as np
 from ...runtime import resident
@@ -46,9 +47,24 @@ class _MethodDef(ctypes.Structure):
 _state = []  # [(method def, its name bytes, PyCFunction_NewEx)] once set up; [None] if unusable
 
 
+_setup_lock = threading.Lock()
+
+
+def prepare():
+    """Compile the trampoline now (the backend's prewarm thread calls this)."""
+    _setup()
+
+
 def _setup():
     if _state:
         return _state[0]
+    with _setup_lock:
+        if not _state:
+            _state.append(_make())
+    return _state[0]
+
+
+def _make():
     try:
         api = ctypes.pythonapi
         for name in _API:
@@ -60,10 +76,9 @@ def _setup():
         new = api.PyCFunction_NewEx
         new.restype = ctypes.py_object
         new.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p]
-        _state.append((method, name, new))
+        return method, name, new
     except Exception:  # no Python C API symbols (an embedded or unusual build): ctypes it is
-        _state.append(None)
-    return _state[0]
+        return None
 
 
 def builtin_entry(address):

@@ -1,14 +1,16 @@
-"""Compiling independent LLVM modules on several threads at once (the GPU backend's kernels).
+"""Compiling independent LLVM modules on several threads at once: the parts of a module cut
+along its kernels (the GPU backend's PTX, codegen/gpu/split.py; the CPU backend's object code,
+codegen/llvm/module_split.py and cpu_engine.compile_ir).
 
 llvmlite serializes every call into LLVM behind one process-wide lock, so threads alone never run
 LLVM concurrently. LLVM itself does allow it for modules in separate `LLVMContext`s with separate
 target machines (XLA compiles its GPU modules that way). Here the two calls that take the time —
-running a pass pipeline (`run_passes`) and emitting assembly (`emit_assembly`) — call llvmlite's
+running a pass pipeline (`run_passes`) and emitting code (`emit_assembly`, `emit_object`) — call llvmlite's
 C function directly, without its lock, on a module the calling thread owns in its own context;
 everything else (parsing, linking, printing) still takes llvmlite's lock. Each pool thread keeps
 its own target machines (`target_machine`).
 
-- `pool_size()`: threads for a compile of `n` jobs: AUTOGRAPH_JIT_GPU_COMPILE_THREADS when set,
+- `pool_size()`: threads for a compile of `n` jobs: AUTOGRAPH_JIT_COMPILE_THREADS when set,
   else the CPUs this process may use (at most 16); 1 means in the calling thread, in order.
 - `map_ordered(fn, jobs)`: fn(job) for each job on the pool, results in job order (the output
   never depends on which thread ran what, or when).
@@ -27,10 +29,10 @@ import threading
 
 from llvmlite.binding import ffi
 
-from ...runtime import forksafe
+from . import forksafe
 
-__all__ = ["map_ordered", "pool_size", "run_passes", "emit_assembly", "target_machine",
-           "status"]
+__all__ = ["map_ordered", "pool_size", "run_passes", "emit_assembly", "emit_object",
+           "target_machine", "status"]
 
 _MAX_THREADS = 16
 _local = threading.local()
@@ -108,14 +110,26 @@ def emit_assembly(tm, module):
     raw = _raw("LLVMPY_TargetMachineEmitToMemory")
     if raw is None:
         return tm.emit_assembly(module)
+    return _emit(raw, tm, module, 0).decode()
+
+
+def emit_object(tm, module):
+    """tm.emit_object(module) (bytes) without llvmlite's lock (same rule as run_passes)."""
+    raw = _raw("LLVMPY_TargetMachineEmitToMemory")
+    if raw is None:
+        return tm.emit_object(module)
+    return _emit(raw, tm, module, 1)
+
+
+def _emit(raw, tm, module, use_object):
     with ffi.OutputString() as err:
         with _gate:
-            buf = raw(tm, module, 0, err)
+            buf = raw(tm, module, use_object, err)
         if not buf:
             raise RuntimeError(str(err))
     try:
         return ctypes.string_at(ffi.lib.LLVMPY_GetBufferStart(buf),
-                                ffi.lib.LLVMPY_GetBufferSize(buf)).decode()
+                                ffi.lib.LLVMPY_GetBufferSize(buf))
     finally:
         ffi.lib.LLVMPY_DisposeMemoryBuffer(buf)
 
@@ -131,7 +145,7 @@ def target_machine(key, make):
 
 def pool_size():
     """Threads a compile uses (see the module docstring)."""
-    env = os.environ.get("AUTOGRAPH_JIT_GPU_COMPILE_THREADS")
+    env = os.environ.get("AUTOGRAPH_JIT_COMPILE_THREADS")
     if env:
         try:
             return max(1, int(env))
@@ -146,7 +160,7 @@ def _executor(size):
         if _pool["executor"] is None or _pool["size"] != size:
             old = _pool["executor"]
             _pool["executor"] = concurrent.futures.ThreadPoolExecutor(
-                size, thread_name_prefix="autograph_jit-nvptx")
+                size, thread_name_prefix="autograph_jit-llvm")
             _pool["size"] = size
             if old is not None:
                 old.shutdown(wait=False)
