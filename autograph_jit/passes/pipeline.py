@@ -23,6 +23,7 @@ function (`@tf.function(optimizer_options={...})`, which wins):
 import time
 
 from ..errors import OptimizerError, VerificationError
+from ..ir import gc_pause
 from ..ir.clone import clone_graph
 from ..ir.verifier import verify
 from . import (buffer_plan, constant_fold, cse, dce, elementwise_fusion, licm, matmul_fusion,
@@ -107,6 +108,7 @@ class Step:
         return self.after is not self.before and str(self.after) != str(self.before)
 
 
+@gc_pause.pausing  # (no garbage collection walks the heap mid-compile)
 def run_pipeline(graph, enabled=PASS_NAMES):
     """Run the enabled passes in pipeline order on (copies of) `graph`.
     Returns (optimized graph, [Step, ...])."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import config as _config
 from .. import tracebacks as _tracebacks
+from ..ir import gc_pause
 from ..ir.types import TensorType
 from ..ir.verifier import verify
 from ..errors import UnavailableError
@@ -463,6 +464,7 @@ class Function:
     # steps): `load` before tracing, `save` after
     _graph_cache = None
 
+    @gc_pause.pausing  # (no garbage collection walks the heap mid-compile)
     def _trace(self, names, values, arg_key, key):
         start = time.perf_counter()
         store = self._graph_cache
