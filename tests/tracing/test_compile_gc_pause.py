@@ -83,3 +83,14 @@ def test_a_compiled_call_leaves_collection_on_and_locations_point_at_user_code()
     cf = f.get_concrete_function(x)
     locations = {n.location.filename for n in cf.graph.nodes if n.location is not None}
     assert locations == {__file__}
+
+
+def test_import_moves_the_imported_modules_state_to_the_permanent_generation():
+    import subprocess
+    import sys
+    code = ("import gc; import autograph_jit; "
+            "print(gc.get_freeze_count(), len(gc.get_objects()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    frozen, tracked = int(out[0]), int(out[1])
+    assert frozen > 10_000 and tracked < frozen  # later collections walk only the rest
