@@ -520,6 +520,7 @@ class Function:
         cf = ConcreteFunction(self._name, graph, params, result_tensors, structure, sig,
                               self.python_function, backend=self.backend)
         cf._created_variables = builder.created_variables
+        cf.graph_verified = True  # (just above: the pipeline's verify pass need not repeat it)
         cf.optimizer_options = self.optimizer_options
         cf.strict = self.strict
         for listener in TRACE_LISTENERS:
