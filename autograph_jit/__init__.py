@@ -113,3 +113,7 @@ _ragged_dispatch.install(_sys.modules[__name__], math, nn)
 from . import api_boundary as _api_boundary  # noqa: E402
 _api_boundary.install(_sys.modules[__name__], math, nn, linalg, random, strings, ragged,
                       debugging)
+
+# the objects the imports made live as long as the process: no collection walks them again
+from .ir import gc_pause as _gc_pause  # noqa: E402
+_gc_pause.freeze_imported()

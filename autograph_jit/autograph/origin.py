@@ -14,14 +14,28 @@ from ..ir.graph import SourceLocation
 
 _MAPS = {}  # generated filename -> {generated line: SourceLocation}
 _CODE_FUNCTIONS = {}  # generated helper code object -> the user's function name
+_registrations = [0]  # how many registrations so far (callers caching "unmapped" check it)
 
 
 def register_code(code, user_function):
     _CODE_FUNCTIONS[code] = user_function
+    _registrations[0] += 1
 
 
 def register(generated_filename, line_map):
     _MAPS[generated_filename] = line_map
+    _registrations[0] += 1
+
+
+def maps_nothing_of(code):
+    """True when no frame of `code` can map (not a registered helper, nor in a mapped file)."""
+    return code not in _CODE_FUNCTIONS and code.co_filename not in _MAPS
+
+
+def registrations():
+    """A count that grows with every registration: a cached `maps_nothing_of` answer holds
+    while it stays the same."""
+    return _registrations[0]
 
 
 def map_frame(frame):
@@ -41,4 +55,5 @@ def map_location(filename, lineno):
     return None if table is None else table.get(lineno)
 
 
-__all__ = ["register", "register_code", "map_frame", "map_location", "SourceLocation"]
+__all__ = ["register", "register_code", "map_frame", "map_location", "maps_nothing_of",
+           "registrations", "SourceLocation"]

@@ -22,8 +22,16 @@ NAME = "licm"
 SUMMARY = "hoist loop-invariant computations out of while_loop bodies"
 
 
-@graph_pass
 def licm(graph):
+    """The pass: `graph` itself when it holds no while_loop (nothing to hoist, no copy), else a
+    copy with the invariants hoisted."""
+    if not any(n.op.name == "while_loop" for n in graph.walk()):
+        return graph
+    return _licm_copy(graph)
+
+
+@graph_pass
+def _licm_copy(graph):
     _licm(graph)
 
 

@@ -23,6 +23,7 @@ function (`@tf.function(optimizer_options={...})`, which wins):
 import time
 
 from ..errors import OptimizerError, VerificationError
+from ..ir import gc_pause
 from ..ir.clone import clone_graph
 from ..ir.verifier import verify
 from . import (buffer_plan, constant_fold, cse, dce, elementwise_fusion, licm, matmul_fusion,
@@ -107,8 +108,11 @@ class Step:
         return self.after is not self.before and str(self.after) != str(self.before)
 
 
-def run_pipeline(graph, enabled=PASS_NAMES):
+@gc_pause.pausing  # (no garbage collection walks the heap mid-compile)
+def run_pipeline(graph, enabled=PASS_NAMES, verified=False):
     """Run the enabled passes in pipeline order on (copies of) `graph`.
+    `verified`: the caller verified `graph` itself already (the tracer does, for a
+    ConcreteFunction's graph), so the verify pass records its step without checking it again.
     Returns (optimized graph, [Step, ...])."""
     steps = []
     current = graph
@@ -117,7 +121,7 @@ def run_pipeline(graph, enabled=PASS_NAMES):
             continue
         start = time.perf_counter()
         try:
-            result = module.run(current)
+            result = current if verified and module is verify_pass else module.run(current)
         except Exception as e:  # a pass bug must not look like the user's error
             _name_first_invalid(steps)  # an earlier pass may have broken the graph it got
             raise OptimizerError(
@@ -157,6 +161,7 @@ def optimize_concrete_function(cf):
     function's own; the time of each pass goes into cf.stage_times. Returns (graph, steps)."""
     enabled = enabled_passes(GLOBAL_OPTIONS,
                              getattr(cf, "optimizer_options", None))
-    graph, steps = run_pipeline(cf.graph, enabled)
+    graph, steps = run_pipeline(cf.graph, enabled,
+                                verified=getattr(cf, "graph_verified", False))
     cf.stage_times.extend(("pass " + s.name, s.seconds) for s in steps)
     return graph, steps

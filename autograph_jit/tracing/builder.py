@@ -23,18 +23,34 @@ from ..runtime.interpreter import run_node
 is_library_file = _tracebacks.is_library
 
 
+# Code objects of this library's own source files that origin.py maps to nothing: frames that
+# user_location passes over at once (each node's search walks ~13 of them). Valid while origin's
+# registrations() stays at _SKIPPED_AT[0]; cleared when it moves.
+_SKIPPED = set()
+_SKIPPED_AT = [-1]
+
+
 def user_location(skip=1):
     """The innermost stack frame outside this library, as a SourceLocation (None if none)."""
     from ..autograph import origin  # maps converted code back to the user's lines
+    if _SKIPPED_AT[0] != origin.registrations():
+        _SKIPPED.clear()
+        _SKIPPED_AT[0] = origin.registrations()
     frame = sys._getframe(skip)
     while frame is not None:
-        filename = frame.f_code.co_filename
+        code = frame.f_code
+        if code in _SKIPPED:
+            frame = frame.f_back
+            continue
+        filename = code.co_filename
         mapped = origin.map_frame(frame)
         if mapped is not None:
             return mapped
         if not is_library_file(filename):
             line = linecache.getline(filename, frame.f_lineno).strip()
-            return SourceLocation(filename, frame.f_lineno, line, frame.f_code.co_name)
+            return SourceLocation(filename, frame.f_lineno, line, code.co_name)
+        if not filename.startswith("<") and origin.maps_nothing_of(code):
+            _SKIPPED.add(code)  # (a source file's code lives as long as its module)
         frame = frame.f_back
     return None
 

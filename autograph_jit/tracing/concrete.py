@@ -114,6 +114,9 @@ class ConcreteFunction:
         self.stage_times = []
         # optimizer (passes/pipeline.py): per-function options, and the pipeline's result
         self.optimizer_options = None
+        # True when whoever made `graph` verified it (the tracer): the pipeline's verify pass
+        # then records its step without walking the graph again (graphs are never changed)
+        self.graph_verified = False
         self._optimized = None
         self._pass_steps = ()
         self._fast_calls = {}  # warm_call.fast_key -> closure, for direct calls of this function

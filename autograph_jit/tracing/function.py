@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import config as _config
 from .. import tracebacks as _tracebacks
+from ..ir import gc_pause
 from ..ir.types import TensorType
 from ..ir.verifier import verify
 from ..errors import UnavailableError
@@ -463,6 +464,7 @@ class Function:
     # steps): `load` before tracing, `save` after
     _graph_cache = None
 
+    @gc_pause.pausing  # (no garbage collection walks the heap mid-compile)
     def _trace(self, names, values, arg_key, key):
         start = time.perf_counter()
         store = self._graph_cache
@@ -518,6 +520,7 @@ class Function:
         cf = ConcreteFunction(self._name, graph, params, result_tensors, structure, sig,
                               self.python_function, backend=self.backend)
         cf._created_variables = builder.created_variables
+        cf.graph_verified = True  # (just above: the pipeline's verify pass need not repeat it)
         cf.optimizer_options = self.optimizer_options
         cf.strict = self.strict
         for listener in TRACE_LISTENERS:

@@ -182,3 +182,27 @@ def test_function_name_rejects_unknown_op_and_dtype():
         vecmath.function_name("sin", "float32")
     with pytest.raises(KeyError, match="no int32 functions"):
         vecmath.function_name("exp", "int32")
+
+
+def test_float32_polynomials_are_the_chebyshev_interpolants_they_claim():
+    """The written-out float32 coefficients (vecmath._EXP_F32, _EXPM1_F32) are the monomial
+    forms of the Chebyshev interpolants, to double precision: refitting gives the same
+    float32 values (what the IR holds)."""
+    import math
+
+    from numpy.polynomial import Chebyshev, Polynomial
+
+    def fit(f, degree, half):
+        return Chebyshev.interpolate(f, degree, domain=[-half, half]).convert(
+            kind=Polynomial).coef
+
+    def expm1_tail(r):
+        r = np.asarray(r, dtype=np.float64)
+        safe = np.where(r == 0, 1.0, r)
+        return np.where(np.abs(r) < 1e-3, 0.5 + r / 6 + r * r / 24 + r ** 3 / 120,
+                        (np.expm1(safe) - safe) / (safe * safe))
+
+    for written, refit in ((vecmath._EXP_F32, fit(np.exp, 6, math.log(2) / 2)),
+                           (vecmath._EXPM1_F32, fit(expm1_tail, 4, math.log(2) / 2 * 1.001))):
+        np.testing.assert_allclose(written, refit, rtol=1e-13, atol=0)
+        np.testing.assert_array_equal(np.float32(written), np.float32(refit))

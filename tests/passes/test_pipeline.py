@@ -167,3 +167,18 @@ def test_a_pass_that_crashes_is_named_with_the_workaround(monkeypatch):
     with pytest.raises(OptimizerError, match="pass 'cse' failed on function '<lambda>': "
                                              "KeyError.*optimizer_options=\\{'cse': False\\}"):
         run_pipeline(trace(lambda x: x + 1.0, spec(2)))
+
+
+def test_the_verify_pass_does_not_walk_again_a_graph_the_tracer_verified(monkeypatch):
+    from autograph_jit.passes import verify as verify_pass
+    walked = []
+    check = verify_pass.run
+    monkeypatch.setattr(verify_pass, "run", lambda g: walked.append(g) or check(g))
+    f = tf.function(lambda x: x * 2.0 + 1.0, backend="eager")
+    cf = f.get_concrete_function(spec(2))
+    assert cf.graph_verified
+    cf.optimized_graph
+    first = cf._pass_steps[0]
+    assert walked == [] and first.name == "verify" and first.after is cf.graph
+    run_pipeline(cf.graph)  # a caller that does not say it verified the graph: checked
+    assert walked == [cf.graph]

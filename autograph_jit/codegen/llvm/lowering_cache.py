@@ -33,6 +33,7 @@ from ...runtime import cache_files
 from ...dtypes import as_dtype
 from .scalar import ErrorTable
 from ...dtypes import DType
+from ...ir import gc_pause
 from ...ir.graph import Graph
 from ...tensor_shape import TensorShape
 from ...variables import Variable
@@ -314,6 +315,7 @@ def math_tag(math_provider):
     return "none" if math_provider is None else getattr(math_provider, "cache_tag", None)
 
 
+@gc_pause.pausing  # (no garbage collection walks the heap mid-compile)
 def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=True):
     """Lower `graph` (specialized as `specs`) to IR, or take a cached lowering of it."""
     tag = math_tag(math_provider)

@@ -52,7 +52,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from numpy.polynomial import Chebyshev, Polynomial
 
 FUNCTIONS = {op: "ag_vm_%s_{suffix}" % op
              for op in ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus", "erf",
@@ -281,34 +280,31 @@ def _nonpositive_shift(t):
     return -n_min - (t.bias - 2)
 
 
-@functools.lru_cache(maxsize=None)
+# The float32 polynomials: our own Chebyshev interpolants, converted to monomial coefficients
+# (numpy.polynomial: `Chebyshev.interpolate(f, degree, domain=[-h, h]).convert(kind=Polynomial)`),
+# written out so that lowering neither imports numpy.polynomial nor fits them again in each
+# process; tests/codegen/test_vecmath.py fits them again and compares.
+# e^r, degree 6, h = ln2/2
+_EXP_F32 = [1.0, 1.0000000377162153, 0.5000000047117972, 0.16666415514649002,
+            0.041666352896198126, 0.008375126398416404, 0.001394110846934711]
+# (expm1(r) - r)/r^2, degree 4, h = ln2/2 * 1.001 (the FMA-rounded n may leave |r| an ulp past
+# ln2/2)
+_EXPM1_F32 = [0.4999999999999999, 0.16666576666120062, 0.04166655421299759, 0.00836323288367248,
+              0.0013926250830164739]
+
+
 def _expm1_poly(t):
     """Coefficients of Q with r + r^2*Q(r) ~ expm1(r) on |r| <= ln2/2: float32 uses our own
     degree-4 Chebyshev interpolant of (expm1(r) - r)/r^2 (relative error 2.5e-8 of expm1, 1/5
     ULP; two FMAs fewer than the degree-8 Taylor series), float64 Taylor to expm1_degree."""
-    if t is _F32:
-        half = math.log(2) / 2 * 1.001   # the FMA-rounded n may leave |r| an ulp past ln2/2
-
-        def g(r):
-            r = np.asarray(r, dtype=np.float64)
-            safe = np.where(r == 0, 1.0, r)
-            return np.where(np.abs(r) < 1e-3, 0.5 + r / 6 + r * r / 24 + r ** 3 / 120,
-                            (np.expm1(safe) - safe) / (safe * safe))
-        fit = Chebyshev.interpolate(g, 4, domain=[-half, half])
-        return [float(c) for c in fit.convert(kind=Polynomial).coef]
-    return _inv_factorials(2, t.expm1_degree)
+    return _EXPM1_F32 if t is _F32 else _inv_factorials(2, t.expm1_degree)
 
 
-@functools.lru_cache(maxsize=None)
 def _exp_poly(t):
     """Coefficients of P(r) ~ e^r on |r| <= ln2/2: float32 uses our own degree-6 Chebyshev
     interpolant (relative error 2.5e-9, 1/50 ULP; one FMA fewer than Taylor for the same
     accuracy), float64 the Taylor series of degree exp_degree."""
-    if t is _F32:
-        half = math.log(2) / 2
-        fit = Chebyshev.interpolate(np.exp, 6, domain=[-half, half])
-        return [float(c) for c in fit.convert(kind=Polynomial).coef]
-    return _inv_factorials(0, t.exp_degree)
+    return _EXP_F32 if t is _F32 else _inv_factorials(0, t.exp_degree)
 
 
 def _exp(b, x, upper=True):
