@@ -117,6 +117,8 @@ _api_boundary.install(_sys.modules[__name__], math, nn, linalg, random, strings,
 # What importing made (modules, classes, op tables: ~40,000 objects with NumPy's) lives as long
 # as the process: out of the cycle collector's reach, the first full collection (due soon
 # after import, inside the first trace or fit) walks only newer objects (~1 ms, not ~15 ms).
-# Reference counting still frees frozen objects; only cycles among them wait for gc.unfreeze().
-import gc as _gc  # noqa: E402
-_gc.freeze()
+# Reference counting still frees frozen objects; only cycles among objects made before this
+# point wait for gc.unfreeze(). AUTOGRAPH_JIT_GC_FREEZE=0 leaves the collector as it was.
+if _os.environ.get("AUTOGRAPH_JIT_GC_FREEZE", "1") not in ("0", "false", "off", ""):
+    import gc as _gc
+    _gc.freeze()
