@@ -22,6 +22,7 @@ long as the process, so no later collection walks it again.
 import contextlib
 import functools
 import gc
+import os
 import threading
 
 _lock = threading.Lock()
@@ -79,8 +80,11 @@ def freeze_imported():
     only the objects made after it. (An object frozen here is still freed when its last
     reference goes; only a reference cycle among frozen objects would be kept.)
 
+    AUTOGRAPH_JIT_GC_FREEZE=0 (or false/off) leaves the collector as it was.
+
     Example:
 
         gc_pause.freeze_imported()   # the end of autograph_jit/__init__.py
     """
-    gc.freeze()
+    if os.environ.get("AUTOGRAPH_JIT_GC_FREEZE", "1").lower() not in ("0", "false", "off", ""):
+        gc.freeze()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from autograph_jit.keras.models import graph_cache
 from autograph_jit.runtime import cache_files, resident
@@ -257,3 +258,34 @@ def test_the_cpu_engine_finds_libm_and_libgcc_without_find_library(tmp_path):
             "from autograph_jit.runtime import cpu_engine\n"
             "print(json.dumps(sorted(cpu_engine.host_info())))\n")
     assert _run(code, tmp_path) == ["cpu", "data_layout", "features", "triple"]
+
+
+
+_GC_CHILD = r"""
+import gc, json, weakref
+import autograph_jit
+frozen = gc.get_freeze_count()
+
+
+class Node:
+    pass
+
+
+a, b = Node(), Node()
+a.other, b.other = b, a             # a cycle made after the import
+probe = weakref.ref(a)
+del a, b
+gc.collect()
+print(json.dumps({"frozen": frozen, "cycle_after_import_collected": probe() is None}))
+"""
+
+
+@pytest.mark.parametrize("setting, frozen", [(None, True), ("0", False)])
+def test_import_freezes_its_objects_out_of_the_collector_unless_switched_off(
+        tmp_path, monkeypatch, setting, frozen):
+    monkeypatch.delenv("AUTOGRAPH_JIT_GC_FREEZE", raising=False)
+    if setting is not None:
+        monkeypatch.setenv("AUTOGRAPH_JIT_GC_FREEZE", setting)
+    out = _run(_GC_CHILD, tmp_path)
+    assert (out["frozen"] > 10000) is frozen, out   # (the import's modules, classes, tables)
+    assert out["cycle_after_import_collected"], out  # the collector still works for new objects

@@ -254,7 +254,8 @@ def test_a_new_process_with_a_warm_cache_fits_evaluates_and_predicts_as_the_firs
         assert first[part] == second[part], part  # bit for bit; the model's Python state too
 
 
-@pytest.mark.parametrize("damage", ["unknown_op", "dangling_input", "not_a_graph"])
+@pytest.mark.parametrize("damage", ["unknown_op", "dangling_input", "negative_input",
+                                    "unknown_type", "not_a_graph"])
 def test_a_well_checksummed_entry_with_a_broken_graph_is_discarded(cache_dir, damage):
     import json
     import zlib
@@ -266,11 +267,15 @@ def test_a_well_checksummed_entry_with_a_broken_graph_is_discarded(cache_dir, da
         key = os.path.basename(path)[:-len(".graph")]
         blob = open(path, "rb").read()
         body = json.loads(zlib.decompress(blob[len(graph_cache.MAGIC) + 104:]))
-        node = body["optimized"]["nodes"][-1]
+        node = body["optimized"][3][-1]   # (graph_records: [op, name, inputs, outputs, ...])
         if damage == "unknown_op":
-            node["op"] = "no_such_op"
+            node[0] = "no_such_op"
         elif damage == "dangling_input":
-            node["inputs"] = [10 ** 6]
+            node[2] = [10 ** 6]
+        elif damage == "negative_input":  # (Python would index from the end: refused)
+            node[2] = [-1] * len(node[2])
+        elif damage == "unknown_type":
+            node[3] = [len(body["tables"]["types"])] * len(node[3])
         else:
             body["traced"] = [1, 2, 3]
         graph_cache._write(path, key, body)  # (a valid header and checksum)

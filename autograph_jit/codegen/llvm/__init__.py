@@ -195,6 +195,18 @@ class CpuFunction:
         if host is not None:
             return self._host_plan(host)
         specs = [Spec(p.type.dtype, a.shape) for p, a in zip(self.graph.data_params, arrays)]
+        # The common case first: with no TensorArray op (nothing grows natively, so no cut at a
+        # grown array and no grown result), the Executable specializes the whole graph itself,
+        # once: the loop below would specialize it a second time (~2 ms for a Keras train
+        # step). Where that fails (a cut at a data-dependent shape, a backend gap), the loop
+        # below finds it and cuts, reports or raises as it always did.
+        if not _has_tensor_arrays(self.graph):
+            try:
+                exe = Executable(self.graph, specs, math_provider=self.math_provider)
+            except Exception:  # noqa: BLE001 - met (again) below
+                exe = None
+            if exe is not None:
+                return self._adopt(exe)
         tok = iter(specs)
         param_specs = [None if p.is_token else next(tok) for p in self.graph.params]
         env = {}
@@ -238,8 +250,12 @@ class CpuFunction:
             self._note_fallback(_WholeGraph(graph), f"the CPU backend could not compile it: "
                                                     f"{type(e).__name__}: {e}"[:300])
             return self._interpret
+        return self._adopt(exe, kind)
+
+    def _adopt(self, exe, kind=None):
+        """Record a new executable: its notes, its fallbacks, the on_compile callback."""
         exe.notes = _grown_notes(exe) + self.notes if kind is DynamicExecutable else []
-        if self.symbolic_reason is not None and self._compiled == 0 and graph is self.graph:
+        if self.symbolic_reason is not None and self._compiled == 0 and exe.graph is self.graph:
             exe.notes.append(f"per-shape: {self.graph.name} has an unknown batch dim but is "
                              f"compiled once per input shape: {self.symbolic_reason}")
         self.executables.append(exe)
@@ -343,6 +359,12 @@ class CpuFunction:
             loc = f" ({node.location.short()})" if node.location is not None else ""
             lines.append(f"fallback: {node.op.name}{loc} runs on the interpreter: {reason}")
         return lines
+
+
+def _has_tensor_arrays(graph):
+    """Whether `graph` (regions included) holds a TensorArray op: only their writes make a
+    growable value (specialize.py), which a plain Executable cannot return."""
+    return any(node.op.name.startswith("tensor_array") for node in graph.walk())
 
 
 def _symbolic_note(graph, exe):

@@ -4,7 +4,8 @@ holds a step skips tracing it and the optimizer's passes.
 `attach(function, owner)` gives a step's `tf.function` (the train/test/predict step of
 `step_function.py`, the many-steps loop of `steps.py`) a cache that `Function._trace` asks
 before tracing (`load`) and fills after a trace (`save`). An entry holds the traced graph, the
-optimized graph, the output structure and the input signature; the lowering and object caches
+optimized graph (in graph_records.py's compact form, which a hit reads back without running the
+IR verifier again), the output structure and the input signature; the lowering and object caches
 (codegen/llvm/lowering_cache.py, runtime/cpu_engine.py) then find the rest.
 
 Key: a sha256 of everything the trace depends on —
@@ -48,8 +49,6 @@ import zlib
 import numpy as np
 
 from ...dtypes import DType
-from ...errors import VerificationError
-from ...ir.verifier import verify
 from ...passes import buffer_plan, pipeline
 from ...runtime import cache_files, cpu_engine, forksafe
 from ...tensor import EagerTensor, Tensor
@@ -57,18 +56,19 @@ from ...tensor_shape import TensorShape
 from ...tracing.builder import GraphBuilder
 from ...tracing.concrete import ConcreteFunction
 from ...tracing.function import TRACE_LISTENERS
-from ...tracing.graph_json import SaveError, decode_graph, encode_graph
+from ...tracing.graph_json import SaveError
 from ...tracing.signature import TensorSpec, spec_of_key
 from ...tracing.structure import LEAF
 from ...tracing.symbolic import SymbolicTensor
 from ...variables import Variable
 from .. import backend as keras_backend
+from . import graph_records
 
 __all__ = ["attach", "flush", "STATS", "Uncacheable"]
 
 MAGIC = b"AGJITGRAPH1\n"
 _OFF = ("0", "false", "off", "")
-_FORMAT = 1
+_FORMAT = 2   # (2: graph_records.py; 1 was graph_json.py's form)
 # attributes that hold what the steps made, not what they are made of
 _SKIP_ATTRS = frozenset({"_functions", "history", "_fast_cache", "_native", "_cache",
                          "_holders", "_instances", "_trace_lock", "_keys", "_reasons",
@@ -414,8 +414,7 @@ class StepGraphCache:
         try:
             cf = _rebuild(fn, data, variables, signature)
             cf._optimized.structure_key = key  # (lowering_cache.key_for: no walk over nodes)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError,
-                VerificationError) as e:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
             _discard(path, f"it does not fit this process ({type(e).__name__}: {e})")
             _count("misses")
             return None
@@ -443,9 +442,10 @@ class StepGraphCache:
             return k
         try:
             optimized = cf.optimized_graph
-            data = {"format": _FORMAT, "key": key,
-                    "traced": encode_graph(cf.graph, var_key),
-                    "optimized": encode_graph(optimized, var_key),
+            tables = graph_records.Tables()
+            traced = graph_records.encode(cf.graph, tables, var_key)
+            data = {"format": _FORMAT, "key": key, "tables": tables.as_json(), "traced": traced,
+                    "optimized": graph_records.encode(optimized, tables, var_key),
                     "structure": _encode_structure(cf._output_structure),
                     "variables": [[v.name, v.dtype.name, list(v.shape.as_tuple())]
                                   for v in variables]}
@@ -480,8 +480,11 @@ def _rebuild(fn, data, variables, signature):
     for (name, dtype, shape), v in zip(data["variables"], variables):
         if name != v.name or dtype != v.dtype.name or list(shape) != list(v.shape.as_tuple()):
             raise ValueError(f"variable {v.name!r} differs")
-    traced = verify(decode_graph(data["traced"], variables))  # (a damaged entry: an error here,
-    optimized = verify(decode_graph(data["optimized"], variables))  # not in the backend)
+    # (a damaged record raises here, not in the backend; graph_records.py says why the verifier
+    # need not run again on what the writer stored from verified graphs)
+    tables = graph_records.decode_tables(data["tables"])
+    traced = graph_records.decode(data["traced"], tables, variables)
+    optimized = graph_records.decode(data["optimized"], tables, variables)
     buffer_plan.run.__wrapped__(optimized)  # (the memory plan, in place: as the pipeline left it)
     builder = GraphBuilder(fn._name)
     builder.graph = traced
