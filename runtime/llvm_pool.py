@@ -16,8 +16,9 @@ its own target machines (`target_machine`).
   never depends on which thread ran what, or when).
 - `status()`: {"threads", "unlocked"}: whether llvmlite's raw calls were found (when not — a newer
   llvmlite that changed its internals — the same jobs run one at a time, with the same results).
-- A fork waits for the unlocked calls in flight (`os.register_at_fork`), so a child never
-  inherits LLVM halfway through one, and the child starts with no pool.
+- A fork waits for the unlocked calls in flight (`forksafe.gate_across_fork`, once the fork holds
+  the LLVM lock), so a child never inherits LLVM halfway through one; the child starts with no
+  pool.
 
 Example:
     results = map_ordered(compile_one, partitions)
@@ -88,10 +89,11 @@ def _after_in_child():
     _local.__dict__.clear()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=lambda: _gate.before_fork(),
-                        after_in_parent=lambda: _gate.after_in_parent(),
-                        after_in_child=_after_in_child)
+# (through forksafe, after it has taken the CPU engine's LLVM lock: a compile holding that lock
+# while it waits for its parts must see them finish before the gate closes, or the fork waits)
+forksafe.gate_across_fork(before=lambda: _gate.before_fork(),
+                          after_in_parent=lambda: _gate.after_in_parent(),
+                          after_in_child=_after_in_child)
 
 
 def run_passes(mpm, module, pb):

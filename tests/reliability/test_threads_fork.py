@@ -89,6 +89,25 @@ def test_child_forked_while_another_thread_compiles_can_compile(tmp_path):
     assert out == ["0", "0"]
 
 
+def test_a_fork_waits_for_a_module_another_thread_is_importing_so_the_child_can_import_it(
+        tmp_path):
+    # (the compiler imports parts of itself on first use: a fork in the middle of such an
+    # import used to leave the child waiting on that module's import lock forever)
+    (tmp_path / "slow_module.py").write_text("import time\ntime.sleep(0.6)\nVALUE = 7\n")
+    out = _run(tmp_path, f"""
+        sys.path.insert(0, {str(tmp_path)!r})
+        t = threading.Thread(target=lambda: __import__("slow_module"))
+        t.start()
+        time.sleep(0.2)                 # well inside the module's body
+        began = time.time()
+        code = run_child(lambda: __import__("slow_module").VALUE == 7 or os._exit(4))
+        waited = time.time() - began
+        t.join()
+        print(code, waited > 0.2)
+    """)
+    assert out == ["0", "True"]
+
+
 def test_child_forked_while_a_thread_holds_every_lock_can_compile_and_run(tmp_path):
     out = _run(tmp_path, """
         from autograph_jit.runtime import cpu_engine, resident, rng

@@ -20,7 +20,7 @@ from .emit import F32, F64
 def math_provider():
     """Vector math (codegen/llvm/vecmath.py) for float32/float64 exp, log, tanh, ... .
     (vecmath is imported by the first lowering that asks: a function whose lowering comes from
-    the lowering cache never loads it, nor NumPy's polynomial fitting it imports.)"""
+    the lowering cache never loads it.)"""
 
     def provide(s, name, args):
         from . import vecmath
