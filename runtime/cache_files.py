@@ -51,7 +51,7 @@ def source_stamp(roots, files=(), once_per_process=False):
     for root in roots:
         if memo is None:
             digest = _tree_digest(root, None)
-        else:  # (a thread walking it already, e.g. stamp_in_background's: wait, do not redo)
+        else:  # (a thread walking it already, e.g. stamp_trees on the prewarm thread: wait)
             with _trees_lock:
                 digest = _tree_digest(root, memo)
         h.update(b"\1" + os.path.basename(root).encode() + b"\0" + digest + b"\n")
@@ -65,15 +65,13 @@ _trees = {}  # absolute folder -> its digest, as this process first saw it (sour
 _trees_lock = forksafe.RLock()
 
 
-def stamp_in_background(roots):
-    """Start computing the once-per-process digests of the folders `roots` on a thread (stat
-    calls release the GIL: they overlap the caller's work); a `source_stamp(...,
-    once_per_process=True)` covering them waits for it instead of walking again."""
-    def walk():
-        for root in roots:
-            with _trees_lock:
-                _tree_digest(root, _trees)
-    threading.Thread(target=walk, name="autograph_jit-source-stamp", daemon=True).start()
+def stamp_trees(roots):
+    """Compute the once-per-process digests of the folders `roots` now (a setup thread calls it:
+    stat calls release the GIL, so they overlap the caller's work); a `source_stamp(...,
+    once_per_process=True)` covering them meanwhile waits for it instead of walking again."""
+    for root in roots:
+        with _trees_lock:
+            _tree_digest(root, _trees)
 
 
 def _tree_digest(folder, memo):

@@ -222,26 +222,28 @@ class CompiledModule:
         self.compiled_in = "disk cache"
         t0 = time.perf_counter()
         missing = [i for i, obj in enumerate(objects) if obj is None]
-        if len(missing) == 1:  # optimize and emit the object (in the worker, or here)
-            obj, optimized, t_opt, _, where = llvm_worker.compile_object(
-                texts[missing[0]], opt_level, s["cpu"], s["features"])
-            if len(texts) == 1:
-                self._optimized_ir = optimized
-            made = [obj]
-        elif missing:
-            t1 = time.perf_counter()
+        if missing:  # optimize and emit the objects (in the worker, or here in their own
+            t1 = time.perf_counter()   # LLVM contexts: other compiles may run meanwhile)
             results, where = llvm_worker.compile_objects([texts[i] for i in missing], opt_level,
                                                          s["cpu"], s["features"])
             t_opt = time.perf_counter() - t1
-            made = [obj for obj, _, _ in results]
-        for i, obj in zip(missing, made if missing else ()):
-            problem = cache_files.object_problem(obj)
-            if problem is not None:  # (never hand LLVM a damaged object: it aborts)
-                raise RuntimeError(f"the LLVM compile worker returned a damaged object: {problem}")
-            self.compiled_in = where
-            objects[i] = obj
-            if paths[i]:
-                _write_cached(paths[i], keys[i], obj)
+            for i, (obj, _, _) in zip(missing, results):
+                problem = cache_files.object_problem(obj)
+                if problem is not None:  # (never hand LLVM a damaged object: it aborts)
+                    raise RuntimeError("the LLVM compile worker returned a damaged object: "
+                                       f"{problem}")
+                self.compiled_in = where
+                objects[i] = obj
+                if paths[i]:
+                    _write_cached(paths[i], keys[i], obj)
+        with llvm_lock:  # (the engine is made in LLVM's global context)
+            engine = self._engine(s, objects, opt_level)
+        self.engine = engine
+        self.timings = [("llvm optimize", t_opt),
+                        ("machine code", time.perf_counter() - t0 - t_opt)]
+
+    def _engine(self, s, objects, opt_level):
+        """An MCJIT engine holding `objects` (linked, finalized, constructors run)."""
         if "@llvm.global_ctors" in self.ir_text:  # the engine must see the constructors to run
             mod = _parse(self.ir_text)             # them (a module with them is never cut)
         else:  # MCJIT loads the object instead: a module with no code stands for it
@@ -263,9 +265,7 @@ class CompiledModule:
                 engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
         engine.run_static_constructors()
-        self.engine = engine
-        self.timings = [("llvm optimize", t_opt),
-                        ("machine code", time.perf_counter() - t0 - t_opt)]
+        return engine
 
     @staticmethod
     def _read(path, key):
@@ -323,5 +323,4 @@ def compile_ir(ir_text, opt_level=None, use_cache=True):
     floating-point arithmetic: see its docstring)."""
     if opt_level is None:
         opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
-    with llvm_lock:
-        return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache)
+    return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache)

@@ -40,10 +40,10 @@ def install(key, ir_text, symbols, stamp=None):
     the text depends on) the text is read from the disk cache when it holds it."""
     if key in _engines:
         return dict(_engines[key])
+    if callable(ir_text):  # (built outside the lock: other compiles go on meanwhile)
+        ir_text = _text(key, ir_text, stamp)
     with llvm_lock, _lock:
         if key not in _engines:
-            if callable(ir_text):
-                ir_text = _text(key, ir_text, stamp)
             # through the disk object cache: a new process loads the code instead of compiling
             # (exported: LLVM's optimizer would drop unused linkonce_odr definitions)
             # (glue: no float arithmetic, so the short pipeline; see llvm_opt.GLUE)

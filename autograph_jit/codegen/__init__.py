@@ -3,52 +3,71 @@
 import threading
 import os
 
-from ..runtime import cache_files, cpu_engine
+from ..runtime import blas, cache_files, cpu_engine
 from .llvm import executable, native_call, parallel, pycall
 import atexit
 
-_prewarm = []
+_prewarm = []        # the setup threads started
+_prewarm_lock = threading.Lock()
+_want = {}           # "blas": asked for the serial BLAS wrappers too
 # the folders the caches' source stamps cover (keras/models/graph_cache.py package_digest,
 # codegen/llvm/lowering_cache.py source_digest: the package and its runtime)
 _STAMPED = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
             os.path.dirname(os.path.abspath(cpu_engine.__file__)))
 
 
-def prewarm():
-    """Start the CPU backend's one-time setup (LLVM target, the ABI probe, the parallel-for, the
-    native warm call, the entry's call trampoline) on a background thread, so it overlaps the first trace. Idempotent."""
-    if _prewarm:
-        return
-    t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
-    _prewarm.append(t)
-    t.start()
-    # the source stamps of the disk caches' keys (graph, lowering, resident IR: the package's
-    # and the runtime's folders), statted beside the caller's work
-    cache_files.stamp_in_background(_STAMPED)
-    atexit.register(wait_prewarm)  # never leave it mid-import while the interpreter shuts down
+def prewarm(blas=False):
+    """Start the CPU backend's one-time setup on one background thread, so it overlaps the first
+    trace and lowering: the disk caches' source stamps, the BLAS wrappers over NumPy's CBLAS,
+    the parallel-for, the native warm call, the ABI probe and the entry's call trampoline.
+    Idempotent. (One thread: each thread started costs the caller up to a GIL switch interval.)
+
+    Args:
+      blas: also the wrappers a dense model's thin products call, over SciPy's OpenBLAS (its
+        library loaded by ctypes, SciPy itself never imported): Keras `fit` asks for them.
+    """
+    with _prewarm_lock:
+        if blas:
+            _want["blas"] = True
+        if _prewarm and (_prewarm[-1].is_alive() or not blas or _want.get("blas_done")):
+            return   # (running: it reads _want before its BLAS step; done: asked before)
+        t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
+        _prewarm.append(t)
+        if len(_prewarm) == 1:
+            atexit.register(wait_prewarm)  # never leave it mid-import while the interpreter ends
+        t.start()
 
 
 def wait_prewarm():
-    """Block until the setup finished. (Compiling needs no call to this: the setup holds
-    cpu_engine.llvm_lock, which every compile takes, so the first trace and lowering run beside
-    it and the first compile waits for it.)"""
-    if _prewarm and _prewarm[0].is_alive():
-        _prewarm[0].join()
+    """Block until the setup finished. (Compiling needs no call to this: every piece of the setup
+    is also made on first use if it is not there yet, once, and LLVM optimizes each module in
+    an LLVM context of its own, so the first trace, lowering and compile run beside the setup.)"""
+    for t in list(_prewarm):
+        if t.is_alive():
+            t.join()
 
 
 def _setup():
-    with cpu_engine.llvm_lock:
-        _setup_locked(cpu_engine)
-
-
-def _setup_locked(cpu_engine):
+    # (each piece is made once, by this thread or by the first caller that needs it sooner, so
+    # the first function's lowering and compile interleave with them; in the order a first
+    # call needs them: the
+    # graph cache's key, the BLAS a matmul's lowering declares, what the module links to, what
+    # an executable and its call need)
     try:
+        # the source stamps of the disk caches' keys (graph, lowering, resident IR: the
+        # package's and the runtime's folders)
+        cache_files.stamp_trees(_STAMPED)
         cpu_engine.host_info()
-        executable.check_abi()
+        if _want.get("blas"):
+            _want["blas_done"] = True
+            blas.install_serial()
+            blas.install_general()
+        elif blas.provider() == "numpy":   # (else they would load SciPy's OpenBLAS: first use)
+            blas.install_general()
         parallel.install()
         native_call.prepare()
+        executable.check_abi()
         pycall.prepare()
-        # (SciPy's BLAS is set up on first use by a large matmul: importing SciPy costs about a
-        # second of CPU, too much for every program that decorates a function)
     except Exception:  # each piece is retried (and reports) on first real use
         pass
+

@@ -161,7 +161,7 @@ def test_a_stamp_begun_in_the_background_is_waited_for_not_walked_again(tmp_path
         return scandir(path)
     monkeypatch.setattr(cache_files.os, "scandir", slow_scandir)
     monkeypatch.setattr(cache_files, "_trees", {})
-    cache_files.stamp_in_background([str(pkg)])
+    threading.Thread(target=cache_files.stamp_trees, args=([str(pkg)],), daemon=True).start()
     threading.Timer(0.2, gate.set).start()
     got = cache_files.source_stamp([str(pkg)], once_per_process=True)
     assert sorted(walked) == sorted([str(pkg), str(pkg / "sub")])  # once each, by one thread

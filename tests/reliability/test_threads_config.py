@@ -104,6 +104,20 @@ _THREADS_SCRIPT = textwrap.dedent("""
     small = tf.function(lambda a: a + 1.0)
     small(tf.constant([1.0]))
     wait_prewarm()
+    import time   # (a joined thread leaves /proc/self/task a moment later)
+
+    def setup_threads():
+        names = []
+        for t in os.listdir("/proc/self/task"):
+            try:
+                names.append(open(f"/proc/self/task/{t}/comm").read())
+            except OSError:   # (gone meanwhile)
+                pass
+        return [n for n in names if n.startswith("autograph_jit-p")]
+    for _ in range(500):
+        if not setup_threads():
+            break
+        time.sleep(0.01)
     before = threads()
     f(x)
     after_default = threads()

@@ -89,7 +89,6 @@ def _compile(ir_text, use_cache):
 
 class Executable:
     def __init__(self, graph, in_specs, math_provider=None, use_cache=True, specs=None):
-        check_abi()
         t0 = time.perf_counter()
         self.graph = graph
         self.variables, self.written = variables_of(graph)
@@ -104,6 +103,7 @@ class Executable:
         self.ir_text = lw.ir_text
         self.annotations = lw.annotations
         self.lower_seconds = time.perf_counter() - t0
+        check_abi()   # (after the lowering: the prewarm thread may be making it meanwhile)
         try:
             self.compiled = _compile(self.ir_text, use_cache)
         except RuntimeError as e:
