@@ -105,17 +105,9 @@ _THREADS_SCRIPT = textwrap.dedent("""
     small(tf.constant([1.0]))
     wait_prewarm()
     import time   # (a joined thread leaves /proc/self/task a moment later)
-
-    def setup_threads():
-        names = []
-        for t in os.listdir("/proc/self/task"):
-            try:
-                names.append(open(f"/proc/self/task/{t}/comm").read())
-            except OSError:   # (gone meanwhile)
-                pass
-        return [n for n in names if n.startswith("autograph_jit-p")]
+    from autograph_jit.codegen import _prewarm
     for _ in range(500):
-        if not setup_threads():
+        if not any(os.path.exists(f"/proc/self/task/{t.native_id}") for t in _prewarm):
             break
         time.sleep(0.01)
     before = threads()
