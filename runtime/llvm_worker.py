@@ -174,11 +174,12 @@ def compile_object(ir_text, opt_level, cpu, features):
 
 
 def compile_objects(ir_texts, opt_level, cpu, features):
-    """compile_object for the parts of one module (codegen/llvm/module_split.py), counted as
-    one module by the policy (its parts leave up to MAX_PARTS times a whole module's memory
-    here, so the first AFTER modules keep at most a few MB): in the worker one after another,
-    or in this process on the compile threads (runtime/llvm_pool.py), each part in its own LLVM
-    context.
+    """compile_object for one module, whole (one text) or in parts (codegen/llvm/
+    module_split.py), counted as one module by the policy (parts leave up to MAX_PARTS times a
+    whole module's memory here, so the first AFTER modules keep at most a few MB): in the worker
+    one after another, or in this process each in its own LLVM context, outside the CPU
+    engine's llvm_lock — several parts on the compile threads (runtime/llvm_pool.py), one in
+    the calling thread.
 
     Returns:
       ([(object bytes, optimize seconds, emit seconds)] in part order, where), `where` "worker"

@@ -50,9 +50,8 @@ def wait_prewarm():
 def _setup():
     # (each piece is made once, by this thread or by the first caller that needs it sooner, so
     # the first function's lowering and compile interleave with them; in the order a first
-    # call needs them: the
-    # graph cache's key, the BLAS a matmul's lowering declares, what the module links to, what
-    # an executable and its call need)
+    # call needs them: the graph cache's key, the BLAS a matmul's lowering declares, what the
+    # module links to, what an executable and its call need)
     try:
         # the source stamps of the disk caches' keys (graph, lowering, resident IR: the
         # package's and the runtime's folders)
