@@ -22,10 +22,11 @@ import llvmlite.binding as llvm
 import numpy
 
 from . import forksafe
-from .cpu_engine import cache_dir, compile_ir, llvm_lock, read_entry, write_entry
+from .cpu_engine import cache_dir, compile_ir, read_entry, write_entry
 from .llvm_opt import GLUE
 
 _lock = forksafe.Lock()
+_key_locks = {}  # key -> the lock its compile holds
 _engines = {}   # key -> {symbol: address}; the engines themselves are kept in _keep
 _keep = []
 
@@ -42,7 +43,11 @@ def install(key, ir_text, symbols, stamp=None):
         return dict(_engines[key])
     if callable(ir_text):  # (built outside the lock: other compiles go on meanwhile)
         ir_text = _text(key, ir_text, stamp)
-    with llvm_lock, _lock:
+    with _lock:
+        key_lock = _key_locks.setdefault(key, forksafe.Lock())
+    # (one lock per module: two threads never compile one twice, and different modules compile
+    # at the same time, each in its own LLVM context; see cpu_engine.CompiledModule)
+    with key_lock:
         if key not in _engines:
             # through the disk object cache: a new process loads the code instead of compiling
             # (exported: LLVM's optimizer would drop unused linkonce_odr definitions)

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from ...errors import InvalidArgumentError, ResourceExhaustedError
-from ...runtime import cpu_engine, llvm_opt
+from ...runtime import cpu_engine, forksafe, llvm_opt
 from ...runtime.interpreter import run_node
 from . import lowering_cache, module_split, native_call, pycall
 from .scalar import ERR_CALLBACK_SLOT
@@ -57,13 +57,14 @@ define i64 @probe(ptr %t, i64 %which) {
 }
 """
 _abi_checked = []
+_abi_lock = forksafe.Lock()
 
 
 def check_abi():
     """The entry reads CPython tuples and NumPy arrays directly: verify the offsets once."""
     if _abi_checked:
         return
-    with cpu_engine.llvm_lock:  # (once, though the prewarm thread may be checking it too)
+    with _abi_lock:  # (once, though the prewarm thread may be checking it too)
         if _abi_checked:
             return
         # (a cached object still runs the probe below; glue: llvm_opt.GLUE)
