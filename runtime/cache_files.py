@@ -51,7 +51,7 @@ def source_stamp(roots, files=(), once_per_process=False):
     for root in roots:
         if memo is None:
             digest = _tree_digest(root, None)
-        else:  # (a thread walking it already, e.g. stamp_trees on the prewarm thread: wait)
+        else:  # (a thread walking it already, e.g. the prewarm thread's: wait, do not redo)
             with _trees_lock:
                 digest = _tree_digest(root, memo)
         h.update(b"\1" + os.path.basename(root).encode() + b"\0" + digest + b"\n")
@@ -63,15 +63,6 @@ def source_stamp(roots, files=(), once_per_process=False):
 
 _trees = {}  # absolute folder -> its digest, as this process first saw it (source_stamp)
 _trees_lock = forksafe.RLock()
-
-
-def stamp_trees(roots):
-    """Compute the once-per-process digests of the folders `roots` now (a setup thread calls it:
-    stat calls release the GIL, so they overlap the caller's work); a `source_stamp(...,
-    once_per_process=True)` covering them meanwhile waits for it instead of walking again."""
-    for root in roots:
-        with _trees_lock:
-            _tree_digest(root, _trees)
 
 
 def _tree_digest(folder, memo):

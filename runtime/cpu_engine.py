@@ -217,7 +217,7 @@ class CompiledModule:
         objects = [self._read(path, key) for path, key in zip(paths, keys)]
         self.from_cache = all(obj is not None for obj in objects)
         self.opt_level = opt_level
-        self._optimized_ir = None
+        self._optimized_texts = None
         t_opt = 0.0
         self.compiled_in = "disk cache"
         t0 = time.perf_counter()
@@ -227,12 +227,12 @@ class CompiledModule:
             results, where = llvm_worker.compile_objects([texts[i] for i in missing], opt_level,
                                                          s["cpu"], s["features"])
             t_opt = time.perf_counter() - t1
+            self.compiled_in = where
             for i, (obj, _, _) in zip(missing, results):
                 problem = cache_files.object_problem(obj)
                 if problem is not None:  # (never hand LLVM a damaged object: it aborts)
                     raise RuntimeError("the LLVM compile worker returned a damaged object: "
                                        f"{problem}")
-                self.compiled_in = where
                 objects[i] = obj
                 if paths[i]:
                     _write_cached(paths[i], keys[i], obj)
@@ -278,17 +278,16 @@ class CompiledModule:
         return cached
 
     def _optimized_parts(self):
-        """Each part's IR after LLVM's optimization pipeline. Object code loaded from the disk
-        cache (or parts compiled on threads) skipped printing it, so the pipeline runs here,
-        once, when someone asks to read the result."""
-        if self._optimized_ir is None:
+        """Each part's IR after LLVM's optimization pipeline. Making the object never prints it
+        (and a disk-cache hit skips the pipeline), so the pipeline runs here, once, when someone
+        asks to read the result."""
+        if self._optimized_texts is None:
             s = _init()
             with llvm_lock:  # (in-process, LLVM's global context is not thread-safe)
-                self._optimized_ir = [
+                self._optimized_texts = [
                     llvm_worker.compile_object(text, self.opt_level, s["cpu"], s["features"])[1]
                     for text in self.part_texts]
-        return self._optimized_ir if isinstance(self._optimized_ir, list) \
-            else [self._optimized_ir]
+        return self._optimized_texts
 
     @property
     def optimized_ir(self):

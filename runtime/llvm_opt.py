@@ -12,8 +12,9 @@ without importing autograph_jit (NumPy, the compiler) and a forked or spawned co
 state of ours.
 
 Protocol (over the worker's stdin/stdout): frames of an 8-byte little-endian length and a pickle.
-A request is `(ir_text, opt_level, cpu, features)` (opt_level 0..3 or GLUE); the reply is `("ok", object_bytes,
-optimized_ir, optimize_seconds, emit_seconds, worker_rss_bytes)` or `("error", message)`.
+A request is `(ir_text, opt_level, cpu, features)` (opt_level 0..3 or GLUE); the reply is
+`("ok", object_bytes, optimized_ir, optimize_seconds, emit_seconds, worker_rss_bytes)` or
+`("error", message)`.
 `None` asks the worker to exit.
 """
 import os

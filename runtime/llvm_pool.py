@@ -5,8 +5,9 @@ codegen/llvm/module_split.py and cpu_engine.compile_ir).
 llvmlite serializes every call into LLVM behind one process-wide lock, so threads alone never run
 LLVM concurrently. LLVM itself does allow it for modules in separate `LLVMContext`s with separate
 target machines (XLA compiles its GPU modules that way). Here the two calls that take the time —
-running a pass pipeline (`run_passes`) and emitting code (`emit_assembly`, `emit_object`) — call llvmlite's
-C function directly, without its lock, on a module the calling thread owns in its own context;
+running a pass pipeline (`run_passes`) and emitting code (`emit_assembly`, `emit_object`) —
+call llvmlite's C function directly, without its lock, on a module the calling thread owns in
+its own context;
 everything else (parsing, linking, printing) still takes llvmlite's lock. Each pool thread keeps
 its own target machines (`target_machine`).
 

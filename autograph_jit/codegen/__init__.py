@@ -54,8 +54,9 @@ def _setup():
     # module links to, what an executable and its call need)
     try:
         # the source stamps of the disk caches' keys (graph, lowering, resident IR: the
-        # package's and the runtime's folders)
-        cache_files.stamp_trees(_STAMPED)
+        # package's and the runtime's folders), walked once per process; stat calls release the
+        # GIL, so the walk overlaps the caller's work, and a key that needs it waits for it
+        cache_files.source_stamp(_STAMPED, once_per_process=True)
         cpu_engine.host_info()
         if _want.get("blas"):
             _want["blas_done"] = True

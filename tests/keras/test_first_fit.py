@@ -161,7 +161,8 @@ def test_a_stamp_begun_in_the_background_is_waited_for_not_walked_again(tmp_path
         return scandir(path)
     monkeypatch.setattr(cache_files.os, "scandir", slow_scandir)
     monkeypatch.setattr(cache_files, "_trees", {})
-    threading.Thread(target=cache_files.stamp_trees, args=([str(pkg)],), daemon=True).start()
+    threading.Thread(target=cache_files.source_stamp, args=([str(pkg)],),
+                     kwargs={"once_per_process": True}, daemon=True).start()
     threading.Timer(0.2, gate.set).start()
     got = cache_files.source_stamp([str(pkg)], once_per_process=True)
     assert sorted(walked) == sorted([str(pkg), str(pkg / "sub")])  # once each, by one thread
@@ -258,7 +259,6 @@ def test_the_cpu_engine_finds_libm_and_libgcc_without_find_library(tmp_path):
             "from autograph_jit.runtime import cpu_engine\n"
             "print(json.dumps(sorted(cpu_engine.host_info())))\n")
     assert _run(code, tmp_path) == ["cpu", "data_layout", "features", "triple"]
-
 
 
 _GC_CHILD = r"""

@@ -64,9 +64,8 @@ def _vecmath_text(used):
 
 
 def make_cpu_function(cf):
-    # (no wait for the prewarm thread here: lowering builds IR text in Python beside it, and
-    # the first use of LLVM — a resident module, the step's compile — takes cpu_engine.llvm_lock,
-    # which the prewarm holds until its setup is done)
+    # (no wait for the prewarm thread here: each piece of its setup is made once, by whichever
+    # thread needs it first, so this function traces, lowers and compiles beside it)
     graph = cf.optimized_graph
     if not hasattr(cf, "_backend_report"):
         cf._backend_report = []

@@ -9,8 +9,8 @@ vector math), constant globals and declarations. So:
 - each other part holds a run of kernels in module order (made external, so the entry's object
   finds them in the engine's own symbol table first), the helpers they reach (internal copies
   in every part that uses one: the vector math's `linkonce_odr` becomes `internal`, so no two
-  objects of an engine define one symbol), the constant globals and declarations they reach, and every
-  header, attribute and metadata line.
+  objects of an engine define one symbol), the constant globals and declarations they reach,
+  and every header, attribute and metadata line.
 
 The runs are cut by IR size into at most MAX_PARTS - 1, the same on every machine, so a module's
 parts — and their object code, and the disk cache's keys — never depend on the host's threads.

@@ -11,10 +11,9 @@ on the interpreter) are ctypes callbacks: they take the GIL themselves, as under
 the ctypes entry.
 """
 import ctypes
-import threading
 
 import numpy as np
-from ...runtime import resident
+from ...runtime import forksafe, resident
 import llvmlite.binding as llvm
 
 _TRAMPOLINE_IR = """
@@ -47,7 +46,7 @@ class _MethodDef(ctypes.Structure):
 _state = []  # [(method def, its name bytes, PyCFunction_NewEx)] once set up; [None] if unusable
 
 
-_setup_lock = threading.Lock()
+_setup_lock = forksafe.Lock()   # (a forked child finds it unlocked, as native_call's)
 
 
 def prepare():
