@@ -420,11 +420,12 @@ def declarations():
 
 def declare(module, name):
     """The llvmlite.ir Function of wrapper `name` (e.g. "ag_matmul_f32") in `module`, declared
-    on first use; the call then resolves to the resident copy, installed here if it is not yet
-    (`install_for([name])`: a serial wrapper loads SciPy's BLAS, the others only NumPy's)."""
+    on first use. The BLAS it needs must be there (`check_available`: raises otherwise); the
+    wrapper itself is compiled when the module is linked (`install_for`, which the CPU backend
+    calls then), so a lowering never waits for LLVM to compile glue."""
     if name in module.globals:
         return module.globals[name]
-    install_for([name])
+    check_available([name])
     types = {"void": ir.VoidType(), "i1": ir.IntType(1), "i64": ir.IntType(64),
              "float": ir.FloatType(), "double": ir.DoubleType(), "ptr": ir.PointerType()}
     ret, args = _all_signatures()[name]
@@ -470,6 +471,21 @@ def install_serial():
     pin_serial_threads()
     names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" in n]
     return resident.install("blas serial wrappers", _serial_text(), names)
+
+
+def check_available(names):
+    """Raise (ImportError, OSError, RuntimeError) unless the BLAS library the wrapper or routine
+    names `names` need can be loaded; registers its routines with llvmlite. Compiles nothing
+    (`install_for` does, when a module that declares them is linked): cheap after the first
+    call."""
+    if any(n.startswith(_SERIAL_PREFIXES) for n in names):
+        register_scipy()
+    if any(n.startswith(_GENERAL_PREFIXES) and not n.startswith(_SERIAL_PREFIXES)
+           for n in names):
+        if provider() == "numpy":
+            register_numpy()
+        else:
+            register_scipy()
 
 
 def install_for(names):

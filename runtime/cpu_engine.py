@@ -200,17 +200,26 @@ class CompiledModule:
     `timings`: [("llvm optimize", s), ("machine code", s)] (machine code: emitting the object,
     moving it from the worker, loading it; for parts compiled on threads, "llvm optimize" is
     the wall time of optimizing and emitting them all); `from_cache` says whether the object
-    code came from the disk cache (then "llvm optimize" is 0: LLVM was skipped); `compiled_in`
+    code came from the disk cache (then "llvm optimize" is 0: LLVM was skipped); `part_levels`
+    is each part's opt_level (GLUE for a part without floating-point code); `compiled_in`
     says where the object was made: "worker", "in-process" or "disk cache"
-    (runtime/llvm_worker.py); `parts` is the number of parts (1: compiled whole)."""
+    (runtime/llvm_worker.py); `parts` is the number of parts (1: compiled whole).
 
-    def __init__(self, ir_text, opt_level=3, use_cache=True):
+    `link()`, when given, makes the symbols the module declares resolvable (the runtime code
+    behind them); it runs before the engine links the objects, on this thread while the
+    compile threads work."""
+
+    def __init__(self, ir_text, opt_level=3, use_cache=True, link=None):
         s = _init()
         texts = [ir_text] if isinstance(ir_text, str) else list(ir_text)
         self.ir_text = ir_text if isinstance(ir_text, str) else "\n".join(texts)
         self.part_texts = texts
         self.parts = len(texts)
-        keys = [cache_key(f"; opt {opt_level}\n" + text) for text in texts]
+        # a part with no floating-point type in its code compiles at GLUE (llvm_opt.integer_only)
+        self.part_levels = levels = [
+            llvm_opt.GLUE if len(texts) > 1 and opt_level >= 2 and llvm_opt.integer_only(text)
+            else opt_level for text in texts]
+        keys = [cache_key(f"; opt {level}\n" + text) for level, text in zip(levels, texts)]
         self.key = keys[0] if len(keys) == 1 else cache_key("; parts\n" + "\n".join(keys))
         directory = cache_dir() if use_cache else None
         paths = [os.path.join(directory, k[:2], k + ".o") if directory else None for k in keys]
@@ -224,8 +233,10 @@ class CompiledModule:
         missing = [i for i, obj in enumerate(objects) if obj is None]
         if missing:  # optimize and emit the objects (in the worker, or here in their own
             t1 = time.perf_counter()   # LLVM contexts: other compiles may run meanwhile)
-            results, where = llvm_worker.compile_objects([texts[i] for i in missing], opt_level,
-                                                         s["cpu"], s["features"])
+            results, where = llvm_worker.compile_objects([texts[i] for i in missing],
+                                                         [levels[i] for i in missing],
+                                                         s["cpu"], s["features"], meanwhile=link)
+            link = None
             t_opt = time.perf_counter() - t1
             self.compiled_in = where
             for i, (obj, _, _) in zip(missing, results):
@@ -236,6 +247,8 @@ class CompiledModule:
                 objects[i] = obj
                 if paths[i]:
                     _write_cached(paths[i], keys[i], obj)
+        if link is not None:
+            link()
         with llvm_lock:  # (the engine is made in LLVM's global context)
             engine = self._engine(s, objects, opt_level)
         self.engine = engine
@@ -285,8 +298,8 @@ class CompiledModule:
             s = _init()
             with llvm_lock:  # (in-process, LLVM's global context is not thread-safe)
                 self._optimized_texts = [
-                    llvm_worker.compile_object(text, self.opt_level, s["cpu"], s["features"])[1]
-                    for text in self.part_texts]
+                    llvm_worker.compile_object(text, level, s["cpu"], s["features"])[1]
+                    for text, level in zip(self.part_texts, self.part_levels)]
         return self._optimized_texts
 
     @property
@@ -316,10 +329,10 @@ class CompiledModule:
                          for i, text in enumerate(out))
 
 
-def compile_ir(ir_text, opt_level=None, use_cache=True):
+def compile_ir(ir_text, opt_level=None, use_cache=True, link=None):
     """Compile IR text (one module's, or a list of its parts' texts: see CompiledModule) for the
     host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3; llvm_opt.GLUE for runtime glue (no
-    floating-point arithmetic: see its docstring)."""
+    floating-point arithmetic: see its docstring); link: see CompiledModule."""
     if opt_level is None:
         opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
-    return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache)
+    return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache, link=link)

@@ -35,7 +35,27 @@ parallel-for, the BLAS wrappers, the ABI probe): code that moves pointers and in
 no floating-point arithmetic, so no pipeline can change what it computes. SROA, instcombine and
 CFG simplification, then the code generator at -O1: the warm call runs within ~6% of -O3's code
 (0.186 against 0.176 µs) and the trampolines compile in 55 ms instead of 124 ms (2-core host).
-Kernels, whose float results depend on how LLVM vectorizes, always get the full pipeline."""
+Kernels, whose float results depend on how LLVM vectorizes, always get the full pipeline; a
+module (or part of one) with no floating-point type in any function body gets GLUE too
+(`integer_only`: the entry part of a split module, codegen/llvm/module_split.py)."""
+
+_FLOAT_TYPE = re.compile(r"\b(?:half|bfloat|float|double|fp128|x86_fp80|ppc_fp128)\b")
+
+
+def integer_only(ir_text):
+    """Whether no function body in `ir_text` names a floating-point type (declarations,
+    metadata and comments aside): then GLUE computes what -O3 computes."""
+    inside = False
+    for line in ir_text.splitlines():
+        if line.startswith("define "):
+            inside = True
+        if inside:
+            code = line.split(";", 1)[0]
+            if _FLOAT_TYPE.search(code.split("!", 1)[0] if "!" in code else code):
+                return False
+            if line.startswith("}"):
+                inside = False
+    return True
 
 
 def target_machine(cpu, features, opt_level):

@@ -170,15 +170,23 @@ def _executor(size):
         return _pool["executor"]
 
 
-def map_ordered(fn, jobs):
+def map_ordered(fn, jobs, meanwhile=None):
     """[fn(job) for job in jobs], on the pool when there are several jobs and threads; the first
-    job's exception (in job order) is raised after all jobs ended."""
+    job's exception (in job order) is raised after all jobs ended. `meanwhile()`, when given,
+    runs on the calling thread while the pool works (before the jobs when they run here); its
+    exception is raised after the jobs ended too."""
     jobs = list(jobs)
     size = min(pool_size(), len(jobs))
     if size <= 1 or _raw("LLVMPY_RunNewModulePassManager") is None:
+        if meanwhile is not None:
+            meanwhile()
         return [fn(job) for job in jobs]
     futures = [_executor(pool_size()).submit(fn, job) for job in jobs]
-    concurrent.futures.wait(futures)
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        concurrent.futures.wait(futures)
     return [f.result() for f in futures]
 
 

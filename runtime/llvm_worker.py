@@ -173,7 +173,7 @@ def compile_object(ir_text, opt_level, cpu, features):
     return (*llvm_opt.compile_object(ir_text, opt_level, cpu, features), "in-process")
 
 
-def compile_objects(ir_texts, opt_level, cpu, features):
+def compile_objects(ir_texts, opt_level, cpu, features, meanwhile=None):
     """compile_object for one module, whole (one text) or in parts (codegen/llvm/
     module_split.py), counted as one module by the policy (parts leave up to MAX_PARTS times a
     whole module's memory here, so the first AFTER modules keep at most a few MB): in the worker
@@ -181,29 +181,42 @@ def compile_objects(ir_texts, opt_level, cpu, features):
     engine's llvm_lock — several parts on the compile threads (runtime/llvm_pool.py), one in
     the calling thread.
 
+    `opt_level` is one level for every text, or a list of one per text. `meanwhile()`, when
+    given, runs on the calling thread while the compile threads work
+    (before the compiles otherwise), and its exception is raised after them.
+
     Returns:
       ([(object bytes, optimize seconds, emit seconds)] in part order, where), `where` "worker"
       or "in-process" (threads: the optimize and emit seconds overlap).
     Raises:
       RuntimeError: LLVM rejects a part, or crashed on one twice in a worker.
     """
+    levels = list(opt_level) if isinstance(opt_level, (list, tuple)) else \
+        [opt_level] * len(ir_texts)
+    jobs = list(zip(ir_texts, levels))
+    results = None
     with _lock:
         _reap()
         use_worker = _wanted(_limits()["after"])
         _state["modules"] += 1
         if use_worker:
             results = []
-            for text in ir_texts:
-                result = _in_worker((text, opt_level, cpu, features))
+            for text, level in jobs:
+                result = _in_worker((text, level, cpu, features))
                 if result is None:
+                    results = None
                     break
                 results.append((result[0], result[2], result[3]))
             else:
                 _state["in_worker"] += 1
-                return results, "worker"
-        _state["in_process"] += 1
-    return (llvm_pool.map_ordered(lambda text: _compile_on_thread(text, opt_level, cpu, features),
-                                  ir_texts), "in-process")
+        if results is None:
+            _state["in_process"] += 1
+    if results is not None:  # (meanwhile may compile too: never under _lock)
+        if meanwhile is not None:
+            meanwhile()
+        return results, "worker"
+    return (llvm_pool.map_ordered(lambda job: _compile_on_thread(job[0], job[1], cpu, features),
+                                  jobs, meanwhile=meanwhile), "in-process")
 
 
 def _compile_on_thread(ir_text, opt_level, cpu, features):

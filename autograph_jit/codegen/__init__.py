@@ -18,9 +18,9 @@ _STAMPED = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 def prewarm(blas=False):
     """Start the CPU backend's one-time setup on one background thread, so it overlaps the first
-    trace and lowering: the disk caches' source stamps, the BLAS wrappers over NumPy's CBLAS,
-    the parallel-for, the native warm call, the ABI probe and the entry's call trampoline.
-    Idempotent. (One thread: each thread started costs the caller up to a GIL switch interval.)
+    trace and lowering: the disk caches' source stamps, the ABI probe, the entry's call
+    trampoline, the BLAS wrappers over NumPy's CBLAS and the parallel-for; then, once a first
+    call asks for it, the native warm call. Idempotent. (One thread: each thread started costs the caller up to a GIL switch interval.)
 
     Args:
       blas: also the wrappers a dense model's thin products call, over SciPy's OpenBLAS (its
@@ -33,8 +33,9 @@ def prewarm(blas=False):
             return   # (running: it reads _want before its BLAS step; done: asked before)
         t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
         _prewarm.append(t)
+        native_call.make_in_background(t)
         if len(_prewarm) == 1:
-            atexit.register(wait_prewarm)  # never leave it mid-import while the interpreter ends
+            atexit.register(_at_exit)  # never leave it mid-import while the interpreter ends
         t.start()
 
 
@@ -42,9 +43,15 @@ def wait_prewarm():
     """Block until the setup finished. (Compiling needs no call to this: every piece of the setup
     is also made on first use if it is not there yet, once, and LLVM optimizes each module in
     an LLVM context of its own, so the first trace, lowering and compile run beside the setup.)"""
+    native_call.allow_background()   # (its last piece waits for a first call otherwise)
     for t in list(_prewarm):
         if t.is_alive():
             t.join()
+
+
+def _at_exit():
+    _want["stop"] = True   # (the native warm call is not worth making now)
+    wait_prewarm()
 
 
 def _setup():
@@ -58,6 +65,10 @@ def _setup():
         # GIL, so the walk overlaps the caller's work, and a key that needs it waits for it
         cache_files.source_stamp(_STAMPED, once_per_process=True)
         cpu_engine.host_info()
+        executable.check_abi()
+        pycall.prepare()
+        # (the runtime glue a module links to: installed at link time by whichever thread
+        # gets there first, lowering_cache.link_symbols)
         if _want.get("blas"):
             _want["blas_done"] = True
             blas.install_serial()
@@ -65,9 +76,10 @@ def _setup():
         elif blas.provider() == "numpy":   # (else they would load SciPy's OpenBLAS: first use)
             blas.install_general()
         parallel.install()
-        native_call.prepare()
-        executable.check_abi()
-        pycall.prepare()
+        # last, and only once a first call asks for it (not beside the first compile, which
+        # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; calls
+        # take the Python path until it is ready (native_call.setup_pending)
+        native_call.prepare_in_background(skip=lambda: _want.get("stop", False))
     except Exception:  # each piece is retried (and reports) on first real use
         pass
 

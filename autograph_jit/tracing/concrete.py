@@ -262,7 +262,9 @@ class ConcreteFunction:
         result = self._call_flat(tensors)
         key = fast_key(args) if not kwargs and len(args) == expected else None
         if key is not None and len(self._fast_calls) < FAST_CACHE_LIMIT:
-            self._fast_calls[key] = fast_caller(self, tensors)
+            caller = fast_caller(self, tensors)
+            if caller is not None:  # (None: not yet, ask on a later call)
+                self._fast_calls[key] = caller
         return result
 
     def _check_python_args(self, args, kwargs):

@@ -231,7 +231,8 @@ class Function:
                     and len(guards) == len(self._guards) and guards == self._guard_values() \
                     and len(self._fast_cache) < FAST_CACHE_LIMIT:
                 caller = fast_caller(cf, tensors)
-                self._fast_cache[fast] = (guards, caller)
+                if caller is not None:  # (None: not yet, ask on a later call)
+                    self._fast_cache[fast] = (guards, caller)
                 if not self._guards and type(caller) is _BUILTIN:
                     self._native = caller
                     if not _DISPATCHER:

@@ -54,12 +54,23 @@ def fast_caller(cf, tensors):
     """A caller `call(tensors)` for later calls with arrays of these dtypes and shapes; made
     after a successful call. Graphs with variables get only the native warm call; segmented
     plans and the eager backend get the ConcreteFunction's ordinary call (still skipping
-    Function's lookup)."""
+    Function's lookup). None: none yet (the native warm call is not ready: ask again on a
+    later call)."""
     cpu = cf._cpu
     if cf.backend != "cpu" or cpu is None:
         return cf._call_flat
+    from ..codegen.llvm import native_call
     from ..codegen.llvm.executable import Executable, SymbolicExecutable
     exe = cpu._plans.get(cpu._key([t._value for t in tensors]))
+    if type(exe) is Executable or type(exe) is SymbolicExecutable:
+        # None: ask again on a later call (the ordinary path meanwhile) while the native warm
+        # call's setup is being made in the background, or while another thread's call holds
+        # the executable's scratch lock, which must become the native one first
+        if native_call.setup_pending():
+            native_call.allow_background()   # (a call asks for it: the thread may make it now)
+            return None
+        if not exe._lock.upgrade() and native_call.setup_if_made():
+            return None
     if type(exe) is SymbolicExecutable:  # native at this batch size, else Python
         view = exe.at_batch(tensors[exe.sym[0]]._value.shape[0])
         return (view is not None and _machine_code_caller(cf, view)) \

@@ -16,9 +16,13 @@ from autograph_jit.runtime import cache_files, cpu_engine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# (wait_prewarm: every process then writes, or reads, the same entries, the native warm call's
+# too, which the backend otherwise makes in the background after a first call)
 _PROGRAM = """
 import autograph_jit as tf
+from autograph_jit.codegen import wait_prewarm
 print(tf.function(lambda x: x * 3.0 + 1.0)(tf.ones([3])).numpy().tolist())
+wait_prewarm()
 """
 
 _REWRITE = """

@@ -83,9 +83,12 @@ def check_abi():
 
 def _compile(ir_text, use_cache):
     """The module compiled: in parts along its kernels, on the compile threads, when it is big
-    enough to gain from that (module_split.py), else whole."""
+    enough to gain from that (module_split.py), else whole; linked to the runtime code it
+    declares (BLAS wrappers, the parallel-for: installed then, while the threads compile)."""
+    names = lowering_cache.declared_symbols(ir_text)
     return cpu_engine.compile_ir(module_split.split_module(ir_text) or ir_text,
-                                 use_cache=use_cache)
+                                 use_cache=use_cache,
+                                 link=lambda: lowering_cache.link_symbols(names))
 
 
 class Executable:

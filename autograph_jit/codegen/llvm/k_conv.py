@@ -54,7 +54,7 @@ def _check_blas(dt, *dims):
     if max(dims) >= _LIMIT:
         raise NotLowerable("convolution too large for 32-bit BLAS indices")
     try:
-        blas.install()
+        blas.check_available([_BLAS[compute_dtype(dt).name]])  # (installed at link time)
     except Exception as e:  # SciPy missing or unusable
         raise NotLowerable(f"BLAS unavailable: {type(e).__name__}: {e}") from e
 
@@ -174,7 +174,7 @@ def parallel_chunks(k, n, min_chunk, body):
     (Also k_matmul's, for thin products cut into slices.)"""
     count = k.dim(n)  # (an int or a symbolic Dim: symdim.py)
     try:
-        parallel.install()
+        parallel.check_available()
     except Exception:  # no threads on this platform: stay serial
         body(i64(0), count)
         return

@@ -128,7 +128,7 @@ def _emit_parallel(lw, k, cshape, n_ptrs, body, min_chunk=None):
     """Outline the loop nest into chunk(ctx, begin, end) over the outer dimension and hand it
     to ag_parallel_for (codegen/llvm/parallel.py) with the kernel's pointers as ctx."""
     try:
-        parallel.install()
+        parallel.check_available()
     except Exception:  # no threads on this platform: stay serial
         k.loops.nest(cshape, body)
         return

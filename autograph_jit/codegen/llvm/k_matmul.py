@@ -171,7 +171,7 @@ def _blas_form(dt, m, n, kdim, a_st, b_st):
     if dt.name not in ("float32", "float64") or m * n * max(kdim, 1) < BLAS_MIN_FLOPS:
         return None
     try:
-        blas.install_general()  # (a serial wrapper installs SciPy's part when declared)
+        blas.check_available(["ag_matmul_f32"])  # (installed when the module is linked)
     except Exception:  # no usable BLAS: the loop nest is always correct
         return None
     forms = []

@@ -258,24 +258,37 @@ _TAKES_NAMES = frozenset({"install_for"})
 
 def resolve_symbols(names):
     """Register what `names` need; False when one stays unresolvable (then: a miss)."""
+    try:
+        link_symbols(names)
+    except Exception:  # noqa: BLE001 - the full lowering reports it properly
+        return False
+    return True
+
+
+def link_symbols(names):
+    """Install (compile once per process, or load from the disk cache) and register the
+    runtime code behind each external symbol in `names` that is not registered yet: what a
+    module needs before MCJIT links it. A fresh lowering only declares these symbols (its
+    emitters check that the libraries behind them exist), so this runs at link time, while
+    the prewarm thread has had the whole lowering to make them. Raises the installer's error,
+    or RuntimeError naming a symbol nothing provides."""
     import importlib
 
     import llvmlite.binding as llvm
     todo = [n for n in names if not llvm.address_of_symbol(n)]
     if not todo:
-        return True
+        return
     for prefixes, (module, function) in _INSTALLERS:
         matched = [n for n in todo if n.startswith(prefixes)]
         if matched:
-            try:
-                install = getattr(importlib.import_module("autograph_jit." + module), function)
-                if function in _TAKES_NAMES:
-                    install(matched)
-                else:
-                    install()
-            except Exception:  # noqa: BLE001 - the full lowering reports it properly
-                return False
-    return all(llvm.address_of_symbol(n) for n in names)
+            install = getattr(importlib.import_module("autograph_jit." + module), function)
+            if function in _TAKES_NAMES:
+                install(matched)
+            else:
+                install()
+    missing = [n for n in names if not llvm.address_of_symbol(n)]
+    if missing:
+        raise RuntimeError(f"autograph_jit CPU backend: no runtime code provides {missing}")
 
 
 def rebuild(graph, meta):
@@ -346,4 +359,4 @@ def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=T
 
 
 __all__ = ["lower", "Lowered", "key_for", "load", "store", "discard", "meta_of", "rebuild",
-           "resolve_symbols", "Entry", "source_digest"]
+           "resolve_symbols", "link_symbols", "Entry", "source_digest"]

@@ -47,6 +47,7 @@ extras), as lower.py documents.
 """
 import ctypes
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -763,6 +764,12 @@ class _Setup:
 
 _setup_state = []
 _setup_lock = forksafe.Lock()
+# The setup costs ~110 ms of CPU when nothing is cached (its IR built with llvmlite.ir, then
+# LLVM), and a first call does not need it: the backend's prewarm thread makes it once a call
+# has asked for it (`allow_background`: tracing/warm_call.py, after a first call), not beside
+# the first compile, and until it is ready calls take the Python path (`setup_pending`).
+_background = []              # the threads that will make it (codegen.prewarm's), if any
+_background_go = threading.Event()
 
 
 def _setup():
@@ -776,8 +783,41 @@ def _setup():
 
 
 def prepare():
-    """Do the one-time setup now (the backend's prewarm thread calls this)."""
+    """Do the one-time setup now."""
     _setup()
+
+
+def make_in_background(thread):
+    """`thread` will call `prepare_in_background()`: until it has, `setup_pending()` is True."""
+    _background.append(thread)
+
+
+def allow_background():
+    """Let the background thread make the setup now (a call asked for the native warm call,
+    or someone waits for the thread)."""
+    _background_go.set()
+
+
+def prepare_in_background(skip):
+    """In the background thread: wait until `allow_background()`, then make the setup unless
+    `skip()` (the interpreter is ending) says not to."""
+    _background_go.wait()
+    if not skip():
+        _setup()
+
+
+def setup_pending():
+    """Whether the setup is not made yet and a background thread is still going to make it:
+    callers that should not wait for it take the Python path meanwhile."""
+    return not _setup_state and any(t.is_alive() for t in _background)
+
+
+def setup_if_made():
+    """The setup when it is made (None when it failed or is unavailable); else, when a
+    background thread is making it, False without waiting; else made now."""
+    if setup_pending():
+        return False
+    return _setup()
 
 
 def _check_layout():
@@ -854,23 +894,45 @@ def _unlock_scratch():
 class ScratchLock:
     """The non-blocking lock over one executable's shared scratch memory (written flags,
     workspace, error record), taken by native warm calls and Python calls alike: `acquire()`
-    -> bool, `release()`. `word` is its int64[1] (None when the native pieces are unavailable,
-    and then no native call shares it). A forked child finds it free (runtime/forksafe.py)."""
+    -> bool, `release()`. `word` is its int64[1], which native calls take too; None while the
+    lock is a Python lock (the native pieces are unavailable, or not made yet: `upgrade()`
+    switches to the word once they are). A forked child finds it free (runtime/forksafe.py)."""
 
     def __init__(self):
-        setup = _setup()
-        if setup is None:
-            self.word = None
-            lock = forksafe.Lock()
-            self.acquire = lambda: lock.acquire(False)
-            self.release = lock.release
+        self.word = None
+        setup = setup_if_made()   # (never waits for the background thread making it)
+        if setup:
+            self._use_word(setup)
             return
-        self.word = word = np.zeros(1, np.int64)
-        _scratch_words[id(word)] = word
-        self.acquire = setup.new(ctypes.addressof(setup.trylock_method), word, None)
+        self._python = lock = forksafe.Lock()
+        self.acquire = lambda: lock.acquire(False)
+        self.release = lock.release
 
-    def release(self):
+    def _use_word(self, setup):
+        word = np.zeros(1, np.int64)
+        _scratch_words[id(word)] = word
+        self.release = self._release_word
+        self.acquire = setup.new(ctypes.addressof(setup.trylock_method), word, None)
+        self.word = word
+
+    def _release_word(self):
         self.word[0] = 0
+
+    def upgrade(self):
+        """Switch a Python lock to the native word (so native warm calls can share it): True
+        when the lock uses the word now; False while the native pieces are not made (or
+        unavailable), or while a call holds the lock (ask again later).
+
+        The Python lock is taken (never waiting) and kept for good: a call that read the old
+        `acquire` just before the switch fails to take it and retries or uses private scratch,
+        as it does for any busy executable, and no call can be inside it."""
+        if self.word is not None:
+            return True
+        setup = setup_if_made()
+        if not setup or not self._python.acquire(False):
+            return False
+        self._use_word(setup)
+        return True
 
 
 def install_dispatcher(cls, slot, slow, miss, state, key):
@@ -929,7 +991,7 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
     (no arguments) with the lock held after a non-zero status, which `config_status(builtin)`
     reads; it raises, or returns None to send the call to the slow path."""
     setup = _setup()
-    if setup is None or exe._lock.word is None:
+    if setup is None or not exe._lock.upgrade():
         return None
     setup.use_miss(miss)
     value_at, dtype_at = _slot_offset(tensor_type, "_value"), _slot_offset(tensor_type, "dtype")

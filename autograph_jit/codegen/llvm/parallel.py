@@ -602,6 +602,13 @@ def register_symbols():
     return table
 
 
+def check_available():
+    """Raise unless ag_parallel_for can run here (the libc thread functions it calls; registers
+    them). Compiles nothing: a lowering that calls ag_parallel_for only declares it, and
+    `install()` runs when the module is linked."""
+    register_symbols()
+
+
 _installed = {}   # "set_threads" / "after_fork": ctypes functions of the installed copy
 _EXPORTS = ("ag_parallel_for", "ag_parallel_for_set_threads", "ag_parallel_for_after_fork")
 

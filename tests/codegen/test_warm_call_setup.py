@@ -1,0 +1,152 @@
+"""The CPU backend's one-time setup stays off a first call's path (issue 14, "fit call to first
+step"):
+
+- the native warm call's setup (~110 ms of CPU when nothing is cached) is made by the prewarm
+  thread only once a first executable exists; calls before it is ready take the Python path,
+  give the same results, and a later call switches to the native warm call, the executable's
+  scratch lock becoming the native one (`ScratchLock.upgrade`);
+- a lowering only declares the runtime glue it calls (BLAS wrappers, the parallel-for); it is
+  compiled, or loaded, when the module is linked (`lowering_cache.link_symbols`);
+- a process that ends before compiling anything does not make the native setup at exit.
+Processes that need the setup unmade run as subprocesses with their own cache directory."""
+import json
+import os
+import subprocess
+import sys
+
+from autograph_jit.codegen.llvm import native_call
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _run(code, cache_dir):
+    env = dict(os.environ, AUTOGRAPH_JIT_CACHE_DIR=str(cache_dir), AUTOGRAPH_JIT_CACHE="1",
+               PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+_SWITCH = """
+import json, threading
+import numpy as np
+from autograph_jit.codegen.llvm import native_call
+release = threading.Event()
+made_on = []
+make = native_call._Setup.__init__
+def held(self):          # the background thread makes the setup only when the test says so
+    made_on.append(threading.current_thread().name)
+    release.wait()
+    make(self)
+native_call._Setup.__init__ = held
+import autograph_jit as tf
+from autograph_jit import codegen
+v = tf.Variable(0.0)
+@tf.function
+def step(x):
+    v.assign_add(tf.reduce_sum(x))
+    return v * 2.0
+x = tf.constant(np.array([1.0, 2.0], np.float32))
+out = {"before": [float(step(x)) for _ in range(4)]}
+exe = step.get_concrete_function(x).native_executables[0]
+out["pending"] = native_call.setup_pending()
+out["native_before"] = type(step._native).__name__
+out["cached_before"] = len(step._fast_cache)
+out["word_before"] = exe._lock.word is not None
+release.set()
+codegen.wait_prewarm()
+out["after"] = [float(step(x)) for _ in range(4)]
+out["native_after"] = type(step._native).__name__
+out["word_after"] = exe._lock.word is not None
+out["made_on"] = made_on
+out["v"] = float(v.numpy())
+print(json.dumps(out))
+"""
+
+
+def test_calls_take_the_python_path_until_the_native_setup_is_made_then_switch_to_it(tmp_path):
+    out = _run(_SWITCH, tmp_path)
+    # before: the setup is pending on the prewarm thread (which started it only after the
+    # first executable was compiled), nothing is cached, every call is right
+    assert out["pending"] and out["made_on"] == ["autograph_jit-prewarm"], out
+    assert out["native_before"] != "builtin_function_or_method" and out["cached_before"] == 0
+    assert not out["word_before"]
+    assert out["before"] == [6.0, 12.0, 18.0, 24.0], out
+    # after: the next call made the native warm call, on the executable's upgraded lock
+    assert out["native_after"] == "builtin_function_or_method" and out["word_after"], out
+    assert out["after"] == [30.0, 36.0, 42.0, 48.0] and out["v"] == 24.0, out
+
+
+_EXIT = """
+import json
+from autograph_jit.codegen.llvm import native_call
+made = []
+make = native_call._Setup.__init__
+native_call._Setup.__init__ = lambda self: (made.append(1), make(self))[1]
+import atexit
+import autograph_jit as tf
+f = tf.function(lambda x: x + 1.0)   # starts the prewarm thread; never called
+atexit.register(lambda: print(json.dumps({"made": len(made)})))   # (runs after the backend's)
+"""
+
+
+def test_a_process_that_compiles_nothing_does_not_make_the_native_setup_at_exit(tmp_path):
+    assert _run(_EXIT, tmp_path) == {"made": 0}
+
+
+_LINK = """
+import json, traceback
+import numpy as np
+from autograph_jit.runtime import resident
+installs = []
+install = resident.install
+def spy(key, *args, **kwargs):
+    stack = [f.name for f in traceback.extract_stack()]
+    installs.append([key, "lower_function" in stack, "link_symbols" in stack])
+    return install(key, *args, **kwargs)
+resident.install = spy
+import autograph_jit as tf
+from autograph_jit import codegen
+codegen.prewarm = lambda blas=False: None      # (no prewarm thread: this thread installs all)
+a = np.linspace(-1, 1, 64 * 256, dtype=np.float32).reshape(64, 256)
+f = tf.function(lambda p, q: tf.exp(p @ q) * 2.0)
+got = f(tf.constant(a), tf.constant(a.T)).numpy()
+print(json.dumps({"installs": installs,
+                  "close": bool(np.allclose(got, np.exp(a @ a.T) * 2, rtol=1e-4))}))
+"""
+
+
+def test_a_lowering_declares_the_runtime_glue_and_the_link_installs_it(tmp_path):
+    out = _run(_LINK, tmp_path)
+    assert out["close"], out
+    glue = [row for row in out["installs"] if row[0].startswith(("blas", "ag_parallel_for"))]
+    assert any(row[0].startswith("blas wrappers") for row in glue), out
+    assert all(not in_lowering and in_link for _, in_lowering, in_link in glue), out
+
+
+def test_a_scratch_lock_is_upgraded_to_the_native_word_only_while_no_call_holds_it(monkeypatch):
+    native_call.prepare()
+    monkeypatch.setattr(native_call, "setup_if_made", lambda: False)
+    lock = native_call.ScratchLock()           # made while the setup is "pending"
+    monkeypatch.undo()
+    assert lock.word is None
+    old_acquire = lock.acquire
+    assert old_acquire()
+    assert not lock.upgrade() and lock.word is None   # a call holds it: not now
+    lock.release()
+    assert lock.upgrade() and lock.word is not None
+    assert not old_acquire()   # a call that read the old acquire finds it busy, for good
+    assert lock.acquire() and lock.word[0] == 1 and not lock.acquire()
+    lock.release()
+    assert lock.word[0] == 0 and lock.upgrade()
+
+
+def test_a_scratch_lock_stays_a_python_lock_when_the_native_pieces_are_unavailable(monkeypatch):
+    monkeypatch.setattr(native_call, "_setup", lambda: None)
+    lock = native_call.ScratchLock()
+    assert lock.word is None and not lock.upgrade()
+    assert lock.acquire() and not lock.acquire()
+    lock.release()
+    assert lock.acquire()
+    lock.release()
