@@ -63,12 +63,16 @@ def fast_caller(cf, tensors):
     from ..codegen.llvm.executable import Executable, SymbolicExecutable
     exe = cpu._plans.get(cpu._key([t._value for t in tensors]))
     if type(exe) is Executable or type(exe) is SymbolicExecutable:
-        # None: ask again on a later call (the ordinary path meanwhile) while the native warm
-        # call's setup is being made in the background, or while another thread's call holds
-        # the executable's scratch lock, which must become the native one first
+        # the native warm call's setup, when the prewarm thread is still to make it: after a
+        # first call, not yet (None: ask on a later call; the ordinary path meanwhile), so the
+        # first call returns at once; a later call waits for it
         if native_call.setup_pending():
-            native_call.allow_background()   # (a call asks for it: the thread may make it now)
-            return None
+            if not native_call.background_allowed():
+                native_call.allow_background()
+                return None
+            native_call.wait_for_background()
+        # (None too while another thread's call holds the executable's scratch lock, which
+        # must become the native one first)
         if not exe._lock.upgrade() and native_call.setup_if_made():
             return None
     if type(exe) is SymbolicExecutable:  # native at this batch size, else Python

@@ -23,6 +23,8 @@ from .specialize import Spec
 from .symdim import concrete
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.py_object)
+# the entry called with the GIL kept (ctypes' PYFUNCTYPE): see Executable._run_with_variables
+_ENTRY_KEEPING_GIL = ctypes.PYFUNCTYPE(ctypes.c_int32, ctypes.py_object)
 NOT_CONTIGUOUS = -2  # entry status: an input array is not C-contiguous (copied, then retried)
 _HOST = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int64, ctypes.POINTER(ctypes.c_void_p))
 
@@ -142,6 +144,7 @@ class Executable:
                       for r in graph.data_results]
         self._var_shapes = [tuple(self.specs_of_var(v)) for v in self.variables]
         self._pending = None
+        self._atomic_entry = None  # (made on the first call that writes variables)
         # held while a call uses the shared flags/workspace/error record; a concurrent (or
         # re-entrant) call that cannot take it runs on private scratch memory instead
         self._lock = native_call.ScratchLock()
@@ -217,7 +220,7 @@ class Executable:
                 raise ValueError("a variable changed shape since this function was compiled")
         news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
         flags[:] = 0
-        status = self._entry((*arrays, *outs, *olds, *news, flags, ws, err))
+        status = self._writing_entry()((*arrays, *outs, *olds, *news, flags, ws, err))
         if status and status != NOT_CONTIGUOUS:
             self._raise(status, err)
         if status != NOT_CONTIGUOUS:
@@ -226,6 +229,18 @@ class Executable:
                     buf.setflags(write=False)
                     v._value = buf
         return status
+
+    def _writing_entry(self):
+        """The entry for a call that writes variables. A brief executable's keeps the GIL, as
+        its native warm call does (native_call.gil_mode): the read, the update and the install
+        then happen with no other thread running, so a call of another executable that writes
+        the same variable (another shape of the function, another function) cannot read the
+        old value meanwhile and lose this update. (The scratch lock excludes calls of this
+        executable only.)"""
+        if self._atomic_entry is None:
+            self._atomic_entry = (_ENTRY_KEEPING_GIL(self.entry_address)
+                                  if self.written and native_call.is_brief(self) else self._entry)
+        return self._atomic_entry
 
     def _acquire_for_state(self):
         """Take the scratch lock, waiting (GIL released) while another thread holds it; False

@@ -767,7 +767,9 @@ _setup_lock = forksafe.Lock()
 # The setup costs ~110 ms of CPU when nothing is cached (its IR built with llvmlite.ir, then
 # LLVM), and a first call does not need it: the backend's prewarm thread makes it once a call
 # has asked for it (`allow_background`: tracing/warm_call.py, after a first call), not beside
-# the first compile, and until it is ready calls take the Python path (`setup_pending`).
+# the first compile, and a second call waits for it (`wait_for_background`: a loop of calls
+# on the Python path would hold the GIL, and the thread, which takes the GIL back after each
+# call into LLVM, would wait a switch interval each time).
 _background = []              # the threads that will make it (codegen.prewarm's), if any
 _background_go = threading.Event()
 
@@ -796,6 +798,21 @@ def allow_background():
     """Let the background thread make the setup now (a call asked for the native warm call,
     or someone waits for the thread)."""
     _background_go.set()
+
+
+def background_allowed():
+    """Whether `allow_background()` was called."""
+    return _background_go.is_set()
+
+
+def wait_for_background():
+    """Let the background threads make the setup and wait until they end (the setup is their
+    last piece); returns the setup (None: unavailable)."""
+    _background_go.set()
+    for t in list(_background):
+        if t is not threading.current_thread():
+            t.join()
+    return _setup()
 
 
 def prepare_in_background(skip):
