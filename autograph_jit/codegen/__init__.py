@@ -20,7 +20,8 @@ def prewarm(blas=False):
     """Start the CPU backend's one-time setup on one background thread, so it overlaps the first
     trace and lowering: the disk caches' source stamps, the ABI probe, the entry's call
     trampoline, the BLAS wrappers over NumPy's CBLAS and the parallel-for; then, once a first
-    call asks for it, the native warm call. Idempotent. (One thread: each thread started costs the caller up to a GIL switch interval.)
+    call asks for it, the native warm call. Idempotent. (One thread: each thread started costs
+    the caller up to a GIL switch interval.)
 
     Args:
       blas: also the wrappers a dense model's thin products call, over SciPy's OpenBLAS (its
@@ -77,8 +78,8 @@ def _setup():
             blas.install_general()
         parallel.install()
         # last, and only once a first call asks for it (not beside the first compile, which
-        # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; calls
-        # take the Python path until it is ready (native_call.setup_pending)
+        # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; the
+        # first call returns without it, a second waits for it (native_call.setup_pending)
         native_call.prepare_in_background(skip=lambda: _want.get("stop", False))
     except Exception:  # each piece is retried (and reports) on first real use
         pass

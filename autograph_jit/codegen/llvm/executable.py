@@ -18,7 +18,7 @@ from . import lowering_cache, module_split, native_call, pycall
 from .scalar import ERR_CALLBACK_SLOT
 from .specialize import specialize
 from .symdim import SYMBOLIC_SLOT as _SYMBOLIC_SLOT
-from .symdim import Dim
+from .symdim import Dim, SymbolicUnsupported
 from .specialize import Spec
 from .symdim import concrete
 
@@ -238,8 +238,13 @@ class Executable:
         old value meanwhile and lose this update. (The scratch lock excludes calls of this
         executable only.)"""
         if self._atomic_entry is None:
-            self._atomic_entry = (_ENTRY_KEEPING_GIL(self.entry_address)
-                                  if self.written and native_call.is_brief(self) else self._entry)
+            brief = False
+            if self.written:
+                try:
+                    brief = native_call.is_brief(self)
+                except SymbolicUnsupported:   # (a symbolic batch: any size, so not brief)
+                    brief = False
+            self._atomic_entry = _ENTRY_KEEPING_GIL(self.entry_address) if brief else self._entry
         return self._atomic_entry
 
     def _acquire_for_state(self):
