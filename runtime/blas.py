@@ -432,8 +432,10 @@ def declare(module, name):
     return ir.Function(module, ir.FunctionType(types[ret], [types[a] for a in args]), name=name)
 
 
-def _general_text(which):
-    """IR of the ag_matmul_* / ag_matvec_* wrappers (both dtypes) over `which` BLAS."""
+def general_text(which=None):
+    """IR of the ag_matmul_* / ag_matvec_* wrappers (both dtypes) over `which` BLAS (default:
+    `provider()`), as `install_general` compiles it."""
+    which = which or provider()
     out = []
     for d in _TYPES:
         out += _declarations_of_routines(d, which)
@@ -444,8 +446,9 @@ def _general_text(which):
     return "\n".join(out)
 
 
-def _serial_text():
-    """IR of the ag_matmul_serial_* wrappers (both dtypes) over SciPy's Fortran BLAS."""
+def serial_text():
+    """IR of the ag_matmul_serial_* wrappers (both dtypes) over SciPy's Fortran BLAS, as
+    `install_serial` compiles it."""
     out = []
     for d in _TYPES:
         out += _declarations_of_routines(d, "scipy")[:1] + [_gemm_fortran(d, "ag_matmul_serial")]
@@ -461,7 +464,7 @@ def install_general():
     else:
         register_scipy()
     names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" not in n]
-    return resident.install(f"blas wrappers ({which})", _general_text(which), names)
+    return resident.install(f"blas wrappers ({which})", general_text(which), names)
 
 
 def install_serial():
@@ -470,7 +473,7 @@ def install_serial():
     register_scipy()
     pin_serial_threads()
     names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" in n]
-    return resident.install("blas serial wrappers", _serial_text(), names)
+    return resident.install("blas serial wrappers", serial_text(), names)
 
 
 def check_available(names):

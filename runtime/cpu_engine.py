@@ -125,6 +125,16 @@ def cache_key(ir_text):
     return h.hexdigest()
 
 
+def has_cached_object(ir_text, opt_level):
+    """Whether the disk cache holds the object of `ir_text` compiled at `opt_level` (whole: the
+    key CompiledModule gives a one-part module). False when the cache is off."""
+    directory = cache_dir()
+    if directory is None:
+        return False
+    key = cache_key(f"; opt {opt_level}\n" + ir_text)
+    return os.path.exists(os.path.join(directory, key[:2], key + ".o"))
+
+
 def _read_cached(path, key):
     return read_entry(path, key, MAGIC)
 

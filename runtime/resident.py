@@ -22,7 +22,7 @@ import llvmlite.binding as llvm
 import numpy
 
 from . import forksafe
-from .cpu_engine import cache_dir, compile_ir, read_entry, write_entry
+from .cpu_engine import cache_dir, compile_ir, has_cached_object, read_entry, write_entry
 from .llvm_opt import GLUE
 
 _lock = forksafe.Lock()
@@ -50,9 +50,8 @@ def install(key, ir_text, symbols, stamp=None):
     with key_lock:
         if key not in _engines:
             # through the disk object cache: a new process loads the code instead of compiling
-            # (exported: LLVM's optimizer would drop unused linkonce_odr definitions)
             # (glue: no float arithmetic, so the short pipeline; see llvm_opt.GLUE)
-            engine = compile_ir(ir_text.replace("define linkonce_odr ", "define "), GLUE)
+            engine = compile_ir(_exported(ir_text), GLUE)
             table = {}
             for name in symbols:
                 address = engine.address(name)
@@ -61,6 +60,16 @@ def install(key, ir_text, symbols, stamp=None):
             _keep.append(engine)  # keeps its code mapped for good
             _engines[key] = table
     return dict(_engines[key])
+
+
+def is_cached(ir_text):
+    """Whether the disk cache holds the object `install` would load for `ir_text`."""
+    return has_cached_object(_exported(ir_text), GLUE)
+
+
+def _exported(ir_text):
+    # (exported: LLVM's optimizer would drop unused linkonce_odr definitions)
+    return ir_text.replace("define linkonce_odr ", "define ")
 
 
 def _text(key, make, stamp):

@@ -3,7 +3,7 @@
 import threading
 import os
 
-from ..runtime import blas, cache_files, cpu_engine
+from ..runtime import blas, cache_files, cpu_engine, llvm_opt, resident
 from .llvm import executable, native_call, parallel, pycall
 import atexit
 
@@ -55,6 +55,12 @@ def _at_exit():
     wait_prewarm()
 
 
+def _must_compile(ir_text, resident_copy=True):
+    """Whether glue of this IR text is not in the disk object cache (runtime/resident.py)."""
+    return not resident.is_cached(ir_text) if resident_copy else \
+        not cpu_engine.has_cached_object(ir_text, llvm_opt.GLUE)
+
+
 def _setup():
     # (each piece is made once, by this thread or by the first caller that needs it sooner, so
     # the first function's lowering and compile interleave with them; in the order a first
@@ -66,17 +72,27 @@ def _setup():
         # GIL, so the walk overlaps the caller's work, and a key that needs it waits for it
         cache_files.source_stamp(_STAMPED, once_per_process=True)
         cpu_engine.host_info()
-        executable.check_abi()
-        pycall.prepare()
-        # (the runtime glue a module links to: installed at link time by whichever thread
-        # gets there first, lowering_cache.link_symbols)
+        # the runtime glue, each piece only when it must be compiled (its object is not in the
+        # disk cache); otherwise whoever needs it first loads it, in ~1 ms: done here it costs
+        # the caller more, since this thread takes the GIL back after every call into LLVM
+        # (a warm first fit step: 53 -> 43 ms without it). The glue a module links to is
+        # installed at link time by whichever thread gets there first
+        # (lowering_cache.link_symbols).
+        if _must_compile(executable.ABI_IR, resident_copy=False):
+            executable.check_abi()
+        if _must_compile(pycall.TRAMPOLINE_IR):
+            pycall.prepare()
         if _want.get("blas"):
             _want["blas_done"] = True
-            blas.install_serial()
-            blas.install_general()
+            if _must_compile(blas.serial_text()):
+                blas.install_serial()
+            if _must_compile(blas.general_text()):
+                blas.install_general()
         elif blas.provider() == "numpy":   # (else they would load SciPy's OpenBLAS: first use)
-            blas.install_general()
-        parallel.install()
+            if _must_compile(blas.general_text()):
+                blas.install_general()
+        if _must_compile(parallel.ir_text()):
+            parallel.install()
         # last, and only once a first call asks for it (not beside the first compile, which
         # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; the
         # first call returns without it, a second waits for it (native_call.setup_pending)

@@ -153,3 +153,35 @@ def test_a_scratch_lock_stays_a_python_lock_when_the_native_pieces_are_unavailab
     lock.release()
     assert lock.acquire()
     lock.release()
+
+
+_WHO_INSTALLS = """
+import json, threading
+import numpy as np
+from autograph_jit.runtime import resident
+who = {}
+install = resident.install
+def spy(key, *args, **kwargs):
+    who.setdefault(key, threading.current_thread().name)
+    return install(key, *args, **kwargs)
+resident.install = spy
+import autograph_jit as tf
+from autograph_jit import codegen
+codegen.prewarm(blas=True)
+a = np.linspace(-1, 1, 32 * 784, dtype=np.float32).reshape(32, 784)
+b = np.linspace(1, -1, 784 * 128, dtype=np.float32).reshape(784, 128)
+f = tf.function(lambda p, q: tf.nn.relu(p @ q))
+f(tf.constant(a), tf.constant(b))
+codegen.wait_prewarm()
+print(json.dumps(who))
+"""
+
+
+def test_the_prewarm_thread_leaves_glue_the_disk_cache_holds_to_whoever_needs_it(tmp_path):
+    # (loading a cached module costs its user ~1 ms; made on the prewarm thread it costs more,
+    # since that thread takes the GIL back from the caller after every call into LLVM)
+    _run(_WHO_INSTALLS, tmp_path)          # cold: everything compiled, by some thread
+    warm = _run(_WHO_INSTALLS, tmp_path)
+    glue = {k: v for k, v in warm.items() if k.startswith(("blas", "ag_parallel_for",
+                                                            "python call"))}
+    assert glue and all(v != "autograph_jit-prewarm" for v in glue.values()), warm

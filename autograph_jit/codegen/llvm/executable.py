@@ -44,7 +44,7 @@ def variables_of(graph):
     return allv, written
 
 
-_ABI_IR = """
+ABI_IR = """
 define i64 @probe(ptr %t, i64 %which) {
   %slot = getelementptr i64, ptr %t, i64 3
   %arr = load ptr, ptr %slot
@@ -70,7 +70,7 @@ def check_abi():
         if _abi_checked:
             return
         # (a cached object still runs the probe below; glue: llvm_opt.GLUE)
-        mod = cpu_engine.compile_ir(_ABI_IR, llvm_opt.GLUE)
+        mod = cpu_engine.compile_ir(ABI_IR, llvm_opt.GLUE)
         probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
             mod.address("probe"))
         a = np.zeros(3)

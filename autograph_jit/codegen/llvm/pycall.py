@@ -16,7 +16,7 @@ import numpy as np
 from ...runtime import forksafe, resident
 import llvmlite.binding as llvm
 
-_TRAMPOLINE_IR = """
+TRAMPOLINE_IR = """
 declare ptr @PyEval_SaveThread()
 declare void @PyEval_RestoreThread(ptr)
 declare ptr @PyLong_FromLong(i64)
@@ -68,7 +68,7 @@ def _make():
         api = ctypes.pythonapi
         for name in _API:
             llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
-        address = resident.install("python call trampoline", _TRAMPOLINE_IR,
+        address = resident.install("python call trampoline", TRAMPOLINE_IR,
                                    ["agj_call"])["agj_call"]
         name = b"agj_entry"
         method = _MethodDef(name, address, METH_O, None)  # lives as long as the process
