@@ -458,13 +458,19 @@ def serial_text():
 def install_general():
     """The ag_matmul_* and ag_matvec_* wrappers, resident (see install()), over NumPy's CBLAS
     when NumPy ships one: then SciPy is not loaded. Idempotent; returns {symbol: address}."""
+    which = _register_general()
+    names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" not in n]
+    return resident.install(f"blas wrappers ({which})", general_text(which), names)
+
+
+def _register_general():
+    """Register the routines the general wrappers call; returns `provider()`."""
     which = provider()
     if which == "numpy":
         register_numpy()
     else:
         register_scipy()
-    names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" not in n]
-    return resident.install(f"blas wrappers ({which})", general_text(which), names)
+    return which
 
 
 def install_serial():
@@ -476,19 +482,24 @@ def install_serial():
     return resident.install("blas serial wrappers", serial_text(), names)
 
 
+def _needed(names):
+    """(serial, general): whether the symbols `names` need the serial wrappers (or a SciPy
+    routine), and whether they need the general ones."""
+    return (any(n.startswith(_SERIAL_PREFIXES) for n in names),
+            any(n.startswith(_GENERAL_PREFIXES) and not n.startswith(_SERIAL_PREFIXES)
+                for n in names))
+
+
 def check_available(names):
     """Raise (ImportError, OSError, RuntimeError) unless the BLAS library the wrapper or routine
     names `names` need can be loaded; registers its routines with llvmlite. Compiles nothing
     (`install_for` does, when a module that declares them is linked): cheap after the first
     call."""
-    if any(n.startswith(_SERIAL_PREFIXES) for n in names):
+    serial, general = _needed(names)
+    if serial:
         register_scipy()
-    if any(n.startswith(_GENERAL_PREFIXES) and not n.startswith(_SERIAL_PREFIXES)
-           for n in names):
-        if provider() == "numpy":
-            register_numpy()
-        else:
-            register_scipy()
+    if general:
+        _register_general()
 
 
 def install_for(names):
@@ -496,10 +507,10 @@ def install_for(names):
     nothing else: SciPy's BLAS only for a serial wrapper or a SciPy routine. Returns
     {symbol: address} of what it installed."""
     table = {}
-    if any(n.startswith(_SERIAL_PREFIXES) for n in names):
+    serial, general = _needed(names)
+    if serial:
         table.update(install_serial())
-    if any(n.startswith(_GENERAL_PREFIXES) and not n.startswith(_SERIAL_PREFIXES)
-           for n in names):
+    if general:
         table.update(install_general())
     if any(n.startswith("ag_cblas_") for n in names):
         table.update(register_numpy())

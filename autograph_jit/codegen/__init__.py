@@ -55,10 +55,9 @@ def _at_exit():
     wait_prewarm()
 
 
-def _must_compile(ir_text, resident_copy=True):
-    """Whether glue of this IR text is not in the disk object cache (runtime/resident.py)."""
-    return not resident.is_cached(ir_text) if resident_copy else \
-        not cpu_engine.has_cached_object(ir_text, llvm_opt.GLUE)
+def _must_compile(ir_text):
+    """Whether resident glue of this IR text is not in the disk object cache."""
+    return not resident.is_cached(ir_text)
 
 
 def _setup():
@@ -78,7 +77,7 @@ def _setup():
         # (a warm first fit step: 53 -> 43 ms without it). The glue a module links to is
         # installed at link time by whichever thread gets there first
         # (lowering_cache.link_symbols).
-        if _must_compile(executable.ABI_IR, resident_copy=False):
+        if not cpu_engine.has_cached_object(executable.ABI_IR, llvm_opt.GLUE):  # (not resident)
             executable.check_abi()
         if _must_compile(pycall.TRAMPOLINE_IR):
             pycall.prepare()

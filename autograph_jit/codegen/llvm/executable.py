@@ -238,13 +238,11 @@ class Executable:
         old value meanwhile and lose this update. (The scratch lock excludes calls of this
         executable only.)"""
         if self._atomic_entry is None:
-            brief = False
-            if self.written:
-                try:
-                    brief = native_call.is_brief(self)
-                except SymbolicUnsupported:   # (a symbolic batch: any size, so not brief)
-                    brief = False
-            self._atomic_entry = _ENTRY_KEEPING_GIL(self.entry_address) if brief else self._entry
+            try:
+                keep = bool(self.written) and native_call.gil_mode(self) == native_call.HOLD_GIL
+            except SymbolicUnsupported:   # (a symbolic batch: any size, so not brief)
+                keep = False
+            self._atomic_entry = _ENTRY_KEEPING_GIL(self.entry_address) if keep else self._entry
         return self._atomic_entry
 
     def _acquire_for_state(self):
