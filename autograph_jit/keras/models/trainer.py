@@ -398,7 +398,8 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
-        """One training step on one batch; returns the logs (as `evaluate` does)."""
+        """One training step on one batch; returns the logs of this batch alone (metrics reset
+        first, as Keras 3 does: two calls report each batch's own accuracy, not a running one)."""
         self._assert_compile_called("train_on_batch")
         if class_weight is not None:
             if sample_weight is not None:
@@ -408,6 +409,7 @@ class Trainer:
                 data_adapter._to_array(y), class_weight)
         batch = data_adapter.pack_x_y_sample_weight(x, y, sample_weight)
         self._symbolic_build(batch)
+        self.reset_metrics()
         with self._on_device():
             logs = self.train_function(batch)
         return _finish_logs(self, logs, return_dict)
