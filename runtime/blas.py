@@ -69,6 +69,7 @@ import numpy
 from llvmlite import ir
 
 from . import forksafe, resident
+from .llvm_opt import PLUMBING
 from .serial_gemm import scipy_openblas_paths as _scipy_openblas_paths
 
 SYMBOLS = {"sgemm": "ag_sgemm", "dgemm": "ag_dgemm", "sgemv": "ag_sgemv", "dgemv": "ag_dgemv"}
@@ -460,7 +461,8 @@ def install_general():
     when NumPy ships one: then SciPy is not loaded. Idempotent; returns {symbol: address}."""
     which = _register_general()
     names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" not in n]
-    return resident.install(f"blas wrappers ({which})", general_text(which), names)
+    return resident.install(f"blas wrappers ({which})", general_text(which), names,
+                            opt_level=PLUMBING)
 
 
 def _register_general():
@@ -479,7 +481,7 @@ def install_serial():
     register_scipy()
     pin_serial_threads()
     names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" in n]
-    return resident.install("blas serial wrappers", serial_text(), names)
+    return resident.install("blas serial wrappers", serial_text(), names, opt_level=PLUMBING)
 
 
 def _needed(names):

@@ -211,7 +211,7 @@ class CompiledModule:
     moving it from the worker, loading it; for parts compiled on threads, "llvm optimize" is
     the wall time of optimizing and emitting them all); `from_cache` says whether the object
     code came from the disk cache (then "llvm optimize" is 0: LLVM was skipped); `part_levels`
-    is each part's opt_level (GLUE for a part without floating-point code); `compiled_in`
+    is each part's opt_level (PLUMBING for a part without floating-point code); `compiled_in`
     says where the object was made: "worker", "in-process" or "disk cache"
     (runtime/llvm_worker.py); `parts` is the number of parts (1: compiled whole).
 
@@ -225,9 +225,9 @@ class CompiledModule:
         self.ir_text = ir_text if isinstance(ir_text, str) else "\n".join(texts)
         self.part_texts = texts
         self.parts = len(texts)
-        # a part with no floating-point type in its code compiles at GLUE (llvm_opt.integer_only)
+        # a part with no floating-point type in its code compiles at PLUMBING (integer_only)
         self.part_levels = levels = [
-            llvm_opt.GLUE if len(texts) > 1 and opt_level >= 2 and llvm_opt.integer_only(text)
+            llvm_opt.PLUMBING if len(texts) > 1 and opt_level >= 2 and llvm_opt.integer_only(text)
             else opt_level for text in texts]
         keys = [cache_key(f"; opt {level}\n" + text) for level, text in zip(levels, texts)]
         self.key = keys[0] if len(keys) == 1 else cache_key("; parts\n" + "\n".join(keys))
@@ -341,8 +341,8 @@ class CompiledModule:
 
 def compile_ir(ir_text, opt_level=None, use_cache=True, link=None):
     """Compile IR text (one module's, or a list of its parts' texts: see CompiledModule) for the
-    host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3; llvm_opt.GLUE for runtime glue (no
-    floating-point arithmetic: see its docstring); link: see CompiledModule."""
+    host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3; llvm_opt.GLUE or PLUMBING for runtime glue
+    (no floating-point arithmetic: see their docstrings); link: see CompiledModule."""
     if opt_level is None:
         opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
     return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache, link=link)

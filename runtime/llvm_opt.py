@@ -12,7 +12,7 @@ without importing autograph_jit (NumPy, the compiler) and a forked or spawned co
 state of ours.
 
 Protocol (over the worker's stdin/stdout): frames of an 8-byte little-endian length and a pickle.
-A request is `(ir_text, opt_level, cpu, features)` (opt_level 0..3 or GLUE); the reply is
+A request is `(ir_text, opt_level, cpu, features)` (opt_level 0..3, GLUE or PLUMBING); the reply is
 `("ok", object_bytes, optimized_ir, optimize_seconds, emit_seconds, worker_rss_bytes)` or
 `("error", message)`.
 `None` asks the worker to exit.
@@ -30,14 +30,23 @@ _HEADER = struct.Struct("<Q")
 _targets = {}  # (cpu, features, opt) -> TargetMachine (in this process)
 
 GLUE = -1
-"""The `opt_level` of runtime glue (runtime/resident.py: the native warm call's trampolines, the
-parallel-for, the BLAS wrappers, the ABI probe): code that moves pointers and integers and does
-no floating-point arithmetic, so no pipeline can change what it computes. SROA, instcombine and
+"""The `opt_level` of runtime glue on the per-call hot path (runtime/resident.py: the native warm
+call's trampolines, the Python call's trampoline): code that moves pointers and integers and
+does no floating-point arithmetic, so no pipeline can change what it computes. SROA, instcombine and
 CFG simplification, then the code generator at -O1: the warm call runs within ~6% of -O3's code
 (0.186 against 0.176 µs) and the trampolines compile in 55 ms instead of 124 ms (2-core host).
 Kernels, whose float results depend on how LLVM vectorizes, always get the full pipeline; a
-module (or part of one) with no floating-point type in any function body gets GLUE too
-(`integer_only`: the entry part of a split module, codegen/llvm/module_split.py)."""
+module (or part of one) with no floating-point type in any function body gets PLUMBING."""
+
+PLUMBING = -2
+"""The `opt_level` of glue off the per-call hot path: code that runs once per kernel or per step,
+around microseconds of work, and does no floating-point arithmetic — the parallel-for, the BLAS
+wrappers, the ABI probe, and a part of a split module with no floating-point type in any function
+body (`integer_only`: the entry part, codegen/llvm/module_split.py). GLUE's short pipeline, then
+the code generator at -O0 (fast instruction selection and register allocation): it emits the
+object 3-4x faster (the MLP training step's entry part: 11.5 -> 3.1 ms; the parallel-for:
+22 -> 12 ms), at a cost of nanoseconds per call. The native warm call's trampolines, where
+nanoseconds count, stay at GLUE."""
 
 _FLOAT_TYPE = re.compile(r"\b(?:half|bfloat|float|double|fp128|x86_fp80|ppc_fp128)\b")
 
@@ -104,9 +113,10 @@ def parse(ir_text, context=None):
 
 def optimize(mod, tm, opt_level, run=None):
     """LLVM's new-pass-manager pipeline at `opt_level`, vectorizers on, for the host `tm`
-    (GLUE: the short pipeline of the GLUE docstring). `run(mpm, mod, pb)` runs it (default
-    `mpm.run(mod, pb)`; runtime/llvm_pool.py passes its call without llvmlite's lock)."""
-    if opt_level == GLUE:
+    (GLUE and PLUMBING: the short pipeline of the GLUE docstring). `run(mpm, mod, pb)` runs it
+    (default `mpm.run(mod, pb)`; runtime/llvm_pool.py passes its call without llvmlite's
+    lock)."""
+    if opt_level in (GLUE, PLUMBING):
         pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=1))
         mpm = llvm.create_new_module_pass_manager()
         mpm.add_sroa_pass()
@@ -129,8 +139,11 @@ def optimize(mod, tm, opt_level, run=None):
 
 
 def codegen_level(opt_level):
-    """The code generator's optimization level (0..3) for an `opt_level` (GLUE: 1)."""
-    return 1 if opt_level == GLUE else max(0, min(int(opt_level), 3))
+    """The code generator's optimization level (0..3) for an `opt_level` (GLUE: 1, PLUMBING:
+    0)."""
+    if opt_level == GLUE:
+        return 1
+    return 0 if opt_level == PLUMBING else max(0, min(int(opt_level), 3))
 
 
 def compile_object(ir_text, opt_level, cpu, features):
@@ -138,7 +151,7 @@ def compile_object(ir_text, opt_level, cpu, features):
 
     Args:
       ir_text: LLVM IR text of one module.
-      opt_level: 0..3, or GLUE.
+      opt_level: 0..3, GLUE or PLUMBING.
       cpu, features: the host target (see target_machine).
     Returns:
       (object bytes, optimized IR text, optimize seconds, emit seconds).
@@ -212,4 +225,7 @@ if __name__ == "__main__":
     # the pipes are ours alone: nothing else may write to stdout
     _out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, _out)
+    try:
+        serve(sys.stdin.buffer, _out)
+    except BrokenPipeError:   # the parent is gone (it ended while this worker started): no one
+        os._exit(0)           # to answer, and no traceback for the user's terminal

@@ -4,7 +4,9 @@ with chosen functions registered as llvmlite symbols so that later modules only 
 For runtime support code shared by every compiled function (the BLAS wrappers, the parallel-for
 and its threads): one copy per process instead of one per module, and code that stays mapped
 for as long as any thread might still run it. It is glue — pointers, integers, calls; never
-float arithmetic — and compiles at `llvm_opt.GLUE`, LLVM's short pipeline.
+float arithmetic — and compiles at `llvm_opt.GLUE` (LLVM's short pipeline), or at
+`llvm_opt.PLUMBING` (the same, then the code generator at -O0) where a call does microseconds of
+work anyway (the parallel-for, the BLAS wrappers).
 
 IR built in Python (the native warm call's trampolines: tens of ms of llvmlite.ir per process)
 can be given as a function with a `stamp` (a digest of the sources that build it): the text is
@@ -23,7 +25,7 @@ import numpy
 
 from . import forksafe
 from .cpu_engine import cache_dir, compile_ir, has_cached_object, read_entry, write_entry
-from .llvm_opt import GLUE
+from .llvm_opt import GLUE, PLUMBING
 
 _lock = forksafe.Lock()
 _key_locks = {}  # key -> the lock its compile holds
@@ -34,11 +36,14 @@ _keep = []
 MAGIC = b"AGJITRESIR1\n"
 
 
-def install(key, ir_text, symbols, stamp=None):
+def install(key, ir_text, symbols, stamp=None, opt_level=GLUE):
     """Compile `ir_text` (once per `key`) and register each name in `symbols` under the same
     name; returns {symbol: address}. Later modules call them after a plain `declare`.
     `ir_text` may be a function returning the text; with a `stamp` (hex digest of everything
-    the text depends on) the text is read from the disk cache when it holds it."""
+    the text depends on) the text is read from the disk cache when it holds it. `opt_level`:
+    GLUE, or PLUMBING for code off the per-call hot path (see runtime/llvm_opt.py)."""
+    if opt_level not in (GLUE, PLUMBING):
+        raise ValueError(f"resident code compiles at GLUE or PLUMBING, not {opt_level!r}")
     if key in _engines:
         return dict(_engines[key])
     if callable(ir_text):  # (built outside the lock: other compiles go on meanwhile)
@@ -51,7 +56,7 @@ def install(key, ir_text, symbols, stamp=None):
         if key not in _engines:
             # through the disk object cache: a new process loads the code instead of compiling
             # (glue: no float arithmetic, so the short pipeline; see llvm_opt.GLUE)
-            engine = compile_ir(_exported(ir_text), GLUE)
+            engine = compile_ir(_exported(ir_text), opt_level)
             table = {}
             for name in symbols:
                 address = engine.address(name)
@@ -62,9 +67,10 @@ def install(key, ir_text, symbols, stamp=None):
     return dict(_engines[key])
 
 
-def is_cached(ir_text):
-    """Whether the disk cache holds the object `install` would load for `ir_text`."""
-    return has_cached_object(_exported(ir_text), GLUE)
+def is_cached(ir_text, opt_level=GLUE):
+    """Whether the disk cache holds the object `install(..., opt_level)` would load for
+    `ir_text`."""
+    return has_cached_object(_exported(ir_text), opt_level)
 
 
 def _exported(ir_text):

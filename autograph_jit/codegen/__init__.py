@@ -55,9 +55,9 @@ def _at_exit():
     wait_prewarm()
 
 
-def _must_compile(ir_text):
+def _must_compile(ir_text, opt_level=llvm_opt.GLUE):
     """Whether resident glue of this IR text is not in the disk object cache."""
-    return not resident.is_cached(ir_text)
+    return not resident.is_cached(ir_text, opt_level)
 
 
 def _setup():
@@ -77,20 +77,21 @@ def _setup():
         # (a warm first fit step: 53 -> 43 ms without it). The glue a module links to is
         # installed at link time by whichever thread gets there first
         # (lowering_cache.link_symbols).
-        if not cpu_engine.has_cached_object(executable.ABI_IR, llvm_opt.GLUE):  # (not resident)
+        # (the ABI probe is not resident: its object is looked up directly)
+        if not cpu_engine.has_cached_object(executable.ABI_IR, llvm_opt.PLUMBING):
             executable.check_abi()
         if _must_compile(pycall.TRAMPOLINE_IR):
             pycall.prepare()
         if _want.get("blas"):
             _want["blas_done"] = True
-            if _must_compile(blas.serial_text()):
+            if _must_compile(blas.serial_text(), llvm_opt.PLUMBING):
                 blas.install_serial()
-            if _must_compile(blas.general_text()):
+            if _must_compile(blas.general_text(), llvm_opt.PLUMBING):
                 blas.install_general()
         elif blas.provider() == "numpy":   # (else they would load SciPy's OpenBLAS: first use)
-            if _must_compile(blas.general_text()):
+            if _must_compile(blas.general_text(), llvm_opt.PLUMBING):
                 blas.install_general()
-        if _must_compile(parallel.ir_text()):
+        if _must_compile(parallel.ir_text(), llvm_opt.PLUMBING):
             parallel.install()
         # last, and only once a first call asks for it (not beside the first compile, which
         # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; the

@@ -184,3 +184,30 @@ def test_modules_the_cut_cannot_handle_safely_compile_whole():
     assert module_split.split_module(calling, min_bytes=0) is None
     single = constant.replace('  %".3" = call i32 @"k_b_0"(ptr %".1")\n', "")
     assert module_split.split_module(single, min_bytes=0) is None         # one kernel
+
+
+def test_a_split_steps_entry_part_compiles_at_plumbing_and_its_kernels_at_o3():
+    _, step, x, y = _train_step()
+    step(x, y)
+    compiled = step.get_concrete_function(x, y).native_executables[-1].compiled
+    assert compiled.parts > 1
+    assert compiled.part_levels[0] == llvm_opt.PLUMBING      # the entry: integers, pointers
+    assert set(compiled.part_levels[1:]) == {3}               # kernels: float code, full -O3
+    assert llvm_opt.codegen_level(llvm_opt.PLUMBING) == 0
+    assert llvm_opt.codegen_level(llvm_opt.GLUE) == 1
+
+
+def test_plumbing_emits_other_code_than_glue_that_computes_the_same():
+    import ctypes
+    from autograph_jit.codegen.llvm import executable
+    info = cpu_engine.host_info()
+    objects = {level: llvm_opt.compile_object(executable.ABI_IR, level, info["cpu"],
+                                              info["features"])[0]
+               for level in (llvm_opt.GLUE, llvm_opt.PLUMBING)}
+    assert objects[llvm_opt.GLUE] != objects[llvm_opt.PLUMBING]
+    a = np.zeros(3)
+    for level in objects:
+        mod = cpu_engine.compile_ir(executable.ABI_IR, level, use_cache=False)
+        probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
+            mod.address("probe"))
+        assert probe((a,), 0) == a.ctypes.data and probe((a[::2],), 1) & 1 == 0

@@ -199,3 +199,14 @@ def test_explain_says_where_llvm_optimization_ran():
         print(json.dumps({"text": str(g.get_concrete_function(tf.constant([1.0, 2.0])).explain())}))
     ''', env={"AUTOGRAPH_JIT_LLVM_WORKER_AFTER": "0", "AUTOGRAPH_JIT_CACHE": "0"})
     assert "LLVM optimization: in a worker process" in out["text"]
+
+
+def test_a_worker_whose_parent_left_before_it_was_ready_exits_quietly():
+    # (a short program can end while the worker it started is still importing llvmlite: the
+    # worker's "ready" then meets a closed pipe, and the user's terminal must see no traceback)
+    script = os.path.join(ROOT, "runtime", "llvm_opt.py")
+    p = subprocess.Popen([sys.executable, "-u", script], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()                     # gone before the worker writes "ready"
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and err == b"", err.decode(errors="replace")

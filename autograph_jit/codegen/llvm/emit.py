@@ -115,8 +115,33 @@ def collapse(shape, stride_lists):
     return out_shape, out_strides
 
 
+SHORT_TRIP = 16
+"""A counted loop of at most this many iterations, known when the kernel is built, is not
+vectorized (its back edge carries `llvm.loop.vectorize.enable false`): a vector body, a
+remainder loop and their checks for ~2 vectors of work cost LLVM more to optimize and emit than
+they save at run time (the 10-class softmax cross-entropy kernels of a training step: ~55 -> ~25
+ms of compile CPU). A sum over such a loop then adds in index order."""
+
+
+class LoopID(ir.values.MDValue):
+    """A distinct, self-referencing loop-ID node `!n = distinct !{!n, props...}` (LLVM reads
+    llvm.loop properties only from such a node; llvmlite's add_metadata cannot make one).
+    One per loop: LLVM writes its own marks (llvm.loop.isvectorized) into the node."""
+
+    def descr(self, buf):
+        ops = ", ".join([self.get_reference()] + [o.get_reference() for o in self.operands])
+        buf += (f"distinct !{{{ops}}}", "\n")
+
+
+def loop_id(module, name, value):
+    """A new loop-ID node with the one property `!{!"name", value}` (an ir.Constant)."""
+    prop = module.add_metadata([ir.MetaDataString(module, name), value])
+    return LoopID(module, [prop], name=str(len(module.metadata)))
+
+
 class Loops:
-    """Counted loops on an IRBuilder: bottom-tested, so LLVM sees rotated loops it vectorizes."""
+    """Counted loops on an IRBuilder: bottom-tested, so LLVM sees rotated loops it vectorizes
+    (all but the short ones: SHORT_TRIP)."""
 
     def __init__(self, builder, dim=None):
         self.b = builder
@@ -149,7 +174,10 @@ class Loops:
         body(i)
         nxt = b.add(i, i64(1), name=name + ".next", flags=["nuw", "nsw"])
         i.add_incoming(nxt, b.block)
-        b.cbranch(b.icmp_signed("<", nxt, count), loop, done)
+        back = b.cbranch(b.icmp_signed("<", nxt, count), loop, done)
+        if isinstance(n, int) and n <= SHORT_TRIP:
+            back.set_metadata("llvm.loop", loop_id(b.module, "llvm.loop.vectorize.enable",
+                                                   ir.Constant(I1, 0)))
         b.position_at_end(done)
 
     def nest(self, shape, body, name="d"):

@@ -69,8 +69,8 @@ def check_abi():
     with _abi_lock:  # (once, though the prewarm thread may be checking it too)
         if _abi_checked:
             return
-        # (a cached object still runs the probe below; glue: llvm_opt.GLUE)
-        mod = cpu_engine.compile_ir(ABI_IR, llvm_opt.GLUE)
+        # (a cached object still runs the probe below; run once: llvm_opt.PLUMBING)
+        mod = cpu_engine.compile_ir(ABI_IR, llvm_opt.PLUMBING)
         probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
             mod.address("probe"))
         a = np.zeros(3)

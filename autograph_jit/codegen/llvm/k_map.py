@@ -17,7 +17,7 @@ positive calls exp_nonpositive (no overflow clamp, a cheaper exact 2^n scaling; 
 import numpy as np
 from llvmlite import ir
 
-from .emit import Kernel, Loops, collapse, I64, i64, PTR, storage_type
+from .emit import Kernel, Loops, SHORT_TRIP, collapse, loop_id, I64, i64, PTR, storage_type
 from .symdim import Dim, numel
 from .scalar import ScalarEmitter, emit_scalar, uniform_value
 from . import parallel
@@ -25,28 +25,18 @@ from . import parallel
 HEAVY_INTERLEAVE = 4   # vectors in flight per iteration of a vector-math loop
 
 
-class _LoopID(ir.values.MDValue):
-    """A distinct, self-referencing loop-ID node `!n = distinct !{!n, props...}` (LLVM reads
-    llvm.loop properties only from such a node; llvmlite's add_metadata cannot make one)."""
-
-    def descr(self, buf):
-        ops = ", ".join([self.get_reference()] + [o.get_reference() for o in self.operands])
-        buf += (f"distinct !{{{ops}}}", "\n")
-
-
 def interleave_loop_id(module, count=HEAVY_INTERLEAVE):
     """The loop-ID node asking LLVM's loop vectorizer for `count` interleaved vectors."""
-    prop = module.add_metadata([ir.MetaDataString(module, "llvm.loop.interleave.count"),
-                                ir.Constant(ir.IntType(32), count)])
-    return _LoopID(module, [prop], name=str(len(module.metadata)))
+    return loop_id(module, "llvm.loop.interleave.count", ir.Constant(ir.IntType(32), count))
 
 
 class _TaggedLoops(Loops):
-    """Loops whose innermost loops' back edges carry `loop_id` as !llvm.loop."""
+    """Loops whose innermost loops' back edges carry `interleave_id` as !llvm.loop (a short one
+    keeps its own: not vectorized, emit.SHORT_TRIP)."""
 
-    def __init__(self, builder, loop_id, dim=None):
+    def __init__(self, builder, interleave_id, dim=None):
         super().__init__(builder, dim)
-        self.loop_id = loop_id
+        self.interleave_id = interleave_id
         self._nested = False
 
     def range(self, n, body, name="i"):
@@ -59,12 +49,13 @@ class _TaggedLoops(Loops):
             seen["inner"] = self._nested
         super().range(n, tracked, name)
         self._nested = True
-        if "header" in seen and not seen["inner"]:
+        short = isinstance(n, (int, np.integer)) and n <= SHORT_TRIP
+        if "header" in seen and not seen["inner"] and not short:
             header, done = seen["header"], self.b.block
             for block in self.b.function.blocks:
                 t = block.terminator
                 if isinstance(t, ir.ConditionalBranch) and t.operands[1:] == [header, done]:
-                    t.set_metadata("llvm.loop", self.loop_id)
+                    t.set_metadata("llvm.loop", self.interleave_id)
 
 
 def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=False):
@@ -155,7 +146,7 @@ def _emit_parallel(lw, k, cshape, n_ptrs, body, min_chunk=None):
     cb = ir.IRBuilder(rows.append_basic_block("entry"))
     saved = (k.b, k.loops, k.ptrs)
     k.b, k.ptrs = cb, ptrs
-    k.loops = _TaggedLoops(cb, saved[1].loop_id) if isinstance(saved[1], _TaggedLoops) \
+    k.loops = _TaggedLoops(cb, saved[1].interleave_id) if isinstance(saved[1], _TaggedLoops) \
         else Loops(cb)
     inner = cshape[1:]
 

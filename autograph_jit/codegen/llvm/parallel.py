@@ -55,6 +55,7 @@ import sys
 import llvmlite.binding as llvm
 
 from ...runtime import forksafe, resident
+from ...runtime.llvm_opt import PLUMBING
 
 DEFAULT_MIN_CHUNK = 1 << 15   # elements; below ~2 chunks of this a thread costs more than it saves
 CHUNKS_PER_THREAD = 8   # finer chunks even out a loop's end, most when a core is busy elsewhere
@@ -617,7 +618,8 @@ def install(num_threads=None):
     """Compile ag_parallel_for once per process (resident: its pool workers run its code for
     the life of the process) and register it as an llvmlite symbol; returns its address."""
     register_symbols()
-    table = resident.install("ag_parallel_for", ir_text(num_threads), list(_EXPORTS))
+    table = resident.install("ag_parallel_for", ir_text(num_threads), list(_EXPORTS),
+                             opt_level=PLUMBING)
     _pin_resident_code()
     if not _installed:
         _installed["set_threads"] = ctypes.CFUNCTYPE(None, ctypes.c_int64)(
