@@ -41,8 +41,7 @@ module (or part of one) with no floating-point type in any function body gets PL
 PLUMBING = -2
 """The `opt_level` of glue off the per-call hot path: code that runs once per kernel or per step,
 around microseconds of work, and does no floating-point arithmetic — the parallel-for, the BLAS
-wrappers, the ABI probe, and a part of a split module with no floating-point type in any function
-body (`integer_only`: the entry part, codegen/llvm/module_split.py). GLUE's short pipeline, then
+wrappers, and a part of a split module with no floating-point type in any function body (`integer_only`: the entry part, codegen/llvm/module_split.py). GLUE's short pipeline, then
 the code generator at -O0 (fast instruction selection and register allocation): it emits the
 object 3-4x faster (the MLP training step's entry part: 11.5 -> 3.1 ms; the parallel-for:
 22 -> 12 ms), at a cost of nanoseconds per call. The native warm call's trampolines, where

@@ -4,7 +4,7 @@ import threading
 import os
 
 from ..runtime import blas, cache_files, cpu_engine, llvm_opt, resident
-from .llvm import executable, native_call, parallel, pycall
+from .llvm import native_call, parallel, pycall
 import atexit
 
 _prewarm = []        # the setup threads started
@@ -18,8 +18,7 @@ _STAMPED = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 def prewarm(blas=False):
     """Start the CPU backend's one-time setup on one background thread, so it overlaps the first
-    trace and lowering: the disk caches' source stamps, the ABI probe, the entry's call
-    trampoline, the BLAS wrappers over NumPy's CBLAS and the parallel-for; then, once a first
+    trace and lowering: the disk caches' source stamps, the entry's call trampoline, the BLAS wrappers over NumPy's CBLAS and the parallel-for; then, once a first
     call asks for it, the native warm call. Idempotent. (One thread: each thread started costs
     the caller up to a GIL switch interval.)
 
@@ -77,9 +76,6 @@ def _setup():
         # (a warm first fit step: 53 -> 43 ms without it). The glue a module links to is
         # installed at link time by whichever thread gets there first
         # (lowering_cache.link_symbols).
-        # (the ABI probe is not resident: its object is looked up directly)
-        if not cpu_engine.has_cached_object(executable.ABI_IR, llvm_opt.PLUMBING):
-            executable.check_abi()
         if _must_compile(pycall.TRAMPOLINE_IR):
             pycall.prepare()
         if _want.get("blas"):

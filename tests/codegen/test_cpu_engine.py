@@ -111,3 +111,21 @@ def test_optimized_ir_and_asm_of_a_cache_hit_show_the_optimized_code(cache):
     assert second.optimized_ir == first.optimized_ir
     assert "<" in second.optimized_ir and "x float>" in second.optimized_ir  # vectorized
     assert second.asm() == first.asm()
+
+
+def test_the_layout_check_reads_the_entrys_offsets_without_compiling(monkeypatch):
+    from autograph_jit.codegen.llvm import executable
+    monkeypatch.setattr(executable, "_abi_checked", [])
+    compiled = []
+    monkeypatch.setattr(cpu_engine, "compile_ir", lambda *a, **k: compiled.append(a))
+    executable.check_abi()
+    assert executable._abi_checked and not compiled
+
+
+def test_the_layout_check_refuses_a_layout_the_entry_would_misread(monkeypatch):
+    from autograph_jit.codegen.llvm import executable
+    monkeypatch.setattr(executable, "_abi_checked", [])
+    monkeypatch.setattr(executable, "_ARRAY_DATA", 24)     # (as if the data pointer moved)
+    with pytest.raises(RuntimeError, match="backend='eager'"):
+        executable.check_abi()
+    assert not executable._abi_checked

@@ -197,17 +197,32 @@ def test_a_split_steps_entry_part_compiles_at_plumbing_and_its_kernels_at_o3():
     assert llvm_opt.codegen_level(llvm_opt.GLUE) == 1
 
 
+# reads a tuple's first item and that array's data pointer or flags, as the entry does
+PROBE = """
+define i64 @probe(ptr %t, i64 %which) {
+  %slot = getelementptr i64, ptr %t, i64 3
+  %arr = load ptr, ptr %slot
+  %pd = getelementptr i64, ptr %arr, i64 2
+  %d = load i64, ptr %pd
+  %pf = getelementptr i8, ptr %arr, i64 64
+  %f = load i32, ptr %pf
+  %f64 = zext i32 %f to i64
+  %is_data = icmp eq i64 %which, 0
+  %r = select i1 %is_data, i64 %d, i64 %f64
+  ret i64 %r
+}
+"""
+
+
 def test_plumbing_emits_other_code_than_glue_that_computes_the_same():
     import ctypes
-    from autograph_jit.codegen.llvm import executable
     info = cpu_engine.host_info()
-    objects = {level: llvm_opt.compile_object(executable.ABI_IR, level, info["cpu"],
-                                              info["features"])[0]
+    objects = {level: llvm_opt.compile_object(PROBE, level, info["cpu"], info["features"])[0]
                for level in (llvm_opt.GLUE, llvm_opt.PLUMBING)}
     assert objects[llvm_opt.GLUE] != objects[llvm_opt.PLUMBING]
     a = np.zeros(3)
     for level in objects:
-        mod = cpu_engine.compile_ir(executable.ABI_IR, level, use_cache=False)
+        mod = cpu_engine.compile_ir(PROBE, level, use_cache=False)
         probe = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.py_object, ctypes.c_int64)(
             mod.address("probe"))
         assert probe((a,), 0) == a.ctypes.data and probe((a[::2],), 1) & 1 == 0
