@@ -3,39 +3,38 @@
 import threading
 import os
 
-from ..runtime import blas, cache_files, cpu_engine, llvm_opt, resident
-from .llvm import native_call, parallel, pycall
+from ..runtime import cache_files, cpu_engine, llvm_opt, resident
+from .llvm import native_call, pycall
 import atexit
 
-_prewarm = []        # the setup threads started
+_prewarm = []        # the setup thread, once started
 _prewarm_lock = threading.Lock()
-_want = {}           # "blas": asked for the serial BLAS wrappers too
+_want = {}           # "stop": the interpreter is ending
 # the folders the caches' source stamps cover (keras/models/graph_cache.py package_digest,
 # codegen/llvm/lowering_cache.py source_digest: the package and its runtime)
 _STAMPED = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
             os.path.dirname(os.path.abspath(cpu_engine.__file__)))
 
 
-def prewarm(blas=False):
+def prewarm():
     """Start the CPU backend's one-time setup on one background thread, so it overlaps the first
-    trace and lowering: the disk caches' source stamps, the entry's call trampoline, the BLAS wrappers over NumPy's CBLAS and the parallel-for; then, once a first
-    call asks for it, the native warm call. Idempotent. (One thread: each thread started costs
-    the caller up to a GIL switch interval.)
+    trace and lowering: the disk caches' source stamps, LLVM's target setup, the entry's call
+    trampoline; then, once a first call asks for it, the native warm call. Idempotent. (One
+    thread: each thread started costs the caller up to a GIL switch interval.)
 
-    Args:
-      blas: also the wrappers a dense model's thin products call, over SciPy's OpenBLAS (its
-        library loaded by ctypes, SciPy itself never imported): Keras `fit` asks for them.
-    """
+    The runtime glue a module links to (the BLAS wrappers, the parallel-for) is not made here:
+    the link makes what the module declares, on the calling thread while the compile threads
+    optimize the module's parts (lowering_cache.link_symbols). Made here beside a trace, every
+    call into LLVM let go of the GIL and waited a switch interval to take it back, and those
+    hand-offs cost the tracing thread more than the glue costs the link: a cold first Keras
+    `fit` step took 305 ms with it here, 286 ms without (interleaved medians of 13)."""
     with _prewarm_lock:
-        if blas:
-            _want["blas"] = True
-        if _prewarm and (_prewarm[-1].is_alive() or not blas or _want.get("blas_done")):
-            return   # (running: it reads _want before its BLAS step; done: asked before)
+        if _prewarm:
+            return
         t = threading.Thread(target=_setup, name="autograph_jit-prewarm", daemon=True)
         _prewarm.append(t)
         native_call.make_in_background(t)
-        if len(_prewarm) == 1:
-            atexit.register(_at_exit)  # never leave it mid-import while the interpreter ends
+        atexit.register(_at_exit)  # never leave it mid-import while the interpreter ends
         t.start()
 
 
@@ -62,33 +61,19 @@ def _must_compile(ir_text, opt_level=llvm_opt.GLUE):
 def _setup():
     # (each piece is made once, by this thread or by the first caller that needs it sooner, so
     # the first function's lowering and compile interleave with them; in the order a first
-    # call needs them: the graph cache's key, the BLAS a matmul's lowering declares, what the
-    # module links to, what an executable and its call need)
+    # call needs them: the graph cache's key, what an executable and its call need)
     try:
         # the source stamps of the disk caches' keys (graph, lowering, resident IR: the
         # package's and the runtime's folders), walked once per process; stat calls release the
         # GIL, so the walk overlaps the caller's work, and a key that needs it waits for it
         cache_files.source_stamp(_STAMPED, once_per_process=True)
         cpu_engine.host_info()
-        # the runtime glue, each piece only when it must be compiled (its object is not in the
-        # disk cache); otherwise whoever needs it first loads it, in ~1 ms: done here it costs
-        # the caller more, since this thread takes the GIL back after every call into LLVM
-        # (a warm first fit step: 53 -> 43 ms without it). The glue a module links to is
-        # installed at link time by whichever thread gets there first
-        # (lowering_cache.link_symbols).
+        # the Python call's trampoline (every executable's entry), only when it must be
+        # compiled (its object is not in the disk cache); otherwise whoever needs it first
+        # loads it, in ~1 ms: done here it costs the caller more, since this thread takes the
+        # GIL back after every call into LLVM (a warm first fit step: 53 -> 43 ms without it)
         if _must_compile(pycall.TRAMPOLINE_IR):
             pycall.prepare()
-        if _want.get("blas"):
-            _want["blas_done"] = True
-            if _must_compile(blas.serial_text(), llvm_opt.PLUMBING):
-                blas.install_serial()
-            if _must_compile(blas.general_text(), llvm_opt.PLUMBING):
-                blas.install_general()
-        elif blas.provider() == "numpy":   # (else they would load SciPy's OpenBLAS: first use)
-            if _must_compile(blas.general_text(), llvm_opt.PLUMBING):
-                blas.install_general()
-        if _must_compile(parallel.ir_text(), llvm_opt.PLUMBING):
-            parallel.install()
         # last, and only once a first call asks for it (not beside the first compile, which
         # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; the
         # first call returns without it, a second waits for it (native_call.setup_pending)

@@ -167,7 +167,7 @@ def spy(key, *args, **kwargs):
 resident.install = spy
 import autograph_jit as tf
 from autograph_jit import codegen
-codegen.prewarm(blas=True)
+codegen.prewarm()
 a = np.linspace(-1, 1, 32 * 784, dtype=np.float32).reshape(32, 784)
 b = np.linspace(1, -1, 784 * 128, dtype=np.float32).reshape(784, 128)
 f = tf.function(lambda p, q: tf.nn.relu(p @ q))
@@ -185,3 +185,11 @@ def test_the_prewarm_thread_leaves_glue_the_disk_cache_holds_to_whoever_needs_it
     glue = {k: v for k, v in warm.items() if k.startswith(("blas", "ag_parallel_for",
                                                             "python call"))}
     assert glue and all(v != "autograph_jit-prewarm" for v in glue.values()), warm
+
+
+def test_the_glue_a_module_links_to_is_made_by_the_link_not_the_prewarm_thread(tmp_path):
+    # (made beside a trace, each call into LLVM waits a GIL switch interval, and the hand-offs
+    # cost the tracing thread more than the glue costs the link)
+    cold = _run(_WHO_INSTALLS, tmp_path)
+    linked = {k: v for k, v in cold.items() if k.startswith(("blas", "ag_parallel_for"))}
+    assert linked and all(v == "MainThread" for v in linked.values()), cold

@@ -95,7 +95,7 @@ def _prewarm(model):
     if model.run_eagerly:
         return
     if default_backend() == "cpu":
-        prewarm(blas=True)   # (a dense model's steps call BLAS: its wrappers set up beside)
+        prewarm()
 
 
 def _metrics_or_logs(model, logs):
