@@ -14,7 +14,7 @@ from . import dtypes, nest
 from .autodiff.tape import GradientTape
 from .errors import InvalidArgumentError
 from .ir.types import TensorType
-from .ops.opdef import IO, apply, defop
+from .ops.opdef import PYTHON, apply, defop
 from .tensor import EagerTensor, convert_to_tensor
 from .tensor_shape import TensorShape
 from .tracing import context
@@ -81,7 +81,7 @@ def _grad_kernel(*arrays, func, Tout, n_in):
 
 
 _py_function_grad = defop(
-    "py_function_grad", _grad_infer, _grad_kernel, effects=IO, num_outputs=None, host=True,
+    "py_function_grad", _grad_infer, _grad_kernel, effects=PYTHON, num_outputs=None, host=True,
     doc="Gradient of a py_function: re-runs it eagerly under a tape.")
 
 
@@ -97,7 +97,7 @@ def _vjp(c, *upstream):
     return tuple(g if x.dtype.is_floating else None for g, x in zip(grads, c.inputs))
 
 
-_py_function = defop("py_function", _infer, _kernel, vjp=_vjp, effects=IO, num_outputs=None,
+_py_function = defop("py_function", _infer, _kernel, vjp=_vjp, effects=PYTHON, num_outputs=None,
                      host=True,
                      doc="Call a Python function on the host (tf.py_function / numpy_function).")
 

@@ -16,6 +16,7 @@ from .tensor import (EagerTensor, Tensor, _python_to_array, convert_to_tensor, n
 from .name_scopes import current_name_scope
 from .tensor_shape import TensorShape
 from .tracing import context as _context
+from .variable_locks import begin_write as _begin_write, end_write as _end_write
 from .ops.math_ops import add, subtract
 from .ops.slicing import variable_getitem
 
@@ -163,20 +164,44 @@ class Variable:
                 # Eagerly, `apply(assign_variable, value, var=self)` in short where its type rule
                 # and shape check cannot fail (same dtype, same shape): the kernel's private copy
                 # is not needed either, as the tensor's frozen array owns its memory and nothing
-                # can write it.
-                self._value = arr
+                # can write it. (Under the write lock: a compiled call writing this variable in
+                # another thread installs first, variable_locks.py.)
+                held = _begin_write(self)
+                try:
+                    self._value = arr
+                finally:
+                    _end_write(held)
                 if _TAPES:
                     _recording.record(assign_variable, (value,), (), {"var": self})
                 return self if read_value else None
         value = convert_to_tensor(value, dtype=self.dtype) if not isinstance(value, Tensor) \
             and not hasattr(value, "_as_tensor") else convert_to_tensor(value)
-        apply(assign_variable, value, var=self)
+        if _LOCAL.builder is None:
+            held = _begin_write(self)
+            try:
+                apply(assign_variable, value, var=self)
+            finally:
+                _end_write(held)
+        else:
+            apply(assign_variable, value, var=self)
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        if _LOCAL.builder is None:   # (read, add and assign as one update: variable_locks.py)
+            held = _begin_write(self)
+            try:
+                return self.assign(add(self.read_value(), delta), read_value=read_value)
+            finally:
+                _end_write(held)
         return self.assign(add(self.read_value(), delta), read_value=read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        if _LOCAL.builder is None:
+            held = _begin_write(self)
+            try:
+                return self.assign(subtract(self.read_value(), delta), read_value=read_value)
+            finally:
+                _end_write(held)
         return self.assign(subtract(self.read_value(), delta), read_value=read_value)
 
     # -- printing -------------------------------------------------------------------------------

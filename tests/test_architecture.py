@@ -20,7 +20,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Lowest first. Keep in step with docs/architecture.md.
 LAYERS = [
     ("base", ["errors", "dtypes", "tensor_shape", "nest", "runtime", "tracing.context",
-              "tracing.structure", "tracebacks", "name_scopes"]),
+              "tracing.structure", "tracebacks", "name_scopes", "variable_locks"]),
     ("ir", ["ir", "autograph.origin"]),
     ("tensor", ["tensor", "tracing.symbolic"]),
     ("ops", ["ops", "tracing.builder"]),

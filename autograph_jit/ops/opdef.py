@@ -44,7 +44,7 @@ from . import recording as _recording
 
 _kernel_errors.use_error_classes(OpError, InvalidArgumentError, ResourceExhaustedError)
 
-__all__ = ["OpDef", "REGISTRY", "register", "apply", "get", "PURE", "OpError",
+__all__ = ["OpDef", "REGISTRY", "register", "apply", "get", "PURE", "PYTHON", "OpError",
            "InvalidArgumentError"]
 
 PURE = frozenset()
@@ -52,6 +52,10 @@ READS_VARIABLE = frozenset({"read_variable"})
 WRITES_VARIABLE = frozenset({"write_variable"})
 RNG = frozenset({"rng"})
 IO = frozenset({"io"})
+# A call into the user's Python (tf.py_function, tf.numpy_function): IO (every call, in program
+# order), and it may read or write any variable, so no pass moves a variable's read or write
+# across it (passes/cse.py reads {"io"} alone as "writes no variable").
+PYTHON = frozenset({"io", "python"})
 
 
 class OpDef:

@@ -2,9 +2,15 @@
 fork-safety helpers.
 
 `apply` asks `current_builder()`: None means eager execution. `TRACING[0]` counts the
-`building` blocks open in any thread: the native warm call (codegen/llvm/native_call.py) reads it
-and steps aside while it is not zero, leaving the per-thread decision to the ordinary path."""
+`building` blocks open in any thread, the writers holding variable write locks
+(`pause_native_calls`, variable_locks.py) and the native warm calls that write variables
+running without the GIL (they count themselves, with the GIL held): the native
+warm call (codegen/llvm/native_call.py) reads it and steps aside while it is not zero, leaving
+the per-thread decision to the ordinary path. `TRACING[1]` counts the native warm calls that
+write variables running without the GIL now (they change it with the GIL held); writers on
+the ordinary path wait for it to reach zero (`wait_for_native_writers`)."""
 import threading
+import time
 
 import numpy as np
 
@@ -20,7 +26,7 @@ class _Local(threading.local):
 
 
 _local = _Local()
-TRACING = np.zeros(1, np.int64)
+TRACING = np.zeros(2, np.int64)   # [0]: native warm calls step aside; [1]: see variable_locks
 _count_lock = forksafe.Lock()
 
 
@@ -28,6 +34,26 @@ _count_lock = forksafe.Lock()
 def _count_this_thread_only():
     """A forked child has only the forking thread: other threads' traces never end there."""
     TRACING[0] = 1 if current_builder() is not None else 0
+    TRACING[1] = 0
+
+
+def pause_native_calls():
+    """Native warm calls step aside until the matching `resume_native_calls` (they take no
+    variable lock: a call holding some lets go of the GIL, see variable_locks.py)."""
+    with _count_lock:
+        TRACING[0] += 1
+
+
+def resume_native_calls():
+    with _count_lock:
+        TRACING[0] -= 1
+
+
+def wait_for_native_writers():
+    """Return once no native warm call that writes variables runs without the GIL (each sleeps
+    the GIL away until they finish; with native calls paused, no new one starts)."""
+    while TRACING[1]:
+        time.sleep(0)
 
 
 def current_builder():

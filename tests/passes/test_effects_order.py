@@ -132,3 +132,25 @@ def test_random_effect_sequences_behave_the_same_optimized(steps):
         r = [g(tf.constant([0.5, -1.0])).numpy() for _ in range(2)]
         return out.getvalue(), [v.numpy().tolist() for v in variables], [x.tolist() for x in r]
     assert run(None) == run(ALL_OFF)
+
+
+@pytest.mark.parametrize("backend", ["eager", "cpu"])
+def test_a_variable_written_inside_a_python_callback_is_read_after_it(backend):
+    # (a py_function / numpy_function may write any variable: the optimizer must not move a
+    # read of one from after the callback to before it, as it may past a tf.print)
+    v = tf.Variable(0.0)
+
+    def bump():
+        v.assign_add(100.0)
+        return np.float32(0)
+
+    @tf.function(backend=backend)
+    def f(x):
+        tf.numpy_function(bump, [], tf.float32)
+        v.assign_add(x)
+        return v.read_value()
+    assert float(f(tf.constant(1.0))) == 101.0 and float(v.numpy()) == 101.0
+    py = tf.function(lambda x: (tf.py_function(bump, [], tf.float32), v.assign_add(x))[1],
+                     backend=backend)
+    py(tf.constant(1.0))
+    assert float(v.numpy()) == 202.0

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from ...errors import InvalidArgumentError, ResourceExhaustedError
+from ... import variable_locks
 from ...runtime import cpu_engine
 from ...runtime.interpreter import run_node
 from . import lowering_cache, module_split, native_call, pycall
@@ -202,14 +203,24 @@ class Executable:
     def _run_with_variables(self, arrays, outs, flags, ws, err):
         """One native call of a graph with variables, the caller holding the scratch it passes:
         reads the variables' buffers, gives each written variable a fresh one, raises a
-        non-zero status's error, installs the buffers the code wrote. Returns the status."""
+        non-zero status's error, installs the buffers the code wrote. Returns the status.
+        From the read to the install it holds the written variables' write locks (every lock
+        with host callbacks), with native warm calls stepped aside (variable_locks.py): no
+        other thread installs a value meanwhile."""
+        entry = self._writing_entry()
+        if not self.written:
+            return self._run_entry(entry, arrays, outs, flags, ws, err)
+        with variable_locks.writing(self.written, every=bool(self.host_nodes)):
+            return self._run_entry(entry, arrays, outs, flags, ws, err)
+
+    def _run_entry(self, entry, arrays, outs, flags, ws, err):
         olds = [v._value for v in self.variables]
         for v, shape in zip(olds, self._var_shapes):
             if v.shape != shape:
                 raise ValueError("a variable changed shape since this function was compiled")
         news = [np.empty(v._value.shape, v._value.dtype) for v in self.written]
         flags[:] = 0
-        status = self._writing_entry()((*arrays, *outs, *olds, *news, flags, ws, err))
+        status = entry((*arrays, *outs, *olds, *news, flags, ws, err))
         if status and status != NOT_CONTIGUOUS:
             self._raise(status, err)
         if status != NOT_CONTIGUOUS:

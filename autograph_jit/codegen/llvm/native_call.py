@@ -498,9 +498,20 @@ class _Emitter:
         start = b.call(clock, [])
         b.cbranch(hold, held, released)
         b.position_at_end(released)
+        # a call that writes variables counts itself while it runs without the GIL, in both
+        # words of the tracing counter (changed only with the GIL held): [0] sends every other
+        # native call to the ordinary path, [1] makes that path's writers wait for it
+        # (variable_locks.py); it installs the new values before it lets go of the GIL again
+        counter = b.bitcast(self.slot(_TRACING, True), i64.as_pointer())
+        flying = b.gep(counter, [i64(1)])
+        writes = b.zext(b.icmp_signed(">", n_written, i64(0)), i64)
+        for word in (counter, flying):
+            b.store(b.add(b.load(word), writes), word)
         state = self.call("PyEval_SaveThread")
         status_released = b.call(entry, [tup])
         self.call("PyEval_RestoreThread", state)
+        for word in (counter, flying):
+            b.store(b.sub(b.load(word), writes), word)
         b.branch(ran)
         b.position_at_end(held)  # a brief call: releasing the GIL would cost more
         status_held = b.call(entry, [tup])
@@ -1006,7 +1017,12 @@ def native_caller(exe, out_dtypes, single, tensor_type, tapes, tracing, on_statu
     out_dtypes: the DType of each output; single: return the one output itself (else a tuple);
     tapes: the list of active tapes; tracing: the int64[1] tracing counter; on_status: called
     (no arguments) with the lock held after a non-zero status, which `config_status(builtin)`
-    reads; it raises, or returns None to send the call to the slow path."""
+    reads; it raises, or returns None to send the call to the slow path.
+    None too for an executable that writes variables and has host callbacks (Python runs inside
+    it, with the GIL let go): it runs on the ordinary path, which holds every variable write
+    lock (variable_locks.py)."""
+    if exe.written and exe.host_nodes:
+        return None
     setup = _setup()
     if setup is None or not exe._lock.upgrade():
         return None
