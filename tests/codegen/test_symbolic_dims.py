@@ -240,3 +240,19 @@ def test_an_unknown_inner_dim_compiles_per_shape_and_explain_says_why():
     cpu = _cpu(f)
     assert "past its leading one" in cpu.symbolic_reason and len(cpu.executables) == 3
     assert "per-shape:" in f.get_concrete_function().explain()
+
+
+def test_an_index_on_the_batch_dim_beside_an_empty_dim_is_checked_at_run_time():
+    # (fuzz seed 107539: with a 0-sized inner dim the batch dim's stride is 0, every probed
+    # batch size gives one layout, and x[-1] of a 0-row batch returned an empty row)
+    f = tf.function(lambda x: x[-1] * 1.0,
+                    input_signature=[tf.TensorSpec([None, 0], tf.float32)])
+    assert f(tf.constant(np.ones((2, 0), np.float32))).shape == (0,)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"slice index -1 of dimension 0 out of bounds.*size 0 are 0\.\.-1"):
+        f(tf.constant(np.ones((0, 0), np.float32)))
+    g = tf.function(lambda x: x[1] * 1.0,
+                    input_signature=[tf.TensorSpec([None, 0], tf.float32)])
+    g(tf.constant(np.ones((3, 0), np.float32)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"size 1 are -1\.\.0"):
+        g(tf.constant(np.ones((1, 0), np.float32)))

@@ -147,7 +147,11 @@ def _symbolic_layouts(lw, node, x):
 def _lower_symbolic_view(lw, node, x, copy):
     """A view op on a value with a symbolic leading dim (symdim.py): probe the op's kernel at
     several sizes n; it is a view for every n when each gives the same offset and strides.
-    Otherwise the input is copied C-contiguous (its size scales with n) and probed again."""
+    Otherwise the input is copied C-contiguous (its size scales with n) and probed again.
+    A strided_slice index on the symbolic dim is checked against n at run time (the probes all
+    have n > it; when the dim's stride is 0, as beside an empty dim, every n gives one layout)."""
+    if node.op.name == "strided_slice":
+        _check_symbolic_indices(lw, node, x.shape)
     layouts = _symbolic_layouts(lw, node, x)
     if layouts is None:
         x = _dense_copy(lw, node, x, copy)
@@ -157,6 +161,24 @@ def _lower_symbolic_view(lw, node, x, copy):
                                   f"a C-contiguous copy of its input")
     for v, (offset, strides) in zip(node.data_outputs, layouts):
         lw.bind(v, x.with_layout(lw.spec(v).shape, strides, offset))
+
+
+def _check_symbolic_indices(lw, node, dims):
+    """In the entry: each static index of `node` (a strided_slice) on a symbolic dim lies in
+    -n..n-1, with eager's error otherwise."""
+    d = 0
+    for it in _expand(node.attrs["spec"], len(dims), "strided_slice"):
+        if it[0] == "new":
+            continue
+        if it[0] == "index" and isinstance(it[1], (int, np.integer)) and is_symbolic((dims[d],)):
+            b, i = lw.b, int(it[1])
+            n = lw.dim(dims[d])
+            bad = b.or_(b.icmp_signed("<", i64(i), b.neg(n)), b.icmp_signed(">=", i64(i), n))
+            code = lw.errors.code(
+                f"slice index {i} of dimension {d} out of bounds. [Op:strided_slice] Fix: "
+                "valid indices for a dimension of size {1} are {2}..{3}.", lw.where(node))
+            lw.fail_if(bad, code, [n, b.neg(n), b.sub(n, i64(1))])
+        d += 1
 
 
 def lower_runtime_shape(lw, node):
