@@ -27,7 +27,7 @@ Example:
 from .runtime import forksafe
 from .tracing import context as _context
 
-__all__ = ["STRIPES", "writing", "begin_write", "end_write"]
+__all__ = ["STRIPES", "writing", "eager_writing", "begin_write", "end_write"]
 
 STRIPES = 64
 _locks = [forksafe.RLock() for _ in range(STRIPES)]
@@ -37,20 +37,44 @@ def _stripe(variable):
     return getattr(variable, "_unique_id", id(variable)) % STRIPES
 
 
-def begin_write(variable):
-    """`writing((variable,))` entered, in short (eager writes, per op); returns what
-    `end_write` takes."""
-    lock = _locks[getattr(variable, "_unique_id", id(variable)) % STRIPES]
-    lock.acquire()
+def _step_natives_aside():
+    """With the caller's locks held: no native warm call starts, none that writes runs."""
     _context.pause_native_calls()
     if _context.TRACING[1]:
         _context.wait_for_native_writers()
+
+
+def begin_write(variable):
+    """`writing((variable,))` entered, without the context manager (Variable.assign's fast
+    path, ~0.5 us cheaper); returns what `end_write` takes."""
+    lock = _locks[_stripe(variable)]
+    lock.acquire()
+    _step_natives_aside()
     return lock
 
 
 def end_write(lock):
     _context.resume_native_calls()
     lock.release()
+
+
+def eager_writing(variable):
+    """`writing((variable,))` when running eagerly; while tracing, a context that does nothing
+    (the write is a graph op then: the call that runs the graph takes the locks)."""
+    return writing((variable,)) if _context.current_builder() is None else _TRACING_WRITE
+
+
+class _NoLocks:
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_TRACING_WRITE = _NoLocks()
 
 
 class writing:
@@ -70,9 +94,7 @@ class writing:
     def __enter__(self):
         for lock in self._held:
             lock.acquire()
-        _context.pause_native_calls()
-        if _context.TRACING[1]:
-            _context.wait_for_native_writers()
+        _step_natives_aside()
         return self
 
     def __exit__(self, *exc):

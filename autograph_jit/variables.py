@@ -17,6 +17,7 @@ from .name_scopes import current_name_scope
 from .tensor_shape import TensorShape
 from .tracing import context as _context
 from .variable_locks import begin_write as _begin_write, end_write as _end_write
+from .variable_locks import eager_writing as _eager_writing
 from .ops.math_ops import add, subtract
 from .ops.slicing import variable_getitem
 
@@ -176,33 +177,17 @@ class Variable:
                 return self if read_value else None
         value = convert_to_tensor(value, dtype=self.dtype) if not isinstance(value, Tensor) \
             and not hasattr(value, "_as_tensor") else convert_to_tensor(value)
-        if _LOCAL.builder is None:
-            held = _begin_write(self)
-            try:
-                apply(assign_variable, value, var=self)
-            finally:
-                _end_write(held)
-        else:
+        with _eager_writing(self):
             apply(assign_variable, value, var=self)
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        if _LOCAL.builder is None:   # (read, add and assign as one update: variable_locks.py)
-            held = _begin_write(self)
-            try:
-                return self.assign(add(self.read_value(), delta), read_value=read_value)
-            finally:
-                _end_write(held)
-        return self.assign(add(self.read_value(), delta), read_value=read_value)
+        with _eager_writing(self):   # (read, add and assign as one update)
+            return self.assign(add(self.read_value(), delta), read_value=read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        if _LOCAL.builder is None:
-            held = _begin_write(self)
-            try:
-                return self.assign(subtract(self.read_value(), delta), read_value=read_value)
-            finally:
-                _end_write(held)
-        return self.assign(subtract(self.read_value(), delta), read_value=read_value)
+        with _eager_writing(self):   # (read, subtract and assign as one update)
+            return self.assign(subtract(self.read_value(), delta), read_value=read_value)
 
     # -- printing -------------------------------------------------------------------------------
     def __repr__(self):

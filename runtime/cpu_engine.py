@@ -125,14 +125,22 @@ def cache_key(ir_text):
     return h.hexdigest()
 
 
+def _object_key(ir_text, opt_level):
+    """The disk cache's key of the object of one module (or part) compiled at `opt_level`."""
+    return cache_key(f"; opt {opt_level}\n" + ir_text)
+
+
+def _object_path(directory, key):
+    return os.path.join(directory, key[:2], key + ".o")
+
+
 def has_cached_object(ir_text, opt_level):
     """Whether the disk cache holds the object of `ir_text` compiled at `opt_level` (whole: the
     key CompiledModule gives a one-part module). False when the cache is off."""
     directory = cache_dir()
     if directory is None:
         return False
-    key = cache_key(f"; opt {opt_level}\n" + ir_text)
-    return os.path.exists(os.path.join(directory, key[:2], key + ".o"))
+    return os.path.exists(_object_path(directory, _object_key(ir_text, opt_level)))
 
 
 def _read_cached(path, key):
@@ -226,13 +234,14 @@ class CompiledModule:
         self.part_texts = texts
         self.parts = len(texts)
         # a part with no floating-point type in its code compiles at PLUMBING (integer_only)
+        plumbing = len(texts) > 1 and opt_level >= 2
         self.part_levels = levels = [
-            llvm_opt.PLUMBING if len(texts) > 1 and opt_level >= 2 and llvm_opt.integer_only(text)
-            else opt_level for text in texts]
-        keys = [cache_key(f"; opt {level}\n" + text) for level, text in zip(levels, texts)]
+            llvm_opt.PLUMBING if plumbing and llvm_opt.integer_only(text) else opt_level
+            for text in texts]
+        keys = [_object_key(text, level) for level, text in zip(levels, texts)]
         self.key = keys[0] if len(keys) == 1 else cache_key("; parts\n" + "\n".join(keys))
         directory = cache_dir() if use_cache else None
-        paths = [os.path.join(directory, k[:2], k + ".o") if directory else None for k in keys]
+        paths = [_object_path(directory, k) if directory else None for k in keys]
         objects = [self._read(path, key) for path, key in zip(paths, keys)]
         self.from_cache = all(obj is not None for obj in objects)
         self.opt_level = opt_level
@@ -341,8 +350,9 @@ class CompiledModule:
 
 def compile_ir(ir_text, opt_level=None, use_cache=True, link=None):
     """Compile IR text (one module's, or a list of its parts' texts: see CompiledModule) for the
-    host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3; llvm_opt.GLUE or PLUMBING for runtime glue
-    (no floating-point arithmetic: see their docstrings); link: see CompiledModule."""
+    host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3; llvm_opt.GLUE or PLUMBING for
+    runtime glue (no floating-point arithmetic: see their docstrings); link: see
+    CompiledModule."""
     if opt_level is None:
         opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
     return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache, link=link)

@@ -12,8 +12,8 @@ without importing autograph_jit (NumPy, the compiler) and a forked or spawned co
 state of ours.
 
 Protocol (over the worker's stdin/stdout): frames of an 8-byte little-endian length and a pickle.
-A request is `(ir_text, opt_level, cpu, features)` (opt_level 0..3, GLUE or PLUMBING); the reply is
-`("ok", object_bytes, optimized_ir, optimize_seconds, emit_seconds, worker_rss_bytes)` or
+A request is `(ir_text, opt_level, cpu, features)` (opt_level 0..3, GLUE or PLUMBING); the
+reply is `("ok", object_bytes, optimized_ir, optimize_seconds, emit_seconds, worker_rss_bytes)` or
 `("error", message)`.
 `None` asks the worker to exit.
 """
@@ -32,16 +32,18 @@ _targets = {}  # (cpu, features, opt) -> TargetMachine (in this process)
 GLUE = -1
 """The `opt_level` of runtime glue on the per-call hot path (runtime/resident.py: the native warm
 call's trampolines, the Python call's trampoline): code that moves pointers and integers and
-does no floating-point arithmetic, so no pipeline can change what it computes. SROA, instcombine and
-CFG simplification, then the code generator at -O1: the warm call runs within ~6% of -O3's code
-(0.186 against 0.176 µs) and the trampolines compile in 55 ms instead of 124 ms (2-core host).
+does no floating-point arithmetic, so no pipeline can change what it computes. SROA,
+instcombine and CFG simplification, then the code generator at -O1: the warm call runs within
+~6% of -O3's code (0.186 against 0.176 µs) and the trampolines compile in 55 ms instead of
+124 ms (2-core host).
 Kernels, whose float results depend on how LLVM vectorizes, always get the full pipeline; a
 module (or part of one) with no floating-point type in any function body gets PLUMBING."""
 
 PLUMBING = -2
 """The `opt_level` of glue off the per-call hot path: code that runs once per kernel or per step,
 around microseconds of work, and does no floating-point arithmetic — the parallel-for, the BLAS
-wrappers, and a part of a split module with no floating-point type in any function body (`integer_only`: the entry part, codegen/llvm/module_split.py). GLUE's short pipeline, then
+wrappers, and a part of a split module with no floating-point type in any function body
+(`integer_only`: the entry part, codegen/llvm/module_split.py). GLUE's short pipeline, then
 the code generator at -O0 (fast instruction selection and register allocation): it emits the
 object 3-4x faster (the MLP training step's entry part: 11.5 -> 3.1 ms; the parallel-for:
 22 -> 12 ms), at a cost of nanoseconds per call. The native warm call's trampolines, where
@@ -52,7 +54,8 @@ _FLOAT_TYPE = re.compile(r"\b(?:half|bfloat|float|double|fp128|x86_fp80|ppc_fp12
 
 def integer_only(ir_text):
     """Whether no function body in `ir_text` names a floating-point type (declarations,
-    metadata and comments aside): then GLUE computes what -O3 computes."""
+    metadata and comments aside): then GLUE's short pipeline (PLUMBING's too) computes what
+    -O3 computes."""
     inside = False
     for line in ir_text.splitlines():
         if line.startswith("define "):

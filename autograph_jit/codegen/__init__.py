@@ -3,7 +3,7 @@
 import threading
 import os
 
-from ..runtime import cache_files, cpu_engine, llvm_opt, resident
+from ..runtime import cache_files, cpu_engine, resident
 from .llvm import native_call, pycall
 import atexit
 
@@ -53,11 +53,6 @@ def _at_exit():
     wait_prewarm()
 
 
-def _must_compile(ir_text, opt_level=llvm_opt.GLUE):
-    """Whether resident glue of this IR text is not in the disk object cache."""
-    return not resident.is_cached(ir_text, opt_level)
-
-
 def _setup():
     # (each piece is made once, by this thread or by the first caller that needs it sooner, so
     # the first function's lowering and compile interleave with them; in the order a first
@@ -72,7 +67,7 @@ def _setup():
         # compiled (its object is not in the disk cache); otherwise whoever needs it first
         # loads it, in ~1 ms: done here it costs the caller more, since this thread takes the
         # GIL back after every call into LLVM (a warm first fit step: 53 -> 43 ms without it)
-        if _must_compile(pycall.TRAMPOLINE_IR):
+        if not resident.is_cached(pycall.TRAMPOLINE_IR):
             pycall.prepare()
         # last, and only once a first call asks for it (not beside the first compile, which
         # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; the

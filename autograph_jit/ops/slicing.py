@@ -35,8 +35,7 @@ from .opdef import apply, defop
 from .math_ops import cast, subtract, unbroadcast, floordiv
 from .tiling import pad
 from .gather_ops import boolean_mask
-from ..tracing.context import current_builder
-from ..variable_locks import writing
+from ..variable_locks import eager_writing
 
 __all__ = ["getitem", "variable_getitem", "strided_slice", "strided_slice_update", "slice",
            "split", "newaxis"]
@@ -327,12 +326,9 @@ class _SlicedVariableMixin:
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """TF's sliced assignment: writes `value` into the variable at this slice."""
         var, key = _SLICE_SOURCES[id(self)]
-        if current_builder() is None:   # (read, update and assign as one: variable_locks.py)
-            with writing((var,)):
-                return var.assign(strided_slice_update(var.read_value(), key, value),
-                                  read_value=read_value)
-        return var.assign(strided_slice_update(var.read_value(), key, value),
-                          read_value=read_value)
+        with eager_writing(var):   # (read, update and assign as one: variable_locks.py)
+            return var.assign(strided_slice_update(var.read_value(), key, value),
+                              read_value=read_value)
 
 
 class _SlicedVariableTensor(_SlicedVariableMixin, EagerTensor):

@@ -15,8 +15,9 @@ variables, or any op whose effects are not understood here, forgets what was kno
 Then each remaining read moves up the token chain to just after the last node that may write its
 variable (or to the start). Moving a read past a write of *another* variable, a print or an RNG
 draw changes nothing observable (a call into Python, tf.py_function or tf.numpy_function, may
-write any variable: its effects are opdef.PYTHON, not IO alone, so reads stay after it), and it frees later passes: an optimizer's update of `m` and of
-`v` then fuse into one loop instead of two separated by the assign of `m`. Prints, writes and RNG
+write any variable: its effects are opdef.PYTHON, not IO alone, so reads stay after it), and it
+frees later passes: an optimizer's update of `m` and of `v` then fuse into one loop instead of
+two separated by the assign of `m`. Prints, writes and RNG
 draws keep their exact order.
 """
 import numpy as np

@@ -232,11 +232,9 @@ class Executable:
 
     def _writing_entry(self):
         """The entry for a call that writes variables. A brief executable's keeps the GIL, as
-        its native warm call does (native_call.gil_mode): the read, the update and the install
-        then happen with no other thread running, so a call of another executable that writes
-        the same variable (another shape of the function, another function) cannot read the
-        old value meanwhile and lose this update. (The scratch lock excludes calls of this
-        executable only.)"""
+        its native warm call does (native_call.gil_mode): letting go of it and taking it back
+        costs more than the kernel. (No update is lost either way: the call holds the written
+        variables' write locks, variable_locks.py.)"""
         if self._atomic_entry is None:
             try:
                 keep = bool(self.written) and native_call.gil_mode(self) == native_call.HOLD_GIL

@@ -173,11 +173,12 @@ def _check_symbolic_indices(lw, node, dims):
         if it[0] == "index" and isinstance(it[1], (int, np.integer)) and is_symbolic((dims[d],)):
             b, i = lw.b, int(it[1])
             n = lw.dim(dims[d])
-            bad = b.or_(b.icmp_signed("<", i64(i), b.neg(n)), b.icmp_signed(">=", i64(i), n))
+            low = b.neg(n)
+            bad = b.or_(b.icmp_signed("<", i64(i), low), b.icmp_signed(">=", i64(i), n))
             code = lw.errors.code(
                 f"slice index {i} of dimension {d} out of bounds. [Op:strided_slice] Fix: "
                 "valid indices for a dimension of size {1} are {2}..{3}.", lw.where(node))
-            lw.fail_if(bad, code, [n, b.neg(n), b.sub(n, i64(1))])
+            lw.fail_if(bad, code, [n, low, b.sub(n, i64(1))])
         d += 1
 
 
