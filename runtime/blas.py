@@ -71,6 +71,8 @@ from llvmlite import ir
 from . import forksafe, resident
 from .llvm_opt import PLUMBING
 from .serial_gemm import scipy_openblas_paths as _scipy_openblas_paths
+from .serial_gemm import open_scipy_openblas as _open_scipy_openblas
+from .serial_gemm import on_one_cpu
 
 SYMBOLS = {"sgemm": "ag_sgemm", "dgemm": "ag_dgemm", "sgemv": "ag_sgemv", "dgemv": "ag_dgemv"}
 CBLAS_SYMBOLS = {"sgemm": "ag_cblas_sgemm", "dgemm": "ag_cblas_dgemm", "sgemv": "ag_cblas_sgemv",
@@ -118,7 +120,7 @@ def _scipy_library_routines():
         if "openblas64" in os.path.basename(path):  # (ILP64: 64-bit integers, not ours)
             continue
         try:
-            lib = ctypes.CDLL(path)  # the very library cython_blas links: one instance
+            lib = _open_scipy_openblas(path)  # the library cython_blas links: one instance
         except OSError:
             continue
         for pattern in ("scipy_{}_", "{}_"):
@@ -141,10 +143,12 @@ def _cython_blas():
         files = [f for f in os.listdir(folder)
                  if f.startswith("cython_blas.") and f.endswith((".so", ".pyd"))]
         spec = importlib.util.spec_from_file_location(name, os.path.join(folder, files[0]))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with on_one_cpu():  # (it loads SciPy's OpenBLAS: see serial_gemm.open_scipy_openblas)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
     except Exception:  # an unusual SciPy layout: the ordinary import
-        from scipy.linalg import cython_blas
+        with on_one_cpu():
+            from scipy.linalg import cython_blas
         return cython_blas
     sys.modules.setdefault(name, module)
     return sys.modules[name]
@@ -225,7 +229,7 @@ def pin_serial_threads():
             return
 
         for path in _scipy_openblas_paths():  # (found without running scipy/__init__.py)
-            fn = getattr(ctypes.CDLL(path), "scipy_openblas_set_num_threads", None)
+            fn = getattr(_open_scipy_openblas(path), "scipy_openblas_set_num_threads", None)
             if fn is not None:
                 fn(1)
         _serial_pinned.append(True)

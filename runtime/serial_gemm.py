@@ -23,6 +23,7 @@ loaded with ctypes, without importing SciPy), set to one thread once per process
 runtime/blas.py `pin_serial_threads` does (the same library and the same decision; SciPy's own
 functions then run on one thread too). Without that library (another SciPy build, MKL, ...)
 `available()` is False and products stay on NumPy."""
+import contextlib
 import ctypes
 import glob
 import importlib.util
@@ -32,7 +33,7 @@ import threading
 import numpy as np
 
 __all__ = ["THIN_DIM", "OPENBLAS_THREADED_MACS", "MAX_SERIAL_MACS", "use_serial", "matmul",
-           "available"]
+           "available", "scipy_openblas_paths", "open_scipy_openblas", "on_one_cpu"]
 
 THIN_DIM = 64                       # as codegen/llvm/k_matmul.py THIN_DIM
 OPENBLAS_THREADED_MACS = 65536 * 4  # OpenBLAS threads a gemm above this (k_matmul.py too)
@@ -53,6 +54,45 @@ def scipy_openblas_paths():
     return sorted(glob.glob(os.path.join(libs, "libscipy_openblas*.so*")))
 
 
+def open_scipy_openblas(path):
+    """ctypes.CDLL(path) for SciPy's OpenBLAS, loaded (when this is its first load) without
+    the thread pool it would start.
+
+    Why: OpenBLAS starts one server thread per core when it loads, and each busy-waits ~0.1 s
+    (~100 ms of CPU) for a first job before it sleeps. Every user of this library sets it to
+    one thread at once (`_load`, runtime/blas.py `pin_serial_threads`), so those threads never
+    get a job: on a 2-core machine the one it started took a core from the compile threads
+    during a first compiled call (a cold first Keras `fit` step: process CPU 400-520 ms ->
+    ~340 ms). OpenBLAS sizes its pool from the loading thread's CPU affinity, so the calling
+    thread narrows its own affinity to one CPU while the library loads (no other thread is
+    affected; the mask is restored). `scipy_openblas_set_num_threads(n)` can still raise it.
+    """
+    with on_one_cpu():
+        return ctypes.CDLL(path)
+
+
+@contextlib.contextmanager
+def on_one_cpu():
+    """The calling thread runs on one of its CPUs inside the block (where the OS lets it set
+    a thread's affinity; elsewhere nothing changes)."""
+    try:
+        mask = os.sched_getaffinity(0)
+        if len(mask) > 1:
+            os.sched_setaffinity(0, {min(mask)})
+        else:
+            mask = None
+    except (AttributeError, OSError, ValueError):
+        mask = None
+    try:
+        yield
+    finally:
+        if mask is not None:
+            try:
+                os.sched_setaffinity(0, mask)
+            except OSError:
+                pass
+
+
 def _load():
     if _gemm:
         return _gemm
@@ -60,8 +100,8 @@ def _load():
         if _gemm:
             return _gemm
         try:
-            lib = ctypes.CDLL([path for path in scipy_openblas_paths()  # (LP64: 32-bit ints)
-                               if "openblas64" not in os.path.basename(path)][0])
+            lib = open_scipy_openblas([path for path in scipy_openblas_paths()  # (LP64)
+                                       if "openblas64" not in os.path.basename(path)][0])
             set_threads = lib.scipy_openblas_set_num_threads
             fns = {np.dtype(np.float32): (lib.scipy_cblas_sgemm, ctypes.c_float),
                    np.dtype(np.float64): (lib.scipy_cblas_dgemm, ctypes.c_double)}

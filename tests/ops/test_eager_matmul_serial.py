@@ -1,6 +1,10 @@
 """Eager tf.matmul runs thin products that OpenBLAS would thread on one thread
 (runtime/serial_gemm.py): the rule, the results for every operand layout, and that the op's
-kernel takes that path."""
+kernel takes that path; and that loading SciPy's OpenBLAS starts no thread pool."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -73,3 +77,45 @@ def test_eager_matmul_gradient_uses_it_too():
         y = tf.reduce_sum(tf.matmul(at, bt))
     g = tape.gradient(y, at).numpy()
     np.testing.assert_allclose(g, np.ones((32, 128), "float32") @ b.T, rtol=1e-4, atol=1e-3)
+
+
+_LOAD_CHILD = r"""
+import os, sys
+from autograph_jit.runtime import serial_gemm, blas
+path = [p for p in serial_gemm.scipy_openblas_paths() if "openblas64" not in os.path.basename(p)][0]
+before, mask = len(os.listdir("/proc/self/task")), os.sched_getaffinity(0)
+lib = {"serial_gemm": serial_gemm.open_scipy_openblas, "blas": lambda p: blas.addresses()}[sys.argv[1]](path)
+lib = serial_gemm.open_scipy_openblas(path)
+print(len(os.listdir("/proc/self/task")) - before, lib.scipy_openblas_get_num_threads(),
+      os.sched_getaffinity(0) == mask)
+lib.scipy_openblas_set_num_threads(2)
+print(lib.scipy_openblas_get_num_threads())
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task") or not hasattr(os, "sched_getaffinity")
+                    or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux thread affinity and two CPUs")
+@pytest.mark.parametrize("loader", ["serial_gemm", "blas"])
+def test_loading_scipys_openblas_starts_no_busy_waiting_thread_pool(loader):
+    # (a pool thread per core would busy-wait ~0.1 s for a job it never gets: the library is
+    # set to one thread at once; on 2 cores it took a core from a first call's compile)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", _LOAD_CHILD, loader], capture_output=True,
+                         text=True, cwd=root, env={**os.environ, "PYTHONPATH": root},
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.split("\n")[:2]
+    assert first.split() == ["0", "1", "True"]   # no thread, one thread, affinity restored
+    assert second == "2"                          # a user can still raise it
+
+
+def test_one_cpu_block_restores_the_threads_affinity_after_an_error():
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no thread affinity here")
+    mask = os.sched_getaffinity(0)
+    with pytest.raises(RuntimeError):
+        with serial_gemm.on_one_cpu():
+            assert len(os.sched_getaffinity(0)) == 1
+            raise RuntimeError("boom")
+    assert os.sched_getaffinity(0) == mask
