@@ -77,16 +77,17 @@ def on_one_cpu():
     a thread's affinity; elsewhere nothing changes)."""
     try:
         mask = os.sched_getaffinity(0)
-        if len(mask) > 1:
-            os.sched_setaffinity(0, {min(mask)})
-        else:
-            mask = None
-    except (AttributeError, OSError, ValueError):
+    except (AttributeError, OSError):
         mask = None
     try:
+        if mask is not None and len(mask) > 1:
+            try:
+                os.sched_setaffinity(0, {min(mask)})
+            except OSError:
+                mask = None
         yield
     finally:
-        if mask is not None:
+        if mask is not None and len(mask) > 1:
             try:
                 os.sched_setaffinity(0, mask)
             except OSError:
