@@ -230,15 +230,18 @@ def store_error(b, err, code, values=(), first_wins=False):
 
 
 class Kernel:
-    """An internal function over pointer arguments; `ptrs[i]` is argument i inside it."""
+    """An internal function over pointer arguments; `ptrs[i]` is argument i inside it, then
+    `n_ints` i64 arguments (`ints`: sizes a kernel shared by several nodes takes per call,
+    k_map.py), then the error record."""
 
-    def __init__(self, module, name, n_ptrs, annotation=""):
-        fnty = ir.FunctionType(I32, [PTR] * (n_ptrs + 1))
+    def __init__(self, module, name, n_ptrs, annotation="", n_ints=0):
+        fnty = ir.FunctionType(I32, [PTR] * n_ptrs + [I64] * n_ints + [PTR])
         self.fn = ir.Function(module, fnty, name=name)
         self.fn.linkage = "internal"
-        for a in self.fn.args[:-1]:
+        for a in self.fn.args[:n_ptrs]:
             a.add_attribute("noalias")
-        self.ptrs = list(self.fn.args[:-1])
+        self.ptrs = list(self.fn.args[:n_ptrs])
+        self.ints = list(self.fn.args[n_ptrs:n_ptrs + n_ints])
         self.err = self.fn.args[-1]
         entry = self.fn.append_basic_block("entry")
         start = self.fn.append_basic_block("start")

@@ -13,6 +13,14 @@ iteration let it overlap them (measured 1.4x on the tanh/sigmoid/exp chain, AVX2
 Fusion bodies get sign facts (`body_signs`: x*x >= 0, (-x)*x <= 0, -abs(x) <= 0, ...), and an op
 with a cheaper vecmath variant for its argument's sign uses it: exp of an argument that is never
 positive calls exp_nonpositive (no overflow clamp, a cheaper exact 2^n scaling; bit-equal).
+
+Shared kernels: several nodes of a function that compute the same thing element by element —
+the optimizer's update of each variable (Adam: one fusion over [784,128], [128], [128,10] and
+[10] in an MLP's training step) — share one kernel that takes the length per call, where each
+would be a flat map on one thread (contiguous operands and broadcast scalars, below the
+parallel size): LLVM compiles one function instead of one per node (~5-8 ms of compile CPU
+each). Elementwise results do not depend on the loop's length or vectorization, so every node
+computes the bits its own kernel would (`body_key` says what counts as the same).
 """
 import numpy as np
 from llvmlite import ir
@@ -58,14 +66,29 @@ class _TaggedLoops(Loops):
                     t.set_metadata("llvm.loop", self.interleave_id)
 
 
-def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=False):
+def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=False,
+             share_key=None):
     """outs: output Views (same shape); ins: input Views broadcastable to it.
     compute(s, values) -> list of output register values. heavy: compute calls transcendental
-    functions (tens of instructions an element), so threads pay off on smaller maps."""
+    functions (tens of instructions an element), so threads pay off on smaller maps.
+    share_key: what compute computes, element by element, when several nodes of the function
+    compute the same (`body_key`): then one kernel, taking the length per call, serves every
+    flat serial map among them (see the module docstring)."""
     shape = outs[0].shape
     strides = [o.strides for o in outs] + [v.broadcast_strides(shape) for v in ins]
     cshape, cstrides = collapse(shape, strides)
-    k = Kernel(lw.module, lw.fresh_name(name), len(outs) + len(ins), annotation)
+    size = numel(shape)
+    key = _shared_map_key(share_key, outs, ins, cshape, cstrides, size, heavy, location)
+    if key is not None:
+        shared = lw.shared_maps
+        if key in shared:
+            kernel, calls = shared[key]
+            lw.call_kernel(kernel, list(outs) + list(ins), ints=[i64(size)])
+            shared[key] = (kernel, calls + 1)
+            lw.annotations[kernel.fn.name] = _shared_annotation(kernel.annotation, calls + 1)
+            return
+    k = Kernel(lw.module, lw.fresh_name(name), len(outs) + len(ins), annotation,
+               n_ints=0 if key is None else 1)
     if heavy:
         k.loops = _TaggedLoops(k.b, interleave_loop_id(lw.module), k.dim)
     s = ScalarEmitter(k, lw.errors, location)
@@ -79,7 +102,13 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=Fal
         results = compute(s, vals)
         for j, o in enumerate(outs):
             k.store(results[j], k.ptrs[j], o.dtype, k.linear(0, cstrides[j], idx))
-    size = numel(shape)
+    if key is not None:  # the length is the kernel's argument: one flat serial loop
+        errors_before = len(lw.errors.entries)
+        k.loops.range(k.ints[0], lambda i: body([i]), name="d0")
+        lw.call_kernel(k, list(outs) + list(ins), ints=[i64(size)])
+        if len(lw.errors.entries) == errors_before:  # (error codes name one node: not shared)
+            shared[key] = (k, 1)
+        return
     if isinstance(size, Dim):  # a run-time size: the static choice below, made per call
         if cshape and all(v.dtype.is_floating for v in list(outs) + list(ins)):
             big = k.b.icmp_signed(">=", k.dim(size),
@@ -99,6 +128,25 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=Fal
     elif size:
         k.loops.nest(cshape, body)
     lw.call_kernel(k, list(outs) + list(ins))
+
+
+def _shared_annotation(annotation, calls):
+    """A shared kernel's llvm_ir() comment: its first node's, marked `×calls` after the op."""
+    op, sep, where = annotation.partition("  from ")
+    return f"{op} ×{calls}{sep}{where}"
+
+
+def _shared_map_key(share_key, outs, ins, cshape, cstrides, size, heavy, location):
+    """The key a map kernel is shared under, or None when this map gets its own kernel."""
+    if share_key is None or isinstance(size, Dim) or not size or len(cshape) != 1:
+        return None
+    if any(st not in ((0,), (1,)) for st in cstrides) or \
+            any(st != (1,) for st in cstrides[:len(outs)]):
+        return None
+    if _parallel_ok(outs, ins, size, cshape, heavy):
+        return None
+    return (share_key, tuple(cstrides), tuple(v.dtype.name for v in list(outs) + list(ins)),
+            heavy, location)
 
 
 PARALLEL_MIN = 1 << 17  # elements: below this one core finishes before threads get going
@@ -267,10 +315,80 @@ def lower_fusion_elementwise(lw, node):
     outs = [lw.alloc_for(v) for v in node.data_outputs]
     compute = fusion_compute(lw, body, body.data_results)
     label = node.attrs.get("label", "fusion")
+    key = body_key(lw, node)
     emit_map(lw, "fusion", outs, ins, compute, lw.annotate(node, label), lw.where(node),
-             heavy=any(n.op.heavy for n in body.nodes))
+             heavy=any(n.op.heavy for n in body.nodes),
+             share_key=key if key is not None and _repeated_bodies(lw).get(key, 0) > 1 else None)
     for v, o in zip(node.data_outputs, outs):
         lw.bind(v, o)
+
+
+def body_key(lw, node):
+    """What an elementwise fusion node computes for one element, shapes aside: each body
+    node's op, attributes, inputs (by position), dtypes, and the facts fusion_compute reads
+    (a uniform known value, an argument's sign). None when an attribute is of a kind this key
+    cannot describe exactly (then the node is never shared)."""
+    body = node.attrs["body"]
+    signs = body_signs(lw, body)
+    ref = {p.id: ("p", k) for k, p in enumerate(body.data_params)}
+    parts = [tuple(lw.spec(p).dtype.name for p in body.data_params)]
+    for j, n in enumerate(body.nodes):
+        attrs = []
+        for name in sorted(n.attrs):
+            value = _attr_key(n.attrs[name])
+            if value is None:
+                return None
+            attrs.append((name, value))
+        known = lw.spec(n.outputs[0]).value
+        if n.op.name == "constant" or (known is not None and n.op.is_pure):
+            known = _attr_key(np.asarray(known))
+        else:
+            known = None
+        try:
+            inputs = tuple(ref[v.id] for v in n.data_inputs)
+        except KeyError:  # (a value from outside the body: not a closed elementwise body)
+            return None
+        parts.append((n.op.name, tuple(attrs), inputs,
+                      tuple(lw.spec(v).dtype.name for v in n.data_inputs),
+                      lw.spec(n.outputs[0]).dtype.name, known,
+                      signs.get(n.data_inputs[0].id, 0) if n.data_inputs else 0))
+        for k, v in enumerate(n.outputs):
+            ref[v.id] = ("n", j, k)
+    try:
+        parts.append(tuple(ref[v.id] for v in body.data_results))
+    except KeyError:
+        return None
+    return tuple(parts)
+
+
+def _attr_key(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return (type(value).__name__, value)
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, np.generic):
+        return ("scalar", value.dtype.str, value.tobytes())
+    if isinstance(value, (tuple, list)):
+        items = [_attr_key(v) for v in value]
+        return None if any(i is None for i in items) else (type(value).__name__, tuple(items))
+    name = getattr(value, "name", None)  # a DType
+    if type(value).__name__ == "DType" and isinstance(name, str):
+        return ("dtype", name)
+    return None
+
+
+def _repeated_bodies(lw):
+    """{body_key: how many top-level elementwise fusion nodes compute it} (counted once)."""
+    counts = lw.fusion_body_counts
+    if counts is None:
+        counts = {}
+        for n in lw.graph.nodes:
+            if n.op.name == "fusion" and n.attrs.get("kind") == "elementwise":
+                key = body_key(lw, n)
+                if key is not None:
+                    counts[key] = counts.get(key, 0) + 1
+        lw.fusion_body_counts = counts
+    return counts
 
 
 def emit_copy(lw, dst, src, annotation="copy"):

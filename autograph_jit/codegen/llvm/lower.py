@@ -49,6 +49,8 @@ class Lowerer:
         self.errors = ErrorTable()
         self.math_provider = math_provider
         self.annotations = {}      # kernel function name -> comment for llvm_ir()
+        self.shared_maps = {}      # k_map.py: kernels shared by nodes, key -> (kernel, calls)
+        self.fusion_body_counts = None  # k_map.py: body_key -> top-level fusions computing it
         self.host_nodes = []       # host callback entries: (node, in specs/views, out views)
         self.fallbacks = []        # (node, reason) for explain()
         self.views = {}
@@ -209,11 +211,13 @@ class Lowerer:
             return view.ptr
         return self.b.gep(view.ptr, [i64(view.offset)], source_etype=storage_type(view.dtype))
 
-    def call_kernel(self, kernel, views):
+    def call_kernel(self, kernel, views, ints=()):
+        """Call `kernel` (finished here; a kernel shared by several nodes is called once for
+        each) with the views' pointers and the i64 values `ints`."""
         fn = kernel.finish()
         if kernel.annotation:
-            self.annotations[fn.name] = kernel.annotation
-        status = self.b.call(fn, [self.view_ptr(v) for v in views] + [self.err_ptr])
+            self.annotations.setdefault(fn.name, kernel.annotation)
+        status = self.b.call(fn, [self.view_ptr(v) for v in views] + list(ints) + [self.err_ptr])
         self.check_status(status)
 
     def check_status(self, status):
