@@ -90,3 +90,14 @@ def test_maps_big_enough_for_threads_keep_their_own_kernel():
     assert len(kernels) == 2, kernels
     np.testing.assert_allclose(big.numpy(), a * 2 + 1, rtol=1e-6)
     np.testing.assert_allclose(small.numpy(), b * 2 + 1, rtol=1e-6)
+
+
+def test_bodies_differing_only_in_the_sign_of_a_zero_are_not_shared():
+    # (0.0 == -0.0 in Python: the key compares float attributes by their bits)
+    def f(a, b):
+        return tf.nn.leaky_relu(a, alpha=0.0) * 2.0, tf.nn.leaky_relu(b, alpha=-0.0) * 2.0
+    a, b = tf.constant(-np.ones(64, np.float32)), tf.constant(-np.ones(32, np.float32))
+    compiled, eager = tf.function(f)(a, b), f(a, b)
+    for got, want in zip(compiled, eager):
+        np.testing.assert_array_equal(np.signbit(got.numpy()), np.signbit(want.numpy()))
+    assert np.signbit(eager[0].numpy()).all() and not np.signbit(eager[1].numpy()).any()

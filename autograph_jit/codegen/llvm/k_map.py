@@ -362,7 +362,9 @@ def body_key(lw, node):
 
 
 def _attr_key(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, float):  # (by its bits: 0.0 and -0.0 differ, a NaN equals itself)
+        return ("float", value.hex())
+    if value is None or isinstance(value, (bool, int, str)):
         return (type(value).__name__, value)
     if isinstance(value, np.ndarray):
         return ("array", value.dtype.str, value.shape, value.tobytes())
