@@ -29,6 +29,7 @@ from .emit import Kernel, Loops, SHORT_TRIP, collapse, loop_id, I64, i64, PTR, s
 from .symdim import Dim, numel
 from .scalar import ScalarEmitter, emit_scalar, uniform_value
 from . import parallel
+from .lowering_cache import attr_digest
 
 HEAVY_INTERLEAVE = 4   # vectors in flight per iteration of a vector-math loop
 
@@ -315,10 +316,8 @@ def lower_fusion_elementwise(lw, node):
     outs = [lw.alloc_for(v) for v in node.data_outputs]
     compute = fusion_compute(lw, body, body.data_results)
     label = node.attrs.get("label", "fusion")
-    key = body_key(lw, node)
     emit_map(lw, "fusion", outs, ins, compute, lw.annotate(node, label), lw.where(node),
-             heavy=any(n.op.heavy for n in body.nodes),
-             share_key=key if key is not None and _repeated_bodies(lw).get(key, 0) > 1 else None)
+             heavy=any(n.op.heavy for n in body.nodes), share_key=_repeated_body_key(lw, node))
     for v, o in zip(node.data_outputs, outs):
         lw.bind(v, o)
 
@@ -335,13 +334,13 @@ def body_key(lw, node):
     for j, n in enumerate(body.nodes):
         attrs = []
         for name in sorted(n.attrs):
-            value = _attr_key(n.attrs[name])
+            value = attr_digest(n.attrs[name])
             if value is None:
                 return None
             attrs.append((name, value))
         known = lw.spec(n.outputs[0]).value
         if n.op.name == "constant" or (known is not None and n.op.is_pure):
-            known = _attr_key(np.asarray(known))
+            known = attr_digest(np.asarray(known))
         else:
             known = None
         try:
@@ -361,36 +360,19 @@ def body_key(lw, node):
     return tuple(parts)
 
 
-def _attr_key(value):
-    if isinstance(value, float):  # (by its bits: 0.0 and -0.0 differ, a NaN equals itself)
-        return ("float", value.hex())
-    if value is None or isinstance(value, (bool, int, str)):
-        return (type(value).__name__, value)
-    if isinstance(value, np.ndarray):
-        return ("array", value.dtype.str, value.shape, value.tobytes())
-    if isinstance(value, np.generic):
-        return ("scalar", value.dtype.str, value.tobytes())
-    if isinstance(value, (tuple, list)):
-        items = [_attr_key(v) for v in value]
-        return None if any(i is None for i in items) else (type(value).__name__, tuple(items))
-    name = getattr(value, "name", None)  # a DType
-    if type(value).__name__ == "DType" and isinstance(name, str):
-        return ("dtype", name)
-    return None
-
-
-def _repeated_bodies(lw):
-    """{body_key: how many top-level elementwise fusion nodes compute it} (counted once)."""
-    counts = lw.fusion_body_counts
-    if counts is None:
+def _repeated_body_key(lw, node):
+    """`body_key(node)` when more than one top-level elementwise fusion node computes it, else
+    None (the top-level keys and their counts are made once per lowering)."""
+    if lw.fusion_bodies is None:
+        keys = {id(n): body_key(lw, n) for n in lw.graph.nodes
+                if n.op.name == "fusion" and n.attrs.get("kind") == "elementwise"}
         counts = {}
-        for n in lw.graph.nodes:
-            if n.op.name == "fusion" and n.attrs.get("kind") == "elementwise":
-                key = body_key(lw, n)
-                if key is not None:
-                    counts[key] = counts.get(key, 0) + 1
-        lw.fusion_body_counts = counts
-    return counts
+        for key in keys.values():
+            counts[key] = counts.get(key, 0) + 1
+        lw.fusion_bodies = (keys, counts)
+    keys, counts = lw.fusion_bodies
+    key = keys[id(node)] if id(node) in keys else body_key(lw, node)
+    return key if key is not None and counts.get(key, 0) > 1 else None
 
 
 def emit_copy(lw, dst, src, annotation="copy"):

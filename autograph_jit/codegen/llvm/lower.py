@@ -50,7 +50,7 @@ class Lowerer:
         self.math_provider = math_provider
         self.annotations = {}      # kernel function name -> comment for llvm_ir()
         self.shared_maps = {}      # k_map.py: kernels shared by nodes, key -> (kernel, calls)
-        self.fusion_body_counts = None  # k_map.py: body_key -> top-level fusions computing it
+        self.fusion_bodies = None  # k_map.py: top-level fusions' body keys and their counts
         self.host_nodes = []       # host callback entries: (node, in specs/views, out views)
         self.fallbacks = []        # (node, reason) for explain()
         self.views = {}

@@ -132,6 +132,17 @@ class _Writer:
             raise Uncacheable(f"an attr of type {type(a).__name__}")
 
 
+def attr_digest(value):
+    """A digest of one attribute value, encoded as the key encodes attrs (so 0.0 and -0.0, or
+    1 and True, differ), or None for a value the key cannot describe exactly."""
+    w = _Writer(())
+    try:
+        w.attr(value)
+    except Uncacheable:
+        return None
+    return w.h.hexdigest()
+
+
 def key_for(graph, in_specs, variables, math_tag):
     """The cache key (64 hex), or None when the graph cannot be described exactly.
 
@@ -358,5 +369,5 @@ def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=T
     return out
 
 
-__all__ = ["lower", "Lowered", "key_for", "load", "store", "discard", "meta_of", "rebuild",
-           "resolve_symbols", "link_symbols", "Entry", "source_digest"]
+__all__ = ["lower", "Lowered", "key_for", "attr_digest", "load", "store", "discard", "meta_of",
+           "rebuild", "resolve_symbols", "link_symbols", "Entry", "source_digest"]
