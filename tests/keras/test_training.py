@@ -211,6 +211,36 @@ def test_custom_train_step_is_used_by_fit():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+def test_custom_train_step_returning_other_values_puts_them_in_the_history():
+    # (Keras 3: the step's own logs when their names differ from the model's metrics; a step
+    # returning exactly {"loss": ...} gets the compiled loss tracker's result, as there)
+    class Custom(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean((self(x, training=True) - y) ** 2)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            return {"loss": loss, "twice": loss * 2.0}
+
+    x, y = _data()
+    for eager in (False, True):
+        keras.utils.set_random_seed(1)
+        model = Custom()
+        model.compile(keras.optimizers.SGD(0.05), run_eagerly=eager)
+        history = model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0).history
+        assert sorted(history) == ["loss", "twice"]
+        assert history["loss"][0] > 0
+        np.testing.assert_allclose(history["twice"], 2 * np.array(history["loss"]), rtol=1e-6)
+
+
 def test_fit_before_compile_and_unknown_names_raise_keras_errors():
     x, y = _data()
     model = _model()

@@ -99,8 +99,11 @@ def _prewarm(model):
 
 
 def _metrics_or_logs(model, logs):
+    """The model's metric results when the step's logs name exactly the model's metrics, else
+    the step's own logs (a custom train_step/test_step returning other or more values: Keras
+    3's `_get_metrics_result_or_logs`, which compares the two sets of names)."""
     result = model.get_metrics_result()
-    if result and all(k in logs for k in pythonify_logs(result)):
+    if isinstance(logs, dict) and set(logs) == set(pythonify_logs(result)):
         return result
     return logs
 
