@@ -176,17 +176,21 @@ def test_sample_weight_zero_ignores_samples_and_class_weight_scales_them():
     assert np.isclose(hist.history["loss"][0], 2.0 * bce.sum() / 32, rtol=1e-4)
 
 
+class _OneDense(keras.Model):
+    """A one-layer subclassed model for the custom train_step / test_step tests."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+
 def test_custom_train_step_is_used_by_fit():
     calls = []
 
-    class Custom(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.dense = layers.Dense(1)
-
-        def call(self, x):
-            return self.dense(x)
-
+    class Custom(_OneDense):
         def train_step(self, data):
             x, y = data
             calls.append(1)
@@ -214,14 +218,7 @@ def test_custom_train_step_is_used_by_fit():
 def test_custom_train_step_returning_other_values_puts_them_in_the_history():
     # (Keras 3: the step's own logs when their names differ from the model's metrics; a step
     # returning exactly {"loss": ...} gets the compiled loss tracker's result, as there)
-    class Custom(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.dense = layers.Dense(1)
-
-        def call(self, x):
-            return self.dense(x)
-
+    class Custom(_OneDense):
         def train_step(self, data):
             x, y = data
             with tf.GradientTape() as tape:
@@ -413,14 +410,7 @@ def test_loss_weights_weight_each_output_loss():
 
 
 def test_custom_test_step_is_used_by_evaluate():
-    class Constant(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.dense = layers.Dense(1)
-
-        def call(self, x):
-            return self.dense(x)
-
+    class Constant(_OneDense):
         def test_step(self, data):
             return {"answer": tf.constant(42.0)}
 
