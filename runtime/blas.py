@@ -465,8 +465,12 @@ def install_general():
     when NumPy ships one: then SciPy is not loaded. Idempotent; returns {symbol: address}."""
     which = _register_general()
     names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" not in n]
-    return resident.install(f"blas wrappers ({which})", general_text(which), names,
+    return resident.install(_general_key(which), general_text(which), names,
                             opt_level=PLUMBING)
+
+
+def _general_key(which):
+    return f"blas wrappers ({which})"
 
 
 def _register_general():
@@ -485,7 +489,10 @@ def install_serial():
     register_scipy()
     pin_serial_threads()
     names = [n for d in _TYPES for n in wrapper_signatures(d) if "_serial_" in n]
-    return resident.install("blas serial wrappers", serial_text(), names, opt_level=PLUMBING)
+    return resident.install(_SERIAL_KEY, serial_text(), names, opt_level=PLUMBING)
+
+
+_SERIAL_KEY = "blas serial wrappers"
 
 
 def _needed(names):
@@ -498,14 +505,33 @@ def _needed(names):
 
 def check_available(names):
     """Raise (ImportError, OSError, RuntimeError) unless the BLAS library the wrapper or routine
-    names `names` need can be loaded; registers its routines with llvmlite. Compiles nothing
-    (`install_for` does, when a module that declares them is linked): cheap after the first
-    call."""
+    names `names` need can be loaded; registers its routines with llvmlite. Installs nothing
+    (`install_for` does, when a module that declares them is linked) but starts compiling the
+    wrappers' object on the compile threads (`compile_early_for`), so that the link finds it
+    made: cheap after the first call."""
     serial, general = _needed(names)
     if serial:
         register_scipy()
     if general:
         _register_general()
+    compile_early_for(names)
+
+
+def compile_early_for(names):
+    """Start compiling the wrappers the symbols `names` need (`install_for` loads them) on the
+    compile threads now, unless installed or cached (resident.compile_early): a lowering that
+    declares them links them soon after."""
+    serial, general = _needed(names)
+    if serial and _SERIAL_KEY not in _early:
+        _early.add(_SERIAL_KEY)
+        resident.compile_early(_SERIAL_KEY, serial_text(), opt_level=PLUMBING)
+    if general and _general_key(provider()) not in _early:
+        which = provider()
+        _early.add(_general_key(which))
+        resident.compile_early(_general_key(which), general_text(which), opt_level=PLUMBING)
+
+
+_early = set()   # the wrappers compile_early_for asked for (once per process each)
 
 
 def install_for(names):

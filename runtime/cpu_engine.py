@@ -233,11 +233,8 @@ class CompiledModule:
         self.ir_text = ir_text if isinstance(ir_text, str) else "\n".join(texts)
         self.part_texts = texts
         self.parts = len(texts)
-        # a part with no floating-point type in its code compiles at PLUMBING (integer_only)
-        plumbing = len(texts) > 1 and opt_level >= 2
-        self.part_levels = levels = [
-            llvm_opt.PLUMBING if plumbing and llvm_opt.integer_only(text) else opt_level
-            for text in texts]
+        self.part_levels = levels = [part_level(text, opt_level) if len(texts) > 1
+                                     else opt_level for text in texts]
         keys = [_object_key(text, level) for level, text in zip(levels, texts)]
         self.key = keys[0] if len(keys) == 1 else cache_key("; parts\n" + "\n".join(keys))
         directory = cache_dir() if use_cache else None
@@ -348,11 +345,45 @@ class CompiledModule:
                          for i, text in enumerate(out))
 
 
+def part_level(ir_text, opt_level):
+    """The level one part of a module cut in parts compiles at: PLUMBING when no floating-point
+    type is in its code (llvm_opt.integer_only) and `opt_level` is 2 or more, else
+    `opt_level`."""
+    if opt_level >= 2 and llvm_opt.integer_only(ir_text):
+        return llvm_opt.PLUMBING
+    return opt_level
+
+
+def default_opt_level():
+    """$AUTOGRAPH_JIT_OPT_LEVEL, else 3."""
+    return int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
+
+
+def compile_early(ir_text, opt_level=None, use_cache=True):
+    """Start compiling `ir_text` on the compile threads now, for a `compile_ir` that comes
+    later: one part of a module still being lowered (codegen/llvm/early_parts.py; `opt_level`
+    None: the level compile_ir gives that part), or a whole module a lowering declared it needs
+    (the runtime glue, runtime/resident.py; at `opt_level`). That compile then takes the object
+    instead of compiling the same text again (llvm_worker.start_early). Nothing starts when the
+    disk cache holds the object (`use_cache`) or the policy compiles in the worker; returns
+    whether it started.
+
+    Example:
+        compile_early(part)        # ... later:
+        compile_ir([entry, part])  # the part's object is the one started here
+    """
+    s = _init()
+    level = part_level(ir_text, default_opt_level()) if opt_level is None else opt_level
+    if use_cache and has_cached_object(ir_text, level):
+        return False
+    return llvm_worker.start_early(ir_text, level, s["cpu"], s["features"])
+
+
 def compile_ir(ir_text, opt_level=None, use_cache=True, link=None):
     """Compile IR text (one module's, or a list of its parts' texts: see CompiledModule) for the
     host. opt_level None: $AUTOGRAPH_JIT_OPT_LEVEL, else 3; llvm_opt.GLUE or PLUMBING for
     runtime glue (no floating-point arithmetic: see their docstrings); link: see
     CompiledModule."""
     if opt_level is None:
-        opt_level = int(os.environ.get("AUTOGRAPH_JIT_OPT_LEVEL", "3"))
+        opt_level = default_opt_level()
     return CompiledModule(ir_text, opt_level=opt_level, use_cache=use_cache, link=link)

@@ -15,6 +15,8 @@ its own target machines (`target_machine`).
   else the CPUs this process may use (at most 16); 1 means in the calling thread, in order.
 - `map_ordered(fn, jobs)`: fn(job) for each job on the pool, results in job order (the output
   never depends on which thread ran what, or when).
+- `submit(fn, *args)`: one job on the pool, started now (a Future), for work whose result is
+  wanted later (runtime/llvm_worker.py's early objects); None when jobs would run in the caller.
 - `status()`: {"threads", "unlocked"}: whether llvmlite's raw calls were found (when not — a newer
   llvmlite that changed its internals — the same jobs run one at a time, with the same results).
 - A fork waits for the unlocked calls in flight (`forksafe.gate_across_fork`, once the fork holds
@@ -33,7 +35,7 @@ from llvmlite.binding import ffi
 
 from . import forksafe
 
-__all__ = ["map_ordered", "pool_size", "run_passes", "emit_assembly", "emit_object",
+__all__ = ["map_ordered", "submit", "concurrent_jobs", "pool_size", "run_passes", "emit_assembly", "emit_object",
            "target_machine", "status"]
 
 _MAX_THREADS = 16
@@ -46,6 +48,43 @@ def _raw(name):
     """llvmlite's C function `name` without its lock, or None where llvmlite has no such
     attribute (then callers use the locked call)."""
     return getattr(getattr(ffi.lib, name), "_cfn", None)
+
+
+# llvmlite's C functions that return within a fraction of a millisecond, called with the GIL
+# kept (`_keep_gil_for_quick_calls`). ctypes lets the GIL go around every call, and a compile
+# thread must then wait to get it back from a thread running Python — up to the interpreter's
+# switch interval each time, some twenty times per compile. Kept, a compile lets it go only for
+# the calls that take the time: parsing, verifying, the pass pipeline, emitting.
+_QUICK_CALLS = (
+    "LLVMPY_ContextCreate", "LLVMPY_ContextDispose", "LLVMPY_DisposeModule", "LLVMPY_DisposeString",
+    "LLVMPY_CreatePipelineTuningOptions", "LLVMPY_DisposePipelineTuningOptions",
+    "LLVMPY_PTOSetLoopVectorization", "LLVMPY_PTOSetSLPVectorization",
+    "LLVMPY_PTOSetLoopUnrolling", "LLVMPY_PTOSetLoopInterleaving",
+    "LLVMPY_CreatePassBuilder", "LLVMPY_DisposePassBuilder",
+    "LLVMPY_buildPerModuleDefaultPipeline", "LLVMPY_CreateNewModulePassManager",
+    "LLVMPY_DisposeNewModulePassManger", "LLVMPY_DisposeNewModulePassManager",
+    "LLVMPY_module_AddSROAPass", "LLVMPY_module_AddInstCombinePass",
+    "LLVMPY_module_AddSimplifyCFGPass",
+    "LLVMPY_GetBufferStart", "LLVMPY_GetBufferSize", "LLVMPY_DisposeMemoryBuffer")
+_quick_done = []
+
+
+def _keep_gil_for_quick_calls():
+    """Make llvmlite call each of _QUICK_CALLS without letting the GIL go (once per process;
+    a function llvmlite does not have is left alone). Arguments convert as before: by the
+    declared argument types, by ctypes' default rules where llvmlite declared none."""
+    if _quick_done:
+        return
+    _quick_done.append(True)
+    for name in _QUICK_CALLS:
+        wrapper = getattr(ffi.lib, name, None)
+        cfn = getattr(wrapper, "_cfn", None)
+        if cfn is None or cfn._flags_ & ctypes._FUNCFLAG_PYTHONAPI:
+            continue
+        keeping = ctypes.PYFUNCTYPE(cfn.restype, *(cfn.argtypes or ()))(
+            ctypes.cast(cfn, ctypes.c_void_p).value)
+        keeping.__name__ = getattr(cfn, "__name__", name)
+        wrapper._cfn = keeping
 
 
 class _Gate:
@@ -159,6 +198,7 @@ def pool_size():
 
 
 def _executor(size):
+    _keep_gil_for_quick_calls()
     with _pool_lock:
         if _pool["executor"] is None or _pool["size"] != size:
             old = _pool["executor"]
@@ -168,6 +208,20 @@ def _executor(size):
             if old is not None:
                 old.shutdown(wait=False)
         return _pool["executor"]
+
+
+def concurrent_jobs():
+    """Whether the pool runs jobs concurrently: two threads or more, and LLVM's long calls found
+    unlocked (else jobs run one at a time in the calling thread)."""
+    return pool_size() > 1 and _raw("LLVMPY_RunNewModulePassManager") is not None
+
+
+def submit(fn, *args):
+    """fn(*args) on the pool (a concurrent.futures.Future), or None when the pool would run
+    jobs one at a time in the calling thread (`concurrent_jobs()` is False)."""
+    if not concurrent_jobs():
+        return None
+    return _executor(pool_size()).submit(fn, *args)
 
 
 def map_ordered(fn, jobs, meanwhile=None):

@@ -25,15 +25,22 @@ Policy (`status()` reports it, `cf.explain()` shows it):
 - A forked child does not share its parent's worker: it forgets it (closes its copies of the
   pipes) and starts its own when it needs one (runtime/forksafe.py). A spawned or unpickled copy
   starts with nothing to inherit.
+
+Early objects: `start_early(text, level, ...)` queues one module text to compile on the compile
+threads ahead of need (runtime/early_objects.py: a part of a module that is still being lowered,
+the glue a lowering declared), and `compile_objects` takes the result for a job with that very
+text and level instead of compiling it again. Only where the policy compiles in-process (a
+module for the worker is compiled there, in order).
 """
 import atexit
+import concurrent.futures
 import os
 import subprocess
 import sys
 import time
 import warnings
 
-from . import forksafe, llvm_opt, llvm_pool
+from . import early_objects, forksafe, llvm_opt, llvm_pool
 
 _SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "llvm_opt.py")
 _lock = forksafe.Lock()
@@ -136,6 +143,23 @@ def _give_up(reason):
                       "choose this and silence the warning)", RuntimeWarning, stacklevel=4)
 
 
+def early_possible():
+    """Whether `start_early` would queue anything now: the next module compiles in-process and
+    the compile threads run jobs concurrently."""
+    in_process = _switched_off() or _state["broken"] or _state["modules"] < _limits()["after"]
+    return in_process and llvm_pool.concurrent_jobs()
+
+
+def start_early(ir_text, opt_level, cpu, features):
+    """Queue `ir_text` to compile at `opt_level` on the compile threads ahead of need, so that a
+    later `compile_objects` job with the same text and level takes its result (see the module
+    docstring). Returns whether it was queued (or was already)."""
+    if not early_possible():
+        return False
+    return early_objects.start((opt_level, ir_text),
+                               lambda: _compile_on_thread(ir_text, opt_level, cpu, features))
+
+
 def _wanted(after):
     """Should this module go to the worker? Also starts the worker ahead of need."""
     if _switched_off() or _state["broken"]:
@@ -185,6 +209,8 @@ def compile_objects(ir_texts, opt_level, cpu, features, meanwhile=None):
     given, runs on the calling thread while the compile threads work
     (before the compiles otherwise), and its exception is raised after them.
 
+    A job whose text and level an early start began (`start_early`) takes that result.
+
     Returns:
       ([(object bytes, optimize seconds, emit seconds)] in part order, where), `where` "worker"
       or "in-process" (threads: the optimize and emit seconds overlap).
@@ -193,6 +219,14 @@ def compile_objects(ir_texts, opt_level, cpu, features, meanwhile=None):
     """
     levels = list(opt_level) if isinstance(opt_level, (list, tuple)) else \
         [opt_level] * len(ir_texts)
+    early = [early_objects.take((level, text)) for text, level in zip(ir_texts, levels)]
+    if any(early):
+        results, where = compile_objects([t for t, f in zip(ir_texts, early) if f is None],
+                                         [v for v, f in zip(levels, early) if f is None],
+                                         cpu, features, meanwhile)
+        concurrent.futures.wait([f for f in early if f is not None])
+        made = iter(results)
+        return [next(made) if f is None else f.result() for f in early], where
     jobs = list(zip(ir_texts, levels))
     results = None
     with _lock:

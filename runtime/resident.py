@@ -25,6 +25,7 @@ import numpy
 
 from . import forksafe
 from .cpu_engine import cache_dir, compile_ir, has_cached_object, read_entry, write_entry
+from .cpu_engine import compile_early as compile_early_ir
 from .llvm_opt import GLUE, PLUMBING
 
 _lock = forksafe.Lock()
@@ -65,6 +66,16 @@ def install(key, ir_text, symbols, stamp=None, opt_level=GLUE):
             _keep.append(engine)  # keeps its code mapped for good
             _engines[key] = table
     return dict(_engines[key])
+
+
+def compile_early(key, ir_text, opt_level=GLUE):
+    """Start compiling the object `install(key, ir_text, ..., opt_level)` loads, on the compile
+    threads now (cpu_engine.compile_early), unless `key` is installed or its object is in the
+    disk cache: called when a lowering declares a symbol of this code, so that the link, tens of
+    milliseconds later, finds the object made. Returns whether it started."""
+    if key in _engines:
+        return False
+    return compile_early_ir(_exported(ir_text), opt_level=opt_level)
 
 
 def is_cached(ir_text, opt_level=GLUE):

@@ -299,6 +299,7 @@ LAZY_IMPORTS = {
         ".backend": "cycle: codegen > codegen.llvm > codegen.llvm.backend > codegen.llvm.dynamic_exe > ...",
         "importlib": IMPORT_TIME,
         ".lower": IMPORT_TIME,
+        ".early_parts": IMPORT_TIME,
         "llvmlite.binding": IMPORT_TIME,
     },
     "autograph_jit/codegen/llvm/native_call.py": {

@@ -99,9 +99,9 @@ def test_generated_programs_cut_into_parts_compute_what_they_compute_whole(monke
         return parts
     for seed in range(500, 530):
         program = generate(seed)
-        monkeypatch.setattr(module_split, "MIN_BYTES", module_split.MIN_BYTES)
+        monkeypatch.setattr(module_split, "RUN_BYTES", module_split.RUN_BYTES)
         whole = run_mode(program, "cpu")
-        monkeypatch.setattr(module_split, "MIN_BYTES", 0)   # cut even the smallest module
+        monkeypatch.setattr(module_split, "RUN_BYTES", 0)   # every kernel a part of its own
         monkeypatch.setattr(module_split, "split_module", counting)
         cut = run_mode(program, "cpu")
         monkeypatch.setattr(module_split, "split_module", real)
@@ -175,15 +175,35 @@ entry:
 
 
 def test_modules_the_cut_cannot_handle_safely_compile_whole():
-    assert module_split.split_module(MUTABLE, min_bytes=0) is None       # one copy of state
+    assert module_split.split_module(MUTABLE, run_bytes=0) is None       # one copy of state
     constant = MUTABLE.replace("internal global i32 0", "internal constant i32 7")
-    assert len(module_split.split_module(constant, min_bytes=0)) == 3
+    assert len(module_split.split_module(constant, run_bytes=0)) == 3
     assert module_split.split_module(constant) is None                    # too small to pay
     calling = constant.replace('store i32 1, ptr @"state"',
                                'call i32 @"k_b_0"(ptr %".1")')            # kernel -> kernel
-    assert module_split.split_module(calling, min_bytes=0) is None
-    single = constant.replace('  %".3" = call i32 @"k_b_0"(ptr %".1")\n', "")
-    assert module_split.split_module(single, min_bytes=0) is None         # one kernel
+    assert module_split.split_module(calling, run_bytes=0) is None
+    grouped = constant + "attributes #0 = { nounwind }\n"
+    assert module_split.split_module(grouped, run_bytes=0) is None        # a line it cannot place
+
+
+def test_runs_close_at_their_size_and_the_limit_doubles_every_four_runs():
+    cut = module_split.RunCutter(most=16, run_bytes=100)
+    closed = [run for k in range(30) if (run := cut.add(f"k{k}", 50))]
+    assert [len(run) for run in closed] == [2, 2, 2, 2, 4, 4, 4, 4]     # 100 B, then 200 B
+    assert cut.rest() == [f"k{k}" for k in range(24, 30)]
+    capped = module_split.RunCutter(most=4, run_bytes=100)
+    runs = [run for k in range(10) if (run := capped.add(f"k{k}", 100))]
+    assert len(runs) == 2 and capped.done and len(capped.rest()) == 8    # 2 + the rest: 4 parts
+
+
+def test_a_part_carries_only_the_metadata_its_kernels_refer_to():
+    text = (MUTABLE.replace("internal global i32 0", "internal constant i32 7")
+            .replace('store i32 1, ptr @"state"', 'store i32 1, ptr @"state", !tbaa !1')
+            + '!0 = !{ !"unused" }\n!1 = !{ !"used", !2 }\n!2 = !{ !"reached through !1" }\n')
+    parts = module_split.split_module(text, run_bytes=0)
+    k_a = next(p for p in parts if 'define i32 @"k_a_0"' in p)
+    assert "!1 = " in k_a and "!2 = " in k_a and "!0 = " not in k_a
+    assert all("!0 = " not in p for p in parts)
 
 
 def test_a_split_steps_entry_part_compiles_at_plumbing_and_its_kernels_at_o3():

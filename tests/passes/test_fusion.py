@@ -134,6 +134,63 @@ def test_the_epilogue_stops_at_a_value_used_twice():
     assert _fusions(after)[0].attrs["label"] == "matmul→add"
 
 
+def _relu_grad(g, w, h):
+    # dh = (g @ w^T) * (h > 0), as the gradient of a ReLU after a dense layer traces
+    return tf.where(h > 0.0, tf.matmul(g, w, transpose_b=True), tf.zeros_like(h))
+
+
+def test_an_epilogue_operand_only_the_epilogue_reads_joins_the_matmul_fusion():
+    g = trace(_relu_grad, spec(3, 2), spec(4, 2), spec(3, 4))
+    after = matmul_fusion.run(g)
+    (fusion,) = _fusions(after)
+    names = [n.op.name for n in fusion.attrs["body"].nodes]
+    assert names[0] == "matmul" and "greater" in names   # the mask kernel is gone
+    assert "greater" not in ops(after)
+    _check_contract(fusion)
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=s).astype(np.float32) for s in ((3, 2), (4, 2), (3, 4))]
+    assert_same_results(g, after, *arrays)
+
+
+def test_a_compiled_relu_gradient_matches_numpy_with_the_mask_in_the_epilogue():
+    rng = np.random.default_rng(1)
+    gv, wv, hv = (rng.normal(size=s).astype(np.float32) for s in ((5, 3), (6, 3), (5, 6)))
+    f = tf.function(_relu_grad)
+    got = f(gv, wv, hv).numpy()
+    np.testing.assert_allclose(got, np.where(hv > 0, gv @ wv.T, 0), rtol=1e-5, atol=1e-6)
+    ir = f.get_concrete_function(gv, wv, hv).llvm_ir()
+    assert "k_greater" not in ir
+
+
+def test_an_epilogue_operand_read_elsewhere_stays_its_own_node():
+    def f(g, w, h):
+        mask = h > 0.0
+        return tf.where(mask, tf.matmul(g, w, transpose_b=True), tf.zeros_like(h)), mask
+    after = matmul_fusion.run(trace(f, spec(3, 2), spec(4, 2), spec(3, 4)))
+    assert "greater" in ops(after)
+    (fusion,) = _fusions(after)
+    assert [n.op.name for n in fusion.attrs["body"].nodes][1] != "greater"
+
+
+def test_a_matmul_operand_the_epilogue_also_reads_stays_its_own_node():
+    def f(b, w):   # elu(b) feeds the matmul and the epilogue's add (fuzzer program 229)
+        v = tf.nn.elu(b)
+        return v + tf.matmul(v, w)
+    g = trace(f, spec(3, 3), spec(3, 3))
+    after = matmul_fusion.run(g)
+    assert ops(after) == ["elu", "fusion"]
+    rng = np.random.default_rng(2)
+    assert_same_results(g, after, *(rng.normal(size=(3, 3)).astype(np.float32) for _ in "bw"))
+
+
+def test_an_epilogue_operand_of_another_shape_stays_its_own_node():
+    def f(g, w, v):   # the mask is [4], broadcast over the product's rows
+        return tf.where(v > 0.0, tf.matmul(g, w, transpose_b=True), 0.0)
+    g = trace(f, spec(3, 2), spec(4, 2), spec(4))
+    after = matmul_fusion.run(g)
+    assert "greater" in ops(after)
+
+
 def test_a_lone_matmul_is_not_wrapped():
     after = matmul_fusion.run(trace(lambda a, b: tf.matmul(a, b), spec(2, 2), spec(2, 2)))
     assert ops(after) == ["matmul"]

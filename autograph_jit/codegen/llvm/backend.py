@@ -46,19 +46,22 @@ def _used(module):
     return used
 
 
-def finish_ir(module):
-    """Module text with the vector-math definitions it calls pasted in (declarations dropped)."""
-    text = str(module)
+def finish_ir(module, text=None):
+    """Module text with the vector-math definitions it calls pasted in (declarations dropped).
+    `text`: str(module) when the caller has it (early_parts.EarlyParts.module_text)."""
+    text = str(module) if text is None else text
     used = getattr(module, "_agj_vecmath", None)
     if not used:
         return text
     lines = [ln for ln in text.splitlines()
              if not (ln.startswith("declare") and '@"ag_vm_' in ln)]
-    return "\n".join(lines) + "\n" + _vecmath_text(tuple(sorted(used)))
+    return "\n".join(lines) + "\n" + vecmath_text(tuple(sorted(used)))
 
 
 @functools.lru_cache(maxsize=64)
-def _vecmath_text(used):
+def vecmath_text(used):
+    """The definitions of the vector-math functions `used` ((op, dtype name) pairs, in order), as
+    finish_ir pastes them."""
     from . import vecmath
     return "\n".join(vecmath.definition(op, d) for op, d in used)
 

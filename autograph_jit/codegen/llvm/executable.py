@@ -13,7 +13,7 @@ import numpy as np
 
 from ...errors import InvalidArgumentError, ResourceExhaustedError
 from ... import variable_locks
-from ...runtime import cpu_engine
+from ...runtime import cpu_engine, llvm_worker
 from ...runtime.interpreter import run_node
 from . import lowering_cache, module_split, native_call, pycall
 from .scalar import ERR_CALLBACK_SLOT
@@ -83,6 +83,14 @@ def _compile(ir_text, use_cache):
                                  link=lambda: lowering_cache.link_symbols(names))
 
 
+def _early_start(use_cache):
+    """What starts a kernel part's compile while the module is lowered (early_parts.py), or None
+    when nothing would start (the module compiles in the worker, or on one thread)."""
+    if not llvm_worker.early_possible():
+        return None
+    return lambda text: cpu_engine.compile_early(text, use_cache=use_cache)
+
+
 class Executable:
     def __init__(self, graph, in_specs, math_provider=None, use_cache=True, specs=None):
         t0 = time.perf_counter()
@@ -94,7 +102,8 @@ class Executable:
         self.specs = specialize(graph, param_specs) if specs is None else specs
         # the IR and what goes with it: built by the Lowerer, or read from the lowering cache
         lw = lowering_cache.lower(graph, self.specs, in_specs, self.variables, self.written,
-                                  math_provider, use_cache=use_cache and specs is None)
+                                  math_provider, use_cache=use_cache and specs is None,
+                                  early=_early_start(use_cache))
         self.lowering_from_cache = lw.cached
         self.ir_text = lw.ir_text
         self.annotations = lw.annotations

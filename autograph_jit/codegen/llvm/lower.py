@@ -64,6 +64,7 @@ class Lowerer:
         self._fail_block = None     # every error exit goes through it (frees the records)
         self.into_buffer = {}       # value id -> View it is computed into (effects.py swaps)
         self.swaps = {}             # id(variable) -> its double buffer in the loop being lowered
+        self.early = None           # early_parts.EarlyParts: kernel parts compiled while lowering
         self._build_entry()
 
     # -- entry function and argument slots -----------------------------------------------------
@@ -217,6 +218,8 @@ class Lowerer:
         fn = kernel.finish()
         if kernel.annotation:
             self.annotations.setdefault(fn.name, kernel.annotation)
+        if self.early is not None:
+            self.early.kernel_called(fn)
         status = self.b.call(fn, [self.view_ptr(v) for v in views] + list(ints) + [self.err_ptr])
         self.check_status(status)
 

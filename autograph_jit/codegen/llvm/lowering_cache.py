@@ -340,8 +340,11 @@ def math_tag(math_provider):
 
 
 @gc_pause.pausing  # (no garbage collection walks the heap mid-compile)
-def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=True):
-    """Lower `graph` (specialized as `specs`) to IR, or take a cached lowering of it."""
+def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=True,
+          early=None):
+    """Lower `graph` (specialized as `specs`) to IR, or take a cached lowering of it. `early`,
+    when given, is called with each kernel part that closes while the lowering runs
+    (early_parts.py), to start compiling it."""
     tag = math_tag(math_provider)
     key = key_for(graph, in_specs, variables, tag) if use_cache and tag else None
     entry = load(key) if key else None
@@ -358,7 +361,11 @@ def lower(graph, specs, in_specs, variables, written, math_provider, use_cache=T
     from .backend import finish_ir
     from .lower import Lowerer  # (the lowerer and every kernel emitter: only on a miss)
     lw = Lowerer(graph, specs, variables, written, math_provider=math_provider)
-    ir_text = finish_ir(lw.lower_function())
+    if early is not None:
+        from .early_parts import EarlyParts
+        lw.early = EarlyParts(lw.module, early)
+    module = lw.lower_function()
+    ir_text = finish_ir(module, lw.early.module_text() if lw.early is not None else None)
     if key:
         meta = meta_of(graph, lw, ir_text)
         if meta is not None:

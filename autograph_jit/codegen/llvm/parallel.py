@@ -605,9 +605,15 @@ def register_symbols():
 
 def check_available():
     """Raise unless ag_parallel_for can run here (the libc thread functions it calls; registers
-    them). Compiles nothing: a lowering that calls ag_parallel_for only declares it, and
-    `install()` runs when the module is linked."""
+    them). A lowering that calls ag_parallel_for only declares it, and `install()` runs when
+    the module is linked; its object starts compiling on the compile threads now
+    (resident.compile_early), so that the link finds it made."""
     register_symbols()
+    if not _early:
+        _early.append(resident.compile_early("ag_parallel_for", ir_text(), opt_level=PLUMBING))
+
+
+_early = []       # whether check_available asked for the early compile (once per process)
 
 
 _installed = {}   # "set_threads" / "after_fork": ctypes functions of the installed copy
