@@ -56,9 +56,11 @@ def start(key, job):
             _jobs[key] = [job, None]
             while len(_jobs) > KEPT:
                 _, (_, future) = _jobs.popitem(last=False)
-                if future is not None:
-                    future.cancel()   # (one already running finishes, unread)
+                if future is not None and future.cancel():   # (a running one finishes, unread)
+                    _running[0] -= 1      # (cancelled before it ran: _run never counts it down)
             _pump()
+            if not _running[0]:
+                _relax()
     return True
 
 

@@ -33,10 +33,14 @@ def in_process(monkeypatch):
         pytest.skip("this llvmlite runs LLVM calls one at a time")
 
 
-def _dense_step(hidden, classes, features=64, conv=False):
-    """A Keras training step (dense or convolutional) as a tf.function, and its data."""
+def _dense_step(hidden, classes, features=64, conv=False, lstm=False):
+    """A Keras training step (dense, convolutional or recurrent) as a tf.function, its data."""
     rng = np.random.default_rng(0)
-    if conv:
+    if lstm:   # (a graph loop writing a TensorArray: the entry calls a helper of its own)
+        layers = [tf.keras.Input((12, 6)), tf.keras.layers.LSTM(hidden),
+                  tf.keras.layers.Dense(classes)]
+        x = rng.standard_normal((32, 12, 6)).astype(np.float32)
+    elif conv:
         layers = [tf.keras.Input((12, 12, 1)), tf.keras.layers.Conv2D(4, 3, activation="relu"),
                   tf.keras.layers.MaxPooling2D(), tf.keras.layers.Flatten(),
                   tf.keras.layers.Dense(classes)]
@@ -60,8 +64,9 @@ def _dense_step(hidden, classes, features=64, conv=False):
 
 
 @pytest.mark.parametrize("shape", [dict(hidden=128, classes=10, features=784),
-                                   dict(hidden=32, classes=4, conv=True)],
-                         ids=["mlp", "cnn"])
+                                   dict(hidden=32, classes=4, conv=True),
+                                   dict(hidden=16, classes=3, lstm=True)],
+                         ids=["mlp", "cnn", "lstm"])
 def test_parts_started_while_lowering_are_the_parts_the_module_is_cut_into(
         in_process, monkeypatch, shape):
     started, taken = [], []
@@ -228,3 +233,30 @@ print(json.dumps({"glue_taken": sum(taken), "ok": ok}))
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"] and result["glue_taken"] >= 1
+
+
+def test_an_early_job_dropped_before_it_ran_gives_its_thread_back(monkeypatch):
+    monkeypatch.setenv("AUTOGRAPH_JIT_COMPILE_THREADS", "2")
+    if not llvm_pool.concurrent_jobs():
+        pytest.skip("this llvmlite runs LLVM calls one at a time")
+    before = sys.getswitchinterval()
+    busy = threading.Event()
+    holders = [llvm_pool.submit(busy.wait, 10) for _ in range(2)]   # both threads taken
+    early_objects.start(("test-drop", "first"), lambda: "first")     # submitted, waiting
+    for k in range(early_objects.KEPT):                              # pushes "first" out
+        early_objects.start(("test-drop", k), lambda: "later")
+    assert early_objects.take(("test-drop", "first")) is None
+    busy.set()
+    for h in holders:
+        h.result(10)
+    for k in range(early_objects.KEPT):
+        early_objects.take(("test-drop", k))
+    done = threading.Event()
+    early_objects.start(("test-drop", "after"), done.set)            # a thread is free for it
+    assert done.wait(10)
+    early_objects.take(("test-drop", "after")).result(10)
+    for _ in range(100):
+        if sys.getswitchinterval() == before:
+            break
+        threading.Event().wait(0.01)
+    assert sys.getswitchinterval() == before

@@ -34,12 +34,13 @@ class EarlyParts:
         self.module = module
         self.start = start
         self.cutter = module_split.RunCutter()
-        self.kernels = set()     # kernel names seen, in the entry's call order
+        self.kernels = set()     # the kernels the entry called so far
         self.started = []        # the part texts handed to `start`
         self.off = False
         self._items = {}         # name -> (kind, text) of finished functions and globals
         self._printed = {}       # name -> (shape, str(function)) of the functions printed
         self._reach_of = {}      # kernel name -> the names it reaches
+        self._last_position = -1  # the last kernel's place among the module's globals
         self._vecmath_of = (None, {})
         self._header = None
 
@@ -56,11 +57,16 @@ class EarlyParts:
         if self.module.namedmetadata or self.cutter.done:
             self.off = True       # (split_module compiles such modules whole / cuts no more)
             return
+        position = list(self.module.globals).index(fn.name)
+        if position < self._last_position:
+            self.off = True       # (made before a kernel called earlier: split_module's order
+            return                # differs from here on, and later parts would not match)
+        self._last_position = position
         self.kernels.add(fn.name)
         reached = module_split.reach([self._item(fn.name)[1]], self._item, self.kernels)
+        helpers = [self._item(name) for name in reached - self.kernels]
         size = len(self._item(fn.name)[1]) + sum(
-            len(text) for kind, text in map(self._item, reached - self.kernels)
-            if kind == "define")
+            len(found[1]) for found in helpers if found is not None and found[0] == "define")
         self._reach_of[fn.name] = reached
         run = self.cutter.add(fn.name, size)
         if run is not None:

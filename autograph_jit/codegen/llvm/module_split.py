@@ -2,15 +2,17 @@
 (runtime/llvm_pool.py, cpu_engine.compile_ir) and MCJIT links their objects into one engine.
 
 The Lowerer's module is an entry function (`agj_entry`) that calls one internal function per
-kernel (`k_*`); a kernel reaches only its own helpers (its parallel-for chunk, the always-inlined
-vector math), constant globals and declarations. So:
+kernel (`k_*`, the Lowerer's `call_kernel`; other functions the entry calls, such as a
+TensorArray's `agj_ta_reserve`, are the entry's helpers); a kernel reaches only its own helpers
+(its parallel-for chunk, the always-inlined vector math), constant globals and declarations. So:
 
 - part 0 holds the entry, what it reaches, and a `declare` of every kernel;
-- each other part holds a run of kernels in module order (made external, so the entry's object
-  finds them in the engine's own symbol table first), the helpers they reach (internal copies
-  in every part that uses one: the vector math's `linkonce_odr` becomes `internal`, so no two
-  objects of an engine define one symbol), the constant globals, declarations and metadata they
-  reach, and the module's target lines.
+- each other part holds a run of kernels in module order (the order the Lowerer made them and
+  first called them, not the entry's block order, which a loop reorders), made external (so the
+  entry's object finds them in the engine's own symbol table first), the helpers they reach
+  (internal copies in every part that uses one: the vector math's `linkonce_odr` becomes
+  `internal`, so no two objects of an engine define one symbol), the constant globals,
+  declarations and metadata they reach, and the module's target lines.
 
 The runs are cut as the kernels come (`RunCutter`): a run closes once its IR reaches RUN_BYTES
 (a limit that doubles after every four runs, so a big module still makes few parts), and the
@@ -38,6 +40,7 @@ __all__ = ["split_module", "RunCutter", "part_text", "reach", "header_line", "me
            "MAX_PARTS", "RUN_BYTES"]
 
 ENTRY = "agj_entry"
+KERNEL_PREFIX = "k_"   # (lower.py's fresh_name: every kernel function's name starts with it)
 # Parts at most: more would cost memory (each part's O3 run leaves ~70 KB in the process that
 # runs it, runtime/llvm_worker.py) and per-part overheads (~3 ms of LLVM each) for little time.
 MAX_PARTS = 16
@@ -196,8 +199,9 @@ def split_module(ir_text, most=None, run_bytes=None):
     globals_ = {name: text for kind, name, text in sequence if kind == "global"}
     if ENTRY not in defines or any(not _CONSTANT.match(text) for text in globals_.values()):
         return None
-    kernels = [name for name in dict.fromkeys(names_in(defines[ENTRY]))
-               if name in defines and name != ENTRY
+    called = set(names_in(defines[ENTRY]))
+    kernels = [name for name in defines   # (in the order they were made: the order the
+               if name in called and name.startswith(KERNEL_PREFIX)   # Lowerer called them)
                and defines[name].startswith("define internal ")]
     kernel_set = set(kernels)
     helpers = set(defines) - kernel_set - {ENTRY}
