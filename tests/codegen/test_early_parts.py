@@ -260,3 +260,41 @@ def test_an_early_job_dropped_before_it_ran_gives_its_thread_back(monkeypatch):
             break
         threading.Event().wait(0.01)
     assert sys.getswitchinterval() == before
+
+
+def test_keras_fit_starts_the_glue_on_the_prewarm_thread_and_its_link_takes_it(tmp_path):
+    """In a fresh process: the BLAS wrappers and the parallel-for start compiling on the prewarm
+    thread when fit begins (beside the step's trace), and the link uses those objects."""
+    script = r'''
+import json, threading
+import numpy as np
+import autograph_jit as tf
+from autograph_jit.runtime import early_objects
+started, taken = [], []
+real_start, real_take = early_objects.start, early_objects.take
+def start(key, job):
+    if key[0] < 0:   # (GLUE and PLUMBING levels are < 0: glue)
+        started.append(threading.current_thread().name)
+    return real_start(key, job)
+def take(key):
+    future = real_take(key)
+    taken.append(future is not None and key[0] < 0)
+    return future
+early_objects.start, early_objects.take = start, take
+rng = np.random.default_rng(0)
+model = tf.keras.Sequential([tf.keras.Input((64,)), tf.keras.layers.Dense(32, "relu"),
+                             tf.keras.layers.Dense(4)])
+model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+h = model.fit(rng.standard_normal((256, 64)).astype(np.float32), rng.integers(0, 4, 256),
+              batch_size=32, epochs=1, verbose=0)
+print(json.dumps({"started": started, "glue_taken": sum(taken),
+                  "loss": h.history["loss"][0]}))
+'''
+    env = dict(os.environ, AUTOGRAPH_JIT_CACHE_DIR=str(tmp_path), AUTOGRAPH_JIT_LLVM_WORKER="0",
+               AUTOGRAPH_JIT_COMPILE_THREADS="2", PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=120, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "autograph_jit-prewarm" in result["started"], result
+    assert result["glue_taken"] >= 1 and np.isfinite(result["loss"])

@@ -195,9 +195,12 @@ def _emit_columns(k, s, op, dt, out, ins, produce, acc_ty, k_shape, k_str, r_sha
 
     def outer(oidx):
         def block(blk):
-            c0 = b.mul(blk, i64(width), flags=["nuw", "nsw"])
-            rest = b.sub(i64(cols), c0)
-            w = b.select(b.icmp_signed("<", rest, i64(width)), rest, i64(width))
+            if blk is None:   # every column in one block: constant bounds, no block loop
+                c0, w = i64(0), cols
+            else:
+                c0 = b.mul(blk, i64(width), flags=["nuw", "nsw"])
+                rest = b.sub(i64(cols), c0)
+                w = b.select(b.icmp_signed("<", rest, i64(width)), rest, i64(width))
             k.loops.range(w, lambda c: b.store(ident, slot(c)), name="init")
 
             def row(ridx):
@@ -216,7 +219,10 @@ def _emit_columns(k, s, op, dt, out, ins, produce, acc_ty, k_shape, k_str, r_sha
                 acc = finish(s, op, dt, b.load(slot(c)), n_red, out.dtype)
                 k.store(acc, k.ptrs[0], out.dtype, k.linear(0, k_str[0], oidx + [b.add(c0, c)]))
             k.loops.range(w, store, name="out")
-        k.loops.range(-(-cols // width), block, name="blk")
+        if cols <= width:
+            block(None)
+        else:
+            k.loops.range(-(-cols // width), block, name="blk")
     k.loops.nest(k_shape[:-1], outer, name="k")
 
 
