@@ -12,7 +12,9 @@ the last run.
 
 Nothing here is trusted: a part whose text the finished module does not reproduce (a kernel
 changed after its first call, a module split_module compiles whole) is simply not used, and any
-error in here switches the early parts off without touching the lowering.
+error in here switches the early parts off without touching the lowering. The one thing reused
+is the printing: `module_text()` builds the module's text from the functions printed here
+(printing again any whose blocks changed since), so the kernels are printed once.
 
 Example:
     lw.early = EarlyParts(lw.module, cpu_engine.compile_early)
