@@ -3,26 +3,24 @@
 import threading
 import os
 
-from ..runtime import blas, cache_files, cpu_engine, resident
-from .llvm import native_call, parallel, pycall
+from ..runtime import cache_files, cpu_engine, resident
+from .llvm import native_call, pycall
 import atexit
 
 _prewarm = []        # the setup thread, once started
 _prewarm_lock = threading.Lock()
-_want = {}           # "stop": the interpreter is ending; "glue": compile the glue early
+_want = {}           # "stop": the interpreter is ending
 # the folders the caches' source stamps cover (keras/models/graph_cache.py package_digest,
 # codegen/llvm/lowering_cache.py source_digest: the package and its runtime)
 _STAMPED = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
             os.path.dirname(os.path.abspath(cpu_engine.__file__)))
 
 
-def prewarm(glue=False):
+def prewarm():
     """Start the CPU backend's one-time setup on one background thread, so it overlaps the first
     trace and lowering: the disk caches' source stamps, LLVM's target setup, the entry's call
-    trampoline; with `glue`, the compile of the runtime glue a training step links to (the BLAS
-    wrappers and the parallel-for: early jobs, runtime/early_objects.py, which the link takes;
-    Keras `fit` asks for it); then, once a first call asks for it, the native warm call.
-    Idempotent. (One thread: each thread started costs the caller up to a GIL switch interval.)
+    trampoline; then, once a first call asks for it, the native warm call. Idempotent. (One
+    thread: each thread started costs the caller up to a GIL switch interval.)
 
     The runtime glue a module links to (the BLAS wrappers, the parallel-for) is not made here:
     the link makes what the module declares, on the calling thread while the compile threads
@@ -30,8 +28,6 @@ def prewarm(glue=False):
     call into LLVM let go of the GIL and waited a switch interval to take it back, and those
     hand-offs cost the tracing thread more than the glue costs the link: a cold first Keras
     `fit` step took 305 ms with it here, 286 ms without (interleaved medians of 13)."""
-    if glue:
-        _want["glue"] = True
     with _prewarm_lock:
         if _prewarm:
             return
@@ -73,11 +69,6 @@ def _setup():
         # GIL back after every call into LLVM (a warm first fit step: 53 -> 43 ms without it)
         if not resident.is_cached(pycall.TRAMPOLINE_IR):
             pycall.prepare()
-        # the glue a training step links to, as early jobs on the compile threads (a job the
-        # link never asks for costs ~10 ms of CPU once; each is skipped when cached)
-        if _want.get("glue"):
-            blas.compile_early_for(["ag_matmul_f32", "ag_matmul_serial_f32"])
-            parallel.compile_early()
         # last, and only once a first call asks for it (not beside the first compile, which
         # needs both cores): the native warm call, ~110 ms of CPU when nothing is cached; the
         # first call returns without it, a second waits for it (native_call.setup_pending)

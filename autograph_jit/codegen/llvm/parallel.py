@@ -609,18 +609,11 @@ def check_available():
     the module is linked; its object starts compiling on the compile threads now
     (resident.compile_early), so that the link finds it made."""
     register_symbols()
-    compile_early()
-
-
-def compile_early():
-    """Start compiling ag_parallel_for's object on the compile threads now (once per process;
-    nothing when it is installed or cached: resident.compile_early), for a link that comes
-    soon."""
     if not _early:
         _early.append(resident.compile_early("ag_parallel_for", ir_text(), opt_level=PLUMBING))
 
 
-_early = []       # whether compile_early asked for the early compile (once per process)
+_early = []       # whether check_available asked for the early compile (once per process)
 
 
 _installed = {}   # "set_threads" / "after_fork": ctypes functions of the installed copy

@@ -91,13 +91,11 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
 
 def _prewarm(model):
     """Start the CPU backend's one-time setup (LLVM, the native warm call) now, beside fit's
-    data preparation, rather than when the first step's tf.function is made; and the compile of
-    the runtime glue a training step's products link to (the BLAS wrappers, the parallel-for),
-    beside the step's trace."""
+    data preparation, rather than when the first step's tf.function is made."""
     if model.run_eagerly:
         return
     if default_backend() == "cpu":
-        prewarm(glue=True)
+        prewarm()
 
 
 def _metrics_or_logs(model, logs):
