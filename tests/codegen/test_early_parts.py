@@ -20,6 +20,8 @@ import autograph_jit as tf
 from autograph_jit.codegen.llvm import early_parts, module_split
 from autograph_jit.runtime import cpu_engine, early_objects, llvm_opt, llvm_pool, llvm_worker
 
+from .._train_step import train_step
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -49,17 +51,8 @@ def _dense_step(hidden, classes, features=64, conv=False, lstm=False):
         layers = [tf.keras.Input((features,)), tf.keras.layers.Dense(hidden, "relu"),
                   tf.keras.layers.Dense(classes)]
         x = rng.standard_normal((32, features)).astype(np.float32)
-    model = tf.keras.Sequential(layers)
-    opt = tf.keras.optimizers.Adam(1e-3)
-    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
+    step = train_step(tf.keras.Sequential(layers), tf.keras.optimizers.Adam(1e-3),
+                      tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return step, x, rng.integers(0, classes, len(x))
 
 

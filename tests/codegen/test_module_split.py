@@ -13,6 +13,7 @@ from autograph_jit.codegen.llvm import module_split
 from autograph_jit.runtime import cpu_engine, llvm_opt, llvm_worker
 
 from ..reliability.fuzz import run_mode
+from .._train_step import train_step
 from ..reliability.gen import generate
 
 
@@ -21,16 +22,8 @@ def _train_step():
     rng = np.random.default_rng(0)
     model = tf.keras.Sequential([tf.keras.Input((20,)), tf.keras.layers.Dense(16, "relu"),
                                  tf.keras.layers.Dense(4)])
-    opt = tf.keras.optimizers.Adam(1e-2)
-    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
+    step = train_step(model, tf.keras.optimizers.Adam(1e-2),
+                      tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     x = rng.standard_normal((32, 20)).astype(np.float32)
     y = rng.integers(0, 4, 32)
     return model, step, x, y

@@ -8,6 +8,8 @@ import autograph_jit as tf
 from autograph_jit import keras
 from autograph_jit.keras import layers
 
+from .._train_step import train_step
+
 
 def _data(n=40, d=4, seed=0):
     rng = np.random.default_rng(seed)
@@ -35,16 +37,7 @@ def test_fit_equals_hand_written_tf_function_loop(run_eagerly, optimizer):
     history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
 
     ref = _model()
-    opt = keras.optimizers.get(optimizer)
-    loss_fn = keras.losses.MeanSquaredError()
-
-    @tf.function
-    def step(xb, yb):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(yb, ref(xb, training=True))
-        grads = tape.gradient(loss, ref.trainable_variables)
-        opt.apply_gradients(zip(grads, ref.trainable_variables))
-        return loss
+    step = train_step(ref, keras.optimizers.get(optimizer), keras.losses.MeanSquaredError())
 
     expected = []
     for _ in range(3):
