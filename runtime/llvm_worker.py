@@ -199,9 +199,9 @@ def compile_object(ir_text, opt_level, cpu, features):
 
 def compile_objects(ir_texts, opt_level, cpu, features, meanwhile=None):
     """compile_object for one module, whole (one text) or in parts (codegen/llvm/
-    module_split.py), counted as one module by the policy (parts leave up to MAX_PARTS times a
-    whole module's memory here, so the first AFTER modules keep at most a few MB): in the worker
-    one after another, or in this process each in its own LLVM context, outside the CPU
+    module_split.py), counted as one module by the policy (parts leave up to MAX_PARTS, 16,
+    times a whole module's ~70 KB here, so the first AFTER modules keep at most ~9 MB): in the
+    worker one after another, or in this process each in its own LLVM context, outside the CPU
     engine's llvm_lock — several parts on the compile threads (runtime/llvm_pool.py), one in
     the calling thread.
 
