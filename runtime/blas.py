@@ -507,31 +507,16 @@ def check_available(names):
     """Raise (ImportError, OSError, RuntimeError) unless the BLAS library the wrapper or routine
     names `names` need can be loaded; registers its routines with llvmlite. Installs nothing
     (`install_for` does, when a module that declares them is linked) but starts compiling the
-    wrappers' object on the compile threads (`compile_early_for`), so that the link finds it
-    made: cheap after the first call."""
+    wrappers' object on the compile threads (resident.compile_early, once), so that the link
+    finds it made: cheap after the first call."""
     serial, general = _needed(names)
     if serial:
         register_scipy()
+        resident.compile_early(_SERIAL_KEY, serial_text, opt_level=PLUMBING)
     if general:
-        _register_general()
-    compile_early_for(names)
-
-
-def compile_early_for(names):
-    """Start compiling the wrappers the symbols `names` need (`install_for` loads them) on the
-    compile threads now, unless installed or cached (resident.compile_early): a lowering that
-    declares them links them soon after."""
-    serial, general = _needed(names)
-    if serial and _SERIAL_KEY not in _early:
-        _early.add(_SERIAL_KEY)
-        resident.compile_early(_SERIAL_KEY, serial_text(), opt_level=PLUMBING)
-    if general and _general_key(provider()) not in _early:
-        which = provider()
-        _early.add(_general_key(which))
-        resident.compile_early(_general_key(which), general_text(which), opt_level=PLUMBING)
-
-
-_early = set()   # the wrappers compile_early_for asked for (once per process each)
+        which = _register_general()
+        resident.compile_early(_general_key(which), lambda: general_text(which),
+                               opt_level=PLUMBING)
 
 
 def install_for(names):

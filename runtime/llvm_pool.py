@@ -35,8 +35,8 @@ from llvmlite.binding import ffi
 
 from . import forksafe
 
-__all__ = ["map_ordered", "submit", "concurrent_jobs", "pool_size", "run_passes", "emit_assembly", "emit_object",
-           "target_machine", "status"]
+__all__ = ["map_ordered", "submit", "concurrent_jobs", "pool_size", "run_passes",
+           "emit_assembly", "emit_object", "target_machine", "status"]
 
 _MAX_THREADS = 16
 _local = threading.local()
@@ -62,7 +62,8 @@ _QUICK_CALLS = (
     "LLVMPY_PTOSetLoopUnrolling", "LLVMPY_PTOSetLoopInterleaving",
     "LLVMPY_CreatePassBuilder", "LLVMPY_DisposePassBuilder",
     "LLVMPY_buildPerModuleDefaultPipeline", "LLVMPY_CreateNewModulePassManager",
-    "LLVMPY_DisposeNewModulePassManger", "LLVMPY_DisposeNewModulePassManager",
+    "LLVMPY_DisposeNewModulePassManger",   # (llvmlite's own spelling; and a fixed one:)
+    "LLVMPY_DisposeNewModulePassManager",
     "LLVMPY_module_AddSROAPass", "LLVMPY_module_AddInstCombinePass",
     "LLVMPY_module_AddSimplifyCFGPass",
     "LLVMPY_GetBufferStart", "LLVMPY_GetBufferSize", "LLVMPY_DisposeMemoryBuffer")
@@ -230,8 +231,7 @@ def map_ordered(fn, jobs, meanwhile=None):
     runs on the calling thread while the pool works (before the jobs when they run here); its
     exception is raised after the jobs ended too."""
     jobs = list(jobs)
-    size = min(pool_size(), len(jobs))
-    if size <= 1 or _raw("LLVMPY_RunNewModulePassManager") is None:
+    if len(jobs) <= 1 or not concurrent_jobs():
         if meanwhile is not None:
             meanwhile()
         return [fn(job) for job in jobs]

@@ -31,6 +31,7 @@ from .llvm_opt import GLUE, PLUMBING
 _lock = forksafe.Lock()
 _key_locks = {}  # key -> the lock its compile holds
 _engines = {}   # key -> {symbol: address}; the engines themselves are kept in _keep
+_asked_early = set()   # keys compile_early was asked for (once per process each)
 _keep = []
 
 
@@ -70,12 +71,17 @@ def install(key, ir_text, symbols, stamp=None, opt_level=GLUE):
 
 def compile_early(key, ir_text, opt_level=GLUE):
     """Start compiling the object `install(key, ir_text, ..., opt_level)` loads, on the compile
-    threads now (cpu_engine.compile_early), unless `key` is installed or its object is in the
-    disk cache: called when a lowering declares a symbol of this code, so that the link, tens of
-    milliseconds later, finds the object made. Returns whether it started."""
-    if key in _engines:
-        return False
-    return compile_early_ir(_exported(ir_text), opt_level=opt_level)
+    threads now (cpu_engine.compile_early), unless `key` is installed, was asked for before, or
+    its object is in the disk cache: called when a lowering declares a symbol of this code, so
+    that the link, tens of milliseconds later, finds the object made. `ir_text` may be a
+    function returning the text (called only when the compile is asked for the first time).
+    Returns whether it started."""
+    with _lock:
+        if key in _engines or key in _asked_early:
+            return False
+        _asked_early.add(key)
+    return compile_early_ir(_exported(ir_text() if callable(ir_text) else ir_text),
+                            opt_level=opt_level)
 
 
 def is_cached(ir_text, opt_level=GLUE):

@@ -37,7 +37,6 @@ class EarlyParts:
         self.start = start
         self.cutter = module_split.RunCutter()
         self.kernels = set()     # the kernels the entry called so far
-        self.started = []        # the part texts handed to `start`
         self.off = False
         self._items = {}         # name -> (kind, text) of finished functions and globals
         self._printed = {}       # name -> (shape, str(function)) of the functions printed
@@ -72,9 +71,7 @@ class EarlyParts:
         self._reach_of[fn.name] = reached
         run = self.cutter.add(fn.name, size)
         if run is not None:
-            text = self._part(run)
-            self.started.append(text)
-            self.start(text)
+            self.start(self._part(run))
 
     def _item(self, name):
         """(kind, text) of a top-level name as split_module reads it from the finished module's

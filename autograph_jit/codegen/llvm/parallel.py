@@ -609,11 +609,7 @@ def check_available():
     the module is linked; its object starts compiling on the compile threads now
     (resident.compile_early), so that the link finds it made."""
     register_symbols()
-    if not _early:
-        _early.append(resident.compile_early("ag_parallel_for", ir_text(), opt_level=PLUMBING))
-
-
-_early = []       # whether check_available asked for the early compile (once per process)
+    resident.compile_early("ag_parallel_for", ir_text, opt_level=PLUMBING)
 
 
 _installed = {}   # "set_threads" / "after_fork": ctypes functions of the installed copy
