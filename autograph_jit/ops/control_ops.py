@@ -19,7 +19,7 @@ from .array_ops import zeros_like
 from .math_ops import add, cast, less, logical_and
 from .opdef import apply, defop
 from .replay import replay
-from .tensor_array import from_buffers, to_buffers
+from .tensor_array import TensorArray, from_buffers, to_buffers
 
 
 # ----------------------------------------------------------------------------------------------
@@ -255,12 +255,14 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                     f"compatible with its shape invariant {ty.shape}."))
     else:
         types = [TensorType(t.dtype, t.shape) for t in flat]
+    arrays = [x if isinstance(x, TensorArray) else None for x in nest.flatten(structure)]
     counter = maximum_iterations is not None
     if counter:
         max_it = cast(convert_to_tensor(maximum_iterations), "int32")
         flat = [array_ops.constant(0)] + flat
         types = [TensorType("int32", ())] + types
         fixed = [False] + fixed
+        arrays = [None] + arrays
 
     def unpack(params):
         vals = params[1:] if counter else params
@@ -286,6 +288,12 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 f"loop_vars has {len(types) - counter}."))
         relaxed, changed = [], False
         for i, (t, r) in enumerate(zip(types, b_g.data_results)):
+            shaped = _shaped_placeholder(arrays[i], flat[i], t, r.type)
+            if shaped is not None:
+                flat[i], ty = shaped
+                relaxed.append(ty)
+                changed = True
+                continue
             if r.type.dtype is not t.dtype:
                 raise builder.located(TypeError(
                     f"tf.while_loop: loop variable {i - counter} enters the loop as "
@@ -325,6 +333,24 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         outs = outs[1:]
     packed = from_buffers(structure, nest.pack_sequence_as(structure, outs))
     return packed[0] if single else packed
+
+
+def _shaped_placeholder(array, buffer, entry, returned):
+    """(buffer, type) to enter the loop with in place of a fixed-size TensorArray's placeholder
+    buffer (rank 1: no element shape yet, tensor_array.py) that the body writes elements of a
+    known shape into: zeros of the final shape, which is what the first write makes of it. The
+    loop variable then keeps one shape, so the loop compiles with a static buffer instead of a
+    TensorArray grown at run time (an RNN layer's outputs inside a loop over batches). None when
+    that is not the case."""
+    if array is None or array.dynamic_size or entry.shape.rank != 1:
+        return None
+    shape = returned.shape
+    if shape.rank is None or shape.rank < 2 or not shape[1:].is_fully_defined():
+        return None
+    elem = list(shape.as_tuple()[1:])
+    dims = array_ops.concat([array_ops.shape(buffer)[:1], array_ops.constant(elem)], 0)
+    zeros = array_ops.zeros(dims, dtype=entry.dtype)
+    return zeros, TensorType(entry.dtype, TensorShape([entry.shape[0], *elem]))
 
 
 def _as_shape(shape):

@@ -176,6 +176,41 @@ def test_recurrent_gradients_through_the_compiled_loop_match_eager():
                                    tf.convert_to_tensor(b).numpy(), rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_sequence_outputs_inside_an_outer_loop_stay_native(kind):
+    # the layer's TensorArray of outputs has its element shape on entry: inside a loop over
+    # batches (fit's many-steps loop) it must not turn into a run-time grown array
+    layer = KINDS[kind](4, return_sequences=True)
+    x = tf.constant(_f32(X))
+    layer(x)
+
+    def run(x):
+        total = tf.zeros([])
+        for _ in tf.range(3):
+            with tf.GradientTape() as tape:
+                y = tf.reduce_sum(layer(x) ** 2)
+            grads = tape.gradient(y, layer.trainable_weights)
+            total += y + tf.add_n([tf.reduce_sum(g) for g in grads])
+        return total
+    assert tf.function(run, strict=True)(x).numpy() == pytest.approx(run(x).numpy(), rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_fit_with_sequence_outputs_and_a_partial_last_batch_is_native_and_matches_eager(kind):
+    import warnings
+    losses = []
+    x = rng.random((44, 6, 3)).astype("float32")
+    y = rng.random((44, 6, 5)).astype("float32")
+    for eager in (False, True):
+        tf.keras.utils.set_random_seed(3)
+        model = tf.keras.Sequential([tf.keras.Input((6, 3)), KINDS[kind](5, return_sequences=True)])
+        model.compile("adam", "mse", run_eagerly=eager)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # an interpreter fallback warns
+            losses.append(model.fit(x, y, batch_size=10, epochs=2, verbose=0).history["loss"])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+
+
 def test_dropout_in_cells_only_when_training():
     layer = layers.LSTM(3, dropout=0.5, recurrent_dropout=0.5, seed=1)
     a = layer(_f32(X)).numpy()

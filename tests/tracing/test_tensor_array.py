@@ -128,3 +128,19 @@ def test_two_histories_appending_to_one_buffer_stay_independent():
     right = _write_kernel(buf, 5, np.int32(-100), True)
     assert left.tolist() == [0, 1, 2, 3, 4, 100] and right.tolist() == [0, 1, 2, 3, 4, -100]
     assert buf.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_fixed_size_array_without_element_shape_in_a_nested_loop_is_native():
+    # its placeholder buffer enters the inner loop already shaped as the first write makes it,
+    # so the outer loop's body keeps static shapes (no interpreter fallback under strict=True)
+    def run(n):
+        out = tf.zeros([])
+        for i in tf.range(n):
+            ta = tf.TensorArray(tf.float32, size=4)
+            for j in tf.range(4):
+                ta = ta.write(j, tf.fill([2, 3], tf.cast(i * j + 1, tf.float32)))
+            weights = tf.range(4, dtype=tf.float32)[None, :, None]
+            out += tf.reduce_sum(tf.transpose(ta.stack(), [1, 0, 2]) * weights)
+        return out
+    n = tf.constant(3)
+    assert tf.function(run, strict=True)(n).numpy() == run(n).numpy() == 360.0

@@ -170,7 +170,11 @@ class RNN(Layer):
         out_size = self.cell.output_size
         batch = A.shape(xs)[1]
         prev = A.zeros(A.stack([batch, out_size]), dtype=self.compute_dtype)
-        ta = TensorArray(self.compute_dtype, size=steps) if self.return_sequences else None
+        # (the buffer made with its element shape, which is dynamic when the batch is: a
+        # placeholder buffer would change shape in the loop and keep it off native code)
+        ta = TensorArray(self.compute_dtype, _buffer=A.zeros(
+            A.stack([steps, batch, out_size]), dtype=self.compute_dtype)) \
+            if self.return_sequences else None
         n = len(states)
 
         def body(t, prev, *rest):
