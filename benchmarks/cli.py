@@ -83,6 +83,20 @@ def our_backend():
     return "cpu = LLVM native code (llvmlite)"
 
 
+def _blas_text():
+    """OpenBLAS's kernel choice (OPENBLAS_CORETYPE=Haswell runs AVX2 kernels on an AVX-512
+    machine, half its FMA width: every BLAS product here, TF's oneDNN convolutions not), and
+    the CPU features our own products use."""
+    core = os.environ.get("OPENBLAS_CORETYPE")
+    try:
+        from autograph_jit.runtime import cpu_engine
+        wide = "+avx512f" in cpu_engine.host_info()["features"]
+    except Exception:  # (no LLVM: the interpreter's line above says so)
+        wide = False
+    return (f"OpenBLAS kernels: {'OPENBLAS_CORETYPE=' + core if core else 'chosen by CPU'}; "
+            f"AVX-512: {'yes (our convolution products use it, codegen/llvm/k_gemm.py)' if wide else 'no'}")
+
+
 def header(enabled):
     import llvmlite
     lines = [f"autograph_jit benchmarks — {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
@@ -91,6 +105,7 @@ def header(enabled):
              f"load average {os.getloadavg()[0]:.1f}; threads: {_threads_text()}"
              + ("; clock: process CPU time" if os.environ.get(harness.CLOCK_VAR) == "process"
                 else ""),
+             _blas_text(),
              f"ours: backend {our_backend()}"]
     found = []
     for name in enabled:

@@ -37,6 +37,23 @@ def test_float16_conv2d_big_enough_to_split_images_across_cores_rounds_like_eage
     _native(cf, CONV_OPS)
 
 
+def test_float16_filter_gradient_over_image_groups_rounds_like_eager():
+    # (an exact upstream gradient: the blocks' float32 sums round once, as eager's one dot)
+    rng = np.random.default_rng(15)
+    x, w = _data(rng, (6, 20, 20, 8), np.float16), _data(rng, (3, 3, 8, 16), np.float16)
+    dy = tf.constant(rng.integers(-2, 3, (6, 20, 20, 16)).astype(np.float16))
+
+    def f(x, w):
+        with tf.GradientTape() as tape:
+            tape.watch(w)
+            y = tf.nn.conv2d(x, w, 1, "SAME")
+            loss = tf.reduce_sum(y * dy)
+        return [y, tape.gradient(loss, w)]
+    got, want, cf = _both(f, x, w)
+    _equal_or_within_an_ulp(got, want)
+    _native(cf, {"conv2d_backprop_filter"})
+
+
 def test_float16_conv2d_of_strided_operands_and_transpose_round_like_eager():
     rng = np.random.default_rng(13)
     x, w = _data(rng, (2, 9, 8, 3), np.float16), _data(rng, (4, 3, 3, 2), np.float16)

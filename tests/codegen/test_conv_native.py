@@ -95,6 +95,18 @@ def test_conv2d_transpose_matches_eager():
     _native(cf, {"conv2d_backprop_input"})
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_filter_gradient_summed_over_image_groups_across_cores_matches_eager(dtype):
+    # 6 images: FILTER_GROUPS uneven groups (1, 2, 1, 2 images), each its own product
+    from autograph_jit.codegen.llvm import k_conv
+    rng = np.random.default_rng(14)
+    x, w = _data(rng, (6, 20, 20, 8), dtype), _data(rng, (3, 3, 8, 16), dtype)
+    assert 6 * 400 * 72 * 16 >= k_conv.PARALLEL_FLOPS and 6 % k_conv.FILTER_GROUPS
+    got, want, cf = _both(_conv_and_grads(1, "SAME", 1), x, w)
+    _close(got, want, dtype)
+    _native(cf, CONV_OPS)
+
+
 def test_conv2d_with_an_empty_batch_or_no_channels_gives_zeros_like_eager():
     x0, w = tf.zeros([0, 5, 5, 2]), tf.ones([3, 3, 2, 4])
     got, want, _ = _both(_conv_and_grads(1, "SAME", 1), x0, w)
@@ -156,6 +168,45 @@ def test_max_pool_gradient_of_all_minus_infinity_windows_is_dropped_on_padding_l
     np.testing.assert_array_equal(got[0], want[0])
     assert 0 < np.count_nonzero(want[0]) < want[0].size  # some windows routed to padding
     _native(cf, {"max_pool_grad"})
+
+
+@pytest.mark.parametrize("ksize,strides,padding", [(5, 2, "SAME"), ((4, 5), 3, "VALID")])
+def test_windows_wider_than_the_unrolled_taps_loop_over_them_and_match_eager(ksize, strides,
+                                                                             padding):
+    from autograph_jit.codegen.llvm import k_pool
+    assert np.prod(np.broadcast_to(ksize, 2)) > k_pool.UNROLL_TAPS  # (the looped kernels)
+    rng = np.random.default_rng(8)
+    x = _data(rng, (2, 9, 11, 3), np.float64)
+    got, want, cf = _both(_pools_and_grads(ksize, strides, padding), x)
+    _close(got, want, np.float64)
+    _native(cf, POOL_OPS)
+
+
+@pytest.mark.parametrize("padding", ["VALID", "SAME"])
+def test_a_large_batch_pools_image_by_image_across_cores_with_ties_and_nan_like_eager(padding):
+    # 8 images of 17x16x32 (past k_pool.PARALLEL_ELEMENTS; 32 channels: vectorized), values
+    # rounded so windows tie, a NaN and a -inf window: max and first-maximum routing as eager
+    from autograph_jit.codegen.llvm import k_pool
+    rng = np.random.default_rng(9)
+    v = np.round(rng.standard_normal((8, 17, 16, 32)) * 2).astype(np.float32)
+    v[3, 4, 5, 7] = np.nan
+    v[5, 0:2, 0:2, 9] = -np.inf
+    assert v.size >= k_pool.PARALLEL_ELEMENTS
+    x = tf.constant(v)
+    got, want, cf = _both(_pools_and_grads(2, 2, padding), x)
+    _close(got, want, np.float32)
+    _native(cf, POOL_OPS)
+
+    def max_only(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.max_pool2d(x, 2, 2, padding)
+            loss = tf.reduce_sum(y * tf.range(32, dtype=tf.float32))
+        return [y, tape.gradient(loss, x)]
+    got, want, cf = _both(max_only, x)
+    for g, w in zip(got, want):  # the max, and which tap each window's gradient goes to
+        np.testing.assert_array_equal(g, w)
+    _native(cf, {"max_pool2d", "max_pool_grad"})
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8])

@@ -33,12 +33,13 @@ class _ParallelLoops:
         self.serial = Loops(k.b)
         self.depth = 0
 
-    def range(self, n, body, name="i"):
+    def range(self, n, body, name="i", short=None):
+        # (`short`, the CPU's vectorization hint, means nothing to a grid-stride loop)
         if self.depth or not isinstance(n, (int, np.integer)):
             return self.serial.range(n, body, name)
         return self.nest([int(n)], lambda idx: body(idx[0]), name)
 
-    def nest(self, shape, body, name="d"):
+    def nest(self, shape, body, name="d", short=None):
         if self.depth:
             return self.serial.nest(shape, body, name)
         n = int(np.prod([int(d) for d in shape], dtype=np.int64))

@@ -139,6 +139,13 @@ def loop_id(module, name, value):
     return LoopID(module, [prop], name=str(len(module.metadata)))
 
 
+def lanes_short(n):
+    """The `short` for Loops.range over `n` independent lanes (channels, columns): a known n
+    that is a whole number of 8-wide vectors vectorizes (no remainder loop, so little compile
+    cost: a 16-channel conv's copies and scatters), any other as SHORT_TRIP says."""
+    return 7 if isinstance(n, int) and n % 8 == 0 else SHORT_TRIP
+
+
 class Loops:
     """Counted loops on an IRBuilder: bottom-tested, so LLVM sees rotated loops it vectorizes
     (all but the short ones: SHORT_TRIP)."""
@@ -147,8 +154,9 @@ class Loops:
         self.b = builder
         self.dim = dim  # Dim -> i64 value (Kernel.dim); None where no symbolic dim may appear
 
-    def range(self, n, body, name="i"):
-        """for i in range(n): body(i). `n` is an int, a Dim, or an i64 value."""
+    def range(self, n, body, name="i", short=SHORT_TRIP):
+        """for i in range(n): body(i). `n` is an int, a Dim, or an i64 value; a known `n` of at
+        most `short` iterations is not vectorized (SHORT_TRIP)."""
         b = self.b
         if isinstance(n, Dim):
             if self.dim is None:
@@ -175,13 +183,14 @@ class Loops:
         nxt = b.add(i, i64(1), name=name + ".next", flags=["nuw", "nsw"])
         i.add_incoming(nxt, b.block)
         back = b.cbranch(b.icmp_signed("<", nxt, count), loop, done)
-        if isinstance(n, int) and n <= SHORT_TRIP:
+        if isinstance(n, int) and n <= short:
             back.set_metadata("llvm.loop", loop_id(b.module, "llvm.loop.vectorize.enable",
                                                    ir.Constant(I1, 0)))
         b.position_at_end(done)
 
-    def nest(self, shape, body, name="d"):
-        """Loops over every index of `shape` (row-major); body(list of i64 indices)."""
+    def nest(self, shape, body, name="d", short=None):
+        """Loops over every index of `shape` (row-major); body(list of i64 indices). `short`:
+        the innermost loop's (range's), when not SHORT_TRIP."""
         idx = []
 
         def level(k):
@@ -193,7 +202,9 @@ class Loops:
                 idx.append(i)
                 level(k + 1)
                 idx.pop()
-            self.range(_dim(shape[k]), inner, name=f"{name}{k}")
+            innermost = k == len(shape) - 1 and short is not None
+            self.range(_dim(shape[k]), inner, name=f"{name}{k}",
+                       short=short if innermost else SHORT_TRIP)
         level(0)
 
 

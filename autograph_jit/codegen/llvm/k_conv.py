@@ -6,8 +6,9 @@ image by image; when the whole batch's columns fit SCRATCH_MAX each image gets i
 block and images are split across cores (ag_parallel_for, parallel.py):
 - conv2d: im2col of image n into a [OH*OW, KH*KW*C] block (taps outside the image written as
   zeros), then cols @ filter[KH*KW*C, O] straight into the output;
-- backprop_filter: im2col of every image, then dF = cols^T @ dy as one product over all N*OH*OW
-  rows, split by rows of dF across cores (or, past SCRATCH_MAX, dF += cols_n^T @ dy_n serially);
+- backprop_filter: im2col of every image, then dF = cols^T @ dy as FILTER_GROUPS products over
+  groups of images, across cores, summed in group order (fewer images: one product over all
+  N*OH*OW rows, split by rows of dF; past SCRATCH_MAX, dF += cols_n^T @ dy_n serially);
 - backprop_input: cols = dy_n @ filter^T, then col2im adds each tap's column block back into
   the (zeroed) input gradient of image n, tap by tap.
 Operand shapes are checked at compile time (a mismatch leaves the op to the interpreter, which
@@ -21,11 +22,12 @@ as eager's per-tap slice adds).
 """
 from llvmlite import ir
 
-from .emit import I1, I64, PTR, Kernel, Loops, i64, reg_type, storage_type
+from .emit import I1, Kernel, i64, lanes_short, reg_type, storage_type
 from .k_array import NotLowerable
 from .k_pool import LOWERINGS as _POOL_LOWERINGS
 from .k_window import Geo, outputs, pixel, taps, taps_outermost, zero
-from . import parallel
+from . import k_gemm
+from .chunks import parallel_chunks
 from ... import dtypes
 from ...runtime import blas
 from .k_map import emit_copy
@@ -36,6 +38,7 @@ _LIMIT = 2 ** 31  # SciPy's BLAS is LP64
 SCRATCH_MAX = 64 << 20  # bytes of im2col columns for a whole batch (else one image at a time)
 PARALLEL_FLOPS = 1 << 21  # multiply-adds below which threads cost more than they save
 ROWS_MIN = 16  # filter-gradient rows per parallel chunk
+FILTER_GROUPS = 4  # image groups of the filter gradient: one product each, across cores
 
 
 def compute_dtype(dt):
@@ -47,12 +50,15 @@ def _blas_fn(k, dt):
     return blas.declare(k.fn.module, _BLAS[compute_dtype(dt).name])
 
 
-def _check_blas(dt, *dims):
-    """Raise NotLowerable (before any code is emitted) unless BLAS can run this product."""
+def _check_blas(dt, *dims, blas_call=False):
+    """Raise NotLowerable (before any code is emitted) unless the products can run: in
+    k_gemm.py (float32 on AVX-512) or BLAS, which `blas_call` says a lowering calls anyway."""
     if compute_dtype(dt).name not in _BLAS:
         raise NotLowerable(f"{dt.name} convolution runs on the interpreter")
     if max(dims) >= _LIMIT:
         raise NotLowerable("convolution too large for 32-bit BLAS indices")
+    if k_gemm.available(compute_dtype(dt)) and not blas_call:
+        return
     try:
         blas.check_available([_BLAS[compute_dtype(dt).name]])  # (installed at link time)
     except Exception as e:  # SciPy missing or unusable
@@ -92,13 +98,20 @@ def _round_block(k, src, dst, dt, base, count):
     k.loops.range(count, one, name="round")
 
 
-def _gemm(k, fn, dt, ta, tb, m, n, kd, a, lda, b_, ldb, beta, c, ldc):
-    ty = reg_type(compute_dtype(dt))
+def _gemm(k, dt, ta, tb, m, n, kd, a, lda, b_, ldb, beta, c, ldc):
+    """C = beta * C + op(A) @ op(B) in dt's compute dtype: k_gemm.py's kernel where it runs it
+    (beta 0, B not transposed), else BLAS."""
+    cdt = compute_dtype(dt)
+    if not tb and not isinstance(beta, ir.Value) and beta == 0.0 and k_gemm.available(cdt):
+        k_gemm.call(k.b, k.fn.module, ta, m, n, kd, a, lda, b_, ldb, c, ldc)
+        return
+    ty = reg_type(cdt)
     if not isinstance(beta, ir.Value):
         beta = ir.Constant(ty, beta)
     m, n, kd = (v if isinstance(v, ir.Value) else i64(v) for v in (m, n, kd))
-    k.b.call(fn, [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), m, n, kd,
-                  ir.Constant(ty, 1.0), a, i64(lda), b_, i64(ldb), beta, c, i64(ldc)])
+    k.b.call(_blas_fn(k, dt), [ir.Constant(I1, int(ta)), ir.Constant(I1, int(tb)), m, n, kd,
+                               ir.Constant(ty, 1.0), a, i64(lda), b_, i64(ldb), beta, c,
+                               i64(ldc)])
 
 
 def _at(k, ptr, dt, offset):
@@ -128,10 +141,10 @@ def _im2col(k, g, dt, x_strides, xp, colp, n):
                     xb = pixel(k, x_strides, n, ih, iw)
                     k.loops.range(g.c, lambda c: k.store(
                         widen(k.load(xp, dt, b.add(xb, b.mul(c, i64(sc))))), colp, cdt,
-                        b.add(cbase, c)), name="c")
+                        b.add(cbase, c)), name="c", short=lanes_short(g.c))
                 with other:
                     k.loops.range(g.c, lambda c: k.store(pad, colp, cdt, b.add(cbase, c)),
-                                  name="z")
+                                  name="z", short=lanes_short(g.c))
         taps(k, g, oh, ow, tap)
     outputs(k, g, at)
 
@@ -146,9 +159,12 @@ def _scratch(lw, dt, g, kd):
     batch fits SCRATCH_MAX (images then run in parallel), else one block reused serially."""
     if not g.p * kd:
         return None, False
-    cdt = compute_dtype(dt)
-    per_image = g.n * g.p * kd * cdt.size <= SCRATCH_MAX and g.n > 1
-    return lw.alloc_spec(cdt, ((g.n if per_image else 1) * g.p, kd)), per_image
+    per_image = _per_image(dt, g, kd)
+    return lw.alloc_spec(compute_dtype(dt), ((g.n if per_image else 1) * g.p, kd)), per_image
+
+
+def _per_image(dt, g, kd):
+    return g.n * g.p * kd * compute_dtype(dt).size <= SCRATCH_MAX and g.n > 1
 
 
 def _images(k, g, dt, kd, o, per_image, body):
@@ -166,39 +182,6 @@ def _images(k, g, dt, kd, o, per_image, body):
         parallel_chunks(k, g.n, 1, run)
     else:
         run(i64(0), i64(g.n))
-
-
-def parallel_chunks(k, n, min_chunk, body):
-    """body(begin, end) over [0, n), split across cores by ag_parallel_for (parallel.py) when
-    it is available; the chunk function sees the kernel's pointers through a context array.
-    (Also k_matmul's, for thin products cut into slices.)"""
-    count = k.dim(n)  # (an int or a symbolic Dim: symdim.py)
-    try:
-        parallel.check_available()
-    except Exception:  # no threads on this platform: stay serial
-        body(i64(0), count)
-        return
-    module = k.fn.module
-    chunk = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, I64, I64]),
-                        name=f"{k.fn.name}_chunk{len(module.globals)}")
-    chunk.linkage = "internal"
-    ctx, begin, end = chunk.args
-    cb = ir.IRBuilder(chunk.append_basic_block("entry"))
-    n_ptrs = len(k.ptrs)
-    ptrs = [cb.load(cb.gep(ctx, [i64(j)], source_etype=PTR), typ=PTR) for j in range(n_ptrs)]
-    saved = (k.b, k.loops, k.ptrs)
-    k.b, k.loops, k.ptrs = cb, Loops(cb), ptrs
-    try:
-        body(begin, end)
-        cb.ret_void()
-    finally:
-        k.b, k.loops, k.ptrs = saved
-    arr = k.alloca(ir.ArrayType(PTR, n_ptrs))
-    for j, p in enumerate(k.ptrs):
-        k.b.store(p, k.b.gep(arr, [i64(0), i64(j)]))
-    fn = module.globals.get("ag_parallel_for") or ir.Function(
-        module, ir.FunctionType(ir.VoidType(), [PTR, PTR, I64, I64]), name="ag_parallel_for")
-    k.b.call(fn, [chunk, arr, count, i64(min_chunk)])
 
 
 def lower_conv2d(lw, node):
@@ -221,13 +204,12 @@ def lower_conv2d(lw, node):
         if kd == 0:
             zero(k, k.ptrs[0], dt, out.size)
         else:
-            fn = _blas_fn(k, dt)
 
             def image(n, colp):
                 _im2col(k, g, dt, x.strides, k.ptrs[1], colp, n)
                 base = k.b.mul(n, i64(g.p * o))
                 dst = _at(k, k.ptrs[4] if wide else k.ptrs[0], cdt, base)
-                _gemm(k, fn, dt, False, False, g.p, o, kd, colp, kd, k.ptrs[2], o, 0.0, dst, o)
+                _gemm(k, dt, False, False, g.p, o, kd, colp, kd, k.ptrs[2], o, 0.0, dst, o)
                 if wide:
                     _round_block(k, k.ptrs[4], k.ptrs[0], dt, base, g.p * o)
             _images(k, g, dt, kd, o, per_image, image)
@@ -237,7 +219,10 @@ def lower_conv2d(lw, node):
 
 def lower_backprop_filter(lw, node):
     """dF[K, O] = sum over images of cols_n^T @ dy_n. With per-image scratch: im2col of every
-    image (in parallel), then one product over all N*P rows, split by rows of dF across cores."""
+    image (in parallel), then the images in FILTER_GROUPS groups, one product per group across
+    cores into a block of its own, and the blocks summed in group order (so the result does not
+    depend on the number of threads); a batch of fewer images is one product over all N*P rows,
+    split by rows of dF across cores."""
     xv, _, dyv = node.data_inputs
     x, dy = lw.view(xv), lw.view(dyv)
     out_spec = lw.spec(node.outputs[0])
@@ -247,28 +232,37 @@ def lower_backprop_filter(lw, node):
     g.expect("filter_sizes", out_spec.shape, (g.kh, g.kw, g.c, o))
     g.expect("out_backprop", dy.shape, (g.n, g.oh, g.ow, o))
     kd = g.kh * g.kw * g.c
-    _check_blas(dt, g.n * g.p, kd, o)
+    # (one image at a time, dF accumulates with a run-time beta: BLAS)
+    _check_blas(dt, g.n * g.p, kd, o, blas_call=not _per_image(dt, g, kd))
     dy = _dense(lw, dy)
     col, per_image = _scratch(lw, dt, g, kd)
     out = lw.alloc_for(node.outputs[0])
     cdt = compute_dtype(dt)
     # float16: dF accumulates in float32 here and is rounded into out once
     wide = lw.alloc_spec(cdt, out.shape) if cdt != dt and out.size and g.p and g.n else None
+    grouped = per_image and g.n >= FILTER_GROUPS and g.n * g.p * kd * o >= PARALLEL_FLOPS
+    blocks = lw.alloc_spec(cdt, (FILTER_GROUPS * kd, o)) if grouped and out.size else None
     if out.size:
-        k = Kernel(lw.module, lw.fresh_name("conv2d_backprop_filter"), 5,
+        k = Kernel(lw.module, lw.fresh_name("conv2d_backprop_filter"), 6,
                    lw.annotate(node, "im2col+gemm"))
         acc = k.ptrs[4] if wide else k.ptrs[0]
         if g.p == 0 or g.n == 0:
             zero(k, k.ptrs[0], dt, out.size)
+        elif grouped:
+            _images(k, g, dt, kd, o, True,
+                    lambda n, colp: _im2col(k, g, dt, x.strides, k.ptrs[1], colp, n))
+            _filter_groups(k, g, dt, kd, o)
+            _sum_blocks(k, cdt, kd * o, acc)
+            if wide:
+                _round_block(k, acc, k.ptrs[0], dt, 0, out.size)
         elif per_image:
-            fn = _blas_fn(k, dt)
             _images(k, g, dt, kd, o, True,
                     lambda n, colp: _im2col(k, g, dt, x.strides, k.ptrs[1], colp, n))
 
             def rows(begin, end):
                 b = k.b
                 acc = k.ptrs[4] if wide else k.ptrs[0]  # the chunk function's own pointers
-                _gemm(k, fn, dt, True, False, b.sub(end, begin), o, g.n * g.p,
+                _gemm(k, dt, True, False, b.sub(end, begin), o, g.n * g.p,
                       _at(k, k.ptrs[3], cdt, begin), kd, k.ptrs[2], o, 0.0,
                       _at(k, acc, cdt, b.mul(begin, i64(o))), o)
                 if wide:
@@ -279,7 +273,6 @@ def lower_backprop_filter(lw, node):
             else:
                 rows(i64(0), i64(kd))
         else:
-            fn = _blas_fn(k, dt)
             ty = reg_type(cdt)
 
             def image(n, colp):
@@ -288,12 +281,46 @@ def lower_backprop_filter(lw, node):
                 beta = b.select(b.icmp_signed("==", n, i64(0)), ir.Constant(ty, 0.0),
                                 ir.Constant(ty, 1.0))
                 src = _at(k, k.ptrs[2], cdt, b.mul(n, i64(g.p * o)))
-                _gemm(k, fn, dt, True, False, kd, o, g.p, colp, kd, src, o, beta, acc, o)
+                _gemm(k, dt, True, False, kd, o, g.p, colp, kd, src, o, beta, acc, o)
             _images(k, g, dt, kd, o, False, image)
             if wide:
                 _round_block(k, acc, k.ptrs[0], dt, 0, out.size)
-        lw.call_kernel(k, [out, x, dy, col if col is not None else out, wide or out])
+        lw.call_kernel(k, [out, x, dy, col if col is not None else out, wide or out,
+                           blocks or out])
     lw.bind(node.outputs[0], out)
+
+
+def _filter_groups(k, g, dt, kd, o):
+    """blocks[grp] = cols^T @ dy over group grp's images (images grp*N//G up to (grp+1)*N//G),
+    groups across cores."""
+    cdt = compute_dtype(dt)
+
+    def groups(begin, end):
+        b = k.b  # the chunk function's builder
+
+        def one(j):
+            grp = b.add(begin, j)
+            first = b.udiv(b.mul(grp, i64(g.n)), i64(FILTER_GROUPS))
+            last = b.udiv(b.mul(b.add(grp, i64(1)), i64(g.n)), i64(FILTER_GROUPS))
+            row = b.mul(first, i64(g.p))
+            _gemm(k, dt, True, False, kd, o, b.mul(b.sub(last, first), i64(g.p)),
+                  _at(k, k.ptrs[3], cdt, b.mul(row, i64(kd))), kd,
+                  _at(k, k.ptrs[2], cdt, b.mul(row, i64(o))), o, 0.0,
+                  _at(k, k.ptrs[5], cdt, b.mul(grp, i64(kd * o))), o)
+        k.loops.range(b.sub(end, begin), one, name="grp")
+    parallel_chunks(k, FILTER_GROUPS, 1, groups)
+
+
+def _sum_blocks(k, cdt, size, acc):
+    """acc[e] = blocks[0][e] + blocks[1][e] + ..., added in group order."""
+    b = k.b
+
+    def one(e):
+        total = k.load(k.ptrs[5], cdt, e)
+        for grp in range(1, FILTER_GROUPS):
+            total = b.fadd(total, k.load(k.ptrs[5], cdt, b.add(e, i64(grp * size))))
+        k.store(total, acc, cdt, e)
+    k.loops.range(size, one, name="sum")
 
 
 def lower_backprop_input(lw, node):
@@ -306,23 +333,33 @@ def lower_backprop_input(lw, node):
     g.expect("filter", f.shape, (g.kh, g.kw, g.c, o))
     g.expect("out_backprop", dy.shape, (g.n, g.oh, g.ow, o))
     kd = g.kh * g.kw * g.c
-    _check_blas(dt, g.p, kd, o)
+    cdt = compute_dtype(dt)
+    # cols = dy_n @ filter^T: k_gemm.py's kernel takes B untransposed, so the filter is
+    # transposed once per call into a [O, KD] block (small: KD * O elements)
+    own = k_gemm.available(cdt)
+    _check_blas(dt, g.p, kd, o, blas_call=not own)
     f, dy = _dense(lw, f), _dense(lw, dy)
     col, per_image = _scratch(lw, dt, g, kd)
     out = lw.alloc_for(node.outputs[0])
-    cdt = compute_dtype(dt)
+    ft = lw.alloc_spec(cdt, (o, kd)) if own and out.size and g.p and kd and o else None
     if out.size:
-        k = Kernel(lw.module, lw.fresh_name("conv2d_backprop_input"), 4,
+        k = Kernel(lw.module, lw.fresh_name("conv2d_backprop_input"), 5,
                    lw.annotate(node, "gemm+col2im"))
         if g.p and kd and o:
-            fn = _blas_fn(k, dt)
             st = out.strides
+            if ft is not None:
+                k.loops.range(kd, lambda r: k.loops.range(o, lambda c: k.store(
+                    k.load(k.ptrs[1], cdt, k.b.add(k.b.mul(r, i64(o)), c)), k.ptrs[4], cdt,
+                    k.b.add(k.b.mul(c, i64(kd)), r)), name="tc"), name="tr")
 
             def image(n, colp):
                 b = k.b
                 zero(k, k.ptrs[0], dt, g.h * g.w * g.c, b.mul(n, i64(g.h * g.w * g.c)))
                 src = _at(k, k.ptrs[2], cdt, b.mul(n, i64(g.p * o)))
-                _gemm(k, fn, dt, False, True, g.p, kd, o, src, o, k.ptrs[1], o, 0.0, colp, kd)
+                if ft is not None:
+                    _gemm(k, dt, False, False, g.p, kd, o, src, o, k.ptrs[4], kd, 0.0, colp, kd)
+                else:
+                    _gemm(k, dt, False, True, g.p, kd, o, src, o, k.ptrs[1], o, 0.0, colp, kd)
 
                 def tap(oh, ow, i, j, ih, iw, inside):
                     with b.if_then(inside):
@@ -336,12 +373,12 @@ def lower_backprop_input(lw, node):
                             if cdt != dt:  # eager's float16 `cols`, added in float16
                                 v = b.fptrunc(v, reg_type(dt))
                             k.store(b.fadd(k.load(k.ptrs[0], dt, lin), v), k.ptrs[0], dt, lin)
-                        k.loops.range(g.c, add, name="c")
+                        k.loops.range(g.c, add, name="c", short=lanes_short(g.c))
                 taps_outermost(k, g, tap)
             _images(k, g, dt, kd, o, per_image, image)
         else:
             zero(k, k.ptrs[0], dt, out.size)
-        lw.call_kernel(k, [out, f, dy, col if col is not None else out])
+        lw.call_kernel(k, [out, f, dy, col if col is not None else out, ft or out])
     lw.bind(node.outputs[0], out)
 
 

@@ -25,7 +25,8 @@ computes the bits its own kernel would (`body_key` says what counts as the same)
 import numpy as np
 from llvmlite import ir
 
-from .emit import Kernel, Loops, SHORT_TRIP, collapse, loop_id, I64, i64, PTR, storage_type
+from .emit import (Kernel, Loops, SHORT_TRIP, collapse, lanes_short, loop_id, I64, i64, PTR,
+                   storage_type)
 from .symdim import Dim, numel
 from .scalar import ScalarEmitter, emit_scalar, uniform_value
 from . import parallel
@@ -48,7 +49,7 @@ class _TaggedLoops(Loops):
         self.interleave_id = interleave_id
         self._nested = False
 
-    def range(self, n, body, name="i"):
+    def range(self, n, body, name="i", short=SHORT_TRIP):
         seen = {}
 
         def tracked(i):
@@ -56,9 +57,9 @@ class _TaggedLoops(Loops):
             self._nested = False
             body(i)
             seen["inner"] = self._nested
-        super().range(n, tracked, name)
+        super().range(n, tracked, name, short)
         self._nested = True
-        short = isinstance(n, (int, np.integer)) and n <= SHORT_TRIP
+        short = isinstance(n, (int, np.integer)) and n <= short
         if "header" in seen and not seen["inner"] and not short:
             header, done = seen["header"], self.b.block
             for block in self.b.function.blocks:
@@ -111,7 +112,7 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=Fal
             shared[key] = (k, 1)
         return
     if isinstance(size, Dim):  # a run-time size: the static choice below, made per call
-        if cshape and all(v.dtype.is_floating for v in list(outs) + list(ins)):
+        if cshape and _parallel_dtypes(outs, ins):
             big = k.b.icmp_signed(">=", k.dim(size),
                                   ir.Constant(ir.IntType(64), HEAVY_PARALLEL_MIN if heavy
                                               else PARALLEL_MIN))
@@ -120,15 +121,21 @@ def emit_map(lw, name, outs, ins, compute, annotation="", location="", heavy=Fal
                     _emit_parallel(lw, k, cshape, len(outs) + len(ins), body,
                                    HEAVY_MIN_CHUNK if heavy else None)
                 with serial:
-                    k.loops.nest(cshape, body)
+                    k.loops.nest(cshape, body, short=_inner_short(cshape))
         else:
-            k.loops.nest(cshape, body)
+            k.loops.nest(cshape, body, short=_inner_short(cshape))
     elif size and _parallel_ok(outs, ins, size, cshape, heavy):
         _emit_parallel(lw, k, cshape, len(outs) + len(ins), body,
                        HEAVY_MIN_CHUNK if heavy else None)
     elif size:
-        k.loops.nest(cshape, body)
+        k.loops.nest(cshape, body, short=_inner_short(cshape))
     lw.call_kernel(k, list(outs) + list(ins))
+
+
+def _inner_short(cshape):
+    """The innermost loop's `short` (emit.lanes_short): elements are independent, so a row of
+    whole 8-wide vectors (a bias add over 16 channels) vectorizes."""
+    return lanes_short(cshape[-1]) if len(cshape) else None
 
 
 def _shared_annotation(annotation, calls):
@@ -160,8 +167,15 @@ HEAVY_MIN_CHUNK = 1 << 14
 def _parallel_ok(outs, ins, size, cshape, heavy=False):
     """Big float maps split across cores (float ops never take an error exit)."""
     return (size >= (HEAVY_PARALLEL_MIN if heavy else PARALLEL_MIN)
-            and len(cshape) >= 1 and cshape[0] >= 2
-            and all(v.dtype.is_floating for v in list(outs) + list(ins)))
+            and len(cshape) >= 1 and cshape[0] >= 2 and _parallel_dtypes(outs, ins))
+
+
+def _parallel_dtypes(outs, ins):
+    """Float maps, with bool operands or results too (a ReLU's mask and its gradient's select:
+    comparisons and selects never take an error exit either)."""
+    vals = list(outs) + list(ins)
+    return any(v.dtype.is_floating for v in vals) and \
+        all(v.dtype.is_floating or v.dtype.name == "bool" for v in vals)
 
 
 def _emit_parallel(lw, k, cshape, n_ptrs, body, min_chunk=None):
@@ -201,7 +215,7 @@ def _emit_parallel(lw, k, cshape, n_ptrs, body, min_chunk=None):
 
     def row(j):
         i = cb.add(begin, j)
-        k.loops.nest(inner, lambda idx: body([i] + idx), name="p")
+        k.loops.nest(inner, lambda idx: body([i] + idx), name="p", short=_inner_short(inner))
     k.loops.range(cb.sub(end, begin), row, name="chunk")
     cb.ret_void()
     k.b, k.loops, k.ptrs = saved

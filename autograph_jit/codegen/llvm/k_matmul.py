@@ -24,7 +24,7 @@ from .scalar import ScalarEmitter, emit_scalar
 from .symdim import Dim, SymbolicUnsupported
 from ...runtime import blas, blas as blas_rt
 from ...runtime.serial_gemm import OPENBLAS_THREADED_MACS, THIN_DIM
-from .k_conv import parallel_chunks
+from .chunks import parallel_chunks
 
 
 def _mat_views(view, shape, transpose, batch_shape):

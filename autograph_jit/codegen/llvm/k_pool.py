@@ -2,18 +2,29 @@
 innermost (the loop LLVM vectorizes); every tap is checked against the image before it is read
 or written (k_window.py).
 
+Max pooling and its gradient, for windows of up to UNROLL_TAPS taps (every Keras MaxPooling2D
+in practice), unroll the taps: one channel loop a window keeps the window's max, and the
+gradient's first-maximum flag, in registers. A tap on padding loads pixel 0 of the image in
+place of the missing one and uses the lowest value (what the interpreter pads with), and its
+gradient share is 0 added there. Each image is its own function with `noalias` pointers (so the
+channel loop vectorizes after inlining), and large batches split images across cores
+(chunks.py). Wider windows loop over taps.
+
 float16 arithmetic is float16 itself (LLVM rounds every add and divide), as NumPy's float16
 loops in the eager kernels: window sums add tap by tap in row-major tap order, and the gradient
 scatters add tap by tap (taps outermost), so float16 results equal eager's.
 """
 from llvmlite import ir
 
-from .emit import I1, I8, Kernel, i64, reg_type
+from .chunks import parallel_chunks
+from .emit import I1, I8, Kernel, i64, lanes_short, reg_type
 from .k_array import NotLowerable
 from .k_window import Geo, outputs, pixel, taps, taps_outermost, zero
 from ... import dtypes
 
 _POOL_FLOATS = ("float16", "float32", "float64")
+UNROLL_TAPS = 16  # windows up to this many taps: unrolled, the max kept in registers
+PARALLEL_ELEMENTS = 1 << 15  # input elements from which images are split across cores
 
 
 def _pool_geo(op, node, x_shape):
@@ -53,7 +64,7 @@ def _window_count(k, g, oh, ow):
     return b.mul(span(oh, g.sh, g.pt, g.h, g.kh), span(ow, g.sw, g.pl, g.w, g.kw))
 
 
-def lower_max_pool(lw, node):
+def _max_pool_looped(lw, node):
     xv = node.data_inputs[0]
     x = lw.view(xv)
     dt = x.dtype
@@ -90,6 +101,93 @@ def lower_max_pool(lw, node):
                 taps(k, g, oh, ow, tap)
             outputs(k, g, at)
         k.loops.range(g.n, image, name="n")
+        lw.call_kernel(k, [out, x])
+    lw.bind(node.outputs[0], out)
+
+
+def _window(k, g, n, oh, ow):
+    """[(inside: i1, ih, iw)] for each tap of window (oh, ow) in row-major order, where a tap
+    outside the image reads pixel (n, 0, 0) instead (ih = iw = 0)."""
+    b = k.b
+    ih0 = b.sub(b.mul(oh, i64(g.sh)), i64(g.pt))
+    iw0 = b.sub(b.mul(ow, i64(g.sw)), i64(g.pl))
+    out = []
+    for i in range(g.kh):
+        ih = b.add(ih0, i64(i * g.dh))
+        in_h = b.icmp_unsigned("<", ih, i64(g.h))  # negative wraps to huge: outside
+        for j in range(g.kw):
+            iw = b.add(iw0, i64(j * g.dw))
+            inside = b.and_(in_h, b.icmp_unsigned("<", iw, i64(g.w)))
+            out.append((inside, b.select(inside, ih, i64(0)), b.select(inside, iw, i64(0))))
+    return out
+
+
+def _tap_values(k, dt, ptr, st, n, window, c, low):
+    """The value of channel c at each tap of `window` (the lowest value on padding)."""
+    b = k.b
+    return [b.select(inside, k.load(ptr, dt, b.add(pixel(k, st, n, ih, iw),
+                                                     b.mul(c, i64(st[3])))), low)
+            for inside, ih, iw in window]
+
+
+def _max_of(k, dt, values, low):
+    """The max of `values` in order, from `low`; a NaN propagates, as in NumPy's max and the
+    interpreter's max pool."""
+    b = k.b
+    m = low
+    for v in values:
+        take = b.or_(_greater(k, dt, v, m), _is_nan(k, dt, v))
+        m = b.select(take, v, m)
+    return m
+
+
+def _per_image(lw, k, g, n_ptrs, body):
+    """body(image, n) emits image n's work into `image` (a Kernel of its own: `noalias`
+    pointers, image number in ints[0]); k calls it for every image, images split across cores
+    when the batch is large."""
+    image = Kernel(lw.module, f"{k.fn.name}_image", n_ptrs, n_ints=1)
+    body(image, image.ints[0])
+    fn = image.finish()
+    null = ir.Constant(ir.PointerType(), None)
+
+    def run(begin, end):
+        b = k.b  # the chunk function's builder when split across cores
+        k.loops.range(b.sub(end, begin),
+                      lambda j: b.call(fn, list(k.ptrs[:n_ptrs]) + [b.add(begin, j), null]),
+                      name="n")
+    if g.n > 1 and g.n * g.h * g.w * g.c >= PARALLEL_ELEMENTS:
+        parallel_chunks(k, g.n, 1, run)
+    else:
+        run(i64(0), i64(g.n))
+
+
+def lower_max_pool(lw, node):
+    xv = node.data_inputs[0]
+    x = lw.view(xv)
+    dt = x.dtype
+    if dt.name == "bool":
+        raise NotLowerable("bool max_pool2d runs on the interpreter")
+    g = _pool_geo("MaxPool", node, x.shape)
+    if g.kh * g.kw > UNROLL_TAPS:
+        _max_pool_looped(lw, node)
+        return
+    out = lw.alloc_for(node.outputs[0])
+    if out.size:
+        k = Kernel(lw.module, lw.fresh_name("max_pool2d"), 2, lw.annotate(node))
+        st, ost = x.strides, out.strides
+        low = ir.Constant(reg_type(dt), _lowest(dt))
+
+        def image(ik, n):
+            def at(oh, ow):
+                window = _window(ik, g, n, oh, ow)
+                ob = pixel(ik, ost, n, oh, ow)
+
+                def channel(c):
+                    values = _tap_values(ik, dt, ik.ptrs[1], st, n, window, c, low)
+                    ik.store(_max_of(ik, dt, values, low), ik.ptrs[0], dt, ik.b.add(ob, c))
+                ik.loops.range(g.c, channel, name="c", short=lanes_short(g.c))
+            outputs(ik, g, at)
+        _per_image(lw, k, g, 2, image)
         lw.call_kernel(k, [out, x])
     lw.bind(node.outputs[0], out)
 
@@ -173,11 +271,10 @@ def lower_avg_pool_grad(lw, node):
     lw.bind(node.outputs[0], out)
 
 
-def lower_max_pool_grad(lw, node):
-    """Each window's gradient goes to its first maximum in row-major tap order (NaN counts as
-    the maximum, as NumPy's argmax); a first maximum on padding is dropped, as the interpreter's
-    crop. Two passes a window, channels innermost: the max of every channel, then each tap adds
-    g (or 0, as the interpreter's where) where it is the first tap equal to that max."""
+def _max_pool_grad_looped(lw, node):
+    """max_pool_grad for windows of more than UNROLL_TAPS taps. Two passes a window, channels
+    innermost: the max of every channel into a scratch row, then each tap adds g (or 0, as the
+    interpreter's where) where it is the first tap equal to that max."""
     xv, gv = node.data_inputs
     x, gr = lw.view(xv), lw.view(gv)
     dt = x.dtype
@@ -249,6 +346,57 @@ def lower_max_pool_grad(lw, node):
             outputs(k, g, at)
         k.loops.range(g.n, image, name="n")
         lw.call_kernel(k, [out, x, gr, row_max, done])
+    lw.bind(node.outputs[0], out)
+
+
+def lower_max_pool_grad(lw, node):
+    """Each window's gradient goes to its first maximum in row-major tap order (NaN counts as
+    the maximum, as NumPy's argmax); a first maximum on padding is dropped, as the interpreter's
+    crop. Per window and channel: the max over the taps, then each tap adds g (or 0, as the
+    interpreter's where) where it is the first tap equal to that max, windows in row-major order
+    (the order of the adds into a pixel that overlapping windows share)."""
+    xv, gv = node.data_inputs
+    x, gr = lw.view(xv), lw.view(gv)
+    dt = x.dtype
+    _float_pool(dt, "max_pool_grad")
+    g = _pool_geo("MaxPoolGrad", node, x.shape)
+    g.expect("grad", gr.shape, (g.n, g.oh, g.ow, g.c))
+    if g.kh * g.kw > UNROLL_TAPS:
+        _max_pool_grad_looped(lw, node)
+        return
+    out = lw.alloc_for(node.outputs[0])
+    if out.size:
+        k = Kernel(lw.module, lw.fresh_name("max_pool_grad"), 3, lw.annotate(node))
+        st, gst, ost = x.strides, gr.strides, out.strides
+        ty = reg_type(dt)
+        low = ir.Constant(ty, _lowest(dt))
+        nothing = ir.Constant(ty, 0.0)
+
+        def image(ik, n):
+            b = ik.b
+            zero(ik, ik.ptrs[0], dt, g.h * g.w * g.c, b.mul(n, i64(ost[0])))
+
+            def at(oh, ow):
+                window = _window(ik, g, n, oh, ow)
+                gb = pixel(ik, gst, n, oh, ow)
+
+                def channel(c):
+                    values = _tap_values(ik, dt, ik.ptrs[1], st, n, window, c, low)
+                    m = _max_of(ik, dt, values, low)
+                    share = ik.load(ik.ptrs[2], dt, b.add(gb, b.mul(c, i64(gst[3]))))
+                    done = ir.Constant(I1, 0)
+                    for v, (inside, ih, iw) in zip(values, window):
+                        first = b.or_(b.fcmp_ordered("==", v, m),
+                                      b.and_(_is_nan(ik, dt, v), _is_nan(ik, dt, m)))
+                        hit = b.and_(b.not_(done), first)
+                        done = b.or_(done, hit)
+                        lin = b.add(pixel(ik, ost, n, ih, iw), c)
+                        add = b.select(b.and_(hit, inside), share, nothing)
+                        ik.store(b.fadd(ik.load(ik.ptrs[0], dt, lin), add), ik.ptrs[0], dt, lin)
+                ik.loops.range(g.c, channel, name="c", short=lanes_short(g.c))
+            outputs(ik, g, at)
+        _per_image(lw, k, g, 3, image)
+        lw.call_kernel(k, [out, x, gr])
     lw.bind(node.outputs[0], out)
 
 

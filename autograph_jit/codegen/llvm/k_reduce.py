@@ -16,7 +16,7 @@ with the same per-column order and accumulator types.
 from llvmlite import ir
 import numpy as np
 
-from .emit import F32, F64, I1, Kernel, View, collapse, i64, reg_type
+from .emit import F32, F64, I1, Kernel, View, collapse, i64, lanes_short, reg_type
 from .scalar import ScalarEmitter, cast_value
 from .symdim import Dim
 from ... import dtypes
@@ -212,7 +212,8 @@ def _emit_columns(k, s, op, dt, out, ins, produce, acc_ty, k_shape, k_str, r_sha
                                    k_str[1 + j][-1] else bases[j]) for j, v in enumerate(ins)]
                     x = _widen(b, produce(s, vals), dt, acc_ty)
                     b.store(_combine(s, op, dt, b.load(slot(c)), x), slot(c))
-                k.loops.range(w, col, name="col")
+                # (columns are independent: vectorizing them keeps each column's order)
+                k.loops.range(w, col, name="col", short=lanes_short(w))
             k.loops.nest(r_shape, row, name="r")
 
             def store(c):
