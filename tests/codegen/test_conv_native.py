@@ -241,6 +241,32 @@ def test_random_conv_and_pool_geometries_match_eager(n, h, w, c, kh, kw, o, sh, 
     _native(cf, CONV_OPS | POOL_OPS)
 
 
+@settings(max_examples=12, deadline=None)
+@given(n=st.integers(1, 8), h=st.integers(3, 16), w=st.integers(3, 16),
+       c=st.sampled_from([1, 3, 8, 16, 33]), o=st.sampled_from([1, 5, 16, 32, 40]),
+       kh=st.integers(1, 4), kw=st.integers(1, 4), stride=st.integers(1, 2),
+       padding=st.sampled_from(["SAME", "VALID"]), pool=st.integers(2, 3))
+def test_random_batches_of_many_channels_match_eager(n, h, w, c, o, kh, kw, stride, padding,
+                                                     pool):
+    # batches and channel counts that reach the image-group filter gradient, the vectorized
+    # channel loops, the pools' images across cores and (on AVX-512) k_gemm's tails
+    if padding == "VALID" and (kh > h or kw > w):
+        return
+    rng = np.random.default_rng(n * 1000 + h * 31 + c)
+    x, f = _data(rng, (n, h, w, c), np.float32), _data(rng, (kh, kw, c, o), np.float32)
+
+    def fn(x, f):
+        with tf.GradientTape() as tape:
+            tape.watch([x, f])
+            y = tf.nn.relu(tf.nn.conv2d(x, f, stride, padding))
+            p = tf.nn.max_pool2d(y, pool, pool - 1, "SAME")
+            loss = tf.reduce_sum(p * p) + tf.reduce_sum(y)
+        return [y, p] + tape.gradient(loss, [x, f])
+    got, want, cf = _both(fn, x, f)
+    _close(got, want, np.float32)
+    _native(cf, CONV_OPS | {"max_pool2d", "max_pool_grad"})
+
+
 def test_a_small_cnn_training_step_on_cpu_matches_eager():
     rng = np.random.default_rng(7)
     x = _data(rng, (4, 8, 8, 1), np.float32)
