@@ -26,6 +26,7 @@ __all__ = [
     "UnauthenticatedError",
     "AssertionFailedError", "ConversionError", "NotConverted", "VerificationError",
     "OptimizerError", "FallbackError", "SaveError", "HostOnlyError", "SymbolicValueError",
+    "NotCompiledError",
     "DeletedInBothBranchesError",
     "exception_type_from_error_code", "error_code_from_exception_type",
 ]
@@ -426,6 +427,17 @@ class SaveError(ValueError):
 
     >>> issubclass(tf.errors.SaveError, ValueError)
     True
+    """
+
+
+class NotCompiledError(RuntimeError, ValueError):
+    """A Keras model's `fit`/`evaluate`/`train_on_batch`/... before `compile()`: a
+    RuntimeError that is also the ValueError Keras 3 raises, with its message ("You must call
+    `compile()` before using the model."), so `except ValueError` written for Keras catches it.
+
+    >>> issubclass(tf.errors.NotCompiledError, RuntimeError), issubclass(
+    ...     tf.errors.NotCompiledError, ValueError)
+    (True, True)
     """
 
 

@@ -354,11 +354,21 @@ LAZY_IMPORTS = {
         ".history": "cycle: keras.callbacks.history > keras.callbacks.callback",
         ".progbar_logger": "cycle: keras.callbacks.progbar_logger > keras.callbacks.callback",
     },
-    "autograph_jit/keras/callbacks/files.py": {
-        "...train": OPTIONAL,
-    },
     "autograph_jit/keras/datasets/digits.py": {
         "sklearn.datasets": OPTIONAL,
+    },
+    "autograph_jit/keras/layers/core.py": {
+        "..saving": "cycle: keras.layers.core > keras.saving > keras.saving.serialization > keras.layers.core",
+    },
+    "autograph_jit/keras/layers/layer.py": {
+        ".tensor_ops": "cycle: keras.layers.tensor_ops > keras.layers.layer",
+    },
+    "autograph_jit/keras/layers/layer_utils.py": {
+        "..saving.serialization": "cycle: keras.layers.layer_utils > keras.saving.serialization > keras.layers > keras.layers.layer > keras.layers.layer_utils",
+        ".layer": "cycle: keras.layers.layer > keras.layers.layer_utils",
+    },
+    "autograph_jit/keras/utils/image_utils.py": {
+        "PIL": OPTIONAL,
     },
     "autograph_jit/keras/layers/keras_tensor.py": {
         ".layer": "cycle: keras.layers.layer > keras.layers.keras_tensor",
@@ -374,6 +384,7 @@ LAZY_IMPORTS = {
         "..layers": "cycle: keras.layers > keras.layers.wrappers",
     },
     "autograph_jit/keras/models/functional.py": {
+        "..layers.tensor_ops": "cycle: keras.models.functional > keras.layers.tensor_ops > keras.saving.serialization > keras.models",
         "..saving.serialization": "cycle: keras.models > keras.models.functional > keras.saving > keras.saving.serialization",
     },
     "autograph_jit/keras/models/model.py": {
@@ -404,6 +415,7 @@ LAZY_IMPORTS = {
     },
     "autograph_jit/keras/utils/plot.py": {
         "IPython": OPTIONAL,
+        "pydot": OPTIONAL,
     },
     "autograph_jit/keras/optimizers/loss_scale_optimizer.py": {
         ".serialize": "cycle: keras.optimizers > keras.optimizers.loss_scale_optimizer",

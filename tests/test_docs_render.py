@@ -97,7 +97,8 @@ def test_plot_model_renders_through_the_same_renderer(tmp_path, monkeypatch):
     real = render.render_dot
     monkeypatch.setattr(render, "render_dot", lambda *a, **k: calls.append(k) or real(*a, **k))
     model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2, name="d")])
-    tf.keras.utils.plot_model(model, to_file=tmp_path / "m.svg", show_shapes=True)
+    tf.keras.utils.plot_model(model, to_file=tmp_path / "m.svg", show_shapes=True,
+                              show_layer_names=True)
     assert calls and calls[0]["format"] == "svg"
     assert "d (Dense)" in (tmp_path / "m.svg").read_text()
 

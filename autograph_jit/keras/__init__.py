@@ -9,7 +9,8 @@ from . import backend  # noqa: F401
 from . import optimizers  # noqa: F401
 from . import metrics  # noqa: F401
 
-_SUBMODULES = ("activations", "callbacks", "constraints", "datasets", "initializers", "layers",
+_SUBMODULES = ("activations", "callbacks", "config", "constraints", "datasets", "initializers",
+               "layers",
                "losses", "models", "regularizers", "saving", "utils")
 # top-level names: (module, attribute)
 _NAMES = {"Input": ("layers", "Input"), "InputSpec": ("layers", "InputSpec"),

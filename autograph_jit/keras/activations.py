@@ -11,6 +11,8 @@ import types
 import weakref
 
 from ..ops import array_ops as A
+from ..ops import gather_ops as G
+from ..ops import slicing as S
 from ..ops import math_ops as M
 from ..ops import nn_ops as N
 from ..tensor import convert_to_tensor
@@ -258,13 +260,169 @@ def linear(x):
     return x
 
 
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: `max(x, 0) + alpha * expm1(min(x, 0) / alpha)`.
+
+    >>> x = tf.constant([-2.0, 0.0, 2.0])
+    >>> np.round(tf.keras.activations.celu(x).numpy(), 4)
+    array([-0.8647,  0.    ,  2.    ], dtype=float32)
+    """
+    x = _t(x)
+    negative = M.expm1(M.divide(M.minimum(x, 0.0), alpha))
+    return M.add(M.maximum(x, 0.0), M.multiply(negative, alpha))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of `axis` times the sigmoid of the second half.
+
+    >>> np.round(tf.keras.activations.glu(tf.constant([[1.0, 2.0, 0.0, 3.0]])).numpy(), 4)
+    array([[0.5   , 1.9051]], dtype=float32)
+    """
+    x = _t(x)
+    size = x.shape[axis] if x.shape.rank is not None else None
+    if size is not None and size % 2 != 0:
+        raise ValueError(f"axis size must be divisible by 2. Received: x.shape={x.shape} with "
+                         f"axis={axis}")
+    a, b = S.split(x, 2, axis=axis)
+    return M.multiply(a, M.sigmoid(b))
+
+
+def hard_shrink(x, threshold=0.5):
+    """`x` where `|x| > threshold`, 0 elsewhere.
+
+    >>> tf.keras.activations.hard_shrink(tf.constant([-1.0, 0.3, 0.6])).numpy()
+    array([-1. ,  0. ,  0.6], dtype=float32)
+    """
+    x = _t(x)
+    return M.where(M.greater(M.abs(x), threshold), x, A.zeros_like(x))
+
+
+def hard_tanh(x):
+    """`x` clipped to [-1, 1].
+
+    >>> tf.keras.activations.hard_tanh(tf.constant([-2.0, 0.5, 2.0])).numpy()
+    array([-1. ,  0.5,  1. ], dtype=float32)
+    """
+    return M.clip_by_value(_t(x), -1.0, 1.0)
+
+
+def log_sigmoid(x):
+    """`log(sigmoid(x))`, computed as `-softplus(-x)`.
+
+    >>> np.round(tf.keras.activations.log_sigmoid(tf.constant([-2.0, 0.0, 2.0])).numpy(), 4)
+    array([-2.1269, -0.6931, -0.1269], dtype=float32)
+    """
+    return M.log_sigmoid(_t(x))
+
+
+def soft_shrink(x, threshold=0.5):
+    """`x - threshold` above `threshold`, `x + threshold` below `-threshold`, 0 between.
+
+    >>> tf.keras.activations.soft_shrink(tf.constant([-1.0, 0.3, 1.5])).numpy()
+    array([-0.5,  0. ,  1. ], dtype=float32)
+    """
+    x = _t(x)
+    zero = A.zeros_like(x)
+    inner = M.where(M.less(x, -threshold), M.add(x, threshold), zero)
+    return M.where(M.greater(x, threshold), M.subtract(x, threshold), inner)
+
+
+def sparse_plus(x):
+    """0 for `x <= -1`, `(x + 1)**2 / 4` for `-1 < x < 1`, `x` for `x >= 1`.
+
+    >>> tf.keras.activations.sparse_plus(tf.constant([-2.0, 0.0, 2.0])).numpy()
+    array([0.  , 0.25, 2.  ], dtype=float32)
+    """
+    x = _t(x)
+    middle = M.where(M.less(x, 1.0), M.multiply(M.square(M.add(x, 1.0)), 0.25), x)
+    return M.where(M.less_equal(x, -1.0), A.zeros_like(x), middle)
+
+
+def sparse_sigmoid(x):
+    """0 for `x <= -1`, `(x + 1) / 2` for `-1 < x < 1`, 1 for `x >= 1`.
+
+    >>> tf.keras.activations.sparse_sigmoid(tf.constant([-2.0, 0.0, 2.0])).numpy()
+    array([0. , 0.5, 1. ], dtype=float32)
+    """
+    x = _t(x)
+    middle = M.where(M.greater_equal(x, 1.0), A.ones_like(x), M.multiply(M.add(x, 1.0), 0.5))
+    return M.where(M.less_equal(x, -1.0), A.zeros_like(x), middle)
+
+
+def sparsemax(x, axis=-1):
+    """Sparsemax along `axis` (Martins & Astudillo, 2016): `max(x - tau, 0)`, the Euclidean
+    projection of `x` onto the probability simplex, so each row sums to 1.
+
+    With z the values sorted in descending order, k the largest index with
+    `1 + k * z_k > z_1 + ... + z_k`, `tau = (z_1 + ... + z_k - 1) / k`, as Keras documents it.
+    (Keras 3.15's code sums the cumulative sums over the support instead, which agrees only
+    when k is 1 and otherwise returns rows that do not sum to 1, even all zeros: we compute the
+    documented function.)
+
+    >>> tf.keras.activations.sparsemax(tf.constant([[0.1, 1.5, 0.2]])).numpy()
+    array([[0., 1., 0.]], dtype=float32)
+    >>> np.round(tf.keras.activations.sparsemax(tf.constant([[0.4, -0.3, -1.2]])).numpy(), 4)
+    array([[0.85, 0.15, 0.  ]], dtype=float32)
+    """
+    x = _t(x)
+    rank = x.shape.rank
+    axis = axis % rank
+    ordered = G.sort(x, axis=axis, direction="DESCENDING")
+    cumsum = M.cumsum(ordered, axis=axis)
+    size = x.shape[axis] if x.shape[axis] is not None else A.shape(x)[axis]
+    r = M.cast(A.range(1, M.add(size, 1) if not isinstance(size, int) else size + 1), x.dtype)
+    r = A.reshape(r, [-1 if i == axis else 1 for i in range(rank)])
+    support = M.greater(M.subtract(ordered, M.divide(M.subtract(cumsum, 1.0), r)), 0.0)
+    k = M.reduce_sum(M.cast(support, x.dtype), axis=axis, keepdims=True)
+    total = M.reduce_sum(M.where(support, ordered, A.zeros_like(ordered)), axis=axis,
+                         keepdims=True)
+    tau = M.divide(M.subtract(total, 1.0), k)
+    return M.maximum(M.subtract(x, tau), 0.0)
+
+
+def squareplus(x, b=4):
+    """`(x + sqrt(x**2 + b)) / 2`, a smooth ReLU.
+
+    >>> np.round(tf.keras.activations.squareplus(tf.constant([-2.0, 0.0, 2.0])).numpy(), 4)
+    array([0.4142, 1.    , 2.4142], dtype=float32)
+    """
+    x = _t(x)
+    return M.divide(M.add(x, M.sqrt(M.add(M.square(x), M.cast(b, x.dtype)))), 2.0)
+
+
+def tanh_shrink(x):
+    """`x - tanh(x)`.
+
+    >>> np.round(tf.keras.activations.tanh_shrink(tf.constant([-2.0, 0.0, 2.0])).numpy(), 4)
+    array([-1.036,  0.   ,  1.036], dtype=float32)
+    """
+    x = _t(x)
+    return M.subtract(x, M.tanh(x))
+
+
+def threshold(x, threshold, default_value):
+    """`x` where `x > threshold`, `default_value` elsewhere (both arguments are required, as
+    in Keras 3).
+
+    >>> tf.keras.activations.threshold(tf.constant([-1.0, 0.5, 2.0]), 0.0, -9.0).numpy()
+    array([-9. ,  0.5,  2. ], dtype=float32)
+    """
+    x = _t(x)
+    fill = M.add(A.zeros_like(x), M.cast(default_value, x.dtype))
+    return M.where(M.greater(x, threshold), x, fill)
+
+
 # (read-only views, not dicts: these name activations, not ops, so the op-table scan skips them)
 _BY_NAME = types.MappingProxyType({
     "relu": relu, "leaky_relu": leaky_relu, "relu6": relu6, "elu": elu, "selu": selu,
     "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu,
     "hard_swish": hard_silu, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
     "softplus": softplus, "softsign": softsign, "silu": silu, "swish": silu, "mish": mish,
-    "exponential": exponential, "linear": linear,
+    "exponential": exponential, "linear": linear, "celu": celu, "glu": glu,
+    "hard_shrink": hard_shrink, "hard_tanh": hard_tanh, "log_sigmoid": log_sigmoid,
+    "soft_shrink": soft_shrink, "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax, "squareplus": squareplus, "tanh_shrink": tanh_shrink,
+    "threshold": threshold,
 })
 _NAME_OF = {fn: name for name, fn in _BY_NAME.items()
             if name not in ("swish", "hard_swish")}

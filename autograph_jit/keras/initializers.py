@@ -83,9 +83,17 @@ def _tensor(value, dtype):
     return _constant(np.asarray(value).astype(dtype.np_dtype), dtype=dtype)
 
 
-def compute_fans(shape):
-    """Keras's (fan_in, fan_out): kernels of rank > 2 multiply by the receptive field."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """Keras's (fan_in, fan_out): kernels of rank > 2 multiply by the receptive field.
+
+    With both `input_axes` and `output_axes` given (Keras 3), fan_in is the product of the
+    sizes along `input_axes` and fan_out along `output_axes` (EinsumDense-style kernels);
+    with either missing, the rule above applies.
+    """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return (int(np.prod([shape[a] for a in input_axes])),
+                int(np.prod([shape[a] for a in output_axes])))
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -265,7 +273,14 @@ class VarianceScaling(_Seeded):
     """Draws with variance `scale / n`, n the fan_in, fan_out or their mean (`mode`).
 
     `distribution` is 'truncated_normal' (stddev corrected for the truncation), 'untruncated_normal'
-    or 'uniform' (limit sqrt(3 * scale / n)).
+    or 'uniform' (limit sqrt(3 * scale / n)). `input_axes` and `output_axes` (Keras 3; both or
+    neither) name the axes whose sizes multiply into fan_in and fan_out, for kernels that are
+    not (..., in, out) shaped; the Glorot/He/Lecun presets take them too.
+
+    >>> init = tf.keras.initializers.GlorotUniform(input_axes=[0, 1], output_axes=[2])
+    >>> limit = np.sqrt(6 / (3 * 4 + 5))  # fan_in = 3 * 4, fan_out = 5
+    >>> bool(np.abs(init((3, 4, 5)).numpy()).max() <= limit)
+    True
 
     >>> init = tf.keras.initializers.VarianceScaling(scale=2.0, mode='fan_in', distribution='truncated_normal', seed=1)
     >>> w = init(shape=(2, 3))
@@ -275,7 +290,8 @@ class VarianceScaling(_Seeded):
 
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         super().__init__(seed)
         if scale <= 0.0:
             raise ValueError(f"VarianceScaling: `scale` must be positive, got scale={scale}")
@@ -289,11 +305,12 @@ class VarianceScaling(_Seeded):
             raise ValueError(f"VarianceScaling: invalid `distribution` {distribution!r}; use one "
                              f"of {list(self._DISTRIBUTIONS)}")
         self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype=None):
         dtype = _float_dtype(dtype, type(self).__name__)
         shape = _shape(shape)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         count = int(np.prod(shape))
@@ -308,19 +325,22 @@ class VarianceScaling(_Seeded):
         return _tensor(value.reshape(shape), dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+        return {"seed": self.seed, "scale": self.scale, "mode": self.mode,
+                "distribution": self.distribution, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class _Preset(VarianceScaling):
     _PRESET = (1.0, "fan_in", "truncated_normal")
 
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
         scale, mode, dist = self._PRESET
-        super().__init__(scale=scale, mode=mode, distribution=dist, seed=seed)
+        super().__init__(scale=scale, mode=mode, distribution=dist, seed=seed,
+                         input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class GlorotUniform(_Preset):

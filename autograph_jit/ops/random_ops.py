@@ -44,7 +44,10 @@ def get_global_seed():
 
 
 def get_seed(op_seed):
-    """TF's (global seed, op seed) pair for a new random op."""
+    """TF's (global seed, op seed) pair for a new random op; a pair given as `op_seed` (from
+    `stream_seed`) is used as it is."""
+    if isinstance(op_seed, tuple):
+        return op_seed
     g = _global["seed"]
     if g is not None:
         if op_seed is None:
@@ -55,6 +58,23 @@ def get_seed(op_seed):
         return DEFAULT_GRAPH_SEED, int(op_seed) & _MAXINT32
     fresh = np.frombuffer(os.urandom(8), dtype=np.uint32)
     return int(fresh[0]), int(fresh[1])
+
+
+def stream_seed(seed=None):
+    """A Philox stream of its own for a random layer (Keras 3's `SeedGenerator`): the (global, op)
+    seed pair to pass as `seed=` to every draw of the layer. Each draw takes the stream's next
+    numbers whether it runs eagerly or inside a compiled function (one call of a compiled step,
+    or one iteration of a compiled loop of steps, advances it exactly as one eager call does),
+    so `run_eagerly=True` and compiled training see the same masks.
+
+    >>> from autograph_jit.ops.random_ops import stream_seed
+    >>> tf.random.set_seed(5)
+    >>> pair = stream_seed()
+    >>> a = tf.random.uniform([2], seed=pair); b = tf.random.uniform([2], seed=pair)
+    >>> bool(tf.reduce_all(a == b))   # the stream advanced
+    False
+    """
+    return get_seed(seed)
 
 
 def _shape_infer(in_types, dtype, **attrs):

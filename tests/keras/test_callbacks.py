@@ -153,7 +153,7 @@ def test_lambda_callback_calls_the_given_functions():
     assert seen == ["float", 0, "float", 1]
 
 
-def test_backup_and_restore_resumes_an_interrupted_fit_from_a_tf_checkpoint(tmp_path):
+def test_backup_and_restore_resumes_an_interrupted_fit_from_its_keras3_backup(tmp_path):
     model, x, y = _setup()
 
     class Crash(callbacks.Callback):
@@ -164,10 +164,10 @@ def test_backup_and_restore_resumes_an_interrupted_fit_from_a_tf_checkpoint(tmp_
     backup = callbacks.BackupAndRestore(str(tmp_path / "backup"))
     with pytest.raises(RuntimeError, match="interrupted"):
         model.fit(x, y, epochs=4, verbose=0, callbacks=[backup, Crash()])
-    # the backup is a TF checkpoint (tf.train.CheckpointManager), as TF 2's Keras kept it
-    chief = tmp_path / "backup" / "chief"
-    assert (chief / "checkpoint").exists() and any(p.name.endswith(".index")
-                                                   for p in chief.iterdir())
+    # the backup is Keras 3's: the weights file and the training metadata
+    folder = tmp_path / "backup"
+    assert (folder / "latest.weights.h5").exists()
+    assert (folder / "training_metadata.json").exists()
     saved = model.get_weights()
     model.set_weights([np.zeros_like(w) for w in saved])
     epochs, restored = [], []
@@ -178,7 +178,7 @@ def test_backup_and_restore_resumes_an_interrupted_fit_from_a_tf_checkpoint(tmp_
     assert epochs == [2, 3]
     for got, want in zip(restored[0], saved):
         np.testing.assert_array_equal(got, want)
-    assert not chief.exists()
+    assert not folder.exists()   # (deleted when fit finishes, as Keras 3 does)
 
 
 def test_save_weights_to_a_checkpoint_prefix_restores_weights_and_optimizer_slots(tmp_path):

@@ -113,12 +113,15 @@ class CallbackList(Callback):
             self.callbacks = [callbacks]
         self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
         self._progbar = next((c for c in self.callbacks if isinstance(c, ProgbarLogger)), None)
-        if self._progbar is None and add_progbar:
-            self._progbar = ProgbarLogger()
-            self.callbacks.insert(0, self._progbar)
+        # as Keras 3: the user's callbacks, then History, then the progress bar (so a
+        # callback's message, e.g. LearningRateScheduler's, comes before "Epoch 2/5", and the
+        # bar shows the logs callbacks added)
         if self._history is None and add_history:
             self._history = History()
             self.callbacks.append(self._history)
+        if self._progbar is None and add_progbar:
+            self._progbar = ProgbarLogger()
+            self.callbacks.append(self._progbar)
         # callbacks that read every batch's logs get Python floats; the defaults convert lazily
         self._batch_readers = [c for c in self.callbacks
                                if not isinstance(c, (History, ProgbarLogger)) and (
@@ -146,43 +149,46 @@ class CallbackList(Callback):
         for c in self.callbacks:
             c.set_model(model)
 
+    # as Keras 3's CallbackList, every hook passes a dict (`{}` where the loop gives no logs)
     def _batch_hook(self, name, batch, logs):
         if self._batch_readers and logs:
             logs = _python_logs(logs)
+        logs = {} if logs is None else logs
         for c in self.callbacks:
             getattr(c, name)(batch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        for c in self.callbacks:
-            c.on_train_batch_begin(batch, logs)
+        self._batch_hook("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
         self._batch_hook("on_train_batch_end", batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        for c in self.callbacks:
-            c.on_test_batch_begin(batch, logs)
+        self._batch_hook("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch, logs=None):
         self._batch_hook("on_test_batch_end", batch, logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
-        for c in self.callbacks:
-            c.on_predict_batch_begin(batch, logs)
+        self._batch_hook("on_predict_batch_begin", batch, logs)
 
     def on_predict_batch_end(self, batch, logs=None):
+        logs = {} if logs is None else logs   # ({"outputs": NumPy arrays}: not floats)
         for c in self.callbacks:
             c.on_predict_batch_end(batch, logs)
 
     def on_epoch_begin(self, epoch, logs=None):
+        logs = _python_logs(logs)
         for c in self.callbacks:
             c.on_epoch_begin(epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
+        logs = _python_logs(logs)
         for c in self.callbacks:
             c.on_epoch_end(epoch, logs)
 
     def _hook(self, name, logs):
+        logs = _python_logs(logs)
         for c in self.callbacks:
             getattr(c, name)(logs)
 

@@ -2,6 +2,7 @@
 LambdaCallback (messages as Keras 3 prints them)."""
 import collections
 import csv
+import json
 import os
 import shutil
 import warnings
@@ -10,7 +11,6 @@ import numpy as np
 
 from .callback import Callback
 from .monitors import monitor_direction
-from ...variables import Variable
 from ..models.trainer import pythonify_logs
 
 __all__ = ["ModelCheckpoint", "BackupAndRestore", "CSVLogger", "LambdaCallback"]
@@ -126,80 +126,111 @@ class ModelCheckpoint(Callback):
 
 
 class BackupAndRestore(Callback):
-    """Back up the model, its optimizer's state and the epoch count to `backup_dir` (a TF
-    checkpoint through tf.train.CheckpointManager, as TF 2's Keras kept it) at each epoch end
-    (or every `save_freq` batches), so that a `fit` interrupted by an error resumes from the
-    last backup when run again with the same callback; the backup is deleted when training
-    ends normally (`delete_checkpoint=True`).
+    """Back up the model and its optimizer's state to `backup_dir/latest.weights.h5` and the
+    epoch (and batch) reached to `backup_dir/training_metadata.json` at each epoch end (or every
+    `save_freq` batches), as Keras 3 does, so that a `fit` interrupted by an error resumes from
+    the last backup when run again with the same callback; `backup_dir` itself is deleted when
+    training ends normally (`delete_checkpoint=True`). With `double_checkpoint=True` the
+    previous backup is kept as `*.bkp` and used when the latest cannot be read.
 
     Example: `model.fit(x, y, epochs=10, callbacks=[BackupAndRestore("/tmp/backup")])`.
 
-    >>> import os, tempfile; d = tempfile.mkdtemp()
+    >>> import os, tempfile; d = os.path.join(tempfile.mkdtemp(), "backup")
     >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
     >>> model.compile(optimizer='sgd', loss='mse')
     >>> x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
     >>> cb = tf.keras.callbacks.BackupAndRestore(backup_dir=d)
     >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
-    >>> len(history.history['loss'])
-    2
+    >>> len(history.history['loss']), os.path.exists(d)
+    (2, False)
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
         super().__init__()
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
+        self.backup_dir = str(backup_dir)
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._prev_weights_path = f"{self._weights_path}.bkp"
+        self._prev_training_metadata_path = f"{self._training_metadata_path}.bkp"
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError("Invalid value for argument `save_freq`. Received: "
-                             f"save_freq={save_freq}. Expected either 'epoch' or an integer.")
-        self.backup_dir = str(backup_dir)
-        self.save_freq = save_freq
-        self.delete_checkpoint = delete_checkpoint
-        self._batches_seen = 0
-        self._current_epoch = 0
-        self._manager = None
-        self._epoch = None
-
-    def _checkpoint_manager(self):
-        if self._manager is None:
-            from ...train import Checkpoint, CheckpointManager  # (needs protobuf)
-            self._epoch = Variable(0, dtype="int64", trainable=False, name="epoch")
-            ckpt = Checkpoint(model=self.model, epoch=self._epoch)
-            self._manager = CheckpointManager(ckpt, os.path.join(self.backup_dir, "chief"),
-                                              max_to_keep=1)
-        return self._manager
+                             f"save_freq={save_freq}. Expected either 'epoch' or an integer "
+                             "value.")
 
     def on_train_begin(self, logs=None):
+        try:
+            self._load_model()
+        except OSError:
+            # the latest backup is unreadable (cut off mid-write): fall back on the previous one
+            if not os.path.exists(self._prev_weights_path):
+                raise
+            shutil.copyfile(self._prev_weights_path, self._weights_path)
+            if os.path.exists(self._prev_training_metadata_path):
+                shutil.copyfile(self._prev_training_metadata_path,
+                                self._training_metadata_path)
+            elif os.path.exists(self._training_metadata_path):
+                os.remove(self._training_metadata_path)
+            self._load_model()
+
+    def _load_model(self):
         if not self.model.built:
             raise ValueError("To use the BackupAndRestore callback, you model must be built "
-                             "before you call `fit()`. Call the model on data or `build()` "
-                             "it first.")
-        manager = self._checkpoint_manager()
-        if manager.latest_checkpoint:
-            manager.checkpoint.restore(manager.latest_checkpoint).expect_partial()
-            self.model._initial_epoch = int(self._epoch.numpy())
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._current_epoch = epoch
+                             f"before you call `fit()`. Model {self.model} is unbuilt. You can "
+                             "build it beforehand by calling it on a batch of data.")
+        if os.path.exists(self._weights_path):
+            optimizer = getattr(self.model, "optimizer", None)
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(self._weights_path)
+        if os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path) as f:
+                self.model._initial_epoch = json.loads(f.read())["epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
         if self.save_freq == "epoch":
-            self._save()
+            self._save_model()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq != "epoch":
-            self._batches_seen += 1
-            if self._batches_seen % self.save_freq == 0:
-                self._save()
+        if self._should_save_on_batch(batch):
+            self._save_model()
 
-    def _save(self):
-        manager = self._checkpoint_manager()
-        self._epoch.assign(self._current_epoch)
-        manager.save()
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._weights_path):
+            shutil.copyfile(self._weights_path, self._prev_weights_path)
+        if self.double_checkpoint and os.path.exists(self._training_metadata_path):
+            shutil.copyfile(self._training_metadata_path, self._prev_training_metadata_path)
+        self.model.save_weights(self._weights_path, overwrite=True)
+        with open(self._training_metadata_path, "w") as f:
+            f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+
+    def _should_save_on_batch(self, batch):
+        """Count the batches seen since the last backup (a smaller `batch` starts an epoch)."""
+        if self.save_freq == "epoch":
+            return False
+        add_batches = batch + 1 if batch <= self._last_batch_seen else \
+            batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add_batches
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
-            shutil.rmtree(os.path.join(self.backup_dir, "chief"), ignore_errors=True)
+        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
 
 
 class CSVLogger(Callback):

@@ -2,6 +2,7 @@
 
 One import per line (several engineers add layers here at once)."""
 from .layer import Layer  # noqa: F401
+from .layer_utils import deserialize, serialize  # noqa: F401
 from .input_spec import InputSpec  # noqa: F401
 from .input_layer import Input  # noqa: F401
 from .input_layer import InputLayer  # noqa: F401
@@ -39,3 +40,8 @@ from .multi_head_attention import MultiHeadAttention  # noqa: F401
 from .attention import AdditiveAttention, Attention  # noqa: F401
 from .group_normalization import GroupNormalization, UnitNormalization  # noqa: F401
 from .noise_dropout import AlphaDropout, GaussianDropout  # noqa: F401
+from .normalization import RMSNormalization  # noqa: F401
+from .convolutional import Conv1DTranspose as Convolution1DTranspose  # noqa: F401
+from .convolutional import Conv2DTranspose as Convolution2DTranspose  # noqa: F401
+from .depthwise import SeparableConv1D as SeparableConvolution1D  # noqa: F401
+from .depthwise import SeparableConv2D as SeparableConvolution2D  # noqa: F401

@@ -1,5 +1,8 @@
 """Argument normalization shared by the concrete layers (Keras's `standardize_tuple`,
-`standardize_padding`, `standardize_data_format`) and config serialization helpers."""
+`standardize_padding`, `standardize_data_format`), Keras's check that a window leaves an
+output, and config serialization helpers."""
+import numpy as np
+
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from .. import activations, constraints, initializers, regularizers, backend
@@ -57,6 +60,38 @@ def conv_output_length(length, kernel, padding, stride, dilation=1):
     return (out + stride - 1) // stride if out > 0 else 0
 
 
+def output_would_vanish(lengths, windows, strides, padding, dilations=None):
+    """True when a 'valid' window leaves no output along some axis of known length (Keras's
+    "Computed output size would be zero or negative"); 'same'/'causal' never do."""
+    if padding != "valid":
+        return False
+    dilations = dilations or (1,) * len(windows)
+    return any(n is not None and (n - (k - 1) * d - 1) // s + 1 <= 0
+               for n, k, s, d in zip(lengths, windows, strides, dilations, strict=True))
+
+
+def conv_size_error(input_shape, kernel_shape, dilation_rate, strides, padding):
+    """Keras 3's ValueError for a convolution whose output would be empty."""
+    return ValueError(f"Computed output size would be zero or negative. Received `inputs "
+                      f"shape={tuple(input_shape)}`, `kernel shape={tuple(kernel_shape)}`, "
+                      f"`dilation_rate={np.array(dilation_rate)}`, `strides={tuple(strides)}`, "
+                      f"`padding={padding}`.")
+
+
+def pool_size_error(input_shape, pool_size, strides, padding):
+    """Keras 3's ValueError for a pooling whose output would be empty."""
+    return ValueError(f"Computed output size would be zero or negative. Received: "
+                      f"`inputs.shape={np.array(list(input_shape), dtype=object)}`, "
+                      f"`pool_size={np.array(pool_size)}`, `strides={tuple(strides)}`, "
+                      f"`padding={padding}`.")
+
+
+def spatial_axes(rank, data_format):
+    """The spatial axes of a rank-`rank` convolution's input in `data_format`."""
+    return list(range(1, rank + 1)) if data_format == "channels_last" else \
+        list(range(2, rank + 2))
+
+
 def ser(kind, value):
     """Keras 3's config entry for an initializer/regularizer/constraint/activation argument."""
     if value is None:
@@ -98,11 +133,18 @@ def set_weight_options(layer, **weights):
             setattr(layer, f"{weight}_{kind}", module.get(value))
 
 
-def weight_options_config(layer, *weights):
+def weight_options_config(layer, *weights, activity=False):
     """Keras 3's config entries for the options `set_weight_options` stored, in Keras's order:
-    every weight's initializer, then the regularizers, then the constraints."""
-    return {f"{weight}_{kind}": ser(kind, getattr(layer, f"{weight}_{kind}"))
-            for kind, _ in _OPTION_KINDS for weight in weights}
+    every weight's initializer, then the regularizers (and, with `activity`, the layer's
+    `activity_regularizer`, as Keras's Conv, RNN and Embedding configs have it), then the
+    constraints."""
+    config = {}
+    for kind, _ in _OPTION_KINDS:
+        for weight in weights:
+            config[f"{weight}_{kind}"] = ser(kind, getattr(layer, f"{weight}_{kind}"))
+        if kind == "regularizer" and activity:
+            config["activity_regularizer"] = ser("regularizer", layer.activity_regularizer)
+    return config
 
 
 def add_optioned_weight(layer, weight, shape, name=None, **kwargs):

@@ -8,8 +8,9 @@ from ...ops import array_ops as A
 from ...ops import conv_ops as C
 from ...ops import nn_ops as N
 from .. import activations
-from ._args import (add_optioned_weight, conv_output_length, normalize_data_format,
-                    normalize_padding, normalize_tuple, ser, set_weight_options,
+from ._args import (add_optioned_weight, conv_output_length, conv_size_error,
+                    normalize_data_format, normalize_padding, normalize_tuple,
+                    output_would_vanish, ser, set_weight_options, spatial_axes,
                     weight_options_config)
 from .input_spec import InputSpec
 from .layer import Layer
@@ -121,7 +122,19 @@ class BaseConv(Layer):
             strides, dilations = (1,) + strides, (1,) + dilations
         return kernel, strides, dilations
 
+    def _check_output_size(self, input_shape):
+        """Keras's ValueError when a 'valid' kernel is larger than a known input length."""
+        lengths = [input_shape[a] for a in spatial_axes(self._RANK, self.data_format)]
+        if output_would_vanish(lengths, self.kernel_size, self.strides, self.padding,
+                               self.dilation_rate):
+            c = input_shape[self._channel_axis()]
+            kernel = self.kernel_size + (None, self.filters) if c is None else \
+                self._kernel_shape(c)
+            raise conv_size_error(input_shape, kernel, self.dilation_rate, self.strides,
+                                  self.padding)
+
     def call(self, inputs):
+        self._check_output_size(tuple(inputs.shape.as_list()))
         x = to_nhwc(inputs, self._RANK, self.data_format)
         kernel, strides, dilations = self._nhwc_args()
         padding = self.padding.upper()
@@ -138,8 +151,8 @@ class BaseConv(Layer):
         return self._finish(y)
 
     def compute_output_shape(self, input_shape):
-        spatial = list(range(1, self._RANK + 1)) if self.data_format == "channels_last" else \
-            list(range(2, self._RANK + 2))
+        self._check_output_size(tuple(input_shape))
+        spatial = spatial_axes(self._RANK, self.data_format)
         out = list(input_shape)
         for i, axis in enumerate(spatial):
             out[axis] = conv_output_length(input_shape[axis], self.kernel_size[i], self.padding,
@@ -149,12 +162,13 @@ class BaseConv(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config.pop("activity_regularizer", None)  # Keras 3 lists it with the weights' options
         config.update({
             "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
             "padding": self.padding, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate, "groups": self.groups,
             "activation": ser("activation", self.activation), "use_bias": self.use_bias,
-            **weight_options_config(self, "kernel", "bias")})
+            **weight_options_config(self, "kernel", "bias", activity=True)})
         return config
 
 

@@ -1,5 +1,6 @@
 """Core layers (Keras 3): Dense, Activation, Lambda, Identity, Masking, Rescaling."""
 import inspect
+import types
 
 from ... import nest
 from ...ops import math_ops as M
@@ -11,7 +12,7 @@ from .input_spec import InputSpec
 from .layer import Layer
 from ...ops.array_ops import expand_dims
 
-__all__ = ["Dense", "Activation", "Lambda", "Identity", "Masking", "Rescaling"]
+__all__ = ["Dense", "Activation", "Lambda", "Identity", "Masking", "Rescaling", "NotEqual"]
 
 
 class Dense(Layer):
@@ -170,28 +171,81 @@ class Lambda(Layer):
         return (input_shape[0],) + tuple(self._output_shape)
 
     def get_config(self):
+        _, serialization = _saving()
+        serialize_keras_object = serialization.serialize_keras_object
         config = super().get_config()
-        name = getattr(self.function, "__name__", None)
-        if name is None or name == "<lambda>":
-            raise ValueError(f"Lambda layer {self.name}: a lambda function cannot be saved in a "
-                             f"config; pass a named function (def) and give it to "
-                             f"custom_objects when loading")
-        config.update({"function": name, "arguments": self.arguments})
-        if self._output_shape is not None and not callable(self._output_shape):
-            config["output_shape"] = list(self._output_shape)
+        config["function"] = _function_config(self.function)
+        if self._output_shape is not None:
+            config["output_shape"] = (_function_config(self._output_shape)
+                                      if callable(self._output_shape) else self._output_shape)
+        if self.mask is not None:
+            config["mask"] = (_function_config(self.mask) if callable(self.mask)
+                              else serialize_keras_object(self.mask))
+        config["arguments"] = serialize_keras_object(self.arguments)
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Keras 3's: a Python lambda (stored as bytecode) loads only when safe mode is off
+        (`safe_mode=False` here or to `load_model`, or
+        `keras.config.enable_unsafe_deserialization()`); unset means safe. Named functions
+        resolve as other Keras objects do (custom_objects, registered names, their module)."""
+        function_code, serialization = _saving()
+        deserialize_keras_object = serialization.deserialize_keras_object
         config = dict(config)
-        fn = config.get("function")
-        if isinstance(fn, str):
-            table = dict(custom_objects or {})
-            if fn not in table:
-                raise ValueError(f"Lambda.from_config: function {fn!r} is unknown; pass it in "
-                                 f"custom_objects={{{fn!r}: {fn}}}")
-            config["function"] = table[fn]
+        safe = (safe_mode if safe_mode is not None else function_code.in_safe_mode()) is not False
+        config["function"] = _function_from_config(config["function"], custom_objects, safe)
+        if "output_shape" in config:
+            shape = _function_from_config(config["output_shape"], custom_objects, safe)
+            if isinstance(shape, list) and all(isinstance(e, (int, type(None))) for e in shape):
+                shape = tuple(shape)
+            config["output_shape"] = shape
+        if "mask" in config:
+            config["mask"] = _function_from_config(config["mask"], custom_objects, safe)
+        if "arguments" in config:
+            config["arguments"] = deserialize_keras_object(config["arguments"],
+                                                           custom_objects=custom_objects)
         return super().from_config(config)
+
+
+def _saving():
+    """(keras.saving.function_code, keras.saving.serialization), imported on first use:
+    keras.saving imports the layers (a top-level import here would close that cycle)."""
+    from ..saving import function_code, serialization
+    return function_code, serialization
+
+
+def _function_config(fn):
+    """A Lambda's callable as Keras 3 stores it: a Python lambda as its bytecode
+    (`{"class_name": "__lambda__", ...}`), any other callable as a Keras object reference."""
+    function_code, serialization = _saving()
+    if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
+        code, defaults, closure = function_code.func_dump(fn)
+        return {"class_name": function_code.LAMBDA_CLASS_NAME,
+                "config": {"code": code, "defaults": defaults, "closure": closure}}
+    if callable(fn):
+        return serialization.serialize_keras_object(fn)
+    raise ValueError(f"Invalid input type for serialization. Received: {fn} of type "
+                     f"{type(fn)}.")
+
+
+def _function_from_config(value, custom_objects, safe):
+    """The inverse of `_function_config` (a bare name, as older autograph_jit configs stored
+    it, resolves through custom_objects)."""
+    function_code, serialization = _saving()
+    deserialize_keras_object = serialization.deserialize_keras_object
+    if isinstance(value, dict) and value.get("class_name") == function_code.LAMBDA_CLASS_NAME:
+        function_code.refuse_in_safe_mode(safe)
+        inner = value["config"]
+        return function_code.func_load(inner["code"], defaults=inner.get("defaults"),
+                                       closure=inner.get("closure"))
+    if isinstance(value, str):
+        fn = deserialize_keras_object(value, custom_objects=custom_objects)
+        if not callable(fn):
+            raise ValueError(f"Lambda.from_config: function {value!r} is unknown; pass it in "
+                             f"custom_objects={{{value!r}: {value}}}")
+        return fn
+    return deserialize_keras_object(value, custom_objects=custom_objects)
 
 
 class Masking(Layer):
@@ -247,3 +301,27 @@ class Rescaling(Layer):
         config = super().get_config()
         config.update(scale=self.scale, offset=self.offset)
         return config
+
+
+class NotEqual(Layer):
+    """Keras 3's `keras.ops.not_equal` as a node of a saved functional graph (class `NotEqual`,
+    module 'keras.src.ops.numpy'): Keras writes one where a model passes `x != 0` on, e.g. the
+    `mask=` an `Embedding(mask_zero=True)` input gives a `Bidirectional` layer. Loading such a
+    file rebuilds the node as this layer; it has no weights and returns a bool tensor.
+
+    >>> from autograph_jit.keras.layers.core import NotEqual
+    >>> NotEqual()(tf.constant([0, 3]), 0).numpy()
+    array([False,  True])
+    """
+
+    def __call__(self, x1, x2, **kwargs):
+        # a Keras operation takes its scalar operand positionally; a layer takes it by keyword
+        if isinstance(x2, (bool, int, float)):
+            return super().__call__(x1, x2=x2, **kwargs)
+        return super().__call__(x1, x2, **kwargs)
+
+    def call(self, x1, x2):
+        return M.not_equal(x1, x2)
+
+    def compute_output_shape(self, x1_shape, x2_shape=()):
+        return tuple(x1_shape)

@@ -11,8 +11,9 @@ from ...ops import conv_ops as C
 from ...ops import math_ops as M
 from ...ops import tiling as T
 from .. import activations
-from ._args import (add_optioned_weight, conv_output_length, normalize_data_format,
-                    normalize_padding, normalize_tuple, ser, set_weight_options,
+from ._args import (add_optioned_weight, conv_output_length, conv_size_error,
+                    normalize_data_format, normalize_padding, normalize_tuple,
+                    output_would_vanish, ser, set_weight_options, spatial_axes,
                     weight_options_config)
 from .convolutional import from_nhwc, to_nhwc
 from .input_spec import InputSpec
@@ -114,7 +115,20 @@ class _DepthwiseBase(Layer):
     def _post(self, y):
         return y
 
+    def _check_output_size(self, input_shape):
+        """Keras's ValueError when a 'valid' kernel is larger than a known input length (the
+        kernel shape it names ends in (channels, depth_multiplier), or (channels, filters)
+        for a separable convolution, as Keras's does)."""
+        lengths = [input_shape[a] for a in spatial_axes(self._RANK, self.data_format)]
+        if output_would_vanish(lengths, self.kernel_size, self.strides, self.padding,
+                               self.dilation_rate):
+            last = self.filters if self._SEPARABLE else self.depth_multiplier
+            kernel = self.kernel_size + (input_shape[self._channel_axis()], last)
+            raise conv_size_error(input_shape, kernel, self.dilation_rate, self.strides,
+                                  self.padding)
+
     def call(self, inputs):
+        self._check_output_size(tuple(inputs.shape.as_list()))
         x = to_nhwc(inputs, self._RANK, self.data_format)
         y = self._post(self._depthwise(x, self._depthwise_kernel()))
         if self.bias is not None:
@@ -125,8 +139,8 @@ class _DepthwiseBase(Layer):
         return self.kernel
 
     def compute_output_shape(self, input_shape):
-        spatial = list(range(1, self._RANK + 1)) if self.data_format == "channels_last" else \
-            list(range(2, self._RANK + 2))
+        self._check_output_size(tuple(input_shape))
+        spatial = spatial_axes(self._RANK, self.data_format)
         out = list(input_shape)
         for i, axis in enumerate(spatial):
             out[axis] = conv_output_length(input_shape[axis], self.kernel_size[i], self.padding,
@@ -137,12 +151,13 @@ class _DepthwiseBase(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config.pop("activity_regularizer", None)  # Keras 3 lists it with the weights' options
         config.update({
             "kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
             "depth_multiplier": self.depth_multiplier, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "activation": ser("activation", self.activation), "use_bias": self.use_bias,
-            **weight_options_config(self, "depthwise", "bias")})
+            **weight_options_config(self, "depthwise", "bias", activity=True)})
         return config
 
 
@@ -169,6 +184,8 @@ class DepthwiseConv2D(_DepthwiseBase):
 
 
 class _SeparableBase(_DepthwiseBase):
+    _SEPARABLE = True
+
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",

@@ -67,8 +67,9 @@ class Embedding(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config.pop("activity_regularizer", None)  # Keras 3 lists it with the weights' options
         config.update({
             "input_dim": self.input_dim, "output_dim": self.output_dim,
-            **weight_options_config(self, "embeddings"),
+            **weight_options_config(self, "embeddings", activity=True),
             "mask_zero": self.mask_zero})
         return config

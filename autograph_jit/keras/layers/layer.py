@@ -42,15 +42,20 @@ import warnings
 
 from ... import nest
 from ...module import Module
+from ...ops.array_ops import shape as _shape_of
+from ...ops.math_ops import cast as _cast, divide_no_nan as _divide_no_nan
 from ...tensor import Tensor
 from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasTensor, Node, any_keras_tensor, symbolic_call
 from .layer_utils import (  # noqa: F401  (get/set_keras_mask, ... are re-exported here)
-    _DTypePolicy, _convert_inputs, _eager_build_context, _eager_scope, _is_serializable,
-    _is_shape, _local, _resolve_dtype_name, _shape_tuple, _shapes_of, current_training,
-    get_keras_mask, reset_object_names, set_keras_mask, to_snake_case, unique_object_name)
+    _POSITIONAL_ARGS, _DTypePolicy, _capture_init_arguments, _convert_inputs,
+    _eager_build_context, _eager_scope, _is_shape, _is_tensor_like, _local, _resolve_dtype_name,
+    _shape_tuple, _shapes_of, current_path, current_training, get_keras_mask, layer_path_scope,
+    refine_output_shapes, reset_object_names, set_keras_mask, to_snake_case, unique_object_name)
 from .layer_weights import WeightTracking
 from .. import regularizers
+
+_PREPROCESSING_PACKAGE = __name__.rsplit(".", 1)[0] + ".preprocessing"
 
 __all__ = ["Layer", "get_keras_mask", "set_keras_mask", "unique_object_name",
            "reset_object_names", "current_training"]
@@ -78,6 +83,10 @@ class Layer(WeightTracking, Module):
         if build is not None and not getattr(build, "_marks_built", False):
             @functools.wraps(build)
             def build_and_mark(self, *args, **kw):
+                # (Keras 3's build wrapper: records the shape for get_build_config, sets path)
+                if args or "input_shape" in kw:
+                    self._build_input_shape = args[0] if args else kw["input_shape"]
+                self._set_path()
                 with _eager_build_context():
                     result = build(self, *args, **kw)
                 self.built = True
@@ -87,22 +96,7 @@ class Layer(WeightTracking, Module):
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
-        # capture constructor arguments for the automatic get_config (Keras 3 does the same)
-        try:
-            bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
-            config = dict(bound.arguments)
-            config.pop(next(iter(config)))  # self
-            extra = config.pop("kwargs", None)
-            for key, p in inspect.signature(cls.__init__).parameters.items():
-                if p.kind == p.VAR_KEYWORD and key in config:
-                    extra = config.pop(key)
-                elif p.kind == p.VAR_POSITIONAL:
-                    config.pop(key, None)
-            if isinstance(extra, dict):
-                config.update(extra)
-            obj._auto_config = config
-        except TypeError:
-            obj._auto_config = None
+        obj._auto_config = _capture_init_arguments(cls, args, kwargs)
         return obj
 
     def __init__(self, trainable=True, name=None, dtype=None, autocast=True, input_dim=None,
@@ -130,7 +124,12 @@ class Layer(WeightTracking, Module):
         self._inbound_nodes = []
         self._outbound_nodes = []
         self._input_spec = None
-        self.supports_masking = getattr(self, "supports_masking", False)
+        # (Keras 3's default: a layer that overrides compute_mask supports masking)
+        self.supports_masking = getattr(self, "supports_masking",
+                                        type(self).compute_mask is not Layer.compute_mask)
+        self._path = None          # set when built (Keras 3's `layer.path`)
+        if not hasattr(self, "_parent_path"):
+            self._parent_path = None
         self._call_signature_cache = None
         self._initial_weights = initial_weights
         if activity_regularizer is not None:
@@ -189,6 +188,12 @@ class Layer(WeightTracking, Module):
             layer._trainable = value
 
     @property
+    def path(self):
+        """Keras 3's path of the layer: the names of the layers it was built inside, then its
+        own (`"sequential/dense"`); None until the layer is built."""
+        return self._path
+
+    @property
     def input_spec(self):
         return self._input_spec
 
@@ -207,6 +212,7 @@ class Layer(WeightTracking, Module):
 
     def _run_build(self, input_shape):
         self._build_input_shape = input_shape
+        self._set_path()
         with _eager_build_context():
             self.build(input_shape)
         self.built = True
@@ -216,6 +222,30 @@ class Layer(WeightTracking, Module):
 
     def _build_for_call(self, inputs):
         self._run_build(_shapes_of(inputs))
+
+    def _set_path(self):
+        if self._path is None:
+            parent = self._parent_path if self._parent_path is not None else current_path()
+            self._path = f"{parent}/{self.name}" if parent else self.name
+
+    def get_build_config(self):
+        """Keras 3's `{"input_shape": shape}` the layer was built with (None if unbuilt)."""
+        if getattr(self, "_build_input_shape", None) is None and not self.built:
+            return None
+        return {"input_shape": getattr(self, "_build_input_shape", None)}
+
+    def build_from_config(self, config):
+        """Build the layer from `get_build_config()`'s dict (`build(config["input_shape"])`)."""
+        if not config:
+            return
+        if "input_shape" in config:
+            self._build_input_shape = config["input_shape"]
+            self._set_path()
+            self.build(config["input_shape"])
+        elif "shapes_dict" in config:
+            self._set_path()
+            self.build(**config["shapes_dict"])
+        self.built = True
 
     def _call_signature(self):
         cache = self._call_signature_cache
@@ -262,11 +292,41 @@ class Layer(WeightTracking, Module):
         elif "inputs" in kwargs:
             kwargs["inputs"] = _convert_inputs(kwargs["inputs"], self)
         inputs = args[0] if args else next(iter(kwargs.values()))
+        if not (len(args) == 1 and isinstance(args[0], (Tensor, KerasTensor))):
+            self._check_positional_args(args)
         explicit_training = None
         if not self._call_signature()[0]:
             explicit_training = kwargs.pop("training", None)
-        if any_keras_tensor((args, kwargs)):
-            return self._symbolic_call(args, kwargs, inputs)
+        with layer_path_scope(self):
+            if any_keras_tensor((args, kwargs)):
+                return self._symbolic_call(args, kwargs, inputs)
+            return self._eager_call(args, kwargs, inputs, explicit_training)
+
+    _allow_non_tensor_positional_args = False
+
+    def _check_positional_args(self, args):
+        """Keras 3 takes only tensors (or None) positionally; other values are keywords."""
+        for arg in nest.flatten(args):
+            if arg is None or _is_tensor_like(arg):
+                continue
+            if self._allows_non_tensor_args():
+                return
+            raise ValueError("Only input tensors may be passed as positional arguments. The "
+                             "following argument value should be passed as a keyword argument: "
+                             f"{arg} (of type {type(arg)})")
+
+    def _allows_non_tensor_args(self):
+        # Keras 3's data layers (preprocessing, Rescaling) take Python values positionally, and
+        # its ops (ours: the op layers behind `x + 1.0`) take constants.
+        if self._allow_non_tensor_positional_args:
+            return True
+        from .tensor_ops import OP_CLASSES
+        if isinstance(self, tuple(OP_CLASSES.values())):
+            return True
+        return any(c.__module__.startswith(_PREPROCESSING_PACKAGE) or c.__name__ == "Rescaling"
+                   for c in type(self).__mro__)
+
+    def _eager_call(self, args, kwargs, inputs, explicit_training):
         assert_input_compatibility(self.input_spec, inputs, self.name)
         stack = getattr(_local, "calls", None)
         if stack is None:
@@ -283,11 +343,20 @@ class Layer(WeightTracking, Module):
         finally:
             stack.pop()
         if self.activity_regularizer is not None:
-            for out in nest.flatten(outputs):
-                if isinstance(out, Tensor):
-                    self.add_loss(self.activity_regularizer(out))
+            self._add_activity_losses(outputs)
+        refine_output_shapes(self, inputs, outputs)
         self._set_output_masks(inputs, outputs, kwargs.get("mask"))
         return outputs
+
+    def _add_activity_losses(self, outputs):
+        """The activity regularizer's penalty of each output, divided by the batch size (as
+        Keras 3 does, so the strength does not depend on the batch size)."""
+        for out in nest.flatten(outputs):
+            if isinstance(out, Tensor):
+                loss = self.activity_regularizer(out)
+                if out.shape.rank:
+                    loss = _divide_no_nan(loss, _cast(_shape_of(out)[0], loss.dtype))
+                self.add_loss(loss)
 
     def _set_output_masks(self, inputs, outputs, previous_mask):
         if not self.supports_masking and type(self).compute_mask is Layer.compute_mask:
@@ -342,6 +411,7 @@ class Layer(WeightTracking, Module):
             outputs = self.call(*args, **kwargs)
         finally:
             stack.pop()
+        refine_output_shapes(self, inputs, outputs)
         self._set_output_masks(inputs, outputs, kwargs.get("mask"))
         return outputs
 
@@ -388,28 +458,46 @@ class Layer(WeightTracking, Module):
 
     # -- configuration --------------------------------------------------------------------------
     def get_config(self):
-        """Keras 3's base config: name, trainable, dtype (plus captured constructor arguments
-        for subclasses that do not override get_config)."""
-        config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": _DTypePolicy(self._dtype_name).serialize()}
-        if type(self).get_config is not Layer.get_config or type(self) is Layer:
-            return config
+        """Keras 3's base config: name, trainable, dtype (and activity_regularizer when set).
+        A subclass that does not override get_config gets its constructor's arguments too
+        (captured when they are plain str/int/float/bool/None values, as Keras 3 does)."""
+        config = {"name": self.name}
+        if type(self).get_config is Layer.get_config and type(self) is not Layer:
+            config.update(self._automatic_config())
+            params = inspect.signature(type(self).__init__).parameters
+            if "name" not in params and not ("kwargs" in params and params["kwargs"].kind ==
+                                             inspect.Parameter.VAR_KEYWORD):
+                config.pop("name")  # (`__init__` could not take it back)
+        config.update(trainable=self.trainable,
+                      dtype=_DTypePolicy(self._dtype_name).serialize())
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    def _automatic_config(self):
         auto = self._auto_config
+        example = ("class CustomLayer(keras.layers.Layer):\n"
+                   "    def __init__(self, arg1, arg2, **kwargs):\n"
+                   "        super().__init__(**kwargs)\n"
+                   "        self.arg1 = arg1\n        self.arg2 = arg2\n\n"
+                   "    def get_config(self):\n"
+                   "        config = super().get_config()\n"
+                   "        config.update({\"arg1\": self.arg1, \"arg2\": self.arg2})\n"
+                   "        return config")
+        if auto == _POSITIONAL_ARGS:
+            raise NotImplementedError(
+                f"Object {type(self).__name__} was created by passing positional only or "
+                "variadic positional arguments (e.g., `*args`) to `__init__()`, which is not "
+                "supported by the automatic config generation. Please remove all positional "
+                "only and variadic arguments from `__init__()` or override `get_config()` and "
+                f"`from_config()` to make the object serializable.\n\nExample:\n\n{example}")
         if auto is None:
             raise NotImplementedError(
-                f"Layer {type(self).__name__} was created by passing non-serializable argument "
-                "values in `__init__()`, and therefore the layer must override `get_config()` "
-                "in order to be serializable.")
-        extra = {k: v for k, v in auto.items() if k not in config}
-        for v in extra.values():
-            if not _is_serializable(v):
-                raise NotImplementedError(
-                    f"Layer {type(self).__name__} was created by passing non-serializable "
-                    "argument values in `__init__()`, and therefore the layer must override "
-                    "`get_config()` in order to be serializable. Please implement "
-                    "`get_config()`.")
-        config.update(extra)
-        return config
+                f"Object {type(self).__name__} was created by passing non-serializable argument "
+                "values in `__init__()`, and therefore the object must override `get_config()` "
+                f"in order to be serializable. Please implement `get_config()`.\n\nExample:"
+                f"\n\n{example}")
+        return dict(auto)
 
     @classmethod
     def from_config(cls, config):

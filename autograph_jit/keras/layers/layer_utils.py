@@ -1,6 +1,8 @@
 """Helpers of the Layer base class: Keras auto-naming, Keras masks attached to tensors, the
 `training` value of the enclosing call, eager scopes for weight creation, dtype policies, and
 input conversion."""
+import contextlib
+import inspect
 import re
 import threading
 import weakref
@@ -17,7 +19,7 @@ from .. import backend
 from ...ops.math_ops import cast
 
 __all__ = ["to_snake_case", "unique_object_name", "reset_object_names", "get_keras_mask", "set_keras_mask",
-           "current_training"]
+           "current_training", "serialize", "deserialize"]
 
 _local = threading.local()
 _NAME_COUNTS = {}
@@ -27,7 +29,7 @@ _BASE_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "
 # attributes never walked for sublayers/variables (bookkeeping that points at other layers)
 _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_call_signature_cache",
                         "_build_input_shape", "_functions", "history", "optimizer",
-                        "_build_inputs",
+                        "_build_inputs", "_parent_path", "_path",
                         "_auto_config", "_regularizers", "_losses", "_input_spec",
                         "_trainable_weights", "_non_trainable_weights"})
 
@@ -107,7 +109,7 @@ def _shape_tuple(x):
 
 
 def _is_tensor_like(x):
-    return isinstance(x, (Tensor, Variable, KerasTensor, np.ndarray))
+    return isinstance(x, (Tensor, Variable, KerasTensor, np.ndarray, np.generic))
 
 
 class _DTypePolicy:
@@ -182,12 +184,136 @@ def _is_shape(shape):
                                                     for d in shape)
 
 
-def _is_serializable(v):
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return True
-    if isinstance(v, (list, tuple)):
-        return all(_is_serializable(x) for x in v)
-    if isinstance(v, dict):
-        return all(isinstance(k, str) and _is_serializable(x) for k, x in v.items())
-    return False
 
+_AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
+
+
+def _capture_init_arguments(cls, args, kwargs):
+    """Keras 3's automatic config: the constructor's arguments with their defaults (variadic
+    keywords spread out, `name` left to get_config) when every value is a plain str, int, float,
+    bool or None (possibly inside lists, tuples and dicts); else None. A constructor taking
+    positional-only or variadic positional arguments gets `_POSITIONAL_ARGS` instead."""
+    try:
+        signature = inspect.signature(cls.__init__)
+        bound = signature.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())
+    if any(p.kind == p.POSITIONAL_ONLY for p in params[1:]):
+        return _POSITIONAL_ARGS
+    bound.apply_defaults()
+    config = dict(bound.arguments)
+    config.pop(params[0].name)
+    for p in params:
+        if p.kind == p.VAR_KEYWORD:
+            config.update(config.pop(p.name, {}))
+        elif p.kind == p.VAR_POSITIONAL and config.pop(p.name, ()):
+            return _POSITIONAL_ARGS
+    config.pop("name", None)
+    if not all(isinstance(v, _AUTO_CONFIG_TYPES) for v in nest.flatten(list(config.values()))):
+        return None
+    return config
+
+
+_POSITIONAL_ARGS = "positional"   # marker: the constructor took positional-only / *args values
+
+
+def _layer_path_parts():
+    parts = getattr(_local, "path_parts", None)
+    if parts is None:
+        parts = _local.path_parts = []
+    return parts
+
+
+def current_path():
+    """The Keras path of the layer calls being run now (`outer/inner`), '' outside any."""
+    parts = _layer_path_parts()
+    return parts[-1] if parts else ""
+
+
+@contextlib.contextmanager
+def layer_path_scope(layer):
+    """Run a layer's call (or build) under its Keras path: the enclosing layer's path (fixed on
+    the layer's first call, as Keras 3 fixes `_parent_path`) joined with the layer's name."""
+    parent = getattr(layer, "_parent_path", None)
+    if parent is None:
+        parent = current_path()
+        layer._parent_path = parent
+    parts = _layer_path_parts()
+    parts.append(f"{parent}/{layer.name}" if parent else layer.name)
+    try:
+        yield
+    finally:
+        parts.pop()
+
+
+def serialize(layer):
+    """`keras.layers.serialize(layer)`: the layer's `{"module", "class_name", "config",
+    "registered_name"}` dict (`keras.saving.serialize_keras_object`).
+
+    >>> config = tf.keras.layers.serialize(tf.keras.layers.Dense(3, name="d"))
+    >>> config["class_name"], config["config"]["units"]
+    ('Dense', 3)
+    """
+    from ..saving.serialization import serialize_keras_object
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """`keras.layers.deserialize(config, custom_objects=None)`: a new layer (or model) from
+    `serialize`'s dict.
+
+    >>> layer = tf.keras.layers.deserialize(tf.keras.layers.serialize(tf.keras.layers.Dense(3)))
+    >>> type(layer).__name__, layer.units
+    ('Dense', 3)
+    """
+    from ..saving.serialization import deserialize_keras_object
+    from .layer import Layer
+    obj = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(obj, Layer):
+        raise ValueError("`keras.layers.deserialize` was passed a `config` object that is not a "
+                         f"`keras.layers.Layer`. Received: {config}")
+    return obj
+
+
+def refine_output_shapes(layer, inputs, outputs):
+    """Give graph `outputs` of `layer` every dim its `compute_output_shape` knows and tracing
+    lost (a reshape to a runtime shape, say), as Keras 3's static shapes keep them. Only layers
+    that override `compute_output_shape` are asked; dims are only ever filled in, never
+    changed, and a shape function that fails or disagrees in rank is ignored."""
+    from .layer import Layer
+    if type(layer).compute_output_shape is Layer.compute_output_shape or \
+            getattr(_local, "refining", False):
+        return
+    flat = nest.flatten(outputs)
+    if not any(hasattr(t, "set_shape") and t.shape.rank is not None and
+               None in t.shape.as_list() for t in flat):
+        return
+    _local.refining = True   # (a compute_output_shape that traces `call` must not recurse here)
+    try:
+        shapes = layer.compute_output_shape(_shapes_of(inputs))
+    except Exception:  # noqa: BLE001  (the traced shape stays; the shape function is a hint)
+        return
+    finally:
+        _local.refining = False
+    if len(flat) == 1 and _is_shape_like(shapes):
+        shapes = [shapes]
+    elif isinstance(shapes, dict) or not isinstance(shapes, (list, tuple)):
+        return
+    if len(shapes) != len(flat):
+        return
+    for t, shape in zip(flat, shapes):
+        if not hasattr(t, "set_shape") or not _is_shape_like(shape) or t.shape.rank is None:
+            continue
+        dims = t.shape.as_list()
+        if len(dims) != len(shape):
+            continue
+        known = [d if d is not None else (None if s is None else int(s))
+                 for d, s in zip(dims, shape)]
+        if known != dims:
+            t.set_shape(known)
+
+
+def _is_shape_like(shape):
+    return isinstance(shape, (tuple, list)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in shape)

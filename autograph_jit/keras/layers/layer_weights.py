@@ -177,4 +177,48 @@ class WeightTracking:
         (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
         return var
 
-    # -- build / call ---------------------------------------------------------------------------
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
+                     regularizer=None, constraint=None, name=None):
+        """Keras 3's alias of `add_weight` (initializer required)."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, autocast=autocast, regularizer=regularizer,
+                               constraint=constraint, name=name)
+
+    # -- the layer's own state in a weights file (Keras 3's store of `"0"`, `"1"`, ...) --------
+    def save_own_variables(self, store):
+        """Put the layer's own variables (trainable, then non-trainable; not sublayers') into
+        the dict-like `store` under the keys "0", "1", ... (what `model.save()` writes)."""
+        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
+            store[f"{i}"] = v
+
+    def load_own_variables(self, store):
+        """Assign the layer's own variables from `store` as `save_own_variables` wrote it."""
+        own = self._trainable_weights + self._non_trainable_weights
+        if len(store.keys()) != len(own):
+            if not own and not self.built:
+                raise ValueError(
+                    f"Layer '{self.name}' was never built and thus it doesn't have any "
+                    f"variables. However the weights file lists {len(store.keys())} variables "
+                    "for this layer.\nIn most cases, this error indicates that either:\n\n"
+                    "1. The layer is owned by a parent layer that implements a `build()` "
+                    "method, but calling the parent's `build()` method did NOT create the state "
+                    f"of the child layer '{self.name}'. A `build()` method must create ALL "
+                    "state for the layer, including the state of any children layers.\n\n"
+                    "2. You need to implement the `def build_from_config(self, config)` method "
+                    f"on layer '{self.name}', to specify how to rebuild it during loading. In "
+                    "this case, you might also want to implement the method that generates the "
+                    "build config at saving time, `def get_build_config(self)`. The method "
+                    "`build_from_config()` is meant to create the state of the layer (i.e. its "
+                    "variables) upon deserialization.")
+            raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received "
+                             f"{len(store.keys())} variables during loading. Expected: "
+                             f"{[_short_name(v) for v in own]}")
+        for i, v in enumerate(own):
+            value = store[f"{i}"]
+            v.assign(np.asarray(value.numpy() if hasattr(value, "numpy") else value,
+                                dtype=v.dtype.np_dtype))
+
+
+def _short_name(variable):
+    """Keras 3's `variable.name` (the last part of the path, no `:0`)."""
+    return variable.name.split("/")[-1].split(":")[0]

@@ -30,6 +30,10 @@ class _Merge(Layer):
         if len(shapes) < self._MIN_INPUTS:
             raise ValueError(f"A merge layer ({type(self).__name__}) should be called on a list "
                              f"of at least {self._MIN_INPUTS} inputs. Got {len(shapes)} inputs.")
+        batch_sizes = {s[0] for s in shapes if s} - {None}
+        if len(batch_sizes) > 1:
+            raise ValueError("Cannot merge tensors with different batch sizes. Received tensors "
+                             f"with shapes {[tuple(s) for s in shapes]}")
         ranks = {len(s) for s in shapes}
         if len(ranks) == 1:
             for axis in range(1, len(shapes[0])):

@@ -37,13 +37,14 @@ class GaussianDropout(Layer):
         _check_rate(rate)
         self.rate, self.seed = rate, seed
         self.supports_masking = True
+        self._seed_pair = R.stream_seed(seed)   # its own stream (see Dropout)
 
     def call(self, inputs, training=False):
         if self.rate <= 0:
             return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
         return _when_training(training, lambda: M.multiply(inputs, R.normal(
-            A.shape(inputs), mean=1.0, stddev=stddev, dtype=inputs.dtype, seed=self.seed)),
+            A.shape(inputs), mean=1.0, stddev=stddev, dtype=inputs.dtype, seed=self._seed_pair)),
             inputs)
 
     def compute_output_shape(self, input_shape):
@@ -73,13 +74,14 @@ class AlphaDropout(Layer):
         _check_rate(rate)
         self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
         self.supports_masking = True
+        self._seed_pair = R.stream_seed(seed)   # its own stream (see Dropout)
 
     def _noise(self, inputs):
         shape = A.shape(inputs)
         if self.noise_shape is not None:
             shape = A.stack([shape[i] if d is None else A.constant(d, dtype=shape.dtype)
                              for i, d in enumerate(self.noise_shape)])
-        return R.uniform(shape, dtype=inputs.dtype, seed=self.seed)
+        return R.uniform(shape, dtype=inputs.dtype, seed=self._seed_pair)
 
     def _dropped(self, inputs):
         alpha_p = -_SELU_ALPHA * _SELU_SCALE

@@ -5,7 +5,8 @@ honours a mask), with Keras's aliases (MaxPool2D, GlobalAvgPool2D, ...). Built o
 from ...ops import array_ops as A
 from ...ops import conv_ops as C
 from ...ops import math_ops as M
-from ._args import conv_output_length, normalize_data_format, normalize_padding, normalize_tuple
+from ._args import (conv_output_length, normalize_data_format, normalize_padding,
+                    normalize_tuple, output_would_vanish, pool_size_error, spatial_axes)
 from .convolutional import from_nhwc, to_nhwc
 from .input_spec import InputSpec
 from .layer import Layer
@@ -29,7 +30,14 @@ class _Pooling(Layer):
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self._RANK + 2)
 
+    def _check_output_size(self, input_shape):
+        """Keras's ValueError when a 'valid' window is larger than a known input length."""
+        lengths = [input_shape[a] for a in spatial_axes(self._RANK, self.data_format)]
+        if output_would_vanish(lengths, self.pool_size, self.strides, self.padding):
+            raise pool_size_error(input_shape, self.pool_size, self.strides, self.padding)
+
     def call(self, inputs):
+        self._check_output_size(tuple(inputs.shape.as_list()))
         x = to_nhwc(inputs, self._RANK, self.data_format)
         ksize, strides = self.pool_size, self.strides
         if self._RANK == 1:
@@ -39,8 +47,8 @@ class _Pooling(Layer):
         return from_nhwc(y, self._RANK, self.data_format)
 
     def compute_output_shape(self, input_shape):
-        spatial = list(range(1, self._RANK + 1)) if self.data_format == "channels_last" else \
-            list(range(2, self._RANK + 2))
+        self._check_output_size(tuple(input_shape))
+        spatial = spatial_axes(self._RANK, self.data_format)
         out = list(input_shape)
         for i, axis in enumerate(spatial):
             out[axis] = conv_output_length(input_shape[axis], self.pool_size[i], self.padding,
@@ -69,7 +77,8 @@ class MaxPooling1D(_Pooling):
 
 
 class AveragePooling1D(_Pooling):
-    """Mean over windows of `pool_size` (2) steps ('same' padding averages only real values).
+    """Mean over windows of `pool_size` steps ('same' padding averages only real values);
+    `pool_size` is required, as in Keras 3.
 
     >>> x = tf.reshape(tf.range(6.0), [1, 6, 1])
     >>> tf.keras.layers.AveragePooling1D(pool_size=2)(x).numpy().ravel()
@@ -77,7 +86,7 @@ class AveragePooling1D(_Pooling):
     """
     _RANK, _OP = 1, "avg"
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
@@ -98,7 +107,8 @@ class MaxPooling2D(_Pooling):
 
 
 class AveragePooling2D(_Pooling):
-    """Mean over `pool_size` ((2, 2)) windows ('same' padding averages only real values).
+    """Mean over `pool_size` windows ('same' padding averages only real values); `pool_size`
+    is required, as in Keras 3.
 
     >>> x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
     >>> tf.keras.layers.AveragePooling2D(pool_size=2)(x).numpy()[0, :, :, 0]
@@ -107,7 +117,7 @@ class AveragePooling2D(_Pooling):
     """
     _RANK, _OP = 2, "avg"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None,
                  **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 

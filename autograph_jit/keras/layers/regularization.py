@@ -5,6 +5,7 @@ from ...ops import nn_ops as N
 from ...ops import random_ops as R
 from ...tensor import Tensor
 from .. import regularizers
+from ...ops.random_ops import stream_seed
 from .layer import Layer
 from ._args import normalize_data_format
 
@@ -42,6 +43,9 @@ class Dropout(Layer):
                              f"value between 0 and 1. Received: rate={rate}")
         self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
         self.supports_masking = True
+        # the layer's own random stream, fixed now (Keras 3's SeedGenerator): each call draws
+        # its next mask, the same whether the step runs eagerly or compiled
+        self._seed_pair = stream_seed(seed)
 
     def call(self, inputs, training=False):
         if self.rate == 0:
@@ -49,7 +53,8 @@ class Dropout(Layer):
         if self.rate == 1:
             return _when_training(training, lambda: A.zeros_like(inputs), inputs)
         return _when_training(training, lambda: N.dropout(
-            inputs, self.rate, noise_shape=self._noise_shape(inputs), seed=self.seed), inputs)
+            inputs, self.rate, noise_shape=self._noise_shape(inputs), seed=self._seed_pair),
+            inputs)
 
     def _noise_shape(self, inputs):
         return self.noise_shape
@@ -119,11 +124,12 @@ class GaussianNoise(Layer):
             raise ValueError(f"Invalid value received for argument `stddev`. Expected a float "
                              f"value between 0 and 1. Received: stddev={stddev}")
         self.stddev, self.seed = stddev, seed
+        self._seed_pair = stream_seed(seed)   # (see Dropout)
         self.supports_masking = True
 
     def call(self, inputs, training=False):
         return _when_training(training, lambda: M.add(inputs, R.normal(
-            A.shape(inputs), stddev=self.stddev, dtype=inputs.dtype, seed=self.seed)), inputs)
+            A.shape(inputs), stddev=self.stddev, dtype=inputs.dtype, seed=self._seed_pair)), inputs)
 
     def compute_output_shape(self, input_shape):
         return input_shape

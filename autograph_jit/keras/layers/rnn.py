@@ -17,6 +17,7 @@ from ...ops.tensor_array import TensorArray
 from ...tensor import convert_to_tensor
 from ...module import name_scope
 from ...variables import Variable
+from ._args import ser
 from .input_spec import InputSpec
 from .layer import Layer
 from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _states
@@ -254,6 +255,7 @@ class _CellLayer(RNN):
         cell = self._CELL(units, name=self._CELL_NAME, dtype=dtype,
                           trainable=layer_kwargs.get("trainable", True), **kwargs)
         super().__init__(cell, dtype=dtype, **layer_kwargs)
+        self.input_spec = InputSpec(ndim=3)  # Keras 3: (batch, timesteps, features) only
         with name_scope(self.name):  # weights under Keras 3's path: lstm/lstm_cell/kernel
             cell._set_name_unchecked(cell.name)
 
@@ -269,7 +271,11 @@ class _CellLayer(RNN):
         cell_config = self.cell.get_config()
         for key in ("name", "trainable", "dtype"):
             cell_config.pop(key, None)
-        config.update(cell_config)
+        config.pop("activity_regularizer", None)
+        for key, value in cell_config.items():
+            config[key] = value
+            if key == "bias_regularizer":  # Keras 3 lists it after the weight regularizers
+                config["activity_regularizer"] = ser("regularizer", self.activity_regularizer)
         return config
 
 

@@ -6,7 +6,8 @@ import warnings
 from ...ops import array_ops as A
 from ...ops import math_ops as M
 from ...ops import nn_ops as N
-from .functions import EPSILON, _matched, _pair
+from .functions import (EPSILON, _matched, _pair, check_same_shape,
+                        squeeze_or_expand_to_same_rank)
 from .loss import LossFunctionWrapper
 
 __all__ = ["binary_focal_crossentropy", "categorical_focal_crossentropy",
@@ -32,7 +33,8 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     >>> np.round(tf.keras.losses.binary_focal_crossentropy(y_true, y_pred, gamma=2).numpy(), 3)
     array([0.33 , 0.206], dtype=float32)
     """
-    y_true, y_pred = _matched("binary_focal_crossentropy", *_pair(y_true, y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    check_same_shape(y_true, y_pred)
     if label_smoothing:
         y_true = M.add(M.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
     if from_logits:

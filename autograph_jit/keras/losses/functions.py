@@ -11,6 +11,7 @@ from ...ops import nn_ops as N
 from ...tensor import convert_to_tensor
 from .. import activations as _activations
 from ...tracing.symbolic import SymbolicTensor
+from ..backend import set_keras_mask
 
 __all__ = [
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
@@ -77,10 +78,13 @@ def _check_compatible(who, y_true, y_pred):
                          f"the predictions.")
 
 
-def _check_categorical(who, y_true, y_pred):
-    """One-hot losses given integer class labels: say which loss to use instead."""
+def _check_categorical(who, y_true, y_pred, strict=False):
+    """One-hot losses given integer class labels: say which loss to use instead; `strict`
+    then requires Keras 3's exact same shape (its backend categorical cross-entropy)."""
     t, p = _dims(y_true), _dims(y_pred)
     if t is None or p is None or not p or p[-1] in (None, 1):
+        if strict and t is not None and p is not None and len(t) == len(p):
+            check_same_shape(y_true, y_pred)
         return
     sparse = len(t) == len(p) - 1 or (len(t) == len(p) and t[-1] == 1)
     if sparse:
@@ -90,6 +94,9 @@ def _check_categorical(who, y_true, y_pred):
             f"shape as y_pred. Use SparseCategoricalCrossentropy (loss="
             f"'sparse_categorical_crossentropy') for integer labels, or one-hot encode them with "
             f"tf.keras.utils.to_categorical.")
+    if strict:
+        check_same_shape(y_true, y_pred)
+        return
     _check_compatible(who, y_true, y_pred)
 
 
@@ -106,6 +113,20 @@ def _check_sparse(who, y_true, y_pred):
     if len(t) not in (len(p), len(p) - 1):
         raise ValueError(f"{who}: y_true of shape {tuple(t)} cannot index classes of y_pred of "
                          f"shape {tuple(p)}: expected shape {tuple(p[:-1])}.")
+
+
+def check_same_shape(y_true, y_pred):
+    """Keras 3's check in its backend cross-entropies (binary, binary focal, categorical): the
+    labels (after the rank fix-up) must have exactly the predictions' shape, no broadcasting."""
+    t, p = _dims(y_true), _dims(y_pred)
+    if t is None or p is None:
+        return
+    if len(t) != len(p):
+        raise ValueError("Arguments `target` and `output` must have the same rank (ndim). "
+                         f"Received: target.shape={tuple(t)}, output.shape={tuple(p)}")
+    if any(a is not None and b is not None and a != b for a, b in zip(t, p)):
+        raise ValueError("Arguments `target` and `output` must have the same shape. "
+                         f"Received: target.shape={tuple(t)}, output.shape={tuple(p)}")
 
 
 def _matched(who, y_true, y_pred):
@@ -226,7 +247,8 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     >>> np.round(tf.keras.losses.binary_crossentropy(y_true, y_pred).numpy(), 4)
     array([0.9163, 0.7136], dtype=float32)
     """
-    y_true, y_pred = _matched("binary_crossentropy", *_pair(y_true, y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(*_pair(y_true, y_pred))
+    check_same_shape(y_true, y_pred)
     if not from_logits:
         logits = _logits_behind(y_pred, "sigmoid")
         if logits is not None:
@@ -251,7 +273,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     array([0.1054], dtype=float32)
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    _check_categorical("categorical_crossentropy", y_true, y_pred)
+    _check_categorical("categorical_crossentropy", y_true, y_pred, strict=True)
     if not from_logits and axis in (-1, y_pred.shape.rank and y_pred.shape.rank - 1):
         logits = _logits_behind(y_pred, "softmax")
         if logits is not None:
@@ -276,7 +298,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
                                     axis=-1):
     """Cross-entropy between integer labels `y_true` and probabilities (or logits) `y_pred`.
 
-    Labels equal to `ignore_class` contribute 0. Only `axis=-1` is supported, as in Keras 3.
+    Labels equal to `ignore_class` contribute 0 and are masked out of a `Loss`'s mean
+    (`SparseCategoricalCrossentropy(ignore_class=...)` averages over the other labels). Only `axis=-1` is supported, as in Keras 3.
 
     >>> np.round(tf.keras.losses.sparse_categorical_crossentropy([1], [[0.1, 0.9]]).numpy(), 4)
     array([0.1054], dtype=float32)
@@ -312,6 +335,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         loss = N.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logp)
     if valid is not None:
         loss = M.multiply(loss, M.cast(valid, loss.dtype))
+        # as Keras 3: the ignored labels are masked out, so the Loss's mean reductions divide
+        # by the number of labels kept, not by all labels
+        set_keras_mask(loss, valid)
     return loss
 
 

@@ -7,7 +7,7 @@ from ...ops import math_ops as M
 from ...tensor import convert_to_tensor
 from .doc_examples import with_example
 from .functions import (
-    EPSILON, binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity,
+    binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity,
     hinge, huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
     squared_hinge, squeeze_or_expand_to_same_rank)
@@ -39,7 +39,7 @@ def _apply_mask(values, sample_weight, mask, reduction):
     mask = M.cast(convert_to_tensor(mask), values.dtype)
     if reduction in ("mean", "sum_over_batch_size"):
         total = M.cast(A.size(mask), values.dtype)
-        mask = M.multiply(mask, M.divide(total, M.add(M.reduce_sum(mask), EPSILON)))
+        mask = M.multiply(mask, M.divide_no_nan(total, M.reduce_sum(mask)))   # (valid may be 0)
     if sample_weight is None:
         return mask
     sample_weight = M.cast(convert_to_tensor(sample_weight), values.dtype)
@@ -107,6 +107,10 @@ class Loss:
         if y_pred.dtype.is_floating and y_pred.dtype != self._dtype:
             y_pred = M.cast(y_pred, self._dtype)
         losses = self.call(y_true, y_pred)
+        out_mask = get_keras_mask(losses)   # (set by e.g. sparse CE's ignore_class)
+        if out_mask is not None:
+            mask = out_mask if mask is None else M.logical_and(
+                M.cast(mask, "bool"), M.cast(out_mask, "bool"))
         losses = convert_to_tensor(losses)
         if losses.dtype != self._dtype and losses.dtype.is_floating:
             losses = M.cast(losses, self._dtype)

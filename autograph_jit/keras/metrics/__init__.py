@@ -6,8 +6,10 @@
     >>> m([[1.0], [0.0]], [[0.9], [0.7]]).numpy()
     0.5
 """
+import re
+
 from .. import losses as _losses
-from .accuracy import (
+from .accuracy import (  # noqa: F401 (the functions are keras.metrics' public API)
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
     categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
@@ -27,7 +29,7 @@ from .at_thresholds import (
     PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity)
 
 # the per-sample functions Keras 3 exports from keras.metrics
-from ..losses import (
+from ..losses import (  # noqa: F401 (public API, re-exported)
     binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge, kl_divergence,
     log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
     mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
@@ -47,35 +49,31 @@ _CLASSES = {c.__name__: c for c in (
     CategoricalHinge, KLDivergence, Poisson, F1Score, FBetaScore, R2Score, IoU, MeanIoU,
     BinaryIoU, OneHotIoU, OneHotMeanIoU, PrecisionAtRecall, RecallAtPrecision,
     SensitivityAtSpecificity, SpecificityAtSensitivity)}
-_FUNCTIONS = {
-    "accuracy": accuracy, "binary_accuracy": binary_accuracy,
-    "categorical_accuracy": categorical_accuracy,
-    "sparse_categorical_accuracy": sparse_categorical_accuracy,
-    "top_k_categorical_accuracy": top_k_categorical_accuracy,
-    "sparse_top_k_categorical_accuracy": sparse_top_k_categorical_accuracy,
-    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
-    "MSE": mean_squared_error, "mean_absolute_error": mean_absolute_error,
-    "mae": mean_absolute_error, "MAE": mean_absolute_error,
-    "mean_absolute_percentage_error": mean_absolute_percentage_error,
-    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
-    "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
-    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
-    "binary_crossentropy": binary_crossentropy,
-    "categorical_crossentropy": categorical_crossentropy,
-    "sparse_categorical_crossentropy": sparse_categorical_crossentropy, "hinge": hinge,
-    "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
-    "kl_divergence": kl_divergence, "poisson": poisson, "log_cosh": log_cosh,
-    "logcosh": log_cosh}
-_SNAKE_CLASSES = {"auc": AUC, "precision": Precision, "recall": Recall,
-                  "root_mean_squared_error": RootMeanSquaredError,
-                  "true_positives": TruePositives, "false_positives": FalsePositives,
-                  "true_negatives": TrueNegatives, "false_negatives": FalseNegatives,
-                  "cosine_similarity": CosineSimilarity, "f1_score": F1Score,
-                  "fbeta_score": FBetaScore, "r2_score": R2Score}
+
+
+def _to_snake_case(name):
+    """Keras 3's `naming._to_snake_case`: 'AUC' -> 'auc', 'R2Score' -> 'r2_score',
+    '<lambda>' -> 'lambda'."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# Keras 3's `ALL_OBJECTS_DICT`: every class by its name and its snake-case name, and the
+# abbreviations; `get` makes an instance of the class a string names ('mae' ->
+# MeanAbsoluteError(), 'accuracy' -> Accuracy()). 'logcosh'/'log_cosh' are not names in Keras 3
+# (`'log_cosh_error'` is).
+_BY_NAME = dict(_CLASSES)
+_BY_NAME.update({_to_snake_case(n): c for n, c in _CLASSES.items()})
+_BY_NAME.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+                 "mse": MeanSquaredError, "MSE": MeanSquaredError,
+                 "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+                 "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+                 "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError})
 
 
 def _valid_names():
-    return sorted(set(_CLASSES) | set(_FUNCTIONS) | set(_SNAKE_CLASSES) | {"acc"})
+    return sorted(_BY_NAME)
 
 
 def serialize(metric):
@@ -103,24 +101,21 @@ def deserialize(config, custom_objects=None):
         return cls.from_config(kwargs)
     if custom_objects and config in custom_objects:
         return custom_objects[config]
-    if config in _CLASSES:
-        return _CLASSES[config]()
-    if config in _SNAKE_CLASSES:
-        return _SNAKE_CLASSES[config]()
-    if config in _FUNCTIONS:
-        return _FUNCTIONS[config]
+    if config in _BY_NAME:
+        return _BY_NAME[config]()
     raise ValueError(f"Unknown metric function: {config!r}. Valid names are {_valid_names()} "
                      f"(or pass a Metric or a callable(y_true, y_pred)).")
 
 
 def get(identifier):
-    """A metric class name -> an instance; a function name ('mae') -> the function; a Metric or
-    callable -> itself. 'accuracy' alone resolves to the exact-match function; `compile` calls
-    `resolve_metric` instead, which picks the accuracy that fits the labels.
+    """As Keras 3: a name (class name, its snake case, or an abbreviation) -> an instance of
+    the class; a Metric class -> an instance; a Metric or callable -> itself. 'accuracy' alone is
+    the exact-match Accuracy(); `compile` calls `resolve_metric` instead, which picks the
+    accuracy that fits the labels.
 
     >>> type(tf.keras.metrics.get('accuracy')).__name__
-    'function'
-    >>> tf.keras.metrics.get('mae').__name__
+    'Accuracy'
+    >>> tf.keras.metrics.get('mae').name
     'mean_absolute_error'
     """
     if identifier is None:
@@ -195,7 +190,11 @@ def resolve_metric(identifier, loss=None, y_true=None, y_pred=None):
                "categorical": CategoricalCrossentropy, None: CategoricalCrossentropy}[kind]
         return cls(name=identifier)
     resolved = get(identifier)
+    if isinstance(identifier, str):   # Keras 3 names it as written: 'AUC', 'mae'
+        resolved._name = identifier
+        return resolved
     if isinstance(resolved, Metric):
         return resolved
-    name = identifier if isinstance(identifier, str) else getattr(resolved, "__name__", None)
+    # a function: its snake-case name ('lambda' for a lambda), as Keras's get_object_name
+    name = _to_snake_case(getattr(resolved, "__name__", None) or type(resolved).__name__)
     return MeanMetricWrapper(resolved, name=name)

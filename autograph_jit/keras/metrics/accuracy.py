@@ -32,15 +32,17 @@ def accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """mean(y_true == (y_pred > threshold)) over the last axis.
+    """1.0 where y_true == (y_pred > threshold), element by element (Keras 3 keeps the shape:
+    no mean over the last axis).
 
     >>> tf.keras.metrics.binary_accuracy([[1], [0]], [[0.9], [0.7]]).numpy()
-    array([1., 0.], dtype=float32)
+    array([[1.],
+           [0.]], dtype=float32)
     """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     predicted = M.cast(M.greater(y_pred, M.cast(threshold, y_pred.dtype)), y_true.dtype)
-    return M.reduce_mean(_f32(M.equal(y_true, predicted)), axis=-1)
+    return _f32(M.equal(y_true, predicted))
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -94,14 +96,25 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     return _in_top_k(y_pred, M.argmax(y_true, axis=-1), k)
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """1.0 where the integer label is among the k highest predictions.
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """1.0 where the integer label is among the k highest predictions; with
+    `from_sorted_ids=True`, `y_pred` holds the top category ids, best first (Keras 3), and the
+    label must be among its first `k`.
 
     >>> tf.keras.metrics.sparse_top_k_categorical_accuracy([2, 0], [[0.1, 0.5, 0.4], [0.2, 0.3, 0.5]], k=2).numpy()
     array([1., 0.], dtype=float32)
+    >>> tf.keras.metrics.sparse_top_k_categorical_accuracy([2, 1], [[1, 0, 3], [1, 2, 3]], k=1, from_sorted_ids=True).numpy()
+    array([0., 1.], dtype=float32)
     """
     y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
-    return _in_top_k(y_pred, _labels(y_true, y_pred), k)
+    if not from_sorted_ids:
+        return _in_top_k(y_pred, _labels(y_true, y_pred), k)
+    shape = A.shape(y_true)
+    ids = A.reshape(y_pred, [-1, y_pred.shape[-1]]) if (y_pred.shape.rank or 0) > 2 else y_pred
+    labels = M.cast(A.reshape(y_true, [-1]), ids.dtype)
+    top = ids[:, :k]
+    matches = _f32(M.reduce_any(M.equal(A.expand_dims(labels, 1), top), axis=1))
+    return A.reshape(matches, shape) if (y_true.shape.rank or 0) > 1 else matches
 
 
 class Accuracy(MeanMetricWrapper):
@@ -180,6 +193,15 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
         self.k = k
+        self.from_sorted_ids = from_sorted_ids
+
+    def get_config(self):
+        config = super().get_config()
+        if not self.from_sorted_ids:   # (as Keras 3: only written when set)
+            config.pop("from_sorted_ids", None)
+        return config

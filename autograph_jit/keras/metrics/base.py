@@ -193,6 +193,13 @@ class MeanMetricWrapper(Mean):
         mask = get_keras_mask(y_pred)
         y_true, y_pred = convert_to_tensor(y_true), convert_to_tensor(y_pred)
         values = self.per_sample(y_true, y_pred)
+        values_mask = get_keras_mask(values)
+        if values_mask is not None and sample_weight is not None:
+            # as Keras 3 (reduce_to_samplewise_values): the values' own mask (sparse CE's
+            # ignore_class) weighs only weighted updates; unweighted ones average every entry
+            values_mask = math_ops.cast(values_mask, self.dtype)
+            sample_weight = _broadcast_weights(sample_weight, values_mask, self.dtype) * \
+                values_mask
         if mask is not None:  # masked entries (e.g. padding steps) are left out, as in Keras
             mask = math_ops.cast(mask, self.dtype)
             sample_weight = mask if sample_weight is None else \

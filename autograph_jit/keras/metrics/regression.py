@@ -59,7 +59,7 @@ CategoricalCrossentropy = _wrapper(
 SparseCategoricalCrossentropy = _wrapper(
     "SparseCategoricalCrossentropy", L.sparse_categorical_crossentropy,
     "sparse_categorical_crossentropy", "The mean sparse categorical cross-entropy.",
-    (("from_logits", False), ("axis", -1)))
+    (("from_logits", False), ("ignore_class", None), ("axis", -1)))
 Hinge = _wrapper("Hinge", L.hinge, "hinge", "The mean hinge loss.")
 SquaredHinge = _wrapper("SquaredHinge", L.squared_hinge, "squared_hinge",
                         "The mean squared hinge loss.")

@@ -57,8 +57,15 @@ class CompileLoss:
         self.losses = []
         self.weights = []
         self.names = []
+        self.loss_slots = []   # the outputs that have a loss
 
-    def build(self, output_names):
+    def build(self, output_names, outputs_are_dict=True):
+        """Spread the losses over `output_names`; a dict loss must name every output of a model
+        whose outputs are not a dict (Keras 3)."""
+        if isinstance(self._loss, dict) and not outputs_are_dict and len(output_names) > 1 \
+                and set(self._loss) != set(output_names):
+            raise ValueError(f"Expected keys {list(output_names)} in loss dict, but found "
+                             f"loss.keys()={list(self._loss)}")
         specs = _per_output(self._loss, output_names, "loss")
         weights = self._loss_weights
         if weights is None:
@@ -83,6 +90,7 @@ class CompileLoss:
             self.losses.append(fn)
         self.weights = weights
         self.names = [f"{n}_loss" for n in output_names]
+        self.loss_slots = [i for i, fn in enumerate(self.losses) if fn is not None]
         self.built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -113,19 +121,18 @@ class CompileMetrics:
         self._weighted_spec = weighted_metrics
         self.built = False
         self._per_output = []          # per output: [(metric, weighted)]
+        self._ordered = []             # [(logs key, metric)], in Keras 3's order
 
     def build(self, output_names, y_true, y_pred, loss=None):
         n = len(output_names)
         per_output = [[] for _ in range(n)]
-        seen_names = set()
         for spec, weighted in ((self._metrics_spec, False), (self._weighted_spec, True)):
             if not spec:
                 continue
             if isinstance(spec, dict):
                 spread = _per_output(spec, output_names, "metrics")
-            elif isinstance(spec, (list, tuple)) and n > 1 and len(spec) == n and all(
-                    isinstance(s, (list, tuple)) or s is None for s in spec):
-                spread = list(spec)
+            elif isinstance(spec, (list, tuple)) and n > 1 and len(spec) == n:
+                spread = list(spec)   # as Keras 3: one entry (a metric or a list) per output
             else:
                 spread = [spec] * n
             for i, items in enumerate(spread):
@@ -137,20 +144,23 @@ class CompileMetrics:
                 for item in items:
                     metric = metrics_module.resolve_metric(item, loss=losses[i],
                                                            y_true=y_true[i], y_pred=y_pred[i])
-                    if n > 1 and not isinstance(item, metrics_module.Metric):
-                        metric._name = f"{output_names[i]}_{metric.name}"
-                    if weighted:
-                        if metric.name in seen_names:
-                            metric._name = f"weighted_{metric.name}"
-                    seen_names.add(metric.name)
                     per_output[i].append((metric, weighted))
         self._per_output = per_output
         self._output_names = list(output_names)
+        self._ordered = _result_keys(per_output, output_names)
         self.built = True
 
     @property
+    def names(self):
+        """The logs' keys of the metrics, in `metrics` order (Keras 3's naming: the output's
+        name as a prefix when there are several outputs, `_1`, `_2` for repeated names,
+        `weighted_` for a weighted metric named like another)."""
+        return [key for key, _ in self._ordered]
+
+    @property
     def metrics(self):
-        return [m for group in self._per_output for m, _ in group]
+        """The metric objects: every output's unweighted ones, then the weighted ones."""
+        return [m for _, m in self._ordered]
 
     @property
     def variables(self):
@@ -178,11 +188,33 @@ class CompileMetrics:
                 metric.update_state(yt, yp, sample_weight=sw if weighted else None)
 
     def result(self):
-        return {m.name: m.result() for m in self.metrics}
+        return {key: m.result() for key, m in self._ordered}
 
     def reset_state(self):
         for m in self.metrics:
             m.reset_state()
+
+
+def _result_keys(per_output, output_names):
+    """Keras 3's `CompileMetrics.result` keys (see `CompileMetrics.names`)."""
+    prefixes = [f"{name}_" if len(output_names) > 1 else "" for name in output_names]
+    counters = {}
+    ordered = []
+    for weighted_pass in (False, True):
+        for i, group in enumerate(per_output):
+            for metric, weighted in group:
+                if weighted != weighted_pass:
+                    continue
+                key = prefixes[i] + metric.name
+                if key in counters and weighted:
+                    key = prefixes[i] + "weighted_" + metric.name
+                if key not in counters:
+                    counters[key] = 1
+                else:
+                    counters[key] += 1
+                    key = f"{key}_{counters[key] - 1}"
+                ordered.append((key, metric))
+    return ordered
 
 
 def to_tensor_structure(data):

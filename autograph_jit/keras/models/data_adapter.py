@@ -1,8 +1,17 @@
 """How `fit`/`evaluate`/`predict` read their data: in-memory arrays (NumPy, tensors, lists/dicts
 of them) sliced into batches, or any iterable yielding batches (Python generators, a
-`tf.data.Dataset`, a `keras.utils.PyDataset`-like sequence), each batch `x`, `(x,)`, `(x, y)` or
-`(x, y, sample_weight)`."""
+`tf.data.Dataset`), or any object following Keras 3's `PyDataset` protocol (`__getitem__` giving
+batch `i`, `__len__` or `num_batches`, optional `on_epoch_begin`/`on_epoch_end`), each batch `x`,
+`(x,)`, `(x, y)` or `(x, y, sample_weight)`.
+
+Epochs follow Keras 3's `EpochIterator`: with `steps_per_epoch`, an epoch continues the previous
+one's pass over the data and a new pass starts only once the data (of known size) is used up, so
+`fit(x64, y64, batch_size=16, steps_per_epoch=2, epochs=3)` trains on rows 0,16 | 32,48 | 0,16;
+"Your input ran out of data" is warned exactly where Keras warns it.
+"""
+import itertools
 import math
+import random
 import warnings
 
 import numpy as np
@@ -12,7 +21,11 @@ from ...tensor import Tensor
 from ...variables import Variable
 
 __all__ = ["unpack_x_y_sample_weight", "pack_x_y_sample_weight", "ArrayData", "IterableData",
-           "make_data", "train_validation_split"]
+           "PyDatasetData", "make_data", "train_validation_split", "is_py_dataset"]
+
+_RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that your dataset or "
+            "generator can generate at least `steps_per_epoch * epochs` batches. You may need to "
+            "use the `.repeat()` function when building your dataset.")
 
 
 def unpack_x_y_sample_weight(data):
@@ -71,10 +84,119 @@ def _to_array(v):
 
 
 def _is_array_data(x):
+    """Keras 3's `can_convert_arrays`: every leaf None or array-like (Python scalars and nested
+    lists of numbers are not: Keras refuses them as "Unrecognized data type")."""
     leaves = nest.flatten(x)
-    return bool(leaves) and all(
-        v is None or isinstance(v, (np.ndarray, Tensor, Variable, int, float, np.generic))
-        or (hasattr(v, "__array__") and hasattr(v, "shape")) for v in leaves)
+    return bool(leaves) and any(v is not None for v in leaves) and all(
+        v is None or isinstance(v, (np.ndarray, Tensor, Variable, np.generic))
+        or hasattr(v, "__array__") for v in leaves)
+
+
+def is_py_dataset(x):
+    """Whether `x` follows Keras 3's `PyDataset` protocol (duck typed): `__getitem__` giving
+    batches and a size from `num_batches` or `__len__` (None: infinite), not a plain container,
+    an array or a dataset that iterates itself."""
+    if isinstance(x, (list, tuple, dict, str, bytes, np.ndarray, Tensor, Variable)):
+        return False
+    if not hasattr(x, "__getitem__") or hasattr(x, "cardinality"):
+        return False
+    return hasattr(type(x), "num_batches") or hasattr(x, "__len__")
+
+
+class _Epochs:
+    """Keras 3's `EpochIterator` over a data source with `_new_pass()` (an iterator over one
+    pass of the data) and `num_batches` (batches in a pass, None when unknown).
+
+    `executions(steps_per_execution)` yields one epoch's `(begin_step, end_step, take)`; `take()`
+    pulls the execution's batches (a shorter or empty list when the data ran out: the epoch ends
+    there, after warning as Keras does)."""
+
+    def _init_epochs(self, steps):
+        self.steps = steps               # steps_per_epoch (None: one pass)
+        self._current = None
+        self._seen = 0
+        self._ran_out = False
+        self._known = self.num_batches
+
+    @property
+    def known_steps(self):
+        """The steps of an epoch as Keras's progress bar and `params["steps"]` see them."""
+        return self.steps if self.steps else self._known
+
+    def _pull(self, count):
+        out = []
+        try:
+            for _ in range(count):
+                out.append(next(self._current))
+        except StopIteration:
+            if not out:
+                if self._known is None:
+                    self._known = self._seen
+                warnings.warn(_RAN_OUT, stacklevel=5)
+                self._current = None
+                self._ran_out = True
+                self._end_epoch()
+        return out
+
+    def reset(self):
+        """A fresh start before a `fit`/`evaluate`/`predict` loop (Keras's
+        `EpochIterator.reset`, which also ends the data's epoch: a PyDataset's `on_epoch_end`
+        runs once before training, as in Keras)."""
+        self._current = None
+        self._seen = 0
+        self._end_epoch()
+
+    def _begin_epoch(self):
+        pass
+
+    def _end_epoch(self):
+        pass
+
+    def executions(self, steps_per_execution=1):
+        """One epoch's executions (module docstring)."""
+        step_count = self.steps or self._known or -1
+        self._ran_out = False
+        self._begin_epoch()
+        if self._known == 0 and not self.steps:   # empty arrays: an epoch of no step
+            self._end_epoch()
+            return
+        if step_count > 0:
+            if self._current is None or self.steps is None:
+                self._current = iter(self._new_pass())
+                self._seen = 0
+            for step in range(0, step_count, steps_per_execution):
+                if self._known and self._seen >= self._known:
+                    if self.steps:
+                        warnings.warn(_RAN_OUT, stacklevel=3)
+                    break
+                self._seen += steps_per_execution
+                yield step, step + steps_per_execution - 1, \
+                    lambda: self._pull(steps_per_execution)
+                if self._ran_out:
+                    return
+            if self._known and self._seen >= self._known:
+                self._current = None
+                self._seen = 0
+        else:
+            self._current = iter(self._new_pass())
+            step = -steps_per_execution
+            while True:
+                step += steps_per_execution
+                self._seen = step + steps_per_execution
+                yield step, step + steps_per_execution - 1, \
+                    lambda: self._pull(steps_per_execution)
+                if self._ran_out:
+                    return
+        self._end_epoch()
+
+    def epoch_batches(self):
+        """One epoch's batches, one at a time (`executions(1)`)."""
+        for _, _, take in self.executions(1):
+            batches = take()
+            if not batches:
+                return
+            yield batches[0]
+
 
 
 def _class_weights_to_sample_weights(y, class_weight):
@@ -91,8 +213,8 @@ def _class_weights_to_sample_weights(y, class_weight):
     return table[labels]
 
 
-class ArrayData:
-    """Batches sliced from in-memory arrays (shuffled per epoch when `shuffle`)."""
+class ArrayData(_Epochs):
+    """Batches sliced from in-memory arrays (shuffled per pass when `shuffle`)."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  class_weight=None, steps=None):
@@ -112,10 +234,18 @@ class ArrayData:
                                  "output and with `y` given.")
             cw = _class_weights_to_sample_weights(self.y, class_weight)
             self.sample_weight = cw if self.sample_weight is None else self.sample_weight * cw
-        self.batch_size = batch_size or 32
+        # as Keras: without a batch size, `steps` batches cover the data once
+        self.batch_size = batch_size or (math.ceil(self.num_samples / steps) if steps and
+                                         self.num_samples else 32)
         self.shuffle = shuffle
-        self.steps = steps if steps is not None else \
-            max(1, math.ceil(self.num_samples / self.batch_size)) if self.num_samples else 0
+        self.num_batches = math.ceil(self.num_samples / self.batch_size)
+        self._init_epochs(steps)
+
+    @property
+    def full_pass(self):
+        """Whether every epoch is exactly one pass over the data (no `steps_per_epoch`
+        continuing or cutting passes)."""
+        return self.steps is None or self.steps == self.num_batches
 
     @property
     def partial_batch_size(self):
@@ -134,8 +264,8 @@ class ArrayData:
             return (x, y)
         return (x, y, nest.map_structure(take, self.sample_weight))
 
-    def epoch_batches(self):
-        """The batches of one epoch (NumPy structures), `steps` of them (cycling when needed)."""
+    def _new_pass(self):
+        """One pass over the data (NumPy structures; the shuffle is drawn when it starts)."""
         n, bs = self.num_samples, self.batch_size
         order = None
         if self.shuffle == "batch":
@@ -144,57 +274,27 @@ class ArrayData:
             order = np.concatenate([order[s:s + bs] for s in starts]) if n else order
         elif self.shuffle:
             order = np.random.permutation(n)
-        step = 0
-        while step < self.steps:
-            for start in range(0, n, bs):
-                if step >= self.steps:
-                    return
-                stop = min(start + bs, n)
-                index = slice(start, stop) if order is None else order[start:stop]
-                yield self._slice(index)
-                step += 1
-            if n == 0:
-                return
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            index = slice(start, stop) if order is None else order[start:stop]
+            yield self._slice(index)
 
     def whole(self):
         """All the data as one (x, y, sample_weight) structure of arrays."""
         return self.x, self.y, self.sample_weight
 
 
-class IterableData:
+class IterableData(_Epochs):
     """Batches from an iterable (a generator, a tf.data.Dataset, a sequence of batches)."""
 
     def __init__(self, data, steps=None, class_weight=None):
         self.data = data
-        self.steps = steps
         self.class_weight = class_weight
-        self._iterator = None
-        self._used = False
-        self.known_steps = steps if steps is not None else _cardinality(data)
+        self.num_batches = _cardinality(data)
+        self._init_epochs(steps)
 
-    def epoch_batches(self):
-        if self.steps is None:
-            if self._used and iter(self.data) is self.data:
-                warnings.warn("Your input ran out of data: a Python generator can only be read "
-                              "once. Pass `steps_per_epoch` and a generator that loops forever "
-                              "(or a tf.data.Dataset) to train for several epochs.",
-                              stacklevel=4)
-            self._used = True
-            for batch in self.data:
-                yield self._weighted(batch)
-            return
-        if self._iterator is None:
-            self._iterator = iter(self.data)
-        for _ in range(self.steps):
-            try:
-                batch = next(self._iterator)
-            except StopIteration:
-                warnings.warn("Your input ran out of data; interrupting training. Make sure "
-                              "that your dataset or generator can generate at least "
-                              "`steps_per_epoch * epochs` batches.", stacklevel=4)
-                self._iterator = None
-                return
-            yield self._weighted(batch)
+    def _new_pass(self):
+        return (self._weighted(batch) for batch in self.data)
 
     def _weighted(self, batch):
         if isinstance(batch, list):
@@ -207,9 +307,56 @@ class IterableData:
         return (x, y, sw)
 
 
+class PyDatasetData(IterableData):
+    """Batches of an object following Keras 3's `PyDataset` protocol: `data[i]` for i in a pass
+    (batch order shuffled with Python's `random` when `shuffle`, as Keras does), its
+    `on_epoch_begin`/`on_epoch_end` called around each epoch. `workers`/`use_multiprocessing`
+    are not used: batches are read in this thread, in order."""
+
+    def __init__(self, data, steps=None, class_weight=None, shuffle=False):
+        self.shuffle = bool(shuffle) and shuffle != "batch"
+        super().__init__(data, steps, class_weight)
+
+    def _new_pass(self):
+        n = self.num_batches
+        indices = itertools.count() if n is None else list(range(n))
+        if n is not None and self.shuffle:
+            random.shuffle(indices)
+        return (self._standardize(self.data[i]) for i in indices)
+
+    def _standardize(self, batch):
+        if isinstance(batch, np.ndarray):
+            batch = (batch,)
+        if isinstance(batch, list):
+            batch = tuple(batch)
+        if not isinstance(batch, (tuple, dict)) or (
+                isinstance(batch, tuple) and len(batch) not in (1, 2, 3)):
+            raise ValueError("PyDataset.__getitem__() must return a tuple or a dict. If a "
+                             "tuple, it must be ordered either (input,) or (inputs, targets) "
+                             "or (inputs, targets, sample_weights). Received: "
+                             f"{str(batch)[:100]}... of type {type(batch)}")
+        return self._weighted(batch)
+
+    def _begin_epoch(self):
+        hook = getattr(self.data, "on_epoch_begin", None)
+        if callable(hook):
+            hook()
+
+    def _end_epoch(self):
+        hook = getattr(self.data, "on_epoch_end", None)
+        if callable(hook):
+            hook()
+
+
 def _cardinality(data):
     """The number of batches of a finite dataset or sequence, when it says (else None)."""
     try:
+        if is_py_dataset(data):
+            try:
+                n = data.num_batches if hasattr(type(data), "num_batches") else len(data)
+            except NotImplementedError:
+                n = len(data) if hasattr(data, "__len__") else None
+            return None if n is None else int(n)
         if hasattr(data, "cardinality"):
             n = int(data.cardinality())
             return n if n >= 0 else None
@@ -226,12 +373,23 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
     if x is None:
         raise ValueError("Unrecognized data type: x=None. Expected NumPy arrays, tensors, a "
                          "tf.data.Dataset, or a Python generator.")
-    if _is_array_data(x):
+    if _is_array_data((x, y, sample_weight)):
         return ArrayData(x, y, sample_weight, batch_size, shuffle, class_weight, steps)
-    if isinstance(x, (list, tuple, dict)) and _is_array_data(
-            [v for v in nest.flatten(x)]):
-        return ArrayData(x, y, sample_weight, batch_size, shuffle, class_weight, steps)
-    if hasattr(x, "__iter__") or hasattr(x, "__next__") or hasattr(x, "__getitem__"):
+    if isinstance(x, (list, tuple, dict)) or (
+            y is not None and not is_py_dataset(x) and _is_array_data(x)):
+        raise ValueError(f"Unrecognized data type: x={x} (of type {type(x)})"
+                         + ("" if _is_array_data(x) else
+                            ". Expected NumPy arrays or tensors (a Python list of numbers is "
+                            "not converted: wrap it in np.array)")
+                         + ("" if y is None or _is_array_data(y) else
+                            f"; y={y} (of type {type(y)}) is not an array either"))
+    if is_py_dataset(x):
+        if y is not None or sample_weight is not None:
+            raise ValueError("When providing `x` as a PyDataset, `y` and `sample_weight` "
+                             "should not be passed. Instead, the targets and sample weights "
+                             "should be included as part of the PyDataset.")
+        return PyDatasetData(x, steps, class_weight, shuffle)
+    if hasattr(x, "__iter__") or hasattr(x, "__next__"):
         if y is not None:
             raise ValueError("When providing `x` as a generator or dataset, `y` should not be "
                              "passed: the batches carry the targets.")
@@ -265,3 +423,23 @@ def train_validation_split(arrays, validation_split):
     train = nest.map_structure(lambda v: None if v is None else v[:split_at], arrays)
     val = nest.map_structure(lambda v: None if v is None else v[split_at:], arrays)
     return train, val
+
+
+def executions_of(data, steps_per_execution=1):
+    """`data.executions(steps_per_execution)`, also for a wrapper that only has
+    `epoch_batches()` (distributed fit's per-worker view): its batches grouped by
+    `steps_per_execution`."""
+    if isinstance(data, _Epochs):
+        return data.executions(steps_per_execution)
+    return _grouped(data.epoch_batches(), steps_per_execution)
+
+
+def _grouped(batches, steps_per_execution):
+    batches = iter(batches)
+    step = 0
+    while True:
+        group = list(itertools.islice(batches, steps_per_execution))
+        if not group:
+            return
+        yield step, step + steps_per_execution - 1, (lambda g=group: g)
+        step += steps_per_execution

@@ -36,6 +36,7 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
             arrays, validation_split)
     data = data_adapter.make_data(x, y, sample_weight, batch_size, shuffle, class_weight,
                                   steps_per_epoch)
+    data.reset()
     strategy = model._multi_worker_strategy()
     if strategy is not None:   # tf.distribute: each worker trains on its rows of each batch
         data = keras_support.shard_fit_data(strategy, data)
@@ -50,7 +51,7 @@ def run_fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", ca
             val_data = data_adapter.make_data(validation_data, steps=validation_steps)
     callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                  model=model, verbose=verbose, epochs=epochs,
-                                 steps=getattr(data, "known_steps", data.steps))
+                                 steps=data.known_steps)
     model.stop_training = False
     model._initial_epoch = None
     callback_list.on_train_begin()
@@ -125,25 +126,32 @@ def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_
         raise ValueError(f"Arguments not recognized: {kwargs}")
     model._assert_compile_called("evaluate")
     verbose = _verbose(verbose)
-    data = _data if _data is not None else data_adapter.make_data(
-        x, y, sample_weight, batch_size, False, None, steps)
+    if _data is None:
+        data = data_adapter.make_data(x, y, sample_weight, batch_size, False, None, steps)
+        data.reset()
+    else:
+        data = _data
     callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=model,
-                                 verbose=verbose, epochs=1, steps=data.steps) \
+                                 verbose=verbose, epochs=1, steps=data.known_steps) \
         if _data is None else _callbacks
     if callback_list is not None:
         callback_list.on_test_begin()
     model.reset_metrics()
     logs = {}
     fn = None
-    for step, batch in enumerate(data.epoch_batches()):
+    for begin, end, take in data_adapter.executions_of(data, model.steps_per_execution):
+        if callback_list is not None:
+            callback_list.on_test_batch_begin(begin)
+        batches = take()
+        if not batches:
+            break
         if fn is None:
-            model._symbolic_build(batch)
+            model._symbolic_build(batches[0])
             fn = model.test_function
+        for batch in batches:
+            logs = fn(batch)
         if callback_list is not None:
-            callback_list.on_test_batch_begin(step)
-        logs = fn(batch)
-        if callback_list is not None:
-            callback_list.on_test_batch_end(step, logs)
+            callback_list.on_test_batch_end(end, logs)
     logs = pythonify_logs(_metrics_or_logs(model, logs))
     if callback_list is not None:
         callback_list.on_test_end(logs)
@@ -154,23 +162,33 @@ def run_evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_
 def run_predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
     verbose = _verbose(verbose)
     data = data_adapter.make_data(x, batch_size=batch_size, shuffle=False, steps=steps)
+    data.reset()
     callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=model,
-                                 verbose=verbose, epochs=1, steps=data.steps)
+                                 verbose=verbose, epochs=1, steps=data.known_steps)
     callback_list.on_predict_begin()
     fn = model.predict_function
-    compiled = not model.run_eagerly and isinstance(data, data_adapter.ArrayData)
+    arrays = isinstance(data, data_adapter.ArrayData)
+    compiled = not model.run_eagerly and arrays
     outputs = []
-    for step, batch in enumerate(data.epoch_batches()):
-        callback_list.on_predict_batch_begin(step)
-        x_batch, _, _ = data_adapter.unpack_x_y_sample_weight(batch)
-        rows = _rows(x_batch)
-        padded = _pad_rows(x_batch, rows, data) if compiled else x_batch
-        out = fn((padded,))
-        outputs.append(nest.map_structure(
-            lambda t: (np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t))[:rows]
-            if padded is not x_batch else
-            (np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t)), out))
-        callback_list.on_predict_batch_end(step, {"outputs": out})
+    for begin, end, take in data_adapter.executions_of(data, model.steps_per_execution):
+        callback_list.on_predict_batch_begin(begin)
+        batches = take()
+        if not batches:
+            break
+        execution = []
+        for batch in batches:
+            x_batch, _, _ = data_adapter.unpack_x_y_sample_weight(batch)
+            rows = _rows(x_batch)
+            padded = _pad_rows(x_batch, rows, data) if compiled else x_batch
+            # as Keras (pack_x_y_sample_weight): predict_step gets in-memory data's `x` itself
+            # (`(x,)` when x is a list or tuple of inputs), a dataset's batches as they come
+            out = fn(batch if not arrays else (padded,) if isinstance(padded, (list, tuple))
+                     else padded)
+            execution.append(nest.map_structure(
+                lambda t: _numpy(t)[:rows] if padded is not x_batch else _numpy(t), out))
+        outputs.extend(execution)
+        # (Keras hands the callbacks the execution's outputs as NumPy arrays)
+        callback_list.on_predict_batch_end(end, {"outputs": _concat(execution)})
     callback_list.on_predict_end()
     graph_cache.flush()
     if not outputs:
@@ -178,6 +196,17 @@ def run_predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks
                          "Please use `Model.compile(..., run_eagerly=True)`, or "
                          "`tf.config.run_functions_eagerly(True)` for more information of "
                          "where went wrong, or file a issue/bug to `tf.keras`.")
+    return _concat(outputs)
+
+
+def _numpy(t):
+    return np.asarray(t.numpy()) if hasattr(t, "numpy") else np.asarray(t)
+
+
+def _concat(outputs):
+    """The outputs of one execution's steps joined along the batch axis."""
+    if len(outputs) == 1:
+        return outputs[0]
     flat = [nest.flatten(o) for o in outputs]
     joined = [np.concatenate([f[i] for f in flat], axis=0) for i in range(len(flat[0]))]
     return nest.pack_sequence_as(outputs[0], joined)

@@ -6,6 +6,8 @@ their Keras 3 config (`layers` with `inbound_nodes`, `input_layers`, `output_lay
     x = keras.layers.Dense(8, activation="relu")(inputs)
     model = keras.Model(inputs, keras.layers.Dense(1)(x))
 """
+import collections
+
 from ... import nest
 from ..layers.input_layer import InputLayer
 from ..layers.keras_tensor import KerasTensor
@@ -25,6 +27,8 @@ class Functional(Model):
     True
     """
 
+    _allow_non_tensor_positional_args = True
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         if isinstance(inputs, dict):
             for k, v in inputs.items():
@@ -36,24 +40,32 @@ class Functional(Model):
                 raise ValueError("All `inputs` and `outputs` values must be KerasTensors (from "
                                  f"`keras.Input` and layers called on it). Received: {x!r} "
                                  f"(of type {type(x).__name__})")
-        Model.__init__(self, name=name or _unique_functional_name(), trainable=trainable,
-                       **kwargs)
+        # (a Model subclass made functional is named after its class, as Keras 3 does)
+        name = name or (_unique_functional_name() if type(self) is Functional else None)
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self._inputs = flat_inputs
         self._outputs = nest.flatten(outputs)
-        self._nodes, self._operations = _topological_nodes(self._inputs, self._outputs)
+        self._nodes_by_depth, self._operations = _map_graph(self._inputs, self._outputs)
+        self._nodes = [node for depth in sorted(self._nodes_by_depth, reverse=True)
+                       for node in self._nodes_by_depth[depth]]
         self._input_layers = [x._keras_history[0] for x in self._inputs]
         self.built = True
 
     # -- structure ------------------------------------------------------------------------------
     @property
     def layers(self):
-        """Every layer of the graph (InputLayers first), each once."""
-        return list(self._operations)
+        """Every layer of the graph, each once, ordered as Keras 3 orders them: by depth from
+        the inputs (a layer shared at several depths at its deepest), then by first visit from
+        the outputs. The op layers of `x + 1.0`-style expressions are Keras operations, not
+        layers: they run, print in `summary()` and serialize, but are not listed here."""
+        from ..layers.tensor_ops import OP_CLASSES
+        ops = tuple(OP_CLASSES.values())
+        return [op for op in self._operations if not isinstance(op, ops)]
 
     def _direct_children(self):
-        return list(self._operations), []
+        return self.layers, []
 
     @property
     def inputs(self):
@@ -133,7 +145,20 @@ class Functional(Model):
             for kt, value in zip(node.output_tensors, nest.flatten(outputs)):
                 values[id(kt)] = value
         flat = [values[id(x)] for x in self._outputs]
-        return nest.pack_sequence_as(self._outputs_struct, flat)
+        outputs = nest.pack_sequence_as(self._outputs_struct, flat)
+        # Keras 3 returns the tensor itself for `outputs=[x]` (and a list when called on
+        # KerasTensors: compute_output_spec below)
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            return outputs[0]
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        outputs = super().compute_output_spec(*args, **kwargs)
+        struct = self._outputs_struct
+        if isinstance(struct, (list, tuple)) and len(struct) == 1 and \
+                not isinstance(outputs, (list, tuple)):
+            outputs = type(struct)([outputs])
+        return outputs
 
     # -- configuration --------------------------------------------------------------------------
     def get_config(self):
@@ -197,45 +222,69 @@ def _unique_functional_name():
     return unique_object_name("functional")
 
 
-def _topological_nodes(inputs, outputs):
-    """The nodes between `inputs` and `outputs`, each after its parents; and their layers."""
+def _map_graph(inputs, outputs):
+    """Keras 3's `map_graph`: the nodes between `inputs` and `outputs` by depth (0 at the
+    outputs), and the operations ordered by decreasing depth, ties in the order a depth-first
+    walk from the outputs first reaches them. An operation shared at several depths takes its
+    deepest one."""
     input_ids = {id(x) for x in inputs}
-    ordered, visited = [], set()
+    ordered, finished, in_progress, visit_index = [], set(), set(), {}
 
-    def visit(tensor, path):
+    def visit(tensor):
         history = tensor._keras_history
         if history is None:
             raise ValueError(f"Output tensor {tensor} was not produced by a Keras layer.")
         layer, node_index, _ = history
         node = layer._inbound_nodes[node_index]
-        if id(node) in visited:
+        if node in finished:
             return
-        if id(node) in path:
-            raise ValueError("The functional graph has a cycle.")
-        path.add(id(node))
-        if id(tensor) not in input_ids:
-            if node.is_input:
-                raise ValueError(f"Graph disconnected: cannot find the value of tensor {tensor} "
-                                 f"at layer \"{layer.name}\". The model's inputs were: "
-                                 f"{[x.name for x in inputs]}")
+        if not node.is_input and id(tensor) in input_ids:
+            finished.add(node)   # a declared input made by a layer outside the model
+            return
+        if node in in_progress:
+            raise ValueError(f"Tensor {tensor} from operation '{layer.name}' is part of a "
+                             "cycle.")
+        visit_index.setdefault(layer, len(visit_index))
+        in_progress.add(node)
+        if node.is_input and id(tensor) not in input_ids:
+            raise ValueError(f"Graph disconnected: cannot find the value of tensor {tensor} "
+                             f"at layer \"{layer.name}\". The model's inputs were: "
+                             f"{[x.name for x in inputs]}")
+        if not node.is_input:
             for x in node.input_tensors:
-                visit(x, path)
-        path.discard(id(node))
-        visited.add(id(node))
+                visit(x)
+        finished.add(node)
+        in_progress.discard(node)
         ordered.append(node)
 
-    for x in inputs:
-        visit(x, set())
     for x in outputs:
-        visit(x, set())
+        visit(x)
+    in_graph = set(ordered)
+    node_depth, op_depth = {}, {}
+    for node in reversed(ordered):
+        depth = max(node_depth.setdefault(node, 0), op_depth.get(node.operation, 0))
+        op_depth[node.operation] = depth
+        node_depth[node] = depth
+        for parent in node.parent_nodes:
+            if parent in in_graph:
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for x in inputs:   # inputs that no output depends on still count (as Keras keeps them)
+        layer, node_index, _ = x._keras_history
+        node = layer._inbound_nodes[node_index]
+        if layer not in op_depth and node.is_input:
+            op_depth[layer] = 0
+            visit_index[layer] = -1
+            node_depth[node] = 0
+    nodes_by_depth = collections.defaultdict(list)
+    for node, depth in node_depth.items():
+        nodes_by_depth[depth].append(node)
+    ops_by_depth = collections.defaultdict(list)
+    for op, depth in op_depth.items():
+        ops_by_depth[depth].append(op)
     operations = []
-    for node in ordered:
-        if node.operation not in operations:
-            operations.append(node.operation)
-    # Input layers first, in the order of `inputs`
-    input_layers = [x._keras_history[0] for x in inputs]
-    operations = input_layers + [op for op in operations if op not in input_layers]
-    return ordered, operations
+    for depth in sorted(ops_by_depth, reverse=True):
+        operations.extend(sorted(ops_by_depth[depth], key=lambda op: visit_index[op]))
+    return dict(nodes_by_depth), operations
 
 
 def _serialize_node_args(structure, node_index_map):
@@ -249,7 +298,7 @@ def _serialize_node_args(structure, node_index_map):
             layer, node_index, tensor_index = x._keras_history
             node = layer._inbound_nodes[node_index]
             return {"class_name": "__keras_tensor__",
-                    "config": {"shape": list(x.shape), "dtype": x.dtype,
+                    "config": {"shape": tuple(x.shape), "dtype": x.dtype,
                                "keras_history": [layer.name,
                                                  node_index_map.get(id(node), node_index),
                                                  tensor_index]}}
@@ -294,8 +343,8 @@ def functional_from_config(cls, config, custom_objects=None):
             return nest.flatten(out)[tensor_index]
         if isinstance(x, dict):
             return {k: resolve(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [resolve(v) for v in x]
+        if isinstance(x, (list, tuple)):   # (tuples from get_config, lists after JSON)
+            return type(x)(resolve(v) for v in x)
         return x
 
     while pending:

@@ -28,6 +28,21 @@ def _is_functional_args(args, kwargs):
     return len(args) == 1 and "outputs" in kwargs
 
 
+def _is_functional(cls):
+    return any(c.__name__ == "Functional" and c.__module__.endswith("models.functional")
+               for c in cls.__mro__)
+
+
+def _inject_functional(cls, functional):
+    """Make `cls` (a Model subclass) a subclass of Functional: in the first class of its MRO
+    whose bases name Model directly, Model becomes Functional (Keras 3's
+    `inject_functional_model_class`)."""
+    for klass in cls.__mro__:
+        if Model in klass.__bases__:
+            klass.__bases__ = tuple(functional if b is Model else b for b in klass.__bases__)
+            return
+
+
 class Model(Trainer, Layer):
     """Keras 3's `keras.Model`: `Model(inputs, outputs, name=None)` (functional) or a subclass
     defining `call` (see the module docstring).
@@ -51,10 +66,17 @@ class Model(Trainer, Layer):
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
+        if _is_functional_args(args, kwargs) and not _is_functional(type(self)):
+            # A subclass called as `CustomModel(inputs, outputs)` (the "customizing what
+            # happens in fit" guide): as Keras 3 does, the subclass becomes a Functional one
+            from .functional import Functional
+            _inject_functional(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args or "inputs" in kwargs:
             raise TypeError("A subclassed Model takes only `name`, `trainable` and `dtype` in "
-                            "`super().__init__()`. To build a functional model, call "
-                            "`keras.Model(inputs, outputs)` directly.")
+                            "`super().__init__()`, or `inputs` and `outputs` to be a "
+                            "functional model.")
         Layer.__init__(self, trainable=kwargs.pop("trainable", True),
                        name=kwargs.pop("name", None), dtype=kwargs.pop("dtype", None), **kwargs)
         self._init_trainer()
@@ -141,7 +163,8 @@ class Model(Trainer, Layer):
         """Print Keras 3's table of layers, output shapes and parameter counts."""
         from .summary import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable)
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (`keras.models.model_from_json`)."""
@@ -202,9 +225,6 @@ class Model(Trainer, Layer):
             if config.get(key) is not None:
                 config[key] = deserialize_keras_object(config[key], custom_objects)
         self.compile(**config)
-
-    def get_build_config(self):
-        return None
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -9,6 +9,7 @@ layer from then on.
 from ..layers.input_layer import InputLayer
 from ..layers.keras_tensor import KerasTensor
 from ..layers.layer import Layer
+from ..layers.layer_utils import layer_path_scope
 from .model import Model
 
 __all__ = ["Sequential"]
@@ -88,10 +89,13 @@ class Sequential(Model):
     def _build_from_input(self):
         x = self._input_layer.output
         shapes = {}
-        for layer in self._stack:
-            x = layer(x)
-            shapes[id(layer)] = getattr(x, "shape", None)
+        self._set_path()
+        with layer_path_scope(self):   # (the layers' paths are "sequential/dense", as Keras's)
+            for layer in self._stack:
+                x = layer(x)
+                shapes[id(layer)] = getattr(x, "shape", None)
         self._output_shapes = shapes
+        self._build_input_shape = tuple(self._input_layer.batch_shape)
         self.built = True
 
     def build(self, input_shape=None):
@@ -159,8 +163,11 @@ class Sequential(Model):
         if self._input_layer is not None:
             layers.append(serialize_keras_object(self._input_layer))
         layers += [serialize_keras_object(layer) for layer in self._stack]
-        return {"name": self.name, "trainable": self.trainable,
-                "dtype": self.dtype_policy.serialize(), "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self.dtype_policy.serialize(), "layers": layers}
+        if self.built and self._input_layer is not None:
+            config["build_input_shape"] = tuple(self._input_layer.batch_shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -169,4 +176,7 @@ class Sequential(Model):
         for entry in config["layers"]:
             model.add(deserialize_keras_object(entry, custom_objects), rebuild=False)
         model._maybe_rebuild()
+        shape = config.get("build_input_shape")
+        if not model.built and isinstance(shape, (list, tuple)) and shape:
+            model.build(shape)
         return model

@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import nest
 from ...tensor import EagerTensor, convert_to_tensor
-from .data_adapter import ArrayData
+from .data_adapter import ArrayData, executions_of
 from ...tracing.signature import TensorSpec
 from .trainer import Trainer
 from ...ops.array_ops import range as tf_range
@@ -46,13 +46,19 @@ class StepRunner:
         model, callbacks = self.model, self.callbacks
         logs = {}
         fn = None
-        for step, batch in enumerate(self.data.epoch_batches()):
+        # as Keras 3: the batch hooks fire once per execution of `steps_per_execution` steps
+        # (begin with its first step's index, end with its last's)
+        for begin, end, take in executions_of(self.data, model.steps_per_execution):
+            callbacks.on_train_batch_begin(begin)
+            batches = take()
+            if not batches:   # the data ran out (warned): the epoch ends here
+                break
             if fn is None:
-                self._build(batch)
+                self._build(batches[0])
                 fn = model.train_function
-            callbacks.on_train_batch_begin(step)
-            logs = fn(batch)
-            callbacks.on_train_batch_end(step, logs)
+            for batch in batches:
+                logs = fn(batch)
+            callbacks.on_train_batch_end(end, logs)
             if model.stop_training:
                 break
         return logs
@@ -69,8 +75,8 @@ class StepRunner:
             return False
         if type(model).train_step is not Trainer.train_step or data.shuffle == "batch":
             return False
-        if data.steps != -(-data.num_samples // data.batch_size):
-            return False  # steps_per_epoch cycles through the data: step by step
+        if not data.full_pass:
+            return False  # steps_per_epoch continues or cuts passes: step by step
         if data.num_samples // data.batch_size < 2:
             return False
         if self.callbacks.needs_every_batch():

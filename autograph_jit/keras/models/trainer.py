@@ -38,8 +38,9 @@ from ...config import default_backend
 from ...eager_context import device as tf_device
 from .step_function import FlatStepFunction
 from ..layers.keras_tensor import KerasTensor, symbolic_call
+from ...errors import NotCompiledError
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "NotCompiledError"]  # (NotCompiledError: errors.py's, re-exported)
 
 
 class Trainer:
@@ -137,8 +138,7 @@ class Trainer:
 
     def _assert_compile_called(self, method_name):
         if not self.compiled:
-            raise RuntimeError(f"You must call `compile()` before using the model. (Calling "
-                               f"`{method_name}()` on an uncompiled model.)")
+            raise NotCompiledError("You must call `compile()` before using the model.")
 
     # -- metrics --------------------------------------------------------------------------------
     @property
@@ -201,15 +201,17 @@ class Trainer:
         if self._compile_loss is not None:
             flat_true, flat_pred = self._flat_targets(y, y_pred)
             if not self._compile_loss.built:
-                self._compile_loss.build(self._output_names(y_pred))
+                self._compile_loss.build(self._output_names(y_pred),
+                                         outputs_are_dict=isinstance(y_pred, dict))
             sws = flat_outputs(sample_weight, self._output_names(y_pred)) \
                 if isinstance(sample_weight, (list, dict)) else sample_weight
             total, parts = self._compile_loss(flat_true, flat_pred, sws)
-            if self._output_loss_trackers and len(parts) == len(self._output_loss_trackers):
+            if self._output_loss_trackers:
                 batch = _batch_size(y_pred)
-                for tracker, part in zip(self._output_loss_trackers, parts):
-                    if part is not None:
-                        tracker.update_state(part, sample_weight=batch)
+                for tracker, slot in zip(self._output_loss_trackers,
+                                         self._compile_loss.loss_slots):
+                    if slot < len(parts) and parts[slot] is not None:
+                        tracker.update_state(parts[slot], sample_weight=batch)
         for extra in self.losses:
             extra = convert_to_tensor(extra)
             total = extra if total is None else total + extra
@@ -271,7 +273,9 @@ class Trainer:
         """Loss and metrics on a batch, without updating weights; returns the logs."""
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        if self._compile_loss is not None or self.losses:
+        # (an overridden compute_loss is the loss even without a compiled one, as in Keras 3)
+        if self._compile_loss is not None or self.losses or \
+                type(self).compute_loss is not Trainer.compute_loss:
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=False)
             self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
@@ -346,10 +350,13 @@ class Trainer:
                                name=self.name)
         names = self._output_names(y_pred)
         if need_loss:
-            self._compile_loss.build(names)
-            if len(names) > 1:
-                self._output_loss_trackers = [metrics_module.Mean(name=n)
-                                              for n in self._compile_loss.names]
+            self._compile_loss.build(names, outputs_are_dict=isinstance(y_pred, dict))
+            # as Keras 3: a `<output>_loss` entry per output that has a loss, when more than
+            # one has (a dict loss naming one output of two logs `loss` alone)
+            slots = self._compile_loss.loss_slots
+            if len(slots) > 1:
+                self._output_loss_trackers = [
+                    metrics_module.Mean(name=self._compile_loss.names[i]) for i in slots]
         if need_metrics and y is not None:
             flat_true = flat_outputs(y, names)
             flat_pred = flat_outputs(y_pred, names)
@@ -475,7 +482,7 @@ def flatten_metrics_in_order(model, logs):
     names = []
     for metric in model.metrics:
         if isinstance(metric, CompileMetrics):
-            names += [m.name for m in metric.metrics]
+            names += metric.names
         else:
             names.append(metric.name)
     results = [logs[n] for n in names if n in logs]

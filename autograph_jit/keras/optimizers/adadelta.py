@@ -30,10 +30,8 @@ class Adadelta(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._accumulated_grads = [self.add_variable_from_reference(v, "accumulated_grad")
-                                   for v in var_list]
-        self._accumulated_delta_vars = [
-            self.add_variable_from_reference(v, "accumulated_delta_var") for v in var_list]
+        self._accumulated_grads, self._accumulated_delta_vars = self.add_optimizer_variables(
+            var_list, ["accumulated_grad", "accumulated_delta_var"])
 
     def update_step(self, gradient, variable, learning_rate):
         lr = cast(learning_rate, variable.dtype)

@@ -1,7 +1,6 @@
 """Adafactor (factored second moments, relative step sizes), Keras 3's update rule."""
 import numpy as np
 
-from ...module import name_scope
 from ...ops.array_ops import expand_dims
 from ...ops.math_ops import cast, maximum, minimum, pow, reduce_mean, sqrt, square  # noqa: A004
 from ...variables import Variable
@@ -43,14 +42,18 @@ class Adafactor(Optimizer):
         self._r, self._c, self._v = [], [], []
         for var in var_list:
             shape = var.shape.as_list()
-            if len(shape) < 2:   # unused placeholders (Keras keeps them out of `variables`)
-                with name_scope(self.name):
-                    self._r.append(Variable(np.float32(0), trainable=False, name="r"))
-                    self._c.append(Variable(np.float32(0), trainable=False, name="c"))
+            name = var.name.rsplit(":", 1)[0].rsplit("/", 1)[-1]
+            if len(shape) < 2:
+                # unused int32 placeholders, outside the optimizer's scope and named after the
+                # variable: Keras 3 keeps (and saves) them in `variables` all the same
+                for kind in (self._r, self._c):
+                    kind.append(Variable(np.int32(0), trainable=False, name=name,
+                                         dtype="int32"))
+                    self._variables.append(kind[-1])
             else:
-                self._r.append(self.add_variable(shape[:-1], dtype=var.dtype, name="variable"))
+                self._r.append(self.add_variable(shape[:-1], dtype=var.dtype, name=name))
                 self._c.append(self.add_variable(shape[:-2] + shape[-1:], dtype=var.dtype,
-                                                 name="variable"))
+                                                 name=name))
             self._v.append(self.add_variable_from_reference(var, "velocity"))
 
     def update_step(self, gradient, variable, learning_rate):

@@ -34,12 +34,12 @@ class Adam(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        # Keras 3's order: momentum and velocity variable by variable, then every velocity_hat
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
         self._velocity_hats = []
         if self.amsgrad:
-            self._velocity_hats = [self.add_variable_from_reference(v, "velocity_hat")
-                                   for v in var_list]
+            self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
     def _alpha(self, learning_rate, dtype):
         """`lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`, once per step and dtype (Optimizer.apply

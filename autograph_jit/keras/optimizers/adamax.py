@@ -29,8 +29,7 @@ class Adamax(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._m = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._u = [self.add_variable_from_reference(v, "norm") for v in var_list]
+        self._m, self._u = self.add_optimizer_variables(var_list, ["momentum", "norm"])
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype

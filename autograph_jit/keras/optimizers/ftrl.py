@@ -47,10 +47,9 @@ class Ftrl(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._accumulators = [self.add_variable_from_reference(
-            v, "accumulator", initializer=float(self.initial_accumulator_value))
-            for v in var_list]
-        self._linears = [self.add_variable_from_reference(v, "linear") for v in var_list]
+        self._accumulators, self._linears = self.add_optimizer_variables(
+            var_list, ["accumulator", "linear"],
+            initializer=[float(self.initial_accumulator_value), "zeros"])
 
     def update_step(self, gradient, variable, learning_rate):
         lr = cast(learning_rate, variable.dtype)

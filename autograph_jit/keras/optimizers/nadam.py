@@ -2,6 +2,7 @@
 import numpy as np
 
 from ...ops.math_ops import cast, pow, sqrt, square  # noqa: A004
+from ...variables import Variable
 from .optimizer import Optimizer
 
 __all__ = ["Nadam"]
@@ -34,11 +35,13 @@ class Nadam(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
-        self._velocities = [self.add_variable_from_reference(v, "velocity") for v in var_list]
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
         dtype = var_list[0].dtype if var_list else "float32"
-        self._u_product = self.add_variable((), initializer="ones", dtype=dtype,
-                                            name="u_product")
+        # last, outside the optimizer's name scope and named "variable", as Keras 3 makes it
+        self._u_product = Variable(np.ones((), getattr(dtype, "np_dtype", dtype)),
+                                   trainable=False, name="variable", dtype=dtype)
+        self._variables.append(self._u_product)
 
     def _update_variables(self, grads, trainable_variables, learning_rate):
         # the momentum-schedule product advances once per update (not per accumulated step)

@@ -180,11 +180,11 @@ class Optimizer(AutoTrackable):
         self._trainable_variables = list(var_list)
         self._var_index = {id(v): i for i, v in enumerate(self._trainable_variables)}
         if self.use_ema:
-            self._model_variables_moving_average = [
-                self.add_variable_from_reference(v, "average") for v in var_list]
+            self._model_variables_moving_average = self.add_optimizer_variables(
+                var_list, "average")
         if self.gradient_accumulation_steps:
-            self._accumulated_gradients = [
-                self.add_variable_from_reference(v, "gradient_accumulator") for v in var_list]
+            self._accumulated_gradients = self.add_optimizer_variables(
+                var_list, "gradient_accumulator")
         self.built = True
 
     def _get_variable_index(self, variable):
@@ -205,6 +205,28 @@ class Optimizer(AutoTrackable):
         base = reference_variable.name.rsplit(":", 1)[0].replace("/", "_")
         return self.add_variable(reference_variable.shape.as_list(), initializer=initializer,
                                  dtype=reference_variable.dtype, name=f"{base}_{name}")
+
+    def add_optimizer_variables(self, var_list, name, initializer="zeros"):
+        """Slots for every variable of `var_list`, as Keras 3 creates them: with one `name`, a
+        list of slots; with a list of names, one list per name, created variable by variable
+        (`[m0, v0, m1, v1, ...]` in `variables`, the order Keras 3 saves them in).
+        `initializer` may be a list too, one per name.
+
+        >>> opt = tf.keras.optimizers.SGD()
+        >>> a, b = tf.Variable([1.0]), tf.Variable([2.0])
+        >>> ms, vs = opt.add_optimizer_variables([a, b], ["m", "v"])
+        >>> [v.name.split("/")[-1] for v in opt.variables[2:]]
+        ['Variable_m:0', 'Variable_v:0', 'Variable_m:0', 'Variable_v:0']
+        """
+        names = [name] if isinstance(name, str) else list(name)
+        inits = list(initializer) if isinstance(initializer, (list, tuple)) else \
+            [initializer] * len(names)
+        slots = [[] for _ in names]
+        for variable in var_list:
+            for kind, slot_name, init in zip(slots, names, inits):
+                kind.append(self.add_variable_from_reference(variable, slot_name,
+                                                             initializer=init))
+        return slots[0] if isinstance(name, str) else tuple(slots)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         if self.built:

@@ -95,7 +95,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         weights = z.read(_WEIGHTS)
         if not compile:
             config.pop("compile_config", None)
-        model = deserialize_keras_object(config, custom_objects=custom_objects, compile=compile)
+        model = deserialize_keras_object(config, custom_objects=custom_objects, compile=compile,
+                                         safe_mode=safe_mode)
         _read_assets(z, model)
     h5py = _h5py()
     with h5py.File(io.BytesIO(weights), "r") as f:

@@ -3,9 +3,11 @@ dicts for layers, models, losses, metrics, optimizers and the like, and `custom_
 lookup (`keras.saving.serialize_keras_object` / `deserialize_keras_object`)."""
 import inspect
 from .. import layers, losses, metrics, models, optimizers
+from ..layers.core import NotEqual
 from ..layers.layer import Layer
 from ..models.functional import Functional
 from ..models.sequential import Sequential
+from .function_code import SafeModeScope, in_safe_mode
 import importlib
 
 import numpy as np
@@ -209,11 +211,13 @@ def _function(module_name, name):
     return None
 
 
+# Keras 3 operations that saved functional graphs hold as nodes (module keras.src.ops.*)
+_KERAS_OPERATIONS = {"NotEqual": NotEqual}
+
 # Keys newer Keras 3 releases (up to 3.15) write into configs, for features autograph_jit does
 # not have; a file loads when each holds its "off" value, and fails naming the key otherwise.
-_OFF_VALUE_KEYS = {"quantization_config": None, "input_axes": None, "output_axes": None,
-                   "lora_rank": None, "lora_alpha": None, "optional": False,
-                   "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
+_OFF_VALUE_KEYS = {"quantization_config": None, "lora_rank": None, "lora_alpha": None,
+                   "optional": False}
 # bookkeeping keys of the file format itself, not arguments of any constructor
 _FORMAT_KEYS = ("shared_object_id",)
 
@@ -239,8 +243,12 @@ def normalize_config(config):
     return out
 
 
-def deserialize_keras_object(config, custom_objects=None, **kwargs):
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object a `serialize_keras_object` dict (or a class/function name) stands for.
+
+    `safe_mode` (Keras 3) refuses Python lambdas stored as bytecode (a `Lambda` layer's
+    function) unless False; a surrounding `SafeModeScope` or
+    `enable_unsafe_deserialization()` overrides it.
 
     >>> config = tf.keras.saving.serialize_keras_object(tf.keras.layers.Dense(2))
     >>> tf.keras.saving.deserialize_keras_object(config).units
@@ -275,16 +283,20 @@ def deserialize_keras_object(config, custom_objects=None, **kwargs):
         cls = get_registered_object(class_name, custom_objects)
     if cls is None:
         cls = _all_classes().get(class_name)
+    if cls is None and str(config.get("module", "")).startswith("keras.src.ops"):
+        cls = _KERAS_OPERATIONS.get(class_name)
     if cls is None:
         raise TypeError(f"Could not locate class '{class_name}'. Make sure custom classes are "
                         "decorated with `@keras.saving.register_keras_serializable()` or passed "
                         "in `custom_objects`. Full object config: " + str(config))
     params = inspect.signature(cls.from_config).parameters
-    if "custom_objects" in params:
-        obj = cls.from_config(inner, custom_objects=custom_objects)
-    else:
-        with CustomObjectScope(custom_objects or {}):
-            obj = cls.from_config(inner)
+    scoped = in_safe_mode()
+    with SafeModeScope(scoped if scoped is not None else safe_mode):
+        if "custom_objects" in params:
+            obj = cls.from_config(inner, custom_objects=custom_objects)
+        else:
+            with CustomObjectScope(custom_objects or {}):
+                obj = cls.from_config(inner)
     build = config.get("build_config")
     if build and hasattr(obj, "built") and not obj.built and build.get("shapes_dict"):
         obj.build(**{k: _tuples(v) for k, v in build["shapes_dict"].items()})

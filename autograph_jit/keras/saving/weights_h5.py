@@ -121,29 +121,34 @@ def write_groups(f, model):
             group.create_dataset(str(i), data=np.asarray(v.numpy()))
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and hasattr(optimizer, "variables"):
-        group = f.require_group("optimizer/vars")
-        group.attrs["name"] = optimizer.name
-        for i, v in enumerate(_keras_order(optimizer)):
-            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+        _write_optimizer(f, "optimizer", optimizer)
+
+
+def _write_optimizer(f, path, optimizer):
+    """`<path>/vars/<i>`: the optimizer's `variables`, in order (Keras 3's `save_own_variables`);
+    a wrapping optimizer (LossScaleOptimizer) also writes its inner optimizer's own group, as
+    Keras 3 visits it as a child."""
+    group = f.require_group(f"{path}/vars")
+    group.attrs["name"] = optimizer.name
+    for i, v in enumerate(_keras_order(optimizer)):
+        group.create_dataset(str(i), data=np.asarray(v.numpy()))
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None:
+        _write_optimizer(f, f"{path}/inner_optimizer", inner)
 
 
 def _keras_order(optimizer):
-    """The optimizer's variables in Keras 3's order: its own (iteration, learning_rate), then
-    for each trainable variable in turn its slots (Adam: momentum, velocity). Ours hold the
-    slots kind by kind (all momentums, then all velocities)."""
-    variables = list(optimizer.variables)
-    n = len(getattr(optimizer, "_trainable_variables", ()) or ())
-    own = 2 if len(variables) >= 2 else len(variables)
-    slots = variables[own:]
-    if not n or not optimizer.built or len(slots) % n:
-        return variables
-    kinds = len(slots) // n
-    return variables[:own] + [slots[k * n + i] for i in range(n) for k in range(kinds)]
+    """The optimizer's variables in Keras 3's saved order: `optimizer.variables` itself, as
+    every optimizer creates its variables in Keras 3's order (iteration, learning_rate unless
+    it is a schedule, EMA averages, gradient accumulators, then the slots as that optimizer's
+    Keras 3 `build` creates them)."""
+    return list(optimizer.variables)
 
 
 def read_optimizer(f, model):
     """Restore the compiled model's optimizer from `optimizer/vars` (building it first when the
-    file holds its slots); a different variable count skips it with a warning, as Keras does."""
+    file holds its slots). A different variable count skips it with Keras 3's warning; a
+    variable whose stored shape differs raises ValueError before anything is assigned."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or "optimizer/vars" not in f:
         return
@@ -152,12 +157,21 @@ def read_optimizer(f, model):
         optimizer.build(model.trainable_variables)
     variables = _keras_order(optimizer)
     values = [np.asarray(stored[str(i)]) for i in range(len(stored))]
-    if len(values) != len(variables) or any(
-            tuple(v.shape.as_list()) != value.shape for v, value in zip(variables, values)):
-        warnings.warn(f"Skipping variable loading for optimizer '{optimizer.name}', because it "
-                      f"has {len(variables)} variables whereas the saved optimizer has "
-                      f"{len(values)} variables.", stacklevel=3)
+    if len(values) != len(variables):
+        msg = (f"Skipping variable loading for optimizer '{optimizer.name}', because it has "
+               f"{len(variables)} variables whereas the saved optimizer has {len(values)} "
+               "variables. ")
+        if not variables:
+            msg += "This is likely because the optimizer has not been called/built yet."
+        warnings.warn(msg, stacklevel=3)
         return
+    for i, (v, value) in enumerate(zip(variables, values)):
+        if tuple(v.shape.as_list()) != value.shape:
+            raise ValueError(
+                f"Cannot load the state of optimizer '{optimizer.name}': its variable {i} "
+                f"('{v.name}') has shape {tuple(v.shape.as_list())}, but the saved value "
+                f"has shape {value.shape}. The file was saved with a differently configured "
+                "optimizer or model.")
     for v, value in zip(variables, values):
         v.assign(value.astype(v.dtype.np_dtype))
 

@@ -1,9 +1,21 @@
-"""`tf.keras.utils`: to_categorical, set_random_seed, Progbar, and data helpers."""
+"""`tf.keras.utils`: to_categorical, set_random_seed, Progbar, plotting, serialization names,
+PyDataset, sequence/image/file helpers and datasets built from arrays."""
 from .progbar import Progbar  # noqa: F401
 from .numerical import normalize, to_categorical  # noqa: F401
 from .random import set_random_seed  # noqa: F401
 from ..models.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: F401
 from ..layers.keras_tensor import is_keras_tensor  # noqa: F401
+from ..saving.serialization import CustomObjectScope, custom_object_scope  # noqa: F401
+from ..saving.serialization import deserialize_keras_object  # noqa: F401
 from ..saving.serialization import get_registered_object  # noqa: F401
 from ..saving.serialization import register_keras_serializable  # noqa: F401
+from ..saving.serialization import serialize_keras_object  # noqa: F401
+from ..backend import clear_session  # noqa: F401
+from .object_registration import get_custom_objects, get_registered_name  # noqa: F401
 from .plot import model_to_dot, plot_model  # noqa: F401
+from .py_dataset import PyDataset, Sequence  # noqa: F401
+from .sequence_utils import pad_sequences  # noqa: F401
+from .file_utils import get_file  # noqa: F401
+from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: F401
+from .dataset_utils import split_dataset, timeseries_dataset_from_array  # noqa: F401
+from .layer_utils import get_source_inputs  # noqa: F401

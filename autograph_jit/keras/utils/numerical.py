@@ -1,22 +1,34 @@
 """`keras.utils.to_categorical` and `keras.utils.normalize` (NumPy in, NumPy out)."""
 import numpy as np
 
+from ...ops.array_ops import reshape
+from ...ops.gather_ops import one_hot
+from ...tensor import is_tensor
+
 __all__ = ["to_categorical", "normalize"]
 
 
 def to_categorical(x, num_classes=None):
-    """One-hot encode integer class labels: shape `x.shape + (num_classes,)`, float32
-    (a trailing dimension of 1 is dropped first, as Keras does).
+    """One-hot encode integer class labels: shape `x.shape + (num_classes,)` (a trailing
+    dimension of 1 is dropped first, as Keras does). As Keras 3: NumPy arrays and lists give a
+    float64 NumPy array; a tensor gives a float32 tensor (`tf.one_hot`).
 
     Example: `to_categorical([0, 2], num_classes=3)` -> `[[1, 0, 0], [0, 0, 1]]`.
 
     >>> tf.keras.utils.to_categorical([0, 2, 1], num_classes=3)
     array([[1., 0., 0.],
            [0., 0., 1.],
-           [0., 1., 0.]], dtype=float32)
+           [0., 1., 0.]])
+    >>> tf.keras.utils.to_categorical(tf.constant([1]), num_classes=2).dtype
+    tf.float32
     """
-    if hasattr(x, "numpy"):
-        x = x.numpy()
+    if is_tensor(x):
+        shape = x.shape.as_list()
+        if len(shape) > 1 and shape[-1] == 1:
+            x = reshape(x, [-1 if d is None else d for d in shape[:-1]])
+        if num_classes is None:
+            num_classes = int(np.max(x.numpy())) + 1
+        return one_hot(x, num_classes)
     x = np.array(x, dtype="int64")
     input_shape = x.shape
     if input_shape and input_shape[-1] == 1 and len(input_shape) > 1:
@@ -27,7 +39,7 @@ def to_categorical(x, num_classes=None):
     if x.size and (x.min() < 0 or x.max() >= num_classes):
         raise ValueError(f"to_categorical: labels must be in [0, {num_classes}); got values in "
                          f"[{x.min()}, {x.max()}]. Pass a larger `num_classes`.")
-    out = np.zeros((x.shape[0], num_classes), dtype="float32")
+    out = np.zeros((x.shape[0], num_classes))   # float64, as Keras 3
     out[np.arange(x.shape[0]), x] = 1
     return out.reshape(input_shape + (num_classes,))
 
