@@ -15,7 +15,24 @@ from .object_registration import get_custom_objects, get_registered_name  # noqa
 from .plot import model_to_dot, plot_model  # noqa: F401
 from .py_dataset import PyDataset, Sequence  # noqa: F401
 from .sequence_utils import pad_sequences  # noqa: F401
-from .file_utils import get_file  # noqa: F401
-from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: F401
-from .dataset_utils import split_dataset, timeseries_dataset_from_array  # noqa: F401
 from .layer_utils import get_source_inputs  # noqa: F401
+import importlib as _importlib
+
+# loaded on first use (PEP 562): `fit` imports this package, and these pull in urllib/ssl,
+# tarfile, PIL and tf.data (tens of ms that a first training step should not pay)
+_LAZY = {"get_file": "file_utils",
+         "array_to_img": "image_utils", "img_to_array": "image_utils", "load_img": "image_utils",
+         "save_img": "image_utils",
+         "split_dataset": "dataset_utils", "timeseries_dataset_from_array": "dataset_utils"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
