@@ -64,13 +64,10 @@ def _window_count(k, g, oh, ow):
     return b.mul(span(oh, g.sh, g.pt, g.h, g.kh), span(ow, g.sw, g.pl, g.w, g.kw))
 
 
-def _max_pool_looped(lw, node):
-    xv = node.data_inputs[0]
-    x = lw.view(xv)
+def _max_pool_looped(lw, node, x, g):
+    """max_pool2d for windows of more than UNROLL_TAPS taps: loops over the taps, the window's
+    max in the output row."""
     dt = x.dtype
-    if dt.name == "bool":
-        raise NotLowerable("bool max_pool2d runs on the interpreter")
-    g = _pool_geo("MaxPool", node, x.shape)
     out = lw.alloc_for(node.outputs[0])
     if out.size:
         k = Kernel(lw.module, lw.fresh_name("max_pool2d"), 2, lw.annotate(node))
@@ -169,7 +166,7 @@ def lower_max_pool(lw, node):
         raise NotLowerable("bool max_pool2d runs on the interpreter")
     g = _pool_geo("MaxPool", node, x.shape)
     if g.kh * g.kw > UNROLL_TAPS:
-        _max_pool_looped(lw, node)
+        _max_pool_looped(lw, node, x, g)
         return
     out = lw.alloc_for(node.outputs[0])
     if out.size:
@@ -271,16 +268,11 @@ def lower_avg_pool_grad(lw, node):
     lw.bind(node.outputs[0], out)
 
 
-def _max_pool_grad_looped(lw, node):
+def _max_pool_grad_looped(lw, node, x, gr, g):
     """max_pool_grad for windows of more than UNROLL_TAPS taps. Two passes a window, channels
     innermost: the max of every channel into a scratch row, then each tap adds g (or 0, as the
     interpreter's where) where it is the first tap equal to that max."""
-    xv, gv = node.data_inputs
-    x, gr = lw.view(xv), lw.view(gv)
     dt = x.dtype
-    _float_pool(dt, "max_pool_grad")
-    g = _pool_geo("MaxPoolGrad", node, x.shape)
-    g.expect("grad", gr.shape, (g.n, g.oh, g.ow, g.c))
     row_max = lw.alloc_spec(dt, (max(g.c, 1),))
     done = lw.alloc_spec(dtypes.uint8, (max(g.c, 1),))
     out = lw.alloc_for(node.outputs[0])
@@ -362,7 +354,7 @@ def lower_max_pool_grad(lw, node):
     g = _pool_geo("MaxPoolGrad", node, x.shape)
     g.expect("grad", gr.shape, (g.n, g.oh, g.ow, g.c))
     if g.kh * g.kw > UNROLL_TAPS:
-        _max_pool_grad_looped(lw, node)
+        _max_pool_grad_looped(lw, node, x, gr, g)
         return
     out = lw.alloc_for(node.outputs[0])
     if out.size:
