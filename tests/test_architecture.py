@@ -357,6 +357,9 @@ LAZY_IMPORTS = {
     "autograph_jit/keras/datasets/digits.py": {
         "sklearn.datasets": OPTIONAL,
     },
+    "autograph_jit/keras/identifiers.py": {
+        ".saving": "cycle: keras.identifiers > keras.saving > keras.saving.serialization > keras.layers > keras.regularizers > keras.identifiers",
+    },
     "autograph_jit/keras/layers/core.py": {
         "..saving": "cycle: keras.layers.core > keras.saving > keras.saving.serialization > keras.layers.core",
     },

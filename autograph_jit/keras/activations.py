@@ -16,6 +16,7 @@ from ..ops import slicing as S
 from ..ops import math_ops as M
 from ..ops import nn_ops as N
 from ..tensor import convert_to_tensor
+from . import identifiers
 
 
 def _t(x):
@@ -429,7 +430,9 @@ _NAME_OF = {fn: name for name, fn in _BY_NAME.items()
 
 
 def serialize(activation):
-    """The name Keras 3 stores for a built-in activation (a custom callable keeps its `__name__`).
+    """The name Keras 3 stores for a built-in activation; a function of the user's is stored as
+    Keras 3 stores it, `{"module", "class_name": "function", "config": its name, ...}` (loading
+    finds it in custom_objects).
 
     >>> tf.keras.activations.serialize(tf.keras.activations.relu)
     'relu'
@@ -444,7 +447,8 @@ def serialize(activation):
     if name is None:
         raise ValueError(f"activations.serialize: cannot serialize {activation!r}; pass a "
                          f"built-in activation or a named function")
-    return name
+    return {"module": getattr(activation, "__module__", None) or "builtins",
+            "class_name": "function", "config": name, "registered_name": "function"}
 
 
 def deserialize(config, custom_objects=None):
@@ -453,16 +457,22 @@ def deserialize(config, custom_objects=None):
     >>> tf.keras.activations.deserialize('tanh') is tf.keras.activations.tanh
     True
     """
+    full = config
     if isinstance(config, dict):
         config = config.get("config", config.get("class_name"))
         if isinstance(config, dict):
             config = config.get("name")
-    if custom_objects and config in custom_objects:
-        return custom_objects[config]
-    if config not in _BY_NAME:
+    if config in _BY_NAME and not (custom_objects and config in custom_objects):
+        return _BY_NAME[config]
+    # a user's function: custom_objects, an enclosing custom_object_scope (load_model opens
+    # one), a registered name, or (Keras 3's `{"class_name": "function", "module": ...}`) its
+    # module
+    found = identifiers.user_object(full, custom_objects)
+    if found is None:
         raise ValueError(f"Unknown activation function: {config!r}. Valid names are "
-                         f"{sorted(_BY_NAME)} (or pass a callable).")
-    return _BY_NAME[config]
+                         f"{sorted(_BY_NAME)} (or pass a callable, or the function in "
+                         f"custom_objects={{{config!r}: ...}} when loading).")
+    return found
 
 
 def get(identifier):

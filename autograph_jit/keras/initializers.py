@@ -19,6 +19,7 @@ from .. import dtypes as _dtypes
 from ..ops import random_ops as _random_ops
 from ..ops.array_ops import constant as _constant
 from ..runtime import rng as _rng
+from . import identifiers
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeNormal",
@@ -555,7 +556,8 @@ def deserialize(config, custom_objects=None):
     array([3., 3.], dtype=float32)
     """
     if isinstance(config, dict):
-        name, kwargs = config["class_name"], dict(config.get("config") or {})
+        inner = config.get("config")
+        name, kwargs = config["class_name"], dict(inner) if isinstance(inner, dict) else {}
     else:
         name, kwargs = config, {}
     if custom_objects and name in custom_objects:
@@ -565,9 +567,14 @@ def deserialize(config, custom_objects=None):
     elif name in _ALIASES:
         cls = _ALIASES[name]
     else:
-        raise ValueError(f"Unknown initializer: {name!r}. Valid names are "
-                         f"{sorted(_ALIASES)} (or a class name such as 'GlorotUniform', or a "
-                         f"callable(shape, dtype)).")
+        found = identifiers.user_object(config, custom_objects)
+        if found is None:
+            raise ValueError(f"Unknown initializer: {name!r}. Valid names are "
+                             f"{sorted(_ALIASES)} (or a class name such as 'GlorotUniform', a "
+                             f"callable(shape, dtype), or one of your own in custom_objects).")
+        return found
+    if not isinstance(cls, type):  # (a function in custom_objects)
+        return cls
     return cls.from_config(kwargs) if hasattr(cls, "from_config") else cls(**kwargs)
 
 

@@ -465,3 +465,53 @@ def test_backup_and_restore_with_double_checkpoint_falls_back_on_the_previous_ba
         tf.keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
         tf.keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs.append(e))])
     assert epochs == [1, 2]
+
+
+def _half(x):
+    return x * 0.5
+
+
+def _tenth(shape, dtype=None):
+    return tf.ones(shape, dtype) * 0.1
+
+
+def _small_l1(w):
+    return 0.01 * tf.reduce_sum(tf.abs(w))
+
+
+def _clip(w):
+    return tf.clip_by_value(w, -1.0, 1.0)
+
+
+def _sq(y, p):
+    return tf.reduce_mean(tf.square(y - p))
+
+
+def test_functions_of_the_users_load_from_custom_objects_or_a_scope(tmp_path):
+    # Keras 3 writes a plain function as {"class_name": "function", "config": name, ...}: an
+    # activation, initializer, regularizer, constraint, loss and metric of the user's resolve
+    # through custom_objects (or a custom_object_scope), as in Keras 3
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(
+        2, activation=_half, kernel_initializer=_tenth, kernel_regularizer=_small_l1,
+        kernel_constraint=_clip)])
+    model.compile("adam", loss=_sq, metrics=[_sq])
+    x, y = np.ones((8, 3), np.float32), np.ones((8, 2), np.float32)
+    model.fit(x, y, verbose=0)
+    path = str(tmp_path / "custom.keras")
+    model.save(path)
+    config = model.layers[0].get_config()
+    assert config["activation"]["class_name"] == "function"
+    objects = {f.__name__: f for f in (_half, _tenth, _small_l1, _clip, _sq)}
+    loaded = tf.keras.models.load_model(path, custom_objects=objects)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    dense = loaded.layers[0]
+    assert (dense.activation, dense.kernel_regularizer, dense.kernel_constraint) == (
+        _half, _small_l1, _clip)
+    assert sorted(loaded.fit(x, y, verbose=0).history) == ["_sq", "loss"]
+    with tf.keras.utils.custom_object_scope(objects):
+        again = tf.keras.layers.Dense.from_config(config)
+    assert again.activation is _half
+    with pytest.raises(Exception, match="_half"):
+        tf.keras.layers.Dense.from_config({**config, "activation": {
+            "module": "builtins", "class_name": "function", "config": "_half",
+            "registered_name": "function"}})
