@@ -363,9 +363,6 @@ LAZY_IMPORTS = {
     "autograph_jit/keras/layers/core.py": {
         "..saving": "cycle: keras.layers.core > keras.saving > keras.saving.serialization > keras.layers.core",
     },
-    "autograph_jit/keras/layers/layer.py": {
-        ".tensor_ops": "cycle: keras.layers.tensor_ops > keras.layers.layer",
-    },
     "autograph_jit/keras/layers/layer_utils.py": {
         "..saving.serialization": "cycle: keras.layers.layer_utils > keras.saving.serialization > keras.layers > keras.layers.layer > keras.layers.layer_utils",
         ".layer": "cycle: keras.layers.layer > keras.layers.layer_utils",

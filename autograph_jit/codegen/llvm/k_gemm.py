@@ -40,11 +40,10 @@ def call(b, module, transpose_a, m, n, kdim, a, lda, bm, ldb, c, ldc):
     i64 values or ints; row-major; op(A) = A^T when `transpose_a`).
 
     Example (k_conv.py, one image of a convolution):
-        k_gemm.call(k.b, k.fn.module, False, g.p, o, kd, cols, kd, filt, o, 0.0, out, o)
+        k_gemm.call(k.b, k.fn.module, False, g.p, o, kd, cols, kd, filt, o, out, o)
     """
     fn = _function(module, transpose_a)
-    args = [v if isinstance(v, ir.Value) else i64(v) for v in (m, n, kdim)]
-    b.call(fn, args + [a, _i64(lda), bm, _i64(ldb), c, _i64(ldc)])
+    b.call(fn, [_i64(m), _i64(n), _i64(kdim), a, _i64(lda), bm, _i64(ldb), c, _i64(ldc)])
 
 
 def _i64(v):

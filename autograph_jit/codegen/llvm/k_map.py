@@ -59,8 +59,8 @@ class _TaggedLoops(Loops):
             seen["inner"] = self._nested
         super().range(n, tracked, name, short)
         self._nested = True
-        short = isinstance(n, (int, np.integer)) and n <= short
-        if "header" in seen and not seen["inner"] and not short:
+        scalar = isinstance(n, (int, np.integer)) and n <= short  # (not vectorized)
+        if "header" in seen and not seen["inner"] and not scalar:
             header, done = seen["header"], self.b.block
             for block in self.b.function.blocks:
                 t = block.terminator

@@ -19,7 +19,7 @@ from llvmlite import ir
 from .chunks import parallel_chunks
 from .emit import I1, I8, Kernel, i64, lanes_short, reg_type
 from .k_array import NotLowerable
-from .k_window import Geo, outputs, pixel, taps, taps_outermost, zero
+from .k_window import Geo, outputs, pixel, taps, taps_outermost, unrolled_taps, zero
 from ... import dtypes
 
 _POOL_FLOATS = ("float16", "float32", "float64")
@@ -102,23 +102,6 @@ def _max_pool_looped(lw, node, x, g):
     lw.bind(node.outputs[0], out)
 
 
-def _window(k, g, n, oh, ow):
-    """[(inside: i1, ih, iw)] for each tap of window (oh, ow) in row-major order, where a tap
-    outside the image reads pixel (n, 0, 0) instead (ih = iw = 0)."""
-    b = k.b
-    ih0 = b.sub(b.mul(oh, i64(g.sh)), i64(g.pt))
-    iw0 = b.sub(b.mul(ow, i64(g.sw)), i64(g.pl))
-    out = []
-    for i in range(g.kh):
-        ih = b.add(ih0, i64(i * g.dh))
-        in_h = b.icmp_unsigned("<", ih, i64(g.h))  # negative wraps to huge: outside
-        for j in range(g.kw):
-            iw = b.add(iw0, i64(j * g.dw))
-            inside = b.and_(in_h, b.icmp_unsigned("<", iw, i64(g.w)))
-            out.append((inside, b.select(inside, ih, i64(0)), b.select(inside, iw, i64(0))))
-    return out
-
-
 def _tap_values(k, dt, ptr, st, n, window, c, low):
     """The value of channel c at each tap of `window` (the lowest value on padding)."""
     b = k.b
@@ -176,7 +159,7 @@ def lower_max_pool(lw, node):
 
         def image(ik, n):
             def at(oh, ow):
-                window = _window(ik, g, n, oh, ow)
+                window = unrolled_taps(ik, g, oh, ow)
                 ob = pixel(ik, ost, n, oh, ow)
 
                 def channel(c):
@@ -369,7 +352,7 @@ def lower_max_pool_grad(lw, node):
             zero(ik, ik.ptrs[0], dt, g.h * g.w * g.c, b.mul(n, i64(ost[0])))
 
             def at(oh, ow):
-                window = _window(ik, g, n, oh, ow)
+                window = unrolled_taps(ik, g, oh, ow)
                 gb = pixel(ik, gst, n, oh, ow)
 
                 def channel(c):

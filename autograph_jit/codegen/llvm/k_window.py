@@ -38,11 +38,16 @@ class Geo:
         return self.oh * self.ow
 
 
+def _origin(k, g, oh, ow):
+    """(ih, iw) of tap (0, 0) of output (oh, ow): negative on the padding before the image."""
+    b = k.b
+    return b.sub(b.mul(oh, i64(g.sh)), i64(g.pt)), b.sub(b.mul(ow, i64(g.sw)), i64(g.pl))
+
+
 def taps(k, g, oh, ow, body):
     """For each kernel tap (i, j) of output (oh, ow): body(i, j, ih, iw, inside: i1)."""
     b = k.b
-    ih0 = b.sub(b.mul(oh, i64(g.sh)), i64(g.pt))
-    iw0 = b.sub(b.mul(ow, i64(g.sw)), i64(g.pl))
+    ih0, iw0 = _origin(k, g, oh, ow)
 
     def ti(i):
         ih = b.add(ih0, b.mul(i, i64(g.dh)))
@@ -55,6 +60,23 @@ def taps(k, g, oh, ow, body):
     k.loops.range(g.kh, ti, name="ti")
 
 
+def unrolled_taps(k, g, oh, ow):
+    """`taps` unrolled at build time, for windows small enough to keep in registers:
+    [(inside: i1, ih, iw)] for each tap of output (oh, ow) in row-major order, where a tap
+    outside the image names pixel (0, 0) instead (a safe address to load from)."""
+    b = k.b
+    ih0, iw0 = _origin(k, g, oh, ow)
+    out = []
+    for i in range(g.kh):
+        ih = b.add(ih0, i64(i * g.dh))
+        in_h = b.icmp_unsigned("<", ih, i64(g.h))  # negative wraps to huge: outside
+        for j in range(g.kw):
+            iw = b.add(iw0, i64(j * g.dw))
+            inside = b.and_(in_h, b.icmp_unsigned("<", iw, i64(g.w)))
+            out.append((inside, b.select(inside, ih, i64(0)), b.select(inside, iw, i64(0))))
+    return out
+
+
 def taps_outermost(k, g, body):
     """body(oh, ow, i, j, ih, iw, inside) over every output and tap, taps outermost: scatters add
     tap by tap, as the eager kernels' per-tap slice adds (float16 rounds every add, so the
@@ -64,8 +86,8 @@ def taps_outermost(k, g, body):
     def ti(i):
         def tj(j):
             def at(oh, ow):
-                ih = b.add(b.sub(b.mul(oh, i64(g.sh)), i64(g.pt)), b.mul(i, i64(g.dh)))
-                iw = b.add(b.sub(b.mul(ow, i64(g.sw)), i64(g.pl)), b.mul(j, i64(g.dw)))
+                ih0, iw0 = _origin(k, g, oh, ow)
+                ih, iw = b.add(ih0, b.mul(i, i64(g.dh))), b.add(iw0, b.mul(j, i64(g.dw)))
                 inside = b.and_(b.icmp_unsigned("<", ih, i64(g.h)),
                                 b.icmp_unsigned("<", iw, i64(g.w)))
                 body(oh, ow, i, j, ih, iw, inside)

@@ -285,6 +285,9 @@ class Rescaling(Layer):
     array([0., 1.], dtype=float32)
     """
 
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale, self.offset = scale, offset

@@ -55,7 +55,6 @@ from .layer_utils import (  # noqa: F401  (get/set_keras_mask, ... are re-export
 from .layer_weights import WeightTracking
 from .. import regularizers
 
-_PREPROCESSING_PACKAGE = __name__.rsplit(".", 1)[0] + ".preprocessing"
 
 __all__ = ["Layer", "get_keras_mask", "set_keras_mask", "unique_object_name",
            "reset_object_names", "current_training"]
@@ -302,6 +301,8 @@ class Layer(WeightTracking, Module):
                 return self._symbolic_call(args, kwargs, inputs)
             return self._eager_call(args, kwargs, inputs, explicit_training)
 
+    # True on the layers that take Python values positionally, as Keras 3's do: the data layers
+    # (preprocessing, Rescaling), the op layers behind `x + 1.0`, functional models
     _allow_non_tensor_positional_args = False
 
     def _check_positional_args(self, args):
@@ -309,22 +310,11 @@ class Layer(WeightTracking, Module):
         for arg in nest.flatten(args):
             if arg is None or _is_tensor_like(arg):
                 continue
-            if self._allows_non_tensor_args():
+            if self._allow_non_tensor_positional_args:
                 return
             raise ValueError("Only input tensors may be passed as positional arguments. The "
                              "following argument value should be passed as a keyword argument: "
                              f"{arg} (of type {type(arg)})")
-
-    def _allows_non_tensor_args(self):
-        # Keras 3's data layers (preprocessing, Rescaling) take Python values positionally, and
-        # its ops (ours: the op layers behind `x + 1.0`) take constants.
-        if self._allow_non_tensor_positional_args:
-            return True
-        from .tensor_ops import OP_CLASSES
-        if isinstance(self, tuple(OP_CLASSES.values())):
-            return True
-        return any(c.__module__.startswith(_PREPROCESSING_PACKAGE) or c.__name__ == "Rescaling"
-                   for c in type(self).__mro__)
 
     def _eager_call(self, args, kwargs, inputs, explicit_training):
         assert_input_compatibility(self.input_spec, inputs, self.name)

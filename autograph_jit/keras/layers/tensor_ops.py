@@ -24,6 +24,9 @@ _OPS = {
 class _TensorOp(Layer):
     """Base of the op layers: `call(*args)` applies the op to the tensors and constants."""
 
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
+
     op_name = None
 
     def __init__(self, **kwargs):

@@ -30,10 +30,6 @@ class Functional(Model):
     _allow_non_tensor_positional_args = True
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
-        if isinstance(inputs, dict):
-            for k, v in inputs.items():
-                if isinstance(v, KerasTensor) and k != v.name:
-                    pass
         flat_inputs = nest.flatten(inputs)
         for x in flat_inputs + nest.flatten(outputs):
             if not isinstance(x, KerasTensor):

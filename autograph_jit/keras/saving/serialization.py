@@ -13,7 +13,8 @@ import importlib
 import numpy as np
 
 __all__ = ["serialize_keras_object", "deserialize_keras_object", "register_keras_serializable",
-           "get_registered_object", "CustomObjectScope", "custom_object_scope"]
+           "get_registered_object", "get_custom_objects", "get_registered_name",
+           "CustomObjectScope", "custom_object_scope"]
 
 _REGISTERED = {}
 _SCOPES = []
@@ -68,6 +69,39 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     if module_objects and name in module_objects:
         return module_objects[name]
     return None
+
+
+def get_custom_objects():
+    """The live global dict of custom objects, `"package>Name"` (or a plain name) -> object:
+    what `register_keras_serializable` registers, and where an entry added by hand is found by
+    deserialization, as Keras 3's `get_custom_objects()` is.
+
+    >>> class Half(tf.keras.layers.Layer):
+    ...     def call(self, x):
+    ...         return x / 2
+    >>> tf.keras.utils.get_custom_objects()["Half"] = Half
+    >>> tf.keras.saving.get_registered_object("Half") is Half
+    True
+    >>> del tf.keras.utils.get_custom_objects()["Half"]
+    """
+    return _REGISTERED
+
+
+def get_registered_name(obj):
+    """The name `obj` is registered under (`"package>Name"`), else its `__name__`.
+
+    >>> @tf.keras.utils.register_keras_serializable(package="docs_names")
+    ... def scale(x):
+    ...     return 2 * x
+    >>> tf.keras.utils.get_registered_name(scale)
+    'docs_names>scale'
+    >>> tf.keras.utils.get_registered_name(tf.keras.layers.Dense)
+    'Dense'
+    """
+    for name, value in _REGISTERED.items():
+        if value is obj:
+            return name
+    return obj.__name__
 
 
 class CustomObjectScope:

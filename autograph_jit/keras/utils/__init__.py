@@ -11,7 +11,7 @@ from ..saving.serialization import get_registered_object  # noqa: F401
 from ..saving.serialization import register_keras_serializable  # noqa: F401
 from ..saving.serialization import serialize_keras_object  # noqa: F401
 from ..backend import clear_session  # noqa: F401
-from .object_registration import get_custom_objects, get_registered_name  # noqa: F401
+from ..saving.serialization import get_custom_objects, get_registered_name  # noqa: F401
 from .plot import model_to_dot, plot_model  # noqa: F401
 from .py_dataset import PyDataset, Sequence  # noqa: F401
 from .sequence_utils import pad_sequences  # noqa: F401

@@ -104,6 +104,9 @@ class CategoryEncoding(Layer):
     ([[0, 0], [0, 1], [1, 2], [1, 3]], [2, 4])
     """
 
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
+
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)
         check_output_mode(output_mode, ("one_hot", "multi_hot", "count"))
@@ -159,6 +162,9 @@ class Hashing(Layer):
     >>> tf.keras.layers.Hashing(num_bins=3, salt=133)([1, 2]).shape
     TensorShape([2])
     """
+
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):

@@ -31,6 +31,9 @@ _INTERPOLATIONS = ("nearest", "bilinear")
 class _ImageLayer(Layer):
     """Shared plumbing: NHWC batches in, the layer's `_apply(images, training)` NHWC result out."""
 
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
+
     _random = False
 
     def __init__(self, data_format=None, seed=None, **kwargs):

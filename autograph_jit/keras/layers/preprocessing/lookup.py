@@ -142,6 +142,9 @@ class InverseTable(HostTable):
 class IndexLookup(Layer):
     """The shared implementation of StringLookup and IntegerLookup (Keras's IndexLookup)."""
 
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
+
     _strings = True
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=None,

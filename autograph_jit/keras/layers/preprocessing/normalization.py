@@ -41,6 +41,9 @@ class Normalization(Layer):
     array([4.], dtype=float32)
     """
 
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
+
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
         self.axis = _axis_tuple(axis)
@@ -203,6 +206,9 @@ class Discretization(Layer):
     >>> layer.bin_boundaries
     [2.5]
     """
+
+    # (Python values, not only tensors, positionally: Keras 3's data layers and ops)
+    _allow_non_tensor_positional_args = True
 
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
                  sparse=False, dtype=None, name=None):
